@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * util.h - the base layer: logging with levels and groups, error codes,
+ * checked number parsing, socket address parsing, an arena allocator,
+ * soft assertions.
+ *
+ * Nothing here knows about DNS.  Every other module may include this
+ * header; this header includes no other minidns header.
+ */
+#ifndef MINIDNS_UTIL_H
+#define MINIDNS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+/*
+ * Functions return 0 on success and a negative value on failure: either a
+ * negative errno or one of these project codes.
+ */
+enum md_err {
+	MD_EPARSE = -1000, /* malformed input (text or wire) */
+	MD_ECONFIG = -1001, /* bad configuration value */
+	MD_ENOSPACE = -1002, /* a buffer or a limit is full */
+	MD_ENOTFOUND = -1003, /* lookup found nothing */
+};
+
+/* A static string describing 'err' (a negative errno or enum md_err). */
+const char *md_strerror(int err);
+
+/* ---- logging ----------------------------------------------------------- */
+
+enum md_log_level {
+	MD_LOG_ERR = 0,
+	MD_LOG_WARN,
+	MD_LOG_INFO,
+	MD_LOG_DEBUG,
+};
+
+enum md_log_group {
+	MD_LOG_MAIN = 0,
+	MD_LOG_NET,
+	MD_LOG_ZONE,
+	MD_LOG_SERVER,
+	MD_LOG_CONFIG,
+	MD_LOG_GROUP_COUNT,
+};
+
+const char *md_log_level_str(enum md_log_level level);
+const char *md_log_group_str(enum md_log_group group);
+/* Parse "error", "warning", "info", "debug"; returns 0 or MD_EPARSE. */
+int md_log_level_parse(const char *s, enum md_log_level *out);
+
+void md_log_set_level(enum md_log_level level);
+enum md_log_level md_log_get_level(void);
+/* Log lines go to stderr; 'prefix' (e.g. "minidnsd") starts every line. */
+void md_log_init(const char *prefix);
+/* Send log lines to syslog (facility daemon) instead of stderr. */
+void md_log_use_syslog(bool on);
+
+void md_log(enum md_log_level level, enum md_log_group group,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void md_vlog(enum md_log_level level, enum md_log_group group,
+    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+#define md_err(g, ...) md_log(MD_LOG_ERR, (g), __VA_ARGS__)
+#define md_warn(g, ...) md_log(MD_LOG_WARN, (g), __VA_ARGS__)
+#define md_info(g, ...) md_log(MD_LOG_INFO, (g), __VA_ARGS__)
+#define md_debug(g, ...)                                                  \
+	do {                                                              \
+		if (md_log_get_level() >= MD_LOG_DEBUG)                    \
+			md_log(MD_LOG_DEBUG, (g), __VA_ARGS__);           \
+	} while (0)
+
+/* ---- assertions -------------------------------------------------------- */
+
+void md_assert_fail(const char *expr, const char *file, int line, bool fatal)
+    __attribute__((noreturn));
+bool md_assert_soft_fail(const char *expr, const char *file, int line);
+
+/* Memory safety: always aborts. */
+#define MD_ASSERT(e)                                                      \
+	((e) ? (void)0 : md_assert_fail(#e, __FILE__, __LINE__, true))
+/*
+ * Logic errors that can be survived: logs file:line and evaluates to false
+ * so the caller can recover; aborts in debug/CI builds.
+ */
+#define MD_CHECK(e) ((e) ? true : md_assert_soft_fail(#e, __FILE__, __LINE__))
+
+/* ---- numbers ----------------------------------------------------------- */
+
+/*
+ * Parse a whole string as a base-10 integer in [min, max].  Leading or
+ * trailing garbage, overflow and empty strings are errors.  Returns 0 or
+ * MD_EPARSE (not a number) or -ERANGE.
+ */
+int md_parse_int(const char *s, long long min, long long max, long long *out);
+/* Parse yes/no/true/false/on/off/1/0. Returns 0 or MD_EPARSE. */
+int md_parse_bool(const char *s, bool *out);
+
+/* ---- socket addresses -------------------------------------------------- */
+
+struct md_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/*
+ * Parse "ADDR", "ADDR:PORT", "[V6ADDR]" or "[V6ADDR]:PORT" (a bare IPv6
+ * address without brackets is accepted when it has no port).  'defport'
+ * fills in a missing port.  Returns 0 or MD_EPARSE.
+ */
+int md_sockaddr_parse(const char *s, uint16_t defport, struct md_sockaddr *out);
+/* "127.0.0.1:53" or "[::1]:53" into buf; returns buf. */
+const char *md_sockaddr_str(const struct md_sockaddr *sa, char *buf, size_t size);
+#define MD_SOCKADDR_STRLEN 64
+
+/* ---- arena ------------------------------------------------------------- */
+
+/*
+ * A bump allocator: many small allocations, one free.  Memory comes in
+ * chunks from malloc; md_arena_alloc() returns NULL when malloc fails.
+ */
+struct md_arena_chunk;
+struct md_arena {
+	struct md_arena_chunk *head;
+	size_t chunk_size;
+	size_t total; /* bytes requested from malloc, for accounting */
+};
+
+void md_arena_init(struct md_arena *a, size_t chunk_size);
+void md_arena_deinit(struct md_arena *a);
+void *md_arena_alloc(struct md_arena *a, size_t size);
+void *md_arena_memdup(struct md_arena *a, const void *p, size_t size);
+char *md_arena_strdup(struct md_arena *a, const char *s);
+
+/* ---- misc -------------------------------------------------------------- */
+
+/* Bounded string copy that always terminates; returns strlen(src). */
+size_t md_strlcpy(char *dst, const char *src, size_t size);
+/* Monotonic time in milliseconds. */
+uint64_t md_now_ms(void);
+
+#endif /* MINIDNS_UTIL_H */

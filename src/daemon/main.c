@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * main.c - minidnsd: command line, configuration and zones at start-up,
+ * signals (SIGHUP reload, SIGTERM/SIGINT stop), reload when a zone or the
+ * config file changes on disk, daemonizing.  A reload that fails keeps the
+ * old data serving.
+ *
+ * Exit codes: 0 clean stop or -t success, 1 bad configuration or zone,
+ * 2 bad command line, 3 cannot listen or start.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "minidns/config.h"
+#include "minidns/server.h"
+#include "minidns/util.h"
+#include "minidns/zone.h"
+
+#define EXIT_CONFIG 1
+#define EXIT_USAGE 2
+#define EXIT_START 3
+
+#ifndef MD_SYSCONFDIR
+#define MD_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG MD_SYSCONFDIR "/minidns/minidnsd.yaml"
+
+/* sample_zone.c, generated from zones/ at build time */
+extern const unsigned char md_sample_zone_text[];
+extern const unsigned char md_sample_reverse_zone_text[];
+
+struct options {
+	const char *config;
+	const char *listen[MD_CONFIG_MAX_LISTEN];
+	size_t nlisten;
+	const char **zones;
+	size_t nzones;
+	bool foreground;
+	bool check;
+	int verbosity; /* -1 quiet, 0 config, 1 debug */
+};
+
+struct watched {
+	char *path;
+	struct stat st;
+	bool exists;
+};
+
+struct daemon {
+	struct options opt;
+	struct event_base *base;
+	struct md_server *srv;
+	struct md_config cfg;
+	struct watched *watch;
+	size_t nwatch;
+	struct event *check_ev;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: minidnsd [-c FILE] [--listen ADDR:PORT]... [--zone ZONEFILE]...\n"
+	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
+	    "\n"
+	    "  -c, --config FILE    YAML configuration (default %s if it\n"
+	    "                       exists, else the embedded defaults)\n"
+	    "  -l, --listen ADDR:PORT  listen on UDP and TCP; repeatable;\n"
+	    "                       e.g. 127.0.0.1:5399 or [::1]:5399\n"
+	    "  -z, --zone FILE      serve a zone file (origin from the file;\n"
+	    "                       .yaml/.yml files are YAML zones); repeatable\n"
+	    "  -f, --foreground     stay in the foreground, log to stderr\n"
+	    "  -v, --verbose        log at debug level\n"
+	    "  -q, --quiet          log errors only\n"
+	    "  -t, --check          check the configuration and zones, then exit\n"
+	    "  -h, --help           this text\n"
+	    "  -V, --version        print the version\n"
+	    "\n"
+	    "Flags replace the same settings of the configuration file.\n",
+	    DEFAULT_CONFIG);
+}
+
+static int
+parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "zone", required_argument, NULL, 'z' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "check", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:l:z:fvqthV", longopts,
+		    NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'l':
+			if (o->nlisten >= MD_CONFIG_MAX_LISTEN) {
+				fprintf(stderr, "minidnsd: too many --listen\n");
+				return EXIT_USAGE;
+			}
+			o->listen[o->nlisten++] = optarg;
+			break;
+		case 'z': {
+			const char **v = realloc(o->zones,
+			    (o->nzones + 1) * sizeof(*v));
+
+			if (v == NULL)
+				return EXIT_START;
+			o->zones = v;
+			o->zones[o->nzones++] = optarg;
+			break;
+		}
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'v':
+			o->verbosity = 1;
+			break;
+		case 'q':
+			o->verbosity = -1;
+			break;
+		case 't':
+			o->check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("minidnsd %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "minidnsd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Defaults, then the file, then the flags. */
+static int
+build_config(const struct options *o, struct md_config *cfg, char *err,
+    size_t errlen)
+{
+	const char *path = o->config;
+	int rc;
+
+	md_config_init(cfg);
+	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		path = DEFAULT_CONFIG;
+	if (path != NULL) {
+		rc = md_config_load(cfg, path, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	if (o->nlisten > 0)
+		md_config_clear_listen(cfg);
+	for (size_t i = 0; i < o->nlisten; i++) {
+		char why[256];
+
+		if (md_config_add_listen(cfg, o->listen[i], why, sizeof(why)) !=
+		    0) {
+			snprintf(err, errlen, "--listen: %s", why);
+			return MD_ECONFIG;
+		}
+	}
+	if (o->nzones > 0)
+		md_config_clear_zones(cfg);
+	for (size_t i = 0; i < o->nzones; i++) {
+		if (md_config_add_zone(cfg, o->zones[i], NULL,
+			MD_ZONE_FORMAT_AUTO, false) != 0)
+			return -ENOMEM;
+	}
+	if (o->verbosity > 0)
+		cfg->log_level = MD_LOG_DEBUG;
+	else if (o->verbosity < 0)
+		cfg->log_level = MD_LOG_ERR;
+	return 0;
+}
+
+/* The zones the configuration names, or the embedded sample zones. */
+static struct md_zone_set *
+load_zones(const struct md_config *cfg, char *err, size_t errlen)
+{
+	struct md_zone_source embedded[2] = {
+		{ .file = "(embedded) zones/cluster.local.zone",
+		    .text = (const char *)md_sample_zone_text },
+		{ .file = "(embedded) zones/10.in-addr.arpa.zone",
+		    .text = (const char *)md_sample_reverse_zone_text,
+		    .auto_ptr = true },
+	};
+	struct md_zone_source *srcs;
+	struct md_zone_set *zs;
+
+	if (!cfg->zones_set)
+		return md_zone_set_load(embedded, 2, err, errlen);
+	srcs = calloc(cfg->nzones ? cfg->nzones : 1, sizeof(*srcs));
+	if (srcs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		srcs[i].file = cfg->zones[i].file;
+		srcs[i].origin = cfg->zones[i].origin;
+		srcs[i].format = cfg->zones[i].format;
+		srcs[i].auto_ptr = cfg->zones[i].auto_ptr;
+	}
+	zs = md_zone_set_load(srcs, cfg->nzones, err, errlen);
+	free(srcs);
+	return zs;
+}
+
+static void
+log_zones(const struct md_zone_set *zs)
+{
+	for (size_t i = 0; i < md_zone_set_count(zs); i++) {
+		const struct md_zone *z = md_zone_set_get(zs, i);
+		char name[MD_NAME_STRLEN];
+
+		md_name_to_str(md_zone_origin(z), name, sizeof(name));
+		md_info(MD_LOG_ZONE, "zone %s: %zu records, serial %u", name,
+		    md_zone_rr_count(z), md_zone_serial(z));
+	}
+}
+
+/* ---- watching files for changes ---------------------------------------- */
+
+static void
+watch_clear(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nwatch; i++)
+		free(d->watch[i].path);
+	free(d->watch);
+	d->watch = NULL;
+	d->nwatch = 0;
+}
+
+static void
+watch_add(struct daemon *d, const char *path)
+{
+	struct watched *v = realloc(d->watch, (d->nwatch + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return;
+	d->watch = v;
+	v[d->nwatch].path = strdup(path);
+	if (v[d->nwatch].path == NULL)
+		return;
+	v[d->nwatch].exists = stat(path, &v[d->nwatch].st) == 0;
+	d->nwatch++;
+}
+
+static void
+watch_files(struct daemon *d, const struct md_config *cfg)
+{
+	watch_clear(d);
+	if (cfg->path != NULL)
+		watch_add(d, cfg->path);
+	for (size_t i = 0; i < cfg->nzones; i++)
+		watch_add(d, cfg->zones[i].file);
+}
+
+static bool
+watch_changed(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->nwatch; i++) {
+		const struct watched *w = &d->watch[i];
+		struct stat st;
+		bool exists = stat(w->path, &st) == 0;
+
+		if (exists != w->exists)
+			return true;
+		if (exists && (st.st_mtim.tv_sec != w->st.st_mtim.tv_sec ||
+				  st.st_mtim.tv_nsec != w->st.st_mtim.tv_nsec ||
+				  st.st_size != w->st.st_size ||
+				  st.st_ino != w->st.st_ino))
+			return true;
+	}
+	return false;
+}
+
+static void schedule_check(struct daemon *d);
+
+/* Reload configuration and zones; on any error keep what is serving. */
+static void
+reload(struct daemon *d, const char *why)
+{
+	struct md_config cfg;
+	struct md_zone_set *zs;
+	char err[1024];
+
+	md_info(MD_LOG_MAIN, "reloading (%s)", why);
+	if (build_config(&d->opt, &cfg, err, sizeof(err)) != 0) {
+		md_err(MD_LOG_CONFIG, "reload failed, old data still served: %s",
+		    err);
+		watch_files(d, &d->cfg);
+		md_config_deinit(&cfg);
+		return;
+	}
+	zs = load_zones(&cfg, err, sizeof(err));
+	/* Note the files as they are now, so a broken file is retried only
+	 * once it changes again. */
+	watch_files(d, &cfg);
+	if (zs == NULL) {
+		md_err(MD_LOG_ZONE, "reload failed, old data still served: %s",
+		    err);
+		md_config_deinit(&cfg);
+		return;
+	}
+	if (cfg.nlisten != d->cfg.nlisten ||
+	    memcmp(cfg.listen, d->cfg.listen,
+		cfg.nlisten * sizeof(cfg.listen[0])) != 0)
+		md_warn(MD_LOG_CONFIG,
+		    "listen addresses changed: they take effect on restart");
+	md_log_set_level(cfg.log_level);
+	md_server_update(d->srv, &cfg);
+	md_server_set_zones(d->srv, zs);
+	log_zones(zs);
+	md_info(MD_LOG_MAIN, "reload done: %zu zones", md_zone_set_count(zs));
+	md_config_deinit(&d->cfg);
+	d->cfg = cfg;
+	schedule_check(d);
+}
+
+static void
+check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (watch_changed(d))
+		reload(d, "a watched file changed");
+	else
+		schedule_check(d);
+}
+
+static void
+schedule_check(struct daemon *d)
+{
+	struct timeval tv = { (time_t)d->cfg.zone_check_interval, 0 };
+
+	if (d->cfg.zone_check_interval == 0) {
+		event_del(d->check_ev);
+		return;
+	}
+	event_add(d->check_ev, &tv);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d, "SIGHUP");
+		return;
+	}
+	md_info(MD_LOG_MAIN, "%s received, stopping",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(d->base);
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+	struct md_zone_set *zs = NULL;
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	static const int signums[3] = { SIGHUP, SIGTERM, SIGINT };
+	char err[1024];
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	md_log_init("minidnsd");
+	rc = parse_args(argc, argv, &d.opt);
+	if (rc != 0)
+		return rc;
+	if (build_config(&d.opt, &d.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "minidnsd: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto cleanup;
+	}
+	md_log_set_level(d.cfg.log_level);
+	zs = load_zones(&d.cfg, err, sizeof(err));
+	if (zs == NULL) {
+		fprintf(stderr, "minidnsd: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto cleanup;
+	}
+	if (d.opt.check) {
+		printf("minidnsd: configuration OK (%s), %zu zones\n",
+		    d.cfg.path ? d.cfg.path : "embedded defaults",
+		    md_zone_set_count(zs));
+		rc = 0;
+		goto cleanup;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	d.base = event_base_new();
+	d.srv = d.base ? md_server_new(d.base, &d.cfg) : NULL;
+	if (d.srv == NULL) {
+		fprintf(stderr, "minidnsd: cannot start the event loop\n");
+		rc = EXIT_START;
+		goto cleanup;
+	}
+	md_info(MD_LOG_MAIN, "minidnsd %s starting: %s", PACKAGE_VERSION,
+	    d.cfg.path ? d.cfg.path
+		       : "no configuration file, embedded defaults (sample "
+			 "zones cluster.local and 10.in-addr.arpa, loopback "
+			 "listeners)");
+	if (!d.cfg.zones_set)
+		md_info(MD_LOG_ZONE, "serving the embedded sample zones");
+	log_zones(zs);
+	md_server_set_zones(d.srv, zs);
+	zs = NULL;
+	if (md_server_listen(d.srv) != 0) {
+		rc = EXIT_START;
+		goto cleanup;
+	}
+	if (!d.opt.foreground) {
+		md_log_use_syslog(true);
+		if (daemonize() != 0) {
+			md_err(MD_LOG_MAIN, "cannot daemonize");
+			rc = EXIT_START;
+			goto cleanup;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d);
+		if (sigs[i] != NULL)
+			event_add(sigs[i], NULL);
+	}
+	d.check_ev = evtimer_new(d.base, check_cb, &d);
+	watch_files(&d, &d.cfg);
+	schedule_check(&d);
+	md_info(MD_LOG_MAIN, "ready");
+	event_base_dispatch(d.base);
+	md_info(MD_LOG_MAIN, "stopped");
+	rc = 0;
+cleanup:
+	for (int i = 0; i < 3; i++) {
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	}
+	if (d.check_ev != NULL)
+		event_free(d.check_ev);
+	md_server_free(d.srv);
+	md_zone_set_unref(zs);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	watch_clear(&d);
+	md_config_deinit(&d.cfg);
+	free(d.opt.zones);
+	return rc;
+}

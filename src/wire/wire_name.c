@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * wire_name.c - domain names in wire form: reading (with decompression),
+ * comparison, hashing and conversion to and from presentation form.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "minidns/util.h"
+#include "minidns/wire.h"
+
+static inline uint8_t
+lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+int
+md_name_read(const uint8_t *pkt, size_t pktlen, size_t *off, uint8_t *out)
+{
+	size_t pos = *off;
+	size_t outlen = 0;
+	size_t end = 0; /* where the name ends in the packet, once known */
+	unsigned hops = 0;
+
+	for (;;) {
+		if (pos >= pktlen)
+			return MD_EPARSE;
+		uint8_t c = pkt[pos];
+
+		if ((c & 0xc0) == 0xc0) {
+			if (pos + 1 >= pktlen)
+				return MD_EPARSE;
+			size_t target = ((size_t)(c & 0x3f) << 8) | pkt[pos + 1];
+
+			if (end == 0)
+				end = pos + 2;
+			/* RFC 1035 §4.1.4: a pointer refers to a prior
+			 * occurrence; forward pointers and loops are refused. */
+			if (target >= pos || ++hops > 64)
+				return MD_EPARSE;
+			pos = target;
+			continue;
+		}
+		if ((c & 0xc0) != 0)
+			return MD_EPARSE; /* RFC 6891: extended label types */
+		if (outlen + 1 + c > MD_NAME_MAX || pos + 1 + c > pktlen)
+			return MD_EPARSE;
+		memcpy(out + outlen, pkt + pos, 1 + (size_t)c);
+		outlen += 1 + (size_t)c;
+		pos += 1 + (size_t)c;
+		if (c == 0)
+			break;
+	}
+	*off = end != 0 ? end : pos;
+	return (int)outlen;
+}
+
+size_t
+md_name_len(const uint8_t *name)
+{
+	size_t len = 0;
+
+	for (;;) {
+		uint8_t c = name[len];
+
+		if (c > MD_LABEL_MAX)
+			return 0;
+		len += 1 + (size_t)c;
+		if (len > MD_NAME_MAX)
+			return 0;
+		if (c == 0)
+			return len;
+	}
+}
+
+unsigned
+md_name_labels(const uint8_t *name)
+{
+	unsigned n = 0;
+
+	while (*name != 0) {
+		n++;
+		name += 1 + *name;
+	}
+	return n;
+}
+
+bool
+md_name_equal(const uint8_t *a, const uint8_t *b)
+{
+	for (;;) {
+		if (*a != *b)
+			return false;
+		uint8_t n = *a;
+
+		if (n == 0)
+			return true;
+		for (unsigned i = 1; i <= n; i++) {
+			if (lower(a[i]) != lower(b[i]))
+				return false;
+		}
+		a += 1 + n;
+		b += 1 + n;
+	}
+}
+
+bool
+md_name_is_subdomain(const uint8_t *name, const uint8_t *zone)
+{
+	unsigned nl = md_name_labels(name);
+	unsigned zl = md_name_labels(zone);
+
+	if (nl < zl)
+		return false;
+	for (unsigned i = 0; i < nl - zl; i++)
+		name += 1 + *name;
+	return md_name_equal(name, zone);
+}
+
+void
+md_name_lower(uint8_t *name)
+{
+	while (*name != 0) {
+		uint8_t n = *name;
+
+		for (unsigned i = 1; i <= n; i++)
+			name[i] = lower(name[i]);
+		name += 1 + n;
+	}
+}
+
+const uint8_t *
+md_name_parent(const uint8_t *name)
+{
+	if (*name == 0)
+		return NULL;
+	return name + 1 + *name;
+}
+
+uint32_t
+md_name_hash(const uint8_t *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (;;) {
+		uint8_t n = *name;
+
+		h = (h ^ n) * 16777619u;
+		if (n == 0)
+			return h;
+		for (unsigned i = 1; i <= n; i++)
+			h = (h ^ lower(name[i])) * 16777619u;
+		name += 1 + n;
+	}
+}
+
+int
+md_name_from_str(const char *s, const uint8_t *origin, uint8_t *out)
+{
+	size_t len = 0;
+	size_t label = 0; /* offset of the current label's length byte */
+	bool absolute = false;
+
+	if (strcmp(s, "@") == 0) {
+		if (origin == NULL) {
+			out[0] = 0;
+			return 1;
+		}
+		size_t olen = md_name_len(origin);
+
+		memcpy(out, origin, olen);
+		return (int)olen;
+	}
+	if (strcmp(s, ".") == 0) {
+		out[0] = 0;
+		return 1;
+	}
+	out[0] = 0;
+	len = 1;
+	while (*s != '\0') {
+		int c = (unsigned char)*s++;
+
+		if (c == '.') {
+			if (len - label - 1 == 0)
+				return MD_EPARSE; /* empty label */
+			if (*s == '\0') {
+				absolute = true;
+				break;
+			}
+			label = len;
+			if (len >= MD_NAME_MAX)
+				return MD_EPARSE;
+			out[len++] = 0;
+			continue;
+		}
+		if (c == '\\') {
+			if (isdigit((unsigned char)s[0])) {
+				if (!isdigit((unsigned char)s[1]) ||
+				    !isdigit((unsigned char)s[2]))
+					return MD_EPARSE;
+				c = (s[0] - '0') * 100 + (s[1] - '0') * 10 +
+				    (s[2] - '0');
+				if (c > 255)
+					return MD_EPARSE;
+				s += 3;
+			} else if (*s != '\0') {
+				c = (unsigned char)*s++;
+			} else {
+				return MD_EPARSE;
+			}
+		}
+		if (len >= MD_NAME_MAX || out[label] >= MD_LABEL_MAX)
+			return MD_EPARSE;
+		out[len++] = (uint8_t)c;
+		out[label]++;
+	}
+	if (out[label] == 0)
+		return MD_EPARSE;
+	if (!absolute && origin != NULL) {
+		size_t olen = md_name_len(origin);
+
+		if (olen == 0 || len + olen > MD_NAME_MAX)
+			return MD_EPARSE;
+		memcpy(out + len, origin, olen);
+		return (int)(len + olen);
+	}
+	if (len + 1 > MD_NAME_MAX)
+		return MD_EPARSE;
+	out[len++] = 0;
+	return (int)len;
+}
+
+int
+md_name_to_str(const uint8_t *name, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	if (size < 2)
+		return MD_ENOSPACE;
+	if (*name == 0) {
+		buf[0] = '.';
+		buf[1] = '\0';
+		return 0;
+	}
+	while (*name != 0) {
+		uint8_t n = *name;
+
+		for (unsigned i = 1; i <= n; i++) {
+			uint8_t c = name[i];
+			char tmp[5];
+			size_t tl;
+
+			if (c == '.' || c == '\\' || c == '"' || c == '(' ||
+			    c == ')' || c == ';' || c == '@' || c == '$') {
+				tmp[0] = '\\';
+				tmp[1] = (char)c;
+				tl = 2;
+			} else if (c <= 0x20 || c >= 0x7f) {
+				snprintf(tmp, sizeof(tmp), "\\%03u", c);
+				tl = 4;
+			} else {
+				tmp[0] = (char)c;
+				tl = 1;
+			}
+			if (pos + tl + 2 > size)
+				return MD_ENOSPACE;
+			memcpy(buf + pos, tmp, tl);
+			pos += tl;
+		}
+		buf[pos++] = '.';
+		name += 1 + n;
+	}
+	buf[pos] = '\0';
+	return 0;
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * wire_write.c - build a response: header, question, RRs with name
+ * compression (RFC 1035 §4.1.4), the OPT record, and a size limit under
+ * which an RR that does not fit leaves the message as it was, so callers
+ * can set TC (RFC 2181 §9) or drop additional data.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "minidns/util.h"
+#include "minidns/wire.h"
+
+static inline uint8_t
+lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+void
+md_wire_writer_init(struct md_wire_writer *w, uint8_t *buf, size_t cap)
+{
+	memset(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->cap = cap > MD_WIRE_MAX ? MD_WIRE_MAX : cap;
+	w->limit = w->cap;
+}
+
+void
+md_wire_writer_set_limit(struct md_wire_writer *w, size_t limit,
+    size_t reserve)
+{
+	w->limit = limit < w->cap ? limit : w->cap;
+	w->reserve = reserve;
+}
+
+static bool
+room(const struct md_wire_writer *w, size_t n)
+{
+	return w->len + n + w->reserve <= w->limit;
+}
+
+int
+md_wire_write_header(struct md_wire_writer *w, uint16_t id, uint16_t flags)
+{
+	if (w->cap < MD_WIRE_HDR_LEN)
+		return MD_ENOSPACE;
+	memset(w->buf, 0, MD_WIRE_HDR_LEN);
+	md_write_u16(w->buf, id);
+	md_write_u16(w->buf + 2, flags);
+	w->len = MD_WIRE_HDR_LEN;
+	return 0;
+}
+
+void
+md_wire_writer_set_flags(struct md_wire_writer *w, uint16_t flags)
+{
+	md_write_u16(w->buf + 2, flags);
+}
+
+uint16_t
+md_wire_writer_flags(const struct md_wire_writer *w)
+{
+	return md_read_u16(w->buf + 2);
+}
+
+/*
+ * Does the name written at 'off' in the message equal the uncompressed
+ * name 'name'?  Names in our own buffer are well formed, but pointers are
+ * still bounded so a bug cannot loop.
+ */
+static bool
+match_at(const struct md_wire_writer *w, size_t off, const uint8_t *name)
+{
+	unsigned hops = 0;
+
+	for (;;) {
+		uint8_t c = w->buf[off];
+
+		if ((c & 0xc0) == 0xc0) {
+			off = ((size_t)(c & 0x3f) << 8) | w->buf[off + 1];
+			if (++hops > 64)
+				return false;
+			continue;
+		}
+		if (c != *name)
+			return false;
+		if (c == 0)
+			return true;
+		for (unsigned i = 1; i <= c; i++) {
+			if (lower(w->buf[off + i]) != lower(name[i]))
+				return false;
+		}
+		off += 1 + (size_t)c;
+		name += 1 + c;
+	}
+}
+
+/*
+ * Write 'name' at w->len, compressed against names already in the message.
+ * Returns the bytes written or MD_ENOSPACE (nothing written).
+ */
+static int
+put_name(struct md_wire_writer *w, const uint8_t *name, size_t extra)
+{
+	const uint8_t *suffix = name;
+	size_t prefix = 0; /* bytes of labels written before the pointer */
+	int ptr = -1;
+
+	/* Longest suffix already present wins: try from the whole name. */
+	while (*suffix != 0) {
+		for (unsigned i = 0; i < w->ncomp; i++) {
+			if (match_at(w, w->comp[i], suffix)) {
+				ptr = w->comp[i];
+				break;
+			}
+		}
+		if (ptr >= 0)
+			break;
+		prefix += 1 + (size_t)*suffix;
+		suffix += 1 + *suffix;
+	}
+	size_t need = prefix + (ptr >= 0 ? 2 : 1);
+
+	if (!room(w, need + extra))
+		return MD_ENOSPACE;
+	/* Remember where each new label starts, for later names. */
+	size_t pos = 0;
+
+	while (pos < prefix) {
+		size_t at = w->len + pos;
+
+		if (at < 0x4000 && w->ncomp < MD_WIRE_COMP_MAX)
+			w->comp[w->ncomp++] = (uint16_t)at;
+		pos += 1 + (size_t)name[pos];
+	}
+	memcpy(w->buf + w->len, name, prefix);
+	w->len += prefix;
+	if (ptr >= 0) {
+		md_write_u16(w->buf + w->len, (uint16_t)(0xc000 | ptr));
+		w->len += 2;
+	} else {
+		w->buf[w->len++] = 0;
+	}
+	return (int)need;
+}
+
+int
+md_wire_write_question(struct md_wire_writer *w, const uint8_t *qname,
+    uint16_t qtype, uint16_t qclass)
+{
+	size_t start = w->len;
+	unsigned ncomp = w->ncomp;
+
+	if (put_name(w, qname, 4) < 0)
+		return MD_ENOSPACE;
+	if (!room(w, 4)) {
+		w->len = start;
+		w->ncomp = ncomp;
+		return MD_ENOSPACE;
+	}
+	md_write_u16(w->buf + w->len, qtype);
+	md_write_u16(w->buf + w->len + 2, qclass);
+	w->len += 4;
+	w->counts[MD_SECTION_QUESTION]++;
+	return 0;
+}
+
+/* Append raw bytes, or fail without change. */
+static int
+put_raw(struct md_wire_writer *w, const uint8_t *p, size_t n)
+{
+	if (!room(w, n))
+		return MD_ENOSPACE;
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return 0;
+}
+
+/* Write rdata, compressing the names of the RFC 1035 types. */
+static int
+put_rdata(struct md_wire_writer *w, uint16_t type, const uint8_t *rdata,
+    uint16_t rdlen)
+{
+	size_t names = 0, fixed_before = 0;
+
+	switch (type) {
+	case MD_TYPE_NS:
+	case MD_TYPE_CNAME:
+	case MD_TYPE_PTR:
+		names = 1;
+		break;
+	case MD_TYPE_MX:
+		names = 1;
+		fixed_before = 2;
+		break;
+	case MD_TYPE_SOA:
+		names = 2;
+		break;
+	default:
+		return put_raw(w, rdata, rdlen);
+	}
+	/* Check the stored rdata is what its type says before trusting it. */
+	size_t off = fixed_before;
+
+	if (put_raw(w, rdata, fixed_before) != 0)
+		return MD_ENOSPACE;
+	for (size_t i = 0; i < names; i++) {
+		if (off >= rdlen)
+			return MD_EPARSE;
+		size_t nl = md_name_len(rdata + off);
+
+		if (nl == 0 || off + nl > rdlen)
+			return MD_EPARSE;
+		if (put_name(w, rdata + off, 0) < 0)
+			return MD_ENOSPACE;
+		off += nl;
+	}
+	return put_raw(w, rdata + off, rdlen - off);
+}
+
+int
+md_wire_write_rr(struct md_wire_writer *w, enum md_section section,
+    const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+    const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t start = w->len;
+	unsigned ncomp = w->ncomp;
+	int rc;
+
+	if (put_name(w, owner, 10) < 0)
+		goto nospace;
+	if (!room(w, 10))
+		goto nospace;
+	uint8_t *fixed = w->buf + w->len;
+
+	md_write_u16(fixed, type);
+	md_write_u16(fixed + 2, rclass);
+	md_write_u32(fixed + 4, ttl);
+	w->len += 10;
+	size_t rdstart = w->len;
+
+	rc = put_rdata(w, type, rdata, rdlen);
+	if (rc != 0) {
+		w->len = start;
+		w->ncomp = ncomp;
+		return rc;
+	}
+	md_write_u16(w->buf + rdstart - 2, (uint16_t)(w->len - rdstart));
+	w->counts[section]++;
+	return 0;
+nospace:
+	w->len = start;
+	w->ncomp = ncomp;
+	return MD_ENOSPACE;
+}
+
+int
+md_wire_write_opt(struct md_wire_writer *w, uint16_t udp_size,
+    uint8_t ext_rcode, uint8_t version, bool do_bit)
+{
+	uint8_t opt[11];
+
+	opt[0] = 0; /* root owner */
+	md_write_u16(opt + 1, MD_TYPE_OPT);
+	md_write_u16(opt + 3, udp_size);
+	opt[5] = ext_rcode;
+	opt[6] = version;
+	opt[7] = do_bit ? 0x80 : 0;
+	opt[8] = 0;
+	md_write_u16(opt + 9, 0);
+	w->reserve = 0;
+	if (put_raw(w, opt, sizeof(opt)) != 0)
+		return MD_ENOSPACE;
+	w->counts[MD_SECTION_ADDITIONAL]++;
+	return 0;
+}
+
+size_t
+md_wire_writer_finish(struct md_wire_writer *w)
+{
+	if (w->len < MD_WIRE_HDR_LEN)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		md_write_u16(w->buf + 4 + 2 * i, w->counts[i]);
+	return w->len;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zone-internal.h - the zone store's own structures, shared by the files
+ * of src/zone/ and nobody else.
+ */
+#ifndef MINIDNS_ZONE_INTERNAL_H
+#define MINIDNS_ZONE_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "minidns/util.h"
+#include "minidns/wire.h"
+#include "minidns/zone.h"
+
+/*
+ * A name in a zone.  Every ancestor of a name with data, up to the apex,
+ * has a node too (an empty non-terminal has no RRsets), so a failed
+ * lookup while walking down from the apex means the name does not exist
+ * (RFC 4592 §2.2.2).
+ */
+struct md_node {
+	struct md_node *hnext; /* hash chain */
+	struct md_rrset *rrsets;
+	uint32_t hash;
+	uint8_t name[]; /* wire form, case as in the zone data */
+};
+
+struct md_zone {
+	struct md_arena arena; /* nodes and RRset headers */
+	uint8_t origin[MD_NAME_MAX];
+	unsigned origin_labels;
+	struct md_node **table;
+	size_t nbuckets;
+	size_t nnodes;
+	size_t nrr;
+	struct md_node *apex;
+	bool auto_ptr;
+};
+
+struct md_zone_set {
+	atomic_uint refs;
+	size_t count;
+	struct md_zone **zones;
+};
+
+struct md_node *md_zone_find_node(const struct md_zone *z,
+    const uint8_t *name);
+const struct md_rrset *md_node_rrset(const struct md_node *n, uint16_t type);
+
+#endif /* MINIDNS_ZONE_INTERNAL_H */

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zone_load.c - read RFC 1035 zone files (parsed by ldns) into a zone, and
+ * build a snapshot of all configured zones, with PTR records made for
+ * reverse zones marked auto_ptr.  YAML zones are zone_yaml.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minidns/ldns_bridge.h"
+#include "zone-internal.h"
+
+struct md_zone *md_zone_load_yaml(const struct md_zone_source *src,
+    char *err, size_t errlen);
+
+struct parsed_rr {
+	ldns_rr *rr;
+	int line;
+};
+
+static void
+free_parsed(struct parsed_rr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ldns_rr_free(v[i].rr);
+	free(v);
+}
+
+static struct md_zone *
+load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
+{
+	struct parsed_rr *rrs = NULL;
+	size_t nrr = 0, cap = 0;
+	struct md_flat_rr *flat = NULL;
+	struct md_zone *z = NULL;
+	ldns_rdf *origin = NULL, *prev = NULL;
+	uint32_t default_ttl = 3600;
+	int line = 1;
+	FILE *fp;
+	uint8_t zorigin[MD_NAME_MAX];
+
+	if (src->text != NULL)
+		fp = fmemopen((void *)src->text, strlen(src->text), "r");
+	else
+		fp = fopen(src->file, "r");
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", src->file,
+		    strerror(errno));
+		return NULL;
+	}
+	if (src->origin != NULL) {
+		origin = ldns_dname_new_frm_str(src->origin);
+		if (origin == NULL) {
+			snprintf(err, errlen, "%s: bad origin '%s'", src->file,
+			    src->origin);
+			goto fail;
+		}
+	}
+	while (!feof(fp)) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl,
+		    &origin, &prev, &line);
+
+		if (st == LDNS_STATUS_SYNTAX_EMPTY ||
+		    st == LDNS_STATUS_SYNTAX_TTL ||
+		    st == LDNS_STATUS_SYNTAX_ORIGIN)
+			continue;
+		if (st == LDNS_STATUS_SYNTAX_INCLUDE) {
+			snprintf(err, errlen, "%s:%d: $INCLUDE is not supported",
+			    src->file, line);
+			goto fail;
+		}
+		if (st != LDNS_STATUS_OK) {
+			snprintf(err, errlen, "%s:%d: %s", src->file, line,
+			    ldns_get_errorstr_by_id(st));
+			goto fail;
+		}
+		if (nrr == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct parsed_rr *v = realloc(rrs, nc * sizeof(*v));
+
+			if (v == NULL) {
+				ldns_rr_free(rr);
+				snprintf(err, errlen, "%s: out of memory",
+				    src->file);
+				goto fail;
+			}
+			rrs = v;
+			cap = nc;
+		}
+		rrs[nrr].rr = rr;
+		rrs[nrr].line = line;
+		nrr++;
+	}
+
+	/* The origin: given, else the owner of the SOA record. */
+	if (src->origin != NULL) {
+		if (md_name_from_str(src->origin, NULL, zorigin) < 0) {
+			snprintf(err, errlen, "%s: bad origin '%s'", src->file,
+			    src->origin);
+			goto fail;
+		}
+	} else {
+		size_t i;
+
+		for (i = 0; i < nrr; i++) {
+			if (ldns_rr_get_type(rrs[i].rr) == LDNS_RR_TYPE_SOA)
+				break;
+		}
+		if (i == nrr) {
+			snprintf(err, errlen,
+			    "%s:%d: no SOA record, so the zone's origin is "
+			    "unknown", src->file, line);
+			goto fail;
+		}
+		ldns_rdf *o = ldns_rr_owner(rrs[i].rr);
+
+		memcpy(zorigin, ldns_rdf_data(o), ldns_rdf_size(o));
+	}
+	z = md_zone_new(zorigin);
+	flat = malloc(sizeof(*flat));
+	if (z == NULL || flat == NULL) {
+		snprintf(err, errlen, "%s: out of memory", src->file);
+		goto fail;
+	}
+	for (size_t i = 0; i < nrr; i++) {
+		char why[512];
+
+		if (ldns_rr_get_class(rrs[i].rr) != LDNS_RR_CLASS_IN) {
+			snprintf(err, errlen, "%s:%d: only class IN is served",
+			    src->file, rrs[i].line);
+			goto fail;
+		}
+		if (md_ldns_rr_flatten(rrs[i].rr, flat) != 0) {
+			snprintf(err, errlen, "%s:%d: record too large",
+			    src->file, rrs[i].line);
+			goto fail;
+		}
+		if (md_zone_add_rr(z, flat->owner, flat->type, flat->ttl,
+			flat->rdata, flat->rdlen, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", src->file,
+			    rrs[i].line, why);
+			goto fail;
+		}
+	}
+	{
+		char why[512];
+
+		if (md_zone_check(z, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s:%d: %s", src->file, line, why);
+			goto fail;
+		}
+	}
+	z->auto_ptr = src->auto_ptr;
+	free(flat);
+	free_parsed(rrs, nrr);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	fclose(fp);
+	return z;
+fail:
+	free(flat);
+	md_zone_free(z);
+	free_parsed(rrs, nrr);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	fclose(fp);
+	return NULL;
+}
+
+static bool
+is_yaml_name(const char *file)
+{
+	const char *dot = strrchr(file, '.');
+
+	return dot != NULL &&
+	    (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0);
+}
+
+struct md_zone *
+md_zone_load(const struct md_zone_source *src, char *err, size_t errlen)
+{
+	struct md_zone *z;
+	enum md_zone_format f = src->format;
+
+	if (f == MD_ZONE_FORMAT_AUTO)
+		f = is_yaml_name(src->file) ? MD_ZONE_FORMAT_YAML
+					    : MD_ZONE_FORMAT_RFC1035;
+	if (f == MD_ZONE_FORMAT_YAML)
+		z = md_zone_load_yaml(src, err, errlen);
+	else
+		z = load_rfc1035(src, err, errlen);
+	if (z != NULL)
+		z->auto_ptr = src->auto_ptr;
+	return z;
+}
+
+/* ---- automatic PTR records --------------------------------------------- */
+
+/* The reverse name of an IPv4 or IPv6 address (RFC 1035 §3.5, RFC 3596). */
+static void
+reverse_name(uint16_t type, const uint8_t *addr, uint8_t *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t pos = 0;
+
+	if (type == MD_TYPE_A) {
+		for (int i = 3; i >= 0; i--) {
+			char num[4];
+			int l = snprintf(num, sizeof(num), "%u", addr[i]);
+
+			out[pos++] = (uint8_t)l;
+			memcpy(out + pos, num, (size_t)l);
+			pos += (size_t)l;
+		}
+		memcpy(out + pos, "\7in-addr\4arpa", 14);
+	} else {
+		for (int i = 15; i >= 0; i--) {
+			out[pos++] = 1;
+			out[pos++] = (uint8_t)hex[addr[i] & 0xf];
+			out[pos++] = 1;
+			out[pos++] = (uint8_t)hex[addr[i] >> 4];
+		}
+		memcpy(out + pos, "\3ip6\4arpa", 10);
+	}
+}
+
+struct ptr_candidate {
+	uint8_t rev[MD_NAME_MAX];
+	const uint8_t *target;
+	uint32_t ttl;
+};
+
+static int
+cmp_candidate(const void *a, const void *b)
+{
+	const struct ptr_candidate *x = a, *y = b;
+	int c = memcmp(x->rev, y->rev, MD_NAME_MAX);
+	unsigned lx, ly;
+
+	if (c != 0)
+		return c;
+	/* For one address, the most specific name wins: a headless
+	 * service's endpoint hostname before the service name. */
+	lx = md_name_labels(x->target);
+	ly = md_name_labels(y->target);
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return memcmp(x->target, y->target,
+	    md_name_len(x->target) < md_name_len(y->target)
+		? md_name_len(x->target)
+		: md_name_len(y->target));
+}
+
+/* Collect (reverse name, host name) pairs of src that fall inside rz. */
+static int
+collect_ptrs(const struct md_zone *rz, const struct md_zone *src,
+    struct ptr_candidate **v, size_t *n, size_t *cap)
+{
+	for (size_t b = 0; b < src->nbuckets; b++) {
+		for (const struct md_node *nd = src->table[b]; nd != NULL;
+		     nd = nd->hnext) {
+			/* A wildcard owner names no host. */
+			if (nd->name[0] == 1 && nd->name[1] == '*')
+				continue;
+			for (const struct md_rrset *s = nd->rrsets; s != NULL;
+			     s = s->next) {
+				const uint8_t *p, *rd;
+				uint16_t len;
+
+				if (s->type != MD_TYPE_A &&
+				    s->type != MD_TYPE_AAAA)
+					continue;
+				for (p = NULL;
+				     (p = md_rrset_next(s, p, &len, &rd)) != NULL;) {
+					struct ptr_candidate c;
+
+					if (len != (s->type == MD_TYPE_A ? 4 : 16))
+						continue;
+					memset(c.rev, 0, sizeof(c.rev));
+					reverse_name(s->type, rd, c.rev);
+					if (!md_name_is_subdomain(c.rev, rz->origin))
+						continue;
+					c.target = nd->name;
+					c.ttl = s->ttl;
+					if (*n == *cap) {
+						size_t nc = *cap ? *cap * 2 : 64;
+						struct ptr_candidate *nv =
+						    realloc(*v, nc * sizeof(**v));
+
+						if (nv == NULL)
+							return -ENOMEM;
+						*v = nv;
+						*cap = nc;
+					}
+					(*v)[(*n)++] = c;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Give reverse zone rz one PTR per address held by the other zones.  Names
+ * that already have a PTR in rz's own data keep it.
+ */
+static int
+fill_ptrs(struct md_zone_set *zs, struct md_zone *rz, char *err,
+    size_t errlen)
+{
+	struct ptr_candidate *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t j = 0; j < zs->count; j++) {
+		if (zs->zones[j] != rz &&
+		    collect_ptrs(rz, zs->zones[j], &v, &n, &cap) != 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_candidate);
+	for (size_t i = 0; i < n; i++) {
+		const struct md_node *have;
+
+		if (i > 0 && memcmp(v[i].rev, v[i - 1].rev, MD_NAME_MAX) == 0)
+			continue;
+		have = md_zone_find_node(rz, v[i].rev);
+		if (have != NULL && md_node_rrset(have, MD_TYPE_PTR) != NULL)
+			continue;
+		rc = md_zone_add_rr(rz, v[i].rev, MD_TYPE_PTR, v[i].ttl,
+		    v[i].target, (uint16_t)md_name_len(v[i].target), err,
+		    errlen);
+		if (rc != 0)
+			goto cleanup;
+	}
+cleanup:
+	free(v);
+	return rc;
+}
+
+struct md_zone_set *
+md_zone_set_load(const struct md_zone_source *srcs, size_t n, char *err,
+    size_t errlen)
+{
+	struct md_zone_set *zs = md_zone_set_new_empty();
+
+	if (zs == NULL)
+		goto nomem;
+	zs->zones = calloc(n ? n : 1, sizeof(*zs->zones));
+	if (zs->zones == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		struct md_zone *z = md_zone_load(&srcs[i], err, errlen);
+
+		if (z == NULL)
+			goto fail;
+		for (size_t j = 0; j < zs->count; j++) {
+			if (md_name_equal(zs->zones[j]->origin, z->origin)) {
+				char name[MD_NAME_STRLEN];
+
+				md_name_to_str(z->origin, name, sizeof(name));
+				snprintf(err, errlen,
+				    "%s: zone %s is loaded twice (also from "
+				    "%s)", srcs[i].file, name, srcs[j].file);
+				md_zone_free(z);
+				goto fail;
+			}
+		}
+		zs->zones[zs->count++] = z;
+	}
+	for (size_t i = 0; i < zs->count; i++) {
+		char why[512];
+
+		if (!zs->zones[i]->auto_ptr)
+			continue;
+		if (fill_ptrs(zs, zs->zones[i], why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: auto-ptr: %s", srcs[i].file,
+			    why);
+			goto fail;
+		}
+	}
+	return zs;
+nomem:
+	snprintf(err, errlen, "out of memory loading zones");
+fail:
+	md_zone_set_unref(zs);
+	return NULL;
+}

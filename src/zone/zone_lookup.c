@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zone_lookup.c - answer a question from the local zones, following the
+ * algorithm of RFC 1034 §4.3.2 with the clarifications of RFC 2181, RFC
+ * 2308 (negative answers), RFC 4592 (wildcards) and RFC 6604 (rcode of a
+ * CNAME chain).  Allocates nothing: the result points into the snapshot.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "zone-internal.h"
+
+const char *
+md_zone_status_str(enum md_zone_status s)
+{
+	switch (s) {
+	case MD_ZONE_NOT_LOCAL:
+		return "not-local";
+	case MD_ZONE_ANSWER:
+		return "answer";
+	case MD_ZONE_NODATA:
+		return "nodata";
+	case MD_ZONE_NXDOMAIN:
+		return "nxdomain";
+	case MD_ZONE_REFERRAL:
+		return "referral";
+	case MD_ZONE_CNAME_OUT:
+		return "cname-out";
+	case MD_ZONE_LOOP:
+		return "cname-loop";
+	}
+	return "?";
+}
+
+static void
+push(struct md_zone_rr *sec, unsigned *n, const uint8_t *owner,
+    const struct md_rrset *set, uint32_t ttl)
+{
+	for (unsigned i = 0; i < *n; i++) {
+		if (sec[i].rrset == set && sec[i].owner == owner)
+			return;
+	}
+	if (*n >= MD_ZONE_SECTION_MAX)
+		return;
+	sec[*n].owner = owner;
+	sec[*n].rrset = set;
+	sec[*n].ttl = ttl;
+	(*n)++;
+}
+
+/* Is this RRset already in the answer or authority section? */
+static bool
+in_answer(const struct md_zone_result *res, const struct md_rrset *set)
+{
+	for (unsigned i = 0; i < res->nan; i++) {
+		if (res->an[i].rrset == set)
+			return true;
+	}
+	for (unsigned i = 0; i < res->nns; i++) {
+		if (res->ns[i].rrset == set)
+			return true;
+	}
+	return false;
+}
+
+/* Additional section processing: the addresses of 'target' we hold. */
+static void
+add_addresses(const struct md_zone_set *zs, const uint8_t *target,
+    struct md_zone_result *res)
+{
+	const struct md_zone *z = md_zone_set_find(zs, target);
+	const struct md_node *n;
+	static const uint16_t types[] = { MD_TYPE_A, MD_TYPE_AAAA };
+
+	if (z == NULL)
+		return;
+	n = md_zone_find_node(z, target);
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		const struct md_rrset *s = md_node_rrset(n, types[i]);
+
+		if (s != NULL && !in_answer(res, s))
+			push(res->ar, &res->nar, n->name, s, s->ttl);
+	}
+}
+
+/* The target names that additional section processing follows. */
+static void
+add_additional(const struct md_zone_set *zs, const struct md_rrset *set,
+    struct md_zone_result *res)
+{
+	const uint8_t *p, *rd;
+	uint16_t len;
+	size_t skip;
+
+	switch (set->type) {
+	case MD_TYPE_NS:
+		skip = 0;
+		break;
+	case MD_TYPE_MX:
+		skip = 2;
+		break;
+	case MD_TYPE_SRV:
+		skip = 6;
+		break;
+	default:
+		return;
+	}
+	for (p = NULL; (p = md_rrset_next(set, p, &len, &rd)) != NULL;) {
+		if (len > skip && md_name_len(rd + skip) == len - skip)
+			add_addresses(zs, rd + skip, res);
+	}
+}
+
+static void
+add_soa(const struct md_zone *z, struct md_zone_result *res)
+{
+	const struct md_rrset *soa = md_node_rrset(z->apex, MD_TYPE_SOA);
+	uint32_t ttl, minimum;
+
+	if (soa == NULL || soa->rdata_len < 2 + 22)
+		return;
+	/* RFC 2308 §5: negative TTL = min(SOA TTL, SOA MINIMUM) */
+	minimum = md_read_u32(soa->rdata + soa->rdata_len - 4);
+	ttl = soa->ttl < minimum ? soa->ttl : minimum;
+	push(res->ns, &res->nns, z->apex->name, soa, ttl);
+}
+
+/* Suffixes of name: sfx[i] is the name less its first i labels. */
+static unsigned
+suffixes(const uint8_t *name, const uint8_t **sfx)
+{
+	unsigned n = 0;
+
+	for (;;) {
+		sfx[n] = name;
+		if (*name == 0)
+			return n;
+		name += 1 + *name;
+		n++;
+	}
+}
+
+/*
+ * One step of the chain: answer 'name' ('owner' is what to print for it:
+ * NULL for the client's query name).  Returns the CNAME target to follow,
+ * or NULL when the lookup is complete.
+ */
+static const uint8_t *
+lookup_one(const struct md_zone_set *zs, const uint8_t *name,
+    const uint8_t *owner, uint16_t qtype, bool first,
+    struct md_zone_result *res)
+{
+	const uint8_t *sfx[MD_NAME_MAX / 2 + 2];
+	const struct md_zone *z = md_zone_set_find(zs, name);
+	const struct md_node *n = NULL, *ce;
+	unsigned labels, depth;
+
+	if (z == NULL) {
+		res->status = first ? MD_ZONE_NOT_LOCAL : MD_ZONE_CNAME_OUT;
+		return NULL;
+	}
+	if (first) {
+		res->zone = z;
+		res->aa = true;
+	}
+	labels = suffixes(name, sfx);
+	ce = z->apex;
+	/* Walk down from the apex towards the name, stopping at a zone cut. */
+	for (depth = z->origin_labels + 1; depth <= labels; depth++) {
+		n = md_zone_find_node(z, sfx[labels - depth]);
+		if (n == NULL)
+			break;
+		ce = n;
+		const struct md_rrset *ns = md_node_rrset(n, MD_TYPE_NS);
+
+		/* RFC 4035 §3.1.4.1 spirit: DS lives on the parent side. */
+		if (ns != NULL && !(depth == labels && qtype == MD_TYPE_DS)) {
+			push(res->ns, &res->nns, n->name, ns, ns->ttl);
+			add_additional(zs, ns, res);
+			if (first)
+				res->aa = false;
+			res->status = MD_ZONE_REFERRAL;
+			return NULL;
+		}
+	}
+	if (depth <= labels) {
+		/* The name does not exist: a wildcard at the closest
+		 * encloser may stand for it (RFC 4592 §3.3.1). */
+		uint8_t wild[MD_NAME_MAX];
+		size_t celen = md_name_len(ce->name);
+
+		n = NULL;
+		if (celen + 2 <= MD_NAME_MAX) {
+			wild[0] = 1;
+			wild[1] = '*';
+			memcpy(wild + 2, ce->name, celen);
+			n = md_zone_find_node(z, wild);
+		}
+		if (n == NULL) {
+			res->status = MD_ZONE_NXDOMAIN;
+			res->rcode = MD_RCODE_NXDOMAIN;
+			add_soa(z, res);
+			return NULL;
+		}
+	} else {
+		n = ce;
+		/* Exact match: print the name as the zone has it unless it
+		 * is the client's own question. */
+		if (owner != NULL)
+			owner = n->name;
+	}
+
+	if (qtype == MD_TYPE_ANY) {
+		for (const struct md_rrset *s = n->rrsets; s != NULL;
+		     s = s->next)
+			push(res->an, &res->nan, owner, s, s->ttl);
+		res->status = n->rrsets != NULL ? MD_ZONE_ANSWER
+						: MD_ZONE_NODATA;
+		if (n->rrsets == NULL)
+			add_soa(z, res);
+		return NULL;
+	}
+	const struct md_rrset *set = md_node_rrset(n, qtype);
+
+	if (set != NULL) {
+		push(res->an, &res->nan, owner, set, set->ttl);
+		add_additional(zs, set, res);
+		res->status = MD_ZONE_ANSWER;
+		return NULL;
+	}
+	set = md_node_rrset(n, MD_TYPE_CNAME);
+	if (set != NULL) {
+		const uint8_t *rd;
+		uint16_t len;
+
+		push(res->an, &res->nan, owner, set, set->ttl);
+		res->status = MD_ZONE_ANSWER;
+		if (md_rrset_next(set, NULL, &len, &rd) == NULL ||
+		    md_name_len(rd) != len)
+			return NULL;
+		return rd;
+	}
+	res->status = MD_ZONE_NODATA;
+	add_soa(z, res);
+	return NULL;
+}
+
+void
+md_zone_lookup(const struct md_zone_set *zs, const uint8_t *qname,
+    uint16_t qtype, struct md_zone_result *res)
+{
+	const uint8_t *seen[MD_ZONE_CNAME_MAX + 1];
+	const uint8_t *name = qname;
+	const uint8_t *owner = NULL;
+	unsigned hops = 0;
+
+	memset(res, 0, offsetof(struct md_zone_result, an));
+	res->status = MD_ZONE_NOT_LOCAL;
+	for (;;) {
+		const uint8_t *next = lookup_one(zs, name, owner, qtype,
+		    hops == 0, res);
+
+		if (next == NULL)
+			return;
+		/* A CNAME chain inside local data: follow it, but not in
+		 * circles and not forever; an authoritative server returns
+		 * the chain so far (the client's resolver judges it). */
+		seen[hops] = name;
+		for (unsigned i = 0; i <= hops; i++) {
+			if (md_name_equal(seen[i], next)) {
+				res->status = MD_ZONE_LOOP;
+				return;
+			}
+		}
+		if (++hops >= MD_ZONE_CNAME_MAX) {
+			res->status = MD_ZONE_LOOP;
+			return;
+		}
+		name = next;
+		owner = next;
+	}
+}

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * zone_store.c - building a zone (names -> RRsets in a hash table) and the
+ * reference-counted snapshot of all zones.  Lookup is zone_lookup.c;
+ * parsing files is zone_load.c and zone_yaml.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zone-internal.h"
+
+const uint8_t *
+md_rrset_next(const struct md_rrset *set, const uint8_t *prev,
+    uint16_t *rdlen, const uint8_t **rdata)
+{
+	const uint8_t *p;
+
+	if (prev == NULL)
+		p = set->rdata;
+	else
+		p = prev + 2 + md_read_u16(prev);
+	if (p >= set->rdata + set->rdata_len)
+		return NULL;
+	*rdlen = md_read_u16(p);
+	*rdata = p + 2;
+	return p;
+}
+
+struct md_zone *
+md_zone_new(const uint8_t *origin)
+{
+	struct md_zone *z = calloc(1, sizeof(*z));
+	size_t olen = md_name_len(origin);
+
+	if (z == NULL || olen == 0)
+		goto fail;
+	md_arena_init(&z->arena, 16384);
+	memcpy(z->origin, origin, olen);
+	z->origin_labels = md_name_labels(origin);
+	z->nbuckets = 64;
+	z->table = calloc(z->nbuckets, sizeof(*z->table));
+	if (z->table == NULL)
+		goto fail;
+	return z;
+fail:
+	if (z != NULL)
+		free(z->table);
+	free(z);
+	return NULL;
+}
+
+void
+md_zone_free(struct md_zone *z)
+{
+	if (z == NULL)
+		return;
+	for (size_t i = 0; i < z->nbuckets; i++) {
+		for (struct md_node *n = z->table[i]; n != NULL; n = n->hnext) {
+			for (struct md_rrset *s = n->rrsets; s != NULL;
+			     s = s->next)
+				free(s->rdata);
+		}
+	}
+	free(z->table);
+	md_arena_deinit(&z->arena);
+	free(z);
+}
+
+const uint8_t *
+md_zone_origin(const struct md_zone *z)
+{
+	return z->origin;
+}
+
+size_t
+md_zone_rr_count(const struct md_zone *z)
+{
+	return z->nrr;
+}
+
+struct md_node *
+md_zone_find_node(const struct md_zone *z, const uint8_t *name)
+{
+	uint32_t h = md_name_hash(name);
+
+	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
+	     n = n->hnext) {
+		if (n->hash == h && md_name_equal(n->name, name))
+			return n;
+	}
+	return NULL;
+}
+
+const struct md_rrset *
+md_node_rrset(const struct md_node *n, uint16_t type)
+{
+	for (const struct md_rrset *s = n->rrsets; s != NULL; s = s->next) {
+		if (s->type == type)
+			return s;
+	}
+	return NULL;
+}
+
+uint32_t
+md_zone_serial(const struct md_zone *z)
+{
+	const struct md_rrset *soa;
+
+	if (z->apex == NULL)
+		return 0;
+	soa = md_node_rrset(z->apex, MD_TYPE_SOA);
+	if (soa == NULL || soa->rdata_len < 2 + 20)
+		return 0;
+	/* serial is the first of the five numbers after the two names */
+	return md_read_u32(soa->rdata + soa->rdata_len - 20);
+}
+
+static int
+grow(struct md_zone *z)
+{
+	size_t nb = z->nbuckets * 2;
+	struct md_node **t = calloc(nb, sizeof(*t));
+
+	if (t == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < z->nbuckets; i++) {
+		struct md_node *n = z->table[i];
+
+		while (n != NULL) {
+			struct md_node *next = n->hnext;
+
+			n->hnext = t[n->hash & (nb - 1)];
+			t[n->hash & (nb - 1)] = n;
+			n = next;
+		}
+	}
+	free(z->table);
+	z->table = t;
+	z->nbuckets = nb;
+	return 0;
+}
+
+/* The node for name, created with its missing ancestors. */
+static struct md_node *
+get_node(struct md_zone *z, const uint8_t *name)
+{
+	struct md_node *n = md_zone_find_node(z, name);
+	size_t len;
+
+	if (n != NULL)
+		return n;
+	if (z->nnodes + 1 > z->nbuckets && grow(z) != 0)
+		return NULL;
+	len = md_name_len(name);
+	n = md_arena_alloc(&z->arena, sizeof(*n) + len);
+	if (n == NULL)
+		return NULL;
+	memcpy(n->name, name, len);
+	n->rrsets = NULL;
+	n->hash = md_name_hash(name);
+	n->hnext = z->table[n->hash & (z->nbuckets - 1)];
+	z->table[n->hash & (z->nbuckets - 1)] = n;
+	z->nnodes++;
+	if (md_name_labels(name) == z->origin_labels) {
+		z->apex = n;
+	} else if (get_node(z, md_name_parent(name)) == NULL) {
+		return NULL;
+	}
+	return n;
+}
+
+int
+md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, char *err,
+    size_t errlen)
+{
+	char name[MD_NAME_STRLEN];
+	struct md_node *n;
+	struct md_rrset *set = NULL;
+	const uint8_t *p;
+	uint16_t l;
+	const uint8_t *d;
+
+	md_name_to_str(owner, name, sizeof(name));
+	if (!md_name_is_subdomain(owner, z->origin)) {
+		char zname[MD_NAME_STRLEN];
+
+		md_name_to_str(z->origin, zname, sizeof(zname));
+		snprintf(err, errlen, "%s is outside the zone %s", name, zname);
+		return MD_EPARSE;
+	}
+	if (type == MD_TYPE_OPT || type == MD_TYPE_ANY ||
+	    type == MD_TYPE_AXFR || type == MD_TYPE_IXFR) {
+		snprintf(err, errlen, "%s: type %u cannot be zone data", name,
+		    type);
+		return MD_EPARSE;
+	}
+	if (type == MD_TYPE_SOA &&
+	    md_name_labels(owner) != z->origin_labels) {
+		snprintf(err, errlen, "%s: SOA record away from the zone apex",
+		    name);
+		return MD_EPARSE;
+	}
+	n = get_node(z, owner);
+	if (n == NULL)
+		return -ENOMEM;
+	for (struct md_rrset *s = n->rrsets; s != NULL; s = s->next) {
+		if (s->type == type)
+			set = s;
+		/* RFC 1034 §3.6.2 (and RFC 2181 §10.1): a CNAME stands alone */
+		else if (type == MD_TYPE_CNAME || s->type == MD_TYPE_CNAME) {
+			snprintf(err, errlen,
+			    "%s: CNAME and other data at the same name", name);
+			return MD_EPARSE;
+		}
+	}
+	if (set != NULL) {
+		for (p = NULL; (p = md_rrset_next(set, p, &l, &d)) != NULL;) {
+			if (l == rdlen && memcmp(d, rdata, rdlen) == 0)
+				return 0; /* RFC 2181 §5: duplicates merge */
+		}
+		if (type == MD_TYPE_SOA || type == MD_TYPE_CNAME) {
+			snprintf(err, errlen, "%s: more than one %s record",
+			    name, type == MD_TYPE_SOA ? "SOA" : "CNAME");
+			return MD_EPARSE;
+		}
+		if (ttl < set->ttl)
+			set->ttl = ttl; /* RFC 2181 §5.2: one TTL per RRset */
+	} else {
+		set = md_arena_alloc(&z->arena, sizeof(*set));
+		if (set == NULL)
+			return -ENOMEM;
+		memset(set, 0, sizeof(*set));
+		set->type = type;
+		set->ttl = ttl;
+		/* Keep types in insertion order: ANY answers read naturally. */
+		struct md_rrset **tail = &n->rrsets;
+
+		while (*tail != NULL)
+			tail = &(*tail)->next;
+		*tail = set;
+	}
+	uint8_t *nd = realloc(set->rdata, set->rdata_len + 2 + (size_t)rdlen);
+
+	if (nd == NULL)
+		return -ENOMEM;
+	set->rdata = nd;
+	md_write_u16(nd + set->rdata_len, rdlen);
+	memcpy(nd + set->rdata_len + 2, rdata, rdlen);
+	set->rdata_len += 2 + (uint32_t)rdlen;
+	set->count++;
+	z->nrr++;
+	return 0;
+}
+
+int
+md_zone_check(struct md_zone *z, char *err, size_t errlen)
+{
+	char zname[MD_NAME_STRLEN];
+
+	md_name_to_str(z->origin, zname, sizeof(zname));
+	if (z->apex == NULL || md_node_rrset(z->apex, MD_TYPE_SOA) == NULL) {
+		snprintf(err, errlen, "zone %s has no SOA record at its apex",
+		    zname);
+		return MD_EPARSE;
+	}
+	if (md_node_rrset(z->apex, MD_TYPE_NS) == NULL) {
+		snprintf(err, errlen, "zone %s has no NS records at its apex",
+		    zname);
+		return MD_EPARSE;
+	}
+	return 0;
+}
+
+/* ---- snapshots --------------------------------------------------------- */
+
+struct md_zone_set *
+md_zone_set_new_empty(void)
+{
+	struct md_zone_set *zs = calloc(1, sizeof(*zs));
+
+	if (zs != NULL)
+		atomic_init(&zs->refs, 1);
+	return zs;
+}
+
+struct md_zone_set *
+md_zone_set_ref(struct md_zone_set *zs)
+{
+	if (zs != NULL)
+		atomic_fetch_add(&zs->refs, 1);
+	return zs;
+}
+
+void
+md_zone_set_unref(struct md_zone_set *zs)
+{
+	if (zs == NULL || atomic_fetch_sub(&zs->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < zs->count; i++)
+		md_zone_free(zs->zones[i]);
+	free(zs->zones);
+	free(zs);
+}
+
+size_t
+md_zone_set_count(const struct md_zone_set *zs)
+{
+	return zs->count;
+}
+
+const struct md_zone *
+md_zone_set_get(const struct md_zone_set *zs, size_t i)
+{
+	return i < zs->count ? zs->zones[i] : NULL;
+}
+
+const struct md_zone *
+md_zone_set_find(const struct md_zone_set *zs, const uint8_t *name)
+{
+	const struct md_zone *best = NULL;
+
+	for (size_t i = 0; i < zs->count; i++) {
+		const struct md_zone *z = zs->zones[i];
+
+		if ((best == NULL || z->origin_labels > best->origin_labels) &&
+		    md_name_is_subdomain(name, z->origin))
+			best = z;
+	}
+	return best;
+}

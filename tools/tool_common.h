@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tool_common.h - what minidig and mininslookup share: picking the server
+ * (command line or the first "nameserver" of resolv.conf), building a
+ * query, one exchange over UDP or TCP with a deadline, tries and the
+ * TC-to-TCP fallback, reply matching (ID and question), and turning an
+ * ldns_rr into presentation-form fields.
+ *
+ * Not here: each tool's own output layout (dig's sections, nslookup's
+ * sentences) and option parsing; those live in minidig.c and
+ * mininslookup.c.  Nothing here reads or writes global state.
+ */
+#ifndef MINIDNS_TOOL_COMMON_H
+#define MINIDNS_TOOL_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ldns/ldns.h>
+
+#include "minidns/util.h"
+#include "minidns/wire.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+
+#define MD_TOOL_PORT 53
+#define MD_TOOL_RESOLV_CONF "/etc/resolv.conf"
+#define MD_TOOL_EDNS_SIZE 1232 /* DNS flag day 2020 */
+#define MD_TOOL_QUERY_MAX 512
+
+/* Exit codes shared with dig(1). */
+#define MD_TOOL_EXIT_OK 0
+#define MD_TOOL_EXIT_USAGE 1
+#define MD_TOOL_EXIT_NOREPLY 9
+#define MD_TOOL_EXIT_INTERNAL 10
+
+/* The server to ask: its address and the text the user gave for it. */
+struct md_tool_server {
+	struct md_sockaddr addr;
+	char name[MD_NAME_STRLEN];  /* as given, e.g. "127.0.0.1" */
+	char host[64];		    /* numeric form, scope id included */
+	unsigned naddrs;	    /* addresses the name resolved to */
+};
+
+/*
+ * Resolve 'name' (an IPv4/IPv6 address, or a host name through
+ * getaddrinfo) with 'port'.  The first address is used.  Returns 0,
+ * MD_EPARSE or MD_ENOTFOUND.
+ */
+int md_tool_server_set(struct md_tool_server *srv, const char *name,
+    uint16_t port);
+/* Change the port of a server already set. */
+void md_tool_server_set_port(struct md_tool_server *srv, uint16_t port);
+/*
+ * The first "nameserver" of the resolv.conf at 'path' (IPv4 or IPv6); when
+ * the file is missing or names no usable server, 127.0.0.1.  Always 0.
+ */
+int md_tool_server_default(struct md_tool_server *srv, const char *path,
+    uint16_t port);
+/* Port of the server in host order. */
+uint16_t md_tool_server_port(const struct md_tool_server *srv);
+
+/* One question and how to ask it. */
+struct md_tool_query {
+	uint8_t qname[MD_NAME_MAX];
+	uint16_t qtype;
+	uint16_t qclass;
+	bool rd;
+	bool ad;
+	bool cd;
+	bool edns;
+	uint8_t edns_version;
+	uint16_t edns_size;
+	bool do_bit;
+};
+
+/* Defaults: class IN, RD set, EDNS version 0 with MD_TOOL_EDNS_SIZE. */
+void md_tool_query_init(struct md_tool_query *q);
+/*
+ * Set q->qname from presentation form (taken as absolute).  Returns 0 or
+ * MD_EPARSE.
+ */
+int md_tool_query_set_name(struct md_tool_query *q, const char *name);
+/*
+ * The reverse-mapping name for an IPv4 or IPv6 address in presentation
+ * form ("4.3.2.1.in-addr.arpa.", or 32 nibbles under "ip6.arpa.").
+ * Returns 0, or MD_EPARSE when 'addr' is not an address.
+ */
+int md_tool_reverse_name(const char *addr, char *out, size_t size);
+/* Type from a mnemonic or TYPEnnn, case-insensitive.  0 or MD_EPARSE. */
+int md_tool_type_parse(const char *s, uint16_t *type);
+/* Class "IN", "CH", "HS", "ANY" or CLASSnnn.  0 or MD_EPARSE. */
+int md_tool_class_parse(const char *s, uint16_t *rclass);
+
+/* How to run an exchange, and what happened. */
+struct md_tool_exchange {
+	/* set by the caller */
+	const struct md_tool_server *server;
+	const struct md_tool_query *query;
+	bool tcp;		/* start with TCP */
+	bool tc_notice;		/* print dig's "Truncated" line */
+	int timeout_ms;		/* per try */
+	int tries;		/* at least 1 */
+	const char *display_name; /* for dig's TCP connect error line */
+	/* filled in */
+	uint16_t id;
+	bool used_tcp;		/* the reply came over TCP */
+	uint64_t rtt_ms;	/* of the try that answered */
+	uint8_t *reply;		/* malloc'ed; md_tool_exchange_deinit */
+	size_t reply_len;
+	int error;		/* last error when no reply came */
+	bool tcp_connect_failed; /* last failure was a TCP connect */
+};
+
+/*
+ * Send the query and wait for a reply whose ID and question match, giving
+ * each try 'timeout_ms'.  Replies that do not match are ignored until the
+ * deadline.  A UDP reply with TC set is asked again over TCP.  Each failed
+ * try is reported on stdout as dig does (";; communications error to
+ * ADDR#PORT: REASON").  Returns 0 with ex->reply set, or a negative errno
+ * (-ETIMEDOUT, -ECONNREFUSED, ...) when no try got a reply; -ENOMEM or
+ * MD_EPARSE for internal errors.
+ */
+int md_tool_exchange(struct md_tool_exchange *ex);
+void md_tool_exchange_deinit(struct md_tool_exchange *ex);
+
+/* dig's wording for a network error: "timed out", "connection refused". */
+const char *md_tool_net_strerror(int err);
+
+/*
+ * An RR in presentation form, split into the fields dig lays out in
+ * columns.  Strings are malloc'ed; md_tool_rr_text_free releases them.
+ * For a question RR, ttl and rdata are empty strings.
+ */
+struct md_tool_rr_text {
+	char *owner;
+	char *ttl;
+	char *rclass;
+	char *type;
+	char *rdata;
+};
+
+/* Returns 0 or -ENOMEM (t is then empty and safe to free). */
+int md_tool_rr_text(const ldns_rr *rr, bool question,
+    struct md_tool_rr_text *t);
+void md_tool_rr_text_free(struct md_tool_rr_text *t);
+/*
+ * Write an RR as dig does: owner, TTL, class, type and rdata aligned on
+ * columns 24, 32, 40 and 48 with tabs (8 wide), one space when a field
+ * runs past its column.  A question RR starts with ';' and has no TTL or
+ * rdata.  Returns 0 or -ENOMEM.
+ */
+int md_tool_print_rr_dig(FILE *fp, const ldns_rr *rr, bool question);
+/* The name in presentation form without the final dot ("." for root). */
+void md_tool_name_nodot(char *name);
+
+#endif /* MINIDNS_TOOL_COMMON_H */
