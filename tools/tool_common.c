@@ -749,8 +749,9 @@ md_tool_print_rr_dig(FILE *fp, const ldns_rr *rr, bool question)
 
 	if (md_tool_rr_text(rr, question, &t) != 0)
 		return -ENOMEM;
+	/* dig's ';' before a question is not counted in the columns. */
 	if (question)
-		field(fp, &col, ";");
+		fputc(';', fp);
 	field(fp, &col, t.owner);
 	if (!question) {
 		indent(fp, &col, 24);

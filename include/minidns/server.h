@@ -38,8 +38,8 @@ size_t md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
 struct md_server;
 
 /* A server on 'base' with the settings of cfg (copied). */
-struct md_server *md_server_new(struct event_base *base,
-    const struct md_config *cfg);
+struct md_server *md_server_new(
+    struct event_base *base, const struct md_config *cfg);
 void md_server_free(struct md_server *srv);
 /*
  * Open the UDP and TCP sockets of every listen address.  A listener that

@@ -23,9 +23,9 @@
  * negative errno or one of these project codes.
  */
 enum md_err {
-	MD_EPARSE = -1000, /* malformed input (text or wire) */
-	MD_ECONFIG = -1001, /* bad configuration value */
-	MD_ENOSPACE = -1002, /* a buffer or a limit is full */
+	MD_EPARSE = -1000,    /* malformed input (text or wire) */
+	MD_ECONFIG = -1001,   /* bad configuration value */
+	MD_ENOSPACE = -1002,  /* a buffer or a limit is full */
 	MD_ENOTFOUND = -1003, /* lookup found nothing */
 };
 
@@ -62,18 +62,18 @@ void md_log_init(const char *prefix);
 /* Send log lines to syslog (facility daemon) instead of stderr. */
 void md_log_use_syslog(bool on);
 
-void md_log(enum md_log_level level, enum md_log_group group,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void md_vlog(enum md_log_level level, enum md_log_group group,
-    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+void md_log(enum md_log_level level, enum md_log_group group, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+void md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 
 #define md_err(g, ...) md_log(MD_LOG_ERR, (g), __VA_ARGS__)
 #define md_warn(g, ...) md_log(MD_LOG_WARN, (g), __VA_ARGS__)
 #define md_info(g, ...) md_log(MD_LOG_INFO, (g), __VA_ARGS__)
-#define md_debug(g, ...)                                                  \
-	do {                                                              \
-		if (md_log_get_level() >= MD_LOG_DEBUG)                    \
-			md_log(MD_LOG_DEBUG, (g), __VA_ARGS__);           \
+#define md_debug(g, ...)                                        \
+	do {                                                    \
+		if (md_log_get_level() >= MD_LOG_DEBUG)         \
+			md_log(MD_LOG_DEBUG, (g), __VA_ARGS__); \
 	} while (0)
 
 /* ---- assertions -------------------------------------------------------- */
@@ -83,7 +83,7 @@ void md_assert_fail(const char *expr, const char *file, int line, bool fatal)
 bool md_assert_soft_fail(const char *expr, const char *file, int line);
 
 /* Memory safety: always aborts. */
-#define MD_ASSERT(e)                                                      \
+#define MD_ASSERT(e) \
 	((e) ? (void)0 : md_assert_fail(#e, __FILE__, __LINE__, true))
 /*
  * Logic errors that can be survived: logs file:line and evaluates to false
@@ -116,7 +116,8 @@ struct md_sockaddr {
  */
 int md_sockaddr_parse(const char *s, uint16_t defport, struct md_sockaddr *out);
 /* "127.0.0.1:53" or "[::1]:53" into buf; returns buf. */
-const char *md_sockaddr_str(const struct md_sockaddr *sa, char *buf, size_t size);
+const char *md_sockaddr_str(
+    const struct md_sockaddr *sa, char *buf, size_t size);
 #define MD_SOCKADDR_STRLEN 64
 
 /* ---- arena ------------------------------------------------------------- */

@@ -157,8 +157,8 @@ struct md_wire_query {
  * a verdict; on MD_QUERY_FORMERR/NOTIMP/BADVERS q->hdr is valid and
  * q->has_question says whether the question can be echoed.
  */
-enum md_query_verdict md_wire_read_query(const uint8_t *pkt, size_t len,
-    struct md_wire_query *q);
+enum md_query_verdict md_wire_read_query(
+    const uint8_t *pkt, size_t len, struct md_wire_query *q);
 
 /* ---- writing a response ------------------------------------------------ */
 
@@ -185,11 +185,10 @@ struct md_wire_writer {
 /* Start a message in buf; limit starts at cap. */
 void md_wire_writer_init(struct md_wire_writer *w, uint8_t *buf, size_t cap);
 /* Bound the message size (e.g. the client's UDP size) and reserve room. */
-void md_wire_writer_set_limit(struct md_wire_writer *w, size_t limit,
-    size_t reserve);
+void md_wire_writer_set_limit(
+    struct md_wire_writer *w, size_t limit, size_t reserve);
 /* Header with zero counts; counts are filled in by md_wire_writer_finish. */
-int md_wire_write_header(struct md_wire_writer *w, uint16_t id,
-    uint16_t flags);
+int md_wire_write_header(struct md_wire_writer *w, uint16_t id, uint16_t flags);
 /* Change the flags of the header already written. */
 void md_wire_writer_set_flags(struct md_wire_writer *w, uint16_t flags);
 uint16_t md_wire_writer_flags(const struct md_wire_writer *w);

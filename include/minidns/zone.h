@@ -69,15 +69,15 @@ struct md_zone_source {
 	const char *text;   /* zone text held in memory, or NULL: read file */
 	const char *origin; /* presentation form, or NULL: from the file */
 	enum md_zone_format format;
-	bool auto_ptr;	    /* fill this reverse zone with PTRs (see below) */
+	bool auto_ptr; /* fill this reverse zone with PTRs (see below) */
 };
 
 /*
  * Load one zone.  Errors read "FILE:LINE: problem" in err.  Returns a new
  * zone or NULL.
  */
-struct md_zone *md_zone_load(const struct md_zone_source *src, char *err,
-    size_t errlen);
+struct md_zone *md_zone_load(
+    const struct md_zone_source *src, char *err, size_t errlen);
 
 /*
  * Load every source into a new snapshot with a reference count of 1.
@@ -86,8 +86,8 @@ struct md_zone *md_zone_load(const struct md_zone_source *src, char *err,
  * already hold.  Two zones with the same origin are an error.  Returns NULL
  * with "FILE:LINE: problem" in err.
  */
-struct md_zone_set *md_zone_set_load(const struct md_zone_source *srcs,
-    size_t n, char *err, size_t errlen);
+struct md_zone_set *md_zone_set_load(
+    const struct md_zone_source *srcs, size_t n, char *err, size_t errlen);
 /* An empty snapshot (serves nothing). */
 struct md_zone_set *md_zone_set_new_empty(void);
 struct md_zone_set *md_zone_set_ref(struct md_zone_set *zs);
@@ -95,8 +95,8 @@ void md_zone_set_unref(struct md_zone_set *zs);
 size_t md_zone_set_count(const struct md_zone_set *zs);
 const struct md_zone *md_zone_set_get(const struct md_zone_set *zs, size_t i);
 /* The zone with the longest origin that encloses name, or NULL. */
-const struct md_zone *md_zone_set_find(const struct md_zone_set *zs,
-    const uint8_t *name);
+const struct md_zone *md_zone_set_find(
+    const struct md_zone_set *zs, const uint8_t *name);
 
 /* ---- lookup ------------------------------------------------------------ */
 
@@ -105,9 +105,9 @@ enum md_zone_status {
 	MD_ZONE_ANSWER,	       /* data (maybe after a CNAME chain) */
 	MD_ZONE_NODATA,	       /* name exists, type does not */
 	MD_ZONE_NXDOMAIN,
-	MD_ZONE_REFERRAL,      /* below a delegation inside a zone */
-	MD_ZONE_CNAME_OUT,     /* CNAME chain leaves the local zones */
-	MD_ZONE_LOOP,	       /* CNAME loop or over-long chain */
+	MD_ZONE_REFERRAL,  /* below a delegation inside a zone */
+	MD_ZONE_CNAME_OUT, /* CNAME chain leaves the local zones */
+	MD_ZONE_LOOP,	   /* CNAME loop or over-long chain */
 };
 
 const char *md_zone_status_str(enum md_zone_status s);

@@ -95,35 +95,36 @@ static int
 parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "zone", required_argument, NULL, 'z' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "check", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"zone", required_argument, NULL, 'z'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"check", no_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:l:z:fvqthV", longopts,
-		    NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:z:fvqthV", longopts, NULL)) !=
+	    -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
 			break;
 		case 'l':
 			if (o->nlisten >= MD_CONFIG_MAX_LISTEN) {
-				fprintf(stderr, "minidnsd: too many --listen\n");
+				fprintf(
+				    stderr, "minidnsd: too many --listen\n");
 				return EXIT_USAGE;
 			}
 			o->listen[o->nlisten++] = optarg;
 			break;
 		case 'z': {
-			const char **v = realloc(o->zones,
-			    (o->nzones + 1) * sizeof(*v));
+			const char **v =
+			    realloc(o->zones, (o->nzones + 1) * sizeof(*v));
 
 			if (v == NULL)
 				return EXIT_START;
@@ -165,8 +166,8 @@ parse_args(int argc, char **argv, struct options *o)
 
 /* Defaults, then the file, then the flags. */
 static int
-build_config(const struct options *o, struct md_config *cfg, char *err,
-    size_t errlen)
+build_config(
+    const struct options *o, struct md_config *cfg, char *err, size_t errlen)
 {
 	const char *path = o->config;
 	int rc;
@@ -209,11 +210,11 @@ static struct md_zone_set *
 load_zones(const struct md_config *cfg, char *err, size_t errlen)
 {
 	struct md_zone_source embedded[2] = {
-		{ .file = "(embedded) zones/cluster.local.zone",
-		    .text = (const char *)md_sample_zone_text },
-		{ .file = "(embedded) zones/10.in-addr.arpa.zone",
-		    .text = (const char *)md_sample_reverse_zone_text,
-		    .auto_ptr = true },
+	    {.file = "(embedded) zones/cluster.local.zone",
+		.text = (const char *)md_sample_zone_text},
+	    {.file = "(embedded) zones/10.in-addr.arpa.zone",
+		.text = (const char *)md_sample_reverse_zone_text,
+		.auto_ptr = true},
 	};
 	struct md_zone_source *srcs;
 	struct md_zone_set *zs;
@@ -296,10 +297,11 @@ watch_changed(const struct daemon *d)
 
 		if (exists != w->exists)
 			return true;
-		if (exists && (st.st_mtim.tv_sec != w->st.st_mtim.tv_sec ||
-				  st.st_mtim.tv_nsec != w->st.st_mtim.tv_nsec ||
-				  st.st_size != w->st.st_size ||
-				  st.st_ino != w->st.st_ino))
+		if (exists &&
+		    (st.st_mtim.tv_sec != w->st.st_mtim.tv_sec ||
+			st.st_mtim.tv_nsec != w->st.st_mtim.tv_nsec ||
+			st.st_size != w->st.st_size ||
+			st.st_ino != w->st.st_ino))
 			return true;
 	}
 	return false;
@@ -317,8 +319,8 @@ reload(struct daemon *d, const char *why)
 
 	md_info(MD_LOG_MAIN, "reloading (%s)", why);
 	if (build_config(&d->opt, &cfg, err, sizeof(err)) != 0) {
-		md_err(MD_LOG_CONFIG, "reload failed, old data still served: %s",
-		    err);
+		md_err(MD_LOG_CONFIG,
+		    "reload failed, old data still served: %s", err);
 		watch_files(d, &d->cfg);
 		md_config_deinit(&cfg);
 		return;
@@ -364,7 +366,7 @@ check_cb(evutil_socket_t fd, short what, void *arg)
 static void
 schedule_check(struct daemon *d)
 {
-	struct timeval tv = { (time_t)d->cfg.zone_check_interval, 0 };
+	struct timeval tv = {(time_t)d->cfg.zone_check_interval, 0};
 
 	if (d->cfg.zone_check_interval == 0) {
 		event_del(d->check_ev);
@@ -416,8 +418,8 @@ main(int argc, char **argv)
 {
 	struct daemon d;
 	struct md_zone_set *zs = NULL;
-	struct event *sigs[3] = { NULL, NULL, NULL };
-	static const int signums[3] = { SIGHUP, SIGTERM, SIGINT };
+	struct event *sigs[3] = {NULL, NULL, NULL};
+	static const int signums[3] = {SIGHUP, SIGTERM, SIGINT};
 	char err[1024];
 	int rc;
 

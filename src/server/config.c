@@ -59,8 +59,8 @@ md_config_clear_listen(struct md_config *c)
 }
 
 int
-md_config_add_listen(struct md_config *c, const char *s, char *err,
-    size_t errlen)
+md_config_add_listen(
+    struct md_config *c, const char *s, char *err, size_t errlen)
 {
 	if (c->listen_default)
 		md_config_clear_listen(c);
@@ -83,8 +83,8 @@ int
 md_config_add_zone(struct md_config *c, const char *file, const char *origin,
     enum md_zone_format format, bool auto_ptr)
 {
-	struct md_config_zone *v = realloc(c->zones,
-	    (c->nzones + 1) * sizeof(*v));
+	struct md_config_zone *v =
+	    realloc(c->zones, (c->nzones + 1) * sizeof(*v));
 
 	if (v == NULL)
 		return -ENOMEM;
@@ -111,8 +111,7 @@ static int bad(struct ctx *x, const yaml_node_t *n, const char *key,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
-bad(struct ctx *x, const yaml_node_t *n, const char *key, const char *fmt,
-    ...)
+bad(struct ctx *x, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
 	char why[512];
 	va_list ap;
@@ -149,7 +148,8 @@ read_zone(struct ctx *x, struct md_config *c, yaml_node_t *n)
 		goto add;
 	}
 	if (n->type != YAML_MAPPING_NODE)
-		return bad(x, n, "zones", "a zone is a file name or a "
+		return bad(x, n, "zones",
+		    "a zone is a file name or a "
 		    "mapping with file, origin, format, auto-ptr");
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
@@ -222,8 +222,8 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 
 		md_config_clear_listen(c);
 		if (v->type == YAML_SCALAR_NODE) {
-			if (md_config_add_listen(c, md_yaml_scalar(v), why,
-				sizeof(why)) != 0)
+			if (md_config_add_listen(
+				c, md_yaml_scalar(v), why, sizeof(why)) != 0)
 				return bad(x, v, key, "%s", why);
 			return 0;
 		}
@@ -267,7 +267,8 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		if (s == NULL || md_log_level_parse(s, &c->log_level) != 0)
 			return bad(x, v, key,
 			    "'%s' is not a log level (error, warning, info, "
-			    "debug)", s ? s : "");
+			    "debug)",
+			    s ? s : "");
 		return 0;
 	}
 	if (strcmp(key, "zones") == 0) {
@@ -289,11 +290,10 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 }
 
 int
-md_config_load(struct md_config *c, const char *path, char *err,
-    size_t errlen)
+md_config_load(struct md_config *c, const char *path, char *err, size_t errlen)
 {
 	struct md_yaml y;
-	struct ctx x = { &y, err, errlen };
+	struct ctx x = {&y, err, errlen};
 	yaml_node_t *root;
 	int rc;
 

@@ -34,8 +34,8 @@ write_rrset(struct md_wire_writer *w, enum md_section sec,
 }
 
 static size_t
-error_response(const struct md_wire_query *q, uint16_t edns_size,
-    int rcode, uint8_t *out, size_t outcap, struct md_query_info *info)
+error_response(const struct md_wire_query *q, uint16_t edns_size, int rcode,
+    uint8_t *out, size_t outcap, struct md_query_info *info)
 {
 	struct md_wire_writer w;
 	uint16_t flags = MD_FLAG_QR | (q->hdr.flags & (0xf << 11)) |
@@ -48,14 +48,14 @@ error_response(const struct md_wire_query *q, uint16_t edns_size,
 	if (q->has_question)
 		md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	if (q->edns.present)
-		md_wire_write_opt(&w, edns_size, (uint8_t)(rcode >> 4), 0,
-		    q->edns.do_bit);
+		md_wire_write_opt(
+		    &w, edns_size, (uint8_t)(rcode >> 4), 0, q->edns.do_bit);
 	return md_wire_writer_finish(&w);
 }
 
 size_t
-md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
-    bool tcp, const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,
+md_query_answer(const struct md_zone_set *zones, uint16_t edns_size, bool tcp,
+    const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,
     struct md_query_info *info)
 {
 	struct md_wire_query q;
@@ -74,14 +74,14 @@ md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
 	case MD_QUERY_FORMERR:
 		/* Without the parsed OPT, answer plainly (RFC 6891 §7). */
 		q.edns.present = false;
-		return error_response(&q, edns_size, MD_RCODE_FORMERR, out,
-		    outcap, info);
+		return error_response(
+		    &q, edns_size, MD_RCODE_FORMERR, out, outcap, info);
 	case MD_QUERY_NOTIMP:
-		return error_response(&q, edns_size, MD_RCODE_NOTIMP, out,
-		    outcap, info);
+		return error_response(
+		    &q, edns_size, MD_RCODE_NOTIMP, out, outcap, info);
 	case MD_QUERY_BADVERS:
-		return error_response(&q, edns_size, MD_RCODE_BADVERS, out,
-		    outcap, info);
+		return error_response(
+		    &q, edns_size, MD_RCODE_BADVERS, out, outcap, info);
 	case MD_QUERY_OK:
 		break;
 	}
@@ -89,18 +89,18 @@ md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
 	/* Only class IN is served; zone transfers are not offered. */
 	if (q.qclass != MD_CLASS_IN || q.qtype == MD_TYPE_AXFR ||
 	    q.qtype == MD_TYPE_IXFR)
-		return error_response(&q, edns_size, MD_RCODE_REFUSED, out,
-		    outcap, info);
+		return error_response(
+		    &q, edns_size, MD_RCODE_REFUSED, out, outcap, info);
 	if (q.qtype == MD_TYPE_MAILA || q.qtype == MD_TYPE_MAILB)
-		return error_response(&q, edns_size, MD_RCODE_NOTIMP, out,
-		    outcap, info);
+		return error_response(
+		    &q, edns_size, MD_RCODE_NOTIMP, out, outcap, info);
 
 	md_zone_lookup(zones, q.qname, q.qtype, &res);
 	info->status = res.status;
 	/* Nothing local: without recursion (a later stage) we refuse. */
 	if (res.status == MD_ZONE_NOT_LOCAL)
-		return error_response(&q, edns_size, MD_RCODE_REFUSED, out,
-		    outcap, info);
+		return error_response(
+		    &q, edns_size, MD_RCODE_REFUSED, out, outcap, info);
 	rcode = res.rcode;
 	info->rcode = rcode;
 
@@ -111,8 +111,8 @@ md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
 	else if (!q.edns.present)
 		limit = MD_UDP_MIN;
 	else
-		limit = q.edns.udp_size < edns_size ? q.edns.udp_size
-						    : edns_size;
+		limit =
+		    q.edns.udp_size < edns_size ? q.edns.udp_size : edns_size;
 	if (limit < MD_UDP_MIN)
 		limit = MD_UDP_MIN;
 
@@ -129,13 +129,13 @@ md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
 		tc = write_rrset(&w, MD_SECTION_ANSWER, &res.an[i], q.qname) !=
 		    0;
 	for (unsigned i = 0; i < res.nns && !tc; i++)
-		tc = write_rrset(&w, MD_SECTION_AUTHORITY, &res.ns[i],
-			 q.qname) != 0;
+		tc = write_rrset(
+			 &w, MD_SECTION_AUTHORITY, &res.ns[i], q.qname) != 0;
 	/* Additional data that does not fit is left out, without TC
 	 * (RFC 2181 §9). */
 	for (unsigned i = 0; i < res.nar && !tc; i++)
-		(void)write_rrset(&w, MD_SECTION_ADDITIONAL, &res.ar[i],
-		    q.qname);
+		(void)write_rrset(
+		    &w, MD_SECTION_ADDITIONAL, &res.ar[i], q.qname);
 	if (tc) {
 		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
 		info->truncated = true;

@@ -27,7 +27,7 @@
 
 #include "minidns/server.h"
 
-#define UDP_BATCH 64		  /* datagrams read per wake-up */
+#define UDP_BATCH 64		    /* datagrams read per wake-up */
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
 
 struct udp_listener {
@@ -198,7 +198,7 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct md_server *srv = arg;
 	struct tcp_conn *c;
-	struct timeval idle = { (time_t)srv->cfg.tcp_idle_timeout, 0 };
+	struct timeval idle = {(time_t)srv->cfg.tcp_idle_timeout, 0};
 
 	(void)lev;
 	(void)sa;
@@ -227,7 +227,8 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	if (++srv->nconns >= srv->cfg.tcp_max_connections) {
 		md_warn(MD_LOG_SERVER,
 		    "%u TCP connections open (tcp-max-connections): not "
-		    "accepting more for now", srv->nconns);
+		    "accepting more for now",
+		    srv->nconns);
 		for (size_t i = 0; i < srv->ntcp; i++)
 			evconnlistener_disable(srv->tcp[i]);
 	}
@@ -239,8 +240,8 @@ static evutil_socket_t
 open_socket(const struct md_sockaddr *sa, int type)
 {
 	int one = 1;
-	evutil_socket_t fd = socket(sa->ss.ss_family, type | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	evutil_socket_t fd =
+	    socket(sa->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
@@ -320,8 +321,8 @@ md_server_listen(struct md_server *srv)
 
 		u->srv = srv;
 		u->fd = ufd;
-		u->ev = event_new(srv->base, ufd, EV_READ | EV_PERSIST,
-		    udp_read_cb, u);
+		u->ev = event_new(
+		    srv->base, ufd, EV_READ | EV_PERSIST, udp_read_cb, u);
 		struct evconnlistener *l = evconnlistener_new(srv->base,
 		    tcp_accept_cb, srv, LEV_OPT_CLOSE_ON_FREE, -1, tfd);
 

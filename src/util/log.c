@@ -20,18 +20,18 @@ static const char *log_prefix = "minidns";
 static bool log_syslog;
 
 static const char *const level_names[] = {
-	[MD_LOG_ERR] = "error",
-	[MD_LOG_WARN] = "warning",
-	[MD_LOG_INFO] = "info",
-	[MD_LOG_DEBUG] = "debug",
+    [MD_LOG_ERR] = "error",
+    [MD_LOG_WARN] = "warning",
+    [MD_LOG_INFO] = "info",
+    [MD_LOG_DEBUG] = "debug",
 };
 
 static const char *const group_names[] = {
-	[MD_LOG_MAIN] = "main",
-	[MD_LOG_NET] = "net",
-	[MD_LOG_ZONE] = "zone",
-	[MD_LOG_SERVER] = "server",
-	[MD_LOG_CONFIG] = "config",
+    [MD_LOG_MAIN] = "main",
+    [MD_LOG_NET] = "net",
+    [MD_LOG_ZONE] = "zone",
+    [MD_LOG_SERVER] = "server",
+    [MD_LOG_CONFIG] = "config",
 };
 
 const char *
@@ -105,8 +105,8 @@ md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_syslog) {
-		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
-			LOG_DEBUG };
+		static const int prio[] = {
+		    LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
 		syslog(prio[level], "[%s] %s", md_log_group_str(group), msg);
 		return;
@@ -133,8 +133,8 @@ md_log(enum md_log_level level, enum md_log_group group, const char *fmt, ...)
 void
 md_assert_fail(const char *expr, const char *file, int line, bool fatal)
 {
-	fprintf(stderr, "%s: assertion failed at %s:%d: %s\n", log_prefix,
-	    file, line, expr);
+	fprintf(stderr, "%s: assertion failed at %s:%d: %s\n", log_prefix, file,
+	    line, expr);
 	(void)fatal;
 	abort();
 }

@@ -38,8 +38,8 @@ md_parse_int(const char *s, long long min, long long max, long long *out)
 int
 md_parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {

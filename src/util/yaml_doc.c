@@ -13,8 +13,8 @@
 #include "minidns/yaml_doc.h"
 
 int
-md_yaml_load(struct md_yaml *y, const char *path, const char *text,
-    size_t len, char *err, size_t errlen)
+md_yaml_load(struct md_yaml *y, const char *path, const char *text, size_t len,
+    char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	FILE *fp = NULL;
@@ -25,8 +25,8 @@ md_yaml_load(struct md_yaml *y, const char *path, const char *text,
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	if (text != NULL) {
-		yaml_parser_set_input_string(&parser,
-		    (const unsigned char *)text, len);
+		yaml_parser_set_input_string(
+		    &parser, (const unsigned char *)text, len);
 	} else {
 		fp = fopen(path, "r");
 		if (fp == NULL) {

@@ -34,7 +34,8 @@ md_name_read(const uint8_t *pkt, size_t pktlen, size_t *off, uint8_t *out)
 		if ((c & 0xc0) == 0xc0) {
 			if (pos + 1 >= pktlen)
 				return MD_EPARSE;
-			size_t target = ((size_t)(c & 0x3f) << 8) | pkt[pos + 1];
+			size_t target =
+			    ((size_t)(c & 0x3f) << 8) | pkt[pos + 1];
 
 			if (end == 0)
 				end = pos + 2;

@@ -17,9 +17,9 @@
 const char *
 md_rcode_str(int rcode)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL",
-		"NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-		"NXRRSET", "NOTAUTH", "NOTZONE" };
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+	    "NOTAUTH", "NOTZONE"};
 
 	if (rcode >= 0 && rcode < (int)(sizeof(names) / sizeof(names[0])))
 		return names[rcode];
@@ -128,7 +128,8 @@ md_wire_read_query(const uint8_t *pkt, size_t len, struct md_wire_query *q)
 		uint16_t type, rdlen;
 		size_t rdata_off;
 
-		if (skip_rr(pkt, len, &off, owner, &type, &rdata_off, &rdlen) != 0)
+		if (skip_rr(pkt, len, &off, owner, &type, &rdata_off, &rdlen) !=
+		    0)
 			return MD_QUERY_FORMERR;
 		if (type != MD_TYPE_OPT)
 			continue; /* e.g. TSIG, which we do not verify */

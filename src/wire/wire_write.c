@@ -28,8 +28,7 @@ md_wire_writer_init(struct md_wire_writer *w, uint8_t *buf, size_t cap)
 }
 
 void
-md_wire_writer_set_limit(struct md_wire_writer *w, size_t limit,
-    size_t reserve)
+md_wire_writer_set_limit(struct md_wire_writer *w, size_t limit, size_t reserve)
 {
 	w->limit = limit < w->cap ? limit : w->cap;
 	w->reserve = reserve;

@@ -43,8 +43,7 @@ struct md_zone_set {
 	struct md_zone **zones;
 };
 
-struct md_node *md_zone_find_node(const struct md_zone *z,
-    const uint8_t *name);
+struct md_node *md_zone_find_node(const struct md_zone *z, const uint8_t *name);
 const struct md_rrset *md_node_rrset(const struct md_node *n, uint16_t type);
 
 #endif /* MINIDNS_ZONE_INTERNAL_H */

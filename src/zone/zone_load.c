@@ -14,8 +14,8 @@
 #include "minidns/ldns_bridge.h"
 #include "zone-internal.h"
 
-struct md_zone *md_zone_load_yaml(const struct md_zone_source *src,
-    char *err, size_t errlen);
+struct md_zone *md_zone_load_yaml(
+    const struct md_zone_source *src, char *err, size_t errlen);
 
 struct parsed_rr {
 	ldns_rr *rr;
@@ -62,16 +62,17 @@ load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 	}
 	while (!feof(fp)) {
 		ldns_rr *rr = NULL;
-		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &default_ttl,
-		    &origin, &prev, &line);
+		ldns_status st = ldns_rr_new_frm_fp_l(
+		    &rr, fp, &default_ttl, &origin, &prev, &line);
 
 		if (st == LDNS_STATUS_SYNTAX_EMPTY ||
 		    st == LDNS_STATUS_SYNTAX_TTL ||
 		    st == LDNS_STATUS_SYNTAX_ORIGIN)
 			continue;
 		if (st == LDNS_STATUS_SYNTAX_INCLUDE) {
-			snprintf(err, errlen, "%s:%d: $INCLUDE is not supported",
-			    src->file, line);
+			snprintf(err, errlen,
+			    "%s:%d: $INCLUDE is not supported", src->file,
+			    line);
 			goto fail;
 		}
 		if (st != LDNS_STATUS_OK) {
@@ -114,7 +115,8 @@ load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 		if (i == nrr) {
 			snprintf(err, errlen,
 			    "%s:%d: no SOA record, so the zone's origin is "
-			    "unknown", src->file, line);
+			    "unknown",
+			    src->file, line);
 			goto fail;
 		}
 		ldns_rdf *o = ldns_rr_owner(rrs[i].rr);
@@ -151,7 +153,8 @@ load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 		char why[512];
 
 		if (md_zone_check(z, why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "%s:%d: %s", src->file, line, why);
+			snprintf(
+			    err, errlen, "%s:%d: %s", src->file, line, why);
 			goto fail;
 		}
 	}
@@ -275,22 +278,26 @@ collect_ptrs(const struct md_zone *rz, const struct md_zone *src,
 				if (s->type != MD_TYPE_A &&
 				    s->type != MD_TYPE_AAAA)
 					continue;
-				for (p = NULL;
-				     (p = md_rrset_next(s, p, &len, &rd)) != NULL;) {
+				for (p = NULL; (p = md_rrset_next(s, p, &len,
+						    &rd)) != NULL;) {
 					struct ptr_candidate c;
 
-					if (len != (s->type == MD_TYPE_A ? 4 : 16))
+					if (len !=
+					    (s->type == MD_TYPE_A ? 4 : 16))
 						continue;
 					memset(c.rev, 0, sizeof(c.rev));
 					reverse_name(s->type, rd, c.rev);
-					if (!md_name_is_subdomain(c.rev, rz->origin))
+					if (!md_name_is_subdomain(
+						c.rev, rz->origin))
 						continue;
 					c.target = nd->name;
 					c.ttl = s->ttl;
 					if (*n == *cap) {
-						size_t nc = *cap ? *cap * 2 : 64;
+						size_t nc =
+						    *cap ? *cap * 2 : 64;
 						struct ptr_candidate *nv =
-						    realloc(*v, nc * sizeof(**v));
+						    realloc(
+							*v, nc * sizeof(**v));
 
 						if (nv == NULL)
 							return -ENOMEM;
@@ -310,8 +317,7 @@ collect_ptrs(const struct md_zone *rz, const struct md_zone *src,
  * that already have a PTR in rz's own data keep it.
  */
 static int
-fill_ptrs(struct md_zone_set *zs, struct md_zone *rz, char *err,
-    size_t errlen)
+fill_ptrs(struct md_zone_set *zs, struct md_zone *rz, char *err, size_t errlen)
 {
 	struct ptr_candidate *v = NULL;
 	size_t n = 0, cap = 0;
@@ -346,8 +352,8 @@ cleanup:
 }
 
 struct md_zone_set *
-md_zone_set_load(const struct md_zone_source *srcs, size_t n, char *err,
-    size_t errlen)
+md_zone_set_load(
+    const struct md_zone_source *srcs, size_t n, char *err, size_t errlen)
 {
 	struct md_zone_set *zs = md_zone_set_new_empty();
 
@@ -368,7 +374,8 @@ md_zone_set_load(const struct md_zone_source *srcs, size_t n, char *err,
 				md_name_to_str(z->origin, name, sizeof(name));
 				snprintf(err, errlen,
 				    "%s: zone %s is loaded twice (also from "
-				    "%s)", srcs[i].file, name, srcs[j].file);
+				    "%s)",
+				    srcs[i].file, name, srcs[j].file);
 				md_zone_free(z);
 				goto fail;
 			}
@@ -381,8 +388,8 @@ md_zone_set_load(const struct md_zone_source *srcs, size_t n, char *err,
 		if (!zs->zones[i]->auto_ptr)
 			continue;
 		if (fill_ptrs(zs, zs->zones[i], why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "%s: auto-ptr: %s", srcs[i].file,
-			    why);
+			snprintf(
+			    err, errlen, "%s: auto-ptr: %s", srcs[i].file, why);
 			goto fail;
 		}
 	}

@@ -71,7 +71,7 @@ add_addresses(const struct md_zone_set *zs, const uint8_t *target,
 {
 	const struct md_zone *z = md_zone_set_find(zs, target);
 	const struct md_node *n;
-	static const uint16_t types[] = { MD_TYPE_A, MD_TYPE_AAAA };
+	static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA};
 
 	if (z == NULL)
 		return;
@@ -217,8 +217,8 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 		for (const struct md_rrset *s = n->rrsets; s != NULL;
 		     s = s->next)
 			push(res->an, &res->nan, owner, s, s->ttl);
-		res->status = n->rrsets != NULL ? MD_ZONE_ANSWER
-						: MD_ZONE_NODATA;
+		res->status =
+		    n->rrsets != NULL ? MD_ZONE_ANSWER : MD_ZONE_NODATA;
 		if (n->rrsets == NULL)
 			add_soa(z, res);
 		return NULL;
@@ -260,8 +260,8 @@ md_zone_lookup(const struct md_zone_set *zs, const uint8_t *qname,
 	memset(res, 0, offsetof(struct md_zone_result, an));
 	res->status = MD_ZONE_NOT_LOCAL;
 	for (;;) {
-		const uint8_t *next = lookup_one(zs, name, owner, qtype,
-		    hops == 0, res);
+		const uint8_t *next =
+		    lookup_one(zs, name, owner, qtype, hops == 0, res);
 
 		if (next == NULL)
 			return;

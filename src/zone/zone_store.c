@@ -14,8 +14,8 @@
 #include "zone-internal.h"
 
 const uint8_t *
-md_rrset_next(const struct md_rrset *set, const uint8_t *prev,
-    uint16_t *rdlen, const uint8_t **rdata)
+md_rrset_next(const struct md_rrset *set, const uint8_t *prev, uint16_t *rdlen,
+    const uint8_t **rdata)
 {
 	const uint8_t *p;
 
@@ -195,12 +195,11 @@ md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
 	}
 	if (type == MD_TYPE_OPT || type == MD_TYPE_ANY ||
 	    type == MD_TYPE_AXFR || type == MD_TYPE_IXFR) {
-		snprintf(err, errlen, "%s: type %u cannot be zone data", name,
-		    type);
+		snprintf(
+		    err, errlen, "%s: type %u cannot be zone data", name, type);
 		return MD_EPARSE;
 	}
-	if (type == MD_TYPE_SOA &&
-	    md_name_labels(owner) != z->origin_labels) {
+	if (type == MD_TYPE_SOA && md_name_labels(owner) != z->origin_labels) {
 		snprintf(err, errlen, "%s: SOA record away from the zone apex",
 		    name);
 		return MD_EPARSE;

@@ -21,8 +21,8 @@
 #include "minidns/yaml_doc.h"
 #include "zone-internal.h"
 
-struct md_zone *md_zone_load_yaml(const struct md_zone_source *src,
-    char *err, size_t errlen);
+struct md_zone *md_zone_load_yaml(
+    const struct md_zone_source *src, char *err, size_t errlen);
 
 /* Read one record mapping into its parts; returns 0 or MD_EPARSE. */
 static int
@@ -45,8 +45,9 @@ read_record(struct md_yaml *y, yaml_node_t *rec, const char **name,
 		const char *val = md_yaml_scalar(v);
 
 		if (key == NULL || val == NULL) {
-			snprintf(err, errlen, "%s:%u: %s: value must be a scalar",
-			    y->file, md_yaml_line(k), key ? key : "?");
+			snprintf(err, errlen,
+			    "%s:%u: %s: value must be a scalar", y->file,
+			    md_yaml_line(k), key ? key : "?");
 			return MD_EPARSE;
 		}
 		if (strcmp(key, "name") == 0) {
@@ -66,14 +67,17 @@ read_record(struct md_yaml *y, yaml_node_t *rec, const char **name,
 		} else {
 			snprintf(err, errlen,
 			    "%s:%u: %s: unknown key (expected name, type, "
-			    "data, ttl)", y->file, md_yaml_line(k), key);
+			    "data, ttl)",
+			    y->file, md_yaml_line(k), key);
 			return MD_EPARSE;
 		}
 	}
 	if (*name == NULL || *type == NULL || *data == NULL) {
 		snprintf(err, errlen, "%s:%u: %s: missing key", y->file,
 		    md_yaml_line(rec),
-		    *name == NULL ? "name" : *type == NULL ? "type" : "data");
+		    *name == NULL	? "name"
+			: *type == NULL ? "type"
+					: "data");
 		return MD_EPARSE;
 	}
 	return 0;
@@ -96,8 +100,10 @@ md_zone_load_yaml(const struct md_zone_source *src, char *err, size_t errlen)
 		return NULL;
 	root = md_yaml_root(&y);
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
-		snprintf(err, errlen, "%s:1: a YAML zone is a mapping with "
-		    "origin, ttl and records", src->file);
+		snprintf(err, errlen,
+		    "%s:1: a YAML zone is a mapping with "
+		    "origin, ttl and records",
+		    src->file);
 		goto fail;
 	}
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
@@ -157,8 +163,8 @@ md_zone_load_yaml(const struct md_zone_source *src, char *err, size_t errlen)
 		long long ttl;
 		char text[4096], why[512];
 
-		if (read_record(&y, rec, &name, &type, &data, &ttl, err,
-			errlen) != 0)
+		if (read_record(
+			&y, rec, &name, &type, &data, &ttl, err, errlen) != 0)
 			goto fail;
 		if (ttl < 0)
 			ttl = default_ttl;

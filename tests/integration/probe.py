@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Raw-socket probes for tests/integration/run.sh (standard library only).
+
+Each sub-command talks to one minidnsd on a loopback address, with a
+bounded wait on every socket operation, and exits 0 when the behaviour is
+the expected one, 1 when it is not (the reason goes to stderr):
+
+  pipeline ADDR PORT     3 length-prefixed queries in one TCP write, 3
+                         answers with the matching IDs
+  idle ADDR PORT SECS    an idle TCP connection is closed by the server
+                         (EOF) within SECS seconds
+  maxconn ADDR PORT      with tcp-max-connections: 2, a third connection
+                         gets no answer while 2 are open, and is answered
+                         once one of them closes
+  case ADDR PORT         the question and owner name of the answer keep
+                         the query's mixed case, byte for byte
+  qr ADDR PORT           a message with QR=1 gets no reply (no loops)
+  malformed ADDR PORT    a barrage of broken messages over UDP and TCP;
+                         only checks the sockets behave, run.sh then
+                         checks the daemon is alive and answering
+"""
+import random
+import socket
+import struct
+import sys
+import time
+
+TIMEOUT = 3.0
+
+
+def fail(msg):
+    sys.stderr.write("probe: %s\n" % msg)
+    sys.exit(1)
+
+
+def wire_name(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def query(qid, name, qtype=1, flags=0x0100, edns=True):
+    msg = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 1 if edns else 0)
+    msg += wire_name(name) + struct.pack("!HH", qtype, 1)
+    if edns:
+        msg += b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0)
+    return msg
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def tcp_connect(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT)
+    s.connect((addr, port))
+    return s
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes"
+                           % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def recv_msg(s):
+    (n,) = struct.unpack("!H", recv_exact(s, 2))
+    return recv_exact(s, n)
+
+
+def frame(msg):
+    return struct.pack("!H", len(msg)) + msg
+
+
+def cmd_pipeline(addr, port):
+    names = ["web.shop.svc.cluster.local", "db.shop.svc.cluster.local",
+             "kubernetes.default.svc.cluster.local"]
+    ids = [0x1111, 0x2222, 0x3333]
+    s = tcp_connect(addr, port)
+    s.sendall(b"".join(frame(query(i, n)) for i, n in zip(ids, names)))
+    got = []
+    for _ in ids:
+        m = recv_msg(s)
+        qid, flags, _, ancount = struct.unpack("!HHHH", m[:8])
+        if not flags & 0x8000 or flags & 0xf != 0 or ancount == 0:
+            fail("answer %#x: flags %#x, %d answers" % (qid, flags, ancount))
+        got.append(qid)
+    s.close()
+    if sorted(got) != ids:
+        fail("IDs %s, expected %s" % (got, ids))
+
+
+def cmd_idle(addr, port, secs):
+    s = tcp_connect(addr, port)
+    s.settimeout(secs)
+    try:
+        data = s.recv(1)
+    except socket.timeout:
+        fail("connection still open after %s s" % secs)
+    if data:
+        fail("unexpected data %r" % data)
+
+
+def ask(s, qid):
+    s.sendall(frame(query(qid, "web.shop.svc.cluster.local")))
+    m = recv_msg(s)
+    if struct.unpack("!H", m[:2])[0] != qid:
+        fail("answer with the wrong ID")
+
+
+def cmd_maxconn(addr, port):
+    a = tcp_connect(addr, port)
+    ask(a, 1)
+    b = tcp_connect(addr, port)
+    ask(b, 2)
+    # The kernel completes the handshake (listen backlog), but the
+    # server must not accept, so the query waits unanswered.
+    c = tcp_connect(addr, port)
+    c.sendall(frame(query(3, "web.shop.svc.cluster.local")))
+    c.settimeout(1.5)
+    try:
+        m = c.recv(2)
+        fail("third connection answered while 2 were open (%r)" % m)
+    except socket.timeout:
+        pass
+    a.close()
+    c.settimeout(5.0)
+    try:
+        m = recv_msg(c)
+    except (socket.timeout, EOFError) as e:
+        fail("third connection not answered after one closed: %s" % e)
+    if struct.unpack("!H", m[:2])[0] != 3:
+        fail("third answer has the wrong ID")
+    b.close()
+    c.close()
+
+
+def cmd_case(addr, port):
+    name = "WeB.sHoP.SvC.ClUsTeR.lOcAl"
+    q = query(0x4242, name, edns=False)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    s.sendto(q, (addr, port))
+    m, _ = s.recvfrom(65535)
+    wn = wire_name(name)
+    if m[12:12 + len(wn)] != wn:
+        fail("question not echoed as sent: %r" % m[12:12 + len(wn)])
+    # The answer's owner is the query name: written as-is or as a
+    # compression pointer to the question (offset 12).
+    after_q = 12 + len(wn) + 4
+    owner = m[after_q:after_q + 2]
+    if owner != b"\xc0\x0c" and m[after_q:after_q + len(wn)] != wn:
+        fail("answer owner does not keep the query's case")
+
+
+def cmd_qr(addr, port):
+    q = bytearray(query(0x5151, "web.shop.svc.cluster.local"))
+    q[2] |= 0x80
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(1.0)
+    s.sendto(bytes(q), (addr, port))
+    try:
+        m, _ = s.recvfrom(65535)
+        fail("got a %d-byte reply to a QR=1 message" % len(m))
+    except socket.timeout:
+        pass
+
+
+def broken_messages():
+    rnd = random.Random(20261127)
+    good = query(0x7777, "web.shop.svc.cluster.local")
+    msgs = [b"", b"\0", b"\0" * 11, good[:12], good[:13], good[:20],
+            good[:-1], good[:-11]]
+    # Random bytes, and random bytes behind a plausible header.
+    for n in (1, 5, 12, 13, 40, 300, 512, 1500, 4000):
+        msgs.append(bytes(rnd.getrandbits(8) for _ in range(n)))
+        msgs.append(good[:12] + bytes(rnd.getrandbits(8) for _ in range(n)))
+    hdr = struct.pack("!HHHHHH", 0x6666, 0x0100, 1, 0, 0, 0)
+    tail = struct.pack("!HH", 1, 1)
+    msgs += [
+        hdr + b"\xc0\x0c" + tail,                   # pointer to itself
+        hdr + b"\xc0\x0e\xc0\x0c" + tail,           # two-pointer loop
+        hdr + b"\x03abc\xc0\x0c" + tail,            # loop after a label
+        hdr + b"\xc0\xff" + tail,                   # pointer forward
+        hdr + b"\x40" + b"a" * 64 + b"\0" + tail,   # label > 63
+        hdr + b"\x80abc\0" + tail,                  # reserved label bits
+        hdr + (b"\x3f" + b"a" * 63) * 5 + b"\0" + tail,  # name > 255
+        hdr + b"\x05ab",                            # label past the end
+        struct.pack("!HHHHHH", 1, 0x0100, 0, 0, 0, 0),   # no question
+        struct.pack("!HHHHHH", 1, 0x0100, 2, 0, 0, 0) + good[12:],
+        struct.pack("!HHHHHH", 1, 0x0100, 1, 0xffff, 0xffff, 0xffff)
+        + good[12:],
+        struct.pack("!HHHHHH", 1, 0x7900, 1, 0, 0, 0) + good[12:-11],
+        good[:-11] + b"\0" + struct.pack("!HHIH", 41, 1232, 0, 4000),
+        good + good[-11:],                          # two OPT records
+        good[:-11] + b"\0" + struct.pack("!HHIH", 41, 0, 0, 0),
+        good[:-11] + b"\x01a\0" + struct.pack("!HHIH", 41, 1232, 0, 0),
+        good[:-11] + b"\0" + struct.pack("!HHIH", 41, 1232, 0, 8)
+        + b"\0\x0a\0\x04abcd",                      # option past rdlen
+    ]
+    return msgs
+
+
+def cmd_malformed(addr, port):
+    msgs = broken_messages()
+    u = socket.socket(family(addr), socket.SOCK_DGRAM)
+    u.settimeout(0.2)
+    for m in msgs:
+        u.sendto(m, (addr, port))
+    # Drain what came back; nothing is required.
+    try:
+        while True:
+            u.recvfrom(65535)
+    except socket.timeout:
+        pass
+    # TCP: a zero-length frame, a 1-byte frame then close, a length
+    # promising more than is sent, then every broken message framed.
+    for raw in (b"\0\0", b"\0\1", b"\0\1x", b"\x10\0abc", b"\xff\xff"):
+        s = tcp_connect(addr, port)
+        s.sendall(raw)
+        s.close()
+    s = tcp_connect(addr, port)
+    try:
+        s.sendall(b"".join(frame(m) for m in msgs if m))
+        s.sendall(frame(query(0x7878, "web.shop.svc.cluster.local")))
+        s.settimeout(2.0)
+        while s.recv(65535):
+            pass
+    except (socket.timeout, ConnectionError):
+        pass
+    s.close()
+
+
+def main():
+    if len(sys.argv) < 4:
+        fail("usage: probe.py COMMAND ADDR PORT [ARG]")
+    cmd, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    try:
+        if cmd == "pipeline":
+            cmd_pipeline(addr, port)
+        elif cmd == "idle":
+            cmd_idle(addr, port, float(sys.argv[4]))
+        elif cmd == "maxconn":
+            cmd_maxconn(addr, port)
+        elif cmd == "case":
+            cmd_case(addr, port)
+        elif cmd == "qr":
+            cmd_qr(addr, port)
+        elif cmd == "malformed":
+            cmd_malformed(addr, port)
+        else:
+            fail("unknown command %s" % cmd)
+    except (OSError, EOFError) as e:
+        fail("%s: %s" % (cmd, e))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# quickstart.sh run|test|deps|build - the README's two commands.
+#
+#   run   install what is missing, build, and start minidnsd in the
+#         foreground on its embedded defaults (extra arguments go to it)
+#   test  install what is missing, build, and run the whole test suite:
+#         style checks, unit/fuzz-corpus/integration tests, the same
+#         suite under ASan+UBSan, a short libFuzzer run, make distcheck
+#
+# Needs root for apt-get (Debian 12) and for the integration tests, which
+# run inside a private network namespace (unshare -n).
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Debian packages: build tools and libraries, and the real peers the
+# tests talk to (dig, kdig).
+packages="build-essential autoconf automake pkg-config libevent-dev
+	libldns-dev libssl-dev libyaml-dev libcmocka-dev clang
+	clang-format bind9-dnsutils knot-dnsutils iproute2 python3
+	util-linux"
+
+deps() {
+	missing=""
+	for p in $packages; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q "ok installed"; then
+			missing="$missing $p"
+		fi
+	done
+	if [ -n "$missing" ]; then
+		echo "quickstart: installing:$missing"
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "quickstart: run as root to install packages" >&2
+			exit 1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get update -q
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		    --no-install-recommends $missing
+	fi
+}
+
+build() {
+	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+		autoreconf -fi
+	fi
+	if [ ! -f Makefile ]; then
+		./configure --enable-werror
+	fi
+	make -j"$jobs"
+}
+
+test_all() {
+	make check-style
+	make -j"$jobs" check
+	# The same suite under AddressSanitizer and UBSan, out of tree.
+	rm -rf build-asan
+	mkdir build-asan
+	(cd build-asan &&
+	    ../configure --enable-asan --enable-ubsan --enable-debug \
+		--enable-werror CC=gcc >/dev/null &&
+	    make -j"$jobs" >/dev/null &&
+	    ASAN_OPTIONS=detect_leaks=1 make -j"$jobs" check)
+	# A short coverage-guided run of the query parser (libFuzzer).
+	rm -rf build-fuzz
+	mkdir build-fuzz
+	(cd build-fuzz &&
+	    ../configure --enable-fuzz CC=clang >/dev/null &&
+	    make -j"$jobs" tests/fuzz/fuzz_query >/dev/null &&
+	    sh ../tests/fuzz/fuzz.sh ./tests/fuzz/fuzz_query ../tests/fuzz/corpus)
+	make -j"$jobs" distcheck
+	echo "quickstart: all tests passed"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+deps) deps ;;
+build) deps; build ;;
+run)
+	deps
+	build
+	echo "quickstart: starting minidnsd on 127.0.0.1:53 and [::1]:53" \
+	    "(Ctrl-C stops it)"
+	exec ./minidnsd -f "$@"
+	;;
+test)
+	deps
+	build
+	test_all
+	;;
+*)
+	echo "usage: $0 run|test|deps|build" >&2
+	exit 2
+	;;
+esac
