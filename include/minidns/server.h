@@ -23,6 +23,7 @@ struct md_query_info {
 	int rcode; /* full rcode, extended bits included */
 	bool truncated;
 	uint16_t qtype;
+	uint8_t qname[MD_NAME_MAX]; /* "" (root) when there was none */
 };
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "minidns/server.h"
@@ -65,9 +66,13 @@ md_query_answer(const struct md_zone_set *zones, uint16_t edns_size, bool tcp,
 	uint16_t flags;
 	int rcode;
 
-	memset(info, 0, sizeof(*info));
+	/* The name is copied only when there is one: keep this cheap. */
+	memset(info, 0, offsetof(struct md_query_info, qname));
+	info->qname[0] = 0;
 	info->verdict = md_wire_read_query(in, inlen, &q);
 	info->qtype = q.qtype;
+	if (q.has_question)
+		memcpy(info->qname, q.qname, q.qname_len);
 	switch (info->verdict) {
 	case MD_QUERY_DROP:
 		return 0;

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "minidns/ldns_bridge.h"
 #include "minidns/server.h"
 
 #define UDP_BATCH 64		    /* datagrams read per wake-up */
@@ -39,6 +40,8 @@ struct udp_listener {
 struct tcp_conn {
 	struct md_server *srv;
 	struct bufferevent *bev;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
 	struct tcp_conn *prev, *next;
 };
 
@@ -55,16 +58,33 @@ struct md_server {
 	size_t ntcp;
 	struct tcp_conn *conns;
 	unsigned nconns;
+	bool accept_paused; /* at tcp-max-connections */
 	uint8_t buf[MD_WIRE_MAX];
 	uint8_t out[MD_WIRE_MAX + 2];
 };
 
+/* One debug line per query: who asked what, and what came of it. */
 static void
-log_query(const struct md_server *srv, const char *proto,
+log_query(const char *proto, const struct sockaddr *from, socklen_t fromlen,
     const struct md_query_info *info)
 {
-	(void)srv;
-	md_debug(MD_LOG_SERVER, "%s query: verdict %s, %s, rcode %s%s", proto,
+	struct md_sockaddr sa;
+	char client[MD_SOCKADDR_STRLEN];
+	char name[MD_NAME_STRLEN];
+	char type[32];
+
+	if (md_log_get_level() < MD_LOG_DEBUG)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	if (fromlen <= sizeof(sa.ss))
+		memcpy(&sa.ss, from, fromlen);
+	sa.len = fromlen;
+	if (info->qname[0] == 0 ||
+	    md_name_to_str(info->qname, name, sizeof(name)) != 0)
+		md_strlcpy(name, info->qname[0] == 0 ? "." : "?", sizeof(name));
+	md_debug(MD_LOG_SERVER, "%s %s %s %s: %s, %s, %s%s", proto,
+	    md_sockaddr_str(&sa, client, sizeof(client)), name,
+	    md_ldns_type_str(info->qtype, type, sizeof(type)),
 	    md_query_verdict_str(info->verdict),
 	    md_zone_status_str(info->status), md_rcode_str(info->rcode),
 	    info->truncated ? ", truncated" : "");
@@ -93,11 +113,17 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				    strerror(errno));
 			return;
 		}
+		/* Port 0 cannot be answered: a spoofed or broken source. */
+		if ((from.ss_family == AF_INET &&
+			((struct sockaddr_in *)&from)->sin_port == 0) ||
+		    (from.ss_family == AF_INET6 &&
+			((struct sockaddr_in6 *)&from)->sin6_port == 0))
+			continue;
 		size_t len = md_query_answer(srv->zones,
 		    srv->cfg.edns_buffer_size, false, srv->buf, (size_t)n,
 		    srv->out, sizeof(srv->out), &info);
 
-		log_query(srv, "udp", &info);
+		log_query("udp", (struct sockaddr *)&from, fromlen, &info);
 		if (len == 0)
 			continue;
 		if (sendto(fd, srv->out, len, 0, (struct sockaddr *)&from,
@@ -120,12 +146,14 @@ conn_free(struct tcp_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	bufferevent_free(c->bev);
+	free(c);
+	srv->nconns--;
 	/* A slot is free again: accept more if we had stopped. */
-	if (srv->nconns-- == srv->cfg.tcp_max_connections) {
+	if (srv->accept_paused && srv->nconns < srv->cfg.tcp_max_connections) {
 		for (size_t i = 0; i < srv->ntcp; i++)
 			evconnlistener_enable(srv->tcp[i]);
+		srv->accept_paused = false;
 	}
-	free(c);
 }
 
 static void
@@ -156,7 +184,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		rlen = md_query_answer(srv->zones, srv->cfg.edns_buffer_size,
 		    true, srv->buf, qlen, srv->out + 2, sizeof(srv->out) - 2,
 		    &info);
-		log_query(srv, "tcp", &info);
+		log_query(
+		    "tcp", (struct sockaddr *)&c->peer, c->peerlen, &info);
 		if (rlen == 0)
 			continue;
 		md_write_u16(srv->out, (uint16_t)rlen);
@@ -201,14 +230,16 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct timeval idle = {(time_t)srv->cfg.tcp_idle_timeout, 0};
 
 	(void)lev;
-	(void)sa;
-	(void)salen;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = srv;
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
+		memcpy(&c->peer, sa, (size_t)salen);
+		c->peerlen = (socklen_t)salen;
+	}
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
@@ -224,13 +255,15 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	srv->conns = c;
 	/* At the cap, stop accepting; the kernel's backlog holds the rest
 	 * until a connection closes or idles out. */
-	if (++srv->nconns >= srv->cfg.tcp_max_connections) {
+	if (++srv->nconns >= srv->cfg.tcp_max_connections &&
+	    !srv->accept_paused) {
 		md_warn(MD_LOG_SERVER,
 		    "%u TCP connections open (tcp-max-connections): not "
 		    "accepting more for now",
 		    srv->nconns);
 		for (size_t i = 0; i < srv->ntcp; i++)
 			evconnlistener_disable(srv->tcp[i]);
+		srv->accept_paused = true;
 	}
 }
 
