@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,14 @@
 #define DIG_TRIES 3
 
 struct dig_opts {
-	const char *server;	/* @server, or NULL for resolv.conf */
+	const char *server; /* @server, or NULL for resolv.conf */
 	long long port;
 	const char *name;
-	const char *reverse;	/* -x address */
+	const char *reverse; /* -x address */
 	bool type_set;
 	struct md_tool_query q;
 	bool tcp;
-	bool tcp_set;		/* +tcp or +notcp was given */
+	bool tcp_set; /* +tcp or +notcp was given */
 	bool short_form;
 	bool cmd;
 	long long timeout_s;
@@ -130,8 +131,7 @@ parse_plus(struct dig_opts *o, const char *arg)
 	if (opt_is(word, len, "tcp", 3) || opt_is(word, len, "vc", 2)) {
 		o->tcp = on;
 		o->tcp_set = true;
-	}
-	else if (opt_is(word, len, "recurse", 3))
+	} else if (opt_is(word, len, "recurse", 3))
 		o->q.rd = on;
 	else if (opt_is(word, len, "short", 2))
 		o->short_form = on;
@@ -151,8 +151,8 @@ parse_plus(struct dig_opts *o, const char *arg)
 			o->q.edns_version =
 			    (uint8_t)opt_number("edns", value, 0, 255);
 	} else if (on && opt_is(word, len, "bufsize", 1)) {
-		o->q.edns_size = (uint16_t)opt_number("bufsize", value, 0,
-		    65535);
+		o->q.edns_size =
+		    (uint16_t)opt_number("bufsize", value, 0, 65535);
 		o->q.edns = true;
 	} else if (on && opt_is(word, len, "time", 4))
 		o->timeout_s = opt_number("time", value, 1, 300);
@@ -231,8 +231,8 @@ parse_args(struct dig_opts *o, int argc, char **argv)
 		} else if (o->name == NULL) {
 			o->name = a;
 		} else {
-			usage_error("only one name per query ('%s', '%s')",
-			    o->name, a);
+			usage_error(
+			    "only one name per query ('%s', '%s')", o->name, a);
 		}
 	}
 }
@@ -242,8 +242,8 @@ parse_args(struct dig_opts *o, int argc, char **argv)
 static const char *
 opcode_text(unsigned op, char *buf, size_t size)
 {
-	static const char *const names[] = { "QUERY", "IQUERY", "STATUS",
-		NULL, "NOTIFY", "UPDATE" };
+	static const char *const names[] = {
+	    "QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE"};
 
 	if (op < sizeof(names) / sizeof(names[0]) && names[op] != NULL)
 		return names[op];
@@ -254,12 +254,11 @@ opcode_text(unsigned op, char *buf, size_t size)
 static const char *
 rcode_text(unsigned rcode, char *buf, size_t size)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR",
-		"SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
-		"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RESERVED11",
-		"RESERVED12", "RESERVED13", "RESERVED14", "RESERVED15",
-		"BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG",
-		"BADTRUNC", "BADCOOKIE" };
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+	    "NOTAUTH", "NOTZONE", "RESERVED11", "RESERVED12", "RESERVED13",
+	    "RESERVED14", "RESERVED15", "BADVERS", "BADKEY", "BADTIME",
+	    "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE"};
 
 	if (rcode < sizeof(names) / sizeof(names[0]))
 		return names[rcode];
@@ -322,15 +321,14 @@ print_opt_bytes(const uint8_t *p, uint16_t len)
 }
 
 /* RFC 8914 §4: Extended DNS Error codes, as dig names them. */
-static const char *const ede_text[] = { "Other",
-	"Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type",
-	"Stale Answer", "Forged Answer", "DNSSEC Indeterminate",
-	"DNSSEC Bogus", "Signature Expired", "Signature Not Yet Valid",
-	"DNSKEY Missing", "RRSIGs Missing", "No Zone Key Bit Set",
-	"NSEC Missing", "Cached Error", "Not Ready", "Blocked", "Censored",
-	"Filtered", "Prohibited", "Stale NXDOMAIN Answer",
-	"Not Authoritative", "Not Supported", "No Reachable Authority",
-	"Network Error", "Invalid Data" };
+static const char *const ede_text[] = {"Other", "Unsupported DNSKEY Algorithm",
+    "Unsupported DS Digest Type", "Stale Answer", "Forged Answer",
+    "DNSSEC Indeterminate", "DNSSEC Bogus", "Signature Expired",
+    "Signature Not Yet Valid", "DNSKEY Missing", "RRSIGs Missing",
+    "No Zone Key Bit Set", "NSEC Missing", "Cached Error", "Not Ready",
+    "Blocked", "Censored", "Filtered", "Prohibited", "Stale NXDOMAIN Answer",
+    "Not Authoritative", "Not Supported", "No Reachable Authority",
+    "Network Error", "Invalid Data"};
 
 static void
 print_opt(const struct dig_opt_rr *opt)
@@ -353,10 +351,10 @@ print_opt(const struct dig_opt_rr *opt)
 		if (off + 4 + len > opt->rdlen)
 			break;
 		off += 4 + (size_t)len;
-		if (code == 3) {		/* RFC 5001 NSID */
+		if (code == 3) { /* RFC 5001 NSID */
 			printf("; NSID: ");
 			print_opt_bytes(val, len);
-		} else if (code == 10) {	/* RFC 7873 COOKIE */
+		} else if (code == 10) { /* RFC 7873 COOKIE */
 			printf("; COOKIE: ");
 			for (uint16_t i = 0; i < len; i++)
 				printf("%02x", val[i]);
@@ -384,8 +382,8 @@ print_section(const ldns_rr_list *list, const char *title, bool question)
 		return 0;
 	printf(";; %s SECTION:\n", title);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++)
-		if (md_tool_print_rr_dig(stdout, ldns_rr_list_rr(list, i),
-		    question) != 0)
+		if (md_tool_print_rr_dig(
+			stdout, ldns_rr_list_rr(list, i), question) != 0)
 			return -ENOMEM;
 	putchar('\n');
 	return 0;
@@ -396,8 +394,7 @@ print_short(const ldns_pkt *pkt)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
 
-	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an);
-	    i++) {
+	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
 		struct md_tool_rr_text t;
 
 		if (md_tool_rr_text(ldns_rr_list_rr(an, i), false, &t) != 0)
@@ -426,7 +423,7 @@ print_banner(const struct dig_opts *o, const struct md_tool_server *srv)
 static int
 print_reply(const struct md_tool_exchange *ex, const ldns_pkt *pkt)
 {
-	static const uint8_t local_zone[] = { 5, 'l', 'o', 'c', 'a', 'l', 0 };
+	static const uint8_t local_zone[] = {5, 'l', 'o', 'c', 'a', 'l', 0};
 	const uint8_t *r = ex->reply;
 	uint16_t flags = md_read_u16(r + 2);
 	struct dig_opt_rr opt;
@@ -437,13 +434,13 @@ print_reply(const struct md_tool_exchange *ex, const ldns_pkt *pkt)
 
 	find_opt(r, ex->reply_len, &opt);
 	if (opt.present)
-		rcode |= (opt.ttl >> 24) << 4;	/* RFC 6891 §6.1.3 */
+		rcode |= (opt.ttl >> 24) << 4; /* RFC 6891 §6.1.3 */
 	printf(";; Got answer:\n");
 	if (md_name_is_subdomain(ex->query->qname, local_zone)) {
 		/* RFC 6762 §3: names under local. belong to mDNS. */
 		printf(";; WARNING: .local is reserved for Multicast DNS\n"
-		    ";; You are currently testing what happens when an mDNS "
-		    "query is leaked to DNS\n");
+		       ";; You are currently testing what happens when an mDNS "
+		       "query is leaked to DNS\n");
 	}
 	printf(";; ->>HEADER<<- opcode: %s, ",
 	    opcode_text(MD_OPCODE(flags), buf, sizeof(buf)));
@@ -497,7 +494,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&ex, 0, sizeof(ex));
 	md_tool_query_init(&o.q);
-	o.q.ad = true;		/* dig sets AD in queries (RFC 6840 §5.7) */
+	o.q.ad = true; /* dig sets AD in queries (RFC 6840 §5.7) */
 	o.port = MD_TOOL_PORT;
 	o.cmd = true;
 	o.timeout_s = DIG_TIMEOUT_S;
@@ -530,11 +527,11 @@ main(int argc, char **argv)
 		rc = md_tool_server_set(&srv, o.server, (uint16_t)o.port);
 		if (rc != 0)
 			usage_error("couldn't get address for '%s': %s",
-			    o.server, rc == MD_ENOTFOUND ? "not found" :
-			    "bad address");
+			    o.server,
+			    rc == MD_ENOTFOUND ? "not found" : "bad address");
 	} else {
-		md_tool_server_default(&srv, MD_TOOL_RESOLV_CONF,
-		    (uint16_t)o.port);
+		md_tool_server_default(
+		    &srv, MD_TOOL_RESOLV_CONF, (uint16_t)o.port);
 	}
 	/* dig names the query without the final dot in its TCP errors. */
 	md_strlcpy(qtext, o.name, sizeof(qtext));

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,25 +38,24 @@ struct nsl_opts {
 /* What a run of lookups has seen so far. */
 struct nsl_state {
 	bool header_done;
-	bool a_noanswer;	/* the default A lookup found no answer */
-	bool failed;		/* exit 1 */
+	bool reverse;	 /* an address given: no header lines */
+	bool a_noanswer; /* the default A lookup found no answer */
+	bool failed;	 /* exit 1 */
 };
 
 /*
  * nslookup's words for each type below 42 (its table ends there; later
  * types print as "rdata_N = ").  AAAA has no '=', as nslookup prints it.
  */
-static const char *const rtype_text[] = { "rtype_0 = ",
-	"internet address = ", "nameserver = ", "md = ", "mf = ",
-	"canonical name = ", "soa = ", "mb = ", "mg = ", "mr = ",
-	"rtype_10 = ", "protocol = ", "name = ", "hinfo = ", "minfo = ",
-	"mail exchanger = ", "text = ", "rp = ", "afsdb = ",
-	"x25 address = ", "isdn address = ", "rt = ", "nsap = ",
-	"nsap_ptr = ", "signature = ", "key = ", "px = ", "gpos = ",
-	"has AAAA address ", "loc = ", "next = ", "rtype_31 = ",
-	"rtype_32 = ", "service = ", "rtype_34 = ", "naptr = ", "kx = ",
-	"cert = ", "v6 address = ", "dname = ", "rtype_40 = ",
-	"optional = " };
+static const char *const rtype_text[] = {"rtype_0 = ", "internet address = ",
+    "nameserver = ", "md = ", "mf = ", "canonical name = ", "soa = ", "mb = ",
+    "mg = ", "mr = ", "rtype_10 = ", "protocol = ", "name = ", "hinfo = ",
+    "minfo = ", "mail exchanger = ", "text = ", "rp = ", "afsdb = ",
+    "x25 address = ", "isdn address = ", "rt = ", "nsap = ", "nsap_ptr = ",
+    "signature = ", "key = ", "px = ", "gpos = ", "has AAAA address ",
+    "loc = ", "next = ", "rtype_31 = ", "rtype_32 = ", "service = ",
+    "rtype_34 = ", "naptr = ", "kx = ", "cert = ", "v6 address = ", "dname = ",
+    "rtype_40 = ", "optional = "};
 
 static void
 usage(FILE *fp)
@@ -146,7 +146,7 @@ parse_args(struct nsl_opts *o, int argc, char **argv)
 	}
 	if (o->name == NULL)
 		usage_error("a name to look up is needed "
-		    "(the interactive mode is not supported)");
+			    "(the interactive mode is not supported)");
 }
 
 /* A name in presentation form without the final dot, as nslookup shows. */
@@ -169,8 +169,8 @@ name_text(const ldns_rdf *rdf, char *buf, size_t size)
 static void
 print_soa(const ldns_rr *rr)
 {
-	static const char *const nums[] = { "serial", "refresh", "retry",
-		"expire", "minimum" };
+	static const char *const nums[] = {
+	    "serial", "refresh", "retry", "expire", "minimum"};
 	char name[MD_NAME_STRLEN];
 
 	if (ldns_rr_rd_count(rr) != 7)
@@ -188,7 +188,7 @@ static int
 print_section(const ldns_rr_list *list, bool answer, bool skip_cname)
 {
 	for (size_t i = 0; list != NULL && i < ldns_rr_list_rr_count(list);
-	    i++) {
+	     i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(list, i);
 		uint16_t type = (uint16_t)ldns_rr_get_type(rr);
 		struct md_tool_rr_text t;
@@ -205,8 +205,8 @@ print_section(const ldns_rr_list *list, bool answer, bool skip_cname)
 			printf("%s\n", t.owner);
 			print_soa(rr);
 		} else if (type < sizeof(rtype_text) / sizeof(rtype_text[0])) {
-			printf("%s\t%s%s\n", t.owner, rtype_text[type],
-			    t.rdata);
+			printf(
+			    "%s\t%s%s\n", t.owner, rtype_text[type], t.rdata);
 		} else {
 			printf("%s\trdata_%u = %s\n", t.owner, type, t.rdata);
 		}
@@ -218,9 +218,9 @@ print_section(const ldns_rr_list *list, bool answer, bool skip_cname)
 static const char *
 rcode_text(unsigned rcode, char *buf, size_t size)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR",
-		"SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
-		"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE" };
+	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+	    "NOTAUTH", "NOTZONE"};
 
 	if (rcode < sizeof(names) / sizeof(names[0]))
 		return names[rcode];
@@ -252,11 +252,11 @@ print_reply(const struct md_tool_exchange *ex, const ldns_pkt *pkt,
 		s->failed = true;
 		return false;
 	}
-	if (!aa && (!defaults || qtype == MD_TYPE_A))
+	if (!aa && !s->reverse && (!defaults || qtype == MD_TYPE_A))
 		printf("Non-authoritative answer:\n");
 	if (ldns_rr_list_rr_count(ldns_pkt_answer(pkt)) > 0) {
 		if (print_section(ldns_pkt_answer(pkt), true,
-		    defaults && qtype == MD_TYPE_AAAA) != 0)
+			defaults && qtype == MD_TYPE_AAAA) != 0)
 			return false;
 	} else if (defaults && qtype == MD_TYPE_A) {
 		s->a_noanswer = true;
@@ -265,9 +265,8 @@ print_reply(const struct md_tool_exchange *ex, const ldns_pkt *pkt,
 	}
 	if (!aa && qtype != MD_TYPE_A && qtype != MD_TYPE_AAAA) {
 		printf("\nAuthoritative answers can be found from:\n");
-		if (print_section(ldns_pkt_authority(pkt), false, false) !=
-		    0 || print_section(ldns_pkt_additional(pkt), false,
-		    false) != 0)
+		if (print_section(ldns_pkt_authority(pkt), false, false) != 0 ||
+		    print_section(ldns_pkt_additional(pkt), false, false) != 0)
 			return false;
 	}
 	return true;
@@ -310,20 +309,23 @@ main(int argc, char **argv)
 		types[ntypes++] = o.qtype;
 	}
 	md_tool_query_init(&q);
-	q.edns = false;		/* nslookup sends plain queries */
+	q.edns = false; /* nslookup sends plain queries */
 	if (md_tool_query_set_name(&q, qname) != 0)
 		usage_error("'%s' is not a valid domain name", qname);
 	if (o.server != NULL) {
 		if (md_tool_server_set(&srv, o.server, (uint16_t)o.port) != 0)
-			usage_error("couldn't get address for '%s'",
-			    o.server);
+			usage_error("couldn't get address for '%s'", o.server);
 	} else {
-		md_tool_server_default(&srv, MD_TOOL_RESOLV_CONF,
-		    (uint16_t)o.port);
+		md_tool_server_default(
+		    &srv, MD_TOOL_RESOLV_CONF, (uint16_t)o.port);
 	}
 	if (reverse) {
-		/* nslookup 9.18 prints no server lines for a PTR lookup. */
+		/*
+		 * nslookup 9.18 prints neither the server lines nor
+		 * "Non-authoritative answer:" when given an address.
+		 */
 		s.header_done = true;
+		s.reverse = true;
 		md_strlcpy(rev, qname, sizeof(rev));
 		md_tool_name_nodot(rev);
 		qname = rev;
@@ -344,8 +346,9 @@ main(int argc, char **argv)
 		ex.display_name = qname;
 		ex.tc_notice = true;
 		rc = md_tool_exchange(&ex);
-		if (rc == 0 && ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) !=
-		    LDNS_STATUS_OK)
+		if (rc == 0 &&
+		    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) !=
+			LDNS_STATUS_OK)
 			rc = MD_EPARSE;
 		if (rc != 0) {
 			if (rc == MD_EPARSE)

@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -37,13 +36,12 @@ static void
 server_fill_host(struct md_tool_server *srv)
 {
 	if (getnameinfo((const struct sockaddr *)&srv->addr.ss, srv->addr.len,
-	    srv->host, sizeof(srv->host), NULL, 0, NI_NUMERICHOST) != 0)
+		srv->host, sizeof(srv->host), NULL, 0, NI_NUMERICHOST) != 0)
 		md_strlcpy(srv->host, "?", sizeof(srv->host));
 }
 
 int
-md_tool_server_set(struct md_tool_server *srv, const char *name,
-    uint16_t port)
+md_tool_server_set(struct md_tool_server *srv, const char *name, uint16_t port)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	int rc;
@@ -93,17 +91,17 @@ uint16_t
 md_tool_server_port(const struct md_tool_server *srv)
 {
 	if (srv->addr.ss.ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)&srv->addr.ss)
-		    ->sin_port);
+		return ntohs(
+		    ((const struct sockaddr_in *)&srv->addr.ss)->sin_port);
 	if (srv->addr.ss.ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)&srv->addr.ss)
-		    ->sin6_port);
+		return ntohs(
+		    ((const struct sockaddr_in6 *)&srv->addr.ss)->sin6_port);
 	return 0;
 }
 
 int
-md_tool_server_default(struct md_tool_server *srv, const char *path,
-    uint16_t port)
+md_tool_server_default(
+    struct md_tool_server *srv, const char *path, uint16_t port)
 {
 	char line[512];
 	FILE *fp = fopen(path, "r");
@@ -125,8 +123,8 @@ md_tool_server_default(struct md_tool_server *srv, const char *path,
 			end++;
 		*end = '\0';
 		/* Only numeric addresses: resolv.conf holds no names. */
-		if (strchr(addr, ':') == NULL && strspn(addr, "0123456789.") !=
-		    strlen(addr))
+		if (strchr(addr, ':') == NULL &&
+		    strspn(addr, "0123456789.") != strlen(addr))
 			continue;
 		if (md_tool_server_set(srv, addr, port) == 0) {
 			fclose(fp);
@@ -174,8 +172,8 @@ md_tool_reverse_name(const char *addr, char *out, size_t size)
 	int n;
 
 	if (inet_pton(AF_INET, addr, a) == 1) {
-		n = snprintf(out, size, "%u.%u.%u.%u.in-addr.arpa.", a[3],
-		    a[2], a[1], a[0]);
+		n = snprintf(out, size, "%u.%u.%u.%u.in-addr.arpa.", a[3], a[2],
+		    a[1], a[0]);
 		return (n < 0 || (size_t)n >= size) ? MD_EPARSE : 0;
 	}
 	if (inet_pton(AF_INET6, addr, a) != 1)
@@ -252,8 +250,8 @@ build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
 	if (rc == 0)
 		rc = md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	if (rc == 0 && q->edns)
-		rc = md_wire_write_opt(&w, q->edns_size, 0, q->edns_version,
-		    q->do_bit);
+		rc = md_wire_write_opt(
+		    &w, q->edns_size, 0, q->edns_version, q->do_bit);
 	if (rc != 0)
 		return rc;
 	*len = md_wire_writer_finish(&w);
@@ -295,8 +293,8 @@ md_tool_net_strerror(int err)
  * may drop the question then (RFC 1035 leaves it open).
  */
 static bool
-reply_matches(const uint8_t *r, size_t rlen, uint16_t id,
-    const struct md_tool_query *q)
+reply_matches(
+    const uint8_t *r, size_t rlen, uint16_t id, const struct md_tool_query *q)
 {
 	uint8_t name[MD_NAME_MAX];
 	uint16_t flags, qd;
@@ -310,8 +308,7 @@ reply_matches(const uint8_t *r, size_t rlen, uint16_t id,
 		return false;
 	if (qd == 0)
 		return MD_RCODE(flags) != 0 || (flags & MD_FLAG_TC) != 0;
-	if (qd != 1 || md_name_read(r, rlen, &off, name) < 0 ||
-	    off + 4 > rlen)
+	if (qd != 1 || md_name_read(r, rlen, &off, name) < 0 || off + 4 > rlen)
 		return false;
 	return md_name_equal(name, q->qname) &&
 	    md_read_u16(r + off) == q->qtype &&
@@ -455,8 +452,8 @@ try_tcp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
 	uint16_t len;
 
 	ex->tcp_connect_failed = false;
-	fd = socket(sa->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	fd = socket(
+	    sa->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	start = md_now_ms();
@@ -468,8 +465,8 @@ try_tcp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
 			goto cleanup;
 		}
 		rc = wait_fd(fd, POLLOUT, deadline);
-		if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
-		    &elen) != 0)
+		if (rc == 0 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
 			rc = -errno;
 		if (rc == 0 && soerr != 0)
 			rc = -soerr;
@@ -544,8 +541,8 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	if (ex->reply == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < tries; i++) {
-		rc = tcp ? try_tcp(ex, qbuf, qlen, ex->reply) :
-		    try_udp(ex, qbuf, qlen, ex->reply);
+		rc = tcp ? try_tcp(ex, qbuf, qlen, ex->reply)
+			 : try_udp(ex, qbuf, qlen, ex->reply);
 		if (rc == 0 && !tcp &&
 		    (md_read_u16(ex->reply + 2) & MD_FLAG_TC) != 0) {
 			/* RFC 7766 §5: truncated over UDP, ask over TCP. */
@@ -690,8 +687,8 @@ md_tool_rr_text(const ldns_rr *rr, bool question, struct md_tool_rr_text *t)
 
 	memset(t, 0, sizeof(*t));
 	snprintf(ttl, sizeof(ttl), "%u", (unsigned)ldns_rr_ttl(rr));
-	t->owner = ldns_rr_owner(rr) != NULL ? name_text(ldns_rr_owner(rr)) :
-	    strdup(".");
+	t->owner = ldns_rr_owner(rr) != NULL ? name_text(ldns_rr_owner(rr))
+					     : strdup(".");
 	t->ttl = strdup(question ? "" : ttl);
 	t->rclass = ldns_rr_class2str(ldns_rr_get_class(rr));
 	t->type = ldns_rr_type2str(ldns_rr_get_type(rr));

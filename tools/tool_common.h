@@ -41,9 +41,9 @@
 /* The server to ask: its address and the text the user gave for it. */
 struct md_tool_server {
 	struct md_sockaddr addr;
-	char name[MD_NAME_STRLEN];  /* as given, e.g. "127.0.0.1" */
-	char host[64];		    /* numeric form, scope id included */
-	unsigned naddrs;	    /* addresses the name resolved to */
+	char name[MD_NAME_STRLEN]; /* as given, e.g. "127.0.0.1" */
+	char host[64];		   /* numeric form, scope id included */
+	unsigned naddrs;	   /* addresses the name resolved to */
 };
 
 /*
@@ -51,16 +51,16 @@ struct md_tool_server {
  * getaddrinfo) with 'port'.  The first address is used.  Returns 0,
  * MD_EPARSE or MD_ENOTFOUND.
  */
-int md_tool_server_set(struct md_tool_server *srv, const char *name,
-    uint16_t port);
+int md_tool_server_set(
+    struct md_tool_server *srv, const char *name, uint16_t port);
 /* Change the port of a server already set. */
 void md_tool_server_set_port(struct md_tool_server *srv, uint16_t port);
 /*
  * The first "nameserver" of the resolv.conf at 'path' (IPv4 or IPv6); when
  * the file is missing or names no usable server, 127.0.0.1.  Always 0.
  */
-int md_tool_server_default(struct md_tool_server *srv, const char *path,
-    uint16_t port);
+int md_tool_server_default(
+    struct md_tool_server *srv, const char *path, uint16_t port);
 /* Port of the server in host order. */
 uint16_t md_tool_server_port(const struct md_tool_server *srv);
 
@@ -101,18 +101,18 @@ struct md_tool_exchange {
 	/* set by the caller */
 	const struct md_tool_server *server;
 	const struct md_tool_query *query;
-	bool tcp;		/* start with TCP */
-	bool tc_notice;		/* print dig's "Truncated" line */
-	int timeout_ms;		/* per try */
-	int tries;		/* at least 1 */
+	bool tcp;		  /* start with TCP */
+	bool tc_notice;		  /* print dig's "Truncated" line */
+	int timeout_ms;		  /* per try */
+	int tries;		  /* at least 1 */
 	const char *display_name; /* for dig's TCP connect error line */
 	/* filled in */
 	uint16_t id;
-	bool used_tcp;		/* the reply came over TCP */
-	uint64_t rtt_ms;	/* of the try that answered */
-	uint8_t *reply;		/* malloc'ed; md_tool_exchange_deinit */
+	bool used_tcp;	 /* the reply came over TCP */
+	uint64_t rtt_ms; /* of the try that answered */
+	uint8_t *reply;	 /* malloc'ed; md_tool_exchange_deinit */
 	size_t reply_len;
-	int error;		/* last error when no reply came */
+	int error;		 /* last error when no reply came */
 	bool tcp_connect_failed; /* last failure was a TCP connect */
 };
 
@@ -145,8 +145,8 @@ struct md_tool_rr_text {
 };
 
 /* Returns 0 or -ENOMEM (t is then empty and safe to free). */
-int md_tool_rr_text(const ldns_rr *rr, bool question,
-    struct md_tool_rr_text *t);
+int md_tool_rr_text(
+    const ldns_rr *rr, bool question, struct md_tool_rr_text *t);
 void md_tool_rr_text_free(struct md_tool_rr_text *t);
 /*
  * Write an RR as dig does: owner, TTL, class, type and rdata aligned on
