@@ -44,19 +44,22 @@ deps() {
 	fi
 }
 
+# Builds live out of tree: build/ (the one you run), build-asan/ and
+# build-fuzz/ (the test command's extra builds).
 build() {
 	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 		autoreconf -fi
 	fi
-	if [ ! -f Makefile ]; then
-		./configure --enable-werror
+	mkdir -p build
+	if [ ! -f build/Makefile ]; then
+		(cd build && ../configure --enable-werror)
 	fi
-	make -j"$jobs"
+	make -C build -j"$jobs"
 }
 
 test_all() {
-	make check-style
-	make -j"$jobs" check
+	make -C build check-style
+	make -C build -j"$jobs" check
 	# The same suite under AddressSanitizer and UBSan, out of tree.
 	rm -rf build-asan
 	mkdir build-asan
@@ -71,8 +74,8 @@ test_all() {
 	(cd build-fuzz &&
 	    ../configure --enable-fuzz CC=clang >/dev/null &&
 	    make -j"$jobs" tests/fuzz/fuzz_query >/dev/null &&
-	    sh ../tests/fuzz/fuzz.sh ./tests/fuzz/fuzz_query ../tests/fuzz/corpus)
-	make -j"$jobs" distcheck
+	    sh ../tests/fuzz/fuzz.sh . 30)
+	make -C build -j"$jobs" distcheck
 	echo "quickstart: all tests passed"
 }
 
@@ -86,7 +89,7 @@ run)
 	build
 	echo "quickstart: starting minidnsd on 127.0.0.1:53 and [::1]:53" \
 	    "(Ctrl-C stops it)"
-	exec ./minidnsd -f "$@"
+	exec build/minidnsd -f "$@"
 	;;
 test)
 	deps

@@ -441,9 +441,11 @@ main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (d.opt.check) {
-		printf("minidnsd: configuration OK (%s), %zu zones\n",
-		    d.cfg.path ? d.cfg.path : "embedded defaults",
-		    md_zone_set_count(zs));
+		size_t n = md_zone_set_count(zs);
+
+		printf("minidnsd: configuration OK (%s), %zu zone%s\n",
+		    d.cfg.path ? d.cfg.path : "no configuration file", n,
+		    n == 1 ? "" : "s");
 		rc = 0;
 		goto cleanup;
 	}

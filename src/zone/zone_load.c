@@ -30,6 +30,86 @@ free_parsed(struct parsed_rr *v, size_t n)
 	free(v);
 }
 
+/* Reads a whole file into a NUL-terminated string; NULL with errno. */
+static char *
+read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fp == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (nb == NULL) {
+				free(buf);
+				fclose(fp);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, fp);
+
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		free(buf);
+		fclose(fp);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(fp);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		free(buf);
+		errno = EINVAL; /* a NUL byte: not a zone file */
+		return NULL;
+	}
+	return buf;
+}
+
+/* Line numbers by offset, counted once through the text. */
+struct line_counter {
+	const char *text;
+	size_t pos;
+	int line;
+};
+
+/* The line of the first token at or after offset 'from'. */
+static int
+start_line(struct line_counter *lc, size_t from)
+{
+	const char *p = lc->text + from;
+
+	/* Skip blanks and comments before the record. */
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (*p != ';')
+			break;
+		while (*p != '\0' && *p != '\n')
+			p++;
+	}
+	size_t to = (size_t)(p - lc->text);
+
+	if (to < lc->pos) { /* never: ldns reads forward only */
+		lc->pos = 0;
+		lc->line = 1;
+	}
+	for (; lc->pos < to; lc->pos++) {
+		if (lc->text[lc->pos] == '\n')
+			lc->line++;
+	}
+	return lc->line;
+}
+
 static struct md_zone *
 load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 {
@@ -39,19 +119,35 @@ load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 	struct md_zone *z = NULL;
 	ldns_rdf *origin = NULL, *prev = NULL;
 	uint32_t default_ttl = 3600;
-	int line = 1;
+	int line = 1, ldns_line = 0;
 	FILE *fp;
+	const char *text;
+	char *owned = NULL;
 	uint8_t zorigin[MD_NAME_MAX];
 
-	if (src->text != NULL)
-		fp = fmemopen((void *)src->text, strlen(src->text), "r");
-	else
-		fp = fopen(src->file, "r");
+	struct line_counter lc;
+
+	if (src->text != NULL) {
+		text = src->text;
+	} else {
+		owned = read_file(src->file);
+		if (owned == NULL) {
+			snprintf(err, errlen, "%s: cannot read: %s", src->file,
+			    strerror(errno));
+			return NULL;
+		}
+		text = owned;
+	}
+	fp = fmemopen((void *)text, strlen(text), "r");
 	if (fp == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", src->file,
+		snprintf(err, errlen, "%s: cannot read: %s", src->file,
 		    strerror(errno));
+		free(owned);
 		return NULL;
 	}
+	lc.text = text;
+	lc.pos = 0;
+	lc.line = 1;
 	if (src->origin != NULL) {
 		origin = ldns_dname_new_frm_str(src->origin);
 		if (origin == NULL) {
@@ -62,8 +158,13 @@ load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 	}
 	while (!feof(fp)) {
 		ldns_rr *rr = NULL;
+		long start = ftell(fp);
 		ldns_status st = ldns_rr_new_frm_fp_l(
-		    &rr, fp, &default_ttl, &origin, &prev, &line);
+		    &rr, fp, &default_ttl, &origin, &prev, &ldns_line);
+
+		/* ldns counts the lines it consumed, which can run past the
+		 * record; report the line where the record starts. */
+		line = start_line(&lc, start < 0 ? 0 : (size_t)start);
 
 		if (st == LDNS_STATUS_SYNTAX_EMPTY ||
 		    st == LDNS_STATUS_SYNTAX_TTL ||
@@ -164,6 +265,7 @@ load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	fclose(fp);
+	free(owned);
 	return z;
 fail:
 	free(flat);
@@ -172,6 +274,7 @@ fail:
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
 	fclose(fp);
+	free(owned);
 	return NULL;
 }
 
