@@ -146,4 +146,12 @@ size_t md_strlcpy(char *dst, const char *src, size_t size);
 /* Monotonic time in milliseconds. */
 uint64_t md_now_ms(void);
 
+/* ---- randomness (getrandom; never rand()) ------------------------------ */
+
+/* Fill buf with random bytes from the kernel; aborts if it cannot. */
+void md_random_bytes(void *buf, size_t len);
+uint32_t md_random_u32(void);
+/* Uniform in [0, bound) without modulo bias; bound > 0. */
+uint32_t md_random_uniform(uint32_t bound);
+
 #endif /* MINIDNS_UTIL_H */

@@ -208,6 +208,46 @@ int md_wire_write_opt(struct md_wire_writer *w, uint16_t udp_size,
 /* Patch the counts; returns the message length. */
 size_t md_wire_writer_finish(struct md_wire_writer *w);
 
+/* ---- reading a whole message (replies from upstream) ------------------- */
+
+struct md_arena;
+
+/* One RR of a parsed message; names and rdata decompressed. */
+struct md_msg_rr {
+	enum md_section section;
+	uint8_t *owner; /* uncompressed wire name */
+	uint16_t type;
+	uint16_t rclass;
+	uint32_t ttl;
+	uint16_t rdlen;
+	uint8_t *rdata; /* names inside known types decompressed */
+};
+
+struct md_msg {
+	struct md_wire_header hdr;
+	bool has_question;
+	uint8_t qname[MD_NAME_MAX];
+	uint16_t qtype;
+	uint16_t qclass;
+	struct md_wire_edns edns; /* the OPT record, if any */
+	unsigned nrr;		  /* RRs in all sections, OPT excluded */
+	struct md_msg_rr *rrs;
+};
+
+/*
+ * Parse a whole message: header, question (at most one), and every RR,
+ * with names in rdata of the types that may carry compressed names (NS,
+ * CNAME, PTR, DNAME, SOA, MX, SRV, RP, AFSDB, RT, KX, MINFO, NAPTR)
+ * decompressed, so the rdata can be cached and sent as it is.  Memory comes
+ * from the arena.  Returns 0 or MD_EPARSE for anything malformed.
+ */
+int md_msg_parse(const uint8_t *pkt, size_t len, struct md_arena *arena,
+    struct md_msg *out);
+/* A query message (QR=0) with an optional OPT; returns its length. */
+int md_msg_build_query(uint8_t *buf, size_t cap, uint16_t id,
+    const uint8_t *qname, uint16_t qtype, bool rd, bool edns,
+    uint16_t edns_size, bool do_bit);
+
 /* ---- reading helpers --------------------------------------------------- */
 
 static inline uint16_t

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "minidns/util.h"
@@ -246,4 +247,46 @@ md_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+md_random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* No randomness means predictable IDs and ports:
+			 * never go on without it. */
+			md_assert_fail("getrandom", __FILE__, __LINE__, true);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+uint32_t
+md_random_u32(void)
+{
+	uint32_t v;
+
+	md_random_bytes(&v, sizeof(v));
+	return v;
+}
+
+uint32_t
+md_random_uniform(uint32_t bound)
+{
+	/* Reject the values that would make the modulo uneven. */
+	uint32_t min = (uint32_t)(-bound) % bound;
+	uint32_t v;
+
+	do {
+		v = md_random_u32();
+	} while (v < min);
+	return v % bound;
 }

@@ -162,6 +162,16 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 		res->status = first ? MD_ZONE_NOT_LOCAL : MD_ZONE_CNAME_OUT;
 		return NULL;
 	}
+	/* RFC 4035 §3.1.4.1: DS lives on the parent side of a cut, so a DS
+	 * query for the apex of a child zone we also hold is the parent's. */
+	if (qtype == MD_TYPE_DS && md_name_labels(name) == z->origin_labels &&
+	    name[0] != 0) {
+		const struct md_zone *pz =
+		    md_zone_set_find(zs, md_name_parent(name));
+
+		if (pz != NULL)
+			z = pz;
+	}
 	if (first) {
 		res->zone = z;
 		res->aa = true;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * unit.h - helpers shared by the cmocka unit tests: the cmocka includes,
- * a deterministic PRNG (xorshift32; rand() is banned), a tiny builder for
- * query packets by hand, and name conversion that fails the test on bad
- * input.  Everything is static inline so each test binary takes only what
- * it uses.
+ * a deterministic PRNG (xorshift32, as the C library one is banned), a
+ * tiny builder for query packets by hand, and name conversion that fails
+ * the test on bad input.  Everything is static inline so each test
+ * binary takes only what it uses.
  */
 #ifndef MINIDNS_TESTS_UNIT_H
 #define MINIDNS_TESTS_UNIT_H
@@ -102,8 +102,8 @@ pkt_name(struct pkt *p, const char *s)
 }
 
 static inline void
-pkt_header(struct pkt *p, uint16_t id, uint16_t flags, uint16_t qd,
-    uint16_t an, uint16_t ns, uint16_t ar)
+pkt_header(struct pkt *p, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
+    uint16_t ns, uint16_t ar)
 {
 	p->len = 0;
 	pkt_u16(p, id);

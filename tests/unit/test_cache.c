@@ -1,0 +1,1014 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_cache.c - unit tests of the cache module (src/cache/): round trips,
+ * case-insensitive keys, TTL ageing and clamps against a fake clock,
+ * negative entries (RFC 2308), credibility (RFC 2181 §5.4.1), LRU eviction
+ * under a byte budget, serve-stale (RFC 8767), flush, the copy-out buffer
+ * and a multi-threaded smoke test meant to be run under helgrind too.
+ * Not covered here: what the engine decides to cache (replay tests).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "minidns/cache.h"
+#include "minidns/util.h"
+#include "minidns/wire.h"
+#include "unit.h"
+
+#define T0 1000000000ull /* fake clock start, ms */
+
+/* ---- helpers ----------------------------------------------------------- */
+
+struct rdata {
+	uint8_t b[4096];
+	uint32_t len;
+	uint16_t count;
+};
+
+/* Append one RR's rdata as [u16 len][bytes]. */
+static void
+rd_add(struct rdata *r, const void *d, uint16_t n)
+{
+	assert_true(r->len + 2 + n <= sizeof(r->b));
+	md_write_u16(r->b + r->len, n);
+	memcpy(r->b + r->len + 2, d, n);
+	r->len += 2 + n;
+	r->count++;
+}
+
+static void
+rd_a(struct rdata *r, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	uint8_t ip[4] = {a, b, c, d};
+
+	rd_add(r, ip, 4);
+}
+
+static struct md_cache *
+new_cache(size_t max_bytes, unsigned shards)
+{
+	struct md_cache_conf conf;
+	struct md_cache *c;
+
+	md_cache_conf_init(&conf);
+	conf.max_bytes = max_bytes;
+	conf.shards = shards;
+	c = md_cache_new(&conf);
+	assert_non_null(c);
+	return c;
+}
+
+static struct md_cache *
+new_cache_conf(const struct md_cache_conf *conf)
+{
+	struct md_cache *c = md_cache_new(conf);
+
+	assert_non_null(c);
+	return c;
+}
+
+static int
+put_a(struct md_cache *c, const char *name, uint32_t ttl, uint8_t last,
+    enum md_trust trust, uint64_t now)
+{
+	uint8_t n[MD_NAME_MAX];
+	struct rdata r = {0};
+
+	rd_a(&r, 192, 0, 2, last);
+	return md_cache_put(
+	    c, wname(name, n), MD_TYPE_A, ttl, r.b, r.len, r.count, trust, now);
+}
+
+static int
+get(struct md_cache *c, const char *name, uint16_t type, uint64_t now,
+    bool allow_stale, uint8_t *buf, size_t buflen, struct md_cache_view *v)
+{
+	uint8_t n[MD_NAME_MAX];
+
+	return md_cache_get(
+	    c, wname(name, n), type, now, allow_stale, buf, buflen, v);
+}
+
+/* Last octet of the single A record in a view. */
+static uint8_t
+a_last(const struct md_cache_view *v)
+{
+	assert_int_equal(v->kind, MD_CACHE_RRSET);
+	assert_int_equal(v->rdata_len, 6);
+	assert_int_equal(md_read_u16(v->rdata), 4);
+	return v->rdata[5];
+}
+
+/* What one A entry costs, measured on a fresh cache. */
+static uint64_t
+cost_of_a(const char *name)
+{
+	struct md_cache *c = new_cache(1 << 20, 1);
+	struct md_cache_stats st;
+
+	assert_int_equal(put_a(c, name, 300, 1, MD_TRUST_ANSWER, T0), 0);
+	md_cache_get_stats(c, &st);
+	md_cache_free(c);
+	return st.bytes;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void
+defaults(void **state)
+{
+	struct md_cache_conf conf;
+
+	md_cache_conf_init(&conf);
+	assert_int_equal(conf.max_bytes, 64 * 1024 * 1024);
+	assert_int_equal(conf.min_ttl, 0);
+	assert_int_equal(conf.max_ttl, 86400);
+	assert_int_equal(conf.max_negative_ttl, 3600);
+	assert_false(conf.serve_stale);
+	assert_int_equal(conf.stale_answer_ttl, 30);
+	assert_int_equal(conf.stale_max_age, 86400);
+	assert_string_equal(md_trust_str(MD_TRUST_GLUE), "glue");
+	assert_string_equal(md_trust_str(MD_TRUST_AUTH_ANSWER), "auth-answer");
+	conf.shards = 3; /* not a power of two */
+	assert_null(md_cache_new(&conf));
+	(void)state;
+}
+
+static void
+round_trip(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	struct rdata r = {0};
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	rd_a(&r, 192, 0, 2, 1);
+	rd_a(&r, 192, 0, 2, 2);
+	assert_int_equal(
+	    md_cache_put(c, wname("www.example.com.", n), MD_TYPE_A, 300, r.b,
+		r.len, r.count, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(get(c, "www.example.com.", MD_TYPE_A, T0, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.kind, MD_CACHE_RRSET);
+	assert_int_equal(v.type, MD_TYPE_A);
+	assert_int_equal(v.count, 2);
+	assert_int_equal(v.ttl, 300);
+	assert_int_equal(v.trust, MD_TRUST_ANSWER);
+	assert_false(v.stale);
+	assert_int_equal(v.rdata_len, r.len);
+	assert_memory_equal(v.rdata, r.b, r.len);
+	assert_memory_equal(v.owner, n, md_name_len(n));
+	assert_null(v.soa_owner);
+	/* The view points into buf, not into the cache. */
+	assert_true(
+	    v.rdata >= buf && v.rdata + v.rdata_len <= buf + sizeof(buf));
+
+	/* Other type, other name: misses. */
+	assert_int_equal(get(c, "www.example.com.", MD_TYPE_AAAA, T0, false,
+			     buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "example.com.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(st.inserts, 1);
+	assert_int_equal(st.entries, 1);
+	assert_true(st.bytes >= r.len + md_name_len(n));
+
+	/* A malformed RRset (count does not match) is refused. */
+	assert_int_equal(md_cache_put(c, n, MD_TYPE_A, 300, r.b, r.len, 3,
+			     MD_TRUST_ANSWER, T0),
+	    -EINVAL);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+case_insensitive(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	uint8_t want[MD_NAME_MAX], buf[512];
+
+	assert_int_equal(
+	    put_a(c, "WWW.Example.COM.", 300, 7, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(get(c, "www.example.com.", MD_TYPE_A, T0, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	/* The stored case comes back, byte for byte. */
+	wname("WWW.Example.COM.", want);
+	assert_memory_equal(v.owner, want, md_name_len(want));
+	assert_int_equal(a_last(&v), 7);
+	assert_int_equal(get(c, "wWw.EXAMPLE.com.", MD_TYPE_A, T0, false, buf,
+			     sizeof(buf), &v),
+	    0);
+
+	/* Same key in another case replaces, it does not add. */
+	assert_int_equal(
+	    put_a(c, "www.example.com.", 300, 8, MD_TRUST_ANSWER, T0), 0);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(get(c, "WWW.EXAMPLE.COM.", MD_TYPE_A, T0, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(a_last(&v), 8);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+ttl_ageing(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	uint8_t buf[512];
+
+	assert_int_equal(put_a(c, "a.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(get(c, "a.test.", MD_TYPE_A, T0 + 1500, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 298); /* 298.5 s left, rounded down */
+	assert_int_equal(get(c, "a.test.", MD_TYPE_A, T0 + 299000, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 1);
+	/* Under a second left: TTL would be 0, so it counts as expired. */
+	assert_int_equal(get(c, "a.test.", MD_TYPE_A, T0 + 299001, false, buf,
+			     sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(get(c, "a.test.", MD_TYPE_A, T0 + 400000, false, buf,
+			     sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	/* Without serve-stale an expired entry is dropped when seen. */
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+ttl_clamps(void **state)
+{
+	struct md_cache_conf conf;
+	struct md_cache *c;
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	/* TTL 0 is not stored when nothing raises it. */
+	c = new_cache(1 << 20, 4);
+	assert_int_equal(put_a(c, "zero.test.", 0, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "zero.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.inserts, 0);
+	assert_int_equal(st.entries, 0);
+	md_cache_free(c);
+
+	md_cache_conf_init(&conf);
+	conf.min_ttl = 60;
+	conf.max_ttl = 3600;
+	c = new_cache_conf(&conf);
+	assert_int_equal(put_a(c, "low.test.", 5, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    put_a(c, "high.test.", 100000, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "zero.test.", 0, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "low.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.ttl, 60);
+	assert_int_equal(
+	    get(c, "high.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 3600);
+	/* min_ttl raises TTL 0 too, so it is stored. */
+	assert_int_equal(
+	    get(c, "zero.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 60);
+	/* Still there after 30 s: the clamp is real, not cosmetic. */
+	assert_int_equal(get(c, "low.test.", MD_TYPE_A, T0 + 30000, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 30);
+	/* min_ttl does not apply to negative entries. */
+	assert_int_equal(
+	    md_cache_put_negative(c, wname("neg.test.", n), MD_TYPE_A, false, 5,
+		NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "neg.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.kind, MD_CACHE_NODATA);
+	assert_int_equal(v.ttl, 5);
+	md_cache_free(c);
+	(void)state;
+}
+
+static const uint8_t soa_rd[] = {
+    /* ns.test. hostmaster.test. 1 7200 3600 1209600 300 */
+    2,
+    'n',
+    's',
+    4,
+    't',
+    'e',
+    's',
+    't',
+    0,
+    10,
+    'h',
+    'o',
+    's',
+    't',
+    'm',
+    'a',
+    's',
+    't',
+    'e',
+    'r',
+    4,
+    't',
+    'e',
+    's',
+    't',
+    0,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0x1c,
+    0x20,
+    0,
+    0,
+    0x0e,
+    0x10,
+    0,
+    0x12,
+    0x75,
+    0,
+    0,
+    0,
+    1,
+    0x2c,
+};
+
+static void
+negative_nxdomain(void **state)
+{
+	static const uint16_t types[] = {
+	    MD_TYPE_A, MD_TYPE_AAAA, MD_TYPE_MX, MD_TYPE_TXT, MD_TYPE_SRV};
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	uint8_t n[MD_NAME_MAX], soa[MD_NAME_MAX], buf[512];
+	size_t i;
+
+	assert_int_equal(md_cache_put_negative(c, wname("nx.test.", n),
+			     MD_TYPE_A, true, 300, wname("test.", soa), soa_rd,
+			     sizeof(soa_rd), MD_TRUST_AUTH_AUTHORITY, T0),
+	    0);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		assert_int_equal(get(c, "NX.test.", types[i], T0 + 1000, false,
+				     buf, sizeof(buf), &v),
+		    0);
+		assert_int_equal(v.kind, MD_CACHE_NXDOMAIN);
+		assert_int_equal(v.ttl, 299);
+		assert_int_equal(v.count, 0);
+		assert_int_equal(v.trust, MD_TRUST_AUTH_AUTHORITY);
+		assert_memory_equal(v.owner, n, md_name_len(n));
+		assert_non_null(v.soa_owner);
+		assert_memory_equal(v.soa_owner, soa, md_name_len(soa));
+		assert_int_equal(v.soa_rdlen, sizeof(soa_rd));
+		assert_memory_equal(v.soa_rdata, soa_rd, sizeof(soa_rd));
+	}
+	/* Not for the parent or a child name. */
+	assert_int_equal(
+	    get(c, "test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "a.nx.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+negative_nodata(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	/* A NODATA without SOA: soa pointers stay NULL. */
+	assert_int_equal(
+	    md_cache_put_negative(c, wname("nd.test.", n), MD_TYPE_AAAA, false,
+		300, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "nd.test.", MD_TYPE_AAAA, T0, false, buf, sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.kind, MD_CACHE_NODATA);
+	assert_int_equal(v.type, MD_TYPE_AAAA);
+	assert_null(v.soa_owner);
+	assert_null(v.soa_rdata);
+	assert_null(v.rdata);
+	/* Only that type. */
+	assert_int_equal(
+	    get(c, "nd.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "nd.test.", MD_TYPE_MX, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+
+	/* A positive RRset of the same key replaces the NODATA. */
+	{
+		struct rdata r = {0};
+		uint8_t ip6[16] = {0x20, 0x01, 0x0d, 0xb8};
+
+		rd_add(&r, ip6, 16);
+		assert_int_equal(md_cache_put(c, n, MD_TYPE_AAAA, 300, r.b,
+				     r.len, r.count, MD_TRUST_ANSWER, T0),
+		    0);
+		assert_int_equal(get(c, "nd.test.", MD_TYPE_AAAA, T0, false,
+				     buf, sizeof(buf), &v),
+		    0);
+		assert_int_equal(v.kind, MD_CACHE_RRSET);
+		assert_memory_equal(v.rdata, r.b, r.len);
+	}
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+negative_ttl_cap(void **state)
+{
+	struct md_cache_conf conf;
+	struct md_cache *c;
+	struct md_cache_view v;
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	md_cache_conf_init(&conf);
+	conf.max_negative_ttl = 100;
+	c = new_cache_conf(&conf);
+	assert_int_equal(md_cache_put_negative(c, wname("nx.test.", n), 0, true,
+			     86400, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "nx.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.ttl, 100);
+	assert_int_equal(get(c, "nx.test.", MD_TYPE_A, T0 + 100000, false, buf,
+			     sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	/* The default cap is 3600 (cache.h). */
+	md_cache_free(c);
+	c = new_cache(1 << 20, 16);
+	assert_int_equal(md_cache_put_negative(c, n, MD_TYPE_A, false, 86400,
+			     NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "nx.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.ttl, 3600);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+credibility(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	/* RFC 2181 §5.4.1: glue does not replace an authoritative answer. */
+	assert_int_equal(
+	    put_a(c, "ns.test.", 300, 1, MD_TRUST_AUTH_ANSWER, T0), 0);
+	assert_int_equal(
+	    put_a(c, "ns.test.", 300, 2, MD_TRUST_GLUE, T0), MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "ns.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(a_last(&v), 1);
+	assert_int_equal(v.trust, MD_TRUST_AUTH_ANSWER);
+	/* Equal trust replaces (fresher data). */
+	assert_int_equal(
+	    put_a(c, "ns.test.", 300, 3, MD_TRUST_AUTH_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "ns.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(a_last(&v), 3);
+
+	/* An authoritative answer replaces glue. */
+	assert_int_equal(put_a(c, "glue.test.", 300, 1, MD_TRUST_GLUE, T0), 0);
+	assert_int_equal(
+	    put_a(c, "glue.test.", 300, 2, MD_TRUST_AUTH_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "glue.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    0);
+	assert_int_equal(a_last(&v), 2);
+	assert_int_equal(v.trust, MD_TRUST_AUTH_ANSWER);
+
+	/* An expired entry is replaced by lower trust. */
+	assert_int_equal(
+	    put_a(c, "old.test.", 10, 1, MD_TRUST_AUTH_ANSWER, T0), 0);
+	assert_int_equal(
+	    put_a(c, "old.test.", 300, 2, MD_TRUST_GLUE, T0 + 5000),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    put_a(c, "old.test.", 300, 3, MD_TRUST_GLUE, T0 + 20000), 0);
+	assert_int_equal(get(c, "old.test.", MD_TYPE_A, T0 + 20000, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(a_last(&v), 3);
+	assert_int_equal(v.trust, MD_TRUST_GLUE);
+
+	/* A negative answer never replaces a positive of higher trust. */
+	assert_int_equal(
+	    md_cache_put_negative(c, wname("ns.test.", n), MD_TYPE_A, false,
+		300, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    MD_ENOTFOUND);
+	assert_int_equal(md_cache_put_negative(c, n, 0, true, 300, NULL, NULL,
+			     0, MD_TRUST_ANSWER, T0),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "ns.test.", MD_TYPE_MX, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "ns.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.kind, MD_CACHE_RRSET);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+data_and_nxdomain(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	/* New data of equal trust proves the name exists: NXDOMAIN goes. */
+	assert_int_equal(md_cache_put_negative(c, wname("x.test.", n), 0, true,
+			     300, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(put_a(c, "x.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "x.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.kind, MD_CACHE_RRSET);
+	assert_int_equal(
+	    get(c, "x.test.", MD_TYPE_MX, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+
+	/* Glue does not override an authoritative NXDOMAIN. */
+	assert_int_equal(md_cache_put_negative(c, wname("y.test.", n), 0, true,
+			     300, NULL, NULL, 0, MD_TRUST_AUTH_AUTHORITY, T0),
+	    0);
+	assert_int_equal(
+	    put_a(c, "y.test.", 300, 1, MD_TRUST_GLUE, T0), MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "y.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.kind, MD_CACHE_NXDOMAIN);
+
+	/* An NXDOMAIN of equal trust removes the name's data of all types. */
+	assert_int_equal(put_a(c, "z.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    md_cache_put_negative(c, wname("z.test.", n), MD_TYPE_MX, false,
+		300, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(md_cache_put_negative(c, n, 0, true, 300, NULL, NULL,
+			     0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "z.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.kind, MD_CACHE_NXDOMAIN);
+	assert_int_equal(
+	    get(c, "z.test.", MD_TYPE_MX, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.kind, MD_CACHE_NXDOMAIN);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+eviction_lru(void **state)
+{
+	uint64_t cost = cost_of_a("e0.test.");
+	size_t max = (size_t)(3 * cost + cost / 2);
+	struct md_cache *c = new_cache(max, 1);
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	uint8_t buf[512];
+	char name[32];
+	int i;
+
+	/* The charge is at least the struct-free payload plus overhead. */
+	assert_true(cost >= 9 + 6 + 16);
+	assert_int_equal(put_a(c, "e1.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "e2.test.", 300, 2, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "e3.test.", 300, 3, MD_TRUST_ANSWER, T0), 0);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 3);
+	assert_int_equal(st.evictions, 0);
+	assert_int_equal(st.bytes, 3 * cost);
+
+	/* Reading e1 makes it recent: e2 is now the oldest and goes. */
+	assert_int_equal(
+	    get(c, "e1.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(put_a(c, "e4.test.", 300, 4, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "e2.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "e1.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(
+	    get(c, "e4.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	/* Order now (recent first): e4 e1 e3; e3 goes next. */
+	assert_int_equal(put_a(c, "e5.test.", 300, 5, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "e3.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "e1.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.evictions, 2);
+	assert_int_equal(st.entries, 3);
+	assert_true(st.bytes <= max);
+
+	/* Many more: the bound holds after every put. */
+	for (i = 10; i < 200; i++) {
+		snprintf(name, sizeof(name), "e%d.test.", i);
+		assert_int_equal(
+		    put_a(c, name, 300, (uint8_t)i, MD_TRUST_ANSWER, T0), 0);
+		md_cache_get_stats(c, &st);
+		assert_true(st.bytes <= max);
+	}
+	assert_int_equal(st.inserts, 5 + 190);
+	assert_int_equal(st.entries + st.evictions, st.inserts);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+too_big(void **state)
+{
+	/* 4 shards of 1024 bytes: a 1500-byte RRset fits max_bytes, not a
+	 * shard. */
+	struct md_cache *c = new_cache(4096, 4);
+	struct md_cache_stats st;
+	struct rdata r = {0};
+	uint8_t n[MD_NAME_MAX], big[1498] = {0};
+
+	rd_add(&r, big, sizeof(big));
+	assert_int_equal(md_cache_put(c, wname("big.test.", n), MD_TYPE_TXT,
+			     300, r.b, r.len, r.count, MD_TRUST_ANSWER, T0),
+	    MD_ENOSPACE);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.inserts, 0);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	/* A small one still fits. */
+	assert_int_equal(
+	    put_a(c, "small.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+serve_stale_off(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	uint8_t buf[512];
+
+	assert_int_equal(put_a(c, "s.test.", 10, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(get(c, "s.test.", MD_TYPE_A, T0 + 20000, true, buf,
+			     sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+serve_stale_on(void **state)
+{
+	struct md_cache_conf conf;
+	struct md_cache *c;
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	uint8_t buf[512];
+
+	md_cache_conf_init(&conf);
+	conf.serve_stale = true;
+	conf.stale_answer_ttl = 30;
+	conf.stale_max_age = 3600;
+	c = new_cache_conf(&conf);
+	assert_int_equal(put_a(c, "s.test.", 10, 9, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "s.test.", MD_TYPE_A, T0 + 5000, true, buf, sizeof(buf), &v),
+	    0);
+	assert_false(v.stale);
+	assert_int_equal(v.ttl, 5);
+
+	/* Expired: only with allow_stale, flagged, with stale_answer_ttl. */
+	assert_int_equal(get(c, "s.test.", MD_TYPE_A, T0 + 20000, false, buf,
+			     sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(get(c, "s.test.", MD_TYPE_A, T0 + 20000, true, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_true(v.stale);
+	assert_int_equal(v.ttl, 30);
+	assert_int_equal(a_last(&v), 9);
+	/* The miss without allow_stale did not drop it. */
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+
+	/* Past stale_max_age after expiry: gone for good. */
+	assert_int_equal(get(c, "s.test.", MD_TYPE_A, T0 + 10000 + 3600000 - 1,
+			     true, buf, sizeof(buf), &v),
+	    0);
+	assert_int_equal(get(c, "s.test.", MD_TYPE_A, T0 + 10000 + 3600000,
+			     true, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+
+	/* Fresh data replaces stale data, which comes back unflagged. */
+	assert_int_equal(
+	    put_a(c, "t.test.", 10, 1, MD_TRUST_AUTH_ANSWER, T0), 0);
+	assert_int_equal(
+	    put_a(c, "t.test.", 300, 2, MD_TRUST_GLUE, T0 + 60000), 0);
+	assert_int_equal(get(c, "t.test.", MD_TYPE_A, T0 + 60000, true, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_false(v.stale);
+	assert_int_equal(a_last(&v), 2);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+flush(void **state)
+{
+	static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA, MD_TYPE_MX,
+	    MD_TYPE_TXT, MD_TYPE_SRV, MD_TYPE_NS, MD_TYPE_PTR, MD_TYPE_HINFO};
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	struct rdata r = {0};
+	uint8_t n[MD_NAME_MAX], buf[512];
+	uint64_t keep_cost;
+	size_t i;
+
+	rd_a(&r, 10, 0, 0, 1);
+	wname("f.test.", n);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		assert_int_equal(md_cache_put(c, n, types[i], 300, r.b, r.len,
+				     r.count, MD_TRUST_ANSWER, T0),
+		    0);
+	assert_int_equal(md_cache_put_negative(c, n, MD_TYPE_DS, false, 300,
+			     NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 9);
+	keep_cost = cost_of_a("keep.test.");
+	assert_int_equal(
+	    put_a(c, "keep.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+
+	md_cache_flush(c, wname("F.TEST.", n));
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		assert_int_equal(get(c, "f.test.", types[i], T0, false, buf,
+				     sizeof(buf), &v),
+		    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "f.test.", MD_TYPE_DS, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "keep.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    0);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.bytes, keep_cost);
+
+	md_cache_flush(c, NULL);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	assert_int_equal(
+	    get(c, "keep.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	/* Still usable after a full flush. */
+	assert_int_equal(
+	    put_a(c, "keep.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "keep.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    0);
+	md_cache_free(c);
+	(void)state;
+}
+
+static void
+buffer_too_small(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	uint8_t n[MD_NAME_MAX], soa[MD_NAME_MAX], buf[512];
+	size_t need;
+
+	/* owner (8) + one A record (6) */
+	need = 8 + 6;
+	assert_int_equal(put_a(c, "b.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "b.test.", MD_TYPE_A, T0, false, buf, need - 1, &v),
+	    MD_ENOSPACE);
+	assert_int_equal(
+	    get(c, "b.test.", MD_TYPE_A, T0, false, buf, need, &v), 0);
+	assert_int_equal(a_last(&v), 1);
+
+	/* A negative entry needs room for its SOA too. */
+	wname("nb.test.", n);
+	wname("test.", soa);
+	need = md_name_len(n) + md_name_len(soa) + sizeof(soa_rd);
+	assert_int_equal(md_cache_put_negative(c, n, 0, true, 300, soa, soa_rd,
+			     sizeof(soa_rd), MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "nb.test.", MD_TYPE_A, T0, false, buf, need - 1, &v),
+	    MD_ENOSPACE);
+	assert_int_equal(
+	    get(c, "nb.test.", MD_TYPE_A, T0, false, buf, need, &v), 0);
+	assert_memory_equal(v.soa_rdata, soa_rd, sizeof(soa_rd));
+	md_cache_free(c);
+	(void)state;
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+#define THREADS 4
+#define OPS 20000
+#define KEYS 512
+
+struct worker {
+	struct md_cache *c;
+	uint32_t seed;
+	uint64_t puts_ok, gets, found, bad;
+};
+
+static void
+key_name(unsigned k, uint8_t *n)
+{
+	char s[32];
+
+	/* Called from worker threads: no cmocka assertion here. */
+	snprintf(s, sizeof(s), "k%03u.test.", k % 1000);
+	if (md_name_from_str(s, NULL, n) <= 0)
+		abort();
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct xorshift x = {w->seed};
+	struct md_cache_view v;
+	uint8_t n[MD_NAME_MAX], buf[512], rd[6];
+	int i;
+
+	for (i = 0; i < OPS; i++) {
+		uint32_t r = xs_next(&x);
+		unsigned k = r % KEYS;
+		uint16_t type = (r >> 16) & 1 ? MD_TYPE_A : MD_TYPE_TXT;
+
+		key_name(k, n);
+		if ((r >> 20) % 2 == 0) {
+			/* The rdata names its key, so a torn copy shows. */
+			md_write_u16(rd, 4);
+			md_write_u16(rd + 2, (uint16_t)k);
+			md_write_u16(rd + 4, type);
+			if (md_cache_put(w->c, n, type, 3600, rd, 6, 1,
+				MD_TRUST_ANSWER, T0) == 0)
+				w->puts_ok++;
+			else
+				w->bad++;
+		} else {
+			int rc = md_cache_get(w->c, n, type, T0 + 1000, false,
+			    buf, sizeof(buf), &v);
+
+			w->gets++;
+			if (rc == 0) {
+				w->found++;
+				if (v.rdata_len != 6 ||
+				    md_read_u16(v.rdata + 2) != k ||
+				    md_read_u16(v.rdata + 4) != type ||
+				    !md_name_equal(v.owner, n))
+					w->bad++;
+			} else if (rc != MD_ENOTFOUND) {
+				w->bad++;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void
+threads(void **state)
+{
+	uint8_t n0[MD_NAME_MAX];
+	struct md_cache *c;
+	struct md_cache_stats st;
+	struct md_cache_view v;
+	struct worker w[THREADS];
+	pthread_t tid[THREADS];
+	uint64_t puts = 0, gets = 0, found = 0, present = 0, cost;
+	uint8_t buf[512], n[MD_NAME_MAX], rd[6] = {0, 4};
+	size_t max;
+	unsigned i, k;
+
+	/* Room for about a quarter of the 2 * KEYS keys: evictions race
+	 * with lookups. */
+	key_name(0, n0);
+	c = new_cache(1 << 20, 1);
+	assert_int_equal(
+	    md_cache_put(c, n0, MD_TYPE_A, 300, rd, 6, 1, MD_TRUST_ANSWER, T0),
+	    0);
+	md_cache_get_stats(c, &st);
+	cost = st.bytes;
+	md_cache_free(c);
+	max = (size_t)(cost * KEYS / 2);
+	c = new_cache(max, 8);
+
+	for (i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].c = c;
+		w[i].seed = 0x9e3779b9u * (i + 1);
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(w[i].bad, 0);
+		puts += w[i].puts_ok;
+		gets += w[i].gets;
+		found += w[i].found;
+	}
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.hits + st.misses, gets);
+	assert_int_equal(st.hits, found);
+	assert_int_equal(st.inserts, puts);
+	assert_true(st.evictions > 0);
+	assert_true(st.bytes <= max);
+	/* Every entry has the same size. */
+	assert_int_equal(st.bytes, st.entries * cost);
+	/* The count matches what a walk over every key finds. */
+	for (k = 0; k < KEYS; k++) {
+		key_name(k, n);
+		if (md_cache_get(c, n, MD_TYPE_A, T0 + 1000, false, buf,
+			sizeof(buf), &v) == 0)
+			present++;
+		if (md_cache_get(c, n, MD_TYPE_TXT, T0 + 1000, false, buf,
+			sizeof(buf), &v) == 0)
+			present++;
+	}
+	assert_int_equal(present, st.entries);
+	md_cache_free(c);
+	(void)state;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(round_trip),
+	    cmocka_unit_test(case_insensitive),
+	    cmocka_unit_test(ttl_ageing),
+	    cmocka_unit_test(ttl_clamps),
+	    cmocka_unit_test(negative_nxdomain),
+	    cmocka_unit_test(negative_nodata),
+	    cmocka_unit_test(negative_ttl_cap),
+	    cmocka_unit_test(credibility),
+	    cmocka_unit_test(data_and_nxdomain),
+	    cmocka_unit_test(eviction_lru),
+	    cmocka_unit_test(too_big),
+	    cmocka_unit_test(serve_stale_off),
+	    cmocka_unit_test(serve_stale_on),
+	    cmocka_unit_test(flush),
+	    cmocka_unit_test(buffer_too_small),
+	    cmocka_unit_test(threads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

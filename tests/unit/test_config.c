@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_config.c - unit tests of minidnsd's configuration (src/server/
+ * config.c): the documented defaults, every key read from a file, zone
+ * paths taken relative to the configuration file's folder, and the
+ * "FILE:LINE: key: problem" messages of bad files.  Bad files are written
+ * to a fresh temporary folder so each case shows its text and line.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "minidns/config.h"
+#include "minidns/util.h"
+#include "minidns/zone.h"
+#include "unit.h"
+
+static char tmpdir[256];
+
+static int
+make_tmpdir(void **state)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/md-test-config-XXXXXX",
+	    base != NULL && base[0] != '\0' ? base : "/tmp");
+	(void)state;
+	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int
+remove_tmpdir(void **state)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/bad.conf", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	(void)state;
+	return 0;
+}
+
+static const char *
+listen_str(const struct md_config *c, size_t i, char *buf)
+{
+	assert_true(i < c->nlisten);
+	return md_sockaddr_str(&c->listen[i], buf, MD_SOCKADDR_STRLEN);
+}
+
+static void
+defaults(void **state)
+{
+	struct md_config c;
+	char buf[MD_SOCKADDR_STRLEN];
+
+	md_config_init(&c);
+	assert_null(c.path);
+	assert_int_equal(c.nlisten, 2);
+	assert_true(c.listen_default);
+	assert_string_equal(listen_str(&c, 0, buf), "127.0.0.1:53");
+	assert_string_equal(listen_str(&c, 1, buf), "[::1]:53");
+	assert_int_equal(c.edns_buffer_size, 1232);
+	assert_int_equal(c.tcp_idle_timeout, 10);
+	assert_int_equal(c.tcp_max_connections, 256);
+	assert_int_equal(c.log_level, MD_LOG_INFO);
+	assert_int_equal(c.zone_check_interval, 5);
+	assert_int_equal(c.nzones, 0);
+	assert_false(c.zones_set);
+	md_config_deinit(&c);
+	(void)state;
+}
+
+static void
+every_key_from_file(void **state)
+{
+	struct md_config c;
+	char buf[MD_SOCKADDR_STRLEN], err[1024] = "";
+
+	md_config_init(&c);
+	assert_int_equal(
+	    md_config_load(&c, MD_TEST_DATA "/full.conf", err, sizeof(err)), 0);
+	assert_string_equal(c.path, MD_TEST_DATA "/full.conf");
+	assert_int_equal(c.nlisten, 3);
+	assert_false(c.listen_default);
+	assert_string_equal(listen_str(&c, 0, buf), "127.0.0.2:5353");
+	assert_string_equal(listen_str(&c, 1, buf), "[::1]:5300");
+	assert_string_equal(listen_str(&c, 2, buf), "192.0.2.1:53");
+	assert_int_equal(c.edns_buffer_size, 1400);
+	assert_int_equal(c.tcp_idle_timeout, 30);
+	assert_int_equal(c.tcp_max_connections, 12);
+	assert_int_equal(c.zone_check_interval, 0);
+	assert_int_equal(c.log_level, MD_LOG_DEBUG);
+
+	assert_true(c.zones_set);
+	assert_int_equal(c.nzones, 5);
+	/* Relative paths are taken from the configuration file's folder. */
+	assert_string_equal(c.zones[0].file, MD_TEST_DATA "/example.test.zone");
+	assert_null(c.zones[0].origin);
+	assert_int_equal(c.zones[0].format, MD_ZONE_FORMAT_AUTO);
+	assert_false(c.zones[0].auto_ptr);
+	assert_string_equal(c.zones[1].file, MD_TEST_DATA "/yaml.test.yaml");
+	assert_string_equal(c.zones[1].origin, "yaml.test.");
+	assert_int_equal(c.zones[1].format, MD_ZONE_FORMAT_YAML);
+	assert_string_equal(
+	    c.zones[2].file, MD_TEST_DATA "/2.0.192.in-addr.arpa.zone");
+	assert_true(c.zones[2].auto_ptr);
+	assert_string_equal(c.zones[3].file, "/srv/dns/absolute.zone");
+	assert_string_equal(c.zones[4].file, MD_TEST_DATA "/sub/relative.zone");
+	assert_int_equal(c.zones[4].format, MD_ZONE_FORMAT_RFC1035);
+	assert_false(c.zones[4].auto_ptr);
+
+	/* The paths are usable as they are: the first three zones load. */
+	{
+		struct md_zone_source srcs[3];
+		struct md_zone_set *zs;
+
+		for (size_t i = 0; i < 3; i++) {
+			srcs[i] = (struct md_zone_source){
+			    .file = c.zones[i].file,
+			    .origin = c.zones[i].origin,
+			    .format = c.zones[i].format,
+			    .auto_ptr = c.zones[i].auto_ptr,
+			};
+		}
+		zs = md_zone_set_load(srcs, 3, err, sizeof(err));
+		if (zs == NULL)
+			print_error("%s\n", err);
+		assert_non_null(zs);
+		assert_int_equal(md_zone_set_count(zs), 3);
+		md_zone_set_unref(zs);
+	}
+	md_config_deinit(&c);
+	(void)state;
+}
+
+/* Write 'text' to tmpdir/bad.conf; returns its path in buf. */
+static const char *
+write_conf(const char *text, char *buf, size_t size)
+{
+	FILE *fp;
+
+	snprintf(buf, size, "%s/bad.conf", tmpdir);
+	fp = fopen(buf, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	return buf;
+}
+
+/* Load 'text' over the defaults; returns md_config_load's result. */
+static int
+load_text(const char *text, struct md_config *c, char *err, size_t errlen)
+{
+	char path[512];
+
+	write_conf(text, path, sizeof(path));
+	md_config_init(c);
+	return md_config_load(c, path, err, errlen);
+}
+
+/*
+ * The file must be refused with "PATH:LINE: KEY:" in the message, where
+ * PATH is the file's path.
+ */
+static void
+expect_error(const char *text, unsigned line, const char *key)
+{
+	struct md_config c;
+	char err[1024] = "", want[1024];
+	int rc;
+
+	rc = load_text(text, &c, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s/bad.conf:%u: %s:", tmpdir, line, key);
+	if (rc == 0 || strstr(err, want) == NULL)
+		print_error(
+		    "want \"%s\"\n got \"%s\" (rc %d)\n", want, err, rc);
+	assert_int_equal(rc, MD_ECONFIG);
+	assert_non_null(strstr(err, want));
+	md_config_deinit(&c);
+}
+
+static void
+scalar_listen_and_empty_zones(void **state)
+{
+	struct md_config c;
+	char buf[MD_SOCKADDR_STRLEN], err[512] = "";
+
+	assert_int_equal(load_text("listen: \"[2001:db8::1]:5353\"\n"
+				   "zones:\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.nlisten, 1);
+	assert_string_equal(listen_str(&c, 0, buf), "[2001:db8::1]:5353");
+	assert_true(c.zones_set);
+	assert_int_equal(c.nzones, 0);
+	/* Untouched keys keep their defaults. */
+	assert_int_equal(c.edns_buffer_size, 1232);
+	md_config_deinit(&c);
+
+	/* An empty file is all defaults. */
+	assert_int_equal(load_text("", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_true(c.listen_default);
+	md_config_deinit(&c);
+	(void)state;
+}
+
+static void
+error_unknown_key(void **state)
+{
+	expect_error("log-level: info\n"
+		     "colour: blue\n",
+	    2, "colour");
+	expect_error("zones:\n"
+		     "  - example.zone\n"
+		     "  - file: other.zone\n"
+		     "    fiel: typo.zone\n",
+	    4, "fiel");
+	(void)state;
+}
+
+static void
+error_bad_number(void **state)
+{
+	expect_error("log-level: info\n"
+		     "\n"
+		     "edns-buffer-size: big\n",
+	    3, "edns-buffer-size");
+	expect_error("tcp-idle-timeout: 10s\n", 1, "tcp-idle-timeout");
+	expect_error("tcp-max-connections: \" 5\"\n", 1, "tcp-max-connections");
+	expect_error("zone-check-interval: [1]\n", 1, "zone-check-interval");
+	(void)state;
+}
+
+static void
+error_out_of_range(void **state)
+{
+	expect_error("edns-buffer-size: 511\n", 1, "edns-buffer-size");
+	expect_error("edns-buffer-size: 65536\n", 1, "edns-buffer-size");
+	expect_error("tcp-idle-timeout: 0\n", 1, "tcp-idle-timeout");
+	expect_error("tcp-max-connections: 0\n", 1, "tcp-max-connections");
+	expect_error("zone-check-interval: -1\n", 1, "zone-check-interval");
+	expect_error("zone-check-interval: 86401\n", 1, "zone-check-interval");
+	expect_error("tcp-max-connections: 99999999999999999999\n", 1,
+	    "tcp-max-connections");
+	(void)state;
+}
+
+static void
+error_bad_address(void **state)
+{
+	expect_error("listen: localhost:53\n", 1, "listen");
+	expect_error("listen:\n"
+		     "  - 127.0.0.1\n"
+		     "  - 300.1.1.1:53\n",
+	    3, "listen");
+	expect_error("listen: 127.0.0.1:0\n", 1, "listen");
+	expect_error("listen: 127.0.0.1:65536\n", 1, "listen");
+	expect_error("listen: \"[::1\"\n", 1, "listen");
+	expect_error("listen: { a: b }\n", 1, "listen");
+	(void)state;
+}
+
+static void
+error_bad_log_level(void **state)
+{
+	expect_error("edns-buffer-size: 1232\n"
+		     "log-level: loud\n",
+	    2, "log-level");
+	(void)state;
+}
+
+static void
+error_bad_zone_values(void **state)
+{
+	expect_error("zones:\n"
+		     "  - file: a.zone\n"
+		     "    origin: a.test.\n"
+		     "    auto-ptr: perhaps\n",
+	    4, "auto-ptr");
+	expect_error("zones:\n"
+		     "  - { file: a.zone, format: xml }\n",
+	    2, "format");
+	expect_error("zones:\n"
+		     "  - { file: a.zone, origin: \"a..test.\" }\n",
+	    2, "origin");
+	expect_error("zones: a.zone\n", 1, "zones");
+	expect_error("zones:\n"
+		     "  - { origin: a.test. }\n",
+	    2, "zones");
+	(void)state;
+}
+
+static void
+error_yaml_syntax(void **state)
+{
+	struct md_config c;
+	char err[1024] = "", want[512];
+	int rc;
+
+	/* An unclosed flow sequence: libyaml notices at line 3. */
+	rc = load_text("log-level: info\n"
+		       "listen: [ 127.0.0.1\n"
+		       "zones: x\n",
+	    &c, err, sizeof(err));
+	assert_int_equal(rc, MD_ECONFIG);
+	snprintf(want, sizeof(want), "%s/bad.conf:3: ", tmpdir);
+	if (strstr(err, want) == NULL)
+		print_error("want \"%s\"\n got \"%s\"\n", want, err);
+	assert_non_null(strstr(err, want));
+	md_config_deinit(&c);
+
+	/* A tab used for indentation, on line 2. */
+	rc = load_text("zones:\n"
+		       "\t- a.zone\n",
+	    &c, err, sizeof(err));
+	assert_int_equal(rc, MD_ECONFIG);
+	snprintf(want, sizeof(want), "%s/bad.conf:2: ", tmpdir);
+	if (strstr(err, want) == NULL)
+		print_error("want \"%s\"\n got \"%s\"\n", want, err);
+	assert_non_null(strstr(err, want));
+	md_config_deinit(&c);
+
+	/* A file that is not a mapping. */
+	expect_error("- listen\n"
+		     "- zones\n",
+	    1, "(top level)");
+	(void)state;
+}
+
+static void
+error_missing_file(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+
+	md_config_init(&c);
+	assert_int_equal(
+	    md_config_load(&c, MD_TEST_DATA "/no-such.conf", err, sizeof(err)),
+	    -ENOENT);
+	assert_non_null(strstr(err, "no-such.conf: cannot open"));
+	md_config_deinit(&c);
+	(void)state;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(every_key_from_file),
+	    cmocka_unit_test(scalar_listen_and_empty_zones),
+	    cmocka_unit_test(error_unknown_key),
+	    cmocka_unit_test(error_bad_number),
+	    cmocka_unit_test(error_out_of_range),
+	    cmocka_unit_test(error_bad_address),
+	    cmocka_unit_test(error_bad_log_level),
+	    cmocka_unit_test(error_bad_zone_values),
+	    cmocka_unit_test(error_yaml_syntax),
+	    cmocka_unit_test(error_missing_file),
+	};
+
+	return cmocka_run_group_tests_name(
+	    "config", tests, make_tmpdir, remove_tmpdir);
+}

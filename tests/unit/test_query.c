@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_query.c - unit tests of md_query_answer() (src/server/query.c):
+ * whole query messages in, whole responses out, read back with ldns.  The
+ * zones are the sample zones/cluster.local.zone (with its auto-ptr reverse
+ * zone) and tests/unit/data/big.test.zone.  Covers header rules (ID, QR,
+ * AA, RD, RA, question echo), REFUSED / NOTIMP / FORMERR / no response,
+ * EDNS (BADVERS, OPT only when asked, advertised size), truncation at
+ * RRset boundaries, and a deterministic hostile-packet loop.  Not covered:
+ * sockets (server.c).
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <ldns/ldns.h>
+
+#include "minidns/server.h"
+#include "minidns/util.h"
+#include "minidns/wire.h"
+#include "minidns/zone.h"
+#include "unit.h"
+
+#define EDNS_SIZE 1232 /* what the server advertises, as configured */
+
+static struct md_zone_set *zs;
+
+static int
+load_zones(void **state)
+{
+	static const struct md_zone_source srcs[] = {
+	    {.file = MD_ZONES_DIR "/cluster.local.zone"},
+	    {.file = MD_ZONES_DIR "/10.in-addr.arpa.zone", .auto_ptr = true},
+	    {.file = MD_TEST_DATA "/big.test.zone"},
+	};
+	char err[1024] = "";
+
+	zs = md_zone_set_load(srcs, 3, err, sizeof(err));
+	if (zs == NULL) {
+		print_error("loading zones: %s\n", err);
+		return -1;
+	}
+	md_log_set_level(MD_LOG_ERR);
+	(void)state;
+	return 0;
+}
+
+static int
+free_zones(void **state)
+{
+	md_zone_set_unref(zs);
+	(void)state;
+	return 0;
+}
+
+struct resp {
+	uint8_t b[MD_WIRE_MAX];
+	size_t len;
+	struct md_query_info info;
+	ldns_pkt *pkt;
+};
+
+/* Answer p; parse the response with ldns when there is one. */
+static void
+ask(const struct pkt *p, bool tcp, struct resp *r)
+{
+	r->pkt = NULL;
+	r->len = md_query_answer(
+	    zs, EDNS_SIZE, tcp, p->b, p->len, r->b, sizeof(r->b), &r->info);
+	assert_true(r->len <= sizeof(r->b));
+	if (r->len > 0)
+		assert_int_equal(
+		    ldns_wire2pkt(&r->pkt, r->b, r->len), LDNS_STATUS_OK);
+}
+
+static void
+done(struct resp *r)
+{
+	ldns_pkt_free(r->pkt);
+	r->pkt = NULL;
+}
+
+/* The response's question is the query's, byte for byte. */
+static void
+assert_question_echoed(const struct pkt *q, const struct resp *r)
+{
+	size_t qlen = q->len - 12;
+
+	/* The query's question ends before any OPT record. */
+	if (md_read_u16(q->b + 10) != 0)
+		qlen -= 11;
+	assert_int_equal(ldns_pkt_qdcount(r->pkt), 1);
+	assert_true(r->len >= 12 + qlen);
+	assert_memory_equal(r->b + 12, q->b + 12, qlen);
+}
+
+/* The one RR of a section, as text, against 'want'. */
+static void
+assert_rr(ldns_rr_list *list, size_t i, const char *want)
+{
+	ldns_rr *w = NULL;
+	ldns_rr *got;
+
+	assert_true(i < ldns_rr_list_rr_count(list));
+	got = ldns_rr_list_rr(list, i);
+	assert_int_equal(
+	    ldns_rr_new_frm_str(&w, want, 0, NULL, NULL), LDNS_STATUS_OK);
+	if (ldns_rr_compare(w, got) != 0 ||
+	    ldns_rr_ttl(w) != ldns_rr_ttl(got)) {
+		char *s = ldns_rr2str(got);
+
+		print_error("want %s\n got %s", want, s ? s : "?");
+		free(s);
+		ldns_rr_free(w);
+		fail();
+	}
+	ldns_rr_free(w);
+}
+
+/* ---- header rules ------------------------------------------------------ */
+
+static void
+answer_header_and_question(void **state)
+{
+	struct pkt q = {0};
+	struct resp r;
+
+	pkt_query(&q, 0x4242, MD_FLAG_RD,
+	    "kubernetes.default.svc.cluster.local.", MD_TYPE_A, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_non_null(r.pkt);
+	assert_int_equal(ldns_pkt_id(r.pkt), 0x4242);
+	assert_true(ldns_pkt_qr(r.pkt));
+	assert_true(ldns_pkt_aa(r.pkt));
+	assert_true(ldns_pkt_rd(r.pkt));
+	assert_false(ldns_pkt_ra(r.pkt));
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_get_opcode(r.pkt), LDNS_PACKET_QUERY);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOERROR);
+	assert_question_echoed(&q, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "kubernetes.default.svc.cluster.local. 5 IN A 10.96.0.1");
+	assert_int_equal(ldns_pkt_nscount(r.pkt), 0);
+	/* No OPT in the response to a query without one. */
+	assert_false(ldns_pkt_edns(r.pkt));
+	assert_int_equal(ldns_pkt_arcount(r.pkt), 0);
+	assert_int_equal(r.info.verdict, MD_QUERY_OK);
+	assert_int_equal(r.info.status, MD_ZONE_ANSWER);
+	done(&r);
+
+	/* RD clear stays clear; the question keeps the client's case. */
+	pkt_query(&q, 7, 0, "KUBERNETES.Default.SVC.cluster.LOCAL.", MD_TYPE_A,
+	    MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_false(ldns_pkt_rd(r.pkt));
+	assert_true(ldns_pkt_aa(r.pkt));
+	assert_question_echoed(&q, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	done(&r);
+	(void)state;
+}
+
+static void
+answer_nxdomain_and_nodata(void **state)
+{
+	struct pkt q = {0};
+	struct resp r;
+
+	pkt_query(&q, 1, 0, "nope.cluster.local.", MD_TYPE_A, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NXDOMAIN);
+	assert_true(ldns_pkt_aa(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	assert_int_equal(ldns_pkt_nscount(r.pkt), 1);
+	/* RFC 2308 §5: min(SOA TTL 30, minimum 5). */
+	assert_rr(ldns_pkt_authority(r.pkt), 0,
+	    "cluster.local. 5 IN SOA ns.dns.cluster.local. "
+	    "hostmaster.cluster.local. 2026112701 7200 1800 86400 5");
+	done(&r);
+
+	pkt_query(&q, 1, 0, "web.shop.svc.cluster.local.", MD_TYPE_TXT,
+	    MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	assert_int_equal(ldns_pkt_nscount(r.pkt), 1);
+	assert_int_equal(r.info.status, MD_ZONE_NODATA);
+	done(&r);
+	(void)state;
+}
+
+static void
+answer_cname_wildcard_srv_ptr(void **state)
+{
+	struct pkt q = {0};
+	struct resp r;
+
+	pkt_query(&q, 2, 0, "search.shop.svc.cluster.local.", MD_TYPE_A,
+	    MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 2);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "search.shop.svc.cluster.local. "
+	    "5 IN CNAME web.shop.svc.cluster.local.");
+	assert_rr(ldns_pkt_answer(r.pkt), 1,
+	    "web.shop.svc.cluster.local. 5 IN A 10.96.12.7");
+	done(&r);
+
+	/* A wildcard answer is owned by the query name, as sent. */
+	pkt_query(
+	    &q, 3, 0, "Printer.LAB.cluster.local.", MD_TYPE_A, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "printer.lab.cluster.local. 30 IN A 10.96.99.1");
+	assert_memory_equal(r.b + r.len - 16, "\xc0\x0c", 2);
+	done(&r);
+
+	/* SRV with its target's address as additional data. */
+	pkt_query(&q, 4, 0, "_dns._udp.kube-dns.kube-system.svc.cluster.local.",
+	    MD_TYPE_SRV, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_int_equal(ldns_pkt_arcount(r.pkt), 1);
+	assert_rr(ldns_pkt_additional(r.pkt), 0,
+	    "kube-dns.kube-system.svc.cluster.local. 5 IN A 10.96.0.10");
+	done(&r);
+
+	/* auto-ptr: the headless endpoint's name, not the service's. */
+	pkt_query(
+	    &q, 5, 0, "5.1.244.10.in-addr.arpa.", MD_TYPE_PTR, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "5.1.244.10.in-addr.arpa. 5 IN "
+	    "PTR db-0.db.shop.svc.cluster.local.");
+	done(&r);
+	pkt_query(
+	    &q, 6, 0, "1.0.96.10.in-addr.arpa.", MD_TYPE_PTR, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "1.0.96.10.in-addr.arpa. 5 IN "
+	    "PTR kubernetes.default.svc.cluster.local.");
+	done(&r);
+	(void)state;
+}
+
+static void
+refused(void **state)
+{
+	struct pkt q = {0};
+	struct resp r;
+
+	/* Outside the local zones: no recursion, so REFUSED. */
+	pkt_query(
+	    &q, 10, MD_FLAG_RD, "www.example.org.", MD_TYPE_A, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_REFUSED);
+	assert_int_equal(ldns_pkt_id(r.pkt), 10);
+	assert_true(ldns_pkt_qr(r.pkt));
+	assert_false(ldns_pkt_aa(r.pkt));
+	assert_false(ldns_pkt_ra(r.pkt));
+	assert_true(ldns_pkt_rd(r.pkt));
+	assert_question_echoed(&q, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	assert_int_equal(ldns_pkt_nscount(r.pkt), 0);
+	done(&r);
+
+	/* Class CH (version.bind and friends). */
+	pkt_query(&q, 11, 0, "version.bind.", MD_TYPE_TXT, MD_CLASS_CH, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_REFUSED);
+	assert_question_echoed(&q, &r);
+	done(&r);
+	/* Class CH even for a local name. */
+	pkt_query(&q, 12, 0, "cluster.local.", MD_TYPE_SOA, MD_CLASS_CH, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_REFUSED);
+	done(&r);
+
+	/* Zone transfers, over UDP or TCP. */
+	pkt_query(&q, 13, 0, "cluster.local.", MD_TYPE_AXFR, MD_CLASS_IN, 0);
+	ask(&q, true, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_REFUSED);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	done(&r);
+	pkt_query(&q, 14, 0, "cluster.local.", MD_TYPE_IXFR, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_REFUSED);
+	done(&r);
+	(void)state;
+}
+
+static void
+notimp_formerr_and_drop(void **state)
+{
+	struct pkt q = {0};
+	struct resp r;
+
+	pkt_query(&q, 20, (uint16_t)(MD_OPCODE_STATUS << 11), "cluster.local.",
+	    MD_TYPE_A, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOTIMPL);
+	assert_int_equal(ldns_pkt_get_opcode(r.pkt), LDNS_PACKET_STATUS);
+	assert_int_equal(ldns_pkt_id(r.pkt), 20);
+	assert_true(ldns_pkt_qr(r.pkt));
+	assert_question_echoed(&q, &r);
+	done(&r);
+
+	/* No question. */
+	pkt_header(&q, 21, MD_FLAG_RD, 0, 0, 0, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_FORMERR);
+	assert_int_equal(ldns_pkt_id(r.pkt), 21);
+	assert_true(ldns_pkt_qr(r.pkt));
+	assert_int_equal(ldns_pkt_qdcount(r.pkt), 0);
+	done(&r);
+
+	/* A malformed OPT: FORMERR, and no OPT in the answer. */
+	pkt_query(&q, 22, 0, "cluster.local.", MD_TYPE_A, MD_CLASS_IN, 1232);
+	q.b[q.len - 2] = 0;
+	q.b[q.len - 1] = 3; /* rdlen 3, nothing follows */
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_FORMERR);
+	assert_false(ldns_pkt_edns(r.pkt));
+	done(&r);
+
+	/* A response is never answered. */
+	pkt_query(
+	    &q, 23, MD_FLAG_QR, "cluster.local.", MD_TYPE_A, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(r.len, 0);
+	assert_int_equal(r.info.verdict, MD_QUERY_DROP);
+	/* Nor is anything shorter than a header. */
+	pkt_query(&q, 24, 0, "cluster.local.", MD_TYPE_A, MD_CLASS_IN, 0);
+	q.len = 11;
+	ask(&q, false, &r);
+	assert_int_equal(r.len, 0);
+	(void)state;
+}
+
+/* ---- EDNS -------------------------------------------------------------- */
+
+static void
+edns_opt_and_badvers(void **state)
+{
+	struct pkt q = {0};
+	struct resp r;
+
+	pkt_header(&q, 30, 0, 1, 0, 0, 1);
+	pkt_name(&q, "kubernetes.default.svc.cluster.local.");
+	pkt_u16(&q, MD_TYPE_A);
+	pkt_u16(&q, MD_CLASS_IN);
+	pkt_opt(&q, 4096, 0, true);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOERROR);
+	assert_true(ldns_pkt_edns(r.pkt));
+	/* We advertise our own size, not the client's. */
+	assert_int_equal(ldns_pkt_edns_udp_size(r.pkt), EDNS_SIZE);
+	assert_int_equal(ldns_pkt_edns_version(r.pkt), 0);
+	assert_true(ldns_pkt_edns_do(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	done(&r);
+
+	/* EDNS version 1: BADVERS = 16, split as OPT ext-rcode 1 and
+	 * header rcode 0 (RFC 6891 §6.1.3). */
+	pkt_header(&q, 31, 0, 1, 0, 0, 1);
+	pkt_name(&q, "kubernetes.default.svc.cluster.local.");
+	pkt_u16(&q, MD_TYPE_A);
+	pkt_u16(&q, MD_CLASS_IN);
+	pkt_opt(&q, 4096, 1, false);
+	ask(&q, false, &r);
+	assert_int_equal(r.info.rcode, MD_RCODE_BADVERS);
+	assert_int_equal(ldns_pkt_id(r.pkt), 31);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), 0);
+	assert_true(ldns_pkt_edns(r.pkt));
+	assert_int_equal(ldns_pkt_edns_extended_rcode(r.pkt), 1);
+	assert_int_equal(ldns_pkt_edns_version(r.pkt), 0);
+	assert_int_equal(ldns_pkt_edns_udp_size(r.pkt), EDNS_SIZE);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	/* The OPT TTL's high byte, on the wire. */
+	assert_int_equal(r.b[r.len - 11 + 5], 1);
+	assert_int_equal(r.b[3] & 0xf, 0);
+	done(&r);
+	(void)state;
+}
+
+/* ---- truncation -------------------------------------------------------- */
+
+static void
+ask_big(const char *name, int edns, bool tcp, struct resp *r)
+{
+	struct pkt q = {0};
+
+	pkt_query(&q, 40, 0, name, MD_TYPE_TXT, MD_CLASS_IN, edns);
+	ask(&q, tcp, r);
+	assert_non_null(r->pkt);
+	assert_int_equal(ldns_pkt_get_rcode(r->pkt), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_edns(r->pkt), edns > 0);
+}
+
+static void
+truncation(void **state)
+{
+	struct resp r;
+
+	/* Without EDNS: 512 bytes, TC, and no partial RRset. */
+	ask_big("many.big.test.", 0, false, &r);
+	assert_true(r.len <= 512);
+	assert_true(ldns_pkt_tc(r.pkt));
+	assert_true(r.info.truncated);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	done(&r);
+	ask_big("medium.big.test.", 0, false, &r);
+	assert_true(r.len <= 512);
+	assert_true(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	done(&r);
+
+	/* The CNAME before it fits; the TXT RRset is left out whole. */
+	ask_big("bigalias.big.test.", 0, false, &r);
+	assert_true(r.len <= 512);
+	assert_true(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_int_equal(
+	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(r.pkt), 0)),
+	    LDNS_RR_TYPE_CNAME);
+	done(&r);
+
+	/* The client's EDNS size is used: the medium RRset (about 800
+	 * bytes) fits in 1000, not in 600. */
+	ask_big("medium.big.test.", 1000, false, &r);
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 10);
+	assert_true(r.len > 600 && r.len <= 1000);
+	done(&r);
+	ask_big("medium.big.test.", 600, false, &r);
+	assert_true(r.len <= 600);
+	assert_true(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	done(&r);
+	/* Our own size bounds it when the client offers more. */
+	ask_big("many.big.test.", 4096, false, &r);
+	assert_true(r.len <= EDNS_SIZE);
+	assert_true(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	done(&r);
+	ask_big("bigalias.big.test.", 4096, false, &r);
+	assert_true(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	done(&r);
+	/* An offer below 512 counts as 512 (RFC 6891 §6.2.5). */
+	ask_big("medium.big.test.", 100, false, &r);
+	assert_true(r.len <= 512);
+	assert_true(ldns_pkt_tc(r.pkt));
+	done(&r);
+
+	/* Over TCP the same questions get everything. */
+	ask_big("many.big.test.", 0, true, &r);
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_false(r.info.truncated);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 40);
+	assert_true(r.len > EDNS_SIZE);
+	done(&r);
+	ask_big("bigalias.big.test.", 1232, true, &r);
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 41);
+	done(&r);
+
+	/* A small answer is not truncated. */
+	ask_big("small.big.test.", 0, false, &r);
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	done(&r);
+	(void)state;
+}
+
+/* ---- hostile packets --------------------------------------------------- */
+
+/* The most a UDP response to in[0..len) may hold. */
+static size_t
+udp_limit(const uint8_t *in, size_t len)
+{
+	struct md_wire_query q;
+	size_t limit = MD_UDP_MIN;
+
+	if (md_wire_read_query(in, len, &q) == MD_QUERY_OK && q.edns.present) {
+		limit =
+		    q.edns.udp_size < EDNS_SIZE ? q.edns.udp_size : EDNS_SIZE;
+		if (limit < MD_UDP_MIN)
+			limit = MD_UDP_MIN;
+	}
+	return limit;
+}
+
+static void
+hostile_packets(void **state)
+{
+	static const char *const names[] = {
+	    "many.big.test.",
+	    "bigalias.big.test.",
+	    "kubernetes.default.svc.cluster.local.",
+	    "cluster.local.",
+	    "_pg._tcp.db.shop.svc.cluster.local.",
+	    "x.lab.cluster.local.",
+	    "5.1.244.10.in-addr.arpa.",
+	    "nope.cluster.local.",
+	};
+	static const uint16_t types[] = {MD_TYPE_TXT, MD_TYPE_ANY, MD_TYPE_A,
+	    MD_TYPE_SRV, MD_TYPE_NS, MD_TYPE_PTR, MD_TYPE_SOA};
+	struct xorshift rng = {0x2545f491u};
+	static struct resp r;
+	struct pkt base = {0}, p;
+	unsigned answered = 0;
+
+	for (unsigned iter = 0; iter < 20000; iter++) {
+		uint32_t mode = xs_next(&rng) % 4;
+		bool tcp = (xs_next(&rng) & 7) == 0;
+
+		pkt_query(&base, (uint16_t)xs_next(&rng),
+		    (uint16_t)(xs_next(&rng) & MD_FLAG_RD),
+		    names[xs_next(&rng) % 8], types[xs_next(&rng) % 7],
+		    MD_CLASS_IN,
+		    (xs_next(&rng) & 1) ? (int)(xs_next(&rng) % 5000) + 1 : 0);
+		p = base;
+		if (mode == 0) {
+			/* Random bytes, random length. */
+			p.len = xs_next(&rng) % 600;
+			for (size_t i = 0; i < p.len; i++)
+				p.b[i] = (uint8_t)xs_next(&rng);
+		} else if (mode == 1) {
+			/* A few bytes of a good query changed. */
+			unsigned n = 1 + xs_next(&rng) % 6;
+
+			for (unsigned i = 0; i < n; i++)
+				p.b[xs_next(&rng) % p.len] =
+				    (uint8_t)xs_next(&rng);
+		} else if (mode == 2) {
+			/* Cut short, or with garbage behind. */
+			if (xs_next(&rng) & 1) {
+				p.len = xs_next(&rng) % p.len;
+			} else {
+				size_t extra = xs_next(&rng) % 300;
+
+				for (size_t i = 0; i < extra; i++)
+					p.b[p.len++] = (uint8_t)xs_next(&rng);
+				p.b[11] = (uint8_t)(xs_next(&rng) % 4);
+			}
+		} else {
+			/* Header counts and flags scrambled; pointers in
+			 * the question. */
+			for (size_t i = 2; i < 12; i++) {
+				if (xs_next(&rng) & 1)
+					p.b[i] = (uint8_t)xs_next(&rng);
+			}
+			if (xs_next(&rng) & 1) {
+				size_t at = 12 + xs_next(&rng) % (p.len - 12);
+
+				p.b[at] =
+				    (uint8_t)(0xc0 | (xs_next(&rng) & 0x3f));
+			}
+		}
+		r.len = md_query_answer(
+		    zs, EDNS_SIZE, tcp, p.b, p.len, r.b, sizeof(r.b), &r.info);
+		if (r.len == 0)
+			continue;
+		answered++;
+		if (r.len > (tcp ? MD_WIRE_MAX : udp_limit(p.b, p.len))) {
+			print_error("iteration %u: %zu bytes over the limit\n",
+			    iter, r.len);
+			fail();
+		}
+		/* Every response is a well-formed message with the ID and
+		 * QR set. */
+		assert_true(r.len >= 12);
+		assert_memory_equal(r.b, p.b, 2);
+		assert_true(r.b[2] & 0x80);
+		r.pkt = NULL;
+		if (ldns_wire2pkt(&r.pkt, r.b, r.len) != LDNS_STATUS_OK) {
+			print_error(
+			    "iteration %u: response does not parse\n", iter);
+			fail();
+		}
+		done(&r);
+	}
+	/* The loop did exercise the answering code, not only the drop. */
+	print_message("hostile loop: %u of 20000 packets answered\n", answered);
+	assert_true(answered > 5000);
+	(void)state;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(answer_header_and_question),
+	    cmocka_unit_test(answer_nxdomain_and_nodata),
+	    cmocka_unit_test(answer_cname_wildcard_srv_ptr),
+	    cmocka_unit_test(refused),
+	    cmocka_unit_test(notimp_formerr_and_drop),
+	    cmocka_unit_test(edns_opt_and_badvers),
+	    cmocka_unit_test(truncation),
+	    cmocka_unit_test(hostile_packets),
+	};
+
+	return cmocka_run_group_tests_name(
+	    "query", tests, load_zones, free_zones);
+}
