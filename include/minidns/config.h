@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * config.h - minidnsd's configuration: the YAML file (minidnsd.conf(5)),
+ * its documented defaults, and the command-line settings laid over it.
+ */
+#ifndef MINIDNS_CONFIG_H
+#define MINIDNS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "minidns/util.h"
+#include "minidns/zone.h"
+
+#define MD_CONFIG_MAX_LISTEN 32
+
+struct md_config_zone {
+	char *file;
+	char *origin; /* NULL: from the file */
+	enum md_zone_format format;
+	bool auto_ptr;
+};
+
+struct md_config {
+	char *path; /* NULL: no file, embedded defaults */
+	struct md_sockaddr listen[MD_CONFIG_MAX_LISTEN];
+	size_t nlisten;
+	bool listen_default; /* the built-in listeners, not configured */
+	uint16_t edns_buffer_size;
+	unsigned tcp_idle_timeout; /* seconds */
+	unsigned tcp_max_connections;
+	enum md_log_level log_level;
+	unsigned zone_check_interval; /* seconds, 0 = never */
+	struct md_config_zone *zones;
+	size_t nzones;
+	bool zones_set; /* 'zones' given in the file or by --zone */
+};
+
+/* Defaults: loopback listeners on port 53, no zones. */
+void md_config_init(struct md_config *c);
+void md_config_deinit(struct md_config *c);
+/*
+ * Read a YAML configuration file over the defaults in c.  Unknown keys and
+ * bad values fail with "FILE:LINE: key: problem" in err.  Returns 0 or
+ * MD_ECONFIG / -errno.
+ */
+int md_config_load(
+    struct md_config *c, const char *path, char *err, size_t errlen);
+/* Add a listener ("ADDR:PORT", "[V6]:PORT"; port 53 when left out). */
+int md_config_add_listen(
+    struct md_config *c, const char *s, char *err, size_t errlen);
+void md_config_clear_listen(struct md_config *c);
+/* Add a zone file; origin may be NULL. */
+int md_config_add_zone(struct md_config *c, const char *file,
+    const char *origin, enum md_zone_format format, bool auto_ptr);
+void md_config_clear_zones(struct md_config *c);
+
+#endif /* MINIDNS_CONFIG_H */
