@@ -9,11 +9,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "minidns/util.h"
 #include "minidns/zone.h"
 
 #define MD_CONFIG_MAX_LISTEN 32
+#define MD_CONFIG_MAX_ACL 64
+
+/* A network, e.g. 10.0.0.0/8 or fc00::/7. */
+struct md_acl {
+	int family;
+	uint8_t addr[16];
+	unsigned prefix;
+};
 
 struct md_config_zone {
 	char *file;
@@ -35,6 +44,27 @@ struct md_config {
 	struct md_config_zone *zones;
 	size_t nzones;
 	bool zones_set; /* 'zones' given in the file or by --zone */
+
+	/* recursion (names outside the local zones) */
+	bool recursion;
+	char *root_hints; /* NULL: the built-in IANA root hints */
+	bool allow_private_upstreams;
+	bool qname_minimisation;
+	bool use_0x20;
+	struct md_acl acl[MD_CONFIG_MAX_ACL]; /* who may recurse */
+	size_t nacl;
+	unsigned max_upstream_queries;
+	unsigned max_referral_depth;
+	unsigned max_cname_chain;
+	unsigned max_ns_names;
+	unsigned resolution_timeout; /* ms */
+
+	/* the cache */
+	unsigned cache_size_mib;
+	uint32_t cache_min_ttl;
+	uint32_t cache_max_ttl;
+	uint32_t cache_max_negative_ttl;
+	bool serve_stale;
 };
 
 /* Defaults: loopback listeners on port 53, no zones. */
@@ -51,6 +81,12 @@ int md_config_load(
 int md_config_add_listen(
     struct md_config *c, const char *s, char *err, size_t errlen);
 void md_config_clear_listen(struct md_config *c);
+/* Add a network ("10.0.0.0/8", "::1", "fe80::/10") to access-control. */
+int md_config_add_acl(
+    struct md_config *c, const char *s, char *err, size_t errlen);
+/* Is the client address inside one of the access-control networks? */
+bool md_acl_allows(
+    const struct md_acl *acl, size_t n, const struct sockaddr *sa);
 /* Add a zone file; origin may be NULL. */
 int md_config_add_zone(struct md_config *c, const char *file,
     const char *origin, enum md_zone_format format, bool auto_ptr);

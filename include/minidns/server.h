@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "minidns/cache.h"
 #include "minidns/config.h"
+#include "minidns/resolve.h"
 #include "minidns/wire.h"
 #include "minidns/zone.h"
 
@@ -22,16 +24,41 @@ struct md_query_info {
 	enum md_zone_status status;
 	int rcode; /* full rcode, extended bits included */
 	bool truncated;
+	bool from_cache;
+	bool need_recursion; /* no response yet: resolve q, then respond */
 	uint16_t qtype;
-	uint8_t qname[MD_NAME_MAX]; /* "" (root) when there was none */
+	struct md_wire_query q; /* the query as parsed (keep last) */
+};
+
+/* What answering needs besides the query. */
+struct md_query_ctx {
+	const struct md_zone_set *zones;
+	uint16_t edns_size; /* advertised, and the most sent over UDP */
+	bool recursion;	    /* recursion offered to this client */
+	bool serve_stale;   /* RFC 8767 on SERVFAIL */
+	struct md_cache *cache;
+	uint8_t *scratch; /* for copying cache entries out: no malloc */
+	size_t scratch_len;
 };
 
 /*
- * Answer the query in[0..inlen) into out (outcap bytes, at least 512).
- * 'tcp' lifts the UDP size limit; 'edns_size' is the UDP size we
- * advertise and the most we send over UDP.  Returns the response length,
- * or 0 when the query gets no response at all.
+ * Answer the query in[0..inlen) into out (outcap bytes, at least 512):
+ * from the local zones, else (recursion allowed, RD set) from the cache.
+ * Returns the response length, or 0 when there is no response now: the
+ * query is dropped, or info->need_recursion asks the caller to resolve
+ * info->q and answer with md_query_respond().
  */
+size_t md_query_process(const struct md_query_ctx *ctx, bool tcp,
+    const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,
+    struct md_query_info *info);
+
+/* The response to q from a finished resolution (with the EDE on
+ * SERVFAIL, or stale data from the cache when serve-stale is on). */
+size_t md_query_respond(const struct md_query_ctx *ctx,
+    const struct md_wire_query *q, bool tcp, const struct md_result *r,
+    uint8_t *out, size_t outcap, struct md_query_info *info);
+
+/* md_query_process() with local zones only (no recursion). */
 size_t md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
     bool tcp, const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,
     struct md_query_info *info);
@@ -50,6 +77,11 @@ void md_server_free(struct md_server *srv);
 int md_server_listen(struct md_server *srv);
 /* Publish a new zone snapshot (takes the caller's reference). */
 void md_server_set_zones(struct md_server *srv, struct md_zone_set *zs);
+/* The resolution engine's settings (root hints, limits); copied. */
+void md_server_set_resolve_conf(
+    struct md_server *srv, const struct md_resolve_conf *rconf);
+/* Start priming the root NS set (RFC 8109) when recursion is on. */
+int md_server_prime(struct md_server *srv);
 /* Settings that can change on reload (not the listeners). */
 void md_server_update(struct md_server *srv, const struct md_config *cfg);
 

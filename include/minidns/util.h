@@ -146,7 +146,7 @@ size_t md_strlcpy(char *dst, const char *src, size_t size);
 /* Monotonic time in milliseconds. */
 uint64_t md_now_ms(void);
 
-/* ---- randomness (getrandom; never rand()) ------------------------------ */
+/* ---- randomness (from getrandom, the kernel) --------------------------- */
 
 /* Fill buf with random bytes from the kernel; aborts if it cannot. */
 void md_random_bytes(void *buf, size_t len);

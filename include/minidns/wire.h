@@ -205,6 +205,13 @@ int md_wire_write_rr(struct md_wire_writer *w, enum md_section section,
 /* The OPT record (RFC 6891 §6.1.2); uses the reserved room. */
 int md_wire_write_opt(struct md_wire_writer *w, uint16_t udp_size,
     uint8_t ext_rcode, uint8_t version, bool do_bit);
+/*
+ * The OPT record with an Extended DNS Error option (RFC 8914): code 'ede'
+ * and a short text.  Falls back to the code alone, then to a bare OPT,
+ * when the message has no room for the text.
+ */
+int md_wire_write_opt_ede(struct md_wire_writer *w, uint16_t udp_size,
+    uint8_t ext_rcode, bool do_bit, uint16_t ede, const char *text);
 /* Patch the counts; returns the message length. */
 size_t md_wire_writer_finish(struct md_wire_writer *w);
 
@@ -241,8 +248,8 @@ struct md_msg {
  * decompressed, so the rdata can be cached and sent as it is.  Memory comes
  * from the arena.  Returns 0 or MD_EPARSE for anything malformed.
  */
-int md_msg_parse(const uint8_t *pkt, size_t len, struct md_arena *arena,
-    struct md_msg *out);
+int md_msg_parse(
+    const uint8_t *pkt, size_t len, struct md_arena *arena, struct md_msg *out);
 /* A query message (QR=0) with an optional OPT; returns its length. */
 int md_msg_build_query(uint8_t *buf, size_t cap, uint16_t id,
     const uint8_t *qname, uint16_t qtype, bool rd, bool edns,

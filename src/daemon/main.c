@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "minidns/config.h"
+#include "minidns/resolve.h"
 #include "minidns/server.h"
 #include "minidns/util.h"
 #include "minidns/zone.h"
@@ -46,6 +47,9 @@ struct options {
 	size_t nlisten;
 	const char **zones;
 	size_t nzones;
+	const char *root_hints;
+	bool allow_private;
+	bool no_recursion;
 	bool foreground;
 	bool check;
 	int verbosity; /* -1 quiet, 0 config, 1 debug */
@@ -72,6 +76,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: minidnsd [-c FILE] [--listen ADDR:PORT]... [--zone ZONEFILE]...\n"
+	    "                [--root-hints FILE] [--allow-private-upstreams]\n"
+	    "                [--no-recursion]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
 	    "  -c, --config FILE    YAML configuration (default %s if it\n"
@@ -80,6 +86,12 @@ usage(FILE *fp)
 	    "                       e.g. 127.0.0.1:5399 or [::1]:5399\n"
 	    "  -z, --zone FILE      serve a zone file (origin from the file;\n"
 	    "                       .yaml/.yml files are YAML zones); repeatable\n"
+	    "      --root-hints FILE  root servers to start from (named.root\n"
+	    "                       format) instead of the built-in IANA ones\n"
+	    "      --allow-private-upstreams  let resolution query servers on\n"
+	    "                       loopback and private addresses (labs, tests)\n"
+	    "      --no-recursion   answer from the local zones only (REFUSED\n"
+	    "                       for other names)\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
 	    "  -v, --verbose        log at debug level\n"
 	    "  -q, --quiet          log errors only\n"
@@ -98,6 +110,9 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"config", required_argument, NULL, 'c'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"zone", required_argument, NULL, 'z'},
+	    {"root-hints", required_argument, NULL, 'R'},
+	    {"allow-private-upstreams", no_argument, NULL, 'P'},
+	    {"no-recursion", no_argument, NULL, 'N'},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -132,6 +147,15 @@ parse_args(int argc, char **argv, struct options *o)
 			o->zones[o->nzones++] = optarg;
 			break;
 		}
+		case 'R':
+			o->root_hints = optarg;
+			break;
+		case 'P':
+			o->allow_private = true;
+			break;
+		case 'N':
+			o->no_recursion = true;
+			break;
 		case 'f':
 			o->foreground = true;
 			break;
@@ -198,10 +222,43 @@ build_config(
 			MD_ZONE_FORMAT_AUTO, false) != 0)
 			return -ENOMEM;
 	}
+	if (o->root_hints != NULL) {
+		free(cfg->root_hints);
+		cfg->root_hints = strdup(o->root_hints);
+		if (cfg->root_hints == NULL)
+			return -ENOMEM;
+	}
+	if (o->allow_private)
+		cfg->allow_private_upstreams = true;
+	if (o->no_recursion)
+		cfg->recursion = false;
 	if (o->verbosity > 0)
 		cfg->log_level = MD_LOG_DEBUG;
 	else if (o->verbosity < 0)
 		cfg->log_level = MD_LOG_ERR;
+	return 0;
+}
+
+/* The resolution engine's settings from the configuration. */
+static int
+build_resolve_conf(const struct md_config *cfg, struct md_resolve_conf *rc,
+    char *err, size_t errlen)
+{
+	md_resolve_conf_init(rc);
+	if (cfg->root_hints != NULL) {
+		int e = md_resolve_load_hints(rc, cfg->root_hints, err, errlen);
+
+		if (e != 0)
+			return e;
+	}
+	rc->allow_private = cfg->allow_private_upstreams;
+	rc->qname_minimisation = cfg->qname_minimisation;
+	rc->use_0x20 = cfg->use_0x20;
+	rc->max_queries = cfg->max_upstream_queries;
+	rc->max_depth = cfg->max_referral_depth;
+	rc->max_cname = cfg->max_cname_chain;
+	rc->max_ns_names = cfg->max_ns_names;
+	rc->timeout_ms = cfg->resolution_timeout;
 	return 0;
 }
 
@@ -325,6 +382,15 @@ reload(struct daemon *d, const char *why)
 		md_config_deinit(&cfg);
 		return;
 	}
+	struct md_resolve_conf rconf;
+
+	if (build_resolve_conf(&cfg, &rconf, err, sizeof(err)) != 0) {
+		md_err(MD_LOG_CONFIG,
+		    "reload failed, old data still served: %s", err);
+		watch_files(d, &d->cfg);
+		md_config_deinit(&cfg);
+		return;
+	}
 	zs = load_zones(&cfg, err, sizeof(err));
 	/* Note the files as they are now, so a broken file is retried only
 	 * once it changes again. */
@@ -342,6 +408,7 @@ reload(struct daemon *d, const char *why)
 		    "listen addresses changed: they take effect on restart");
 	md_log_set_level(cfg.log_level);
 	md_server_update(d->srv, &cfg);
+	md_server_set_resolve_conf(d->srv, &rconf);
 	md_server_set_zones(d->srv, zs);
 	log_zones(zs);
 	md_info(MD_LOG_MAIN, "reload done: %zu zones", md_zone_set_count(zs));
@@ -418,6 +485,7 @@ main(int argc, char **argv)
 {
 	struct daemon d;
 	struct md_zone_set *zs = NULL;
+	struct md_resolve_conf rconf;
 	struct event *sigs[3] = {NULL, NULL, NULL};
 	static const int signums[3] = {SIGHUP, SIGTERM, SIGINT};
 	char err[1024];
@@ -434,6 +502,11 @@ main(int argc, char **argv)
 		goto cleanup;
 	}
 	md_log_set_level(d.cfg.log_level);
+	if (build_resolve_conf(&d.cfg, &rconf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "minidnsd: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto cleanup;
+	}
 	zs = load_zones(&d.cfg, err, sizeof(err));
 	if (zs == NULL) {
 		fprintf(stderr, "minidnsd: %s\n", err);
@@ -467,11 +540,19 @@ main(int argc, char **argv)
 		md_info(MD_LOG_ZONE, "serving the embedded sample zones");
 	log_zones(zs);
 	md_server_set_zones(d.srv, zs);
+	md_server_set_resolve_conf(d.srv, &rconf);
 	zs = NULL;
 	if (md_server_listen(d.srv) != 0) {
 		rc = EXIT_START;
 		goto cleanup;
 	}
+	if (d.cfg.recursion)
+		md_info(MD_LOG_MAIN,
+		    "recursion on for access-control networks; root hints: %s%s",
+		    d.cfg.root_hints ? d.cfg.root_hints : "built in (IANA)",
+		    d.cfg.allow_private_upstreams
+			? "; private upstream addresses allowed"
+			: "");
 	if (!d.opt.foreground) {
 		md_log_use_syslog(true);
 		if (daemonize() != 0) {
@@ -488,6 +569,7 @@ main(int argc, char **argv)
 	d.check_ev = evtimer_new(d.base, check_cb, &d);
 	watch_files(&d, &d.cfg);
 	schedule_check(&d);
+	md_server_prime(d.srv);
 	md_info(MD_LOG_MAIN, "ready");
 	event_base_dispatch(d.base);
 	md_info(MD_LOG_MAIN, "stopped");

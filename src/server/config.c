@@ -6,8 +6,11 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,110 @@ md_config_init(struct md_config *c)
 	c->tcp_max_connections = 256;
 	c->log_level = MD_LOG_INFO;
 	c->zone_check_interval = 5;
+	c->recursion = true;
+	c->qname_minimisation = true;
+	c->max_upstream_queries = 64;
+	c->max_referral_depth = 30;
+	c->max_cname_chain = 11;
+	c->max_ns_names = 6;
+	c->resolution_timeout = 3500;
+	c->cache_size_mib = 64;
+	c->cache_min_ttl = 0;
+	c->cache_max_ttl = 86400;
+	c->cache_max_negative_ttl = 3600;
+	/* Recursion for our own kind of networks only: loopback, RFC 1918,
+	 * link-local, unique-local IPv6 (no open resolver by default). */
+	static const char *const nets[] = {"127.0.0.0/8", "10.0.0.0/8",
+	    "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "::1/128",
+	    "fe80::/10", "fc00::/7"};
+	char why[128];
+
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		md_config_add_acl(c, nets[i], why, sizeof(why));
+}
+
+int
+md_config_add_acl(struct md_config *c, const char *s, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	struct md_acl *a;
+	long long prefix = -1;
+
+	if (c->nacl >= MD_CONFIG_MAX_ACL) {
+		snprintf(
+		    err, errlen, "more than %d networks", MD_CONFIG_MAX_ACL);
+		return MD_ECONFIG;
+	}
+	a = &c->acl[c->nacl];
+	memset(a, 0, sizeof(*a));
+	if (hlen >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, a->addr) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, a->addr) == 1)
+		a->family = AF_INET6;
+	else
+		goto bad;
+	if (slash != NULL &&
+	    md_parse_int(
+		slash + 1, 0, a->family == AF_INET ? 32 : 128, &prefix) != 0)
+		goto bad;
+	a->prefix =
+	    prefix < 0 ? (a->family == AF_INET ? 32 : 128) : (unsigned)prefix;
+	c->nacl++;
+	return 0;
+bad:
+	snprintf(err, errlen, "'%s' is not a network (ADDR or ADDR/PREFIX)", s);
+	return MD_ECONFIG;
+}
+
+static bool
+prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned bytes = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, bytes) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+
+	return (a[bytes] & mask) == (b[bytes] & mask);
+}
+
+bool
+md_acl_allows(const struct md_acl *acl, size_t n, const struct sockaddr *sa)
+{
+	const uint8_t *addr;
+	uint8_t v4[4];
+	int family = sa->sa_family;
+
+	if (family == AF_INET) {
+		addr = (const uint8_t *)&((const struct sockaddr_in *)sa)
+			   ->sin_addr;
+	} else if (family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		addr = sin6->sin6_addr.s6_addr;
+		/* An IPv4 client on a dual-stack socket. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(v4, addr + 12, 4);
+			addr = v4;
+			family = AF_INET;
+		}
+	} else {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (acl[i].family == family &&
+		    prefix_match(acl[i].addr, addr, acl[i].prefix))
+			return true;
+	}
+	return false;
 }
 
 void
@@ -49,6 +156,8 @@ md_config_deinit(struct md_config *c)
 	md_config_clear_zones(c);
 	free(c->path);
 	c->path = NULL;
+	free(c->root_hints);
+	c->root_hints = NULL;
 }
 
 void
@@ -136,6 +245,23 @@ get_uint(struct ctx *x, const yaml_node_t *v, const char *key, long long min,
 	    s ? s : "(not a scalar)", min, max);
 }
 
+/* A path from the file, taken from the config file's folder if relative. */
+static char *
+relative_to(struct ctx *x, const char *file)
+{
+	char path[4096];
+
+	if (file[0] != '/' && strchr(x->y->file, '/') != NULL) {
+		const char *slash = strrchr(x->y->file, '/');
+
+		snprintf(path, sizeof(path), "%.*s/%s",
+		    (int)(slash - x->y->file), x->y->file, file);
+	} else {
+		md_strlcpy(path, file, sizeof(path));
+	}
+	return strdup(path);
+}
+
 static int
 read_zone(struct ctx *x, struct md_config *c, yaml_node_t *n)
 {
@@ -195,20 +321,111 @@ add:
 	if (file == NULL)
 		return bad(x, n, "zones", "a zone needs a file");
 	/* Relative zone paths are taken from the config file's folder. */
-	char path[4096];
+	char *path = relative_to(x, file);
+	int rc;
 
-	if (file[0] != '/' && strchr(x->y->file, '/') != NULL) {
-		const char *slash = strrchr(x->y->file, '/');
-
-		snprintf(path, sizeof(path), "%.*s/%s",
-		    (int)(slash - x->y->file), x->y->file, file);
-	} else {
-		md_strlcpy(path, file, sizeof(path));
-	}
-	if (md_config_add_zone(c, path, origin, format, auto_ptr) != 0)
+	if (path == NULL)
+		return -ENOMEM;
+	rc = md_config_add_zone(c, path, origin, format, auto_ptr);
+	free(path);
+	if (rc != 0)
 		return -ENOMEM;
 	return 0;
 }
+/* Number-valued keys: name, range, and where the value goes. */
+enum number_field {
+	F_EDNS_SIZE,
+	F_TCP_IDLE,
+	F_TCP_MAX,
+	F_ZONE_CHECK,
+	F_CACHE_SIZE,
+	F_CACHE_MIN_TTL,
+	F_CACHE_MAX_TTL,
+	F_CACHE_MAX_NEG_TTL,
+	F_MAX_QUERIES,
+	F_MAX_DEPTH,
+	F_MAX_CNAME,
+	F_MAX_NS_NAMES,
+	F_RESOLUTION_TIMEOUT,
+};
+
+static const struct {
+	const char *key;
+	long long min, max;
+	enum number_field field;
+} numbers[] = {
+    {"edns-buffer-size", 512, 4096, F_EDNS_SIZE},
+    {"tcp-idle-timeout", 1, 3600, F_TCP_IDLE},
+    {"tcp-max-connections", 1, 100000, F_TCP_MAX},
+    {"zone-check-interval", 0, 86400, F_ZONE_CHECK},
+    {"cache-size", 1, 65536, F_CACHE_SIZE},
+    {"cache-min-ttl", 0, 86400, F_CACHE_MIN_TTL},
+    {"cache-max-ttl", 1, 604800, F_CACHE_MAX_TTL},
+    {"cache-max-negative-ttl", 0, 86400, F_CACHE_MAX_NEG_TTL},
+    {"max-upstream-queries", 1, 1000, F_MAX_QUERIES},
+    {"max-referral-depth", 1, 100, F_MAX_DEPTH},
+    {"max-cname-chain", 1, 100, F_MAX_CNAME},
+    {"max-ns-names", 1, 100, F_MAX_NS_NAMES},
+    {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
+};
+
+static void
+set_number(struct md_config *c, enum number_field f, long long n)
+{
+	switch (f) {
+	case F_EDNS_SIZE:
+		c->edns_buffer_size = (uint16_t)n;
+		break;
+	case F_TCP_IDLE:
+		c->tcp_idle_timeout = (unsigned)n;
+		break;
+	case F_TCP_MAX:
+		c->tcp_max_connections = (unsigned)n;
+		break;
+	case F_ZONE_CHECK:
+		c->zone_check_interval = (unsigned)n;
+		break;
+	case F_CACHE_SIZE:
+		c->cache_size_mib = (unsigned)n;
+		break;
+	case F_CACHE_MIN_TTL:
+		c->cache_min_ttl = (uint32_t)n;
+		break;
+	case F_CACHE_MAX_TTL:
+		c->cache_max_ttl = (uint32_t)n;
+		break;
+	case F_CACHE_MAX_NEG_TTL:
+		c->cache_max_negative_ttl = (uint32_t)n;
+		break;
+	case F_MAX_QUERIES:
+		c->max_upstream_queries = (unsigned)n;
+		break;
+	case F_MAX_DEPTH:
+		c->max_referral_depth = (unsigned)n;
+		break;
+	case F_MAX_CNAME:
+		c->max_cname_chain = (unsigned)n;
+		break;
+	case F_MAX_NS_NAMES:
+		c->max_ns_names = (unsigned)n;
+		break;
+	case F_RESOLUTION_TIMEOUT:
+		c->resolution_timeout = (unsigned)n;
+		break;
+	}
+}
+
+static const struct {
+	const char *key;
+	size_t off;
+} bools[] = {
+    {"recursion", offsetof(struct md_config, recursion)},
+    {"allow-private-upstreams",
+	offsetof(struct md_config, allow_private_upstreams)},
+    {"qname-minimisation", offsetof(struct md_config, qname_minimisation)},
+    {"use-0x20", offsetof(struct md_config, use_0x20)},
+    {"serve-stale", offsetof(struct md_config, serve_stale)},
+};
 
 static int
 read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
@@ -241,25 +458,51 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		}
 		return 0;
 	}
-	if (strcmp(key, "edns-buffer-size") == 0) {
-		rc = get_uint(x, v, key, 512, 4096, &n);
-		c->edns_buffer_size = (uint16_t)n;
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		if (strcmp(key, numbers[i].key) != 0)
+			continue;
+		rc = get_uint(x, v, key, numbers[i].min, numbers[i].max, &n);
+		if (rc == 0)
+			set_number(c, numbers[i].field, n);
 		return rc;
 	}
-	if (strcmp(key, "tcp-idle-timeout") == 0) {
-		rc = get_uint(x, v, key, 1, 3600, &n);
-		c->tcp_idle_timeout = (unsigned)n;
-		return rc;
+	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		const char *sv = md_yaml_scalar(v);
+
+		if (strcmp(key, bools[i].key) != 0)
+			continue;
+		if (sv == NULL ||
+		    md_parse_bool(sv, (bool *)((char *)c + bools[i].off)) != 0)
+			return bad(x, v, key, "'%s' is not a boolean (yes/no)",
+			    sv ? sv : "");
+		return 0;
 	}
-	if (strcmp(key, "tcp-max-connections") == 0) {
-		rc = get_uint(x, v, key, 1, 100000, &n);
-		c->tcp_max_connections = (unsigned)n;
-		return rc;
+	if (strcmp(key, "root-hints") == 0) {
+		const char *sv = md_yaml_scalar(v);
+
+		if (sv == NULL || sv[0] == '\0')
+			return bad(x, v, key, "expected a file name");
+		free(c->root_hints);
+		c->root_hints = relative_to(x, sv);
+		return c->root_hints != NULL ? 0 : -ENOMEM;
 	}
-	if (strcmp(key, "zone-check-interval") == 0) {
-		rc = get_uint(x, v, key, 0, 86400, &n);
-		c->zone_check_interval = (unsigned)n;
-		return rc;
+	if (strcmp(key, "access-control") == 0) {
+		char why[256];
+
+		c->nacl = 0;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return bad(x, v, key, "expected a list of networks");
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *a = md_yaml_node(x->y, *it);
+			const char *sv = md_yaml_scalar(a);
+
+			if (sv == NULL ||
+			    md_config_add_acl(c, sv, why, sizeof(why)) != 0)
+				return bad(x, a, key, "%s",
+				    sv ? why : "not a network");
+		}
+		return 0;
 	}
 	if (strcmp(key, "log-level") == 0) {
 		const char *s = md_yaml_scalar(v);

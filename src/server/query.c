@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * query.c - turn one query message into one response message: header
- * rules (RFC 1035 §4.1.1), EDNS (RFC 6891), local-zone answers, and
- * truncation with TC for UDP (RFC 2181 §9).  No sockets here; server.c
- * and the tests call md_query_answer().
+ * rules (RFC 1035 §4.1.1), EDNS (RFC 6891), local-zone answers, answers
+ * from the cache, answers built from a finished resolution, and
+ * truncation with TC for UDP (RFC 2181 §9).  No sockets here; server.c and
+ * the tests call these functions.
+ *
+ * The order of answer sources is fixed (../shared/ARCHITECTURE.md): local
+ * zones, then the cache, then resolution (which the caller starts when
+ * md_query_process() says need_recursion).
  */
 #include "config.h"
 
@@ -12,35 +17,71 @@
 
 #include "minidns/server.h"
 
+/* The largest UDP answer: the smaller of the client's size and ours
+ * (RFC 6891 §6.2.5), never below 512; TCP has no such limit. */
+static size_t
+answer_limit(const struct md_wire_query *q, uint16_t edns_size, bool tcp)
+{
+	size_t limit;
+
+	if (tcp)
+		return MD_WIRE_MAX;
+	if (!q->edns.present)
+		return MD_UDP_MIN;
+	limit = q->edns.udp_size < edns_size ? q->edns.udp_size : edns_size;
+	return limit < MD_UDP_MIN ? MD_UDP_MIN : limit;
+}
+
+static uint16_t
+base_flags(const struct md_wire_query *q, bool ra)
+{
+	return MD_FLAG_QR | (q->hdr.flags & (MD_FLAG_RD | MD_FLAG_CD)) |
+	    (ra ? MD_FLAG_RA : 0);
+}
+
 /* The RRs of one RRset; on failure the writer is as before the RRset. */
 static int
-write_rrset(struct md_wire_writer *w, enum md_section sec,
-    const struct md_zone_rr *e, const uint8_t *qname)
+write_set(struct md_wire_writer *w, enum md_section sec, const uint8_t *owner,
+    uint16_t type, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len)
 {
 	struct md_wire_writer saved = *w;
-	const uint8_t *owner = e->owner != NULL ? e->owner : qname;
-	const uint8_t *p, *rd;
-	uint16_t len;
 
-	for (p = NULL; (p = md_rrset_next(e->rrset, p, &len, &rd)) != NULL;) {
-		int rc = md_wire_write_rr(w, sec, owner, e->rrset->type,
-		    MD_CLASS_IN, e->ttl, rd, len);
+	for (uint32_t off = 0; off + 2 <= rdata_len;) {
+		uint16_t len = md_read_u16(rdata + off);
 
-		if (rc != 0) {
+		if (off + 2 + len > rdata_len ||
+		    md_wire_write_rr(w, sec, owner, type, MD_CLASS_IN, ttl,
+			rdata + off + 2, len) != 0) {
 			*w = saved;
-			return rc;
+			return MD_ENOSPACE;
 		}
+		off += 2 + (uint32_t)len;
 	}
 	return 0;
 }
 
+static int
+write_zone_rr(struct md_wire_writer *w, enum md_section sec,
+    const struct md_zone_rr *e, const uint8_t *qname)
+{
+	return write_set(w, sec, e->owner != NULL ? e->owner : qname,
+	    e->rrset->type, e->ttl, e->rrset->rdata, e->rrset->rdata_len);
+}
+
+/* Answers echo the client's spelling of its own name (0x20 and all). */
+static const uint8_t *
+owner_for(const struct md_wire_query *q, const uint8_t *owner)
+{
+	return md_name_equal(owner, q->qname) ? q->qname : owner;
+}
+
 static size_t
-error_response(const struct md_wire_query *q, uint16_t edns_size, int rcode,
-    uint8_t *out, size_t outcap, struct md_query_info *info)
+error_response(const struct md_wire_query *q, uint16_t edns_size, bool ra,
+    int rcode, uint8_t *out, size_t outcap, struct md_query_info *info)
 {
 	struct md_wire_writer w;
-	uint16_t flags = MD_FLAG_QR | (q->hdr.flags & (0xf << 11)) |
-	    (q->hdr.flags & MD_FLAG_RD) | (rcode & 0xf);
+	uint16_t flags =
+	    base_flags(q, ra) | (q->hdr.flags & (0xf << 11)) | (rcode & 0xf);
 
 	info->rcode = rcode;
 	md_wire_writer_init(&w, out, outcap);
@@ -54,98 +95,241 @@ error_response(const struct md_wire_query *q, uint16_t edns_size, int rcode,
 	return md_wire_writer_finish(&w);
 }
 
-size_t
-md_query_answer(const struct md_zone_set *zones, uint16_t edns_size, bool tcp,
-    const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,
+static size_t
+zone_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    bool tcp, const struct md_zone_result *res, uint8_t *out, size_t outcap,
     struct md_query_info *info)
 {
-	struct md_wire_query q;
-	struct md_zone_result res;
 	struct md_wire_writer w;
-	size_t limit;
-	uint16_t flags;
-	int rcode;
+	uint16_t flags = base_flags(q, ctx->recursion) |
+	    (res->aa ? MD_FLAG_AA : 0) | (uint16_t)res->rcode;
+	bool tc = false;
 
-	/* The name is copied only when there is one: keep this cheap. */
-	memset(info, 0, offsetof(struct md_query_info, qname));
-	info->qname[0] = 0;
-	info->verdict = md_wire_read_query(in, inlen, &q);
-	info->qtype = q.qtype;
-	if (q.has_question)
-		memcpy(info->qname, q.qname, q.qname_len);
+	info->rcode = res->rcode;
+	md_wire_writer_init(&w, out, outcap);
+	md_wire_writer_set_limit(
+	    &w, answer_limit(q, ctx->edns_size, tcp), q->edns.present ? 11 : 0);
+	md_wire_write_header(&w, q->hdr.id, flags);
+	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	for (unsigned i = 0; i < res->nan && !tc; i++)
+		tc = write_zone_rr(
+			 &w, MD_SECTION_ANSWER, &res->an[i], q->qname) != 0;
+	for (unsigned i = 0; i < res->nns && !tc; i++)
+		tc = write_zone_rr(
+			 &w, MD_SECTION_AUTHORITY, &res->ns[i], q->qname) != 0;
+	/* Additional data that does not fit is left out, without TC
+	 * (RFC 2181 §9). */
+	for (unsigned i = 0; i < res->nar && !tc; i++)
+		(void)write_zone_rr(
+		    &w, MD_SECTION_ADDITIONAL, &res->ar[i], q->qname);
+	if (tc) {
+		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
+		info->truncated = true;
+	}
+	if (q->edns.present)
+		md_wire_write_opt(&w, ctx->edns_size, 0, 0, q->edns.do_bit);
+	return md_wire_writer_finish(&w);
+}
+
+/*
+ * Answer from the cache alone: follow CNAMEs, end at the data or at a
+ * negative entry.  Returns the length, or 0 when the cache cannot answer
+ * the whole question.  Copies each RRset into ctx's scratch buffer and from
+ * there into the message: no allocation.
+ */
+static size_t
+cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    bool tcp, bool stale, uint8_t *out, size_t outcap,
+    struct md_query_info *info)
+{
+	struct md_wire_writer w;
+	struct md_cache_view v;
+	uint8_t name[MD_NAME_MAX];
+	uint16_t flags = base_flags(q, true);
+	uint64_t now = md_now_ms();
+	bool tc = false, any_stale = false;
+	int rcode = MD_RCODE_NOERROR;
+	unsigned hops = 0;
+
+	if (ctx->cache == NULL || ctx->scratch == NULL)
+		return 0;
+	memcpy(name, q->qname, q->qname_len);
+	md_wire_writer_init(&w, out, outcap);
+	md_wire_writer_set_limit(
+	    &w, answer_limit(q, ctx->edns_size, tcp), q->edns.present ? 64 : 0);
+	md_wire_write_header(&w, q->hdr.id, flags);
+	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	for (;;) {
+		int rc = md_cache_get(ctx->cache, name, q->qtype, now, stale,
+		    ctx->scratch, ctx->scratch_len, &v);
+
+		if (rc == 0) {
+			any_stale |= v.stale;
+			if (v.kind == MD_CACHE_RRSET) {
+				tc = write_set(&w, MD_SECTION_ANSWER,
+					 owner_for(q, v.owner), v.type, v.ttl,
+					 v.rdata, v.rdata_len) != 0;
+				break;
+			}
+			rcode = v.kind == MD_CACHE_NXDOMAIN ? MD_RCODE_NXDOMAIN
+							    : MD_RCODE_NOERROR;
+			if (v.soa_owner != NULL && v.soa_rdata != NULL &&
+			    md_wire_write_rr(&w, MD_SECTION_AUTHORITY,
+				v.soa_owner, MD_TYPE_SOA, MD_CLASS_IN, v.ttl,
+				v.soa_rdata, v.soa_rdlen) != 0)
+				tc = true;
+			break;
+		}
+		/* No data for this name: a CNAME to follow? */
+		if (q->qtype == MD_TYPE_CNAME || ++hops > 11)
+			return 0;
+		rc = md_cache_get(ctx->cache, name, MD_TYPE_CNAME, now, stale,
+		    ctx->scratch, ctx->scratch_len, &v);
+		if (rc != 0 || v.kind != MD_CACHE_RRSET || v.count != 1 ||
+		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata))
+			return 0;
+		any_stale |= v.stale;
+		if (write_set(&w, MD_SECTION_ANSWER, owner_for(q, v.owner),
+			MD_TYPE_CNAME, v.ttl, v.rdata, v.rdata_len) != 0) {
+			tc = true;
+			break;
+		}
+		memcpy(name, v.rdata + 2, md_name_len(v.rdata + 2));
+	}
+	flags |= (uint16_t)rcode;
+	if (tc) {
+		flags |= MD_FLAG_TC;
+		info->truncated = true;
+	}
+	md_wire_writer_set_flags(&w, flags);
+	info->rcode = rcode;
+	info->from_cache = true;
+	if (q->edns.present) {
+		if (any_stale)
+			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
+			    q->edns.do_bit, 3, "stale answer");
+		else
+			md_wire_write_opt(
+			    &w, ctx->edns_size, 0, 0, q->edns.do_bit);
+	}
+	return md_wire_writer_finish(&w);
+}
+
+size_t
+md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
+    size_t inlen, uint8_t *out, size_t outcap, struct md_query_info *info)
+{
+	struct md_wire_query *q = &info->q;
+	struct md_zone_result res;
+
+	memset(info, 0, offsetof(struct md_query_info, q));
+	info->verdict = md_wire_read_query(in, inlen, q);
+	info->qtype = q->qtype;
 	switch (info->verdict) {
 	case MD_QUERY_DROP:
 		return 0;
 	case MD_QUERY_FORMERR:
 		/* Without the parsed OPT, answer plainly (RFC 6891 §7). */
-		q.edns.present = false;
-		return error_response(
-		    &q, edns_size, MD_RCODE_FORMERR, out, outcap, info);
+		q->edns.present = false;
+		return error_response(q, ctx->edns_size, ctx->recursion,
+		    MD_RCODE_FORMERR, out, outcap, info);
 	case MD_QUERY_NOTIMP:
-		return error_response(
-		    &q, edns_size, MD_RCODE_NOTIMP, out, outcap, info);
+		return error_response(q, ctx->edns_size, ctx->recursion,
+		    MD_RCODE_NOTIMP, out, outcap, info);
 	case MD_QUERY_BADVERS:
-		return error_response(
-		    &q, edns_size, MD_RCODE_BADVERS, out, outcap, info);
+		return error_response(q, ctx->edns_size, ctx->recursion,
+		    MD_RCODE_BADVERS, out, outcap, info);
 	case MD_QUERY_OK:
 		break;
 	}
 
 	/* Only class IN is served; zone transfers are not offered. */
-	if (q.qclass != MD_CLASS_IN || q.qtype == MD_TYPE_AXFR ||
-	    q.qtype == MD_TYPE_IXFR)
-		return error_response(
-		    &q, edns_size, MD_RCODE_REFUSED, out, outcap, info);
-	if (q.qtype == MD_TYPE_MAILA || q.qtype == MD_TYPE_MAILB)
-		return error_response(
-		    &q, edns_size, MD_RCODE_NOTIMP, out, outcap, info);
+	if (q->qclass != MD_CLASS_IN || q->qtype == MD_TYPE_AXFR ||
+	    q->qtype == MD_TYPE_IXFR)
+		return error_response(q, ctx->edns_size, ctx->recursion,
+		    MD_RCODE_REFUSED, out, outcap, info);
+	if (q->qtype == MD_TYPE_MAILA || q->qtype == MD_TYPE_MAILB)
+		return error_response(q, ctx->edns_size, ctx->recursion,
+		    MD_RCODE_NOTIMP, out, outcap, info);
 
-	md_zone_lookup(zones, q.qname, q.qtype, &res);
+	/* 1. local zones */
+	md_zone_lookup(ctx->zones, q->qname, q->qtype, &res);
 	info->status = res.status;
-	/* Nothing local: without recursion (a later stage) we refuse. */
-	if (res.status == MD_ZONE_NOT_LOCAL)
-		return error_response(
-		    &q, edns_size, MD_RCODE_REFUSED, out, outcap, info);
-	rcode = res.rcode;
-	info->rcode = rcode;
+	if (res.status != MD_ZONE_NOT_LOCAL)
+		return zone_response(ctx, q, tcp, &res, out, outcap, info);
 
-	/* RFC 6891 §6.2.5: over UDP, the smaller of the client's size and
-	 * ours, never below 512. */
-	if (tcp)
-		limit = MD_WIRE_MAX;
-	else if (!q.edns.present)
-		limit = MD_UDP_MIN;
-	else
-		limit =
-		    q.edns.udp_size < edns_size ? q.edns.udp_size : edns_size;
-	if (limit < MD_UDP_MIN)
-		limit = MD_UDP_MIN;
+	/* Not ours: recursion, for clients allowed it and with RD set. */
+	if (!ctx->recursion || !(q->hdr.flags & MD_FLAG_RD))
+		return error_response(q, ctx->edns_size, ctx->recursion,
+		    MD_RCODE_REFUSED, out, outcap, info);
 
-	flags = MD_FLAG_QR | (q.hdr.flags & (MD_FLAG_RD | MD_FLAG_CD)) |
-	    (res.aa ? MD_FLAG_AA : 0) | (uint16_t)rcode;
-	md_wire_writer_init(&w, out, outcap);
-	md_wire_writer_set_limit(&w, limit, q.edns.present ? 11 : 0);
-	md_wire_write_header(&w, q.hdr.id, flags);
-	md_wire_write_question(&w, q.qname, q.qtype, q.qclass);
+	/* 2. the cache */
+	size_t len = cache_response(ctx, q, tcp, false, out, outcap, info);
 
+	if (len > 0)
+		return len;
+	/* 3. resolution: the caller starts it (or joins one in flight). */
+	info->need_recursion = true;
+	return 0;
+}
+
+size_t
+md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    bool tcp, const struct md_result *r, uint8_t *out, size_t outcap,
+    struct md_query_info *info)
+{
+	struct md_wire_writer w;
+	uint16_t flags = base_flags(q, true) | (uint16_t)(r->rcode & 0xf);
 	bool tc = false;
 
-	for (unsigned i = 0; i < res.nan && !tc; i++)
-		tc = write_rrset(&w, MD_SECTION_ANSWER, &res.an[i], q.qname) !=
-		    0;
-	for (unsigned i = 0; i < res.nns && !tc; i++)
-		tc = write_rrset(
-			 &w, MD_SECTION_AUTHORITY, &res.ns[i], q.qname) != 0;
-	/* Additional data that does not fit is left out, without TC
-	 * (RFC 2181 §9). */
-	for (unsigned i = 0; i < res.nar && !tc; i++)
-		(void)write_rrset(
-		    &w, MD_SECTION_ADDITIONAL, &res.ar[i], q.qname);
+	memset(info, 0, offsetof(struct md_query_info, q));
+	info->rcode = r->rcode;
+	info->qtype = q->qtype;
+	/* RFC 8767: when resolution fails, stale data beats SERVFAIL. */
+	if (r->rcode == MD_RCODE_SERVFAIL && ctx->serve_stale) {
+		size_t len =
+		    cache_response(ctx, q, tcp, true, out, outcap, info);
+
+		if (len > 0)
+			return len;
+	}
+	md_wire_writer_init(&w, out, outcap);
+	md_wire_writer_set_limit(
+	    &w, answer_limit(q, ctx->edns_size, tcp), q->edns.present ? 11 : 0);
+	md_wire_write_header(&w, q->hdr.id, flags);
+	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	for (const struct md_result_rrset *s = r->answer; s != NULL && !tc;
+	     s = s->next)
+		tc = write_set(&w, MD_SECTION_ANSWER, owner_for(q, s->owner),
+			 s->type, s->ttl, s->rdata, s->rdata_len) != 0;
+	for (const struct md_result_rrset *s = r->authority; s != NULL && !tc;
+	     s = s->next)
+		tc = write_set(&w, MD_SECTION_AUTHORITY, s->owner, s->type,
+			 s->ttl, s->rdata, s->rdata_len) != 0;
 	if (tc) {
 		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
 		info->truncated = true;
 	}
-	if (q.edns.present)
-		md_wire_write_opt(&w, edns_size, 0, 0, q.edns.do_bit);
+	if (q->edns.present) {
+		if (r->ede != MD_EDE_NONE)
+			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
+			    q->edns.do_bit, r->ede, r->reason);
+		else
+			md_wire_write_opt(
+			    &w, ctx->edns_size, 0, 0, q->edns.do_bit);
+	}
 	return md_wire_writer_finish(&w);
+}
+
+size_t
+md_query_answer(const struct md_zone_set *zones, uint16_t edns_size, bool tcp,
+    const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,
+    struct md_query_info *info)
+{
+	struct md_query_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.zones = zones;
+	ctx.edns_size = edns_size;
+	return md_query_process(&ctx, tcp, in, inlen, out, outcap, info);
 }

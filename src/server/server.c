@@ -6,9 +6,12 @@
  * an idle timeout, a cap on open connections, and no unbounded output
  * queue towards a client that does not read.
  *
- * Answers come from md_query_answer() (query.c).  The zone snapshot is
- * swapped by md_server_set_zones(); answering is synchronous, so no query
- * is ever in flight across a swap.
+ * Answers come from md_query_process() (query.c): local zones, then the
+ * cache.  What neither can answer is resolved (resolve/ driven here, its
+ * upstream queries sent through net/); identical questions in flight
+ * share one resolution, and every client waiting on it gets the answer.
+ * The zone snapshot is swapped by md_server_set_zones(); local answers are
+ * synchronous, so no local lookup is in flight across a swap.
  */
 #include "config.h"
 
@@ -26,10 +29,42 @@
 #include <event2/listener.h>
 
 #include "minidns/ldns_bridge.h"
+#include "minidns/net.h"
 #include "minidns/server.h"
 
 #define UDP_BATCH 64		    /* datagrams read per wake-up */
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
+#define INFLIGHT_MAX 10000	    /* resolutions at once */
+#define WAITERS_MAX 1000	    /* clients on one resolution */
+#define INFLIGHT_BUCKETS 4096
+
+struct tcp_conn;
+
+/* A client waiting for a resolution. */
+struct waiter {
+	struct waiter *next;		      /* on the resolution */
+	struct waiter *conn_prev, *conn_next; /* on its TCP connection */
+	struct md_wire_query q;		      /* id, flags, name as sent */
+	bool tcp;
+	struct tcp_conn *conn; /* TCP; NULL once the connection closed */
+	evutil_socket_t fd;    /* UDP listener socket */
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+};
+
+/* One resolution in flight, shared by every client asking the same. */
+struct resolution {
+	struct resolution *hnext;
+	struct md_server *srv;
+	uint8_t name[MD_NAME_MAX]; /* lower case */
+	uint16_t qtype;
+	uint32_t hash;
+	struct md_request *req;
+	struct md_net_query *nq;
+	uint32_t token;
+	struct waiter *waiters;
+	unsigned nwaiters;
+};
 
 struct udp_listener {
 	struct md_server *srv;
@@ -43,6 +78,7 @@ struct tcp_conn {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct tcp_conn *prev, *next;
+	struct waiter *waiters; /* its queries still being resolved */
 };
 
 struct md_server {
@@ -59,9 +95,20 @@ struct md_server {
 	struct tcp_conn *conns;
 	unsigned nconns;
 	bool accept_paused; /* at tcp-max-connections */
+	/* recursion */
+	struct md_resolve_conf rconf;
+	struct md_resolve_env env;
+	struct md_cache *cache;
+	struct md_infra *infra;
+	struct md_net *net;
+	struct resolution *inflight[INFLIGHT_BUCKETS];
+	unsigned ninflight;
 	uint8_t buf[MD_WIRE_MAX];
 	uint8_t out[MD_WIRE_MAX + 2];
+	uint8_t scratch[MD_WIRE_MAX + 1024]; /* cache entries copied out */
 };
+
+static void resolution_drive(struct resolution *res);
 
 /* One debug line per query: who asked what, and what came of it. */
 static void
@@ -79,15 +126,264 @@ log_query(const char *proto, const struct sockaddr *from, socklen_t fromlen,
 	if (fromlen <= sizeof(sa.ss))
 		memcpy(&sa.ss, from, fromlen);
 	sa.len = fromlen;
-	if (info->qname[0] == 0 ||
-	    md_name_to_str(info->qname, name, sizeof(name)) != 0)
-		md_strlcpy(name, info->qname[0] == 0 ? "." : "?", sizeof(name));
-	md_debug(MD_LOG_SERVER, "%s %s %s %s: %s, %s, %s%s", proto,
+	if (!info->q.has_question ||
+	    md_name_to_str(info->q.qname, name, sizeof(name)) != 0)
+		md_strlcpy(name, "-", sizeof(name));
+	md_debug(MD_LOG_SERVER, "%s %s %s %s: %s, %s %s%s", proto,
 	    md_sockaddr_str(&sa, client, sizeof(client)), name,
 	    md_ldns_type_str(info->qtype, type, sizeof(type)),
 	    md_query_verdict_str(info->verdict),
-	    md_zone_status_str(info->status), md_rcode_str(info->rcode),
-	    info->truncated ? ", truncated" : "");
+	    info->need_recursion   ? "resolving"
+		: info->from_cache ? "from cache"
+				   : md_zone_status_str(info->status),
+	    info->need_recursion ? "" : md_rcode_str(info->rcode),
+	    info->need_recursion  ? ""
+		: info->truncated ? ", truncated"
+				  : "");
+}
+
+/* ---- resolutions ------------------------------------------------------- */
+
+static void
+query_ctx(struct md_server *srv, bool recursion, struct md_query_ctx *ctx)
+{
+	ctx->zones = srv->zones;
+	ctx->edns_size = srv->cfg.edns_buffer_size;
+	ctx->recursion = recursion;
+	ctx->serve_stale = srv->cfg.serve_stale;
+	ctx->cache = srv->cache;
+	ctx->scratch = srv->scratch;
+	ctx->scratch_len = sizeof(srv->scratch);
+}
+
+/* Recursion is offered to this client (config and access-control). */
+static bool
+may_recurse(const struct md_server *srv, const struct sockaddr *from)
+{
+	return srv->cfg.recursion &&
+	    md_acl_allows(srv->cfg.acl, srv->cfg.nacl, from);
+}
+
+static void tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len);
+
+/* Send the answer to one waiting client. */
+static void
+answer_waiter(
+    struct md_server *srv, struct waiter *w, const struct md_result *r)
+{
+	struct md_query_ctx ctx;
+	struct md_query_info info;
+	size_t len;
+
+	query_ctx(srv, true, &ctx);
+	len = md_query_respond(
+	    &ctx, &w->q, w->tcp, r, srv->out + 2, sizeof(srv->out) - 2, &info);
+	if (len == 0)
+		return;
+	if (w->tcp) {
+		if (w->conn != NULL)
+			tcp_send(w->conn, srv->out + 2, len);
+		return;
+	}
+	if (sendto(w->fd, srv->out + 2, len, 0, (struct sockaddr *)&w->from,
+		w->fromlen) < 0)
+		md_debug(MD_LOG_NET, "sendto: %s", strerror(errno));
+}
+
+static void
+waiter_detach_conn(struct waiter *w)
+{
+	struct tcp_conn *c = w->conn;
+
+	if (c == NULL)
+		return;
+	if (w->conn_prev != NULL)
+		w->conn_prev->conn_next = w->conn_next;
+	else
+		c->waiters = w->conn_next;
+	if (w->conn_next != NULL)
+		w->conn_next->conn_prev = w->conn_prev;
+	w->conn = NULL;
+}
+
+static void
+resolution_free(struct resolution *res)
+{
+	struct md_server *srv = res->srv;
+	struct resolution **pp = &srv->inflight[res->hash % INFLIGHT_BUCKETS];
+
+	while (*pp != NULL && *pp != res)
+		pp = &(*pp)->hnext;
+	if (*pp == res) {
+		*pp = res->hnext;
+		srv->ninflight--;
+	}
+	while (res->waiters != NULL) {
+		struct waiter *w = res->waiters;
+
+		res->waiters = w->next;
+		waiter_detach_conn(w);
+		free(w);
+	}
+	md_net_cancel(res->nq);
+	md_resolve_free(res->req);
+	free(res);
+}
+
+static void
+trace_log_cb(void *arg, const struct md_trace_event *ev)
+{
+	char line[1024];
+
+	(void)arg;
+	md_trace_format(ev, line, sizeof(line));
+	md_debug(MD_LOG_SERVER, "resolve: %s", line);
+}
+
+static void
+net_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
+    uint32_t rtt_ms)
+{
+	struct resolution *res = arg;
+
+	res->nq = NULL;
+	if (status == MD_NET_OK)
+		md_resolve_reply(res->req, res->token, reply, len, rtt_ms);
+	else
+		md_resolve_fail(res->req, res->token, status == MD_NET_TIMEOUT);
+	resolution_drive(res);
+}
+
+/* Run the engine until it waits for the network or is done. */
+static void
+resolution_drive(struct resolution *res)
+{
+	struct md_server *srv = res->srv;
+
+	for (int guard = 0; guard < 64; guard++) {
+		struct md_send send;
+		enum md_step st = md_resolve_step(res->req, &send);
+
+		if (st == MD_STEP_WAIT)
+			return;
+		if (st == MD_STEP_DONE) {
+			const struct md_result *r = md_resolve_result(res->req);
+
+			if (r->rcode == MD_RCODE_SERVFAIL)
+				md_info(MD_LOG_SERVER, "SERVFAIL: %s",
+				    r->reason ? r->reason : "?");
+			for (struct waiter *w = res->waiters; w != NULL;
+			     w = w->next)
+				answer_waiter(srv, w, r);
+			resolution_free(res);
+			return;
+		}
+		res->token = send.token;
+		res->nq = md_net_send(srv->net, &send.server, send.tcp,
+		    send.query, send.len, send.timeout_ms, net_cb, res);
+		if (res->nq != NULL)
+			return;
+		/* Could not even send: next server. */
+		md_resolve_fail(res->req, send.token, false);
+	}
+	md_err(MD_LOG_SERVER, "resolution did not settle; dropping it");
+	resolution_free(res);
+}
+
+/* Join the resolution of (qname, qtype) in flight, or start one. */
+static void
+resolve_for(struct md_server *srv, struct waiter *w)
+{
+	uint8_t key[MD_NAME_MAX];
+	uint32_t h;
+	struct resolution *res;
+
+	memcpy(key, w->q.qname, w->q.qname_len);
+	md_name_lower(key);
+	h = md_name_hash(key) * 31 + w->q.qtype;
+	for (res = srv->inflight[h % INFLIGHT_BUCKETS]; res != NULL;
+	     res = res->hnext) {
+		if (res->hash == h && res->qtype == w->q.qtype &&
+		    md_name_equal(res->name, key))
+			break;
+	}
+	if (res != NULL) {
+		if (res->nwaiters >= WAITERS_MAX)
+			goto drop;
+		w->next = res->waiters;
+		res->waiters = w;
+		res->nwaiters++;
+		return;
+	}
+	if (srv->ninflight >= INFLIGHT_MAX)
+		goto drop;
+	res = calloc(1, sizeof(*res));
+	if (res == NULL)
+		goto drop;
+	res->srv = srv;
+	memcpy(res->name, key, w->q.qname_len);
+	res->qtype = w->q.qtype;
+	res->hash = h;
+	res->req = md_resolve_new(&srv->env, key, w->q.qtype, 0);
+	if (res->req == NULL) {
+		free(res);
+		goto drop;
+	}
+	if (md_log_get_level() >= MD_LOG_DEBUG)
+		md_resolve_set_trace(res->req, trace_log_cb, NULL);
+	res->waiters = w;
+	res->nwaiters = 1;
+	res->hnext = srv->inflight[h % INFLIGHT_BUCKETS];
+	srv->inflight[h % INFLIGHT_BUCKETS] = res;
+	srv->ninflight++;
+	resolution_drive(res);
+	return;
+drop:
+	/* Overloaded: the client will retry. */
+	waiter_detach_conn(w);
+	free(w);
+}
+
+static struct waiter *
+waiter_new(const struct md_query_info *info, bool tcp)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (w != NULL) {
+		w->q = info->q;
+		w->tcp = tcp;
+	}
+	return w;
+}
+
+int
+md_server_prime(struct md_server *srv)
+{
+	struct resolution *res;
+	uint8_t root = 0;
+
+	if (!srv->cfg.recursion)
+		return 0;
+	res = calloc(1, sizeof(*res));
+	if (res == NULL)
+		return -ENOMEM;
+	res->srv = srv;
+	res->qtype = MD_TYPE_NS;
+	res->hash = md_name_hash(&root) * 31 + MD_TYPE_NS;
+	res->req = md_resolve_new(&srv->env, &root, MD_TYPE_NS, 0);
+	if (res->req == NULL) {
+		free(res);
+		return -ENOMEM;
+	}
+	if (md_log_get_level() >= MD_LOG_DEBUG)
+		md_resolve_set_trace(res->req, trace_log_cb, NULL);
+	res->hnext = srv->inflight[res->hash % INFLIGHT_BUCKETS];
+	srv->inflight[res->hash % INFLIGHT_BUCKETS] = res;
+	srv->ninflight++;
+	md_info(MD_LOG_SERVER, "priming the root NS set from %zu hints",
+	    srv->rconf.nhints);
+	resolution_drive(res);
+	return 0;
 }
 
 /* ---- UDP --------------------------------------------------------------- */
@@ -119,11 +415,25 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		    (from.ss_family == AF_INET6 &&
 			((struct sockaddr_in6 *)&from)->sin6_port == 0))
 			continue;
-		size_t len = md_query_answer(srv->zones,
-		    srv->cfg.edns_buffer_size, false, srv->buf, (size_t)n,
+		struct md_query_ctx ctx;
+
+		query_ctx(
+		    srv, may_recurse(srv, (struct sockaddr *)&from), &ctx);
+		size_t len = md_query_process(&ctx, false, srv->buf, (size_t)n,
 		    srv->out, sizeof(srv->out), &info);
 
 		log_query("udp", (struct sockaddr *)&from, fromlen, &info);
+		if (info.need_recursion) {
+			struct waiter *w = waiter_new(&info, false);
+
+			if (w == NULL)
+				continue;
+			w->fd = fd;
+			memcpy(&w->from, &from, fromlen);
+			w->fromlen = fromlen;
+			resolve_for(srv, w);
+			continue;
+		}
 		if (len == 0)
 			continue;
 		if (sendto(fd, srv->out, len, 0, (struct sockaddr *)&from,
@@ -145,6 +455,9 @@ conn_free(struct tcp_conn *c)
 		srv->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	/* Queries still being resolved will find no one to answer. */
+	while (c->waiters != NULL)
+		waiter_detach_conn(c->waiters);
 	bufferevent_free(c->bev);
 	free(c);
 	srv->nconns--;
@@ -181,11 +494,29 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, srv->buf, qlen);
-		rlen = md_query_answer(srv->zones, srv->cfg.edns_buffer_size,
-		    true, srv->buf, qlen, srv->out + 2, sizeof(srv->out) - 2,
-		    &info);
+		struct md_query_ctx ctx;
+
+		query_ctx(
+		    srv, may_recurse(srv, (struct sockaddr *)&c->peer), &ctx);
+		rlen = md_query_process(&ctx, true, srv->buf, qlen,
+		    srv->out + 2, sizeof(srv->out) - 2, &info);
 		log_query(
 		    "tcp", (struct sockaddr *)&c->peer, c->peerlen, &info);
+		if (info.need_recursion) {
+			/* Answered when resolved, maybe out of order
+			 * (RFC 7766 §6.2.1.1). */
+			struct waiter *w = waiter_new(&info, true);
+
+			if (w == NULL)
+				continue;
+			w->conn = c;
+			w->conn_next = c->waiters;
+			if (c->waiters != NULL)
+				c->waiters->conn_prev = w;
+			c->waiters = w;
+			resolve_for(srv, w);
+			continue;
+		}
 		if (rlen == 0)
 			continue;
 		md_write_u16(srv->out, (uint16_t)rlen);
@@ -195,6 +526,18 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	 * questions until the output drains (tcp_write_cb). */
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setwatermark(bev, EV_WRITE, TCP_OUTPUT_MAX / 2, 0);
+}
+
+/* Queue one framed message on a connection (RFC 7766 §8). */
+static void
+tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t lenbuf[2];
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	md_write_u16(lenbuf, (uint16_t)len);
+	evbuffer_add(out, lenbuf, 2);
+	evbuffer_add(out, msg, len);
 }
 
 static void
@@ -305,10 +648,25 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	srv->nlisten = cfg->nlisten;
 	srv->listen_default = cfg->listen_default;
 	srv->zones = md_zone_set_new_empty();
-	if (srv->zones == NULL) {
-		free(srv);
+	srv->infra = md_infra_new(0);
+	srv->net = md_net_new(base);
+	struct md_cache_conf cc;
+
+	md_cache_conf_init(&cc);
+	cc.max_bytes = (size_t)cfg->cache_size_mib * 1024 * 1024;
+	cc.min_ttl = cfg->cache_min_ttl;
+	cc.max_ttl = cfg->cache_max_ttl;
+	cc.max_negative_ttl = cfg->cache_max_negative_ttl;
+	cc.serve_stale = cfg->serve_stale;
+	srv->cache = md_cache_new(&cc);
+	if (srv->zones == NULL || srv->infra == NULL || srv->net == NULL ||
+	    srv->cache == NULL) {
+		md_server_free(srv);
 		return NULL;
 	}
+	srv->env.conf = &srv->rconf;
+	srv->env.cache = srv->cache;
+	srv->env.infra = srv->infra;
 	return srv;
 }
 
@@ -320,6 +678,16 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	srv->cfg.path = NULL;
 	srv->cfg.zones = NULL;
 	srv->cfg.nzones = 0;
+	srv->cfg.root_hints = NULL;
+}
+
+void
+md_server_set_resolve_conf(
+    struct md_server *srv, const struct md_resolve_conf *rconf)
+{
+	/* Requests in flight read srv->rconf: it changes between their
+	 * steps, never during one (one thread). */
+	srv->rconf = *rconf;
 }
 
 int
@@ -396,6 +764,10 @@ md_server_free(struct md_server *srv)
 {
 	if (srv == NULL)
 		return;
+	for (size_t i = 0; i < INFLIGHT_BUCKETS; i++) {
+		while (srv->inflight[i] != NULL)
+			resolution_free(srv->inflight[i]);
+	}
 	while (srv->conns != NULL)
 		conn_free(srv->conns);
 	for (size_t i = 0; i < srv->nudp; i++) {
@@ -405,5 +777,8 @@ md_server_free(struct md_server *srv)
 	for (size_t i = 0; i < srv->ntcp; i++)
 		evconnlistener_free(srv->tcp[i]);
 	md_zone_set_unref(srv->zones);
+	md_net_free(srv->net);
+	md_cache_free(srv->cache);
+	md_infra_free(srv->infra);
 	free(srv);
 }

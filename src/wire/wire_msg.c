@@ -93,8 +93,8 @@ read_rdata(const uint8_t *pkt, size_t len, size_t off, uint16_t rdlen,
 }
 
 int
-md_msg_parse(const uint8_t *pkt, size_t len, struct md_arena *a,
-    struct md_msg *m)
+md_msg_parse(
+    const uint8_t *pkt, size_t len, struct md_arena *a, struct md_msg *m)
 {
 	size_t off = MD_WIRE_HDR_LEN;
 	unsigned total, sec_end[4];
@@ -139,9 +139,9 @@ md_msg_parse(const uint8_t *pkt, size_t len, struct md_arena *a,
 
 		if (n < 0 || off + 10 > len)
 			return MD_EPARSE;
-		rr->section = i < sec_end[1]   ? MD_SECTION_ANSWER
-		    : i < sec_end[2] ? MD_SECTION_AUTHORITY
-				     : MD_SECTION_ADDITIONAL;
+		rr->section = i < sec_end[1] ? MD_SECTION_ANSWER
+		    : i < sec_end[2]	     ? MD_SECTION_AUTHORITY
+					     : MD_SECTION_ADDITIONAL;
 		rr->type = md_read_u16(pkt + off);
 		rr->rclass = md_read_u16(pkt + off + 2);
 		rr->ttl = md_read_u32(pkt + off + 4);
@@ -172,9 +172,8 @@ md_msg_parse(const uint8_t *pkt, size_t len, struct md_arena *a,
 }
 
 int
-md_msg_build_query(uint8_t *buf, size_t cap, uint16_t id,
-    const uint8_t *qname, uint16_t qtype, bool rd, bool edns,
-    uint16_t edns_size, bool do_bit)
+md_msg_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname,
+    uint16_t qtype, bool rd, bool edns, uint16_t edns_size, bool do_bit)
 {
 	struct md_wire_writer w;
 

@@ -256,6 +256,46 @@ nospace:
 }
 
 int
+md_wire_write_opt_ede(struct md_wire_writer *w, uint16_t udp_size,
+    uint8_t ext_rcode, bool do_bit, uint16_t ede, const char *text)
+{
+	uint8_t opt[11 + 6 + 256];
+	size_t tlen = text != NULL ? strlen(text) : 0;
+	size_t n;
+
+	if (tlen > 250)
+		tlen = 250;
+	opt[0] = 0;
+	md_write_u16(opt + 1, MD_TYPE_OPT);
+	md_write_u16(opt + 3, udp_size);
+	opt[5] = ext_rcode;
+	opt[6] = 0;
+	opt[7] = do_bit ? 0x80 : 0;
+	opt[8] = 0;
+	/* RFC 8914 §2: option 15, INFO-CODE, then EXTRA-TEXT (UTF-8). */
+	md_write_u16(opt + 9, (uint16_t)(4 + 2 + tlen));
+	md_write_u16(opt + 11, 15);
+	md_write_u16(opt + 13, (uint16_t)(2 + tlen));
+	md_write_u16(opt + 15, ede);
+	memcpy(opt + 17, text, tlen);
+	n = 17 + tlen;
+	/* The reserve covers a bare OPT; the text may not fit: then send
+	 * the code alone, then a bare OPT. */
+	w->reserve = 0;
+	if (put_raw(w, opt, n) == 0) {
+		w->counts[MD_SECTION_ADDITIONAL]++;
+		return 0;
+	}
+	md_write_u16(opt + 9, 6);
+	md_write_u16(opt + 13, 2);
+	if (put_raw(w, opt, 17) == 0) {
+		w->counts[MD_SECTION_ADDITIONAL]++;
+		return 0;
+	}
+	return md_wire_write_opt(w, udp_size, ext_rcode, 0, do_bit);
+}
+
+int
 md_wire_write_opt(struct md_wire_writer *w, uint16_t udp_size,
     uint8_t ext_rcode, uint8_t version, bool do_bit)
 {

@@ -111,10 +111,13 @@ wait_exit() {
 
 # start NAME ADDR ARGS...: minidnsd in the foreground, stderr to
 # $T/NAME.log, PID in $T/NAME.pid; waits until ADDR:53 answers (5 s).
+# These daemons serve local zones only (--no-recursion): names outside
+# them are REFUSED, and nothing is ever looked up elsewhere.  Recursion
+# has its own suite (recursion.sh) with a test hierarchy.
 start() {
 	local name=$1 addr=$2 pid end
 	shift 2
-	"$MINIDNSD" -f "$@" >"$T/$name.log" 2>&1 &
+	"$MINIDNSD" -f --no-recursion "$@" >"$T/$name.log" 2>&1 &
 	pid=$!
 	PIDS="$PIDS $pid"
 	echo "$pid" >"$T/$name.pid"

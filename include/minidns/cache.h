@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cache.h - the RRset cache and the negative cache (RFC 2308), shared by
+ * every worker of the server and by the resolution engine.
+ *
+ * Entries are keyed by owner name (case-insensitive) and type; class is
+ * always IN.  An entry holds one RRset in wire form ([u16 len][rdata]...,
+ * the layout of struct md_rrset) with an absolute expiry, or a negative
+ * answer: NODATA for (name, type), or NXDOMAIN for the name (any type),
+ * with the SOA record that goes into the authority section.
+ *
+ * Credibility (RFC 2181 §5.4.1): an entry is replaced only by data of equal
+ * or higher trust, or when it has expired; authoritative answer data
+ * replaces glue, never the reverse.
+ *
+ * Memory is bounded: every entry is charged its real size (the one malloc
+ * that holds it, plus bookkeeping), and the least recently used entries of
+ * a shard are evicted to stay under max_bytes / shards.  Shards are
+ * selected by hash and each has its own mutex: no global lock.  Lookups
+ * copy the entry into a caller-supplied buffer under the shard lock, so the
+ * cache-hit path allocates nothing.
+ */
+#ifndef MINIDNS_CACHE_H
+#define MINIDNS_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* RFC 2181 §5.4.1 ranking, lowest first. */
+enum md_trust {
+	MD_TRUST_NONE = 0,
+	MD_TRUST_GLUE,		 /* additional section, referral glue */
+	MD_TRUST_AUTHORITY,	 /* authority section, non-authoritative */
+	MD_TRUST_ANSWER,	 /* answer section, non-authoritative */
+	MD_TRUST_AUTH_AUTHORITY, /* authority section of an AA answer */
+	MD_TRUST_AUTH_ANSWER,	 /* answer section of an AA answer */
+};
+
+const char *md_trust_str(enum md_trust t);
+
+struct md_cache_conf {
+	size_t max_bytes;	   /* total memory bound */
+	unsigned shards;	   /* power of two; 0 = 16 */
+	uint32_t min_ttl;	   /* cache-min-ttl (0) */
+	uint32_t max_ttl;	   /* cache-max-ttl (86400) */
+	uint32_t max_negative_ttl; /* cache-max-negative-ttl (3600) */
+	bool serve_stale;	   /* RFC 8767; off by default */
+	uint32_t stale_answer_ttl; /* TTL of a stale answer (30) */
+	uint32_t stale_max_age;	   /* keep expired data this long (86400) */
+};
+
+/* Fill conf with the defaults given above, max_bytes = 64 MiB. */
+void md_cache_conf_init(struct md_cache_conf *conf);
+
+struct md_cache;
+
+struct md_cache *md_cache_new(const struct md_cache_conf *conf);
+void md_cache_free(struct md_cache *c);
+
+/*
+ * Store an RRset of 'count' RRs.  The TTL is clamped to [min_ttl,
+ * max_ttl]; a TTL still 0 after that is not stored (returns 0).  Returns 0
+ * (stored), MD_ENOTFOUND (kept the existing entry, or the name's NXDOMAIN
+ * entry, of higher trust), MD_ENOSPACE (larger than a shard), -EINVAL
+ * (malformed name or rdata, type 0) or -ENOMEM.  Storing data removes the
+ * name's NXDOMAIN entry of lower or equal trust: the name exists.
+ */
+int md_cache_put(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len, uint16_t count,
+    enum md_trust trust, uint64_t now_ms);
+
+/*
+ * Store a negative answer for qname: NXDOMAIN (nxdomain true; then it
+ * stands for every type) or NODATA for qtype.  ttl is the negative TTL
+ * already computed by the caller (RFC 2308 §5), clamped to
+ * max_negative_ttl.  soa_owner/soa_rdata is the SOA RR to return with it
+ * (soa_rdata may be NULL).  A negative entry never replaces a positive
+ * entry of higher trust that has not expired; an NXDOMAIN is refused while
+ * the name has live data of higher trust, and removes the rest of it.
+ * Returns as md_cache_put().
+ */
+int md_cache_put_negative(struct md_cache *c, const uint8_t *qname,
+    uint16_t qtype, bool nxdomain, uint32_t ttl, const uint8_t *soa_owner,
+    const uint8_t *soa_rdata, uint16_t soa_rdlen, enum md_trust trust,
+    uint64_t now_ms);
+
+enum md_cache_kind {
+	MD_CACHE_RRSET = 1,
+	MD_CACHE_NODATA,
+	MD_CACHE_NXDOMAIN,
+};
+
+/* An entry as copied out by md_cache_get(); pointers into the buffer. */
+struct md_cache_view {
+	enum md_cache_kind kind;
+	uint16_t type; /* 0 for NXDOMAIN */
+	uint16_t count;
+	uint32_t ttl; /* remaining seconds (stale_answer_ttl when stale) */
+	enum md_trust trust;
+	bool stale;
+	const uint8_t *owner; /* as stored (case of the data) */
+	const uint8_t *rdata; /* [u16 len][rdata]... */
+	uint32_t rdata_len;
+	const uint8_t *soa_owner; /* negative entries; NULL if none */
+	const uint8_t *soa_rdata;
+	uint16_t soa_rdlen;
+};
+
+/*
+ * Look up (owner, type): the positive RRset if present, else a NODATA entry
+ * for that type, else an NXDOMAIN entry for the name.  Expired entries are
+ * not returned, except with allow_stale on a cache configured for
+ * serve-stale, where they come back with stale set.  The entry is copied
+ * into buf.  Returns 0, MD_ENOTFOUND or MD_ENOSPACE (buf too small).
+ */
+int md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint64_t now_ms, bool allow_stale, uint8_t *buf, size_t buflen,
+    struct md_cache_view *out);
+
+/* Remove every entry of a name (all types), or everything when NULL. */
+void md_cache_flush(struct md_cache *c, const uint8_t *name);
+
+struct md_cache_stats {
+	uint64_t hits, misses, inserts, evictions;
+	uint64_t entries, bytes;
+};
+
+void md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out);
+
+#endif /* MINIDNS_CACHE_H */

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * resolve.h - the resolution engine: iterative resolution from the root
+ * hints down to the authoritative servers, as one explicit state machine
+ * per client query.  It does NO I/O.
+ *
+ * How to drive it (the server's workers, minidig +trace and the replay
+ * tests all do exactly this):
+ *
+ *	req = md_resolve_new(env, qname, qtype, 0);
+ *	while ((step = md_resolve_step(req, &send)) != MD_STEP_DONE) {
+ *		if (step == MD_STEP_SEND)
+ *			hand 'send' to the network (net.h);
+ *		wait for the network; then call md_resolve_reply() or
+ *		md_resolve_fail() with send.token;
+ *	}
+ *	use md_resolve_result(req), then md_resolve_free(req);
+ *
+ * A request has at most one upstream query outstanding.  Every transition
+ * emits a trace event (struct md_trace_event) into the request, which the
+ * daemon's debug log, minidig +trace and the replay tests read.
+ *
+ * Every limit (upstream queries, referral depth, CNAME chain, NS names
+ * resolved per delegation, sub-query depth, overall time) is enforced in
+ * md_resolve_step(), and exceeding one ends the request with SERVFAIL, an
+ * Extended DNS Error (RFC 8914) and a reason.
+ */
+#ifndef MINIDNS_RESOLVE_H
+#define MINIDNS_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "minidns/cache.h"
+#include "minidns/util.h"
+#include "minidns/wire.h"
+
+/* ---- configuration and shared state ------------------------------------ */
+
+struct md_root_hint {
+	uint8_t name[MD_NAME_MAX]; /* e.g. a.root-servers.net. */
+	struct md_sockaddr addr;
+};
+
+#define MD_ROOT_HINTS_MAX 64
+
+struct md_resolve_conf {
+	struct md_root_hint hints[MD_ROOT_HINTS_MAX];
+	size_t nhints;
+	bool qname_minimisation;      /* RFC 9156, relaxed (default on) */
+	bool allow_private;	      /* upstreams on loopback/private nets */
+	bool use_0x20;		      /* random case in upstream qnames */
+	uint16_t edns_size;	      /* advertised upstream (1232) */
+	unsigned max_queries;	      /* upstream queries per request (64) */
+	unsigned max_depth;	      /* referrals followed (30) */
+	unsigned max_cname;	      /* CNAMEs followed (11) */
+	unsigned max_ns_names;	      /* glueless NS names per zone cut (6) */
+	unsigned max_subquery_depth;  /* nested NS address look-ups (4) */
+	uint32_t timeout_ms;	      /* whole request (3500) */
+	uint32_t upstream_timeout_ms; /* first try to an unknown server (400) */
+};
+
+/* Defaults as above, with the built-in IANA root hints. */
+void md_resolve_conf_init(struct md_resolve_conf *conf);
+/*
+ * Read root hints in master-file form (the named.root layout: NS records
+ * of "." and the A/AAAA records of those names), replacing conf's.
+ * Returns 0 or MD_EPARSE with "FILE:LINE: problem" in err.
+ */
+int md_resolve_load_hints(
+    struct md_resolve_conf *conf, const char *path, char *err, size_t errlen);
+
+/*
+ * The infrastructure cache: per server address, smoothed RTT and variance
+ * (RFC 6298 style), time of the last timeout, hold-down of lame or dead
+ * servers, and whether it copes with EDNS.  Shared by all requests;
+ * thread-safe.
+ */
+struct md_infra;
+struct md_infra *md_infra_new(size_t max_entries);
+void md_infra_free(struct md_infra *infra);
+
+/* What a request needs from its surroundings; owned by the caller. */
+struct md_resolve_env {
+	const struct md_resolve_conf *conf;
+	struct md_cache *cache;
+	struct md_infra *infra;
+	uint64_t (*now_ms)(void *clock_arg); /* NULL: md_now_ms() */
+	void *clock_arg;
+};
+
+/* ---- trace events ------------------------------------------------------ */
+
+enum md_trace_kind {
+	MD_TRACE_START = 0,	/* a (sub-)query begins */
+	MD_TRACE_CACHE_HIT,	/* answered or delegated from the cache */
+	MD_TRACE_DELEGATION,	/* starting point: zone and its servers */
+	MD_TRACE_SERVER,	/* server chosen, and why */
+	MD_TRACE_SEND,		/* query sent */
+	MD_TRACE_REPLY,		/* reply received and classified */
+	MD_TRACE_TIMEOUT,	/* no reply in time */
+	MD_TRACE_NET_ERROR,	/* refused/unreachable/garbled */
+	MD_TRACE_TCP_RETRY,	/* TC set: again over TCP */
+	MD_TRACE_EDNS_FALLBACK, /* FORMERR/NOTIMP to EDNS: again without */
+	MD_TRACE_REFERRAL,	/* followed a referral */
+	MD_TRACE_CNAME,		/* restarted at a CNAME target */
+	MD_TRACE_SUBQUERY,	/* looking up an NS name's address */
+	MD_TRACE_DONE,		/* (sub-)query finished */
+	MD_TRACE_FAIL,		/* request failed: reason */
+};
+
+/* How a reply was understood (iter_resp.c). */
+enum md_reply_class {
+	MD_REPLY_ANSWER = 0,
+	MD_REPLY_CNAME,
+	MD_REPLY_REFERRAL,
+	MD_REPLY_NXDOMAIN,
+	MD_REPLY_NODATA,
+	MD_REPLY_LAME,	  /* not authoritative, or a bad referral */
+	MD_REPLY_REFUSED, /* REFUSED, SERVFAIL, NOTIMP, other rcodes */
+	MD_REPLY_FORMERR, /* FORMERR/NOTIMP (EDNS trouble?) */
+	MD_REPLY_TRUNCATED,
+	MD_REPLY_MALFORMED,
+};
+
+const char *md_trace_kind_str(enum md_trace_kind k);
+const char *md_reply_class_str(enum md_reply_class c);
+
+struct md_trace_event {
+	struct md_trace_event *next;
+	enum md_trace_kind kind;
+	uint64_t time_ms;	    /* since the request began */
+	unsigned depth;		    /* 0 = the client's query, 1+ = sub-query */
+	uint8_t qname[MD_NAME_MAX]; /* name asked (minimised, as sent) */
+	uint16_t qtype;
+	uint8_t zone[MD_NAME_MAX];	  /* zone of the servers asked */
+	struct md_sockaddr server;	  /* SERVER/SEND/REPLY/TIMEOUT/... */
+	uint8_t server_name[MD_NAME_MAX]; /* NS name, or root */
+	bool tcp;
+	enum md_reply_class reply; /* REPLY */
+	int rcode;		   /* REPLY, DONE */
+	uint32_t rtt_ms;	   /* REPLY */
+	size_t reply_size;	   /* REPLY */
+	const char *why;	   /* short text, static or arena-owned */
+};
+
+/* Called for each event as it happens (optional). */
+typedef void (*md_trace_cb)(void *arg, const struct md_trace_event *ev);
+
+/* One line of text for an event ("[0] +12ms send www.example. A zone
+ * example. server 192.0.2.1:53 (ns1.example.) udp: EDNS"); returns the
+ * length written. */
+size_t md_trace_format(const struct md_trace_event *ev, char *buf, size_t size);
+
+/* ---- requests ---------------------------------------------------------- */
+
+struct md_request;
+
+enum md_step {
+	MD_STEP_SEND = 0,
+	MD_STEP_WAIT,
+	MD_STEP_DONE,
+};
+
+/* One upstream query to send. Valid until the next md_resolve_* call. */
+struct md_send {
+	uint32_t token; /* give back with the reply/failure */
+	struct md_sockaddr server;
+	bool tcp;
+	const uint8_t *query; /* whole message */
+	size_t len;
+	uint32_t timeout_ms;
+};
+
+#define MD_RESOLVE_NO_CACHE 0x1 /* (tests) skip cache look-ups */
+
+/* A new request for qname/qtype (class IN); NULL when out of memory. */
+struct md_request *md_resolve_new(const struct md_resolve_env *env,
+    const uint8_t *qname, uint16_t qtype, unsigned flags);
+void md_resolve_free(struct md_request *req);
+void md_resolve_set_trace(struct md_request *req, md_trace_cb cb, void *arg);
+
+enum md_step md_resolve_step(struct md_request *req, struct md_send *out);
+/* The reply to the query sent with 'token'; stale tokens are ignored. */
+void md_resolve_reply(struct md_request *req, uint32_t token,
+    const uint8_t *pkt, size_t len, uint32_t rtt_ms);
+/* The query sent with 'token' failed (timeout, refused, error). */
+void md_resolve_fail(struct md_request *req, uint32_t token, bool timeout);
+
+/* ---- the outcome ------------------------------------------------------- */
+
+/* One RRset of the outcome, in an arena of the request. */
+struct md_result_rrset {
+	struct md_result_rrset *next;
+	uint8_t owner[MD_NAME_MAX];
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	uint32_t rdata_len;
+	uint8_t *rdata; /* [u16 len][rdata]... */
+};
+
+/* RFC 8914 codes we use */
+#define MD_EDE_OTHER 0
+#define MD_EDE_STALE_ANSWER 3
+#define MD_EDE_NO_REACHABLE_AUTHORITY 22
+#define MD_EDE_NETWORK_ERROR 23
+#define MD_EDE_NONE 0xffff
+
+struct md_result {
+	int rcode;
+	struct md_result_rrset *answer;	   /* CNAME chain, then the data */
+	struct md_result_rrset *authority; /* SOA of a negative answer */
+	uint16_t ede;			   /* MD_EDE_NONE when none */
+	const char *reason;		   /* why it failed (SERVFAIL) */
+	bool from_cache;		   /* no upstream query was needed */
+	unsigned upstream_queries;
+	uint64_t elapsed_ms;
+};
+
+/* Valid after MD_STEP_DONE, until md_resolve_free(). */
+const struct md_result *md_resolve_result(const struct md_request *req);
+/* Every event so far, oldest first. */
+const struct md_trace_event *md_resolve_trace(const struct md_request *req);
+
+#endif /* MINIDNS_RESOLVE_H */

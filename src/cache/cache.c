@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cache.c - the RRset cache and the negative cache (RFC 2308): a sharded
+ * hash table with a per-shard LRU list and byte budget, TTL ageing against
+ * a caller-supplied clock, credibility ranking (RFC 2181 §5.4.1) and
+ * serve-stale (RFC 8767).
+ *
+ * It owns every entry it stores (one malloc each, no pointer into a caller's
+ * memory).  It does not decide what to cache or with which trust: that is
+ * the resolution engine's job; nor does it build responses.
+ *
+ * Layout.  A key is (owner, type), owner compared case-insensitively.
+ * Positive RRsets and NODATA entries of (name, type) share one slot; an
+ * NXDOMAIN entry is keyed (name, 0), type 0 being reserved (RFC 6895 §3.1).
+ * The shard is chosen by a hash of (lower-cased name, type); inside a shard
+ * the bucket is chosen by the name hash alone, so every type of a name that
+ * lands in a shard shares one chain and a flush of a name visits one chain
+ * per shard.
+ *
+ * Locking.  Each shard has its own mutex.  md_cache_get() may hold two shard
+ * locks (the (name, type) shard and the (name, 0) shard), always taken in
+ * ascending shard order; every other path holds at most one lock at a time,
+ * so there is no lock-order cycle.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minidns/cache.h"
+#include "minidns/util.h"
+#include "minidns/wire.h"
+
+/* What malloc keeps beside each block (glibc: 8-16 bytes); charged too. */
+#define MALLOC_OVERHEAD 16
+#define BUCKETS_MIN 16
+#define SHARDS_DEFAULT 16
+#define CACHELINE 64
+
+struct entry {
+	struct entry *hnext; /* hash chain */
+	struct entry *prev;  /* LRU: towards the front (most recent) */
+	struct entry *next;  /* LRU: towards the tail (next to evict) */
+	uint64_t expire_ms;  /* absolute, on the caller's clock */
+	size_t cost;	     /* bytes charged to the shard */
+	uint32_t nhash;	     /* md_name_hash(owner) */
+	uint32_t rdata_len;
+	uint32_t payload_len; /* bytes of data[] */
+	uint16_t type;	      /* 0 for NXDOMAIN */
+	uint16_t count;
+	uint16_t soa_rdlen;
+	uint8_t kind; /* enum md_cache_kind */
+	uint8_t trust;
+	uint8_t owner_len;
+	uint8_t soa_owner_len; /* 0: no SOA */
+	bool has_soa_rdata;
+	/* owner, rdata, soa_owner, soa_rdata: the view's layout as is */
+	uint8_t data[];
+};
+
+struct shard {
+	pthread_mutex_t lock;
+	struct entry **table;
+	size_t nbuckets; /* power of two */
+	struct entry *lru_head;
+	struct entry *lru_tail;
+	struct md_cache_stats stats; /* entries and bytes are live counts */
+} __attribute__((aligned(CACHELINE)));
+
+struct md_cache {
+	struct md_cache_conf conf;
+	size_t budget; /* bytes per shard */
+	unsigned nshards;
+	struct shard *shards;
+};
+
+const char *
+md_trust_str(enum md_trust t)
+{
+	switch (t) {
+	case MD_TRUST_NONE:
+		return "none";
+	case MD_TRUST_GLUE:
+		return "glue";
+	case MD_TRUST_AUTHORITY:
+		return "authority";
+	case MD_TRUST_ANSWER:
+		return "answer";
+	case MD_TRUST_AUTH_AUTHORITY:
+		return "auth-authority";
+	case MD_TRUST_AUTH_ANSWER:
+		return "auth-answer";
+	}
+	return "unknown";
+}
+
+void
+md_cache_conf_init(struct md_cache_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->max_bytes = 64 * 1024 * 1024;
+	conf->shards = SHARDS_DEFAULT;
+	conf->min_ttl = 0;
+	conf->max_ttl = 86400;
+	conf->max_negative_ttl = 3600;
+	conf->serve_stale = false;
+	conf->stale_answer_ttl = 30;
+	conf->stale_max_age = 86400;
+}
+
+/* ---- hashing and lookup ------------------------------------------------ */
+
+/* Mix the type into the name hash (murmur3 finaliser) to pick a shard. */
+static uint32_t
+key_hash(uint32_t nhash, uint16_t type)
+{
+	uint32_t h = nhash ^ ((uint32_t)type * 0x9e3779b1u);
+
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static struct shard *
+shard_of(struct md_cache *c, uint32_t nhash, uint16_t type)
+{
+	return &c->shards[key_hash(nhash, type) & (c->nshards - 1)];
+}
+
+static struct entry **
+bucket_of(struct shard *s, uint32_t nhash)
+{
+	return &s->table[nhash & (s->nbuckets - 1)];
+}
+
+static struct entry *
+find(struct shard *s, const uint8_t *name, uint32_t nhash, uint16_t type)
+{
+	struct entry *e;
+
+	for (e = *bucket_of(s, nhash); e != NULL; e = e->hnext) {
+		if (e->nhash == nhash && e->type == type &&
+		    md_name_equal(e->data, name))
+			return e;
+	}
+	return NULL;
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+/*
+ * Remaining TTL, rounded down.  An entry with less than a second left
+ * counts as expired, so no answer from the cache ever carries TTL 0.
+ */
+static uint32_t
+remaining(const struct entry *e, uint64_t now_ms)
+{
+	uint64_t left;
+
+	if (e->expire_ms <= now_ms)
+		return 0;
+	left = (e->expire_ms - now_ms) / 1000;
+	return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+static bool
+live(const struct entry *e, uint64_t now_ms)
+{
+	return remaining(e, now_ms) > 0;
+}
+
+/* RFC 8767 §5: expired data may be kept for stale_max_age past expiry. */
+static bool
+stale_usable(const struct md_cache *c, const struct entry *e, uint64_t now_ms)
+{
+	return c->conf.serve_stale &&
+	    now_ms < e->expire_ms + (uint64_t)c->conf.stale_max_age * 1000;
+}
+
+/* Neither live nor kept for serve-stale: may be freed at any time. */
+static bool
+dead(const struct md_cache *c, const struct entry *e, uint64_t now_ms)
+{
+	return !live(e, now_ms) && !stale_usable(c, e, now_ms);
+}
+
+/* ---- shard bookkeeping (shard lock held) -------------------------------- */
+
+static void
+lru_unlink(struct shard *s, struct entry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		s->lru_head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		s->lru_tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void
+lru_push_front(struct shard *s, struct entry *e)
+{
+	e->prev = NULL;
+	e->next = s->lru_head;
+	if (s->lru_head != NULL)
+		s->lru_head->prev = e;
+	else
+		s->lru_tail = e;
+	s->lru_head = e;
+}
+
+/* Take e out of its shard; the caller frees it (after unlocking). */
+static void
+unlink_entry(struct shard *s, struct entry *e)
+{
+	struct entry **pp = bucket_of(s, e->nhash);
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	e->hnext = NULL;
+	lru_unlink(s, e);
+	s->stats.entries--;
+	s->stats.bytes -= e->cost;
+}
+
+static void
+link_entry(struct shard *s, struct entry *e)
+{
+	struct entry **b = bucket_of(s, e->nhash);
+
+	e->hnext = *b;
+	*b = e;
+	lru_push_front(s, e);
+	s->stats.entries++;
+	s->stats.bytes += e->cost;
+	s->stats.inserts++;
+}
+
+/*
+ * Keep chains short: double the table when it holds more entries than
+ * buckets.  Failure to grow is harmless (longer chains), so it is ignored.
+ */
+static void
+maybe_grow(struct shard *s)
+{
+	struct entry **nt = NULL;
+	size_t nb, i;
+
+	if (s->stats.entries <= s->nbuckets)
+		return;
+	nb = s->nbuckets * 2;
+	nt = calloc(nb, sizeof(*nt));
+	if (nt == NULL)
+		return;
+	for (i = 0; i < s->nbuckets; i++) {
+		struct entry *e = s->table[i];
+
+		while (e != NULL) {
+			struct entry *next = e->hnext;
+			struct entry **b = &nt[e->nhash & (nb - 1)];
+
+			e->hnext = *b;
+			*b = e;
+			e = next;
+		}
+	}
+	free(s->table);
+	s->table = nt;
+	s->nbuckets = nb;
+}
+
+static void
+free_list(struct entry *e)
+{
+	while (e != NULL) {
+		struct entry *next = e->hnext;
+
+		free(e);
+		e = next;
+	}
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+struct md_cache *
+md_cache_new(const struct md_cache_conf *conf)
+{
+	struct md_cache *c = NULL;
+	unsigned i, ninit = 0;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto fail;
+	if (conf != NULL)
+		c->conf = *conf;
+	else
+		md_cache_conf_init(&c->conf);
+	c->nshards = c->conf.shards == 0 ? SHARDS_DEFAULT : c->conf.shards;
+	if ((c->nshards & (c->nshards - 1)) != 0)
+		goto fail;
+	c->conf.shards = c->nshards;
+	c->budget = c->conf.max_bytes / c->nshards;
+	c->shards = aligned_alloc(CACHELINE, c->nshards * sizeof(*c->shards));
+	if (c->shards == NULL)
+		goto fail;
+	memset(c->shards, 0, c->nshards * sizeof(*c->shards));
+	for (i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+
+		s->nbuckets = BUCKETS_MIN;
+		s->table = calloc(s->nbuckets, sizeof(*s->table));
+		if (s->table == NULL)
+			goto fail;
+		if (pthread_mutex_init(&s->lock, NULL) != 0) {
+			free(s->table);
+			goto fail;
+		}
+		ninit++;
+	}
+	return c;
+fail:
+	if (c != NULL && c->shards != NULL) {
+		for (i = 0; i < ninit; i++) {
+			pthread_mutex_destroy(&c->shards[i].lock);
+			free(c->shards[i].table);
+		}
+		free(c->shards);
+	}
+	free(c);
+	return NULL;
+}
+
+void
+md_cache_free(struct md_cache *c)
+{
+	unsigned i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+
+		while (s->lru_head != NULL) {
+			struct entry *e = s->lru_head;
+
+			s->lru_head = e->next;
+			free(e);
+		}
+		free(s->table);
+		pthread_mutex_destroy(&s->lock);
+	}
+	free(c->shards);
+	free(c);
+}
+
+/* ---- storing ----------------------------------------------------------- */
+
+/*
+ * Entries of 'name' in shard s that contradict an entry of kind 'kind' being
+ * stored: the NXDOMAIN entry when storing data (RRset or NODATA: the name
+ * exists), every other entry of the name when storing NXDOMAIN.
+ */
+static bool
+contradicts(const struct entry *e, enum md_cache_kind kind)
+{
+	if (kind == MD_CACHE_NXDOMAIN)
+		return e->kind != MD_CACHE_NXDOMAIN;
+	return e->kind == MD_CACHE_NXDOMAIN;
+}
+
+/* Does a live contradicting entry of higher trust exist in s? */
+static bool
+shard_outranks(struct shard *s, const uint8_t *name, uint32_t nhash,
+    enum md_cache_kind kind, enum md_trust trust, uint64_t now_ms)
+{
+	struct entry *e;
+	bool found = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (e = *bucket_of(s, nhash); e != NULL; e = e->hnext) {
+		if (e->nhash == nhash && contradicts(e, kind) &&
+		    live(e, now_ms) && e->trust > trust &&
+		    md_name_equal(e->data, name)) {
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+/*
+ * Remove the contradicting entries of 'name' in s that the new entry beats:
+ * expired ones (stale included: newer data exists) and live ones of lower or
+ * equal trust (RFC 2181 §5.4.1).
+ */
+static void
+shard_purge(struct shard *s, const uint8_t *name, uint32_t nhash,
+    enum md_cache_kind kind, enum md_trust trust, uint64_t now_ms)
+{
+	struct entry *e, *next, *garbage = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	for (e = *bucket_of(s, nhash); e != NULL; e = next) {
+		next = e->hnext;
+		if (e->nhash != nhash || !contradicts(e, kind) ||
+		    (live(e, now_ms) && e->trust > trust) ||
+		    !md_name_equal(e->data, name))
+			continue;
+		unlink_entry(s, e);
+		e->hnext = garbage;
+		garbage = e;
+	}
+	pthread_mutex_unlock(&s->lock);
+	free_list(garbage);
+}
+
+/*
+ * Insert e (allocated and filled by the caller) into its shard.  Returns 0,
+ * or MD_ENOTFOUND with e freed when a live entry of higher trust holds the
+ * key.  The size check against the budget was done by the caller.
+ */
+static int
+insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
+{
+	struct shard *s = shard_of(c, e->nhash, e->type);
+	struct entry *old, *garbage = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	old = find(s, e->data, e->nhash, e->type);
+	/* RFC 2181 §5.4.1: replace only with data of equal or higher trust. */
+	if (old != NULL && live(old, now_ms) && old->trust > e->trust) {
+		rc = MD_ENOTFOUND;
+		goto cleanup;
+	}
+	if (old != NULL) {
+		unlink_entry(s, old);
+		old->hnext = garbage;
+		garbage = old;
+	}
+	while (s->stats.bytes + e->cost > c->budget && s->lru_tail != NULL) {
+		struct entry *victim = s->lru_tail;
+
+		unlink_entry(s, victim);
+		s->stats.evictions++;
+		victim->hnext = garbage;
+		garbage = victim;
+	}
+	link_entry(s, e);
+	e = NULL;
+	maybe_grow(s);
+cleanup:
+	pthread_mutex_unlock(&s->lock);
+	free_list(garbage);
+	free(e);
+	return rc;
+}
+
+/*
+ * Everything both kinds of put share: size check, allocation, the check
+ * against contradicting entries of higher trust, insertion, and the purge
+ * of contradicting entries the new one beats.  soa_owner_len is 0 when
+ * there is no SOA.
+ */
+static int
+store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
+    enum md_cache_kind kind, uint32_t ttl, const uint8_t *rdata,
+    uint32_t rdata_len, uint16_t count, const uint8_t *soa_owner,
+    size_t soa_owner_len, const uint8_t *soa_rdata, uint16_t soa_rdlen,
+    enum md_trust trust, uint64_t now_ms)
+{
+	struct entry *e = NULL;
+	uint32_t nhash = md_name_hash(owner);
+	size_t payload, cost;
+	unsigned i;
+	int rc;
+
+	payload = owner_len + (size_t)rdata_len + soa_owner_len;
+	if (soa_rdata != NULL)
+		payload += soa_rdlen;
+	cost = sizeof(*e) + payload + MALLOC_OVERHEAD;
+	if (cost > c->budget || payload > UINT32_MAX)
+		return MD_ENOSPACE;
+
+	/*
+	 * Data of lower trust must not hide a live NXDOMAIN of higher trust,
+	 * nor an NXDOMAIN deny a name that better data shows exists.
+	 */
+	if (kind == MD_CACHE_NXDOMAIN) {
+		for (i = 0; i < c->nshards; i++) {
+			if (shard_outranks(&c->shards[i], owner, nhash, kind,
+				trust, now_ms))
+				return MD_ENOTFOUND;
+		}
+	} else if (shard_outranks(shard_of(c, nhash, 0), owner, nhash, kind,
+		       trust, now_ms)) {
+		return MD_ENOTFOUND;
+	}
+
+	e = malloc(sizeof(*e) + payload);
+	if (e == NULL)
+		return -ENOMEM;
+	memset(e, 0, sizeof(*e));
+	e->expire_ms = now_ms + (uint64_t)ttl * 1000;
+	e->cost = cost;
+	e->nhash = nhash;
+	e->rdata_len = rdata_len;
+	e->payload_len = (uint32_t)payload;
+	e->type = type;
+	e->count = count;
+	e->kind = (uint8_t)kind;
+	e->trust = (uint8_t)trust;
+	e->owner_len = (uint8_t)owner_len;
+	e->soa_owner_len = (uint8_t)soa_owner_len;
+	e->has_soa_rdata = soa_rdata != NULL;
+	e->soa_rdlen = soa_rdata != NULL ? soa_rdlen : 0;
+	memcpy(e->data, owner, owner_len);
+	if (rdata_len > 0)
+		memcpy(e->data + owner_len, rdata, rdata_len);
+	if (soa_owner_len > 0)
+		memcpy(
+		    e->data + owner_len + rdata_len, soa_owner, soa_owner_len);
+	if (soa_rdata != NULL && soa_rdlen > 0)
+		memcpy(e->data + owner_len + rdata_len + soa_owner_len,
+		    soa_rdata, soa_rdlen);
+
+	rc = insert(c, e, now_ms);
+	if (rc != 0)
+		return rc;
+
+	if (kind == MD_CACHE_NXDOMAIN) {
+		for (i = 0; i < c->nshards; i++)
+			shard_purge(
+			    &c->shards[i], owner, nhash, kind, trust, now_ms);
+	} else {
+		shard_purge(
+		    shard_of(c, nhash, 0), owner, nhash, kind, trust, now_ms);
+	}
+	return 0;
+}
+
+/* True when rdata is exactly 'count' [u16 len][bytes] records. */
+static bool
+rdata_ok(const uint8_t *rdata, uint32_t rdata_len, uint16_t count)
+{
+	size_t off = 0;
+	unsigned i;
+
+	if (rdata == NULL || count == 0)
+		return false;
+	for (i = 0; i < count; i++) {
+		if (off + 2 > rdata_len)
+			return false;
+		off += 2 + (size_t)md_read_u16(rdata + off);
+		if (off > rdata_len)
+			return false;
+	}
+	return off == rdata_len;
+}
+
+int
+md_cache_put(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len, uint16_t count,
+    enum md_trust trust, uint64_t now_ms)
+{
+	size_t owner_len = owner != NULL ? md_name_len(owner) : 0;
+
+	if (owner_len == 0 || type == 0 || trust > MD_TRUST_AUTH_ANSWER ||
+	    !rdata_ok(rdata, rdata_len, count))
+		return -EINVAL;
+	/* cache-min-ttl first, so cache-max-ttl wins if they cross. */
+	if (ttl < c->conf.min_ttl)
+		ttl = c->conf.min_ttl;
+	if (ttl > c->conf.max_ttl)
+		ttl = c->conf.max_ttl;
+	/* RFC 1035 §3.2.1: TTL 0 means use once, do not cache. */
+	if (ttl == 0)
+		return 0;
+	return store(c, owner, owner_len, type, MD_CACHE_RRSET, ttl, rdata,
+	    rdata_len, count, NULL, 0, NULL, 0, trust, now_ms);
+}
+
+int
+md_cache_put_negative(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
+    bool nxdomain, uint32_t ttl, const uint8_t *soa_owner,
+    const uint8_t *soa_rdata, uint16_t soa_rdlen, enum md_trust trust,
+    uint64_t now_ms)
+{
+	size_t qlen = qname != NULL ? md_name_len(qname) : 0;
+	size_t slen = 0;
+
+	if (qlen == 0 || (!nxdomain && qtype == 0) ||
+	    trust > MD_TRUST_AUTH_ANSWER)
+		return -EINVAL;
+	if (soa_owner != NULL) {
+		slen = md_name_len(soa_owner);
+		if (slen == 0)
+			return -EINVAL;
+	} else {
+		soa_rdata = NULL;
+	}
+	/* RFC 2308 §5: the caller computed the TTL; we only cap it. */
+	if (ttl > c->conf.max_negative_ttl)
+		ttl = c->conf.max_negative_ttl;
+	if (ttl == 0)
+		return 0;
+	if (nxdomain)
+		return store(c, qname, qlen, 0, MD_CACHE_NXDOMAIN, ttl, NULL, 0,
+		    0, soa_owner, slen, soa_rdata, soa_rdlen, trust, now_ms);
+	return store(c, qname, qlen, qtype, MD_CACHE_NODATA, ttl, NULL, 0, 0,
+	    soa_owner, slen, soa_rdata, soa_rdlen, trust, now_ms);
+}
+
+/* ---- looking up -------------------------------------------------------- */
+
+static int
+copy_out(const struct entry *e, uint8_t *buf, size_t buflen,
+    struct md_cache_view *out)
+{
+	size_t off;
+
+	if (buf == NULL || buflen < e->payload_len)
+		return MD_ENOSPACE;
+	memcpy(buf, e->data, e->payload_len);
+	memset(out, 0, sizeof(*out));
+	out->kind = (enum md_cache_kind)e->kind;
+	out->type = e->type;
+	out->count = e->count;
+	out->trust = (enum md_trust)e->trust;
+	out->owner = buf;
+	off = e->owner_len;
+	if (e->kind == MD_CACHE_RRSET) {
+		out->rdata = buf + off;
+		out->rdata_len = e->rdata_len;
+	}
+	off += e->rdata_len;
+	if (e->soa_owner_len > 0) {
+		out->soa_owner = buf + off;
+		off += e->soa_owner_len;
+		if (e->has_soa_rdata) {
+			out->soa_rdata = buf + off;
+			out->soa_rdlen = e->soa_rdlen;
+		}
+	}
+	return 0;
+}
+
+/* Drop an entry that can never be returned again (lock held). */
+static struct entry *
+reap(struct md_cache *c, struct shard *s, struct entry *e, uint64_t now_ms)
+{
+	if (e == NULL || !dead(c, e, now_ms))
+		return e;
+	unlink_entry(s, e);
+	free(e);
+	return NULL;
+}
+
+int
+md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint64_t now_ms, bool allow_stale, uint8_t *buf, size_t buflen,
+    struct md_cache_view *out)
+{
+	struct shard *s1, *s2, *hit_shard = NULL;
+	struct entry *e1 = NULL, *e2 = NULL, *hit = NULL;
+	uint32_t nhash;
+	bool stale = false;
+	int rc = MD_ENOTFOUND;
+
+	if (owner == NULL || md_name_len(owner) == 0 || out == NULL)
+		return -EINVAL;
+	nhash = md_name_hash(owner);
+
+	s1 = shard_of(c, nhash, type);
+	s2 = shard_of(c, nhash, 0);
+	/* Both locks, lower shard first: one consistent view of the name. */
+	if (s1 <= s2)
+		pthread_mutex_lock(&s1->lock);
+	if (s2 != s1)
+		pthread_mutex_lock(&s2->lock);
+	if (s1 > s2)
+		pthread_mutex_lock(&s1->lock);
+
+	if (type != 0)
+		e1 = reap(c, s1, find(s1, owner, nhash, type), now_ms);
+	e2 = reap(c, s2, find(s2, owner, nhash, 0), now_ms);
+
+	/* Fresh data first: RRset or NODATA of the type, then NXDOMAIN. */
+	if (e1 != NULL && live(e1, now_ms)) {
+		hit = e1;
+		hit_shard = s1;
+	} else if (e2 != NULL && live(e2, now_ms)) {
+		hit = e2;
+		hit_shard = s2;
+	} else if (allow_stale && c->conf.serve_stale) {
+		/* RFC 8767 §4: stale data only when nothing fresh exists. */
+		if (e1 != NULL) {
+			hit = e1;
+			hit_shard = s1;
+		} else if (e2 != NULL) {
+			hit = e2;
+			hit_shard = s2;
+		}
+		stale = hit != NULL;
+	}
+
+	if (hit == NULL) {
+		s1->stats.misses++;
+		goto cleanup;
+	}
+	rc = copy_out(hit, buf, buflen, out);
+	if (rc != 0)
+		goto cleanup;
+	out->stale = stale;
+	/* RFC 8767 §4: a stale answer carries stale_answer_ttl. */
+	out->ttl = stale ? c->conf.stale_answer_ttl : remaining(hit, now_ms);
+	lru_unlink(hit_shard, hit);
+	lru_push_front(hit_shard, hit);
+	s1->stats.hits++;
+cleanup:
+	if (s2 != s1)
+		pthread_mutex_unlock(&s2->lock);
+	pthread_mutex_unlock(&s1->lock);
+	return rc;
+}
+
+/* ---- flush and stats --------------------------------------------------- */
+
+void
+md_cache_flush(struct md_cache *c, const uint8_t *name)
+{
+	uint32_t nhash = 0;
+	unsigned i;
+
+	if (name != NULL) {
+		if (md_name_len(name) == 0)
+			return;
+		nhash = md_name_hash(name);
+	}
+	/* A name's types are spread over the shards: visit every one. */
+	for (i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+		struct entry *e, *next, *garbage = NULL;
+
+		pthread_mutex_lock(&s->lock);
+		if (name == NULL) {
+			garbage = s->lru_head;
+			for (e = garbage; e != NULL; e = e->next)
+				e->hnext = e->next;
+			memset(s->table, 0, s->nbuckets * sizeof(*s->table));
+			s->lru_head = s->lru_tail = NULL;
+			s->stats.entries = 0;
+			s->stats.bytes = 0;
+		} else {
+			for (e = *bucket_of(s, nhash); e != NULL; e = next) {
+				next = e->hnext;
+				if (e->nhash != nhash ||
+				    !md_name_equal(e->data, name))
+					continue;
+				unlink_entry(s, e);
+				e->hnext = garbage;
+				garbage = e;
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+		free_list(garbage);
+	}
+}
+
+void
+md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out)
+{
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+
+		pthread_mutex_lock(&s->lock);
+		out->hits += s->stats.hits;
+		out->misses += s->stats.misses;
+		out->inserts += s->stats.inserts;
+		out->evictions += s->stats.evictions;
+		out->entries += s->stats.entries;
+		out->bytes += s->stats.bytes;
+		pthread_mutex_unlock(&s->lock);
+	}
+}

@@ -1,0 +1,1285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * iter.c - the iterator: one explicit state machine per client query,
+ * walking from the root hints (or the closest delegation the cache knows)
+ * down to the authoritative servers.  No I/O: md_resolve_step() says what
+ * to send where, md_resolve_reply()/md_resolve_fail() feed the outcome
+ * back.
+ *
+ * A request is a stack of queries: the client's, and on top of it at most
+ * a few sub-queries for the addresses of NS names that came without glue.
+ * Only the top one runs.  Each query moves through:
+ *
+ *   INIT           answer from the cache, or find the closest delegation
+ *   QUERY_TARGETS  pick a server (smoothed RTT, with exploration) and send;
+ *                  or start a sub-query for an NS address; or give up
+ *   WAIT_REPLY     a query is out: a reply, a timeout or an error comes
+ *   WAIT_SUBQUERY  a sub-query for an NS address is on top of this one
+ *   DONE           finished (an answer, a negative answer, or a failure)
+ *
+ * Every limit is checked here, in one place, and every transition emits a
+ * trace event.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minidns/cache.h"
+#include "resolve-internal.h"
+
+#define RTT_BAND_MS 400 /* servers this close to the best are equals */
+#define MAX_ATTEMPTS 2	/* tries per server address per zone cut */
+#define MAX_STEPS 4096	/* internal transitions per request, a backstop */
+#define MINIMISE_MAX 10 /* RFC 9156 §2.3: then add labels faster */
+#define RTO_PENALTY 200 /* per earlier try of a server at this cut */
+
+enum iq_state {
+	IQ_INIT = 0,
+	IQ_QUERY_TARGETS,
+	IQ_WAIT_REPLY,
+	IQ_WAIT_SUBQUERY,
+	IQ_DONE,
+};
+
+struct seen_name {
+	struct seen_name *next;
+	uint8_t name[MD_NAME_MAX];
+};
+
+struct iq {
+	struct iq *parent;
+	unsigned depth;
+	enum iq_state state;
+	uint8_t qname[MD_NAME_MAX]; /* current name (after CNAMEs) */
+	uint16_t qtype;
+	struct delegpt *dp;
+	unsigned referrals;
+	unsigned cnames;
+	struct seen_name *seen; /* names of the chain, for loops */
+	/* QNAME minimisation (RFC 9156) */
+	bool minimise;
+	unsigned min_labels; /* labels of the last name sent */
+	/* the query in flight */
+	struct dp_addr *target;
+	bool tcp;
+	bool edns;
+	bool retry_same; /* TC or EDNS fallback: same server again */
+	uint8_t sent_qname[MD_NAME_MAX];
+	uint16_t sent_qtype;
+	uint32_t sent_rto;
+	/* a sub-query for an NS address */
+	struct dp_ns *lookup_ns;
+	uint16_t lookup_type;
+	/* outcome */
+	int rcode;
+	bool failed;
+	struct md_result_rrset *answer, *answer_tail;
+	struct md_result_rrset *authority;
+};
+
+struct md_request {
+	struct md_arena arena;	 /* the request, its queries, results */
+	struct md_arena scratch; /* the reply being read; reset per reply */
+	const struct md_resolve_env *env;
+	unsigned flags;
+	uint64_t start_ms;
+	struct iq *root, *top;
+	unsigned queries;
+	uint32_t next_token;
+	uint32_t pending; /* token of the query out, 0 if none */
+	bool done;
+	bool net_trouble; /* some server did not answer or refused */
+	struct md_result result;
+	struct md_trace_event *trace, *trace_tail;
+	md_trace_cb trace_cb;
+	void *trace_arg;
+	uint8_t sendbuf[MD_NAME_MAX + 64];
+};
+
+const char *
+md_trace_kind_str(enum md_trace_kind k)
+{
+	static const char *const names[] = {
+	    [MD_TRACE_START] = "start",
+	    [MD_TRACE_CACHE_HIT] = "cache-hit",
+	    [MD_TRACE_DELEGATION] = "delegation",
+	    [MD_TRACE_SERVER] = "server",
+	    [MD_TRACE_SEND] = "send",
+	    [MD_TRACE_REPLY] = "reply",
+	    [MD_TRACE_TIMEOUT] = "timeout",
+	    [MD_TRACE_NET_ERROR] = "net-error",
+	    [MD_TRACE_TCP_RETRY] = "tcp-retry",
+	    [MD_TRACE_EDNS_FALLBACK] = "edns-fallback",
+	    [MD_TRACE_REFERRAL] = "referral",
+	    [MD_TRACE_CNAME] = "cname",
+	    [MD_TRACE_SUBQUERY] = "subquery",
+	    [MD_TRACE_DONE] = "done",
+	    [MD_TRACE_FAIL] = "fail",
+	};
+
+	if ((unsigned)k >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[k];
+}
+
+static uint64_t
+now(const struct md_request *req)
+{
+	if (req->env->now_ms != NULL)
+		return req->env->now_ms(req->env->clock_arg);
+	return md_now_ms();
+}
+
+/* ---- trace ------------------------------------------------------------- */
+
+static bool
+tracing(const struct md_request *req)
+{
+	return req->trace_cb != NULL;
+}
+
+/* A new event for iq, filled with what every event says. */
+static void
+ev_init(struct md_request *req, const struct iq *iq, enum md_trace_kind kind,
+    struct md_trace_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->time_ms = now(req) - req->start_ms;
+	ev->depth = iq->depth;
+	memcpy(ev->qname, iq->qname, md_name_len(iq->qname));
+	ev->qtype = iq->qtype;
+	if (iq->dp != NULL)
+		memcpy(ev->zone, iq->dp->zone, md_name_len(iq->dp->zone));
+	else
+		ev->zone[0] = 0;
+	ev->rcode = -1;
+}
+
+/* Keep the event with the request and tell the listener. */
+static void
+ev_emit(struct md_request *req, const struct md_trace_event *ev)
+{
+	struct md_trace_event *copy;
+
+	copy = md_arena_memdup(&req->arena, ev, sizeof(*ev));
+	if (copy == NULL)
+		return;
+	copy->next = NULL;
+	if (req->trace_tail == NULL)
+		req->trace = copy;
+	else
+		req->trace_tail->next = copy;
+	req->trace_tail = copy;
+	req->trace_cb(req->trace_arg, copy);
+}
+
+/* A short event: kind and a reason. */
+static void
+trace_simple(struct md_request *req, const struct iq *iq,
+    enum md_trace_kind kind, const char *why)
+{
+	struct md_trace_event ev;
+
+	if (!tracing(req))
+		return;
+	ev_init(req, iq, kind, &ev);
+	ev.why = why;
+	ev_emit(req, &ev);
+}
+
+/* Text made for an event, kept as long as the request. */
+static const char *why_fmt(struct md_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *
+why_fmt(struct md_request *req, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return md_arena_strdup(&req->arena, buf);
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static struct md_result_rrset *
+copy_set(struct md_request *req, const uint8_t *owner, uint16_t type,
+    uint16_t count, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len)
+{
+	struct md_result_rrset *r = md_arena_alloc(&req->arena, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	memcpy(r->owner, owner, md_name_len(owner));
+	r->type = type;
+	r->count = count;
+	r->ttl = ttl;
+	r->rdata_len = rdata_len;
+	r->rdata = md_arena_memdup(&req->arena, rdata, rdata_len);
+	return r->rdata != NULL ? r : NULL;
+}
+
+static void
+add_answer(struct md_request *req, struct iq *iq, struct md_result_rrset *r)
+{
+	if (r == NULL)
+		return;
+	if (iq->answer_tail == NULL)
+		iq->answer = r;
+	else
+		iq->answer_tail->next = r;
+	iq->answer_tail = r;
+}
+
+/* ---- ending ------------------------------------------------------------ */
+
+static void
+iq_done(struct md_request *req, struct iq *iq, int rcode)
+{
+	struct md_trace_event ev;
+
+	iq->rcode = rcode;
+	iq->state = IQ_DONE;
+	if (tracing(req)) {
+		ev_init(req, iq, MD_TRACE_DONE, &ev);
+		ev.rcode = rcode;
+		ev_emit(req, &ev);
+	}
+}
+
+/* The whole request fails: SERVFAIL with an EDE code and the reason. */
+static void
+fail_request(
+    struct md_request *req, struct iq *iq, uint16_t ede, const char *reason)
+{
+	req->result.rcode = MD_RCODE_SERVFAIL;
+	req->result.ede = ede;
+	req->result.reason = reason;
+	req->result.answer = NULL;
+	req->result.authority = NULL;
+	req->done = true;
+	trace_simple(req, iq, MD_TRACE_FAIL, reason);
+	md_debug(MD_LOG_MAIN, "resolution failed: %s", reason);
+}
+
+/* This query fails: the request if it is the client's, else the parent
+ * carries on without what the sub-query was for. */
+static void
+fail_iq(struct md_request *req, struct iq *iq, uint16_t ede, const char *reason)
+{
+	if (iq->parent == NULL) {
+		fail_request(req, iq, ede, reason);
+		return;
+	}
+	trace_simple(req, iq, MD_TRACE_FAIL, reason);
+	iq->failed = true;
+	iq_done(req, iq, MD_RCODE_SERVFAIL);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static struct iq *
+iq_new(struct md_request *req, struct iq *parent, const uint8_t *qname,
+    uint16_t qtype)
+{
+	struct iq *iq = md_arena_alloc(&req->arena, sizeof(*iq));
+
+	if (iq == NULL)
+		return NULL;
+	memset(iq, 0, sizeof(*iq));
+	iq->parent = parent;
+	iq->depth = parent != NULL ? parent->depth + 1 : 0;
+	memcpy(iq->qname, qname, md_name_len(qname));
+	iq->qtype = qtype;
+	iq->state = IQ_INIT;
+	return iq;
+}
+
+struct md_request *
+md_resolve_new(const struct md_resolve_env *env, const uint8_t *qname,
+    uint16_t qtype, unsigned flags)
+{
+	struct md_request *req = calloc(1, sizeof(*req));
+
+	if (req == NULL)
+		return NULL;
+	md_arena_init(&req->arena, 8192);
+	md_arena_init(&req->scratch, 16384);
+	req->env = env;
+	req->flags = flags;
+	req->start_ms = now(req);
+	req->next_token = 1;
+	req->result.ede = MD_EDE_NONE;
+	req->root = iq_new(req, NULL, qname, qtype);
+	if (req->root == NULL || md_name_len(qname) == 0) {
+		md_resolve_free(req);
+		return NULL;
+	}
+	req->top = req->root;
+	return req;
+}
+
+void
+md_resolve_free(struct md_request *req)
+{
+	if (req == NULL)
+		return;
+	md_arena_deinit(&req->scratch);
+	md_arena_deinit(&req->arena);
+	free(req);
+}
+
+void
+md_resolve_set_trace(struct md_request *req, md_trace_cb cb, void *arg)
+{
+	req->trace_cb = cb;
+	req->trace_arg = arg;
+	if (cb != NULL && req->trace == NULL)
+		trace_simple(req, req->root, MD_TRACE_START, NULL);
+}
+
+const struct md_result *
+md_resolve_result(const struct md_request *req)
+{
+	return &req->result;
+}
+
+const struct md_trace_event *
+md_resolve_trace(const struct md_request *req)
+{
+	return req->trace;
+}
+
+/* ---- INIT: the cache, and the closest delegation ----------------------- */
+
+static bool
+seen_before(struct md_request *req, struct iq *iq, const uint8_t *name)
+{
+	struct seen_name *s;
+
+	if (md_name_equal(name, req->root->qname) && iq == req->root)
+		return true;
+	for (s = iq->seen; s != NULL; s = s->next) {
+		if (md_name_equal(s->name, name))
+			return true;
+	}
+	s = md_arena_alloc(&req->arena, sizeof(*s));
+	if (s != NULL) {
+		memcpy(s->name, name, md_name_len(name));
+		s->next = iq->seen;
+		iq->seen = s;
+	}
+	return false;
+}
+
+/*
+ * Go on at a CNAME target.  Returns false (and fails iq) on a loop or a
+ * chain longer than allowed.
+ */
+static bool
+follow_cname(struct md_request *req, struct iq *iq, const uint8_t *target)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+
+	if (seen_before(req, iq, target)) {
+		fail_iq(req, iq, MD_EDE_OTHER, "CNAME loop");
+		return false;
+	}
+	if (++iq->cnames > conf->max_cname) {
+		fail_iq(req, iq, MD_EDE_OTHER,
+		    why_fmt(
+			req, "CNAME chain longer than %u", conf->max_cname));
+		return false;
+	}
+	memcpy(iq->qname, target, md_name_len(target));
+	iq->dp = NULL;
+	iq->state = IQ_INIT;
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq, MD_TRACE_CNAME, &ev);
+		ev.why = "restarting at the CNAME target";
+		ev_emit(req, &ev);
+	}
+	return true;
+}
+
+/* Answer from the cache if it can; true when iq is finished. */
+static bool
+from_cache(struct md_request *req, struct iq *iq)
+{
+	uint8_t buf[8192];
+	struct md_cache_view v;
+	uint64_t t = now(req);
+
+	if (req->env->cache == NULL || (req->flags & MD_RESOLVE_NO_CACHE))
+		return false;
+	for (;;) {
+		int rc = md_cache_get(req->env->cache, iq->qname, iq->qtype, t,
+		    false, buf, sizeof(buf), &v);
+
+		if (rc == 0 && v.kind == MD_CACHE_RRSET) {
+			add_answer(req, iq,
+			    copy_set(req, v.owner, v.type, v.count, v.ttl,
+				v.rdata, v.rdata_len));
+			trace_simple(req, iq, MD_TRACE_CACHE_HIT, "answer");
+			iq_done(req, iq, MD_RCODE_NOERROR);
+			return true;
+		}
+		if (rc == 0) {
+			if (v.soa_owner != NULL && v.soa_rdata != NULL) {
+				uint8_t one[2 + 512];
+
+				if (v.soa_rdlen <= 512) {
+					md_write_u16(one, v.soa_rdlen);
+					memcpy(
+					    one + 2, v.soa_rdata, v.soa_rdlen);
+					iq->authority = copy_set(req,
+					    v.soa_owner, MD_TYPE_SOA, 1, v.ttl,
+					    one, 2 + (uint32_t)v.soa_rdlen);
+				}
+			}
+			trace_simple(req, iq, MD_TRACE_CACHE_HIT,
+			    v.kind == MD_CACHE_NXDOMAIN ? "NXDOMAIN"
+							: "NODATA");
+			iq_done(req, iq,
+			    v.kind == MD_CACHE_NXDOMAIN ? MD_RCODE_NXDOMAIN
+							: MD_RCODE_NOERROR);
+			return true;
+		}
+		if (iq->qtype == MD_TYPE_CNAME)
+			return false;
+		rc = md_cache_get(req->env->cache, iq->qname, MD_TYPE_CNAME, t,
+		    false, buf, sizeof(buf), &v);
+		if (rc != 0 || v.kind != MD_CACHE_RRSET || v.count != 1)
+			return false;
+		const uint8_t *target = v.rdata + 2;
+
+		if (md_name_len(target) != md_read_u16(v.rdata))
+			return false;
+		add_answer(req, iq,
+		    copy_set(req, v.owner, v.type, v.count, v.ttl, v.rdata,
+			v.rdata_len));
+		trace_simple(req, iq, MD_TRACE_CACHE_HIT, "CNAME");
+		uint8_t next[MD_NAME_MAX];
+
+		memcpy(next, target, md_name_len(target));
+		if (!follow_cname(req, iq, next))
+			return true;
+	}
+}
+
+/* A delegation point from hints. */
+static struct delegpt *
+dp_from_hints(struct md_request *req)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+	uint8_t root = 0;
+	struct delegpt *dp = md_dp_new(&req->arena, &root);
+
+	if (dp == NULL)
+		return NULL;
+	dp->from_hints = true;
+	for (size_t i = 0; i < conf->nhints; i++) {
+		struct dp_ns *ns =
+		    md_dp_add_ns(&req->arena, dp, conf->hints[i].name);
+
+		if (ns == NULL)
+			continue;
+		ns->looked_up = true; /* hints are all we have for these */
+		if (!conf->allow_private &&
+		    md_addr_is_private(&conf->hints[i].addr))
+			continue;
+		md_dp_add_addr(&req->arena, dp, &conf->hints[i].addr, ns);
+	}
+	return dp;
+}
+
+/* Addresses of an NS name from the cache into dp. */
+static void
+dp_addrs_from_cache(
+    struct md_request *req, struct delegpt *dp, struct dp_ns *ns)
+{
+	static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA};
+	uint8_t buf[4096];
+	struct md_cache_view v;
+
+	for (size_t i = 0; i < 2; i++) {
+		if (md_cache_get(req->env->cache, ns->name, types[i], now(req),
+			false, buf, sizeof(buf), &v) == 0 &&
+		    v.kind == MD_CACHE_RRSET)
+			md_dp_add_rdata(&req->arena, dp, ns, types[i], v.rdata,
+			    v.rdata_len, req->env->conf->allow_private);
+	}
+}
+
+/* The closest enclosing zone cut whose NS set the cache holds. */
+static struct delegpt *
+dp_from_cache(struct md_request *req, const struct iq *iq)
+{
+	const uint8_t *z = iq->qname;
+	uint8_t buf[8192];
+	struct md_cache_view v;
+
+	if (req->env->cache == NULL || (req->flags & MD_RESOLVE_NO_CACHE))
+		return NULL;
+	/* DS is answered by the parent side of a cut (RFC 4035 §3.1.4.1). */
+	if (iq->qtype == MD_TYPE_DS && z[0] != 0)
+		z = md_name_parent(z);
+	for (; z != NULL; z = md_name_parent(z)) {
+		if (md_cache_get(req->env->cache, z, MD_TYPE_NS, now(req),
+			false, buf, sizeof(buf), &v) != 0 ||
+		    v.kind != MD_CACHE_RRSET)
+			continue;
+		struct delegpt *dp = md_dp_new(&req->arena, z);
+		bool resolvable = false;
+
+		if (dp == NULL)
+			return NULL;
+		for (uint32_t off = 0; off + 2 <= v.rdata_len;) {
+			uint16_t len = md_read_u16(v.rdata + off);
+			const uint8_t *name = v.rdata + off + 2;
+
+			off += 2 + (uint32_t)len;
+			if (off > v.rdata_len || md_name_len(name) != len)
+				break;
+			struct dp_ns *ns = md_dp_add_ns(&req->arena, dp, name);
+
+			if (ns == NULL)
+				continue;
+			dp_addrs_from_cache(req, dp, ns);
+			/* A name inside the zone itself can only be found
+			 * through the zone: useless without glue. */
+			if (!md_name_is_subdomain(name, z))
+				resolvable = true;
+		}
+		if (dp->naddrs > 0 || resolvable)
+			return dp;
+	}
+	return NULL;
+}
+
+static void
+handle_init(struct md_request *req, struct iq *iq)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+
+	if (from_cache(req, iq))
+		return;
+	if (iq->state != IQ_INIT)
+		return; /* failed in a CNAME loop from the cache */
+	iq->dp = dp_from_cache(req, iq);
+	if (iq->dp == NULL)
+		iq->dp = dp_from_hints(req);
+	if (iq->dp == NULL) {
+		fail_request(req, iq, MD_EDE_OTHER, "out of memory");
+		return;
+	}
+	iq->minimise = conf->qname_minimisation && iq->qtype != MD_TYPE_DS;
+	iq->min_labels = md_name_labels(iq->dp->zone);
+	iq->retry_same = false;
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq, MD_TRACE_DELEGATION, &ev);
+		ev.why =
+		    iq->dp->from_hints ? "root hints" : "cached delegation";
+		ev_emit(req, &ev);
+	}
+	iq->state = IQ_QUERY_TARGETS;
+}
+
+/* ---- QUERY_TARGETS: choose a server and send --------------------------- */
+
+/* The name and type to send for iq (RFC 9156 relaxed minimisation). */
+static void
+choose_qname(struct md_request *req, struct iq *iq)
+{
+	unsigned labels = md_name_labels(iq->qname);
+	unsigned zl = md_name_labels(iq->dp->zone);
+	const uint8_t *n = iq->qname;
+	unsigned want;
+
+	(void)req;
+	if (iq->min_labels < zl)
+		iq->min_labels = zl;
+	want = iq->min_labels + 1;
+	/* §2.3: past MINIMISE_MAX labels, do not walk one by one. */
+	if (labels - zl > MINIMISE_MAX && want < labels - MINIMISE_MAX)
+		want = labels - MINIMISE_MAX;
+	if (!iq->minimise || want >= labels) {
+		iq->minimise = false;
+		memcpy(iq->sent_qname, iq->qname, md_name_len(iq->qname));
+		iq->sent_qtype = iq->qtype;
+		return;
+	}
+	for (unsigned i = 0; i < labels - want; i++)
+		n = md_name_parent(n);
+	memcpy(iq->sent_qname, n, md_name_len(n));
+	iq->sent_qtype = MD_TYPE_A; /* RFC 9156 §3 */
+	iq->min_labels = want;
+}
+
+static void
+randomise_case(uint8_t *name)
+{
+	uint8_t bits[MD_NAME_MAX / 8 + 1];
+	size_t i = 0;
+
+	md_random_bytes(bits, sizeof(bits));
+	while (*name != 0) {
+		uint8_t n = *name;
+
+		for (unsigned j = 1; j <= n; j++, i++) {
+			uint8_t c = name[j] | 0x20;
+
+			if (c >= 'a' && c <= 'z')
+				name[j] =
+				    (bits[(i / 8) % sizeof(bits)] >> (i % 8)) &
+					1
+				    ? (uint8_t)(c - 32)
+				    : c;
+		}
+		name += 1 + n;
+	}
+}
+
+/* Pick a server of the delegation; NULL when none is left to try. */
+static struct dp_addr *
+pick_server(struct md_request *req, struct iq *iq, const char **why)
+{
+	struct dp_addr *cand[64];
+	uint32_t rtt[64];
+	unsigned n = 0, usable = 0;
+	uint32_t best = UINT32_MAX;
+	struct md_infra_info info;
+	bool skip_held = false;
+
+	/* First pass: are there servers that are not held down? */
+	for (struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next) {
+		if (a->failed || a->attempts >= MAX_ATTEMPTS)
+			continue;
+		md_infra_get(req->env->infra, &a->addr, iq->dp->zone, now(req),
+		    req->env->conf->upstream_timeout_ms, &info);
+		if (!info.dead && !info.lame)
+			usable++;
+	}
+	skip_held = usable > 0;
+	for (struct dp_addr *a = iq->dp->addrs; a != NULL && n < 64;
+	     a = a->next) {
+		if (a->failed || a->attempts >= MAX_ATTEMPTS)
+			continue;
+		md_infra_get(req->env->infra, &a->addr, iq->dp->zone, now(req),
+		    req->env->conf->upstream_timeout_ms, &info);
+		if (skip_held && (info.dead || info.lame))
+			continue;
+		/* A server already tried here waits behind untried ones. */
+		rtt[n] = info.srtt_ms + a->attempts * RTO_PENALTY;
+		cand[n++] = a;
+		if (rtt[n - 1] < best)
+			best = rtt[n - 1];
+	}
+	if (n == 0)
+		return NULL;
+	/* Like Unbound: every server within RTT_BAND_MS of the best is as
+	 * good, and the choice among them is random, which also explores
+	 * servers we know little about. */
+	unsigned band = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (rtt[i] <= best + RTT_BAND_MS)
+			cand[band++] = cand[i];
+	}
+	*why = !skip_held ? "every server is held down: probing"
+	    : band == 1	  ? "lowest smoothed RTT"
+			: "random among servers within 400 ms of the best RTT";
+	return cand[md_random_uniform(band)];
+}
+
+/* The first NS name still without addresses, or NULL. */
+static struct dp_ns *
+unresolved_ns(struct iq *iq)
+{
+	for (struct dp_ns *ns = iq->dp->ns; ns != NULL; ns = ns->next) {
+		bool has = false;
+
+		if (ns->looked_up)
+			continue;
+		for (struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next)
+			has |= a->ns == ns;
+		if (!has)
+			return ns;
+	}
+	return NULL;
+}
+
+/* Is (name, type) already being looked up further down the stack? */
+static bool
+on_stack(const struct iq *iq, const uint8_t *name, uint16_t type)
+{
+	for (; iq != NULL; iq = iq->parent) {
+		if (iq->qtype == type && md_name_equal(iq->qname, name))
+			return true;
+	}
+	return false;
+}
+
+static bool
+start_subquery(
+    struct md_request *req, struct iq *iq, struct dp_ns *ns, uint16_t type)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+	struct iq *child;
+
+	if (iq->depth + 1 > conf->max_subquery_depth ||
+	    on_stack(iq, ns->name, type))
+		return false;
+	child = iq_new(req, iq, ns->name, type);
+	if (child == NULL)
+		return false;
+	child->lookup_ns = ns;
+	child->lookup_type = type;
+	iq->state = IQ_WAIT_SUBQUERY;
+	req->top = child;
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq, MD_TRACE_SUBQUERY, &ev);
+		memcpy(ev.server_name, ns->name, md_name_len(ns->name));
+		ev.why = "NS name without glue: looking up its address";
+		ev_emit(req, &ev);
+	}
+	return true;
+}
+
+static enum md_step
+handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+	const char *why = NULL;
+	struct dp_addr *a;
+	struct md_infra_info info;
+	uint64_t t = now(req);
+	int len;
+
+	if (iq->retry_same && iq->target != NULL) {
+		a = iq->target;
+		why = iq->tcp ? "same server over TCP" : "same server";
+		iq->retry_same = false;
+	} else {
+		a = pick_server(req, iq, &why);
+		iq->tcp = false;
+		iq->edns = true;
+	}
+	if (a == NULL) {
+		struct dp_ns *ns;
+
+		/* No address left: find one for an NS name without glue,
+		 * within the NXNSAttack bound (CVE-2020-12662). */
+		while ((ns = unresolved_ns(iq)) != NULL) {
+			ns->looked_up = true;
+			if (iq->dp->lookups >= conf->max_ns_names)
+				break;
+			iq->dp->lookups++;
+			if (start_subquery(req, iq, ns, MD_TYPE_A))
+				return MD_STEP_SEND; /* re-enter: child runs */
+		}
+		char zone[MD_NAME_STRLEN];
+
+		md_name_to_str(iq->dp->zone, zone, sizeof(zone));
+		fail_iq(req, iq,
+		    req->net_trouble ? MD_EDE_NO_REACHABLE_AUTHORITY
+				     : MD_EDE_OTHER,
+		    why_fmt(req, "no server of %s gave a usable answer", zone));
+		return MD_STEP_SEND; /* re-enter the loop */
+	}
+	if (req->queries >= conf->max_queries) {
+		fail_request(req, iq, MD_EDE_OTHER,
+		    why_fmt(req, "more than %u upstream queries",
+			conf->max_queries));
+		return MD_STEP_DONE;
+	}
+	if (iq->sent_qname[0] == 0 || !iq->retry_same)
+		choose_qname(req, iq);
+	md_infra_get(req->env->infra, &a->addr, iq->dp->zone, t,
+	    conf->upstream_timeout_ms, &info);
+	if (info.noedns)
+		iq->edns = false;
+	uint8_t wirename[MD_NAME_MAX];
+
+	memcpy(wirename, iq->sent_qname, md_name_len(iq->sent_qname));
+	if (conf->use_0x20)
+		randomise_case(wirename);
+	len = md_msg_build_query(req->sendbuf, sizeof(req->sendbuf), 0,
+	    wirename, iq->sent_qtype, false, iq->edns, conf->edns_size, false);
+	if (len < 0) {
+		fail_request(req, iq, MD_EDE_OTHER, "cannot build a query");
+		return MD_STEP_DONE;
+	}
+	uint64_t left = req->start_ms + conf->timeout_ms - t;
+
+	iq->sent_rto = info.rto_ms;
+	if (iq->tcp && iq->sent_rto < 1000)
+		iq->sent_rto = 1000; /* a connection costs a round trip more */
+	if (iq->sent_rto > left)
+		iq->sent_rto = (uint32_t)left;
+	a->attempts++;
+	req->queries++;
+	iq->target = a;
+	iq->state = IQ_WAIT_REPLY;
+	req->pending = req->next_token++;
+	if (req->next_token == 0)
+		req->next_token = 1;
+	out->token = req->pending;
+	out->server = a->addr;
+	out->tcp = iq->tcp;
+	out->query = req->sendbuf;
+	out->len = (size_t)len;
+	out->timeout_ms = iq->sent_rto;
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq, MD_TRACE_SERVER, &ev);
+		ev.server = a->addr;
+		if (a->ns != NULL)
+			memcpy(ev.server_name, a->ns->name,
+			    md_name_len(a->ns->name));
+		ev.rtt_ms = info.known ? info.srtt_ms : 0;
+		ev.why = why;
+		ev_emit(req, &ev);
+		ev_init(req, iq, MD_TRACE_SEND, &ev);
+		memcpy(ev.qname, wirename, md_name_len(wirename));
+		ev.qtype = iq->sent_qtype;
+		ev.server = a->addr;
+		if (a->ns != NULL)
+			memcpy(ev.server_name, a->ns->name,
+			    md_name_len(a->ns->name));
+		ev.tcp = iq->tcp;
+		ev.why = iq->edns ? "EDNS" : "no EDNS";
+		ev_emit(req, &ev);
+	}
+	return MD_STEP_SEND;
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+static enum md_trust
+trust_of(const struct reply *r, enum md_section sec)
+{
+	if (sec == MD_SECTION_ANSWER)
+		return r->aa ? MD_TRUST_AUTH_ANSWER : MD_TRUST_ANSWER;
+	if (sec == MD_SECTION_AUTHORITY)
+		return r->aa ? MD_TRUST_AUTH_AUTHORITY : MD_TRUST_AUTHORITY;
+	return MD_TRUST_GLUE;
+}
+
+static void
+cache_set(struct md_request *req, const struct reply *r, const struct rrset *s)
+{
+	if (req->env->cache == NULL || s == NULL)
+		return;
+	md_cache_put(req->env->cache, s->owner, s->type, s->ttl, s->rdata,
+	    s->rdata_len, s->count, trust_of(r, s->section), now(req));
+}
+
+/* The addresses of an NS set's names that came in the additional
+ * section (priming, RFC 8109 §3: the root's own glue). */
+static void
+cache_ns_addresses(
+    struct md_request *req, const struct reply *r, const struct rrset *ns)
+{
+	static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA};
+
+	for (uint32_t off = 0; off + 2 <= ns->rdata_len;) {
+		uint16_t len = md_read_u16(ns->rdata + off);
+		const uint8_t *name = ns->rdata + off + 2;
+
+		off += 2 + (uint32_t)len;
+		if (off > ns->rdata_len || md_name_len(name) != len)
+			break;
+		for (size_t i = 0; i < 2; i++)
+			cache_set(req, r,
+			    md_reply_find(
+				r, MD_SECTION_ADDITIONAL, name, types[i]));
+	}
+}
+
+/* RFC 2308 §5: the negative TTL is min(SOA TTL, SOA MINIMUM). */
+static uint32_t
+negative_ttl(const struct rrset *soa)
+{
+	uint32_t minimum;
+
+	if (soa == NULL || soa->rdata_len < 2 + 22)
+		return 0;
+	minimum = md_read_u32(soa->rdata + soa->rdata_len - 4);
+	return soa->ttl < minimum ? soa->ttl : minimum;
+}
+
+/* Keep the CNAME chain of a reply in the cache and in the answer. */
+static void
+take_chain(struct md_request *req, struct iq *iq, const struct reply *r,
+    const struct classified *c)
+{
+	for (unsigned i = 0; i < c->nchain; i++) {
+		const struct rrset *s = c->chain[i];
+
+		cache_set(req, r, s);
+		add_answer(req, iq,
+		    copy_set(req, s->owner, s->type, s->count, s->ttl, s->rdata,
+			s->rdata_len));
+	}
+}
+
+static void
+take_negative(struct md_request *req, struct iq *iq, const struct reply *r,
+    const struct classified *c, bool nxdomain)
+{
+	const uint8_t *name = c->nchain > 0 ? c->target : iq->qname;
+	uint32_t ttl = negative_ttl(c->soa);
+
+	take_chain(req, iq, r, c);
+	if (c->soa != NULL) {
+		/* The SOA goes out with the negative TTL (RFC 2308 §3). */
+		iq->authority = copy_set(req, c->soa->owner, MD_TYPE_SOA,
+		    c->soa->count, ttl, c->soa->rdata, c->soa->rdata_len);
+		if (req->env->cache != NULL && ttl > 0 &&
+		    c->soa->rdata_len >= 2) {
+			md_cache_put_negative(req->env->cache, name, iq->qtype,
+			    nxdomain, ttl, c->soa->owner, c->soa->rdata + 2,
+			    md_read_u16(c->soa->rdata),
+			    trust_of(r, MD_SECTION_AUTHORITY), now(req));
+		}
+	}
+	iq_done(req, iq, nxdomain ? MD_RCODE_NXDOMAIN : MD_RCODE_NOERROR);
+}
+
+/* Follow a referral: cache it, and make it the new delegation point. */
+static void
+take_referral(struct md_request *req, struct iq *iq, const struct reply *r,
+    const struct classified *c)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+	struct delegpt *dp;
+
+	if (++iq->referrals > conf->max_depth) {
+		fail_request(req, iq, MD_EDE_OTHER,
+		    why_fmt(req, "more than %u referrals", conf->max_depth));
+		return;
+	}
+	cache_set(req, r, c->ns);
+	dp = md_dp_new(&req->arena, c->ns->owner);
+	if (dp == NULL) {
+		fail_request(req, iq, MD_EDE_OTHER, "out of memory");
+		return;
+	}
+	for (uint32_t off = 0; off + 2 <= c->ns->rdata_len;) {
+		uint16_t len = md_read_u16(c->ns->rdata + off);
+		const uint8_t *name = c->ns->rdata + off + 2;
+		struct dp_ns *ns;
+
+		off += 2 + (uint32_t)len;
+		if (off > c->ns->rdata_len || md_name_len(name) != len)
+			break;
+		ns = md_dp_add_ns(&req->arena, dp, name);
+		if (ns == NULL)
+			continue;
+		/* Glue: addresses the scrubber kept (in bailiwick). */
+		static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA};
+
+		for (size_t i = 0; i < 2; i++) {
+			const struct rrset *g = md_reply_find(
+			    r, MD_SECTION_ADDITIONAL, name, types[i]);
+
+			if (g == NULL)
+				continue;
+			cache_set(req, r, g);
+			md_dp_add_rdata(&req->arena, dp, ns, types[i], g->rdata,
+			    g->rdata_len, conf->allow_private);
+		}
+		if (req->env->cache != NULL &&
+		    !(req->flags & MD_RESOLVE_NO_CACHE))
+			dp_addrs_from_cache(req, dp, ns);
+	}
+	iq->dp = dp;
+	iq->target = NULL;
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq, MD_TRACE_REFERRAL, &ev);
+		ev.why =
+		    why_fmt(req, "%u servers, %u addresses from glue/cache",
+			c->ns->count, dp->naddrs);
+		ev_emit(req, &ev);
+	}
+	iq->state = IQ_QUERY_TARGETS;
+}
+
+void
+md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
+    size_t len, uint32_t rtt_ms)
+{
+	struct iq *iq = req->top;
+	struct reply r;
+	struct classified c;
+	bool minimised;
+
+	if (req->done || token == 0 || token != req->pending ||
+	    iq->state != IQ_WAIT_REPLY)
+		return;
+	req->pending = 0;
+	md_infra_rtt(req->env->infra, &iq->target->addr, rtt_ms, now(req));
+	md_arena_deinit(&req->scratch);
+	md_arena_init(&req->scratch, 16384);
+	if (md_scrub_reply(&req->scratch, pkt, len, iq->dp->zone, &r) != 0) {
+		memset(&c, 0, sizeof(c));
+		c.cls = MD_REPLY_MALFORMED;
+		c.why = "malformed reply";
+		r.rcode = -1;
+		r.discarded = 0;
+	} else {
+		md_classify_reply(
+		    &r, iq->sent_qname, iq->sent_qtype, iq->dp->zone, &c);
+	}
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq, MD_TRACE_REPLY, &ev);
+		memcpy(ev.qname, iq->sent_qname, md_name_len(iq->sent_qname));
+		ev.qtype = iq->sent_qtype;
+		ev.server = iq->target->addr;
+		if (iq->target->ns != NULL)
+			memcpy(ev.server_name, iq->target->ns->name,
+			    md_name_len(iq->target->ns->name));
+		ev.tcp = iq->tcp;
+		ev.reply = c.cls;
+		ev.rcode = r.rcode;
+		ev.rtt_ms = rtt_ms;
+		ev.reply_size = len;
+		ev.why = r.discarded > 0
+		    ? why_fmt(req, "%s%s%u out-of-bailiwick records dropped",
+			  c.why ? c.why : "", c.why ? "; " : "", r.discarded)
+		    : c.why;
+		ev_emit(req, &ev);
+	}
+	minimised = iq->minimise &&
+	    !(md_name_equal(iq->sent_qname, iq->qname) &&
+		iq->sent_qtype == iq->qtype);
+
+	switch (c.cls) {
+	case MD_REPLY_TRUNCATED:
+		if (!iq->tcp) {
+			iq->tcp = true;
+			iq->retry_same = true;
+			trace_simple(req, iq, MD_TRACE_TCP_RETRY,
+			    "truncated over UDP: asking again over TCP");
+		} else {
+			iq->target->failed = true;
+		}
+		break;
+	case MD_REPLY_FORMERR:
+		if (iq->edns) {
+			/* RFC 6891 §7: a server that does not know EDNS may
+			 * answer FORMERR/NOTIMP; ask it again without. */
+			md_infra_noedns(
+			    req->env->infra, &iq->target->addr, now(req));
+			iq->edns = false;
+			iq->retry_same = true;
+			trace_simple(req, iq, MD_TRACE_EDNS_FALLBACK,
+			    "FORMERR/NOTIMP to EDNS: asking again without");
+		} else {
+			iq->target->failed = true;
+		}
+		break;
+	case MD_REPLY_MALFORMED:
+	case MD_REPLY_REFUSED:
+	case MD_REPLY_LAME:
+		/* News for server selection, not the end of the request. */
+		iq->target->failed = true;
+		req->net_trouble = true;
+		if (c.cls != MD_REPLY_MALFORMED)
+			md_infra_lame(req->env->infra, &iq->target->addr,
+			    iq->dp->zone, now(req));
+		break;
+	case MD_REPLY_REFERRAL:
+		take_referral(req, iq, &r, &c);
+		return;
+	case MD_REPLY_ANSWER:
+		if (minimised) {
+			/* Data at a name above the one we want: the zone
+			 * goes on; ask one label further. */
+			break;
+		}
+		take_chain(req, iq, &r, &c);
+		cache_set(req, &r, c.data);
+		if (c.data->type == MD_TYPE_NS)
+			cache_ns_addresses(req, &r, c.data);
+		add_answer(req, iq,
+		    copy_set(req, c.data->owner, c.data->type, c.data->count,
+			c.data->ttl, c.data->rdata, c.data->rdata_len));
+		iq_done(req, iq, MD_RCODE_NOERROR);
+		return;
+	case MD_REPLY_CNAME:
+		if (minimised) {
+			/* A CNAME above the name: ask for the full name. */
+			iq->minimise = false;
+			break;
+		}
+		take_chain(req, iq, &r, &c);
+		{
+			uint8_t next[MD_NAME_MAX];
+
+			memcpy(next, c.target, md_name_len(c.target));
+			follow_cname(req, iq, next);
+		}
+		return;
+	case MD_REPLY_NXDOMAIN:
+		if (minimised) {
+			/* Relaxed mode (RFC 9156 §2.3): some servers deny
+			 * empty non-terminals; ask for the full name. */
+			iq->minimise = false;
+			break;
+		}
+		take_negative(req, iq, &r, &c, true);
+		return;
+	case MD_REPLY_NODATA:
+		if (minimised)
+			break; /* the name exists: one label further */
+		take_negative(req, iq, &r, &c, false);
+		return;
+	}
+	iq->state = IQ_QUERY_TARGETS;
+}
+
+void
+md_resolve_fail(struct md_request *req, uint32_t token, bool timeout)
+{
+	struct iq *iq = req->top;
+
+	if (req->done || token == 0 || token != req->pending ||
+	    iq->state != IQ_WAIT_REPLY)
+		return;
+	req->pending = 0;
+	req->net_trouble = true;
+	if (timeout) {
+		md_infra_timeout(
+		    req->env->infra, &iq->target->addr, iq->sent_rto, now(req));
+	} else {
+		/* Refused or unreachable: this address is no use now. */
+		iq->target->failed = true;
+		md_infra_timeout(
+		    req->env->infra, &iq->target->addr, iq->sent_rto, now(req));
+	}
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq,
+		    timeout ? MD_TRACE_TIMEOUT : MD_TRACE_NET_ERROR, &ev);
+		ev.server = iq->target->addr;
+		if (iq->target->ns != NULL)
+			memcpy(ev.server_name, iq->target->ns->name,
+			    md_name_len(iq->target->ns->name));
+		ev.tcp = iq->tcp;
+		ev.rtt_ms = iq->sent_rto;
+		ev.why =
+		    timeout ? "no reply in time" : "unreachable or refused";
+		ev_emit(req, &ev);
+	}
+	iq->retry_same = false;
+	iq->state = IQ_QUERY_TARGETS;
+}
+
+/* ---- the driver -------------------------------------------------------- */
+
+/* A sub-query has finished: give its addresses to the parent. */
+static void
+finish_subquery(struct md_request *req, struct iq *child)
+{
+	struct iq *parent = child->parent;
+	struct dp_ns *ns = child->lookup_ns;
+	unsigned before = parent->dp->naddrs;
+
+	for (struct md_result_rrset *s = child->answer; s != NULL;
+	     s = s->next) {
+		if ((s->type == MD_TYPE_A || s->type == MD_TYPE_AAAA) &&
+		    md_name_equal(s->owner, child->qname))
+			md_dp_add_rdata(&req->arena, parent->dp, ns, s->type,
+			    s->rdata, s->rdata_len,
+			    req->env->conf->allow_private);
+	}
+	req->top = parent;
+	parent->state = IQ_QUERY_TARGETS;
+	/* No IPv4 address: try IPv6 before giving up on this name. */
+	if (parent->dp->naddrs == before && child->lookup_type == MD_TYPE_A)
+		start_subquery(req, parent, ns, MD_TYPE_AAAA);
+}
+
+static void
+finish_request(struct md_request *req)
+{
+	struct iq *iq = req->root;
+
+	req->result.rcode = iq->rcode;
+	req->result.answer = iq->answer;
+	req->result.authority = iq->authority;
+	req->result.from_cache = req->queries == 0;
+	req->done = true;
+}
+
+enum md_step
+md_resolve_step(struct md_request *req, struct md_send *out)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+
+	for (unsigned steps = 0; steps < MAX_STEPS; steps++) {
+		struct iq *iq = req->top;
+		enum md_step st;
+
+		if (req->done)
+			goto done;
+		if (iq->state != IQ_DONE &&
+		    now(req) - req->start_ms >= conf->timeout_ms) {
+			fail_request(req, iq,
+			    req->net_trouble ? MD_EDE_NO_REACHABLE_AUTHORITY
+					     : MD_EDE_OTHER,
+			    why_fmt(req, "no answer within %u ms",
+				conf->timeout_ms));
+			goto done;
+		}
+		switch (iq->state) {
+		case IQ_INIT:
+			handle_init(req, iq);
+			break;
+		case IQ_QUERY_TARGETS:
+			st = handle_targets(req, iq, out);
+			if (iq->state == IQ_WAIT_REPLY && st == MD_STEP_SEND)
+				return MD_STEP_SEND;
+			break;
+		case IQ_WAIT_REPLY:
+			return MD_STEP_WAIT;
+		case IQ_WAIT_SUBQUERY:
+			/* The child is on top; never here. */
+			fail_request(req, iq, MD_EDE_OTHER, "internal error");
+			goto done;
+		case IQ_DONE:
+			if (iq->parent == NULL) {
+				finish_request(req);
+				goto done;
+			}
+			finish_subquery(req, iq);
+			break;
+		}
+	}
+	fail_request(req, req->top, MD_EDE_OTHER, "too many steps");
+done:
+	req->result.upstream_queries = req->queries;
+	req->result.elapsed_ms = now(req) - req->start_ms;
+	return MD_STEP_DONE;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * resolve-internal.h - structures shared by the files of the resolution
+ * engine (src/resolve/) and nobody else:
+ *
+ *   iter.c       the request, the state machine, limits, results, trace
+ *   iter_resp.c  what a reply means: answer, CNAME, referral, NXDOMAIN,
+ *                NODATA, lame (and what to cache from it)
+ *   iter_scrub.c what of a reply to believe: bailiwick and section rules
+ *   delegpt.c    a delegation point: zone, NS names, addresses
+ *   infra.c      per-server RTT, timeouts, lameness, EDNS (shared)
+ *   hints.c      root hints, built in or from a file; configuration
+ */
+#ifndef MINIDNS_RESOLVE_INTERNAL_H
+#define MINIDNS_RESOLVE_INTERNAL_H
+
+#include "minidns/resolve.h"
+#include "minidns/util.h"
+#include "minidns/wire.h"
+
+/* ---- delegation points (delegpt.c) ------------------------------------- */
+
+struct dp_ns {
+	struct dp_ns *next;
+	uint8_t name[MD_NAME_MAX];
+	bool looked_up; /* address sub-query done or refused */
+};
+
+struct dp_addr {
+	struct dp_addr *next;
+	struct md_sockaddr addr;
+	const struct dp_ns *ns; /* the NS name it belongs to, if known */
+	unsigned attempts;	/* queries sent to it for this zone cut */
+	bool failed;		/* lame, refused or unreachable here */
+};
+
+struct delegpt {
+	uint8_t zone[MD_NAME_MAX];
+	struct dp_ns *ns;
+	struct dp_addr *addrs;
+	unsigned naddrs;
+	unsigned lookups; /* NS names resolved for this cut (NXNS limit) */
+	bool from_hints;
+};
+
+struct delegpt *md_dp_new(struct md_arena *a, const uint8_t *zone);
+struct dp_ns *md_dp_add_ns(
+    struct md_arena *a, struct delegpt *dp, const uint8_t *name);
+/* Adds an address unless present; returns it or NULL. */
+struct dp_addr *md_dp_add_addr(struct md_arena *a, struct delegpt *dp,
+    const struct md_sockaddr *sa, const struct dp_ns *ns);
+/* Add the addresses of an A or AAAA rdata list ([u16 len][rdata]...). */
+void md_dp_add_rdata(struct md_arena *a, struct delegpt *dp,
+    const struct dp_ns *ns, uint16_t type, const uint8_t *rdata,
+    uint32_t rdata_len, bool allow_private);
+struct dp_ns *md_dp_find_ns(struct delegpt *dp, const uint8_t *name);
+/* An A/AAAA rdata as a port-53 address; false for other data. */
+bool md_addr_from_rdata(
+    uint16_t type, const uint8_t *rd, uint16_t len, struct md_sockaddr *sa);
+/* True for loopback, RFC 1918, link-local, ULA, unspecified addresses. */
+bool md_addr_is_private(const struct md_sockaddr *sa);
+
+/* ---- the infrastructure cache (infra.c) -------------------------------- */
+
+struct md_infra_info {
+	bool known;
+	uint32_t srtt_ms;
+	uint32_t rto_ms;
+	bool dead;   /* held down after repeated timeouts */
+	bool lame;   /* held down as lame for this zone */
+	bool noedns; /* answers FORMERR/NOTIMP to EDNS */
+};
+
+void md_infra_get(struct md_infra *infra, const struct md_sockaddr *sa,
+    const uint8_t *zone, uint64_t now_ms, uint32_t initial_rto,
+    struct md_infra_info *out);
+void md_infra_rtt(struct md_infra *infra, const struct md_sockaddr *sa,
+    uint32_t rtt_ms, uint64_t now_ms);
+void md_infra_timeout(struct md_infra *infra, const struct md_sockaddr *sa,
+    uint32_t sent_rto, uint64_t now_ms);
+void md_infra_lame(struct md_infra *infra, const struct md_sockaddr *sa,
+    const uint8_t *zone, uint64_t now_ms);
+void md_infra_noedns(
+    struct md_infra *infra, const struct md_sockaddr *sa, uint64_t now_ms);
+
+/* ---- reading replies (iter_scrub.c, iter_resp.c) ----------------------- */
+
+/* One RRset gathered from a reply; rdata in [u16 len][rdata]... form. */
+struct rrset {
+	struct rrset *next;
+	enum md_section section;
+	const uint8_t *owner;
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	uint32_t rdata_len;
+	uint8_t *rdata;
+};
+
+/* A reply, scrubbed and grouped into RRsets. */
+struct reply {
+	struct md_msg msg;
+	struct rrset *sets; /* in message order */
+	unsigned discarded; /* RRs dropped by the scrubber */
+	bool aa;
+	int rcode;
+};
+
+/*
+ * Keep only what the server asked (authoritative for 'zone') may tell:
+ * class IN, owners at or below the zone, only NS/SOA in the authority
+ * section and only A/AAAA in the additional section; then group RRs into
+ * RRsets.  Returns 0 or MD_EPARSE.
+ */
+int md_scrub_reply(struct md_arena *a, const uint8_t *pkt, size_t len,
+    const uint8_t *zone, struct reply *out);
+
+struct classified {
+	enum md_reply_class cls;
+	/* ANSWER/CNAME: the CNAMEs in order, then the data (ANSWER) */
+	const struct rrset *chain[16];
+	unsigned nchain;
+	const struct rrset *data;
+	const uint8_t *target; /* CNAME: where to go on */
+	/* NXDOMAIN/NODATA: the SOA, if any */
+	const struct rrset *soa;
+	/* REFERRAL: the child zone's NS set */
+	const struct rrset *ns;
+	const char *why;
+};
+
+/*
+ * Classify a scrubbed reply to (qname, qtype) sent to servers of 'zone'.
+ */
+void md_classify_reply(const struct reply *r, const uint8_t *qname,
+    uint16_t qtype, const uint8_t *zone, struct classified *out);
+/* The RRset of (owner, type) in a section, or NULL. */
+const struct rrset *md_reply_find(const struct reply *r, enum md_section sec,
+    const uint8_t *owner, uint16_t type);
+
+#endif /* MINIDNS_RESOLVE_INTERNAL_H */
