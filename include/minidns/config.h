@@ -16,6 +16,7 @@
 
 #define MD_CONFIG_MAX_LISTEN 32
 #define MD_CONFIG_MAX_ACL 64
+#define MD_CONFIG_MAX_TRACE 16
 
 /* A network, e.g. 10.0.0.0/8 or fc00::/7. */
 struct md_acl {
@@ -57,7 +58,9 @@ struct md_config {
 	unsigned max_referral_depth;
 	unsigned max_cname_chain;
 	unsigned max_ns_names;
-	unsigned resolution_timeout; /* ms */
+	unsigned resolution_timeout;		 /* ms */
+	uint8_t trace[MD_CONFIG_MAX_TRACE][255]; /* log-trace names (wire) */
+	size_t ntrace;
 
 	/* the cache */
 	unsigned cache_size_mib;
@@ -87,6 +90,9 @@ int md_config_add_acl(
 /* Is the client address inside one of the access-control networks? */
 bool md_acl_allows(
     const struct md_acl *acl, size_t n, const struct sockaddr *sa);
+/* Add a name to log-trace (resolutions at or below it are logged). */
+int md_config_add_trace(
+    struct md_config *c, const char *name, char *err, size_t errlen);
 /* Add a zone file; origin may be NULL. */
 int md_config_add_zone(struct md_config *c, const char *file,
     const char *origin, enum md_zone_format format, bool auto_ptr);

@@ -50,6 +50,8 @@ struct options {
 	const char *root_hints;
 	bool allow_private;
 	bool no_recursion;
+	const char *trace[MD_CONFIG_MAX_TRACE];
+	size_t ntrace;
 	bool foreground;
 	bool check;
 	int verbosity; /* -1 quiet, 0 config, 1 debug */
@@ -77,7 +79,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: minidnsd [-c FILE] [--listen ADDR:PORT]... [--zone ZONEFILE]...\n"
 	    "                [--root-hints FILE] [--allow-private-upstreams]\n"
-	    "                [--no-recursion]\n"
+	    "                [--no-recursion] [--trace NAME]...\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
 	    "  -c, --config FILE    YAML configuration (default %s if it\n"
@@ -92,6 +94,8 @@ usage(FILE *fp)
 	    "                       loopback and private addresses (labs, tests)\n"
 	    "      --no-recursion   answer from the local zones only (REFUSED\n"
 	    "                       for other names)\n"
+	    "      --trace NAME     log every step of resolutions at or below\n"
+	    "                       NAME (repeatable; -v traces all)\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
 	    "  -v, --verbose        log at debug level\n"
 	    "  -q, --quiet          log errors only\n"
@@ -113,6 +117,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"root-hints", required_argument, NULL, 'R'},
 	    {"allow-private-upstreams", no_argument, NULL, 'P'},
 	    {"no-recursion", no_argument, NULL, 'N'},
+	    {"trace", required_argument, NULL, 'T'},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -155,6 +160,13 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'N':
 			o->no_recursion = true;
+			break;
+		case 'T':
+			if (o->ntrace >= MD_CONFIG_MAX_TRACE) {
+				fprintf(stderr, "minidnsd: too many --trace\n");
+				return EXIT_USAGE;
+			}
+			o->trace[o->ntrace++] = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -232,6 +244,17 @@ build_config(
 		cfg->allow_private_upstreams = true;
 	if (o->no_recursion)
 		cfg->recursion = false;
+	if (o->ntrace > 0)
+		cfg->ntrace = 0;
+	for (size_t i = 0; i < o->ntrace; i++) {
+		char why[256];
+
+		if (md_config_add_trace(cfg, o->trace[i], why, sizeof(why)) !=
+		    0) {
+			snprintf(err, errlen, "--trace: %s", why);
+			return MD_ECONFIG;
+		}
+	}
 	if (o->verbosity > 0)
 		cfg->log_level = MD_LOG_DEBUG;
 	else if (o->verbosity < 0)

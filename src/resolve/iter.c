@@ -359,13 +359,12 @@ md_resolve_trace(const struct md_request *req)
 
 /* ---- INIT: the cache, and the closest delegation ----------------------- */
 
+/* Remember a name of iq's CNAME chain; true if it was there already. */
 static bool
 seen_before(struct md_request *req, struct iq *iq, const uint8_t *name)
 {
 	struct seen_name *s;
 
-	if (md_name_equal(name, req->root->qname) && iq == req->root)
-		return true;
 	for (s = iq->seen; s != NULL; s = s->next) {
 		if (md_name_equal(s->name, name))
 			return true;
@@ -384,15 +383,23 @@ seen_before(struct md_request *req, struct iq *iq, const uint8_t *name)
  * chain longer than allowed.
  */
 static bool
-follow_cname(struct md_request *req, struct iq *iq, const uint8_t *target)
+follow_cname(struct md_request *req, struct iq *iq, const uint8_t *target,
+    unsigned links)
 {
 	const struct md_resolve_conf *conf = req->env->conf;
 
+	/* The name we leave is part of the chain too: without it, a loop
+	 * back to the first name (iq->qname is overwritten below) went
+	 * round once more before it was seen. */
+	(void)seen_before(req, iq, iq->qname);
 	if (seen_before(req, iq, target)) {
 		fail_iq(req, iq, MD_EDE_OTHER, "CNAME loop");
 		return false;
 	}
-	if (++iq->cnames > conf->max_cname) {
+	/* Count every CNAME of the chain, also those that came together
+	 * in one reply. */
+	iq->cnames += links;
+	if (iq->cnames > conf->max_cname) {
 		fail_iq(req, iq, MD_EDE_OTHER,
 		    why_fmt(
 			req, "CNAME chain longer than %u", conf->max_cname));
@@ -471,7 +478,7 @@ from_cache(struct md_request *req, struct iq *iq)
 		uint8_t next[MD_NAME_MAX];
 
 		memcpy(next, target, md_name_len(target));
-		if (!follow_cname(req, iq, next))
+		if (!follow_cname(req, iq, next, 1))
 			return true;
 	}
 }
@@ -681,7 +688,10 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		if (skip_held && (info.dead || info.lame))
 			continue;
 		/* A server already tried here waits behind untried ones. */
-		rtt[n] = info.srtt_ms + a->attempts * RTO_PENALTY;
+		/* Rank by the retransmission timeout, as Unbound does: it
+		 * grows with the smoothed RTT and doubles on every timeout,
+		 * so a server that stopped answering falls behind. */
+		rtt[n] = info.rto_ms + a->attempts * RTO_PENALTY;
 		cand[n++] = a;
 		if (rtt[n - 1] < best)
 			best = rtt[n - 1];
@@ -1035,7 +1045,6 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 	    iq->state != IQ_WAIT_REPLY)
 		return;
 	req->pending = 0;
-	md_infra_rtt(req->env->infra, &iq->target->addr, rtt_ms, now(req));
 	md_arena_deinit(&req->scratch);
 	md_arena_init(&req->scratch, 16384);
 	if (md_scrub_reply(&req->scratch, pkt, len, iq->dp->zone, &r) != 0) {
@@ -1069,6 +1078,11 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		    : c.why;
 		ev_emit(req, &ev);
 	}
+	/* Only a reply that is a DNS answer to our question says the server
+	 * is alive and how fast: garbage must not refresh it. */
+	if (c.cls != MD_REPLY_MALFORMED)
+		md_infra_rtt(
+		    req->env->infra, &iq->target->addr, rtt_ms, now(req));
 	minimised = iq->minimise &&
 	    !(md_name_equal(iq->sent_qname, iq->qname) &&
 		iq->sent_qtype == iq->qtype);
@@ -1117,6 +1131,13 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 			 * goes on; ask one label further. */
 			break;
 		}
+		iq->cnames += c.nchain;
+		if (iq->cnames > req->env->conf->max_cname) {
+			fail_iq(req, iq, MD_EDE_OTHER,
+			    why_fmt(req, "CNAME chain longer than %u",
+				req->env->conf->max_cname));
+			return;
+		}
 		take_chain(req, iq, &r, &c);
 		cache_set(req, &r, c.data);
 		if (c.data->type == MD_TYPE_NS)
@@ -1137,7 +1158,7 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 			uint8_t next[MD_NAME_MAX];
 
 			memcpy(next, c.target, md_name_len(c.target));
-			follow_cname(req, iq, next);
+			follow_cname(req, iq, next, c.nchain);
 		}
 		return;
 	case MD_REPLY_NXDOMAIN:

@@ -93,6 +93,23 @@ bad:
 	return MD_ECONFIG;
 }
 
+int
+md_config_add_trace(
+    struct md_config *c, const char *name, char *err, size_t errlen)
+{
+	if (c->ntrace >= MD_CONFIG_MAX_TRACE) {
+		snprintf(
+		    err, errlen, "more than %d names", MD_CONFIG_MAX_TRACE);
+		return MD_ECONFIG;
+	}
+	if (md_name_from_str(name, NULL, c->trace[c->ntrace]) < 0) {
+		snprintf(err, errlen, "'%s' is not a domain name", name);
+		return MD_ECONFIG;
+	}
+	c->ntrace++;
+	return 0;
+}
+
 static bool
 prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 {
@@ -485,6 +502,24 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		free(c->root_hints);
 		c->root_hints = relative_to(x, sv);
 		return c->root_hints != NULL ? 0 : -ENOMEM;
+	}
+	if (strcmp(key, "log-trace") == 0) {
+		char why[256];
+
+		c->ntrace = 0;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return bad(x, v, key, "expected a list of names");
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *a = md_yaml_node(x->y, *it);
+			const char *sv = md_yaml_scalar(a);
+
+			if (sv == NULL ||
+			    md_config_add_trace(c, sv, why, sizeof(why)) != 0)
+				return bad(
+				    x, a, key, "%s", sv ? why : "not a name");
+		}
+		return 0;
 	}
 	if (strcmp(key, "access-control") == 0) {
 		char why[256];

@@ -237,7 +237,23 @@ trace_log_cb(void *arg, const struct md_trace_event *ev)
 
 	(void)arg;
 	md_trace_format(ev, line, sizeof(line));
-	md_debug(MD_LOG_SERVER, "resolve: %s", line);
+	md_info(MD_LOG_SERVER, "trace: %s", line);
+}
+
+/*
+ * Trace this resolution in the log?  All of them at debug level, else
+ * those for the names listed in log-trace (at or below each name).
+ */
+static void
+maybe_trace(
+    const struct md_server *srv, struct md_request *req, const uint8_t *name)
+{
+	bool on = md_log_get_level() >= MD_LOG_DEBUG;
+
+	for (size_t i = 0; !on && i < srv->cfg.ntrace; i++)
+		on = md_name_is_subdomain(name, srv->cfg.trace[i]);
+	if (on)
+		md_resolve_set_trace(req, trace_log_cb, NULL);
 }
 
 static void
@@ -329,8 +345,7 @@ resolve_for(struct md_server *srv, struct waiter *w)
 		free(res);
 		goto drop;
 	}
-	if (md_log_get_level() >= MD_LOG_DEBUG)
-		md_resolve_set_trace(res->req, trace_log_cb, NULL);
+	maybe_trace(srv, res->req, key);
 	res->waiters = w;
 	res->nwaiters = 1;
 	res->hnext = srv->inflight[h % INFLIGHT_BUCKETS];
@@ -375,8 +390,7 @@ md_server_prime(struct md_server *srv)
 		free(res);
 		return -ENOMEM;
 	}
-	if (md_log_get_level() >= MD_LOG_DEBUG)
-		md_resolve_set_trace(res->req, trace_log_cb, NULL);
+	maybe_trace(srv, res->req, &root);
 	res->hnext = srv->inflight[res->hash % INFLIGHT_BUCKETS];
 	srv->inflight[res->hash % INFLIGHT_BUCKETS] = res;
 	srv->ninflight++;
