@@ -1086,6 +1086,12 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 	minimised = iq->minimise &&
 	    !(md_name_equal(iq->sent_qname, iq->qname) &&
 		iq->sent_qtype == iq->qtype);
+	/* A server that answered a minimised query is doing its job: the
+	 * next label's query is not a retry of this one. */
+	if (minimised &&
+	    (c.cls == MD_REPLY_ANSWER || c.cls == MD_REPLY_NODATA ||
+		c.cls == MD_REPLY_NXDOMAIN || c.cls == MD_REPLY_CNAME))
+		iq->target->attempts = 0;
 
 	switch (c.cls) {
 	case MD_REPLY_TRUNCATED:
