@@ -16,21 +16,25 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# Debian packages: build tools and libraries, and the real peers the
-# tests talk to (dig, kdig).
-packages="build-essential autoconf automake pkg-config libevent-dev
-	libldns-dev libssl-dev libyaml-dev libcmocka-dev clang
-	clang-format bind9-dnsutils knot-dnsutils iproute2 python3
-	util-linux"
+# Debian packages: what building and running needs, and what the tests
+# add: the real peers they talk to (dig, kdig, NSD, Unbound) and tools.
+build_packages="build-essential autoconf automake pkg-config libevent-dev
+	libldns-dev libssl-dev libyaml-dev bind9-dnsutils"
+test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2
+	python3 util-linux nsd unbound"
 
-deps() {
-	missing=""
-	for p in $packages; do
+missing_of() {
+	for p in "$@"; do
 		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q "ok installed"; then
-			missing="$missing $p"
+			printf ' %s' "$p"
 		fi
 	done
+}
+
+deps() {
+	# shellcheck disable=SC2086
+	missing=$(missing_of $build_packages $1)
 	if [ -n "$missing" ]; then
 		echo "quickstart: installing:$missing"
 		if [ "$(id -u)" -ne 0 ]; then
@@ -41,6 +45,19 @@ deps() {
 		# shellcheck disable=SC2086
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		    --no-install-recommends $missing
+		# NSD and Unbound are test peers, started by the tests on
+		# their own addresses; their Debian services would take port
+		# 53 from minidnsd.  Stop the ones this run installed.
+		for svc in nsd unbound; do
+			case " $missing " in
+			*" $svc "*)
+				if [ -d /run/systemd/system ]; then
+					systemctl disable --now "$svc" \
+					    >/dev/null 2>&1 || true
+				fi
+				;;
+			esac
+		done
 	fi
 }
 
@@ -82,17 +99,17 @@ test_all() {
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-deps) deps ;;
-build) deps; build ;;
+deps) deps "$test_packages" ;;
+build) deps ""; build ;;
 run)
-	deps
+	deps ""
 	build
 	echo "quickstart: starting minidnsd on 127.0.0.1:53 and [::1]:53" \
 	    "(Ctrl-C stops it)"
 	exec build/minidnsd -f "$@"
 	;;
 test)
-	deps
+	deps "$test_packages"
 	build
 	test_all
 	;;

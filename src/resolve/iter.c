@@ -664,29 +664,24 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 {
 	struct dp_addr *cand[64];
 	uint32_t rtt[64];
-	unsigned n = 0, usable = 0;
+	unsigned n = 0;
 	uint32_t best = UINT32_MAX;
 	struct md_infra_info info;
-	bool skip_held = false;
+	unsigned held = 0;
 
-	/* First pass: are there servers that are not held down? */
-	for (struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next) {
-		if (a->failed || a->attempts >= MAX_ATTEMPTS)
-			continue;
-		md_infra_get(req->env->infra, &a->addr, iq->dp->zone, now(req),
-		    req->env->conf->upstream_timeout_ms, &info);
-		if (!info.dead && !info.lame)
-			usable++;
-	}
-	skip_held = usable > 0;
 	for (struct dp_addr *a = iq->dp->addrs; a != NULL && n < 64;
 	     a = a->next) {
 		if (a->failed || a->attempts >= MAX_ATTEMPTS)
 			continue;
 		md_infra_get(req->env->infra, &a->addr, iq->dp->zone, now(req),
 		    req->env->conf->upstream_timeout_ms, &info);
-		if (skip_held && (info.dead || info.lame))
+		/* Dead or lame servers sit out their hold-down: asking them
+		 * would only make this client wait (Unbound does the same
+		 * with its infra cache). */
+		if (info.dead || info.lame) {
+			held++;
 			continue;
+		}
 		/* A server already tried here waits behind untried ones. */
 		/* Rank by the retransmission timeout, as Unbound does: it
 		 * grows with the smoothed RTT and doubles on every timeout,
@@ -696,8 +691,13 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		if (rtt[n - 1] < best)
 			best = rtt[n - 1];
 	}
-	if (n == 0)
+	if (n == 0) {
+		if (held > 0) {
+			req->net_trouble = true;
+			*why = "every server left is held down (dead or lame)";
+		}
 		return NULL;
+	}
 	/* Like Unbound: every server within RTT_BAND_MS of the best is as
 	 * good, and the choice among them is random, which also explores
 	 * servers we know little about. */
@@ -707,9 +707,8 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		if (rtt[i] <= best + RTT_BAND_MS)
 			cand[band++] = cand[i];
 	}
-	*why = !skip_held ? "every server is held down: probing"
-	    : band == 1	  ? "lowest smoothed RTT"
-			: "random among servers within 400 ms of the best RTT";
+	*why = band == 1 ? "lowest smoothed RTT"
+			 : "random among servers within 400 ms of the best RTT";
 	return cand[md_random_uniform(band)];
 }
 
@@ -807,7 +806,12 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 		fail_iq(req, iq,
 		    req->net_trouble ? MD_EDE_NO_REACHABLE_AUTHORITY
 				     : MD_EDE_OTHER,
-		    why_fmt(req, "no server of %s gave a usable answer", zone));
+		    why != NULL
+			? why_fmt(req,
+			      "no server of %s gave a usable answer: %s", zone,
+			      why)
+			: why_fmt(req, "no server of %s gave a usable answer",
+			      zone));
 		return MD_STEP_SEND; /* re-enter the loop */
 	}
 	if (req->queries >= conf->max_queries) {

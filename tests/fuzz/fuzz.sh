@@ -1,15 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Run an already built libFuzzer harness for a short, bounded time on a
-# copy of the seed corpus (the seeds in the source tree are never written
-# to).  The fuzz build is separate: configure CC=clang --enable-fuzz in a
-# build dir and `make tests/fuzz/fuzz_query` there.
+# Run the already built libFuzzer harnesses (fuzz_query, fuzz_reply) for a
+# short, bounded time, the seconds split evenly between those built, each
+# on a copy of its seed corpus (the seeds in the source tree are never
+# written to).  The fuzz build is separate: configure CC=clang
+# --enable-fuzz in a build dir and `make tests/fuzz/fuzz_query
+# tests/fuzz/fuzz_reply` there.
 #
-# usage: fuzz.sh BUILDDIR [SECONDS]     (default 30 s)
+# usage: fuzz.sh BUILDDIR [SECONDS]     (default 30 s in all)
 #   MD_FUZZ_ARTIFACTS=DIR keeps crash inputs there (default: a temp dir,
 #   printed and kept when something was found).
-# Exit: 0 no finding, 1 the fuzzer found a crash/leak/timeout, 2 usage.
+# Exit: 0 no finding, 1 a fuzzer found a crash/leak/timeout, 2 usage.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,24 +20,42 @@ if [ $# -lt 1 ]; then
 	echo "usage: $0 BUILDDIR [SECONDS]" >&2
 	exit 2
 fi
-fuzzer=$1/tests/fuzz/fuzz_query
 secs=${2:-30}
-if [ ! -x "$fuzzer" ]; then
-	echo "$0: $fuzzer not built (configure CC=clang --enable-fuzz;" \
-	    "make tests/fuzz/fuzz_query)" >&2
+# target:corpus folder
+targets="fuzz_query:corpus fuzz_reply:corpus_reply"
+built=""
+for t in $targets; do
+	if [ -x "$1/tests/fuzz/${t%%:*}" ]; then
+		built="$built $t"
+	fi
+done
+if [ -z "$built" ]; then
+	echo "$0: no fuzzer built in $1/tests/fuzz (configure CC=clang" \
+	    "--enable-fuzz; make tests/fuzz/fuzz_query" \
+	    "tests/fuzz/fuzz_reply)" >&2
 	exit 2
 fi
+n=$(echo $built | wc -w)
+each=$((secs / n))
+[ "$each" -gt 0 ] || each=1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/minidns-fuzz.XXXXXX")
 artifacts=${MD_FUZZ_ARTIFACTS:-$work/artifacts}
-mkdir -p "$work/corpus" "$artifacts"
-trap 'rm -rf "$work/corpus"' EXIT
-cp "$srcdir"/tests/fuzz/corpus/* "$work/corpus/"
+mkdir -p "$artifacts"
+trap 'rm -rf "$work"/corpus-*' EXIT
 
 rc=0
-MD_FUZZ_ZONES=$srcdir/zones "$fuzzer" -max_total_time="$secs" \
-    -rss_limit_mb=1024 -timeout=10 -max_len=4096 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "$work/corpus" || rc=$?
+for t in $built; do
+	name=${t%%:*}
+	mkdir -p "$work/corpus-$name"
+	cp "$srcdir/tests/fuzz/${t#*:}"/* "$work/corpus-$name/"
+	echo "fuzz.sh: $name for $each s"
+	MD_FUZZ_ZONES=$srcdir/zones "$1/tests/fuzz/$name" \
+	    -max_total_time="$each" -rss_limit_mb=1024 -timeout=10 \
+	    -max_len=4096 -print_final_stats=1 \
+	    -artifact_prefix="$artifacts/$name-" "$work/corpus-$name" ||
+	    rc=$?
+done
 
 if [ "$rc" != 0 ] || [ -n "$(ls "$artifacts")" ]; then
 	echo "fuzz.sh: the fuzzer found something (exit $rc); inputs in" \
@@ -44,4 +64,4 @@ if [ "$rc" != 0 ] || [ -n "$(ls "$artifacts")" ]; then
 	exit 1
 fi
 [ -n "${MD_FUZZ_ARTIFACTS:-}" ] || rm -rf "$work"
-echo "fuzz.sh: ${secs} s without a finding"
+echo "fuzz.sh: ${secs} s ($each s each:$built) without a finding"

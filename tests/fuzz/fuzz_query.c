@@ -90,7 +90,7 @@ check_response(const uint8_t *q, size_t qlen, size_t len, size_t limit)
 }
 
 int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+md_fuzz_query(const uint8_t *data, size_t size)
 {
 	static const uint16_t udp_sizes[] = {1232, 512, 4096};
 	struct md_wire_query q;
@@ -110,3 +110,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_response(data, size, len, sizeof(out));
 	return 0;
 }
+
+#ifndef MD_FUZZ_RUNNER
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return md_fuzz_query(data, size);
+}
+#endif

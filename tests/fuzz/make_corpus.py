@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpus of the query harness (tests/fuzz/corpus/).
+"""Write the seed corpora of the fuzz harnesses.
 
-Each file is one DNS query message as a client sends it over UDP: the
-usual questions against the sample zones, EDNS variants, and a few broken
-messages that take the error paths.  The output is deterministic, so
-rerunning the script changes nothing.  usage: make_corpus.py [DIR]
+tests/fuzz/corpus/ (fuzz_query): each file is one DNS query message as a
+client sends it over UDP: the usual questions against the sample zones,
+EDNS variants, and a few broken messages that take the error paths.
+
+tests/fuzz/corpus_reply/ (fuzz_reply): each file is one reply as an
+upstream server sends it, mostly to example.com. A (the harness's
+question): referrals with glue, answers, CNAME chains, NXDOMAIN and NODATA
+with SOA, truncation, compression pointers, OPT records, lame and
+poisoning attempts.
+
+The output is deterministic, so rerunning the script changes nothing.
+usage: make_corpus.py [QUERYDIR [REPLYDIR]]
 """
 import os
 import struct
@@ -61,13 +69,301 @@ SEEDS = {
 }
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "corpus")
+# ---- replies (fuzz_reply) ------------------------------------------------
+
+A, NS, CNAME, SOA, MX, TXT, AAAA, SRV, OPT = 1, 2, 5, 6, 15, 16, 28, 33, 41
+QR, AA, TC, RD, RA = 0x8000, 0x0400, 0x0200, 0x0100, 0x0080
+
+
+class Msg:
+    """A reply with name compression the way servers do it: every name
+    suffix written once, later copies as pointers."""
+
+    def __init__(self, flags, qname="example.com", qtype=A, qid=0,
+                 compress=True):
+        self.flags = flags
+        self.compress = compress
+        self.buf = b""
+        self.offsets = {}
+        self.counts = [0, 0, 0, 0]
+        self.buf = struct.pack("!HHHHHH", qid, flags, 0, 0, 0, 0)
+        if qname is not None:
+            self.buf += self.name(qname) + struct.pack("!HH", qtype, 1)
+            self.counts[0] = 1
+
+    def name(self, n, at=None):
+        """Wire form of n, compressed against what is written before
+        offset 'at' (default: the end of the message)."""
+        at = len(self.buf) if at is None else at
+        labels = [x for x in n.rstrip(".").split(".") if x]
+        out = b""
+        for i in range(len(labels)):
+            key = ".".join(labels[i:]).lower()
+            if self.compress and key in self.offsets:
+                return out + struct.pack("!H", 0xC000 | self.offsets[key])
+            if at + len(out) < 0x3FFF:
+                self.offsets[key] = at + len(out)
+            out += bytes([len(labels[i])]) + labels[i].encode()
+        return out + b"\0"
+
+    def rr(self, sec, owner, rtype, rdata, ttl=3600, rclass=1):
+        """rdata: bytes, or a function of the offset where it starts
+        (for rdata holding compressed names)."""
+        self.buf += self.name(owner)
+        start = len(self.buf) + 10
+        if callable(rdata):
+            rdata = rdata(start)
+        self.buf += struct.pack("!HHIH", rtype, rclass, ttl, len(rdata))
+        self.buf += rdata
+        self.counts[sec] += 1
+        return self
+
+    def opt(self, size=1232, ext_rcode=0, do=False, opts=b""):
+        ttl = (ext_rcode << 24) | (0x8000 if do else 0)
+        self.buf += b"\0" + struct.pack("!HHIH", OPT, size, ttl, len(opts))
+        self.buf += opts
+        self.counts[3] += 1
+        return self
+
+    def wire(self):
+        return self.buf[:4] + struct.pack("!HHHH", *self.counts) + \
+            self.buf[12:]
+
+
+def r_name(msg, n):
+    return lambda at: msg.name(n, at)
+
+
+def r_soa(msg, mname, rname, serial=2026010101):
+    def f(at):
+        a = msg.name(mname, at)
+        b = msg.name(rname, at + len(a))
+        return a + b + struct.pack("!IIIII", serial, 7200, 3600, 1209600,
+                                   300)
+    return f
+
+
+def r_mx(msg, pref, n):
+    return lambda at: struct.pack("!H", pref) + msg.name(n, at + 2)
+
+
+def r_srv(msg, prio, weight, port, n):
+    return lambda at: struct.pack("!HHH", prio, weight, port) + \
+        msg.name(n, at + 6)
+
+
+def ip4(s):
+    return bytes(int(x) for x in s.split("."))
+
+
+def ip6(*words):
+    return struct.pack("!8H", *words)
+
+
+AN, NSEC, AR = 1, 2, 3
+
+
+def referral_root(compress=True):
+    m = Msg(QR, compress=compress)
+    for ns in ("a.gtld-servers.net", "b.gtld-servers.net"):
+        m.rr(NSEC, "com", NS, r_name(m, ns), 172800)
+    m.rr(AR, "a.gtld-servers.net", A, ip4("192.0.2.2"), 172800)
+    m.rr(AR, "a.gtld-servers.net", AAAA, ip6(0x2001, 0xdb8, 0, 0, 0, 0, 0,
+                                             2), 172800)
+    m.rr(AR, "b.gtld-servers.net", A, ip4("192.0.2.3"), 172800)
+    return m.opt().wire()
+
+
+def referral_root_minimised():
+    m = Msg(QR, qname="com")
+    m.rr(NSEC, "com", NS, r_name(m, "a.gtld-servers.net"), 172800)
+    m.rr(AR, "a.gtld-servers.net", A, ip4("192.0.2.2"), 172800)
+    return m.opt().wire()
+
+
+def referral_com(compress=True):
+    m = Msg(QR, compress=compress)
+    for ns in ("ns1.example.com", "ns2.example.com"):
+        m.rr(NSEC, "example.com", NS, r_name(m, ns), 172800)
+    m.rr(AR, "ns1.example.com", A, ip4("192.0.2.53"), 172800)
+    m.rr(AR, "ns2.example.com", A, ip4("198.51.100.53"), 172800)
+    m.rr(AR, "ns2.example.com", AAAA, ip6(0x2001, 0xdb8, 0x53, 0, 0, 0, 0,
+                                          0x53), 172800)
+    return m.opt().wire()
+
+
+def referral_glueless():
+    m = Msg(QR)
+    m.rr(NSEC, "example.com", NS, r_name(m, "ns.example.net"), 172800)
+    m.rr(NSEC, "example.com", NS, r_name(m, "ns.example.org"), 172800)
+    return m.wire()
+
+
+def answer_a(compress=True):
+    m = Msg(QR | AA | RD, compress=compress)
+    m.rr(AN, "example.com", A, ip4("192.0.2.10"), 300)
+    m.rr(AN, "example.com", A, ip4("192.0.2.11"), 300)
+    m.rr(AN, "example.com", A, ip4("192.0.2.10"), 300)  # duplicate
+    m.rr(NSEC, "example.com", NS, r_name(m, "ns1.example.com"))
+    m.rr(AR, "ns1.example.com", A, ip4("192.0.2.53"))
+    return m.opt(1232, do=True).wire()
+
+
+def cname_chain():
+    m = Msg(QR | AA)
+    m.rr(AN, "example.com", CNAME, r_name(m, "www.example.com"), 60)
+    m.rr(AN, "www.example.com", CNAME, r_name(m, "web.example.com"), 60)
+    m.rr(AN, "web.example.com", A, ip4("192.0.2.80"), 60)
+    return m.opt().wire()
+
+
+def cname_out():
+    m = Msg(QR | AA)
+    m.rr(AN, "example.com", CNAME, r_name(m, "cdn.example.net"), 60)
+    m.rr(AN, "cdn.example.net", A, ip4("203.0.113.7"), 60)  # not ours
+    return m.wire()
+
+
+def cname_loop():
+    m = Msg(QR | AA)
+    m.rr(AN, "example.com", CNAME, r_name(m, "a.example.com"))
+    m.rr(AN, "a.example.com", CNAME, r_name(m, "example.com"))
+    return m.wire()
+
+
+def nxdomain():
+    m = Msg(QR | AA | 3)
+    m.rr(NSEC, "example.com", SOA,
+         r_soa(m, "ns1.example.com", "hostmaster.example.com"), 900)
+    return m.opt().wire()
+
+
+def nxdomain_cname():
+    m = Msg(QR | AA | 3)
+    m.rr(AN, "example.com", CNAME, r_name(m, "gone.example.com"))
+    m.rr(NSEC, "example.com", SOA,
+         r_soa(m, "ns1.example.com", "hostmaster.example.com"), 900)
+    return m.wire()
+
+
+def nodata():
+    m = Msg(QR | AA)
+    m.rr(NSEC, "example.com", SOA,
+         r_soa(m, "ns1.example.com", "hostmaster.example.com"), 900)
+    return m.opt().wire()
+
+
+def nodata_nosoa():
+    return Msg(QR | AA).wire()
+
+
+def truncated():
+    m = Msg(QR | AA | TC)
+    m.rr(AN, "example.com", A, ip4("192.0.2.10"))
+    return m.wire()
+
+
+def compressed_mx_srv():
+    """Compressed names inside MX, SRV and SOA rdata, including pointers
+    into other rdata."""
+    m = Msg(QR | AA, qname="example.com", qtype=MX)
+    m.rr(AN, "example.com", MX, r_mx(m, 10, "mail.example.com"))
+    m.rr(AN, "example.com", MX, r_mx(m, 20, "mail2.mail.example.com"))
+    m.rr(AN, "_sip._tcp.example.com", SRV,
+         r_srv(m, 0, 5, 5060, "sip.mail.example.com"))
+    m.rr(NSEC, "example.com", SOA,
+         r_soa(m, "ns1.mail.example.com", "hostmaster.mail.example.com"))
+    m.rr(AR, "mail.example.com", A, ip4("192.0.2.25"))
+    return m.wire()
+
+
+def uncompressed():
+    m = Msg(QR | AA, compress=False)
+    m.rr(AN, "example.com", A, ip4("192.0.2.10"))
+    m.rr(NSEC, "example.com", NS, r_name(m, "ns1.example.com"))
+    return m.wire()
+
+
+def opt_badvers():
+    m = Msg(QR)
+    cookie = struct.pack("!HH", 10, 24) + bytes(range(24))
+    ede = struct.pack("!HHH", 15, 6, 18) + b"test"
+    return m.opt(1232, ext_rcode=1, opts=cookie + ede).wire()
+
+
+def formerr():
+    return Msg(QR | 1, qname=None).wire()
+
+
+def servfail():
+    return Msg(QR | RA | 2).opt().wire()
+
+
+def lame_upward():
+    m = Msg(QR)
+    m.rr(NSEC, "", NS, r_name(m, "a.root-servers.net"), 518400)
+    m.rr(AR, "a.root-servers.net", A, ip4("192.0.2.1"), 518400)
+    return m.wire()
+
+
+def poison():
+    """Out-of-bailiwick and wrong-section records the scrubber drops."""
+    m = Msg(QR | AA)
+    m.rr(AN, "example.com", A, ip4("192.0.2.10"))
+    m.rr(AN, "victim.test", A, ip4("203.0.113.66"), 86400)
+    m.rr(NSEC, "test", NS, r_name(m, "ns.evil.test"), 86400)
+    m.rr(NSEC, "example.com", TXT, b"\x05hello")
+    m.rr(AR, "ns.evil.test", A, ip4("203.0.113.66"))
+    m.rr(AR, "example.com", TXT, b"\x03bad", rclass=3)
+    return m.wire()
+
+
+REPLIES = {
+    "referral-root": referral_root(),
+    "referral-root-minimised": referral_root_minimised(),
+    "referral-com-glue": referral_com(),
+    "referral-glueless": referral_glueless(),
+    "answer-a": answer_a(),
+    "cname-chain": cname_chain(),
+    "cname-out-of-zone": cname_out(),
+    "cname-loop": cname_loop(),
+    "nxdomain-soa": nxdomain(),
+    "nxdomain-after-cname": nxdomain_cname(),
+    "nodata-soa": nodata(),
+    "nodata-aa-no-soa": nodata_nosoa(),
+    "truncated": truncated(),
+    "compressed-mx-srv-soa": compressed_mx_srv(),
+    "uncompressed": uncompressed(),
+    "opt-badvers-options": opt_badvers(),
+    "formerr-no-question": formerr(),
+    "servfail": servfail(),
+    "lame-upward-referral": lame_upward(),
+    "poison-out-of-bailiwick": poison(),
+    # The ID's first byte picks how the harness runs the engine: bit 0
+    # copies the engine's question into the reply (which moves what
+    # follows, hence no compression here), bit 1 turns QNAME minimisation
+    # off.
+    "copyq-referral-root": b"\x01" + referral_root(False)[1:],
+    "copyq-referral-com-nomin": b"\x03" + referral_com(False)[1:],
+    "copyq-answer-a-nomin": b"\x03" + answer_a(False)[1:],
+    "copyq-nxdomain": b"\x01" + nxdomain()[1:],
+}
+
+
+def write(out, seeds):
     os.makedirs(out, exist_ok=True)
-    for fname, data in sorted(SEEDS.items()):
+    for fname, data in sorted(seeds.items()):
         with open(os.path.join(out, fname), "wb") as f:
             f.write(data)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus")
+    rout = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+        here, "corpus_reply")
+    write(out, SEEDS)
+    write(rout, REPLIES)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * run_corpus.c - replay a fuzz corpus without libFuzzer, so every build
- * (gcc included) runs the harness under make check.  Every file of each
- * corpus folder is fed to LLVMFuzzerTestOneInput() as is, then in
+ * run_corpus.c - replay the fuzz corpora without libFuzzer, so every build
+ * (gcc included) runs both harnesses under make check: the query corpus
+ * through md_fuzz_query() and the reply corpus through md_fuzz_reply().
+ * Every file of each corpus folder is fed to its target as is, then in
  * MUTATIONS deterministic variants (bit flips, byte changes, truncation,
  * insertion, deletion, header word changes) from a fixed-seed xorshift
  * generator, so a failure is reproducible.
  *
- * usage: run_corpus [DIR...]   (default: the corpus compiled in as
- * MD_FUZZ_CORPUS, or $MD_FUZZ_CORPUS)
+ * usage: run_corpus [[query:|reply:]DIR...]   (a bare DIR is a query
+ * corpus; default: both corpora compiled in as MD_FUZZ_CORPUS and
+ * MD_FUZZ_CORPUS_REPLY, or $MD_FUZZ_CORPUS and $MD_FUZZ_CORPUS_REPLY)
  */
 #include "config.h"
 
@@ -24,8 +26,14 @@
 #define MD_FUZZ_CORPUS "tests/fuzz/corpus"
 #endif
 
+#ifndef MD_FUZZ_CORPUS_REPLY
+#define MD_FUZZ_CORPUS_REPLY "tests/fuzz/corpus_reply"
+#endif
+
 #define MUTATIONS 300
 #define INPUT_MAX 4096
+
+typedef int (*fuzz_target)(const uint8_t *data, size_t size);
 
 static uint32_t prng_state = 0x2026b127u;
 
@@ -102,7 +110,7 @@ mutate(const uint8_t *in, size_t len, uint8_t *buf)
 }
 
 static int
-run_file(const char *path, unsigned long *runs)
+run_file(fuzz_target target, const char *path, unsigned long *runs)
 {
 	static uint8_t in[INPUT_MAX], buf[INPUT_MAX + 8];
 	FILE *fp = fopen(path, "rb");
@@ -114,19 +122,20 @@ run_file(const char *path, unsigned long *runs)
 	}
 	len = fread(in, 1, sizeof(in), fp);
 	fclose(fp);
-	LLVMFuzzerTestOneInput(in, len);
+	target(in, len);
 	(*runs)++;
 	for (unsigned i = 0; i < MUTATIONS; i++) {
 		size_t n = mutate(in, len, buf);
 
-		LLVMFuzzerTestOneInput(buf, n);
+		target(buf, n);
 		(*runs)++;
 	}
 	return 0;
 }
 
 static int
-run_dir(const char *dir, unsigned long *files, unsigned long *runs)
+run_dir(fuzz_target target, const char *dir, unsigned long *files,
+    unsigned long *runs)
 {
 	struct dirent **names = NULL;
 	char path[4096];
@@ -141,7 +150,7 @@ run_dir(const char *dir, unsigned long *files, unsigned long *runs)
 		if (names[i]->d_name[0] != '.') {
 			snprintf(
 			    path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-			if (run_file(path, runs) != 0)
+			if (run_file(target, path, runs) != 0)
 				rc = -1;
 			else
 				(*files)++;
@@ -152,27 +161,57 @@ run_dir(const char *dir, unsigned long *files, unsigned long *runs)
 	return rc;
 }
 
+/* One corpus: "query:DIR", "reply:DIR" or a bare DIR (query). */
+static int
+run_arg(const char *arg, unsigned long *files, unsigned long *runs)
+{
+	unsigned long before = *files;
+	int rc;
+
+	if (strncmp(arg, "reply:", 6) == 0)
+		rc = run_dir(md_fuzz_reply, arg + 6, files, runs);
+	else if (strncmp(arg, "query:", 6) == 0)
+		rc = run_dir(md_fuzz_query, arg + 6, files, runs);
+	else
+		rc = run_dir(md_fuzz_query, arg, files, runs);
+	if (rc == 0 && *files == before) {
+		fprintf(stderr, "run_corpus: %s: no corpus files\n", arg);
+		rc = -1;
+	}
+	return rc;
+}
+
+static const char *
+env_or(const char *var, const char *dflt)
+{
+	const char *v = getenv(var);
+
+	return v != NULL && v[0] != '\0' ? v : dflt;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *dflt = getenv("MD_FUZZ_CORPUS");
+	char qarg[4096], rarg[4096];
 	unsigned long files = 0, runs = 0;
 	int rc = 0;
 
-	if (dflt == NULL || dflt[0] == '\0')
-		dflt = MD_FUZZ_CORPUS;
-	if (argc < 2)
-		rc = run_dir(dflt, &files, &runs);
+	if (argc < 2) {
+		snprintf(qarg, sizeof(qarg), "query:%s",
+		    env_or("MD_FUZZ_CORPUS", MD_FUZZ_CORPUS));
+		snprintf(rarg, sizeof(rarg), "reply:%s",
+		    env_or("MD_FUZZ_CORPUS_REPLY", MD_FUZZ_CORPUS_REPLY));
+		if (run_arg(qarg, &files, &runs) != 0)
+			rc = -1;
+		if (run_arg(rarg, &files, &runs) != 0)
+			rc = -1;
+	}
 	for (int i = 1; i < argc; i++) {
-		if (run_dir(argv[i], &files, &runs) != 0)
+		if (run_arg(argv[i], &files, &runs) != 0)
 			rc = -1;
 	}
 	printf("run_corpus: %lu files, %lu inputs (with %d mutations "
-	       "each), no crash\n",
-	    files, runs, MUTATIONS);
-	if (files == 0) {
-		fprintf(stderr, "run_corpus: no corpus files found\n");
-		return 1;
-	}
+	       "each), %s\n",
+	    files, runs, MUTATIONS, rc == 0 ? "no crash" : "errors");
 	return rc == 0 ? 0 : 1;
 }

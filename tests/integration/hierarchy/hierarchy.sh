@@ -1,0 +1,226 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The test DNS hierarchy: real NSD authoritative servers, one per zone
+# where it matters, on 127.53.x.y port 53, plus a silent "blackhole"
+# server for the timeout cases.  Used by ../recursion.sh.
+#
+#   hierarchy.sh start DIR   write per-instance nsd.conf, logs and saved
+#                            PIDs under DIR (a temporary directory owned by
+#                            the caller), start everything, wait (bounded)
+#                            until every server answers; exit 1 on failure
+#                            (after stopping what it started).
+#   hierarchy.sh stop DIR    stop every process started into DIR, by the
+#                            PID saved at start.
+#
+# Run it only inside a private network namespace (unshare -n, then
+# `ip link set lo up`), with MD_IT_NETNS=1 in the environment to say so:
+# the servers bind 127.53.x.y:53, which must not touch the host's network.
+#
+# Address plan (see root.hints for the hints a resolver gets):
+#   127.53.0.1  a.root-servers.test.   .
+#   127.53.0.2  b.root-servers.test.   .
+#   127.53.1.1  ns.nic.com.            com.
+#   127.53.1.2  ns.nic.net.            net.
+#   127.53.1.3  ns.nic.org.            org.
+#   127.53.1.4  ns.nic.arpa.           arpa., in-addr.arpa.
+#   127.53.2.1  ns1.example.com.       example.com., timeout.com., refused.com.
+#   127.53.2.2  ns1.example.net.       example.net. (REFUSED for refused.com.)
+#   127.53.2.3  ns.example.net.        example.org. (glueless delegation)
+#   127.53.2.4  ns.sub.example.com.    sub.example.com.
+#   127.53.5.1  rev.nic.arpa.          2.0.192.in-addr.arpa.
+#   127.53.6.1  blackhole.py: never answers (UDP and TCP)
+#   127.53.6.2  nothing listens (closed port: ICMP unreachable / RST)
+#   127.53.9.x  left free for the resolvers under test
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+
+# name address zone... : one NSD instance per line.
+INSTANCES='
+root-a		127.53.0.1	.
+root-b		127.53.0.2	.
+com		127.53.1.1	com
+net		127.53.1.2	net
+org		127.53.1.3	org
+arpa		127.53.1.4	arpa in-addr.arpa
+example-com	127.53.2.1	example.com timeout.com refused.com
+example-net	127.53.2.2	example.net
+example-org	127.53.2.3	example.org
+sub		127.53.2.4	sub.example.com
+reverse		127.53.5.1	2.0.192.in-addr.arpa
+'
+BLACKHOLE=127.53.6.1
+# The blackhole exits by itself after this long, even if nobody stops it.
+BLACKHOLE_LIFETIME=${BLACKHOLE_LIFETIME:-600}
+
+usage() {
+	echo "usage: $0 start|stop DIR" >&2
+	exit 2
+}
+
+# True while pid is running (a zombie counts as exited).
+running() {
+	local state
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$state" ] || return 1
+	[ "$state" != Z ] && [ "$state" != X ]
+}
+
+# hexaddr A.B.C.D: the address as /proc/net/udp prints it (little-endian
+# hex on x86 and arm64), to see that the blackhole's socket is bound.
+hexaddr() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- $1
+	printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"
+}
+
+# The file name of a zone: "." is root.zone.
+zonefile() {
+	if [ "$1" = . ]; then echo "$here/root.zone"; else echo "$here/$1.zone"; fi
+}
+
+# write_conf NAME ADDR ZONE...: DIR/NAME/nsd.conf.  Everything NSD writes
+# (pid, log, xfrd state, zone list, xfr temp files) stays in DIR/NAME.
+write_conf() {
+	local name=$1 addr=$2 d=$DIR/$1 z
+	shift 2
+	mkdir -p "$d"
+	{
+		cat <<-CONF
+		server:
+			ip-address: $addr
+			port: 53
+			do-ip6: no
+			reuseport: no
+			server-count: 1
+			tcp-count: 16
+			verbosity: 1
+			username: ""
+			chroot: ""
+			database: ""
+			zonesdir: "$d"
+			zonelistfile: "$d/zone.list"
+			xfrdfile: "$d/xfrd.state"
+			xfrdir: "$d"
+			pidfile: "$d/nsd.pid"
+			logfile: "$d/nsd.log"
+			cookie-secret-file: "$d/cookiesecrets.txt"
+			identity: "$name"
+			hide-version: yes
+		remote-control:
+			control-enable: no
+		CONF
+		for z in "$@"; do
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
+			    "$z" "$(zonefile "$z")"
+		done
+	} >"$d/nsd.conf"
+}
+
+# term_one PIDFILE PATTERN: SIGTERM the saved PID, only if its command
+# line still contains PATTERN (a recycled PID is never hit); print the
+# PID when a signal was sent.
+term_one() {
+	local pid
+	pid=$(cat "$1" 2>/dev/null) || return 0
+	rm -f "$1"
+	[ -n "$pid" ] && running "$pid" || return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" ||
+	    return 0
+	kill -TERM "$pid" 2>/dev/null && echo "$pid"
+}
+
+# Stop everything started into DIR: SIGTERM all, wait up to 3 s in all,
+# then SIGKILL what is left.
+do_stop() {
+	local f pids="" left pid _
+	for f in "$DIR"/pids/*.pid; do
+		[ -e "$f" ] || continue
+		case $f in
+		*/blackhole.pid) pids="$pids $(term_one "$f" blackhole.py)" ;;
+		*) pids="$pids $(term_one "$f" "$DIR/")" ;;
+		esac
+	done
+	for _ in $(seq 30); do
+		left=""
+		for pid in $pids; do
+			if running "$pid"; then left="$left $pid"; fi
+		done
+		pids=$left
+		[ -n "$pids" ] || return 0
+		sleep 0.1
+	done
+	for pid in $pids; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
+do_start() {
+	local name addr zones zone end ok
+	if [ "${MD_IT_NETNS:-}" != 1 ]; then
+		echo "hierarchy.sh: run inside 'unshare -n' with MD_IT_NETNS=1" >&2
+		exit 2
+	fi
+	mkdir -p "$DIR/pids"
+	trap 'do_stop' EXIT	# undone below once everything is up
+
+	# The blackhole (timeout cases): bound before the NSDs start.
+	python3 "$here/blackhole.py" "$BLACKHOLE" 53 \
+	    --lifetime "$BLACKHOLE_LIFETIME" >"$DIR/blackhole.log" 2>&1 &
+	echo $! >"$DIR/pids/blackhole.pid"
+
+	# Every NSD in the foreground (-d) in the background, so $! is the
+	# PID to stop; they start in parallel.
+	echo "$INSTANCES" | while read -r name addr zones; do
+		[ -n "$name" ] || continue
+		# shellcheck disable=SC2086
+		write_conf "$name" "$addr" $zones
+		nsd -d -c "$DIR/$name/nsd.conf" >"$DIR/$name/stderr.log" 2>&1 &
+		echo $! >"$DIR/pids/$name.pid"
+	done
+
+	# Bounded wait (5 s for all): each NSD answers SOA for its first
+	# zone with NOERROR and the blackhole's UDP port is bound.
+	end=$((SECONDS + 5))
+	ok=0
+	while [ $SECONDS -le $end ]; do
+		ok=1
+		while read -r name addr zones; do
+			[ -n "$name" ] || continue
+			zone=${zones%% *}
+			[ "$zone" = . ] || zone=$zone.
+			if ! dig @"$addr" +norec +time=1 +tries=1 \
+			    "$zone" SOA 2>/dev/null |
+			    grep -q 'status: NOERROR'; then
+				ok=0
+				break
+			fi
+		done <<<"$INSTANCES"
+		if [ $ok = 1 ] && grep -q " $(hexaddr "$BLACKHOLE"):0035 " \
+		    /proc/net/udp; then
+			break
+		fi
+		ok=0
+		sleep 0.1
+	done
+	if [ $ok != 1 ]; then
+		echo "hierarchy.sh: not up after 5 s (instance $name)" >&2
+		tail -n 5 "$DIR"/*/nsd.log "$DIR"/*/stderr.log \
+		    "$DIR/blackhole.log" >&2 2>/dev/null || true
+		exit 1
+	fi
+	trap - EXIT
+}
+
+[ $# = 2 ] || usage
+DIR=$2
+[ -d "$DIR" ] || { echo "hierarchy.sh: $DIR: no such directory" >&2; exit 2; }
+DIR=$(cd "$DIR" && pwd)
+case $1 in
+start) do_start ;;
+stop) do_stop ;;
+*) usage ;;
+esac
