@@ -80,7 +80,8 @@ void md_server_set_zones(struct md_server *srv, struct md_zone_set *zs);
 /* The resolution engine's settings (root hints, limits); copied. */
 void md_server_set_resolve_conf(
     struct md_server *srv, const struct md_resolve_conf *rconf);
-/* Start priming the root NS set (RFC 8109) when recursion is on. */
+/* Start priming the root NS set (RFC 8109) when recursion is on; the
+ * server does this itself before its first resolution. */
 int md_server_prime(struct md_server *srv);
 /* Settings that can change on reload (not the listeners). */
 void md_server_update(struct md_server *srv, const struct md_config *cfg);

@@ -592,7 +592,6 @@ main(int argc, char **argv)
 	d.check_ev = evtimer_new(d.base, check_cb, &d);
 	watch_files(&d, &d.cfg);
 	schedule_check(&d);
-	md_server_prime(d.srv);
 	md_info(MD_LOG_MAIN, "ready");
 	event_base_dispatch(d.base);
 	md_info(MD_LOG_MAIN, "stopped");

@@ -95,6 +95,7 @@ struct md_server {
 	struct tcp_conn *conns;
 	unsigned nconns;
 	bool accept_paused; /* at tcp-max-connections */
+	bool primed;	    /* the root priming query was started */
 	/* recursion */
 	struct md_resolve_conf rconf;
 	struct md_resolve_env env;
@@ -333,6 +334,13 @@ resolve_for(struct md_server *srv, struct waiter *w)
 	}
 	if (srv->ninflight >= INFLIGHT_MAX)
 		goto drop;
+	/* RFC 8109: learn the current root NS set before relying on the
+	 * hints for long.  Done when recursion is first needed, so a server
+	 * used only for its local zones never sends a packet upstream. */
+	if (!srv->primed) {
+		srv->primed = true;
+		md_server_prime(srv);
+	}
 	res = calloc(1, sizeof(*res));
 	if (res == NULL)
 		goto drop;

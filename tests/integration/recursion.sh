@@ -126,7 +126,8 @@ summary() {
 wait_answer() {
 	local end=$((SECONDS + 5))
 	while [ $SECONDS -le $end ] && running "$2"; do
-		if dig @"$3" +time=1 +tries=1 localhost. A >/dev/null 2>&1; then
+		if dig @"$3" +time=1 +tries=1 "${PROBE:-localhost.}" A \
+		    >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.1
@@ -332,6 +333,27 @@ start_md() {
 	PIDS="$PIDS $!"
 	wait_answer "$name" "$!" "$addr"
 }
+
+# Priming (RFC 8109) happened, for the first recursive question.
+check "priming: the root NS set was primed" \
+    grep -q "priming the root NS set from 2 hints" "$T/minidnsd.log"
+
+# A server asked only about its local zones sends nothing upstream: no
+# priming, no resolution, until a recursive question comes.
+# (Its readiness probe asks a local name too.)
+if PROBE=dns-version.cluster.local. start_md lazy 127.53.9.8 \
+    --root-hints "$H/root.hints" --allow-private-upstreams \
+    --zone "$top/zones/cluster.local.zone"; then
+	dig @127.53.9.8 +time=3 +tries=1 kubernetes.default.svc.cluster.local \
+	    >"$T/o" 2>&1
+	quiet() {
+		grep -q "status: NOERROR" "$T/o" &&
+		    ! grep -q "priming" "$T/lazy.log"
+	}
+	check "priming: none while only local zones are asked" quiet
+else
+	fail "lazy: minidnsd did not start"
+fi
 
 # EDE (RFC 8914) with the reason, the same reason the log shows.
 mdig loop.example.com A >"$T/o"
