@@ -347,6 +347,113 @@ error_missing_file(void **state)
 	(void)state;
 }
 
+/* The recursion and cache keys: defaults, values read, errors. */
+static void
+recursion_keys(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+	char want[600];
+
+	md_config_init(&c);
+	assert_true(c.recursion);
+	assert_false(c.allow_private_upstreams);
+	assert_true(c.qname_minimisation);
+	assert_false(c.use_0x20);
+	assert_false(c.serve_stale);
+	assert_null(c.root_hints);
+	assert_int_equal(c.cache_size_mib, 64);
+	assert_int_equal(c.cache_max_ttl, 86400);
+	assert_int_equal(c.cache_max_negative_ttl, 3600);
+	assert_int_equal(c.max_upstream_queries, 64);
+	assert_int_equal(c.resolution_timeout, 3500);
+	assert_int_equal(c.nacl, 8);
+	md_config_deinit(&c);
+
+	assert_int_equal(
+	    load_text("recursion: no\n"
+		      "root-hints: hints/root.hints\n"
+		      "allow-private-upstreams: yes\n"
+		      "qname-minimisation: off\n"
+		      "use-0x20: on\n"
+		      "serve-stale: true\n"
+		      "cache-size: 8\n"
+		      "cache-min-ttl: 5\n"
+		      "cache-max-ttl: 600\n"
+		      "cache-max-negative-ttl: 60\n"
+		      "max-upstream-queries: 20\n"
+		      "max-referral-depth: 9\n"
+		      "max-cname-chain: 4\n"
+		      "max-ns-names: 3\n"
+		      "resolution-timeout: 2000\n"
+		      "access-control: [ 192.0.2.0/24, \"2001:db8::/32\" ]\n"
+		      "log-trace: [ example.com ]\n",
+		&c, err, sizeof(err)),
+	    0);
+	assert_false(c.recursion);
+	assert_true(c.allow_private_upstreams);
+	assert_false(c.qname_minimisation);
+	assert_true(c.use_0x20);
+	assert_true(c.serve_stale);
+	/* A relative path is taken from the config file's folder. */
+	snprintf(want, sizeof(want), "%s/hints/root.hints", tmpdir);
+	assert_string_equal(c.root_hints, want);
+	assert_int_equal(c.cache_size_mib, 8);
+	assert_int_equal(c.cache_min_ttl, 5);
+	assert_int_equal(c.cache_max_ttl, 600);
+	assert_int_equal(c.cache_max_negative_ttl, 60);
+	assert_int_equal(c.max_upstream_queries, 20);
+	assert_int_equal(c.max_referral_depth, 9);
+	assert_int_equal(c.max_cname_chain, 4);
+	assert_int_equal(c.max_ns_names, 3);
+	assert_int_equal(c.resolution_timeout, 2000);
+	assert_int_equal(c.nacl, 2);
+	assert_int_equal(c.ntrace, 1);
+	md_config_deinit(&c);
+
+	expect_error("access-control: [ 10.0.0.0/33 ]\n", 1, "access-control");
+	expect_error("recursion: maybe\n", 1, "recursion");
+	expect_error("\nresolution-timeout: 10\n", 2, "resolution-timeout");
+	expect_error("log-trace: [ \"a..b\" ]\n", 1, "log-trace");
+	(void)state;
+}
+
+static bool
+allowed(const struct md_config *c, const char *addr)
+{
+	struct md_sockaddr sa;
+
+	assert_int_equal(md_sockaddr_parse(addr, 53, &sa), 0);
+	return md_acl_allows(c->acl, c->nacl, (struct sockaddr *)&sa.ss);
+}
+
+/* The default access-control: our own kinds of networks only. */
+static void
+access_control_default(void **state)
+{
+	struct md_config c;
+
+	md_config_init(&c);
+	assert_true(allowed(&c, "127.0.0.1"));
+	assert_true(allowed(&c, "10.1.2.3"));
+	assert_true(allowed(&c, "172.16.0.1"));
+	assert_true(allowed(&c, "172.31.255.255"));
+	assert_false(allowed(&c, "172.32.0.1"));
+	assert_true(allowed(&c, "192.168.7.7"));
+	assert_true(allowed(&c, "169.254.20.10"));
+	assert_true(allowed(&c, "::1"));
+	assert_true(allowed(&c, "fd00::53"));
+	assert_true(allowed(&c, "fe80::1"));
+	assert_false(allowed(&c, "8.8.8.8"));
+	assert_false(allowed(&c, "2001:db8::1"));
+	assert_false(allowed(&c, "::2"));
+	/* An IPv4 client seen on a dual-stack socket. */
+	assert_true(allowed(&c, "::ffff:10.0.0.1"));
+	assert_false(allowed(&c, "::ffff:8.8.8.8"));
+	md_config_deinit(&c);
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -362,6 +469,8 @@ main(void)
 	    cmocka_unit_test(error_bad_zone_values),
 	    cmocka_unit_test(error_yaml_syntax),
 	    cmocka_unit_test(error_missing_file),
+	    cmocka_unit_test(recursion_keys),
+	    cmocka_unit_test(access_control_default),
 	};
 
 	return cmocka_run_group_tests_name(
