@@ -131,6 +131,9 @@ struct md_wire_edns {
 	bool do_bit;
 };
 
+/* The 12-byte header at pkt (the caller has checked the length). */
+void md_wire_read_header(const uint8_t *pkt, struct md_wire_header *hdr);
+
 /* What the server should do with a query (see md_wire_read_query). */
 enum md_query_verdict {
 	MD_QUERY_OK = 0,

@@ -103,12 +103,7 @@ md_msg_parse(
 	memset(m, 0, sizeof(*m));
 	if (len < MD_WIRE_HDR_LEN)
 		return MD_EPARSE;
-	m->hdr.id = md_read_u16(pkt);
-	m->hdr.flags = md_read_u16(pkt + 2);
-	m->hdr.qdcount = md_read_u16(pkt + 4);
-	m->hdr.ancount = md_read_u16(pkt + 6);
-	m->hdr.nscount = md_read_u16(pkt + 8);
-	m->hdr.arcount = md_read_u16(pkt + 10);
+	md_wire_read_header(pkt, &m->hdr);
 	if (m->hdr.qdcount > 1)
 		return MD_EPARSE;
 	if (m->hdr.qdcount == 1) {

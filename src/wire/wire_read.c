@@ -83,6 +83,17 @@ skip_rr(const uint8_t *pkt, size_t len, size_t *off, uint8_t *owner,
 	return 0;
 }
 
+void
+md_wire_read_header(const uint8_t *pkt, struct md_wire_header *hdr)
+{
+	hdr->id = md_read_u16(pkt);
+	hdr->flags = md_read_u16(pkt + 2);
+	hdr->qdcount = md_read_u16(pkt + 4);
+	hdr->ancount = md_read_u16(pkt + 6);
+	hdr->nscount = md_read_u16(pkt + 8);
+	hdr->arcount = md_read_u16(pkt + 10);
+}
+
 enum md_query_verdict
 md_wire_read_query(const uint8_t *pkt, size_t len, struct md_wire_query *q)
 {
@@ -95,12 +106,7 @@ md_wire_read_query(const uint8_t *pkt, size_t len, struct md_wire_query *q)
 	/* Without a whole header there is no ID to answer with. */
 	if (len < MD_WIRE_HDR_LEN)
 		return MD_QUERY_DROP;
-	q->hdr.id = md_read_u16(pkt);
-	q->hdr.flags = md_read_u16(pkt + 2);
-	q->hdr.qdcount = md_read_u16(pkt + 4);
-	q->hdr.ancount = md_read_u16(pkt + 6);
-	q->hdr.nscount = md_read_u16(pkt + 8);
-	q->hdr.arcount = md_read_u16(pkt + 10);
+	md_wire_read_header(pkt, &q->hdr);
 
 	/* Never answer a response: that is how reflection loops start. */
 	if (q->hdr.flags & MD_FLAG_QR)
