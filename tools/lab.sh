@@ -9,6 +9,7 @@
 #
 #   tools/lab.sh dig @127.53.9.2 www.example.com
 #   tools/lab.sh build/minidig @127.53.9.2 www.example.com
+#   tools/lab.sh build/minidig +trace +explain www.example.com
 #   tools/lab.sh              # a shell: try queries, read $LAB/minidnsd.log
 #
 # Needs root (network namespaces) and NSD (Debian package nsd).
@@ -39,6 +40,8 @@ fi
 
 LAB=$(mktemp -d "${TMPDIR:-/tmp}/minidns-lab.XXXXXX")
 export LAB
+# minidig +trace in the lab starts from the lab's roots.
+export MINIDIG_ROOTHINTS="$top/tests/integration/hierarchy/root.hints"
 pid=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

@@ -1,80 +1,96 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * minidig.c - the dig-style client: its command line, and printing one
- * reply in the layout of BIND 9.18 dig (header, OPT pseudosection,
- * sections in master-file columns, the statistics lines), or +short.
+ * minidig.c - the dig-style client: dig's command line (several lookups,
+ * global options before the first name, local ones after it, -f batch
+ * files), running each lookup (UDP, TCP, TLS, or +trace through the
+ * engine in dig_trace.c) and dig's exit codes.
  *
- * Not here: the network exchange and the RR field helpers, which are
- * shared with mininslookup in tool_common.c.
+ * Not here: printing a reply (dig_print.c) and the network exchange,
+ * shared with mininslookup (tool_common.c).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include <ldns/ldns.h>
 
+#include "dig_print.h"
+#include "dig_trace.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "tool_common.h"
 
 #define DIG_TIMEOUT_S 5
 #define DIG_TRIES 3
+#define DIG_TLS_PORT 853
+#define DIG_MAX_SERVERS 8
+#define DIG_BATCH_ARGS 64
 
-struct dig_opts {
-	const char *server; /* @server, or NULL for resolv.conf */
-	long long port;
-	const char *name;
-	const char *reverse; /* -x address */
-	bool type_set;
+/* One lookup: dig's dig_lookup_t, cloned from the default one. */
+struct lookup {
+	struct lookup *next;
+	char name[MD_NAME_STRLEN];
 	struct md_tool_query q;
-	bool tcp;
-	bool tcp_set; /* +tcp or +notcp was given */
-	bool short_form;
-	bool cmd;
-	long long timeout_s;
-	long long tries;
-	int argc;
-	char **argv;
+	bool type_set, class_set;
+	bool tcp, tcp_set, tls;
+	bool bufsize_set; /* dig sends an OPT record then, even +noedns */
+	int tries;
+	bool ednsneg; /* +[no]ednsnegotiation: retry BADVERS with version 0 */
+	struct md_dig_style st;
+	bool trace, explain;
+	struct md_tool_server servers[DIG_MAX_SERVERS];
+	unsigned nservers;
+	char *greeting; /* the banner, on the first lookup only */
 };
 
-/* What the wire says about the OPT record; ldns keeps only part of it. */
-struct dig_opt_rr {
-	bool present;
-	uint16_t udp_size;
-	uint32_t ttl;
-	const uint8_t *rdata;
-	uint16_t rdlen;
+/* dig's global state: what applies to every lookup. */
+struct global {
+	bool short_form, printcmd, yaml, json;
+	bool ipv4only, ipv6only;
+	long long port;
+	bool port_set;
+	long long timeout_s;
+	struct md_sockaddr source;
+	bool have_source;
+	const char *tls_ca;
+	bool tls_verify;
+	const char *tls_hostname;
+	const char *roothints;
+	const char *batchfile;
+	unsigned addresscount; /* addresses of the last @server */
+	bool greeted;	       /* the first banner is made */
+	struct lookup deflt;   /* options before the first name */
+	struct lookup *head, **tail;
 };
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "Usage: minidig [@server] [-p port] [-t type] [-c class] "
-	    "[-x addr] [-q name]\n"
-	    "               name [type] [class] [+options]\n"
-	    "Options:\n"
-	    "  +[no]tcp           use TCP (default: UDP, TCP when truncated)\n"
-	    "  +[no]recurse       set the RD bit (default: on)\n"
-	    "  +[no]edns[=N]      send an OPT record, version N "
-	    "(default: on, 0)\n"
-	    "  +bufsize=N         EDNS UDP size (default: %d)\n"
-	    "  +[no]adflag        set the AD bit (default: on)\n"
-	    "  +[no]cdflag        set the CD bit (default: off)\n"
-	    "  +[no]dnssec        set the DO bit (default: off)\n"
-	    "  +[no]short         print only the answer's rdata\n"
-	    "  +[no]cmd           print the command line banner\n"
-	    "  +time=N            seconds to wait per try (default: %d)\n"
-	    "  +tries=N           tries over UDP (default: %d)\n"
-	    "  +retry=N           retries over UDP (tries - 1)\n"
-	    "  -h, --help         this text\n"
-	    "  -v, --version      print the version\n",
-	    MD_TOOL_EDNS_SIZE, DIG_TIMEOUT_S, DIG_TRIES);
+	    "Usage: minidig [@server] [-b addr] [-c class] [-f file] "
+	    "[-p port] [-q name]\n"
+	    "               [-t type] [-x addr] [-4|-6] [name] [type] "
+	    "[class] [+opt...]\n"
+	    "               [name [@server] [type] [+opt...]]...\n"
+	    "Options before the first name apply to all lookups, options "
+	    "after a name\nto that lookup only.  +[no]OPTION:\n"
+	    "  tcp, recurse, dnssec, cd, adflag, nsid, cookie, edns[=N], "
+	    "bufsize=N,\n"
+	    "  time=N, tries=N, retry=N, short, identify, cmd, comments, "
+	    "question,\n"
+	    "  answer, authority, additional, all, stats, multiline, ttlid, "
+	    "json, yaml,\n"
+	    "  tls, tls-ca[=FILE], tls-hostname=NAME, trace, explain, "
+	    "roothints=FILE\n"
+	    "See minidig(1).  -h: this text, -v: the version.\n");
 }
 
 static void __attribute__((format(printf, 1, 2), noreturn))
@@ -86,8 +102,89 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'minidig -h' for more information.\n", stderr);
+	fputc('\n', stderr);
+	usage(stderr);
 	exit(MD_TOOL_EXIT_USAGE);
+}
+
+/* dig's fatal(): a message and exit 10. */
+static void __attribute__((format(printf, 1, 2), noreturn))
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("minidig: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(MD_TOOL_EXIT_INTERNAL);
+}
+
+static void
+lookup_defaults(struct lookup *l)
+{
+	memset(l, 0, sizeof(*l));
+	md_tool_query_init(&l->q);
+	l->q.ad = true; /* dig sets AD in queries (RFC 6840 §5.7) */
+	l->tries = DIG_TRIES;
+	l->ednsneg = true;
+	l->st.comments = true;
+	l->st.question = l->st.answer = l->st.authority = l->st.additional =
+	    true;
+	l->st.stats = true;
+}
+
+static struct lookup *
+lookup_clone(struct global *g)
+{
+	struct lookup *l = malloc(sizeof(*l));
+
+	if (l == NULL)
+		fatal("out of memory");
+	*l = g->deflt;
+	l->next = NULL;
+	l->greeting = NULL;
+	return l;
+}
+
+static void
+lookup_append(struct global *g, struct lookup *l)
+{
+	*g->tail = l;
+	g->tail = &l->next;
+}
+
+/* dig's printgreeting(): the banner belongs to the first lookup. */
+static void
+greet(struct global *g, struct lookup *l, int argc, char **argv)
+{
+	size_t cap = 256, len;
+	char *s;
+
+	if (!g->printcmd)
+		return;
+	for (int i = 1; i < argc; i++)
+		cap += strlen(argv[i]) + 1;
+	s = malloc(cap);
+	if (s == NULL)
+		fatal("out of memory");
+	len = (size_t)snprintf(s, cap, "%s; <<>> MiniDiG %s <<>>",
+	    g->greeted ? "" : "\n", PACKAGE_VERSION);
+	for (int i = 1; i < argc; i++)
+		len += (size_t)snprintf(s + len, cap - len, " %s", argv[i]);
+	len += (size_t)snprintf(s + len, cap - len, "\n");
+	if (!g->greeted && g->addresscount != 0)
+		len += (size_t)snprintf(s + len, cap - len,
+		    "; (%u server%s found)\n", g->addresscount,
+		    g->addresscount > 1 ? "s" : "");
+	if (!g->greeted)
+		snprintf(s + len, cap - len, ";; global options:%s%s\n",
+		    g->short_form ? " +short" : "", g->printcmd ? " +cmd" : "");
+	g->greeted = true;
+	free(l->greeting);
+	l->greeting = s;
 }
 
 /*
@@ -98,7 +195,7 @@ static bool
 opt_is(const char *word, size_t len, const char *name, size_t min)
 {
 	return len >= min && len <= strlen(name) &&
-	    strncmp(word, name, len) == 0;
+	    strncasecmp(word, name, len) == 0;
 }
 
 static long long
@@ -115,7 +212,13 @@ opt_number(const char *opt, const char *value, long long min, long long max)
 }
 
 static void
-parse_plus(struct dig_opts *o, const char *arg)
+set_sections(struct lookup *l, bool on)
+{
+	l->st.question = l->st.answer = l->st.authority = l->st.additional = on;
+}
+
+static void
+plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 {
 	const char *word = arg + 1, *value = strchr(arg, '=');
 	size_t len = value != NULL ? (size_t)(value - word) : strlen(word);
@@ -123,48 +226,128 @@ parse_plus(struct dig_opts *o, const char *arg)
 
 	if (value != NULL)
 		value++;
-	if (strncmp(word, "no", 2) == 0) {
+	if (len > 2 && strncasecmp(word, "no", 2) == 0) {
 		on = false;
 		word += 2;
 		len -= 2;
 	}
-	if (opt_is(word, len, "tcp", 3) || opt_is(word, len, "vc", 2)) {
-		o->tcp = on;
-		o->tcp_set = true;
-	} else if (opt_is(word, len, "recurse", 3))
-		o->q.rd = on;
-	else if (opt_is(word, len, "short", 2))
-		o->short_form = on;
-	else if (opt_is(word, len, "cmd", 3))
-		o->cmd = on;
-	else if (opt_is(word, len, "adflag", 2))
-		o->q.ad = on;
-	else if (opt_is(word, len, "cdflag", 2))
-		o->q.cd = on;
-	else if (opt_is(word, len, "dnssec", 2)) {
-		o->q.do_bit = on;
+	/* The TLS options first: their names share "tls". */
+	if (len == 6 && strncasecmp(word, "tls-ca", 6) == 0) {
+		g->tls_verify = on;
+		g->tls_ca =
+		    on && value != NULL && *value != '\0' ? value : NULL;
+	} else if (len == 12 && strncasecmp(word, "tls-hostname", 12) == 0) {
+		if (on && value == NULL)
+			usage_error("+tls-hostname needs a value");
+		g->tls_hostname = on ? value : NULL;
+	} else if (opt_is(word, len, "tls", 3)) {
+		l->tls = on;
+	} else if (opt_is(word, len, "tcp", 2) || opt_is(word, len, "vc", 2)) {
+		if (!batch) { /* as in dig, ignored in batch files */
+			l->tcp = on;
+			l->tcp_set = true;
+		}
+	} else if (opt_is(word, len, "recurse", 3) ||
+	    opt_is(word, len, "rdflag", 2)) {
+		l->q.rd = on;
+	} else if (opt_is(word, len, "short", 2)) {
+		g->short_form = on;
+		if (on) {
+			g->printcmd = false;
+			set_sections(l, false);
+			l->st.answer = true;
+			l->st.comments = false;
+			l->st.stats = false;
+		}
+	} else if (opt_is(word, len, "cmd", 2)) {
+		g->printcmd = on;
+	} else if (opt_is(word, len, "comments", 3)) {
+		l->st.comments = on;
+	} else if (opt_is(word, len, "cookie", 3)) {
+		l->q.cookie = on;
 		if (on)
-			o->q.edns = true;
-	} else if (opt_is(word, len, "edns", 2)) {
-		o->q.edns = on;
+			l->q.edns = true;
+	} else if (opt_is(word, len, "adflag", 2)) {
+		l->q.ad = on;
+	} else if (opt_is(word, len, "additional", 3)) {
+		l->st.additional = on;
+	} else if (opt_is(word, len, "answer", 2)) {
+		l->st.answer = on;
+	} else if (opt_is(word, len, "authority", 2)) {
+		l->st.authority = on;
+	} else if (opt_is(word, len, "all", 2)) {
+		set_sections(l, on);
+		l->st.comments = on;
+		l->st.stats = on;
+		g->printcmd = on;
+	} else if (opt_is(word, len, "question", 2)) {
+		l->st.question = on;
+	} else if (opt_is(word, len, "cdflag", 2)) {
+		l->q.cd = on;
+	} else if (opt_is(word, len, "dnssec", 2)) {
+		l->q.do_bit = on;
+		if (on)
+			l->q.edns = true;
+	} else if (opt_is(word, len, "nsid", 2)) {
+		l->q.nsid = on;
+		if (on)
+			l->q.edns = true;
+	} else if (opt_is(word, len, "ednsnegotiation", 5)) {
+		l->ednsneg = on;
+	} else if (opt_is(word, len, "edns", 4)) {
+		l->q.edns = on;
 		if (on && value != NULL)
-			o->q.edns_version =
+			l->q.edns_version =
 			    (uint8_t)opt_number("edns", value, 0, 255);
 	} else if (on && opt_is(word, len, "bufsize", 1)) {
-		o->q.edns_size =
+		l->q.edns_size =
 		    (uint16_t)opt_number("bufsize", value, 0, 65535);
-		o->q.edns = true;
-	} else if (on && opt_is(word, len, "time", 4))
-		o->timeout_s = opt_number("time", value, 1, 300);
-	else if (on && opt_is(word, len, "tries", 4))
-		o->tries = opt_number("tries", value, 1, 100);
-	else if (on && opt_is(word, len, "retry", 4))
-		o->tries = opt_number("retry", value, 0, 99) + 1;
-	else
+		l->bufsize_set = true;
+	} else if (on &&
+	    (opt_is(word, len, "time", 2) || opt_is(word, len, "timeout", 2))) {
+		g->timeout_s = opt_number("time", value, 0, 300);
+		if (g->timeout_s == 0)
+			g->timeout_s = 1;
+	} else if (on && opt_is(word, len, "tries", 3)) {
+		l->tries = (int)opt_number("tries", value, 0, 100);
+		if (l->tries == 0)
+			l->tries = 1;
+	} else if (on &&
+	    (opt_is(word, len, "retry", 3) ||
+		opt_is(word, len, "retries", 3))) {
+		l->tries = (int)opt_number("retry", value, 0, 99) + 1;
+	} else if (opt_is(word, len, "stats", 2)) {
+		l->st.stats = on;
+	} else if (opt_is(word, len, "identify", 2)) {
+		l->st.identify = on;
+	} else if (opt_is(word, len, "multiline", 2)) {
+		l->st.multiline = on;
+	} else if (opt_is(word, len, "ttlid", 3)) {
+		l->st.nottl = !on;
+	} else if (opt_is(word, len, "yaml", 1)) {
+		g->yaml = on;
+		if (on) {
+			g->printcmd = false;
+			l->st.stats = false;
+		}
+	} else if (opt_is(word, len, "json", 1)) {
+		g->json = on;
+		if (on)
+			g->printcmd = false;
+	} else if (opt_is(word, len, "trace", 3)) {
+		l->trace = on;
+	} else if (opt_is(word, len, "explain", 2)) {
+		l->explain = on;
+	} else if (on && opt_is(word, len, "roothints", 3)) {
+		if (value == NULL)
+			usage_error("+roothints needs a file");
+		g->roothints = value;
+	} else {
 		usage_error("unknown option '%s'", arg);
+	}
 }
 
-/* The argument of "-p 53" or "-p53". */
+/* The argument of "-p 53" or "-p53"; NULL at the end of the line. */
 static const char *
 dash_value(int argc, char **argv, int *i)
 {
@@ -175,376 +358,422 @@ dash_value(int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
-static void
-parse_args(struct dig_opts *o, int argc, char **argv)
+static int
+family(const struct global *g)
 {
-	bool pos_type = false, pos_class = false;
+	return g->ipv4only ? AF_INET : g->ipv6only ? AF_INET6 : AF_UNSPEC;
+}
+
+static void
+add_server(struct global *g, struct lookup *l, const char *name, bool batch)
+{
+	struct md_tool_server srv;
+	int rc;
+
+	rc = md_tool_server_set_af(&srv, name, 53, family(g));
+	/* A numeric-looking name that is no address is not looked up. */
+	if (rc != 0 && strspn(name, "0123456789.:") == strlen(name))
+		rc = MD_EPARSE;
+	if (rc != 0) {
+		if (batch) {
+			fprintf(stderr,
+			    "couldn't get address for '%s': %s: skipping "
+			    "lookup\n",
+			    name, rc == MD_ENOTFOUND ? "not found" : "failure");
+			return;
+		}
+		/* dig 9.18 exits 1 here, not with fatal()'s 10. */
+		fprintf(stderr, "minidig: couldn't get address for '%s': %s\n",
+		    name, rc == MD_ENOTFOUND ? "not found" : "failure");
+		exit(MD_TOOL_EXIT_USAGE);
+	}
+	g->addresscount = srv.naddrs;
+	if (l->nservers < DIG_MAX_SERVERS)
+		l->servers[l->nservers++] = srv;
+}
+
+static void
+set_source(struct global *g, const char *val)
+{
+	char addr[64];
+	const char *hash = strchr(val, '#');
+	long long port = 0;
+	size_t n = hash != NULL ? (size_t)(hash - val) : strlen(val);
+
+	if (n >= sizeof(addr))
+		fatal("invalid address %s", val);
+	memcpy(addr, val, n);
+	addr[n] = '\0';
+	if (hash != NULL && md_parse_int(hash + 1, 0, 65535, &port) != 0)
+		fatal("Couldn't parse port number");
+	memset(&g->source, 0, sizeof(g->source));
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&g->source.ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			fatal("invalid address %s", val);
+		g->source.len = sizeof(*s6);
+		g->ipv6only = true;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&g->source.ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+			fatal("invalid address %s", val);
+		g->source.len = sizeof(*s4);
+		g->ipv4only = true;
+	}
+	g->have_source = true;
+}
+
+static void parse_args(struct global *g, bool batch, int argc, char **argv);
+
+static void
+read_batch(struct global *g, char *argv0)
+{
+	FILE *fp;
+	char line[4096];
+
+	fp = strcmp(g->batchfile, "-") == 0 ? stdin : fopen(g->batchfile, "r");
+	if (fp == NULL) {
+		perror(g->batchfile);
+		fatal("couldn't open specified batch file");
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *bargv[DIG_BATCH_ARGS], *p = line;
+		int bargc = 1;
+
+		if (line[0] == '\n' || line[0] == '\r' || line[0] == '#' ||
+		    line[0] == ';')
+			continue;
+		bargv[0] = argv0;
+		/* dig splits batch lines on blanks, no quoting. */
+		while (*p != '\0' && bargc < DIG_BATCH_ARGS) {
+			p += strspn(p, " \t\r\n");
+			if (*p == '\0')
+				break;
+			bargv[bargc++] = p;
+			p += strcspn(p, " \t\r\n");
+			if (*p != '\0')
+				*p++ = '\0';
+		}
+		parse_args(g, true, bargc, bargv);
+	}
+	if (fp != stdin)
+		fclose(fp);
+}
+
+/*
+ * dig's parse_args(): before the first name every option changes the
+ * default lookup; a name (or -q, -x) starts a new lookup cloned from it,
+ * and what follows changes that lookup.  A word is a type or a class
+ * while no -t/-c was given.  In a batch line each line starts a fresh
+ * clone.
+ */
+static void
+parse_args(struct global *g, bool batch, int argc, char **argv)
+{
+	struct lookup *l = batch ? lookup_clone(g) : &g->deflt;
+	bool need_clone = !batch, open_type_class = true, first = true;
+	bool any = false;
 	uint16_t v16;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		char rev[MD_NAME_STRLEN];
+		const char *name = NULL;
 
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		if (!batch &&
+		    (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
 			usage(stdout);
 			exit(MD_TOOL_EXIT_OK);
 		}
-		if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
-			printf("minidig %s\n", PACKAGE_VERSION);
+		if (!batch &&
+		    (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0)) {
+			printf("MiniDiG %s\n", PACKAGE_VERSION);
 			exit(MD_TOOL_EXIT_OK);
 		}
 		if (a[0] == '@') {
 			if (a[1] == '\0')
 				usage_error("'@' needs a server address");
-			o->server = a + 1;
-		} else if (a[0] == '+') {
-			parse_plus(o, a);
-		} else if (a[0] == '-' && a[1] != '\0' &&
-		    strchr("ptcxq", a[1]) != NULL) {
+			add_server(g, l, a + 1, batch);
+			continue;
+		}
+		if (a[0] == '+') {
+			plus_option(g, l, batch, a);
+			continue;
+		}
+		if (a[0] == '-' && (a[1] == '4' || a[1] == '6') &&
+		    a[2] == '\0') {
+			if ((a[1] == '4' && g->ipv6only && !g->have_source) ||
+			    (a[1] == '6' && g->ipv4only && !g->have_source))
+				fatal("only one of -4 and -6 allowed");
+			g->ipv4only = a[1] == '4';
+			g->ipv6only = a[1] == '6';
+			continue;
+		}
+		if (a[0] == '-' && a[1] != '\0' &&
+		    strchr("bcfpqtx", a[1]) != NULL) {
 			char opt = a[1];
 			const char *val = dash_value(argc, argv, &i);
 
-			if (opt == 'p' &&
-			    md_parse_int(val, 1, 65535, &o->port) != 0)
-				usage_error("bad port '%s'", val);
-			if (opt == 't') {
-				if (md_tool_type_parse(val, &o->q.qtype) != 0)
-					usage_error("unknown type '%s'", val);
-				o->type_set = true;
+			switch (opt) {
+			case 'b':
+				set_source(g, val);
+				break;
+			case 'c':
+				open_type_class = false;
+				if (md_tool_class_parse(val, &v16) != 0) {
+					fprintf(stderr,
+					    ";; Warning, ignoring invalid "
+					    "class %s\n",
+					    val);
+					break;
+				}
+				if (l->class_set)
+					fprintf(stderr,
+					    ";; Warning, extra class option\n");
+				l->q.qclass = v16;
+				l->class_set = true;
+				break;
+			case 'f':
+				g->batchfile = val;
+				break;
+			case 'p':
+				if (md_parse_int(val, 0, 65535, &g->port) != 0)
+					fatal("Couldn't parse port number");
+				g->port_set = true;
+				break;
+			case 't':
+				open_type_class = false;
+				if (md_tool_type_parse(val, &v16) != 0) {
+					fprintf(stderr,
+					    ";; Warning, ignoring invalid "
+					    "type %s\n",
+					    val);
+					break;
+				}
+				if (l->type_set)
+					fprintf(stderr,
+					    ";; Warning, extra type option\n");
+				l->q.qtype = v16;
+				l->type_set = true;
+				if (v16 == MD_TYPE_ANY && !l->tcp_set)
+					l->tcp = true;
+				break;
+			case 'q':
+				name = val;
+				break;
+			case 'x':
+				if (md_tool_reverse_name(
+					val, rev, sizeof(rev)) != 0) {
+					fprintf(stderr,
+					    "Invalid IP address %s\n", val);
+					exit(MD_TOOL_EXIT_USAGE);
+				}
+				name = rev;
+				break;
 			}
-			if (opt == 'c' &&
-			    md_tool_class_parse(val, &o->q.qclass) != 0)
-				usage_error("unknown class '%s'", val);
-			if (opt == 'q')
-				o->name = val;
-			if (opt == 'x')
-				o->reverse = val;
+			if (name == NULL)
+				continue;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			usage_error("unknown option '%s'", a);
-		} else if (!pos_type && md_tool_type_parse(a, &v16) == 0) {
-			/* dig: a word that is a type is the type (once). */
-			o->q.qtype = v16;
-			o->type_set = true;
-			pos_type = true;
-		} else if (!pos_class && md_tool_class_parse(a, &v16) == 0) {
-			o->q.qclass = v16;
-			pos_class = true;
-		} else if (o->name == NULL) {
-			o->name = a;
+		} else if (open_type_class &&
+		    md_tool_type_parse(a, &v16) == 0) {
+			if (l->type_set)
+				fprintf(
+				    stderr, ";; Warning, extra type option\n");
+			l->q.qtype = v16;
+			l->type_set = true;
+			if (v16 == MD_TYPE_ANY && !l->tcp_set)
+				l->tcp = true;
+			continue;
+		} else if (open_type_class &&
+		    md_tool_class_parse(a, &v16) == 0) {
+			if (l->class_set)
+				fprintf(
+				    stderr, ";; Warning, extra class option\n");
+			l->q.qclass = v16;
+			l->class_set = true;
+			continue;
 		} else {
-			usage_error(
-			    "only one name per query ('%s', '%s')", o->name, a);
+			name = a;
 		}
+		/* A name: a new lookup. */
+		if (need_clone)
+			l = lookup_clone(g);
+		need_clone = true;
+		if (md_strlcpy(l->name, name, sizeof(l->name)) >=
+		    sizeof(l->name))
+			usage_error("name too long");
+		if (name == rev && !l->type_set)
+			l->q.qtype = MD_TYPE_PTR;
+		if (first) {
+			greet(g, l, argc, argv);
+			first = false;
+		}
+		lookup_append(g, l);
+		any = true;
 	}
-}
-
-/* ---- printing ---------------------------------------------------------- */
-
-static const char *
-opcode_text(unsigned op, char *buf, size_t size)
-{
-	static const char *const names[] = {
-	    "QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE"};
-
-	if (op < sizeof(names) / sizeof(names[0]) && names[op] != NULL)
-		return names[op];
-	snprintf(buf, size, "RESERVED%u", op);
-	return buf;
-}
-
-static const char *
-rcode_text(unsigned rcode, char *buf, size_t size)
-{
-	static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
-	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
-	    "NOTAUTH", "NOTZONE", "RESERVED11", "RESERVED12", "RESERVED13",
-	    "RESERVED14", "RESERVED15", "BADVERS", "BADKEY", "BADTIME",
-	    "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE"};
-
-	if (rcode < sizeof(names) / sizeof(names[0]))
-		return names[rcode];
-	snprintf(buf, size, "%u", rcode);
-	return buf;
-}
-
-/*
- * Find the OPT record in the raw reply (RFC 6891 §6.1.2).  ldns_wire2pkt
- * folds it into the packet and drops the options we want to show.
- */
-static void
-find_opt(const uint8_t *pkt, size_t len, struct dig_opt_rr *opt)
-{
-	uint8_t name[MD_NAME_MAX];
-	size_t off = MD_WIRE_HDR_LEN;
-	unsigned counts[4];
-
-	memset(opt, 0, sizeof(*opt));
-	if (len < MD_WIRE_HDR_LEN)
+	if (batch) {
+		if (!need_clone) /* the line named nothing */
+			free(l);
 		return;
-	for (int i = 0; i < 4; i++)
-		counts[i] = md_read_u16(pkt + 4 + 2 * i);
-	for (unsigned i = 0; i < counts[0]; i++) {
-		if (md_name_read(pkt, len, &off, name) < 0 || off + 4 > len)
-			return;
-		off += 4;
 	}
-	for (unsigned i = 0; i < counts[1] + counts[2] + counts[3]; i++) {
-		uint16_t type, rdlen;
-
-		if (md_name_read(pkt, len, &off, name) < 0 || off + 10 > len)
-			return;
-		type = md_read_u16(pkt + off);
-		rdlen = md_read_u16(pkt + off + 8);
-		if (off + 10 + rdlen > len)
-			return;
-		if (type == MD_TYPE_OPT && i >= counts[1] + counts[2]) {
-			opt->present = true;
-			opt->udp_size = md_read_u16(pkt + off + 2);
-			opt->ttl = md_read_u32(pkt + off + 4);
-			opt->rdata = pkt + off + 10;
-			opt->rdlen = rdlen;
-			return;
-		}
-		off += 10 + (size_t)rdlen;
-	}
-}
-
-/* An option's value as hex bytes, then its printable form in quotes. */
-static void
-print_opt_bytes(const uint8_t *p, uint16_t len)
-{
-	for (uint16_t i = 0; i < len; i++)
-		printf("%s%02x", i == 0 ? "" : " ", p[i]);
-	printf(" (\"");
-	for (uint16_t i = 0; i < len; i++)
-		putchar(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.');
-	printf("\")");
-}
-
-/* RFC 8914 §4: Extended DNS Error codes, as dig names them. */
-static const char *const ede_text[] = {"Other", "Unsupported DNSKEY Algorithm",
-    "Unsupported DS Digest Type", "Stale Answer", "Forged Answer",
-    "DNSSEC Indeterminate", "DNSSEC Bogus", "Signature Expired",
-    "Signature Not Yet Valid", "DNSKEY Missing", "RRSIGs Missing",
-    "No Zone Key Bit Set", "NSEC Missing", "Cached Error", "Not Ready",
-    "Blocked", "Censored", "Filtered", "Prohibited", "Stale NXDOMAIN Answer",
-    "Not Authoritative", "Not Supported", "No Reachable Authority",
-    "Network Error", "Invalid Data"};
-
-static void
-print_opt(const struct dig_opt_rr *opt)
-{
-	uint16_t mbz = (uint16_t)(opt->ttl & 0x7fff);
-	size_t off = 0;
-
-	printf(";; OPT PSEUDOSECTION:\n");
-	printf("; EDNS: version: %u, flags:%s", (opt->ttl >> 16) & 0xff,
-	    (opt->ttl & 0x8000) != 0 ? " do" : "");
-	if (mbz != 0)
-		printf("; MBZ: 0x%.4x, udp: %u\n", mbz, opt->udp_size);
-	else
-		printf("; udp: %u\n", opt->udp_size);
-	while (off + 4 <= opt->rdlen) {
-		uint16_t code = md_read_u16(opt->rdata + off);
-		uint16_t len = md_read_u16(opt->rdata + off + 2);
-		const uint8_t *val = opt->rdata + off + 4;
-
-		if (off + 4 + len > opt->rdlen)
-			break;
-		off += 4 + (size_t)len;
-		if (code == 3) { /* RFC 5001 NSID */
-			printf("; NSID: ");
-			print_opt_bytes(val, len);
-		} else if (code == 10) { /* RFC 7873 COOKIE */
-			printf("; COOKIE: ");
-			for (uint16_t i = 0; i < len; i++)
-				printf("%02x", val[i]);
-		} else if (code == 15 && len >= 2) { /* RFC 8914 EDE */
-			uint16_t ede = md_read_u16(val);
-
-			printf("; EDE: %u", ede);
-			if (ede < sizeof(ede_text) / sizeof(ede_text[0]))
-				printf(" (%s)", ede_text[ede]);
-			if (len > 2)
-				printf(": (%.*s)", (int)(len - 2),
-				    (const char *)val + 2);
-		} else {
-			printf("; OPT=%u: ", code);
-			print_opt_bytes(val, len);
-		}
-		putchar('\n');
-	}
-}
-
-static int
-print_section(const ldns_rr_list *list, const char *title, bool question)
-{
-	if (list == NULL || ldns_rr_list_rr_count(list) == 0)
-		return 0;
-	printf(";; %s SECTION:\n", title);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++)
-		if (md_tool_print_rr_dig(
-			stdout, ldns_rr_list_rr(list, i), question) != 0)
-			return -ENOMEM;
-	putchar('\n');
-	return 0;
-}
-
-static int
-print_short(const ldns_pkt *pkt)
-{
-	const ldns_rr_list *an = ldns_pkt_answer(pkt);
-
-	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
-		struct md_tool_rr_text t;
-
-		if (md_tool_rr_text(ldns_rr_list_rr(an, i), false, &t) != 0)
-			return -ENOMEM;
-		printf("%s\n", t.rdata);
-		md_tool_rr_text_free(&t);
-	}
-	return 0;
-}
-
-static void
-print_banner(const struct dig_opts *o, const struct md_tool_server *srv)
-{
-	if (!o->cmd)
+	if (g->batchfile != NULL) {
+		read_batch(g, argv[0]);
 		return;
-	printf("\n; <<>> MiniDiG %s <<>>", PACKAGE_VERSION);
-	for (int i = 1; i < o->argc; i++)
-		printf(" %s", o->argv[i]);
-	putchar('\n');
-	if (o->server != NULL)
-		printf("; (%u server%s found)\n", srv->naddrs,
-		    srv->naddrs == 1 ? "" : "s");
-	printf(";; global options: +cmd\n");
+	}
+	if (!any) {
+		/* dig with no name asks for the root's NS set. */
+		l = lookup_clone(g);
+		md_strlcpy(l->name, ".", sizeof(l->name));
+		l->q.qtype = MD_TYPE_NS;
+		greet(g, l, argc, argv);
+		lookup_append(g, l);
+	}
+}
+
+/* ---- running a lookup -------------------------------------------------- */
+
+static void
+join_args(char *buf, size_t size, int argc, char **argv)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 1; i < argc && len < size; i++)
+		len += (size_t)snprintf(
+		    buf + len, size - len, "%s%s", i > 1 ? " " : "", argv[i]);
 }
 
 static int
-print_reply(const struct md_tool_exchange *ex, const ldns_pkt *pkt)
+run_trace(const struct global *g, const struct lookup *l, int argc, char **argv)
 {
-	static const uint8_t local_zone[] = {5, 'l', 'o', 'c', 'a', 'l', 0};
-	const uint8_t *r = ex->reply;
-	uint16_t flags = md_read_u16(r + 2);
-	struct dig_opt_rr opt;
-	unsigned rcode = MD_RCODE(flags);
-	char buf[32], when[64];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	find_opt(r, ex->reply_len, &opt);
-	if (opt.present)
-		rcode |= (opt.ttl >> 24) << 4; /* RFC 6891 §6.1.3 */
-	printf(";; Got answer:\n");
-	if (md_name_is_subdomain(ex->query->qname, local_zone)) {
-		/* RFC 6762 §3: names under local. belong to mDNS. */
-		printf(";; WARNING: .local is reserved for Multicast DNS\n"
-		       ";; You are currently testing what happens when an mDNS "
-		       "query is leaked to DNS\n");
-	}
-	printf(";; ->>HEADER<<- opcode: %s, ",
-	    opcode_text(MD_OPCODE(flags), buf, sizeof(buf)));
-	printf("status: %s, id: %u\n", rcode_text(rcode, buf, sizeof(buf)),
-	    md_read_u16(r));
-	printf(";; flags:%s%s%s%s%s%s%s",
-	    (flags & MD_FLAG_QR) != 0 ? " qr" : "",
-	    (flags & MD_FLAG_AA) != 0 ? " aa" : "",
-	    (flags & MD_FLAG_TC) != 0 ? " tc" : "",
-	    (flags & MD_FLAG_RD) != 0 ? " rd" : "",
-	    (flags & MD_FLAG_RA) != 0 ? " ra" : "",
-	    (flags & MD_FLAG_AD) != 0 ? " ad" : "",
-	    (flags & MD_FLAG_CD) != 0 ? " cd" : "");
-	if ((flags & 0x0040) != 0)
-		printf("; MBZ: 0x4");
-	printf("; QUERY: %u, ANSWER: %u, AUTHORITY: %u, ADDITIONAL: %u\n",
-	    md_read_u16(r + 4), md_read_u16(r + 6), md_read_u16(r + 8),
-	    md_read_u16(r + 10));
-	if ((flags & MD_FLAG_RD) != 0 && (flags & MD_FLAG_RA) == 0)
-		printf(";; WARNING: recursion requested but not available\n");
-	putchar('\n');
-	if (opt.present)
-		print_opt(&opt);
-	if (print_section(ldns_pkt_question(pkt), "QUESTION", true) != 0 ||
-	    print_section(ldns_pkt_answer(pkt), "ANSWER", false) != 0 ||
-	    print_section(ldns_pkt_authority(pkt), "AUTHORITY", false) != 0 ||
-	    print_section(ldns_pkt_additional(pkt), "ADDITIONAL", false) != 0)
-		return -ENOMEM;
-	localtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Z %Y", &tm);
-	printf(";; Query time: %llu msec\n", (unsigned long long)ex->rtt_ms);
-	printf(";; SERVER: %s#%u(%s) (%s)\n", ex->server->host,
-	    md_tool_server_port(ex->server), ex->server->name,
-	    ex->used_tcp ? "TCP" : "UDP");
-	printf(";; WHEN: %s\n", when);
-	printf(";; MSG SIZE  rcvd: %zu\n\n", ex->reply_len);
-	return 0;
-}
-
-int
-main(int argc, char **argv)
-{
-	struct dig_opts o;
-	struct md_tool_server srv;
-	struct md_tool_exchange ex;
-	char rev[MD_NAME_STRLEN], qtext[MD_NAME_STRLEN];
-	ldns_pkt *pkt = NULL;
-	ldns_status st;
-	int rc, status = MD_TOOL_EXIT_INTERNAL;
+	struct md_dig_trace_opts o;
+	static char cmdline[4096];
+	int rc;
 
 	memset(&o, 0, sizeof(o));
-	memset(&ex, 0, sizeof(ex));
-	md_tool_query_init(&o.q);
-	o.q.ad = true; /* dig sets AD in queries (RFC 6840 §5.7) */
-	o.port = MD_TOOL_PORT;
-	o.cmd = true;
-	o.timeout_s = DIG_TIMEOUT_S;
-	o.tries = DIG_TRIES;
-	o.argc = argc;
-	o.argv = argv;
-	parse_args(&o, argc, argv);
+	memcpy(o.qname, l->q.qname, md_name_len(l->q.qname));
+	o.qtype = l->q.qtype;
+	o.roothints =
+	    g->roothints != NULL ? g->roothints : getenv("MINIDIG_ROOTHINTS");
+	if (l->nservers > 0) {
+		o.have_server = true;
+		o.server = l->servers[0].addr;
+	}
+	o.explain = l->explain;
+	o.json = g->json;
+	o.tcp = l->tcp;
+	o.ipv4_only = g->ipv4only;
+	o.ipv6_only = g->ipv6only;
+	o.edns = l->q.edns;
+	o.bufsize = l->q.edns_size;
+	o.timeout_s = (unsigned)g->timeout_s;
+	o.cmd = g->printcmd;
+	join_args(cmdline, sizeof(cmdline), argc, argv);
+	o.cmdline = cmdline;
+	rc = md_dig_trace(&o, stdout);
+	fflush(stdout);
+	return rc;
+}
 
-	if (o.reverse != NULL) {
-		if (md_tool_reverse_name(o.reverse, rev, sizeof(rev)) != 0)
-			usage_error("-x: '%s' is not an IPv4 or IPv6 address",
-			    o.reverse);
-		if (o.name == NULL)
-			o.name = rev;
-		if (!o.type_set)
-			o.q.qtype = MD_TYPE_PTR;
+/* Did the server answer BADVERS (extended rcode 16, RFC 6891 §9)? */
+static bool
+badvers(const struct md_tool_exchange *ex)
+{
+	ldns_pkt *pkt = NULL;
+	bool bad = false;
+
+	if (ldns_wire2pkt(&pkt, ex->reply, ex->reply_len) != LDNS_STATUS_OK)
+		return false;
+	bad = ldns_pkt_edns_extended_rcode(pkt) == 1 &&
+	    ldns_pkt_get_rcode(pkt) == 0;
+	ldns_pkt_free(pkt);
+	return bad;
+}
+
+/* Print the banner once, where dig does: just before the first output. */
+static void
+print_greeting(const struct global *g, struct lookup *l)
+{
+	if (l->greeting != NULL && !g->short_form && g->printcmd)
+		fputs(l->greeting, stdout);
+	free(l->greeting);
+	l->greeting = NULL;
+}
+
+static int
+run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
+{
+	struct md_tool_server def, *servers = l->servers;
+	unsigned nservers = l->nservers;
+	uint16_t port = g->port_set ? (uint16_t)g->port
+	    : l->tls		    ? DIG_TLS_PORT
+				    : MD_TOOL_PORT;
+	char qtext[MD_NAME_STRLEN];
+	struct md_dig_style st = l->st;
+	struct md_tool_exchange ex;
+	ldns_pkt *pkt = NULL;
+	ldns_status pst;
+	int rc = -ETIMEDOUT, status = MD_TOOL_EXIT_INTERNAL;
+
+	if (md_tool_query_set_name(&l->q, l->name) != 0) {
+		fprintf(stderr, "minidig: '%s' is not a legal name\n", l->name);
+		return MD_TOOL_EXIT_INTERNAL;
 	}
-	if (o.name == NULL) {
-		/* dig with no name asks for the root's NS set. */
-		o.name = ".";
-		if (!o.type_set)
-			o.q.qtype = MD_TYPE_NS;
-	}
-	/* dig 9.18 asks ANY over TCP unless told otherwise. */
-	if (o.q.qtype == MD_TYPE_ANY && !o.tcp_set)
-		o.tcp = true;
-	if (md_tool_query_set_name(&o.q, o.name) != 0)
-		usage_error("'%s' is not a valid domain name", o.name);
-	if (o.server != NULL) {
-		rc = md_tool_server_set(&srv, o.server, (uint16_t)o.port);
-		if (rc != 0)
-			usage_error("couldn't get address for '%s': %s",
-			    o.server,
-			    rc == MD_ENOTFOUND ? "not found" : "bad address");
-	} else {
-		md_tool_server_default(
-		    &srv, MD_TOOL_RESOLV_CONF, (uint16_t)o.port);
+	if (l->bufsize_set)
+		l->q.edns = true;
+	if (l->trace)
+		return run_trace(g, l, argc, argv);
+	if (nservers == 0) {
+		md_tool_server_default(&def, MD_TOOL_RESOLV_CONF, port);
+		servers = &def;
+		nservers = 1;
 	}
 	/* dig names the query without the final dot in its TCP errors. */
-	md_strlcpy(qtext, o.name, sizeof(qtext));
+	md_strlcpy(qtext, l->name, sizeof(qtext));
 	md_tool_name_nodot(qtext);
+	st.short_form = g->short_form;
+	st.yaml = g->yaml;
+	st.json = g->json;
+	st.edns_sent = l->q.edns;
+	st.dnssec = l->q.do_bit;
 
-	ex.server = &srv;
-	ex.query = &o.q;
-	ex.tcp = o.tcp;
-	ex.tc_notice = !o.short_form;
-	ex.timeout_ms = (int)o.timeout_s * 1000;
-	ex.tries = (int)o.tries;
-	ex.display_name = qtext;
-	rc = md_tool_exchange(&ex);
+	memset(&ex, 0, sizeof(ex));
+	for (unsigned i = 0; i < nservers; i++) {
+		md_tool_exchange_deinit(&ex);
+		memset(&ex, 0, sizeof(ex));
+		md_tool_server_set_port(&servers[i], port);
+		ex.server = &servers[i];
+		ex.query = &l->q;
+		ex.tcp = l->tcp;
+		ex.tls = l->tls;
+		ex.tls_verify = g->tls_verify;
+		ex.tls_ca = g->tls_ca;
+		ex.tls_hostname = g->tls_hostname;
+		ex.source = g->have_source ? &g->source : NULL;
+		ex.tc_notice = !g->short_form && !g->yaml && !g->json;
+		ex.warn_short = true;
+		ex.timeout_ms = (int)g->timeout_s * 1000;
+		ex.tries = l->tries;
+		ex.display_name = qtext;
+		rc = md_tool_exchange(&ex);
+		if (rc == 0 && l->ednsneg && l->q.edns &&
+		    l->q.edns_version > 0 && badvers(&ex)) {
+			/* RFC 6891 §6.1.3: ask again with version 0. */
+			printf(";; BADVERS, retrying with EDNS version 0.\n");
+			l->q.edns_version = 0;
+			i--;
+			continue;
+		}
+		if (rc == 0 || rc == -ENOMEM || rc == MD_EPARSE)
+			break;
+	}
 	if (rc == -ENOMEM || rc == MD_EPARSE) {
 		fprintf(stderr, "minidig: %s\n", md_strerror(rc));
 		goto cleanup;
@@ -552,29 +781,68 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		/* After a failed TCP connect dig has said all it says. */
 		if (!(ex.used_tcp && ex.tcp_connect_failed)) {
-			print_banner(&o, &srv);
+			print_greeting(g, l);
 			printf(";; no servers could be reached\n");
 		}
 		status = MD_TOOL_EXIT_NOREPLY;
 		goto cleanup;
 	}
-	st = ldns_wire2pkt(&pkt, ex.reply, ex.reply_len);
-	if (st != LDNS_STATUS_OK) {
-		printf(";; Got bad packet: %s\n", ldns_get_errorstr_by_id(st));
-		printf(";; %zu bytes\n", ex.reply_len);
-		status = MD_TOOL_EXIT_NOREPLY;
+	pst = ldns_wire2pkt(&pkt, ex.reply, ex.reply_len);
+	if (pst != LDNS_STATUS_OK) {
+		/*
+		 * A reply we cannot read: dig parses it "best effort" and
+		 * exits 0; we say so, show the header and what ldns
+		 * reported, and never crash.
+		 */
+		printf(";; Warning: Message parser reports malformed message "
+		       "packet.\n");
+		print_greeting(g, l);
+		pkt = ldns_pkt_new();
+		if (pkt == NULL)
+			goto cleanup;
+		st.question = st.answer = st.authority = st.additional = false;
+		rc = md_dig_print_reply(&st, &ex, pkt);
+		if (!g->short_form && !g->yaml && !g->json)
+			printf(";; Got bad packet: %s\n",
+			    ldns_get_errorstr_by_id(pst));
+		status = rc == 0 ? MD_TOOL_EXIT_OK : MD_TOOL_EXIT_INTERNAL;
 		goto cleanup;
 	}
-	if (o.short_form) {
-		rc = print_short(pkt);
-	} else {
-		print_banner(&o, &srv);
-		rc = print_reply(&ex, pkt);
-	}
+	print_greeting(g, l);
+	rc = md_dig_print_reply(&st, &ex, pkt);
 	status = rc == 0 ? MD_TOOL_EXIT_OK : MD_TOOL_EXIT_INTERNAL;
 cleanup:
 	fflush(stdout);
 	ldns_pkt_free(pkt);
 	md_tool_exchange_deinit(&ex);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct global g;
+	struct lookup *l, *next;
+	int status = MD_TOOL_EXIT_OK;
+
+	memset(&g, 0, sizeof(g));
+	lookup_defaults(&g.deflt);
+	g.printcmd = true;
+	g.port = MD_TOOL_PORT;
+	g.timeout_s = DIG_TIMEOUT_S;
+	g.head = NULL;
+	g.tail = &g.head;
+	parse_args(&g, false, argc, argv);
+
+	for (l = g.head; l != NULL; l = next) {
+		int rc = run_lookup(&g, l, argc, argv);
+
+		next = l->next;
+		/* dig keeps the worst exit code of all lookups. */
+		if (rc > status)
+			status = rc;
+		free(l->greeting);
+		free(l);
+	}
 	return status;
 }

@@ -24,6 +24,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "tool_common.h"
@@ -43,6 +47,13 @@ server_fill_host(struct md_tool_server *srv)
 int
 md_tool_server_set(struct md_tool_server *srv, const char *name, uint16_t port)
 {
+	return md_tool_server_set_af(srv, name, port, AF_UNSPEC);
+}
+
+int
+md_tool_server_set_af(
+    struct md_tool_server *srv, const char *name, uint16_t port, int family)
+{
 	struct addrinfo hints, *res = NULL, *ai;
 	int rc;
 
@@ -51,7 +62,7 @@ md_tool_server_set(struct md_tool_server *srv, const char *name, uint16_t port)
 	    md_strlcpy(srv->name, name, sizeof(srv->name)) >= sizeof(srv->name))
 		return MD_EPARSE;
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = family;
 	hints.ai_socktype = SOCK_DGRAM;
 	hints.ai_flags = AI_NUMERICHOST;
 	rc = getaddrinfo(name, NULL, &hints, &res);
@@ -231,6 +242,33 @@ md_tool_class_parse(const char *s, uint16_t *rclass)
 	return 0;
 }
 
+/* RFC 6891 §6.1.2: the OPT record, with the options asked for. */
+static int
+write_opt(struct md_wire_writer *w, const struct md_tool_query *q)
+{
+	static const uint8_t root[1] = {0};
+	uint8_t rdata[32];
+	uint16_t rdlen = 0;
+	uint32_t ttl = (uint32_t)q->edns_version << 16;
+
+	if (q->do_bit)
+		ttl |= 0x8000;
+	if (q->nsid) { /* RFC 5001 §2.3: empty in queries */
+		md_write_u16(rdata + rdlen, 3);
+		md_write_u16(rdata + rdlen + 2, 0);
+		rdlen += 4;
+	}
+	if (q->cookie) { /* RFC 7873 §4.1: an 8-byte client cookie */
+		md_write_u16(rdata + rdlen, 10);
+		md_write_u16(rdata + rdlen + 2, 8);
+		if (getrandom(rdata + rdlen + 4, 8, 0) != 8)
+			return -EIO;
+		rdlen += 12;
+	}
+	return md_wire_write_rr(w, MD_SECTION_ADDITIONAL, root, MD_TYPE_OPT,
+	    q->edns_size, ttl, rdata, rdlen);
+}
+
 static int
 build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
     size_t cap, size_t *len)
@@ -250,8 +288,7 @@ build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
 	if (rc == 0)
 		rc = md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	if (rc == 0 && q->edns)
-		rc = md_wire_write_opt(
-		    &w, q->edns_size, 0, q->edns_version, q->do_bit);
+		rc = write_opt(&w, q);
 	if (rc != 0)
 		return rc;
 	*len = md_wire_writer_finish(&w);
@@ -308,8 +345,15 @@ reply_matches(
 		return false;
 	if (qd == 0)
 		return MD_RCODE(flags) != 0 || (flags & MD_FLAG_TC) != 0;
-	if (qd != 1 || md_name_read(r, rlen, &off, name) < 0 || off + 4 > rlen)
+	if (qd != 1)
 		return false;
+	/*
+	 * Our ID from the server asked, but the question is cut short: a
+	 * malformed reply, taken as the answer (as dig does) so the caller
+	 * reports it instead of waiting for a better one.
+	 */
+	if (md_name_read(r, rlen, &off, name) < 0 || off + 4 > rlen)
+		return true;
 	return md_name_equal(name, q->qname) &&
 	    md_read_u16(r + off) == q->qtype &&
 	    md_read_u16(r + off + 2) == q->qclass;
@@ -347,6 +391,19 @@ wait_fd(int fd, short events, uint64_t deadline)
 	}
 }
 
+/* minidig -b: the client socket's source address (and port). */
+static int
+bind_source(const struct md_tool_exchange *ex, int fd)
+{
+	int one = 1;
+
+	if (ex->source == NULL)
+		return 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	return bind(
+	    fd, (const struct sockaddr *)&ex->source->ss, ex->source->len);
+}
+
 static int
 try_udp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
     uint8_t *rbuf)
@@ -359,6 +416,10 @@ try_udp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
 	fd = socket(sa->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (bind_source(ex, fd) != 0) {
+		rc = -errno;
+		goto cleanup;
+	}
 	/* connect(): the kernel then drops datagrams from other peers. */
 	if (connect(fd, (const struct sockaddr *)&sa->ss, sa->len) != 0) {
 		rc = -errno;
@@ -381,6 +442,9 @@ try_udp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
 			rc = -errno;
 			goto cleanup;
 		}
+		if (ex->warn_short && n < MD_WIRE_HDR_LEN)
+			printf(";; Warning: short (< header size) message "
+			       "received\n");
 		if (!reply_matches(rbuf, (size_t)n, ex->id, ex->query))
 			continue;
 		ex->rtt_ms = md_now_ms() - start;
@@ -440,24 +504,27 @@ write_full(int fd, const uint8_t *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
+/*
+ * Open a TCP connection to the server before the deadline.  Returns 0
+ * with *fdp set, or a negative errno (ex->tcp_connect_failed says whether
+ * the connect itself was refused or unreachable).
+ */
 static int
-try_tcp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
-    uint8_t *rbuf)
+tcp_connect(struct md_tool_exchange *ex, uint64_t deadline, int *fdp)
 {
 	const struct md_sockaddr *sa = &ex->server->addr;
-	uint8_t frame[2 + MD_TOOL_QUERY_MAX];
-	uint64_t start, deadline;
 	socklen_t elen = sizeof(int);
-	int fd, rc, soerr = 0;
-	uint16_t len;
+	int fd, rc = 0, soerr = 0;
 
 	ex->tcp_connect_failed = false;
 	fd = socket(
 	    sa->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	start = md_now_ms();
-	deadline = start + (uint64_t)ex->timeout_ms;
+	if (bind_source(ex, fd) != 0) {
+		rc = -errno;
+		goto cleanup;
+	}
 	if (connect(fd, (const struct sockaddr *)&sa->ss, sa->len) != 0) {
 		if (errno != EINPROGRESS) {
 			rc = -errno;
@@ -475,6 +542,27 @@ try_tcp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
 			goto cleanup;
 		}
 	}
+	*fdp = fd;
+	return 0;
+cleanup:
+	close(fd);
+	return rc;
+}
+
+static int
+try_tcp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
+    uint8_t *rbuf)
+{
+	uint8_t frame[2 + MD_TOOL_QUERY_MAX];
+	uint64_t start, deadline;
+	int fd = -1, rc;
+	uint16_t len = 0;
+
+	start = md_now_ms();
+	deadline = start + (uint64_t)ex->timeout_ms;
+	rc = tcp_connect(ex, deadline, &fd);
+	if (rc != 0)
+		return rc;
 	/* RFC 1035 §4.2.2: two-byte length, then the message. */
 	md_write_u16(frame, (uint16_t)qlen);
 	memcpy(frame + 2, qbuf, qlen);
@@ -501,12 +589,212 @@ cleanup:
 	return rc;
 }
 
+/* ---- DNS over TLS (RFC 7858) ------------------------------------------- */
+
+static void
+tls_set_error(struct md_tool_exchange *ex, SSL *ssl, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	long vr = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+
+	if (vr != X509_V_OK)
+		snprintf(ex->tls_error, sizeof(ex->tls_error),
+		    "certificate verify failed: %s",
+		    X509_verify_cert_error_string(vr));
+	else if (e != 0)
+		snprintf(ex->tls_error, sizeof(ex->tls_error), "%s: %s", what,
+		    ERR_reason_error_string(e) != NULL
+			? ERR_reason_error_string(e)
+			: "unknown error");
+	else
+		snprintf(ex->tls_error, sizeof(ex->tls_error), "%s", what);
+	ERR_clear_error();
+}
+
+/*
+ * One TLS step on a non-blocking socket: call op until it is done or the
+ * deadline passes.  Returns bytes moved (or 1 for the handshake), or a
+ * negative error: -ETIMEDOUT, ERR_EOF, MD_TOOL_ETLS.
+ */
+enum tls_op { TLS_HANDSHAKE, TLS_READ, TLS_WRITE };
+
+static int
+tls_step(struct md_tool_exchange *ex, SSL *ssl, int fd, enum tls_op op,
+    void *buf, size_t len, uint64_t deadline)
+{
+	for (;;) {
+		size_t done = 0;
+		int n, err, rc;
+
+		ERR_clear_error();
+		if (op == TLS_HANDSHAKE)
+			n = SSL_connect(ssl);
+		else if (op == TLS_READ)
+			n = SSL_read_ex(ssl, buf, len, &done) == 1 ? (int)done
+								   : -1;
+		else
+			n = SSL_write_ex(ssl, buf, len, &done) == 1 ? (int)done
+								    : -1;
+		if (n > 0)
+			return n;
+		err = SSL_get_error(ssl, n);
+		if (err == SSL_ERROR_WANT_READ)
+			rc = wait_fd(fd, POLLIN, deadline);
+		else if (err == SSL_ERROR_WANT_WRITE)
+			rc = wait_fd(fd, POLLOUT, deadline);
+		else if (err == SSL_ERROR_ZERO_RETURN)
+			return ERR_EOF;
+		else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+			return errno != 0 ? -errno : ERR_EOF;
+		else {
+			tls_set_error(ex, ssl,
+			    op == TLS_HANDSHAKE ? "handshake failed"
+						: "TLS error");
+			return MD_TOOL_ETLS;
+		}
+		if (rc != 0)
+			return rc;
+	}
+}
+
+static int
+tls_read_full(struct md_tool_exchange *ex, SSL *ssl, int fd, uint8_t *buf,
+    size_t len, uint64_t deadline)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		int n = tls_step(
+		    ex, ssl, fd, TLS_READ, buf + got, len - got, deadline);
+
+		if (n < 0)
+			return n;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Like dig 9.18: no certificate check unless asked (opportunistic
+ * privacy, RFC 7858 §4.1); with tls_verify, the chain against tls_ca or
+ * the system store and the name against tls_hostname (RFC 8310 §8).
+ */
+static SSL_CTX *
+tls_context(struct md_tool_exchange *ex)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL) {
+		tls_set_error(ex, NULL, "cannot create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (!ex->tls_verify) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		return ctx;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if ((ex->tls_ca != NULL &&
+		SSL_CTX_load_verify_locations(ctx, ex->tls_ca, NULL) != 1) ||
+	    (ex->tls_ca == NULL &&
+		SSL_CTX_set_default_verify_paths(ctx) != 1)) {
+		tls_set_error(ex, NULL, "cannot load the CA certificates");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static int
+try_tls(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
+    uint8_t *rbuf)
+{
+	uint8_t frame[2 + MD_TOOL_QUERY_MAX], lenbuf[2];
+	const char *host =
+	    ex->tls_hostname != NULL ? ex->tls_hostname : ex->server->name;
+	uint64_t start, deadline;
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	int fd = -1, rc;
+	uint16_t len = 0;
+
+	ex->tls_error[0] = '\0';
+	start = md_now_ms();
+	deadline = start + (uint64_t)ex->timeout_ms;
+	rc = tcp_connect(ex, deadline, &fd);
+	if (rc != 0)
+		return rc;
+	rc = MD_TOOL_ETLS;
+	ctx = tls_context(ex);
+	if (ctx == NULL)
+		goto cleanup;
+	ssl = SSL_new(ctx);
+	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
+		tls_set_error(ex, ssl, "cannot set up TLS");
+		goto cleanup;
+	}
+	/* SNI only for names: RFC 6066 §3 forbids literal addresses. */
+	if (strspn(host, "0123456789.:abcdefABCDEF") != strlen(host))
+		SSL_set_tlsext_host_name(ssl, host);
+	if (ex->tls_verify) {
+		struct in6_addr a6;
+		struct in_addr a4;
+
+		if (inet_pton(AF_INET, host, &a4) == 1 ||
+		    inet_pton(AF_INET6, host, &a6) == 1)
+			rc = X509_VERIFY_PARAM_set1_ip_asc(
+				 SSL_get0_param(ssl), host) == 1
+			    ? 0
+			    : MD_TOOL_ETLS;
+		else
+			rc = SSL_set1_host(ssl, host) == 1 ? 0 : MD_TOOL_ETLS;
+		if (rc != 0) {
+			tls_set_error(ex, ssl, "bad TLS host name");
+			goto cleanup;
+		}
+	}
+	rc = tls_step(ex, ssl, fd, TLS_HANDSHAKE, NULL, 0, deadline);
+	if (rc < 0)
+		goto cleanup;
+	md_write_u16(frame, (uint16_t)qlen);
+	memcpy(frame + 2, qbuf, qlen);
+	rc = tls_step(ex, ssl, fd, TLS_WRITE, frame, qlen + 2, deadline);
+	if (rc < 0)
+		goto cleanup;
+	for (;;) {
+		rc = tls_read_full(ex, ssl, fd, lenbuf, 2, deadline);
+		if (rc == 0) {
+			len = md_read_u16(lenbuf);
+			rc = tls_read_full(ex, ssl, fd, rbuf, len, deadline);
+		}
+		if (rc != 0)
+			goto cleanup;
+		if (reply_matches(rbuf, len, ex->id, ex->query))
+			break;
+	}
+	ex->rtt_ms = md_now_ms() - start;
+	ex->reply_len = len;
+	rc = 0;
+cleanup:
+	if (ssl != NULL && rc == 0)
+		(void)SSL_shutdown(ssl);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	return rc < 0 ? rc : 0;
+}
+
 static void
 report_failure(const struct md_tool_exchange *ex, bool tcp, int err)
 {
 	const struct md_tool_server *srv = ex->server;
 	unsigned port = md_tool_server_port(srv);
 
+	if (err == MD_TOOL_ETLS) {
+		printf(";; TLS handshake with %s#%u(%s) failed: %s\n",
+		    srv->host, port, srv->name, ex->tls_error);
+		return;
+	}
 	if (tcp && ex->tcp_connect_failed) {
 		/* dig 9.18 says this, and gives up on this try at once. */
 		printf(";; Connection to %s#%u(%s) for %s failed: %s.\n",
@@ -525,7 +813,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 {
 	uint8_t qbuf[MD_TOOL_QUERY_MAX];
 	size_t qlen = 0;
-	bool tcp = ex->tcp;
+	bool tcp = ex->tcp || ex->tls;
 	int rc = -ETIMEDOUT, tries = ex->tries < 1 ? 1 : ex->tries;
 
 	ex->reply = NULL;
@@ -541,8 +829,12 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	if (ex->reply == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < tries; i++) {
-		rc = tcp ? try_tcp(ex, qbuf, qlen, ex->reply)
-			 : try_udp(ex, qbuf, qlen, ex->reply);
+		if (ex->tls)
+			rc = try_tls(ex, qbuf, qlen, ex->reply);
+		else if (tcp)
+			rc = try_tcp(ex, qbuf, qlen, ex->reply);
+		else
+			rc = try_udp(ex, qbuf, qlen, ex->reply);
 		if (rc == 0 && !tcp &&
 		    (md_read_u16(ex->reply + 2) & MD_FLAG_TC) != 0) {
 			/* RFC 7766 §5: truncated over UDP, ask over TCP. */
@@ -559,6 +851,9 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		if (rc == -ENOMEM)
 			break;
 		report_failure(ex, tcp, rc);
+		/* A certificate will not get better by asking again. */
+		if (rc == MD_TOOL_ETLS)
+			break;
 	}
 	ex->error = rc;
 	ex->used_tcp = tcp;

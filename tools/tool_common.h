@@ -13,6 +13,7 @@
 #ifndef MINIDNS_TOOL_COMMON_H
 #define MINIDNS_TOOL_COMMON_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,12 @@ struct md_tool_server {
  */
 int md_tool_server_set(
     struct md_tool_server *srv, const char *name, uint16_t port);
+/*
+ * The same, keeping only addresses of 'family' (AF_INET, AF_INET6, or
+ * AF_UNSPEC for both): minidig's -4 and -6.
+ */
+int md_tool_server_set_af(
+    struct md_tool_server *srv, const char *name, uint16_t port, int family);
 /* Change the port of a server already set. */
 void md_tool_server_set_port(struct md_tool_server *srv, uint16_t port);
 /*
@@ -76,6 +83,8 @@ struct md_tool_query {
 	uint8_t edns_version;
 	uint16_t edns_size;
 	bool do_bit;
+	bool nsid;   /* RFC 5001: ask for the server's NSID */
+	bool cookie; /* RFC 7873: send a client cookie */
 };
 
 /* Defaults: class IN, RD set, EDNS version 0 with MD_TOOL_EDNS_SIZE. */
@@ -103,9 +112,15 @@ struct md_tool_exchange {
 	const struct md_tool_query *query;
 	bool tcp;		  /* start with TCP */
 	bool tc_notice;		  /* print dig's "Truncated" line */
+	bool warn_short;	  /* say so when a datagram is too short */
 	int timeout_ms;		  /* per try */
 	int tries;		  /* at least 1 */
 	const char *display_name; /* for dig's TCP connect error line */
+	const struct md_sockaddr *source; /* bind here first, or NULL */
+	bool tls;		  /* DNS over TLS (RFC 7858), implies TCP */
+	bool tls_verify;	  /* check the certificate and name */
+	const char *tls_ca;	  /* CA file, or NULL: the system store */
+	const char *tls_hostname; /* name to check, or NULL: server name */
 	/* filled in */
 	uint16_t id;
 	bool used_tcp;	 /* the reply came over TCP */
@@ -113,6 +128,7 @@ struct md_tool_exchange {
 	uint8_t *reply;	 /* malloc'ed; md_tool_exchange_deinit */
 	size_t reply_len;
 	int error;		 /* last error when no reply came */
+	char tls_error[256];	 /* why the TLS handshake failed */
 	bool tcp_connect_failed; /* last failure was a TCP connect */
 };
 
@@ -126,6 +142,8 @@ struct md_tool_exchange {
  * MD_EPARSE for internal errors.
  */
 int md_tool_exchange(struct md_tool_exchange *ex);
+/* A failed TLS handshake or certificate check (ex->tls_error says why). */
+#define MD_TOOL_ETLS (-EPROTO)
 void md_tool_exchange_deinit(struct md_tool_exchange *ex);
 
 /* dig's wording for a network error: "timed out", "connection refused". */

@@ -51,6 +51,7 @@ struct md_resolve_conf {
 	bool qname_minimisation;      /* RFC 9156, relaxed (default on) */
 	bool allow_private;	      /* upstreams on loopback/private nets */
 	bool use_0x20;		      /* random case in upstream qnames */
+	bool edns;		      /* send EDNS (default on) */
 	uint16_t edns_size;	      /* advertised upstream (1232) */
 	unsigned max_queries;	      /* upstream queries per request (64) */
 	unsigned max_depth;	      /* referrals followed (30) */
@@ -143,6 +144,10 @@ struct md_trace_event {
 	uint32_t rtt_ms;	   /* REPLY */
 	size_t reply_size;	   /* REPLY */
 	const char *why;	   /* short text, static or arena-owned */
+	/* REPLY, during the callback only (NULL in md_resolve_trace()):
+	 * the reply as received, for tools that print its records. */
+	const uint8_t *pkt;
+	size_t pkt_len;
 };
 
 /* Called for each event as it happens (optional). */

@@ -258,6 +258,11 @@ int md_msg_build_query(uint8_t *buf, size_t cap, uint16_t id,
     const uint8_t *qname, uint16_t qtype, bool rd, bool edns,
     uint16_t edns_size, bool do_bit);
 
+struct md_sockaddr;
+/* The address in an A or AAAA rdata, with port 53; false for other data. */
+bool md_wire_addr_from_rdata(
+    uint16_t type, const uint8_t *rd, uint16_t len, struct md_sockaddr *sa);
+
 /* ---- reading helpers --------------------------------------------------- */
 
 static inline uint16_t

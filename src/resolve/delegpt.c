@@ -107,32 +107,6 @@ md_addr_is_private(const struct md_sockaddr *sa)
 	return true;
 }
 
-bool
-md_addr_from_rdata(
-    uint16_t type, const uint8_t *rd, uint16_t len, struct md_sockaddr *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	if (type == MD_TYPE_A && len == 4) {
-		struct sockaddr_in *sin = (void *)&sa->ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(53);
-		memcpy(&sin->sin_addr, rd, 4);
-		sa->len = sizeof(*sin);
-		return true;
-	}
-	if (type == MD_TYPE_AAAA && len == 16) {
-		struct sockaddr_in6 *sin6 = (void *)&sa->ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(53);
-		memcpy(&sin6->sin6_addr, rd, 16);
-		sa->len = sizeof(*sin6);
-		return true;
-	}
-	return false;
-}
-
 void
 md_dp_add_rdata(struct md_arena *a, struct delegpt *dp, const struct dp_ns *ns,
     uint16_t type, const uint8_t *rdata, uint32_t rdata_len, bool allow_private)
@@ -147,7 +121,7 @@ md_dp_add_rdata(struct md_arena *a, struct delegpt *dp, const struct dp_ns *ns,
 		off += 2 + (uint32_t)len;
 		if (off > rdata_len)
 			break;
-		if (!md_addr_from_rdata(type, rd, len, &sa))
+		if (!md_wire_addr_from_rdata(type, rd, len, &sa))
 			continue;
 		/* Like Unbound's do-not-query-localhost: a name in the
 		 * public tree must not point us at our own networks. */

@@ -51,6 +51,7 @@ md_resolve_conf_init(struct md_resolve_conf *conf)
 	conf->qname_minimisation = true;
 	conf->allow_private = false;
 	conf->use_0x20 = false;
+	conf->edns = true;
 	conf->edns_size = 1232;
 	conf->max_queries = 64;
 	conf->max_depth = 30;
@@ -142,7 +143,7 @@ md_resolve_load_hints(
 		for (size_t j = 0; j < nns; j++) {
 			if (!md_name_equal(ns[j], flat->owner))
 				continue;
-			if (!md_addr_from_rdata(
+			if (!md_wire_addr_from_rdata(
 				flat->type, flat->rdata, flat->rdlen, &sa))
 				continue;
 			add_hint(&tmp, flat->owner, &sa);

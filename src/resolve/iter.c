@@ -168,12 +168,14 @@ ev_emit(struct md_request *req, const struct md_trace_event *ev)
 	if (copy == NULL)
 		return;
 	copy->next = NULL;
+	copy->pkt = NULL; /* the reply is not kept */
+	copy->pkt_len = 0;
 	if (req->trace_tail == NULL)
 		req->trace = copy;
 	else
 		req->trace_tail->next = copy;
 	req->trace_tail = copy;
-	req->trace_cb(req->trace_arg, copy);
+	req->trace_cb(req->trace_arg, ev);
 }
 
 /* A short event: kind and a reason. */
@@ -785,7 +787,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	} else {
 		a = pick_server(req, iq, &why);
 		iq->tcp = false;
-		iq->edns = true;
+		iq->edns = conf->edns;
 	}
 	if (a == NULL) {
 		struct dp_ns *ns;
@@ -1076,6 +1078,8 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		ev.rcode = r.rcode;
 		ev.rtt_ms = rtt_ms;
 		ev.reply_size = len;
+		ev.pkt = pkt;
+		ev.pkt_len = len;
 		ev.why = r.discarded > 0
 		    ? why_fmt(req, "%s%s%u out-of-bailiwick records dropped",
 			  c.why ? c.why : "", c.why ? "; " : "", r.discarded)

@@ -54,9 +54,6 @@ void md_dp_add_rdata(struct md_arena *a, struct delegpt *dp,
     const struct dp_ns *ns, uint16_t type, const uint8_t *rdata,
     uint32_t rdata_len, bool allow_private);
 struct dp_ns *md_dp_find_ns(struct delegpt *dp, const uint8_t *name);
-/* An A/AAAA rdata as a port-53 address; false for other data. */
-bool md_addr_from_rdata(
-    uint16_t type, const uint8_t *rd, uint16_t len, struct md_sockaddr *sa);
 /* True for loopback, RFC 1918, link-local, ULA, unspecified addresses. */
 bool md_addr_is_private(const struct md_sockaddr *sa);
 

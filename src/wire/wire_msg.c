@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "minidns/util.h"
@@ -179,4 +180,30 @@ md_msg_build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *qname,
 	if (edns && md_wire_write_opt(&w, edns_size, 0, 0, do_bit) != 0)
 		return MD_ENOSPACE;
 	return (int)md_wire_writer_finish(&w);
+}
+
+bool
+md_wire_addr_from_rdata(
+    uint16_t type, const uint8_t *rd, uint16_t len, struct md_sockaddr *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (type == MD_TYPE_A && len == 4) {
+		struct sockaddr_in *sin = (void *)&sa->ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(53);
+		memcpy(&sin->sin_addr, rd, 4);
+		sa->len = sizeof(*sin);
+		return true;
+	}
+	if (type == MD_TYPE_AAAA && len == 16) {
+		struct sockaddr_in6 *sin6 = (void *)&sa->ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(53);
+		memcpy(&sin6->sin6_addr, rd, 16);
+		sa->len = sizeof(*sin6);
+		return true;
+	}
+	return false;
 }

@@ -273,7 +273,7 @@ for c in dig kdig minidig; do
 	out=$(q $c $S1 +noedns web.shop.svc.$CL A)
 	check "$c/+noedns: no OPT" eval '! echo "$out" | has_opt'
 	neg=""
-	[ $c = dig ] && neg=+noednsnegotiation
+	case $c in dig | minidig) neg=+noednsnegotiation ;; esac
 	out=$(q $c $S1 +edns=1 $neg web.shop.svc.$CL A)
 	check "$c/EDNS version 1: BADVERS" \
 	    [ "$(echo "$out" | status)" = BADVERS ]

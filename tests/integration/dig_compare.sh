@@ -1,0 +1,369 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# minidig against real dig (BIND 9.18), output for output: the same
+# arguments against minidnsd (127.54.0.1) and NSD (127.54.0.2), outputs
+# diffed after masking only the id, Query time, WHEN, the banner version
+# and COOKIE lines.  Then +json (checked with python3 against dig's
+# fields), the bad-input cases (unknown option, bad @address, closed port,
+# a silent server, a hostile responder) and +tls against a real Unbound
+# DoT listener on 127.54.0.3@853, compared with kdig.
+#
+# Ground rules as in run.sh: re-executes itself inside 'unshare -n', only
+# 127.x addresses, every process stopped by saved PID, every wait bounded,
+# temporary files in one mktemp -d directory removed at exit.  Exit 77
+# (skip) when not root.  Build directory = cwd (or $MINIDNSD's).
+set -u
+
+if [ "${MD_IT_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: dig_compare.sh needs root for 'unshare -n'"
+		exit 77
+	fi
+	if ! unshare -n true 2>/dev/null; then
+		echo "SKIP: cannot create a network namespace (unshare -n)"
+		exit 77
+	fi
+	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+ip link set lo up
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+MINIDNSD=${MINIDNSD:-$(pwd)/minidnsd}
+MINIDIG=$(dirname "$MINIDNSD")/minidig
+ZONES=$srcdir/zones
+for tool in dig kdig nsd unbound openssl python3; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: $tool is not installed"
+		exit 77
+	fi
+done
+if [ ! -x "$MINIDNSD" ] || [ ! -x "$MINIDIG" ]; then
+	echo "ERROR: $MINIDNSD or $MINIDIG not built"
+	exit 99
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minidig-cmp.XXXXXX")
+PIDS=""
+npass=0
+nfail=0
+
+cleanup() {
+	for pid in $PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass() { echo "PASS: $1"; npass=$((npass + 1)); }
+fail() { echo "FAIL: $1"; nfail=$((nfail + 1)); }
+
+# Bounded wait until 'dig ARGS' answers.
+wait_dns() {
+	local end=$((SECONDS + 5))
+	while [ $SECONDS -le $end ]; do
+		dig +time=1 +tries=1 "$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- servers ------------------------------------------------------------
+"$MINIDNSD" -f -q --no-recursion --listen 127.54.0.1:53 \
+    --zone "$ZONES/cluster.local.zone" --zone "$ZONES/example.yaml" \
+    --zone "$ZONES/10.in-addr.arpa.zone" >"$T/minidnsd.log" 2>&1 &
+PIDS="$PIDS $!"
+
+mkdir -p "$T/nsd"
+cat >"$T/nsd/nsd.conf" <<CONF
+server:
+	ip-address: 127.54.0.2
+	port: 53
+	do-ip6: no
+	reuseport: no
+	server-count: 1
+	username: ""
+	chroot: ""
+	database: ""
+	zonesdir: "$T/nsd"
+	zonelistfile: "$T/nsd/zone.list"
+	xfrdfile: "$T/nsd/xfrd.state"
+	xfrdir: "$T/nsd"
+	pidfile: "$T/nsd/nsd.pid"
+	logfile: "$T/nsd/nsd.log"
+	cookie-secret-file: "$T/nsd/cookiesecrets.txt"
+	nsid: "ascii_nsd-test"
+	hide-version: yes
+remote-control:
+	control-enable: no
+zone:
+	name: "cluster.local"
+	zonefile: "$ZONES/cluster.local.zone"
+zone:
+	name: "big.test"
+	zonefile: "$T/nsd/big.test.zone"
+CONF
+# A TXT RRset too big for 512 bytes: the TC-then-TCP case.
+{
+	printf '$ORIGIN big.test.\n$TTL 60\n'
+	printf '@ SOA ns hostmaster 1 3600 900 604800 60\n@ NS ns\nns A 10.0.0.1\n'
+	for i in $(seq 1 12); do
+		printf 'txt TXT "record %02d padding padding padding padding"\n' "$i"
+	done
+} >"$T/nsd/big.test.zone"
+nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/stderr.log" 2>&1 &
+PIDS="$PIDS $!"
+
+# Unbound with a DoT listener and a self-signed certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dot.test" \
+    -addext "subjectAltName=DNS:dot.test" -keyout "$T/key.pem" \
+    -out "$T/cert.pem" >/dev/null 2>&1
+cat >"$T/unbound.conf" <<CONF
+server:
+	interface: 127.54.0.3@853
+	tls-port: 853
+	tls-service-key: "$T/key.pem"
+	tls-service-pem: "$T/cert.pem"
+	do-ip6: no
+	username: ""
+	chroot: ""
+	directory: "$T"
+	pidfile: "$T/unbound.pid"
+	do-daemonize: no
+	use-syslog: no
+	logfile: "$T/unbound.log"
+	module-config: "iterator"
+	access-control: 127.0.0.0/8 allow
+	local-zone: "dot.test." static
+	local-data: "www.dot.test. 300 IN A 192.0.2.80"
+remote-control:
+	control-enable: no
+CONF
+unbound -d -c "$T/unbound.conf" >"$T/unbound.err" 2>&1 &
+PIDS="$PIDS $!"
+
+for s in 127.54.0.1 127.54.0.2; do
+	if ! wait_dns @"$s" cluster.local SOA; then
+		echo "ERROR: the server on $s did not start"
+		cat "$T"/*.log "$T"/nsd/*.log 2>/dev/null | tail -n 20
+		exit 99
+	fi
+done
+
+# ---- comparing ----------------------------------------------------------
+mask() {
+	sed -E -e 's/id: [0-9]+/id: X/' -e '/^;; Query time:/d' \
+	    -e '/^;; WHEN:/d' -e '/COOKIE/d' -e '/_time: !!timestamp/d' \
+	    -e 's/^; <<>> (DiG|MiniDiG) .* <<>>/; <<>> DIG <<>>/' \
+	    -e 's/ in [0-9]+ ms/ in X ms/' \
+	    -e 's/^(dig|minidig): /PROG: /'
+}
+
+# cmp NAME ARGS...: dig and minidig with the same arguments: same output
+# (masked) and the same exit code.
+cmp() {
+	local name=$1 d m
+	shift
+	dig "$@" >"$T/dig.out" 2>&1
+	d=$?
+	"$MINIDIG" "$@" >"$T/mini.out" 2>&1
+	m=$?
+	mask <"$T/dig.out" >"$T/dig.m"
+	mask <"$T/mini.out" >"$T/mini.m"
+	if [ "$d" = "$m" ] && diff -u "$T/dig.m" "$T/mini.m" >"$T/diff"; then
+		pass "$name"
+	else
+		fail "$name (exit dig $d, minidig $m)"
+		head -n 20 "$T/diff"
+	fi
+}
+
+# rc NAME WANT ARGS...: minidig's exit code and that it did not crash.
+rc() {
+	local name=$1 want=$2 got
+	shift 2
+	timeout 20 "$MINIDIG" "$@" >"$T/mini.out" 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then
+		pass "$name"
+	else
+		fail "$name (exit $got, want $want)"
+		head -n 5 "$T/mini.out"
+	fi
+}
+
+C=cluster.local
+for srv in 127.54.0.1 127.54.0.2; do
+	tag=$([ "$srv" = 127.54.0.1 ] && echo minidnsd || echo nsd)
+	g="@$srv +nocookie"
+	cmp "$tag A" $g web.shop.svc.$C
+	cmp "$tag AAAA" $g web.shop.svc.$C AAAA
+	cmp "$tag SRV" $g _pg._tcp.db.shop.svc.$C SRV
+	cmp "$tag TXT" $g dns-version.$C TXT
+	cmp "$tag SOA" $g $C SOA
+	cmp "$tag NS" $g $C NS
+	cmp "$tag PTR v4" $g -x 10.96.0.1
+	cmp "$tag PTR v6" $g -x fd00:10:96::c07
+	cmp "$tag CNAME" $g search.shop.svc.$C
+	cmp "$tag NXDOMAIN" $g nope.$C
+	cmp "$tag NODATA" $g web.shop.svc.$C MX
+	cmp "$tag wildcard" $g x.lab.$C
+	cmp "$tag ANY" $g $C ANY
+	cmp "$tag +short" $g db.shop.svc.$C +short
+	cmp "$tag +short +identify" $g db.shop.svc.$C +short +identify
+	cmp "$tag +norecurse" $g web.shop.svc.$C +norecurse
+	cmp "$tag +tcp" $g web.shop.svc.$C +tcp
+	cmp "$tag +noall +answer" $g _pg._tcp.db.shop.svc.$C SRV +noall +answer
+	cmp "$tag +multiline" $g $C SOA +multiline
+	cmp "$tag +nocmd" $g $C NS +nocmd
+	cmp "$tag +nostats" $g $C NS +nostats
+	cmp "$tag +nocomments" $g $C SOA +nocomments
+	cmp "$tag +noquestion" $g $C SOA +noquestion +noadditional
+	cmp "$tag +nottlid" $g $C SOA +nottlid
+	cmp "$tag +dnssec" $g web.shop.svc.$C +dnssec
+	cmp "$tag +cd +noad" $g web.shop.svc.$C +cd +noadflag
+	cmp "$tag +nsid" $g $C SOA +nsid
+	cmp "$tag +edns=1" $g $C SOA +edns=1
+	cmp "$tag +yaml" $g $C SOA +yaml +nsid
+	cmp "$tag class CH" $g -c CH version.bind TXT
+	cmp "$tag several" $g web.shop.svc.$C A $C MX +short \
+	    x.lab.$C +noall +answer
+	cmp "$tag type first" $g MX $C web.shop.svc.$C +noall +answer
+	cmp "$tag local server" $g web.shop.svc.$C @127.54.0.2 $C +nostats
+done
+cmp "nsd TC to TCP" @127.54.0.2 +nocookie txt.big.test TXT +noedns
+cmp "nsd TC to TCP +bufsize" @127.54.0.2 +nocookie txt.big.test TXT \
+    +bufsize=512
+cmp "example.yaml MX" @127.54.0.1 +nocookie example.test MX
+cmp "example.yaml multiline" @127.54.0.1 +nocookie example.test SOA +multiline
+
+cat >"$T/batch" <<BATCH
+web.shop.svc.$C +noall +answer
+$C SOA +nostats
+-x 10.96.0.10 +nostats
+BATCH
+cmp "batch file" @127.54.0.1 +nocookie -f "$T/batch"
+
+# +json: valid JSON whose fields match dig's text output.
+"$MINIDIG" @127.54.0.2 +json +nsid $C SOA >"$T/json" 2>&1
+dig @127.54.0.2 +nocookie +nsid $C SOA >"$T/dig.txt" 2>&1
+if python3 -m json.tool "$T/json" >/dev/null 2>&1 &&
+    python3 - "$T/json" "$T/dig.txt" <<'PY'
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+d = open(sys.argv[2]).read()
+h = re.search(r"status: (\w+)", d).group(1)
+f = re.search(r"flags: ([a-z ]+);", d).group(1).split()
+assert j["status"] == h and j["flags"] == f, (j["status"], j["flags"])
+ans = [l.split(None, 4) for l in d.split(";; ANSWER SECTION:\n")[1]
+       .split("\n\n")[0].splitlines()]
+assert [[r["name"], str(r["ttl"]), r["class"], r["type"], r["data"]]
+        for r in j["answer"]] == ans, (j["answer"], ans)
+assert len(j["authority"]) == j["counts"]["authority"]
+assert j["opt"]["udp"] == 1232
+assert j["opt"]["options"][0]["name"] == "NSID"
+assert j["opt"]["options"][0]["text"] == "nsd-test"
+assert j["server"] == "127.54.0.2" and j["protocol"] == "UDP"
+PY
+then
+	pass "+json fields"
+else
+	fail "+json fields"
+	head -c 400 "$T/json"
+fi
+
+# ---- bad input and bad networks ------------------------------------------
+rc "unknown option exit 1" 1 +frobnicate $C
+if grep -q "unknown option '+frobnicate'" "$T/mini.out"; then
+	pass "unknown option message"
+else
+	fail "unknown option message"
+fi
+cmp "bad @address" @999.1.1.1 $C
+cmp "closed port UDP" @127.54.0.1 -p 5999 +time=1 +tries=2 $C
+cmp "closed port TCP" @127.54.0.1 -p 5999 +time=1 +tcp $C
+
+cat >"$T/hostile.py" <<'PY'
+import socket, sys
+mode, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.54.0.9", port))
+s.settimeout(30)
+while True:
+    try:
+        q, a = s.recvfrom(4096)
+    except socket.timeout:
+        break
+    if mode == "silent":
+        continue
+    if mode == "garbage":
+        r = (q[:2] + b"\x81\x80\x00\x01\x00\x05\x00\x00\x00\x00" + q[12:]
+             + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x10\xff\xff\x01")
+    elif mode == "short":
+        r = q[:2] + b"\x81"
+    elif mode == "wrongid":
+        r = bytes([q[0] ^ 0xff]) + q[1:2] + b"\x81\x80" + q[4:]
+    else:
+        r = q[:2] + b"\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00" + q[12:20]
+    s.sendto(r, a)
+PY
+port=5300
+for mode in silent garbage short wrongid truncated; do
+	port=$((port + 1))
+	python3 "$T/hostile.py" "$mode" "$port" &
+	hp=$!
+	PIDS="$PIDS $hp"
+	sleep 0.2
+	d=0
+	dig @127.54.0.9 -p "$port" +time=1 +tries=1 a.test >"$T/dig.out" 2>&1 || d=$?
+	rc "hostile $mode (no crash, exit $d like dig)" "$d" \
+	    @127.54.0.9 -p "$port" +time=1 +tries=1 a.test
+	if [ "$mode" = silent ] && ! grep -q "timed out" "$T/mini.out"; then
+		fail "silent server: 'timed out' line"
+	fi
+	kill "$hp" 2>/dev/null
+done
+
+# ---- DNS over TLS ---------------------------------------------------------
+end=$((SECONDS + 5))
+while [ $SECONDS -le $end ]; do
+	kdig +tls +time=1 +retry=0 @127.54.0.3 www.dot.test >/dev/null 2>&1 && break
+	sleep 0.1
+done
+kdig +tls +time=2 +retry=0 @127.54.0.3 www.dot.test +short >"$T/kdig.out" 2>&1
+"$MINIDIG" +tls +time=2 @127.54.0.3 www.dot.test +short >"$T/mini.out" 2>&1
+if [ -s "$T/kdig.out" ] && diff "$T/kdig.out" "$T/mini.out" >/dev/null; then
+	pass "+tls answers like kdig"
+else
+	fail "+tls answers like kdig"
+	cat "$T/kdig.out" "$T/mini.out" | head -n 6
+fi
+"$MINIDIG" +tls @127.54.0.3 www.dot.test >"$T/mini.out" 2>&1
+if grep -q "^;; SERVER: 127.54.0.3#853(127.54.0.3) (TLS)" "$T/mini.out"; then
+	pass "+tls port 853, SERVER line"
+else
+	fail "+tls port 853, SERVER line"
+fi
+rc "+tls-ca right hostname" 0 +tls +tls-ca="$T/cert.pem" \
+    +tls-hostname=dot.test @127.54.0.3 www.dot.test
+rc "+tls-ca wrong hostname fails" 9 +tls +tls-ca="$T/cert.pem" \
+    +tls-hostname=wrong.test +time=2 @127.54.0.3 www.dot.test
+if grep -q "certificate verify failed" "$T/mini.out"; then
+	pass "+tls-ca wrong hostname message"
+else
+	fail "+tls-ca wrong hostname message"
+	head -n 3 "$T/mini.out"
+fi
+
+echo "$npass passed, $nfail failed"
+[ "$nfail" = 0 ]

@@ -1,0 +1,213 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# minidig +trace on the test hierarchy (hierarchy/: real NSD servers on
+# 127.53.x.y, see hierarchy.sh): the hops it prints must follow the
+# delegation path, including the glueless delegation, CNAMEs that leave the
+# zone, TC -> TCP, lame and silent servers; +json must parse and say the
+# same; +explain must explain and sum up; @server priming and -x work.
+#
+# Runs inside its own network namespace (unshare -n), so nothing leaves
+# the machine; the root hints are the test hierarchy's (+roothints), never
+# the real ones.  Output: PASS/FAIL lines, then "N passed, N failed".
+set -eu
+
+if [ "${MD_IT_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
+		echo "SKIP: needs root and 'unshare -n'"
+		exit 77
+	fi
+	export MD_IT_NETNS=1
+	exec unshare -n "$BASH" "$0" "$@"
+fi
+ip link set lo up
+
+here=$(cd "$(dirname "$0")" && pwd)
+H=$here/hierarchy
+MINIDIG=${MINIDIG:-$PWD/minidig}
+MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
+for b in "$MINIDIG" "$MINIDNSD"; do
+	if [ ! -x "$b" ]; then
+		echo "ERROR: $b not built (run from the build directory)"
+		exit 1
+	fi
+done
+command -v nsd >/dev/null || PATH=$PATH:/usr/sbin
+if ! command -v nsd >/dev/null; then
+	echo "SKIP: nsd is not installed"
+	exit 77
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-trace.XXXXXX")
+mkdir "$T/h"
+PIDS=""
+npass=0
+nfail=0
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	bash "$H/hierarchy.sh" stop "$T/h" >/dev/null 2>&1 || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass() { echo "PASS: $1"; npass=$((npass + 1)); }
+fail() {
+	echo "FAIL: $1"
+	nfail=$((nfail + 1))
+	if [ -n "${2:-}" ] && [ -f "$2" ]; then
+		sed 's/^/  | /' "$2" | head -n 60
+	fi
+}
+summary() {
+	echo "$npass passed, $nfail failed"
+	[ "$nfail" = 0 ]
+	exit $?
+}
+# check NAME OUTPUT-FILE COMMAND...: PASS when the command succeeds; on
+# failure the output file is shown.
+check() {
+	local name=$1 file=$2
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
+}
+
+if ! bash "$H/hierarchy.sh" start "$T/h" >"$T/h.log" 2>&1; then
+	cat "$T/h.log"
+	fail "hierarchy did not start"
+	summary
+fi
+
+mtrace() {
+	"$MINIDIG" +trace +roothints="$H/root.hints" +time=1 "$@"
+}
+# The servers of the "Received ... from ADDR#53(NAME)" lines, in order,
+# either root server written as ROOT.
+hops() {
+	sed -n 's/^;; Received [0-9]* bytes from [^(]*(\([^)]*\)).*/\1/p' "$1" |
+	    sed 's/^[ab]\.root-servers\.test$/ROOT/' | paste -sd ' ' -
+}
+has() { grep -qF -- "$2" "$1"; }
+same() { [ "$(hops "$1")" = "$2" ]; }
+
+# 1. The plain walk with in-bailiwick glue: priming, root, com., the zone.
+mtrace example.com A >"$T/1" 2>&1 || true
+check "walk: root -> com. -> example.com." "$T/1" \
+    same "$T/1" "ROOT ROOT ns.nic.com ns1.example.com"
+check "walk: the answer is printed" "$T/1" \
+    grep -qE "^example.com.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+192.0.2.1" "$T/1"
+check "walk: each referral's NS set is printed" "$T/1" \
+    grep -qE "^com.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+NS[[:space:]]+ns.nic.com." "$T/1"
+
+# 2. CNAMEs that leave the zone, twice, and a glueless delegation at the
+#    end (ns.example.net. is looked up through the example.net. servers
+#    already learned).
+mtrace www.example.com A >"$T/2" 2>&1 || true
+check "cname: chain com -> net -> org with the glueless hop" "$T/2" \
+    same "$T/2" "ROOT ROOT ns.nic.com ns1.example.com ROOT ns.nic.net ns1.example.net ROOT ns.nic.org ns1.example.net ns.example.net"
+check "cname: restarts are shown" "$T/2" \
+    has "$T/2" ";; CNAME: following the chain to www.example.net."
+check "glueless: the NS address look-up is shown" "$T/2" \
+    has "$T/2" ";; ns.example.net. came without glue"
+
+# 3. A glueless delegation on its own: the sub-query walks from the root.
+mtrace example.org A >"$T/3" 2>&1 || true
+check "glueless: org. -> look up ns.example.net. -> example.org." "$T/3" \
+    same "$T/3" "ROOT ROOT ns.nic.org ROOT ns.nic.net ns1.example.net ns.example.net"
+
+# 4. TC -> TCP.
+mtrace big.example.com TXT >"$T/4" 2>&1 || true
+check "tc: truncated over UDP, asked again over TCP" "$T/4" \
+    has "$T/4" ";; Truncated, retrying in TCP mode."
+check "tc: the whole RRset arrives (40 TXT)" "$T/4" \
+    test "$(grep -cE '^big.example.com.[[:space:]].*TXT' "$T/4")" = 40
+
+# 5. Lame and silent servers, then the next server: the server choice is
+#    random among equals, so ask (a bounded number of times) until the bad
+#    server was chosen first.
+lame_seen=no
+timeout_seen=no
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	if [ $lame_seen = no ]; then
+		mtrace www.refused.com A >"$T/5" 2>&1 || true
+		if has "$T/5" "answered refused" &&
+		    grep -qE "^www.refused.com.[[:space:]].*A[[:space:]]+192.0.2" "$T/5"; then
+			lame_seen=yes
+			cp "$T/5" "$T/5.ok"
+		fi
+	fi
+	if [ $timeout_seen = no ]; then
+		mtrace www.timeout.com A >"$T/6" 2>&1 || true
+		if has "$T/6" ";; no reply from 127.53.6.1#53" &&
+		    grep -qE "^www.timeout.com.[[:space:]].*A[[:space:]]+192.0.2" "$T/6"; then
+			timeout_seen=yes
+		fi
+	fi
+	[ $lame_seen = yes ] && [ $timeout_seen = yes ] && break
+done
+check "lame: REFUSED shown, the next server answers" "$T/5" \
+    test $lame_seen = yes
+check "timeout: the silent server shown, the next server answers" "$T/6" \
+    test $timeout_seen = yes
+
+# 6. Every server dead: dig's message and exit code 9.
+rc=0
+mtrace www.dead.com A >"$T/7" 2>&1 || rc=$?
+check "dead: 'no servers could be reached', exit 9 (got $rc)" "$T/7" \
+    sh -c "[ $rc = 9 ] && grep -q 'no servers could be reached' '$T/7'"
+
+# 7. -x: the reverse tree.  ns.nic.arpa. serves arpa. and in-addr.arpa.,
+#    so QNAME minimisation asks it label by label (NODATA for the empty
+#    non-terminals) until the referral to 2.0.192.in-addr.arpa., whose
+#    server has no glue: its address is looked up (nic.arpa. NODATA, then
+#    rev.nic.arpa. A) at the same server.
+mtrace -x 192.0.2.80 >"$T/8" 2>&1 || true
+check "-x: arpa. -> in-addr.arpa. label by label -> 2.0.192.in-addr.arpa." \
+    "$T/8" same "$T/8" "ROOT ROOT ns.nic.arpa ns.nic.arpa ns.nic.arpa ns.nic.arpa ns.nic.arpa ns.nic.arpa rev.nic.arpa"
+check "-x: the PTR" "$T/8" \
+    grep -qE "^80.2.0.192.in-addr.arpa.[[:space:]].*PTR[[:space:]]+web.example.org." "$T/8"
+
+# 8. +json: parses, and its steps follow the same path.
+mtrace www.example.com A +json >"$T/9" 2>&1 || true
+cat >"$T/check.py" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+replies = [s for s in d["steps"] if s["event"] == "reply"]
+classes = [s["class"] for s in replies]
+assert d["result"]["rcode"] == "NOERROR", d["result"]
+assert classes.count("cname") == 2, classes
+assert classes[-1] == "answer", classes
+assert any(s["event"] == "subquery" for s in d["steps"])
+assert d["summary"]["queries"] >= len(replies)
+last = replies[-1]
+assert any("192.0.2.80" in r for r in last["answer"]), last
+PY
+check "json: parses, two CNAME steps, a sub-query, the answer" "$T/9" \
+    python3 "$T/check.py" "$T/9"
+
+# 9. +explain: words after each step and a summary.
+mtrace www.example.com A +explain >"$T/10" 2>&1 || true
+check "explain: says why each server was chosen" "$T/10" \
+    has "$T/10" "; Ask ns.nic.com. (127.53.1.1), a server of com.:"
+check "explain: explains glue and aliases" "$T/10" \
+    sh -c "grep -q 'no glue' '$T/10' && grep -q 'alias' '$T/10'"
+check "explain: ends with a summary" "$T/10" \
+    grep -q "^; Summary: [0-9]* queries to [0-9]* servers" "$T/10"
+
+# 10. @server: the root NS set comes from that server (a recursive
+#     minidnsd of the lab), then the walk goes on from the roots.
+"$MINIDNSD" -f --listen 127.53.9.2 --root-hints "$H/root.hints" \
+    --allow-private-upstreams >"$T/minidnsd.log" 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 50); do
+	dig @127.53.9.2 +time=1 +tries=1 . NS >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"$MINIDIG" +trace @127.53.9.2 +time=1 example.com A >"$T/11" 2>&1 || true
+check "@server: priming from 127.53.9.2, then the walk" "$T/11" \
+    same "$T/11" "127.53.9.2 ROOT ns.nic.com ns1.example.com"
+
+summary

@@ -1,0 +1,891 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dig_trace.c - minidig +trace: the iterative walk from the root, done by
+ * minidnsd's own resolution engine (src/resolve/) over the same transport
+ * (src/net/), and printed from the engine's trace events.
+ *
+ * Three ways to print the same events:
+ *   default    dig's +trace layout: each reply's records (the NS set of a
+ *              referral, the answer) and ";; Received N bytes from ..."
+ *              lines, plus ";;" comment lines for what dig leaves out
+ *              (timeouts, lame servers, TCP retries, glueless look-ups)
+ *   +explain   after each step, one or two plain-language lines, and a
+ *              summary at the end (for teaching)
+ *   +json      every step as an object in a JSON document
+ *
+ * The walk starts by priming the root NS set: from a root hint, or from
+ * the @server given on the command line (as dig does).  Owns no state
+ * beyond one run.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <ldns/ldns.h>
+
+#include "dig_trace.h"
+#include "minidns/cache.h"
+#include "minidns/ldns_bridge.h"
+#include "minidns/net.h"
+#include "minidns/resolve.h"
+#include "tool_common.h"
+
+struct tracer {
+	const struct md_dig_trace_opts *o;
+	FILE *out;
+	struct event_base *base;
+	struct md_net *net;
+	struct md_cache *cache;
+	struct md_infra *infra;
+	struct md_resolve_conf conf;
+	struct md_resolve_env env;
+	struct md_request *req;
+	struct md_net_query *nq;
+	uint32_t token;
+	bool done;
+	/* what a step sent, for the lines about its reply */
+	uint8_t sent_name[MD_NAME_MAX];
+	uint16_t sent_type;
+	/* the summary */
+	unsigned queries, replies, timeouts;
+	struct md_sockaddr seen[64];
+	unsigned nseen;
+	uint64_t start_ms;
+	unsigned cache_hits;
+	/* JSON */
+	bool json_first;
+};
+
+/* ---- small printing helpers -------------------------------------------- */
+
+static void
+name_text(const uint8_t *name, char *buf, size_t size)
+{
+	if (md_name_to_str(name, buf, size) != 0)
+		md_strlcpy(buf, "?", size);
+}
+
+static const char *
+type_text(uint16_t type, char *buf, size_t size)
+{
+	return md_ldns_type_str(type, buf, size);
+}
+
+/* "127.53.0.1#53" as dig writes an address and port. */
+static void
+addr_text(const struct md_sockaddr *sa, char *buf, size_t size)
+{
+	char tmp[MD_SOCKADDR_STRLEN];
+	char *colon;
+
+	md_sockaddr_str(sa, tmp, sizeof(tmp));
+	colon = strrchr(tmp, ':');
+	if (colon != NULL)
+		*colon = '#';
+	if (tmp[0] == '[') {
+		char *close = strchr(tmp, ']');
+
+		if (close != NULL)
+			memmove(close, close + 1, strlen(close));
+		memmove(tmp, tmp + 1, strlen(tmp));
+	}
+	md_strlcpy(buf, tmp, size);
+}
+
+/* The address alone, without the port. */
+static void
+host_text(const struct md_sockaddr *sa, char *buf, size_t size)
+{
+	char *hash;
+
+	addr_text(sa, buf, size);
+	hash = strrchr(buf, '#');
+	if (hash != NULL)
+		*hash = '\0';
+}
+
+static void
+json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* Print the records of one section of a reply, dig's way. */
+static void
+print_records(FILE *out, const ldns_rr_list *list, uint16_t only_type)
+{
+	for (size_t i = 0; list != NULL && i < ldns_rr_list_rr_count(list);
+	     i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(list, i);
+
+		if (only_type != 0 && ldns_rr_get_type(rr) != only_type)
+			continue;
+		md_tool_print_rr_dig(out, rr, false);
+	}
+}
+
+/* The records of a section as a JSON array of presentation strings. */
+static void
+json_records(FILE *out, const ldns_rr_list *list)
+{
+	fputc('[', out);
+	for (size_t i = 0; list != NULL && i < ldns_rr_list_rr_count(list);
+	     i++) {
+		char *s = ldns_rr2str(ldns_rr_list_rr(list, i));
+
+		if (s == NULL)
+			continue;
+		s[strcspn(s, "\n")] = '\0';
+		for (char *t = s; *t != '\0'; t++) {
+			if (*t == '\t')
+				*t = ' ';
+		}
+		if (i > 0)
+			fputs(", ", out);
+		json_string(out, s);
+		free(s);
+	}
+	fputc(']', out);
+}
+
+static bool
+seen_server(struct tracer *tr, const struct md_sockaddr *sa)
+{
+	for (unsigned i = 0; i < tr->nseen; i++) {
+		if (tr->seen[i].len == sa->len &&
+		    memcmp(&tr->seen[i].ss, &sa->ss, sa->len) == 0)
+			return true;
+	}
+	if (tr->nseen < sizeof(tr->seen) / sizeof(tr->seen[0]))
+		tr->seen[tr->nseen++] = *sa;
+	return false;
+}
+
+/* ---- the three renderings of an event ----------------------------------- */
+
+/* dig's layout: records and "Received" lines; comments for the rest. */
+static void
+render_dig(struct tracer *tr, const struct md_trace_event *ev)
+{
+	FILE *out = tr->out;
+	char name[MD_NAME_STRLEN], sname[MD_NAME_STRLEN], addr[80];
+	char zone[MD_NAME_STRLEN], type[32];
+	ldns_pkt *pkt = NULL;
+
+	name_text(ev->qname, name, sizeof(name));
+	name_text(ev->zone, zone, sizeof(zone));
+	type_text(ev->qtype, type, sizeof(type));
+	if (ev->server_name[0] != 0) {
+		name_text(ev->server_name, sname, sizeof(sname));
+		md_tool_name_nodot(sname);
+	} else {
+		sname[0] = '\0';
+	}
+	if (ev->server.len > 0)
+		addr_text(&ev->server, addr, sizeof(addr));
+	else
+		addr[0] = '\0';
+	if (sname[0] == '\0' && ev->server.len > 0)
+		host_text(&ev->server, sname, sizeof(sname));
+
+	switch (ev->kind) {
+	case MD_TRACE_REPLY:
+		if (ev->pkt != NULL &&
+		    ldns_wire2pkt(&pkt, ev->pkt, ev->pkt_len) != LDNS_STATUS_OK)
+			pkt = NULL;
+		if (pkt != NULL) {
+			switch (ev->reply) {
+			case MD_REPLY_REFERRAL:
+				print_records(out, ldns_pkt_authority(pkt),
+				    LDNS_RR_TYPE_NS);
+				break;
+			case MD_REPLY_ANSWER:
+			case MD_REPLY_CNAME:
+				print_records(out, ldns_pkt_answer(pkt), 0);
+				break;
+			case MD_REPLY_NXDOMAIN:
+			case MD_REPLY_NODATA:
+				print_records(out, ldns_pkt_answer(pkt), 0);
+				print_records(out, ldns_pkt_authority(pkt),
+				    LDNS_RR_TYPE_SOA);
+				break;
+			default:
+				break;
+			}
+			ldns_pkt_free(pkt);
+		}
+		if (ev->reply == MD_REPLY_LAME ||
+		    ev->reply == MD_REPLY_REFUSED ||
+		    ev->reply == MD_REPLY_MALFORMED ||
+		    ev->reply == MD_REPLY_FORMERR)
+			fprintf(out,
+			    ";; %s answered %s (%s); trying another "
+			    "server\n",
+			    addr, md_reply_class_str(ev->reply),
+			    ev->why != NULL ? ev->why : "unusable");
+		fprintf(out, ";; Received %zu bytes from %s(%s) in %u ms\n\n",
+		    ev->reply_size, addr, sname, ev->rtt_ms);
+		break;
+	case MD_TRACE_TIMEOUT:
+		fprintf(out, ";; no reply from %s(%s) for %s %s within %u ms\n",
+		    addr, sname, name, type, ev->rtt_ms);
+		break;
+	case MD_TRACE_NET_ERROR:
+		fprintf(out, ";; communications error to %s(%s): %s\n", addr,
+		    sname, ev->why != NULL ? ev->why : "error");
+		break;
+	case MD_TRACE_TCP_RETRY:
+		fprintf(out, ";; Truncated, retrying in TCP mode.\n");
+		break;
+	case MD_TRACE_EDNS_FALLBACK:
+		fprintf(out,
+		    ";; %s does not take EDNS: asking again "
+		    "without\n",
+		    addr);
+		break;
+	case MD_TRACE_SUBQUERY:
+		name_text(ev->server_name, sname, sizeof(sname));
+		fprintf(out,
+		    ";; %s came without glue: looking up its "
+		    "address first\n",
+		    sname);
+		break;
+	case MD_TRACE_CNAME:
+		fprintf(out, ";; CNAME: following the chain to %s\n", name);
+		break;
+	case MD_TRACE_CACHE_HIT:
+		fprintf(out, ";; %s %s known from an earlier step (%s)\n", name,
+		    type, ev->why != NULL ? ev->why : "cache");
+		break;
+	case MD_TRACE_FAIL:
+		fprintf(out, ";; resolution failed: %s\n",
+		    ev->why != NULL ? ev->why : "?");
+		break;
+	default:
+		break;
+	}
+	(void)zone;
+}
+
+/* +explain: what happened, in words, after each step. */
+static void
+render_explain(struct tracer *tr, const struct md_trace_event *ev)
+{
+	FILE *out = tr->out;
+	char name[MD_NAME_STRLEN], zone[MD_NAME_STRLEN], sname[MD_NAME_STRLEN];
+	char host[80], type[32];
+	const char *indent = ev->depth > 0 ? "    " : "";
+
+	name_text(ev->qname, name, sizeof(name));
+	name_text(ev->zone, zone, sizeof(zone));
+	type_text(ev->qtype, type, sizeof(type));
+	if (ev->server_name[0] != 0)
+		name_text(ev->server_name, sname, sizeof(sname));
+	else
+		md_strlcpy(sname, "a server", sizeof(sname));
+	if (ev->server.len > 0)
+		host_text(&ev->server, host, sizeof(host));
+	else
+		host[0] = '\0';
+
+	switch (ev->kind) {
+	case MD_TRACE_DELEGATION:
+		fprintf(out,
+		    "%s; Start: the closest zone we know for %s is "
+		    "%s (%s).\n",
+		    indent, name, zone, ev->why != NULL ? ev->why : "");
+		break;
+	case MD_TRACE_SERVER:
+		fprintf(out, "%s; Ask %s (%s), a server of %s: %s.\n", indent,
+		    sname, host, zone, ev->why != NULL ? ev->why : "");
+		break;
+	case MD_TRACE_SEND:
+		fprintf(out, "%s;   query: %s %s over %s%s\n", indent, name,
+		    type, ev->tcp ? "TCP" : "UDP",
+		    ev->depth == 0 && strcmp(type, "A") == 0 &&
+			    !md_name_equal(ev->qname, tr->o->qname)
+			? " (only the labels this server needs: QNAME "
+			  "minimisation)"
+			: "");
+		break;
+	case MD_TRACE_REPLY:
+		fprintf(out, "%s;   reply in %u ms, %zu bytes: ", indent,
+		    ev->rtt_ms, ev->reply_size);
+		switch (ev->reply) {
+		case MD_REPLY_REFERRAL:
+			fprintf(out,
+			    "a referral: %s does not have the answer "
+			    "but knows who does.\n",
+			    sname);
+			break;
+		case MD_REPLY_ANSWER:
+			fprintf(out, "the answer for %s %s.\n", name, type);
+			break;
+		case MD_REPLY_CNAME:
+			fprintf(out, "%s is an alias (CNAME).\n", name);
+			break;
+		case MD_REPLY_NXDOMAIN:
+			fprintf(out, "NXDOMAIN: %s does not exist.\n", name);
+			break;
+		case MD_REPLY_NODATA:
+			fprintf(out,
+			    "NODATA: %s exists, but has no %s "
+			    "records.\n",
+			    name, type);
+			break;
+		case MD_REPLY_TRUNCATED:
+			fprintf(out,
+			    "truncated: the answer does not fit in a "
+			    "UDP message.\n");
+			break;
+		default:
+			fprintf(out,
+			    "unusable (%s: %s); we try another "
+			    "server.\n",
+			    md_reply_class_str(ev->reply),
+			    ev->why != NULL ? ev->why : "");
+			break;
+		}
+		break;
+	case MD_TRACE_REFERRAL:
+		fprintf(out, "%s; Next: go down to the zone %s (%s).\n", indent,
+		    zone, ev->why != NULL ? ev->why : "");
+		break;
+	case MD_TRACE_TIMEOUT:
+		fprintf(out,
+		    "%s;   no reply from %s within %u ms: we will try "
+		    "another server (and remember this one is "
+		    "slow).\n",
+		    indent, host, ev->rtt_ms);
+		break;
+	case MD_TRACE_NET_ERROR:
+		fprintf(out,
+		    "%s;   %s cannot be reached (%s): we try another "
+		    "server.\n",
+		    indent, host, ev->why != NULL ? ev->why : "error");
+		break;
+	case MD_TRACE_TCP_RETRY:
+		fprintf(out,
+		    "%s;   so we ask the same server again over TCP, "
+		    "which has no size limit.\n",
+		    indent);
+		break;
+	case MD_TRACE_EDNS_FALLBACK:
+		fprintf(out,
+		    "%s;   the server rejected EDNS: we ask again "
+		    "without it.\n",
+		    indent);
+		break;
+	case MD_TRACE_CNAME:
+		fprintf(out,
+		    "%s; Next: the alias points to %s; resolution "
+		    "starts again there.\n",
+		    indent, name);
+		break;
+	case MD_TRACE_SUBQUERY:
+		name_text(ev->server_name, sname, sizeof(sname));
+		fprintf(out,
+		    "%s; The referral names %s as a server but gives "
+		    "no address for it (no glue): we resolve %s "
+		    "first.\n",
+		    indent, sname, sname);
+		break;
+	case MD_TRACE_CACHE_HIT:
+		tr->cache_hits++;
+		fprintf(out,
+		    "%s; %s %s: already known from an earlier step "
+		    "(cache: %s).\n",
+		    indent, name, type, ev->why != NULL ? ev->why : "");
+		break;
+	case MD_TRACE_DONE:
+		if (ev->depth > 0)
+			fprintf(out,
+			    "%s; Got the address; back to the zone we "
+			    "were asking.\n",
+			    indent);
+		break;
+	case MD_TRACE_FAIL:
+		fprintf(out, "%s; Failed: %s.\n", indent,
+		    ev->why != NULL ? ev->why : "?");
+		break;
+	default:
+		break;
+	}
+}
+
+/* +json: one object per event, in a "steps" array. */
+static void
+render_json(struct tracer *tr, const struct md_trace_event *ev)
+{
+	FILE *out = tr->out;
+	char buf[MD_NAME_STRLEN];
+	ldns_pkt *pkt = NULL;
+
+	fprintf(out,
+	    "%s\n    {\"event\": \"%s\", \"depth\": %u, \"time_ms\": "
+	    "%llu, \"qname\": ",
+	    tr->json_first ? "" : ",", md_trace_kind_str(ev->kind), ev->depth,
+	    (unsigned long long)ev->time_ms);
+	tr->json_first = false;
+	name_text(ev->qname, buf, sizeof(buf));
+	json_string(out, buf);
+	type_text(ev->qtype, buf, sizeof(buf));
+	fputs(", \"qtype\": ", out);
+	json_string(out, buf);
+	name_text(ev->zone, buf, sizeof(buf));
+	fputs(", \"zone\": ", out);
+	json_string(out, buf);
+	if (ev->server.len > 0) {
+		host_text(&ev->server, buf, sizeof(buf));
+		fputs(", \"server\": ", out);
+		json_string(out, buf);
+	}
+	if (ev->server_name[0] != 0) {
+		name_text(ev->server_name, buf, sizeof(buf));
+		fputs(", \"server_name\": ", out);
+		json_string(out, buf);
+	}
+	if (ev->kind == MD_TRACE_SEND || ev->kind == MD_TRACE_REPLY)
+		fprintf(
+		    out, ", \"transport\": \"%s\"", ev->tcp ? "tcp" : "udp");
+	if (ev->kind == MD_TRACE_REPLY) {
+		fprintf(out, ", \"class\": \"%s\", \"rcode\": ",
+		    md_reply_class_str(ev->reply));
+		json_string(
+		    out, ev->rcode >= 0 ? md_rcode_str(ev->rcode) : "-");
+		fprintf(out, ", \"rtt_ms\": %u, \"bytes\": %zu", ev->rtt_ms,
+		    ev->reply_size);
+		if (ev->pkt != NULL &&
+		    ldns_wire2pkt(&pkt, ev->pkt, ev->pkt_len) ==
+			LDNS_STATUS_OK) {
+			fputs(", \"answer\": ", out);
+			json_records(out, ldns_pkt_answer(pkt));
+			fputs(", \"authority\": ", out);
+			json_records(out, ldns_pkt_authority(pkt));
+			fputs(", \"additional\": ", out);
+			json_records(out, ldns_pkt_additional(pkt));
+			ldns_pkt_free(pkt);
+		}
+	}
+	if (ev->kind == MD_TRACE_TIMEOUT)
+		fprintf(out, ", \"waited_ms\": %u", ev->rtt_ms);
+	if (ev->kind == MD_TRACE_DONE) {
+		fputs(", \"rcode\": ", out);
+		json_string(out, md_rcode_str(ev->rcode));
+	}
+	if (ev->why != NULL) {
+		fputs(", \"why\": ", out);
+		json_string(out, ev->why);
+	}
+	fputc('}', out);
+}
+
+static void
+trace_cb(void *arg, const struct md_trace_event *ev)
+{
+	struct tracer *tr = arg;
+
+	if (ev->kind == MD_TRACE_SEND) {
+		tr->queries++;
+		seen_server(tr, &ev->server);
+	}
+	if (ev->kind == MD_TRACE_REPLY)
+		tr->replies++;
+	if (ev->kind == MD_TRACE_TIMEOUT)
+		tr->timeouts++;
+	if (tr->o->json)
+		render_json(tr, ev);
+	else if (tr->o->explain)
+		render_explain(tr, ev);
+	else
+		render_dig(tr, ev);
+	if (tr->o->explain && !tr->o->json && ev->kind == MD_TRACE_REPLY)
+		render_dig(tr, ev);
+}
+
+/* ---- driving the engine ------------------------------------------------- */
+
+static void drive(struct tracer *tr);
+
+static void
+net_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
+    uint32_t rtt_ms)
+{
+	struct tracer *tr = arg;
+
+	tr->nq = NULL;
+	if (status == MD_NET_OK)
+		md_resolve_reply(tr->req, tr->token, reply, len, rtt_ms);
+	else
+		md_resolve_fail(tr->req, tr->token, status == MD_NET_TIMEOUT);
+	drive(tr);
+}
+
+static bool
+family_ok(const struct tracer *tr, const struct md_sockaddr *sa)
+{
+	if (tr->o->ipv4_only && sa->ss.ss_family != AF_INET)
+		return false;
+	if (tr->o->ipv6_only && sa->ss.ss_family != AF_INET6)
+		return false;
+	return true;
+}
+
+static void
+drive(struct tracer *tr)
+{
+	for (int guard = 0; guard < 256; guard++) {
+		struct md_send send;
+		enum md_step st = md_resolve_step(tr->req, &send);
+
+		if (st == MD_STEP_WAIT)
+			return;
+		if (st == MD_STEP_DONE) {
+			tr->done = true;
+			event_base_loopbreak(tr->base);
+			return;
+		}
+		tr->token = send.token;
+		/* -4/-6: a server of the other family is not reachable. */
+		if (!family_ok(tr, &send.server)) {
+			md_resolve_fail(tr->req, send.token, false);
+			continue;
+		}
+		tr->nq =
+		    md_net_send(tr->net, &send.server, send.tcp || tr->o->tcp,
+			send.query, send.len, send.timeout_ms, net_cb, tr);
+		if (tr->nq != NULL)
+			return;
+		md_resolve_fail(tr->req, send.token, false);
+	}
+	tr->done = true;
+	event_base_loopbreak(tr->base);
+}
+
+/* Resolve one name with the tracer's engine; returns the request. */
+static struct md_request *
+run(struct tracer *tr, const uint8_t *qname, uint16_t qtype)
+{
+	tr->req = md_resolve_new(&tr->env, qname, qtype, 0);
+	if (tr->req == NULL)
+		return NULL;
+	md_resolve_set_trace(tr->req, trace_cb, tr);
+	tr->done = false;
+	drive(tr);
+	while (!tr->done) {
+		if (event_base_dispatch(tr->base) < 0)
+			break;
+	}
+	return tr->req;
+}
+
+/* Ask srv for the A and AAAA records of 'name'; add them as root hints. */
+static void
+ask_address(
+    struct tracer *tr, const struct md_tool_server *srv, const uint8_t *name)
+{
+	static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA};
+	char text[MD_NAME_STRLEN];
+
+	name_text(name, text, sizeof(text));
+	for (size_t t = 0; t < 2; t++) {
+		struct md_tool_query query;
+		struct md_tool_exchange ex;
+		struct md_arena a;
+		struct md_msg m;
+
+		if ((types[t] == MD_TYPE_A && tr->o->ipv6_only) ||
+		    (types[t] == MD_TYPE_AAAA && tr->o->ipv4_only))
+			continue;
+		md_tool_query_init(&query);
+		if (md_tool_query_set_name(&query, text) != 0)
+			return;
+		query.qtype = types[t];
+		memset(&ex, 0, sizeof(ex));
+		ex.server = srv;
+		ex.query = &query;
+		ex.tcp = tr->o->tcp;
+		ex.timeout_ms = (int)tr->o->timeout_s * 1000;
+		ex.tries = 2;
+		ex.display_name = srv->name;
+		md_arena_init(&a, 4096);
+		if (md_tool_exchange(&ex) == 0 &&
+		    md_msg_parse(ex.reply, ex.reply_len, &a, &m) == 0) {
+			for (unsigned i = 0; i < m.nrr; i++) {
+				struct md_sockaddr sa;
+
+				if (m.rrs[i].section != MD_SECTION_ANSWER ||
+				    !md_name_equal(m.rrs[i].owner, name) ||
+				    !md_wire_addr_from_rdata(m.rrs[i].type,
+					m.rrs[i].rdata, m.rrs[i].rdlen, &sa) ||
+				    tr->conf.nhints >= MD_ROOT_HINTS_MAX)
+					continue;
+				memcpy(tr->conf.hints[tr->conf.nhints].name,
+				    name, md_name_len(name));
+				tr->conf.hints[tr->conf.nhints++].addr = sa;
+			}
+		}
+		md_arena_deinit(&a);
+		md_tool_exchange_deinit(&ex);
+	}
+}
+
+/*
+ * dig +trace @ADDR: the root NS set (and addresses) come from that
+ * server, asked with RD set, instead of from the hints.
+ */
+static int
+prime_from_server(struct tracer *tr)
+{
+	struct md_tool_exchange ex;
+	struct md_tool_query query;
+	struct md_tool_server srv;
+	struct md_arena a;
+	struct md_msg m;
+	char addr[80], host[80];
+	int rc = 0;
+	ldns_pkt *pkt = NULL;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.addr = tr->o->server;
+	host_text(&tr->o->server, host, sizeof(host));
+	md_strlcpy(srv.name, host, sizeof(srv.name));
+	md_strlcpy(srv.host, host, sizeof(srv.host));
+	md_tool_query_init(&query);
+	md_tool_query_set_name(&query, ".");
+	query.qtype = MD_TYPE_NS;
+	memset(&ex, 0, sizeof(ex));
+	ex.server = &srv;
+	ex.query = &query;
+	ex.tcp = tr->o->tcp;
+	ex.timeout_ms = (int)tr->o->timeout_s * 1000;
+	ex.tries = 2;
+	ex.display_name = host;
+	if (md_tool_exchange(&ex) != 0) {
+		fprintf(tr->out, ";; no servers could be reached\n");
+		md_tool_exchange_deinit(&ex);
+		return MD_TOOL_EXIT_NOREPLY;
+	}
+	md_arena_init(&a, 8192);
+	if (md_msg_parse(ex.reply, ex.reply_len, &a, &m) != 0) {
+		fprintf(tr->out, ";; Got bad packet from %s\n", host);
+		rc = MD_TOOL_EXIT_NOREPLY;
+		goto cleanup;
+	}
+	if (!tr->o->json &&
+	    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) == LDNS_STATUS_OK) {
+		print_records(tr->out, ldns_pkt_answer(pkt), LDNS_RR_TYPE_NS);
+		ldns_pkt_free(pkt);
+		addr_text(&tr->o->server, addr, sizeof(addr));
+		fprintf(tr->out,
+		    ";; Received %zu bytes from %s(%s) in %llu "
+		    "ms\n\n",
+		    ex.reply_len, addr, host, (unsigned long long)ex.rtt_ms);
+	}
+	/* The NS names of the root, with the addresses the reply gave. */
+	tr->conf.nhints = 0;
+	for (unsigned i = 0; i < m.nrr; i++) {
+		const struct md_msg_rr *ns = &m.rrs[i];
+
+		if (ns->section != MD_SECTION_ANSWER ||
+		    ns->type != MD_TYPE_NS || ns->owner[0] != 0)
+			continue;
+		for (unsigned j = 0; j < m.nrr; j++) {
+			const struct md_msg_rr *ad = &m.rrs[j];
+			struct md_sockaddr sa;
+
+			if (ad->section != MD_SECTION_ADDITIONAL ||
+			    !md_name_equal(ad->owner, ns->rdata) ||
+			    !md_wire_addr_from_rdata(
+				ad->type, ad->rdata, ad->rdlen, &sa) ||
+			    tr->conf.nhints >= MD_ROOT_HINTS_MAX)
+				continue;
+			memcpy(tr->conf.hints[tr->conf.nhints].name, ns->rdata,
+			    md_name_len(ns->rdata));
+			tr->conf.hints[tr->conf.nhints++].addr = sa;
+		}
+	}
+	/* No addresses with the NS set (a recursive server need not send
+	 * them): ask the same server for each name's address, as dig does. */
+	for (unsigned i = 0; tr->conf.nhints == 0 && i < m.nrr && i < 32; i++) {
+		const struct md_msg_rr *ns = &m.rrs[i];
+
+		if (ns->section == MD_SECTION_ANSWER &&
+		    ns->type == MD_TYPE_NS && ns->owner[0] == 0)
+			ask_address(tr, &srv, ns->rdata);
+	}
+	if (tr->conf.nhints == 0) {
+		fprintf(tr->out, ";; %s gave no root server addresses\n", host);
+		rc = MD_TOOL_EXIT_NOREPLY;
+	}
+cleanup:
+	md_arena_deinit(&a);
+	md_tool_exchange_deinit(&ex);
+	return rc;
+}
+
+int
+md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
+{
+	struct tracer tr;
+	struct md_cache_conf cc;
+	const struct md_result *res;
+	uint8_t root = 0;
+	char err[1024], name[MD_NAME_STRLEN], type[32];
+	int rc = MD_TOOL_EXIT_OK;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.o = o;
+	tr.out = out;
+	tr.json_first = true;
+	md_resolve_conf_init(&tr.conf);
+	if (o->roothints != NULL &&
+	    md_resolve_load_hints(&tr.conf, o->roothints, err, sizeof(err)) !=
+		0) {
+		fprintf(stderr, "minidig: %s\n", err);
+		return MD_TOOL_EXIT_INTERNAL;
+	}
+	/* A client goes where the data points, like dig; labs and tests put
+	 * their roots on private addresses. */
+	tr.conf.allow_private = true;
+	tr.conf.edns = o->edns;
+	tr.conf.edns_size = o->bufsize;
+	tr.conf.upstream_timeout_ms =
+	    o->timeout_s > 0 ? o->timeout_s * 1000 : 2000;
+	if (tr.conf.upstream_timeout_ms > 5000)
+		tr.conf.upstream_timeout_ms = 5000;
+	tr.conf.timeout_ms = 30000;
+	md_cache_conf_init(&cc);
+	cc.max_bytes = 4 * 1024 * 1024;
+	tr.base = event_base_new();
+	tr.cache = md_cache_new(&cc);
+	tr.infra = md_infra_new(0);
+	tr.net = tr.base != NULL ? md_net_new(tr.base) : NULL;
+	if (tr.base == NULL || tr.cache == NULL || tr.infra == NULL ||
+	    tr.net == NULL) {
+		rc = MD_TOOL_EXIT_INTERNAL;
+		goto cleanup;
+	}
+	tr.env.conf = &tr.conf;
+	tr.env.cache = tr.cache;
+	tr.env.infra = tr.infra;
+	tr.start_ms = md_now_ms();
+
+	if (o->cmd && !o->json) {
+		fprintf(out, "\n; <<>> MiniDiG %s <<>> %s\n", PACKAGE_VERSION,
+		    o->cmdline != NULL ? o->cmdline : "");
+		fprintf(out, ";; global options: +cmd\n");
+	}
+	name_text(o->qname, name, sizeof(name));
+	type_text(o->qtype, type, sizeof(type));
+	if (o->json) {
+		fputs("{\n  \"query\": {\"qname\": ", out);
+		json_string(out, name);
+		fputs(", \"qtype\": ", out);
+		json_string(out, type);
+		fputs("},\n  \"steps\": [", out);
+	}
+	if (o->explain && !o->json)
+		fprintf(out,
+		    "; Resolving %s %s from the root, step by step, "
+		    "as minidnsd does.\n\n",
+		    name, type);
+
+	/* Prime: the root NS set, from @server or from a root hint. */
+	if (o->have_server) {
+		rc = prime_from_server(&tr);
+		if (rc != 0)
+			goto finish;
+	} else {
+		if (o->explain && !o->json)
+			fprintf(out,
+			    "; First, priming: ask a root server for "
+			    "the current list of root servers.\n");
+		if (run(&tr, &root, MD_TYPE_NS) == NULL) {
+			rc = MD_TOOL_EXIT_INTERNAL;
+			goto cleanup;
+		}
+		res = md_resolve_result(tr.req);
+		if (res->rcode != MD_RCODE_NOERROR) {
+			rc = MD_TOOL_EXIT_NOREPLY;
+			if (!o->json)
+				fprintf(out,
+				    ";; no servers could be "
+				    "reached\n");
+			goto finish;
+		}
+		md_resolve_free(tr.req);
+		tr.req = NULL;
+		if (o->explain && !o->json)
+			fprintf(out, "\n; Now the question itself.\n");
+	}
+	if (run(&tr, o->qname, o->qtype) == NULL) {
+		rc = MD_TOOL_EXIT_INTERNAL;
+		goto cleanup;
+	}
+	res = md_resolve_result(tr.req);
+	if (res->rcode == MD_RCODE_SERVFAIL &&
+	    res->ede == MD_EDE_NO_REACHABLE_AUTHORITY) {
+		rc = MD_TOOL_EXIT_NOREPLY;
+		if (!o->json)
+			fprintf(out, ";; no servers could be reached\n");
+	}
+finish:
+	if (o->json) {
+		fputs("\n  ],\n  \"result\": {", out);
+		if (tr.req != NULL) {
+			res = md_resolve_result(tr.req);
+			fputs("\"rcode\": ", out);
+			json_string(out, md_rcode_str(res->rcode));
+			if (res->reason != NULL) {
+				fputs(", \"reason\": ", out);
+				json_string(out, res->reason);
+			}
+		}
+		fprintf(out,
+		    "},\n  \"summary\": {\"queries\": %u, \"replies\": "
+		    "%u, \"timeouts\": %u, \"servers\": %u, "
+		    "\"total_ms\": %llu}\n}\n",
+		    tr.queries, tr.replies, tr.timeouts, tr.nseen,
+		    (unsigned long long)(md_now_ms() - tr.start_ms));
+	} else if (o->explain) {
+		fprintf(out,
+		    "\n; Summary: %u queries to %u servers, %u replies, "
+		    "%u timeouts, %u answers from the cache of this "
+		    "run, %llu ms in all.\n",
+		    tr.queries, tr.nseen, tr.replies, tr.timeouts,
+		    tr.cache_hits,
+		    (unsigned long long)(md_now_ms() - tr.start_ms));
+		if (tr.req != NULL) {
+			res = md_resolve_result(tr.req);
+			fprintf(out, "; Result: %s%s%s\n",
+			    md_rcode_str(res->rcode),
+			    res->reason != NULL ? ": " : "",
+			    res->reason != NULL ? res->reason : "");
+		}
+	}
+cleanup:
+	md_resolve_free(tr.req);
+	md_net_free(tr.net);
+	md_cache_free(tr.cache);
+	md_infra_free(tr.infra);
+	if (tr.base != NULL)
+		event_base_free(tr.base);
+	return rc;
+}
