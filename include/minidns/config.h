@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "minidns/resolve.h"
 #include "minidns/util.h"
 #include "minidns/zone.h"
 
@@ -62,6 +63,19 @@ struct md_config {
 	uint8_t trace[MD_CONFIG_MAX_TRACE][255]; /* log-trace names (wire) */
 	size_t ntrace;
 
+	/* forwarding (resolve.h's forward zones) */
+	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
+	size_t nforward;
+	bool stub;	   /* forward everything ("." from resolv-conf) */
+	char *resolv_conf; /* NULL: /etc/resolv.conf */
+	char *tls_ca;	   /* CA file for TLS upstreams; NULL: system */
+
+	/* DNS over TLS service */
+	struct md_sockaddr tls_listen[MD_CONFIG_MAX_LISTEN];
+	size_t ntls_listen;
+	char *tls_cert;
+	char *tls_key;
+
 	/* the cache */
 	unsigned cache_size_mib;
 	uint32_t cache_min_ttl;
@@ -93,6 +107,21 @@ bool md_acl_allows(
 /* Add a name to log-trace (resolutions at or below it are logged). */
 int md_config_add_trace(
     struct md_config *c, const char *name, char *err, size_t errlen);
+/*
+ * Add or extend the forward zone 'zone' with the upstreams in 'servers'
+ * (comma-separated, each as md_upstream_parse() reads them).  Returns 0,
+ * or MD_ECONFIG with the problem in err.
+ */
+int md_config_add_forward(struct md_config *c, const char *zone,
+    const char *servers, char *err, size_t errlen);
+/* The forward zone for 'zone' (wire form), or NULL. */
+struct md_forward_zone *md_config_find_forward(
+    struct md_config *c, const uint8_t *zone);
+/*
+ * The "nameserver" addresses of a resolv.conf file (port 53).  Returns how
+ * many were found (at most max), or -errno when the file cannot be read.
+ */
+int md_resolv_conf_read(const char *path, struct md_upstream *out, size_t max);
 /* Add a zone file; origin may be NULL. */
 int md_config_add_zone(struct md_config *c, const char *file,
     const char *origin, enum md_zone_format format, bool auto_ptr);

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "minidns/cache.h"
+#include "minidns/net.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 
@@ -44,10 +45,41 @@ struct md_root_hint {
 };
 
 #define MD_ROOT_HINTS_MAX 64
+#define MD_FORWARD_ZONES_MAX 32
+#define MD_FORWARD_SERVERS_MAX 8
+
+/* How a forward zone picks among its upstreams. */
+enum md_forward_policy {
+	MD_FORWARD_RTT = 0,    /* smoothed RTT, random among near-equals */
+	MD_FORWARD_SEQUENTIAL, /* in the order given, next on failure */
+	MD_FORWARD_RANDOM,     /* any healthy one */
+};
+
+/*
+ * Names at or below 'zone' are not resolved from the root but asked of
+ * these upstreams, with RD set (they are resolvers, or the authority for
+ * the zone).  The longest matching zone wins; "." forwards everything.
+ */
+struct md_forward_zone {
+	uint8_t zone[MD_NAME_MAX];
+	struct md_upstream servers[MD_FORWARD_SERVERS_MAX];
+	size_t nservers;
+	bool force_tcp; /* TCP (or TLS) even for the first try */
+	enum md_forward_policy policy;
+};
+
+const char *md_forward_policy_str(enum md_forward_policy p);
+
+struct md_resolve_conf;
+/* The forward zone of conf that name falls in (longest match), or NULL. */
+const struct md_forward_zone *md_resolve_find_forward(
+    const struct md_resolve_conf *conf, const uint8_t *name);
 
 struct md_resolve_conf {
 	struct md_root_hint hints[MD_ROOT_HINTS_MAX];
 	size_t nhints;
+	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
+	size_t nforward;
 	bool qname_minimisation;      /* RFC 9156, relaxed (default on) */
 	bool allow_private;	      /* upstreams on loopback/private nets */
 	bool use_0x20;		      /* random case in upstream qnames */
@@ -81,6 +113,30 @@ int md_resolve_load_hints(
 struct md_infra;
 struct md_infra *md_infra_new(size_t max_entries);
 void md_infra_free(struct md_infra *infra);
+
+/* What the infrastructure cache knows of a server (for server selection,
+ * and for the server's health checks of forwarders). */
+
+struct md_infra_info {
+	bool known;
+	uint32_t srtt_ms;
+	uint32_t rto_ms;
+	bool dead;   /* held down after repeated timeouts */
+	bool lame;   /* held down as lame for this zone */
+	bool noedns; /* answers FORMERR/NOTIMP to EDNS */
+};
+
+void md_infra_get(struct md_infra *infra, const struct md_sockaddr *sa,
+    const uint8_t *zone, uint64_t now_ms, uint32_t initial_rto,
+    struct md_infra_info *out);
+void md_infra_rtt(struct md_infra *infra, const struct md_sockaddr *sa,
+    uint32_t rtt_ms, uint64_t now_ms);
+void md_infra_timeout(struct md_infra *infra, const struct md_sockaddr *sa,
+    uint32_t sent_rto, uint64_t now_ms);
+void md_infra_lame(struct md_infra *infra, const struct md_sockaddr *sa,
+    const uint8_t *zone, uint64_t now_ms);
+void md_infra_noedns(
+    struct md_infra *infra, const struct md_sockaddr *sa, uint64_t now_ms);
 
 /* What a request needs from its surroundings; owned by the caller. */
 struct md_resolve_env {
@@ -173,6 +229,9 @@ struct md_send {
 	uint32_t token; /* give back with the reply/failure */
 	struct md_sockaddr server;
 	bool tcp;
+	/* Forwarded queries: the upstream, with its transport (TLS name and
+	 * pin); send with md_net_send_to().  NULL while iterating. */
+	const struct md_upstream *upstream;
 	const uint8_t *query; /* whole message */
 	size_t len;
 	uint32_t timeout_ms;

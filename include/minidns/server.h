@@ -37,6 +37,7 @@ struct md_query_ctx {
 	bool recursion;	    /* recursion offered to this client */
 	bool serve_stale;   /* RFC 8767 on SERVFAIL */
 	struct md_cache *cache;
+	uint32_t min_ttl, max_ttl, max_negative_ttl; /* 0: no cap */
 	uint8_t *scratch; /* for copying cache entries out: no malloc */
 	size_t scratch_len;
 };

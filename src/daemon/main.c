@@ -52,6 +52,14 @@ struct options {
 	bool no_recursion;
 	const char *trace[MD_CONFIG_MAX_TRACE];
 	size_t ntrace;
+	const char *forward[MD_FORWARD_ZONES_MAX];
+	size_t nforward;
+	bool stub;
+	const char *tls_ca;
+	const char *tls_listen[MD_CONFIG_MAX_LISTEN];
+	size_t ntls_listen;
+	const char *tls_cert;
+	const char *tls_key;
 	bool foreground;
 	bool check;
 	int verbosity; /* -1 quiet, 0 config, 1 debug */
@@ -80,6 +88,9 @@ usage(FILE *fp)
 	    "usage: minidnsd [-c FILE] [--listen ADDR:PORT]... [--zone ZONEFILE]...\n"
 	    "                [--root-hints FILE] [--allow-private-upstreams]\n"
 	    "                [--no-recursion] [--trace NAME]...\n"
+	    "                [--forward ZONE=ADDR[,ADDR]...]... [--stub]\n"
+	    "                [--tls-ca FILE] [--tls-listen ADDR:PORT]...\n"
+	    "                [--tls-cert FILE --tls-key FILE]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
 	    "  -c, --config FILE    YAML configuration (default %s if it\n"
@@ -96,6 +107,15 @@ usage(FILE *fp)
 	    "                       for other names)\n"
 	    "      --trace NAME     log every step of resolutions at or below\n"
 	    "                       NAME (repeatable; -v traces all)\n"
+	    "      --forward ZONE=ADDR[:PORT][,ADDR[:PORT]...]\n"
+	    "                       ask these upstreams for names in ZONE\n"
+	    "                       (repeatable; tls://ADDR[:PORT]#NAME for\n"
+	    "                       DNS over TLS; --forward .=... for all)\n"
+	    "      --stub           forward everything; upstreams from\n"
+	    "                       /etc/resolv.conf unless . is forwarded\n"
+	    "      --tls-ca FILE    CA certificates for TLS upstreams\n"
+	    "      --tls-listen ADDR:PORT  serve DNS over TLS (repeatable)\n"
+	    "      --tls-cert FILE, --tls-key FILE  its certificate and key\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
 	    "  -v, --verbose        log at debug level\n"
 	    "  -q, --quiet          log errors only\n"
@@ -118,6 +138,12 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"allow-private-upstreams", no_argument, NULL, 'P'},
 	    {"no-recursion", no_argument, NULL, 'N'},
 	    {"trace", required_argument, NULL, 'T'},
+	    {"forward", required_argument, NULL, 'F'},
+	    {"stub", no_argument, NULL, 'S'},
+	    {"tls-ca", required_argument, NULL, 'A'},
+	    {"tls-listen", required_argument, NULL, 'L'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -161,6 +187,34 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'N':
 			o->no_recursion = true;
 			break;
+		case 'F':
+			if (o->nforward >= MD_FORWARD_ZONES_MAX) {
+				fprintf(
+				    stderr, "minidnsd: too many --forward\n");
+				return EXIT_USAGE;
+			}
+			o->forward[o->nforward++] = optarg;
+			break;
+		case 'S':
+			o->stub = true;
+			break;
+		case 'A':
+			o->tls_ca = optarg;
+			break;
+		case 'L':
+			if (o->ntls_listen >= MD_CONFIG_MAX_LISTEN) {
+				fprintf(stderr,
+				    "minidnsd: too many --tls-listen\n");
+				return EXIT_USAGE;
+			}
+			o->tls_listen[o->ntls_listen++] = optarg;
+			break;
+		case 'C':
+			o->tls_cert = optarg;
+			break;
+		case 'K':
+			o->tls_key = optarg;
+			break;
 		case 'T':
 			if (o->ntrace >= MD_CONFIG_MAX_TRACE) {
 				fprintf(stderr, "minidnsd: too many --trace\n");
@@ -198,6 +252,17 @@ parse_args(int argc, char **argv, struct options *o)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* A flag's file name replaces the configuration's, when given. */
+static int
+replace_path(char **field, const char *value)
+{
+	if (value == NULL)
+		return 0;
+	free(*field);
+	*field = strdup(value);
+	return *field != NULL ? 0 : -ENOMEM;
 }
 
 /* Defaults, then the file, then the flags. */
@@ -244,6 +309,46 @@ build_config(
 		cfg->allow_private_upstreams = true;
 	if (o->no_recursion)
 		cfg->recursion = false;
+	if (o->nforward > 0)
+		cfg->nforward = 0;
+	for (size_t i = 0; i < o->nforward; i++) {
+		char zone[MD_NAME_STRLEN], why[256];
+		const char *eq = strchr(o->forward[i], '=');
+
+		if (eq == NULL ||
+		    (size_t)(eq - o->forward[i]) >= sizeof(zone)) {
+			snprintf(err, errlen,
+			    "--forward %s: expected ZONE=ADDR[:PORT][,...]",
+			    o->forward[i]);
+			return MD_ECONFIG;
+		}
+		memcpy(zone, o->forward[i], (size_t)(eq - o->forward[i]));
+		zone[eq - o->forward[i]] = '\0';
+		if (md_config_add_forward(
+			cfg, zone, eq + 1, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "--forward %s: %s", o->forward[i],
+			    why);
+			return MD_ECONFIG;
+		}
+	}
+	if (o->stub)
+		cfg->stub = true;
+	if (replace_path(&cfg->tls_ca, o->tls_ca) != 0 ||
+	    replace_path(&cfg->tls_cert, o->tls_cert) != 0 ||
+	    replace_path(&cfg->tls_key, o->tls_key) != 0)
+		return -ENOMEM;
+	if (o->ntls_listen > 0)
+		cfg->ntls_listen = 0;
+	for (size_t i = 0; i < o->ntls_listen; i++) {
+		if (md_sockaddr_parse(o->tls_listen[i], 853,
+			&cfg->tls_listen[cfg->ntls_listen]) != 0) {
+			snprintf(err, errlen,
+			    "--tls-listen: '%s' is not an address",
+			    o->tls_listen[i]);
+			return MD_ECONFIG;
+		}
+		cfg->ntls_listen++;
+	}
 	if (o->ntrace > 0)
 		cfg->ntrace = 0;
 	for (size_t i = 0; i < o->ntrace; i++) {
@@ -282,6 +387,38 @@ build_resolve_conf(const struct md_config *cfg, struct md_resolve_conf *rc,
 	rc->max_cname = cfg->max_cname_chain;
 	rc->max_ns_names = cfg->max_ns_names;
 	rc->timeout_ms = cfg->resolution_timeout;
+	memcpy(rc->forward, cfg->forward, sizeof(rc->forward));
+	rc->nforward = cfg->nforward;
+	/* Stub mode: everything goes to the upstreams of ".", from
+	 * resolv.conf when none are configured. */
+	if (cfg->stub) {
+		uint8_t root = 0;
+		bool have_root = false;
+
+		for (size_t i = 0; i < rc->nforward; i++)
+			have_root |= rc->forward[i].zone[0] == 0;
+		if (!have_root && rc->nforward < MD_FORWARD_ZONES_MAX) {
+			const char *path = cfg->resolv_conf != NULL
+			    ? cfg->resolv_conf
+			    : "/etc/resolv.conf";
+			struct md_forward_zone *f = &rc->forward[rc->nforward];
+			int n;
+
+			memset(f, 0, sizeof(*f));
+			f->zone[0] = root;
+			n = md_resolv_conf_read(
+			    path, f->servers, MD_FORWARD_SERVERS_MAX);
+			if (n <= 0) {
+				snprintf(err, errlen,
+				    "stub: no nameserver in %s%s%s", path,
+				    n < 0 ? ": " : "",
+				    n < 0 ? strerror(-n) : "");
+				return MD_ECONFIG;
+			}
+			f->nservers = (size_t)n;
+			rc->nforward++;
+		}
+	}
 	return 0;
 }
 

@@ -2,12 +2,14 @@
 /*
  * net.c - outbound DNS transport: one query to one server over UDP or TCP
  * on a libevent base, with a random ID and source port, reply matching, a
- * timeout, and exactly one callback per query unless it is cancelled.
+ * timeout, and exactly one callback per query unless it is cancelled; the
+ * life cycle every query shares (TLS ones too); upstream parsing.
  *
- * This file owns the sockets, events and buffers of the queries in flight.
- * It does not choose servers, retry, fall back from UDP to TCP on TC or
- * interpret the reply beyond its header and question: the engine
- * (resolve/) decides all that from the status this file reports.
+ * This file owns the sockets, events and buffers of the UDP and TCP
+ * queries in flight; net_tls.c owns the DNS over TLS connections.  It does
+ * not choose servers, retry, fall back from UDP to TCP on TC or interpret
+ * the reply beyond its header and question: the engine (resolve/) decides
+ * all that from the status this file reports.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,55 +30,11 @@
 #include "minidns/net.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
+#include "net-internal.h"
 
 /* RFC 5452 §9.2: source ports from as large a range as practicable. */
 #define PORT_MIN 1024
 #define PORT_TRIES 10
-
-struct md_net {
-	struct event_base *base;
-	TAILQ_HEAD(, md_net_query) queries;
-	struct md_net_stats stats;
-};
-
-struct md_net_query {
-	TAILQ_ENTRY(md_net_query) entry;
-	struct md_net *net;
-	md_net_cb cb;
-	void *arg;
-	struct md_sockaddr server;
-	bool tcp;
-	int fd;
-	struct event *ev_read;
-	struct event *ev_write; /* TCP only */
-	struct event *ev_timer;
-	uint64_t start_ms;
-
-	/* What a reply must echo (RFC 5452 §9.1). */
-	uint16_t orig_id;
-	uint16_t wire_id;
-	uint8_t qname[MD_NAME_MAX];
-	size_t qname_len;
-	uint16_t qtype;
-	uint16_t qclass;
-
-	/*
-	 * The query as sent; over TCP prefixed by its 2-byte length
-	 * (RFC 7766 §8), so out[0..outlen) is written as one stream.
-	 */
-	uint8_t *out;
-	size_t outlen;
-	size_t outoff;
-
-	/* TCP: connect() error seen at once, then the reply: its 2-byte
-	 * length, then the message. */
-	int conn_err;
-	uint8_t lenbuf[2];
-	size_t lenoff;
-	uint8_t *in;
-	size_t inlen;
-	size_t inoff;
-};
 
 const char *
 md_net_status_str(enum md_net_status s)
@@ -91,6 +50,22 @@ md_net_status_str(enum md_net_status s)
 		return "error";
 	case MD_NET_MALFORMED:
 		return "malformed";
+	case MD_NET_TLS_ERROR:
+		return "tls error";
+	}
+	return "unknown";
+}
+
+const char *
+md_transport_str(enum md_transport t)
+{
+	switch (t) {
+	case MD_TRANSPORT_UDP:
+		return "udp";
+	case MD_TRANSPORT_TCP:
+		return "tcp";
+	case MD_TRANSPORT_TLS:
+		return "tls";
 	}
 	return "unknown";
 }
@@ -107,16 +82,20 @@ md_net_new(struct event_base *base)
 		return NULL;
 	n->base = base;
 	TAILQ_INIT(&n->queries);
+	TAILQ_INIT(&n->conns);
+	n->tls_idle_ms = MD_NET_TLS_IDLE_MS;
 	return n;
 }
 
 /* Unlink q and release everything it holds, except q->in when taken. */
-static void
-query_free(struct md_net_query *q)
+void
+md_net_query_free(struct md_net_query *q)
 {
 	if (q == NULL)
 		return;
-	if (q->net != NULL)
+	if (q->conn != NULL)
+		md_net_tls_detach(q);
+	else if (q->net != NULL)
 		TAILQ_REMOVE(&q->net->queries, q, entry);
 	/*
 	 * event_free() may be called from the event's own callback: libevent
@@ -143,14 +122,15 @@ md_net_free(struct md_net *n)
 	if (n == NULL)
 		return;
 	while ((q = TAILQ_FIRST(&n->queries)) != NULL)
-		query_free(q);
+		md_net_query_free(q);
+	md_net_tls_free_all(n);
 	free(n);
 }
 
 void
 md_net_cancel(struct md_net_query *q)
 {
-	query_free(q);
+	md_net_query_free(q);
 }
 
 void
@@ -201,10 +181,10 @@ finish(struct md_net_query *q, enum md_net_status status, uint8_t *reply,
 		break;
 	}
 	md_debug(MD_LOG_NET, "%s %s id %u: %s after %u ms",
-	    q->tcp ? "tcp" : "udp",
+	    md_transport_str(q->transport),
 	    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)), q->wire_id,
 	    md_net_status_str(status), rtt);
-	query_free(q);
+	md_net_query_free(q);
 	cb(arg, status, status == MD_NET_OK ? reply : NULL,
 	    status == MD_NET_OK ? len : 0, rtt);
 }
@@ -216,8 +196,8 @@ finish(struct md_net_query *q, enum md_net_status status, uint8_t *reply,
  * server that does not echo our 0x20 case pattern is not believed.
  * Returns NULL when it matches, else why not (for the log).
  */
-static const char *
-mismatch(const struct md_net_query *q, const uint8_t *p, size_t len)
+const char *
+md_net_mismatch(const struct md_net_query *q, const uint8_t *p, size_t len)
 {
 	uint8_t name[MD_NAME_MAX];
 	size_t off = MD_WIRE_HDR_LEN;
@@ -251,14 +231,31 @@ errno_status(int err)
 	return err == ECONNREFUSED ? MD_NET_REFUSED : MD_NET_ERROR;
 }
 
+/*
+ * The query's timer: its timeout, or (TLS) the delivery of a result its
+ * connection scheduled.  Results are delivered from here, one event per
+ * query, so that no user callback ever runs inside a connection's
+ * callbacks: a callback may then free anything, even the whole md_net.
+ */
 static void
 timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct md_net_query *q = arg;
+	uint8_t *reply;
+	size_t len;
 
 	(void)fd;
 	(void)what;
-	finish(q, MD_NET_TIMEOUT, NULL, 0);
+	if (!q->done) {
+		finish(q, MD_NET_TIMEOUT, NULL, 0);
+		return;
+	}
+	/* finish() frees q: keep the reply alive across the callback. */
+	reply = q->in;
+	len = q->inlen;
+	q->in = NULL;
+	finish(q, q->done_status, reply, len);
+	free(reply);
 }
 
 /* ---- UDP ----------------------------------------------------------- */
@@ -286,7 +283,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			finish(q, errno_status(errno), NULL, 0);
 			return;
 		}
-		why = mismatch(q, buf, (size_t)r);
+		why = md_net_mismatch(q, buf, (size_t)r);
 		if (why == NULL) {
 			finish(q, MD_NET_OK, buf, (size_t)r);
 			return;
@@ -436,7 +433,7 @@ tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		break;
 	}
-	why = mismatch(q, q->in, q->inlen);
+	why = md_net_mismatch(q, q->in, q->inlen);
 	if (why != NULL) {
 		/* Unlike UDP, no one else can write into our connection:
 		 * a wrong reply means the stream cannot be trusted. */
@@ -494,8 +491,8 @@ tcp_write_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * One connection per query.  RFC 7766 §6.2.1 asks clients to reuse and
- * pipeline connections to a server; that needs a per-server connection
- * pool and matching by ID across queries, and is left for later.
+ * pipeline connections to a server; net_tls.c does so for TLS, plain TCP
+ * (a fallback after TC) keeps it simple.
  */
 static int
 tcp_start(struct md_net_query *q)
@@ -549,30 +546,37 @@ parse_question(struct md_net_query *q, const uint8_t *query, size_t len)
 }
 
 struct md_net_query *
-md_net_send(struct md_net *n, const struct md_sockaddr *server, bool tcp,
+md_net_send_to(struct md_net *n, const struct md_upstream *up,
     const uint8_t *query, size_t len, uint32_t timeout_ms, md_net_cb cb,
     void *arg)
 {
 	struct md_net_query *q = NULL;
 	struct timeval tv;
-	size_t pre = tcp ? 2 : 0;
+	size_t pre;
 	char sbuf[MD_SOCKADDR_STRLEN];
 	const char *why = "bad query";
+	int r;
 
-	if (n == NULL || server == NULL || query == NULL || cb == NULL)
+	if (n == NULL || up == NULL || query == NULL || cb == NULL)
 		return NULL;
-	if (server->ss.ss_family != AF_INET && server->ss.ss_family != AF_INET6)
+	if (up->addr.ss.ss_family != AF_INET &&
+	    up->addr.ss.ss_family != AF_INET6)
+		return NULL;
+	if (up->transport != MD_TRANSPORT_UDP &&
+	    up->transport != MD_TRANSPORT_TCP &&
+	    up->transport != MD_TRANSPORT_TLS)
 		return NULL;
 	if (len > MD_WIRE_MAX)
 		return NULL;
+	pre = up->transport == MD_TRANSPORT_UDP ? 0 : 2;
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		return NULL;
 	q->fd = -1;
 	q->cb = cb;
 	q->arg = arg;
-	q->server = *server;
-	q->tcp = tcp;
+	q->server = up->addr;
+	q->transport = up->transport;
 	if (parse_question(q, query, len) != 0)
 		goto cleanup;
 	why = "out of memory";
@@ -580,7 +584,7 @@ md_net_send(struct md_net *n, const struct md_sockaddr *server, bool tcp,
 	if (q->out == NULL)
 		goto cleanup;
 	q->outlen = pre + len;
-	if (tcp)
+	if (pre != 0)
 		md_write_u16(q->out, (uint16_t)len);
 	memcpy(q->out + pre, query, len);
 	/* RFC 5452 §9.2: an unpredictable ID for every query. */
@@ -591,11 +595,7 @@ md_net_send(struct md_net *n, const struct md_sockaddr *server, bool tcp,
 	q->net = n;
 	TAILQ_INSERT_TAIL(&n->queries, q, entry);
 	q->start_ms = md_now_ms();
-	errno = 0;
-	if ((tcp ? tcp_start(q) : udp_start(q)) != 0) {
-		why = errno != 0 ? md_strerror(-errno) : "libevent failed";
-		goto cleanup;
-	}
+	/* The timer first: a TLS connection may schedule a result on it. */
 	why = "libevent failed";
 	q->ev_timer = evtimer_new(n->base, timeout_cb, q);
 	if (q->ev_timer == NULL)
@@ -604,14 +604,157 @@ md_net_send(struct md_net *n, const struct md_sockaddr *server, bool tcp,
 	tv.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
 	if (evtimer_add(q->ev_timer, &tv) != 0)
 		goto cleanup;
+	errno = 0;
+	switch (q->transport) {
+	case MD_TRANSPORT_UDP:
+		r = udp_start(q);
+		break;
+	case MD_TRANSPORT_TCP:
+		r = tcp_start(q);
+		break;
+	default:
+		r = md_net_tls_start(q, up);
+		break;
+	}
+	if (r != 0) {
+		why = errno != 0 ? md_strerror(-errno) : "libevent failed";
+		goto cleanup;
+	}
 	md_debug(MD_LOG_NET, "%s %s id %u (caller's %u): sent %zu bytes",
-	    tcp ? "tcp" : "udp", md_sockaddr_str(server, sbuf, sizeof(sbuf)),
-	    q->wire_id, q->orig_id, len);
+	    md_transport_str(q->transport),
+	    md_sockaddr_str(&up->addr, sbuf, sizeof(sbuf)), q->wire_id,
+	    q->orig_id, len);
 	return q;
 
 cleanup:
-	md_debug(MD_LOG_NET, "%s %s: could not send: %s", tcp ? "tcp" : "udp",
-	    md_sockaddr_str(server, sbuf, sizeof(sbuf)), why);
-	query_free(q);
+	md_debug(MD_LOG_NET, "%s %s: could not send: %s",
+	    md_transport_str(up->transport),
+	    md_sockaddr_str(&up->addr, sbuf, sizeof(sbuf)), why);
+	md_net_query_free(q);
 	return NULL;
+}
+
+struct md_net_query *
+md_net_send(struct md_net *n, const struct md_sockaddr *server, bool tcp,
+    const uint8_t *query, size_t len, uint32_t timeout_ms, md_net_cb cb,
+    void *arg)
+{
+	struct md_upstream up;
+
+	if (server == NULL)
+		return NULL;
+	memset(&up, 0, sizeof(up));
+	up.addr = *server;
+	up.transport = tcp ? MD_TRANSPORT_TCP : MD_TRANSPORT_UDP;
+	return md_net_send_to(n, &up, query, len, timeout_ms, cb, arg);
+}
+
+/* ---- upstreams ----------------------------------------------------- */
+
+/*
+ * A TLS authentication name (RFC 8310 §8: a domain name the certificate
+ * must carry): letters, digits, '-' and '_' in non-empty labels of at most
+ * 63 characters.  A final dot is dropped.  Returns 0 or -1.
+ */
+static int
+copy_tls_name(const char *s, char *out, size_t size)
+{
+	size_t len = strlen(s), i, label = 0;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253 || len >= size)
+		return -1;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return -1;
+		if (++label > 63)
+			return -1;
+	}
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+int
+md_upstream_parse(const char *s, struct md_upstream *out)
+{
+	char addr[MD_SOCKADDR_STRLEN];
+	const char *hash;
+	uint16_t defport = 53;
+	size_t alen;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		goto fail;
+	if (strncmp(s, "tls://", 6) == 0) {
+		/* RFC 7858 §3.1: DNS over TLS on port 853 by default. */
+		out->transport = MD_TRANSPORT_TLS;
+		defport = 853;
+		s += 6;
+	} else if (strncmp(s, "tcp://", 6) == 0) {
+		out->transport = MD_TRANSPORT_TCP;
+		s += 6;
+	} else if (strncmp(s, "udp://", 6) == 0) {
+		s += 6;
+	}
+	hash = strchr(s, '#');
+	if (hash != NULL) {
+		if (out->transport != MD_TRANSPORT_TLS ||
+		    copy_tls_name(
+			hash + 1, out->tls_name, sizeof(out->tls_name)) != 0)
+			goto fail;
+		alen = (size_t)(hash - s);
+	} else {
+		alen = strlen(s);
+	}
+	if (alen == 0 || alen >= sizeof(addr))
+		goto fail;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (md_sockaddr_parse(addr, defport, &out->addr) != 0)
+		goto fail;
+	/* Port 0 cannot be connected to. */
+	if ((out->addr.ss.ss_family == AF_INET &&
+		((struct sockaddr_in *)&out->addr.ss)->sin_port == 0) ||
+	    (out->addr.ss.ss_family == AF_INET6 &&
+		((struct sockaddr_in6 *)&out->addr.ss)->sin6_port == 0))
+		goto fail;
+	return 0;
+
+fail:
+	memset(out, 0, sizeof(*out));
+	return MD_EPARSE;
+}
+
+const char *
+md_upstream_str(const struct md_upstream *up, char *buf, size_t size)
+{
+	char sa[MD_SOCKADDR_STRLEN];
+
+	if (size == 0)
+		return buf;
+	md_sockaddr_str(&up->addr, sa, sizeof(sa));
+	switch (up->transport) {
+	case MD_TRANSPORT_TCP:
+		snprintf(buf, size, "tcp://%s", sa);
+		break;
+	case MD_TRANSPORT_TLS:
+		snprintf(buf, size, "tls://%s%s%s", sa,
+		    up->tls_name[0] != '\0' ? "#" : "", up->tls_name);
+		break;
+	default:
+		snprintf(buf, size, "%s", sa);
+		break;
+	}
+	return buf;
 }

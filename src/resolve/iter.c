@@ -99,6 +99,20 @@ struct md_request {
 };
 
 const char *
+md_forward_policy_str(enum md_forward_policy p)
+{
+	switch (p) {
+	case MD_FORWARD_RTT:
+		return "rtt";
+	case MD_FORWARD_SEQUENTIAL:
+		return "sequential";
+	case MD_FORWARD_RANDOM:
+		return "random";
+	}
+	return "?";
+}
+
+const char *
 md_trace_kind_str(enum md_trace_kind k)
 {
 	static const char *const names[] = {
@@ -575,15 +589,74 @@ dp_from_cache(struct md_request *req, const struct iq *iq)
 	return NULL;
 }
 
+/* The forward zone for name: the longest one that encloses it. */
+const struct md_forward_zone *
+md_resolve_find_forward(const struct md_resolve_conf *conf, const uint8_t *name)
+{
+	const struct md_forward_zone *best = NULL;
+
+	for (size_t i = 0; i < conf->nforward; i++) {
+		const struct md_forward_zone *f = &conf->forward[i];
+
+		if (md_name_is_subdomain(name, f->zone) &&
+		    (best == NULL ||
+			md_name_labels(f->zone) > md_name_labels(best->zone)))
+			best = f;
+	}
+	return best;
+}
+
+/* A delegation point whose servers are the forwarders of fz. */
+static struct delegpt *
+dp_from_forward(struct md_request *req, const struct md_forward_zone *fz)
+{
+	struct delegpt *dp = md_dp_new(&req->arena, fz->zone);
+
+	if (dp == NULL)
+		return NULL;
+	dp->fwd = fz;
+	for (size_t i = 0; i < fz->nservers; i++) {
+		struct dp_addr *a =
+		    md_dp_add_addr(&req->arena, dp, &fz->servers[i].addr, NULL);
+
+		if (a != NULL)
+			a->up = &fz->servers[i];
+	}
+	return dp;
+}
+
 static void
 handle_init(struct md_request *req, struct iq *iq)
 {
 	const struct md_resolve_conf *conf = req->env->conf;
+	const struct md_forward_zone *fz;
 
 	if (from_cache(req, iq))
 		return;
 	if (iq->state != IQ_INIT)
 		return; /* failed in a CNAME loop from the cache */
+	/* A forward zone takes the name away from iteration. */
+	fz = md_resolve_find_forward(conf, iq->qname);
+	if (fz != NULL) {
+		iq->dp = dp_from_forward(req, fz);
+		if (iq->dp == NULL) {
+			fail_request(req, iq, MD_EDE_OTHER, "out of memory");
+			return;
+		}
+		iq->minimise = false;
+		iq->retry_same = false;
+		if (tracing(req)) {
+			struct md_trace_event ev;
+
+			ev_init(req, iq, MD_TRACE_DELEGATION, &ev);
+			ev.why = why_fmt(req,
+			    "forward zone (%zu upstreams, %s)", fz->nservers,
+			    md_forward_policy_str(fz->policy));
+			ev_emit(req, &ev);
+		}
+		iq->state = IQ_QUERY_TARGETS;
+		return;
+	}
 	iq->dp = dp_from_cache(req, iq);
 	if (iq->dp == NULL)
 		iq->dp = dp_from_hints(req);
@@ -693,6 +766,33 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		if (rtt[n - 1] < best)
 			best = rtt[n - 1];
 	}
+	/* Forwarders all held down: ask them anyway (they are all there
+	 * is), the order of the policy still applies. */
+	if (n == 0 && held > 0 && iq->dp->fwd != NULL) {
+		for (struct dp_addr *a = iq->dp->addrs; a != NULL && n < 64;
+		     a = a->next) {
+			if (a->failed || a->attempts >= MAX_ATTEMPTS)
+				continue;
+			rtt[n] = a->attempts * RTO_PENALTY;
+			cand[n++] = a;
+			if (rtt[n - 1] < best)
+				best = rtt[n - 1];
+		}
+		if (n > 0)
+			*why = "every forwarder is held down: probing";
+	}
+	if (n > 0 && iq->dp->fwd != NULL &&
+	    iq->dp->fwd->policy == MD_FORWARD_SEQUENTIAL) {
+		if (*why == NULL)
+			*why = "the first healthy forwarder in order";
+		return cand[0];
+	}
+	if (n > 0 && iq->dp->fwd != NULL &&
+	    iq->dp->fwd->policy == MD_FORWARD_RANDOM) {
+		if (*why == NULL)
+			*why = "a random healthy forwarder";
+		return cand[md_random_uniform(n)];
+	}
 	if (n == 0) {
 		if (held > 0) {
 			req->net_trouble = true;
@@ -709,8 +809,10 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		if (rtt[i] <= best + RTT_BAND_MS)
 			cand[band++] = cand[i];
 	}
-	*why = band == 1 ? "lowest smoothed RTT"
-			 : "random among servers within 400 ms of the best RTT";
+	if (*why == NULL)
+		*why = band == 1
+		    ? "lowest smoothed RTT"
+		    : "random among servers within 400 ms of the best RTT";
 	return cand[md_random_uniform(band)];
 }
 
@@ -786,7 +888,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 		iq->retry_same = false;
 	} else {
 		a = pick_server(req, iq, &why);
-		iq->tcp = false;
+		iq->tcp = iq->dp->fwd != NULL && iq->dp->fwd->force_tcp;
 		iq->edns = conf->edns;
 	}
 	if (a == NULL) {
@@ -833,8 +935,10 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	memcpy(wirename, iq->sent_qname, md_name_len(iq->sent_qname));
 	if (conf->use_0x20)
 		randomise_case(wirename);
+	/* A forwarder is asked to recurse for us (RD set). */
 	len = md_msg_build_query(req->sendbuf, sizeof(req->sendbuf), 0,
-	    wirename, iq->sent_qtype, false, iq->edns, conf->edns_size, false);
+	    wirename, iq->sent_qtype, iq->dp->fwd != NULL, iq->edns,
+	    conf->edns_size, false);
 	if (len < 0) {
 		fail_request(req, iq, MD_EDE_OTHER, "cannot build a query");
 		return MD_STEP_DONE;
@@ -856,6 +960,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	out->token = req->pending;
 	out->server = a->addr;
 	out->tcp = iq->tcp;
+	out->upstream = a->up;
 	out->query = req->sendbuf;
 	out->len = (size_t)len;
 	out->timeout_ms = iq->sent_rto;
@@ -1053,7 +1158,12 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 	req->pending = 0;
 	md_arena_deinit(&req->scratch);
 	md_arena_init(&req->scratch, 16384);
-	if (md_scrub_reply(&req->scratch, pkt, len, iq->dp->zone, &r) != 0) {
+	/* A forwarder answers for the whole question (it followed any
+	 * CNAME for us): its bailiwick is everything. */
+	static const uint8_t root = 0;
+	const uint8_t *bailiwick = iq->dp->fwd != NULL ? &root : iq->dp->zone;
+
+	if (md_scrub_reply(&req->scratch, pkt, len, bailiwick, &r) != 0) {
 		memset(&c, 0, sizeof(c));
 		c.cls = MD_REPLY_MALFORMED;
 		c.why = "malformed reply";
@@ -1061,7 +1171,13 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		r.discarded = 0;
 	} else {
 		md_classify_reply(
-		    &r, iq->sent_qname, iq->sent_qtype, iq->dp->zone, &c);
+		    &r, iq->sent_qname, iq->sent_qtype, bailiwick, &c);
+		/* A resolver upstream does not refer us on: that is a
+		 * broken forwarder. */
+		if (iq->dp->fwd != NULL && c.cls == MD_REPLY_REFERRAL) {
+			c.cls = MD_REPLY_LAME;
+			c.why = "a referral from a forwarder";
+		}
 	}
 	if (tracing(req)) {
 		struct md_trace_event ev;

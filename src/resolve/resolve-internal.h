@@ -29,9 +29,10 @@ struct dp_ns {
 struct dp_addr {
 	struct dp_addr *next;
 	struct md_sockaddr addr;
-	const struct dp_ns *ns; /* the NS name it belongs to, if known */
-	unsigned attempts;	/* queries sent to it for this zone cut */
-	bool failed;		/* lame, refused or unreachable here */
+	const struct dp_ns *ns;	      /* the NS name it belongs to, if known */
+	const struct md_upstream *up; /* a forwarder: how to reach it */
+	unsigned attempts;	      /* queries sent to it for this zone cut */
+	bool failed;		      /* lame, refused or unreachable here */
 };
 
 struct delegpt {
@@ -41,6 +42,7 @@ struct delegpt {
 	unsigned naddrs;
 	unsigned lookups; /* NS names resolved for this cut (NXNS limit) */
 	bool from_hints;
+	const struct md_forward_zone *fwd; /* forwarding, not iterating */
 };
 
 struct delegpt *md_dp_new(struct md_arena *a, const uint8_t *zone);
@@ -56,29 +58,6 @@ void md_dp_add_rdata(struct md_arena *a, struct delegpt *dp,
 struct dp_ns *md_dp_find_ns(struct delegpt *dp, const uint8_t *name);
 /* True for loopback, RFC 1918, link-local, ULA, unspecified addresses. */
 bool md_addr_is_private(const struct md_sockaddr *sa);
-
-/* ---- the infrastructure cache (infra.c) -------------------------------- */
-
-struct md_infra_info {
-	bool known;
-	uint32_t srtt_ms;
-	uint32_t rto_ms;
-	bool dead;   /* held down after repeated timeouts */
-	bool lame;   /* held down as lame for this zone */
-	bool noedns; /* answers FORMERR/NOTIMP to EDNS */
-};
-
-void md_infra_get(struct md_infra *infra, const struct md_sockaddr *sa,
-    const uint8_t *zone, uint64_t now_ms, uint32_t initial_rto,
-    struct md_infra_info *out);
-void md_infra_rtt(struct md_infra *infra, const struct md_sockaddr *sa,
-    uint32_t rtt_ms, uint64_t now_ms);
-void md_infra_timeout(struct md_infra *infra, const struct md_sockaddr *sa,
-    uint32_t sent_rto, uint64_t now_ms);
-void md_infra_lame(struct md_infra *infra, const struct md_sockaddr *sa,
-    const uint8_t *zone, uint64_t now_ms);
-void md_infra_noedns(
-    struct md_infra *infra, const struct md_sockaddr *sa, uint64_t now_ms);
 
 /* ---- reading replies (iter_scrub.c, iter_resp.c) ----------------------- */
 

@@ -93,6 +93,110 @@ bad:
 	return MD_ECONFIG;
 }
 
+struct md_forward_zone *
+md_config_find_forward(struct md_config *c, const uint8_t *zone)
+{
+	for (size_t i = 0; i < c->nforward; i++) {
+		if (md_name_equal(c->forward[i].zone, zone))
+			return &c->forward[i];
+	}
+	return NULL;
+}
+
+int
+md_config_add_forward(struct md_config *c, const char *zone,
+    const char *servers, char *err, size_t errlen)
+{
+	uint8_t name[MD_NAME_MAX];
+	struct md_forward_zone *f;
+	char list[2048];
+	char *p, *next;
+
+	if (md_name_from_str(zone, NULL, name) < 0) {
+		snprintf(err, errlen, "'%s' is not a zone name", zone);
+		return MD_ECONFIG;
+	}
+	f = md_config_find_forward(c, name);
+	if (f == NULL) {
+		if (c->nforward >= MD_FORWARD_ZONES_MAX) {
+			snprintf(err, errlen, "more than %d forward zones",
+			    MD_FORWARD_ZONES_MAX);
+			return MD_ECONFIG;
+		}
+		f = &c->forward[c->nforward++];
+		memset(f, 0, sizeof(*f));
+		memcpy(f->zone, name, md_name_len(name));
+	}
+	if (md_strlcpy(list, servers, sizeof(list)) >= sizeof(list)) {
+		snprintf(err, errlen, "server list too long");
+		return MD_ECONFIG;
+	}
+	for (p = list; p != NULL; p = next) {
+		next = strchr(p, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			continue;
+		if (f->nservers >= MD_FORWARD_SERVERS_MAX) {
+			snprintf(err, errlen, "more than %d servers for %s",
+			    MD_FORWARD_SERVERS_MAX, zone);
+			return MD_ECONFIG;
+		}
+		if (md_upstream_parse(p, &f->servers[f->nservers]) != 0) {
+			snprintf(err, errlen,
+			    "'%s' is not an upstream (ADDR[:PORT] or "
+			    "tls://ADDR[:PORT][#NAME])",
+			    p);
+			return MD_ECONFIG;
+		}
+		f->nservers++;
+	}
+	if (f->nservers == 0) {
+		snprintf(err, errlen, "no servers for %s", zone);
+		return MD_ECONFIG;
+	}
+	return 0;
+}
+
+int
+md_resolv_conf_read(const char *path, struct md_upstream *out, size_t max)
+{
+	FILE *fp = fopen(path, "r");
+	char line[512];
+	size_t n = 0;
+
+	if (fp == NULL)
+		return -errno;
+	while (n < max && fgets(line, sizeof(line), fp) != NULL) {
+		char addr[256];
+		char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "nameserver", 10) != 0 ||
+		    (p[10] != ' ' && p[10] != '\t'))
+			continue;
+		p += 10;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t len = strcspn(p, " \t\r\n#;%");
+
+		if (len == 0 || len >= sizeof(addr))
+			continue;
+		memcpy(addr, p, len);
+		addr[len] = '\0';
+		memset(&out[n], 0, sizeof(out[n]));
+		if (md_sockaddr_parse(addr, 53, &out[n].addr) == 0) {
+			out[n].transport = MD_TRANSPORT_UDP;
+			n++;
+		}
+	}
+	fclose(fp);
+	return (int)n;
+}
+
 int
 md_config_add_trace(
     struct md_config *c, const char *name, char *err, size_t errlen)
@@ -175,6 +279,14 @@ md_config_deinit(struct md_config *c)
 	c->path = NULL;
 	free(c->root_hints);
 	c->root_hints = NULL;
+	free(c->resolv_conf);
+	c->resolv_conf = NULL;
+	free(c->tls_ca);
+	c->tls_ca = NULL;
+	free(c->tls_cert);
+	c->tls_cert = NULL;
+	free(c->tls_key);
+	c->tls_key = NULL;
 }
 
 void
@@ -442,7 +554,123 @@ static const struct {
     {"qname-minimisation", offsetof(struct md_config, qname_minimisation)},
     {"use-0x20", offsetof(struct md_config, use_0x20)},
     {"serve-stale", offsetof(struct md_config, serve_stale)},
+    {"stub", offsetof(struct md_config, stub)},
 };
+
+/* File-name keys, taken from the config file's folder when relative. */
+static const struct {
+	const char *key;
+	size_t off;
+} paths[] = {
+    {"resolv-conf", offsetof(struct md_config, resolv_conf)},
+    {"tls-ca", offsetof(struct md_config, tls_ca)},
+    {"tls-cert", offsetof(struct md_config, tls_cert)},
+    {"tls-key", offsetof(struct md_config, tls_key)},
+};
+
+static int
+add_tls_listen(struct ctx *x, struct md_config *c, yaml_node_t *a)
+{
+	const char *sv = md_yaml_scalar(a);
+
+	if (c->ntls_listen >= MD_CONFIG_MAX_LISTEN)
+		return bad(x, a, "tls-listen", "more than %d addresses",
+		    MD_CONFIG_MAX_LISTEN);
+	if (sv == NULL ||
+	    md_sockaddr_parse(sv, 853, &c->tls_listen[c->ntls_listen]) != 0)
+		return bad(x, a, "tls-listen",
+		    "'%s' is not an address (ADDR, ADDR:PORT or [V6ADDR]:PORT)",
+		    sv ? sv : "");
+	c->ntls_listen++;
+	return 0;
+}
+
+/* One item of 'forward': {zone, servers, force-tcp, policy}. */
+static int
+read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
+{
+	const char *zone = NULL;
+	yaml_node_t *servers = NULL, *zone_node = n;
+	bool force_tcp = false;
+	enum md_forward_policy policy = MD_FORWARD_RTT;
+	char why[512];
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(x, n, "forward",
+		    "each item is a mapping with zone and servers");
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = md_yaml_node(x->y, p->key);
+		yaml_node_t *v = md_yaml_node(x->y, p->value);
+		const char *key = md_yaml_scalar(k);
+		const char *val = md_yaml_scalar(v);
+
+		if (key == NULL)
+			return bad(x, k, "forward", "key is not a scalar");
+		if (strcmp(key, "zone") == 0 && val != NULL) {
+			zone = val;
+			zone_node = v;
+		} else if (strcmp(key, "servers") == 0) {
+			servers = v;
+		} else if (strcmp(key, "force-tcp") == 0) {
+			if (val == NULL || md_parse_bool(val, &force_tcp) != 0)
+				return bad(x, v, key,
+				    "'%s' is not a boolean (yes/no)",
+				    val ? val : "");
+		} else if (strcmp(key, "policy") == 0) {
+			if (val != NULL && strcmp(val, "rtt") == 0)
+				policy = MD_FORWARD_RTT;
+			else if (val != NULL && strcmp(val, "sequential") == 0)
+				policy = MD_FORWARD_SEQUENTIAL;
+			else if (val != NULL && strcmp(val, "random") == 0)
+				policy = MD_FORWARD_RANDOM;
+			else
+				return bad(x, v, key,
+				    "'%s' is not a policy (rtt, sequential, "
+				    "random)",
+				    val ? val : "");
+		} else {
+			return bad(x, k, key,
+			    "unknown key (expected zone, servers, force-tcp, "
+			    "policy)");
+		}
+	}
+	if (zone == NULL)
+		return bad(x, n, "forward", "an item needs a zone");
+	if (servers == NULL)
+		return bad(x, n, "forward", "zone %s: no servers", zone);
+	if (servers->type == YAML_SCALAR_NODE) {
+		if (md_config_add_forward(c, zone, md_yaml_scalar(servers), why,
+			sizeof(why)) != 0)
+			return bad(x, servers, "servers", "%s", why);
+	} else if (servers->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *it = servers->data.sequence.items.start;
+		     it < servers->data.sequence.items.top; it++) {
+			yaml_node_t *a = md_yaml_node(x->y, *it);
+			const char *sv = md_yaml_scalar(a);
+
+			if (sv == NULL ||
+			    md_config_add_forward(
+				c, zone, sv, why, sizeof(why)) != 0)
+				return bad(x, a, "servers", "%s",
+				    sv ? why : "not an address");
+		}
+	} else {
+		return bad(x, servers, "servers", "expected a list");
+	}
+	uint8_t name[MD_NAME_MAX];
+	struct md_forward_zone *f;
+
+	f = md_name_from_str(zone, NULL, name) < 0
+	    ? NULL
+	    : md_config_find_forward(c, name);
+	if (f == NULL)
+		return bad(
+		    x, zone_node, "zone", "'%s' is not a zone name", zone);
+	f->force_tcp = force_tcp;
+	f->policy = policy;
+	return 0;
+}
 
 static int
 read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
@@ -493,6 +721,47 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 			return bad(x, v, key, "'%s' is not a boolean (yes/no)",
 			    sv ? sv : "");
 		return 0;
+	}
+	if (strcmp(key, "forward") == 0) {
+		c->nforward = 0;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return bad(x, v, key,
+			    "expected a list of {zone, servers, force-tcp, "
+			    "policy}");
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			rc = read_forward(x, c, md_yaml_node(x->y, *it));
+			if (rc != 0)
+				return rc;
+		}
+		return 0;
+	}
+	if (strcmp(key, "tls-listen") == 0) {
+		c->ntls_listen = 0;
+		if (v->type != YAML_SEQUENCE_NODE &&
+		    v->type != YAML_SCALAR_NODE)
+			return bad(x, v, key, "expected a list of addresses");
+		if (v->type == YAML_SCALAR_NODE)
+			return add_tls_listen(x, c, v);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			rc = add_tls_listen(x, c, md_yaml_node(x->y, *it));
+			if (rc != 0)
+				return rc;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		const char *sv = md_yaml_scalar(v);
+		char **field = (char **)((char *)c + paths[i].off);
+
+		if (strcmp(key, paths[i].key) != 0)
+			continue;
+		if (sv == NULL || sv[0] == '\0')
+			return bad(x, v, key, "expected a file name");
+		free(*field);
+		*field = relative_to(x, sv);
+		return *field != NULL ? 0 : -ENOMEM;
 	}
 	if (strcmp(key, "root-hints") == 0) {
 		const char *sv = md_yaml_scalar(v);

@@ -26,7 +26,10 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "minidns/ldns_bridge.h"
 #include "minidns/net.h"
@@ -39,6 +42,7 @@
 #define INFLIGHT_BUCKETS 4096
 
 struct tcp_conn;
+struct probe;
 
 /* A client waiting for a resolution. */
 struct waiter {
@@ -75,6 +79,7 @@ struct udp_listener {
 struct tcp_conn {
 	struct md_server *srv;
 	struct bufferevent *bev;
+	bool tls;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct tcp_conn *prev, *next;
@@ -94,8 +99,17 @@ struct md_server {
 	size_t ntcp;
 	struct tcp_conn *conns;
 	unsigned nconns;
-	bool accept_paused; /* at tcp-max-connections */
-	bool primed;	    /* the root priming query was started */
+	bool accept_paused;	  /* at tcp-max-connections */
+	char *tls_cert, *tls_key; /* owned copies of the config's paths */
+	bool primed;		  /* the root priming query was started */
+	/* DNS over TLS service */
+	SSL_CTX *tls_ctx;
+	struct evconnlistener *tls[MD_CONFIG_MAX_LISTEN];
+	size_t ntls;
+	/* health checks of forwarders held down as dead */
+	struct event *health_ev;
+	unsigned probes; /* in flight */
+	struct probe *probe_list;
 	/* recursion */
 	struct md_resolve_conf rconf;
 	struct md_resolve_env env;
@@ -153,6 +167,9 @@ query_ctx(struct md_server *srv, bool recursion, struct md_query_ctx *ctx)
 	ctx->recursion = recursion;
 	ctx->serve_stale = srv->cfg.serve_stale;
 	ctx->cache = srv->cache;
+	ctx->min_ttl = srv->cfg.cache_min_ttl;
+	ctx->max_ttl = srv->cfg.cache_max_ttl;
+	ctx->max_negative_ttl = srv->cfg.cache_max_negative_ttl;
 	ctx->scratch = srv->scratch;
 	ctx->scratch_len = sizeof(srv->scratch);
 }
@@ -296,8 +313,19 @@ resolution_drive(struct resolution *res)
 			return;
 		}
 		res->token = send.token;
-		res->nq = md_net_send(srv->net, &send.server, send.tcp,
-		    send.query, send.len, send.timeout_ms, net_cb, res);
+		if (send.upstream != NULL) {
+			/* A forwarder: its own transport; TCP when asked
+			 * (force-tcp, or a truncated UDP reply). */
+			struct md_upstream up = *send.upstream;
+
+			if (send.tcp && up.transport == MD_TRANSPORT_UDP)
+				up.transport = MD_TRANSPORT_TCP;
+			res->nq = md_net_send_to(srv->net, &up, send.query,
+			    send.len, send.timeout_ms, net_cb, res);
+		} else {
+			res->nq = md_net_send(srv->net, &send.server, send.tcp,
+			    send.query, send.len, send.timeout_ms, net_cb, res);
+		}
 		if (res->nq != NULL)
 			return;
 		/* Could not even send: next server. */
@@ -335,9 +363,10 @@ resolve_for(struct md_server *srv, struct waiter *w)
 	if (srv->ninflight >= INFLIGHT_MAX)
 		goto drop;
 	/* RFC 8109: learn the current root NS set before relying on the
-	 * hints for long.  Done when recursion is first needed, so a server
-	 * used only for its local zones never sends a packet upstream. */
-	if (!srv->primed) {
+	 * hints for long.  Done when iteration is first needed, so a server
+	 * used only for its local zones, or only forwarding, never sends a
+	 * packet to the root servers. */
+	if (!srv->primed && md_resolve_find_forward(&srv->rconf, key) == NULL) {
 		srv->primed = true;
 		md_server_prime(srv);
 	}
@@ -487,6 +516,8 @@ conn_free(struct tcp_conn *c)
 	if (srv->accept_paused && srv->nconns < srv->cfg.tcp_max_connections) {
 		for (size_t i = 0; i < srv->ntcp; i++)
 			evconnlistener_enable(srv->tcp[i]);
+		for (size_t i = 0; i < srv->ntls; i++)
+			evconnlistener_enable(srv->tls[i]);
 		srv->accept_paused = false;
 	}
 }
@@ -586,26 +617,39 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_free(c);
 }
 
+/* A new client connection, plain TCP or TLS (RFC 7858: the same DNS
+ * messages with the same framing, inside TLS). */
 static void
-tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+accept_conn(struct md_server *srv, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, bool tls)
 {
-	struct md_server *srv = arg;
 	struct tcp_conn *c;
 	struct timeval idle = {(time_t)srv->cfg.tcp_idle_timeout, 0};
 
-	(void)lev;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = srv;
+	c->tls = tls;
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
 		memcpy(&c->peer, sa, (size_t)salen);
 		c->peerlen = (socklen_t)salen;
 	}
-	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (tls) {
+		SSL *ssl = SSL_new(srv->tls_ctx);
+
+		c->bev = ssl == NULL
+		    ? NULL
+		    : bufferevent_openssl_socket_new(srv->base, fd, ssl,
+			  BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL && ssl != NULL)
+			SSL_free(ssl);
+	} else {
+		c->bev = bufferevent_socket_new(
+		    srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
 		free(c);
@@ -628,8 +672,117 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		    srv->nconns);
 		for (size_t i = 0; i < srv->ntcp; i++)
 			evconnlistener_disable(srv->tcp[i]);
+		for (size_t i = 0; i < srv->ntls; i++)
+			evconnlistener_disable(srv->tls[i]);
 		srv->accept_paused = true;
 	}
+}
+
+static void
+tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	(void)lev;
+	accept_conn(arg, fd, sa, salen, false);
+}
+
+static void
+tls_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	(void)lev;
+	accept_conn(arg, fd, sa, salen, true);
+}
+
+/* ---- health of forwarders ------------------------------------------------ */
+
+#define HEALTH_INTERVAL_S 2
+#define HEALTH_PROBES_MAX 16
+
+struct probe {
+	struct probe *next;
+	struct md_server *srv;
+	struct md_sockaddr addr;
+};
+
+static void
+probe_unlink(struct probe *p)
+{
+	struct probe **pp = &p->srv->probe_list;
+
+	while (*pp != NULL && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp == p)
+		*pp = p->next;
+}
+
+static void
+probe_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
+    uint32_t rtt_ms)
+{
+	struct probe *p = arg;
+	char name[MD_SOCKADDR_STRLEN];
+
+	(void)reply;
+	(void)len;
+	p->srv->probes--;
+	probe_unlink(p);
+	/* Any DNS answer means the upstream is back: its RTT clears the
+	 * hold-down (md_infra_rtt). */
+	if (status == MD_NET_OK) {
+		md_infra_rtt(p->srv->infra, &p->addr, rtt_ms, md_now_ms());
+		md_info(MD_LOG_SERVER, "forwarder %s answers again",
+		    md_sockaddr_str(&p->addr, name, sizeof(name)));
+	}
+	free(p);
+}
+
+/*
+ * Every few seconds, ask each forwarder that is held down as dead a small
+ * question (". NS"), like CoreDNS's forward plugin does, so that it comes
+ * back as soon as it answers rather than when its hold-down runs out.
+ */
+static void
+health_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_server *srv = arg;
+	struct timeval tv = {HEALTH_INTERVAL_S, 0};
+	uint8_t query[64], root = 0;
+	int len;
+
+	(void)fd;
+	(void)what;
+	len = md_msg_build_query(query, sizeof(query), 0, &root, MD_TYPE_NS,
+	    false, true, srv->rconf.edns_size, false);
+	for (size_t i = 0; len > 0 && i < srv->rconf.nforward; i++) {
+		const struct md_forward_zone *f = &srv->rconf.forward[i];
+
+		for (size_t j = 0; j < f->nservers; j++) {
+			struct md_infra_info info;
+			struct probe *p;
+
+			if (srv->probes >= HEALTH_PROBES_MAX)
+				break;
+			md_infra_get(srv->infra, &f->servers[j].addr, f->zone,
+			    md_now_ms(), 400, &info);
+			if (!info.dead)
+				continue;
+			p = calloc(1, sizeof(*p));
+			if (p == NULL)
+				break;
+			p->srv = srv;
+			p->addr = f->servers[j].addr;
+			if (md_net_send_to(srv->net, &f->servers[j], query,
+				(size_t)len, 1000, probe_cb, p) == NULL) {
+				free(p);
+				continue;
+			}
+			p->next = srv->probe_list;
+			srv->probe_list = p;
+			srv->probes++;
+		}
+	}
+	event_add(srv->health_ev, &tv);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -689,6 +842,22 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	srv->env.conf = &srv->rconf;
 	srv->env.cache = srv->cache;
 	srv->env.infra = srv->infra;
+	if (md_net_set_tls_ca(srv->net, cfg->tls_ca) != 0) {
+		md_err(MD_LOG_SERVER, "tls-ca %s: cannot load it",
+		    cfg->tls_ca ? cfg->tls_ca : "(system store)");
+		md_server_free(srv);
+		return NULL;
+	}
+	if (cfg->tls_cert != NULL)
+		srv->tls_cert = strdup(cfg->tls_cert);
+	if (cfg->tls_key != NULL)
+		srv->tls_key = strdup(cfg->tls_key);
+	srv->health_ev = evtimer_new(base, health_cb, srv);
+	if (srv->health_ev != NULL) {
+		struct timeval tv = {HEALTH_INTERVAL_S, 0};
+
+		event_add(srv->health_ev, &tv);
+	}
 	return srv;
 }
 
@@ -701,6 +870,10 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	srv->cfg.zones = NULL;
 	srv->cfg.nzones = 0;
 	srv->cfg.root_hints = NULL;
+	srv->cfg.resolv_conf = NULL;
+	srv->cfg.tls_ca = NULL;
+	srv->cfg.tls_cert = NULL;
+	srv->cfg.tls_key = NULL;
 }
 
 void
@@ -710,6 +883,60 @@ md_server_set_resolve_conf(
 	/* Requests in flight read srv->rconf: it changes between their
 	 * steps, never during one (one thread). */
 	srv->rconf = *rconf;
+}
+
+/* The DNS-over-TLS listeners (tls-listen, tls-cert, tls-key). */
+static int
+listen_tls(struct md_server *srv)
+{
+	char name[MD_SOCKADDR_STRLEN];
+	unsigned long e;
+
+	if (srv->cfg.ntls_listen == 0)
+		return 0;
+	if (srv->tls_cert == NULL || srv->tls_key == NULL) {
+		md_err(MD_LOG_SERVER,
+		    "tls-listen needs tls-cert and tls-key (--tls-cert, "
+		    "--tls-key)");
+		return -EINVAL;
+	}
+	srv->tls_ctx = SSL_CTX_new(TLS_server_method());
+	if (srv->tls_ctx == NULL)
+		return -ENOMEM;
+	/* RFC 8310 §9 / RFC 7525: TLS 1.2 or newer only. */
+	SSL_CTX_set_min_proto_version(srv->tls_ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(srv->tls_ctx, srv->tls_cert) !=
+		1 ||
+	    SSL_CTX_use_PrivateKey_file(
+		srv->tls_ctx, srv->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(srv->tls_ctx) != 1) {
+		e = ERR_get_error();
+		md_err(MD_LOG_SERVER, "TLS certificate %s / key %s: %s",
+		    srv->tls_cert, srv->tls_key,
+		    e != 0 ? ERR_reason_error_string(e) : "unusable");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < srv->cfg.ntls_listen; i++) {
+		const struct md_sockaddr *sa = &srv->cfg.tls_listen[i];
+		evutil_socket_t fd = open_socket(sa, SOCK_STREAM);
+		struct evconnlistener *l;
+
+		md_sockaddr_str(sa, name, sizeof(name));
+		if (fd < 0) {
+			md_err(MD_LOG_SERVER, "cannot listen on %s (TLS): %s",
+			    name, strerror(errno));
+			return -errno;
+		}
+		l = evconnlistener_new(srv->base, tls_accept_cb, srv,
+		    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+		if (l == NULL) {
+			close(fd);
+			return -ENOMEM;
+		}
+		srv->tls[srv->ntls++] = l;
+		md_info(MD_LOG_SERVER, "listening on %s (DNS over TLS)", name);
+	}
+	return 0;
 }
 
 int
@@ -769,7 +996,7 @@ md_server_listen(struct md_server *srv)
 		md_err(MD_LOG_SERVER, "no address to listen on");
 		return -EADDRNOTAVAIL;
 	}
-	return 0;
+	return listen_tls(srv);
 }
 
 void
@@ -798,9 +1025,23 @@ md_server_free(struct md_server *srv)
 	}
 	for (size_t i = 0; i < srv->ntcp; i++)
 		evconnlistener_free(srv->tcp[i]);
+	for (size_t i = 0; i < srv->ntls; i++)
+		evconnlistener_free(srv->tls[i]);
+	if (srv->health_ev != NULL)
+		event_free(srv->health_ev);
 	md_zone_set_unref(srv->zones);
-	md_net_free(srv->net);
+	md_net_free(srv->net); /* cancels probes without callbacks */
+	while (srv->probe_list != NULL) {
+		struct probe *p = srv->probe_list;
+
+		srv->probe_list = p->next;
+		free(p);
+	}
 	md_cache_free(srv->cache);
 	md_infra_free(srv->infra);
+	if (srv->tls_ctx != NULL)
+		SSL_CTX_free(srv->tls_ctx);
+	free(srv->tls_cert);
+	free(srv->tls_key);
 	free(srv);
 }

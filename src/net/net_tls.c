@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_tls.c - DNS over TLS to upstreams (RFC 7858, RFC 8310): one
+ * connection per upstream (address, authentication name, SPKI pin),
+ * opened on the first query, shared by the queries that follow
+ * (pipelined, replies matched by ID in any order), closed when idle and
+ * opened again when needed.
+ *
+ * This file owns the SSL_CTX of an md_net, the connections and their
+ * bufferevents, and the certificate checks.  The query life cycle (timer,
+ * callback, stats) is net.c's: a connection never calls a user callback
+ * itself, it hands each query its result and makes the query's timer
+ * active, so a callback cannot free a connection under our feet.
+ *
+ * Limits: at most MAX_PIPELINE queries outstanding per connection; one
+ * more fails at once (MD_NET_ERROR, through the callback) rather than
+ * opening a second connection.  No TLS session resumption yet.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "minidns/net.h"
+#include "minidns/util.h"
+#include "minidns/wire.h"
+#include "net-internal.h"
+
+#define MAX_PIPELINE 100
+
+struct md_net_tls_conn {
+	TAILQ_ENTRY(md_net_tls_conn) entry;
+	struct md_net *net;
+	struct md_upstream up;
+	struct bufferevent *bev;
+	struct event *ev_idle;
+	/* Outstanding queries, in the order they were sent. */
+	TAILQ_HEAD(, md_net_query) queries;
+	unsigned nqueries;
+	bool ready; /* handshake done and peer authenticated */
+	char name[MD_SOCKADDR_STRLEN + 270]; /* for the log */
+};
+
+/* ---- the SSL_CTX --------------------------------------------------- */
+
+static SSL_CTX *
+ctx_new(const char *ca_file)
+{
+	SSL_CTX *ctx;
+
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL)
+		return NULL;
+	/* RFC 8310 §9: TLS as BCP 195 (RFC 7525) says, 1.2 at least. */
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		goto fail;
+	if (ca_file != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
+			goto fail;
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/*
+	 * Servers often close without close_notify (RFC 7858 §3.4 lets
+	 * either side close at any time): a plain EOF then.  DNS messages
+	 * carry their own length, so a truncation is still seen.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	return ctx;
+
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+int
+md_net_set_tls_ca(struct md_net *n, const char *ca_file)
+{
+	SSL_CTX *ctx;
+	char ebuf[256];
+
+	if (n == NULL)
+		return MD_ECONFIG;
+	ctx = ctx_new(ca_file);
+	if (ctx == NULL) {
+		ERR_error_string_n(ERR_get_error(), ebuf, sizeof(ebuf));
+		ERR_clear_error();
+		md_err(MD_LOG_NET,
+		    "%s: cannot load the TLS CA certificates: %s",
+		    ca_file != NULL ? ca_file : "system store", ebuf);
+		return MD_ECONFIG;
+	}
+	/* Open connections keep their reference to the old one. */
+	SSL_CTX_free(n->tls_ctx);
+	n->tls_ctx = ctx;
+	return 0;
+}
+
+void
+md_net_set_tls_idle(struct md_net *n, uint32_t idle_ms)
+{
+	if (n != NULL)
+		n->tls_idle_ms = idle_ms;
+}
+
+/* ---- connections --------------------------------------------------- */
+
+static bool
+sockaddr_equal(const struct md_sockaddr *a, const struct md_sockaddr *b)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&a->ss;
+		b4 = (const struct sockaddr_in *)&b->ss;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		a6 = (const struct sockaddr_in6 *)&a->ss;
+		b6 = (const struct sockaddr_in6 *)&b->ss;
+		return a6->sin6_port == b6->sin6_port &&
+		    a6->sin6_scope_id == b6->sin6_scope_id &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
+			sizeof(a6->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+/* Same server, authenticated the same way: the connection can be shared. */
+static bool
+upstream_equal(const struct md_upstream *a, const struct md_upstream *b)
+{
+	return sockaddr_equal(&a->addr, &b->addr) &&
+	    strcmp(a->tls_name, b->tls_name) == 0 &&
+	    a->have_pin == b->have_pin &&
+	    (!a->have_pin ||
+		memcmp(a->spki_pin, b->spki_pin, sizeof(a->spki_pin)) == 0);
+}
+
+static struct md_net_query *
+conn_find(struct md_net_tls_conn *c, uint16_t id)
+{
+	struct md_net_query *q;
+
+	TAILQ_FOREACH(q, &c->queries, entry)
+	{
+		if (q->wire_id == id)
+			return q;
+	}
+	return NULL;
+}
+
+/* Close c, which must have no queries left. */
+static void
+conn_free(struct md_net_tls_conn *c)
+{
+	if (c == NULL)
+		return;
+	MD_ASSERT(TAILQ_EMPTY(&c->queries));
+	if (c->bev != NULL) {
+		/*
+		 * Freeing a bufferevent from its own callback is allowed:
+		 * libevent holds a reference while the callback runs and
+		 * cancels the deferred ones.  With BEV_OPT_CLOSE_ON_FREE it
+		 * frees the SSL and closes the socket.
+		 */
+		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+		bufferevent_free(c->bev);
+	}
+	if (c->ev_idle != NULL)
+		event_free(c->ev_idle);
+	free(c);
+}
+
+/* Deliver 'status' to q through its own timer event (see net.c). */
+static void
+schedule(struct md_net_query *q, enum md_net_status status, uint8_t *reply,
+    size_t len)
+{
+	q->done = true;
+	q->done_status = status;
+	q->in = reply;
+	q->inlen = len;
+	evtimer_del(q->ev_timer);
+	event_active(q->ev_timer, EV_TIMEOUT, 1);
+}
+
+/* Take q off its connection, onto net->queries, with its result. */
+static void
+query_done(struct md_net_query *q, enum md_net_status status, uint8_t *reply,
+    size_t len)
+{
+	struct md_net_tls_conn *c = q->conn;
+
+	TAILQ_REMOVE(&c->queries, q, entry);
+	c->nqueries--;
+	q->conn = NULL;
+	TAILQ_INSERT_TAIL(&q->net->queries, q, entry);
+	schedule(q, status, reply, len);
+}
+
+/*
+ * RFC 7766 §6.2.3, RFC 7858 §3.4: close a connection nobody uses after
+ * a while rather than hold the server's resources.
+ */
+static void
+conn_check_idle(struct md_net_tls_conn *c)
+{
+	struct timeval tv;
+	uint32_t ms = c->net->tls_idle_ms;
+
+	if (!TAILQ_EMPTY(&c->queries))
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	if (evtimer_add(c->ev_idle, &tv) != 0)
+		md_warn(
+		    MD_LOG_NET, "tls %s: cannot arm the idle timer", c->name);
+}
+
+/*
+ * The connection is unusable: take it out of the pool at once (the next
+ * query opens a new one), fail every query on it with 'status', close it.
+ */
+static void
+conn_fail(struct md_net_tls_conn *c, enum md_net_status status, const char *why)
+{
+	struct md_net_query *q;
+
+	if (status == MD_NET_TLS_ERROR)
+		md_warn(MD_LOG_NET, "tls %s: %s; %u queries failed", c->name,
+		    why, c->nqueries);
+	else
+		md_debug(MD_LOG_NET, "tls %s: %s (%s); %u queries failed",
+		    c->name, why, md_net_status_str(status), c->nqueries);
+	TAILQ_REMOVE(&c->net->conns, c, entry);
+	while ((q = TAILQ_FIRST(&c->queries)) != NULL)
+		query_done(q, status, NULL, 0);
+	conn_free(c);
+}
+
+static void
+idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_net_tls_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!TAILQ_EMPTY(&c->queries))
+		return;
+	md_debug(MD_LOG_NET, "tls %s: idle, closing", c->name);
+	/* A close_notify, best effort: the socket does not block. */
+	if (c->ready)
+		(void)SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
+	ERR_clear_error();
+	TAILQ_REMOVE(&c->net->conns, c, entry);
+	conn_free(c);
+}
+
+/*
+ * RFC 7858 §4.2 (out-of-band key-pinned profile, pins as in RFC 7469):
+ * the SHA-256 of the certificate's DER SubjectPublicKeyInfo.
+ */
+static bool
+pin_matches(SSL *ssl, const uint8_t pin[32])
+{
+	X509 *cert = NULL;
+	uint8_t *der = NULL, *p;
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	bool ok = false;
+	int len;
+
+	cert = SSL_get1_peer_certificate(ssl);
+	if (cert == NULL)
+		goto cleanup;
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), NULL);
+	if (len <= 0)
+		goto cleanup;
+	der = malloc((size_t)len);
+	if (der == NULL)
+		goto cleanup;
+	p = der;
+	if (i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &p) != len)
+		goto cleanup;
+	if (EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		goto cleanup;
+	ok = CRYPTO_memcmp(md, pin, 32) == 0;
+
+cleanup:
+	free(der);
+	X509_free(cert);
+	return ok;
+}
+
+/* Hand the queries queued during the handshake to the connection. */
+static int
+conn_write_pending(struct md_net_tls_conn *c)
+{
+	struct md_net_query *q;
+
+	TAILQ_FOREACH(q, &c->queries, entry)
+	{
+		if (q->written)
+			continue;
+		if (bufferevent_write(c->bev, q->out, q->outlen) != 0)
+			return -1;
+		q->written = true;
+	}
+	return 0;
+}
+
+static void
+conn_connected(struct md_net_tls_conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	/* With a name too, the handshake has checked the chain and the
+	 * name already; the pin must hold as well. */
+	if (c->up.have_pin && !pin_matches(ssl, c->up.spki_pin)) {
+		conn_fail(c, MD_NET_TLS_ERROR,
+		    "certificate check failed: SPKI pin mismatch");
+		return;
+	}
+	c->ready = true;
+	md_debug(MD_LOG_NET, "tls %s: connected, %s %s, %u queries queued",
+	    c->name, SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+	    c->nqueries);
+	if (conn_write_pending(c) != 0)
+		conn_fail(c, MD_NET_ERROR, "cannot write");
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct md_net_tls_conn *c = arg;
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	enum md_net_status status = MD_NET_ERROR;
+	const char *why = "connection closed";
+	char ebuf[256];
+	unsigned long e;
+	long vr;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_connected(c);
+		return;
+	}
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) == 0)
+		return;
+	e = bufferevent_get_openssl_error(bev);
+	if (!c->ready) {
+		vr = SSL_get_verify_result(ssl);
+		/* Pin only: the chain may fail, we accepted it. */
+		if (vr != X509_V_OK &&
+		    (c->up.tls_name[0] != '\0' || !c->up.have_pin)) {
+			status = MD_NET_TLS_ERROR;
+			snprintf(ebuf, sizeof(ebuf),
+			    "certificate check failed: %s",
+			    X509_verify_cert_error_string(vr));
+			why = ebuf;
+		} else if (e != 0) {
+			status = MD_NET_TLS_ERROR;
+			ERR_error_string_n(e, ebuf, sizeof(ebuf));
+			why = ebuf;
+		} else if (what & BEV_EVENT_EOF) {
+			status = MD_NET_TLS_ERROR;
+			why = "connection closed during the handshake";
+		} else if (err != 0) {
+			status =
+			    err == ECONNREFUSED ? MD_NET_REFUSED : MD_NET_ERROR;
+			why = evutil_socket_error_to_string(err);
+		} else {
+			status = MD_NET_TLS_ERROR;
+			why = "handshake failed";
+		}
+	} else if (e != 0) {
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		why = ebuf;
+	} else if ((what & BEV_EVENT_ERROR) && err != 0) {
+		why = evutil_socket_error_to_string(err);
+	}
+	ERR_clear_error();
+	conn_fail(c, status, why);
+}
+
+/*
+ * RFC 7766 §8: each reply comes with its 2-byte length; §6.2.1.1 and RFC
+ * 7858 §3.3: in any order, matched to its query by ID.
+ */
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct md_net_tls_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct md_net_query *q;
+	uint8_t lenbuf[2], *msg;
+	const char *why;
+	size_t mlen;
+	uint16_t id;
+
+	while (evbuffer_get_length(in) >= sizeof(lenbuf)) {
+		if (evbuffer_copyout(in, lenbuf, sizeof(lenbuf)) !=
+		    (ssize_t)sizeof(lenbuf))
+			break;
+		mlen = md_read_u16(lenbuf);
+		if (mlen < MD_WIRE_HDR_LEN) {
+			conn_fail(c, MD_NET_MALFORMED,
+			    "a reply shorter than a DNS header");
+			return;
+		}
+		if (evbuffer_get_length(in) < sizeof(lenbuf) + mlen)
+			break;
+		msg = malloc(mlen);
+		if (msg == NULL) {
+			conn_fail(c, MD_NET_ERROR, "out of memory");
+			return;
+		}
+		evbuffer_drain(in, sizeof(lenbuf));
+		if (evbuffer_remove(in, msg, mlen) != (int)mlen) {
+			free(msg);
+			conn_fail(c, MD_NET_ERROR, "short read");
+			return;
+		}
+		id = md_read_u16(msg);
+		q = conn_find(c, id);
+		if (q == NULL || !q->written) {
+			/* Most likely the late reply to a query that timed
+			 * out or was cancelled: harmless. */
+			md_debug(MD_LOG_NET,
+			    "tls %s: ignored a reply with unknown id %u",
+			    c->name, id);
+			free(msg);
+			continue;
+		}
+		why = md_net_mismatch(q, msg, mlen);
+		if (why != NULL) {
+			/* As over TCP: no one else writes into our stream,
+			 * so a wrong reply means it cannot be trusted. */
+			free(msg);
+			c->net->stats.mismatched++;
+			conn_fail(c, MD_NET_ERROR, why);
+			return;
+		}
+		query_done(q, MD_NET_OK, msg, mlen);
+	}
+	conn_check_idle(c);
+}
+
+/* Accept any chain: the pin, checked once connected, authenticates. */
+static int
+pin_only_verify_cb(int preverify_ok, X509_STORE_CTX *ctx)
+{
+	(void)preverify_ok;
+	(void)ctx;
+	return 1;
+}
+
+static struct md_net_tls_conn *
+conn_new(struct md_net *n, const struct md_upstream *up)
+{
+	struct md_net_tls_conn *c = NULL;
+	SSL *ssl = NULL;
+	const char *name = up->tls_name;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto fail;
+	c->net = n;
+	c->up = *up;
+	TAILQ_INIT(&c->queries);
+	md_upstream_str(up, c->name, sizeof(c->name));
+	if (n->tls_ctx == NULL) {
+		n->tls_ctx = ctx_new(NULL);
+		if (n->tls_ctx == NULL)
+			goto fail;
+	}
+	ssl = SSL_new(n->tls_ctx);
+	if (ssl == NULL)
+		goto fail;
+	if (name[0] != '\0') {
+		/*
+		 * RFC 8310 §8: the authentication domain name must be in
+		 * the certificate (RFC 6125) which must chain to a trusted
+		 * CA; send it as SNI too.
+		 */
+		if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
+		    SSL_set1_host(ssl, name) != 1)
+			goto fail;
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	} else if (up->have_pin) {
+		/* RFC 7858 §4.2: the pin alone authenticates. */
+		SSL_set_verify(ssl, SSL_VERIFY_PEER, pin_only_verify_cb);
+	}
+	c->bev = bufferevent_openssl_socket_new(n->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (c->bev == NULL) {
+		/* Whether libevent freed ssl is unclear: leak, never
+		 * free twice. */
+		ssl = NULL;
+		goto fail;
+	}
+	ssl = NULL; /* the bufferevent owns it */
+	/* A server closing without close_notify is a plain EOF. */
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	c->ev_idle = evtimer_new(n->base, idle_cb, c);
+	if (c->ev_idle == NULL)
+		goto fail;
+	if (bufferevent_socket_connect(c->bev,
+		(const struct sockaddr *)&up->addr.ss, (int)up->addr.len) != 0)
+		goto fail;
+	if (bufferevent_enable(c->bev, EV_READ) != 0)
+		goto fail;
+	TAILQ_INSERT_TAIL(&n->conns, c, entry);
+	md_debug(MD_LOG_NET, "tls %s: connecting", c->name);
+	return c;
+
+fail:
+	md_debug(MD_LOG_NET, "tls %s: cannot open a connection",
+	    c != NULL ? c->name : "?");
+	SSL_free(ssl);
+	conn_free(c);
+	ERR_clear_error();
+	return NULL;
+}
+
+int
+md_net_tls_start(struct md_net_query *q, const struct md_upstream *up)
+{
+	struct md_net *n = q->net;
+	struct md_net_tls_conn *c;
+
+	TAILQ_FOREACH(c, &n->conns, entry)
+	{
+		if (upstream_equal(&c->up, up))
+			break;
+	}
+	if (c != NULL && c->nqueries >= MAX_PIPELINE) {
+		md_debug(MD_LOG_NET, "tls %s: %u queries outstanding already",
+		    c->name, c->nqueries);
+		schedule(q, MD_NET_ERROR, NULL, 0);
+		return 0;
+	}
+	if (c == NULL) {
+		c = conn_new(n, up);
+		if (c == NULL)
+			return -1;
+	}
+	/* RFC 7766 §6.2.1.1: IDs must be unique among the queries
+	 * outstanding on a connection, or replies cannot be matched. */
+	while (conn_find(c, q->wire_id) != NULL)
+		q->wire_id = (uint16_t)md_random_u32();
+	md_write_u16(q->out + 2, q->wire_id);
+	if (c->ready) {
+		if (bufferevent_write(c->bev, q->out, q->outlen) != 0) {
+			conn_check_idle(c);
+			return -1;
+		}
+		q->written = true;
+	}
+	/* Written during the handshake, it would go out before the pin is
+	 * checked: queued until conn_connected(). */
+	TAILQ_REMOVE(&n->queries, q, entry);
+	TAILQ_INSERT_TAIL(&c->queries, q, entry);
+	c->nqueries++;
+	q->conn = c;
+	evtimer_del(c->ev_idle);
+	n->stats.sent_tcp++;
+	return 0;
+}
+
+void
+md_net_tls_detach(struct md_net_query *q)
+{
+	struct md_net_tls_conn *c = q->conn;
+
+	TAILQ_REMOVE(&c->queries, q, entry);
+	c->nqueries--;
+	q->conn = NULL;
+	q->net = NULL;
+	conn_check_idle(c);
+}
+
+void
+md_net_tls_free_all(struct md_net *n)
+{
+	struct md_net_tls_conn *c;
+	struct md_net_query *q;
+
+	while ((c = TAILQ_FIRST(&n->conns)) != NULL) {
+		TAILQ_REMOVE(&n->conns, c, entry);
+		while ((q = TAILQ_FIRST(&c->queries)) != NULL) {
+			TAILQ_REMOVE(&c->queries, q, entry);
+			q->conn = NULL;
+			q->net = NULL;
+			md_net_query_free(q);
+		}
+		c->nqueries = 0;
+		conn_free(c);
+	}
+	SSL_CTX_free(n->tls_ctx);
+	n->tls_ctx = NULL;
+}

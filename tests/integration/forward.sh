@@ -1,0 +1,395 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Forwarding, DNS over TLS and the node-local role, against real peers:
+# two Unbound resolvers (plain DNS and DNS over TLS with a test CA) and NSD
+# as an authoritative upstream, all on 127.56.x.y in a private network
+# namespace.  Checks per-zone rules (longest suffix), failover when an
+# upstream stops mid-test and its return, force-tcp, caching with the TTL
+# caps, coalescing, TLS upstreams verified by name (and refused with a
+# wrong name), minidnsd's own DoT listener (kdig +tls, minidig +tls), stub
+# mode from a resolv.conf, and upstreams that answer garbage, close TLS
+# mid-stream or never answer: SERVFAIL in bounded time, nothing else
+# affected.  Also: the example configuration of doc/node-local.md passes
+# minidnsd -t.
+#
+# Output: PASS/FAIL lines and "N passed, N failed"; exit 77 (skip) when not
+# root or a peer is missing.  Every process is stopped by PID, every wait is
+# bounded, files live in one mktemp -d directory.
+set -eu
+
+if [ "${MD_IT_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
+		echo "SKIP: needs root and 'unshare -n'"
+		exit 77
+	fi
+	export MD_IT_NETNS=1
+	exec unshare -n "$BASH" "$0" "$@"
+fi
+ip link set lo up
+PATH=$PATH:/usr/sbin
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
+MINIDIG=${MINIDIG:-$PWD/minidig}
+for tool in unbound nsd dig kdig openssl python3; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: $tool is not installed"
+		exit 77
+	fi
+done
+for b in "$MINIDNSD" "$MINIDIG"; do
+	if [ ! -x "$b" ]; then
+		echo "ERROR: $b not built (run from the build directory)"
+		exit 1
+	fi
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-fwd.XXXXXX")
+PIDS=""
+npass=0
+nfail=0
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass() { echo "PASS: $1"; npass=$((npass + 1)); }
+fail() {
+	echo "FAIL: $1"
+	nfail=$((nfail + 1))
+	if [ -n "${2:-}" ] && [ -f "$2" ]; then
+		sed 's/^/  | /' "$2" | tail -n 30
+	fi
+}
+summary() {
+	echo "$npass passed, $nfail failed"
+	[ "$nfail" = 0 ]
+	exit $?
+}
+check() {
+	local name=$1 file=$2
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
+}
+running() { kill -0 "$1" 2>/dev/null; }
+# wait_up ADDR NAME [PORT]: a bounded poll until ADDR answers NAME.
+wait_up() {
+	for _ in $(seq 50); do
+		if dig @"$1" -p "${3:-53}" +time=1 +tries=1 "$2" >/dev/null 2>&1
+		then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- a test CA and a server certificate for dns.test ------------------
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=minidns test CA" \
+    -keyout "$T/ca.key" -out "$T/ca.pem" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=dns.test" \
+    -keyout "$T/dns.key" -out "$T/dns.csr" >/dev/null 2>&1
+printf 'subjectAltName=DNS:dns.test\n' >"$T/ext"
+openssl x509 -req -in "$T/dns.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
+    -CAcreateserial -days 2 -extfile "$T/ext" -out "$T/dns.pem" \
+    >/dev/null 2>&1
+
+# ---- the peers ----------------------------------------------------------
+# unbound_conf N ADDR: a resolver answering fwd.test. from local data, with
+# a TXT record saying which one it is; DNS over TLS on ADDR@853.
+unbound_conf() {
+	cat >"$T/u$1.conf" <<CONF
+server:
+	interface: $2
+	interface: $2@853
+	tls-port: 853
+	tls-service-key: "$T/dns.key"
+	tls-service-pem: "$T/dns.pem"
+	port: 53
+	do-ip6: no
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$T"
+	pidfile: "$T/u$1.pid"
+	use-syslog: no
+	logfile: "$T/u$1.log"
+	verbosity: 1
+	num-threads: 1
+	so-reuseport: no
+	access-control: 127.0.0.0/8 allow
+	module-config: "iterator"
+	local-zone: "fwd.test." static
+	local-data: "fwd.test. 3600 IN SOA ns.fwd.test. h.fwd.test. 1 3600 600 86400 3600"
+	local-data: "who.fwd.test. 300 IN TXT u$1"
+	local-data: "who.two.fwd.test. 300 IN TXT u$1"
+	local-data: "a.fwd.test. 300 IN A 192.0.2.1$1"
+	local-data: "b.fwd.test. 300 IN A 192.0.2.2$1"
+	local-data: "c.fwd.test. 300 IN A 192.0.2.3$1"
+	local-data: "d.fwd.test. 300 IN A 192.0.2.4$1"
+	local-data: "who.fo.fwd.test. 300 IN TXT u$1"
+	local-data: "c.fo.fwd.test. 300 IN A 192.0.2.3$1"
+	local-data: "www.tls.test. 300 IN A 192.0.2.5$1"
+	local-zone: "tls.test." static
+	local-zone: "tcp.test." static
+	local-data: "www.tcp.test. 300 IN A 192.0.2.6$1"
+remote-control:
+	control-enable: no
+CONF
+}
+start_unbound() {
+	unbound -d -c "$T/u$1.conf" >"$T/u$1.out" 2>&1 &
+	UPID[$1]=$!
+	PIDS="$PIDS $!"
+	wait_up "$2" who.fwd.test. || {
+		cat "$T/u$1.out" "$T/u$1.log" 2>/dev/null
+		fail "unbound $1 did not start"
+		summary
+	}
+}
+declare -a UPID
+unbound_conf 1 127.56.0.1
+unbound_conf 2 127.56.0.2
+start_unbound 1 127.56.0.1
+start_unbound 2 127.56.0.2
+
+# NSD, authoritative for cluster.local.
+mkdir -p "$T/nsd"
+cat >"$T/nsd/nsd.conf" <<CONF
+server:
+	ip-address: 127.56.0.3
+	port: 53
+	database: ""
+	username: ""
+	zonesdir: "$top/zones"
+	pidfile: "$T/nsd/nsd.pid"
+	logfile: "$T/nsd/nsd.log"
+	xfrdfile: "$T/nsd/xfrd.state"
+	zonelistfile: "$T/nsd/zone.list"
+	server-count: 1
+	verbosity: 1
+remote-control:
+	control-enable: no
+zone:
+	name: cluster.local
+	zonefile: cluster.local.zone
+CONF
+nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/out" 2>&1 &
+PIDS="$PIDS $!"
+wait_up 127.56.0.3 kubernetes.default.svc.cluster.local. || {
+	cat "$T/nsd/out"
+	fail "nsd did not start"
+	summary
+}
+
+# Misbehaving upstreams, and a slow one (for coalescing).
+python3 "$here/badupstream.py" garbage 127.56.0.4 53 --lifetime 120 \
+    >"$T/garbage.log" 2>&1 &
+PIDS="$PIDS $!"
+python3 "$here/badupstream.py" tlsclose 127.56.0.5 853 "$T/dns.pem" \
+    "$T/dns.key" --lifetime 120 >"$T/tlsclose.log" 2>&1 &
+PIDS="$PIDS $!"
+python3 "$here/hierarchy/blackhole.py" 127.56.0.6 53 --lifetime 120 \
+    >"$T/blackhole.log" 2>&1 &
+PIDS="$PIDS $!"
+python3 "$here/hierarchy/spoof.py" 127.56.0.7 53 --slow 0.3 --lifetime 120 \
+    >"$T/slow.log" 2>&1 &
+PIDS="$PIDS $!"
+
+# ---- minidnsd, forwarding --------------------------------------------------
+# The root hints point at a loopback address where nothing listens: a name
+# under no forward zone could never leave the namespace anyway.
+printf '. 3600 NS r.test.\nr.test. 3600 A 127.56.9.9\n' >"$T/hints"
+cat >"$T/fwd.yaml" <<YAML
+listen: 127.56.1.1
+root-hints: $T/hints
+allow-private-upstreams: yes
+tls-ca: $T/ca.pem
+tls-listen: 127.56.1.1:853
+tls-cert: $T/dns.pem
+tls-key: $T/dns.key
+resolution-timeout: 2500
+cache-max-ttl: 60
+cache-max-negative-ttl: 7
+log-trace: [ test., cluster.local. ]
+zones: []
+forward:
+  - zone: cluster.local
+    servers: [ 127.56.0.3 ]
+  - zone: fwd.test
+    servers: [ 127.56.0.1 ]
+  - zone: two.fwd.test
+    servers: [ 127.56.0.2 ]
+  - zone: fo.fwd.test
+    servers: [ 127.56.0.1, 127.56.0.2 ]
+    policy: sequential
+  - zone: tcp.test
+    servers: [ 127.56.0.1 ]
+    force-tcp: yes
+  - zone: tls.test
+    servers: [ "tls://127.56.0.1#dns.test" ]
+  - zone: badname.tls.test
+    servers: [ "tls://127.56.0.2#wrong.test" ]
+  - zone: garbage.test
+    servers: [ 127.56.0.4 ]
+  - zone: tlsclose.test
+    servers: [ "tls://127.56.0.5#dns.test" ]
+  - zone: silent.test
+    servers: [ 127.56.0.6 ]
+  - zone: slow.test
+    servers: [ 127.56.0.7 ]
+YAML
+"$MINIDNSD" -f -c "$T/fwd.yaml" >"$T/md.log" 2>&1 &
+MD=$!
+PIDS="$PIDS $MD"
+wait_up 127.56.1.1 kubernetes.default.svc.cluster.local. || {
+	cat "$T/md.log"
+	fail "minidnsd did not start"
+	summary
+}
+q() { dig @127.56.1.1 +time=5 +tries=1 "$@" 2>&1; }
+sends() { grep -c "trace: .*send $1" "$T/md.log" || true; }
+
+# Per-zone rules, longest suffix first.
+q kubernetes.default.svc.cluster.local A >"$T/o"
+check "rule: cluster.local -> NSD (10.96.0.1)" "$T/o" \
+    grep -qE "IN[[:space:]]+A[[:space:]]+10.96.0.1$" "$T/o"
+q who.fwd.test TXT >"$T/o"
+check "rule: fwd.test -> unbound 1" "$T/o" grep -q '"u1"' "$T/o"
+q who.two.fwd.test TXT >"$T/o"
+check "rule: two.fwd.test (longer) -> unbound 2" "$T/o" grep -q '"u2"' "$T/o"
+check "rule: forwarded answers have RA, not AA" "$T/o" \
+    sh -c "grep -q 'flags: qr rd ra;' '$T/o'"
+check "rule: no root priming for forwarded names" "$T/md.log" \
+    sh -c "! grep -q priming '$T/md.log'"
+
+# The cache and its caps: TTL 300 upstream, at most 60 here; the second
+# question is not sent upstream.
+q a.fwd.test A >"$T/o1"
+q a.fwd.test A >"$T/o2"
+ttl1=$(awk '$1 == "a.fwd.test." { print $2 }' "$T/o1")
+check "cache: TTL capped by cache-max-ttl (300 -> ${ttl1:-?})" "$T/o1" \
+    test "${ttl1:-999}" -le 60
+check "cache: one upstream query for two questions" "$T/md.log" \
+    test "$(sends 'a.fwd.test. A')" = 1
+q nx.fwd.test A >"$T/o"
+nttl=$(awk '$4 == "SOA" { print $2; exit }' "$T/o")
+check "cache: negative TTL capped by cache-max-negative-ttl (${nttl:-?})" \
+    "$T/o" sh -c "grep -q NXDOMAIN '$T/o' && [ '${nttl:-99}' -le 7 ]"
+
+# force-tcp: the trace shows the query sent over TCP.
+q www.tcp.test A >"$T/o"
+check "force-tcp: answered, and sent over TCP" "$T/md.log" \
+    sh -c "grep -q 192.0.2.61 '$T/o' &&
+	grep -q 'send www.tcp.test. A .* tcp' '$T/md.log'"
+
+# Coalescing: ten clients at once, one upstream query.
+WP=""
+for i in $(seq 10); do
+	q www.slow.test A >"$T/s.$i" &
+	WP="$WP $!"
+done
+# shellcheck disable=SC2086
+wait $WP
+answered=$(grep -l "192.0.2.77" "$T"/s.* | wc -l)
+check "coalescing: 10 answered ($answered), 1 upstream query ($(sends 'www.slow.test'))" \
+    "$T/md.log" sh -c "[ $answered = 10 ] && [ $(sends 'www.slow.test') = 1 ]"
+
+# DNS over TLS upstream: verified by name against the test CA.
+q www.tls.test A >"$T/o"
+check "tls upstream: answer over TLS (verified as dns.test)" "$T/o" \
+    grep -q 192.0.2.51 "$T/o"
+q www.badname.tls.test A >"$T/o"
+check "tls upstream: a certificate for another name is refused" "$T/o" \
+    sh -c "grep -q SERVFAIL '$T/o'"
+check "tls upstream: the log says why" "$T/md.log" \
+    grep -qi "tls" "$T/md.log"
+
+# minidnsd's own DNS-over-TLS listener.
+kdig @127.56.1.1 +tls +tls-ca="$T/ca.pem" +tls-hostname=dns.test \
+    kubernetes.default.svc.cluster.local A >"$T/o" 2>&1 || true
+check "tls listener: kdig +tls (verified)" "$T/o" grep -q 10.96.0.1 "$T/o"
+"$MINIDIG" @127.56.1.1 +tls +tls-ca="$T/ca.pem" +tls-hostname=dns.test \
+    who.fwd.test TXT >"$T/o" 2>&1 || true
+check "tls listener: minidig +tls" "$T/o" grep -q '"u1"' "$T/o"
+# TLS 1.2 is accepted; TLS 1.1 (offered by a client willing to use it,
+# hence SECLEVEL=0) is refused by the server.
+openssl s_client -connect 127.56.1.1:853 -tls1_2 </dev/null >"$T/o12" 2>&1 &&
+    v12=yes || v12=no
+openssl s_client -connect 127.56.1.1:853 -tls1_1 \
+    -cipher 'DEFAULT@SECLEVEL=0' </dev/null >"$T/o" 2>&1 && v11=yes || v11=no
+check "tls listener: TLS 1.2 accepted ($v12), TLS 1.1 refused ($v11)" \
+    "$T/o" sh -c "[ $v12 = yes ] && [ $v11 = no ]"
+
+# Bad upstreams: SERVFAIL in bounded time, others unaffected.
+for z in garbage silent tlsclose; do
+	s0=$SECONDS
+	q www.$z.test A >"$T/o"
+	took=$((SECONDS - s0))
+	check "bad upstream ($z): SERVFAIL within the resolution timeout (${took}s)" \
+	    "$T/o" sh -c "grep -q SERVFAIL '$T/o' && [ $took -le 4 ]"
+done
+q who.fwd.test TXT >"$T/o"
+check "bad upstreams: other zones unaffected, server alive" "$T/o" \
+    sh -c "grep -q '\"u1\"' '$T/o' && kill -0 $MD"
+
+# Failover: fo.fwd.test asks unbound 1 first (sequential); stop it; the
+# next name is answered by unbound 2; unbound 1 comes back and is found
+# by the health checks.
+q who.fo.fwd.test TXT >"$T/o"
+check "failover: unbound 1 answers first" "$T/o" grep -q '"u1"' "$T/o"
+kill "${UPID[1]}"
+wait "${UPID[1]}" 2>/dev/null || true
+q c.fo.fwd.test A >"$T/o"
+check "failover: unbound 1 stopped, unbound 2 answers" "$T/o" \
+    grep -q 192.0.2.32 "$T/o"
+# Make unbound 1 be held down (three timeouts in a row), then restart it.
+for n in e f g h; do
+	q $n.fwd.test A >/dev/null 2>&1 || true
+done
+start_unbound 1 127.56.0.1
+back=no
+for _ in $(seq 30); do
+	if grep -q "forwarder 127.56.0.1:53 answers again" "$T/md.log"; then
+		back=yes
+		break
+	fi
+	sleep 0.5
+done
+check "health check: the restarted upstream is found again" "$T/md.log" \
+    test $back = yes
+
+# Stub mode: everything to the nameservers of a resolv.conf.
+printf 'search example\nnameserver 127.56.0.2\n' >"$T/resolv.conf"
+cat >"$T/stub.yaml" <<YAML
+listen: 127.56.1.2
+stub: yes
+resolv-conf: $T/resolv.conf
+allow-private-upstreams: yes
+zones: []
+YAML
+"$MINIDNSD" -f -c "$T/stub.yaml" >"$T/stub.log" 2>&1 &
+PIDS="$PIDS $!"
+if wait_up 127.56.1.2 who.fwd.test.; then
+	dig @127.56.1.2 +time=3 +tries=1 who.fwd.test TXT >"$T/o" 2>&1
+	check "stub: forwarded to resolv.conf's nameserver (unbound 2)" \
+	    "$T/o" grep -q '"u2"' "$T/o"
+else
+	fail "stub: minidnsd did not start" "$T/stub.log"
+fi
+
+# The node-local example configuration is valid.
+awk '/^```yaml/ { on = 1; next } /^```/ { on = 0 } on' \
+    "$top/doc/node-local.md" >"$T/node-local.yaml"
+"$MINIDNSD" -t -c "$T/node-local.yaml" >"$T/o" 2>&1 && ok=yes || ok=no
+check "doc/node-local.md: the example passes minidnsd -t" "$T/o" \
+    test $ok = yes
+
+summary
