@@ -19,6 +19,9 @@
  *       max-queries / max-depth / max-cname / max-ns-names /
  *       max-subquery-depth / edns-size: N
  *       infra-rtt: ADDR MS           seed the infra cache (server order)
+ *       forward-zone: NAME ADDR...   forward NAME to these upstreams
+ *       forward-policy: rtt|sequential|random   (of the last forward-zone)
+ *       forward-tcp: yes|no                     (of the last forward-zone)
  *   CONFIG_END
  *   SCENARIO_BEGIN text
  *   RANGE_BEGIN first last           canned answers, used while the QUERY
@@ -41,9 +44,10 @@
  *   SCENARIO_END
  *
  * An ENTRY of a RANGE:
- *   MATCH opcode qname qtype subdomain tcp udp edns noedns
+ *   MATCH opcode qname qtype subdomain tcp udp edns noedns rd nord
  *         (qname: equal; subdomain: the query's name at or below the
- *         entry's; tcp/udp: transport; edns/noedns: OPT in the query; no
+ *         entry's; tcp/udp: transport; edns/noedns: OPT in the query;
+ *         rd/nord: RD set or not in the query; no
  *         MATCH line: any query)
  *   ADJUST copy_id copy_query wrong_question
  *         (the ID is always copied; copy_query, or no QUESTION section:
@@ -121,6 +125,7 @@ struct rpl_entry {
 	unsigned line;
 	bool any; /* no MATCH line */
 	bool m_qname, m_qtype, m_subdomain, m_tcp, m_udp, m_edns, m_noedns;
+	bool m_rd, m_nord;
 	bool m_ttl; /* CHECK_ANSWER: compare TTLs */
 	bool copy_query, wrong_question;
 	bool timeout;
@@ -398,6 +403,42 @@ parse_config(struct scenario *sc)
 				    "root-hint: NAME ADDR expected");
 			parse_name(sc, tok[1], name);
 			add_hint(sc, name, tok[2]);
+		} else if (strcmp(key, "forward-zone:") == 0) {
+			struct md_forward_zone *f;
+
+			if (n < 3 || sc->conf.nforward >= MD_FORWARD_ZONES_MAX)
+				scenario_fail(sc, sc->lineno,
+				    "forward-zone: NAME ADDR... expected");
+			f = &sc->conf.forward[sc->conf.nforward++];
+			memset(f, 0, sizeof(*f));
+			parse_name(sc, tok[1], f->zone);
+			for (size_t k = 2;
+			     k < n && f->nservers < MD_FORWARD_SERVERS_MAX;
+			     k++) {
+				if (md_upstream_parse(tok[k],
+					&f->servers[f->nservers++]) != 0)
+					scenario_fail(sc, sc->lineno,
+					    "bad upstream '%s'", tok[k]);
+			}
+		} else if (strcmp(key, "forward-policy:") == 0 ||
+		    strcmp(key, "forward-tcp:") == 0) {
+			struct md_forward_zone *f;
+
+			if (sc->conf.nforward == 0)
+				scenario_fail(sc, sc->lineno,
+				    "%s after a forward-zone: line", key);
+			f = &sc->conf.forward[sc->conf.nforward - 1];
+			if (strcmp(key, "forward-tcp:") == 0)
+				f->force_tcp = parse_yesno(sc, tok[1]);
+			else if (strcmp(tok[1], "sequential") == 0)
+				f->policy = MD_FORWARD_SEQUENTIAL;
+			else if (strcmp(tok[1], "random") == 0)
+				f->policy = MD_FORWARD_RANDOM;
+			else if (strcmp(tok[1], "rtt") == 0)
+				f->policy = MD_FORWARD_RTT;
+			else
+				scenario_fail(sc, sc->lineno,
+				    "forward-policy: rtt|sequential|random");
 		} else if (strcmp(key, "qname-minimisation:") == 0) {
 			sc->conf.qname_minimisation = parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "allow-private:") == 0) {
@@ -480,6 +521,10 @@ parse_match(struct scenario *sc, struct rpl_entry *e, char **tok, size_t n)
 			e->m_noedns = true;
 		else if (strcasecmp(t, "ttl") == 0)
 			e->m_ttl = true;
+		else if (strcasecmp(t, "rd") == 0)
+			e->m_rd = true;
+		else if (strcasecmp(t, "nord") == 0)
+			e->m_nord = true;
 		else
 			scenario_fail(sc, sc->lineno, "unknown MATCH '%s'", t);
 	}
@@ -892,6 +937,9 @@ entry_matches(const struct rpl_entry *e, const struct md_msg *q, bool tcp)
 	if ((e->m_tcp && !tcp) || (e->m_udp && tcp))
 		return false;
 	if ((e->m_edns && !q->edns.present) || (e->m_noedns && q->edns.present))
+		return false;
+	if ((e->m_rd && !(q->hdr.flags & MD_FLAG_RD)) ||
+	    (e->m_nord && (q->hdr.flags & MD_FLAG_RD)))
 		return false;
 	return true;
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -454,6 +455,106 @@ access_control_default(void **state)
 	(void)state;
 }
 
+/* forward, stub, TLS keys; --forward's ZONE=LIST parser. */
+static void
+forward_keys(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+	uint8_t name[MD_NAME_MAX];
+	const struct md_forward_zone *f;
+
+	assert_int_equal(
+	    load_text("forward:\n"
+		      "  - zone: cluster.local\n"
+		      "    servers: [ 10.96.0.10, \"[fd00::10]:5353\" ]\n"
+		      "    force-tcp: yes\n"
+		      "  - zone: .\n"
+		      "    servers: \"tls://192.0.2.1#dns.test, 192.0.2.2\"\n"
+		      "    policy: sequential\n"
+		      "stub: yes\n"
+		      "resolv-conf: my.resolv\n"
+		      "tls-ca: ca.pem\n"
+		      "tls-listen: [ 127.0.0.1, \"[::1]:8853\" ]\n"
+		      "tls-cert: c.pem\n"
+		      "tls-key: k.pem\n",
+		&c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.nforward, 2);
+	md_name_from_str("cluster.local.", NULL, name);
+	f = md_config_find_forward(&c, name);
+	assert_non_null(f);
+	assert_int_equal(f->nservers, 2);
+	assert_true(f->force_tcp);
+	assert_int_equal(f->policy, MD_FORWARD_RTT);
+	assert_int_equal(f->servers[0].transport, MD_TRANSPORT_UDP);
+	assert_int_equal(f->servers[1].addr.ss.ss_family, AF_INET6);
+	name[0] = 0;
+	f = md_config_find_forward(&c, name);
+	assert_non_null(f);
+	assert_int_equal(f->policy, MD_FORWARD_SEQUENTIAL);
+	assert_int_equal(f->servers[0].transport, MD_TRANSPORT_TLS);
+	assert_string_equal(f->servers[0].tls_name, "dns.test");
+	assert_int_equal(f->servers[1].transport, MD_TRANSPORT_UDP);
+	assert_true(c.stub);
+	assert_non_null(strstr(c.resolv_conf, "/my.resolv"));
+	assert_non_null(strstr(c.tls_ca, "/ca.pem"));
+	assert_int_equal(c.ntls_listen, 2);
+	md_config_deinit(&c);
+
+	/* The command-line form, extending a zone. */
+	md_config_init(&c);
+	assert_int_equal(
+	    md_config_add_forward(&c, "example.org",
+		"127.0.0.1:5301,tls://127.0.0.2", err, sizeof(err)),
+	    0);
+	assert_int_equal(md_config_add_forward(
+			     &c, "example.org.", "127.0.0.3", err, sizeof(err)),
+	    0);
+	assert_int_equal(c.nforward, 1);
+	assert_int_equal(c.forward[0].nservers, 3);
+	assert_int_not_equal(md_config_add_forward(&c, "example.org",
+				 "300.1.1.1", err, sizeof(err)),
+	    0);
+	assert_non_null(strstr(err, "300.1.1.1"));
+	md_config_deinit(&c);
+
+	expect_error("forward:\n  - zone: x.test\n    servers: [ nope ]\n", 3,
+	    "servers");
+	expect_error("forward:\n  - zone: x.test\n    servers: [ 1.2.3.4 ]\n"
+		     "    policy: fastest\n",
+	    4, "policy");
+	expect_error("forward:\n  - servers: [ 1.2.3.4 ]\n", 2, "forward");
+	expect_error("tls-listen: [ \"not an address\" ]\n", 1, "tls-listen");
+	(void)state;
+}
+
+/* resolv.conf: the nameserver lines, nothing else. */
+static void
+resolv_conf(void **state)
+{
+	char path[512];
+	FILE *fp;
+	struct md_upstream up[4];
+	char buf[128];
+
+	snprintf(path, sizeof(path), "%s/resolv.conf", tmpdir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("# a comment\nsearch example.test\nnameserver 192.0.2.53\n"
+	      "  nameserver   2001:db8::53 # trailing\noptions ndots:2\n"
+	      "nameserver not-an-address\nnameserverx 1.1.1.1\n",
+	    fp);
+	fclose(fp);
+	assert_int_equal(md_resolv_conf_read(path, up, 4), 2);
+	assert_string_equal(
+	    md_sockaddr_str(&up[0].addr, buf, sizeof(buf)), "192.0.2.53:53");
+	assert_string_equal(md_sockaddr_str(&up[1].addr, buf, sizeof(buf)),
+	    "[2001:db8::53]:53");
+	assert_true(md_resolv_conf_read("/nonexistent/resolv.conf", up, 4) < 0);
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -471,6 +572,8 @@ main(void)
 	    cmocka_unit_test(error_missing_file),
 	    cmocka_unit_test(recursion_keys),
 	    cmocka_unit_test(access_control_default),
+	    cmocka_unit_test(forward_keys),
+	    cmocka_unit_test(resolv_conf),
 	};
 
 	return cmocka_run_group_tests_name(
