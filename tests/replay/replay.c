@@ -20,8 +20,8 @@
  *       max-subquery-depth / edns-size: N
  *       infra-rtt: ADDR MS           seed the infra cache (server order)
  *       forward-zone: NAME ADDR...   forward NAME to these upstreams
- *       forward-policy: rtt|sequential|random   (of the last forward-zone)
- *       forward-tcp: yes|no                     (of the last forward-zone)
+ *       forward-policy: rtt, sequential or random, for the last zone
+ *       forward-tcp: yes|no, for the last forward-zone
  *   CONFIG_END
  *   SCENARIO_BEGIN text
  *   RANGE_BEGIN first last           canned answers, used while the QUERY
