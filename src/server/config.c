@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -591,7 +592,8 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 {
 	const char *zone = NULL;
 	yaml_node_t *servers = NULL, *zone_node = n;
-	bool force_tcp = false;
+	bool force_tcp = false, have_pin = false;
+	uint8_t pin[32];
 	enum md_forward_policy policy = MD_FORWARD_RTT;
 	char why[512];
 
@@ -617,6 +619,25 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 				return bad(x, v, key,
 				    "'%s' is not a boolean (yes/no)",
 				    val ? val : "");
+		} else if (strcmp(key, "spki-pin") == 0) {
+			/* RFC 7858 §4.2: base64 of the SHA-256 of the
+			 * server's SubjectPublicKeyInfo. */
+			unsigned char raw[64];
+			int len = val != NULL
+			    ? EVP_DecodeBlock(raw, (const unsigned char *)val,
+				  (int)strlen(val))
+			    : -1;
+
+			/* EVP_DecodeBlock counts the padding as data. */
+			if (val != NULL && len > 0 && strlen(val) == 44 &&
+			    val[43] == '=')
+				len--;
+			if (len != 32)
+				return bad(x, v, key,
+				    "'%s' is not a base64 SHA-256 pin",
+				    val ? val : "");
+			memcpy(pin, raw, 32);
+			have_pin = true;
 		} else if (strcmp(key, "policy") == 0) {
 			if (val != NULL && strcmp(val, "rtt") == 0)
 				policy = MD_FORWARD_RTT;
@@ -632,7 +653,7 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 		} else {
 			return bad(x, k, key,
 			    "unknown key (expected zone, servers, force-tcp, "
-			    "policy)");
+			    "policy, spki-pin)");
 		}
 	}
 	if (zone == NULL)
@@ -669,6 +690,12 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 		    x, zone_node, "zone", "'%s' is not a zone name", zone);
 	f->force_tcp = force_tcp;
 	f->policy = policy;
+	for (size_t i = 0; have_pin && i < f->nservers; i++) {
+		if (f->servers[i].transport != MD_TRANSPORT_TLS)
+			continue;
+		f->servers[i].have_pin = true;
+		memcpy(f->servers[i].spki_pin, pin, sizeof(pin));
+	}
 	return 0;
 }
 

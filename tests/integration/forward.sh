@@ -138,6 +138,8 @@ server:
 	local-data: "c.fo.fwd.test. 300 IN A 192.0.2.3$1"
 	local-data: "www.tls.test. 300 IN A 192.0.2.5$1"
 	local-zone: "tls.test." static
+	local-data: "www.pin.tls.test. 300 IN A 192.0.2.5$1"
+	local-data: "www.badpin.tls.test. 300 IN A 192.0.2.5$1"
 	local-zone: "tcp.test." static
 	local-data: "www.tcp.test. 300 IN A 192.0.2.6$1"
 remote-control:
@@ -237,6 +239,12 @@ forward:
     servers: [ "tls://127.56.0.1#dns.test" ]
   - zone: badname.tls.test
     servers: [ "tls://127.56.0.2#wrong.test" ]
+  - zone: pin.tls.test
+    servers: [ "tls://127.56.0.2" ]
+    spki-pin: PIN
+  - zone: badpin.tls.test
+    servers: [ "tls://127.56.0.2" ]
+    spki-pin: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
   - zone: garbage.test
     servers: [ 127.56.0.4 ]
   - zone: tlsclose.test
@@ -246,6 +254,11 @@ forward:
   - zone: slow.test
     servers: [ 127.56.0.7 ]
 YAML
+# The SPKI pin of dns.test's key (RFC 7858 §4.2): base64(SHA-256(SPKI)).
+pin=$(openssl x509 -in "$T/dns.pem" -pubkey -noout |
+    openssl pkey -pubin -outform der | openssl dgst -sha256 -binary |
+    openssl base64)
+sed -i "s|spki-pin: PIN|spki-pin: $pin|" "$T/fwd.yaml"
 "$MINIDNSD" -f -c "$T/fwd.yaml" >"$T/md.log" 2>&1 &
 MD=$!
 PIDS="$PIDS $MD"
@@ -311,6 +324,13 @@ check "tls upstream: a certificate for another name is refused" "$T/o" \
     sh -c "grep -q SERVFAIL '$T/o'"
 check "tls upstream: the log says why" "$T/md.log" \
     grep -qi "tls" "$T/md.log"
+
+# A pinned key instead of a name (no name check; the pin authenticates).
+q www.pin.tls.test A >"$T/o"
+check "tls upstream: authenticated by its SPKI pin" "$T/o" \
+    grep -q 192.0.2.52 "$T/o"
+q www.badpin.tls.test A >"$T/o"
+check "tls upstream: a wrong pin is refused" "$T/o" grep -q SERVFAIL "$T/o"
 
 # minidnsd's own DNS-over-TLS listener.
 kdig @127.56.1.1 +tls +tls-ca="$T/ca.pem" +tls-hostname=dns.test \
