@@ -19,9 +19,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Debian packages: what building and running needs, and what the tests
 # add: the real peers they talk to (dig, kdig, NSD, Unbound) and tools.
 build_packages="build-essential autoconf automake pkg-config libevent-dev
-	libldns-dev libssl-dev libyaml-dev bind9-dnsutils"
+	libldns-dev libssl-dev libyaml-dev libjansson-dev bind9-dnsutils"
 test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2
-	python3 util-linux nsd unbound"
+	python3 util-linux nsd unbound openssl"
+# kubectl (the test API server is proven real by it): Debian's package,
+# unless a kubectl is already there.
+if ! command -v kubectl >/dev/null 2>&1; then
+	test_packages="$test_packages kubernetes-client"
+fi
 
 missing_of() {
 	for p in "$@"; do

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "minidns/k8s.h"
 #include "minidns/resolve.h"
 #include "minidns/util.h"
 #include "minidns/zone.h"
@@ -76,6 +77,9 @@ struct md_config {
 	char *tls_cert;
 	char *tls_key;
 
+	/* the Kubernetes source (k8s.h); on when k8s.nzones > 0 */
+	struct md_k8s_conf k8s;
+
 	/* the cache */
 	unsigned cache_size_mib;
 	uint32_t cache_min_ttl;
@@ -114,6 +118,11 @@ int md_config_add_trace(
  */
 int md_config_add_forward(struct md_config *c, const char *zone,
     const char *servers, char *err, size_t errlen);
+/* --kubernetes-zone / kubernetes.zones and kubernetes.namespaces. */
+int md_config_add_k8s_zone(
+    struct md_config *c, const char *zone, char *err, size_t errlen);
+int md_config_add_k8s_namespace(
+    struct md_config *c, const char *ns, char *err, size_t errlen);
 /* The forward zone for 'zone' (wire form), or NULL. */
 struct md_forward_zone *md_config_find_forward(
     struct md_config *c, const uint8_t *zone);

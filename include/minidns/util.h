@@ -47,6 +47,7 @@ enum md_log_group {
 	MD_LOG_ZONE,
 	MD_LOG_SERVER,
 	MD_LOG_CONFIG,
+	MD_LOG_K8S,
 	MD_LOG_GROUP_COUNT,
 };
 

@@ -36,9 +36,25 @@ struct md_zone_set;
 
 /* ---- building a zone (loaders, and later the Kubernetes source) -------- */
 
-/* A new empty zone for 'origin' (wire form); NULL when out of memory. */
+/* A new empty zone for 'origin' (wire form), with one reference; NULL when
+ * out of memory. */
 struct md_zone *md_zone_new(const uint8_t *origin);
+/* Zones are reference counted: a snapshot holds one reference to each. */
+struct md_zone *md_zone_ref(struct md_zone *z);
+/* Drop a reference; the last one frees the zone. */
 void md_zone_free(struct md_zone *z);
+/* Make 'name' exist (an empty non-terminal) without records, so that it
+ * answers NODATA rather than NXDOMAIN.  Returns 0 or MD_EPARSE/-ENOMEM. */
+int md_zone_add_name(struct md_zone *z, const uint8_t *name);
+/* A fallthrough zone does not say NXDOMAIN: a name it does not hold is
+ * left to the next answer source (recursion, forwarding). */
+void md_zone_set_fallthrough(struct md_zone *z, bool on);
+/*
+ * Answer <a-b-c-d>.<namespace>.pod.<zone> (and the IPv6 form with '-' for
+ * ':') with the address the name spells, for any namespace: CoreDNS's
+ * "pods insecure" mode.  Records the zone holds still come first.
+ */
+void md_zone_set_pod_synthesis(struct md_zone *z, bool on);
 /*
  * Add one RR of class IN.  Refuses data outside the zone, a CNAME beside
  * other data (RFC 1034 §3.6.2), a second SOA, and a SOA away from the apex;
@@ -88,6 +104,15 @@ struct md_zone *md_zone_load(
  */
 struct md_zone_set *md_zone_set_load(
     const struct md_zone_source *srcs, size_t n, char *err, size_t errlen);
+/* A snapshot of these zones (each gets a new reference). */
+struct md_zone_set *md_zone_set_new(struct md_zone *const *zones, size_t n);
+/*
+ * A snapshot of base's zones plus 'extra' (each gets a new reference); an
+ * extra zone replaces a base zone of the same origin (the Kubernetes source
+ * over a zone file).  base may be NULL.
+ */
+struct md_zone_set *md_zone_set_merge(
+    const struct md_zone_set *base, struct md_zone *const *extra, size_t n);
 /* An empty snapshot (serves nothing). */
 struct md_zone_set *md_zone_set_new_empty(void);
 struct md_zone_set *md_zone_set_ref(struct md_zone_set *zs);
@@ -131,6 +156,9 @@ struct md_zone_result {
 	struct md_zone_rr an[MD_ZONE_SECTION_MAX];
 	struct md_zone_rr ns[MD_ZONE_SECTION_MAX];
 	struct md_zone_rr ar[MD_ZONE_SECTION_MAX];
+	/* A record made up for the query (pod names), pointed to by an[] */
+	struct md_rrset synth;
+	uint8_t synth_rdata[2 + 16];
 };
 
 /*

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "minidns/config.h"
+#include "minidns/k8s.h"
 #include "minidns/resolve.h"
 #include "minidns/server.h"
 #include "minidns/util.h"
@@ -60,6 +61,9 @@ struct options {
 	size_t ntls_listen;
 	const char *tls_cert;
 	const char *tls_key;
+	const char *kubeconfig;
+	const char *k8s_zones[MD_K8S_ZONES_MAX];
+	size_t nk8s_zones;
 	bool foreground;
 	bool check;
 	int verbosity; /* -1 quiet, 0 config, 1 debug */
@@ -79,7 +83,52 @@ struct daemon {
 	struct watched *watch;
 	size_t nwatch;
 	struct event *check_ev;
+	/* what is served: the zone files, plus the Kubernetes zones */
+	struct md_zone_set *file_zones;
+	struct md_zone *k8s_zones[MD_K8S_ZONES_MAX + 2];
+	size_t nk8s;
+	struct md_k8s *k8s;
 };
+
+/* Serve the file zones and the latest Kubernetes zones together. */
+static int
+publish(struct daemon *d)
+{
+	struct md_zone_set *zs =
+	    md_zone_set_merge(d->file_zones, d->k8s_zones, d->nk8s);
+
+	if (zs == NULL) {
+		md_err(MD_LOG_ZONE, "out of memory building the zone set");
+		return -ENOMEM;
+	}
+	md_server_set_zones(d->srv, zs);
+	return 0;
+}
+
+/* The Kubernetes source has new zones: they replace the previous ones. */
+static void
+k8s_publish_cb(void *arg, struct md_zone **zones, size_t n)
+{
+	struct daemon *d = arg;
+	size_t records = 0;
+
+	for (size_t i = 0; i < d->nk8s; i++)
+		md_zone_free(d->k8s_zones[i]);
+	d->nk8s = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (d->nk8s < sizeof(d->k8s_zones) / sizeof(d->k8s_zones[0])) {
+			d->k8s_zones[d->nk8s++] = zones[i];
+			records += md_zone_rr_count(zones[i]);
+		} else {
+			md_zone_free(zones[i]);
+		}
+	}
+	if (publish(d) == 0)
+		md_info(MD_LOG_ZONE,
+		    "kubernetes: serving %zu zones, %zu records (serial %u)",
+		    d->nk8s, records,
+		    d->nk8s > 0 ? md_zone_serial(d->k8s_zones[0]) : 0);
+}
 
 static void
 usage(FILE *fp)
@@ -91,6 +140,7 @@ usage(FILE *fp)
 	    "                [--forward ZONE=ADDR[,ADDR]...]... [--stub]\n"
 	    "                [--tls-ca FILE] [--tls-listen ADDR:PORT]...\n"
 	    "                [--tls-cert FILE --tls-key FILE]\n"
+	    "                [--kubernetes-zone ZONE]... [--kubeconfig FILE]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
 	    "  -c, --config FILE    YAML configuration (default %s if it\n"
@@ -116,6 +166,10 @@ usage(FILE *fp)
 	    "      --tls-ca FILE    CA certificates for TLS upstreams\n"
 	    "      --tls-listen ADDR:PORT  serve DNS over TLS (repeatable)\n"
 	    "      --tls-cert FILE, --tls-key FILE  its certificate and key\n"
+	    "      --kubernetes-zone ZONE  serve ZONE (e.g. cluster.local) from\n"
+	    "                       the Kubernetes API (repeatable)\n"
+	    "      --kubeconfig FILE  how to reach the API (default: in-cluster\n"
+	    "                       service account)\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
 	    "  -v, --verbose        log at debug level\n"
 	    "  -q, --quiet          log errors only\n"
@@ -138,6 +192,8 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"allow-private-upstreams", no_argument, NULL, 'P'},
 	    {"no-recursion", no_argument, NULL, 'N'},
 	    {"trace", required_argument, NULL, 'T'},
+	    {"kubeconfig", required_argument, NULL, 'k'},
+	    {"kubernetes-zone", required_argument, NULL, 'Z'},
 	    {"forward", required_argument, NULL, 'F'},
 	    {"stub", no_argument, NULL, 'S'},
 	    {"tls-ca", required_argument, NULL, 'A'},
@@ -197,6 +253,17 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->stub = true;
+			break;
+		case 'k':
+			o->kubeconfig = optarg;
+			break;
+		case 'Z':
+			if (o->nk8s_zones >= MD_K8S_ZONES_MAX) {
+				fprintf(stderr,
+				    "minidnsd: too many --kubernetes-zone\n");
+				return EXIT_USAGE;
+			}
+			o->k8s_zones[o->nk8s_zones++] = optarg;
 			break;
 		case 'A':
 			o->tls_ca = optarg;
@@ -333,6 +400,19 @@ build_config(
 	}
 	if (o->stub)
 		cfg->stub = true;
+	if (replace_path(&cfg->k8s.kubeconfig, o->kubeconfig) != 0)
+		return -ENOMEM;
+	if (o->nk8s_zones > 0)
+		cfg->k8s.nzones = 0;
+	for (size_t i = 0; i < o->nk8s_zones; i++) {
+		char why[256];
+
+		if (md_config_add_k8s_zone(
+			cfg, o->k8s_zones[i], why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "--kubernetes-zone: %s", why);
+			return MD_ECONFIG;
+		}
+	}
 	if (replace_path(&cfg->tls_ca, o->tls_ca) != 0 ||
 	    replace_path(&cfg->tls_cert, o->tls_cert) != 0 ||
 	    replace_path(&cfg->tls_key, o->tls_key) != 0)
@@ -436,6 +516,10 @@ load_zones(const struct md_config *cfg, char *err, size_t errlen)
 	struct md_zone_source *srcs;
 	struct md_zone_set *zs;
 
+	/* The sample zones stand in only when nothing else is configured:
+	 * with a Kubernetes source, cluster.local is its. */
+	if (!cfg->zones_set && cfg->k8s.nzones > 0)
+		return md_zone_set_new_empty();
 	if (!cfg->zones_set)
 		return md_zone_set_load(embedded, 2, err, errlen);
 	srcs = calloc(cfg->nzones ? cfg->nzones : 1, sizeof(*srcs));
@@ -569,9 +653,14 @@ reload(struct daemon *d, const char *why)
 	md_log_set_level(cfg.log_level);
 	md_server_update(d->srv, &cfg);
 	md_server_set_resolve_conf(d->srv, &rconf);
-	md_server_set_zones(d->srv, zs);
 	log_zones(zs);
 	md_info(MD_LOG_MAIN, "reload done: %zu zones", md_zone_set_count(zs));
+	md_zone_set_unref(d->file_zones);
+	d->file_zones = zs;
+	publish(d);
+	if (memcmp(&cfg.k8s.zones, &d->cfg.k8s.zones, sizeof(cfg.k8s.zones)) !=
+	    0)
+		md_warn(MD_LOG_CONFIG, "kubernetes settings change on restart");
 	md_config_deinit(&d->cfg);
 	d->cfg = cfg;
 	schedule_check(d);
@@ -699,9 +788,10 @@ main(int argc, char **argv)
 	if (!d.cfg.zones_set)
 		md_info(MD_LOG_ZONE, "serving the embedded sample zones");
 	log_zones(zs);
-	md_server_set_zones(d.srv, zs);
-	md_server_set_resolve_conf(d.srv, &rconf);
+	d.file_zones = zs;
 	zs = NULL;
+	publish(&d);
+	md_server_set_resolve_conf(d.srv, &rconf);
 	if (md_server_listen(d.srv) != 0) {
 		rc = EXIT_START;
 		goto cleanup;
@@ -726,6 +816,18 @@ main(int argc, char **argv)
 		if (sigs[i] != NULL)
 			event_add(sigs[i], NULL);
 	}
+	if (d.cfg.k8s.nzones > 0) {
+		d.k8s = md_k8s_new(
+		    d.base, &d.cfg.k8s, k8s_publish_cb, &d, err, sizeof(err));
+		if (d.k8s == NULL) {
+			md_err(MD_LOG_MAIN, "kubernetes: %s", err);
+			rc = EXIT_CONFIG;
+			goto cleanup;
+		}
+		md_info(MD_LOG_MAIN,
+		    "kubernetes: watching the API for %zu zone%s",
+		    d.cfg.k8s.nzones, d.cfg.k8s.nzones == 1 ? "" : "s");
+	}
 	d.check_ev = evtimer_new(d.base, check_cb, &d);
 	watch_files(&d, &d.cfg);
 	schedule_check(&d);
@@ -740,8 +842,12 @@ cleanup:
 	}
 	if (d.check_ev != NULL)
 		event_free(d.check_ev);
+	md_k8s_free(d.k8s);
 	md_server_free(d.srv);
 	md_zone_set_unref(zs);
+	md_zone_set_unref(d.file_zones);
+	for (size_t i = 0; i < d.nk8s; i++)
+		md_zone_free(d.k8s_zones[i]);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	watch_clear(&d);

@@ -33,6 +33,7 @@ md_config_init(struct md_config *c)
 	c->tcp_max_connections = 256;
 	c->log_level = MD_LOG_INFO;
 	c->zone_check_interval = 5;
+	md_k8s_conf_init(&c->k8s);
 	c->recursion = true;
 	c->qname_minimisation = true;
 	c->max_upstream_queries = 64;
@@ -92,6 +93,41 @@ md_config_add_acl(struct md_config *c, const char *s, char *err, size_t errlen)
 bad:
 	snprintf(err, errlen, "'%s' is not a network (ADDR or ADDR/PREFIX)", s);
 	return MD_ECONFIG;
+}
+
+int
+md_config_add_k8s_zone(
+    struct md_config *c, const char *zone, char *err, size_t errlen)
+{
+	struct md_k8s_conf *k = &c->k8s;
+
+	if (k->nzones >= MD_K8S_ZONES_MAX) {
+		snprintf(err, errlen, "more than %d Kubernetes zones",
+		    MD_K8S_ZONES_MAX);
+		return MD_ECONFIG;
+	}
+	if (md_name_from_str(zone, NULL, k->zones[k->nzones]) < 0) {
+		snprintf(err, errlen, "'%s' is not a zone name", zone);
+		return MD_ECONFIG;
+	}
+	k->nzones++;
+	return 0;
+}
+
+int
+md_config_add_k8s_namespace(
+    struct md_config *c, const char *ns, char *err, size_t errlen)
+{
+	struct md_k8s_conf *k = &c->k8s;
+
+	if (k->nnamespaces >= MD_K8S_NAMESPACES_MAX || strlen(ns) == 0 ||
+	    strlen(ns) >= sizeof(k->namespaces[0])) {
+		snprintf(err, errlen, "'%s': bad or too many namespaces", ns);
+		return MD_ECONFIG;
+	}
+	md_strlcpy(
+	    k->namespaces[k->nnamespaces++], ns, sizeof(k->namespaces[0]));
+	return 0;
 }
 
 struct md_forward_zone *
@@ -288,6 +324,7 @@ md_config_deinit(struct md_config *c)
 	c->tls_cert = NULL;
 	free(c->tls_key);
 	c->tls_key = NULL;
+	md_k8s_conf_deinit(&c->k8s);
 }
 
 void
@@ -699,6 +736,131 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 	return 0;
 }
 
+/* A string value into *field (replacing it); paths are taken from the
+ * config file's folder when relative. */
+static int
+set_string(
+    struct ctx *x, yaml_node_t *v, const char *key, char **field, bool path)
+{
+	const char *sv = md_yaml_scalar(v);
+
+	if (sv == NULL || sv[0] == '\0')
+		return bad(x, v, key, "expected a value");
+	free(*field);
+	*field = path ? relative_to(x, sv) : strdup(sv);
+	return *field != NULL ? 0 : -ENOMEM;
+}
+
+/*
+ * kubernetes: { zones, kubeconfig, server, token-file, token, ca-file,
+ * client-cert, client-key, insecure-http, namespaces, ttl, pods,
+ * endpoint-pod-names, fallthrough, reverse }
+ */
+static int
+read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
+{
+	struct md_k8s_conf *k = &c->k8s;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(x, n, "kubernetes", "expected a mapping");
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = md_yaml_node(x->y, p->key);
+		yaml_node_t *v = md_yaml_node(x->y, p->value);
+		const char *key = md_yaml_scalar(kn);
+		const char *val = md_yaml_scalar(v);
+		long long num;
+		int rc = 0;
+
+		if (key == NULL)
+			return bad(x, kn, "kubernetes", "key is not a scalar");
+		if (strcmp(key, "zones") == 0 ||
+		    strcmp(key, "namespaces") == 0) {
+			bool zones = key[0] == 'z';
+
+			if (v->type != YAML_SEQUENCE_NODE)
+				return bad(x, v, key, "expected a list");
+			if (zones)
+				k->nzones = 0;
+			else
+				k->nnamespaces = 0;
+			for (yaml_node_item_t *it =
+				 v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				yaml_node_t *a = md_yaml_node(x->y, *it);
+				const char *sv = md_yaml_scalar(a);
+				char why[256];
+
+				if (sv == NULL)
+					return bad(x, a, key, "not a name");
+				rc = zones ? md_config_add_k8s_zone(
+						 c, sv, why, sizeof(why))
+					   : md_config_add_k8s_namespace(
+						 c, sv, why, sizeof(why));
+				if (rc != 0)
+					return bad(x, a, key, "%s", why);
+			}
+		} else if (strcmp(key, "kubeconfig") == 0) {
+			rc = set_string(x, v, key, &k->kubeconfig, true);
+		} else if (strcmp(key, "server") == 0) {
+			rc = set_string(x, v, key, &k->server, false);
+		} else if (strcmp(key, "token-file") == 0) {
+			rc = set_string(x, v, key, &k->token_file, true);
+		} else if (strcmp(key, "token") == 0) {
+			rc = set_string(x, v, key, &k->token, false);
+		} else if (strcmp(key, "ca-file") == 0) {
+			rc = set_string(x, v, key, &k->ca_file, true);
+		} else if (strcmp(key, "client-cert") == 0) {
+			rc = set_string(x, v, key, &k->client_cert, true);
+		} else if (strcmp(key, "client-key") == 0) {
+			rc = set_string(x, v, key, &k->client_key, true);
+		} else if (strcmp(key, "ttl") == 0) {
+			rc = get_uint(x, v, key, 0, 3600, &num);
+			if (rc == 0)
+				k->ttl = (uint32_t)num;
+		} else if (strcmp(key, "pods") == 0) {
+			if (val != NULL && strcmp(val, "disabled") == 0)
+				k->pods = MD_K8S_PODS_DISABLED;
+			else if (val != NULL && strcmp(val, "insecure") == 0)
+				k->pods = MD_K8S_PODS_INSECURE;
+			else if (val != NULL && strcmp(val, "verified") == 0)
+				k->pods = MD_K8S_PODS_VERIFIED;
+			else
+				return bad(x, v, key,
+				    "'%s' is not a pod mode (disabled, "
+				    "insecure, verified)",
+				    val ? val : "");
+		} else if (strcmp(key, "insecure-http") == 0 ||
+		    strcmp(key, "endpoint-pod-names") == 0 ||
+		    strcmp(key, "fallthrough") == 0 ||
+		    strcmp(key, "reverse") == 0) {
+			bool b;
+
+			if (val == NULL || md_parse_bool(val, &b) != 0)
+				return bad(x, v, key,
+				    "'%s' is not a boolean (yes/no)",
+				    val ? val : "");
+			if (key[0] == 'i')
+				k->insecure_http = b;
+			else if (key[0] == 'e')
+				k->endpoint_pod_names = b;
+			else if (key[0] == 'f')
+				k->fallthrough = b;
+			else
+				k->reverse = b;
+		} else {
+			return bad(x, kn, key,
+			    "unknown key (expected zones, kubeconfig, server, "
+			    "token-file, token, ca-file, client-cert, "
+			    "client-key, insecure-http, namespaces, ttl, pods, "
+			    "endpoint-pod-names, fallthrough, reverse)");
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
     yaml_node_t *v)
@@ -763,6 +925,8 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		}
 		return 0;
 	}
+	if (strcmp(key, "kubernetes") == 0)
+		return read_kubernetes(x, c, v);
 	if (strcmp(key, "tls-listen") == 0) {
 		c->ntls_listen = 0;
 		if (v->type != YAML_SEQUENCE_NODE &&

@@ -32,6 +32,7 @@ static const char *const group_names[] = {
     [MD_LOG_ZONE] = "zone",
     [MD_LOG_SERVER] = "server",
     [MD_LOG_CONFIG] = "config",
+    [MD_LOG_K8S] = "k8s",
 };
 
 const char *

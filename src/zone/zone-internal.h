@@ -26,6 +26,9 @@ struct md_node {
 };
 
 struct md_zone {
+	atomic_uint refs;      /* snapshots holding the zone */
+	bool fallthrough;      /* NXDOMAIN: not ours, next source */
+	bool pod_synthesis;    /* a-b-c-d.<ns>.pod.<zone> answered */
 	struct md_arena arena; /* nodes and RRset headers */
 	uint8_t origin[MD_NAME_MAX];
 	unsigned origin_labels;

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "zone-internal.h"
@@ -114,6 +115,17 @@ add_additional(const struct md_zone_set *zs, const struct md_rrset *set,
 	}
 }
 
+/* The SOA MINIMUM of the zone (the Kubernetes zones' record TTL). */
+static uint32_t
+soa_minimum(const struct md_zone *z)
+{
+	const struct md_rrset *soa = md_node_rrset(z->apex, MD_TYPE_SOA);
+
+	if (soa == NULL || soa->rdata_len < 2 + 22)
+		return 5;
+	return md_read_u32(soa->rdata + soa->rdata_len - 4);
+}
+
 static void
 add_soa(const struct md_zone *z, struct md_zone_result *res)
 {
@@ -126,6 +138,59 @@ add_soa(const struct md_zone *z, struct md_zone_result *res)
 	minimum = md_read_u32(soa->rdata + soa->rdata_len - 4);
 	ttl = soa->ttl < minimum ? soa->ttl : minimum;
 	push(res->ns, &res->nns, z->apex->name, soa, ttl);
+}
+
+/*
+ * "pods insecure": <a-b-c-d>.<ns>.pod.<zone> is the address it spells
+ * (dashes for dots, or for colons in IPv6).  True when name is such a
+ * name; res then holds the answer (or NODATA for other types).
+ */
+static bool
+pod_answer(const struct md_zone *z, const uint8_t *name, unsigned labels,
+    uint16_t qtype, bool first, struct md_zone_result *res)
+{
+	char text[64];
+	uint8_t addr[16];
+	const uint8_t *pod;
+	uint8_t len = name[0];
+	int family;
+
+	if (labels != z->origin_labels + 3 || !first)
+		return false;
+	pod = md_name_parent(md_name_parent(name));
+	if (pod[0] != 3 || (pod[1] | 0x20) != 'p' || (pod[2] | 0x20) != 'o' ||
+	    (pod[3] | 0x20) != 'd' || len == 0 || len >= sizeof(text))
+		return false;
+	/* IPv4 first (1-2-3-4), then IPv6 (fd00--1): dashes stand for the
+	 * separators. */
+	for (family = AF_INET;; family = AF_INET6) {
+		memcpy(text, name + 1, len);
+		text[len] = '\0';
+		for (char *p = text; *p != '\0'; p++) {
+			if (*p == '-')
+				*p = family == AF_INET ? '.' : ':';
+		}
+		if (inet_pton(family, text, addr) == 1)
+			break;
+		if (family == AF_INET6)
+			return false;
+	}
+	res->status = MD_ZONE_ANSWER;
+	if (qtype != (family == AF_INET ? MD_TYPE_A : MD_TYPE_AAAA) &&
+	    qtype != MD_TYPE_ANY) {
+		res->status = MD_ZONE_NODATA;
+		add_soa(z, res);
+		return true;
+	}
+	res->synth.type = family == AF_INET ? MD_TYPE_A : MD_TYPE_AAAA;
+	res->synth.count = 1;
+	res->synth.ttl = soa_minimum(z);
+	md_write_u16(res->synth_rdata, family == AF_INET ? 4 : 16);
+	memcpy(res->synth_rdata + 2, addr, family == AF_INET ? 4 : 16);
+	res->synth.rdata = res->synth_rdata;
+	res->synth.rdata_len = 2 + (family == AF_INET ? 4u : 16u);
+	push(res->an, &res->nan, NULL, &res->synth, res->synth.ttl);
+	return true;
 }
 
 /* Suffixes of name: sfx[i] is the name less its first i labels. */
@@ -209,7 +274,16 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 			memcpy(wild + 2, ce->name, celen);
 			n = md_zone_find_node(z, wild);
 		}
+		if (n == NULL && z->pod_synthesis &&
+		    pod_answer(z, name, labels, qtype, first, res))
+			return NULL;
 		if (n == NULL) {
+			if (z->fallthrough) {
+				/* Not ours to deny: the next source asks. */
+				res->status = first ? MD_ZONE_NOT_LOCAL
+						    : MD_ZONE_CNAME_OUT;
+				return NULL;
+			}
 			res->status = MD_ZONE_NXDOMAIN;
 			res->rcode = MD_RCODE_NXDOMAIN;
 			add_soa(z, res);

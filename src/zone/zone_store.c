@@ -13,6 +13,8 @@
 
 #include "zone-internal.h"
 
+static struct md_node *get_node(struct md_zone *z, const uint8_t *name);
+
 const uint8_t *
 md_rrset_next(const struct md_rrset *set, const uint8_t *prev, uint16_t *rdlen,
     const uint8_t **rdata)
@@ -38,6 +40,7 @@ md_zone_new(const uint8_t *origin)
 
 	if (z == NULL || olen == 0)
 		goto fail;
+	atomic_init(&z->refs, 1);
 	md_arena_init(&z->arena, 16384);
 	memcpy(z->origin, origin, olen);
 	z->origin_labels = md_name_labels(origin);
@@ -53,10 +56,20 @@ fail:
 	return NULL;
 }
 
+struct md_zone *
+md_zone_ref(struct md_zone *z)
+{
+	if (z != NULL)
+		atomic_fetch_add(&z->refs, 1);
+	return z;
+}
+
 void
 md_zone_free(struct md_zone *z)
 {
-	if (z == NULL)
+	/* The last reference frees: a zone may sit in several snapshots
+	 * (the Kubernetes source republishes without reloading files). */
+	if (z == NULL || atomic_fetch_sub(&z->refs, 1) != 1)
 		return;
 	for (size_t i = 0; i < z->nbuckets; i++) {
 		for (struct md_node *n = z->table[i]; n != NULL; n = n->hnext) {
@@ -68,6 +81,71 @@ md_zone_free(struct md_zone *z)
 	free(z->table);
 	md_arena_deinit(&z->arena);
 	free(z);
+}
+
+void
+md_zone_set_fallthrough(struct md_zone *z, bool on)
+{
+	z->fallthrough = on;
+}
+
+void
+md_zone_set_pod_synthesis(struct md_zone *z, bool on)
+{
+	z->pod_synthesis = on;
+}
+
+int
+md_zone_add_name(struct md_zone *z, const uint8_t *name)
+{
+	if (!md_name_is_subdomain(name, z->origin))
+		return MD_EPARSE;
+	return get_node(z, name) != NULL ? 0 : -ENOMEM;
+}
+
+struct md_zone_set *
+md_zone_set_new(struct md_zone *const *zones, size_t n)
+{
+	struct md_zone_set *zs = md_zone_set_new_empty();
+
+	if (zs == NULL)
+		return NULL;
+	zs->zones = calloc(n ? n : 1, sizeof(*zs->zones));
+	if (zs->zones == NULL) {
+		free(zs);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		zs->zones[zs->count++] = md_zone_ref(zones[i]);
+	return zs;
+}
+
+struct md_zone_set *
+md_zone_set_merge(
+    const struct md_zone_set *base, struct md_zone *const *extra, size_t n)
+{
+	size_t total = (base != NULL ? base->count : 0) + n;
+	struct md_zone_set *zs = md_zone_set_new_empty();
+
+	if (zs == NULL)
+		return NULL;
+	zs->zones = calloc(total ? total : 1, sizeof(*zs->zones));
+	if (zs->zones == NULL) {
+		free(zs);
+		return NULL;
+	}
+	for (size_t i = 0; base != NULL && i < base->count; i++) {
+		bool shadowed = false;
+
+		for (size_t j = 0; j < n; j++)
+			shadowed |= md_name_equal(
+			    base->zones[i]->origin, extra[j]->origin);
+		if (!shadowed)
+			zs->zones[zs->count++] = md_zone_ref(base->zones[i]);
+	}
+	for (size_t j = 0; j < n; j++)
+		zs->zones[zs->count++] = md_zone_ref(extra[j]);
+	return zs;
 }
 
 const uint8_t *

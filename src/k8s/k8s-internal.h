@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * k8s-internal.h - what the files of src/k8s/ share:
+ *
+ *   k8s_objects.c  JSON (jansson) -> the objects below; the store of the
+ *                  current objects; the store -> zones (the DNS spec)
+ *   k8s_client.c   HTTP(S) list and watch on libevent, reconnects,
+ *                  410 Gone, bookmarks; feeds the store; publishes
+ *   k8s_config.c   in-cluster settings, kubeconfig files, explicit keys
+ *
+ * Why jansson: the API speaks JSON, and a real JSON parser keeps number,
+ * string-escape and unicode handling exact (libyaml reads most JSON but
+ * not all of it, e.g. "\/" escapes and 64-bit integers).
+ */
+#ifndef MINIDNS_K8S_INTERNAL_H
+#define MINIDNS_K8S_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "minidns/k8s.h"
+#include "minidns/util.h"
+#include "minidns/zone.h"
+
+#define MD_K8S_IPS_MAX 2 /* dual-stack: one IPv4, one IPv6 */
+#define MD_K8S_ADDR_STRLEN 46
+
+/* ---- objects, as far as DNS needs them ---------------------------------- */
+
+struct md_k8s_port {
+	char name[64];	  /* "" for an unnamed port */
+	char protocol[8]; /* TCP, UDP, SCTP */
+	uint16_t port;
+};
+
+struct md_k8s_service {
+	char ns[64];
+	char name[64];
+	bool headless; /* spec.clusterIP: None */
+	bool external; /* spec.type: ExternalName */
+	char external_name[256];
+	char cluster_ips[MD_K8S_IPS_MAX][MD_K8S_ADDR_STRLEN];
+	unsigned ncluster_ips;
+	bool publish_not_ready; /* spec.publishNotReadyAddresses */
+	struct md_k8s_port *ports;
+	unsigned nports;
+};
+
+/* One address of an EndpointSlice endpoint. */
+struct md_k8s_endpoint {
+	char addr[MD_K8S_ADDR_STRLEN];
+	bool ready;	    /* conditions.ready (absent: ready) */
+	char hostname[64];  /* endpoints[].hostname, or "" */
+	char pod_name[254]; /* targetRef.name when the target is a Pod */
+};
+
+struct md_k8s_slice {
+	char ns[64];
+	char name[254];
+	char service[64]; /* label kubernetes.io/service-name */
+	struct md_k8s_port *ports;
+	unsigned nports;
+	struct md_k8s_endpoint *eps;
+	unsigned neps;
+};
+
+struct md_k8s_pod {
+	char ns[64];
+	char name[254];
+	char ips[MD_K8S_IPS_MAX][MD_K8S_ADDR_STRLEN];
+	unsigned nips;
+};
+
+enum md_k8s_kind {
+	MD_K8S_SERVICE = 0,
+	MD_K8S_SLICE,
+	MD_K8S_NAMESPACE,
+	MD_K8S_POD,
+	MD_K8S_KIND_COUNT,
+};
+
+const char *md_k8s_kind_str(enum md_k8s_kind k);
+
+/*
+ * JSON object -> struct.  Returns 0, or MD_EPARSE with the reason in err
+ * (the object is then skipped and counted, never half-applied).  The
+ * out-structures own their arrays: md_k8s_*_clear() frees them.
+ */
+int md_k8s_parse_service(
+    const json_t *obj, struct md_k8s_service *out, char *err, size_t errlen);
+int md_k8s_parse_slice(
+    const json_t *obj, struct md_k8s_slice *out, char *err, size_t errlen);
+int md_k8s_parse_pod(
+    const json_t *obj, struct md_k8s_pod *out, char *err, size_t errlen);
+/* metadata.namespace/name; "" when absent. */
+void md_k8s_meta(
+    const json_t *obj, char *ns, size_t nslen, char *name, size_t namelen);
+void md_k8s_service_clear(struct md_k8s_service *s);
+void md_k8s_slice_clear(struct md_k8s_slice *s);
+
+/* ---- the store: the current objects of every kind ----------------------- */
+
+struct md_k8s_store;
+
+struct md_k8s_store *md_k8s_store_new(void);
+void md_k8s_store_free(struct md_k8s_store *st);
+/*
+ * Apply one object: ADDED/MODIFIED replace the object of that namespace
+ * and name, DELETED removes it.  'obj' is the object's JSON.  Returns 0,
+ * or MD_EPARSE (malformed: skipped, err says why).
+ */
+int md_k8s_store_apply(struct md_k8s_store *st, enum md_k8s_kind kind,
+    bool deleted, const json_t *obj, char *err, size_t errlen);
+/* Forget every object of a kind (before a relist is applied whole). */
+void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
+/* Objects held, per kind (for logs and tests). */
+size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
+
+/*
+ * The zones for the store: one per cluster domain of conf, then (with
+ * conf->reverse) "in-addr.arpa." and "ip6.arpa." holding the PTR records
+ * (marked fallthrough: other reverse names go to the next source).
+ * 'serial' is the SOA serial.  Returns how many zones were written to out
+ * (at most max), or -1 with err set.
+ */
+int md_k8s_build_zones(const struct md_k8s_store *st,
+    const struct md_k8s_conf *conf, uint32_t serial, struct md_zone **out,
+    size_t max, char *err, size_t errlen);
+
+/* ---- configuration (k8s_config.c) --------------------------------------- */
+
+/* Where and how to connect, resolved from md_k8s_conf. */
+struct md_k8s_endpoint_conf {
+	char host[256];
+	uint16_t port;
+	bool tls;
+	char ca_file[1024];    /* "" : system store */
+	char *ca_pem;	       /* inline certificate-authority-data */
+	char token_file[1024]; /* re-read before each request */
+	char *token;	       /* fixed token */
+	char cert_file[1024], key_file[1024];
+	char *cert_pem, *key_pem; /* inline client-*-data */
+};
+
+int md_k8s_resolve_endpoint(const struct md_k8s_conf *conf,
+    struct md_k8s_endpoint_conf *out, char *err, size_t errlen);
+void md_k8s_endpoint_conf_deinit(struct md_k8s_endpoint_conf *e);
+
+#endif /* MINIDNS_K8S_INTERNAL_H */

@@ -1,0 +1,1026 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * k8s_client.c - the Kubernetes API client: for every kind (Services,
+ * EndpointSlices, Namespaces, and Pods when pod records are on) one
+ * stream that LISTs, then WATCHes from the list's resourceVersion, over
+ * libevent's HTTP client (HTTPS through bufferevent_openssl, the server
+ * certificate checked against the CA and the host name).
+ *
+ * It owns the connections, the timers, the SSL_CTX and the store; the
+ * objects and the zones are k8s_objects.c's.  Policies:
+ *  - a list replaces every object of its kind at once (store_clear, then
+ *    apply); watch events apply one by one; malformed objects are logged,
+ *    counted and skipped;
+ *  - 410 Gone relists; a watch that ends normally (timeoutSeconds) is
+ *    reopened at once from its resourceVersion; any other failure
+ *    (connection, HTTP error, watch ERROR) reconnects after a capped
+ *    exponential backoff with jitter, re-watching from the last
+ *    resourceVersion when there is one;
+ *  - changes are batched: one 20 ms timer, then md_k8s_build_zones() and
+ *    the publish callback; nothing is published before every kind listed
+ *    once.
+ *
+ * With a namespace filter, the namespaced kinds are listed cluster-wide
+ * and filtered here (one connection per kind, and store_clear() per kind
+ * stays exact); the Namespace objects are fetched one stream per
+ * filtered name (fieldSelector=metadata.name=NS).  Each stream keeps the
+ * JSON of the objects it applied, so that a relist of one namespace
+ * stream can rebuild its kind whole.
+ *
+ * Every connection serves one request and is freed from a timer, never
+ * inside one of its own callbacks.  No list pagination (limit/continue).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "k8s-internal.h"
+
+#define LOG_K8S MD_LOG_K8S
+
+#define REBUILD_MS 20
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 10000
+#define WATCH_TIMEOUT_S 300
+#define LIST_TIMEOUT_S 60
+#define TOKEN_MAX 16384
+#define MAX_STREAMS (MD_K8S_KIND_COUNT - 1 + MD_K8S_NAMESPACES_MAX)
+#define MIN_WATCH_MS 1000 /* shorter normal ends count as failures */
+
+enum stream_state {
+	ST_IDLE = 0,
+	ST_LIST,
+	ST_WATCH,
+};
+
+struct stream {
+	struct md_k8s *k;
+	enum md_k8s_kind kind;
+	char path[128];	 /* e.g. /api/v1/services */
+	char select[96]; /* "" or fieldSelector=... (already encoded) */
+	char rv[128];	 /* latest resourceVersion, "" before a list */
+	json_t *objs;	 /* "ns/name" -> object JSON, as applied */
+	enum stream_state state;
+	struct evhttp_connection *conn;
+	struct evhttp_request *req; /* NULL once evhttp is done with it */
+	struct evbuffer *buf;	    /* body read so far */
+	struct event *ev_next;	    /* starts the next request */
+	unsigned failures;	    /* consecutive, for the backoff */
+	uint64_t started_ms;
+	bool listed;  /* listed once */
+	bool healthy; /* the last request got 200 */
+	bool relist;  /* next request lists */
+	bool done;    /* stop reading this response (410, error) */
+};
+
+struct md_k8s {
+	struct event_base *base;
+	struct evdns_base *dns;
+	SSL_CTX *ssl;
+	struct md_k8s_conf conf; /* strings not kept: only what zones need */
+	struct md_k8s_endpoint_conf ep;
+	char hostport[300]; /* Host header */
+	md_k8s_publish_cb cb;
+	void *arg;
+	struct md_k8s_store *store;
+	struct stream streams[MAX_STREAMS];
+	size_t nstreams;
+	struct event *ev_rebuild;
+	uint32_t serial;
+	struct md_k8s_status st;
+	uint64_t trouble_since; /* md_now_ms() when the API went away */
+	time_t data_time;	/* wall clock of the last list or event */
+};
+
+static void start_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---- TLS ----------------------------------------------------------- */
+
+static void
+ssl_err(char *err, size_t errlen, const char *what)
+{
+	char ebuf[256];
+
+	ERR_error_string_n(ERR_get_error(), ebuf, sizeof(ebuf));
+	ERR_clear_error();
+	snprintf(err, errlen, "%s: %s", what, ebuf);
+}
+
+static int
+add_ca_pem(SSL_CTX *ctx, const char *pem)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	BIO *bio = NULL;
+	X509 *x;
+	int n = 0;
+
+	bio = BIO_new_mem_buf(pem, -1);
+	if (bio == NULL)
+		return -1;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (X509_STORE_add_cert(store, x) == 1)
+			n++;
+		X509_free(x);
+	}
+	ERR_clear_error(); /* the end of the data reads as an error */
+	BIO_free(bio);
+	return n > 0 ? 0 : -1;
+}
+
+static int
+use_cert_pem(SSL_CTX *ctx, const char *pem)
+{
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	int rc = -1;
+
+	bio = BIO_new_mem_buf(pem, -1);
+	if (bio == NULL)
+		goto cleanup;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1)
+		goto cleanup;
+	/* The rest of the data: intermediate certificates. */
+	for (X509 *c; (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;)
+		if (SSL_CTX_add_extra_chain_cert(ctx, c) != 1)
+			X509_free(c);
+	ERR_clear_error();
+	rc = 0;
+
+cleanup:
+	X509_free(x);
+	BIO_free(bio);
+	return rc;
+}
+
+static int
+use_key_pem(SSL_CTX *ctx, const char *pem)
+{
+	BIO *bio = NULL;
+	EVP_PKEY *pk = NULL;
+	int rc = -1;
+
+	bio = BIO_new_mem_buf(pem, -1);
+	if (bio == NULL)
+		goto cleanup;
+	pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (pk == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1)
+		goto cleanup;
+	rc = 0;
+
+cleanup:
+	EVP_PKEY_free(pk);
+	BIO_free(bio);
+	return rc;
+}
+
+static SSL_CTX *
+ssl_ctx_new(const struct md_k8s_endpoint_conf *ep, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+	bool cert = false;
+
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		ssl_err(err, errlen, "TLS");
+		return NULL;
+	}
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		ssl_err(err, errlen, "TLS");
+		goto fail;
+	}
+	if (ep->ca_file[0] != '\0') {
+		if (SSL_CTX_load_verify_locations(ctx, ep->ca_file, NULL) !=
+		    1) {
+			ssl_err(err, errlen, ep->ca_file);
+			goto fail;
+		}
+	} else if (ep->ca_pem != NULL) {
+		if (add_ca_pem(ctx, ep->ca_pem) != 0) {
+			ssl_err(err, errlen,
+			    "certificate-authority-data: no certificate");
+			goto fail;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		ssl_err(err, errlen, "the system CA store");
+		goto fail;
+	}
+	if (ep->cert_file[0] != '\0') {
+		if (SSL_CTX_use_certificate_chain_file(ctx, ep->cert_file) !=
+		    1) {
+			ssl_err(err, errlen, ep->cert_file);
+			goto fail;
+		}
+		cert = true;
+	} else if (ep->cert_pem != NULL) {
+		if (use_cert_pem(ctx, ep->cert_pem) != 0) {
+			ssl_err(err, errlen, "client-certificate-data");
+			goto fail;
+		}
+		cert = true;
+	}
+	if (ep->key_file[0] != '\0') {
+		if (SSL_CTX_use_PrivateKey_file(
+			ctx, ep->key_file, SSL_FILETYPE_PEM) != 1) {
+			ssl_err(err, errlen, ep->key_file);
+			goto fail;
+		}
+	} else if (ep->key_pem != NULL) {
+		if (use_key_pem(ctx, ep->key_pem) != 0) {
+			ssl_err(err, errlen, "client-key-data");
+			goto fail;
+		}
+	}
+	if (cert && SSL_CTX_check_private_key(ctx) != 1) {
+		ssl_err(err, errlen,
+		    "the client key does not match its "
+		    "certificate");
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static bool
+is_ip(const char *host)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, host, b) == 1 ||
+	    inet_pton(AF_INET6, host, b) == 1;
+}
+
+/* ---- status and publishing ----------------------------------------- */
+
+static void
+rebuild_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_k8s *k = arg;
+	struct md_zone *zones[MD_K8S_ZONES_MAX + 2];
+	char err[256];
+	int n;
+
+	(void)fd;
+	(void)what;
+	n = md_k8s_build_zones(k->store, &k->conf, k->serial, zones,
+	    sizeof(zones) / sizeof(zones[0]), err, sizeof(err));
+	if (n < 0) {
+		md_err(LOG_K8S, "k8s: cannot build the zones: %s", err);
+		return;
+	}
+	k->serial++;
+	md_debug(LOG_K8S,
+	    "k8s: publishing %d zones (%zu services, %zu "
+	    "slices)",
+	    n, md_k8s_store_count(k->store, MD_K8S_SERVICE),
+	    md_k8s_store_count(k->store, MD_K8S_SLICE));
+	k->cb(k->arg, zones, (size_t)n);
+}
+
+static void
+changed(struct md_k8s *k)
+{
+	struct timeval tv = {0, REBUILD_MS * 1000};
+
+	k->st.last_event_ms = md_now_ms();
+	k->data_time = time(NULL);
+	/* Later changes within the window join the pending rebuild. */
+	if (k->st.synced && !evtimer_pending(k->ev_rebuild, NULL))
+		evtimer_add(k->ev_rebuild, &tv);
+}
+
+static void
+update_health(struct md_k8s *k)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < k->nstreams; i++)
+		if (!k->streams[i].healthy)
+			all = false;
+	k->st.connected = all;
+	if (all)
+		k->trouble_since = 0;
+}
+
+/* ---- applying objects ---------------------------------------------- */
+
+static bool
+ns_wanted(const struct md_k8s *k, const char *ns)
+{
+	if (k->conf.nnamespaces == 0)
+		return true;
+	for (size_t i = 0; i < k->conf.nnamespaces; i++)
+		if (strcmp(k->conf.namespaces[i], ns) == 0)
+			return true;
+	return false;
+}
+
+static void
+obj_key(const json_t *obj, char *key, size_t size, char *ns, size_t nslen,
+    char *name, size_t namelen)
+{
+	md_k8s_meta(obj, ns, nslen, name, namelen);
+	snprintf(key, size, "%s/%s", ns, name);
+}
+
+/*
+ * Apply one object of stream s to the store and its cache.  Returns 0, or
+ * -1 when skipped as malformed (logged and counted).
+ */
+static int
+apply_obj(struct stream *s, bool deleted, json_t *obj)
+{
+	struct md_k8s *k = s->k;
+	char ns[64], name[254], key[320], err[256];
+
+	if (!json_is_object(obj)) {
+		md_warn(LOG_K8S,
+		    "k8s: %s: skipped an object: not a JSON "
+		    "object",
+		    md_k8s_kind_str(s->kind));
+		k->st.errors++;
+		return -1;
+	}
+	obj_key(obj, key, sizeof(key), ns, sizeof(ns), name, sizeof(name));
+	if (s->kind != MD_K8S_NAMESPACE && !ns_wanted(k, ns))
+		return 0;
+	if (md_k8s_store_apply(
+		k->store, s->kind, deleted, obj, err, sizeof(err)) != 0) {
+		md_warn(LOG_K8S, "k8s: %s %s/%s skipped: %s",
+		    md_k8s_kind_str(s->kind), ns, name, err);
+		k->st.errors++;
+		return -1;
+	}
+	if (deleted)
+		json_object_del(s->objs, key);
+	else
+		json_object_set(s->objs, key, obj);
+	return 0;
+}
+
+static void
+set_rv(struct stream *s, const json_t *obj)
+{
+	const char *rv = json_string_value(json_object_get(
+	    json_object_get(obj, "metadata"), "resourceVersion"));
+
+	if (rv != NULL && rv[0] != '\0')
+		md_strlcpy(s->rv, rv, sizeof(s->rv));
+}
+
+/* A LIST body: replace the kind in the store.  Returns 0 or -1. */
+static int
+apply_list(struct stream *s)
+{
+	struct md_k8s *k = s->k;
+	json_t *doc = NULL, *items, *objs = NULL, *old, *v;
+	json_error_t jerr;
+	const char *key;
+	size_t i, len;
+	int rc = -1;
+
+	len = evbuffer_get_length(s->buf);
+	doc = json_loadb(
+	    (const char *)evbuffer_pullup(s->buf, -1), len, 0, &jerr);
+	if (doc == NULL) {
+		md_warn(LOG_K8S, "k8s: %s list: bad JSON: %s (line %d)",
+		    md_k8s_kind_str(s->kind), jerr.text, jerr.line);
+		goto cleanup;
+	}
+	items = json_object_get(doc, "items");
+	if (!json_is_array(items) && !json_is_null(items)) {
+		md_warn(LOG_K8S, "k8s: %s list: no items array",
+		    md_k8s_kind_str(s->kind));
+		goto cleanup;
+	}
+	objs = json_object();
+	if (objs == NULL)
+		goto cleanup;
+	/* The whole kind again: other streams of the kind from their cache. */
+	md_k8s_store_clear(k->store, s->kind);
+	for (size_t j = 0; j < k->nstreams; j++) {
+		struct stream *o = &k->streams[j];
+
+		if (o == s || o->kind != s->kind)
+			continue;
+		json_object_foreach(o->objs, key, v)(void)
+		    md_k8s_store_apply(k->store, o->kind, false, v, NULL, 0);
+	}
+	old = s->objs;
+	s->objs = objs;
+	json_decref(old);
+	json_array_foreach(items, i, v)(void) apply_obj(s, false, v);
+	s->rv[0] = '\0';
+	set_rv(s, doc);
+	md_info(LOG_K8S, "k8s: listed %zu %s objects (resourceVersion %s)",
+	    json_object_size(s->objs), md_k8s_kind_str(s->kind), s->rv);
+	rc = 0;
+
+cleanup:
+	json_decref(doc);
+	return rc;
+}
+
+/* One watch event.  Returns false when the stream must stop reading. */
+static bool
+watch_event(struct stream *s, const char *line, size_t len)
+{
+	struct md_k8s *k = s->k;
+	json_t *ev = NULL, *obj;
+	json_error_t jerr;
+	const char *type;
+	bool go_on = true;
+	json_int_t code;
+
+	ev = json_loadb(line, len, 0, &jerr);
+	if (ev == NULL) {
+		md_warn(LOG_K8S, "k8s: %s watch: bad JSON event: %s",
+		    md_k8s_kind_str(s->kind), jerr.text);
+		k->st.errors++;
+		goto cleanup;
+	}
+	type = json_string_value(json_object_get(ev, "type"));
+	obj = json_object_get(ev, "object");
+	if (type == NULL || !json_is_object(obj)) {
+		md_warn(LOG_K8S, "k8s: %s watch: event without type or object",
+		    md_k8s_kind_str(s->kind));
+		k->st.errors++;
+		goto cleanup;
+	}
+	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0 ||
+	    strcmp(type, "DELETED") == 0) {
+		(void)apply_obj(s, type[0] == 'D', obj);
+		set_rv(s, obj);
+		changed(k);
+	} else if (strcmp(type, "BOOKMARK") == 0) {
+		set_rv(s, obj);
+	} else if (strcmp(type, "ERROR") == 0) {
+		code = json_integer_value(json_object_get(obj, "code"));
+		if (code == 410) {
+			md_info(LOG_K8S,
+			    "k8s: %s watch: resourceVersion %s "
+			    "gone (410): relisting",
+			    md_k8s_kind_str(s->kind), s->rv);
+			s->relist = true;
+			s->failures = 0;
+		} else {
+			md_warn(LOG_K8S, "k8s: %s watch: error %lld: %s",
+			    md_k8s_kind_str(s->kind), (long long)code,
+			    json_string_value(
+				json_object_get(obj, "message")) != NULL
+				? json_string_value(
+				      json_object_get(obj, "message"))
+				: "(no message)");
+			s->failures++;
+		}
+		go_on = false;
+	} else {
+		md_debug(LOG_K8S, "k8s: %s watch: event type %s ignored",
+		    md_k8s_kind_str(s->kind), type);
+	}
+
+cleanup:
+	json_decref(ev);
+	return go_on;
+}
+
+/* ---- requests ------------------------------------------------------ */
+
+static uint32_t
+backoff_ms(unsigned failures)
+{
+	uint32_t ms = BACKOFF_MIN_MS;
+
+	for (unsigned i = 1; i < failures && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	/* ±20 % jitter, so that many clients do not retry in step. */
+	return ms - ms / 5 + md_random_uniform(ms * 2 / 5 + 1);
+}
+
+/* Start the next request of s after delay_ms (0: at once). */
+static void
+schedule(struct stream *s, uint32_t delay_ms)
+{
+	struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+
+	s->done = true;
+	evtimer_add(s->ev_next, &tv);
+}
+
+/* A request failed: note it and retry with a backoff. */
+static void
+fail(struct stream *s)
+{
+	struct md_k8s *k = s->k;
+	char when[64] = "never";
+	struct tm tm;
+	uint32_t ms;
+
+	s->healthy = false;
+	s->failures++;
+	update_health(k);
+	if (k->trouble_since == 0)
+		k->trouble_since = md_now_ms();
+	ms = backoff_ms(s->failures);
+	if (k->data_time != 0 && gmtime_r(&k->data_time, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	md_warn(LOG_K8S,
+	    "k8s: Kubernetes API unreachable for %llu s; serving data as "
+	    "of %s (%s: retry in %u ms)",
+	    (unsigned long long)((md_now_ms() - k->trouble_since) / 1000), when,
+	    md_k8s_kind_str(s->kind), ms);
+	schedule(s, ms);
+}
+
+static void
+chunk_cb(struct evhttp_request *req, void *arg)
+{
+	struct stream *s = arg;
+	char *line;
+	size_t n;
+
+	if (s->done)
+		return; /* evhttp drains the input after us */
+	evbuffer_add_buffer(s->buf, evhttp_request_get_input_buffer(req));
+	if (s->state != ST_WATCH ||
+	    evhttp_request_get_response_code(req) != HTTP_OK)
+		return;
+	/* A stream of JSON objects, one a line, split anywhere. */
+	while (!s->done &&
+	    (line = evbuffer_readln(s->buf, &n, EVBUFFER_EOL_LF)) != NULL) {
+		if (n > 0 && !watch_event(s, line, n)) {
+			/* The connection is freed from the timer. */
+			schedule(s, s->relist ? 0 : backoff_ms(s->failures));
+		}
+		free(line);
+	}
+}
+
+static void
+log_http_error(struct stream *s, int code)
+{
+	char msg[200];
+	size_t n = evbuffer_get_length(s->buf);
+
+	if (n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	evbuffer_copyout(s->buf, msg, n);
+	msg[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (msg[i] == '\n' || msg[i] == '\r')
+			msg[i] = ' ';
+	if (code == 401 || code == 403)
+		md_err(LOG_K8S,
+		    "k8s: %s %s: unauthorized (HTTP %d): check the "
+		    "token, its RBAC rights and the client "
+		    "certificate: %s",
+		    md_k8s_kind_str(s->kind), s->path, code, msg);
+	else
+		md_warn(LOG_K8S, "k8s: %s %s: HTTP %d: %s",
+		    md_k8s_kind_str(s->kind), s->path, code, msg);
+}
+
+static void
+all_synced(struct md_k8s *k)
+{
+	struct timeval tv = {0, 0};
+
+	for (size_t i = 0; i < k->nstreams; i++)
+		if (!k->streams[i].listed)
+			return;
+	k->st.synced = true;
+	md_info(LOG_K8S,
+	    "k8s: synced: %zu services, %zu endpoint slices, "
+	    "%zu namespaces, %zu pods",
+	    md_k8s_store_count(k->store, MD_K8S_SERVICE),
+	    md_k8s_store_count(k->store, MD_K8S_SLICE),
+	    md_k8s_store_count(k->store, MD_K8S_NAMESPACE),
+	    md_k8s_store_count(k->store, MD_K8S_POD));
+	/* The first publication: at once. */
+	evtimer_add(k->ev_rebuild, &tv);
+}
+
+static void
+done_cb(struct evhttp_request *req, void *arg)
+{
+	struct stream *s = arg;
+	struct md_k8s *k = s->k;
+	int code;
+
+	s->req = NULL; /* evhttp frees it after we return */
+	if (s->done)
+		return; /* already scheduled (410, watch ERROR) */
+	code = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	if (code == 0) {
+		char why[256] = "";
+		struct bufferevent *bev = NULL;
+		unsigned long e = 0;
+
+		if (k->ep.tls && s->conn != NULL)
+			bev = evhttp_connection_get_bufferevent(s->conn);
+		if (bev != NULL)
+			e = bufferevent_get_openssl_error(bev);
+		if (e != 0) {
+			memcpy(why, ": TLS: ", 8);
+			ERR_error_string_n(e, why + 7, sizeof(why) - 7);
+		}
+		md_warn(LOG_K8S, "k8s: %s %s: connection to %s failed%s",
+		    md_k8s_kind_str(s->kind),
+		    s->state == ST_LIST ? "list" : "watch", k->hostport, why);
+		fail(s);
+		return;
+	}
+	if (req != NULL)
+		evbuffer_add_buffer(
+		    s->buf, evhttp_request_get_input_buffer(req));
+	if (code != HTTP_OK) {
+		log_http_error(s, code);
+		/* A watch refused with 410: the version is gone, relist. */
+		if (code == 410) {
+			s->relist = true;
+			schedule(s, 0);
+			return;
+		}
+		fail(s);
+		return;
+	}
+	if (s->state == ST_LIST) {
+		if (apply_list(s) != 0) {
+			k->st.errors++;
+			fail(s);
+			return;
+		}
+		s->healthy = true;
+		s->failures = 0;
+		update_health(k);
+		s->relist = false;
+		s->listed = true;
+		if (k->st.synced)
+			changed(k);
+		else {
+			k->st.last_event_ms = md_now_ms();
+			k->data_time = time(NULL);
+			all_synced(k);
+		}
+		schedule(s, 0); /* the watch */
+		return;
+	}
+	/* A watch that ended normally (timeoutSeconds): reopen at once. */
+	if (md_now_ms() - s->started_ms < MIN_WATCH_MS) {
+		s->failures++;
+		schedule(s, backoff_ms(s->failures));
+	} else {
+		schedule(s, 0);
+	}
+}
+
+static char *
+read_token(const char *file)
+{
+	char *buf = NULL;
+	size_t n;
+	FILE *fp;
+
+	fp = fopen(file, "r");
+	if (fp == NULL) {
+		md_warn(LOG_K8S, "k8s: %s: cannot read the token: %s", file,
+		    strerror(errno));
+		return NULL;
+	}
+	buf = malloc(TOKEN_MAX);
+	if (buf == NULL)
+		goto cleanup;
+	n = fread(buf, 1, TOKEN_MAX - 1, fp);
+	while (n > 0 &&
+	    (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+		buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+
+cleanup:
+	fclose(fp);
+	return buf;
+}
+
+static int
+add_auth(struct md_k8s *k, struct evkeyvalq *h)
+{
+	char *tok = NULL, *hdr = NULL;
+	const char *t = k->ep.token;
+	size_t len;
+	int rc = 0;
+
+	/* Re-read each time: projected service account tokens rotate. */
+	if (k->ep.token_file[0] != '\0') {
+		tok = read_token(k->ep.token_file);
+		if (tok != NULL)
+			t = tok;
+	}
+	if (t == NULL || t[0] == '\0')
+		goto cleanup;
+	len = strlen(t) + sizeof("Bearer ");
+	hdr = malloc(len);
+	if (hdr == NULL) {
+		rc = -1;
+		goto cleanup;
+	}
+	snprintf(hdr, len, "Bearer %s", t);
+	rc = evhttp_add_header(h, "Authorization", hdr);
+
+cleanup:
+	free(hdr);
+	free(tok);
+	return rc;
+}
+
+static void
+stream_stop(struct stream *s)
+{
+	/* Frees a request still on the connection, without its callback. */
+	if (s->conn != NULL)
+		evhttp_connection_free(s->conn);
+	s->conn = NULL;
+	s->req = NULL;
+	s->state = ST_IDLE;
+}
+
+static int
+stream_start(struct stream *s)
+{
+	struct md_k8s *k = s->k;
+	struct bufferevent *bev = NULL;
+	struct evhttp_request *req;
+	struct evkeyvalq *h;
+	char uri[512], *rv = NULL;
+	SSL *ssl = NULL;
+	int n;
+
+	stream_stop(s);
+	evbuffer_drain(s->buf, evbuffer_get_length(s->buf));
+	s->done = false;
+	s->state = s->relist || s->rv[0] == '\0' ? ST_LIST : ST_WATCH;
+	if (s->state == ST_LIST) {
+		n = snprintf(uri, sizeof(uri), "%s%s%s", s->path,
+		    s->select[0] != '\0' ? "?" : "", s->select);
+	} else {
+		rv = evhttp_uriencode(s->rv, -1, 0);
+		if (rv == NULL)
+			goto fail;
+		n = snprintf(uri, sizeof(uri),
+		    "%s?%s%swatch=1&resourceVersion=%s"
+		    "&allowWatchBookmarks=true&timeoutSeconds=%d",
+		    s->path, s->select, s->select[0] != '\0' ? "&" : "", rv,
+		    WATCH_TIMEOUT_S);
+		free(rv);
+	}
+	if (n < 0 || (size_t)n >= sizeof(uri))
+		goto fail;
+	if (k->ep.tls) {
+		ssl = SSL_new(k->ssl);
+		if (ssl == NULL)
+			goto fail;
+		if (is_ip(k->ep.host)) {
+			if (X509_VERIFY_PARAM_set1_ip_asc(
+				SSL_get0_param(ssl), k->ep.host) != 1)
+				goto fail;
+		} else {
+			SSL_set_tlsext_host_name(ssl, k->ep.host);
+			SSL_set_hostflags(
+			    ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			if (SSL_set1_host(ssl, k->ep.host) != 1)
+				goto fail;
+		}
+		bev = bufferevent_openssl_socket_new(k->base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (bev == NULL)
+			goto fail;
+		ssl = NULL; /* the bufferevent's now */
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		s->conn = evhttp_connection_base_bufferevent_new(
+		    k->base, k->dns, bev, k->ep.host, k->ep.port);
+	} else {
+		s->conn = evhttp_connection_base_new(
+		    k->base, k->dns, k->ep.host, k->ep.port);
+	}
+	if (s->conn == NULL) {
+		if (bev != NULL)
+			bufferevent_free(bev);
+		goto fail;
+	}
+	evhttp_connection_set_retries(s->conn, 0);
+	evhttp_connection_set_timeout(s->conn,
+	    s->state == ST_WATCH ? WATCH_TIMEOUT_S + 30 : LIST_TIMEOUT_S);
+	req = evhttp_request_new(done_cb, s);
+	if (req == NULL)
+		goto fail;
+	evhttp_request_set_chunked_cb(req, chunk_cb);
+	h = evhttp_request_get_output_headers(req);
+	if (evhttp_add_header(h, "Host", k->hostport) != 0 ||
+	    evhttp_add_header(h, "Accept", "application/json") != 0 ||
+	    evhttp_add_header(h, "User-Agent", "minidns") != 0 ||
+	    add_auth(k, h) != 0) {
+		evhttp_request_free(req);
+		goto fail;
+	}
+	/* On failure evhttp_make_request frees req itself. */
+	if (evhttp_make_request(s->conn, req, EVHTTP_REQ_GET, uri) != 0)
+		goto fail;
+	s->req = req;
+	s->started_ms = md_now_ms();
+	if (s->state == ST_LIST && s->listed)
+		k->st.relists++;
+	md_debug(LOG_K8S, "k8s: GET %s", uri);
+	return 0;
+
+fail:
+	SSL_free(ssl);
+	md_warn(LOG_K8S, "k8s: %s: cannot start a request",
+	    md_k8s_kind_str(s->kind));
+	stream_stop(s);
+	return -1;
+}
+
+static void
+start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (stream_start(s) != 0)
+		fail(s);
+}
+
+/* ---- life cycle ---------------------------------------------------- */
+
+static int
+add_stream(
+    struct md_k8s *k, enum md_k8s_kind kind, const char *path, const char *name)
+{
+	struct stream *s;
+	char *enc = NULL;
+	int n;
+
+	if (k->nstreams >= MAX_STREAMS)
+		return -1;
+	s = &k->streams[k->nstreams];
+	s->k = k;
+	s->kind = kind;
+	md_strlcpy(s->path, path, sizeof(s->path));
+	if (name != NULL) {
+		enc = evhttp_uriencode(name, -1, 0);
+		if (enc == NULL)
+			return -1;
+		n = snprintf(s->select, sizeof(s->select),
+		    "fieldSelector=metadata.name%%3D%s", enc);
+		free(enc);
+		if (n < 0 || (size_t)n >= sizeof(s->select))
+			return -1;
+	}
+	s->objs = json_object();
+	s->buf = evbuffer_new();
+	s->ev_next = evtimer_new(k->base, start_cb, s);
+	k->nstreams++;
+	if (s->objs == NULL || s->buf == NULL || s->ev_next == NULL)
+		return -1;
+	return 0;
+}
+
+struct md_k8s *
+md_k8s_new(struct event_base *base, const struct md_k8s_conf *conf,
+    md_k8s_publish_cb cb, void *arg, char *err, size_t errlen)
+{
+	struct md_k8s *k = NULL;
+	struct timeval now = {0, 0};
+	int rc = 0;
+
+	k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	k->base = base;
+	k->cb = cb;
+	k->arg = arg;
+	if (md_k8s_resolve_endpoint(conf, &k->ep, err, errlen) != 0)
+		goto fail;
+	/* Only what md_k8s_build_zones needs: the strings stay the caller's. */
+	k->conf = *conf;
+	k->conf.server = k->conf.kubeconfig = k->conf.token_file = NULL;
+	k->conf.token = k->conf.ca_file = NULL;
+	k->conf.client_cert = k->conf.client_key = NULL;
+	if (strchr(k->ep.host, ':') != NULL)
+		snprintf(k->hostport, sizeof(k->hostport), "[%s]:%u",
+		    k->ep.host, k->ep.port);
+	else
+		snprintf(k->hostport, sizeof(k->hostport), "%s:%u", k->ep.host,
+		    k->ep.port);
+	if (k->ep.tls) {
+		k->ssl = ssl_ctx_new(&k->ep, err, errlen);
+		if (k->ssl == NULL)
+			goto fail;
+	}
+	if (!is_ip(k->ep.host)) {
+		k->dns =
+		    evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+		if (k->dns == NULL) {
+			snprintf(err, errlen,
+			    "%s: cannot set up name "
+			    "resolution (resolv.conf)",
+			    k->ep.host);
+			goto fail;
+		}
+	}
+	k->store = md_k8s_store_new();
+	k->ev_rebuild = evtimer_new(base, rebuild_cb, k);
+	k->serial = (uint32_t)time(NULL);
+	if (k->store == NULL || k->ev_rebuild == NULL)
+		goto nomem;
+	rc |= add_stream(k, MD_K8S_SERVICE, "/api/v1/services", NULL);
+	rc |= add_stream(
+	    k, MD_K8S_SLICE, "/apis/discovery.k8s.io/v1/endpointslices", NULL);
+	if (conf->nnamespaces == 0)
+		rc |=
+		    add_stream(k, MD_K8S_NAMESPACE, "/api/v1/namespaces", NULL);
+	for (size_t i = 0; i < conf->nnamespaces; i++)
+		rc |= add_stream(k, MD_K8S_NAMESPACE, "/api/v1/namespaces",
+		    conf->namespaces[i]);
+	if (conf->pods != MD_K8S_PODS_DISABLED)
+		rc |= add_stream(k, MD_K8S_POD, "/api/v1/pods", NULL);
+	if (rc != 0)
+		goto nomem;
+	for (size_t i = 0; i < k->nstreams; i++)
+		evtimer_add(k->streams[i].ev_next, &now);
+	md_info(LOG_K8S, "k8s: API at %s://%s, %zu streams",
+	    k->ep.tls ? "https" : "http", k->hostport, k->nstreams);
+	return k;
+
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	md_k8s_free(k);
+	return NULL;
+}
+
+void
+md_k8s_free(struct md_k8s *k)
+{
+	if (k == NULL)
+		return;
+	for (size_t i = 0; i < k->nstreams; i++) {
+		struct stream *s = &k->streams[i];
+
+		stream_stop(s);
+		if (s->ev_next != NULL)
+			event_free(s->ev_next);
+		if (s->buf != NULL)
+			evbuffer_free(s->buf);
+		json_decref(s->objs);
+	}
+	if (k->ev_rebuild != NULL)
+		event_free(k->ev_rebuild);
+	/* After the connections: they cancel their own lookups. */
+	if (k->dns != NULL)
+		evdns_base_free(k->dns, 0);
+	md_k8s_store_free(k->store);
+	SSL_CTX_free(k->ssl);
+	md_k8s_endpoint_conf_deinit(&k->ep);
+	free(k);
+}
+
+void
+md_k8s_get_status(const struct md_k8s *k, struct md_k8s_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (k == NULL)
+		return;
+	*out = k->st;
+	out->stale_ms = k->st.connected ? 0 : k->trouble_since;
+}
