@@ -405,11 +405,17 @@ else
 	fail "stub: minidnsd did not start" "$T/stub.log"
 fi
 
-# The node-local example configuration is valid.
-awk '/^```yaml/ { on = 1; next } /^```/ { on = 0 } on' \
-    "$top/doc/node-local.md" >"$T/node-local.yaml"
-"$MINIDNSD" -t -c "$T/node-local.yaml" >"$T/o" 2>&1 && ok=yes || ok=no
-check "doc/node-local.md: the example passes minidnsd -t" "$T/o" \
-    test $ok = yes
+# The node-local example configurations are valid (each yaml block).
+awk -v dir="$T" '/^```yaml/ { n++; on = 1; next } /^```/ { on = 0 }
+    on { print > (dir "/node-local." n ".yaml") }' "$top/doc/node-local.md"
+blocks=0
+for f in "$T"/node-local.*.yaml; do
+	blocks=$((blocks + 1))
+	"$MINIDNSD" -t -c "$f" >"$T/o" 2>&1 && ok=yes || ok=no
+	check "doc/node-local.md: example $blocks passes minidnsd -t" "$T/o" \
+	    test $ok = yes
+done
+check "doc/node-local.md: both examples found ($blocks)" /dev/null \
+    test "$blocks" = 2
 
 summary
