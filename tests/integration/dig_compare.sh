@@ -323,7 +323,12 @@ for mode in silent garbage short wrongid truncated; do
 	python3 "$T/hostile.py" "$mode" "$port" &
 	hp=$!
 	PIDS="$PIDS $hp"
-	sleep 0.2
+	# Bounded wait until it has bound its UDP port (a slow start must
+	# not turn "timed out" into "connection refused").
+	for _ in $(seq 50); do
+		ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && break
+		sleep 0.1
+	done
 	d=0
 	dig @127.54.0.9 -p "$port" +time=1 +tries=1 a.test >"$T/dig.out" 2>&1 || d=$?
 	rc "hostile $mode (no crash, exit $d like dig)" "$d" \

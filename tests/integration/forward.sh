@@ -204,6 +204,15 @@ PIDS="$PIDS $!"
 python3 "$here/hierarchy/spoof.py" 127.56.0.7 53 --slow 0.3 --lifetime 120 \
     >"$T/slow.log" 2>&1 &
 PIDS="$PIDS $!"
+# Bounded wait until each of them has bound its port.
+for spec in "-lun src 127.56.0.4:53" "-ltn src 127.56.0.5:853" \
+    "-lun src 127.56.0.6:53" "-lun src 127.56.0.7:53"; do
+	for _ in $(seq 50); do
+		# shellcheck disable=SC2086
+		ss -H $spec 2>/dev/null | grep -q . && break
+		sleep 0.1
+	done
+done
 
 # ---- minidnsd, forwarding --------------------------------------------------
 # The root hints point at a loopback address where nothing listens: a name
