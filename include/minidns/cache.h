@@ -120,6 +120,16 @@ int md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
 
 /* Remove every entry of a name (all types), or everything when NULL. */
 void md_cache_flush(struct md_cache *c, const uint8_t *name);
+/* Remove every entry at or below 'zone'. */
+void md_cache_flush_zone(struct md_cache *c, const uint8_t *zone);
+/*
+ * Call cb for every live entry (expired ones included only when
+ * serve-stale keeps them; view.stale says so), one shard at a time under
+ * its lock: cb must not call back into the cache.  The view's pointers are
+ * valid during the call only.  For dump-cache.
+ */
+void md_cache_walk(struct md_cache *c, uint64_t now_ms,
+    void (*cb)(void *arg, const struct md_cache_view *v), void *arg);
 
 struct md_cache_stats {
 	uint64_t hits, misses, inserts, evictions;

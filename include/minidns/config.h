@@ -80,6 +80,18 @@ struct md_config {
 	/* the Kubernetes source (k8s.h); on when k8s.nzones > 0 */
 	struct md_k8s_conf k8s;
 
+	/* operations */
+	char *metrics; /* "ADDR:PORT", "off", or NULL: default */
+	char *health;
+	char *ready;
+	char *control_socket; /* NULL: none */
+	enum md_log_format log_format;
+	char *log_file; /* NULL: stderr */
+	bool query_log;
+	char *user; /* USER[:GROUP] to run as after binding */
+	char *chroot_dir;
+	bool allow_open_resolver; /* recursion for 0.0.0.0/0 or ::/0 */
+
 	/* the cache */
 	unsigned cache_size_mib;
 	uint32_t cache_min_ttl;

@@ -25,7 +25,8 @@ struct md_query_info {
 	int rcode; /* full rcode, extended bits included */
 	bool truncated;
 	bool from_cache;
-	bool need_recursion; /* no response yet: resolve q, then respond */
+	bool need_recursion;	/* no response yet: resolve q, then respond */
+	bool refused_recursion; /* not local, and recursion not offered */
 	uint16_t qtype;
 	struct md_wire_query q; /* the query as parsed (keep last) */
 };
@@ -84,6 +85,28 @@ void md_server_set_resolve_conf(
 /* Start priming the root NS set (RFC 8109) when recursion is on; the
  * server does this itself before its first resolution. */
 int md_server_prime(struct md_server *srv);
+/*
+ * Resolve qname/qtype once for an operator (the control socket's trace),
+ * outside the in-flight sharing: each trace event goes to line() as text,
+ * then done() is called once with the outcome.  The server's cache is used
+ * and filled as usual.  Returns 0, or -ENOMEM (then neither is called).
+ */
+int md_server_trace(struct md_server *srv, const uint8_t *qname, uint16_t qtype,
+    void (*line)(void *ctx, const char *text),
+    void (*done)(void *ctx, int rcode, const char *reason), void *ctx);
+/* The server's cache and upstream transport (metrics, control). */
+struct md_cache *md_server_cache(struct md_server *srv);
+struct md_net;
+const struct md_net *md_server_net(const struct md_server *srv);
+/*
+ * Stop taking new work and finish what there is: close the TCP/TLS
+ * listeners (after accepting what already waits in their queues), keep
+ * answering datagrams already queued and the resolutions in flight, and
+ * call done() once all is quiet (or after 5 s).  With a new process bound
+ * to the same addresses (SO_REUSEPORT), new queries already go there: a
+ * restart loses none.
+ */
+void md_server_drain(struct md_server *srv, void (*done)(void *arg), void *arg);
 /* Settings that can change on reload (not the listeners). */
 void md_server_update(struct md_server *srv, const struct md_config *cfg);
 

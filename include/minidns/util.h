@@ -56,6 +56,39 @@ const char *md_log_group_str(enum md_log_group group);
 /* Parse "error", "warning", "info", "debug"; returns 0 or MD_EPARSE. */
 int md_log_level_parse(const char *s, enum md_log_level *out);
 
+enum md_log_format {
+	MD_LOG_TEXT = 0, /* "2026-...Z minidnsd[group] level: message" */
+	MD_LOG_LOGFMT,	 /* ts=... level=... group=... msg="..." */
+	MD_LOG_JSON, /* {"ts": ..., "level": ..., "group": ..., "msg": ...} */
+};
+
+/* Parse "text", "logfmt", "json"; returns 0 or MD_EPARSE. */
+int md_log_format_parse(const char *s, enum md_log_format *out);
+void md_log_set_format(enum md_log_format f);
+/*
+ * Log to this file (appending) instead of stderr; NULL: back to stderr.
+ * Returns 0 or -errno (the old destination stays).
+ */
+int md_log_set_file(const char *path);
+/* Reopen the log file (after rotation: SIGUSR1, or the control socket). */
+int md_log_reopen(void);
+
+/* One line of the query log (written through the log's destination and
+ * format, group "query"); see md_querylog(). */
+struct md_querylog_entry {
+	const char *client;    /* "ADDR:PORT" */
+	const char *name;      /* presentation form */
+	const char *type;      /* mnemonic */
+	const char *rcode;     /* mnemonic */
+	const char *source;    /* local, cache, recursion, forward, error */
+	const char *transport; /* udp, tcp, tls */
+	uint64_t duration_us;
+};
+
+void md_querylog_enable(bool on);
+bool md_querylog_enabled(void);
+void md_querylog(const struct md_querylog_entry *e);
+
 void md_log_set_level(enum md_log_level level);
 enum md_log_level md_log_get_level(void);
 /* Log lines go to stderr; 'prefix' (e.g. "minidnsd") starts every line. */
@@ -146,6 +179,8 @@ char *md_arena_strdup(struct md_arena *a, const char *s);
 size_t md_strlcpy(char *dst, const char *src, size_t size);
 /* Monotonic time in milliseconds. */
 uint64_t md_now_ms(void);
+/* Monotonic time in microseconds (request durations). */
+uint64_t md_now_us(void);
 
 /* ---- randomness (from getrandom, the kernel) --------------------------- */
 

@@ -623,35 +623,50 @@ md_cache_put_negative(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
 
 /* ---- looking up -------------------------------------------------------- */
 
-static int
-copy_out(const struct entry *e, uint8_t *buf, size_t buflen,
-    struct md_cache_view *out)
+/*
+ * Point the view into 'base', a copy of e->data (md_cache_get) or e->data
+ * itself (md_cache_walk, under the shard lock), and age it: the one place
+ * a view is built.
+ */
+static void
+fill_view(const struct md_cache *c, const struct entry *e, const uint8_t *base,
+    bool stale, uint64_t now_ms, struct md_cache_view *out)
 {
 	size_t off;
 
-	if (buf == NULL || buflen < e->payload_len)
-		return MD_ENOSPACE;
-	memcpy(buf, e->data, e->payload_len);
 	memset(out, 0, sizeof(*out));
 	out->kind = (enum md_cache_kind)e->kind;
 	out->type = e->type;
 	out->count = e->count;
 	out->trust = (enum md_trust)e->trust;
-	out->owner = buf;
+	out->owner = base;
 	off = e->owner_len;
 	if (e->kind == MD_CACHE_RRSET) {
-		out->rdata = buf + off;
+		out->rdata = base + off;
 		out->rdata_len = e->rdata_len;
 	}
 	off += e->rdata_len;
 	if (e->soa_owner_len > 0) {
-		out->soa_owner = buf + off;
+		out->soa_owner = base + off;
 		off += e->soa_owner_len;
 		if (e->has_soa_rdata) {
-			out->soa_rdata = buf + off;
+			out->soa_rdata = base + off;
 			out->soa_rdlen = e->soa_rdlen;
 		}
 	}
+	out->stale = stale;
+	/* RFC 8767 §4: a stale answer carries stale_answer_ttl. */
+	out->ttl = stale ? c->conf.stale_answer_ttl : remaining(e, now_ms);
+}
+
+static int
+copy_out(const struct md_cache *c, const struct entry *e, bool stale,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out)
+{
+	if (buf == NULL || buflen < e->payload_len)
+		return MD_ENOSPACE;
+	memcpy(buf, e->data, e->payload_len);
+	fill_view(c, e, buf, stale, now_ms, out);
 	return 0;
 }
 
@@ -718,12 +733,9 @@ md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
 		s1->stats.misses++;
 		goto cleanup;
 	}
-	rc = copy_out(hit, buf, buflen, out);
+	rc = copy_out(c, hit, stale, now_ms, buf, buflen, out);
 	if (rc != 0)
 		goto cleanup;
-	out->stale = stale;
-	/* RFC 8767 §4: a stale answer carries stale_answer_ttl. */
-	out->ttl = stale ? c->conf.stale_answer_ttl : remaining(hit, now_ms);
 	lru_unlink(hit_shard, hit);
 	lru_push_front(hit_shard, hit);
 	s1->stats.hits++;
@@ -774,6 +786,59 @@ md_cache_flush(struct md_cache *c, const uint8_t *name)
 		}
 		pthread_mutex_unlock(&s->lock);
 		free_list(garbage);
+	}
+}
+
+void
+md_cache_flush_zone(struct md_cache *c, const uint8_t *zone)
+{
+	unsigned i;
+
+	if (zone == NULL || md_name_len(zone) == 0)
+		return;
+	/* Names below the zone hash anywhere: walk every shard's list. */
+	for (i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+		struct entry *e, *next, *garbage = NULL;
+
+		pthread_mutex_lock(&s->lock);
+		for (e = s->lru_head; e != NULL; e = next) {
+			next = e->next;
+			if (!md_name_is_subdomain(e->data, zone))
+				continue;
+			/* A flush is not an eviction: stats.evictions stays. */
+			unlink_entry(s, e);
+			e->hnext = garbage;
+			garbage = e;
+		}
+		pthread_mutex_unlock(&s->lock);
+		free_list(garbage);
+	}
+}
+
+void
+md_cache_walk(struct md_cache *c, uint64_t now_ms,
+    void (*cb)(void *arg, const struct md_cache_view *v), void *arg)
+{
+	struct md_cache_view v;
+	unsigned i;
+
+	for (i = 0; i < c->nshards; i++) {
+		struct shard *s = &c->shards[i];
+		const struct entry *e;
+
+		pthread_mutex_lock(&s->lock);
+		/* Most recently used first; the lock keeps e->data valid. */
+		for (e = s->lru_head; e != NULL; e = e->next) {
+			if (live(e, now_ms))
+				fill_view(c, e, e->data, false, now_ms, &v);
+			else if (stale_usable(c, e, now_ms))
+				fill_view(c, e, e->data, true, now_ms, &v);
+			else
+				continue;
+			cb(arg, &v);
+		}
+		pthread_mutex_unlock(&s->lock);
 	}
 }
 

@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@
 #include <event2/event.h>
 
 #include "minidns/config.h"
+#include "minidns/control.h"
+#include "minidns/ldns_bridge.h"
+#include "minidns/metrics.h"
 #include "minidns/k8s.h"
 #include "minidns/resolve.h"
 #include "minidns/server.h"
@@ -62,6 +67,7 @@ struct options {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *kubeconfig;
+	const char *metrics, *health, *ready, *control_socket, *user;
 	const char *k8s_zones[MD_K8S_ZONES_MAX];
 	size_t nk8s_zones;
 	bool foreground;
@@ -88,7 +94,16 @@ struct daemon {
 	struct md_zone *k8s_zones[MD_K8S_ZONES_MAX + 2];
 	size_t nk8s;
 	struct md_k8s *k8s;
+	struct md_metrics_http *http;
+	struct md_metrics_sources sources;
+	struct md_control *control;
+	uint64_t start_ms;
+	unsigned reloads, reload_failures;
+	bool stopping;
+	char last_reload_error[1024];
 };
+
+static void reload(struct daemon *d, const char *why);
 
 /* Serve the file zones and the latest Kubernetes zones together. */
 static int
@@ -141,6 +156,8 @@ usage(FILE *fp)
 	    "                [--tls-ca FILE] [--tls-listen ADDR:PORT]...\n"
 	    "                [--tls-cert FILE --tls-key FILE]\n"
 	    "                [--kubernetes-zone ZONE]... [--kubeconfig FILE]\n"
+	    "                [--metrics|--health|--ready ADDR:PORT|off]\n"
+	    "                [--control-socket PATH] [--user USER[:GROUP]]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
 	    "  -c, --config FILE    YAML configuration (default %s if it\n"
@@ -170,6 +187,11 @@ usage(FILE *fp)
 	    "                       the Kubernetes API (repeatable)\n"
 	    "      --kubeconfig FILE  how to reach the API (default: in-cluster\n"
 	    "                       service account)\n"
+	    "      --metrics ADDR:PORT|off  Prometheus /metrics (default :9153)\n"
+	    "      --health ADDR:PORT|off   /health (default :8080)\n"
+	    "      --ready ADDR:PORT|off    /ready (default :8181)\n"
+	    "      --control-socket PATH    for minidns-control\n"
+	    "      --user USER[:GROUP]      run as this user once bound\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
 	    "  -v, --verbose        log at debug level\n"
 	    "  -q, --quiet          log errors only\n"
@@ -193,6 +215,11 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"no-recursion", no_argument, NULL, 'N'},
 	    {"trace", required_argument, NULL, 'T'},
 	    {"kubeconfig", required_argument, NULL, 'k'},
+	    {"metrics", required_argument, NULL, 'M'},
+	    {"health", required_argument, NULL, 'H'},
+	    {"ready", required_argument, NULL, 'Y'},
+	    {"control-socket", required_argument, NULL, 'O'},
+	    {"user", required_argument, NULL, 'u'},
 	    {"kubernetes-zone", required_argument, NULL, 'Z'},
 	    {"forward", required_argument, NULL, 'F'},
 	    {"stub", no_argument, NULL, 'S'},
@@ -256,6 +283,21 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'k':
 			o->kubeconfig = optarg;
+			break;
+		case 'M':
+			o->metrics = optarg;
+			break;
+		case 'H':
+			o->health = optarg;
+			break;
+		case 'Y':
+			o->ready = optarg;
+			break;
+		case 'O':
+			o->control_socket = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'Z':
 			if (o->nk8s_zones >= MD_K8S_ZONES_MAX) {
@@ -400,7 +442,12 @@ build_config(
 	}
 	if (o->stub)
 		cfg->stub = true;
-	if (replace_path(&cfg->k8s.kubeconfig, o->kubeconfig) != 0)
+	if (replace_path(&cfg->k8s.kubeconfig, o->kubeconfig) != 0 ||
+	    replace_path(&cfg->metrics, o->metrics) != 0 ||
+	    replace_path(&cfg->health, o->health) != 0 ||
+	    replace_path(&cfg->ready, o->ready) != 0 ||
+	    replace_path(&cfg->control_socket, o->control_socket) != 0 ||
+	    replace_path(&cfg->user, o->user) != 0)
 		return -ENOMEM;
 	if (o->nk8s_zones > 0)
 		cfg->k8s.nzones = 0;
@@ -437,6 +484,16 @@ build_config(
 		if (md_config_add_trace(cfg, o->trace[i], why, sizeof(why)) !=
 		    0) {
 			snprintf(err, errlen, "--trace: %s", why);
+			return MD_ECONFIG;
+		}
+	}
+	/* An open resolver answers anyone, and is used for amplification:
+	 * only when asked for in so many words. */
+	for (size_t i = 0; cfg->recursion && i < cfg->nacl; i++) {
+		if (cfg->acl[i].prefix == 0 && !cfg->allow_open_resolver) {
+			snprintf(err, errlen,
+			    "access-control opens recursion to every address; "
+			    "set allow-open-resolver: yes if that is meant");
 			return MD_ECONFIG;
 		}
 	}
@@ -551,6 +608,386 @@ log_zones(const struct md_zone_set *zs)
 	}
 }
 
+/* ---- logging, HTTP, control, privileges ---------------------------------- */
+
+/* Log format, file and query log from the configuration. */
+static int
+apply_logging(const struct md_config *cfg, char *err, size_t errlen)
+{
+	int rc = md_log_set_file(cfg->log_file);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "log-file %s: %s", cfg->log_file,
+		    md_strerror(rc));
+		return rc;
+	}
+	md_log_set_format(cfg->log_format);
+	md_log_set_level(cfg->log_level);
+	md_querylog_enable(cfg->query_log);
+	return 0;
+}
+
+static bool
+zones_loaded_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->file_zones != NULL;
+}
+
+/* "off" disables an endpoint; NULL takes the default. */
+static const char *
+http_addr(const char *configured, const char *def)
+{
+	if (configured == NULL)
+		return def;
+	if (strcmp(configured, "off") == 0)
+		return NULL;
+	return configured;
+}
+
+static int
+start_http(struct daemon *d, char *err, size_t errlen)
+{
+	const struct md_config *c = &d->cfg;
+	/* CoreDNS's ports, so existing probes and scrapes keep working; the
+	 * defaults may be taken (then only a warning). */
+	bool optional =
+	    c->metrics == NULL && c->health == NULL && c->ready == NULL;
+	const char *m = http_addr(c->metrics, "0.0.0.0:9153");
+	const char *h = http_addr(c->health, "0.0.0.0:8080");
+	const char *r = http_addr(c->ready, "0.0.0.0:8181");
+
+	d->sources.cache = md_server_cache(d->srv);
+	d->sources.net = md_server_net(d->srv);
+	d->sources.k8s = d->k8s;
+	d->sources.zones_loaded = zones_loaded_cb;
+	d->sources.arg = d;
+	if (m == NULL && h == NULL && r == NULL)
+		return 0;
+	d->http = md_metrics_http_new(
+	    d->base, m, h, r, optional, &d->sources, err, errlen);
+	return d->http != NULL || optional ? 0 : MD_ECONFIG;
+}
+
+static int
+ctl_status(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	char buf[MD_NAME_STRLEN + 1024];
+
+	(void)msg;
+	(void)len;
+	snprintf(buf, sizeof(buf), "minidnsd %s, up %llu s", PACKAGE_VERSION,
+	    (unsigned long long)((md_now_ms() - d->start_ms) / 1000));
+	line(ctx, buf);
+	snprintf(buf, sizeof(buf), "configuration: %s",
+	    d->cfg.path ? d->cfg.path : "(none: defaults and flags)");
+	line(ctx, buf);
+	snprintf(buf, sizeof(buf), "reloads: %u, failed: %u", d->reloads,
+	    d->reload_failures);
+	line(ctx, buf);
+	for (size_t i = 0;
+	     d->file_zones != NULL && i < md_zone_set_count(d->file_zones);
+	     i++) {
+		const struct md_zone *z = md_zone_set_get(d->file_zones, i);
+		char name[MD_NAME_STRLEN];
+
+		md_name_to_str(md_zone_origin(z), name, sizeof(name));
+		snprintf(buf, sizeof(buf), "zone %s: %zu records, serial %u",
+		    name, md_zone_rr_count(z), md_zone_serial(z));
+		line(ctx, buf);
+	}
+	if (d->k8s != NULL) {
+		struct md_k8s_status st;
+
+		md_k8s_get_status(d->k8s, &st);
+		snprintf(buf, sizeof(buf),
+		    "kubernetes: %s, %s, %zu zones, relists %u, errors %u%s",
+		    st.synced ? "synced" : "not synced yet",
+		    st.connected ? "connected" : "not connected", d->nk8s,
+		    st.relists, st.errors,
+		    st.stale_ms != 0 ? ", serving stale data" : "");
+		line(ctx, buf);
+	}
+	snprintf(
+	    buf, sizeof(buf), "recursion: %s", d->cfg.recursion ? "on" : "off");
+	line(ctx, buf);
+	return 0;
+}
+
+static int
+ctl_stats(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	char *text = md_metrics_render(&d->sources);
+
+	if (text == NULL) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (char *p = text, *nl; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL) {
+			line(ctx, p);
+			break;
+		}
+		*nl = '\0';
+		line(ctx, p);
+	}
+	free(text);
+	return 0;
+}
+
+static int
+ctl_reload(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	unsigned failures = d->reload_failures;
+
+	reload(d, "control socket");
+	if (d->reload_failures != failures) {
+		snprintf(msg, len, "%s", d->last_reload_error);
+		return MD_ECONFIG;
+	}
+	line(ctx, "reloaded");
+	return 0;
+}
+
+static int
+ctl_flush(void *arg, const char *name, bool zone, md_control_line_fn line,
+    void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	struct md_cache *cache = md_server_cache(d->srv);
+	uint8_t wire[MD_NAME_MAX];
+
+	if (name == NULL) {
+		md_cache_flush(cache, NULL);
+		line(ctx, "flushed the whole cache");
+		return 0;
+	}
+	if (md_name_from_str(name, NULL, wire) < 0) {
+		snprintf(msg, len, "'%s' is not a domain name", name);
+		return MD_EPARSE;
+	}
+	if (zone)
+		md_cache_flush_zone(cache, wire);
+	else
+		md_cache_flush(cache, wire);
+	line(ctx, zone ? "flushed the zone" : "flushed the name");
+	return 0;
+}
+
+struct dump_ctx {
+	md_control_line_fn line;
+	void *ctx;
+};
+
+static void
+dump_entry_cb(void *arg, const struct md_cache_view *v)
+{
+	struct dump_ctx *dc = arg;
+	char name[MD_NAME_STRLEN], type[32], buf[MD_NAME_STRLEN + 1024];
+
+	md_name_to_str(v->owner, name, sizeof(name));
+	if (v->kind != MD_CACHE_RRSET) {
+		snprintf(buf, sizeof(buf), "%s\t%u\t%s\t%s%s", name, v->ttl,
+		    v->kind == MD_CACHE_NXDOMAIN ? "NXDOMAIN" : "NODATA",
+		    v->kind == MD_CACHE_NODATA
+			? md_ldns_type_str(v->type, type, sizeof(type))
+			: "",
+		    v->stale ? "\t; stale" : "");
+		dc->line(dc->ctx, buf);
+		return;
+	}
+	for (uint32_t off = 0; off + 2 <= v->rdata_len;) {
+		uint16_t len = md_read_u16(v->rdata + off);
+		char *text = md_ldns_rr_to_str(v->owner, v->type, MD_CLASS_IN,
+		    v->ttl, v->rdata + off + 2, len);
+
+		off += 2 + (uint32_t)len;
+		if (text == NULL)
+			continue;
+		snprintf(buf, sizeof(buf), "%s%s", text,
+		    v->stale ? "\t; stale" : "");
+		free(text);
+		dc->line(dc->ctx, buf);
+	}
+}
+
+static int
+ctl_dump_cache(
+    void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	struct dump_ctx dc = {line, ctx};
+
+	(void)msg;
+	(void)len;
+	md_cache_walk(md_server_cache(d->srv), md_now_ms(), dump_entry_cb, &dc);
+	return 0;
+}
+
+static int
+ctl_set_loglevel(void *arg, const char *level, md_control_line_fn line,
+    void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	enum md_log_level l;
+
+	if (level == NULL || md_log_level_parse(level, &l) != 0) {
+		snprintf(
+		    msg, len, "not a log level (error, warning, info, debug)");
+		return MD_EPARSE;
+	}
+	md_log_set_level(l);
+	d->cfg.log_level = l;
+	line(ctx, "log level set");
+	return 0;
+}
+
+/* A trace on behalf of the control socket: lines and the end go back. */
+struct ctl_trace {
+	md_control_line_fn line;
+	md_control_done_fn done;
+	void *ctx;
+};
+
+static void
+ctl_trace_line(void *arg, const char *text)
+{
+	struct ctl_trace *t = arg;
+
+	t->line(t->ctx, text);
+}
+
+static void
+ctl_trace_done(void *arg, int rcode, const char *reason)
+{
+	struct ctl_trace *t = arg;
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "result: %s%s%s", md_rcode_str(rcode),
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	t->line(t->ctx, buf);
+	t->done(t->ctx, 0, NULL);
+	free(t);
+}
+
+static int
+ctl_trace(void *arg, const char *name, const char *type,
+    md_control_line_fn line, md_control_done_fn done, void *ctx, char *msg,
+    size_t len)
+{
+	struct daemon *d = arg;
+	uint8_t wire[MD_NAME_MAX];
+	uint16_t qtype = MD_TYPE_A;
+	struct ctl_trace *t;
+
+	if (name == NULL || md_name_from_str(name, NULL, wire) < 0) {
+		snprintf(
+		    msg, len, "'%s' is not a domain name", name ? name : "");
+		return MD_EPARSE;
+	}
+	if (type != NULL && md_ldns_type_parse(type, &qtype) != 0) {
+		snprintf(msg, len, "'%s' is not a record type", type);
+		return MD_EPARSE;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	t->line = line;
+	t->done = done;
+	t->ctx = ctx;
+	if (md_server_trace(
+		d->srv, wire, qtype, ctl_trace_line, ctl_trace_done, t) != 0) {
+		free(t);
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+start_control(struct daemon *d, char *err, size_t errlen)
+{
+	static struct md_control_ops ops;
+
+	if (d->cfg.control_socket == NULL)
+		return 0;
+	ops.arg = d;
+	ops.status = ctl_status;
+	ops.stats = ctl_stats;
+	ops.reload = ctl_reload;
+	ops.flush = ctl_flush;
+	ops.dump_cache = ctl_dump_cache;
+	ops.set_loglevel = ctl_set_loglevel;
+	ops.trace = ctl_trace;
+	d->control =
+	    md_control_new(d->base, d->cfg.control_socket, &ops, err, errlen);
+	return d->control != NULL ? 0 : MD_ECONFIG;
+}
+
+/*
+ * Once the sockets are bound: chroot (if set), then become the configured
+ * user and group, for good (RFC-less, but every resolver does it).
+ */
+static int
+drop_privileges(const struct md_config *c, char *err, size_t errlen)
+{
+	char spec[256];
+	char *group;
+	struct passwd *pw = NULL;
+	gid_t gid;
+
+	if (c->user == NULL && c->chroot_dir == NULL)
+		return 0;
+	if (c->user != NULL) {
+		md_strlcpy(spec, c->user, sizeof(spec));
+		group = strchr(spec, ':');
+		if (group != NULL)
+			*group++ = '\0';
+		pw = getpwnam(spec);
+		if (pw == NULL) {
+			snprintf(err, errlen, "user '%s' does not exist", spec);
+			return MD_ECONFIG;
+		}
+		gid = pw->pw_gid;
+		if (group != NULL) {
+			struct group *gr = getgrnam(group);
+
+			if (gr == NULL) {
+				snprintf(err, errlen,
+				    "group '%s' does not exist", group);
+				return MD_ECONFIG;
+			}
+			gid = gr->gr_gid;
+		}
+	}
+	if (c->chroot_dir != NULL &&
+	    (chroot(c->chroot_dir) != 0 || chdir("/") != 0)) {
+		snprintf(err, errlen, "chroot %s: %s", c->chroot_dir,
+		    strerror(errno));
+		return -errno;
+	}
+	if (pw != NULL &&
+	    (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
+		setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)) {
+		snprintf(err, errlen, "cannot become %s: %s", c->user,
+		    strerror(errno));
+		return -errno;
+	}
+	if (pw != NULL)
+		md_info(MD_LOG_MAIN, "running as %s (uid %u, gid %u)%s%s",
+		    c->user, (unsigned)pw->pw_uid, (unsigned)gid,
+		    c->chroot_dir ? ", chroot " : "",
+		    c->chroot_dir ? c->chroot_dir : "");
+	return 0;
+}
+
 /* ---- watching files for changes ---------------------------------------- */
 
 static void
@@ -616,41 +1053,31 @@ reload(struct daemon *d, const char *why)
 {
 	struct md_config cfg;
 	struct md_zone_set *zs;
+	struct md_resolve_conf rconf;
 	char err[1024];
 
 	md_info(MD_LOG_MAIN, "reloading (%s)", why);
-	if (build_config(&d->opt, &cfg, err, sizeof(err)) != 0) {
-		md_err(MD_LOG_CONFIG,
-		    "reload failed, old data still served: %s", err);
+	if (build_config(&d->opt, &cfg, err, sizeof(err)) != 0 ||
+	    build_resolve_conf(&cfg, &rconf, err, sizeof(err)) != 0) {
 		watch_files(d, &d->cfg);
 		md_config_deinit(&cfg);
-		return;
-	}
-	struct md_resolve_conf rconf;
-
-	if (build_resolve_conf(&cfg, &rconf, err, sizeof(err)) != 0) {
-		md_err(MD_LOG_CONFIG,
-		    "reload failed, old data still served: %s", err);
-		watch_files(d, &d->cfg);
-		md_config_deinit(&cfg);
-		return;
+		goto failed;
 	}
 	zs = load_zones(&cfg, err, sizeof(err));
 	/* Note the files as they are now, so a broken file is retried only
 	 * once it changes again. */
 	watch_files(d, &cfg);
 	if (zs == NULL) {
-		md_err(MD_LOG_ZONE, "reload failed, old data still served: %s",
-		    err);
 		md_config_deinit(&cfg);
-		return;
+		goto failed;
 	}
 	if (cfg.nlisten != d->cfg.nlisten ||
 	    memcmp(cfg.listen, d->cfg.listen,
 		cfg.nlisten * sizeof(cfg.listen[0])) != 0)
 		md_warn(MD_LOG_CONFIG,
 		    "listen addresses changed: they take effect on restart");
-	md_log_set_level(cfg.log_level);
+	if (apply_logging(&cfg, err, sizeof(err)) != 0)
+		md_err(MD_LOG_CONFIG, "%s (logging unchanged)", err);
 	md_server_update(d->srv, &cfg);
 	md_server_set_resolve_conf(d->srv, &rconf);
 	log_zones(zs);
@@ -663,7 +1090,15 @@ reload(struct daemon *d, const char *why)
 		md_warn(MD_LOG_CONFIG, "kubernetes settings change on restart");
 	md_config_deinit(&d->cfg);
 	d->cfg = cfg;
+	d->reloads++;
+	md_metrics_reload(true);
 	schedule_check(d);
+	return;
+failed:
+	md_err(MD_LOG_CONFIG, "reload failed, old data still served: %s", err);
+	md_strlcpy(d->last_reload_error, err, sizeof(d->last_reload_error));
+	d->reload_failures++;
+	md_metrics_reload(false);
 }
 
 static void
@@ -692,6 +1127,14 @@ schedule_check(struct daemon *d)
 }
 
 static void
+drained_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopbreak(d->base);
+}
+
+static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -701,9 +1144,25 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		reload(d, "SIGHUP");
 		return;
 	}
+	if (sig == SIGUSR1) {
+		int rc = md_log_reopen();
+
+		if (rc != 0)
+			md_err(MD_LOG_MAIN, "reopening the log file: %s",
+			    md_strerror(rc));
+		else
+			md_info(MD_LOG_MAIN, "log file reopened");
+		return;
+	}
 	md_info(MD_LOG_MAIN, "%s received, stopping",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	event_base_loopbreak(d->base);
+	/* A second signal stops at once. */
+	if (d->stopping) {
+		event_base_loopbreak(d->base);
+		return;
+	}
+	d->stopping = true;
+	md_server_drain(d->srv, drained_cb, d);
 }
 
 static int
@@ -735,8 +1194,8 @@ main(int argc, char **argv)
 	struct daemon d;
 	struct md_zone_set *zs = NULL;
 	struct md_resolve_conf rconf;
-	struct event *sigs[3] = {NULL, NULL, NULL};
-	static const int signums[3] = {SIGHUP, SIGTERM, SIGINT};
+	struct event *sigs[4] = {NULL, NULL, NULL, NULL};
+	static const int signums[4] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
 	char err[1024];
 	int rc;
 
@@ -750,7 +1209,11 @@ main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		goto cleanup;
 	}
-	md_log_set_level(d.cfg.log_level);
+	if (apply_logging(&d.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "minidnsd: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto cleanup;
+	}
 	if (build_resolve_conf(&d.cfg, &rconf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "minidnsd: %s\n", err);
 		rc = EXIT_CONFIG;
@@ -785,7 +1248,7 @@ main(int argc, char **argv)
 		       : "no configuration file, embedded defaults (sample "
 			 "zones cluster.local and 10.in-addr.arpa, loopback "
 			 "listeners)");
-	if (!d.cfg.zones_set)
+	if (!d.cfg.zones_set && d.cfg.k8s.nzones == 0)
 		md_info(MD_LOG_ZONE, "serving the embedded sample zones");
 	log_zones(zs);
 	d.file_zones = zs;
@@ -811,7 +1274,7 @@ main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d);
 		if (sigs[i] != NULL)
 			event_add(sigs[i], NULL);
@@ -828,6 +1291,19 @@ main(int argc, char **argv)
 		    "kubernetes: watching the API for %zu zone%s",
 		    d.cfg.k8s.nzones, d.cfg.k8s.nzones == 1 ? "" : "s");
 	}
+	d.start_ms = md_now_ms();
+	if (start_http(&d, err, sizeof(err)) != 0 ||
+	    start_control(&d, err, sizeof(err)) != 0) {
+		md_err(MD_LOG_MAIN, "%s", err);
+		rc = EXIT_START;
+		goto cleanup;
+	}
+	/* Everything that needs root is bound: drop it. */
+	if (drop_privileges(&d.cfg, err, sizeof(err)) != 0) {
+		md_err(MD_LOG_MAIN, "%s", err);
+		rc = EXIT_START;
+		goto cleanup;
+	}
 	d.check_ev = evtimer_new(d.base, check_cb, &d);
 	watch_files(&d, &d.cfg);
 	schedule_check(&d);
@@ -836,12 +1312,14 @@ main(int argc, char **argv)
 	md_info(MD_LOG_MAIN, "stopped");
 	rc = 0;
 cleanup:
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
 	}
 	if (d.check_ev != NULL)
 		event_free(d.check_ev);
+	md_control_free(d.control);
+	md_metrics_http_free(d.http);
 	md_k8s_free(d.k8s);
 	md_server_free(d.srv);
 	md_zone_set_unref(zs);

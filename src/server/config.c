@@ -325,6 +325,15 @@ md_config_deinit(struct md_config *c)
 	free(c->tls_key);
 	c->tls_key = NULL;
 	md_k8s_conf_deinit(&c->k8s);
+	free(c->metrics);
+	free(c->health);
+	free(c->ready);
+	free(c->control_socket);
+	free(c->log_file);
+	free(c->user);
+	free(c->chroot_dir);
+	c->metrics = c->health = c->ready = c->control_socket = NULL;
+	c->log_file = c->user = c->chroot_dir = NULL;
 }
 
 void
@@ -593,6 +602,8 @@ static const struct {
     {"use-0x20", offsetof(struct md_config, use_0x20)},
     {"serve-stale", offsetof(struct md_config, serve_stale)},
     {"stub", offsetof(struct md_config, stub)},
+    {"query-log", offsetof(struct md_config, query_log)},
+    {"allow-open-resolver", offsetof(struct md_config, allow_open_resolver)},
 };
 
 /* File-name keys, taken from the config file's folder when relative. */
@@ -604,6 +615,20 @@ static const struct {
     {"tls-ca", offsetof(struct md_config, tls_ca)},
     {"tls-cert", offsetof(struct md_config, tls_cert)},
     {"tls-key", offsetof(struct md_config, tls_key)},
+    {"control-socket", offsetof(struct md_config, control_socket)},
+    {"log-file", offsetof(struct md_config, log_file)},
+    {"chroot", offsetof(struct md_config, chroot_dir)},
+};
+
+/* Plain string keys (no path handling). */
+static const struct {
+	const char *key;
+	size_t off;
+} strings[] = {
+    {"metrics", offsetof(struct md_config, metrics)},
+    {"health", offsetof(struct md_config, health)},
+    {"ready", offsetof(struct md_config, ready)},
+    {"user", offsetof(struct md_config, user)},
 };
 
 static int
@@ -953,6 +978,20 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		free(*field);
 		*field = relative_to(x, sv);
 		return *field != NULL ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		if (strcmp(key, strings[i].key) == 0)
+			return set_string(x, v, key,
+			    (char **)((char *)c + strings[i].off), false);
+	}
+	if (strcmp(key, "log-format") == 0) {
+		const char *sv = md_yaml_scalar(v);
+
+		if (sv == NULL || md_log_format_parse(sv, &c->log_format) != 0)
+			return bad(x, v, key,
+			    "'%s' is not a log format (text, logfmt, json)",
+			    sv ? sv : "");
+		return 0;
 	}
 	if (strcmp(key, "root-hints") == 0) {
 		const char *sv = md_yaml_scalar(v);

@@ -269,9 +269,11 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 		return zone_response(ctx, q, tcp, &res, out, outcap, info);
 
 	/* Not ours: recursion, for clients allowed it and with RD set. */
-	if (!ctx->recursion || !(q->hdr.flags & MD_FLAG_RD))
+	if (!ctx->recursion || !(q->hdr.flags & MD_FLAG_RD)) {
+		info->refused_recursion = true;
 		return error_response(q, ctx->edns_size, ctx->recursion,
 		    MD_RCODE_REFUSED, out, outcap, info);
+	}
 
 	/* 2. the cache */
 	size_t len = cache_response(ctx, q, tcp, false, out, outcap, info);

@@ -23,6 +23,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -32,6 +34,7 @@
 #include <openssl/ssl.h>
 
 #include "minidns/ldns_bridge.h"
+#include "minidns/metrics.h"
 #include "minidns/net.h"
 #include "minidns/server.h"
 
@@ -50,10 +53,12 @@ struct waiter {
 	struct waiter *conn_prev, *conn_next; /* on its TCP connection */
 	struct md_wire_query q;		      /* id, flags, name as sent */
 	bool tcp;
-	struct tcp_conn *conn; /* TCP; NULL once the connection closed */
-	evutil_socket_t fd;    /* UDP listener socket */
-	struct sockaddr_storage from;
+	struct tcp_conn *conn;	      /* TCP; NULL once the connection closed */
+	evutil_socket_t fd;	      /* UDP listener socket */
+	struct sockaddr_storage from; /* the client (UDP and TCP) */
 	socklen_t fromlen;
+	enum md_metric_transport transport;
+	uint64_t start_us; /* when the query came in */
 };
 
 /* One resolution in flight, shared by every client asking the same. */
@@ -66,6 +71,11 @@ struct resolution {
 	struct md_request *req;
 	struct md_net_query *nq;
 	uint32_t token;
+	bool sent_forward; /* the query out goes to a forwarder */
+	/* md_server_trace(): every event to trace_line, then trace_done */
+	void (*trace_line)(void *ctx, const char *text);
+	void (*trace_done)(void *ctx, int rcode, const char *reason);
+	void *trace_ctx;
 	struct waiter *waiters;
 	unsigned nwaiters;
 };
@@ -110,6 +120,12 @@ struct md_server {
 	struct event *health_ev;
 	unsigned probes; /* in flight */
 	struct probe *probe_list;
+	/* draining before exit (md_server_drain) */
+	uint64_t last_udp_ms;
+	struct event *drain_ev;
+	uint64_t drain_start_ms;
+	void (*drain_done)(void *arg);
+	void *drain_arg;
 	/* recursion */
 	struct md_resolve_conf rconf;
 	struct md_resolve_env env;
@@ -157,6 +173,61 @@ log_query(const char *proto, const struct sockaddr *from, socklen_t fromlen,
 				  : "");
 }
 
+/*
+ * One query done: the metrics, and the query log when it is on.  A query
+ * with no response (dropped) counts as such.
+ */
+static void
+account(const struct sockaddr *from, socklen_t fromlen,
+    enum md_metric_transport t, const struct md_wire_query *q, int rcode,
+    enum md_metric_source src, uint64_t start_us, bool responded)
+{
+	uint64_t us = md_now_us() - start_us;
+
+	if (!responded) {
+		md_metrics_dropped();
+		return;
+	}
+	md_metrics_response(rcode, src, us);
+	if (md_querylog_enabled()) {
+		struct md_querylog_entry e;
+		struct md_sockaddr sa;
+		char client[MD_SOCKADDR_STRLEN], name[MD_NAME_STRLEN];
+		char type[32];
+
+		memset(&sa, 0, sizeof(sa));
+		if (fromlen <= sizeof(sa.ss))
+			memcpy(&sa.ss, from, fromlen);
+		sa.len = fromlen;
+		if (!q->has_question ||
+		    md_name_to_str(q->qname, name, sizeof(name)) != 0)
+			md_strlcpy(name, "-", sizeof(name));
+		e.client = md_sockaddr_str(&sa, client, sizeof(client));
+		e.name = name;
+		e.type = q->has_question
+		    ? md_ldns_type_str(q->qtype, type, sizeof(type))
+		    : "-";
+		e.rcode = md_rcode_str(rcode);
+		e.source = md_metric_source_str(src);
+		e.transport = md_metric_transport_str(t);
+		e.duration_us = us;
+		md_querylog(&e);
+	}
+}
+
+/* Where an immediate answer came from. */
+static enum md_metric_source
+immediate_source(const struct md_query_info *info)
+{
+	if (info->verdict != MD_QUERY_OK || info->refused_recursion)
+		return MD_SOURCE_ERROR;
+	if (info->from_cache)
+		return MD_SOURCE_CACHE;
+	if (info->status != MD_ZONE_NOT_LOCAL)
+		return MD_SOURCE_LOCAL;
+	return MD_SOURCE_ERROR;
+}
+
 /* ---- resolutions ------------------------------------------------------- */
 
 static void
@@ -196,6 +267,14 @@ answer_waiter(
 	query_ctx(srv, true, &ctx);
 	len = md_query_respond(
 	    &ctx, &w->q, w->tcp, r, srv->out + 2, sizeof(srv->out) - 2, &info);
+	account((struct sockaddr *)&w->from, w->fromlen, w->transport, &w->q,
+	    info.rcode,
+	    info.from_cache
+		? MD_SOURCE_CACHE
+		: (md_resolve_find_forward(&srv->rconf, w->q.qname) != NULL
+			  ? MD_SOURCE_FORWARD
+			  : MD_SOURCE_RECURSION),
+	    w->start_us, len > 0 && (!w->tcp || w->conn != NULL));
 	if (len == 0)
 		return;
 	if (w->tcp) {
@@ -281,6 +360,8 @@ net_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
 	struct resolution *res = arg;
 
 	res->nq = NULL;
+	md_metrics_upstream_done(
+	    res->sent_forward, status == MD_NET_TIMEOUT, rtt_ms);
 	if (status == MD_NET_OK)
 		md_resolve_reply(res->req, res->token, reply, len, rtt_ms);
 	else
@@ -309,10 +390,19 @@ resolution_drive(struct resolution *res)
 			for (struct waiter *w = res->waiters; w != NULL;
 			     w = w->next)
 				answer_waiter(srv, w, r);
+			if (res->trace_done != NULL)
+				res->trace_done(
+				    res->trace_ctx, r->rcode, r->reason);
 			resolution_free(res);
 			return;
 		}
 		res->token = send.token;
+		res->sent_forward = send.upstream != NULL;
+		md_metrics_upstream(send.upstream != NULL,
+		    send.upstream != NULL &&
+			    send.upstream->transport == MD_TRANSPORT_TLS
+			? MD_METRIC_TLS
+			: (send.tcp ? MD_METRIC_TCP : MD_METRIC_UDP));
 		if (send.upstream != NULL) {
 			/* A forwarder: its own transport; TCP when asked
 			 * (force-tcp, or a truncated UDP reply). */
@@ -408,6 +498,54 @@ waiter_new(const struct md_query_info *info, bool tcp)
 	return w;
 }
 
+static void
+trace_line_cb(void *arg, const struct md_trace_event *ev)
+{
+	struct resolution *res = arg;
+	char line[1024];
+
+	md_trace_format(ev, line, sizeof(line));
+	res->trace_line(res->trace_ctx, line);
+}
+
+int
+md_server_trace(struct md_server *srv, const uint8_t *qname, uint16_t qtype,
+    void (*line)(void *ctx, const char *text),
+    void (*done)(void *ctx, int rcode, const char *reason), void *ctx)
+{
+	struct resolution *res = calloc(1, sizeof(*res));
+
+	if (res == NULL)
+		return -ENOMEM;
+	res->srv = srv;
+	res->qtype = qtype;
+	res->trace_line = line;
+	res->trace_done = done;
+	res->trace_ctx = ctx;
+	res->req = md_resolve_new(&srv->env, qname, qtype, 0);
+	if (res->req == NULL) {
+		free(res);
+		return -ENOMEM;
+	}
+	/* Not in the in-flight table: this one is for the operator alone,
+	 * with every step shown; it still uses (and fills) the cache. */
+	md_resolve_set_trace(res->req, trace_line_cb, res);
+	resolution_drive(res);
+	return 0;
+}
+
+struct md_cache *
+md_server_cache(struct md_server *srv)
+{
+	return srv->cache;
+}
+
+const struct md_net *
+md_server_net(const struct md_server *srv)
+{
+	return srv->net;
+}
+
 int
 md_server_prime(struct md_server *srv)
 {
@@ -460,6 +598,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				    strerror(errno));
 			return;
 		}
+		srv->last_udp_ms = md_now_ms();
 		/* Port 0 cannot be answered: a spoofed or broken source. */
 		if ((from.ss_family == AF_INET &&
 			((struct sockaddr_in *)&from)->sin_port == 0) ||
@@ -467,13 +606,17 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			((struct sockaddr_in6 *)&from)->sin6_port == 0))
 			continue;
 		struct md_query_ctx ctx;
+		uint64_t start_us = md_now_us();
 
 		query_ctx(
 		    srv, may_recurse(srv, (struct sockaddr *)&from), &ctx);
 		size_t len = md_query_process(&ctx, false, srv->buf, (size_t)n,
 		    srv->out, sizeof(srv->out), &info);
 
+		md_metrics_request(MD_METRIC_UDP, info.qtype);
 		log_query("udp", (struct sockaddr *)&from, fromlen, &info);
+		if (info.refused_recursion && srv->cfg.recursion)
+			md_metrics_refused_acl();
 		if (info.need_recursion) {
 			struct waiter *w = waiter_new(&info, false);
 
@@ -482,9 +625,14 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			w->fd = fd;
 			memcpy(&w->from, &from, fromlen);
 			w->fromlen = fromlen;
+			w->transport = MD_METRIC_UDP;
+			w->start_us = start_us;
 			resolve_for(srv, w);
 			continue;
 		}
+		account((struct sockaddr *)&from, fromlen, MD_METRIC_UDP,
+		    &info.q, info.rcode, immediate_source(&info), start_us,
+		    len > 0);
 		if (len == 0)
 			continue;
 		if (sendto(fd, srv->out, len, 0, (struct sockaddr *)&from,
@@ -512,6 +660,7 @@ conn_free(struct tcp_conn *c)
 	bufferevent_free(c->bev);
 	free(c);
 	srv->nconns--;
+	md_metrics_conn(false);
 	/* A slot is free again: accept more if we had stopped. */
 	if (srv->accept_paused && srv->nconns < srv->cfg.tcp_max_connections) {
 		for (size_t i = 0; i < srv->ntcp; i++)
@@ -548,13 +697,19 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, srv->buf, qlen);
 		struct md_query_ctx ctx;
+		uint64_t start_us = md_now_us();
+		enum md_metric_transport t =
+		    c->tls ? MD_METRIC_TLS : MD_METRIC_TCP;
 
 		query_ctx(
 		    srv, may_recurse(srv, (struct sockaddr *)&c->peer), &ctx);
 		rlen = md_query_process(&ctx, true, srv->buf, qlen,
 		    srv->out + 2, sizeof(srv->out) - 2, &info);
-		log_query(
-		    "tcp", (struct sockaddr *)&c->peer, c->peerlen, &info);
+		md_metrics_request(t, info.qtype);
+		log_query(c->tls ? "tls" : "tcp", (struct sockaddr *)&c->peer,
+		    c->peerlen, &info);
+		if (info.refused_recursion && srv->cfg.recursion)
+			md_metrics_refused_acl();
 		if (info.need_recursion) {
 			/* Answered when resolved, maybe out of order
 			 * (RFC 7766 §6.2.1.1). */
@@ -562,6 +717,10 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 
 			if (w == NULL)
 				continue;
+			memcpy(&w->from, &c->peer, c->peerlen);
+			w->fromlen = c->peerlen;
+			w->transport = t;
+			w->start_us = start_us;
 			w->conn = c;
 			w->conn_next = c->waiters;
 			if (c->waiters != NULL)
@@ -570,6 +729,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			resolve_for(srv, w);
 			continue;
 		}
+		account((struct sockaddr *)&c->peer, c->peerlen, t, &info.q,
+		    info.rcode, immediate_source(&info), start_us, rlen > 0);
 		if (rlen == 0)
 			continue;
 		md_write_u16(srv->out, (uint16_t)rlen);
@@ -662,6 +823,7 @@ accept_conn(struct md_server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	if (srv->conns != NULL)
 		srv->conns->prev = c;
 	srv->conns = c;
+	md_metrics_conn(true);
 	/* At the cap, stop accepting; the kernel's backlog holds the rest
 	 * until a connection closes or idles out. */
 	if (++srv->nconns >= srv->cfg.tcp_max_connections &&
@@ -785,6 +947,108 @@ health_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(srv->health_ev, &tv);
 }
 
+/* ---- restarts without a lost query --------------------------------------- */
+
+/*
+ * The sockets of one address form an SO_REUSEPORT group shared by the old
+ * and the new process during a restart.  This classic BPF program, set on
+ * the group by the newest process, picks socket index 1: with two sockets
+ * that is the newest one, so every new datagram and connection goes to the
+ * new process while the old one drains what it already has.  With one
+ * socket the index is out of range and the kernel falls back to its hash,
+ * so a process alone is not affected.
+ */
+static void
+steer_to_newest(evutil_socket_t fd)
+{
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_RET | BPF_K, 1),
+	};
+	struct sock_fprog prog = {1, code};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+		sizeof(prog)) != 0)
+		md_debug(MD_LOG_SERVER, "SO_ATTACH_REUSEPORT_CBPF: %s",
+		    strerror(errno));
+}
+
+/* Accept what waits in a listener's queue before closing it. */
+static void
+drain_listener(struct md_server *srv, struct evconnlistener *l, bool tls)
+{
+	evutil_socket_t lfd = evconnlistener_get_fd(l);
+
+	for (int i = 0; i < 1024; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		evutil_socket_t fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			break;
+		accept_conn(srv, fd, (struct sockaddr *)&ss, (int)len, tls);
+	}
+}
+
+#define DRAIN_QUIET_MS 150 /* no datagram for this long: drained */
+#define DRAIN_MAX_MS 5000
+
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_server *srv = arg;
+	uint64_t now = md_now_ms();
+	struct timeval tv = {0, 50 * 1000};
+	bool busy = srv->ninflight > 0;
+
+	(void)fd;
+	(void)what;
+	for (struct tcp_conn *c = srv->conns; c != NULL && !busy; c = c->next)
+		busy = c->waiters != NULL ||
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+	if ((!busy && now - srv->last_udp_ms >= DRAIN_QUIET_MS) ||
+	    now - srv->drain_start_ms >= DRAIN_MAX_MS) {
+		md_info(MD_LOG_SERVER, "drained%s; stopping",
+		    busy ? " (time is up)" : "");
+		srv->drain_done(srv->drain_arg);
+		return;
+	}
+	event_add(srv->drain_ev, &tv);
+}
+
+void
+md_server_drain(struct md_server *srv, void (*done)(void *arg), void *arg)
+{
+	struct timeval tv = {0, 50 * 1000};
+
+	if (srv->drain_ev != NULL)
+		return;
+	md_info(MD_LOG_SERVER,
+	    "draining: no new TCP connections; answering what is queued and "
+	    "in flight");
+	/* New connections go to the new process (steered); the ones already
+	 * queued here are taken, not reset. */
+	for (size_t i = 0; i < srv->ntcp; i++) {
+		drain_listener(srv, srv->tcp[i], false);
+		evconnlistener_free(srv->tcp[i]);
+	}
+	srv->ntcp = 0;
+	for (size_t i = 0; i < srv->ntls; i++) {
+		drain_listener(srv, srv->tls[i], true);
+		evconnlistener_free(srv->tls[i]);
+	}
+	srv->ntls = 0;
+	srv->drain_done = done;
+	srv->drain_arg = arg;
+	srv->drain_start_ms = md_now_ms();
+	srv->drain_ev = evtimer_new(srv->base, drain_cb, srv);
+	if (srv->drain_ev == NULL) {
+		done(arg);
+		return;
+	}
+	event_add(srv->drain_ev, &tv);
+}
+
 /* ---- set-up ------------------------------------------------------------ */
 
 static evutil_socket_t
@@ -797,6 +1061,9 @@ open_socket(const struct md_sockaddr *sa, int type)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A new process binds the same addresses while this one still runs
+	 * (a restart or upgrade without a gap; see steer_to_newest()). */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (sa->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&sa->ss, sa->len) != 0 ||
@@ -933,6 +1200,7 @@ listen_tls(struct md_server *srv)
 			close(fd);
 			return -ENOMEM;
 		}
+		steer_to_newest(fd);
 		srv->tls[srv->ntls++] = l;
 		md_info(MD_LOG_SERVER, "listening on %s (DNS over TLS)", name);
 	}
@@ -987,6 +1255,8 @@ md_server_listen(struct md_server *srv)
 				close(tfd);
 			return -ENOMEM;
 		}
+		steer_to_newest(ufd);
+		steer_to_newest(tfd);
 		srv->nudp++;
 		srv->tcp[srv->ntcp++] = l;
 		opened++;
@@ -1029,6 +1299,8 @@ md_server_free(struct md_server *srv)
 		evconnlistener_free(srv->tls[i]);
 	if (srv->health_ev != NULL)
 		event_free(srv->health_ev);
+	if (srv->drain_ev != NULL)
+		event_free(srv->drain_ev);
 	md_zone_set_unref(srv->zones);
 	md_net_free(srv->net); /* cancels probes without callbacks */
 	while (srv->probe_list != NULL) {

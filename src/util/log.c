@@ -1,23 +1,50 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * log.c - log lines with a level and a group, to stderr, and the two
- * assertion kinds.  Owns no other output; the daemon decides where stderr
- * goes.
+ * log.c - log lines with a level and a group, in one of three formats
+ * (text, logfmt, JSON), to stderr, a file or syslog; the query log; and
+ * the two assertion kinds.
+ *
+ * Every line is formatted into one buffer and written with one write(2)
+ * under a mutex, so lines from worker threads never interleave, even in a
+ * file opened with O_APPEND by several writers.  The log file can be
+ * reopened after rotation: the new descriptor is opened first and swapped
+ * in under the mutex, so no line is lost or written to a closed file.
+ *
+ * Owns no other output; the daemon decides where stderr goes and when to
+ * reopen (SIGUSR1).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "minidns/util.h"
 
 static enum md_log_level log_level = MD_LOG_INFO;
 static const char *log_prefix = "minidns";
 static bool log_syslog;
+static atomic_int log_format = MD_LOG_TEXT;
+static atomic_bool querylog_on;
+
+/*
+ * log_mu guards log_fd for the writers (held only around write(2));
+ * file_mu serialises md_log_set_file() and md_log_reopen(), which open
+ * files without holding log_mu, and guards log_path.
+ */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;
+static int log_fd = -1; /* -1: stderr */
+static char *log_path;
+static atomic_bool log_to_file; /* log_path != NULL, for md_assert_fail() */
 
 static const char *const level_names[] = {
     [MD_LOG_ERR] = "error",
@@ -33,6 +60,12 @@ static const char *const group_names[] = {
     [MD_LOG_SERVER] = "server",
     [MD_LOG_CONFIG] = "config",
     [MD_LOG_K8S] = "k8s",
+};
+
+static const char *const format_names[] = {
+    [MD_LOG_TEXT] = "text",
+    [MD_LOG_LOGFMT] = "logfmt",
+    [MD_LOG_JSON] = "json",
 };
 
 const char *
@@ -67,6 +100,26 @@ md_log_level_parse(const char *s, enum md_log_level *out)
 	return MD_EPARSE;
 }
 
+int
+md_log_format_parse(const char *s, enum md_log_format *out)
+{
+	for (unsigned i = 0; i <= MD_LOG_JSON; i++) {
+		if (strcmp(s, format_names[i]) == 0) {
+			*out = (enum md_log_format)i;
+			return 0;
+		}
+	}
+	return MD_EPARSE;
+}
+
+void
+md_log_set_format(enum md_log_format f)
+{
+	if ((unsigned)f > MD_LOG_JSON)
+		f = MD_LOG_TEXT;
+	atomic_store(&log_format, (int)f);
+}
+
 void
 md_log_set_level(enum md_log_level level)
 {
@@ -93,32 +146,391 @@ md_log_use_syslog(bool on)
 	log_syslog = on;
 }
 
+/* ---- destination ------------------------------------------------------- */
+
+static int
+open_log(const char *path)
+{
+	int fd;
+
+	fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
+/* Install fd (-1: stderr) as the destination; returns the old one. */
+static int
+swap_fd(int fd)
+{
+	int old;
+
+	pthread_mutex_lock(&log_mu);
+	old = log_fd;
+	log_fd = fd;
+	pthread_mutex_unlock(&log_mu);
+	return old;
+}
+
+int
+md_log_set_file(const char *path)
+{
+	char *copy = NULL;
+	int fd = -1, old;
+
+	if (path != NULL) {
+		fd = open_log(path);
+		if (fd < 0)
+			return fd;
+		copy = strdup(path);
+		if (copy == NULL) {
+			close(fd);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_lock(&file_mu);
+	old = swap_fd(fd);
+	free(log_path);
+	log_path = copy;
+	atomic_store(&log_to_file, copy != NULL);
+	pthread_mutex_unlock(&file_mu);
+	if (old >= 0)
+		close(old);
+	return 0;
+}
+
+int
+md_log_reopen(void)
+{
+	int fd, old;
+
+	pthread_mutex_lock(&file_mu);
+	if (log_path == NULL) {
+		/* Logging to stderr: nothing to reopen. */
+		pthread_mutex_unlock(&file_mu);
+		return 0;
+	}
+	fd = open_log(log_path);
+	if (fd < 0) {
+		pthread_mutex_unlock(&file_mu);
+		return fd;
+	}
+	old = swap_fd(fd);
+	pthread_mutex_unlock(&file_mu);
+	if (old >= 0)
+		close(old);
+	return 0;
+}
+
+/* One write(2) per line, under the mutex; a short write is finished. */
+static void
+write_line(const char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	pthread_mutex_lock(&log_mu);
+	fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* nowhere left to report it */
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	pthread_mutex_unlock(&log_mu);
+}
+
+/* ---- formatting -------------------------------------------------------- */
+
+/*
+ * A line under construction.  Values are cut short when they would leave
+ * less than LINE_TAIL bytes: the keys, quotes and braces that follow
+ * always fit, so a line stays well-formed whatever its content.
+ */
+#define LINE_SIZE 8192
+#define LINE_TAIL 512
+
+struct line {
+	char b[LINE_SIZE];
+	size_t len;
+};
+
+/* Structure (keys, separators): always fits by the LINE_TAIL margin. */
+static void
+put(struct line *l, const char *s, size_t n)
+{
+	if (n > sizeof(l->b) - 1 - l->len)
+		n = sizeof(l->b) - 1 - l->len;
+	memcpy(l->b + l->len, s, n);
+	l->len += n;
+}
+
+static void
+puts_(struct line *l, const char *s)
+{
+	put(l, s, strlen(s));
+}
+
+/* Value bytes: false when the value has to be cut here. */
+static bool
+put_val(struct line *l, const char *s, size_t n)
+{
+	if (l->len + n > sizeof(l->b) - LINE_TAIL)
+		return false;
+	memcpy(l->b + l->len, s, n);
+	l->len += n;
+	return true;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (RFC 3629 §4: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0.
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t avail)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * Escape one value.  JSON (RFC 8259 §7): '"', '\\' and control characters
+ * escaped, invalid UTF-8 replaced by U+FFFD so the line stays valid JSON.
+ * logfmt (inside quotes) and text: the same short escapes, other control
+ * characters as \u00XX (logfmt, Go's strconv.Quote style) or \xXX (text);
+ * text escapes neither '"' nor '\\', only what would break the line.
+ */
+enum esc_mode {
+	ESC_JSON,
+	ESC_LOGFMT,
+	ESC_TEXT,
+};
+
+static void
+put_escaped(struct line *l, const char *s, enum esc_mode mode)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t avail = strlen(s), n;
+	char e[8];
+	bool ok = true;
+
+	while (avail > 0 && ok) {
+		unsigned char c = *p;
+
+		n = 1;
+		if ((c == '"' || c == '\\') && mode != ESC_TEXT) {
+			e[0] = '\\';
+			e[1] = (char)c;
+			ok = put_val(l, e, 2);
+		} else if (c == '\n') {
+			ok = put_val(l, "\\n", 2);
+		} else if (c == '\r') {
+			ok = put_val(l, "\\r", 2);
+		} else if (c == '\t') {
+			/* Text keeps tabs: they do not break the line. */
+			if (mode == ESC_TEXT)
+				ok = put_val(l, "\t", 1);
+			else
+				ok = put_val(l, "\\t", 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(e, sizeof(e),
+			    mode == ESC_TEXT ? "\\x%02x" : "\\u%04x", c);
+			ok = put_val(l, e, strlen(e));
+		} else if (c < 0x80 || mode != ESC_JSON) {
+			ok = put_val(l, (const char *)p, 1);
+		} else {
+			n = utf8_len(p, avail);
+			if (n == 0) {
+				n = 1;
+				ok = put_val(l, "\\ufffd", 6);
+			} else {
+				ok = put_val(l, (const char *)p, n);
+			}
+		}
+		p += n;
+		avail -= n;
+	}
+}
+
+/* logfmt: quote a value that is empty or holds space, '=', '"', controls. */
+static bool
+logfmt_needs_quotes(const char *s)
+{
+	if (*s == '\0')
+		return true;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= ' ' || c == '=' || c == '"' || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* One field of a line: key, value, whether JSON shows it as a number. */
+struct field {
+	const char *key;
+	const char *val;
+	bool num;
+};
+
+static void
+put_stamp(struct line *l)
+{
+	char stamp[32], ms[16];
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ms, sizeof(ms), ".%03dZ", (int)(ts.tv_nsec / 1000000));
+	puts_(l, stamp);
+	puts_(l, ms);
+}
+
+/*
+ * Build and write one line.  In text, the values follow the header
+ * separated by spaces; 'text_suffix' (if any) follows the last one.
+ */
+static void
+emit(const char *level, const char *group, const struct field *fv, size_t nf,
+    const char *text_suffix)
+{
+	struct line l;
+	size_t i;
+	enum md_log_format f = (enum md_log_format)atomic_load(&log_format);
+
+	l.len = 0;
+	switch (f) {
+	case MD_LOG_LOGFMT:
+		puts_(&l, "ts=");
+		put_stamp(&l);
+		puts_(&l, " level=");
+		put_escaped(&l, level, ESC_LOGFMT);
+		puts_(&l, " group=");
+		put_escaped(&l, group, ESC_LOGFMT);
+		for (i = 0; i < nf; i++) {
+			bool q = logfmt_needs_quotes(fv[i].val);
+
+			puts_(&l, " ");
+			puts_(&l, fv[i].key);
+			puts_(&l, q ? "=\"" : "=");
+			put_escaped(&l, fv[i].val, ESC_LOGFMT);
+			if (q)
+				puts_(&l, "\"");
+		}
+		break;
+	case MD_LOG_JSON:
+		puts_(&l, "{\"ts\":\"");
+		put_stamp(&l);
+		puts_(&l, "\",\"level\":\"");
+		put_escaped(&l, level, ESC_JSON);
+		puts_(&l, "\",\"group\":\"");
+		put_escaped(&l, group, ESC_JSON);
+		puts_(&l, "\"");
+		for (i = 0; i < nf; i++) {
+			puts_(&l, ",\"");
+			puts_(&l, fv[i].key);
+			puts_(&l, fv[i].num ? "\":" : "\":\"");
+			put_escaped(&l, fv[i].val, ESC_JSON);
+			if (!fv[i].num)
+				puts_(&l, "\"");
+		}
+		puts_(&l, "}");
+		break;
+	default:
+		put_stamp(&l);
+		puts_(&l, " ");
+		puts_(&l, log_prefix);
+		puts_(&l, "[");
+		puts_(&l, group);
+		puts_(&l, "] ");
+		puts_(&l, level);
+		puts_(&l, ":");
+		for (i = 0; i < nf; i++) {
+			puts_(&l, " ");
+			put_escaped(&l, fv[i].val, ESC_TEXT);
+		}
+		if (text_suffix != NULL)
+			puts_(&l, text_suffix);
+		break;
+	}
+	/* put() keeps one byte free: the newline always fits. */
+	l.b[l.len++] = '\n';
+	write_line(l.b, l.len);
+}
+
+/* After vsnprintf cut a message, drop a partial UTF-8 sequence at its end. */
+static void
+trim_utf8(char *s, size_t len)
+{
+	size_t i = len, n;
+
+	while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0 && (unsigned char)s[i - 1] >= 0xc0) {
+		n = utf8_len((const unsigned char *)s + i - 1, len - i + 1);
+		if (n == 0)
+			s[i - 1] = '\0';
+	}
+}
+
 void
 md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
     va_list ap)
 {
 	char msg[1024];
-	char stamp[32];
-	struct timespec ts;
-	struct tm tm;
+	struct field f = {"msg", msg, false};
+	int saved = errno, n;
 
 	if (level > log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n >= (int)sizeof(msg))
+		trim_utf8(msg, sizeof(msg) - 1);
 	if (log_syslog) {
 		static const int prio[] = {
 		    LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
 		syslog(prio[level], "[%s] %s", md_log_group_str(group), msg);
-		return;
+	} else {
+		emit(md_log_level_str(level), md_log_group_str(group), &f, 1,
+		    NULL);
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	/* One fprintf per line so lines from threads do not interleave. */
-	fprintf(stderr, "%s.%03ldZ %s[%s] %s: %s\n", stamp,
-	    ts.tv_nsec / 1000000, log_prefix, md_log_group_str(group),
-	    md_log_level_str(level), msg);
+	/* Callers log and then look at errno: leave it alone. */
+	errno = saved;
 }
 
 void
@@ -131,11 +543,64 @@ md_log(enum md_log_level level, enum md_log_group group, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- query log --------------------------------------------------------- */
+
+void
+md_querylog_enable(bool on)
+{
+	atomic_store(&querylog_on, on);
+}
+
+bool
+md_querylog_enabled(void)
+{
+	return atomic_load_explicit(&querylog_on, memory_order_relaxed);
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : "-";
+}
+
+void
+md_querylog(const struct md_querylog_entry *e)
+{
+	char dur[24];
+	int saved = errno;
+	struct field fv[] = {
+	    {"client", or_dash(e->client), false},
+	    {"name", or_dash(e->name), false},
+	    {"type", or_dash(e->type), false},
+	    {"rcode", or_dash(e->rcode), false},
+	    {"source", or_dash(e->source), false},
+	    {"transport", or_dash(e->transport), false},
+	    {"duration_us", dur, true},
+	};
+
+	/* Its own switch: not filtered by the log level. */
+	if (!md_querylog_enabled())
+		return;
+	snprintf(dur, sizeof(dur), "%" PRIu64, e->duration_us);
+	if (log_syslog) {
+		syslog(LOG_INFO, "[query] %s %s %s %s %s %s %sus", fv[0].val,
+		    fv[1].val, fv[2].val, fv[3].val, fv[4].val, fv[5].val, dur);
+	} else {
+		emit("info", "query", fv, sizeof(fv) / sizeof(fv[0]), "us");
+	}
+	errno = saved;
+}
+
+/* ---- assertions and errors --------------------------------------------- */
+
 void
 md_assert_fail(const char *expr, const char *file, int line, bool fatal)
 {
-	fprintf(stderr, "%s: assertion failed at %s:%d: %s\n", log_prefix, file,
-	    line, expr);
+	/* Into the log (it may be a file), and to stderr for the supervisor. */
+	md_err(MD_LOG_MAIN, "assertion failed at %s:%d: %s", file, line, expr);
+	if (log_syslog || atomic_load(&log_to_file))
+		fprintf(stderr, "%s: assertion failed at %s:%d: %s\n",
+		    log_prefix, file, line, expr);
 	(void)fatal;
 	abort();
 }

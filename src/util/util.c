@@ -241,6 +241,15 @@ md_strlcpy(char *dst, const char *src, size_t size)
 }
 
 uint64_t
+md_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
 md_now_ms(void)
 {
 	struct timespec ts;

@@ -987,6 +987,143 @@ threads(void **state)
 	(void)state;
 }
 
+/* ---- flush_zone and walk ----------------------------------------------- */
+
+static void
+flush_zone(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 16);
+	struct md_cache_view v;
+	struct md_cache_stats st;
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	assert_int_equal(put_a(c, "z.test.", 300, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "a.z.test.", 300, 2, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    put_a(c, "b.a.z.test.", 300, 3, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(md_cache_put_negative(c, wname("nx.z.test.", n), 0,
+			     true, 300, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	/* Not below z.test.: a sibling, a name ending in "z.test", the
+	 * parent. */
+	assert_int_equal(put_a(c, "y.test.", 300, 4, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "az.test.", 300, 5, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "test.", 300, 6, MD_TRUST_ANSWER, T0), 0);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 7);
+
+	md_cache_flush_zone(c, wname("Z.Test.", n));
+	assert_int_equal(
+	    get(c, "z.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "b.a.z.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "nx.z.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "az.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(a_last(&v), 5);
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 3);
+	/* A flush is not an eviction. */
+	assert_int_equal(st.evictions, 0);
+
+	/* The root zone: everything. */
+	md_cache_flush_zone(c, wname(".", n));
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	md_cache_free(c);
+	(void)state;
+}
+
+struct walk_seen {
+	unsigned n, stale, nxdomain, nodata;
+	uint32_t ttl_w; /* TTL of w.test. A */
+	uint8_t last_w;
+};
+
+static void
+walk_cb(void *arg, const struct md_cache_view *v)
+{
+	struct walk_seen *ws = arg;
+	char name[1024];
+
+	ws->n++;
+	if (v->stale)
+		ws->stale++;
+	if (v->kind == MD_CACHE_NXDOMAIN) {
+		ws->nxdomain++;
+		assert_int_equal(v->type, 0);
+		assert_non_null(v->soa_owner);
+	}
+	if (v->kind == MD_CACHE_NODATA)
+		ws->nodata++;
+	assert_int_equal(md_name_to_str(v->owner, name, sizeof(name)), 0);
+	if (strcmp(name, "W.test.") == 0 && v->type == MD_TYPE_A) {
+		ws->ttl_w = v->ttl;
+		ws->last_w = a_last(v);
+	}
+}
+
+static void
+walk(void **state)
+{
+	struct md_cache_conf conf;
+	struct md_cache *c;
+	struct walk_seen ws;
+	uint8_t n[MD_NAME_MAX], soa[MD_NAME_MAX];
+
+	md_cache_conf_init(&conf);
+	c = new_cache_conf(&conf);
+	memset(&ws, 0, sizeof(ws));
+	md_cache_walk(c, T0, walk_cb, &ws);
+	assert_int_equal(ws.n, 0);
+
+	assert_int_equal(put_a(c, "W.test.", 300, 7, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "old.test.", 10, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    md_cache_put_negative(c, wname("nx.test.", n), 0, true, 300,
+		wname("test.", soa), NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    md_cache_put_negative(c, wname("W.test.", n), MD_TYPE_MX, false,
+		300, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	/* 100 s later: old.test. has expired and is not listed. */
+	md_cache_walk(c, T0 + 100000, walk_cb, &ws);
+	assert_int_equal(ws.n, 3);
+	assert_int_equal(ws.stale, 0);
+	assert_int_equal(ws.nxdomain, 1);
+	assert_int_equal(ws.nodata, 1);
+	assert_int_equal(ws.ttl_w, 200);
+	assert_int_equal(ws.last_w, 7);
+	md_cache_free(c);
+
+	/* With serve-stale, kept expired entries are listed as stale. */
+	conf.serve_stale = true;
+	conf.stale_answer_ttl = 30;
+	conf.stale_max_age = 3600;
+	c = new_cache_conf(&conf);
+	assert_int_equal(put_a(c, "W.test.", 10, 7, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(put_a(c, "x.test.", 300, 8, MD_TRUST_ANSWER, T0), 0);
+	memset(&ws, 0, sizeof(ws));
+	md_cache_walk(c, T0 + 20000, walk_cb, &ws);
+	assert_int_equal(ws.n, 2);
+	assert_int_equal(ws.stale, 1);
+	assert_int_equal(ws.ttl_w, 30);
+	/* W.test. past stale_max_age: gone from the walk; x.test. stale. */
+	memset(&ws, 0, sizeof(ws));
+	md_cache_walk(c, T0 + 10000 + 3600000, walk_cb, &ws);
+	assert_int_equal(ws.n, 1);
+	assert_int_equal(ws.stale, 1);
+	assert_int_equal(ws.last_w, 0);
+	md_cache_free(c);
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -1008,6 +1145,8 @@ main(void)
 	    cmocka_unit_test(flush),
 	    cmocka_unit_test(buffer_too_small),
 	    cmocka_unit_test(threads),
+	    cmocka_unit_test(flush_zone),
+	    cmocka_unit_test(walk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,10 @@ delete):
   /apis/discovery.k8s.io/v1/endpointslices  (+ /namespaces/NS/...)
   /api/v1/namespaces                    /api/v1/pods  (+ namespaced)
   /api /api/v1 /apis /apis/discovery.k8s.io /apis/discovery.k8s.io/v1
+  discovery only (kubectl apply --dry-run=client of the deployment
+  manifests, tests/integration/deploy.sh): configmaps, serviceaccounts,
+  secrets in v1; apps/v1, rbac.authorization.k8s.io/v1, policy/v1 (their
+  objects are never stored: GET answers 404 NotFound)
   /version                              (/openapi/* answer 404: kubectl
                                         get copes; kubectl create needs
                                         --validate=false)
@@ -79,6 +83,26 @@ KINDS = {
     "EndpointSlice": ("discovery.k8s.io", "v1", "endpointslices", True, []),
 }
 RESOURCE_KIND = {v[2]: k for k, v in KINDS.items()}
+
+# Resources that are only announced (discovery), for kubectl's REST mapping
+# when it dry-runs manifests: group/version -> [(kind, resource,
+# namespaced, short names)].  Nothing of these kinds is stored.
+DISCOVERY_ONLY = {
+    "v1": [("ConfigMap", "configmaps", True, ["cm"]),
+           ("ServiceAccount", "serviceaccounts", True, ["sa"]),
+           ("Secret", "secrets", True, [])],
+    "apps/v1": [("DaemonSet", "daemonsets", True, ["ds"]),
+                ("Deployment", "deployments", True, ["deploy"]),
+                ("ReplicaSet", "replicasets", True, ["rs"]),
+                ("StatefulSet", "statefulsets", True, ["sts"])],
+    "rbac.authorization.k8s.io/v1": [
+        ("ClusterRole", "clusterroles", False, []),
+        ("ClusterRoleBinding", "clusterrolebindings", False, []),
+        ("Role", "roles", True, []),
+        ("RoleBinding", "rolebindings", True, [])],
+    "policy/v1": [("PodDisruptionBudget", "poddisruptionbudgets", True,
+                   ["pdb"])],
+}
 
 
 def api_version(kind):
@@ -646,8 +670,9 @@ def parse_resource_path(path):
 
 def resource_list(group_version, kinds):
     res = []
-    for kind in kinds:
-        _, _, plural, namespaced, short = KINDS[kind]
+    entries = [(kind,) + tuple(KINDS[kind][2:]) for kind in kinds]
+    entries += DISCOVERY_ONLY.get(group_version, [])
+    for kind, plural, namespaced, short in entries:
         r = {"name": plural, "singularName": kind.lower(),
              "namespaced": namespaced, "kind": kind,
              "verbs": ["create", "delete", "get", "list", "update",
@@ -659,6 +684,22 @@ def resource_list(group_version, kinds):
             "groupVersion": group_version, "resources": res}
 
 
+def api_group(name, versions):
+    gvs = [{"groupVersion": name + "/" + v, "version": v} for v in versions]
+    return {"kind": "APIGroup", "apiVersion": "v1", "name": name,
+            "versions": gvs, "preferredVersion": gvs[0]}
+
+
+# group -> versions, every group the server announces
+GROUPS = {"discovery.k8s.io": ["v1"]}
+for _gv in DISCOVERY_ONLY:
+    if "/" in _gv:
+        _g, _v = _gv.split("/")
+        GROUPS.setdefault(_g, [])
+        if _v not in GROUPS[_g]:
+            GROUPS[_g].append(_v)
+
+
 DISCOVERY = {
     "/version": {"major": "1", "minor": "30", "gitVersion": "v1.30.0-test",
                  "gitCommit": "0" * 40, "gitTreeState": "clean",
@@ -668,21 +709,17 @@ DISCOVERY = {
              "serverAddressByClientCIDRs": [
                  {"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]},
     "/api/v1": resource_list("v1", ["Namespace", "Service", "Pod"]),
-    "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": [{
-        "name": "discovery.k8s.io",
-        "versions": [{"groupVersion": "discovery.k8s.io/v1",
-                      "version": "v1"}],
-        "preferredVersion": {"groupVersion": "discovery.k8s.io/v1",
-                             "version": "v1"}}]},
-    "/apis/discovery.k8s.io": {
-        "kind": "APIGroup", "apiVersion": "v1", "name": "discovery.k8s.io",
-        "versions": [{"groupVersion": "discovery.k8s.io/v1",
-                      "version": "v1"}],
-        "preferredVersion": {"groupVersion": "discovery.k8s.io/v1",
-                             "version": "v1"}},
-    "/apis/discovery.k8s.io/v1": resource_list("discovery.k8s.io/v1",
-                                               ["EndpointSlice"]),
+    "/apis": {"kind": "APIGroupList", "apiVersion": "v1",
+              "groups": [{k: v for k, v in api_group(g, vs).items()
+                          if k not in ("kind", "apiVersion")}
+                         for g, vs in GROUPS.items()]},
 }
+for _g, _vs in GROUPS.items():
+    DISCOVERY["/apis/" + _g] = api_group(_g, _vs)
+    for _v in _vs:
+        DISCOVERY["/apis/%s/%s" % (_g, _v)] = resource_list(
+            _g + "/" + _v, [k for k, v in KINDS.items()
+                            if v[0] == _g and v[1] == _v])
 
 
 class Server(ThreadingHTTPServer):

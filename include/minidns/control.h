@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * control.h - the control socket of minidnsd (a Unix socket; the client is
+ * minidns-control).  One request per connection: a line "COMMAND [ARGS]",
+ * answered with text lines and a last line "OK" or "ERROR: reason", then
+ * the connection closes.  Only root and the daemon's own user may connect
+ * (SO_PEERCRED); the socket is created mode 0660.
+ *
+ * Commands: status, stats, reload, flush [NAME|ZONE.], dump-cache,
+ * trace NAME [TYPE], set-loglevel LEVEL.  The daemon supplies what each does
+ * through struct md_control_ops.
+ */
+#ifndef MINIDNS_CONTROL_H
+#define MINIDNS_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+
+/* Writes one line of a reply (no newline needed); ctx is the request. */
+typedef void (*md_control_line_fn)(void *ctx, const char *text);
+/* Ends an asynchronous reply: rc 0 = "OK", else "ERROR: msg". */
+typedef void (*md_control_done_fn)(void *ctx, int rc, const char *msg);
+
+struct md_control_ops {
+	void *arg;
+	/* synchronous: write lines, return 0 or a negative value with msg */
+	int (*status)(void *arg, md_control_line_fn line, void *ctx, char *msg,
+	    size_t len);
+	int (*stats)(void *arg, md_control_line_fn line, void *ctx, char *msg,
+	    size_t len);
+	int (*reload)(void *arg, md_control_line_fn line, void *ctx, char *msg,
+	    size_t len);
+	/* name NULL: everything; a name ending in '.' with "zone" true:
+	 * every name at or below it */
+	int (*flush)(void *arg, const char *name, bool zone,
+	    md_control_line_fn line, void *ctx, char *msg, size_t len);
+	int (*dump_cache)(void *arg, md_control_line_fn line, void *ctx,
+	    char *msg, size_t len);
+	int (*set_loglevel)(void *arg, const char *level,
+	    md_control_line_fn line, void *ctx, char *msg, size_t len);
+	/* asynchronous: lines as the resolution goes, then done() once; a
+	 * nonzero return means done() will not be called */
+	int (*trace)(void *arg, const char *name, const char *type,
+	    md_control_line_fn line, md_control_done_fn done, void *ctx,
+	    char *msg, size_t len);
+};
+
+struct md_control;
+
+/*
+ * Listen on the Unix socket 'path' (an existing socket file is replaced;
+ * any other file there is an error).  Returns NULL with err set.
+ */
+struct md_control *md_control_new(struct event_base *base, const char *path,
+    const struct md_control_ops *ops, char *err, size_t errlen);
+/* Closes the socket, ends open requests and removes the socket file. */
+void md_control_free(struct md_control *c);
+
+#endif /* MINIDNS_CONTROL_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * metrics.h - the server's counters and the HTTP endpoints that expose
+ * them: /metrics (Prometheus text format), /health and /ready, on
+ * libevent's evhttp.  CoreDNS's default ports (9153, 8080, 8181), so
+ * existing probes and scrape configurations keep working.
+ *
+ * Counters are process-wide atomics, bumped by the server on the query
+ * path (one relaxed atomic add each); the other figures (cache, upstream
+ * transport, Kubernetes watch) are read from their modules when scraped.
+ */
+#ifndef MINIDNS_METRICS_H
+#define MINIDNS_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "minidns/util.h"
+
+struct event_base;
+struct md_cache;
+struct md_net;
+struct md_k8s;
+
+enum md_metric_transport {
+	MD_METRIC_UDP = 0,
+	MD_METRIC_TCP,
+	MD_METRIC_TLS,
+	MD_METRIC_TRANSPORT_COUNT,
+};
+
+/* Where an answer came from (also the query log's "source"). */
+enum md_metric_source {
+	MD_SOURCE_LOCAL = 0, /* a local zone (files or Kubernetes) */
+	MD_SOURCE_CACHE,
+	MD_SOURCE_RECURSION, /* iterated from the root */
+	MD_SOURCE_FORWARD,   /* a forward zone */
+	MD_SOURCE_ERROR,     /* refused, malformed, failed early */
+	MD_SOURCE_COUNT,
+};
+
+const char *md_metric_source_str(enum md_metric_source s);
+const char *md_metric_transport_str(enum md_metric_transport t);
+
+/* A query arrived (qtype: its type, counted per well-known type). */
+void md_metrics_request(enum md_metric_transport t, uint16_t qtype);
+/* A response left (rcode with extended bits), after 'usec' microseconds. */
+void md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec);
+/* A query got no response (dropped: malformed or overloaded). */
+void md_metrics_dropped(void);
+/* Refused by access-control (recursion not offered to the client). */
+void md_metrics_refused_acl(void);
+/* TCP/TLS connections: opened, closed. */
+void md_metrics_conn(bool opened);
+/* An upstream query: sent (with transport), and its outcome. */
+void md_metrics_upstream(bool forwarded, enum md_metric_transport t);
+void md_metrics_upstream_done(bool forwarded, bool timeout, uint32_t rtt_ms);
+/* Zone reloads. */
+void md_metrics_reload(bool ok);
+
+/* What /metrics also reads, and what /ready waits for. */
+struct md_metrics_sources {
+	struct md_cache *cache;		 /* may be NULL */
+	const struct md_net *net;	 /* may be NULL */
+	const struct md_k8s *k8s;	 /* NULL when not configured */
+	bool (*zones_loaded)(void *arg); /* true once zones are served */
+	void *arg;
+};
+
+struct md_metrics_http;
+
+/*
+ * HTTP listeners on base: metrics, health and ready addresses (NULL = off;
+ * "ADDR:PORT").  'optional' listeners that cannot bind only warn (the
+ * defaults); others fail.  /health: 200 "OK" while the process serves;
+ * /ready: 200 once zones are loaded and, with Kubernetes, the first sync
+ * is done, else 503 with the reason.  Returns NULL with err set.
+ */
+struct md_metrics_http *md_metrics_http_new(struct event_base *base,
+    const char *metrics_addr, const char *health_addr, const char *ready_addr,
+    bool optional, const struct md_metrics_sources *src, char *err,
+    size_t errlen);
+void md_metrics_http_free(struct md_metrics_http *h);
+
+/* The whole /metrics page, malloc'ed (for the control socket's "stats"
+ * and tests); NULL when out of memory. */
+char *md_metrics_render(const struct md_metrics_sources *src);
+
+#endif /* MINIDNS_METRICS_H */

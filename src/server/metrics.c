@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * metrics.c - the server's counters and their Prometheus text rendering
+ * (exposition format 0.0.4).
+ *
+ * Owns the process-wide counters: plain C11 atomics, bumped with relaxed
+ * ordering on the query path (a scrape needs no ordering between them).
+ * Histograms keep one count per bucket; the cumulative buckets and _count
+ * are summed at render time, so +Inf always equals _count.  The cache,
+ * upstream transport and Kubernetes figures are not counted here: they are
+ * read from their modules when rendered.  The HTTP side is metrics_http.c.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "minidns/cache.h"
+#include "minidns/k8s.h"
+#include "minidns/metrics.h"
+#include "minidns/net.h"
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef _Atomic uint64_t counter_t;
+
+/* Query types counted by name; everything else is "other". */
+static const struct {
+	uint16_t type;
+	const char *name;
+} qtypes[] = {
+    {1, "A"},
+    {28, "AAAA"},
+    {5, "CNAME"},
+    {15, "MX"},
+    {2, "NS"},
+    {12, "PTR"},
+    {6, "SOA"},
+    {33, "SRV"},
+    {16, "TXT"},
+    {255, "ANY"},
+    {43, "DS"},
+    {48, "DNSKEY"},
+    {65, "HTTPS"},
+    {64, "SVCB"},
+};
+#define QTYPE_OTHER NELEMS(qtypes)
+
+/* RFC 1035 §4.1.1, RFC 2136 §2.2 (0-10); RFC 6891 §9: BADVERS (16). */
+static const char *const rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL",
+    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+    "NOTAUTH", "NOTZONE"};
+#define RCODE_BADVERS NELEMS(rcodes)
+#define RCODE_OTHER (RCODE_BADVERS + 1)
+#define RCODE_SLOTS (RCODE_OTHER + 1)
+
+/* Request duration buckets (CoreDNS's: 0.25 ms doubling to 8.192 s). */
+static const uint64_t dur_le_us[] = {250, 500, 1000, 2000, 4000, 8000, 16000,
+    32000, 64000, 128000, 256000, 512000, 1024000, 2048000, 4096000, 8192000};
+static const char *const dur_le[] = {"0.00025", "0.0005", "0.001", "0.002",
+    "0.004", "0.008", "0.016", "0.032", "0.064", "0.128", "0.256", "0.512",
+    "1.024", "2.048", "4.096", "8.192"};
+#define DUR_SLOTS (NELEMS(dur_le_us) + 1)
+
+/* Upstream round-trip buckets: the net layer measures whole ms. */
+static const uint32_t rtt_le_ms[] = {
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
+static const char *const rtt_le[] = {"0.001", "0.002", "0.004", "0.008",
+    "0.016", "0.032", "0.064", "0.128", "0.256", "0.512", "1.024", "2.048",
+    "4.096", "8.192"};
+#define RTT_SLOTS (NELEMS(rtt_le_ms) + 1)
+
+enum { CLASS_RECURSION = 0, CLASS_FORWARD, CLASS_COUNT };
+static const char *const classes[CLASS_COUNT] = {"recursion", "forward"};
+
+static struct {
+	counter_t requests[MD_METRIC_TRANSPORT_COUNT];
+	counter_t requests_type[QTYPE_OTHER + 1];
+	counter_t responses_rcode[RCODE_SLOTS];
+	counter_t responses_source[MD_SOURCE_COUNT];
+	counter_t dur_bucket[DUR_SLOTS];
+	counter_t dur_sum_us;
+	counter_t dropped;
+	counter_t acl_refused;
+	counter_t conns;
+	_Atomic int64_t conns_open;
+	counter_t up_queries[CLASS_COUNT][MD_METRIC_TRANSPORT_COUNT];
+	counter_t up_timeouts[CLASS_COUNT];
+	counter_t rtt_bucket[CLASS_COUNT][RTT_SLOTS];
+	counter_t rtt_sum_ms[CLASS_COUNT];
+	counter_t reloads[2]; /* failure, success */
+	_Atomic int64_t start_time;
+} m;
+
+const char *
+md_metric_source_str(enum md_metric_source s)
+{
+	static const char *const names[] = {
+	    "local", "cache", "recursion", "forward", "error"};
+
+	return (unsigned)s < MD_SOURCE_COUNT ? names[s] : "?";
+}
+
+const char *
+md_metric_transport_str(enum md_metric_transport t)
+{
+	static const char *const names[] = {"udp", "tcp", "tls"};
+
+	return (unsigned)t < MD_METRIC_TRANSPORT_COUNT ? names[t] : "?";
+}
+
+static inline void
+inc(counter_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static inline uint64_t
+get(counter_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* The process start, for process_start_time_seconds: taken when the
+ * program starts rather than at the first scrape. */
+__attribute__((constructor)) static void
+record_start_time(void)
+{
+	atomic_store(&m.start_time, (int64_t)time(NULL));
+}
+
+void
+md_metrics_request(enum md_metric_transport t, uint16_t qtype)
+{
+	size_t i;
+
+	if ((unsigned)t < MD_METRIC_TRANSPORT_COUNT)
+		inc(&m.requests[t]);
+	for (i = 0; i < NELEMS(qtypes); i++)
+		if (qtypes[i].type == qtype)
+			break;
+	inc(&m.requests_type[i]);
+}
+
+void
+md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec)
+{
+	size_t slot, i;
+
+	if (rcode >= 0 && (size_t)rcode < NELEMS(rcodes))
+		slot = (size_t)rcode;
+	else if (rcode == 16)
+		slot = RCODE_BADVERS;
+	else
+		slot = RCODE_OTHER;
+	inc(&m.responses_rcode[slot]);
+	if ((unsigned)src < MD_SOURCE_COUNT)
+		inc(&m.responses_source[src]);
+	for (i = 0; i < NELEMS(dur_le_us); i++)
+		if (usec <= dur_le_us[i])
+			break;
+	inc(&m.dur_bucket[i]);
+	atomic_fetch_add_explicit(&m.dur_sum_us, usec, memory_order_relaxed);
+}
+
+void
+md_metrics_dropped(void)
+{
+	inc(&m.dropped);
+}
+
+void
+md_metrics_refused_acl(void)
+{
+	inc(&m.acl_refused);
+}
+
+void
+md_metrics_conn(bool opened)
+{
+	if (opened) {
+		inc(&m.conns);
+		atomic_fetch_add_explicit(
+		    &m.conns_open, 1, memory_order_relaxed);
+	} else
+		atomic_fetch_sub_explicit(
+		    &m.conns_open, 1, memory_order_relaxed);
+}
+
+void
+md_metrics_upstream(bool forwarded, enum md_metric_transport t)
+{
+	if ((unsigned)t < MD_METRIC_TRANSPORT_COUNT)
+		inc(&m.up_queries[forwarded][t]);
+}
+
+void
+md_metrics_upstream_done(bool forwarded, bool timeout, uint32_t rtt_ms)
+{
+	size_t i;
+
+	/* A timeout has no round-trip time to observe. */
+	if (timeout) {
+		inc(&m.up_timeouts[forwarded]);
+		return;
+	}
+	for (i = 0; i < NELEMS(rtt_le_ms); i++)
+		if (rtt_ms <= rtt_le_ms[i])
+			break;
+	inc(&m.rtt_bucket[forwarded][i]);
+	atomic_fetch_add_explicit(
+	    &m.rtt_sum_ms[forwarded], rtt_ms, memory_order_relaxed);
+}
+
+void
+md_metrics_reload(bool ok)
+{
+	inc(&m.reloads[ok]);
+}
+
+/* ---- rendering ----------------------------------------------------------- */
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One histogram's buckets, _sum and _count; 'labels' (may be "") go
+ * before le.  Sums are in micro- or milliseconds: 'scale' per second. */
+static void
+histogram(FILE *f, const char *name, const char *labels, counter_t *buckets,
+    const char *const *le, size_t nle, uint64_t sum, uint64_t scale)
+{
+	const char *sep = labels[0] != '\0' ? "," : "";
+	uint64_t cum = 0;
+	size_t i;
+	int digits = scale == 1000000 ? 6 : 3;
+
+	for (i = 0; i <= nle; i++) {
+		cum += get(&buckets[i]);
+		fprintf(f, "%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n", name,
+		    labels, sep, i < nle ? le[i] : "+Inf", cum);
+	}
+	fprintf(f, "%s_sum%s%s%s %" PRIu64 ".%0*" PRIu64 "\n", name,
+	    labels[0] != '\0' ? "{" : "", labels, labels[0] != '\0' ? "}" : "",
+	    sum / scale, digits, sum % scale);
+	fprintf(f, "%s_count%s%s%s %" PRIu64 "\n", name,
+	    labels[0] != '\0' ? "{" : "", labels, labels[0] != '\0' ? "}" : "",
+	    cum);
+}
+
+static void
+render_dns(FILE *f)
+{
+	size_t i;
+
+	family(f, "minidns_dns_requests_total", "counter",
+	    "DNS queries received, by transport.");
+	for (i = 0; i < MD_METRIC_TRANSPORT_COUNT; i++)
+		fprintf(f,
+		    "minidns_dns_requests_total{proto=\"%s\"} %" PRIu64 "\n",
+		    md_metric_transport_str(i), get(&m.requests[i]));
+
+	family(f, "minidns_dns_requests_by_type_total", "counter",
+	    "DNS queries received, by query type.");
+	for (i = 0; i <= QTYPE_OTHER; i++)
+		fprintf(f,
+		    "minidns_dns_requests_by_type_total{type=\"%s\"} %" PRIu64
+		    "\n",
+		    i < QTYPE_OTHER ? qtypes[i].name : "other",
+		    get(&m.requests_type[i]));
+
+	family(f, "minidns_dns_responses_total", "counter",
+	    "DNS responses sent, by response code.");
+	for (i = 0; i < RCODE_SLOTS; i++)
+		fprintf(f,
+		    "minidns_dns_responses_total{rcode=\"%s\"} %" PRIu64 "\n",
+		    i < RCODE_BADVERS	     ? rcodes[i]
+			: i == RCODE_BADVERS ? "BADVERS"
+					     : "other",
+		    get(&m.responses_rcode[i]));
+
+	family(f, "minidns_dns_responses_by_source_total", "counter",
+	    "DNS responses sent, by where the answer came from.");
+	for (i = 0; i < MD_SOURCE_COUNT; i++)
+		fprintf(f,
+		    "minidns_dns_responses_by_source_total{source=\"%s\"} %" PRIu64
+		    "\n",
+		    md_metric_source_str(i), get(&m.responses_source[i]));
+
+	family(f, "minidns_dns_request_duration_seconds", "histogram",
+	    "Time from a query's arrival to its response.");
+	histogram(f, "minidns_dns_request_duration_seconds", "", m.dur_bucket,
+	    dur_le, NELEMS(dur_le), get(&m.dur_sum_us), 1000000);
+
+	family(f, "minidns_dropped_total", "counter",
+	    "Queries that got no response (malformed or overload).");
+	fprintf(f, "minidns_dropped_total %" PRIu64 "\n", get(&m.dropped));
+	family(f, "minidns_acl_refused_total", "counter",
+	    "Queries refused by access control.");
+	fprintf(
+	    f, "minidns_acl_refused_total %" PRIu64 "\n", get(&m.acl_refused));
+
+	family(f, "minidns_tcp_connections_total", "counter",
+	    "TCP and TLS client connections accepted.");
+	fprintf(
+	    f, "minidns_tcp_connections_total %" PRIu64 "\n", get(&m.conns));
+	family(f, "minidns_tcp_connections_open", "gauge",
+	    "TCP and TLS client connections open now.");
+	fprintf(f, "minidns_tcp_connections_open %" PRId64 "\n",
+	    atomic_load_explicit(&m.conns_open, memory_order_relaxed));
+
+	family(f, "minidns_zone_reloads_total", "counter",
+	    "Zone reloads, by result.");
+	fprintf(f,
+	    "minidns_zone_reloads_total{result=\"success\"} %" PRIu64 "\n",
+	    get(&m.reloads[1]));
+	fprintf(f,
+	    "minidns_zone_reloads_total{result=\"failure\"} %" PRIu64 "\n",
+	    get(&m.reloads[0]));
+}
+
+static void
+render_upstream(FILE *f, const struct md_net *net)
+{
+	char labels[32];
+	size_t c, t;
+
+	family(f, "minidns_upstream_queries_total", "counter",
+	    "Queries sent to upstream servers, by class and transport.");
+	for (c = 0; c < CLASS_COUNT; c++)
+		for (t = 0; t < MD_METRIC_TRANSPORT_COUNT; t++)
+			fprintf(f,
+			    "minidns_upstream_queries_total{class=\"%s\","
+			    "proto=\"%s\"} %" PRIu64 "\n",
+			    classes[c], md_metric_transport_str(t),
+			    get(&m.up_queries[c][t]));
+
+	family(f, "minidns_upstream_timeouts_total", "counter",
+	    "Upstream queries that timed out, by class.");
+	for (c = 0; c < CLASS_COUNT; c++)
+		fprintf(f,
+		    "minidns_upstream_timeouts_total{class=\"%s\"} %" PRIu64
+		    "\n",
+		    classes[c], get(&m.up_timeouts[c]));
+
+	family(f, "minidns_upstream_rtt_seconds", "histogram",
+	    "Round-trip time of upstream queries answered, by class.");
+	for (c = 0; c < CLASS_COUNT; c++) {
+		snprintf(labels, sizeof(labels), "class=\"%s\"", classes[c]);
+		histogram(f, "minidns_upstream_rtt_seconds", labels,
+		    m.rtt_bucket[c], rtt_le, NELEMS(rtt_le),
+		    get(&m.rtt_sum_ms[c]), 1000);
+	}
+
+	if (net != NULL) {
+		struct md_net_stats ns;
+
+		md_net_get_stats(net, &ns);
+		family(f, "minidns_upstream_mismatched_total", "counter",
+		    "Upstream replies that matched no query in flight.");
+		fprintf(f, "minidns_upstream_mismatched_total %" PRIu64 "\n",
+		    ns.mismatched);
+		family(f, "minidns_upstream_errors_total", "counter",
+		    "Upstream queries that failed (network or TLS error).");
+		fprintf(f, "minidns_upstream_errors_total %" PRIu64 "\n",
+		    ns.errors);
+	}
+}
+
+static void
+render_cache(FILE *f, struct md_cache *cache)
+{
+	struct md_cache_stats cs;
+
+	md_cache_get_stats(cache, &cs);
+	family(f, "minidns_cache_hits_total", "counter", "Cache lookups hit.");
+	fprintf(f, "minidns_cache_hits_total %" PRIu64 "\n", cs.hits);
+	family(f, "minidns_cache_misses_total", "counter",
+	    "Cache lookups missed.");
+	fprintf(f, "minidns_cache_misses_total %" PRIu64 "\n", cs.misses);
+	family(f, "minidns_cache_inserts_total", "counter",
+	    "Entries stored in the cache.");
+	fprintf(f, "minidns_cache_inserts_total %" PRIu64 "\n", cs.inserts);
+	family(f, "minidns_cache_evictions_total", "counter",
+	    "Entries evicted from the cache to make room.");
+	fprintf(f, "minidns_cache_evictions_total %" PRIu64 "\n", cs.evictions);
+	family(f, "minidns_cache_entries", "gauge", "Entries in the cache.");
+	fprintf(f, "minidns_cache_entries %" PRIu64 "\n", cs.entries);
+	family(
+	    f, "minidns_cache_bytes", "gauge", "Memory held by cache entries.");
+	fprintf(f, "minidns_cache_bytes %" PRIu64 "\n", cs.bytes);
+}
+
+static void
+render_k8s(FILE *f, const struct md_k8s *k8s)
+{
+	struct md_k8s_status st;
+	uint64_t now = md_now_ms();
+	uint64_t stale = 0;
+
+	md_k8s_get_status(k8s, &st);
+	/* stale_ms is the md_now_ms() when the API went away, or 0 */
+	if (!st.connected && st.stale_ms != 0 && now > st.stale_ms)
+		stale = now - st.stale_ms;
+
+	family(f, "minidns_kubernetes_synced", "gauge",
+	    "1 once every Kubernetes list has completed.");
+	fprintf(f, "minidns_kubernetes_synced %d\n", st.synced ? 1 : 0);
+	family(f, "minidns_kubernetes_connected", "gauge",
+	    "1 while the Kubernetes watches are open.");
+	fprintf(f, "minidns_kubernetes_connected %d\n", st.connected ? 1 : 0);
+	/* no sample before the first event: there is no age to give */
+	if (st.last_event_ms != 0) {
+		uint64_t age =
+		    now > st.last_event_ms ? now - st.last_event_ms : 0;
+
+		family(f, "minidns_kubernetes_last_event_age_seconds", "gauge",
+		    "Time since the last Kubernetes event or list.");
+		fprintf(f,
+		    "minidns_kubernetes_last_event_age_seconds %" PRIu64
+		    ".%03" PRIu64 "\n",
+		    age / 1000, age % 1000);
+	}
+	family(f, "minidns_kubernetes_stale_seconds", "gauge",
+	    "Time the Kubernetes API has been unreachable (0: connected).");
+	fprintf(f,
+	    "minidns_kubernetes_stale_seconds %" PRIu64 ".%03" PRIu64 "\n",
+	    stale / 1000, stale % 1000);
+	family(f, "minidns_kubernetes_relists_total", "counter",
+	    "Kubernetes relists (after 410 Gone or reconnects).");
+	fprintf(f, "minidns_kubernetes_relists_total %u\n", st.relists);
+	family(f, "minidns_kubernetes_errors_total", "counter",
+	    "Malformed Kubernetes objects or events skipped.");
+	fprintf(f, "minidns_kubernetes_errors_total %u\n", st.errors);
+}
+
+char *
+md_metrics_render(const struct md_metrics_sources *src)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int bad;
+
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return NULL;
+	render_dns(f);
+	render_upstream(f, src != NULL ? src->net : NULL);
+	if (src != NULL && src->cache != NULL)
+		render_cache(f, src->cache);
+	if (src != NULL && src->k8s != NULL)
+		render_k8s(f, src->k8s);
+	family(f, "minidns_build_info", "gauge",
+	    "Always 1; the labels say which minidns this is.");
+	fprintf(f, "minidns_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	family(f, "process_start_time_seconds", "gauge",
+	    "Start time of the process since the Unix epoch.");
+	fprintf(f, "process_start_time_seconds %" PRId64 "\n",
+	    (int64_t)atomic_load(&m.start_time));
+	bad = ferror(f);
+	/* open_memstream: the buffer is final (or NULL) once closed */
+	if (fclose(f) != 0 || bad) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

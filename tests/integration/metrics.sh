@@ -1,0 +1,381 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# minidnsd's HTTP endpoints: /metrics (Prometheus text format 0.0.4),
+# /health and /ready.
+#
+#  1. every line of /metrics parses (HELP, TYPE or NAME{labels} VALUE),
+#     histograms are cumulative and end at +Inf = _count
+#  2. queries move the counters by what was sent: requests by transport
+#     and type, responses by rcode and source, durations, TCP connections
+#  3. /health 200, /ready 200, an unknown path 404, POST refused
+#  4. Kubernetes readiness: /ready is 503 while the API server is not up,
+#     200 once the first sync is done (minidns_kubernetes_synced 1)
+#
+# Ground rules as in run.sh: re-executes itself inside 'unshare -n', only
+# 127.x addresses, every process stopped by saved PID, every wait bounded
+# (polls, no timing asserts), temporary files in one mktemp -d directory
+# removed at exit.  Exit 77 (skip) when not root or when python3 or dig is
+# missing.  MINIDNSD from the environment, else ./minidnsd (build
+# directory = cwd).  Scrapes use python3's urllib (no curl needed).
+set -eu
+
+if [ "${MD_IT_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: metrics.sh needs root for 'unshare -n'"
+		exit 77
+	fi
+	if ! unshare -n true 2>/dev/null; then
+		echo "SKIP: cannot create a network namespace (unshare -n)"
+		exit 77
+	fi
+	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+ip link set lo up
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${abs_top_srcdir:-$(cd "$here/../.." && pwd)}
+APISERVER=$here/k8s/apiserver.py
+CLUSTER=$here/k8s/cluster.json
+MINIDNSD=${MINIDNSD:-$(pwd)/minidnsd}
+for tool in python3 dig; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: $tool is not installed"
+		exit 77
+	fi
+done
+if [ ! -x "$MINIDNSD" ]; then
+	echo "ERROR: $MINIDNSD not built (run from the build directory)"
+	exit 99
+fi
+
+DNS=127.58.0.1		# minidnsd with the zone file
+KDNS=127.58.0.2		# minidnsd with Kubernetes
+API_IP=127.58.0.9	# the test API server, plain HTTP
+API_PORT=6080
+CL=cluster.local
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-metrics.XXXXXX")
+PIDS=""
+npass=0
+nfail=0
+
+cleanup() {
+	for pid in $PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass() { echo "PASS: $1"; npass=$((npass + 1)); }
+fail() { echo "FAIL: $1"; nfail=$((nfail + 1)); }
+
+# Poll (every 0.2 s, at most SECS seconds) until the command succeeds.
+poll() {
+	local secs=$1 end
+	shift
+	end=$((SECONDS + secs))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
+# ---- the scraper: python3 urllib, no proxy, 5 s timeout -------------------
+
+cat >"$T/mx.py" <<'EOF'
+import json, math, re, sys, urllib.error, urllib.request
+
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+def fetch(url, method="GET"):
+    req = urllib.request.Request(url, method=method,
+                                 data=b"x" if method == "POST" else None)
+    try:
+        with opener.open(req, timeout=5) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+NAME = re.compile(r"^(minidns_[a-z_]+|process_start_time_seconds)$")
+SAMPLE = re.compile(r'^([a-z_]+)(?:\{((?:[a-z_]+="[^"]*")'
+                    r'(?:,[a-z_]+="[^"]*")*)\})? (\S+)$')
+
+def parse(text):
+    """{'name{labels}': value}; raises ValueError on a malformed page."""
+    out, types, family = {}, {}, None
+    if not text.endswith("\n"):
+        raise ValueError("no final newline")
+    for line in text[:-1].split("\n"):
+        if line.startswith("# HELP "):
+            name, _, help = line[7:].partition(" ")
+            if not NAME.match(name) or not help:
+                raise ValueError("bad HELP: " + line)
+            continue
+        if line.startswith("# TYPE "):
+            name, _, typ = line[7:].partition(" ")
+            if not NAME.match(name) or typ not in ("counter", "gauge",
+                                                   "histogram"):
+                raise ValueError("bad TYPE: " + line)
+            if typ == "counter" and not name.endswith("_total"):
+                raise ValueError("counter not _total: " + name)
+            if name in types:
+                raise ValueError("family twice: " + name)
+            types[name] = typ
+            family = name
+            continue
+        m = SAMPLE.match(line)
+        if not m or not NAME.match(m.group(1)):
+            raise ValueError("bad line: " + line)
+        if family is None or not m.group(1).startswith(family):
+            raise ValueError("sample outside its family: " + line)
+        value = float(m.group(3))
+        key = m.group(1) + "{" + (m.group(2) or "") + "}"
+        if key in out:
+            raise ValueError("sample twice: " + key)
+        out[key] = value
+    # histograms: cumulative, ascending le, +Inf last and equal to _count
+    for name, typ in types.items():
+        if typ != "histogram":
+            continue
+        series = {}
+        for key, v in out.items():
+            if not key.startswith(name + "_bucket{"):
+                continue
+            labels = key[len(name) + 8:-1].split(",")
+            le = labels.pop()
+            if not le.startswith('le="'):
+                raise ValueError("le not last: " + key)
+            series.setdefault(",".join(labels), []).append(
+                (float(le[4:-1]), v))
+        if not series:
+            raise ValueError("histogram without buckets: " + name)
+        for labels, buckets in series.items():
+            buckets.sort()
+            if not math.isinf(buckets[-1][0]):
+                raise ValueError("no +Inf bucket: " + name)
+            for a, b in zip(buckets, buckets[1:]):
+                if b[1] < a[1]:
+                    raise ValueError("not cumulative: %s{%s}" % (name,
+                                                                 labels))
+            if out.get(name + "_count{" + labels + "}") != buckets[-1][1]:
+                raise ValueError("+Inf != _count: %s{%s}" % (name, labels))
+            if name + "_sum{" + labels + "}" not in out:
+                raise ValueError("no _sum: %s{%s}" % (name, labels))
+    return out
+
+cmd = sys.argv[1]
+if cmd == "status":		# status URL [METHOD]: the HTTP status code
+    try:
+        code, _, _ = fetch(sys.argv[2], *sys.argv[3:])
+    except OSError:
+        code = 0
+    print(code)
+elif cmd == "body":		# body URL: the body
+    sys.stdout.write(fetch(sys.argv[2])[2].decode())
+elif cmd == "scrape":		# scrape URL FILE: parsed samples as JSON
+    code, ctype, body = fetch(sys.argv[2])
+    if code != 200:
+        sys.exit("status %d" % code)
+    if not ctype.startswith("text/plain; version=0.0.4"):
+        sys.exit("Content-Type: " + ctype)
+    try:
+        samples = parse(body.decode())
+    except ValueError as e:
+        sys.exit(str(e))
+    json.dump(samples, open(sys.argv[3], "w"))
+    print(len(samples))
+elif cmd == "value":		# value FILE KEY: one sample (or "none")
+    v = json.load(open(sys.argv[2])).get(sys.argv[3])
+    print("none" if v is None else "%g" % v)
+elif cmd == "delta":		# delta A B KEY: B - A (missing = 0)
+    a = json.load(open(sys.argv[2])).get(sys.argv[4], 0)
+    b = json.load(open(sys.argv[3])).get(sys.argv[4], 0)
+    print("%g" % (b - a))
+elif cmd == "delta_sum":	# delta_sum A B PREFIX: over every key
+    a = json.load(open(sys.argv[2]))
+    b = json.load(open(sys.argv[3]))
+    p = sys.argv[4]
+    print("%g" % (sum(v for k, v in b.items() if k.startswith(p)) -
+                  sum(v for k, v in a.items() if k.startswith(p))))
+EOF
+MX="python3 $T/mx.py"
+
+status() { $MX status "$@"; }
+is_status() { [ "$(status "$2")" = "$1" ]; }
+
+# expect_delta A B KEY WANT
+expect_delta() {
+	local got
+	got=$($MX delta "$1" "$2" "$3")
+	if [ "$got" = "$4" ]; then
+		pass "$3 moved by $4"
+	else
+		fail "$3 moved by $got, want $4"
+	fi
+}
+
+# ---- minidnsd with a zone file ---------------------------------------------
+
+"$MINIDNSD" -f --no-recursion --listen $DNS --metrics $DNS:9153 \
+    --health $DNS:8080 --ready $DNS:8181 \
+    --zone "$srcdir/zones/cluster.local.zone" >"$T/minidnsd.log" 2>&1 &
+DNS_PID=$!
+PIDS="$PIDS $DNS_PID"
+M=http://$DNS:9153
+
+if ! poll 10 is_status 200 http://$DNS:8181/ready; then
+	fail "minidnsd not ready within 10 s (/ready: $(status http://$DNS:8181/ready))"
+	sed 's/^/minidnsd: /' "$T/minidnsd.log" | tail -20
+	echo "$npass passed, $nfail failed"
+	exit 1
+fi
+pass "/ready 200 with the zone loaded"
+if [ "$(status http://$DNS:8080/health)" = 200 ] &&
+    [ "$($MX body http://$DNS:8080/health)" = OK ]; then
+	pass "/health 200 OK"
+else
+	fail "/health: $(status http://$DNS:8080/health)"
+fi
+got=$(status $M/no-such-path)
+[ "$got" = 404 ] && pass "unknown path: 404" || fail "unknown path: $got"
+got=$(status $M/metrics POST)
+if [ "$got" = 405 ] || [ "$got" = 501 ]; then
+	pass "POST /metrics refused ($got)"
+else
+	fail "POST /metrics: $got"
+fi
+
+if n=$($MX scrape $M/metrics "$T/m1.json" 2>"$T/scrape.err"); then
+	pass "/metrics parses: $n samples, histograms cumulative"
+else
+	fail "/metrics does not parse: $(cat "$T/scrape.err")"
+fi
+if [ "$($MX value "$T/m1.json" 'minidns_build_info{version="'"$($MINIDNSD --version | awk '{print $NF}')"'"}')" = 1 ]; then
+	pass "minidns_build_info"
+else
+	fail "minidns_build_info"
+fi
+
+# the queries: 4 local answers and 1 NXDOMAIN over UDP, 1 REFUSED (not
+# a local name, no recursion), 2 over TCP
+q() { dig @$DNS +time=2 +tries=1 "$@" >/dev/null 2>&1 || true; }
+q web.shop.svc.$CL A
+q web.shop.svc.$CL A
+q web.shop.svc.$CL AAAA
+q db.shop.svc.$CL A
+q missing.shop.svc.$CL A
+q www.example.com A
+q +tcp web.shop.svc.$CL A
+q +tcp _http._tcp.web.shop.svc.$CL SRV
+
+# the TCP connections are closed once the server has seen them go
+tcp_closed() {
+	$MX scrape $M/metrics "$T/m2.json" >/dev/null &&
+	    [ "$($MX value "$T/m2.json" 'minidns_tcp_connections_open{}')" = 0 ]
+}
+poll 5 tcp_closed || true
+if $MX scrape $M/metrics "$T/m2.json" >/dev/null 2>"$T/scrape.err"; then
+	pass "/metrics parses after the queries"
+else
+	fail "/metrics after the queries: $(cat "$T/scrape.err")"
+fi
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="udp"}' 6
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="tcp"}' 2
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_by_type_total{type="A"}' 6
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_by_type_total{type="AAAA"}' 1
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_by_type_total{type="SRV"}' 1
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_responses_total{rcode="NOERROR"}' 6
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_responses_total{rcode="NXDOMAIN"}' 1
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_responses_total{rcode="REFUSED"}' 1
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_responses_by_source_total{source="local"}' 7
+got=$($MX delta_sum "$T/m1.json" "$T/m2.json" minidns_dns_responses_by_source_total)
+[ "$got" = 8 ] && pass "responses by source add up to 8" ||
+    fail "responses by source add up to $got, want 8"
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_request_duration_seconds_count{}' 8
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_tcp_connections_total{}' 2
+got=$($MX value "$T/m2.json" 'minidns_tcp_connections_open{}')
+[ "$got" = 0 ] && pass "no TCP connection left open" ||
+    fail "minidns_tcp_connections_open is $got"
+
+# ---- Kubernetes readiness --------------------------------------------------------
+
+echo "minidns-test-token" >"$T/token"
+cat >"$T/k8s.yaml" <<EOF
+kubernetes:
+  zones: [$CL]
+  server: http://$API_IP:$API_PORT
+  insecure-http: yes
+  token-file: $T/token
+EOF
+"$MINIDNSD" -f --no-recursion --config "$T/k8s.yaml" --listen $KDNS \
+    --metrics $KDNS:9153 --health $KDNS:8080 --ready $KDNS:8181 \
+    >"$T/minidnsd-k8s.log" 2>&1 &
+KDNS_PID=$!
+PIDS="$PIDS $KDNS_PID"
+KR=http://$KDNS:8181/ready
+answers() { [ "$(status "$KR")" != 0 ]; }
+if poll 10 answers; then
+	got=$(status $KR)
+	if [ "$got" = 503 ] && $MX body $KR 2>/dev/null | grep -qi kubernetes; then
+		pass "/ready 503 while the API server is down"
+	else
+		fail "/ready before the API server: $got"
+	fi
+else
+	fail "/ready does not answer (Kubernetes instance)"
+fi
+if [ "$(status http://$KDNS:8080/health)" = 200 ]; then
+	pass "/health 200 while not ready"
+else
+	fail "/health while not ready: $(status http://$KDNS:8080/health)"
+fi
+if $MX scrape http://$KDNS:9153/metrics "$T/k1.json" >/dev/null 2>&1 &&
+    [ "$($MX value "$T/k1.json" 'minidns_kubernetes_synced{}')" = 0 ]; then
+	pass "minidns_kubernetes_synced 0 before the API server"
+else
+	fail "minidns_kubernetes_synced before the API server"
+fi
+
+python3 "$APISERVER" --listen $API_IP --port $API_PORT --apply "$CLUSTER" \
+    --token-file "$T/token" --lifetime 60 --ready-file "$T/api.ready" \
+    >"$T/api.log" 2>&1 &
+API_PID=$!
+PIDS="$PIDS $API_PID"
+if ! poll 10 test -s "$T/api.ready"; then
+	fail "the test API server did not start"
+	cat "$T/api.log"
+elif poll 30 is_status 200 $KR; then
+	pass "/ready 200 after the first sync"
+	if $MX scrape http://$KDNS:9153/metrics "$T/k2.json" >/dev/null \
+	    2>"$T/scrape.err" &&
+	    [ "$($MX value "$T/k2.json" 'minidns_kubernetes_synced{}')" = 1 ] &&
+	    [ "$($MX value "$T/k2.json" 'minidns_kubernetes_connected{}')" = 1 ]
+	then
+		pass "minidns_kubernetes_synced 1, connected 1"
+	else
+		fail "Kubernetes metrics after the sync $(cat "$T/scrape.err")"
+	fi
+else
+	fail "/ready still $(status $KR) 30 s after the API server started"
+	sed 's/^/minidnsd: /' "$T/minidnsd-k8s.log" | tail -20
+fi
+
+for pid in $DNS_PID $KDNS_PID; do
+	kill -0 "$pid" 2>/dev/null || fail "minidnsd $pid died"
+done
+if [ "$nfail" != 0 ]; then
+	sed 's/^/minidnsd: /' "$T/minidnsd.log" | tail -20
+fi
+echo "$npass passed, $nfail failed"
+[ "$nfail" = 0 ]
