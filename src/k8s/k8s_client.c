@@ -16,7 +16,7 @@
  *    (connection, HTTP error, watch ERROR) reconnects after a capped
  *    exponential backoff with jitter, re-watching from the last
  *    resourceVersion when there is one;
- *  - changes are batched: one 20 ms timer, then md_k8s_build_zones() and
+ *  - changes are batched: one 5 ms timer, then md_k8s_build_zones() and
  *    the publish callback; nothing is published before every kind listed
  *    once.
  *
@@ -58,7 +58,7 @@
 
 #define LOG_K8S MD_LOG_K8S
 
-#define REBUILD_MS 20
+#define REBUILD_MS 5
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 10000
 #define WATCH_TIMEOUT_S 300

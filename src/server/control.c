@@ -321,11 +321,21 @@ handle_line(struct conn *conn, char *line)
 /* ---- connection events ------------------------------------------------- */
 
 static void
+got_request(struct conn *conn, char *line)
+{
+	struct timeval wtv = {WRITE_TIMEOUT_S, 0};
+
+	conn->got_line = true;
+	/* A trace may take longer than the request timeout. */
+	bufferevent_set_timeouts(conn->bev, NULL, &wtv);
+	handle_line(conn, line);
+}
+
+static void
 read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *conn = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct timeval wtv = {WRITE_TIMEOUT_S, 0};
 	char *line = NULL;
 	size_t n = 0;
 
@@ -344,11 +354,8 @@ read_cb(struct bufferevent *bev, void *arg)
 		conn_finish(conn, MD_EPARSE, "request line too long");
 		goto cleanup;
 	}
-	conn->got_line = true;
 	evbuffer_drain(in, evbuffer_get_length(in));
-	/* A trace may take longer than the request timeout. */
-	bufferevent_set_timeouts(bev, NULL, &wtv);
-	handle_line(conn, line);
+	got_request(conn, line);
 cleanup:
 	free(line);
 }
@@ -376,12 +383,14 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	/* "status" without a newline, then EOF: still a request. */
 	if ((what & BEV_EVENT_EOF) && !conn->got_line && !conn->closing) {
 		struct evbuffer *in = bufferevent_get_input(bev);
+		size_t len = evbuffer_get_length(in);
+		char line[REQ_LINE_MAX + 1];
 
-		if (evbuffer_get_length(in) > 0) {
-			evbuffer_add(in, "\n", 1);
-			read_cb(bev, conn);
-			if (!conn->closing)
-				bufferevent_disable(bev, EV_READ);
+		if (len > 0 && len <= REQ_LINE_MAX) {
+			/* The input buffer is frozen here: copy it out. */
+			evbuffer_remove(in, line, len);
+			line[len] = '\0';
+			got_request(conn, line);
 			return;
 		}
 	}

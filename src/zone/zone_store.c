@@ -41,7 +41,7 @@ md_zone_new(const uint8_t *origin)
 	if (z == NULL || olen == 0)
 		goto fail;
 	atomic_init(&z->refs, 1);
-	md_arena_init(&z->arena, 16384);
+	md_arena_init(&z->arena, 65536);
 	memcpy(z->origin, origin, olen);
 	z->origin_labels = md_name_labels(origin);
 	z->nbuckets = 64;
@@ -71,13 +71,6 @@ md_zone_free(struct md_zone *z)
 	 * (the Kubernetes source republishes without reloading files). */
 	if (z == NULL || atomic_fetch_sub(&z->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < z->nbuckets; i++) {
-		for (struct md_node *n = z->table[i]; n != NULL; n = n->hnext) {
-			for (struct md_rrset *s = n->rrsets; s != NULL;
-			     s = s->next)
-				free(s->rdata);
-		}
-	}
 	free(z->table);
 	md_arena_deinit(&z->arena);
 	free(z);
@@ -263,21 +256,25 @@ md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
 	uint16_t l;
 	const uint8_t *d;
 
-	md_name_to_str(owner, name, sizeof(name));
+	/* The owner's text is made only for an error: this runs once per
+	 * record of every zone built (200,000 for a large cluster). */
 	if (!md_name_is_subdomain(owner, z->origin)) {
 		char zname[MD_NAME_STRLEN];
 
+		md_name_to_str(owner, name, sizeof(name));
 		md_name_to_str(z->origin, zname, sizeof(zname));
 		snprintf(err, errlen, "%s is outside the zone %s", name, zname);
 		return MD_EPARSE;
 	}
 	if (type == MD_TYPE_OPT || type == MD_TYPE_ANY ||
 	    type == MD_TYPE_AXFR || type == MD_TYPE_IXFR) {
+		md_name_to_str(owner, name, sizeof(name));
 		snprintf(
 		    err, errlen, "%s: type %u cannot be zone data", name, type);
 		return MD_EPARSE;
 	}
 	if (type == MD_TYPE_SOA && md_name_labels(owner) != z->origin_labels) {
+		md_name_to_str(owner, name, sizeof(name));
 		snprintf(err, errlen, "%s: SOA record away from the zone apex",
 		    name);
 		return MD_EPARSE;
@@ -290,6 +287,7 @@ md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
 			set = s;
 		/* RFC 1034 §3.6.2 (and RFC 2181 §10.1): a CNAME stands alone */
 		else if (type == MD_TYPE_CNAME || s->type == MD_TYPE_CNAME) {
+			md_name_to_str(owner, name, sizeof(name));
 			snprintf(err, errlen,
 			    "%s: CNAME and other data at the same name", name);
 			return MD_EPARSE;
@@ -301,6 +299,7 @@ md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
 				return 0; /* RFC 2181 §5: duplicates merge */
 		}
 		if (type == MD_TYPE_SOA || type == MD_TYPE_CNAME) {
+			md_name_to_str(owner, name, sizeof(name));
 			snprintf(err, errlen, "%s: more than one %s record",
 			    name, type == MD_TYPE_SOA ? "SOA" : "CNAME");
 			return MD_EPARSE;
@@ -321,13 +320,26 @@ md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
 			tail = &(*tail)->next;
 		*tail = set;
 	}
-	uint8_t *nd = realloc(set->rdata, set->rdata_len + 2 + (size_t)rdlen);
+	/* RRset data lives in the zone's arena too (one free for the whole
+	 * zone); a growing RRset moves to a block twice as big. */
+	size_t need = set->rdata_len + 2 + (size_t)rdlen;
 
-	if (nd == NULL)
-		return -ENOMEM;
-	set->rdata = nd;
-	md_write_u16(nd + set->rdata_len, rdlen);
-	memcpy(nd + set->rdata_len + 2, rdata, rdlen);
+	if (need > set->rdata_cap) {
+		size_t cap = set->rdata_cap ? set->rdata_cap * 2 : 32;
+		uint8_t *nd;
+
+		while (cap < need)
+			cap *= 2;
+		nd = md_arena_alloc(&z->arena, cap);
+		if (nd == NULL)
+			return -ENOMEM;
+		if (set->rdata_len > 0)
+			memcpy(nd, set->rdata, set->rdata_len);
+		set->rdata = nd;
+		set->rdata_cap = (uint32_t)cap;
+	}
+	md_write_u16(set->rdata + set->rdata_len, rdlen);
+	memcpy(set->rdata + set->rdata_len + 2, rdata, rdlen);
 	set->rdata_len += 2 + (uint32_t)rdlen;
 	set->count++;
 	z->nrr++;
