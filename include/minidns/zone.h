@@ -24,6 +24,7 @@ struct md_rrset {
 	uint16_t count;
 	uint32_t ttl;
 	uint32_t rdata_len;
+	uint32_t rdata_cap; /* room in rdata (zone building) */
 	uint8_t *rdata;
 };
 

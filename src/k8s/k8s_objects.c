@@ -1508,8 +1508,8 @@ md_k8s_build_zones(const struct md_k8s_store *st,
 			job.b.only_ptr = true;
 			job.b.err = job.err;
 			job.b.errlen = sizeof(job.err);
-			threaded = pthread_create(&job.tid, NULL, ptr_thread,
-				       &job) == 0;
+			threaded = pthread_create(
+				       &job.tid, NULL, ptr_thread, &job) == 0;
 			b.no_ptr = threaded;
 		}
 		rc = build_cluster_zone(&b);

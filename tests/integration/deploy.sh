@@ -180,6 +180,23 @@ EOF
 			fail "$m: minidnsd -t on its ConfigMap's minidnsd.yaml"
 			show "$T/t.out"
 		fi
+		# the minidnsd container's args (after the image's ENTRYPOINT
+		# "minidnsd -f"), the configuration path pointed at that file
+		if $K create --dry-run=client --validate=false -f "$f" -o \
+		    go-template='{{if .spec}}{{if .spec.template}}{{range .spec.template.spec.containers}}{{if eq .name "minidnsd"}}{{range .args}}{{.}}{{"\n"}}{{end}}{{end}}{{end}}{{end}}{{end}}' \
+		    >"$T/args" 2>"$T/k.err" && [ -s "$T/args" ]; then
+			mapfile -t args <"$T/args"
+			args=("${args[@]/#\/etc\/minidns\/minidnsd.yaml/$T/cm.yaml}")
+			if "$MINIDNSD" -f "${args[@]}" -t >"$T/t.out" 2>&1; then
+				pass "$m: minidnsd -f $(tr '\n' ' ' <"$T/args")-t"
+			else
+				fail "$m: minidnsd -t with the container's args"
+				show "$T/t.out"
+			fi
+		else
+			fail "$m: no minidnsd container args"
+			show "$T/k.err"
+		fi
 	else
 		fail "$m: no ConfigMap with minidnsd.yaml"
 		show "$T/k.err"
@@ -268,6 +285,14 @@ if [ -n "$UNIT" ]; then
 		pass "unit: ExecStart=$exec_start"
 	else
 		fail "unit: ExecStart '$exec_start' is not ${SBIN#"$INST"} -f"
+	fi
+	# its options are minidnsd's (an unknown one exits 2)
+	# shellcheck disable=SC2086 # the unit's words, as systemd splits them
+	if "$SBIN" ${exec_start#"$bin"} -t >"$T/t.out" 2>&1; then
+		pass "unit: minidnsd takes ExecStart's options (-t)"
+	else
+		fail "unit: minidnsd${exec_start#"$bin"} -t"
+		show "$T/t.out"
 	fi
 	if grep -q '@[a-z]*@' "$UNIT"; then
 		fail "unit: unsubstituted @variables@"

@@ -1,0 +1,325 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The control socket end to end: minidnsd with --control-socket, driven by
+# minidns-control.  A first minidnsd (no recursion, a copy of
+# zones/cluster.local.zone) for status, stats, reload (good and broken
+# zone), set-loglevel, flush and the permission checks; a second one on the
+# test hierarchy (hierarchy/hierarchy.sh, NSD) for dump-cache and trace.
+#
+# Binaries: MINIDNSD and MINIDNS_CONTROL, else ./minidnsd and
+# ./minidns-control in the current directory.  Output: PASS:/FAIL: lines
+# and "N passed, N failed"; exit 1 on any failure, 77 (skip) when not root
+# or without network namespaces.  Everything runs in a private network
+# namespace on 127.59.0.0/16 and 127.53.0.0/16; processes are stopped by
+# saved PID, every wait is bounded, the temporary directory is removed.
+set -eu
+
+if [ "${MD_IT_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: the control tests need root for 'unshare -n'"
+		exit 77
+	fi
+	if ! unshare -n true 2>/dev/null; then
+		echo "SKIP: cannot create a network namespace (unshare -n)"
+		exit 77
+	fi
+	export MD_IT_NETNS=1
+	if unshare -n -p -f --mount-proc --kill-child=TERM true 2>/dev/null
+	then
+		exec unshare -n -p -f --mount-proc --kill-child=TERM \
+		    "$BASH" "$0" "$@"
+	fi
+	exec unshare -n "$BASH" "$0" "$@"
+fi
+ip link set lo up
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+H=$here/hierarchy
+MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
+CTL=${MINIDNS_CONTROL:-$PWD/minidns-control}
+ADDR1=127.59.0.1
+ADDR2=127.53.9.3
+PATH=$PATH:/usr/sbin
+
+for tool in dig setpriv; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: $tool is not installed"
+		exit 77
+	fi
+done
+for bin in "$MINIDNSD" "$CTL"; do
+	if [ ! -x "$bin" ]; then
+		echo "SKIP: $bin not built"
+		exit 77
+	fi
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-ctl.XXXXXX")
+chmod 755 "$T"
+PIDS=""
+HIER=0
+npass=0
+nfail=0
+
+running() {
+	local state
+	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	local pid _
+	for pid in $PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $PIDS; do
+		for _ in $(seq 30); do
+			running "$pid" || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	[ "$HIER" = 0 ] || "$H/hierarchy.sh" stop "$T/h" || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass() { echo "PASS: $1"; npass=$((npass + 1)); }
+fail() { echo "FAIL: $1${2:+ ($2)}"; nfail=$((nfail + 1)); }
+summary() {
+	echo "$npass passed, $nfail failed"
+	[ "$nfail" = 0 ] && exit 0
+	exit 1
+}
+
+# wait_up NAME PID ADDR PROBE SOCKET: bounded (10 s) until the server
+# answers PROBE on ADDR and its control socket exists.
+wait_up() {
+	local end=$((SECONDS + 10))
+	while [ $SECONDS -le $end ] && running "$2"; do
+		if [ -S "$5" ] && dig @"$3" +time=1 +tries=1 "$4" A \
+		    >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "ERROR: $1 did not come up"
+	tail -n 20 "$T/$1.log" 2>/dev/null || true
+	return 1
+}
+
+# ctl SOCKET ARGS...: run minidns-control; stdout in $T/out, stderr in
+# $T/err, exit code in $rc.
+ctl() {
+	local sock=$1
+	shift
+	rc=0
+	"$CTL" -s "$sock" -t 20 "$@" >"$T/out" 2>"$T/err" || rc=$?
+}
+
+# short ADDR NAME TYPE: dig +short
+short() { dig @"$1" +time=2 +tries=1 +short "$2" "$3" 2>/dev/null || true; }
+
+# ---- the first server: local zones ---------------------------------------
+S1=$T/ctl.sock
+cp "$srcdir/zones/cluster.local.zone" "$T/cluster.local.zone"
+"$MINIDNSD" -f --no-recursion --listen "$ADDR1" --control-socket "$S1" \
+    --zone "$T/cluster.local.zone" >"$T/d1.log" 2>&1 &
+PID1=$!
+PIDS="$PIDS $PID1"
+if ! wait_up d1 "$PID1" "$ADDR1" kubernetes.default.svc.cluster.local. "$S1"
+then
+	fail "minidnsd with --control-socket" "did not start"
+	summary
+fi
+
+mode=$(stat -c %a "$S1")
+if [ "$mode" = 660 ] && [ -S "$S1" ]; then
+	pass "socket mode 0660"
+else
+	fail "socket mode 0660" "mode $mode"
+fi
+
+ctl "$S1" status
+if [ $rc = 0 ] && grep -qi 'cluster.local' "$T/out" &&
+    grep -Eqi 'up(time)?:? [0-9]' "$T/out"; then
+	pass "status (zones, uptime)"
+else
+	fail "status" "rc $rc: $(head -c 300 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+
+dig @"$ADDR1" +time=2 +tries=1 web.shop.svc.cluster.local. A >/dev/null 2>&1 || true
+ctl "$S1" stats
+if [ $rc = 0 ] && grep -q '^minidns_' "$T/out" &&
+    grep -q '^# TYPE minidns_' "$T/out"; then
+	pass "stats (Prometheus text)"
+else
+	fail "stats" "rc $rc: $(head -c 300 "$T/err")"
+fi
+
+# reload: a new record is served
+sed -i 's/2026112701 ; serial/2026112702 ; serial/' "$T/cluster.local.zone"
+echo 'newrec.shop.svc 5 IN A 10.96.99.99' >>"$T/cluster.local.zone"
+ctl "$S1" reload
+got=$(short "$ADDR1" newrec.shop.svc.cluster.local. A)
+if [ $rc = 0 ] && [ "$got" = 10.96.99.99 ]; then
+	pass "reload serves the new record"
+else
+	fail "reload" "rc $rc, answer '$got': $(head -c 300 "$T/err")"
+fi
+
+# reload of a broken zone: ERROR file:line, old data kept
+cp "$T/cluster.local.zone" "$T/good.zone"
+echo 'broken.shop.svc 5 IN A not-an-address' >>"$T/cluster.local.zone"
+bad_line=$(wc -l <"$T/cluster.local.zone")
+ctl "$S1" reload
+got=$(short "$ADDR1" newrec.shop.svc.cluster.local. A)
+if [ $rc = 1 ] && grep -q "^ERROR: .*cluster.local.zone:$bad_line" "$T/err" &&
+    [ "$got" = 10.96.99.99 ]; then
+	pass "reload of a broken zone: ERROR file:line, old data served"
+else
+	fail "broken reload" "rc $rc, answer '$got', err: $(head -c 300 "$T/err")"
+fi
+cp "$T/good.zone" "$T/cluster.local.zone"
+
+# set-loglevel debug: a query shows in the log
+ctl "$S1" set-loglevel debug
+before=$(wc -l <"$T/d1.log")
+dig @"$ADDR1" +time=2 +tries=1 db.shop.svc.cluster.local. A >/dev/null 2>&1 || true
+sleep 0.3
+if [ $rc = 0 ] && tail -n +"$((before + 1))" "$T/d1.log" |
+    grep -qi 'db.shop.svc.cluster.local'; then
+	pass "set-loglevel debug shows queries"
+else
+	fail "set-loglevel debug" "rc $rc: $(head -c 300 "$T/err")"
+fi
+ctl "$S1" set-loglevel nonsense
+if [ $rc = 1 ] && grep -q '^ERROR' "$T/err"; then
+	pass "set-loglevel with a bad level: ERROR"
+else
+	fail "set-loglevel nonsense" "rc $rc"
+fi
+ctl "$S1" set-loglevel info
+
+for args in "flush" "flush web.shop.svc.cluster.local." \
+    "flush zone cluster.local."; do
+	# shellcheck disable=SC2086
+	ctl "$S1" $args
+	if [ $rc = 0 ]; then
+		pass "$args"
+	else
+		fail "$args" "rc $rc: $(head -c 300 "$T/err")"
+	fi
+done
+ctl "$S1" flush zone cluster.local
+if [ $rc = 1 ] && grep -q "^ERROR: .*'\.'" "$T/err"; then
+	pass "flush zone without the final dot: ERROR"
+else
+	fail "flush zone without dot" "rc $rc: $(head -c 200 "$T/err")"
+fi
+ctl "$S1" no-such-command
+if [ $rc = 1 ] && grep -q '^ERROR: unknown command' "$T/err"; then
+	pass "unknown command: ERROR, exit 1"
+else
+	fail "unknown command" "rc $rc"
+fi
+
+# permissions: nobody is refused (at connect, by mode 0660, or by the
+# daemon's SO_PEERCRED check: exit 2 or 1, never 0)
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -s "$S1" -t 5 \
+    status >"$T/out" 2>"$T/err" || rc=$?
+if { [ $rc = 2 ] && grep -q "cannot connect to $S1: Permission denied" \
+    "$T/err"; } || { [ $rc = 1 ] && grep -q 'permission denied' "$T/err"; }
+then
+	pass "nobody refused by the socket mode (exit $rc)"
+else
+	fail "nobody refused" "rc $rc: $(cat "$T/err")"
+fi
+# even with a wide-open file mode the daemon refuses the peer
+chmod 666 "$S1"
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -s "$S1" -t 5 \
+    status >"$T/out" 2>"$T/err" || rc=$?
+chmod 660 "$S1"
+if [ $rc = 1 ] && grep -q '^ERROR: permission denied' "$T/err" &&
+    [ ! -s "$T/out" ]; then
+	pass "nobody refused by SO_PEERCRED (exit 1, permission denied)"
+else
+	fail "SO_PEERCRED check" "rc $rc: $(cat "$T/err")"
+fi
+
+rc=0
+"$CTL" -s "$T/none.sock" status >"$T/out" 2>"$T/err" || rc=$?
+if [ $rc = 2 ] && grep -q "cannot connect to $T/none.sock" "$T/err"; then
+	pass "no socket: exit 2, cannot connect"
+else
+	fail "no socket" "rc $rc: $(cat "$T/err")"
+fi
+
+# ---- the second server: recursion on the test hierarchy -----------------
+if ! command -v nsd >/dev/null; then
+	echo "SKIP: nsd is not installed: no dump-cache/trace checks"
+	summary
+fi
+mkdir "$T/h"
+HIER=1
+if ! "$H/hierarchy.sh" start "$T/h"; then
+	fail "hierarchy" "NSD servers did not start"
+	summary
+fi
+S2=$T/ctl2.sock
+"$MINIDNSD" -f --listen "$ADDR2" --control-socket "$S2" \
+    --root-hints "$H/root.hints" --allow-private-upstreams \
+    >"$T/d2.log" 2>&1 &
+PID2=$!
+PIDS="$PIDS $PID2"
+if ! wait_up d2 "$PID2" "$ADDR2" localhost. "$S2"; then
+	fail "recursive minidnsd with --control-socket" "did not start"
+	summary
+fi
+
+got=$(short "$ADDR2" www.example.com. A)
+ctl "$S2" dump-cache
+if [ $rc = 0 ] && [ -n "$got" ] &&
+    grep -Eiq '^www\.example\.com\.[[:space:]]+[0-9]+[[:space:]]+(IN[[:space:]]+)?CNAME' \
+    "$T/out"; then
+	pass "dump-cache lists www.example.com. with its TTL"
+else
+	fail "dump-cache" "rc $rc, answer '$got': $(head -c 300 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+
+# From an empty cache, so the walk starts with referrals from the root.
+ctl "$S2" flush
+ctl "$S2" trace www.example.org A
+cp "$T/out" "$T/trace1"
+if [ $rc = 0 ] && grep -qi 'send' "$T/trace1" &&
+    grep -qi 'referral' "$T/trace1" && grep -qi 'done' "$T/trace1"; then
+	pass "trace www.example.org A (send, referral, done)"
+else
+	fail "trace" "rc $rc: $(head -c 2000 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+ctl "$S2" trace www.example.org A
+if [ $rc = 0 ] && grep -qi 'cache' "$T/out" &&
+    ! grep -qi 'referral' "$T/out"; then
+	pass "second trace: a cache hit"
+else
+	fail "second trace" "rc $rc: $(head -c 400 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+
+ctl "$S2" flush www.example.com.
+r1=$rc
+ctl "$S2" dump-cache
+if [ $r1 = 0 ] && [ $rc = 0 ] && ! grep -qi '^www\.example\.com\.' "$T/out"
+then
+	pass "flush www.example.com.: gone from dump-cache"
+else
+	fail "flush NAME then dump-cache" "rc $r1/$rc"
+fi
+
+summary

@@ -1,0 +1,233 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Operations: a restart that loses no query, privilege drop, and safety at
+# start.
+#
+#  - A stream of queries (UDP, and TCP on new connections) runs while a
+#    second minidnsd binds the same address (SO_REUSEPORT) and the first
+#    one is stopped with SIGTERM: it drains (answers what it has) and
+#    exits; every query of the stream must be answered.
+#  - --user nobody: the process runs as that user once bound (/proc).
+#  - recursion open to every address is refused unless
+#    allow-open-resolver: yes.
+#
+# Inside a private network namespace; only 127.x; processes stopped by
+# PID; bounded waits; PASS/FAIL lines and "N passed, N failed".
+set -eu
+
+if [ "${MD_IT_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
+		echo "SKIP: needs root and 'unshare -n'"
+		exit 77
+	fi
+	export MD_IT_NETNS=1
+	exec unshare -n "$BASH" "$0" "$@"
+fi
+ip link set lo up
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
+if [ ! -x "$MINIDNSD" ]; then
+	echo "ERROR: $MINIDNSD not built (run from the build directory)"
+	exit 1
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-ops.XXXXXX")
+chmod 755 "$T"
+PIDS=""
+npass=0
+nfail=0
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass() { echo "PASS: $1"; npass=$((npass + 1)); }
+fail() {
+	echo "FAIL: $1"
+	nfail=$((nfail + 1))
+	if [ -n "${2:-}" ] && [ -f "$2" ]; then
+		sed 's/^/  | /' "$2" | tail -n 20
+	fi
+}
+check() {
+	local name=$1 file=$2
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
+}
+summary() {
+	echo "$npass passed, $nfail failed"
+	[ "$nfail" = 0 ]
+	exit $?
+}
+running() { kill -0 "$1" 2>/dev/null; }
+wait_up() {
+	for _ in $(seq 50); do
+		dig @"$1" +time=1 +tries=1 kubernetes.default.svc.cluster.local \
+		    >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_exit PID: bounded wait for a process to end; its status in $st.
+wait_exit() {
+	for _ in $(seq 100); do
+		running "$1" || break
+		sleep 0.1
+	done
+	st=0
+	wait "$1" 2>/dev/null || st=$?
+}
+
+ZONE=$top/zones/cluster.local.zone
+ADDR=127.63.0.1
+args="-f --no-recursion --listen $ADDR --zone $ZONE --metrics off --health off --ready off"
+
+# ---- a restart without a lost query ----------------------------------
+# shellcheck disable=SC2086
+"$MINIDNSD" $args >"$T/a.log" 2>&1 &
+A=$!
+PIDS="$PIDS $A"
+wait_up $ADDR || {
+	fail "first minidnsd did not start" "$T/a.log"
+	summary
+}
+
+# The stream: 3000 UDP queries, paced (~1 ms apart), each waiting up to
+# 2 s for its answer with no retry; and 150 TCP queries, each on a new
+# connection.  It prints "sent answered" per transport.
+cat >"$T/stream.py" <<'PY'
+import random, socket, struct, sys, threading, time
+addr = sys.argv[1]
+name = b"\x0akubernetes\x07default\x03svc\x07cluster\x05local\x00"
+def query(qid):
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + name + \
+        struct.pack("!HH", 1, 1)
+res = {}
+def udp(n):
+    ok = 0
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    for i in range(n):
+        qid = random.randrange(65536)
+        s.sendto(query(qid), (addr, 53))
+        try:
+            while True:
+                data, _ = s.recvfrom(4096)
+                if data[:2] == struct.pack("!H", qid):
+                    ok += 1
+                    break
+        except socket.timeout:
+            pass
+        time.sleep(0.001)
+    res["udp"] = (n, ok)
+def tcp(n):
+    ok = 0
+    for i in range(n):
+        qid = random.randrange(65536)
+        q = query(qid)
+        try:
+            c = socket.create_connection((addr, 53), timeout=2)
+            c.sendall(struct.pack("!H", len(q)) + q)
+            hdr = c.recv(2)
+            if len(hdr) == 2:
+                ln = struct.unpack("!H", hdr)[0]
+                data = b""
+                while len(data) < ln:
+                    chunk = c.recv(ln - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+                if data[:2] == struct.pack("!H", qid):
+                    ok += 1
+            c.close()
+        except OSError:
+            pass
+        time.sleep(0.02)
+    res["tcp"] = (n, ok)
+t1 = threading.Thread(target=udp, args=(3000,))
+t2 = threading.Thread(target=tcp, args=(150,))
+t1.start(); t2.start(); t1.join(); t2.join()
+print("udp %d %d" % res["udp"])
+print("tcp %d %d" % res["tcp"])
+PY
+python3 "$T/stream.py" $ADDR >"$T/stream.out" 2>&1 &
+S=$!
+PIDS="$PIDS $S"
+sleep 1
+# The new process binds the same address while the old one serves.
+# shellcheck disable=SC2086
+"$MINIDNSD" $args >"$T/b.log" 2>&1 &
+B=$!
+PIDS="$PIDS $B"
+for _ in $(seq 50); do
+	grep -q "ready" "$T/b.log" && break
+	sleep 0.1
+done
+sleep 0.5
+kill -TERM "$A"
+wait_exit "$A"
+check "restart: the old process drained and exited 0 (status $st)" \
+    "$T/a.log" sh -c "[ $st = 0 ] && grep -q 'drained' '$T/a.log'"
+wait_exit "$S"
+read -r _ udp_sent udp_ok < <(grep '^udp' "$T/stream.out" || echo "udp 0 0")
+read -r _ tcp_sent tcp_ok < <(grep '^tcp' "$T/stream.out" || echo "tcp 0 0")
+check "restart: UDP stream, $udp_ok of $udp_sent answered" "$T/stream.out" \
+    sh -c "[ '$udp_sent' -gt 0 ] && [ '$udp_ok' = '$udp_sent' ]"
+check "restart: TCP stream, $tcp_ok of $tcp_sent answered" "$T/stream.out" \
+    sh -c "[ '$tcp_sent' -gt 0 ] && [ '$tcp_ok' = '$tcp_sent' ]"
+check "restart: the new process answers on its own" "$T/b.log" \
+    sh -c "running() { kill -0 \$1; }; kill -0 $B &&
+	dig @$ADDR +time=2 +tries=1 +short kubernetes.default.svc.cluster.local |
+	grep -q 10.96.0.1"
+kill -TERM "$B"
+wait_exit "$B"
+
+# ---- privilege drop ---------------------------------------------------
+cp "$ZONE" "$T/cl.zone"
+chmod 644 "$T/cl.zone"
+"$MINIDNSD" -f --no-recursion --listen 127.63.0.2 --zone "$T/cl.zone" \
+    --metrics off --health off --ready off --user nobody \
+    >"$T/u.log" 2>&1 &
+U=$!
+PIDS="$PIDS $U"
+for _ in $(seq 50); do
+	grep -q "running as nobody" "$T/u.log" && break
+	sleep 0.1
+done
+uid=$(awk '/^Uid:/ { print $2 " " $3 " " $4 " " $5 }' /proc/$U/status)
+nobody=$(id -u nobody)
+check "user: /proc says uid $nobody for real, effective, saved, fs ($uid)" \
+    "$T/u.log" test "$uid" = "$nobody $nobody $nobody $nobody"
+check "user: still answers on port 53 after dropping root" "$T/u.log" \
+    sh -c "dig @127.63.0.2 +time=2 +tries=1 +short \
+	kubernetes.default.svc.cluster.local | grep -q 10.96.0.1"
+kill -TERM "$U"
+wait_exit "$U"
+rc=0
+"$MINIDNSD" -f --no-recursion --listen 127.63.0.3 --zone "$ZONE" \
+    --metrics off --health off --ready off --user no-such-user-here \
+    >"$T/u2.log" 2>&1 || rc=$?
+check "user: an unknown user is an error (exit $rc)" "$T/u2.log" \
+    sh -c "[ $rc = 3 ] && grep -q 'does not exist' '$T/u2.log'"
+
+# ---- no open resolver by accident -----------------------------------------
+printf 'access-control: [ 0.0.0.0/0 ]\n' >"$T/open.yaml"
+rc=0
+"$MINIDNSD" -t -c "$T/open.yaml" >"$T/o" 2>&1 || rc=$?
+check "open resolver: refused without allow-open-resolver (exit $rc)" "$T/o" \
+    sh -c "[ $rc = 1 ] && grep -q allow-open-resolver '$T/o'"
+printf 'access-control: [ 0.0.0.0/0 ]\nallow-open-resolver: yes\n' \
+    >"$T/open2.yaml"
+rc=0
+"$MINIDNSD" -t -c "$T/open2.yaml" >"$T/o" 2>&1 || rc=$?
+check "open resolver: allowed when asked for" "$T/o" test $rc = 0
+
+summary
