@@ -487,6 +487,29 @@ build_config(
 			return MD_ECONFIG;
 		}
 	}
+	/* HTTP endpoints: "off", ":PORT" or ADDR:PORT. */
+	const char *https[3] = {cfg->metrics, cfg->health, cfg->ready};
+	static const char *const hnames[3] = {"metrics", "health", "ready"};
+
+	for (int i = 0; i < 3; i++) {
+		struct md_sockaddr sa;
+		char tmp[80];
+		const char *a = https[i];
+
+		if (a == NULL || strcmp(a, "off") == 0)
+			continue;
+		if (a[0] == ':')
+			snprintf(tmp, sizeof(tmp), "0.0.0.0%s", a);
+		else
+			md_strlcpy(tmp, a, sizeof(tmp));
+		if (md_sockaddr_parse(tmp, 0, &sa) != 0 ||
+		    strrchr(a, ':') == NULL) {
+			snprintf(err, errlen,
+			    "%s: '%s' is not ADDR:PORT, :PORT or off",
+			    hnames[i], a);
+			return MD_ECONFIG;
+		}
+	}
 	/* An open resolver answers anyone, and is used for amplification:
 	 * only when asked for in so many words. */
 	for (size_t i = 0; cfg->recursion && i < cfg->nacl; i++) {
