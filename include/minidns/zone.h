@@ -57,6 +57,14 @@ void md_zone_set_fallthrough(struct md_zone *z, bool on);
  */
 void md_zone_set_pod_synthesis(struct md_zone *z, bool on);
 /*
+ * For a zone that is one part of a larger one (the Kubernetes source keeps
+ * a zone per namespace, so that a change rebuilds only that namespace):
+ * negative answers carry this SOA (of the enclosing zone) instead of one at
+ * the zone's own apex, which then needs none.  Returns 0 or -ENOMEM.
+ */
+int md_zone_set_negative_soa(struct md_zone *z, const uint8_t *owner,
+    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+/*
  * Add one RR of class IN.  Refuses data outside the zone, a CNAME beside
  * other data (RFC 1034 §3.6.2), a second SOA, and a SOA away from the apex;
  * drops exact duplicates (RFC 2181 §5).  RRs of one RRset with different

@@ -91,7 +91,7 @@ struct daemon {
 	struct event *check_ev;
 	/* what is served: the zone files, plus the Kubernetes zones */
 	struct md_zone_set *file_zones;
-	struct md_zone *k8s_zones[MD_K8S_ZONES_MAX + 2];
+	struct md_zone **k8s_zones; /* main, per namespace, reverse */
 	size_t nk8s;
 	struct md_k8s *k8s;
 	struct md_metrics_http *http;
@@ -100,6 +100,7 @@ struct daemon {
 	uint64_t start_ms;
 	unsigned reloads, reload_failures;
 	bool stopping;
+	bool k8s_announced;
 	char last_reload_error[1024];
 };
 
@@ -125,24 +126,35 @@ static void
 k8s_publish_cb(void *arg, struct md_zone **zones, size_t n)
 {
 	struct daemon *d = arg;
+	struct md_zone **v = calloc(n ? n : 1, sizeof(*v));
 	size_t records = 0;
 
+	if (v == NULL) {
+		for (size_t i = 0; i < n; i++)
+			md_zone_free(zones[i]);
+		md_err(MD_LOG_ZONE, "kubernetes: out of memory");
+		return;
+	}
 	for (size_t i = 0; i < d->nk8s; i++)
 		md_zone_free(d->k8s_zones[i]);
-	d->nk8s = 0;
+	free(d->k8s_zones);
 	for (size_t i = 0; i < n; i++) {
-		if (d->nk8s < sizeof(d->k8s_zones) / sizeof(d->k8s_zones[0])) {
-			d->k8s_zones[d->nk8s++] = zones[i];
-			records += md_zone_rr_count(zones[i]);
-		} else {
-			md_zone_free(zones[i]);
-		}
+		v[i] = zones[i];
+		records += md_zone_rr_count(zones[i]);
 	}
+	d->k8s_zones = v;
+	d->nk8s = n;
 	if (publish(d) == 0)
-		md_info(MD_LOG_ZONE,
+		md_debug(MD_LOG_ZONE,
 		    "kubernetes: serving %zu zones, %zu records (serial %u)",
 		    d->nk8s, records,
 		    d->nk8s > 0 ? md_zone_serial(d->k8s_zones[0]) : 0);
+	if (!d->k8s_announced) {
+		d->k8s_announced = true;
+		md_info(MD_LOG_ZONE,
+		    "kubernetes: serving %zu zones, %zu records", d->nk8s,
+		    records);
+	}
 }
 
 static void
@@ -1349,6 +1361,7 @@ cleanup:
 	md_zone_set_unref(d.file_zones);
 	for (size_t i = 0; i < d.nk8s; i++)
 		md_zone_free(d.k8s_zones[i]);
+	free(d.k8s_zones);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	watch_clear(&d);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -128,6 +129,24 @@ size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
 int md_k8s_build_zones(const struct md_k8s_store *st,
     const struct md_k8s_conf *conf, uint32_t serial, struct md_zone **out,
     size_t max, char *err, size_t errlen);
+
+/*
+ * The incremental builder the client uses: md_k8s_builder_update()
+ * rebuilds the main zones and the zones of the namespaces the store marked
+ * changed (everything after a relist); md_k8s_builder_update_reverse()
+ * rebuilds the PTR zones (all of them: they span namespaces);
+ * md_k8s_builder_zones() lists the current zones (the builder keeps the
+ * references; the list is valid until the next call).
+ */
+struct md_k8s_builder;
+
+struct md_k8s_builder *md_k8s_builder_new(const struct md_k8s_conf *conf);
+void md_k8s_builder_free(struct md_k8s_builder *kb);
+int md_k8s_builder_update(struct md_k8s_builder *kb, struct md_k8s_store *st,
+    uint32_t serial, char *err, size_t errlen);
+int md_k8s_builder_update_reverse(struct md_k8s_builder *kb,
+    struct md_k8s_store *st, uint32_t serial, char *err, size_t errlen);
+ssize_t md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out);
 
 /* ---- configuration (k8s_config.c) --------------------------------------- */
 

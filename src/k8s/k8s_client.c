@@ -59,6 +59,7 @@
 #define LOG_K8S MD_LOG_K8S
 
 #define REBUILD_MS 5
+#define REVERSE_MS 50
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 10000
 #define WATCH_TIMEOUT_S 300
@@ -106,6 +107,9 @@ struct md_k8s {
 	struct stream streams[MAX_STREAMS];
 	size_t nstreams;
 	struct event *ev_rebuild;
+	struct event *ev_reverse;
+	struct md_k8s_builder *builder;
+	bool published;
 	uint32_t serial;
 	struct md_k8s_status st;
 	uint64_t trouble_since; /* md_now_ms() when the API went away */
@@ -276,29 +280,76 @@ is_ip(const char *host)
 
 /* ---- status and publishing ----------------------------------------- */
 
+/* Hand the current zones to the publish callback (new references). */
+static void
+publish_current(struct md_k8s *k)
+{
+	struct md_zone **zones;
+	ssize_t n = md_k8s_builder_zones(k->builder, &zones);
+	struct md_zone **copy;
+
+	if (n < 0) {
+		md_err(LOG_K8S, "k8s: out of memory publishing the zones");
+		return;
+	}
+	copy = calloc((size_t)n ? (size_t)n : 1, sizeof(*copy));
+	if (copy == NULL)
+		return;
+	for (ssize_t i = 0; i < n; i++)
+		copy[i] = md_zone_ref(zones[i]);
+	k->cb(k->arg, copy, (size_t)n);
+	free(copy);
+}
+
+/*
+ * The PTR zones span every namespace, so they are rebuilt whole, but
+ * apart and a little later: a change to a Service is answered first.
+ */
+static void
+rebuild_reverse_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_k8s *k = arg;
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	if (md_k8s_builder_update_reverse(
+		k->builder, k->store, k->serial, err, sizeof(err)) != 0) {
+		md_err(LOG_K8S, "k8s: cannot build the reverse zones: %s", err);
+		return;
+	}
+	publish_current(k);
+}
+
 static void
 rebuild_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct md_k8s *k = arg;
-	struct md_zone *zones[MD_K8S_ZONES_MAX + 2];
+	struct timeval tv = {0, REVERSE_MS * 1000};
 	char err[256];
-	int n;
 
 	(void)fd;
 	(void)what;
-	n = md_k8s_build_zones(k->store, &k->conf, k->serial, zones,
-	    sizeof(zones) / sizeof(zones[0]), err, sizeof(err));
-	if (n < 0) {
+	if (md_k8s_builder_update(
+		k->builder, k->store, k->serial, err, sizeof(err)) != 0) {
 		md_err(LOG_K8S, "k8s: cannot build the zones: %s", err);
 		return;
 	}
 	k->serial++;
-	md_debug(LOG_K8S,
-	    "k8s: publishing %d zones (%zu services, %zu "
-	    "slices)",
-	    n, md_k8s_store_count(k->store, MD_K8S_SERVICE),
+	md_debug(LOG_K8S, "k8s: publishing (%zu services, %zu slices)",
+	    md_k8s_store_count(k->store, MD_K8S_SERVICE),
 	    md_k8s_store_count(k->store, MD_K8S_SLICE));
-	k->cb(k->arg, zones, (size_t)n);
+	/* The first time, the reverse zones come with the rest. */
+	if (!k->published && k->conf.reverse) {
+		if (md_k8s_builder_update_reverse(
+			k->builder, k->store, k->serial, err, sizeof(err)) != 0)
+			md_err(LOG_K8S,
+			    "k8s: cannot build the reverse zones: %s", err);
+	} else if (k->conf.reverse && !evtimer_pending(k->ev_reverse, NULL)) {
+		evtimer_add(k->ev_reverse, &tv);
+	}
+	k->published = true;
+	publish_current(k);
 }
 
 static void
@@ -960,8 +1011,11 @@ md_k8s_new(struct event_base *base, const struct md_k8s_conf *conf,
 	}
 	k->store = md_k8s_store_new();
 	k->ev_rebuild = evtimer_new(base, rebuild_cb, k);
+	k->ev_reverse = evtimer_new(base, rebuild_reverse_cb, k);
+	k->builder = md_k8s_builder_new(&k->conf);
 	k->serial = (uint32_t)time(NULL);
-	if (k->store == NULL || k->ev_rebuild == NULL)
+	if (k->store == NULL || k->ev_rebuild == NULL ||
+	    k->ev_reverse == NULL || k->builder == NULL)
 		goto nomem;
 	rc |= add_stream(k, MD_K8S_SERVICE, "/api/v1/services", NULL);
 	rc |= add_stream(
@@ -1006,6 +1060,9 @@ md_k8s_free(struct md_k8s *k)
 	}
 	if (k->ev_rebuild != NULL)
 		event_free(k->ev_rebuild);
+	if (k->ev_reverse != NULL)
+		event_free(k->ev_reverse);
+	md_k8s_builder_free(k->builder);
 	/* After the connections: they cancel their own lookups. */
 	if (k->dns != NULL)
 		evdns_base_free(k->dns, 0);

@@ -756,7 +756,46 @@ struct map {
 
 struct md_k8s_store {
 	struct map maps[MD_K8S_KIND_COUNT];
+	/* namespaces changed since the last incremental build */
+	char (*dirty)[64];
+	size_t ndirty, dirty_cap;
+	bool all_dirty; /* a relist: everything */
+	bool pods_dirty;
 };
+
+/* Note that namespace 'ns' (the part of key before '/') changed. */
+static void
+mark_dirty(struct md_k8s_store *st, enum md_k8s_kind kind, const char *key)
+{
+	char ns[64];
+	const char *slash = strchr(key, '/');
+	size_t len = slash != NULL ? (size_t)(slash - key) : strlen(key);
+
+	if (kind == MD_K8S_POD) {
+		st->pods_dirty = true;
+		return;
+	}
+	if (st->all_dirty || len >= sizeof(ns))
+		return;
+	memcpy(ns, key, len);
+	ns[len] = '\0';
+	for (size_t i = 0; i < st->ndirty; i++) {
+		if (strcmp(st->dirty[i], ns) == 0)
+			return;
+	}
+	if (st->ndirty == st->dirty_cap) {
+		size_t cap = st->dirty_cap ? st->dirty_cap * 2 : 16;
+		char(*v)[64] = realloc(st->dirty, cap * sizeof(*v));
+
+		if (v == NULL) {
+			st->all_dirty = true; /* safe: rebuild everything */
+			return;
+		}
+		st->dirty = v;
+		st->dirty_cap = cap;
+	}
+	md_strlcpy(st->dirty[st->ndirty++], ns, sizeof(st->dirty[0]));
+}
 
 static uint32_t
 fnv1a(const char *s)
@@ -906,14 +945,20 @@ md_k8s_store_free(struct md_k8s_store *st)
 		return;
 	for (int k = 0; k < MD_K8S_KIND_COUNT; k++)
 		map_clear(&st->maps[k], (enum md_k8s_kind)k);
+	free(st->dirty);
 	free(st);
 }
 
 void
 md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind)
 {
-	if (kind < MD_K8S_KIND_COUNT)
+	if (kind < MD_K8S_KIND_COUNT) {
 		map_clear(&st->maps[kind], kind);
+		if (kind == MD_K8S_POD)
+			st->pods_dirty = true;
+		else
+			st->all_dirty = true;
+	}
 }
 
 size_t
@@ -1010,11 +1055,13 @@ md_k8s_store_apply(struct md_k8s_store *st, enum md_k8s_kind kind, bool deleted,
 		else
 			snprintf(key, sizeof(key), "%s/%s", ns, name);
 		map_del(&st->maps[kind], kind, key);
+		mark_dirty(st, kind, key);
 		return 0;
 	}
 	rc = parse_kind(kind, obj, &o, key, err, errlen);
 	if (rc != 0)
 		return rc;
+	mark_dirty(st, kind, key);
 	return map_put(&st->maps[kind], kind, key, o);
 }
 
@@ -1163,18 +1210,16 @@ srv_owner(struct build *b, uint8_t *out, const struct md_k8s_port *pt,
 	    out, b->apex, "_%s._%s.%s.%s.svc", pt->name, proto, svc, ns);
 }
 
-/* The SOA and NS of a zone's apex, naming ns.dns.<cluster zone>. */
-static int
-add_apex(struct build *b, struct md_zone *z, const uint8_t *cluster)
+/* The SOA rdata of a cluster domain; returns its length, or 0. */
+static size_t
+soa_rdata(struct build *b, const uint8_t *cluster, uint8_t *rd, uint8_t *mname)
 {
-	uint8_t mname[MD_NAME_MAX], rname[MD_NAME_MAX];
-	uint8_t rd[2 * MD_NAME_MAX + 20];
+	uint8_t rname[MD_NAME_MAX];
 	size_t ml, rl;
-	int rc;
 
 	if (mkname(mname, cluster, "ns.dns") != 0 ||
 	    mkname(rname, cluster, "hostmaster") != 0)
-		return bad(b->err, b->errlen, "cluster domain too long");
+		return 0;
 	ml = md_name_len(mname);
 	rl = md_name_len(rname);
 	memcpy(rd, mname, ml);
@@ -1186,10 +1231,25 @@ add_apex(struct build *b, struct md_zone *z, const uint8_t *cluster)
 	/* RFC 2308 §4: the minimum is the negative TTL, the same TTL as
 	 * the records. */
 	md_write_u32(rd + ml + rl + 16, b->conf->ttl);
-	rc = add_rr(b, z, md_zone_origin(z), MD_TYPE_SOA, rd, ml + rl + 20);
+	return ml + rl + 20;
+}
+
+/* The SOA and NS of a zone's apex, naming ns.dns.<cluster zone>. */
+static int
+add_apex(struct build *b, struct md_zone *z, const uint8_t *cluster)
+{
+	uint8_t mname[MD_NAME_MAX];
+	uint8_t rd[2 * MD_NAME_MAX + 20];
+	size_t len = soa_rdata(b, cluster, rd, mname);
+	int rc;
+
+	if (len == 0)
+		return bad(b->err, b->errlen, "cluster domain too long");
+	rc = add_rr(b, z, md_zone_origin(z), MD_TYPE_SOA, rd, len);
 	if (rc != 0)
 		return rc;
-	return add_rr(b, z, md_zone_origin(z), MD_TYPE_NS, mname, ml);
+	return add_rr(
+	    b, z, md_zone_origin(z), MD_TYPE_NS, mname, md_name_len(mname));
 }
 
 /* Spec §2.3: a Service with cluster IPs; §2.5: ExternalName. */
@@ -1425,6 +1485,407 @@ services:
 		}
 	}
 	return 0;
+}
+
+/* ---- the incremental builder --------------------------------------------- */
+
+/*
+ * What the Kubernetes source publishes, kept between changes so that a
+ * change rebuilds only what it touched: per cluster domain a small main
+ * zone (apex SOA/NS, dns-version, svc., pods) and one zone per namespace
+ * (<ns>.svc.<zone>, whose negative answers carry the domain's SOA), and
+ * the reverse zones, rebuilt apart (they span every namespace).  A change
+ * to one Service rebuilds one namespace zone: milliseconds, not the
+ * hundreds a whole cluster of 10,000 Services takes.
+ */
+struct ns_zones {
+	char ns[64];
+	struct md_zone *z[MD_K8S_ZONES_MAX];
+};
+
+struct md_k8s_builder {
+	const struct md_k8s_conf *conf;
+	bool built;
+	struct md_zone *main[MD_K8S_ZONES_MAX];
+	struct md_zone *rev4, *rev6;
+	struct ns_zones *ns;
+	size_t nns, capns;
+	struct md_zone **out;
+	size_t capout;
+};
+
+struct md_k8s_builder *
+md_k8s_builder_new(const struct md_k8s_conf *conf)
+{
+	struct md_k8s_builder *kb = calloc(1, sizeof(*kb));
+
+	if (kb != NULL)
+		kb->conf = conf;
+	return kb;
+}
+
+static void
+ns_zones_drop(struct ns_zones *n)
+{
+	for (size_t d = 0; d < MD_K8S_ZONES_MAX; d++) {
+		md_zone_free(n->z[d]);
+		n->z[d] = NULL;
+	}
+}
+
+void
+md_k8s_builder_free(struct md_k8s_builder *kb)
+{
+	if (kb == NULL)
+		return;
+	for (size_t i = 0; i < MD_K8S_ZONES_MAX; i++)
+		md_zone_free(kb->main[i]);
+	md_zone_free(kb->rev4);
+	md_zone_free(kb->rev6);
+	for (size_t i = 0; i < kb->nns; i++)
+		ns_zones_drop(&kb->ns[i]);
+	free(kb->ns);
+	free(kb->out);
+	free(kb);
+}
+
+static struct ns_zones *
+ns_find(struct md_k8s_builder *kb, const char *ns, bool create)
+{
+	for (size_t i = 0; i < kb->nns; i++) {
+		if (strcmp(kb->ns[i].ns, ns) == 0)
+			return &kb->ns[i];
+	}
+	if (!create)
+		return NULL;
+	if (kb->nns == kb->capns) {
+		size_t cap = kb->capns ? kb->capns * 2 : 32;
+		struct ns_zones *v = realloc(kb->ns, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		kb->ns = v;
+		kb->capns = cap;
+	}
+	memset(&kb->ns[kb->nns], 0, sizeof(kb->ns[0]));
+	md_strlcpy(kb->ns[kb->nns].ns, ns, sizeof(kb->ns[0].ns));
+	return &kb->ns[kb->nns++];
+}
+
+/* The main zone of one domain: apex, dns-version, svc., pods. */
+static struct md_zone *
+build_main(struct build *b)
+{
+	const struct map *m;
+	uint8_t name[MD_NAME_MAX];
+	static const uint8_t txt[] = {5, '1', '.', '1', '.', '0'};
+	struct md_zone *z = md_zone_new(b->apex);
+
+	if (z == NULL) {
+		bad(b->err, b->errlen, "out of memory");
+		return NULL;
+	}
+	b->z = z;
+	md_zone_set_fallthrough(z, b->conf->fallthrough);
+	md_zone_set_pod_synthesis(z, b->conf->pods == MD_K8S_PODS_INSECURE);
+	if (add_apex(b, z, b->apex) != 0 ||
+	    mkname(name, b->apex, "dns-version") != 0 ||
+	    add_rr(b, z, name, MD_TYPE_TXT, txt, sizeof(txt)) != 0 ||
+	    mkname(name, b->apex, "svc") != 0 || md_zone_add_name(z, name) != 0)
+		goto fail;
+	if (b->conf->pods != MD_K8S_PODS_DISABLED) {
+		m = &b->st->maps[MD_K8S_POD];
+		for (size_t i = 0; i < m->nbuckets; i++) {
+			for (const struct entry *e = m->buckets[i]; e != NULL;
+			     e = e->next) {
+				const struct md_k8s_pod *p = e->obj;
+
+				if (ns_served(b->conf, p->ns) &&
+				    build_pod(b, p) != 0)
+					goto fail;
+			}
+		}
+	}
+	if (md_zone_check(z, b->err, b->errlen) != 0)
+		goto fail;
+	return z;
+fail:
+	md_zone_free(z);
+	return NULL;
+}
+
+/* A namespace's zone for one domain: its Services and EndpointSlices. */
+static struct md_zone *
+build_ns(struct build *b, const char *ns)
+{
+	uint8_t origin[MD_NAME_MAX], mname[MD_NAME_MAX], soa_owner[MD_NAME_MAX];
+	uint8_t rd[2 * MD_NAME_MAX + 20];
+	size_t len;
+	const struct map *m;
+	struct md_zone *z;
+
+	if (mkname(origin, b->apex, "%s.svc", ns) != 0) {
+		bad(b->err, b->errlen, "namespace %s: name too long", ns);
+		return NULL;
+	}
+	z = md_zone_new(origin);
+	len = soa_rdata(b, b->apex, rd, mname);
+	memcpy(soa_owner, b->apex, md_name_len(b->apex));
+	if (z == NULL || len == 0 || md_zone_add_name(z, origin) != 0 ||
+	    md_zone_set_negative_soa(
+		z, soa_owner, b->conf->ttl, rd, (uint16_t)len) != 0) {
+		bad(b->err, b->errlen, "out of memory");
+		md_zone_free(z);
+		return NULL;
+	}
+	md_zone_set_fallthrough(z, b->conf->fallthrough);
+	b->z = z;
+	m = &b->st->maps[MD_K8S_SERVICE];
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		for (const struct entry *e = m->buckets[i]; e != NULL;
+		     e = e->next) {
+			const struct md_k8s_service *s = e->obj;
+
+			if (strcmp(s->ns, ns) == 0 && build_service(b, s) != 0)
+				goto fail;
+		}
+	}
+	m = &b->st->maps[MD_K8S_SLICE];
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		for (const struct entry *e = m->buckets[i]; e != NULL;
+		     e = e->next) {
+			const struct md_k8s_slice *sl = e->obj;
+
+			if (strcmp(sl->ns, ns) == 0 && build_slice(b, sl) != 0)
+				goto fail;
+		}
+	}
+	return z;
+fail:
+	md_zone_free(z);
+	return NULL;
+}
+
+/* Does the store still know namespace ns (as an object or by use)? */
+static bool
+ns_present(const struct md_k8s_store *st, const char *ns)
+{
+	const struct map *m = &st->maps[MD_K8S_NAMESPACE];
+
+	/* Namespace entries hold no object: look for the key itself. */
+	if (m->nbuckets > 0 && *map_slot(m, ns, fnv1a(ns)) != NULL)
+		return true;
+	for (int k = MD_K8S_SERVICE; k <= MD_K8S_SLICE; k++) {
+		const struct map *o = &st->maps[k];
+
+		for (size_t i = 0; i < o->nbuckets; i++) {
+			for (const struct entry *e = o->buckets[i]; e != NULL;
+			     e = e->next) {
+				size_t l = strlen(ns);
+
+				if (strncmp(e->key, ns, l) == 0 &&
+				    e->key[l] == '/')
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Append ns to a list of names unless it is there. */
+static void
+add_unique(char (**v)[64], size_t *n, size_t *cap, const char *ns)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*v)[i], ns) == 0)
+			return;
+	}
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		char(*nv)[64] = realloc(*v, c * sizeof(**v));
+
+		if (nv == NULL)
+			return;
+		*v = nv;
+		*cap = c;
+	}
+	md_strlcpy((*v)[(*n)++], ns, sizeof((*v)[0]));
+}
+
+/* Rebuild the zones of one namespace (or drop them when it is gone). */
+static int
+rebuild_ns(struct md_k8s_builder *kb, struct build *b, const char *ns)
+{
+	struct ns_zones *n;
+
+	if (!ns_served(kb->conf, ns) || !ns_present(b->st, ns)) {
+		n = ns_find(kb, ns, false);
+		if (n != NULL) {
+			ns_zones_drop(n);
+			*n = kb->ns[--kb->nns];
+		}
+		return 0;
+	}
+	n = ns_find(kb, ns, true);
+	if (n == NULL)
+		return bad(b->err, b->errlen, "out of memory");
+	for (size_t d = 0; d < kb->conf->nzones; d++) {
+		struct md_zone *z;
+
+		b->apex = kb->conf->zones[d];
+		z = build_ns(b, ns);
+		if (z == NULL)
+			return -1;
+		md_zone_free(n->z[d]);
+		n->z[d] = z;
+	}
+	return 0;
+}
+
+int
+md_k8s_builder_update(struct md_k8s_builder *kb, struct md_k8s_store *st,
+    uint32_t serial, char *err, size_t errlen)
+{
+	struct build b;
+	bool all = !kb->built || st->all_dirty;
+
+	memset(&b, 0, sizeof(b));
+	b.st = st;
+	b.conf = kb->conf;
+	b.serial = serial;
+	b.err = err;
+	b.errlen = errlen;
+	b.no_ptr = true; /* PTRs: md_k8s_builder_update_reverse() */
+	for (size_t d = 0; d < kb->conf->nzones; d++) {
+		struct md_zone *z;
+
+		b.apex = kb->conf->zones[d];
+		z = build_main(&b);
+		if (z == NULL)
+			return -1;
+		md_zone_free(kb->main[d]);
+		kb->main[d] = z;
+	}
+	if (all) {
+		/* Every namespace: the ones the objects name, and those of
+		 * zones built before (so that vanished ones are dropped). */
+		char(*todo)[64] = NULL;
+		size_t ntodo = 0, cap = 0;
+		int rc = 0;
+
+		for (size_t i = 0; i < kb->nns; i++)
+			add_unique(&todo, &ntodo, &cap, kb->ns[i].ns);
+		for (int k = MD_K8S_SERVICE; k <= MD_K8S_NAMESPACE; k++) {
+			const struct map *m = &st->maps[k];
+
+			for (size_t i = 0; i < m->nbuckets; i++) {
+				for (const struct entry *e = m->buckets[i];
+				     e != NULL; e = e->next) {
+					char ns[64];
+					size_t l = strcspn(e->key, "/");
+
+					if (l >= sizeof(ns))
+						continue;
+					memcpy(ns, e->key, l);
+					ns[l] = '\0';
+					add_unique(&todo, &ntodo, &cap, ns);
+				}
+			}
+		}
+		for (size_t i = 0; i < ntodo && rc == 0; i++)
+			rc = rebuild_ns(kb, &b, todo[i]);
+		free(todo);
+		if (rc != 0)
+			return -1;
+	} else {
+		for (size_t i = 0; i < st->ndirty; i++) {
+			if (rebuild_ns(kb, &b, st->dirty[i]) != 0)
+				return -1;
+		}
+	}
+	st->ndirty = 0;
+	st->all_dirty = false;
+	st->pods_dirty = false;
+	kb->built = true;
+	return 0;
+}
+
+int
+md_k8s_builder_update_reverse(struct md_k8s_builder *kb,
+    struct md_k8s_store *st, uint32_t serial, char *err, size_t errlen)
+{
+	struct build b;
+	uint8_t origin[MD_NAME_MAX];
+	struct md_zone *r4 = NULL, *r6 = NULL;
+
+	if (!kb->conf->reverse || kb->conf->nzones == 0)
+		return 0;
+	memset(&b, 0, sizeof(b));
+	b.st = st;
+	b.conf = kb->conf;
+	b.serial = serial;
+	b.err = err;
+	b.errlen = errlen;
+	b.apex = kb->conf->zones[0];
+	b.only_ptr = true;
+	if (md_name_from_str("in-addr.arpa.", NULL, origin) < 0 ||
+	    (r4 = md_zone_new(origin)) == NULL ||
+	    md_name_from_str("ip6.arpa.", NULL, origin) < 0 ||
+	    (r6 = md_zone_new(origin)) == NULL) {
+		bad(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* Other reverse names go on to the next answer source. */
+	md_zone_set_fallthrough(r4, true);
+	md_zone_set_fallthrough(r6, true);
+	b.rev4 = r4;
+	b.rev6 = r6;
+	if (add_apex(&b, r4, b.apex) != 0 || add_apex(&b, r6, b.apex) != 0 ||
+	    build_cluster_zone(&b) != 0 ||
+	    md_zone_check(r4, err, errlen) != 0 ||
+	    md_zone_check(r6, err, errlen) != 0)
+		goto fail;
+	md_zone_free(kb->rev4);
+	md_zone_free(kb->rev6);
+	kb->rev4 = r4;
+	kb->rev6 = r6;
+	return 0;
+fail:
+	md_zone_free(r4);
+	md_zone_free(r6);
+	return -1;
+}
+
+ssize_t
+md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out)
+{
+	size_t need = kb->conf->nzones + kb->nns * kb->conf->nzones + 2;
+	size_t n = 0;
+
+	if (need > kb->capout) {
+		struct md_zone **v = realloc(kb->out, need * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		kb->out = v;
+		kb->capout = need;
+	}
+	for (size_t d = 0; d < kb->conf->nzones; d++) {
+		if (kb->main[d] != NULL)
+			kb->out[n++] = kb->main[d];
+	}
+	for (size_t i = 0; i < kb->nns; i++) {
+		for (size_t d = 0; d < kb->conf->nzones; d++) {
+			if (kb->ns[i].z[d] != NULL)
+				kb->out[n++] = kb->ns[i].z[d];
+		}
+	}
+	if (kb->rev4 != NULL)
+		kb->out[n++] = kb->rev4;
+	if (kb->rev6 != NULL)
+		kb->out[n++] = kb->rev6;
+	*out = kb->out;
+	return (ssize_t)n;
 }
 
 struct ptr_job {

@@ -26,9 +26,13 @@ struct md_node {
 };
 
 struct md_zone {
-	atomic_uint refs;      /* snapshots holding the zone */
-	bool fallthrough;      /* NXDOMAIN: not ours, next source */
-	bool pod_synthesis;    /* a-b-c-d.<ns>.pod.<zone> answered */
+	atomic_uint refs;   /* snapshots holding the zone */
+	bool fallthrough;   /* NXDOMAIN: not ours, next source */
+	bool pod_synthesis; /* a-b-c-d.<ns>.pod.<zone> answered */
+	/* A part of a larger zone (a Kubernetes namespace): negative answers
+	 * carry the enclosing zone's SOA, kept here. */
+	struct md_rrset *neg_soa;
+	uint8_t *neg_soa_owner;
 	struct md_arena arena; /* nodes and RRset headers */
 	uint8_t origin[MD_NAME_MAX];
 	unsigned origin_labels;
@@ -44,8 +48,13 @@ struct md_zone_set {
 	atomic_uint refs;
 	size_t count;
 	struct md_zone **zones;
+	/* zones by origin (open addressing, a power of two; NULL: empty) */
+	struct md_zone **index;
+	size_t nindex;
 };
 
+/* (Re)build zs->index from zs->zones; 0 or -ENOMEM (then lookups scan). */
+int md_zone_set_reindex(struct md_zone_set *zs);
 struct md_node *md_zone_find_node(const struct md_zone *z, const uint8_t *name);
 const struct md_rrset *md_node_rrset(const struct md_node *n, uint16_t type);
 

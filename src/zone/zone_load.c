@@ -496,6 +496,8 @@ md_zone_set_load(
 			goto fail;
 		}
 	}
+	if (zs->nindex == 0 && zs->count > 0)
+		md_zone_set_reindex(zs);
 	return zs;
 nomem:
 	snprintf(err, errlen, "out of memory loading zones");

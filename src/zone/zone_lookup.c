@@ -119,7 +119,9 @@ add_additional(const struct md_zone_set *zs, const struct md_rrset *set,
 static uint32_t
 soa_minimum(const struct md_zone *z)
 {
-	const struct md_rrset *soa = md_node_rrset(z->apex, MD_TYPE_SOA);
+	const struct md_rrset *soa = z->neg_soa != NULL
+	    ? z->neg_soa
+	    : md_node_rrset(z->apex, MD_TYPE_SOA);
 
 	if (soa == NULL || soa->rdata_len < 2 + 22)
 		return 5;
@@ -131,6 +133,15 @@ add_soa(const struct md_zone *z, struct md_zone_result *res)
 {
 	const struct md_rrset *soa = md_node_rrset(z->apex, MD_TYPE_SOA);
 	uint32_t ttl, minimum;
+
+	if (z->neg_soa != NULL) {
+		/* A part of a larger zone: the enclosing zone's SOA. */
+		soa = z->neg_soa;
+		minimum = md_read_u32(soa->rdata + soa->rdata_len - 4);
+		ttl = soa->ttl < minimum ? soa->ttl : minimum;
+		push(res->ns, &res->nns, z->neg_soa_owner, soa, ttl);
+		return;
+	}
 
 	if (soa == NULL || soa->rdata_len < 2 + 22)
 		return;

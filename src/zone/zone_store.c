@@ -82,6 +82,30 @@ md_zone_set_fallthrough(struct md_zone *z, bool on)
 	z->fallthrough = on;
 }
 
+int
+md_zone_set_negative_soa(struct md_zone *z, const uint8_t *owner, uint32_t ttl,
+    const uint8_t *rdata, uint16_t rdlen)
+{
+	struct md_rrset *set = md_arena_alloc(&z->arena, sizeof(*set));
+	uint8_t *rd = md_arena_alloc(&z->arena, 2 + (size_t)rdlen);
+	uint8_t *ow = md_arena_memdup(&z->arena, owner, md_name_len(owner));
+
+	if (set == NULL || rd == NULL || ow == NULL)
+		return -ENOMEM;
+	memset(set, 0, sizeof(*set));
+	set->type = MD_TYPE_SOA;
+	set->count = 1;
+	set->ttl = ttl;
+	md_write_u16(rd, rdlen);
+	memcpy(rd + 2, rdata, rdlen);
+	set->rdata = rd;
+	set->rdata_len = 2 + (uint32_t)rdlen;
+	set->rdata_cap = set->rdata_len;
+	z->neg_soa = set;
+	z->neg_soa_owner = ow;
+	return 0;
+}
+
 void
 md_zone_set_pod_synthesis(struct md_zone *z, bool on)
 {
@@ -94,6 +118,31 @@ md_zone_add_name(struct md_zone *z, const uint8_t *name)
 	if (!md_name_is_subdomain(name, z->origin))
 		return MD_EPARSE;
 	return get_node(z, name) != NULL ? 0 : -ENOMEM;
+}
+
+/* The origin index of a snapshot: open addressing by name hash. */
+int
+md_zone_set_reindex(struct md_zone_set *zs)
+{
+	size_t n = 16;
+
+	while (n < zs->count * 2)
+		n *= 2;
+	free(zs->index);
+	zs->index = calloc(n, sizeof(*zs->index));
+	if (zs->index == NULL) {
+		zs->nindex = 0;
+		return -ENOMEM;
+	}
+	zs->nindex = n;
+	for (size_t i = 0; i < zs->count; i++) {
+		size_t h = md_name_hash(zs->zones[i]->origin) & (n - 1);
+
+		while (zs->index[h] != NULL)
+			h = (h + 1) & (n - 1);
+		zs->index[h] = zs->zones[i];
+	}
+	return 0;
 }
 
 struct md_zone_set *
@@ -110,6 +159,7 @@ md_zone_set_new(struct md_zone *const *zones, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		zs->zones[zs->count++] = md_zone_ref(zones[i]);
+	md_zone_set_reindex(zs);
 	return zs;
 }
 
@@ -138,6 +188,7 @@ md_zone_set_merge(
 	}
 	for (size_t j = 0; j < n; j++)
 		zs->zones[zs->count++] = md_zone_ref(extra[j]);
+	md_zone_set_reindex(zs);
 	return zs;
 }
 
@@ -393,6 +444,7 @@ md_zone_set_unref(struct md_zone_set *zs)
 	for (size_t i = 0; i < zs->count; i++)
 		md_zone_free(zs->zones[i]);
 	free(zs->zones);
+	free(zs->index);
 	free(zs);
 }
 
@@ -411,14 +463,33 @@ md_zone_set_get(const struct md_zone_set *zs, size_t i)
 const struct md_zone *
 md_zone_set_find(const struct md_zone_set *zs, const uint8_t *name)
 {
-	const struct md_zone *best = NULL;
+	/* The longest enclosing origin: try the name, then each parent,
+	 * in the index (a handful of lookups, however many zones). */
+	if (zs->nindex == 0) {
+		const struct md_zone *best = NULL;
 
-	for (size_t i = 0; i < zs->count; i++) {
-		const struct md_zone *z = zs->zones[i];
+		for (size_t i = 0; i < zs->count; i++) {
+			const struct md_zone *z = zs->zones[i];
 
-		if ((best == NULL || z->origin_labels > best->origin_labels) &&
-		    md_name_is_subdomain(name, z->origin))
-			best = z;
+			if ((best == NULL ||
+				z->origin_labels > best->origin_labels) &&
+			    md_name_is_subdomain(name, z->origin))
+				best = z;
+		}
+		return best;
 	}
-	return best;
+	for (const uint8_t *n = name; n != NULL; n = md_name_parent(n)) {
+		size_t h = md_name_hash(n) & (zs->nindex - 1);
+
+		for (size_t probe = 0; probe < zs->nindex; probe++) {
+			const struct md_zone *z = zs->index[h];
+
+			if (z == NULL)
+				break;
+			if (md_name_equal(z->origin, n))
+				return z;
+			h = (h + 1) & (zs->nindex - 1);
+		}
+	}
+	return NULL;
 }

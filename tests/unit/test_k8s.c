@@ -1156,6 +1156,107 @@ test_zones_and_errors(void **state)
 	    0);
 }
 
+/*
+ * The incremental builder (what the client publishes): the same answers as
+ * the full build, one zone per namespace whose negative answers carry the
+ * cluster domain's SOA, and a change rebuilds only its namespace.
+ */
+static void
+builder_snapshot(struct fx *f, struct md_k8s_builder *kb)
+{
+	struct md_zone **zones;
+	ssize_t n = md_k8s_builder_zones(kb, &zones);
+
+	assert_true(n > 0);
+	md_zone_set_unref(f->zs);
+	f->zs = md_zone_set_new(zones, (size_t)n);
+	assert_non_null(f->zs);
+}
+
+static void
+test_incremental_builder(void **state)
+{
+	struct fx *f = *state;
+	struct md_k8s_builder *kb = md_k8s_builder_new(&f->conf);
+	struct md_zone_result res;
+	const struct md_zone *other_before, *default_before;
+	uint8_t w[MD_NAME_MAX];
+	char err[256] = "";
+
+	assert_non_null(kb);
+	assert_int_equal(
+	    md_k8s_builder_update(kb, f->st, 7, err, sizeof(err)), 0);
+	assert_int_equal(
+	    md_k8s_builder_update_reverse(kb, f->st, 7, err, sizeof(err)), 0);
+	builder_snapshot(f, kb);
+	/* Same answers as the full build. */
+	assert_int_equal(
+	    look(f, "api.other.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_ANSWER);
+	assert_true(has_addr(&res, "10.96.1.1"));
+	assert_int_equal(look(f, "1.1.96.10.in-addr.arpa.", MD_TYPE_PTR, &res),
+	    MD_ZONE_ANSWER);
+	/* An empty namespace: NODATA; negative answers carry the cluster
+	 * domain's SOA, not one of the namespace's zone. */
+	assert_int_equal(
+	    look(f, "empty-ns.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_NODATA);
+	assert_int_equal(res.nns, 1);
+	assert_int_equal(res.ns[0].rrset->type, MD_TYPE_SOA);
+	assert_true(md_name_equal(res.ns[0].owner, wname("cluster.local.", w)));
+	assert_int_equal(res.ns[0].ttl, 5);
+	assert_int_equal(
+	    look(f, "missing.other.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_NXDOMAIN);
+	assert_true(md_name_equal(res.ns[0].owner, wname("cluster.local.", w)));
+	assert_int_equal(look(f, "nowhere.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_NXDOMAIN);
+	/* A change in "other" rebuilds its zone only. */
+	other_before =
+	    md_zone_set_find(f->zs, wname("api.other.svc.cluster.local.", w));
+	default_before =
+	    md_zone_set_find(f->zs, wname("web.default.svc.cluster.local.", w));
+	apply_text(f->st, MD_K8S_SERVICE,
+	    "{\"metadata\":{\"namespace\":\"other\",\"name\":\"api\"},"
+	    "\"spec\":{\"clusterIP\":\"10.96.1.2\"}}");
+	assert_int_equal(
+	    md_k8s_builder_update(kb, f->st, 8, err, sizeof(err)), 0);
+	assert_int_equal(
+	    md_k8s_builder_update_reverse(kb, f->st, 8, err, sizeof(err)), 0);
+	builder_snapshot(f, kb);
+	assert_ptr_not_equal(
+	    md_zone_set_find(f->zs, wname("api.other.svc.cluster.local.", w)),
+	    other_before);
+	assert_ptr_equal(
+	    md_zone_set_find(f->zs, wname("web.default.svc.cluster.local.", w)),
+	    default_before);
+	assert_int_equal(
+	    look(f, "api.other.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_ANSWER);
+	assert_true(has_addr(&res, "10.96.1.2"));
+	assert_int_equal(look(f, "2.1.96.10.in-addr.arpa.", MD_TYPE_PTR, &res),
+	    MD_ZONE_ANSWER);
+	/* A namespace whose objects are all gone loses its zone. */
+	assert_int_equal(md_k8s_store_apply(f->st, MD_K8S_SERVICE, true,
+			     parse("{\"metadata\":{\"namespace\":\"other\","
+				   "\"name\":\"api\"}}"),
+			     err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    md_k8s_store_apply(f->st, MD_K8S_NAMESPACE, true,
+		parse("{\"metadata\":{\"name\":\"other\"}}"), err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    md_k8s_builder_update(kb, f->st, 9, err, sizeof(err)), 0);
+	builder_snapshot(f, kb);
+	assert_int_equal(
+	    look(f, "api.other.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_NXDOMAIN);
+	assert_int_equal(look(f, "other.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_NXDOMAIN);
+	md_k8s_builder_free(kb);
+}
+
 int
 main(void)
 {
@@ -1190,6 +1291,7 @@ main(void)
 	    T(test_pods),
 	    T(test_ttl),
 	    T(test_zones_and_errors),
+	    T(test_incremental_builder),
 #undef T
 	};
 
