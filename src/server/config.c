@@ -591,10 +591,13 @@ set_number(struct md_config *c, enum number_field f, long long n)
 	}
 }
 
-static const struct {
+/* A key and where its value goes in struct md_config. */
+struct field {
 	const char *key;
 	size_t off;
-} bools[] = {
+};
+
+static const struct field bools[] = {
     {"recursion", offsetof(struct md_config, recursion)},
     {"allow-private-upstreams",
 	offsetof(struct md_config, allow_private_upstreams)},
@@ -607,10 +610,7 @@ static const struct {
 };
 
 /* File-name keys, taken from the config file's folder when relative. */
-static const struct {
-	const char *key;
-	size_t off;
-} paths[] = {
+static const struct field paths[] = {
     {"resolv-conf", offsetof(struct md_config, resolv_conf)},
     {"tls-ca", offsetof(struct md_config, tls_ca)},
     {"tls-cert", offsetof(struct md_config, tls_cert)},
@@ -621,10 +621,7 @@ static const struct {
 };
 
 /* Plain string keys (no path handling). */
-static const struct {
-	const char *key;
-	size_t off;
-} strings[] = {
+static const struct field strings[] = {
     {"metrics", offsetof(struct md_config, metrics)},
     {"health", offsetof(struct md_config, health)},
     {"ready", offsetof(struct md_config, ready)},
