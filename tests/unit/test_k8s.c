@@ -1237,15 +1237,11 @@ test_incremental_builder(void **state)
 	assert_int_equal(look(f, "2.1.96.10.in-addr.arpa.", MD_TYPE_PTR, &res),
 	    MD_ZONE_ANSWER);
 	/* A namespace whose objects are all gone loses its zone. */
-	assert_int_equal(md_k8s_store_apply(f->st, MD_K8S_SERVICE, true,
-			     parse("{\"metadata\":{\"namespace\":\"other\","
-				   "\"name\":\"api\"}}"),
-			     err, sizeof(err)),
-	    0);
-	assert_int_equal(
-	    md_k8s_store_apply(f->st, MD_K8S_NAMESPACE, true,
-		parse("{\"metadata\":{\"name\":\"other\"}}"), err, sizeof(err)),
-	    0);
+	apply_json(f->st, MD_K8S_SERVICE, true,
+	    parse("{\"metadata\":{\"namespace\":\"other\","
+		  "\"name\":\"api\"}}"));
+	apply_json(f->st, MD_K8S_NAMESPACE, true,
+	    parse("{\"metadata\":{\"name\":\"other\"}}"));
 	assert_int_equal(
 	    md_k8s_builder_update(kb, f->st, 9, err, sizeof(err)), 0);
 	builder_snapshot(f, kb);
