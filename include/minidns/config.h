@@ -42,6 +42,7 @@ struct md_config {
 	uint16_t edns_buffer_size;
 	unsigned tcp_idle_timeout; /* seconds */
 	unsigned tcp_max_connections;
+	unsigned rate_limit; /* UDP responses a second per client, 0 = off */
 	enum md_log_level log_level;
 	unsigned zone_check_interval; /* seconds, 0 = never */
 	struct md_config_zone *zones;

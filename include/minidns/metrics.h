@@ -51,6 +51,8 @@ void md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec);
 void md_metrics_dropped(void);
 /* Refused by access-control (recursion not offered to the client). */
 void md_metrics_refused_acl(void);
+/* A UDP query dropped by rate-limit. */
+void md_metrics_rate_limited(void);
 /* TCP/TLS connections: opened, closed. */
 void md_metrics_conn(bool opened);
 /* An upstream query: sent (with transport), and its outcome. */

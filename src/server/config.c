@@ -523,6 +523,7 @@ enum number_field {
 	F_MAX_CNAME,
 	F_MAX_NS_NAMES,
 	F_RESOLUTION_TIMEOUT,
+	F_RATE_LIMIT,
 };
 
 static const struct {
@@ -543,6 +544,7 @@ static const struct {
     {"max-cname-chain", 1, 100, F_MAX_CNAME},
     {"max-ns-names", 1, 100, F_MAX_NS_NAMES},
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
+    {"rate-limit", 0, 1000000, F_RATE_LIMIT},
 };
 
 static void
@@ -587,6 +589,9 @@ set_number(struct md_config *c, enum number_field f, long long n)
 		break;
 	case F_RESOLUTION_TIMEOUT:
 		c->resolution_timeout = (unsigned)n;
+		break;
+	case F_RATE_LIMIT:
+		c->rate_limit = (unsigned)n;
 		break;
 	}
 }

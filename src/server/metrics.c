@@ -85,6 +85,7 @@ static struct {
 	counter_t dur_sum_us;
 	counter_t dropped;
 	counter_t acl_refused;
+	counter_t rate_limited;
 	counter_t conns;
 	_Atomic int64_t conns_open;
 	counter_t up_queries[CLASS_COUNT][MD_METRIC_TRANSPORT_COUNT];
@@ -176,6 +177,12 @@ void
 md_metrics_refused_acl(void)
 {
 	inc(&m.acl_refused);
+}
+
+void
+md_metrics_rate_limited(void)
+{
+	inc(&m.rate_limited);
 }
 
 void
@@ -304,6 +311,10 @@ render_dns(FILE *f)
 	    "Queries refused by access control.");
 	fprintf(
 	    f, "minidns_acl_refused_total %" PRIu64 "\n", get(&m.acl_refused));
+	family(f, "minidns_rate_limited_total", "counter",
+	    "UDP queries dropped by rate-limit.");
+	fprintf(f, "minidns_rate_limited_total %" PRIu64 "\n",
+	    get(&m.rate_limited));
 
 	family(f, "minidns_tcp_connections_total", "counter",
 	    "TCP and TLS client connections accepted.");

@@ -35,6 +35,7 @@
 
 #include "minidns/ldns_bridge.h"
 #include "minidns/metrics.h"
+#include "minidns/ratelimit.h"
 #include "minidns/net.h"
 #include "minidns/server.h"
 
@@ -112,6 +113,8 @@ struct md_server {
 	bool accept_paused;	  /* at tcp-max-connections */
 	char *tls_cert, *tls_key; /* owned copies of the config's paths */
 	bool primed;		  /* the root priming query was started */
+	struct md_ratelimit *rl;  /* rate-limit; NULL when off */
+	unsigned rl_rate;	  /* the rate 'rl' was made for */
 	/* DNS over TLS service */
 	SSL_CTX *tls_ctx;
 	struct evconnlistener *tls[MD_CONFIG_MAX_LISTEN];
@@ -605,6 +608,11 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		    (from.ss_family == AF_INET6 &&
 			((struct sockaddr_in6 *)&from)->sin6_port == 0))
 			continue;
+		if (!md_ratelimit_allow(
+			srv->rl, (struct sockaddr *)&from, srv->last_udp_ms)) {
+			md_metrics_rate_limited();
+			continue;
+		}
 		struct md_query_ctx ctx;
 		uint64_t start_us = md_now_us();
 
@@ -1141,6 +1149,20 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	srv->cfg.tls_ca = NULL;
 	srv->cfg.tls_cert = NULL;
 	srv->cfg.tls_key = NULL;
+	if (cfg->rate_limit != srv->rl_rate) {
+		struct md_ratelimit *rl = NULL;
+
+		if (cfg->rate_limit > 0 &&
+		    (rl = md_ratelimit_new(cfg->rate_limit)) == NULL) {
+			md_err(MD_LOG_SERVER,
+			    "rate-limit: out of memory, keeping %u a second",
+			    srv->rl_rate);
+			return;
+		}
+		md_ratelimit_free(srv->rl);
+		srv->rl = rl;
+		srv->rl_rate = cfg->rate_limit;
+	}
 }
 
 void
@@ -1283,6 +1305,7 @@ md_server_free(struct md_server *srv)
 {
 	if (srv == NULL)
 		return;
+	md_ratelimit_free(srv->rl);
 	for (size_t i = 0; i < INFLIGHT_BUCKETS; i++) {
 		while (srv->inflight[i] != NULL)
 			resolution_free(srv->inflight[i]);

@@ -11,6 +11,9 @@
 #  3. /health 200, /ready 200, an unknown path 404, POST refused
 #  4. Kubernetes readiness: /ready is 503 while the API server is not up,
 #     200 once the first sync is done (minidns_kubernetes_synced 1)
+#  5. rate-limit: a UDP burst from one address is cut to the rate (the
+#     dropped ones counted in minidns_rate_limited_total), while another
+#     address and TCP from the same address are still answered
 #
 # Ground rules as in run.sh: re-executes itself inside 'unshare -n', only
 # 127.x addresses, every process stopped by saved PID, every wait bounded
@@ -51,6 +54,7 @@ fi
 
 DNS=127.58.0.1		# minidnsd with the zone file
 KDNS=127.58.0.2		# minidnsd with Kubernetes
+RDNS=127.58.0.3		# minidnsd with rate-limit: 5
 API_IP=127.58.0.9	# the test API server, plain HTTP
 API_PORT=6080
 CL=cluster.local
@@ -371,7 +375,68 @@ else
 	sed 's/^/minidnsd: /' "$T/minidnsd-k8s.log" | tail -20
 fi
 
-for pid in $DNS_PID $KDNS_PID; do
+# ---- rate-limit -----------------------------------------------------------------
+
+# burst SRC N: N UDP queries from SRC as fast as they go, then up to 2 s
+# for answers; prints "answered elapsed_seconds" (elapsed: first send to
+# last send, which bounds the tokens refilled during the burst)
+cat >"$T/burst.py" <<'EOF'
+import socket, struct, sys, time
+src, server, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+qname = b"".join(bytes([len(l)]) + l
+                 for l in b"web.shop.svc.cluster.local".split(b".")) + b"\0"
+t0 = time.monotonic()
+for i in range(n):
+    s.sendto(struct.pack("!HHHHHH", i + 1, 0x0100, 1, 0, 0, 0) + qname +
+             struct.pack("!HH", 1, 1), (server, 53))
+elapsed = time.monotonic() - t0
+ids, end = set(), time.monotonic() + 2
+while time.monotonic() < end:
+    s.settimeout(max(0.01, end - time.monotonic()))
+    try:
+        data = s.recv(4096)
+    except socket.timeout:
+        break
+    ids.add(struct.unpack("!H", data[:2])[0])
+print(len(ids), "%.3f" % elapsed)
+EOF
+printf 'rate-limit: 5\n' >"$T/rl.yaml"
+"$MINIDNSD" -f --no-recursion --config "$T/rl.yaml" --listen $RDNS \
+    --metrics $RDNS:9153 --health $RDNS:8080 --ready $RDNS:8181 \
+    --zone "$srcdir/zones/cluster.local.zone" \
+    >"$T/minidnsd-rl.log" 2>&1 &
+RDNS_PID=$!
+PIDS="$PIDS $RDNS_PID"
+RM=http://$RDNS:9153/metrics
+if poll 10 $MX scrape $RM "$T/r1.json"; then
+	read -r got elapsed < <(python3 "$T/burst.py" 127.58.0.100 $RDNS 40)
+	# 5 saved up, plus 5 a second for the time the burst took
+	max=$(python3 -c "import math; print(5 + math.ceil(5 * $elapsed))")
+	if [ "$got" -ge 1 ] && [ "$got" -le "$max" ]; then
+		pass "rate-limit 5: $got of a 40-query burst answered (at most $max)"
+	else
+		fail "rate-limit 5: $got of a 40-query burst answered, want 1..$max"
+	fi
+	$MX scrape $RM "$T/r2.json" >/dev/null || true
+	expect_delta "$T/r1.json" "$T/r2.json" 'minidns_rate_limited_total{}' \
+	    $((40 - got))
+	read -r got _ < <(python3 "$T/burst.py" 127.58.0.101 $RDNS 3)
+	[ "$got" = 3 ] && pass "rate-limit: another client is answered" ||
+	    fail "rate-limit: another client got $got of 3 answers"
+	if dig @$RDNS -b 127.58.0.100 +tcp +time=2 +tries=1 +short \
+	    web.shop.svc.$CL A | grep -q '^[0-9]'; then
+		pass "rate-limit: the limited client is answered over TCP"
+	else
+		fail "rate-limit: no TCP answer for the limited client"
+	fi
+else
+	fail "minidnsd with rate-limit did not start"
+	sed 's/^/minidnsd: /' "$T/minidnsd-rl.log" | tail -20
+fi
+
+for pid in $DNS_PID $KDNS_PID $RDNS_PID; do
 	kill -0 "$pid" 2>/dev/null || fail "minidnsd $pid died"
 done
 if [ "$nfail" != 0 ]; then

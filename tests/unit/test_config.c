@@ -244,6 +244,8 @@ error_out_of_range(void **state)
 	expect_error("edns-buffer-size: 65536\n", 1, "edns-buffer-size");
 	expect_error("tcp-idle-timeout: 0\n", 1, "tcp-idle-timeout");
 	expect_error("tcp-max-connections: 0\n", 1, "tcp-max-connections");
+	expect_error("rate-limit: -1\n", 1, "rate-limit");
+	expect_error("rate-limit: 1000001\n", 1, "rate-limit");
 	expect_error("zone-check-interval: -1\n", 1, "zone-check-interval");
 	expect_error("zone-check-interval: 86401\n", 1, "zone-check-interval");
 	expect_error("tcp-max-connections: 99999999999999999999\n", 1,

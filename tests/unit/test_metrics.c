@@ -230,10 +230,11 @@ test_render_and_count(void **state)
 	assert_true(val(a, "minidns_build_info",
 			"version=\"" PACKAGE_VERSION "\"") == 1);
 	assert_true(val(a, "process_start_time_seconds", "") > 1.5e9);
-	/* no cache, no Kubernetes: their metrics are absent */
+	/* no cache, no Kubernetes: their metrics are absent (the
+	 * rate-limit counter is always there) */
 	assert_false(has(a, "minidns_cache_hits_total"));
 	assert_false(has(a, "minidns_kubernetes_synced"));
-	assert_false(has(a, "minidns_rate_limited_total"));
+	assert_true(has(a, "minidns_rate_limited_total"));
 
 	md_metrics_request(MD_METRIC_UDP, 1);		     /* A */
 	md_metrics_request(MD_METRIC_UDP, 28);		     /* AAAA */
@@ -248,6 +249,9 @@ test_render_and_count(void **state)
 	md_metrics_dropped();
 	md_metrics_refused_acl();
 	md_metrics_refused_acl();
+	md_metrics_rate_limited();
+	md_metrics_rate_limited();
+	md_metrics_rate_limited();
 	md_metrics_conn(true);
 	md_metrics_conn(true);
 	md_metrics_conn(false);
@@ -315,6 +319,7 @@ test_render_and_count(void **state)
 			28.19385) < 1e-6);
 	assert_true(DELTA("minidns_dropped_total", "") == 1);
 	assert_true(DELTA("minidns_acl_refused_total", "") == 2);
+	assert_true(DELTA("minidns_rate_limited_total", "") == 3);
 	assert_true(DELTA("minidns_tcp_connections_total", "") == 2);
 	assert_true(DELTA("minidns_tcp_connections_open", "") == 1);
 	cls = "class=\"recursion\",proto=\"udp\"";

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ratelimit.c - token buckets per client address, in a fixed hashed
+ * table.  Tokens are counted in thousandths so that refills at low rates
+ * are exact to the millisecond.
+ */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "minidns/ratelimit.h"
+#include "minidns/util.h"
+
+#define RL_SLOTS 4096 /* a power of two */
+
+struct bucket {
+	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	uint64_t last_ms; /* last refill; 0 = slot unused */
+	uint64_t milli;	  /* tokens * 1000 */
+};
+
+struct md_ratelimit {
+	unsigned rate;
+	uint32_t seed;
+	struct bucket slot[RL_SLOTS];
+};
+
+struct md_ratelimit *
+md_ratelimit_new(unsigned rate)
+{
+	struct md_ratelimit *rl = calloc(1, sizeof(*rl));
+
+	if (rl == NULL)
+		return NULL;
+	rl->rate = rate;
+	/* A seed per process, so that a sender cannot pick addresses that
+	 * all share its victim's slot. */
+	rl->seed = md_random_u32() | 1u;
+	return rl;
+}
+
+void
+md_ratelimit_free(struct md_ratelimit *rl)
+{
+	free(rl);
+}
+
+static bool
+key_of(const struct sockaddr *sa, uint8_t key[16])
+{
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(key, mapped, sizeof(mapped));
+		memcpy(
+		    key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+static uint32_t
+slot_of(const struct md_ratelimit *rl, const uint8_t key[16])
+{
+	uint32_t h = rl->seed;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u; /* FNV-1a step */
+	return h & (RL_SLOTS - 1);
+}
+
+bool
+md_ratelimit_allow(
+    struct md_ratelimit *rl, const struct sockaddr *from, uint64_t now_ms)
+{
+	uint8_t key[16];
+	uint64_t cap;
+	struct bucket *b;
+
+	if (rl == NULL || rl->rate == 0 || !key_of(from, key))
+		return true;
+	cap = (uint64_t)rl->rate * 1000;
+	if (now_ms == 0)
+		now_ms = 1; /* 0 marks an unused slot */
+	b = &rl->slot[slot_of(rl, key)];
+	if (b->last_ms == 0 || memcmp(b->addr, key, 16) != 0) {
+		/* A new client (or one that takes the slot over) starts
+		 * with a full bucket. */
+		memcpy(b->addr, key, 16);
+		b->milli = cap;
+	} else if (now_ms > b->last_ms) {
+		uint64_t add = (now_ms - b->last_ms) * rl->rate;
+
+		b->milli = add >= cap - b->milli ? cap : b->milli + add;
+	}
+	b->last_ms = now_ms > b->last_ms ? now_ms : b->last_ms;
+	if (b->milli < 1000)
+		return false;
+	b->milli -= 1000;
+	return true;
+}
