@@ -378,8 +378,7 @@ fi
 # ---- rate-limit -----------------------------------------------------------------
 
 # burst SRC N: N UDP queries from SRC as fast as they go, then up to 2 s
-# for answers; prints "answered elapsed_seconds" (elapsed: first send to
-# last send, which bounds the tokens refilled during the burst)
+# for answers; prints "answered elapsed_seconds" (first send to last)
 cat >"$T/burst.py" <<'EOF'
 import socket, struct, sys, time
 src, server, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -412,12 +411,14 @@ PIDS="$PIDS $RDNS_PID"
 RM=http://$RDNS:9153/metrics
 if poll 10 $MX scrape $RM "$T/r1.json"; then
 	read -r got elapsed < <(python3 "$T/burst.py" 127.58.0.100 $RDNS 40)
-	# 5 saved up, plus 5 a second for the time the burst took
-	max=$(python3 -c "import math; print(5 + math.ceil(5 * $elapsed))")
-	if [ "$got" -ge 1 ] && [ "$got" -le "$max" ]; then
-		pass "rate-limit 5: $got of a 40-query burst answered (at most $max)"
+	# The 5 saved up are always answered; refills add 5 a second of the
+	# time the server takes to read the burst (milliseconds, unless the
+	# machine stalls), so anything near 40 means no limit at all.  The
+	# bound leaves room for a stall of up to 3 s rather than timing it.
+	if [ "$got" -ge 5 ] && [ "$got" -le 20 ]; then
+		pass "rate-limit 5: $got of a 40-query burst answered (sent in ${elapsed}s)"
 	else
-		fail "rate-limit 5: $got of a 40-query burst answered, want 1..$max"
+		fail "rate-limit 5: $got of a 40-query burst answered, want 5..20"
 	fi
 	$MX scrape $RM "$T/r2.json" >/dev/null || true
 	expect_delta "$T/r1.json" "$T/r2.json" 'minidns_rate_limited_total{}' \
