@@ -8,34 +8,21 @@
 # test hierarchy (hierarchy/hierarchy.sh, NSD) for dump-cache and trace.
 #
 # Binaries: MINIDNSD and MINIDNS_CONTROL, else ./minidnsd and
-# ./minidns-control in the current directory.  Output: PASS:/FAIL: lines
-# and "N passed, N failed"; exit 1 on any failure, 77 (skip) when not root
-# or without network namespaces.  Everything runs in a private network
-# namespace on 127.59.0.0/16 and 127.53.0.0/16; processes are stopped by
-# saved PID, every wait is bounded, the temporary directory is removed.
+# ./minidns-control in the current directory.  The harness is
+# tests/integration/lib.sh.  Output: PASS:/FAIL: lines and "N passed, N
+# failed"; exit 1 on any failure, 77 (skip) when not root or without
+# network namespaces, 99 when a binary is not built.  Everything runs in a
+# private network namespace (and PID namespace when possible) on
+# 127.59.0.0/16 and 127.53.0.0/16; processes are stopped by saved PID,
+# every wait is bounded, the temporary directory is removed.
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: the control tests need root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	export MD_IT_NETNS=1
-	if unshare -n -p -f --mount-proc --kill-child=TERM true 2>/dev/null
-	then
-		exec unshare -n -p -f --mount-proc --kill-child=TERM \
-		    "$BASH" "$0" "$@"
-	fi
-	exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+# a PID namespace too: whatever is left (NSD included) ends with the script
+md_it_pidns=yes
+md_it_start ctl "$@"
+chmod 755 "$T"
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/../.." && pwd)
 H=$here/hierarchy
 MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
 CTL=${MINIDNS_CONTROL:-$PWD/minidns-control}
@@ -43,58 +30,14 @@ ADDR1=127.59.0.1
 ADDR2=127.53.9.3
 PATH=$PATH:/usr/sbin
 
-for tool in dig setpriv; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-for bin in "$MINIDNSD" "$CTL"; do
-	if [ ! -x "$bin" ]; then
-		echo "SKIP: $bin not built"
-		exit 77
-	fi
-done
+md_it_need dig setpriv
+md_it_built "$MINIDNSD" "$CTL"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-ctl.XXXXXX")
-chmod 755 "$T"
-PIDS=""
 HIER=0
-npass=0
-nfail=0
 
-running() {
-	local state
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-	local pid _
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in $(seq 30); do
-			running "$pid" || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+# shellcheck disable=SC2317 # invoked by lib.sh's EXIT trap
+md_it_cleanup_hook() {
 	[ "$HIER" = 0 ] || "$H/hierarchy.sh" stop "$T/h" || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1${2:+ ($2)}"; nfail=$((nfail + 1)); }
-summary() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ] && exit 0
-	exit 1
 }
 
 # wait_up NAME PID ADDR PROBE SOCKET: bounded (10 s) until the server

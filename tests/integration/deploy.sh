@@ -18,41 +18,24 @@
 #     ports, and runtime packages that exist in Debian 12 (apt-cache show);
 #     it is not built (no container engine where the tests run)
 #
-# Ground rules as in k8s.sh: re-executes itself inside 'unshare -n', only
-# 127.x addresses, every process stopped by saved PID, every wait bounded,
-# temporary files in one mktemp -d directory removed at exit.  Exit 77
-# (skip) when not root or when python3, kubectl or make is missing.  The
-# build directory is the current directory; MINIDNSD from the environment,
-# else ./minidnsd.
+# Ground rules as in k8s.sh, the harness of lib.sh: re-executes itself
+# inside 'unshare -n', only 127.x addresses, every process stopped by saved
+# PID, every wait bounded, temporary files (the DESTDIR install tree too) in
+# one mktemp -d directory removed at exit.  Exit 77 (skip) when not root or
+# when python3, kubectl or make is missing.  The build directory is
+# $abs_top_builddir, else the current directory; MINIDNSD from the
+# environment, else minidnsd there.
 set -eu
+. "$(dirname "$0")/lib.sh"
+md_it_start deploy "$@"
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: deploy.sh needs root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
-
-here=$(cd "$(dirname "$0")" && pwd)
-SRCDIR=$(cd "$here/../.." && pwd)
-DEPLOY=$SRCDIR/doc/deploy
+DEPLOY=$srcdir/doc/deploy
 APISERVER=$here/k8s/apiserver.py
-BUILDDIR=$(pwd)
-MINIDNSD=${MINIDNSD:-$BUILDDIR/minidnsd}
+MINIDNSD=${MINIDNSD:-$builddir/minidnsd}
 MAKE=${MAKE:-make}
-for tool in python3 kubectl "$MAKE"; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$MINIDNSD" ] || [ ! -f "$BUILDDIR/Makefile" ]; then
+md_it_need python3 kubectl "$MAKE"
+md_it_built "$MINIDNSD"
+if [ ! -f "$builddir/Makefile" ]; then
 	echo "ERROR: run from the build directory, after make"
 	exit 99
 fi
@@ -60,44 +43,8 @@ fi
 API_IP=127.61.0.1
 API=http://$API_IP:8080
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-deploy.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP: $1"; }
 # show FILE: a failure's details, indented
 show() { sed 's/^/    /' "$1"; }
-
-# Poll (every 0.2 s, at most SECS seconds) until the command succeeds.
-poll() {
-	local secs=$1 end
-	shift
-	end=$((SECONDS + secs))
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-}
 
 # ---- 1. the Kubernetes manifests through kubectl -----------------------------
 
@@ -226,7 +173,7 @@ done
 # ---- 2. make install -------------------------------------------------------------
 
 INST=$T/inst
-if $MAKE -C "$BUILDDIR" install DESTDIR="$INST" >"$T/install.log" 2>&1; then
+if $MAKE -C "$builddir" install DESTDIR="$INST" >"$T/install.log" 2>&1; then
 	pass "make install DESTDIR=..."
 else
 	fail "make install DESTDIR=..."
@@ -267,7 +214,7 @@ if [ -n "$EXAMPLE" ]; then
 	# a second install leaves an administrator's minidnsd.yaml alone
 	conf=$(dirname "$EXAMPLE")/minidnsd.yaml
 	echo "# mine" >"$conf"
-	if $MAKE -C "$BUILDDIR" install DESTDIR="$INST" >"$T/install2.log" 2>&1 &&
+	if $MAKE -C "$builddir" install DESTDIR="$INST" >"$T/install2.log" 2>&1 &&
 	    [ "$(cat "$conf")" = "# mine" ]; then
 		pass "make install keeps an existing minidnsd.yaml"
 	else
@@ -348,7 +295,7 @@ if [ -n "$UNIT" ]; then
 	fi
 fi
 
-if $MAKE -C "$BUILDDIR" uninstall DESTDIR="$INST" >"$T/uninstall.log" 2>&1 &&
+if $MAKE -C "$builddir" uninstall DESTDIR="$INST" >"$T/uninstall.log" 2>&1 &&
     [ -z "$(find "$INST" -type f)" ]; then
 	pass "make uninstall removes every installed file"
 else
@@ -440,5 +387,4 @@ else
 fi
 echo "INFO: the image itself is not built here (no container engine)"
 
-echo "$npass passed, $nfail failed"
-[ "$nfail" = 0 ]
+summary

@@ -9,74 +9,21 @@
 # a silent server, a hostile responder) and +tls against a real Unbound
 # DoT listener on 127.54.0.3@853, compared with kdig.
 #
-# Ground rules as in run.sh: re-executes itself inside 'unshare -n', only
-# 127.x addresses, every process stopped by saved PID, every wait bounded,
-# temporary files in one mktemp -d directory removed at exit.  Exit 77
-# (skip) when not root.  Build directory = cwd (or $MINIDNSD's).
+# Ground rules as in run.sh (the harness in lib.sh): re-executes itself
+# inside 'unshare -n', only 127.x addresses, every process stopped by saved
+# PID, every wait bounded, temporary files in one mktemp -d directory
+# removed at exit.  Exit 77 (skip) when not root.  Build directory = cwd
+# (or $MINIDNSD's).  Runs with 'set -u' only: exit codes are collected.
 set -u
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: dig_compare.sh needs root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+md_it_start dig-cmp "$@"
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/../.." && pwd)
 MINIDNSD=${MINIDNSD:-$(pwd)/minidnsd}
 MINIDIG=$(dirname "$MINIDNSD")/minidig
 ZONES=$srcdir/zones
-for tool in dig kdig nsd unbound openssl python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$MINIDNSD" ] || [ ! -x "$MINIDIG" ]; then
-	echo "ERROR: $MINIDNSD or $MINIDIG not built"
-	exit 99
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidig-cmp.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1"; nfail=$((nfail + 1)); }
-
-# Bounded wait until 'dig ARGS' answers.
-wait_dns() {
-	local end=$((SECONDS + 5))
-	while [ $SECONDS -le $end ]; do
-		dig +time=1 +tries=1 "$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+md_it_need dig kdig nsd unbound openssl python3
+md_it_built "$MINIDNSD" "$MINIDIG"
 
 # ---- servers ------------------------------------------------------------
 "$MINIDNSD" -f -q --no-recursion --listen 127.54.0.1:53 \
@@ -153,7 +100,7 @@ unbound -d -c "$T/unbound.conf" >"$T/unbound.err" 2>&1 &
 PIDS="$PIDS $!"
 
 for s in 127.54.0.1 127.54.0.2; do
-	if ! wait_dns @"$s" cluster.local SOA; then
+	if ! poll 5 dig +time=1 +tries=1 @"$s" cluster.local SOA; then
 		echo "ERROR: the server on $s did not start"
 		cat "$T"/*.log "$T"/nsd/*.log 2>/dev/null | tail -n 20
 		exit 99
@@ -340,11 +287,7 @@ for mode in silent garbage short wrongid truncated; do
 done
 
 # ---- DNS over TLS ---------------------------------------------------------
-end=$((SECONDS + 5))
-while [ $SECONDS -le $end ]; do
-	kdig +tls +time=1 +retry=0 @127.54.0.3 www.dot.test >/dev/null 2>&1 && break
-	sleep 0.1
-done
+poll 5 kdig +tls +time=1 +retry=0 @127.54.0.3 www.dot.test
 kdig +tls +time=2 +retry=0 @127.54.0.3 www.dot.test +short >"$T/kdig.out" 2>&1
 "$MINIDIG" +tls +time=2 @127.54.0.3 www.dot.test +short >"$T/mini.out" 2>&1
 if [ -s "$T/kdig.out" ] && diff "$T/kdig.out" "$T/mini.out" >/dev/null; then
@@ -370,5 +313,4 @@ else
 	head -n 3 "$T/mini.out"
 fi
 
-echo "$npass passed, $nfail failed"
-[ "$nfail" = 0 ]
+summary

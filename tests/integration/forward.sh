@@ -14,71 +14,35 @@
 # minidnsd -t.
 #
 # Output: PASS/FAIL lines and "N passed, N failed"; exit 77 (skip) when not
-# root or a peer is missing.  Every process is stopped by PID, every wait is
-# bounded, files live in one mktemp -d directory.
+# root or a peer is missing.  The harness is lib.sh's (a private network
+# namespace, PASS/FAIL counting, cleanup at exit): every process is stopped
+# by PID, every wait is bounded, files live in one mktemp -d directory.
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-		echo "SKIP: needs root and 'unshare -n'"
-		exit 77
-	fi
-	export MD_IT_NETNS=1
-	exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+md_it_start fwd "$@"
 PATH=$PATH:/usr/sbin
 
-here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
 MINIDIG=${MINIDIG:-$PWD/minidig}
-for tool in unbound nsd dig kdig openssl python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-for b in "$MINIDNSD" "$MINIDIG"; do
-	if [ ! -x "$b" ]; then
-		echo "ERROR: $b not built (run from the build directory)"
-		exit 1
-	fi
-done
+md_it_need unbound nsd dig kdig openssl python3
+md_it_built "$MINIDNSD" "$MINIDIG"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-fwd.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() {
-	echo "FAIL: $1"
-	nfail=$((nfail + 1))
+# fail_log NAME FILE: FAIL, then the last 30 lines of FILE (if it is one).
+fail_log() {
+	fail "$1"
 	if [ -n "${2:-}" ] && [ -f "$2" ]; then
 		sed 's/^/  | /' "$2" | tail -n 30
 	fi
 }
-summary() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ]
-	exit $?
-}
-check() {
+# check_log NAME FILE COMMAND...: PASS when the command succeeds, else
+# fail_log NAME FILE.
+check_log() {
 	local name=$1 file=$2
 	shift 2
-	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
+	if "$@"; then pass "$name"; else fail_log "$name" "$file"; fi
 }
-running() { kill -0 "$1" 2>/dev/null; }
 # wait_up ADDR NAME [PORT]: a bounded poll until ADDR answers NAME.
 wait_up() {
 	for _ in $(seq 50); do
@@ -281,15 +245,16 @@ sends() { grep -c "trace: .*send $1" "$T/md.log" || true; }
 
 # Per-zone rules, longest suffix first.
 q kubernetes.default.svc.cluster.local A >"$T/o"
-check "rule: cluster.local -> NSD (10.96.0.1)" "$T/o" \
+check_log "rule: cluster.local -> NSD (10.96.0.1)" "$T/o" \
     grep -qE "IN[[:space:]]+A[[:space:]]+10.96.0.1$" "$T/o"
 q who.fwd.test TXT >"$T/o"
-check "rule: fwd.test -> unbound 1" "$T/o" grep -q '"u1"' "$T/o"
+check_log "rule: fwd.test -> unbound 1" "$T/o" grep -q '"u1"' "$T/o"
 q who.two.fwd.test TXT >"$T/o"
-check "rule: two.fwd.test (longer) -> unbound 2" "$T/o" grep -q '"u2"' "$T/o"
-check "rule: forwarded answers have RA, not AA" "$T/o" \
+check_log "rule: two.fwd.test (longer) -> unbound 2" "$T/o" \
+    grep -q '"u2"' "$T/o"
+check_log "rule: forwarded answers have RA, not AA" "$T/o" \
     sh -c "grep -q 'flags: qr rd ra;' '$T/o'"
-check "rule: no root priming for forwarded names" "$T/md.log" \
+check_log "rule: no root priming for forwarded names" "$T/md.log" \
     sh -c "! grep -q priming '$T/md.log'"
 
 # The cache and its caps: TTL 300 upstream, at most 60 here; the second
@@ -297,18 +262,18 @@ check "rule: no root priming for forwarded names" "$T/md.log" \
 q a.fwd.test A >"$T/o1"
 q a.fwd.test A >"$T/o2"
 ttl1=$(awk '$1 == "a.fwd.test." { print $2 }' "$T/o1")
-check "cache: TTL capped by cache-max-ttl (300 -> ${ttl1:-?})" "$T/o1" \
+check_log "cache: TTL capped by cache-max-ttl (300 -> ${ttl1:-?})" "$T/o1" \
     test "${ttl1:-999}" -le 60
-check "cache: one upstream query for two questions" "$T/md.log" \
+check_log "cache: one upstream query for two questions" "$T/md.log" \
     test "$(sends 'a.fwd.test. A')" = 1
 q nx.fwd.test A >"$T/o"
 nttl=$(awk '$4 == "SOA" { print $2; exit }' "$T/o")
-check "cache: negative TTL capped by cache-max-negative-ttl (${nttl:-?})" \
+check_log "cache: negative TTL capped by cache-max-negative-ttl (${nttl:-?})" \
     "$T/o" sh -c "grep -q NXDOMAIN '$T/o' && [ '${nttl:-99}' -le 7 ]"
 
 # force-tcp: the trace shows the query sent over TCP.
 q www.tcp.test A >"$T/o"
-check "force-tcp: answered, and sent over TCP" "$T/md.log" \
+check_log "force-tcp: answered, and sent over TCP" "$T/md.log" \
     sh -c "grep -q 192.0.2.61 '$T/o' &&
 	grep -q 'send www.tcp.test. A .* tcp' '$T/md.log'"
 
@@ -321,40 +286,40 @@ done
 # shellcheck disable=SC2086
 wait $WP
 answered=$(grep -l "192.0.2.77" "$T"/s.* | wc -l)
-check "coalescing: 10 answered ($answered), 1 upstream query ($(sends 'www.slow.test'))" \
+check_log "coalescing: 10 answered ($answered), 1 upstream query ($(sends 'www.slow.test'))" \
     "$T/md.log" sh -c "[ $answered = 10 ] && [ $(sends 'www.slow.test') = 1 ]"
 
 # DNS over TLS upstream: verified by name against the test CA.
 q www.tls.test A >"$T/o"
-check "tls upstream: answer over TLS (verified as dns.test)" "$T/o" \
+check_log "tls upstream: answer over TLS (verified as dns.test)" "$T/o" \
     grep -q 192.0.2.51 "$T/o"
 q www.badname.tls.test A >"$T/o"
-check "tls upstream: a certificate for another name is refused" "$T/o" \
+check_log "tls upstream: a certificate for another name is refused" "$T/o" \
     sh -c "grep -q SERVFAIL '$T/o'"
-check "tls upstream: the log says why" "$T/md.log" \
+check_log "tls upstream: the log says why" "$T/md.log" \
     grep -qi "tls" "$T/md.log"
 
 # A pinned key instead of a name (no name check; the pin authenticates).
 q www.pin.tls.test A >"$T/o"
-check "tls upstream: authenticated by its SPKI pin" "$T/o" \
+check_log "tls upstream: authenticated by its SPKI pin" "$T/o" \
     grep -q 192.0.2.52 "$T/o"
 q www.badpin.tls.test A >"$T/o"
-check "tls upstream: a wrong pin is refused" "$T/o" grep -q SERVFAIL "$T/o"
+check_log "tls upstream: a wrong pin is refused" "$T/o" grep -q SERVFAIL "$T/o"
 
 # minidnsd's own DNS-over-TLS listener.
 kdig @127.56.1.1 +tls +tls-ca="$T/ca.pem" +tls-hostname=dns.test \
     kubernetes.default.svc.cluster.local A >"$T/o" 2>&1 || true
-check "tls listener: kdig +tls (verified)" "$T/o" grep -q 10.96.0.1 "$T/o"
+check_log "tls listener: kdig +tls (verified)" "$T/o" grep -q 10.96.0.1 "$T/o"
 "$MINIDIG" @127.56.1.1 +tls +tls-ca="$T/ca.pem" +tls-hostname=dns.test \
     who.fwd.test TXT >"$T/o" 2>&1 || true
-check "tls listener: minidig +tls" "$T/o" grep -q '"u1"' "$T/o"
+check_log "tls listener: minidig +tls" "$T/o" grep -q '"u1"' "$T/o"
 # TLS 1.2 is accepted; TLS 1.1 (offered by a client willing to use it,
 # hence SECLEVEL=0) is refused by the server.
 openssl s_client -connect 127.56.1.1:853 -tls1_2 </dev/null >"$T/o12" 2>&1 &&
     v12=yes || v12=no
 openssl s_client -connect 127.56.1.1:853 -tls1_1 \
     -cipher 'DEFAULT@SECLEVEL=0' </dev/null >"$T/o" 2>&1 && v11=yes || v11=no
-check "tls listener: TLS 1.2 accepted ($v12), TLS 1.1 refused ($v11)" \
+check_log "tls listener: TLS 1.2 accepted ($v12), TLS 1.1 refused ($v11)" \
     "$T/o" sh -c "[ $v12 = yes ] && [ $v11 = no ]"
 
 # Bad upstreams: SERVFAIL in bounded time, others unaffected.
@@ -362,22 +327,22 @@ for z in garbage silent tlsclose; do
 	s0=$SECONDS
 	q www.$z.test A >"$T/o"
 	took=$((SECONDS - s0))
-	check "bad upstream ($z): SERVFAIL within the resolution timeout (${took}s)" \
+	check_log "bad upstream ($z): SERVFAIL within the resolution timeout (${took}s)" \
 	    "$T/o" sh -c "grep -q SERVFAIL '$T/o' && [ $took -le 4 ]"
 done
 q who.fwd.test TXT >"$T/o"
-check "bad upstreams: other zones unaffected, server alive" "$T/o" \
+check_log "bad upstreams: other zones unaffected, server alive" "$T/o" \
     sh -c "grep -q '\"u1\"' '$T/o' && kill -0 $MD"
 
 # Failover: fo.fwd.test asks unbound 1 first (sequential); stop it; the
 # next name is answered by unbound 2; unbound 1 comes back and is found
 # by the health checks.
 q who.fo.fwd.test TXT >"$T/o"
-check "failover: unbound 1 answers first" "$T/o" grep -q '"u1"' "$T/o"
+check_log "failover: unbound 1 answers first" "$T/o" grep -q '"u1"' "$T/o"
 kill "${UPID[1]}"
 wait "${UPID[1]}" 2>/dev/null || true
 q c.fo.fwd.test A >"$T/o"
-check "failover: unbound 1 stopped, unbound 2 answers" "$T/o" \
+check_log "failover: unbound 1 stopped, unbound 2 answers" "$T/o" \
     grep -q 192.0.2.32 "$T/o"
 # Make unbound 1 be held down (three timeouts in a row), then restart it.
 for n in e f g h; do
@@ -392,7 +357,7 @@ for _ in $(seq 30); do
 	fi
 	sleep 0.5
 done
-check "health check: the restarted upstream is found again" "$T/md.log" \
+check_log "health check: the restarted upstream is found again" "$T/md.log" \
     test $back = yes
 
 # Stub mode: everything to the nameservers of a resolv.conf.
@@ -408,10 +373,10 @@ YAML
 PIDS="$PIDS $!"
 if wait_up 127.56.1.2 who.fwd.test.; then
 	dig @127.56.1.2 +time=3 +tries=1 who.fwd.test TXT >"$T/o" 2>&1
-	check "stub: forwarded to resolv.conf's nameserver (unbound 2)" \
+	check_log "stub: forwarded to resolv.conf's nameserver (unbound 2)" \
 	    "$T/o" grep -q '"u2"' "$T/o"
 else
-	fail "stub: minidnsd did not start" "$T/stub.log"
+	fail_log "stub: minidnsd did not start" "$T/stub.log"
 fi
 
 # The node-local example configurations are valid (each yaml block).
@@ -421,10 +386,10 @@ blocks=0
 for f in "$T"/node-local.*.yaml; do
 	blocks=$((blocks + 1))
 	"$MINIDNSD" -t -c "$f" >"$T/o" 2>&1 && ok=yes || ok=no
-	check "doc/node-local.md: example $blocks passes minidnsd -t" "$T/o" \
-	    test $ok = yes
+	check_log "doc/node-local.md: example $blocks passes minidnsd -t" \
+	    "$T/o" test $ok = yes
 done
-check "doc/node-local.md: both examples found ($blocks)" /dev/null \
+check_log "doc/node-local.md: both examples found ($blocks)" /dev/null \
     test "$blocks" = 2
 
 summary

@@ -15,71 +15,27 @@
 #  6. API outage: old data keeps serving; the restarted API's changes land
 #  7. token rotation through the kubeconfig's tokenFile
 #
-# Ground rules as in run.sh: re-executes itself inside 'unshare -n', only
-# 127.x addresses, every process stopped by saved PID, every wait bounded
-# (polls, no timing asserts), temporary files in one mktemp -d directory
-# removed at exit.  Exit 77 (skip) when not root or when python3, kubectl,
-# openssl or dig is missing.  MINIDNSD from the environment, else
-# ./minidnsd (build directory = cwd).
+# Ground rules as in run.sh, the harness of lib.sh: re-executes itself
+# inside 'unshare -n', only 127.x addresses, every process stopped by saved
+# PID, every wait bounded (polls, no timing asserts), temporary files in one
+# mktemp -d directory removed at exit.  Exit 77 (skip) when not root or when
+# python3, kubectl, openssl or dig is missing.  MINIDNSD from the
+# environment, else ./minidnsd (build directory = cwd).
 set -eu
+. "$(dirname "$0")/lib.sh"
+md_it_start k8s "$@"
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: k8s.sh needs root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
-
-here=$(cd "$(dirname "$0")" && pwd)
 APISERVER=$here/k8s/apiserver.py
 CLUSTER=$here/k8s/cluster.json
 MINIDNSD=${MINIDNSD:-$(pwd)/minidnsd}
-for tool in python3 kubectl openssl dig; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$MINIDNSD" ]; then
-	echo "ERROR: $MINIDNSD not built (run from the build directory)"
-	exit 99
-fi
+md_it_need python3 kubectl openssl dig
+md_it_built "$MINIDNSD"
 
 DNS=127.57.0.10			# minidnsd
 API_IP=127.57.0.2		# the test API server, HTTPS
 API=https://$API_IP:6443
 HTTP_IP=127.57.0.3		# a second one, plain HTTP, for kubectl only
 CL=cluster.local
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-k8s.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1"; nfail=$((nfail + 1)); }
 
 # Stop one process we started (by PID) and forget it.
 stop() {
@@ -95,18 +51,6 @@ stop() {
 		[ "$p" = "$pid" ] || rest="$rest $p"
 	done
 	PIDS=$rest
-}
-
-# Poll (every 0.2 s, at most SECS seconds) until the command succeeds.
-poll() {
-	local secs=$1 end
-	shift
-	end=$((SECONDS + secs))
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
 }
 
 # ---- the test PKI: a CA and the API server's certificate -------------------
@@ -362,8 +306,7 @@ expect_soon_nx() {
 if ! poll 15 is_answer 10.96.12.7 web.shop.svc.$CL A; then
 	fail "minidnsd did not serve $CL from the API within 15 s"
 	sed 's/^/minidnsd: /' "$T/minidnsd.log" | tail -20
-	echo "$npass passed, $nfail failed"
-	exit 1
+	summary
 fi
 pass "minidnsd synced from the API (HTTPS, test CA, tokenFile)"
 
@@ -599,5 +542,4 @@ fi
 if [ "$nfail" != 0 ]; then
 	sed 's/^/minidnsd: /' "$T/minidnsd.log" | tail -30
 fi
-echo "$npass passed, $nfail failed"
-[ "$nfail" = 0 ]
+summary

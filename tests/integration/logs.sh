@@ -10,74 +10,23 @@
 # the daemon reopen the path: new lines go to a new file, the moved file
 # keeps the old ones.
 #
-# Output: PASS/FAIL lines and "N passed, N failed"; exit 77 (skip) when not
-# root or a tool is missing.  Every process is stopped by PID, every wait
-# is bounded, files live in one mktemp -d directory.
+# The harness is tests/integration/lib.sh.  Output: PASS/FAIL lines and
+# "N passed, N failed"; exit 77 (skip) when not root or a tool is missing.
+# Every process is stopped by PID, every wait is bounded, files live in one
+# mktemp -d directory.
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-		echo "SKIP: needs root and 'unshare -n'"
-		exit 77
-	fi
-	export MD_IT_NETNS=1
-	exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+md_it_start logs "$@"
 PATH=$PATH:/usr/sbin
-
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+md_it_need dig python3
+top=$srcdir
 ZONES=$top/zones
 MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
-for tool in dig python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$MINIDNSD" ]; then
-	echo "ERROR: $MINIDNSD not built (run from the build directory)"
-	exit 1
-fi
+md_it_built "$MINIDNSD"
 
 ADDR=127.60.0.1
 CLIENT=127.60.0.9
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-logs.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() {
-	echo "FAIL: $1"
-	nfail=$((nfail + 1))
-	if [ -n "${2:-}" ] && [ -f "$2" ]; then
-		sed 's/^/  | /' "$2" | tail -n 30
-	fi
-}
-summary() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ]
-	exit $?
-}
-
-# True while pid is running (a zombie counts as exited).
-running() {
-	local state
-	[ -r "/proc/$1/stat" ] || return 1
-	state=$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)
-	[ "$state" != Z ] && [ "$state" != X ]
-}
 
 # The log checker: validates every line of a file in one format and
 # prints the query lines as client|name|type|rcode|source|transport|us.

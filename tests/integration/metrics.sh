@@ -15,42 +15,22 @@
 #     dropped ones counted in minidns_rate_limited_total), while another
 #     address and TCP from the same address are still answered
 #
-# Ground rules as in run.sh: re-executes itself inside 'unshare -n', only
-# 127.x addresses, every process stopped by saved PID, every wait bounded
-# (polls, no timing asserts), temporary files in one mktemp -d directory
-# removed at exit.  Exit 77 (skip) when not root or when python3 or dig is
-# missing.  MINIDNSD from the environment, else ./minidnsd (build
-# directory = cwd).  Scrapes use python3's urllib (no curl needed).
+# Ground rules as in run.sh, the harness of lib.sh: re-executes itself
+# inside 'unshare -n', only 127.x addresses, every process stopped by saved
+# PID, every wait bounded (polls, no timing asserts), temporary files in one
+# mktemp -d directory removed at exit.  Exit 77 (skip) when not root or when
+# python3 or dig is missing.  MINIDNSD from the environment, else
+# ./minidnsd (build directory = cwd).  Scrapes use python3's urllib (no
+# curl needed).
 set -eu
+. "$(dirname "$0")/lib.sh"
+md_it_start metrics "$@"
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: metrics.sh needs root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
-
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=${abs_top_srcdir:-$(cd "$here/../.." && pwd)}
 APISERVER=$here/k8s/apiserver.py
 CLUSTER=$here/k8s/cluster.json
 MINIDNSD=${MINIDNSD:-$(pwd)/minidnsd}
-for tool in python3 dig; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$MINIDNSD" ]; then
-	echo "ERROR: $MINIDNSD not built (run from the build directory)"
-	exit 99
-fi
+md_it_need python3 dig
+md_it_built "$MINIDNSD"
 
 DNS=127.58.0.1		# minidnsd with the zone file
 KDNS=127.58.0.2		# minidnsd with Kubernetes
@@ -58,42 +38,6 @@ RDNS=127.58.0.3		# minidnsd with rate-limit: 5
 API_IP=127.58.0.9	# the test API server, plain HTTP
 API_PORT=6080
 CL=cluster.local
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-metrics.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1"; nfail=$((nfail + 1)); }
-
-# Poll (every 0.2 s, at most SECS seconds) until the command succeeds.
-poll() {
-	local secs=$1 end
-	shift
-	end=$((SECONDS + secs))
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-}
 
 # ---- the scraper: python3 urllib, no proxy, 5 s timeout -------------------
 
@@ -241,8 +185,7 @@ M=http://$DNS:9153
 if ! poll 10 is_status 200 http://$DNS:8181/ready; then
 	fail "minidnsd not ready within 10 s (/ready: $(status http://$DNS:8181/ready))"
 	sed 's/^/minidnsd: /' "$T/minidnsd.log" | tail -20
-	echo "$npass passed, $nfail failed"
-	exit 1
+	summary
 fi
 pass "/ready 200 with the zone loaded"
 if [ "$(status http://$DNS:8080/health)" = 200 ] &&
@@ -443,5 +386,4 @@ done
 if [ "$nfail" != 0 ]; then
 	sed 's/^/minidnsd: /' "$T/minidnsd.log" | tail -20
 fi
-echo "$npass passed, $nfail failed"
-[ "$nfail" = 0 ]
+summary

@@ -16,28 +16,16 @@
 # design, and says so).  Nothing else varies: answers are authoritative,
 # so TTLs are fixed, and nslookup's debug blocks show no IDs or timings.
 #
-# Ground rules as in run.sh: a private network namespace (unshare -n;
-# exit 77 = skip when not root), 127.x addresses only, every process
-# stopped by saved PID, bounded waits, one mktemp -d directory removed at
-# exit.  Run from the build directory (MINIDNSD may name the daemon).
+# Ground rules as in run.sh, the harness lib.sh's: a private network
+# namespace (unshare -n; exit 77 = skip when not root), 127.x addresses
+# only, every process stopped by saved PID, bounded waits, one mktemp -d
+# directory removed at exit.  Run from the build directory (MINIDNSD may
+# name the daemon).
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: the integration tests need root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+md_it_start nsl "$@"
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=$(cd "$here/../.." && pwd)
-builddir=$(pwd)
 MINIDNSD=${MINIDNSD:-$builddir/minidnsd}
 MININSLOOKUP=$builddir/mininslookup
 ZONES=$srcdir/zones
@@ -46,62 +34,8 @@ NSD=127.55.0.2	 # NSD
 HOLE=127.55.0.3	 # never answers
 CLOSED=127.55.0.4 # nothing listens
 
-for f in "$MINIDNSD" "$MININSLOOKUP"; do
-	if [ ! -x "$f" ]; then
-		echo "ERROR: $f not built (run from the build directory)"
-		exit 99
-	fi
-done
-for tool in nslookup nsd dig python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-nsl.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-
-# True while pid is running (a zombie counts as exited).
-running() {
-	local state
-	[ -r "/proc/$1/stat" ] || return 1
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-# Stop everything we started, by saved PID: SIGTERM, 3 s, SIGKILL.
-cleanup() {
-	local pid _
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for _ in $(seq 30); do
-		local left=""
-		for pid in $PIDS; do
-			if running "$pid"; then left="$left $pid"; fi
-		done
-		PIDS=$left
-		[ -n "$PIDS" ] || break
-		sleep 0.1
-	done
-	for pid in $PIDS; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-summary() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ] && exit 0
-	exit 1
-}
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1${2:+ ($2)}"; nfail=$((nfail + 1)); }
+md_it_built "$MINIDNSD" "$MININSLOOKUP"
+md_it_need nslookup nsd dig python3
 
 # up ADDR ZONE: bounded wait (5 s) until ADDR answers SOA for ZONE.
 up() {

@@ -12,62 +12,26 @@
 #  - recursion open to every address is refused unless
 #    allow-open-resolver: yes.
 #
-# Inside a private network namespace; only 127.x; processes stopped by
-# PID; bounded waits; PASS/FAIL lines and "N passed, N failed".
+# The harness is tests/integration/lib.sh: inside a private network
+# namespace; only 127.x; processes stopped by PID; bounded waits;
+# PASS/FAIL lines and "N passed, N failed".
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-		echo "SKIP: needs root and 'unshare -n'"
-		exit 77
-	fi
-	export MD_IT_NETNS=1
-	exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
-
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
-if [ ! -x "$MINIDNSD" ]; then
-	echo "ERROR: $MINIDNSD not built (run from the build directory)"
-	exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-ops.XXXXXX")
+. "$(dirname "$0")/lib.sh"
+md_it_start ops "$@"
 chmod 755 "$T"
-PIDS=""
-npass=0
-nfail=0
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() {
-	echo "FAIL: $1"
-	nfail=$((nfail + 1))
-	if [ -n "${2:-}" ] && [ -f "$2" ]; then
-		sed 's/^/  | /' "$2" | tail -n 20
-	fi
-}
-check() {
+top=$srcdir
+MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
+md_it_built "$MINIDNSD"
+
+# check_log NAME FILE COMMAND...: PASS when the command succeeds, else FAIL
+# with the tail of FILE.
+check_log() {
 	local name=$1 file=$2
 	shift 2
 	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
 }
-summary() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ]
-	exit $?
-}
-running() { kill -0 "$1" 2>/dev/null; }
+
 wait_up() {
 	for _ in $(seq 50); do
 		dig @"$1" +time=1 +tries=1 kubernetes.default.svc.cluster.local \
@@ -75,15 +39,6 @@ wait_up() {
 		sleep 0.1
 	done
 	return 1
-}
-# wait_exit PID: bounded wait for a process to end; its status in $st.
-wait_exit() {
-	for _ in $(seq 100); do
-		running "$1" || break
-		sleep 0.1
-	done
-	st=0
-	wait "$1" 2>/dev/null || st=$?
 }
 
 ZONE=$top/zones/cluster.local.zone
@@ -173,22 +128,25 @@ for _ in $(seq 50); do
 done
 sleep 0.5
 kill -TERM "$A"
-wait_exit "$A"
-check "restart: the old process drained and exited 0 (status $st)" \
+wait_exit "$A" || true
+st=${exit_rc:-timeout}
+check_log "restart: the old process drained and exited 0 (status $st)" \
     "$T/a.log" sh -c "[ $st = 0 ] && grep -q 'drained' '$T/a.log'"
-wait_exit "$S"
+wait_exit "$S" 120 || true
 read -r _ udp_sent udp_ok < <(grep '^udp' "$T/stream.out" || echo "udp 0 0")
 read -r _ tcp_sent tcp_ok < <(grep '^tcp' "$T/stream.out" || echo "tcp 0 0")
-check "restart: UDP stream, $udp_ok of $udp_sent answered" "$T/stream.out" \
+check_log "restart: UDP stream, $udp_ok of $udp_sent answered" \
+    "$T/stream.out" \
     sh -c "[ '$udp_sent' -gt 0 ] && [ '$udp_ok' = '$udp_sent' ]"
-check "restart: TCP stream, $tcp_ok of $tcp_sent answered" "$T/stream.out" \
+check_log "restart: TCP stream, $tcp_ok of $tcp_sent answered" \
+    "$T/stream.out" \
     sh -c "[ '$tcp_sent' -gt 0 ] && [ '$tcp_ok' = '$tcp_sent' ]"
-check "restart: the new process answers on its own" "$T/b.log" \
+check_log "restart: the new process answers on its own" "$T/b.log" \
     sh -c "running() { kill -0 \$1; }; kill -0 $B &&
 	dig @$ADDR +time=2 +tries=1 +short kubernetes.default.svc.cluster.local |
 	grep -q 10.96.0.1"
 kill -TERM "$B"
-wait_exit "$B"
+wait_exit "$B" || true
 
 # ---- privilege drop ---------------------------------------------------
 cp "$ZONE" "$T/cl.zone"
@@ -204,30 +162,30 @@ for _ in $(seq 50); do
 done
 uid=$(awk '/^Uid:/ { print $2 " " $3 " " $4 " " $5 }' /proc/$U/status)
 nobody=$(id -u nobody)
-check "user: /proc says uid $nobody for real, effective, saved, fs ($uid)" \
+check_log "user: /proc says uid $nobody for real, effective, saved, fs ($uid)" \
     "$T/u.log" test "$uid" = "$nobody $nobody $nobody $nobody"
-check "user: still answers on port 53 after dropping root" "$T/u.log" \
+check_log "user: still answers on port 53 after dropping root" "$T/u.log" \
     sh -c "dig @127.63.0.2 +time=2 +tries=1 +short \
 	kubernetes.default.svc.cluster.local | grep -q 10.96.0.1"
 kill -TERM "$U"
-wait_exit "$U"
+wait_exit "$U" || true
 rc=0
 "$MINIDNSD" -f --no-recursion --listen 127.63.0.3 --zone "$ZONE" \
     --metrics off --health off --ready off --user no-such-user-here \
     >"$T/u2.log" 2>&1 || rc=$?
-check "user: an unknown user is an error (exit $rc)" "$T/u2.log" \
+check_log "user: an unknown user is an error (exit $rc)" "$T/u2.log" \
     sh -c "[ $rc = 3 ] && grep -q 'does not exist' '$T/u2.log'"
 
 # ---- no open resolver by accident -----------------------------------------
 printf 'access-control: [ 0.0.0.0/0 ]\n' >"$T/open.yaml"
 rc=0
 "$MINIDNSD" -t -c "$T/open.yaml" >"$T/o" 2>&1 || rc=$?
-check "open resolver: refused without allow-open-resolver (exit $rc)" "$T/o" \
-    sh -c "[ $rc = 1 ] && grep -q allow-open-resolver '$T/o'"
+check_log "open resolver: refused without allow-open-resolver (exit $rc)" \
+    "$T/o" sh -c "[ $rc = 1 ] && grep -q allow-open-resolver '$T/o'"
 printf 'access-control: [ 0.0.0.0/0 ]\nallow-open-resolver: yes\n' \
     >"$T/open2.yaml"
 rc=0
 "$MINIDNSD" -t -c "$T/open2.yaml" >"$T/o" 2>&1 || rc=$?
-check "open resolver: allowed when asked for" "$T/o" test $rc = 0
+check_log "open resolver: allowed when asked for" "$T/o" test $rc = 0
 
 summary

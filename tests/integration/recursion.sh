@@ -18,39 +18,21 @@
 # VERBOSE=1 prints every normalized answer, Unbound's EDE lines and, on
 # exit, the tails of the resolvers' logs.
 #
-# Ground rules: the script re-executes itself inside a private network
-# namespace (unshare -n; also a private PID namespace when the kernel
-# allows it, so nothing can outlive the script) and only ever talks to
-# 127.53.0.0/16; the resolvers get the test root hints, never the real
-# ones, and no forwarders; nothing is asked via /etc/resolv.conf (every
-# dig names its server).  Every process started is stopped by saved PID at
-# exit, every wait is bounded, temporary files live in one mktemp -d
-# directory removed at exit.
+# Ground rules: the harness is lib.sh's; the script re-executes itself
+# inside a private network namespace (unshare -n; here also a private PID
+# namespace when the kernel allows it, so nothing can outlive the script)
+# and only ever talks to 127.53.0.0/16; the resolvers get the test root
+# hints, never the real ones, and no forwarders; nothing is asked via
+# /etc/resolv.conf (every dig names its server).  Every process started is
+# stopped by saved PID at exit, every wait is bounded, temporary files live
+# in one mktemp -d directory removed at exit.
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: the recursion tests need root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	export MD_IT_NETNS=1
-	# With a PID namespace too, the script is its init: when it exits the
-	# kernel ends anything left, and --kill-child passes on a SIGTERM
-	# sent to unshare so the EXIT trap still cleans up.
-	if unshare -n -p -f --mount-proc --kill-child=TERM true 2>/dev/null
-	then
-		exec unshare -n -p -f --mount-proc --kill-child=TERM \
-		    "$BASH" "$0" "$@"
-	fi
-	exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+# a PID namespace too: whatever is left (NSD included) ends with the script
+md_it_pidns=yes
+md_it_start rec "$@"
 
-here=$(cd "$(dirname "$0")" && pwd)
 H=$here/hierarchy
 CASES=${CASES:-$H/cases.txt}
 UNBOUND_ADDR=127.53.9.1
@@ -60,33 +42,17 @@ VERBOSE=${VERBOSE:-0}
 # blackholed servers and answer SERVFAIL itself.
 QTIME=${QTIME:-10}
 
-for tool in nsd unbound unbound-checkconf dig python3; do
-	if ! command -v "$tool" >/dev/null && [ ! -x "/usr/sbin/$tool" ]; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
 PATH=$PATH:/usr/sbin
+md_it_need nsd unbound unbound-checkconf dig python3
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-rec.XXXXXX")
 mkdir "$T/h"
-PIDS=""
-npass=0
-nfail=0
 started=$SECONDS
 
-# True while pid is running (a zombie counts as exited).
-running() {
-	local state
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-# Stop the resolvers we started (by saved PID, bounded wait), then the
-# hierarchy, then remove the temporary directory.
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-	local pid f _
+# At exit, before lib.sh stops the resolvers we started: the tails of their
+# logs (VERBOSE), and the hierarchy.
+# shellcheck disable=SC2317 # invoked by lib.sh's EXIT trap
+md_it_cleanup_hook() {
+	local f
 	if [ "$VERBOSE" = 1 ]; then
 		for f in "$T"/unbound.log "$T"/minidnsd.log; do
 			[ -s "$f" ] || continue
@@ -94,31 +60,14 @@ cleanup() {
 			tail -n 20 "$f"
 		done
 	fi
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in $(seq 30); do
-			running "$pid" || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
 	"$H/hierarchy.sh" stop "$T/h" || true
-	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1${2:+ ($2)}"; nfail=$((nfail + 1)); }
-# The last line, in this exact form; exit 1 when anything failed.
-summary() {
+# finish: lib.sh's summary (the last line "N passed, N failed", exit 1
+# when anything failed), after the runtime when VERBOSE.
+finish() {
 	[ "$VERBOSE" != 1 ] || echo "runtime: $((SECONDS - started)) s"
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ] && exit 0
-	exit 1
+	summary
 }
 
 # wait_answer NAME PID ADDR: bounded wait (5 s) until the resolver at
@@ -171,7 +120,7 @@ ede() { sed -n 's/^; EDE: /EDE: /p' "$T/raw"; }
 # ---- the hierarchy ------------------------------------------------------
 if ! "$H/hierarchy.sh" start "$T/h"; then
 	fail "hierarchy" "NSD servers did not start"
-	summary
+	finish
 fi
 
 # ---- Unbound, the reference resolver -----------------------------------
@@ -222,7 +171,7 @@ if ! unbound-checkconf "$T/unbound.conf" >"$T/unbound.out" 2>&1; then
 	if ! unbound-checkconf "$T/unbound.conf" >"$T/unbound.out" 2>&1; then
 		cat "$T/unbound.out"
 		fail "unbound" "unbound.conf rejected"
-		summary
+		finish
 	fi
 fi
 unbound -d -c "$T/unbound.conf" >"$T/unbound.out" 2>&1 &
@@ -230,7 +179,7 @@ PIDS="$PIDS $!"
 if ! wait_answer unbound "$!" "$UNBOUND_ADDR"; then
 	cat "$T/unbound.out"
 	fail "unbound" "did not start"
-	summary
+	finish
 fi
 
 # ---- minidnsd, the resolver under test (optional) ----------------------
@@ -240,7 +189,7 @@ if [ -n "${MINIDNSD:-}" ]; then
 	PIDS="$PIDS $!"
 	if ! wait_answer minidnsd "$!" "$MINIDNSD_ADDR"; then
 		fail "minidnsd" "did not start"
-		summary
+		finish
 	fi
 fi
 
@@ -312,16 +261,10 @@ done <"$CASES"
 # control, local zones before recursion, 0x20 and minimisation off, and
 # serve-stale once the hierarchy is gone.  Only with MINIDNSD.
 if [ -z "${MINIDNSD:-}" ]; then
-	summary
+	finish
 fi
 top=$(cd "$here/../.." && pwd)
 
-# check NAME COMMAND...: PASS or FAIL by the command's status.
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
 # dig against minidnsd (or $2 when given as @ADDR), full output.
 mdig() { dig @"$MINIDNSD_ADDR" +time="$QTIME" +tries=1 "$@" 2>&1; }
 ttl_of() { awk -v t="$2" '$4 == t && $1 !~ /^;/ { print $2; exit }' "$1"; }
@@ -508,4 +451,4 @@ else
 	fail "stale: minidnsd did not start"
 fi
 
-summary
+finish

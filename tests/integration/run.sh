@@ -11,103 +11,25 @@
 # is pointed at an explicit @127.x server; every daemon it starts is
 # stopped by saved PID at exit; every wait is bounded; temporary files
 # live in one mktemp -d directory, removed at exit.  Exit 77 (skip) when
-# not root or the namespace cannot be made.
+# not root or the namespace cannot be made.  The harness (namespace,
+# $T, PIDS, pass/fail/skip/check/summary, poll, running, wait_exit) is
+# lib.sh's.
 #
 # Run by make check from the top build directory; abs_top_builddir and
 # abs_top_srcdir may be set in the environment, otherwise the build dir is
 # the current directory and the source dir is found from this script.
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: the integration tests need root for 'unshare -n'"
-		exit 77
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "SKIP: cannot create a network namespace (unshare -n)"
-		exit 77
-	fi
-	MD_IT_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+md_it_start it "$@"
 
-here=$(cd "$(dirname "$0")" && pwd)
-srcdir=${abs_top_srcdir:-$(cd "$here/../.." && pwd)}
-builddir=${abs_top_builddir:-$(pwd)}
 MINIDNSD=$builddir/minidnsd
 MINIDIG=$builddir/minidig
 PROBE="python3 $here/probe.py"
 ZONES=$srcdir/zones
 
-if [ ! -x "$MINIDNSD" ]; then
-	echo "ERROR: $MINIDNSD not built (run from the build directory)"
-	exit 99
-fi
-for tool in dig kdig python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-it.XXXXXX")
-PIDS=""
-npass=0
-nfail=0
-nskip=0
-
-# Stop every daemon we started, by saved PID, with a bounded wait.
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		wait_exit "$pid" 3 || kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# The last line, in this exact form; exit 1 when anything failed.
-summary() {
-	[ "$nskip" = 0 ] || echo "$nskip skipped"
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ] && exit 0
-	exit 1
-}
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $1${2:+ ($2)}"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP: $1${2:+ ($2)}"; nskip=$((nskip + 1)); }
-# check NAME COMMAND...: PASS when the command succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
-
-# True while pid is running (a zombie counts as exited).
-running() {
-	local state
-	[ -r "/proc/$1/stat" ] || return 1
-	state=$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)
-	[ "$state" != Z ] && [ "$state" != X ]
-}
-
-# wait_exit PID SECONDS: wait until it exits, reap it, set $exit_rc.
-wait_exit() {
-	local i
-	exit_rc=""
-	for i in $(seq $(($2 * 10))); do
-		if ! running "$1"; then
-			exit_rc=0
-			wait "$1" 2>/dev/null || exit_rc=$?
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
+md_it_built "$MINIDNSD"
+md_it_need dig kdig python3
 
 # start NAME ADDR ARGS...: minidnsd in the foreground, stderr to
 # $T/NAME.log, PID in $T/NAME.pid; waits until ADDR:53 answers (5 s).
@@ -391,17 +313,6 @@ check "check/-t bad config key says FILE:LINE:" \
 
 # ---- reload ---------------------------------------------------------------
 
-# poll SECONDS COMMAND...: bounded wait (deadline, not a number of tries,
-# since one try can take a second) until the command succeeds.
-poll() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 answers() { [ "$(q dig "$1" +short "$2" A)" = "$3" ]; }
 
 S6=127.10.0.6

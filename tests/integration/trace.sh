@@ -7,72 +7,40 @@
 # zone, TC -> TCP, lame and silent servers; +json must parse and say the
 # same; +explain must explain and sum up; @server priming and -x work.
 #
-# Runs inside its own network namespace (unshare -n), so nothing leaves
-# the machine; the root hints are the test hierarchy's (+roothints), never
-# the real ones.  Output: PASS/FAIL lines, then "N passed, N failed".
+# Runs inside its own network namespace (unshare -n, the harness in
+# lib.sh), so nothing leaves the machine; the root hints are the test
+# hierarchy's (+roothints), never the real ones.  Output: PASS/FAIL lines,
+# then "N passed, N failed".
 set -eu
 
-if [ "${MD_IT_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-		echo "SKIP: needs root and 'unshare -n'"
-		exit 77
-	fi
-	export MD_IT_NETNS=1
-	exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/lib.sh"
+md_it_start trace "$@"
 
-here=$(cd "$(dirname "$0")" && pwd)
 H=$here/hierarchy
 MINIDIG=${MINIDIG:-$PWD/minidig}
 MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
-for b in "$MINIDIG" "$MINIDNSD"; do
-	if [ ! -x "$b" ]; then
-		echo "ERROR: $b not built (run from the build directory)"
-		exit 1
-	fi
-done
+md_it_built "$MINIDIG" "$MINIDNSD"
 command -v nsd >/dev/null || PATH=$PATH:/usr/sbin
-if ! command -v nsd >/dev/null; then
-	echo "SKIP: nsd is not installed"
-	exit 77
-fi
+md_it_need nsd
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-trace.XXXXXX")
 mkdir "$T/h"
-PIDS=""
-npass=0
-nfail=0
-cleanup() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || true
-	done
+# The hierarchy's NSD servers, stopped at exit besides $PIDS.
+md_it_cleanup_hook() {
 	bash "$H/hierarchy.sh" stop "$T/h" >/dev/null 2>&1 || true
-	rm -rf "$T"
 }
-trap cleanup EXIT
-pass() { echo "PASS: $1"; npass=$((npass + 1)); }
-fail() {
-	echo "FAIL: $1"
-	nfail=$((nfail + 1))
-	if [ -n "${2:-}" ] && [ -f "$2" ]; then
-		sed 's/^/  | /' "$2" | head -n 60
-	fi
-}
-summary() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" = 0 ]
-	exit $?
-}
-# check NAME OUTPUT-FILE COMMAND...: PASS when the command succeeds; on
-# failure the output file is shown.
-check() {
+# check_out NAME OUTPUT-FILE COMMAND...: PASS when the command succeeds;
+# on failure the start of the output file is shown.
+check_out() {
 	local name=$1 file=$2
 	shift 2
-	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
+	if "$@"; then
+		pass "$name"
+	else
+		fail "$name"
+		if [ -f "$file" ]; then
+			sed 's/^/  | /' "$file" | head -n 60
+		fi
+	fi
 }
 
 if ! bash "$H/hierarchy.sh" start "$T/h" >"$T/h.log" 2>&1; then
@@ -95,34 +63,34 @@ same() { [ "$(hops "$1")" = "$2" ]; }
 
 # 1. The plain walk with in-bailiwick glue: priming, root, com., the zone.
 mtrace example.com A >"$T/1" 2>&1 || true
-check "walk: root -> com. -> example.com." "$T/1" \
+check_out "walk: root -> com. -> example.com." "$T/1" \
     same "$T/1" "ROOT ROOT ns.nic.com ns1.example.com"
-check "walk: the answer is printed" "$T/1" \
+check_out "walk: the answer is printed" "$T/1" \
     grep -qE "^example.com.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+192.0.2.1" "$T/1"
-check "walk: each referral's NS set is printed" "$T/1" \
+check_out "walk: each referral's NS set is printed" "$T/1" \
     grep -qE "^com.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+NS[[:space:]]+ns.nic.com." "$T/1"
 
 # 2. CNAMEs that leave the zone, twice, and a glueless delegation at the
 #    end (ns.example.net. is looked up through the example.net. servers
 #    already learned).
 mtrace www.example.com A >"$T/2" 2>&1 || true
-check "cname: chain com -> net -> org with the glueless hop" "$T/2" \
+check_out "cname: chain com -> net -> org with the glueless hop" "$T/2" \
     same "$T/2" "ROOT ROOT ns.nic.com ns1.example.com ROOT ns.nic.net ns1.example.net ROOT ns.nic.org ns1.example.net ns.example.net"
-check "cname: restarts are shown" "$T/2" \
+check_out "cname: restarts are shown" "$T/2" \
     has "$T/2" ";; CNAME: following the chain to www.example.net."
-check "glueless: the NS address look-up is shown" "$T/2" \
+check_out "glueless: the NS address look-up is shown" "$T/2" \
     has "$T/2" ";; ns.example.net. came without glue"
 
 # 3. A glueless delegation on its own: the sub-query walks from the root.
 mtrace example.org A >"$T/3" 2>&1 || true
-check "glueless: org. -> look up ns.example.net. -> example.org." "$T/3" \
+check_out "glueless: org. -> look up ns.example.net. -> example.org." "$T/3" \
     same "$T/3" "ROOT ROOT ns.nic.org ROOT ns.nic.net ns1.example.net ns.example.net"
 
 # 4. TC -> TCP.
 mtrace big.example.com TXT >"$T/4" 2>&1 || true
-check "tc: truncated over UDP, asked again over TCP" "$T/4" \
+check_out "tc: truncated over UDP, asked again over TCP" "$T/4" \
     has "$T/4" ";; Truncated, retrying in TCP mode."
-check "tc: the whole RRset arrives (40 TXT)" "$T/4" \
+check_out "tc: the whole RRset arrives (40 TXT)" "$T/4" \
     test "$(grep -cE '^big.example.com.[[:space:]].*TXT' "$T/4")" = 40
 
 # 5. Lame and silent servers, then the next server: the server choice is
@@ -148,15 +116,15 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	fi
 	[ $lame_seen = yes ] && [ $timeout_seen = yes ] && break
 done
-check "lame: REFUSED shown, the next server answers" "$T/5" \
+check_out "lame: REFUSED shown, the next server answers" "$T/5" \
     test $lame_seen = yes
-check "timeout: the silent server shown, the next server answers" "$T/6" \
+check_out "timeout: the silent server shown, the next server answers" "$T/6" \
     test $timeout_seen = yes
 
 # 6. Every server dead: dig's message and exit code 9.
 rc=0
 mtrace www.dead.com A >"$T/7" 2>&1 || rc=$?
-check "dead: 'no servers could be reached', exit 9 (got $rc)" "$T/7" \
+check_out "dead: 'no servers could be reached', exit 9 (got $rc)" "$T/7" \
     sh -c "[ $rc = 9 ] && grep -q 'no servers could be reached' '$T/7'"
 
 # 7. -x: the reverse tree.  ns.nic.arpa. serves arpa. and in-addr.arpa.,
@@ -165,9 +133,9 @@ check "dead: 'no servers could be reached', exit 9 (got $rc)" "$T/7" \
 #    server has no glue: its address is looked up (nic.arpa. NODATA, then
 #    rev.nic.arpa. A) at the same server.
 mtrace -x 192.0.2.80 >"$T/8" 2>&1 || true
-check "-x: arpa. -> in-addr.arpa. label by label -> 2.0.192.in-addr.arpa." \
+check_out "-x: arpa. -> in-addr.arpa. label by label -> 2.0.192.in-addr.arpa." \
     "$T/8" same "$T/8" "ROOT ROOT ns.nic.arpa ns.nic.arpa ns.nic.arpa ns.nic.arpa ns.nic.arpa ns.nic.arpa rev.nic.arpa"
-check "-x: the PTR" "$T/8" \
+check_out "-x: the PTR" "$T/8" \
     grep -qE "^80.2.0.192.in-addr.arpa.[[:space:]].*PTR[[:space:]]+web.example.org." "$T/8"
 
 # 8. +json: parses, and its steps follow the same path.
@@ -185,16 +153,16 @@ assert d["summary"]["queries"] >= len(replies)
 last = replies[-1]
 assert any("192.0.2.80" in r for r in last["answer"]), last
 PY
-check "json: parses, two CNAME steps, a sub-query, the answer" "$T/9" \
+check_out "json: parses, two CNAME steps, a sub-query, the answer" "$T/9" \
     python3 "$T/check.py" "$T/9"
 
 # 9. +explain: words after each step and a summary.
 mtrace www.example.com A +explain >"$T/10" 2>&1 || true
-check "explain: says why each server was chosen" "$T/10" \
+check_out "explain: says why each server was chosen" "$T/10" \
     has "$T/10" "; Ask ns.nic.com. (127.53.1.1), a server of com.:"
-check "explain: explains glue and aliases" "$T/10" \
+check_out "explain: explains glue and aliases" "$T/10" \
     sh -c "grep -q 'no glue' '$T/10' && grep -q 'alias' '$T/10'"
-check "explain: ends with a summary" "$T/10" \
+check_out "explain: ends with a summary" "$T/10" \
     grep -q "^; Summary: [0-9]* queries to [0-9]* servers" "$T/10"
 
 # 10. @server: the root NS set comes from that server (a recursive
@@ -207,7 +175,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 "$MINIDIG" +trace @127.53.9.2 +time=1 example.com A >"$T/11" 2>&1 || true
-check "@server: priming from 127.53.9.2, then the walk" "$T/11" \
+check_out "@server: priming from 127.53.9.2, then the walk" "$T/11" \
     same "$T/11" "127.53.9.2 ROOT ns.nic.com ns1.example.com"
 
 summary
