@@ -51,7 +51,8 @@ struct md_config {
 
 	/* recursion (names outside the local zones) */
 	bool recursion;
-	char *root_hints; /* NULL: the built-in IANA root hints */
+	bool prime_at_start; /* prime the root NS set before any question */
+	char *root_hints;    /* NULL: the built-in IANA root hints */
 	bool allow_private_upstreams;
 	bool qname_minimisation;
 	bool use_0x20;

@@ -82,8 +82,10 @@ void md_server_set_zones(struct md_server *srv, struct md_zone_set *zs);
 /* The resolution engine's settings (root hints, limits); copied. */
 void md_server_set_resolve_conf(
     struct md_server *srv, const struct md_resolve_conf *rconf);
-/* Start priming the root NS set (RFC 8109) when recursion is on; the
- * server does this itself before its first resolution. */
+/* Start priming the root NS set (RFC 8109), once, when recursion is on
+ * and the root is not forwarded.  The server does this itself before its
+ * first iterative resolution; the daemon calls it at start-up when
+ * prime-at-start is set. */
 int md_server_prime(struct md_server *srv);
 /*
  * Resolve qname/qtype once for an operator (the control socket's trace),

@@ -1343,6 +1343,8 @@ main(int argc, char **argv)
 	watch_files(&d, &d.cfg);
 	schedule_check(&d);
 	md_info(MD_LOG_MAIN, "ready");
+	if (d.cfg.prime_at_start)
+		md_server_prime(d.srv);
 	event_base_dispatch(d.base);
 	md_info(MD_LOG_MAIN, "stopped");
 	rc = 0;

@@ -604,6 +604,7 @@ struct field {
 
 static const struct field bools[] = {
     {"recursion", offsetof(struct md_config, recursion)},
+    {"prime-at-start", offsetof(struct md_config, prime_at_start)},
     {"allow-private-upstreams",
 	offsetof(struct md_config, allow_private_upstreams)},
     {"qname-minimisation", offsetof(struct md_config, qname_minimisation)},

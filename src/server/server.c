@@ -459,10 +459,8 @@ resolve_for(struct md_server *srv, struct waiter *w)
 	 * hints for long.  Done when iteration is first needed, so a server
 	 * used only for its local zones, or only forwarding, never sends a
 	 * packet to the root servers. */
-	if (!srv->primed && md_resolve_find_forward(&srv->rconf, key) == NULL) {
-		srv->primed = true;
+	if (!srv->primed && md_resolve_find_forward(&srv->rconf, key) == NULL)
 		md_server_prime(srv);
-	}
 	res = calloc(1, sizeof(*res));
 	if (res == NULL)
 		goto drop;
@@ -555,8 +553,10 @@ md_server_prime(struct md_server *srv)
 	struct resolution *res;
 	uint8_t root = 0;
 
-	if (!srv->cfg.recursion)
+	if (!srv->cfg.recursion || srv->primed ||
+	    md_resolve_find_forward(&srv->rconf, &root) != NULL)
 		return 0;
+	srv->primed = true;
 	res = calloc(1, sizeof(*res));
 	if (res == NULL)
 		return -ENOMEM;

@@ -298,6 +298,27 @@ else
 	fail "lazy: minidnsd did not start"
 fi
 
+# prime-at-start: yes primes with no question asked, and the root NS set
+# it learnt is in the cache (minidns-control dump-cache).  A non-recursive
+# query would not show it: like Unbound's default, RD=0 gets no cache data.
+CTL=${MINIDNS_CONTROL:-$builddir/minidns-control}
+printf 'prime-at-start: yes\n' >"$T/eager.yaml"
+if PROBE=dns-version.cluster.local. start_md eager 127.53.9.9 \
+    --config "$T/eager.yaml" --metrics off --health off --ready off \
+    --control-socket "$T/eager.sock" \
+    --root-hints "$H/root.hints" --allow-private-upstreams \
+    --zone "$top/zones/cluster.local.zone"; then
+	primed() {
+		"$CTL" -s "$T/eager.sock" dump-cache >"$T/o" 2>&1 &&
+		    grep -Eq '^\.[[:space:]]+[0-9]+[[:space:]]+(IN[[:space:]]+)?NS[[:space:]]' "$T/o"
+	}
+	check "prime-at-start: primed before any recursive question" \
+	    grep -q "priming the root NS set from 2 hints" "$T/eager.log"
+	check "prime-at-start: the root NS set is in the cache" poll 10 primed
+else
+	fail "eager: minidnsd did not start"
+fi
+
 # EDE (RFC 8914) with the reason, the same reason the log shows.
 mdig loop.example.com A >"$T/o"
 check "ede: CNAME loop is SERVFAIL with EDE 0 and its reason" \

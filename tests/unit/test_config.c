@@ -364,6 +364,8 @@ recursion_keys(void **state)
 	assert_true(c.qname_minimisation);
 	assert_false(c.use_0x20);
 	assert_false(c.serve_stale);
+	assert_false(c.prime_at_start);
+	assert_int_equal(c.rate_limit, 0);
 	assert_null(c.root_hints);
 	assert_int_equal(c.cache_size_mib, 64);
 	assert_int_equal(c.cache_max_ttl, 86400);
@@ -380,6 +382,8 @@ recursion_keys(void **state)
 		      "qname-minimisation: off\n"
 		      "use-0x20: on\n"
 		      "serve-stale: true\n"
+		      "prime-at-start: yes\n"
+		      "rate-limit: 50\n"
 		      "cache-size: 8\n"
 		      "cache-min-ttl: 5\n"
 		      "cache-max-ttl: 600\n"
@@ -398,6 +402,8 @@ recursion_keys(void **state)
 	assert_false(c.qname_minimisation);
 	assert_true(c.use_0x20);
 	assert_true(c.serve_stale);
+	assert_true(c.prime_at_start);
+	assert_int_equal(c.rate_limit, 50);
 	/* A relative path is taken from the config file's folder. */
 	snprintf(want, sizeof(want), "%s/hints/root.hints", tmpdir);
 	assert_string_equal(c.root_hints, want);
