@@ -53,12 +53,12 @@ md_resolve_conf_init(struct md_resolve_conf *conf)
 	conf->use_0x20 = false;
 	conf->edns = true;
 	conf->edns_size = 1232;
-	conf->max_queries = 64;
-	conf->max_depth = 30;
-	conf->max_cname = 11;
-	conf->max_ns_names = 6;
+	conf->max_queries = MD_RESOLVE_MAX_QUERIES;
+	conf->max_depth = MD_RESOLVE_MAX_DEPTH;
+	conf->max_cname = MD_RESOLVE_MAX_CNAME;
+	conf->max_ns_names = MD_RESOLVE_MAX_NS_NAMES;
 	conf->max_subquery_depth = 4;
-	conf->timeout_ms = 3500;
+	conf->timeout_ms = MD_RESOLVE_TIMEOUT_MS;
 	conf->upstream_timeout_ms = 400;
 	for (size_t i = 0; i < sizeof(builtin_roots) / sizeof(builtin_roots[0]);
 	     i++) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "minidns/config.h"
+#include "minidns/resolve.h"
 #include "minidns/wire.h"
 #include "minidns/yaml_doc.h"
 
@@ -36,11 +37,11 @@ md_config_init(struct md_config *c)
 	md_k8s_conf_init(&c->k8s);
 	c->recursion = true;
 	c->qname_minimisation = true;
-	c->max_upstream_queries = 64;
-	c->max_referral_depth = 30;
-	c->max_cname_chain = 11;
-	c->max_ns_names = 6;
-	c->resolution_timeout = 3500;
+	c->max_upstream_queries = MD_RESOLVE_MAX_QUERIES;
+	c->max_referral_depth = MD_RESOLVE_MAX_DEPTH;
+	c->max_cname_chain = MD_RESOLVE_MAX_CNAME;
+	c->max_ns_names = MD_RESOLVE_MAX_NS_NAMES;
+	c->resolution_timeout = MD_RESOLVE_TIMEOUT_MS;
 	c->cache_size_mib = 64;
 	c->cache_min_ttl = 0;
 	c->cache_max_ttl = 86400;
