@@ -17,6 +17,7 @@
 #include "minidns/zone.h"
 
 #define MD_CONFIG_MAX_LISTEN 32
+#define MD_CONFIG_MAX_THREADS 64 /* threads: at most */
 #define MD_CONFIG_MAX_ACL 64
 #define MD_CONFIG_MAX_TRACE 16
 
@@ -93,6 +94,9 @@ struct md_config {
 	char *user; /* USER[:GROUP] to run as after binding */
 	char *chroot_dir;
 	bool allow_open_resolver; /* recursion for 0.0.0.0/0 or ::/0 */
+
+	/* workers: threads, each with its own sockets; 0 = one per CPU */
+	unsigned threads;
 
 	/* the cache */
 	unsigned cache_size_mib;

@@ -20,7 +20,7 @@
 
 struct event_base;
 struct md_cache;
-struct md_net;
+struct md_server;
 struct md_k8s;
 
 enum md_metric_transport {
@@ -45,6 +45,10 @@ const char *md_metric_transport_str(enum md_metric_transport t);
 
 /* A query arrived (qtype: its type, counted per well-known type). */
 void md_metrics_request(enum md_metric_transport t, uint16_t qtype);
+/* Per worker thread: how many there are, and a query one of them got. */
+#define MD_METRICS_WORKERS_MAX 64
+void md_metrics_set_workers(unsigned n);
+void md_metrics_worker_request(unsigned worker);
 /* A response left (rcode with extended bits), after 'usec' microseconds. */
 void md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec);
 /* A query got no response (dropped: malformed or overloaded). */
@@ -64,7 +68,7 @@ void md_metrics_reload(bool ok);
 /* What /metrics also reads, and what /ready waits for. */
 struct md_metrics_sources {
 	struct md_cache *cache;		 /* may be NULL */
-	const struct md_net *net;	 /* may be NULL */
+	const struct md_server *server;	 /* upstream counters; may be NULL */
 	const struct md_k8s *k8s;	 /* NULL when not configured */
 	bool (*zones_loaded)(void *arg); /* true once zones are served */
 	void *arg;

@@ -12,6 +12,7 @@
 
 #include "minidns/cache.h"
 #include "minidns/config.h"
+#include "minidns/net.h"
 #include "minidns/resolve.h"
 #include "minidns/wire.h"
 #include "minidns/zone.h"
@@ -67,7 +68,10 @@ size_t md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
 
 struct md_server;
 
-/* A server on 'base' with the settings of cfg (copied). */
+/* A server with the settings of cfg (copied): cfg->threads workers (0:
+ * one per CPU), worker 0 on 'base' (the caller's thread), the others on
+ * threads of their own, started by md_server_listen().  The other
+ * functions are for the caller's thread. */
 struct md_server *md_server_new(
     struct event_base *base, const struct md_config *cfg);
 void md_server_free(struct md_server *srv);
@@ -96,10 +100,12 @@ int md_server_prime(struct md_server *srv);
 int md_server_trace(struct md_server *srv, const uint8_t *qname, uint16_t qtype,
     void (*line)(void *ctx, const char *text),
     void (*done)(void *ctx, int rcode, const char *reason), void *ctx);
-/* The server's cache and upstream transport (metrics, control). */
+/* The server's cache (metrics, control), shared by its workers. */
 struct md_cache *md_server_cache(struct md_server *srv);
-struct md_net;
-const struct md_net *md_server_net(const struct md_server *srv);
+/* The upstream counters of all workers, summed. */
+void md_server_net_stats(const struct md_server *srv, struct md_net_stats *out);
+/* How many worker threads answer (threads:, --threads). */
+unsigned md_server_threads(const struct md_server *srv);
 /*
  * Stop taking new work and finish what there is: close the TCP/TLS
  * listeners (after accepting what already waits in their queues), keep

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/thread.h>
 #include <event2/event.h>
 
 #include "minidns/config.h"
@@ -68,6 +69,7 @@ struct options {
 	const char *tls_key;
 	const char *kubeconfig;
 	const char *metrics, *health, *ready, *control_socket, *user;
+	const char *threads, *cache_size; /* numbers, checked in build_config */
 	const char *k8s_zones[MD_K8S_ZONES_MAX];
 	size_t nk8s_zones;
 	bool foreground;
@@ -170,6 +172,7 @@ usage(FILE *fp)
 	    "                [--kubernetes-zone ZONE]... [--kubeconfig FILE]\n"
 	    "                [--metrics|--health|--ready ADDR:PORT|off]\n"
 	    "                [--control-socket PATH] [--user USER[:GROUP]]\n"
+	    "                [--threads N] [--cache-size MiB]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
 	    "  -c, --config FILE    YAML configuration (default %s if it\n"
@@ -204,6 +207,9 @@ usage(FILE *fp)
 	    "      --ready ADDR:PORT|off    /ready (default :8181)\n"
 	    "      --control-socket PATH    for minidns-control\n"
 	    "      --user USER[:GROUP]      run as this user once bound\n"
+	    "      --threads N      worker threads, each with its own sockets\n"
+	    "                       (default: one per CPU)\n"
+	    "      --cache-size MiB memory for the cache (default 64)\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
 	    "  -v, --verbose        log at debug level\n"
 	    "  -q, --quiet          log errors only\n"
@@ -232,6 +238,8 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"ready", required_argument, NULL, 'Y'},
 	    {"control-socket", required_argument, NULL, 'O'},
 	    {"user", required_argument, NULL, 'u'},
+	    {"threads", required_argument, NULL, 'W'},
+	    {"cache-size", required_argument, NULL, 'm'},
 	    {"kubernetes-zone", required_argument, NULL, 'Z'},
 	    {"forward", required_argument, NULL, 'F'},
 	    {"stub", no_argument, NULL, 'S'},
@@ -310,6 +318,12 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case 'W':
+			o->threads = optarg;
+			break;
+		case 'm':
+			o->cache_size = optarg;
 			break;
 		case 'Z':
 			if (o->nk8s_zones >= MD_K8S_ZONES_MAX) {
@@ -454,6 +468,31 @@ build_config(
 	}
 	if (o->stub)
 		cfg->stub = true;
+	if (o->threads != NULL) {
+		long long n;
+
+		if (md_parse_int(o->threads, 0, MD_CONFIG_MAX_THREADS, &n) !=
+		    0) {
+			snprintf(err, errlen,
+			    "--threads: '%s' is not a number from 0 (one per "
+			    "CPU) to %d",
+			    o->threads, MD_CONFIG_MAX_THREADS);
+			return MD_ECONFIG;
+		}
+		cfg->threads = (unsigned)n;
+	}
+	if (o->cache_size != NULL) {
+		long long n;
+
+		if (md_parse_int(o->cache_size, 1, 65536, &n) != 0) {
+			snprintf(err, errlen,
+			    "--cache-size: '%s' is not a size in MiB from 1 to "
+			    "65536",
+			    o->cache_size);
+			return MD_ECONFIG;
+		}
+		cfg->cache_size_mib = (unsigned)n;
+	}
 	if (replace_path(&cfg->k8s.kubeconfig, o->kubeconfig) != 0 ||
 	    replace_path(&cfg->metrics, o->metrics) != 0 ||
 	    replace_path(&cfg->health, o->health) != 0 ||
@@ -694,7 +733,7 @@ start_http(struct daemon *d, char *err, size_t errlen)
 	const char *r = http_addr(c->ready, "0.0.0.0:8181");
 
 	d->sources.cache = md_server_cache(d->srv);
-	d->sources.net = md_server_net(d->srv);
+	d->sources.server = d->srv;
 	d->sources.k8s = d->k8s;
 	d->sources.zones_loaded = zones_loaded_cb;
 	d->sources.arg = d;
@@ -1271,6 +1310,8 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Worker threads: libevent's locks, before the first base. */
+	evthread_use_pthreads();
 	d.base = event_base_new();
 	d.srv = d.base ? md_server_new(d.base, &d.cfg) : NULL;
 	if (d.srv == NULL) {

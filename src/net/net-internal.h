@@ -22,6 +22,14 @@
 struct event;
 struct md_net_tls_conn;
 
+/* The counters are written by the md_net's own thread and read by any
+ * (md_net_get_stats, for /metrics): relaxed atomics on both sides. */
+static inline void
+md_net_stat_inc(uint64_t *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
 struct md_net {
 	struct event_base *base;
 	/* UDP and TCP queries, and TLS queries not (or no longer) on a

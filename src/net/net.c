@@ -140,7 +140,13 @@ md_net_get_stats(const struct md_net *n, struct md_net_stats *out)
 		memset(out, 0, sizeof(*out));
 		return;
 	}
-	*out = n->stats;
+	out->sent_udp = __atomic_load_n(&n->stats.sent_udp, __ATOMIC_RELAXED);
+	out->sent_tcp = __atomic_load_n(&n->stats.sent_tcp, __ATOMIC_RELAXED);
+	out->replies = __atomic_load_n(&n->stats.replies, __ATOMIC_RELAXED);
+	out->timeouts = __atomic_load_n(&n->stats.timeouts, __ATOMIC_RELAXED);
+	out->errors = __atomic_load_n(&n->stats.errors, __ATOMIC_RELAXED);
+	out->mismatched =
+	    __atomic_load_n(&n->stats.mismatched, __ATOMIC_RELAXED);
 }
 
 static uint32_t
@@ -169,15 +175,15 @@ finish(struct md_net_query *q, enum md_net_status status, uint8_t *reply,
 
 	switch (status) {
 	case MD_NET_OK:
-		st->replies++;
+		md_net_stat_inc(&st->replies);
 		/* The engine matches replies by its own ID, not ours. */
 		md_write_u16(reply, q->orig_id);
 		break;
 	case MD_NET_TIMEOUT:
-		st->timeouts++;
+		md_net_stat_inc(&st->timeouts);
 		break;
 	default:
-		st->errors++;
+		md_net_stat_inc(&st->errors);
 		break;
 	}
 	md_debug(MD_LOG_NET, "%s %s id %u: %s after %u ms",
@@ -288,7 +294,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			finish(q, MD_NET_OK, buf, (size_t)r);
 			return;
 		}
-		q->net->stats.mismatched++;
+		md_net_stat_inc(&q->net->stats.mismatched);
 		md_debug(MD_LOG_NET,
 		    "udp %s id %u: ignored a %zd-byte reply: %s",
 		    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)), q->wire_id,
@@ -371,7 +377,7 @@ udp_start(struct md_net_query *q)
 	} while (r < 0 && errno == EINTR);
 	if (r < 0 || (size_t)r != q->outlen)
 		return -1;
-	q->net->stats.sent_udp++;
+	md_net_stat_inc(&q->net->stats.sent_udp);
 	return 0;
 }
 
@@ -437,7 +443,7 @@ tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (why != NULL) {
 		/* Unlike UDP, no one else can write into our connection:
 		 * a wrong reply means the stream cannot be trusted. */
-		q->net->stats.mismatched++;
+		md_net_stat_inc(&q->net->stats.mismatched);
 		md_debug(MD_LOG_NET, "tcp %s id %u: bad reply: %s",
 		    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)), q->wire_id,
 		    why);
@@ -521,7 +527,7 @@ tcp_start(struct md_net_query *q)
 		return -1;
 	if (q->conn_err != 0)
 		event_active(q->ev_write, EV_WRITE, 0);
-	q->net->stats.sent_tcp++;
+	md_net_stat_inc(&q->net->stats.sent_tcp);
 	return 0;
 }
 

@@ -464,7 +464,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			/* As over TCP: no one else writes into our stream,
 			 * so a wrong reply means it cannot be trusted. */
 			free(msg);
-			c->net->stats.mismatched++;
+			md_net_stat_inc(&c->net->stats.mismatched);
 			conn_fail(c, MD_NET_ERROR, why);
 			return;
 		}
@@ -593,7 +593,7 @@ md_net_tls_start(struct md_net_query *q, const struct md_upstream *up)
 	c->nqueries++;
 	q->conn = c;
 	evtimer_del(c->ev_idle);
-	n->stats.sent_tcp++;
+	md_net_stat_inc(&n->stats.sent_tcp);
 	return 0;
 }
 

@@ -525,6 +525,7 @@ enum number_field {
 	F_MAX_NS_NAMES,
 	F_RESOLUTION_TIMEOUT,
 	F_RATE_LIMIT,
+	F_THREADS,
 };
 
 static const struct {
@@ -546,6 +547,7 @@ static const struct {
     {"max-ns-names", 1, 100, F_MAX_NS_NAMES},
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
     {"rate-limit", 0, 1000000, F_RATE_LIMIT},
+    {"threads", 0, MD_CONFIG_MAX_THREADS, F_THREADS},
 };
 
 static void
@@ -593,6 +595,9 @@ set_number(struct md_config *c, enum number_field f, long long n)
 		break;
 	case F_RATE_LIMIT:
 		c->rate_limit = (unsigned)n;
+		break;
+	case F_THREADS:
+		c->threads = (unsigned)n;
 		break;
 	}
 }

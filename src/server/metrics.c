@@ -22,6 +22,7 @@
 #include "minidns/k8s.h"
 #include "minidns/metrics.h"
 #include "minidns/net.h"
+#include "minidns/server.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -131,6 +132,27 @@ __attribute__((constructor)) static void
 record_start_time(void)
 {
 	atomic_store(&m.start_time, (int64_t)time(NULL));
+}
+
+/* Queries per worker thread: each worker bumps its own, on a cache line
+ * of its own, so workers do not contend for it. */
+static struct {
+	_Alignas(64) counter_t n;
+} worker_requests[MD_METRICS_WORKERS_MAX];
+static _Atomic unsigned nworkers;
+
+void
+md_metrics_set_workers(unsigned n)
+{
+	atomic_store(
+	    &nworkers, n < MD_METRICS_WORKERS_MAX ? n : MD_METRICS_WORKERS_MAX);
+}
+
+void
+md_metrics_worker_request(unsigned worker)
+{
+	if (worker < MD_METRICS_WORKERS_MAX)
+		inc(&worker_requests[worker].n);
 }
 
 void
@@ -272,6 +294,14 @@ render_dns(FILE *f)
 		    "minidns_dns_requests_total{proto=\"%s\"} %" PRIu64 "\n",
 		    md_metric_transport_str(i), get(&m.requests[i]));
 
+	family(f, "minidns_worker_requests_total", "counter",
+	    "DNS queries received, by worker thread.");
+	for (i = 0; i < atomic_load(&nworkers); i++)
+		fprintf(f,
+		    "minidns_worker_requests_total{worker=\"%zu\"} %" PRIu64
+		    "\n",
+		    i, get(&worker_requests[i].n));
+
 	family(f, "minidns_dns_requests_by_type_total", "counter",
 	    "DNS queries received, by query type.");
 	for (i = 0; i <= QTYPE_OTHER; i++)
@@ -336,7 +366,7 @@ render_dns(FILE *f)
 }
 
 static void
-render_upstream(FILE *f, const struct md_net *net)
+render_upstream(FILE *f, const struct md_server *srv)
 {
 	char labels[32];
 	size_t c, t;
@@ -368,10 +398,10 @@ render_upstream(FILE *f, const struct md_net *net)
 		    get(&m.rtt_sum_ms[c]), 1000);
 	}
 
-	if (net != NULL) {
+	if (srv != NULL) {
 		struct md_net_stats ns;
 
-		md_net_get_stats(net, &ns);
+		md_server_net_stats(srv, &ns);
 		family(f, "minidns_upstream_mismatched_total", "counter",
 		    "Upstream replies that matched no query in flight.");
 		fprintf(f, "minidns_upstream_mismatched_total %" PRIu64 "\n",
@@ -462,7 +492,7 @@ md_metrics_render(const struct md_metrics_sources *src)
 	if (f == NULL)
 		return NULL;
 	render_dns(f);
-	render_upstream(f, src != NULL ? src->net : NULL);
+	render_upstream(f, src != NULL ? src->server : NULL);
 	if (src != NULL && src->cache != NULL)
 		render_cache(f, src->cache);
 	if (src != NULL && src->k8s != NULL)

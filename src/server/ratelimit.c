@@ -2,11 +2,14 @@
 /*
  * ratelimit.c - token buckets per client address, in a fixed hashed
  * table.  Tokens are counted in thousandths so that refills at low rates
- * are exact to the millisecond.
+ * are exact to the millisecond.  Worker threads share one table: a slot
+ * is updated under one of RL_LOCKS mutexes (slot number modulo RL_LOCKS),
+ * so two workers rarely wait for each other.
  */
 #include "config.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +18,7 @@
 #include "minidns/util.h"
 
 #define RL_SLOTS 4096 /* a power of two */
+#define RL_LOCKS 64   /* divides RL_SLOTS */
 
 struct bucket {
 	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
@@ -25,6 +29,7 @@ struct bucket {
 struct md_ratelimit {
 	unsigned rate;
 	uint32_t seed;
+	pthread_mutex_t lock[RL_LOCKS];
 	struct bucket slot[RL_SLOTS];
 };
 
@@ -39,12 +44,18 @@ md_ratelimit_new(unsigned rate)
 	/* A seed per process, so that a sender cannot pick addresses that
 	 * all share its victim's slot. */
 	rl->seed = md_random_u32() | 1u;
+	for (int i = 0; i < RL_LOCKS; i++)
+		pthread_mutex_init(&rl->lock[i], NULL);
 	return rl;
 }
 
 void
 md_ratelimit_free(struct md_ratelimit *rl)
 {
+	if (rl == NULL)
+		return;
+	for (int i = 0; i < RL_LOCKS; i++)
+		pthread_mutex_destroy(&rl->lock[i]);
 	free(rl);
 }
 
@@ -83,14 +94,18 @@ md_ratelimit_allow(
 {
 	uint8_t key[16];
 	uint64_t cap;
+	uint32_t slot;
 	struct bucket *b;
+	bool allow;
 
 	if (rl == NULL || rl->rate == 0 || !key_of(from, key))
 		return true;
 	cap = (uint64_t)rl->rate * 1000;
 	if (now_ms == 0)
 		now_ms = 1; /* 0 marks an unused slot */
-	b = &rl->slot[slot_of(rl, key)];
+	slot = slot_of(rl, key);
+	b = &rl->slot[slot];
+	pthread_mutex_lock(&rl->lock[slot % RL_LOCKS]);
 	if (b->last_ms == 0 || memcmp(b->addr, key, 16) != 0) {
 		/* A new client (or one that takes the slot over) starts
 		 * with a full bucket. */
@@ -102,8 +117,9 @@ md_ratelimit_allow(
 		b->milli = add >= cap - b->milli ? cap : b->milli + add;
 	}
 	b->last_ms = now_ms > b->last_ms ? now_ms : b->last_ms;
-	if (b->milli < 1000)
-		return false;
-	b->milli -= 1000;
-	return true;
+	allow = b->milli >= 1000;
+	if (allow)
+		b->milli -= 1000;
+	pthread_mutex_unlock(&rl->lock[slot % RL_LOCKS]);
+	return allow;
 }

@@ -1,23 +1,37 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * server.c - the UDP and TCP listeners on one libevent base.  UDP reads
- * answer datagram by datagram; TCP follows RFC 7766: 2-byte length
- * framing, several queries per connection answered in turn (pipelining),
- * an idle timeout, a cap on open connections, and no unbounded output
- * queue towards a client that does not read.
+ * server.c - the UDP and TCP listeners, on worker threads.  Each worker
+ * has its own libevent base, its own SO_REUSEPORT sockets for every listen
+ * address (the kernel spreads clients over them), its own upstream
+ * queries and resolutions in flight; worker 0 runs on the caller's base.
+ * UDP is read and answered in batches (recvmmsg/sendmmsg); TCP follows
+ * RFC 7766: 2-byte length framing, several queries per connection
+ * answered in turn (pipelining), an idle timeout, a cap on open
+ * connections, and no unbounded output queue towards a client that does
+ * not read.
  *
  * Answers come from md_query_process() (query.c): local zones, then the
  * cache.  What neither can answer is resolved (resolve/ driven here, its
  * upstream queries sent through net/); identical questions in flight
  * share one resolution, and every client waiting on it gets the answer.
- * The zone snapshot is swapped by md_server_set_zones(); local answers are
- * synchronous, so no local lookup is in flight across a swap.
+ * What workers share is safe to share: the cache (a lock per shard), the
+ * infrastructure cache, the counters (atomics), the rate limiter (striped
+ * locks).  Everything else a worker reads (its zone snapshot, its copy of
+ * the configuration) is its own, replaced only on its own thread:
+ * on_workers() runs a function on every worker and waits for all, so a
+ * reload or a new zone snapshot is taken at a query boundary and read
+ * without locks; the old snapshot is freed when the last worker drops it.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,6 +44,7 @@
 #include <event2/event.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -39,7 +54,9 @@
 #include "minidns/net.h"
 #include "minidns/server.h"
 
-#define UDP_BATCH 64		    /* datagrams read per wake-up */
+#define UDP_BATCH 32		    /* datagrams per recvmmsg/sendmmsg */
+#define UDP_QUERY_MAX 4096	    /* a larger datagram is not a query */
+#define UDP_OUT_MAX 4096	    /* edns-buffer-size is at most this */
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
 #define INFLIGHT_MAX 10000	    /* resolutions at once */
 #define WAITERS_MAX 1000	    /* clients on one resolution */
@@ -47,6 +64,7 @@
 
 struct tcp_conn;
 struct probe;
+struct worker;
 
 /* A client waiting for a resolution. */
 struct waiter {
@@ -65,7 +83,7 @@ struct waiter {
 /* One resolution in flight, shared by every client asking the same. */
 struct resolution {
 	struct resolution *hnext;
-	struct md_server *srv;
+	struct worker *wk;
 	uint8_t name[MD_NAME_MAX]; /* lower case */
 	uint16_t qtype;
 	uint32_t hash;
@@ -82,13 +100,13 @@ struct resolution {
 };
 
 struct udp_listener {
-	struct md_server *srv;
+	struct worker *wk;
 	struct event *ev;
 	evutil_socket_t fd;
 };
 
 struct tcp_conn {
-	struct md_server *srv;
+	struct worker *wk;
 	struct bufferevent *bev;
 	bool tls;
 	struct sockaddr_storage peer;
@@ -97,29 +115,38 @@ struct tcp_conn {
 	struct waiter *waiters; /* its queries still being resolved */
 };
 
-struct md_server {
+typedef void (*worker_fn)(struct worker *wk, void *arg);
+
+/* One worker thread (worker 0: the caller's thread and base). */
+struct worker {
+	struct md_server *srv;
+	unsigned id;
 	struct event_base *base;
+	pthread_t thread;
+	bool has_thread;
+	/* this worker's own, replaced on its thread only (on_workers) */
 	struct md_config cfg; /* scalars only; lists not copied */
-	struct md_sockaddr listen[MD_CONFIG_MAX_LISTEN];
-	size_t nlisten;
-	bool listen_default;
 	struct md_zone_set *zones;
+	struct md_ratelimit *rl;
+	struct md_resolve_conf rconf;
+	struct md_resolve_env env;
+	/* sockets */
 	struct udp_listener udp[MD_CONFIG_MAX_LISTEN];
 	size_t nudp;
 	struct evconnlistener *tcp[MD_CONFIG_MAX_LISTEN];
 	size_t ntcp;
-	struct tcp_conn *conns;
-	unsigned nconns;
-	bool accept_paused;	  /* at tcp-max-connections */
-	char *tls_cert, *tls_key; /* owned copies of the config's paths */
-	bool primed;		  /* the root priming query was started */
-	struct md_ratelimit *rl;  /* rate-limit; NULL when off */
-	unsigned rl_rate;	  /* the rate 'rl' was made for */
-	/* DNS over TLS service */
-	SSL_CTX *tls_ctx;
 	struct evconnlistener *tls[MD_CONFIG_MAX_LISTEN];
 	size_t ntls;
-	/* health checks of forwarders held down as dead */
+	struct tcp_conn *conns;
+	unsigned nconns;
+	unsigned max_conns; /* tcp-max-connections, per worker */
+	bool accept_paused; /* at max_conns */
+	/* recursion */
+	struct md_net *net;
+	bool primed; /* the root priming query was started */
+	struct resolution *inflight[INFLIGHT_BUCKETS];
+	unsigned ninflight;
+	/* health checks of forwarders held down as dead (worker 0) */
 	struct event *health_ev;
 	unsigned probes; /* in flight */
 	struct probe *probe_list;
@@ -127,21 +154,51 @@ struct md_server {
 	uint64_t last_udp_ms;
 	struct event *drain_ev;
 	uint64_t drain_start_ms;
-	void (*drain_done)(void *arg);
-	void *drain_arg;
-	/* recursion */
-	struct md_resolve_conf rconf;
-	struct md_resolve_env env;
-	struct md_cache *cache;
-	struct md_infra *infra;
-	struct md_net *net;
-	struct resolution *inflight[INFLIGHT_BUCKETS];
-	unsigned ninflight;
+	atomic_bool drained;
+	/* a call from the main thread (on_workers), under srv->call_mu */
+	struct event *call_ev;
+	worker_fn call_fn;
+	void *call_arg;
+	/* UDP batches: queries in, answers out, one slot per datagram */
+	struct mmsghdr rmsg[UDP_BATCH];
+	struct iovec riov[UDP_BATCH];
+	struct sockaddr_storage rfrom[UDP_BATCH];
+	uint8_t rbuf[UDP_BATCH][UDP_QUERY_MAX];
+	struct mmsghdr smsg[UDP_BATCH];
+	struct iovec siov[UDP_BATCH];
+	uint8_t sbuf[UDP_BATCH * UDP_OUT_MAX];
+	/* TCP and resolution answers */
 	uint8_t buf[MD_WIRE_MAX];
 	uint8_t out[MD_WIRE_MAX + 2];
 	uint8_t scratch[MD_WIRE_MAX + 1024]; /* cache entries copied out */
 };
 
+struct md_server {
+	struct event_base *base; /* the caller's: worker 0, timers */
+	struct md_config cfg;	 /* scalars only, as last given */
+	struct md_sockaddr listen[MD_CONFIG_MAX_LISTEN];
+	size_t nlisten;
+	bool listen_default;
+	struct worker *w[MD_CONFIG_MAX_THREADS];
+	unsigned nworkers;
+	bool threads_running;
+	pthread_mutex_t call_mu;
+	pthread_cond_t call_cv;
+	/* shared by the workers */
+	struct md_cache *cache;
+	struct md_infra *infra;
+	SSL_CTX *tls_ctx;
+	char *tls_cert, *tls_key; /* owned copies of the config's paths */
+	struct md_ratelimit *rl;  /* rate-limit; NULL when off */
+	unsigned rl_rate;	  /* the rate 'rl' was made for */
+	/* draining before exit */
+	struct event *drain_ev;
+	void (*drain_done)(void *arg);
+	void *drain_arg;
+};
+
+static void resolution_drive(struct resolution *res);
+static int prime(struct worker *wk);
 static void resolution_drive(struct resolution *res);
 
 /* One debug line per query: who asked what, and what came of it. */
@@ -234,47 +291,46 @@ immediate_source(const struct md_query_info *info)
 /* ---- resolutions ------------------------------------------------------- */
 
 static void
-query_ctx(struct md_server *srv, bool recursion, struct md_query_ctx *ctx)
+query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
 {
-	ctx->zones = srv->zones;
-	ctx->edns_size = srv->cfg.edns_buffer_size;
+	ctx->zones = wk->zones;
+	ctx->edns_size = wk->cfg.edns_buffer_size;
 	ctx->recursion = recursion;
-	ctx->serve_stale = srv->cfg.serve_stale;
-	ctx->cache = srv->cache;
-	ctx->min_ttl = srv->cfg.cache_min_ttl;
-	ctx->max_ttl = srv->cfg.cache_max_ttl;
-	ctx->max_negative_ttl = srv->cfg.cache_max_negative_ttl;
-	ctx->scratch = srv->scratch;
-	ctx->scratch_len = sizeof(srv->scratch);
+	ctx->serve_stale = wk->cfg.serve_stale;
+	ctx->cache = wk->srv->cache;
+	ctx->min_ttl = wk->cfg.cache_min_ttl;
+	ctx->max_ttl = wk->cfg.cache_max_ttl;
+	ctx->max_negative_ttl = wk->cfg.cache_max_negative_ttl;
+	ctx->scratch = wk->scratch;
+	ctx->scratch_len = sizeof(wk->scratch);
 }
 
 /* Recursion is offered to this client (config and access-control). */
 static bool
-may_recurse(const struct md_server *srv, const struct sockaddr *from)
+may_recurse(const struct worker *wk, const struct sockaddr *from)
 {
-	return srv->cfg.recursion &&
-	    md_acl_allows(srv->cfg.acl, srv->cfg.nacl, from);
+	return wk->cfg.recursion &&
+	    md_acl_allows(wk->cfg.acl, wk->cfg.nacl, from);
 }
 
 static void tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len);
 
 /* Send the answer to one waiting client. */
 static void
-answer_waiter(
-    struct md_server *srv, struct waiter *w, const struct md_result *r)
+answer_waiter(struct worker *wk, struct waiter *w, const struct md_result *r)
 {
 	struct md_query_ctx ctx;
 	struct md_query_info info;
 	size_t len;
 
-	query_ctx(srv, true, &ctx);
+	query_ctx(wk, true, &ctx);
 	len = md_query_respond(
-	    &ctx, &w->q, w->tcp, r, srv->out + 2, sizeof(srv->out) - 2, &info);
+	    &ctx, &w->q, w->tcp, r, wk->out + 2, sizeof(wk->out) - 2, &info);
 	account((struct sockaddr *)&w->from, w->fromlen, w->transport, &w->q,
 	    info.rcode,
 	    info.from_cache
 		? MD_SOURCE_CACHE
-		: (md_resolve_find_forward(&srv->rconf, w->q.qname) != NULL
+		: (md_resolve_find_forward(&wk->rconf, w->q.qname) != NULL
 			  ? MD_SOURCE_FORWARD
 			  : MD_SOURCE_RECURSION),
 	    w->start_us, len > 0 && (!w->tcp || w->conn != NULL));
@@ -282,10 +338,10 @@ answer_waiter(
 		return;
 	if (w->tcp) {
 		if (w->conn != NULL)
-			tcp_send(w->conn, srv->out + 2, len);
+			tcp_send(w->conn, wk->out + 2, len);
 		return;
 	}
-	if (sendto(w->fd, srv->out + 2, len, 0, (struct sockaddr *)&w->from,
+	if (sendto(w->fd, wk->out + 2, len, 0, (struct sockaddr *)&w->from,
 		w->fromlen) < 0)
 		md_debug(MD_LOG_NET, "sendto: %s", strerror(errno));
 }
@@ -309,14 +365,14 @@ waiter_detach_conn(struct waiter *w)
 static void
 resolution_free(struct resolution *res)
 {
-	struct md_server *srv = res->srv;
-	struct resolution **pp = &srv->inflight[res->hash % INFLIGHT_BUCKETS];
+	struct worker *wk = res->wk;
+	struct resolution **pp = &wk->inflight[res->hash % INFLIGHT_BUCKETS];
 
 	while (*pp != NULL && *pp != res)
 		pp = &(*pp)->hnext;
 	if (*pp == res) {
 		*pp = res->hnext;
-		srv->ninflight--;
+		wk->ninflight--;
 	}
 	while (res->waiters != NULL) {
 		struct waiter *w = res->waiters;
@@ -346,12 +402,12 @@ trace_log_cb(void *arg, const struct md_trace_event *ev)
  */
 static void
 maybe_trace(
-    const struct md_server *srv, struct md_request *req, const uint8_t *name)
+    const struct worker *wk, struct md_request *req, const uint8_t *name)
 {
 	bool on = md_log_get_level() >= MD_LOG_DEBUG;
 
-	for (size_t i = 0; !on && i < srv->cfg.ntrace; i++)
-		on = md_name_is_subdomain(name, srv->cfg.trace[i]);
+	for (size_t i = 0; !on && i < wk->cfg.ntrace; i++)
+		on = md_name_is_subdomain(name, wk->cfg.trace[i]);
 	if (on)
 		md_resolve_set_trace(req, trace_log_cb, NULL);
 }
@@ -376,7 +432,7 @@ net_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
 static void
 resolution_drive(struct resolution *res)
 {
-	struct md_server *srv = res->srv;
+	struct worker *wk = res->wk;
 
 	for (int guard = 0; guard < 64; guard++) {
 		struct md_send send;
@@ -392,7 +448,7 @@ resolution_drive(struct resolution *res)
 				    r->reason ? r->reason : "?");
 			for (struct waiter *w = res->waiters; w != NULL;
 			     w = w->next)
-				answer_waiter(srv, w, r);
+				answer_waiter(wk, w, r);
 			if (res->trace_done != NULL)
 				res->trace_done(
 				    res->trace_ctx, r->rcode, r->reason);
@@ -413,10 +469,10 @@ resolution_drive(struct resolution *res)
 
 			if (send.tcp && up.transport == MD_TRANSPORT_UDP)
 				up.transport = MD_TRANSPORT_TCP;
-			res->nq = md_net_send_to(srv->net, &up, send.query,
+			res->nq = md_net_send_to(wk->net, &up, send.query,
 			    send.len, send.timeout_ms, net_cb, res);
 		} else {
-			res->nq = md_net_send(srv->net, &send.server, send.tcp,
+			res->nq = md_net_send(wk->net, &send.server, send.tcp,
 			    send.query, send.len, send.timeout_ms, net_cb, res);
 		}
 		if (res->nq != NULL)
@@ -430,7 +486,7 @@ resolution_drive(struct resolution *res)
 
 /* Join the resolution of (qname, qtype) in flight, or start one. */
 static void
-resolve_for(struct md_server *srv, struct waiter *w)
+resolve_for(struct worker *wk, struct waiter *w)
 {
 	uint8_t key[MD_NAME_MAX];
 	uint32_t h;
@@ -439,7 +495,7 @@ resolve_for(struct md_server *srv, struct waiter *w)
 	memcpy(key, w->q.qname, w->q.qname_len);
 	md_name_lower(key);
 	h = md_name_hash(key) * 31 + w->q.qtype;
-	for (res = srv->inflight[h % INFLIGHT_BUCKETS]; res != NULL;
+	for (res = wk->inflight[h % INFLIGHT_BUCKETS]; res != NULL;
 	     res = res->hnext) {
 		if (res->hash == h && res->qtype == w->q.qtype &&
 		    md_name_equal(res->name, key))
@@ -453,32 +509,32 @@ resolve_for(struct md_server *srv, struct waiter *w)
 		res->nwaiters++;
 		return;
 	}
-	if (srv->ninflight >= INFLIGHT_MAX)
+	if (wk->ninflight >= INFLIGHT_MAX)
 		goto drop;
 	/* RFC 8109: learn the current root NS set before relying on the
 	 * hints for long.  Done when iteration is first needed, so a server
 	 * used only for its local zones, or only forwarding, never sends a
 	 * packet to the root servers. */
-	if (!srv->primed && md_resolve_find_forward(&srv->rconf, key) == NULL)
-		md_server_prime(srv);
+	if (!wk->primed && md_resolve_find_forward(&wk->rconf, key) == NULL)
+		prime(wk);
 	res = calloc(1, sizeof(*res));
 	if (res == NULL)
 		goto drop;
-	res->srv = srv;
+	res->wk = wk;
 	memcpy(res->name, key, w->q.qname_len);
 	res->qtype = w->q.qtype;
 	res->hash = h;
-	res->req = md_resolve_new(&srv->env, key, w->q.qtype, 0);
+	res->req = md_resolve_new(&wk->env, key, w->q.qtype, 0);
 	if (res->req == NULL) {
 		free(res);
 		goto drop;
 	}
-	maybe_trace(srv, res->req, key);
+	maybe_trace(wk, res->req, key);
 	res->waiters = w;
 	res->nwaiters = 1;
-	res->hnext = srv->inflight[h % INFLIGHT_BUCKETS];
-	srv->inflight[h % INFLIGHT_BUCKETS] = res;
-	srv->ninflight++;
+	res->hnext = wk->inflight[h % INFLIGHT_BUCKETS];
+	wk->inflight[h % INFLIGHT_BUCKETS] = res;
+	wk->ninflight++;
 	resolution_drive(res);
 	return;
 drop:
@@ -514,16 +570,17 @@ md_server_trace(struct md_server *srv, const uint8_t *qname, uint16_t qtype,
     void (*line)(void *ctx, const char *text),
     void (*done)(void *ctx, int rcode, const char *reason), void *ctx)
 {
+	struct worker *wk = srv->w[0]; /* the caller's thread */
 	struct resolution *res = calloc(1, sizeof(*res));
 
 	if (res == NULL)
 		return -ENOMEM;
-	res->srv = srv;
+	res->wk = wk;
 	res->qtype = qtype;
 	res->trace_line = line;
 	res->trace_done = done;
 	res->trace_ctx = ctx;
-	res->req = md_resolve_new(&srv->env, qname, qtype, 0);
+	res->req = md_resolve_new(&wk->env, qname, qtype, 0);
 	if (res->req == NULL) {
 		free(res);
 		return -ENOMEM;
@@ -535,117 +592,166 @@ md_server_trace(struct md_server *srv, const uint8_t *qname, uint16_t qtype,
 	return 0;
 }
 
-struct md_cache *
-md_server_cache(struct md_server *srv)
-{
-	return srv->cache;
-}
-
-const struct md_net *
-md_server_net(const struct md_server *srv)
-{
-	return srv->net;
-}
-
-int
-md_server_prime(struct md_server *srv)
+/* Prime the root NS set on this worker (md_server_prime()). */
+static int
+prime(struct worker *wk)
 {
 	struct resolution *res;
 	uint8_t root = 0;
 
-	if (!srv->cfg.recursion || srv->primed ||
-	    md_resolve_find_forward(&srv->rconf, &root) != NULL)
+	if (!wk->cfg.recursion || wk->primed ||
+	    md_resolve_find_forward(&wk->rconf, &root) != NULL)
 		return 0;
-	srv->primed = true;
+	wk->primed = true;
 	res = calloc(1, sizeof(*res));
 	if (res == NULL)
 		return -ENOMEM;
-	res->srv = srv;
+	res->wk = wk;
 	res->qtype = MD_TYPE_NS;
 	res->hash = md_name_hash(&root) * 31 + MD_TYPE_NS;
-	res->req = md_resolve_new(&srv->env, &root, MD_TYPE_NS, 0);
+	res->req = md_resolve_new(&wk->env, &root, MD_TYPE_NS, 0);
 	if (res->req == NULL) {
 		free(res);
 		return -ENOMEM;
 	}
-	maybe_trace(srv, res->req, &root);
-	res->hnext = srv->inflight[res->hash % INFLIGHT_BUCKETS];
-	srv->inflight[res->hash % INFLIGHT_BUCKETS] = res;
-	srv->ninflight++;
+	maybe_trace(wk, res->req, &root);
+	res->hnext = wk->inflight[res->hash % INFLIGHT_BUCKETS];
+	wk->inflight[res->hash % INFLIGHT_BUCKETS] = res;
+	wk->ninflight++;
 	md_info(MD_LOG_SERVER, "priming the root NS set from %zu hints",
-	    srv->rconf.nhints);
+	    wk->rconf.nhints);
 	resolution_drive(res);
 	return 0;
 }
 
 /* ---- UDP --------------------------------------------------------------- */
 
+/*
+ * One datagram in[0..n) from 'from': returns the length of the answer
+ * written to out (0: none now; dropped, or a resolution will answer).
+ */
+static size_t
+udp_query(struct worker *wk, evutil_socket_t fd,
+    const struct sockaddr_storage *from, socklen_t fromlen, uint8_t *in,
+    size_t n, uint8_t *out, size_t outcap, uint64_t now_ms)
+{
+	struct md_query_info info;
+	struct md_query_ctx ctx;
+	uint64_t start_us = md_now_us();
+	size_t len;
+
+	/* Port 0 cannot be answered: a spoofed or broken source. */
+	if ((from->ss_family == AF_INET &&
+		((const struct sockaddr_in *)from)->sin_port == 0) ||
+	    (from->ss_family == AF_INET6 &&
+		((const struct sockaddr_in6 *)from)->sin6_port == 0))
+		return 0;
+	if (!md_ratelimit_allow(
+		wk->rl, (const struct sockaddr *)from, now_ms)) {
+		md_metrics_rate_limited();
+		return 0;
+	}
+	query_ctx(wk, may_recurse(wk, (const struct sockaddr *)from), &ctx);
+	len = md_query_process(&ctx, false, in, n, out, outcap, &info);
+	md_metrics_request(MD_METRIC_UDP, info.qtype);
+	md_metrics_worker_request(wk->id);
+	log_query("udp", (const struct sockaddr *)from, fromlen, &info);
+	if (info.refused_recursion && wk->cfg.recursion)
+		md_metrics_refused_acl();
+	if (info.need_recursion) {
+		struct waiter *w = waiter_new(&info, false);
+
+		if (w == NULL)
+			return 0;
+		w->fd = fd;
+		memcpy(&w->from, from, fromlen);
+		w->fromlen = fromlen;
+		w->transport = MD_METRIC_UDP;
+		w->start_us = start_us;
+		resolve_for(wk, w);
+		return 0;
+	}
+	account((const struct sockaddr *)from, fromlen, MD_METRIC_UDP, &info.q,
+	    info.rcode, immediate_source(&info), start_us, len > 0);
+	return len;
+}
+
+/* Send the answers gathered in wk->smsg[0..n) (sendmmsg, in as few calls
+ * as the socket takes them). */
+static void
+udp_flush(struct worker *wk, evutil_socket_t fd, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		int sent = sendmmsg(fd, wk->smsg + done, n - done, 0);
+
+		if (sent < 0) {
+			if (errno == EINTR)
+				continue;
+			/* This one cannot go (a full buffer, a vanished
+			 * route): skip it, as a lost datagram. */
+			md_debug(MD_LOG_NET, "sendmmsg: %s", strerror(errno));
+			sent = 1;
+		}
+		done += (unsigned)sent;
+	}
+}
+
+/*
+ * Datagrams in batches: recvmmsg() takes up to UDP_BATCH that are queued,
+ * each is answered in place into its own output slot, and sendmmsg()
+ * sends the answers together.  Two rounds at most per wake-up, so that
+ * one busy socket does not starve the others on this worker.
+ */
 static void
 udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_listener *l = arg;
-	struct md_server *srv = l->srv;
+	struct worker *wk = l->wk;
 
 	(void)what;
-	for (int i = 0; i < UDP_BATCH; i++) {
-		struct sockaddr_storage from;
-		socklen_t fromlen = sizeof(from);
-		struct md_query_info info;
-		ssize_t n = recvfrom(fd, srv->buf, sizeof(srv->buf), 0,
-		    (struct sockaddr *)&from, &fromlen);
+	for (int round = 0; round < 2; round++) {
+		unsigned nsend = 0;
+		int n;
 
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		for (int i = 0; i < UDP_BATCH; i++) {
+			wk->rmsg[i].msg_hdr.msg_namelen = sizeof(wk->rfrom[i]);
+			wk->rmsg[i].msg_hdr.msg_flags = 0;
+		}
+		n = recvmmsg(fd, wk->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				md_debug(MD_LOG_NET, "recvfrom: %s",
+				md_debug(MD_LOG_NET, "recvmmsg: %s",
 				    strerror(errno));
 			return;
 		}
-		srv->last_udp_ms = md_now_ms();
-		/* Port 0 cannot be answered: a spoofed or broken source. */
-		if ((from.ss_family == AF_INET &&
-			((struct sockaddr_in *)&from)->sin_port == 0) ||
-		    (from.ss_family == AF_INET6 &&
-			((struct sockaddr_in6 *)&from)->sin6_port == 0))
-			continue;
-		if (!md_ratelimit_allow(
-			srv->rl, (struct sockaddr *)&from, srv->last_udp_ms)) {
-			md_metrics_rate_limited();
-			continue;
-		}
-		struct md_query_ctx ctx;
-		uint64_t start_us = md_now_us();
+		wk->last_udp_ms = md_now_ms();
+		for (int i = 0; i < n; i++) {
+			struct msghdr *h = &wk->rmsg[i].msg_hdr;
+			uint8_t *out = wk->sbuf + (size_t)nsend * UDP_OUT_MAX;
+			size_t len;
 
-		query_ctx(
-		    srv, may_recurse(srv, (struct sockaddr *)&from), &ctx);
-		size_t len = md_query_process(&ctx, false, srv->buf, (size_t)n,
-		    srv->out, sizeof(srv->out), &info);
-
-		md_metrics_request(MD_METRIC_UDP, info.qtype);
-		log_query("udp", (struct sockaddr *)&from, fromlen, &info);
-		if (info.refused_recursion && srv->cfg.recursion)
-			md_metrics_refused_acl();
-		if (info.need_recursion) {
-			struct waiter *w = waiter_new(&info, false);
-
-			if (w == NULL)
+			/* Larger than any sensible query: not answered. */
+			if (h->msg_flags & MSG_TRUNC) {
+				md_metrics_dropped();
 				continue;
-			w->fd = fd;
-			memcpy(&w->from, &from, fromlen);
-			w->fromlen = fromlen;
-			w->transport = MD_METRIC_UDP;
-			w->start_us = start_us;
-			resolve_for(srv, w);
-			continue;
+			}
+			len = udp_query(wk, fd, &wk->rfrom[i], h->msg_namelen,
+			    wk->rbuf[i], wk->rmsg[i].msg_len, out, UDP_OUT_MAX,
+			    wk->last_udp_ms);
+			if (len == 0)
+				continue;
+			wk->siov[nsend].iov_base = out;
+			wk->siov[nsend].iov_len = len;
+			wk->smsg[nsend].msg_hdr.msg_name = &wk->rfrom[i];
+			wk->smsg[nsend].msg_hdr.msg_namelen = h->msg_namelen;
+			nsend++;
 		}
-		account((struct sockaddr *)&from, fromlen, MD_METRIC_UDP,
-		    &info.q, info.rcode, immediate_source(&info), start_us,
-		    len > 0);
-		if (len == 0)
-			continue;
-		if (sendto(fd, srv->out, len, 0, (struct sockaddr *)&from,
-			fromlen) < 0)
-			md_debug(MD_LOG_NET, "sendto: %s", strerror(errno));
+		udp_flush(wk, fd, nsend);
+		if (n < UDP_BATCH)
+			return;
 	}
 }
 
@@ -654,12 +760,12 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_free(struct tcp_conn *c)
 {
-	struct md_server *srv = c->srv;
+	struct worker *wk = c->wk;
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		srv->conns = c->next;
+		wk->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	/* Queries still being resolved will find no one to answer. */
@@ -667,15 +773,15 @@ conn_free(struct tcp_conn *c)
 		waiter_detach_conn(c->waiters);
 	bufferevent_free(c->bev);
 	free(c);
-	srv->nconns--;
+	wk->nconns--;
 	md_metrics_conn(false);
 	/* A slot is free again: accept more if we had stopped. */
-	if (srv->accept_paused && srv->nconns < srv->cfg.tcp_max_connections) {
-		for (size_t i = 0; i < srv->ntcp; i++)
-			evconnlistener_enable(srv->tcp[i]);
-		for (size_t i = 0; i < srv->ntls; i++)
-			evconnlistener_enable(srv->tls[i]);
-		srv->accept_paused = false;
+	if (wk->accept_paused && wk->nconns < wk->max_conns) {
+		for (size_t i = 0; i < wk->ntcp; i++)
+			evconnlistener_enable(wk->tcp[i]);
+		for (size_t i = 0; i < wk->ntls; i++)
+			evconnlistener_enable(wk->tls[i]);
+		wk->accept_paused = false;
 	}
 }
 
@@ -683,7 +789,7 @@ static void
 tcp_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
-	struct md_server *srv = c->srv;
+	struct worker *wk = c->wk;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer *out = bufferevent_get_output(bev);
 
@@ -703,20 +809,21 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(in) < 2 + qlen)
 			return;
 		evbuffer_drain(in, 2);
-		evbuffer_remove(in, srv->buf, qlen);
+		evbuffer_remove(in, wk->buf, qlen);
 		struct md_query_ctx ctx;
 		uint64_t start_us = md_now_us();
 		enum md_metric_transport t =
 		    c->tls ? MD_METRIC_TLS : MD_METRIC_TCP;
 
 		query_ctx(
-		    srv, may_recurse(srv, (struct sockaddr *)&c->peer), &ctx);
-		rlen = md_query_process(&ctx, true, srv->buf, qlen,
-		    srv->out + 2, sizeof(srv->out) - 2, &info);
+		    wk, may_recurse(wk, (struct sockaddr *)&c->peer), &ctx);
+		rlen = md_query_process(&ctx, true, wk->buf, qlen, wk->out + 2,
+		    sizeof(wk->out) - 2, &info);
 		md_metrics_request(t, info.qtype);
+		md_metrics_worker_request(wk->id);
 		log_query(c->tls ? "tls" : "tcp", (struct sockaddr *)&c->peer,
 		    c->peerlen, &info);
-		if (info.refused_recursion && srv->cfg.recursion)
+		if (info.refused_recursion && wk->cfg.recursion)
 			md_metrics_refused_acl();
 		if (info.need_recursion) {
 			/* Answered when resolved, maybe out of order
@@ -734,15 +841,15 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			if (c->waiters != NULL)
 				c->waiters->conn_prev = w;
 			c->waiters = w;
-			resolve_for(srv, w);
+			resolve_for(wk, w);
 			continue;
 		}
 		account((struct sockaddr *)&c->peer, c->peerlen, t, &info.q,
 		    info.rcode, immediate_source(&info), start_us, rlen > 0);
 		if (rlen == 0)
 			continue;
-		md_write_u16(srv->out, (uint16_t)rlen);
-		evbuffer_add(out, srv->out, rlen + 2);
+		md_write_u16(wk->out, (uint16_t)rlen);
+		evbuffer_add(out, wk->out, rlen + 2);
 	}
 	/* The client is not reading its answers: stop reading its
 	 * questions until the output drains (tcp_write_cb). */
@@ -789,35 +896,35 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 /* A new client connection, plain TCP or TLS (RFC 7858: the same DNS
  * messages with the same framing, inside TLS). */
 static void
-accept_conn(struct md_server *srv, evutil_socket_t fd, struct sockaddr *sa,
+accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
     int salen, bool tls)
 {
 	struct tcp_conn *c;
-	struct timeval idle = {(time_t)srv->cfg.tcp_idle_timeout, 0};
+	struct timeval idle = {(time_t)wk->cfg.tcp_idle_timeout, 0};
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
-	c->srv = srv;
+	c->wk = wk;
 	c->tls = tls;
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
 		memcpy(&c->peer, sa, (size_t)salen);
 		c->peerlen = (socklen_t)salen;
 	}
 	if (tls) {
-		SSL *ssl = SSL_new(srv->tls_ctx);
+		SSL *ssl = SSL_new(wk->srv->tls_ctx);
 
 		c->bev = ssl == NULL
 		    ? NULL
-		    : bufferevent_openssl_socket_new(srv->base, fd, ssl,
+		    : bufferevent_openssl_socket_new(wk->base, fd, ssl,
 			  BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL && ssl != NULL)
 			SSL_free(ssl);
 	} else {
-		c->bev = bufferevent_socket_new(
-		    srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		c->bev =
+		    bufferevent_socket_new(wk->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
@@ -827,24 +934,23 @@ accept_conn(struct md_server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setcb(c->bev, tcp_read_cb, tcp_write_cb, tcp_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	c->next = srv->conns;
-	if (srv->conns != NULL)
-		srv->conns->prev = c;
-	srv->conns = c;
+	c->next = wk->conns;
+	if (wk->conns != NULL)
+		wk->conns->prev = c;
+	wk->conns = c;
 	md_metrics_conn(true);
 	/* At the cap, stop accepting; the kernel's backlog holds the rest
 	 * until a connection closes or idles out. */
-	if (++srv->nconns >= srv->cfg.tcp_max_connections &&
-	    !srv->accept_paused) {
+	if (++wk->nconns >= wk->max_conns && !wk->accept_paused) {
 		md_warn(MD_LOG_SERVER,
-		    "%u TCP connections open (tcp-max-connections): not "
-		    "accepting more for now",
-		    srv->nconns);
-		for (size_t i = 0; i < srv->ntcp; i++)
-			evconnlistener_disable(srv->tcp[i]);
-		for (size_t i = 0; i < srv->ntls; i++)
-			evconnlistener_disable(srv->tls[i]);
-		srv->accept_paused = true;
+		    "worker %u: %u TCP connections open "
+		    "(tcp-max-connections): not accepting more for now",
+		    wk->id, wk->nconns);
+		for (size_t i = 0; i < wk->ntcp; i++)
+			evconnlistener_disable(wk->tcp[i]);
+		for (size_t i = 0; i < wk->ntls; i++)
+			evconnlistener_disable(wk->tls[i]);
+		wk->accept_paused = true;
 	}
 }
 
@@ -871,14 +977,14 @@ tls_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 
 struct probe {
 	struct probe *next;
-	struct md_server *srv;
+	struct worker *wk;
 	struct md_sockaddr addr;
 };
 
 static void
 probe_unlink(struct probe *p)
 {
-	struct probe **pp = &p->srv->probe_list;
+	struct probe **pp = &p->wk->probe_list;
 
 	while (*pp != NULL && *pp != p)
 		pp = &(*pp)->next;
@@ -895,12 +1001,12 @@ probe_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
 
 	(void)reply;
 	(void)len;
-	p->srv->probes--;
+	p->wk->probes--;
 	probe_unlink(p);
 	/* Any DNS answer means the upstream is back: its RTT clears the
 	 * hold-down (md_infra_rtt). */
 	if (status == MD_NET_OK) {
-		md_infra_rtt(p->srv->infra, &p->addr, rtt_ms, md_now_ms());
+		md_infra_rtt(p->wk->srv->infra, &p->addr, rtt_ms, md_now_ms());
 		md_info(MD_LOG_SERVER, "forwarder %s answers again",
 		    md_sockaddr_str(&p->addr, name, sizeof(name)));
 	}
@@ -915,7 +1021,7 @@ probe_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
 static void
 health_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct md_server *srv = arg;
+	struct worker *wk = arg;
 	struct timeval tv = {HEALTH_INTERVAL_S, 0};
 	uint8_t query[64], root = 0;
 	int len;
@@ -923,66 +1029,124 @@ health_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	len = md_msg_build_query(query, sizeof(query), 0, &root, MD_TYPE_NS,
-	    false, true, srv->rconf.edns_size, false);
-	for (size_t i = 0; len > 0 && i < srv->rconf.nforward; i++) {
-		const struct md_forward_zone *f = &srv->rconf.forward[i];
+	    false, true, wk->rconf.edns_size, false);
+	for (size_t i = 0; len > 0 && i < wk->rconf.nforward; i++) {
+		const struct md_forward_zone *f = &wk->rconf.forward[i];
 
 		for (size_t j = 0; j < f->nservers; j++) {
 			struct md_infra_info info;
 			struct probe *p;
 
-			if (srv->probes >= HEALTH_PROBES_MAX)
+			if (wk->probes >= HEALTH_PROBES_MAX)
 				break;
-			md_infra_get(srv->infra, &f->servers[j].addr, f->zone,
-			    md_now_ms(), 400, &info);
+			md_infra_get(wk->srv->infra, &f->servers[j].addr,
+			    f->zone, md_now_ms(), 400, &info);
 			if (!info.dead)
 				continue;
 			p = calloc(1, sizeof(*p));
 			if (p == NULL)
 				break;
-			p->srv = srv;
+			p->wk = wk;
 			p->addr = f->servers[j].addr;
-			if (md_net_send_to(srv->net, &f->servers[j], query,
+			if (md_net_send_to(wk->net, &f->servers[j], query,
 				(size_t)len, 1000, probe_cb, p) == NULL) {
 				free(p);
 				continue;
 			}
-			p->next = srv->probe_list;
-			srv->probe_list = p;
-			srv->probes++;
+			p->next = wk->probe_list;
+			wk->probe_list = p;
+			wk->probes++;
 		}
 	}
-	event_add(srv->health_ev, &tv);
+	event_add(wk->health_ev, &tv);
 }
 
 /* ---- restarts without a lost query --------------------------------------- */
 
 /*
- * The sockets of one address form an SO_REUSEPORT group shared by the old
- * and the new process during a restart.  This classic BPF program, set on
- * the group by the newest process, picks socket index 1: with two sockets
- * that is the newest one, so every new datagram and connection goes to the
- * new process while the old one drains what it already has.  With one
- * socket the index is out of range and the kernel falls back to its hash,
- * so a process alone is not affected.
+ * The sockets of one address form an SO_REUSEPORT group: this process's
+ * workers' sockets and, during a restart, the old process's too.  The
+ * kernel numbers a group's sockets in the order they joined, so the
+ * 'before' sockets found in the group when this process bound its own
+ * come first and ours are before..before+n-1.  This classic BPF program,
+ * set on the group by the newest process, picks one of ours at random
+ * (RET = before + random % n): every new datagram and connection goes to
+ * the new process while the old one drains what it already has.  When
+ * the old sockets close, the kernel renumbers the group and the index
+ * runs past its end; the kernel then falls back to its own hash over the
+ * sockets left, which are ours.  A process alone (before == 0) sets no
+ * program: the kernel's hash spreads clients over its workers.
  */
 static void
-steer_to_newest(evutil_socket_t fd)
+steer_to_newest(evutil_socket_t fd, unsigned before, unsigned n)
 {
 	struct sock_filter code[] = {
-	    BPF_STMT(BPF_RET | BPF_K, 1),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RANDOM),
+	    BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
+	    BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, before),
+	    BPF_STMT(BPF_RET | BPF_A, 0),
 	};
-	struct sock_fprog prog = {1, code};
+	struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
 
+	if (before == 0)
+		return;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
 		sizeof(prog)) != 0)
 		md_debug(MD_LOG_SERVER, "SO_ATTACH_REUSEPORT_CBPF: %s",
 		    strerror(errno));
 }
 
+/*
+ * How many sockets are bound to sa already (another process's, in a
+ * restart): counted in /proc/net/{udp,tcp}[6] by local address, for TCP
+ * only listening ones.  0 when it cannot tell.
+ */
+static unsigned
+sockets_bound(const struct md_sockaddr *sa, int type)
+{
+	char want[64], line[512];
+	const char *path;
+	unsigned count = 0;
+	FILE *f;
+
+	if (sa->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)&sa->ss;
+
+		path = type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp";
+		snprintf(want, sizeof(want), "%08X:%04X",
+		    (unsigned)in->sin_addr.s_addr, ntohs(in->sin_port));
+	} else {
+		const struct sockaddr_in6 *in6 = (const void *)&sa->ss;
+		uint32_t w[4];
+
+		memcpy(w, &in6->sin6_addr, sizeof(w));
+		path = type == SOCK_DGRAM ? "/proc/net/udp6" : "/proc/net/tcp6";
+		snprintf(want, sizeof(want), "%08X%08X%08X%08X:%04X", w[0],
+		    w[1], w[2], w[3], ntohs(in6->sin6_port));
+	}
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char local[64], remote[64];
+		unsigned state;
+
+		/* "  sl  local_address rem_address   st ..." */
+		if (sscanf(line, "%*s %63s %63s %x", local, remote, &state) !=
+			3 ||
+		    strcmp(local, want) != 0)
+			continue;
+		if (type == SOCK_STREAM && state != 0x0A) /* TCP_LISTEN */
+			continue;
+		count++;
+	}
+	fclose(f);
+	return count;
+}
+
 /* Accept what waits in a listener's queue before closing it. */
 static void
-drain_listener(struct md_server *srv, struct evconnlistener *l, bool tls)
+drain_listener(struct worker *wk, struct evconnlistener *l, bool tls)
 {
 	evutil_socket_t lfd = evconnlistener_get_fd(l);
 
@@ -994,7 +1158,7 @@ drain_listener(struct md_server *srv, struct evconnlistener *l, bool tls)
 
 		if (fd < 0)
 			break;
-		accept_conn(srv, fd, (struct sockaddr *)&ss, (int)len, tls);
+		accept_conn(wk, fd, (struct sockaddr *)&ss, (int)len, tls);
 	}
 }
 
@@ -1004,57 +1168,50 @@ drain_listener(struct md_server *srv, struct evconnlistener *l, bool tls)
 static void
 drain_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct md_server *srv = arg;
+	struct worker *wk = arg;
 	uint64_t now = md_now_ms();
 	struct timeval tv = {0, 50 * 1000};
-	bool busy = srv->ninflight > 0;
+	bool busy = wk->ninflight > 0;
 
 	(void)fd;
 	(void)what;
-	for (struct tcp_conn *c = srv->conns; c != NULL && !busy; c = c->next)
+	for (struct tcp_conn *c = wk->conns; c != NULL && !busy; c = c->next)
 		busy = c->waiters != NULL ||
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
-	if ((!busy && now - srv->last_udp_ms >= DRAIN_QUIET_MS) ||
-	    now - srv->drain_start_ms >= DRAIN_MAX_MS) {
-		md_info(MD_LOG_SERVER, "drained%s; stopping",
+	if ((!busy && now - wk->last_udp_ms >= DRAIN_QUIET_MS) ||
+	    now - wk->drain_start_ms >= DRAIN_MAX_MS) {
+		md_debug(MD_LOG_SERVER, "worker %u drained%s", wk->id,
 		    busy ? " (time is up)" : "");
-		srv->drain_done(srv->drain_arg);
+		atomic_store(&wk->drained, true);
 		return;
 	}
-	event_add(srv->drain_ev, &tv);
+	event_add(wk->drain_ev, &tv);
 }
 
-void
-md_server_drain(struct md_server *srv, void (*done)(void *arg), void *arg)
+/* On each worker: close the TCP/TLS listeners once their queues are
+ * taken, and watch for quiet (drain_cb). */
+static void
+drain_start(struct worker *wk, void *arg)
 {
 	struct timeval tv = {0, 50 * 1000};
 
-	if (srv->drain_ev != NULL)
-		return;
-	md_info(MD_LOG_SERVER,
-	    "draining: no new TCP connections; answering what is queued and "
-	    "in flight");
+	(void)arg;
 	/* New connections go to the new process (steered); the ones already
 	 * queued here are taken, not reset. */
-	for (size_t i = 0; i < srv->ntcp; i++) {
-		drain_listener(srv, srv->tcp[i], false);
-		evconnlistener_free(srv->tcp[i]);
+	for (size_t i = 0; i < wk->ntcp; i++) {
+		drain_listener(wk, wk->tcp[i], false);
+		evconnlistener_free(wk->tcp[i]);
 	}
-	srv->ntcp = 0;
-	for (size_t i = 0; i < srv->ntls; i++) {
-		drain_listener(srv, srv->tls[i], true);
-		evconnlistener_free(srv->tls[i]);
+	wk->ntcp = 0;
+	for (size_t i = 0; i < wk->ntls; i++) {
+		drain_listener(wk, wk->tls[i], true);
+		evconnlistener_free(wk->tls[i]);
 	}
-	srv->ntls = 0;
-	srv->drain_done = done;
-	srv->drain_arg = arg;
-	srv->drain_start_ms = md_now_ms();
-	srv->drain_ev = evtimer_new(srv->base, drain_cb, srv);
-	if (srv->drain_ev == NULL) {
-		done(arg);
-		return;
-	}
-	event_add(srv->drain_ev, &tv);
+	wk->ntls = 0;
+	wk->drain_start_ms = md_now_ms();
+	wk->drain_ev = evtimer_new(wk->base, drain_cb, wk);
+	if (wk->drain_ev == NULL || event_add(wk->drain_ev, &tv) != 0)
+		atomic_store(&wk->drained, true);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -1069,8 +1226,8 @@ open_socket(const struct md_sockaddr *sa, int type)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* A new process binds the same addresses while this one still runs
-	 * (a restart or upgrade without a gap; see steer_to_newest()). */
+	/* Every worker binds the same addresses, and so does a new process
+	 * while this one still runs (see steer_to_newest()). */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (sa->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -1085,23 +1242,188 @@ open_socket(const struct md_sockaddr *sa, int type)
 	return fd;
 }
 
+/* ---- the workers ----------------------------------------------------------- */
+
+static void
+call_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *wk = arg;
+	struct md_server *srv = wk->srv;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&srv->call_mu);
+	if (wk->call_fn != NULL) {
+		wk->call_fn(wk, wk->call_arg);
+		wk->call_fn = NULL;
+		pthread_cond_broadcast(&srv->call_cv);
+	}
+	pthread_mutex_unlock(&srv->call_mu);
+}
+
+/*
+ * Run fn(worker, arg) on every worker, each on its own thread between two
+ * events, and return when all have.  Called from the main thread (worker
+ * 0's, which runs it directly).  Before the threads start, it is a loop.
+ */
+static void
+on_workers(struct md_server *srv, worker_fn fn, void *arg)
+{
+	fn(srv->w[0], arg);
+	if (!srv->threads_running) {
+		for (unsigned i = 1; i < srv->nworkers; i++)
+			fn(srv->w[i], arg);
+		return;
+	}
+	pthread_mutex_lock(&srv->call_mu);
+	for (unsigned i = 1; i < srv->nworkers; i++) {
+		srv->w[i]->call_fn = fn;
+		srv->w[i]->call_arg = arg;
+		event_active(srv->w[i]->call_ev, EV_READ, 0);
+	}
+	for (unsigned i = 1; i < srv->nworkers; i++) {
+		while (srv->w[i]->call_fn != NULL)
+			pthread_cond_wait(&srv->call_cv, &srv->call_mu);
+	}
+	pthread_mutex_unlock(&srv->call_mu);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *wk = arg;
+
+	event_base_loop(wk->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* Threads this process may run on (taskset, cpusets), at least 1. */
+static unsigned
+cpus_available(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static void
+worker_close_sockets(struct worker *wk)
+{
+	for (size_t i = 0; i < wk->nudp; i++) {
+		event_free(wk->udp[i].ev);
+		close(wk->udp[i].fd);
+	}
+	wk->nudp = 0;
+	for (size_t i = 0; i < wk->ntcp; i++)
+		evconnlistener_free(wk->tcp[i]);
+	wk->ntcp = 0;
+	for (size_t i = 0; i < wk->ntls; i++)
+		evconnlistener_free(wk->tls[i]);
+	wk->ntls = 0;
+}
+
+/* Free a worker whose thread has ended (or never ran). */
+static void
+worker_free(struct worker *wk)
+{
+	if (wk == NULL)
+		return;
+	for (size_t i = 0; i < INFLIGHT_BUCKETS; i++) {
+		while (wk->inflight[i] != NULL)
+			resolution_free(wk->inflight[i]);
+	}
+	while (wk->conns != NULL)
+		conn_free(wk->conns);
+	worker_close_sockets(wk);
+	if (wk->health_ev != NULL)
+		event_free(wk->health_ev);
+	if (wk->drain_ev != NULL)
+		event_free(wk->drain_ev);
+	if (wk->call_ev != NULL)
+		event_free(wk->call_ev);
+	md_zone_set_unref(wk->zones);
+	md_net_free(wk->net); /* cancels probes without callbacks */
+	while (wk->probe_list != NULL) {
+		struct probe *p = wk->probe_list;
+
+		wk->probe_list = p->next;
+		free(p);
+	}
+	if (wk->id != 0 && wk->base != NULL)
+		event_base_free(wk->base);
+	free(wk);
+}
+
+static struct worker *
+worker_new(struct md_server *srv, unsigned id, const char *tls_ca)
+{
+	struct worker *wk = calloc(1, sizeof(*wk));
+
+	if (wk == NULL)
+		return NULL;
+	wk->srv = srv;
+	wk->id = id;
+	atomic_init(&wk->drained, false);
+	wk->base = id == 0 ? srv->base : event_base_new();
+	if (wk->base == NULL)
+		goto fail;
+	wk->zones = md_zone_set_new_empty();
+	wk->net = md_net_new(wk->base);
+	wk->call_ev = event_new(wk->base, -1, 0, call_cb, wk);
+	if (wk->zones == NULL || wk->net == NULL || wk->call_ev == NULL)
+		goto fail;
+	if (md_net_set_tls_ca(wk->net, tls_ca) != 0) {
+		md_err(MD_LOG_SERVER, "tls-ca %s: cannot load it",
+		    tls_ca ? tls_ca : "(system store)");
+		goto fail;
+	}
+	wk->env.conf = &wk->rconf;
+	wk->env.cache = srv->cache;
+	wk->env.infra = srv->infra;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		wk->riov[i].iov_base = wk->rbuf[i];
+		wk->riov[i].iov_len = sizeof(wk->rbuf[i]);
+		wk->rmsg[i].msg_hdr.msg_name = &wk->rfrom[i];
+		wk->rmsg[i].msg_hdr.msg_iov = &wk->riov[i];
+		wk->rmsg[i].msg_hdr.msg_iovlen = 1;
+		wk->smsg[i].msg_hdr.msg_iov = &wk->siov[i];
+		wk->smsg[i].msg_hdr.msg_iovlen = 1;
+	}
+	return wk;
+fail:
+	worker_free(wk);
+	return NULL;
+}
+
 struct md_server *
 md_server_new(struct event_base *base, const struct md_config *cfg)
 {
 	struct md_server *srv = calloc(1, sizeof(*srv));
+	struct md_cache_conf cc;
 
 	if (srv == NULL)
 		return NULL;
 	srv->base = base;
-	md_server_update(srv, cfg);
+	pthread_mutex_init(&srv->call_mu, NULL);
+	pthread_cond_init(&srv->call_cv, NULL);
+	srv->nworkers = cfg->threads != 0 ? cfg->threads : cpus_available();
+	if (srv->nworkers > MD_CONFIG_MAX_THREADS)
+		srv->nworkers = MD_CONFIG_MAX_THREADS;
+	/* The workers' bases are woken from the main thread (on_workers,
+	 * stopping): libevent's locking, before any of them exists. */
+	if (srv->nworkers > 1 && evthread_use_pthreads() != 0) {
+		md_err(MD_LOG_SERVER, "libevent threads: cannot set them up");
+		free(srv);
+		return NULL;
+	}
 	memcpy(srv->listen, cfg->listen, sizeof(srv->listen));
 	srv->nlisten = cfg->nlisten;
 	srv->listen_default = cfg->listen_default;
-	srv->zones = md_zone_set_new_empty();
 	srv->infra = md_infra_new(0);
-	srv->net = md_net_new(base);
-	struct md_cache_conf cc;
-
 	md_cache_conf_init(&cc);
 	cc.max_bytes = (size_t)cfg->cache_size_mib * 1024 * 1024;
 	cc.min_ttl = cfg->cache_min_ttl;
@@ -1109,36 +1431,48 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	cc.max_negative_ttl = cfg->cache_max_negative_ttl;
 	cc.serve_stale = cfg->serve_stale;
 	srv->cache = md_cache_new(&cc);
-	if (srv->zones == NULL || srv->infra == NULL || srv->net == NULL ||
-	    srv->cache == NULL) {
+	if (srv->infra == NULL || srv->cache == NULL) {
 		md_server_free(srv);
 		return NULL;
 	}
-	srv->env.conf = &srv->rconf;
-	srv->env.cache = srv->cache;
-	srv->env.infra = srv->infra;
-	if (md_net_set_tls_ca(srv->net, cfg->tls_ca) != 0) {
-		md_err(MD_LOG_SERVER, "tls-ca %s: cannot load it",
-		    cfg->tls_ca ? cfg->tls_ca : "(system store)");
-		md_server_free(srv);
-		return NULL;
+	for (unsigned i = 0; i < srv->nworkers; i++) {
+		srv->w[i] = worker_new(srv, i, cfg->tls_ca);
+		if (srv->w[i] == NULL) {
+			md_server_free(srv);
+			return NULL;
+		}
 	}
+	md_server_update(srv, cfg);
 	if (cfg->tls_cert != NULL)
 		srv->tls_cert = strdup(cfg->tls_cert);
 	if (cfg->tls_key != NULL)
 		srv->tls_key = strdup(cfg->tls_key);
-	srv->health_ev = evtimer_new(base, health_cb, srv);
-	if (srv->health_ev != NULL) {
+	srv->w[0]->health_ev = evtimer_new(base, health_cb, srv->w[0]);
+	if (srv->w[0]->health_ev != NULL) {
 		struct timeval tv = {HEALTH_INTERVAL_S, 0};
 
-		event_add(srv->health_ev, &tv);
+		event_add(srv->w[0]->health_ev, &tv);
 	}
 	return srv;
+}
+
+static void
+apply_config(struct worker *wk, void *arg)
+{
+	const struct md_server *srv = arg;
+
+	wk->cfg = srv->cfg;
+	wk->rl = srv->rl;
+	/* Per worker, as Unbound's incoming-num-tcp is per thread: a
+	 * worker never waits for another's count. */
+	wk->max_conns = srv->cfg.tcp_max_connections;
 }
 
 void
 md_server_update(struct md_server *srv, const struct md_config *cfg)
 {
+	struct md_ratelimit *old_rl = NULL;
+
 	srv->cfg = *cfg;
 	/* The lists belong to the caller's config; keep only scalars. */
 	srv->cfg.path = NULL;
@@ -1157,21 +1491,59 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 			md_err(MD_LOG_SERVER,
 			    "rate-limit: out of memory, keeping %u a second",
 			    srv->rl_rate);
-			return;
+			srv->cfg.rate_limit = srv->rl_rate;
+		} else {
+			old_rl = srv->rl;
+			srv->rl = rl;
+			srv->rl_rate = cfg->rate_limit;
 		}
-		md_ratelimit_free(srv->rl);
-		srv->rl = rl;
-		srv->rl_rate = cfg->rate_limit;
 	}
+	if (cfg->threads != 0 && cfg->threads != srv->nworkers &&
+	    srv->threads_running)
+		md_warn(MD_LOG_SERVER,
+		    "threads: %u workers run; a new number takes a restart",
+		    srv->nworkers);
+	on_workers(srv, apply_config, srv);
+	/* No worker holds the old limiter any more. */
+	md_ratelimit_free(old_rl);
+}
+
+static void
+apply_resolve_conf(struct worker *wk, void *arg)
+{
+	/* Requests in flight read wk->rconf: it changes between their
+	 * steps, never during one. */
+	wk->rconf = *(const struct md_resolve_conf *)arg;
 }
 
 void
 md_server_set_resolve_conf(
     struct md_server *srv, const struct md_resolve_conf *rconf)
 {
-	/* Requests in flight read srv->rconf: it changes between their
-	 * steps, never during one (one thread). */
-	srv->rconf = *rconf;
+	on_workers(srv, apply_resolve_conf, (void *)rconf);
+}
+
+/* One listener socket per worker on sa, joined to sa's SO_REUSEPORT
+ * group; fds[0..nworkers) or -1 and errno. */
+static int
+open_group(struct md_server *srv, const struct md_sockaddr *sa, int type,
+    evutil_socket_t *fds)
+{
+	unsigned before = sockets_bound(sa, type);
+
+	for (unsigned i = 0; i < srv->nworkers; i++) {
+		fds[i] = open_socket(sa, type);
+		if (fds[i] < 0) {
+			int e = errno;
+
+			while (i-- > 0)
+				close(fds[i]);
+			errno = e;
+			return -1;
+		}
+	}
+	steer_to_newest(fds[0], before, srv->nworkers);
+	return 0;
 }
 
 /* The DNS-over-TLS listeners (tls-listen, tls-cert, tls-key). */
@@ -1207,24 +1579,104 @@ listen_tls(struct md_server *srv)
 	}
 	for (size_t i = 0; i < srv->cfg.ntls_listen; i++) {
 		const struct md_sockaddr *sa = &srv->cfg.tls_listen[i];
-		evutil_socket_t fd = open_socket(sa, SOCK_STREAM);
-		struct evconnlistener *l;
+		evutil_socket_t fds[MD_CONFIG_MAX_THREADS];
 
 		md_sockaddr_str(sa, name, sizeof(name));
-		if (fd < 0) {
+		if (open_group(srv, sa, SOCK_STREAM, fds) != 0) {
 			md_err(MD_LOG_SERVER, "cannot listen on %s (TLS): %s",
 			    name, strerror(errno));
 			return -errno;
 		}
-		l = evconnlistener_new(srv->base, tls_accept_cb, srv,
-		    LEV_OPT_CLOSE_ON_FREE, -1, fd);
-		if (l == NULL) {
-			close(fd);
+		for (unsigned k = 0; k < srv->nworkers; k++) {
+			struct worker *wk = srv->w[k];
+			struct evconnlistener *l =
+			    evconnlistener_new(wk->base, tls_accept_cb, wk,
+				LEV_OPT_CLOSE_ON_FREE, -1, fds[k]);
+
+			if (l == NULL) {
+				while (k < srv->nworkers)
+					close(fds[k++]);
+				return -ENOMEM;
+			}
+			wk->tls[wk->ntls++] = l;
+		}
+		md_info(MD_LOG_SERVER, "listening on %s (DNS over TLS)", name);
+	}
+	return 0;
+}
+
+/* UDP and TCP on one address, a socket of each per worker. */
+static int
+listen_one(struct md_server *srv, const struct md_sockaddr *sa)
+{
+	evutil_socket_t ufds[MD_CONFIG_MAX_THREADS];
+	evutil_socket_t tfds[MD_CONFIG_MAX_THREADS];
+
+	if (open_group(srv, sa, SOCK_DGRAM, ufds) != 0)
+		return -errno;
+	if (open_group(srv, sa, SOCK_STREAM, tfds) != 0) {
+		int e = errno;
+
+		for (unsigned k = 0; k < srv->nworkers; k++)
+			close(ufds[k]);
+		return -e;
+	}
+	for (unsigned k = 0; k < srv->nworkers; k++) {
+		struct worker *wk = srv->w[k];
+		struct udp_listener *u = &wk->udp[wk->nudp];
+		struct evconnlistener *l;
+
+		u->wk = wk;
+		u->fd = ufds[k];
+		u->ev = event_new(
+		    wk->base, ufds[k], EV_READ | EV_PERSIST, udp_read_cb, u);
+		l = evconnlistener_new(wk->base, tcp_accept_cb, wk,
+		    LEV_OPT_CLOSE_ON_FREE, -1, tfds[k]);
+		if (u->ev == NULL || l == NULL || event_add(u->ev, NULL) != 0) {
+			/* Out of memory: this worker's and the later ones'
+			 * sockets are closed here, the earlier ones' with
+			 * the server. */
+			if (u->ev != NULL)
+				event_free(u->ev);
+			if (l != NULL)
+				evconnlistener_free(l);
+			else
+				close(tfds[k]);
+			for (unsigned j = k; j < srv->nworkers; j++) {
+				close(ufds[j]);
+				if (j > k)
+					close(tfds[j]);
+			}
 			return -ENOMEM;
 		}
-		steer_to_newest(fd);
-		srv->tls[srv->ntls++] = l;
-		md_info(MD_LOG_SERVER, "listening on %s (DNS over TLS)", name);
+		wk->nudp++;
+		wk->tcp[wk->ntcp++] = l;
+	}
+	return 0;
+}
+
+/* Start workers 1..n-1 on their threads, with every signal blocked (the
+ * main thread takes them). */
+static int
+start_threads(struct md_server *srv)
+{
+	sigset_t all, old;
+	int rc = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned i = 1; i < srv->nworkers && rc == 0; i++) {
+		rc = pthread_create(
+		    &srv->w[i]->thread, NULL, worker_main, srv->w[i]);
+		if (rc == 0)
+			srv->w[i]->has_thread = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	srv->threads_running = true;
+	if (rc != 0) {
+		md_err(MD_LOG_SERVER, "cannot start a worker thread: %s",
+		    strerror(rc));
+		return -rc;
 	}
 	return 0;
 }
@@ -1234,53 +1686,28 @@ md_server_listen(struct md_server *srv)
 {
 	char name[MD_SOCKADDR_STRLEN];
 	size_t opened = 0;
+	int rc;
 
 	for (size_t i = 0; i < srv->nlisten; i++) {
 		const struct md_sockaddr *sa = &srv->listen[i];
-		evutil_socket_t ufd, tfd;
 
 		md_sockaddr_str(sa, name, sizeof(name));
-		ufd = open_socket(sa, SOCK_DGRAM);
-		tfd = ufd < 0 ? -1 : open_socket(sa, SOCK_STREAM);
-		if (ufd < 0 || tfd < 0) {
-			int e = errno;
-
-			if (ufd >= 0)
-				close(ufd);
+		rc = listen_one(srv, sa);
+		if (rc == -ENOMEM) {
+			md_err(MD_LOG_SERVER, "cannot set up %s", name);
+			return rc;
+		}
+		if (rc != 0) {
 			if (srv->listen_default) {
 				md_warn(MD_LOG_SERVER,
 				    "cannot listen on %s: %s (skipped)", name,
-				    strerror(e));
+				    strerror(-rc));
 				continue;
 			}
 			md_err(MD_LOG_SERVER, "cannot listen on %s: %s", name,
-			    strerror(e));
-			return -e;
+			    strerror(-rc));
+			return rc;
 		}
-		struct udp_listener *u = &srv->udp[srv->nudp];
-
-		u->srv = srv;
-		u->fd = ufd;
-		u->ev = event_new(
-		    srv->base, ufd, EV_READ | EV_PERSIST, udp_read_cb, u);
-		struct evconnlistener *l = evconnlistener_new(srv->base,
-		    tcp_accept_cb, srv, LEV_OPT_CLOSE_ON_FREE, -1, tfd);
-
-		if (u->ev == NULL || l == NULL || event_add(u->ev, NULL) != 0) {
-			md_err(MD_LOG_SERVER, "cannot set up %s", name);
-			if (u->ev != NULL)
-				event_free(u->ev);
-			close(ufd);
-			if (l != NULL)
-				evconnlistener_free(l);
-			else
-				close(tfd);
-			return -ENOMEM;
-		}
-		steer_to_newest(ufd);
-		steer_to_newest(tfd);
-		srv->nudp++;
-		srv->tcp[srv->ntcp++] = l;
 		opened++;
 		md_info(MD_LOG_SERVER, "listening on %s (UDP and TCP)", name);
 	}
@@ -1288,16 +1715,105 @@ md_server_listen(struct md_server *srv)
 		md_err(MD_LOG_SERVER, "no address to listen on");
 		return -EADDRNOTAVAIL;
 	}
-	return listen_tls(srv);
+	rc = listen_tls(srv);
+	if (rc != 0)
+		return rc;
+	md_metrics_set_workers(srv->nworkers);
+	md_info(MD_LOG_SERVER, "%u worker thread%s", srv->nworkers,
+	    srv->nworkers == 1 ? "" : "s");
+	return start_threads(srv);
+}
+
+static void
+apply_zones(struct worker *wk, void *arg)
+{
+	struct md_zone_set *old = wk->zones;
+
+	wk->zones = md_zone_set_ref(arg);
+	md_zone_set_unref(old);
 }
 
 void
 md_server_set_zones(struct md_server *srv, struct md_zone_set *zs)
 {
-	struct md_zone_set *old = srv->zones;
+	on_workers(srv, apply_zones, zs);
+	/* The workers hold their own references now; the last one to let
+	 * go of the old snapshot frees it. */
+	md_zone_set_unref(zs);
+}
 
-	srv->zones = zs;
-	md_zone_set_unref(old);
+int
+md_server_prime(struct md_server *srv)
+{
+	return prime(srv->w[0]);
+}
+
+struct md_cache *
+md_server_cache(struct md_server *srv)
+{
+	return srv->cache;
+}
+
+void
+md_server_net_stats(const struct md_server *srv, struct md_net_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; srv != NULL && i < srv->nworkers; i++) {
+		struct md_net_stats s;
+
+		md_net_get_stats(srv->w[i]->net, &s);
+		out->sent_udp += s.sent_udp;
+		out->sent_tcp += s.sent_tcp;
+		out->replies += s.replies;
+		out->timeouts += s.timeouts;
+		out->errors += s.errors;
+		out->mismatched += s.mismatched;
+	}
+}
+
+unsigned
+md_server_threads(const struct md_server *srv)
+{
+	return srv->nworkers;
+}
+
+static void
+server_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_server *srv = arg;
+	struct timeval tv = {0, 50 * 1000};
+
+	(void)fd;
+	(void)what;
+	for (unsigned i = 0; i < srv->nworkers; i++) {
+		if (!atomic_load(&srv->w[i]->drained)) {
+			event_add(srv->drain_ev, &tv);
+			return;
+		}
+	}
+	md_info(MD_LOG_SERVER, "drained; stopping");
+	srv->drain_done(srv->drain_arg);
+}
+
+void
+md_server_drain(struct md_server *srv, void (*done)(void *arg), void *arg)
+{
+	struct timeval tv = {0, 50 * 1000};
+
+	if (srv->drain_ev != NULL)
+		return;
+	md_info(MD_LOG_SERVER,
+	    "draining: no new TCP connections; answering what is queued and "
+	    "in flight");
+	srv->drain_done = done;
+	srv->drain_arg = arg;
+	srv->drain_ev = evtimer_new(srv->base, server_drain_cb, srv);
+	if (srv->drain_ev == NULL) {
+		done(arg);
+		return;
+	}
+	on_workers(srv, drain_start, NULL);
+	event_add(srv->drain_ev, &tv);
 }
 
 void
@@ -1305,38 +1821,24 @@ md_server_free(struct md_server *srv)
 {
 	if (srv == NULL)
 		return;
-	md_ratelimit_free(srv->rl);
-	for (size_t i = 0; i < INFLIGHT_BUCKETS; i++) {
-		while (srv->inflight[i] != NULL)
-			resolution_free(srv->inflight[i]);
+	for (unsigned i = 1; i < srv->nworkers; i++) {
+		if (srv->w[i] != NULL && srv->w[i]->has_thread) {
+			event_base_loopbreak(srv->w[i]->base);
+			pthread_join(srv->w[i]->thread, NULL);
+		}
 	}
-	while (srv->conns != NULL)
-		conn_free(srv->conns);
-	for (size_t i = 0; i < srv->nudp; i++) {
-		event_free(srv->udp[i].ev);
-		close(srv->udp[i].fd);
-	}
-	for (size_t i = 0; i < srv->ntcp; i++)
-		evconnlistener_free(srv->tcp[i]);
-	for (size_t i = 0; i < srv->ntls; i++)
-		evconnlistener_free(srv->tls[i]);
-	if (srv->health_ev != NULL)
-		event_free(srv->health_ev);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		worker_free(srv->w[i]);
 	if (srv->drain_ev != NULL)
 		event_free(srv->drain_ev);
-	md_zone_set_unref(srv->zones);
-	md_net_free(srv->net); /* cancels probes without callbacks */
-	while (srv->probe_list != NULL) {
-		struct probe *p = srv->probe_list;
-
-		srv->probe_list = p->next;
-		free(p);
-	}
+	md_ratelimit_free(srv->rl);
 	md_cache_free(srv->cache);
 	md_infra_free(srv->infra);
 	if (srv->tls_ctx != NULL)
 		SSL_CTX_free(srv->tls_ctx);
 	free(srv->tls_cert);
 	free(srv->tls_key);
+	pthread_cond_destroy(&srv->call_cv);
+	pthread_mutex_destroy(&srv->call_mu);
 	free(srv);
 }

@@ -245,8 +245,10 @@ check "kdig/+keepopen: 3 answers on one connection" \
 check "tcp/idle timeout closes the connection" $PROBE idle $S1 53 5
 
 S2=127.10.0.2
+# The cap is per worker thread: one worker makes it exact.
 cat >"$T/maxconn.yaml" <<EOF
 listen: 127.10.0.2:53
+threads: 1
 tcp-max-connections: 2
 tcp-idle-timeout: 30
 EOF

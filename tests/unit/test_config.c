@@ -246,6 +246,8 @@ error_out_of_range(void **state)
 	expect_error("tcp-max-connections: 0\n", 1, "tcp-max-connections");
 	expect_error("rate-limit: -1\n", 1, "rate-limit");
 	expect_error("rate-limit: 1000001\n", 1, "rate-limit");
+	expect_error("threads: 65\n", 1, "threads");
+	expect_error("threads: two\n", 1, "threads");
 	expect_error("zone-check-interval: -1\n", 1, "zone-check-interval");
 	expect_error("zone-check-interval: 86401\n", 1, "zone-check-interval");
 	expect_error("tcp-max-connections: 99999999999999999999\n", 1,
@@ -368,6 +370,7 @@ recursion_keys(void **state)
 	assert_int_equal(c.rate_limit, 0);
 	assert_null(c.root_hints);
 	assert_int_equal(c.cache_size_mib, 64);
+	assert_int_equal(c.threads, 0); /* one per CPU */
 	assert_int_equal(c.cache_max_ttl, 86400);
 	assert_int_equal(c.cache_max_negative_ttl, 3600);
 	assert_int_equal(c.max_upstream_queries, 64);
@@ -385,6 +388,7 @@ recursion_keys(void **state)
 		      "prime-at-start: yes\n"
 		      "rate-limit: 50\n"
 		      "cache-size: 8\n"
+		      "threads: 3\n"
 		      "cache-min-ttl: 5\n"
 		      "cache-max-ttl: 600\n"
 		      "cache-max-negative-ttl: 60\n"
@@ -408,6 +412,7 @@ recursion_keys(void **state)
 	snprintf(want, sizeof(want), "%s/hints/root.hints", tmpdir);
 	assert_string_equal(c.root_hints, want);
 	assert_int_equal(c.cache_size_mib, 8);
+	assert_int_equal(c.threads, 3);
 	assert_int_equal(c.cache_min_ttl, 5);
 	assert_int_equal(c.cache_max_ttl, 600);
 	assert_int_equal(c.cache_max_negative_ttl, 60);
