@@ -181,8 +181,10 @@ struct md_wire_writer {
 	size_t reserve; /* bytes kept back for the OPT record */
 	size_t len;
 	uint16_t counts[4];
-	uint16_t comp[MD_WIRE_COMP_MAX]; /* offsets of names for compression */
 	unsigned ncomp;
+	const uint8_t *qname; /* the question's name as passed, and where */
+	uint16_t qname_off;   /* it is in the message (0: none yet) */
+	uint16_t comp[MD_WIRE_COMP_MAX]; /* offsets of names for compression */
 };
 
 /* Start a message in buf; limit starts at cap. */

@@ -17,8 +17,9 @@
  * lands in a shard shares one chain and a flush of a name visits one chain
  * per shard.
  *
- * Locking.  Each shard has its own mutex.  md_cache_get() may hold two shard
- * locks (the (name, type) shard and the (name, 0) shard), always taken in
+ * Locking.  Each shard has its own mutex.  A hit on fresh data of the type
+ * asked takes its shard's lock alone; otherwise md_cache_get() holds two
+ * shard locks (the (name, type) shard and the (name, 0) shard), always taken in
  * ascending shard order; every other path holds at most one lock at a time,
  * so there is no lock-order cycle.
  */
@@ -698,6 +699,24 @@ md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
 
 	s1 = shard_of(c, nhash, type);
 	s2 = shard_of(c, nhash, 0);
+	/* The common case, fresh data of the type: it wins whatever the
+	 * name's NXDOMAIN entry says, so one lock is enough. */
+	if (type != 0 && s1 != s2) {
+		pthread_mutex_lock(&s1->lock);
+		e1 = find(s1, owner, nhash, type);
+		if (e1 != NULL && live(e1, now_ms)) {
+			rc = copy_out(c, e1, false, now_ms, buf, buflen, out);
+			if (rc == 0) {
+				lru_unlink(s1, e1);
+				lru_push_front(s1, e1);
+				s1->stats.hits++;
+			}
+			pthread_mutex_unlock(&s1->lock);
+			return rc;
+		}
+		pthread_mutex_unlock(&s1->lock);
+		e1 = NULL;
+	}
 	/* Both locks, lower shard first: one consistent view of the name. */
 	if (s1 <= s2)
 		pthread_mutex_lock(&s1->lock);

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "minidns/util.h"
@@ -21,7 +22,8 @@ lower(uint8_t c)
 void
 md_wire_writer_init(struct md_wire_writer *w, uint8_t *buf, size_t cap)
 {
-	memset(w, 0, sizeof(*w));
+	/* comp[] is read only below ncomp: no need to clear it. */
+	memset(w, 0, offsetof(struct md_wire_writer, comp));
 	w->buf = buf;
 	w->cap = cap > MD_WIRE_MAX ? MD_WIRE_MAX : cap;
 	w->limit = w->cap;
@@ -107,6 +109,16 @@ put_name(struct md_wire_writer *w, const uint8_t *name, size_t extra)
 	size_t prefix = 0; /* bytes of labels written before the pointer */
 	int ptr = -1;
 
+	/* The question's own name, passed again (an answer's owner): a
+	 * pointer to the question, without comparing a byte. */
+	if (name == w->qname && w->qname_off != 0) {
+		if (!room(w, 2 + extra))
+			return MD_ENOSPACE;
+		md_write_u16(
+		    w->buf + w->len, (uint16_t)(0xc000 | w->qname_off));
+		w->len += 2;
+		return 2;
+	}
 	/* Longest suffix already present wins: try from the whole name. */
 	while (*suffix != 0) {
 		for (unsigned i = 0; i < w->ncomp; i++) {
@@ -162,6 +174,10 @@ md_wire_write_question(struct md_wire_writer *w, const uint8_t *qname,
 	md_write_u16(w->buf + w->len, qtype);
 	md_write_u16(w->buf + w->len + 2, qclass);
 	w->len += 4;
+	if (start < 0x4000 && w->counts[MD_SECTION_QUESTION] == 0) {
+		w->qname = qname;
+		w->qname_off = (uint16_t)start;
+	}
 	w->counts[MD_SECTION_QUESTION]++;
 	return 0;
 }
