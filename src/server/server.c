@@ -1292,7 +1292,11 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *wk = arg;
+	char name[16];
 
+	/* "md-worker-N" in top -H, ps -L and /proc/PID/task/TID/comm. */
+	snprintf(name, sizeof(name), "md-worker-%u", wk->id);
+	pthread_setname_np(pthread_self(), name);
 	event_base_loop(wk->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }

@@ -29,7 +29,8 @@
 
 #include "minidns/util.h"
 
-static enum md_log_level log_level = MD_LOG_INFO;
+/* Read by every worker thread on each query: relaxed atomics. */
+static atomic_int log_level = MD_LOG_INFO;
 static const char *log_prefix = "minidns";
 static bool log_syslog;
 static atomic_int log_format = MD_LOG_TEXT;
@@ -123,13 +124,14 @@ md_log_set_format(enum md_log_format f)
 void
 md_log_set_level(enum md_log_level level)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
 }
 
 enum md_log_level
 md_log_get_level(void)
 {
-	return log_level;
+	return (enum md_log_level)atomic_load_explicit(
+	    &log_level, memory_order_relaxed);
 }
 
 void
@@ -515,7 +517,7 @@ md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
 	struct field f = {"msg", msg, false};
 	int saved = errno, n;
 
-	if (level > log_level)
+	if ((int)level > atomic_load_explicit(&log_level, memory_order_relaxed))
 		return;
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n >= (int)sizeof(msg))
