@@ -1,0 +1,665 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Resolver comparison: minidnsd against Unbound (and Knot Resolver,
+# PowerDNS Recursor and dnsmasq when they are installed; skipped
+# otherwise).  A benchmark, not a test: it reports numbers and asserts
+# nothing about time.  Workloads:
+#
+#  1. cache hits: NSD serves 200,000 names h<N>.bench.internal.; each
+#     resolver forwards to it; every name is asked once (the warm-up), then
+#     dnsperf asks them in shuffled order
+#  2. local zone: 10,000 Services of cluster.local. and their reverse zone
+#     (50% A, 25% SRV, 25% PTR) answered from local data (minidnsd --zone,
+#     Unbound local-data: the same records)
+#  3. cold misses: names never asked before (a fresh set for every run,
+#     under NSD's wildcard *.cold.bench.internal.), each asked once
+#  4. memory: VmHWM after the warm-up of workload 1, per cached name, and
+#     the same above the RSS before the first query
+#  5. cache hits with 2 worker threads (the server then gets both CPUs)
+#
+# The headline figure is the server's CPU time (utime+stime of all its
+# threads, /proc/PID/stat) per answered query at a fixed offered load
+# (dnsperf -Q), beside the most queries per second of a separate run
+# without a rate limit, the average latency and the lost queries.  Every
+# workload runs REPS times (default 3); within a repetition the servers
+# take turns (A B A B A B, not A A A B B B).  Each server starts with one
+# worker thread (two in workload 5) and the same cache budget.
+#
+# Prints Markdown tables (medians with min-max, each server's ratio to
+# Unbound, the targets) and, with --doc FILE, writes them into the section
+# "## Resolver comparison" of FILE (doc/benchmarks.md) as the run named by
+# --label: a run of the same label replaces its block, another label is
+# added beside it (so a baseline stays for comparison).
+#
+# Usage: sudo tools/bench.sh [--quick] [--minidnsd PATH] [--doc FILE]
+#                            [--label TEXT] [--only WORKLOAD[,WORKLOAD]...]
+#   --quick        one repetition, 3 s runs, 50,000 names: a check that
+#                  everything works (about 2 minutes), not numbers to keep
+#   --minidnsd P   the daemon to measure (default ./minidnsd: run from the
+#                  build directory)
+#   --doc FILE     also write the results into FILE
+#   --label TEXT   the run's heading in FILE (default "Latest run")
+#   --only W       hits, zone, cold, memory, threads (or 1..5), comma
+#                  separated; memory and cold share workload 1's server
+#                  processes (and its warm-up)
+#
+# Re-executes itself inside 'unshare -n' (needs root): only 127.x
+# addresses, every server on its own one, port 53.  Every process is
+# stopped by its saved PID, every wait is bounded, temporary files live in
+# one mktemp -d directory removed at exit.  Needs unbound, nsd, dig,
+# python3 and dnsperf (installed with apt-get when missing).  minidnsd and
+# the resolvers are pinned to CPU 0, dnsperf and NSD to CPU 1 (taskset).
+# The default run takes about 12 minutes.
+set -eu
+
+if [ "${MD_BENCH_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "bench.sh: needs root for 'unshare -n' (sudo $0)" >&2
+		exit 1
+	fi
+	if ! unshare -n true 2>/dev/null; then
+		echo "bench.sh: cannot create a network namespace" >&2
+		exit 1
+	fi
+	MD_BENCH_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
+fi
+ip link set lo up
+PATH=$PATH:/usr/sbin:/sbin
+
+usage() {
+	echo "usage: $0 [--quick] [--minidnsd PATH] [--doc FILE] [--label TEXT]" \
+	    "[--only hits,zone,cold,memory,threads]" >&2
+	exit 2
+}
+
+QUICK=0 DOC="" ONLY="" LABEL="Latest run" MINIDNSD=$(pwd)/minidnsd
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) QUICK=1 ;;
+	--minidnsd) [ $# -ge 2 ] || usage; MINIDNSD=$2; shift ;;
+	--doc) [ $# -ge 2 ] || usage; DOC=$2; shift ;;
+	--only) [ $# -ge 2 ] || usage; ONLY=$2; shift ;;
+	--label) [ $# -ge 2 ] || usage; LABEL=$2; shift ;;
+	-h | --help) sed -n '3,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) usage ;;
+	esac
+	shift
+done
+case "$MINIDNSD" in /*) ;; *) MINIDNSD=$(pwd)/$MINIDNSD ;; esac
+if [ -n "$DOC" ]; then
+	case "$DOC" in /*) ;; *) DOC=$(pwd)/$DOC ;; esac
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+GEN=$here/bench_gen.py
+
+die() {
+	echo "bench.sh: $*" >&2
+	exit 1
+}
+
+# ---- the workloads to run ----------------------------------------------------
+
+WORKLOADS="hits zone cold memory threads"
+if [ -n "$ONLY" ]; then
+	sel=""
+	for w in $(echo "$ONLY" | tr ',' ' '); do
+		case "$w" in
+		1 | hits) sel="$sel hits" ;;
+		2 | zone) sel="$sel zone" ;;
+		3 | cold) sel="$sel cold" ;;
+		4 | memory) sel="$sel memory" ;;
+		5 | threads) sel="$sel threads" ;;
+		*) usage ;;
+		esac
+	done
+	WORKLOADS=$sel
+fi
+want() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# ---- settings ----------------------------------------------------------------
+
+CACHE_MIB=256		# every server's cache budget
+HIT_QPS=50000		# fixed offered load: cache hits, local zone, 2 threads
+COLD_QPS=10000		# fixed offered load: cold misses (each one goes to NSD)
+WARM_QPS=10000		# the warm-up's rate (every name is a miss then)
+MAX_ARGS="-c 8 -q 500"	# the max-QPS runs: 8 clients, 500 outstanding
+if [ $QUICK = 1 ]; then
+	REPS=1 SECS=3 NAMES=50000 COLD_N=5000 COLD_MAX_N=10000
+else
+	REPS=3 SECS=10 NAMES=200000 COLD_N=20000 COLD_MAX_N=40000
+fi
+
+NSD_ADDR=127.61.0.2		# the authoritative peer
+DEAD_ADDR=127.61.0.99		# root hints: nothing listens there
+declare -A ADDR=(
+	[minidnsd]=127.61.0.10 [unbound]=127.61.0.11 [kresd]=127.61.0.12
+	[pdns]=127.61.0.13 [dnsmasq]=127.61.0.14
+)
+
+# ---- the tools ---------------------------------------------------------------
+
+for tool in python3 dig unbound nsd taskset; do
+	command -v $tool >/dev/null || die "$tool is not installed"
+done
+if ! command -v dnsperf >/dev/null; then
+	echo "bench.sh: dnsperf missing, installing it (apt-get install dnsperf)" >&2
+	apt-get install -y dnsperf >/dev/null ||
+	    die "dnsperf is not installed (apt-get install dnsperf)"
+fi
+[ -x "$MINIDNSD" ] || die "$MINIDNSD not built (run from the build directory or give --minidnsd)"
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU 0, dnsperf on CPU 1)"
+
+SERVERS="minidnsd unbound"
+command -v kresd >/dev/null && SERVERS="$SERVERS kresd"
+command -v pdns_recursor >/dev/null && SERVERS="$SERVERS pdns"
+command -v dnsmasq >/dev/null && SERVERS="$SERVERS dnsmasq"
+
+# minidnsd's worker threads and cache size flags, when it has them (else
+# one event loop; the cache size goes in the configuration file)
+MD_THREADS=no
+"$MINIDNSD" --help 2>&1 | grep -q -- '--threads' && MD_THREADS=yes
+
+PIN_SRV1="taskset -c 0"		# one worker thread
+PIN_SRV2="taskset -c 0,1"	# two worker threads (workload 5)
+PIN_CLI="taskset -c 1"		# dnsperf, NSD, the helpers
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-bench.XXXXXX")
+PIDS=""
+
+cleanup() {
+	for pid in $PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Stop one process we started (by PID) and forget it.
+stop() {
+	local pid=$1 rest=""
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	for p in $PIDS; do
+		[ "$p" = "$pid" ] || rest="$rest $p"
+	done
+	PIDS=$rest
+}
+
+# answers ADDR NAME [TYPE]: one dig, one second
+answers() {
+	dig @"$1" +time=1 +tries=1 "$2" "${3:-A}" 2>/dev/null |
+	    grep -q 'status: NOERROR'
+}
+
+# wait_up PID ADDR NAME [TYPE]: poll (0.2 s) until ADDR answers NAME, at
+# most 60 s; fails early when PID exits
+wait_up() {
+	local pid=$1 end=$((SECONDS + 60))
+	shift
+	while [ $SECONDS -lt $end ]; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		answers "$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+# sock_drops SERVER: datagrams the kernel dropped at SERVER's port 53
+# sockets (receive buffer full), all of them summed
+sock_drops() {
+	ss -H -uanm "src ${ADDR[$1]}:53" 2>/dev/null |
+	    grep -o ',d[0-9]*)' | tr -d ',d)' | awk '{ s += $1 } END { print s + 0 }'
+}
+# utime + stime of every thread, in clock ticks (the names hold no spaces)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+
+# ---- the data ----------------------------------------------------------------
+
+echo "generating the zones and query files ($NAMES names)..."
+python3 "$GEN" auth "$T" $NAMES
+python3 "$GEN" cluster "$T"
+printf '. 3600 NS r.test.\nr.test. 3600 A %s\n' $DEAD_ADDR >"$T/hints"
+
+# ---- NSD, the authoritative peer ----------------------------------------------
+
+mkdir -p "$T/nsd"
+cat >"$T/nsd/nsd.conf" <<EOF
+server:
+	ip-address: $NSD_ADDR
+	port: 53
+	database: ""
+	username: ""
+	zonesdir: "$T"
+	pidfile: "$T/nsd/nsd.pid"
+	logfile: "$T/nsd/nsd.log"
+	xfrdfile: "$T/nsd/xfrd.state"
+	zonelistfile: "$T/nsd/zone.list"
+	server-count: 1
+	verbosity: 0
+	# no response rate limiting: the wildcard's answers would be
+	# truncated (RRL slip) after 200/s
+	rrl-ratelimit: 0
+	rrl-whitelist-ratelimit: 0
+remote-control:
+	control-enable: no
+zone:
+	name: bench.internal
+	zonefile: bench.internal.zone
+EOF
+$PIN_CLI nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/out" 2>&1 &
+NSD_PID=$!
+PIDS="$PIDS $NSD_PID"
+wait_up $NSD_PID $NSD_ADDR ns.bench.internal. ||
+    { cat "$T/nsd/out" "$T/nsd/nsd.log" 2>/dev/null; die "NSD did not start"; }
+
+# ---- starting each server ----------------------------------------------------
+#
+# start SERVER ROLE THREADS: start SERVER on its address, ROLE "fwd"
+# (forward everything to NSD) or "zone" (also the cluster.local. data),
+# with THREADS worker threads; sets SRV_PID; fails when it does not answer
+# within 60 s.  skip SERVER ROLE THREADS: why it is not run, or nothing.
+
+skip() {
+	case "$1/$2/$3" in
+	kresd/zone/*) echo "kresd serves local data as hints only (no SRV)" ;;
+	kresd/*/2) echo "kresd runs one thread per process" ;;
+	dnsmasq/*/2) echo "dnsmasq has one thread" ;;
+	esac
+}
+
+start() {
+	local srv=$1 role=$2 threads=$3 addr=${ADDR[$1]} pin=$PIN_SRV1 probe
+	[ "$threads" = 1 ] || pin=$PIN_SRV2
+	rm -rf "$T/$srv"
+	mkdir -p "$T/$srv"
+	"start_$srv" "$role" "$threads" "$addr" "$pin"
+	PIDS="$PIDS $SRV_PID"
+	probe=ns.bench.internal.
+	[ "$role" = fwd ] || probe=svc1.ns1.svc.cluster.local.
+	if ! wait_up "$SRV_PID" "$addr" $probe; then
+		tail -n 30 "$T/$srv/log" >&2 2>/dev/null || true
+		die "$srv ($role, $threads threads) did not answer within 60 s"
+	fi
+}
+
+start_minidnsd() {
+	local role=$1 threads=$2 addr=$3 pin=$4 args
+	cat >"$T/minidnsd/minidnsd.yaml" <<EOF
+cache-size: $CACHE_MIB
+root-hints: $T/hints
+log-level: warning
+zone-check-interval: 0
+zones: []
+EOF
+	args=(-f -c "$T/minidnsd/minidnsd.yaml" --listen "$addr:53"
+	    --forward ".=$NSD_ADDR" --allow-private-upstreams
+	    --metrics off --health off --ready off)
+	if [ "$role" = zone ]; then
+		args+=(--zone "$T/cluster.zone" --zone "$T/reverse.zone")
+	fi
+	if [ $MD_THREADS = yes ]; then
+		args+=(--threads "$threads" --cache-size $CACHE_MIB)
+	fi
+	$pin "$MINIDNSD" "${args[@]}" >"$T/minidnsd/log" 2>&1 &
+	SRV_PID=$!
+}
+
+start_unbound() {
+	local role=$1 threads=$2 addr=$3 pin=$4 d=$T/unbound
+	cat >"$d/unbound.conf" <<EOF
+server:
+	interface: $addr
+	port: 53
+	do-ip6: no
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	use-syslog: no
+	logfile: "$d/log"
+	verbosity: 0
+	num-threads: $threads
+	so-reuseport: yes
+	msg-cache-size: $((CACHE_MIB / 2))m
+	rrset-cache-size: $((CACHE_MIB - CACHE_MIB / 2))m
+	do-not-query-localhost: no
+	module-config: "iterator"
+	access-control: 127.0.0.0/8 allow
+EOF
+	if [ "$role" = zone ]; then
+		cat "$T/unbound-local.conf" >>"$d/unbound.conf"
+	fi
+	cat >>"$d/unbound.conf" <<EOF
+forward-zone:
+	name: "."
+	forward-addr: $NSD_ADDR
+remote-control:
+	control-enable: no
+EOF
+	$pin unbound -d -c "$d/unbound.conf" >"$d/out" 2>&1 &
+	SRV_PID=$!
+}
+
+# Knot Resolver: one process, the cache an LMDB file of the same size
+start_kresd() {
+	local role=$1 threads=$2 addr=$3 pin=$4 d=$T/kresd
+	cat >"$d/config" <<EOF
+net.listen('$addr', 53, { kind = 'dns' })
+cache.open($CACHE_MIB * MB, 'lmdb://$d/cache')
+trust_anchors.remove('.')
+policy.add(policy.all(policy.FORWARD('$NSD_ADDR')))
+EOF
+	$pin kresd -n -q -c "$d/config" "$d" >"$d/log" 2>&1 &
+	SRV_PID=$!
+}
+
+# PowerDNS Recursor: its caches are sized in entries, not bytes (400,000
+# each: room for the 200,000 names)
+start_pdns() {
+	local role=$1 threads=$2 addr=$3 pin=$4 d=$T/pdns args
+	: >"$d/recursor.conf"
+	args=(--daemon=no --config-dir="$d" --socket-dir="$d"
+	    --local-address="$addr" --local-port=53 --threads="$threads"
+	    --pdns-distributes-queries=no --reuseport=yes
+	    --forward-zones="bench.internal=$NSD_ADDR" --dont-query=
+	    --allow-from=127.0.0.0/8 --dnssec=off --quiet=yes
+	    --disable-syslog=yes --loglevel=3
+	    --max-cache-entries=400000 --max-packetcache-entries=400000)
+	if [ "$role" = zone ]; then
+		args+=(--auth-zones="cluster.local=$T/cluster.zone,96.10.in-addr.arpa=$T/reverse.zone")
+	fi
+	$pin pdns_recursor "${args[@]}" >"$d/log" 2>&1 &
+	SRV_PID=$!
+}
+
+# dnsmasq: one thread; its cache is sized in names
+start_dnsmasq() {
+	local role=$1 threads=$2 addr=$3 pin=$4 d=$T/dnsmasq
+	cat >"$d/dnsmasq.conf" <<EOF
+listen-address=$addr
+bind-interfaces
+port=53
+no-resolv
+no-hosts
+user=root
+pid-file=
+server=$NSD_ADDR
+cache-size=400000
+dns-forward-max=1000
+log-facility=-
+EOF
+	if [ "$role" = zone ]; then
+		cat "$T/dnsmasq-local.conf" >>"$d/dnsmasq.conf"
+	fi
+	$pin dnsmasq -k -C "$d/dnsmasq.conf" >"$d/log" 2>&1 &
+	SRV_PID=$!
+}
+
+# ---- one dnsperf run -----------------------------------------------------------
+#
+# perf SERVER TAG DNSPERF-ARGS...: one dnsperf run against SERVER (PID
+# $SRV_PID), bounded by timeout(1); sets P_QPS P_LOST P_SENT P_DONE P_OK
+# P_LAT (ms) P_CPU (server CPU microseconds per answered query) P_DROPS
+# (queries dropped at the server's sockets).
+perf() {
+	local srv=$1 tag=$2 out c0 c1 d0 res
+	shift 2
+	out=$T/dnsperf.$tag
+	d0=$(sock_drops "$srv")
+	c0=$(cpu_ticks $SRV_PID)
+	timeout 300 $PIN_CLI dnsperf -s "${ADDR[$srv]}" "$@" >"$out" 2>&1 ||
+	    { tail -n 20 "$out" >&2; die "dnsperf failed ($srv, $tag)"; }
+	kill -0 $SRV_PID 2>/dev/null ||
+	    { tail -n 30 "$T/$srv/log" >&2; die "$srv exited during $tag"; }
+	c1=$(cpu_ticks $SRV_PID)
+	res=$(awk -v t=$((c1 - c0)) -v hz="$HZ" '
+	    /Queries sent:/ { sent = $3 }
+	    /Queries completed:/ { done = $3 }
+	    /Queries lost:/ { lost = $3 }
+	    /Queries per second:/ { qps = $4 }
+	    /Average Latency/ { lat = $4 * 1000 }
+	    /Response codes:/ { for (i = 3; i <= NF; i++) if ($(i-1) ~ /NOERROR/) ok = $i }
+	    END { printf "%.0f %d %d %d %d %.3f %.3f\n", qps, lost, sent, done,
+		ok, lat, (done > 0 ? t / hz * 1e6 / done : 0) }' "$out")
+	read -r P_QPS P_LOST P_SENT P_DONE P_OK P_LAT P_CPU <<<"$res"
+	P_DROPS=$(($(sock_drops "$srv") - d0))
+	if [ "$P_OK" != "$P_DONE" ]; then
+		echo "  note: $srv $tag: $(grep 'Response codes' "$out" | sed 's/.*: *//')" >&2
+	fi
+}
+
+# record SERVER WORKLOAD REP KEY VALUE
+record() { echo "$*" >>"$T/results"; }
+
+# fixed SERVER WORKLOAD REP QPS QUERYFILE [DNSPERF-ARGS...]: the fixed
+# load run, SECS seconds
+fixed() {
+	local srv=$1 wl=$2 rep=$3 qps=$4 file=$5
+	shift 5
+	perf "$srv" "$wl-fixed-$rep" -d "$file" -l $SECS -Q "$qps" -c 8 \
+	    -q 1000 -t 2 "$@"
+	record "$srv" "$wl" "$rep" cpu "$P_CPU"
+	record "$srv" "$wl" "$rep" lat "$P_LAT"
+	record "$srv" "$wl" "$rep" lost "$P_LOST"
+	record "$srv" "$wl" "$rep" sent "$P_SENT"
+	record "$srv" "$wl" "$rep" drops "$P_DROPS"
+	record "$srv" "$wl" "$rep" qps_fixed "$P_QPS"
+	printf '  %-8s %-7s fixed %6s/s: %7s QPS, %6.2f us/query, %.3f ms, lost %s of %s (%s dropped at its socket)\n' \
+	    "$srv" "$wl" "$qps" "$P_QPS" "$P_CPU" "$P_LAT" "$P_LOST" "$P_SENT" "$P_DROPS"
+}
+
+# maxqps SERVER WORKLOAD REP QUERYFILE [DNSPERF-ARGS...]: no rate limit
+maxqps() {
+	local srv=$1 wl=$2 rep=$3 file=$4
+	shift 4
+	# shellcheck disable=SC2086
+	perf "$srv" "$wl-max-$rep" -d "$file" $MAX_ARGS -t 2 "$@"
+	record "$srv" "$wl" "$rep" maxqps "$P_QPS"
+	record "$srv" "$wl" "$rep" maxlost "$P_LOST"
+	record "$srv" "$wl" "$rep" maxsent "$P_SENT"
+	printf '  %-8s %-7s max:          %7s QPS, lost %s of %s (%s dropped at its socket)\n' \
+	    "$srv" "$wl" "$P_QPS" "$P_LOST" "$P_SENT" "$P_DROPS"
+}
+
+# warm SERVER REP: every name of workload 1 once
+warm() {
+	perf "$1" "warm-$2" -d "$T/warm.txt" -n 1 -Q $WARM_QPS -c 8 -q 1000 -t 5
+	printf '  %-8s warm-up: %s of %s names answered, lost %s\n' \
+	    "$1" "$P_OK" "$NAMES" "$P_LOST"
+	W_OK=$P_OK
+}
+
+# ---- the runs ----------------------------------------------------------------
+
+: >"$T/results"
+t0=$SECONDS
+echo "servers: $SERVERS; workloads: $WORKLOADS; $REPS repetition(s) of $SECS s runs"
+[ $MD_THREADS = yes ] || echo "minidnsd has no --threads: it runs one event loop in every workload"
+
+for rep in $(seq $REPS); do
+	echo "repetition $rep of $REPS"
+	# workload 1, with 3 and 4 in the same server processes
+	if want hits || want cold || want memory; then
+		for srv in $SERVERS; do
+			[ -z "$(skip $srv fwd 1)" ] || continue
+			start $srv fwd 1
+			rss0=$(status_kb $SRV_PID VmRSS)
+			warm $srv $rep
+			sleep 1
+			hwm=$(status_kb $SRV_PID VmHWM)
+			if want memory && [ "$W_OK" -gt 0 ]; then
+				record $srv memory $rep names "$W_OK"
+				record $srv memory $rep rss0_kb "$rss0"
+				record $srv memory $rep hwm_kb "$hwm"
+				record $srv memory $rep bpn $((hwm * 1024 / W_OK))
+				record $srv memory $rep bpn_net $(((hwm - rss0) * 1024 / W_OK))
+				printf '  %-8s memory: VmRSS %s kB before, VmHWM %s kB after: %s bytes per name\n' \
+				    $srv "$rss0" "$hwm" $(((hwm - rss0) * 1024 / W_OK))
+			fi
+			if want hits; then
+				fixed $srv hits $rep $HIT_QPS "$T/hits.txt"
+				maxqps $srv hits $rep "$T/hits.txt" -l $SECS
+			fi
+			if want cold; then
+				python3 "$GEN" cold "$T/cold.txt" "r$rep-$srv-f" $COLD_N
+				perf $srv "cold-fixed-$rep" -d "$T/cold.txt" -n 1 \
+				    -Q $COLD_QPS -c 8 -q 1000 -t 2
+				record $srv cold $rep cpu "$P_CPU"
+				record $srv cold $rep lat "$P_LAT"
+				record $srv cold $rep lost "$P_LOST"
+				record $srv cold $rep sent "$P_SENT"
+				record $srv cold $rep drops "$P_DROPS"
+				printf '  %-8s cold    fixed %6s/s: %7s QPS, %6.2f us/query, %.3f ms, lost %s of %s (%s dropped at its socket)\n' \
+				    "$srv" "$COLD_QPS" "$P_QPS" "$P_CPU" "$P_LAT" "$P_LOST" "$P_SENT" "$P_DROPS"
+				python3 "$GEN" cold "$T/cold.txt" "r$rep-$srv-m" $COLD_MAX_N
+				maxqps $srv cold $rep "$T/cold.txt" -n 1
+			fi
+			stop $SRV_PID
+		done
+	fi
+	if want zone; then
+		for srv in $SERVERS; do
+			why=$(skip $srv zone 1)
+			if [ -n "$why" ]; then
+				[ $rep != 1 ] || echo "  $srv: local zone not run: $why"
+				continue
+			fi
+			start $srv zone 1
+			# first touches of the zone's pages
+			perf $srv "zone-touch-$rep" -d "$T/zone-queries.txt" -n 1 \
+			    -Q $HIT_QPS -c 8 -q 1000 -t 2
+			fixed $srv zone $rep $HIT_QPS "$T/zone-queries.txt"
+			maxqps $srv zone $rep "$T/zone-queries.txt" -l $SECS
+			stop $SRV_PID
+		done
+	fi
+	if want threads; then
+		for srv in $SERVERS; do
+			why=$(skip $srv fwd 2)
+			if [ -n "$why" ]; then
+				[ $rep != 1 ] || echo "  $srv: 2 threads not run: $why"
+				continue
+			fi
+			start $srv fwd 2
+			warm $srv $rep
+			fixed $srv threads $rep $HIT_QPS "$T/hits.txt"
+			maxqps $srv threads $rep "$T/hits.txt" -l $SECS
+			stop $SRV_PID
+		done
+	fi
+done
+runtime=$((SECONDS - t0))
+
+# ---- the report ----------------------------------------------------------------
+
+reps_text="$REPS runs"
+[ $REPS != 1 ] || reps_text="1 run (--quick: no spread)"
+cat >"$T/meta" <<EOF
+servers=$SERVERS
+workloads=$WORKLOADS
+reps_text=$reps_text
+rate_hits=$HIT_QPS
+rate_zone=$HIT_QPS
+rate_cold=$COLD_QPS
+rate_threads=$HIT_QPS
+EOF
+python3 "$GEN" report "$T/results" "$T/meta" "$T/tables.md"
+
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+today=$(date -u +%Y-%m-%d)
+v_md=$("$MINIDNSD" --version 2>&1 | head -1)
+v_ub=$(unbound -V 2>&1 | head -1)
+v_nsd=$(nsd -v 2>&1 | head -1)
+v_perf=$(dnsperf -h 2>&1 | awk '/^Version/ { print $2; exit }')
+v_other=""
+for srv in $SERVERS; do
+	case $srv in
+	kresd) v_other="$v_other, $(kresd -V 2>&1 | head -1)" ;;
+	pdns) v_other="$v_other, PowerDNS Recursor $(pdns_recursor --version 2>&1 | grep -o '[0-9][0-9.]*[0-9]' | head -1)" ;;
+	dnsmasq) v_other="$v_other, $(dnsmasq --version 2>&1 | head -1)" ;;
+	esac
+done
+if [ $MD_THREADS = yes ]; then
+	md_thr="minidnsd runs with \`--threads 1 --cache-size $CACHE_MIB\` (\`--threads 2\` in workload 5)"
+else
+	md_thr="this minidnsd has no \`--threads\`: it runs its single event loop in every workload, workload 5 included (its cache size, $CACHE_MIB MiB, comes from the configuration file)"
+fi
+
+cat >"$T/doc.md" <<EOF
+Measured $today by \`tools/bench.sh\`$([ $QUICK = 1 ] && echo " --quick") in ${runtime} s on a machine
+with $(nproc) CPUs ($cpu_model): $v_md, Unbound ${v_ub#Version }, NSD ${v_nsd#NSD version }, dnsperf $v_perf$v_other.
+Run it as root from the build directory:
+
+    sudo tools/bench.sh                          # about 12 minutes
+    sudo tools/bench.sh --doc doc/benchmarks.md  # also rewrites this section
+    sudo tools/bench.sh --quick                  # a 2-minute check
+
+Everything runs in a private network namespace, each server on its own
+127.x address, port 53; NSD 4 is the authoritative peer every resolver
+forwards to (Unbound: \`forward-zone\` ".", \`module-config: "iterator"\`,
+no DNSSEC validation; minidnsd: \`--forward .=NSD\`).  Each server has one
+worker thread and a cache budget of $CACHE_MIB MiB (Unbound: num-threads 1,
+msg-cache-size $((CACHE_MIB / 2)) MiB + rrset-cache-size $((CACHE_MIB - CACHE_MIB / 2)) MiB); $md_thr.
+The server is pinned to CPU 0, dnsperf and NSD to CPU 1 (taskset); in
+workload 5 the server may use both CPUs (and shares CPU 1 with dnsperf).
+Every workload ran $REPS time(s), the servers taking turns within each
+repetition; a fresh server process for each workload and repetition.
+
+- *1. cache hits*: NSD serves $NAMES names; each is asked once at
+  $WARM_QPS/s (the warm-up), then dnsperf asks them in shuffled order.
+- *2. local zone*: 10,000 Services of cluster.local. (A, SRV
+  \`_http._tcp.svcN.nsM.svc.cluster.local.\`) and 96.10.in-addr.arpa.
+  (PTR); queries 50% A, 25% SRV, 25% PTR (minidnsd \`--zone\`, Unbound
+  \`local-zone\`/\`local-data\` with the same records).  One pass through
+  the 100,000 questions first touches the data.
+- *3. cold misses*: $COLD_N names never asked before (a fresh set every
+  run, under NSD's wildcard), each asked once at $COLD_QPS/s: every query
+  goes to NSD.  The rate is lower than for hits because each miss also
+  costs an upstream exchange ($HIT_QPS/s is out of reach for a
+  single-threaded resolver here); the max-QPS run asks $COLD_MAX_N other
+  fresh names.
+- *4. memory*: VmHWM of workload 1's server after its warm-up.
+- *5. 2 threads*: workload 1 with two worker threads (Unbound
+  num-threads 2, so-reuseport); dnsperf's 8 clients use 8 source ports.
+
+CPU per query: the server's utime+stime (/proc/PID/stat, all threads,
+clock ticks of 10 ms) over a $SECS s dnsperf run at the fixed rate, divided
+by the answered queries.  Max QPS: a separate $SECS s run without a rate
+limit (\`dnsperf $MAX_ARGS\`), on the same CPU split.  Latency is
+dnsperf's average at the fixed rate; a query unanswered after 2 s is lost.
+The lost queries are also counted at the server's own port 53 sockets
+(\`ss -m\`, "d": dropped because the socket's receive buffer was full; its
+size is the kernel default, net.core.rmem_default = $(cat /proc/sys/net/core/rmem_default) bytes):
+dnsperf keeps up to 1,000 queries outstanding, so a server that stops
+reading for a few milliseconds at $HIT_QPS/s loses queries there rather
+than slowing the load down.
+
+$(cat "$T/tables.md")
+EOF
+
+echo
+cat "$T/doc.md"
+echo
+echo "runtime: ${runtime} s"
+if [ -n "$DOC" ]; then
+	python3 "$GEN" doc "$DOC" "$T/doc.md" "$LABEL"
+	echo "written: $DOC (## Resolver comparison, ### $LABEL)"
+fi
