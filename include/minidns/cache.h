@@ -117,6 +117,10 @@ struct md_cache_view {
 int md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
     uint64_t now_ms, bool allow_stale, uint8_t *buf, size_t buflen,
     struct md_cache_view *out);
+/* The same with md_name_hash(owner) already made. */
+int md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
+    uint16_t type, uint64_t now_ms, bool allow_stale, uint8_t *buf,
+    size_t buflen, struct md_cache_view *out);
 
 /* Remove every entry of a name (all types), or everything when NULL. */
 void md_cache_flush(struct md_cache *c, const uint8_t *name);

@@ -101,8 +101,17 @@ bool md_name_is_subdomain(const uint8_t *name, const uint8_t *zone);
 void md_name_lower(uint8_t *name);
 /* Skip the first label; NULL for the root name. */
 const uint8_t *md_name_parent(const uint8_t *name);
-/* FNV-1a hash of the lower-cased name. */
+/* Hash of the lower-cased name (FNV-1a over its labels, root first). */
 uint32_t md_name_hash(const uint8_t *name);
+/*
+ * The hashes of all the name's suffixes in one pass: h[i] is the
+ * md_name_hash() of the name less its first i labels, h[labels] the
+ * root's.  h holds MD_NAME_MAX / 2 + 2 values.  Returns the label count.
+ */
+unsigned md_name_suffix_hashes(const uint8_t *name, uint32_t *h);
+/* The hash of label + the name whose hash is parent_hash (a wildcard
+ * "*.<name>" from the name's hash, say). */
+uint32_t md_name_hash_prepend(uint32_t parent_hash, const uint8_t *label);
 /*
  * Presentation form ("www.example.", escapes \. and \DDD) to wire form.
  * A name without the final dot is taken relative to 'origin' (a wire name,

@@ -178,5 +178,9 @@ struct md_zone_result {
  */
 void md_zone_lookup(const struct md_zone_set *zs, const uint8_t *qname,
     uint16_t qtype, struct md_zone_result *res);
+/* The same, with md_name_suffix_hashes(qname) already made (NULL: made
+ * here). */
+void md_zone_lookup_h(const struct md_zone_set *zs, const uint8_t *qname,
+    const uint32_t *qhashes, uint16_t qtype, struct md_zone_result *res);
 
 #endif /* MINIDNS_ZONE_H */

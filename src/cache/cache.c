@@ -687,16 +687,24 @@ md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
     uint64_t now_ms, bool allow_stale, uint8_t *buf, size_t buflen,
     struct md_cache_view *out)
 {
+	if (owner == NULL || md_name_len(owner) == 0)
+		return -EINVAL;
+	return md_cache_get_h(c, owner, md_name_hash(owner), type, now_ms,
+	    allow_stale, buf, buflen, out);
+}
+
+int
+md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
+    uint16_t type, uint64_t now_ms, bool allow_stale, uint8_t *buf,
+    size_t buflen, struct md_cache_view *out)
+{
 	struct shard *s1, *s2, *hit_shard = NULL;
 	struct entry *e1 = NULL, *e2 = NULL, *hit = NULL;
-	uint32_t nhash;
 	bool stale = false;
 	int rc = MD_ENOTFOUND;
 
 	if (owner == NULL || md_name_len(owner) == 0 || out == NULL)
 		return -EINVAL;
-	nhash = md_name_hash(owner);
-
 	s1 = shard_of(c, nhash, type);
 	s2 = shard_of(c, nhash, 0);
 	/* The common case, fresh data of the type: it wins whatever the

@@ -149,7 +149,7 @@ zone_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
  */
 static size_t
 cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
-    bool tcp, bool stale, uint8_t *out, size_t outcap,
+    uint32_t qhash, bool tcp, bool stale, uint8_t *out, size_t outcap,
     struct md_query_info *info)
 {
 	struct md_wire_writer w;
@@ -170,8 +170,10 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	md_wire_write_header(&w, q->hdr.id, flags);
 	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	for (;;) {
-		int rc = md_cache_get(ctx->cache, name, q->qtype, now, stale,
-		    ctx->scratch, ctx->scratch_len, &v);
+		/* The query name's hash is known; a CNAME target's is not. */
+		int rc = md_cache_get_h(ctx->cache, name,
+		    hops == 0 ? qhash : md_name_hash(name), q->qtype, now,
+		    stale, ctx->scratch, ctx->scratch_len, &v);
 
 		if (rc == 0) {
 			any_stale |= v.stale;
@@ -231,6 +233,7 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 {
 	struct md_wire_query *q = &info->q;
 	struct md_zone_result res;
+	uint32_t qh[MD_NAME_MAX / 2 + 2]; /* hashes of the name's suffixes */
 
 	memset(info, 0, offsetof(struct md_query_info, q));
 	info->verdict = md_wire_read_query(in, inlen, q);
@@ -262,8 +265,9 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 		return error_response(q, ctx->edns_size, ctx->recursion,
 		    MD_RCODE_NOTIMP, out, outcap, info);
 
-	/* 1. local zones */
-	md_zone_lookup(ctx->zones, q->qname, q->qtype, &res);
+	/* 1. local zones (the name hashed once for zones and cache) */
+	md_name_suffix_hashes(q->qname, qh);
+	md_zone_lookup_h(ctx->zones, q->qname, qh, q->qtype, &res);
 	info->status = res.status;
 	if (res.status != MD_ZONE_NOT_LOCAL)
 		return zone_response(ctx, q, tcp, &res, out, outcap, info);
@@ -276,7 +280,8 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 	}
 
 	/* 2. the cache */
-	size_t len = cache_response(ctx, q, tcp, false, out, outcap, info);
+	size_t len =
+	    cache_response(ctx, q, qh[0], tcp, false, out, outcap, info);
 
 	if (len > 0)
 		return len;
@@ -299,8 +304,8 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	info->qtype = q->qtype;
 	/* RFC 8767: when resolution fails, stale data beats SERVFAIL. */
 	if (r->rcode == MD_RCODE_SERVFAIL && ctx->serve_stale) {
-		size_t len =
-		    cache_response(ctx, q, tcp, true, out, outcap, info);
+		size_t len = cache_response(ctx, q, md_name_hash(q->qname), tcp,
+		    true, out, outcap, info);
 
 		if (len > 0)
 			return len;

@@ -161,6 +161,7 @@ struct worker {
 	void *call_arg;
 	/* UDP batches: queries in, answers out, one slot per datagram */
 	struct mmsghdr rmsg[UDP_BATCH];
+	unsigned rused; /* slots the last recvmmsg() filled */
 	struct iovec riov[UDP_BATCH];
 	struct sockaddr_storage rfrom[UDP_BATCH];
 	uint8_t rbuf[UDP_BATCH][UDP_QUERY_MAX];
@@ -715,10 +716,13 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		unsigned nsend = 0;
 		int n;
 
-		for (int i = 0; i < UDP_BATCH; i++) {
+		/* The slots the last call filled have their address
+		 * lengths and flags to reset. */
+		for (unsigned i = 0; i < wk->rused; i++) {
 			wk->rmsg[i].msg_hdr.msg_namelen = sizeof(wk->rfrom[i]);
 			wk->rmsg[i].msg_hdr.msg_flags = 0;
 		}
+		wk->rused = 0;
 		n = recvmmsg(fd, wk->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -727,6 +731,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				    strerror(errno));
 			return;
 		}
+		wk->rused = (unsigned)n;
 		wk->last_udp_ms = md_now_ms();
 		for (int i = 0; i < n; i++) {
 			struct msghdr *h = &wk->rmsg[i].msg_hdr;
@@ -1389,6 +1394,7 @@ worker_new(struct md_server *srv, unsigned id, const char *tls_ca)
 	wk->env.cache = srv->cache;
 	wk->env.infra = srv->infra;
 	for (int i = 0; i < UDP_BATCH; i++) {
+		wk->rmsg[i].msg_hdr.msg_namelen = sizeof(wk->rfrom[i]);
 		wk->riov[i].iov_base = wk->rbuf[i];
 		wk->riov[i].iov_len = sizeof(wk->rbuf[i]);
 		wk->rmsg[i].msg_hdr.msg_name = &wk->rfrom[i];
@@ -1830,6 +1836,14 @@ md_server_free(struct md_server *srv)
 			event_base_loopbreak(srv->w[i]->base);
 			pthread_join(srv->w[i]->thread, NULL);
 		}
+	}
+	/* Every worker's sockets first, back to back: while a restart's new
+	 * process takes over, each close renumbers the SO_REUSEPORT group
+	 * (see steer_to_newest()), so the time between the first close and
+	 * the last is kept to a few system calls. */
+	for (unsigned i = 0; i < srv->nworkers; i++) {
+		if (srv->w[i] != NULL)
+			worker_close_sockets(srv->w[i]);
 	}
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_free(srv->w[i]);

@@ -12,10 +12,60 @@
 #include "minidns/util.h"
 #include "minidns/wire.h"
 
+/* ASCII lower case as one table load (names are compared and hashed on
+ * every query). */
+static const uint8_t lower_tab[256] = {
+#define L4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define L16(b) L4(b), L4((b) + 4), L4((b) + 8), L4((b) + 12)
+    L16(0x00),
+    L16(0x10),
+    L16(0x20),
+    L16(0x30),
+    /* 0x40 '@', 'A'..'Z' -> 'a'..'z', then [\]^_ */
+    0x40,
+    L16(0x61),
+    L4(0x71),
+    L4(0x75),
+    0x79,
+    0x7a,
+    0x5b,
+    0x5c,
+    0x5d,
+    0x5e,
+    0x5f,
+    L16(0x60),
+    L16(0x70),
+    L16(0x80),
+    L16(0x90),
+    L16(0xa0),
+    L16(0xb0),
+    L16(0xc0),
+    L16(0xd0),
+    L16(0xe0),
+    L16(0xf0),
+#undef L16
+#undef L4
+};
+
 static inline uint8_t
 lower(uint8_t c)
 {
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+	return lower_tab[c];
+}
+
+/* Eight bytes at once, A-Z folded to a-z and nothing else changed: a byte
+ * is upper case when its low seven bits reach 'A' but not past 'Z' and its
+ * high bit is clear; then 0x20 is set (no carry crosses bytes). */
+static inline uint64_t
+lower8(const uint8_t *p)
+{
+	const uint64_t h7 = 0x7f7f7f7f7f7f7f7fULL, hi = 0x8080808080808080ULL;
+	uint64_t x, ge_a, gt_z;
+
+	memcpy(&x, p, 8);
+	ge_a = (x & h7) + 0x3f3f3f3f3f3f3f3fULL;
+	gt_z = (x & h7) + 0x2525252525252525ULL;
+	return x | ((ge_a & ~gt_z & ~x & hi) >> 2);
 }
 
 int
@@ -100,8 +150,14 @@ md_name_equal(const uint8_t *a, const uint8_t *b)
 
 		if (n == 0)
 			return true;
-		for (unsigned i = 1; i <= n; i++) {
-			if (lower(a[i]) != lower(b[i]))
+		unsigned i = 1;
+
+		for (; i + 8 <= (unsigned)n + 1; i += 8) {
+			if (lower8(a + i) != lower8(b + i))
+				return false;
+		}
+		for (; i <= n; i++) {
+			if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
 				return false;
 		}
 		a += 1 + n;
@@ -142,21 +198,56 @@ md_name_parent(const uint8_t *name)
 	return name + 1 + *name;
 }
 
+/*
+ * The hash of a name is built from the root towards the first label
+ * (FNV-1a over each label's length and lower-cased bytes), so that the
+ * hash of every suffix comes out of one pass: zone lookups, which try a
+ * name and its parents, hash the name once.
+ */
+#define HASH_ROOT 2166136261u
+#define HASH_PRIME 16777619u
+
+static uint32_t
+hash_label(uint32_t h, const uint8_t *label)
+{
+	h = (h ^ label[0]) * HASH_PRIME;
+	for (unsigned i = 1; i <= label[0]; i++)
+		h = (h ^ lower(label[i])) * HASH_PRIME;
+	return h;
+}
+
+uint32_t
+md_name_hash_prepend(uint32_t parent_hash, const uint8_t *label)
+{
+	return hash_label(parent_hash, label);
+}
+
+unsigned
+md_name_suffix_hashes(const uint8_t *name, uint32_t *h)
+{
+	const uint8_t *label[MD_NAME_MAX / 2 + 1];
+	unsigned n = 0;
+	uint32_t acc = HASH_ROOT;
+
+	while (*name != 0 && n < MD_NAME_MAX / 2) {
+		label[n++] = name;
+		name += 1 + *name;
+	}
+	h[n] = acc;
+	for (unsigned i = n; i-- > 0;) {
+		acc = hash_label(acc, label[i]);
+		h[i] = acc;
+	}
+	return n;
+}
+
 uint32_t
 md_name_hash(const uint8_t *name)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h[MD_NAME_MAX / 2 + 2];
 
-	for (;;) {
-		uint8_t n = *name;
-
-		h = (h ^ n) * 16777619u;
-		if (n == 0)
-			return h;
-		for (unsigned i = 1; i <= n; i++)
-			h = (h ^ lower(name[i])) * 16777619u;
-		name += 1 + n;
-	}
+	md_name_suffix_hashes(name, h);
+	return h[0];
 }
 
 int

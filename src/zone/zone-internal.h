@@ -36,6 +36,7 @@ struct md_zone {
 	struct md_arena arena; /* nodes and RRset headers */
 	uint8_t origin[MD_NAME_MAX];
 	unsigned origin_labels;
+	uint32_t origin_hash; /* md_name_hash(origin) */
 	struct md_node **table;
 	size_t nbuckets;
 	size_t nnodes;
@@ -56,6 +57,13 @@ struct md_zone_set {
 /* (Re)build zs->index from zs->zones; 0 or -ENOMEM (then lookups scan). */
 int md_zone_set_reindex(struct md_zone_set *zs);
 struct md_node *md_zone_find_node(const struct md_zone *z, const uint8_t *name);
+/* The same with the name's hash already known (md_name_suffix_hashes). */
+struct md_node *md_zone_find_node_h(
+    const struct md_zone *z, const uint8_t *name, uint32_t hash);
+/* md_zone_set_find() for a name whose suffixes and their hashes are
+ * known: sfx[i], h[i] for i = 0..labels (md_name_suffix_hashes). */
+const struct md_zone *md_zone_set_find_h(const struct md_zone_set *zs,
+    const uint8_t *const *sfx, const uint32_t *h, unsigned labels);
 const struct md_rrset *md_node_rrset(const struct md_node *n, uint16_t type);
 
 #endif /* MINIDNS_ZONE_INTERNAL_H */

@@ -65,18 +65,46 @@ in_answer(const struct md_zone_result *res, const struct md_rrset *set)
 	return false;
 }
 
+/* A name's suffixes and their hashes: sfx[i] and h[i] are the name less
+ * its first i labels, i = 0..labels.  Made once per name looked up, so
+ * that trying the name's parents hashes nothing again. */
+struct split {
+	const uint8_t *sfx[MD_NAME_MAX / 2 + 2];
+	uint32_t h[MD_NAME_MAX / 2 + 2];
+	unsigned labels;
+};
+
+static void
+split_name(const uint8_t *name, struct split *sp, const uint32_t *known)
+{
+	if (known != NULL) {
+		sp->labels = md_name_labels(name);
+		memcpy(sp->h, known, (sp->labels + 1) * sizeof(*known));
+	} else {
+		sp->labels = md_name_suffix_hashes(name, sp->h);
+	}
+	for (unsigned i = 0; i <= sp->labels; i++) {
+		sp->sfx[i] = name;
+		if (i < sp->labels)
+			name += 1 + *name;
+	}
+}
+
 /* Additional section processing: the addresses of 'target' we hold. */
 static void
 add_addresses(const struct md_zone_set *zs, const uint8_t *target,
     struct md_zone_result *res)
 {
-	const struct md_zone *z = md_zone_set_find(zs, target);
+	struct split sp;
+	const struct md_zone *z;
 	const struct md_node *n;
 	static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA};
 
+	split_name(target, &sp, NULL);
+	z = md_zone_set_find_h(zs, sp.sfx, sp.h, sp.labels);
 	if (z == NULL)
 		return;
-	n = md_zone_find_node(z, target);
+	n = md_zone_find_node_h(z, target, sp.h[0]);
 	if (n == NULL)
 		return;
 	for (size_t i = 0; i < 2; i++) {
@@ -204,21 +232,6 @@ pod_answer(const struct md_zone *z, const uint8_t *name, unsigned labels,
 	return true;
 }
 
-/* Suffixes of name: sfx[i] is the name less its first i labels. */
-static unsigned
-suffixes(const uint8_t *name, const uint8_t **sfx)
-{
-	unsigned n = 0;
-
-	for (;;) {
-		sfx[n] = name;
-		if (*name == 0)
-			return n;
-		name += 1 + *name;
-		n++;
-	}
-}
-
 /*
  * One step of the chain: answer 'name' ('owner' is what to print for it:
  * NULL for the client's query name).  Returns the CNAME target to follow,
@@ -226,14 +239,17 @@ suffixes(const uint8_t *name, const uint8_t **sfx)
  */
 static const uint8_t *
 lookup_one(const struct md_zone_set *zs, const uint8_t *name,
-    const uint8_t *owner, uint16_t qtype, bool first,
+    const uint32_t *hashes, const uint8_t *owner, uint16_t qtype, bool first,
     struct md_zone_result *res)
 {
-	const uint8_t *sfx[MD_NAME_MAX / 2 + 2];
-	const struct md_zone *z = md_zone_set_find(zs, name);
+	struct split sp;
+	const struct md_zone *z;
 	const struct md_node *n = NULL, *ce;
 	unsigned labels, depth;
 
+	split_name(name, &sp, hashes);
+	labels = sp.labels;
+	z = md_zone_set_find_h(zs, sp.sfx, sp.h, labels);
 	if (z == NULL) {
 		res->status = first ? MD_ZONE_NOT_LOCAL : MD_ZONE_CNAME_OUT;
 		return NULL;
@@ -243,7 +259,7 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 	if (qtype == MD_TYPE_DS && md_name_labels(name) == z->origin_labels &&
 	    name[0] != 0) {
 		const struct md_zone *pz =
-		    md_zone_set_find(zs, md_name_parent(name));
+		    md_zone_set_find_h(zs, sp.sfx + 1, sp.h + 1, labels - 1);
 
 		if (pz != NULL)
 			z = pz;
@@ -252,11 +268,11 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 		res->zone = z;
 		res->aa = true;
 	}
-	labels = suffixes(name, sfx);
 	ce = z->apex;
 	/* Walk down from the apex towards the name, stopping at a zone cut. */
 	for (depth = z->origin_labels + 1; depth <= labels; depth++) {
-		n = md_zone_find_node(z, sfx[labels - depth]);
+		n = md_zone_find_node_h(
+		    z, sp.sfx[labels - depth], sp.h[labels - depth]);
 		if (n == NULL)
 			break;
 		ce = n;
@@ -283,7 +299,8 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 			wild[0] = 1;
 			wild[1] = '*';
 			memcpy(wild + 2, ce->name, celen);
-			n = md_zone_find_node(z, wild);
+			n = md_zone_find_node_h(
+			    z, wild, md_name_hash_prepend(ce->hash, wild));
 		}
 		if (n == NULL && z->pod_synthesis &&
 		    pod_answer(z, name, labels, qtype, first, res))
@@ -347,6 +364,13 @@ void
 md_zone_lookup(const struct md_zone_set *zs, const uint8_t *qname,
     uint16_t qtype, struct md_zone_result *res)
 {
+	md_zone_lookup_h(zs, qname, NULL, qtype, res);
+}
+
+void
+md_zone_lookup_h(const struct md_zone_set *zs, const uint8_t *qname,
+    const uint32_t *qhashes, uint16_t qtype, struct md_zone_result *res)
+{
 	const uint8_t *seen[MD_ZONE_CNAME_MAX + 1];
 	const uint8_t *name = qname;
 	const uint8_t *owner = NULL;
@@ -355,8 +379,8 @@ md_zone_lookup(const struct md_zone_set *zs, const uint8_t *qname,
 	memset(res, 0, offsetof(struct md_zone_result, an));
 	res->status = MD_ZONE_NOT_LOCAL;
 	for (;;) {
-		const uint8_t *next =
-		    lookup_one(zs, name, owner, qtype, hops == 0, res);
+		const uint8_t *next = lookup_one(zs, name,
+		    hops == 0 ? qhashes : NULL, owner, qtype, hops == 0, res);
 
 		if (next == NULL)
 			return;

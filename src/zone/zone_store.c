@@ -44,6 +44,7 @@ md_zone_new(const uint8_t *origin)
 	md_arena_init(&z->arena, 65536);
 	memcpy(z->origin, origin, olen);
 	z->origin_labels = md_name_labels(origin);
+	z->origin_hash = md_name_hash(origin);
 	z->nbuckets = 64;
 	z->table = calloc(z->nbuckets, sizeof(*z->table));
 	if (z->table == NULL)
@@ -136,7 +137,7 @@ md_zone_set_reindex(struct md_zone_set *zs)
 	}
 	zs->nindex = n;
 	for (size_t i = 0; i < zs->count; i++) {
-		size_t h = md_name_hash(zs->zones[i]->origin) & (n - 1);
+		size_t h = zs->zones[i]->origin_hash & (n - 1);
 
 		while (zs->index[h] != NULL)
 			h = (h + 1) & (n - 1);
@@ -207,8 +208,12 @@ md_zone_rr_count(const struct md_zone *z)
 struct md_node *
 md_zone_find_node(const struct md_zone *z, const uint8_t *name)
 {
-	uint32_t h = md_name_hash(name);
+	return md_zone_find_node_h(z, name, md_name_hash(name));
+}
 
+struct md_node *
+md_zone_find_node_h(const struct md_zone *z, const uint8_t *name, uint32_t h)
+{
 	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
 	     n = n->hnext) {
 		if (n->hash == h && md_name_equal(n->name, name))
@@ -460,11 +465,30 @@ md_zone_set_get(const struct md_zone_set *zs, size_t i)
 	return i < zs->count ? zs->zones[i] : NULL;
 }
 
-const struct md_zone *
-md_zone_set_find(const struct md_zone_set *zs, const uint8_t *name)
+/* The zone whose origin is sfx[i] (hash h[i]) in the index, or NULL. */
+static const struct md_zone *
+index_get(const struct md_zone_set *zs, const uint8_t *name, uint32_t hash)
 {
-	/* The longest enclosing origin: try the name, then each parent,
-	 * in the index (a handful of lookups, however many zones). */
+	size_t slot = hash & (zs->nindex - 1);
+
+	for (size_t probe = 0; probe < zs->nindex; probe++) {
+		const struct md_zone *z = zs->index[slot];
+
+		if (z == NULL)
+			return NULL;
+		if (z->origin_hash == hash && md_name_equal(z->origin, name))
+			return z;
+		slot = (slot + 1) & (zs->nindex - 1);
+	}
+	return NULL;
+}
+
+const struct md_zone *
+md_zone_set_find_h(const struct md_zone_set *zs, const uint8_t *const *sfx,
+    const uint32_t *h, unsigned labels)
+{
+	/* The longest enclosing origin: the name, then each parent, in the
+	 * index (a handful of probes, however many zones). */
 	if (zs->nindex == 0) {
 		const struct md_zone *best = NULL;
 
@@ -473,23 +497,31 @@ md_zone_set_find(const struct md_zone_set *zs, const uint8_t *name)
 
 			if ((best == NULL ||
 				z->origin_labels > best->origin_labels) &&
-			    md_name_is_subdomain(name, z->origin))
+			    md_name_is_subdomain(sfx[0], z->origin))
 				best = z;
 		}
 		return best;
 	}
-	for (const uint8_t *n = name; n != NULL; n = md_name_parent(n)) {
-		size_t h = md_name_hash(n) & (zs->nindex - 1);
+	for (unsigned i = 0; i <= labels; i++) {
+		const struct md_zone *z = index_get(zs, sfx[i], h[i]);
 
-		for (size_t probe = 0; probe < zs->nindex; probe++) {
-			const struct md_zone *z = zs->index[h];
-
-			if (z == NULL)
-				break;
-			if (md_name_equal(z->origin, n))
-				return z;
-			h = (h + 1) & (zs->nindex - 1);
-		}
+		if (z != NULL)
+			return z;
 	}
 	return NULL;
+}
+
+const struct md_zone *
+md_zone_set_find(const struct md_zone_set *zs, const uint8_t *name)
+{
+	const uint8_t *sfx[MD_NAME_MAX / 2 + 2];
+	uint32_t h[MD_NAME_MAX / 2 + 2];
+	unsigned labels = md_name_suffix_hashes(name, h);
+
+	for (unsigned i = 0; i <= labels; i++) {
+		sfx[i] = name;
+		if (i < labels)
+			name += 1 + *name;
+	}
+	return md_zone_set_find_h(zs, sfx, h, labels);
 }

@@ -301,6 +301,51 @@ name_compare_and_hash(void **state)
 	assert_int_equal(md_name_hash(a), md_name_hash(b));
 	assert_int_not_equal(md_name_hash(b), md_name_hash(c));
 
+	/* Case folding is ASCII only, byte by byte: A-Z and nothing else. */
+	for (unsigned ch = 0; ch < 256; ch++) {
+		uint8_t x[3] = {1, (uint8_t)ch, 0};
+		uint8_t y[3] = {
+		    1, (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch), 0};
+		uint8_t other[3] = {1, (uint8_t)(ch ^ 0x01), 0};
+
+		assert_true(md_name_equal(x, y));
+		assert_int_equal(md_name_hash(x), md_name_hash(y));
+		assert_false(md_name_equal(x, other));
+	}
+
+	/* The same for labels compared eight bytes at a time: ten bytes,
+	 * one of them the byte tried, at each position. */
+	for (unsigned ch = 0; ch < 256; ch++) {
+		for (unsigned pos = 1; pos <= 10; pos++) {
+			uint8_t x[12], y[12], other[12];
+
+			x[0] = y[0] = other[0] = 10;
+			for (unsigned i = 1; i <= 10; i++)
+				x[i] = y[i] = other[i] = 'q';
+			x[pos] = (uint8_t)ch;
+			y[pos] =
+			    (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+			other[pos] = (uint8_t)(ch ^ 0x01);
+			x[11] = y[11] = other[11] = 0;
+			assert_true(md_name_equal(x, y));
+			assert_true(md_name_equal(y, x));
+			assert_false(md_name_equal(x, other));
+		}
+	}
+
+	/* Every suffix's hash from one pass, equal to hashing it alone. */
+	uint32_t h[MD_NAME_MAX / 2 + 2];
+	unsigned labels = md_name_suffix_hashes(a, h);
+	const uint8_t *sfx = a;
+
+	assert_int_equal(labels, 3);
+	for (unsigned i = 0; i <= labels; i++) {
+		assert_int_equal(h[i], md_name_hash(sfx));
+		if (i < labels)
+			sfx = md_name_parent(sfx);
+	}
+	assert_int_equal(h[3], md_name_hash((const uint8_t *)""));
+
 	wname("example.COM.", z);
 	wname(".", root);
 	assert_true(md_name_is_subdomain(a, z));
