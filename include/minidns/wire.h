@@ -95,6 +95,8 @@ size_t md_name_len(const uint8_t *name);
 unsigned md_name_labels(const uint8_t *name);
 /* Case-insensitive equality of two uncompressed names. */
 bool md_name_equal(const uint8_t *a, const uint8_t *b);
+/* Case-insensitive equality of the first labels of two names. */
+bool md_label_equal(const uint8_t *a, const uint8_t *b);
 /* True when name is zone or below it (case-insensitive). */
 bool md_name_is_subdomain(const uint8_t *name, const uint8_t *zone);
 /* Lower-case an uncompressed name in place. */

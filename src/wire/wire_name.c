@@ -53,21 +53,6 @@ lower(uint8_t c)
 	return lower_tab[c];
 }
 
-/* Eight bytes at once, A-Z folded to a-z and nothing else changed: a byte
- * is upper case when its low seven bits reach 'A' but not past 'Z' and its
- * high bit is clear; then 0x20 is set (no carry crosses bytes). */
-static inline uint64_t
-lower8(const uint8_t *p)
-{
-	const uint64_t h7 = 0x7f7f7f7f7f7f7f7fULL, hi = 0x8080808080808080ULL;
-	uint64_t x, ge_a, gt_z;
-
-	memcpy(&x, p, 8);
-	ge_a = (x & h7) + 0x3f3f3f3f3f3f3f3fULL;
-	gt_z = (x & h7) + 0x2525252525252525ULL;
-	return x | ((ge_a & ~gt_z & ~x & hi) >> 2);
-}
-
 int
 md_name_read(const uint8_t *pkt, size_t pktlen, size_t *off, uint8_t *out)
 {
@@ -150,19 +135,25 @@ md_name_equal(const uint8_t *a, const uint8_t *b)
 
 		if (n == 0)
 			return true;
-		unsigned i = 1;
-
-		for (; i + 8 <= (unsigned)n + 1; i += 8) {
-			if (lower8(a + i) != lower8(b + i))
-				return false;
-		}
-		for (; i <= n; i++) {
+		for (unsigned i = 1; i <= n; i++) {
 			if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
 				return false;
 		}
 		a += 1 + n;
 		b += 1 + n;
 	}
+}
+
+bool
+md_label_equal(const uint8_t *a, const uint8_t *b)
+{
+	if (*a != *b)
+		return false;
+	for (unsigned i = 1; i <= *a; i++) {
+		if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
+			return false;
+	}
+	return true;
 }
 
 bool

@@ -19,7 +19,8 @@
  * (RFC 4592 §2.2.2).
  */
 struct md_node {
-	struct md_node *hnext; /* hash chain */
+	struct md_node *hnext;	/* hash chain */
+	struct md_node *parent; /* NULL for the apex */
 	struct md_rrset *rrsets;
 	uint32_t hash;
 	uint8_t name[]; /* wire form, case as in the zone data */
@@ -57,6 +58,10 @@ struct md_zone_set {
 /* (Re)build zs->index from zs->zones; 0 or -ENOMEM (then lookups scan). */
 int md_zone_set_reindex(struct md_zone_set *zs);
 struct md_node *md_zone_find_node(const struct md_zone *z, const uint8_t *name);
+/* The node of name, a child of 'parent' (whose name is name less its
+ * first label): only the first label is compared.  hash: name's. */
+struct md_node *md_zone_find_child(const struct md_zone *z,
+    const struct md_node *parent, const uint8_t *name, uint32_t hash);
 /* The same with the name's hash already known (md_name_suffix_hashes). */
 struct md_node *md_zone_find_node_h(
     const struct md_zone *z, const uint8_t *name, uint32_t hash);

@@ -271,8 +271,10 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 	ce = z->apex;
 	/* Walk down from the apex towards the name, stopping at a zone cut. */
 	for (depth = z->origin_labels + 1; depth <= labels; depth++) {
-		n = md_zone_find_node_h(
-		    z, sp.sfx[labels - depth], sp.h[labels - depth]);
+		/* ce is the node of the parent name: one label to
+		 * compare. */
+		n = md_zone_find_child(
+		    z, ce, sp.sfx[labels - depth], sp.h[labels - depth]);
 		if (n == NULL)
 			break;
 		ce = n;
@@ -299,8 +301,8 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 			wild[0] = 1;
 			wild[1] = '*';
 			memcpy(wild + 2, ce->name, celen);
-			n = md_zone_find_node_h(
-			    z, wild, md_name_hash_prepend(ce->hash, wild));
+			n = md_zone_find_child(
+			    z, ce, wild, md_name_hash_prepend(ce->hash, wild));
 		}
 		if (n == NULL && z->pod_synthesis &&
 		    pod_answer(z, name, labels, qtype, first, res))

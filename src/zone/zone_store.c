@@ -212,6 +212,19 @@ md_zone_find_node(const struct md_zone *z, const uint8_t *name)
 }
 
 struct md_node *
+md_zone_find_child(const struct md_zone *z, const struct md_node *parent,
+    const uint8_t *name, uint32_t h)
+{
+	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
+	     n = n->hnext) {
+		if (n->hash == h && n->parent == parent &&
+		    md_label_equal(n->name, name))
+			return n;
+	}
+	return NULL;
+}
+
+struct md_node *
 md_zone_find_node_h(const struct md_zone *z, const uint8_t *name, uint32_t h)
 {
 	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
@@ -292,9 +305,10 @@ get_node(struct md_zone *z, const uint8_t *name)
 	n->hnext = z->table[n->hash & (z->nbuckets - 1)];
 	z->table[n->hash & (z->nbuckets - 1)] = n;
 	z->nnodes++;
+	n->parent = NULL;
 	if (md_name_labels(name) == z->origin_labels) {
 		z->apex = n;
-	} else if (get_node(z, md_name_parent(name)) == NULL) {
+	} else if ((n->parent = get_node(z, md_name_parent(name))) == NULL) {
 		return NULL;
 	}
 	return n;
