@@ -18,6 +18,7 @@
 
 #define MD_CONFIG_MAX_LISTEN 32
 #define MD_CONFIG_MAX_THREADS 64 /* threads: at most */
+#define MD_UDP_BATCH_WAIT_US 100 /* udp-batch-wait: default */
 #define MD_CONFIG_MAX_ACL 64
 #define MD_CONFIG_MAX_TRACE 16
 
@@ -44,6 +45,8 @@ struct md_config {
 	unsigned tcp_idle_timeout; /* seconds */
 	unsigned tcp_max_connections;
 	unsigned rate_limit; /* UDP responses a second per client, 0 = off */
+	unsigned udp_batch_wait; /* microseconds to wait for more datagrams
+				    under load; 0 = never */
 	enum md_log_level log_level;
 	unsigned zone_check_interval; /* seconds, 0 = never */
 	struct md_config_zone *zones;

@@ -43,6 +43,7 @@ md_config_init(struct md_config *c)
 	c->max_ns_names = MD_RESOLVE_MAX_NS_NAMES;
 	c->resolution_timeout = MD_RESOLVE_TIMEOUT_MS;
 	c->cache_size_mib = 64;
+	c->udp_batch_wait = MD_UDP_BATCH_WAIT_US;
 	c->cache_min_ttl = 0;
 	c->cache_max_ttl = 86400;
 	c->cache_max_negative_ttl = 3600;
@@ -526,6 +527,7 @@ enum number_field {
 	F_RESOLUTION_TIMEOUT,
 	F_RATE_LIMIT,
 	F_THREADS,
+	F_UDP_BATCH_WAIT,
 };
 
 static const struct {
@@ -548,6 +550,7 @@ static const struct {
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
     {"rate-limit", 0, 1000000, F_RATE_LIMIT},
     {"threads", 0, MD_CONFIG_MAX_THREADS, F_THREADS},
+    {"udp-batch-wait", 0, 1000, F_UDP_BATCH_WAIT},
 };
 
 static void
@@ -598,6 +601,9 @@ set_number(struct md_config *c, enum number_field f, long long n)
 		break;
 	case F_THREADS:
 		c->threads = (unsigned)n;
+		break;
+	case F_UDP_BATCH_WAIT:
+		c->udp_batch_wait = (unsigned)n;
 		break;
 	}
 }

@@ -248,6 +248,7 @@ error_out_of_range(void **state)
 	expect_error("rate-limit: 1000001\n", 1, "rate-limit");
 	expect_error("threads: 65\n", 1, "threads");
 	expect_error("threads: two\n", 1, "threads");
+	expect_error("udp-batch-wait: 1001\n", 1, "udp-batch-wait");
 	expect_error("zone-check-interval: -1\n", 1, "zone-check-interval");
 	expect_error("zone-check-interval: 86401\n", 1, "zone-check-interval");
 	expect_error("tcp-max-connections: 99999999999999999999\n", 1,
@@ -371,6 +372,7 @@ recursion_keys(void **state)
 	assert_null(c.root_hints);
 	assert_int_equal(c.cache_size_mib, 64);
 	assert_int_equal(c.threads, 0); /* one per CPU */
+	assert_int_equal(c.udp_batch_wait, 100);
 	assert_int_equal(c.cache_max_ttl, 86400);
 	assert_int_equal(c.cache_max_negative_ttl, 3600);
 	assert_int_equal(c.max_upstream_queries, 64);
@@ -389,6 +391,7 @@ recursion_keys(void **state)
 		      "rate-limit: 50\n"
 		      "cache-size: 8\n"
 		      "threads: 3\n"
+		      "udp-batch-wait: 0\n"
 		      "cache-min-ttl: 5\n"
 		      "cache-max-ttl: 600\n"
 		      "cache-max-negative-ttl: 60\n"
@@ -413,6 +416,7 @@ recursion_keys(void **state)
 	assert_string_equal(c.root_hints, want);
 	assert_int_equal(c.cache_size_mib, 8);
 	assert_int_equal(c.threads, 3);
+	assert_int_equal(c.udp_batch_wait, 0);
 	assert_int_equal(c.cache_min_ttl, 5);
 	assert_int_equal(c.cache_max_ttl, 600);
 	assert_int_equal(c.cache_max_negative_ttl, 60);
