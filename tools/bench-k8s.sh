@@ -26,18 +26,8 @@
 # (Debian/Ubuntu: apt-get install dnsperf).  Runs in about 2 minutes.
 set -eu
 
-if [ "${MD_BENCH_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "bench-k8s.sh: needs root for 'unshare -n' (sudo $0)" >&2
-		exit 1
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "bench-k8s.sh: cannot create a network namespace" >&2
-		exit 1
-	fi
-	MD_BENCH_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/bench-lib.sh"
+md_bench_netns bench-k8s.sh "$@"
 
 WRITE_DOC=1
 case "${1:-}" in
@@ -53,20 +43,11 @@ GEN=$here/bench_k8s_gen.py
 DOC=$top/doc/benchmarks.md
 MINIDNSD=${MINIDNSD:-$(pwd)/minidnsd}
 for tool in python3 dig; do
-	if ! command -v $tool >/dev/null; then
-		echo "bench-k8s.sh: $tool is not installed" >&2
-		exit 1
-	fi
+	command -v $tool >/dev/null || die "$tool is not installed"
 done
-if ! command -v dnsperf >/dev/null; then
-	echo "bench-k8s.sh: dnsperf is not installed" \
-	    "(Debian/Ubuntu: apt-get install dnsperf)" >&2
-	exit 1
-fi
-if [ ! -x "$MINIDNSD" ]; then
-	echo "bench-k8s.sh: $MINIDNSD not built (run from the build directory)" >&2
-	exit 1
-fi
+command -v dnsperf >/dev/null ||
+    die "dnsperf is not installed (Debian/Ubuntu: apt-get install dnsperf)"
+[ -x "$MINIDNSD" ] || die "$MINIDNSD not built (run from the build directory)"
 
 API_IP=127.58.0.2		# the test API server, plain HTTP
 API=http://$API_IP:8080
@@ -83,57 +64,9 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	PIN_CLI="taskset -c 1"
 fi
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-bench-k8s.XXXXXX")
-PIDS=""
-
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# Stop one process we started (by PID) and forget it.
-stop() {
-	local pid=$1 rest=""
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	for p in $PIDS; do
-		[ "$p" = "$pid" ] || rest="$rest $p"
-	done
-	PIDS=$rest
-}
-
-die() {
-	echo "bench-k8s.sh: $*" >&2
-	exit 1
-}
-
-# Poll (every 0.2 s, at most SECS seconds) until the command succeeds.
-poll() {
-	local secs=$1 end
-	shift
-	end=$((SECONDS + secs))
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-}
+# $T, $PIDS and the exit trap (bench-lib.sh): 1 s per process after TERM;
+# stop PID, poll SECS CMD...
+md_bench_tmp bench-k8s 1
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 

@@ -53,18 +53,8 @@
 # The default run takes about 12 minutes.
 set -eu
 
-if [ "${MD_BENCH_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "bench.sh: needs root for 'unshare -n' (sudo $0)" >&2
-		exit 1
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "bench.sh: cannot create a network namespace" >&2
-		exit 1
-	fi
-	MD_BENCH_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/bench-lib.sh"
+md_bench_netns bench.sh "$@"
 PATH=$PATH:/usr/sbin:/sbin
 
 usage() {
@@ -93,11 +83,6 @@ fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 GEN=$here/bench_gen.py
-
-die() {
-	echo "bench.sh: $*" >&2
-	exit 1
-}
 
 # ---- the workloads to run ----------------------------------------------------
 
@@ -165,40 +150,8 @@ PIN_SRV1="taskset -c 0"		# one worker thread
 PIN_SRV2="taskset -c 0,1"	# two worker threads (workload 5)
 PIN_CLI="taskset -c 1"		# dnsperf, NSD, the helpers
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-bench.XXXXXX")
-PIDS=""
-
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# Stop one process we started (by PID) and forget it.
-stop() {
-	local pid=$1 rest=""
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	for p in $PIDS; do
-		[ "$p" = "$pid" ] || rest="$rest $p"
-	done
-	PIDS=$rest
-}
+# $T, $PIDS and the exit trap (bench-lib.sh): 2 s per process after TERM
+md_bench_tmp bench 2
 
 # answers ADDR NAME [TYPE]: one dig, one second
 answers() {
@@ -209,14 +162,9 @@ answers() {
 # wait_up PID ADDR NAME [TYPE]: poll (0.2 s) until ADDR answers NAME, at
 # most 60 s; fails early when PID exits
 wait_up() {
-	local pid=$1 end=$((SECONDS + 60))
+	local pid=$1
 	shift
-	while [ $SECONDS -lt $end ]; do
-		kill -0 "$pid" 2>/dev/null || return 1
-		answers "$@" && return 0
-		sleep 0.2
-	done
-	return 1
+	poll -p "$pid" 60 answers "$@"
 }
 
 status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
@@ -282,6 +230,16 @@ skip() {
 	kresd/*/2) echo "kresd runs one thread per process" ;;
 	dnsmasq/*/2) echo "dnsmasq has one thread" ;;
 	esac
+}
+
+# runnable SERVER ROLE THREADS WHAT: false when skip gives a reason not to
+# run SERVER so (told in the first repetition as "WHAT not run")
+runnable() {
+	local why
+	why=$(skip "$1" "$2" "$3")
+	[ -n "$why" ] || return 0
+	[ "$rep" != 1 ] || echo "  $1: $4 not run: $why"
+	return 1
 }
 
 start() {
@@ -537,11 +495,7 @@ for rep in $(seq $REPS); do
 	fi
 	if want zone; then
 		for srv in $SERVERS; do
-			why=$(skip $srv zone 1)
-			if [ -n "$why" ]; then
-				[ $rep != 1 ] || echo "  $srv: local zone not run: $why"
-				continue
-			fi
+			runnable $srv zone 1 "local zone" || continue
 			start $srv zone 1
 			# first touches of the zone's pages
 			perf $srv "zone-touch-$rep" -d "$T/zone-queries.txt" -n 1 \
@@ -553,11 +507,7 @@ for rep in $(seq $REPS); do
 	fi
 	if want threads; then
 		for srv in $SERVERS; do
-			why=$(skip $srv fwd 2)
-			if [ -n "$why" ]; then
-				[ $rep != 1 ] || echo "  $srv: 2 threads not run: $why"
-				continue
-			fi
+			runnable $srv fwd 2 "2 threads" || continue
 			start $srv fwd 2
 			warm $srv $rep
 			fixed $srv threads $rep $HIT_QPS "$T/hits.txt"

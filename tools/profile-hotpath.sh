@@ -39,14 +39,8 @@
 # queries go at 1,000/s so that none is lost).
 set -eu
 
-if [ "${MD_PROFILE_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "profile-hotpath.sh: needs root for 'unshare -n' (sudo $0)" >&2
-		exit 1
-	fi
-	MD_PROFILE_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
-fi
-ip link set lo up
+. "$(dirname "$0")/bench-lib.sh"
+md_bench_netns profile-hotpath.sh "$@"
 PATH=$PATH:/usr/sbin:/sbin
 
 usage() {
@@ -73,11 +67,6 @@ case "$MINIDNSD" in /*) ;; *) MINIDNSD=$(pwd)/$MINIDNSD ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 GEN=$here/bench_gen.py
 
-die() {
-	echo "profile-hotpath.sh: $*" >&2
-	exit 1
-}
-
 for tool in valgrind callgrind_control callgrind_annotate nsd dig dnsperf python3; do
 	command -v $tool >/dev/null || die "$tool is not installed"
 done
@@ -88,53 +77,18 @@ MD_ADDR=127.62.0.10
 DEAD_ADDR=127.62.0.99
 RATE=1000			# queries per second under callgrind
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minidns-profile.XXXXXX")
-PIDS=""
+# $T, $PIDS and the exit trap (bench-lib.sh): 5 s per process after TERM
+md_bench_tmp profile 5
 
-cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $PIDS; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# Stop one process we started (by PID), at most 20 s (callgrind writes
-# its last dump on exit), and forget it.
-stop() {
-	local pid=$1 rest=""
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 200); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	for p in $PIDS; do
-		[ "$p" = "$pid" ] || rest="$rest $p"
-	done
-	PIDS=$rest
+# answers ADDR NAME: one dig, two seconds
+answers() {
+	dig @"$1" +time=2 +tries=1 "$2" 2>/dev/null | grep -q 'status: NOERROR'
 }
 
 # wait_up PID ADDR NAME: poll (0.5 s) until ADDR answers NAME, at most
 # 120 s; fails early when PID exits
 wait_up() {
-	local pid=$1 end=$((SECONDS + 120))
-	while [ $SECONDS -lt $end ]; do
-		kill -0 "$pid" 2>/dev/null || return 1
-		dig @"$2" +time=2 +tries=1 "$3" 2>/dev/null |
-		    grep -q 'status: NOERROR' && return 0
-		sleep 0.5
-	done
-	return 1
+	poll -p "$1" -s 0.5 120 answers "$2" "$3"
 }
 
 # ---- the data and NSD ----------------------------------------------------------
@@ -214,7 +168,7 @@ profile() {
 	awk '/Queries completed:/ { print $3 }' "$T/$name.perf" >"$T/$name.answered"
 	grep 'Response codes' "$T/$name.perf" | sed 's/.*: *//' >"$T/$name.rcodes"
 	mv "$dump" "$T/$name.out"
-	stop $pid
+	stop $pid 20	# callgrind writes its last dump on exit
 	if [ -n "$KEEP" ]; then
 		mkdir -p "$KEEP"
 		cp "$T/$name.out" "$KEEP/callgrind.$name.out"
