@@ -59,6 +59,7 @@
 #define UDP_BATCH 32		    /* datagrams per recvmmsg/sendmmsg */
 #define UDP_QUERY_MAX 4096	    /* a larger datagram is not a query */
 #define UDP_OUT_MAX 4096	    /* edns-buffer-size is at most this */
+#define UDP_RCVBUF (4 << 20)	    /* socket receive buffer, bytes */
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
 #define INFLIGHT_MAX 10000	    /* resolutions at once */
 #define WAITERS_MAX 1000	    /* clients on one resolution */
@@ -159,6 +160,7 @@ struct worker {
 	atomic_bool drained;
 	/* a call from the main thread (on_workers), under srv->call_mu */
 	struct event *call_ev;
+	struct event *stop_ev; /* made active to end the thread's loop */
 	worker_fn call_fn;
 	void *call_arg;
 	/* UDP batches: queries in, answers out, one slot per datagram */
@@ -763,8 +765,10 @@ udp_batch(struct worker *wk, evutil_socket_t fd)
  * previous wake-up was less than udp-batch-wait ago, or a batch found
  * company, the worker sleeps that long and reads again: one wake-up then
  * serves several datagrams, each waiting at most udp-batch-wait longer.
- * Light traffic is answered at once.  Bounded, so that one busy socket
- * does not starve the others on this worker.
+ * Light traffic is answered at once, and a worker with resolutions in
+ * flight does not wait (their upstream replies would wait too).
+ * Bounded, so that one busy socket does not starve the others on this
+ * worker.
  */
 static void
 udp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -785,7 +789,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		if (n == UDP_BATCH)
 			continue;
-		if (wait_us == 0 || !(busy || n >= 2))
+		if (wait_us == 0 || !(busy || n >= 2) || wk->ninflight > 0)
 			return;
 		busy = false;
 		nanosleep(&ts, NULL);
@@ -1268,6 +1272,17 @@ open_socket(const struct md_sockaddr *sa, int type)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (sa->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* A burst at a busy worker waits in the socket rather than being
+	 * dropped by the kernel: a receive buffer of UDP_RCVBUF (as root,
+	 * past net.core.rmem_max; else as large as that allows). */
+	if (type == SOCK_DGRAM) {
+		int rcvbuf = UDP_RCVBUF;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+			sizeof(rcvbuf)) != 0)
+			setsockopt(
+			    fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	}
 	if (bind(fd, (const struct sockaddr *)&sa->ss, sa->len) != 0 ||
 	    (type == SOCK_STREAM && listen(fd, 128) != 0)) {
 		int e = errno;
@@ -1333,6 +1348,18 @@ set_timer_slack(void)
 	prctl(PR_SET_TIMERSLACK, 5000UL, 0, 0, 0);
 }
 
+/* Runs on the worker's thread: an event made active before its loop
+ * started is still run, where a loopbreak from outside would be lost. */
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *wk = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(wk->base);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -1395,6 +1422,8 @@ worker_free(struct worker *wk)
 		event_free(wk->drain_ev);
 	if (wk->call_ev != NULL)
 		event_free(wk->call_ev);
+	if (wk->stop_ev != NULL)
+		event_free(wk->stop_ev);
 	md_zone_set_unref(wk->zones);
 	md_net_free(wk->net); /* cancels probes without callbacks */
 	while (wk->probe_list != NULL) {
@@ -1424,7 +1453,9 @@ worker_new(struct md_server *srv, unsigned id, const char *tls_ca)
 	wk->zones = md_zone_set_new_empty();
 	wk->net = md_net_new(wk->base);
 	wk->call_ev = event_new(wk->base, -1, 0, call_cb, wk);
-	if (wk->zones == NULL || wk->net == NULL || wk->call_ev == NULL)
+	wk->stop_ev = event_new(wk->base, -1, 0, stop_cb, wk);
+	if (wk->zones == NULL || wk->net == NULL || wk->call_ev == NULL ||
+	    wk->stop_ev == NULL)
 		goto fail;
 	if (md_net_set_tls_ca(wk->net, tls_ca) != 0) {
 		md_err(MD_LOG_SERVER, "tls-ca %s: cannot load it",
@@ -1875,7 +1906,7 @@ md_server_free(struct md_server *srv)
 		return;
 	for (unsigned i = 1; i < srv->nworkers; i++) {
 		if (srv->w[i] != NULL && srv->w[i]->has_thread) {
-			event_base_loopbreak(srv->w[i]->base);
+			event_active(srv->w[i]->stop_ev, EV_READ, 0);
 			pthread_join(srv->w[i]->thread, NULL);
 		}
 	}

@@ -116,7 +116,7 @@ check_log "user: still answers on port 53 after dropping root" "$T/u.log" \
 kill -TERM "$U"
 wait_exit "$U" || true
 rc=0
-"$MINIDNSD" -f --no-recursion --listen 127.63.0.3 --zone "$ZONE" \
+timeout 20 "$MINIDNSD" -f --no-recursion --listen 127.63.0.3 --zone "$ZONE" \
     --metrics off --health off --ready off --user no-such-user-here \
     >"$T/u2.log" 2>&1 || rc=$?
 check_log "user: an unknown user is an error (exit $rc)" "$T/u2.log" \
