@@ -296,6 +296,8 @@ server:
 	verbosity: 0
 	num-threads: $threads
 	so-reuseport: yes
+	# the UDP receive buffer minidnsd sets on its own sockets
+	so-rcvbuf: 4m
 	msg-cache-size: $((CACHE_MIB / 2))m
 	rrset-cache-size: $((CACHE_MIB - CACHE_MIB / 2))m
 	do-not-query-localhost: no
@@ -596,8 +598,10 @@ by the answered queries.  Max QPS: a separate $SECS s run without a rate
 limit (\`dnsperf $MAX_ARGS\`), on the same CPU split.  Latency is
 dnsperf's average at the fixed rate; a query unanswered after 2 s is lost.
 The lost queries are also counted at the server's own port 53 sockets
-(\`ss -m\`, "d": dropped because the socket's receive buffer was full; its
-size is the kernel default, net.core.rmem_default = $(cat /proc/sys/net/core/rmem_default) bytes):
+(\`ss -m\`, "d": dropped because the socket's receive buffer was full).
+minidnsd sets a 4 MiB receive buffer on its UDP sockets and Unbound is
+given the same (\`so-rcvbuf: 4m\`; the kernel default,
+net.core.rmem_default, is $(cat /proc/sys/net/core/rmem_default) bytes):
 dnsperf keeps up to 1,000 queries outstanding, so a server that stops
 reading for a few milliseconds at $HIT_QPS/s loses queries there rather
 than slowing the load down.
