@@ -1329,6 +1329,10 @@ on_workers(struct md_server *srv, worker_fn fn, void *arg)
 	}
 	pthread_mutex_lock(&srv->call_mu);
 	for (unsigned i = 1; i < srv->nworkers; i++) {
+		if (!srv->w[i]->has_thread) {
+			fn(srv->w[i], arg); /* its thread did not start */
+			continue;
+		}
 		srv->w[i]->call_fn = fn;
 		srv->w[i]->call_arg = arg;
 		event_active(srv->w[i]->call_ev, EV_READ, 0);
