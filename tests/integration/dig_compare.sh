@@ -32,34 +32,6 @@ md_it_built "$MINIDNSD" "$MINIDIG"
 PIDS="$PIDS $!"
 
 mkdir -p "$T/nsd"
-cat >"$T/nsd/nsd.conf" <<CONF
-server:
-	ip-address: 127.54.0.2
-	port: 53
-	do-ip6: no
-	reuseport: no
-	server-count: 1
-	username: ""
-	chroot: ""
-	database: ""
-	zonesdir: "$T/nsd"
-	zonelistfile: "$T/nsd/zone.list"
-	xfrdfile: "$T/nsd/xfrd.state"
-	xfrdir: "$T/nsd"
-	pidfile: "$T/nsd/nsd.pid"
-	logfile: "$T/nsd/nsd.log"
-	cookie-secret-file: "$T/nsd/cookiesecrets.txt"
-	nsid: "ascii_nsd-test"
-	hide-version: yes
-remote-control:
-	control-enable: no
-zone:
-	name: "cluster.local"
-	zonefile: "$ZONES/cluster.local.zone"
-zone:
-	name: "big.test"
-	zonefile: "$T/nsd/big.test.zone"
-CONF
 # A TXT RRset too big for 512 bytes: the TC-then-TCP case.
 {
 	printf '$ORIGIN big.test.\n$TTL 60\n'
@@ -68,8 +40,8 @@ CONF
 		printf 'txt TXT "record %02d padding padding padding padding"\n' "$i"
 	done
 } >"$T/nsd/big.test.zone"
-nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/stderr.log" 2>&1 &
-PIDS="$PIDS $!"
+md_it_nsd "$T/nsd" 127.54.0.2 --opt 'nsid: "ascii_nsd-test"' \
+    cluster.local="$ZONES/cluster.local.zone" big.test="$T/nsd/big.test.zone"
 
 # Unbound with a DoT listener and a self-signed certificate.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dot.test" \
@@ -102,7 +74,7 @@ PIDS="$PIDS $!"
 for s in 127.54.0.1 127.54.0.2; do
 	if ! poll 5 dig +time=1 +tries=1 @"$s" cluster.local SOA; then
 		echo "ERROR: the server on $s did not start"
-		cat "$T"/*.log "$T"/nsd/*.log 2>/dev/null | tail -n 20
+		cat "$T"/*.log "$T"/nsd/*.log "$T"/nsd/out 2>/dev/null | tail -n 20
 		exit 99
 	fi
 done

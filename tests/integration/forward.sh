@@ -127,28 +127,8 @@ start_unbound 1 127.56.0.1
 start_unbound 2 127.56.0.2
 
 # NSD, authoritative for cluster.local.
-mkdir -p "$T/nsd"
-cat >"$T/nsd/nsd.conf" <<CONF
-server:
-	ip-address: 127.56.0.3
-	port: 53
-	database: ""
-	username: ""
-	zonesdir: "$top/zones"
-	pidfile: "$T/nsd/nsd.pid"
-	logfile: "$T/nsd/nsd.log"
-	xfrdfile: "$T/nsd/xfrd.state"
-	zonelistfile: "$T/nsd/zone.list"
-	server-count: 1
-	verbosity: 1
-remote-control:
-	control-enable: no
-zone:
-	name: cluster.local
-	zonefile: cluster.local.zone
-CONF
-nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/out" 2>&1 &
-PIDS="$PIDS $!"
+md_it_nsd "$T/nsd" 127.56.0.3 --opt 'verbosity: 1' \
+    cluster.local="$top/zones/cluster.local.zone"
 wait_up 127.56.0.3 kubernetes.default.svc.cluster.local. || {
 	cat "$T/nsd/out"
 	fail "nsd did not start"

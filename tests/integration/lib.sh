@@ -21,6 +21,16 @@
 #				then KILL), by saved PID
 #   md_it_cleanup_hook		a function the script may define; run at
 #				exit before the processes are stopped
+#   md_it_nsd DIR ADDR [--opt LINE]... ZONE=FILE...
+#				write DIR/nsd.conf (NSD on ADDR port 53, IPv4,
+#				one server process, every file it writes in
+#				DIR, hide-version, no remote control; each
+#				LINE such as 'verbosity: 1' added to server:,
+#				one zone: per ZONE=FILE, FILE absolute or
+#				relative to DIR) and start 'nsd -d' on it in
+#				the background, output in DIR/out; the PID in
+#				$md_it_nsd_pid and added to $PIDS.  Waiting
+#				until it answers is the caller's.
 #
 # Exit codes for automake: 77 skip (not root, no network namespaces), 99
 # hard error (nothing built).  The functions work with or without 'set -e'.
@@ -164,4 +174,44 @@ wait_exit() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# md_it_nsd DIR ADDR [--opt LINE]... ZONE=FILE...: see the top.
+md_it_nsd() {
+	local dir=$1 addr=$2 z
+	shift 2
+	mkdir -p "$dir"
+	{
+		cat <<CONF
+server:
+	ip-address: $addr
+	port: 53
+	do-ip6: no
+	reuseport: no
+	server-count: 1
+	username: ""
+	chroot: ""
+	database: ""
+	zonesdir: "$dir"
+	zonelistfile: "$dir/zone.list"
+	xfrdfile: "$dir/xfrd.state"
+	xfrdir: "$dir"
+	pidfile: "$dir/nsd.pid"
+	logfile: "$dir/nsd.log"
+	cookie-secret-file: "$dir/cookiesecrets.txt"
+	hide-version: yes
+CONF
+		while [ "${1:-}" = --opt ]; do
+			printf '\t%s\n' "$2"
+			shift 2
+		done
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+		for z in "$@"; do
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
+			    "${z%%=*}" "${z#*=}"
+		done
+	} >"$dir/nsd.conf"
+	nsd -d -c "$dir/nsd.conf" >"$dir/out" 2>&1 &
+	md_it_nsd_pid=$!
+	PIDS="${PIDS:-} $!"
 }

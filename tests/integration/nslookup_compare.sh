@@ -100,40 +100,11 @@ EOF
     --zone "$ZONES/10.in-addr.arpa.zone" >"$T/minidnsd.log" 2>&1 &
 PIDS="$PIDS $!"
 
-mkdir -p "$T/nsd"
-{
-	cat <<-CONF
-	server:
-		ip-address: $NSD
-		port: 53
-		do-ip6: no
-		reuseport: no
-		server-count: 1
-		verbosity: 1
-		username: ""
-		chroot: ""
-		database: ""
-		zonesdir: "$T/nsd"
-		zonelistfile: "$T/nsd/zone.list"
-		xfrdfile: "$T/nsd/xfrd.state"
-		xfrdir: "$T/nsd"
-		pidfile: "$T/nsd/nsd.pid"
-		logfile: "$T/nsd/nsd.log"
-		cookie-secret-file: "$T/nsd/cookiesecrets.txt"
-		hide-version: yes
-	remote-control:
-		control-enable: no
-	zone:
-		name: cluster.local
-		zonefile: "$ZONES/cluster.local.zone"
-	CONF
-	for z in 2.0.192.in-addr.arpa 8.b.d.0.1.0.0.2.ip6.arpa nsl.test; do
-		printf 'zone:\n\tname: %s\n\tzonefile: "%s"\n' "$z" \
-		    "$T/$z.zone"
-	done
-} >"$T/nsd/nsd.conf"
-nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/stderr.log" 2>&1 &
-PIDS="$PIDS $!"
+md_it_nsd "$T/nsd" "$NSD" --opt 'verbosity: 1' \
+    cluster.local="$ZONES/cluster.local.zone" \
+    2.0.192.in-addr.arpa="$T/2.0.192.in-addr.arpa.zone" \
+    8.b.d.0.1.0.0.2.ip6.arpa="$T/8.b.d.0.1.0.0.2.ip6.arpa.zone" \
+    nsl.test="$T/nsl.test.zone"
 
 python3 "$here/hierarchy/blackhole.py" "$HOLE" 53 --lifetime 120 \
     >"$T/blackhole.log" 2>&1 &
@@ -146,7 +117,7 @@ if ! up "$MD" cluster.local; then
 	summary
 fi
 if ! up "$NSD" nsl.test; then
-	sed 's/^/  | /' "$T/nsd/stderr.log" "$T/nsd/nsd.log" 2>/dev/null
+	sed 's/^/  | /' "$T/nsd/out" "$T/nsd/nsd.log" 2>/dev/null
 	fail "start nsd"
 	summary
 fi

@@ -55,27 +55,7 @@ mail	IN A	192.0.2.25
 txt	IN TXT	"workers" "agree"
 *.wild	IN A	192.0.2.99
 ZONE
-cat >"$T/nsd/nsd.conf" <<CONF
-server:
-	ip-address: $NSD
-	port: 53
-	database: ""
-	username: ""
-	zonesdir: "$T/nsd"
-	pidfile: "$T/nsd/nsd.pid"
-	logfile: "$T/nsd/nsd.log"
-	xfrdfile: "$T/nsd/xfrd.state"
-	zonelistfile: "$T/nsd/zone.list"
-	server-count: 1
-	verbosity: 1
-remote-control:
-	control-enable: no
-zone:
-	name: fwd.test
-	zonefile: fwd.test.zone
-CONF
-nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/out" 2>&1 &
-PIDS="$PIDS $!"
+md_it_nsd "$T/nsd" "$NSD" --opt 'verbosity: 1' fwd.test="$T/nsd/fwd.test.zone"
 wait_up $NSD www.fwd.test || {
 	fail "nsd did not start" "$T/nsd/out"
 	summary

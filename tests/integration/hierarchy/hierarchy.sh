@@ -35,6 +35,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# Only its functions (running, md_it_nsd): this script is run, not sourced,
+# and keeps its PIDs in files for the stop that another process runs.
+. "$here/../lib.sh"
 
 # name address zone... : one NSD instance per line.
 INSTANCES='
@@ -59,15 +62,6 @@ usage() {
 	exit 2
 }
 
-# True while pid is running (a zombie counts as exited).
-running() {
-	local state
-	[ -r "/proc/$1/stat" ] || return 1
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$state" ] || return 1
-	[ "$state" != Z ] && [ "$state" != X ]
-}
-
 # hexaddr A.B.C.D: the address as /proc/net/udp prints it (little-endian
 # hex on x86 and arm64), to see that the blackhole's socket is bound.
 hexaddr() {
@@ -80,44 +74,6 @@ hexaddr() {
 # The file name of a zone: "." is root.zone.
 zonefile() {
 	if [ "$1" = . ]; then echo "$here/root.zone"; else echo "$here/$1.zone"; fi
-}
-
-# write_conf NAME ADDR ZONE...: DIR/NAME/nsd.conf.  Everything NSD writes
-# (pid, log, xfrd state, zone list, xfr temp files) stays in DIR/NAME.
-write_conf() {
-	local name=$1 addr=$2 d=$DIR/$1 z
-	shift 2
-	mkdir -p "$d"
-	{
-		cat <<-CONF
-		server:
-			ip-address: $addr
-			port: 53
-			do-ip6: no
-			reuseport: no
-			server-count: 1
-			tcp-count: 16
-			verbosity: 1
-			username: ""
-			chroot: ""
-			database: ""
-			zonesdir: "$d"
-			zonelistfile: "$d/zone.list"
-			xfrdfile: "$d/xfrd.state"
-			xfrdir: "$d"
-			pidfile: "$d/nsd.pid"
-			logfile: "$d/nsd.log"
-			cookie-secret-file: "$d/cookiesecrets.txt"
-			identity: "$name"
-			hide-version: yes
-		remote-control:
-			control-enable: no
-		CONF
-		for z in "$@"; do
-			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
-			    "$z" "$(zonefile "$z")"
-		done
-	} >"$d/nsd.conf"
 }
 
 # term_one PIDFILE PATTERN: SIGTERM the saved PID, only if its command
@@ -159,7 +115,7 @@ do_stop() {
 }
 
 do_start() {
-	local name addr zones zone end ok
+	local name addr zones zone end ok z
 	if [ "${MD_IT_NETNS:-}" != 1 ]; then
 		echo "hierarchy.sh: run inside 'unshare -n' with MD_IT_NETNS=1" >&2
 		exit 2
@@ -172,14 +128,19 @@ do_start() {
 	    --lifetime "$BLACKHOLE_LIFETIME" >"$DIR/blackhole.log" 2>&1 &
 	echo $! >"$DIR/pids/blackhole.pid"
 
-	# Every NSD in the foreground (-d) in the background, so $! is the
-	# PID to stop; they start in parallel.
+	# Every NSD in the foreground (-d) in the background, so its PID is
+	# the one to stop; they start in parallel.  Everything NSD writes
+	# (pid, log, xfrd state, zone list, xfr temp files) stays in
+	# DIR/NAME.
 	echo "$INSTANCES" | while read -r name addr zones; do
 		[ -n "$name" ] || continue
-		# shellcheck disable=SC2086
-		write_conf "$name" "$addr" $zones
-		nsd -d -c "$DIR/$name/nsd.conf" >"$DIR/$name/stderr.log" 2>&1 &
-		echo $! >"$DIR/pids/$name.pid"
+		set --
+		for z in $zones; do
+			set -- "$@" "$z=$(zonefile "$z")"
+		done
+		md_it_nsd "$DIR/$name" "$addr" --opt 'tcp-count: 16' \
+		    --opt 'verbosity: 1' --opt "identity: \"$name\"" "$@"
+		echo "$md_it_nsd_pid" >"$DIR/pids/$name.pid"
 	done
 
 	# Bounded wait (5 s for all): each NSD answers SOA for its first
@@ -208,7 +169,7 @@ do_start() {
 	done
 	if [ $ok != 1 ]; then
 		echo "hierarchy.sh: not up after 5 s (instance $name)" >&2
-		tail -n 5 "$DIR"/*/nsd.log "$DIR"/*/stderr.log \
+		tail -n 5 "$DIR"/*/nsd.log "$DIR"/*/out \
 		    "$DIR/blackhole.log" >&2 2>/dev/null || true
 		exit 1
 	fi
