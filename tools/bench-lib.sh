@@ -21,6 +21,11 @@
 #				seconds (default 0.2) until it succeeds, at
 #				most SECS seconds; false at once when the
 #				process PID has exited
+#   md_bench_nsd DIR ADDR ZONE FILE [LINE]...
+#				NSD on ADDR for ZONE (FILE: its zone file,
+#				absolute), its files in DIR, extra server:
+#				LINEs; started under $MD_BENCH_PIN (a taskset
+#				command, or empty); PID in NSD_PID and PIDS
 #   die TEXT...			"NAME: TEXT" on stderr, exit 1
 #
 # Not root, or no network namespaces: a message on stderr and exit 1 (the
@@ -109,4 +114,44 @@ poll() {
 		[ $SECONDS -lt $end ] || return 1
 		sleep "$step"
 	done
+}
+
+md_bench_nsd() {
+	local dir=$1 addr=$2 zone=$3 file=$4 line
+	shift 4
+	mkdir -p "$dir"
+	{
+		cat <<-EOF
+		server:
+			ip-address: $addr
+			port: 53
+			database: ""
+			username: ""
+			zonesdir: "$dir"
+			pidfile: "$dir/nsd.pid"
+			logfile: "$dir/nsd.log"
+			xfrdfile: "$dir/xfrd.state"
+			zonelistfile: "$dir/zone.list"
+			server-count: 1
+			verbosity: 0
+			# no response rate limiting: the benchmarks' wildcard
+			# answers would be truncated (RRL slip) after 200/s
+			rrl-ratelimit: 0
+			rrl-whitelist-ratelimit: 0
+		EOF
+		for line in "$@"; do
+			printf '\t%s\n' "$line"
+		done
+		cat <<-EOF
+		remote-control:
+			control-enable: no
+		zone:
+			name: $zone
+			zonefile: "$file"
+		EOF
+	} >"$dir/nsd.conf"
+	# shellcheck disable=SC2086
+	${MD_BENCH_PIN:-} nsd -d -c "$dir/nsd.conf" >"$dir/out" 2>&1 &
+	NSD_PID=$!
+	PIDS="$PIDS $NSD_PID"
 }

@@ -187,33 +187,8 @@ printf '. 3600 NS r.test.\nr.test. 3600 A %s\n' $DEAD_ADDR >"$T/hints"
 
 # ---- NSD, the authoritative peer ----------------------------------------------
 
-mkdir -p "$T/nsd"
-cat >"$T/nsd/nsd.conf" <<EOF
-server:
-	ip-address: $NSD_ADDR
-	port: 53
-	database: ""
-	username: ""
-	zonesdir: "$T"
-	pidfile: "$T/nsd/nsd.pid"
-	logfile: "$T/nsd/nsd.log"
-	xfrdfile: "$T/nsd/xfrd.state"
-	zonelistfile: "$T/nsd/zone.list"
-	server-count: 1
-	verbosity: 0
-	# no response rate limiting: the wildcard's answers would be
-	# truncated (RRL slip) after 200/s
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-remote-control:
-	control-enable: no
-zone:
-	name: bench.internal
-	zonefile: bench.internal.zone
-EOF
-$PIN_CLI nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/out" 2>&1 &
-NSD_PID=$!
-PIDS="$PIDS $NSD_PID"
+MD_BENCH_PIN=$PIN_CLI md_bench_nsd "$T/nsd" $NSD_ADDR bench.internal \
+    "$T/bench.internal.zone"
 wait_up $NSD_PID $NSD_ADDR ns.bench.internal. ||
     { cat "$T/nsd/out" "$T/nsd/nsd.log" 2>/dev/null; die "NSD did not start"; }
 

@@ -104,30 +104,7 @@ zone-check-interval: 0
 zones: []
 EOF
 
-mkdir -p "$T/nsd"
-cat >"$T/nsd/nsd.conf" <<EOF
-server:
-	ip-address: $NSD_ADDR
-	port: 53
-	database: ""
-	username: ""
-	zonesdir: "$T"
-	pidfile: "$T/nsd/nsd.pid"
-	logfile: "$T/nsd/nsd.log"
-	xfrdfile: "$T/nsd/xfrd.state"
-	zonelistfile: "$T/nsd/zone.list"
-	server-count: 1
-	verbosity: 0
-	rrl-ratelimit: 0
-remote-control:
-	control-enable: no
-zone:
-	name: bench.internal
-	zonefile: bench.internal.zone
-EOF
-nsd -d -c "$T/nsd/nsd.conf" >"$T/nsd/out" 2>&1 &
-NSD_PID=$!
-PIDS="$PIDS $NSD_PID"
+md_bench_nsd "$T/nsd" $NSD_ADDR bench.internal "$T/bench.internal.zone"
 wait_up $NSD_PID $NSD_ADDR ns.bench.internal. ||
     { cat "$T/nsd/out"; die "NSD did not start"; }
 
