@@ -4,7 +4,10 @@
 # tools/profile-hotpath.sh share, sourced after their 'set -eu':
 #
 #   . "$(dirname "$0")/bench-lib.sh"
-#   md_bench_netns NAME "$@"	root check, re-exec inside 'unshare -n'
+#   md_bench_netns NAME "$@"	root check, the packages the benchmarks use
+#				(tools/quickstart.sh bench-deps: dnsperf,
+#				valgrind, the test peers), re-exec inside
+#				'unshare -n'
 #				(MD_BENCH_NETNS=1 marks the second run), lo
 #				up; NAME (the script's, e.g. bench.sh)
 #				starts every message of die
@@ -49,6 +52,10 @@ md_bench_netns() {
 		if ! unshare -n true 2>/dev/null; then
 			die "cannot create a network namespace"
 		fi
+		# Missing packages first, while the package registry can
+		# still be reached (not from inside the namespace).
+		sh "$(dirname "$0")/quickstart.sh" bench-deps >&2 ||
+		    die "could not install the benchmark's packages"
 		MD_BENCH_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
 	fi
 	ip link set lo up

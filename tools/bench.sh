@@ -48,7 +48,7 @@
 # addresses, every server on its own one, port 53.  Every process is
 # stopped by its saved PID, every wait is bounded, temporary files live in
 # one mktemp -d directory removed at exit.  Needs unbound, nsd, dig,
-# python3 and dnsperf (installed with apt-get when missing).  minidnsd and
+# python3 and dnsperf (installed by tools/quickstart.sh bench-deps).  minidnsd and
 # the resolvers are pinned to CPU 0, dnsperf and NSD to CPU 1 (taskset).
 # The default run takes about 12 minutes.
 set -eu
@@ -128,11 +128,7 @@ declare -A ADDR=(
 for tool in python3 dig unbound nsd taskset; do
 	command -v $tool >/dev/null || die "$tool is not installed"
 done
-if ! command -v dnsperf >/dev/null; then
-	echo "bench.sh: dnsperf missing, installing it (apt-get install dnsperf)" >&2
-	apt-get install -y dnsperf >/dev/null ||
-	    die "dnsperf is not installed (apt-get install dnsperf)"
-fi
+command -v dnsperf >/dev/null || die "dnsperf is not installed"
 [ -x "$MINIDNSD" ] || die "$MINIDNSD not built (run from the build directory or give --minidnsd)"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU 0, dnsperf on CPU 1)"
 

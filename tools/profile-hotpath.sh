@@ -168,7 +168,7 @@ cat <<EOF
 ### $head
 
 Measured $(date -u +%Y-%m-%d) by \`tools/profile-hotpath.sh\` with
-$version ($MINIDNSD), $(valgrind --version): $QUERIES
+$version, $(valgrind --version): $QUERIES
 queries per workload, measured after a first pass over the same names.
 Ir: instructions executed in user space (system calls not included).
 

@@ -1,6 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# quickstart.sh run|test|deps|build - the README's two commands.
+# quickstart.sh run|test|deps|build|bench-deps - the README's two commands.
+#
+#   bench-deps  what tools/bench.sh and tools/profile-hotpath.sh add
+#               (dnsperf, valgrind) to the test packages
 #
 #   run   install what is missing, build, and start minidnsd in the
 #         foreground on its embedded defaults (extra arguments go to it)
@@ -22,6 +25,8 @@ build_packages="build-essential autoconf automake pkg-config libevent-dev
 	libldns-dev libssl-dev libyaml-dev libjansson-dev bind9-dnsutils"
 test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2
 	python3 util-linux nsd unbound openssl"
+# tools/bench.sh, tools/profile-hotpath.sh: the load generator, callgrind.
+bench_packages="dnsperf valgrind"
 # kubectl (the test API server is proven real by it): Debian's package,
 # unless a kubectl is already there.
 if ! command -v kubectl >/dev/null 2>&1; then
@@ -105,6 +110,7 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 deps) deps "$test_packages" ;;
+bench-deps) deps "$test_packages $bench_packages" ;;
 build) deps ""; build ;;
 run)
 	deps ""
@@ -119,7 +125,7 @@ test)
 	test_all
 	;;
 *)
-	echo "usage: $0 run|test|deps|build" >&2
+	echo "usage: $0 run|test|deps|build|bench-deps" >&2
 	exit 2
 	;;
 esac
