@@ -57,6 +57,15 @@ struct md_cache;
 
 struct md_cache *md_cache_new(const struct md_cache_conf *conf);
 void md_cache_free(struct md_cache *c);
+/*
+ * Take conf's max_bytes, TTL limits and serve_stale from now on (a reload);
+ * the shard count and the stale ages stay those the cache was made with.
+ * Safe while other threads use the cache.
+ */
+void md_cache_set_limits(struct md_cache *c, const struct md_cache_conf *conf);
+/* ttl raised to min, then lowered to max (max wins when they cross): the
+ * rule the cache stores by, shared with the responder. */
+uint32_t md_ttl_clamp(uint32_t ttl, uint32_t min, uint32_t max);
 
 /*
  * Store an RRset of 'count' RRs.  The TTL is clamped to [min_ttl,

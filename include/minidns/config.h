@@ -6,11 +6,13 @@
 #ifndef MINIDNS_CONFIG_H
 #define MINIDNS_CONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "minidns/cache.h"
 #include "minidns/k8s.h"
 #include "minidns/resolve.h"
 #include "minidns/util.h"
@@ -94,7 +96,8 @@ struct md_config {
 	enum md_log_format log_format;
 	char *log_file; /* NULL: stderr */
 	bool query_log;
-	char *user; /* USER[:GROUP] to run as after binding */
+	char *pid_file; /* written after the fork; NULL: none */
+	char *user;	/* USER[:GROUP] to run as after binding */
 	char *chroot_dir;
 	bool allow_open_resolver; /* recursion for 0.0.0.0/0 or ::/0 */
 
@@ -107,11 +110,58 @@ struct md_config {
 	uint32_t cache_max_ttl;
 	uint32_t cache_max_negative_ttl;
 	bool serve_stale;
+
+	/* Derived by md_config_finish(): the engine's settings (root hints
+	 * loaded, forward zones, stub upstreams from resolv.conf). */
+	struct md_resolve_conf *resolve;
+	atomic_uint refs; /* md_config_new(): references held */
 };
 
-/* Defaults: loopback listeners on port 53, no zones. */
+/*
+ * Defaults: loopback listeners on port 53, no zones.  The engine's and the
+ * cache's defaults are taken from md_resolve_conf_init() and
+ * md_cache_conf_init(), where they are defined.  md_config_init() fills
+ * the caller's storage (out of memory leaves c->resolve NULL, and
+ * md_config_finish() then fails); md_config_deinit() frees what it owns.
+ */
 void md_config_init(struct md_config *c);
 void md_config_deinit(struct md_config *c);
+
+/*
+ * The configuration as a snapshot shared by threads: md_config_new()
+ * returns defaults in their own storage with one reference (NULL when out
+ * of memory).  Once md_config_finish() succeeded it is never changed
+ * again: workers, resolutions in flight and the daemon each hold a
+ * reference and read it without locks, and a reload publishes a new one.
+ * md_config_unref() frees it with the last reference; both accept NULL.
+ */
+struct md_config *md_config_new(void);
+const struct md_config *md_config_ref(const struct md_config *c);
+void md_config_unref(const struct md_config *c);
+
+/*
+ * Validate the whole configuration (after the file and the flags) and
+ * derive what the rest of the program reads: the policy checks (an open
+ * resolver must be asked for; HTTP endpoint addresses), the engine's
+ * settings in c->resolve (root hints loaded, stub upstreams read from
+ * resolv-conf).  Returns 0, or MD_ECONFIG / -errno with the problem in err.
+ */
+int md_config_finish(struct md_config *c, char *err, size_t errlen);
+
+/* The cache's settings (cache-size, TTL limits, serve-stale). */
+void md_config_cache_conf(const struct md_config *c, struct md_cache_conf *out);
+
+/*
+ * The keys whose value differs between the configuration running and a
+ * new one, and that take effect only on a restart (listen, threads, user,
+ * ...): their names into keys[0..max), returns how many.  Every other key
+ * takes effect on reload.
+ */
+size_t md_config_restart_keys(const struct md_config *running,
+    const struct md_config *next, const char **keys, size_t max);
+/* Do two Kubernetes source settings differ (a reload restarts it)? */
+bool md_k8s_conf_equal(
+    const struct md_k8s_conf *a, const struct md_k8s_conf *b);
 /*
  * Read a YAML configuration file over the defaults in c.  Unknown keys and
  * bad values fail with "FILE:LINE: key: problem" in err.  Returns 0 or

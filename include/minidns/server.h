@@ -68,10 +68,14 @@ size_t md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
 
 struct md_server;
 
-/* A server with the settings of cfg (copied): cfg->threads workers (0:
- * one per CPU), worker 0 on 'base' (the caller's thread), the others on
- * threads of their own, started by md_server_listen().  The other
- * functions are for the caller's thread. */
+/*
+ * A server with the settings of cfg, a finished configuration snapshot
+ * (md_config_finish()) of which it takes a reference: cfg->threads
+ * workers (0: one per CPU), each with its own event base, to run on
+ * threads of their own once md_server_start() is called.  'base' is the
+ * caller's: the control thread, which runs no query; every function
+ * below is for that thread.
+ */
 struct md_server *md_server_new(
     struct event_base *base, const struct md_config *cfg);
 void md_server_free(struct md_server *srv);
@@ -81,11 +85,14 @@ void md_server_free(struct md_server *srv);
  * another one opened.  Returns 0 or -errno, with a message logged.
  */
 int md_server_listen(struct md_server *srv);
+/*
+ * Start the worker threads (after md_server_listen(), after the process
+ * forked and dropped its privileges: threads do not survive a fork).
+ * Returns 0 or -errno.
+ */
+int md_server_start(struct md_server *srv);
 /* Publish a new zone snapshot (takes the caller's reference). */
 void md_server_set_zones(struct md_server *srv, struct md_zone_set *zs);
-/* The resolution engine's settings (root hints, limits); copied. */
-void md_server_set_resolve_conf(
-    struct md_server *srv, const struct md_resolve_conf *rconf);
 /* Start priming the root NS set (RFC 8109), once, when recursion is on
  * and the root is not forwarded.  The server does this itself before its
  * first iterative resolution; the daemon calls it at start-up when
@@ -115,7 +122,14 @@ unsigned md_server_threads(const struct md_server *srv);
  * restart loses none.
  */
 void md_server_drain(struct md_server *srv, void (*done)(void *arg), void *arg);
-/* Settings that can change on reload (not the listeners). */
+/*
+ * Publish a new configuration snapshot (finished; the server takes its own
+ * reference): every worker answers by it from its next query on, the
+ * cache takes its TTL limits and size; resolutions in flight finish with
+ * the snapshot they started with.  What only a restart changes (listen,
+ * threads, ...: md_config_restart_keys()) keeps the values the server
+ * started with.
+ */
 void md_server_update(struct md_server *srv, const struct md_config *cfg);
 
 #endif /* MINIDNS_SERVER_H */

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,9 +71,19 @@ struct shard {
 	struct md_cache_stats stats; /* entries and bytes are live counts */
 } __attribute__((aligned(CACHELINE)));
 
+/*
+ * The limits a reload may change (md_cache_set_limits()), read without a
+ * lock by every worker: relaxed atomics, each read once per operation.
+ */
+struct limits {
+	_Atomic size_t budget; /* bytes per shard */
+	_Atomic uint32_t min_ttl, max_ttl, max_negative_ttl;
+	atomic_bool serve_stale;
+};
+
 struct md_cache {
-	struct md_cache_conf conf;
-	size_t budget; /* bytes per shard */
+	struct md_cache_conf conf; /* as created: shards, stale ages */
+	struct limits lim;
 	unsigned nshards;
 	struct shard *shards;
 };
@@ -179,7 +190,8 @@ live(const struct entry *e, uint64_t now_ms)
 static bool
 stale_usable(const struct md_cache *c, const struct entry *e, uint64_t now_ms)
 {
-	return c->conf.serve_stale &&
+	return atomic_load_explicit(
+		   &c->lim.serve_stale, memory_order_relaxed) &&
 	    now_ms < e->expire_ms + (uint64_t)c->conf.stale_max_age * 1000;
 }
 
@@ -309,7 +321,7 @@ md_cache_new(const struct md_cache_conf *conf)
 	if ((c->nshards & (c->nshards - 1)) != 0)
 		goto fail;
 	c->conf.shards = c->nshards;
-	c->budget = c->conf.max_bytes / c->nshards;
+	md_cache_set_limits(c, &c->conf);
 	c->shards = aligned_alloc(CACHELINE, c->nshards * sizeof(*c->shards));
 	if (c->shards == NULL)
 		goto fail;
@@ -338,6 +350,31 @@ fail:
 	}
 	free(c);
 	return NULL;
+}
+
+void
+md_cache_set_limits(struct md_cache *c, const struct md_cache_conf *conf)
+{
+	/* A smaller budget takes effect as entries are stored: each store
+	 * evicts from its shard until the shard fits. */
+	atomic_store_explicit(
+	    &c->lim.budget, conf->max_bytes / c->nshards, memory_order_relaxed);
+	atomic_store_explicit(
+	    &c->lim.min_ttl, conf->min_ttl, memory_order_relaxed);
+	atomic_store_explicit(
+	    &c->lim.max_ttl, conf->max_ttl, memory_order_relaxed);
+	atomic_store_explicit(&c->lim.max_negative_ttl, conf->max_negative_ttl,
+	    memory_order_relaxed);
+	atomic_store_explicit(
+	    &c->lim.serve_stale, conf->serve_stale, memory_order_relaxed);
+}
+
+uint32_t
+md_ttl_clamp(uint32_t ttl, uint32_t min, uint32_t max)
+{
+	if (ttl < min)
+		ttl = min;
+	return ttl > max ? max : ttl;
 }
 
 void
@@ -435,6 +472,7 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 {
 	struct shard *s = shard_of(c, e->nhash, e->type);
 	struct entry *old, *garbage = NULL;
+	size_t budget;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
@@ -449,7 +487,8 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 		old->hnext = garbage;
 		garbage = old;
 	}
-	while (s->stats.bytes + e->cost > c->budget && s->lru_tail != NULL) {
+	budget = atomic_load_explicit(&c->lim.budget, memory_order_relaxed);
+	while (s->stats.bytes + e->cost > budget && s->lru_tail != NULL) {
 		struct entry *victim = s->lru_tail;
 
 		unlink_entry(s, victim);
@@ -490,7 +529,8 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 	if (soa_rdata != NULL)
 		payload += soa_rdlen;
 	cost = sizeof(*e) + payload + MALLOC_OVERHEAD;
-	if (cost > c->budget || payload > UINT32_MAX)
+	if (cost > atomic_load_explicit(&c->lim.budget, memory_order_relaxed) ||
+	    payload > UINT32_MAX)
 		return MD_ENOSPACE;
 
 	/*
@@ -580,10 +620,9 @@ md_cache_put(struct md_cache *c, const uint8_t *owner, uint16_t type,
 	    !rdata_ok(rdata, rdata_len, count))
 		return -EINVAL;
 	/* cache-min-ttl first, so cache-max-ttl wins if they cross. */
-	if (ttl < c->conf.min_ttl)
-		ttl = c->conf.min_ttl;
-	if (ttl > c->conf.max_ttl)
-		ttl = c->conf.max_ttl;
+	ttl = md_ttl_clamp(ttl,
+	    atomic_load_explicit(&c->lim.min_ttl, memory_order_relaxed),
+	    atomic_load_explicit(&c->lim.max_ttl, memory_order_relaxed));
 	/* RFC 1035 §3.2.1: TTL 0 means use once, do not cache. */
 	if (ttl == 0)
 		return 0;
@@ -611,8 +650,9 @@ md_cache_put_negative(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
 		soa_rdata = NULL;
 	}
 	/* RFC 2308 §5: the caller computed the TTL; we only cap it. */
-	if (ttl > c->conf.max_negative_ttl)
-		ttl = c->conf.max_negative_ttl;
+	ttl = md_ttl_clamp(ttl, 0,
+	    atomic_load_explicit(
+		&c->lim.max_negative_ttl, memory_order_relaxed));
 	if (ttl == 0)
 		return 0;
 	if (nxdomain)
@@ -744,7 +784,8 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 	} else if (e2 != NULL && live(e2, now_ms)) {
 		hit = e2;
 		hit_shard = s2;
-	} else if (allow_stale && c->conf.serve_stale) {
+	} else if (allow_stale &&
+	    atomic_load_explicit(&c->lim.serve_stale, memory_order_relaxed)) {
 		/* RFC 8767 §4: stale data only when nothing fresh exists. */
 		if (e1 != NULL) {
 			hit = e1;

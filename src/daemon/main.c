@@ -35,9 +35,7 @@
 #include "minidns/util.h"
 #include "minidns/zone.h"
 
-#define EXIT_CONFIG 1
-#define EXIT_USAGE 2
-#define EXIT_START 3
+#include "daemon.h"
 
 #ifndef MD_SYSCONFDIR
 #define MD_SYSCONFDIR "/etc"
@@ -69,6 +67,7 @@ struct options {
 	const char *tls_key;
 	const char *kubeconfig;
 	const char *metrics, *health, *ready, *control_socket, *user;
+	const char *pid_file;
 	const char *threads, *cache_size; /* numbers, checked in build_config */
 	const char *k8s_zones[MD_K8S_ZONES_MAX];
 	size_t nk8s_zones;
@@ -76,37 +75,6 @@ struct options {
 	bool check;
 	int verbosity; /* -1 quiet, 0 config, 1 debug */
 };
-
-struct watched {
-	char *path;
-	struct stat st;
-	bool exists;
-};
-
-struct daemon {
-	struct options opt;
-	struct event_base *base;
-	struct md_server *srv;
-	struct md_config cfg;
-	struct watched *watch;
-	size_t nwatch;
-	struct event *check_ev;
-	/* what is served: the zone files, plus the Kubernetes zones */
-	struct md_zone_set *file_zones;
-	struct md_zone **k8s_zones; /* main, per namespace, reverse */
-	size_t nk8s;
-	struct md_k8s *k8s;
-	struct md_metrics_http *http;
-	struct md_metrics_sources sources;
-	struct md_control *control;
-	uint64_t start_ms;
-	unsigned reloads, reload_failures;
-	bool stopping;
-	bool k8s_announced;
-	char last_reload_error[1024];
-};
-
-static void reload(struct daemon *d, const char *why);
 
 /* Serve the file zones and the latest Kubernetes zones together. */
 static int
@@ -172,6 +140,7 @@ usage(FILE *fp)
 	    "                [--kubernetes-zone ZONE]... [--kubeconfig FILE]\n"
 	    "                [--metrics|--health|--ready ADDR:PORT|off]\n"
 	    "                [--control-socket PATH] [--user USER[:GROUP]]\n"
+	    "                [--pid-file FILE]\n"
 	    "                [--threads N] [--cache-size MiB]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
@@ -207,10 +176,13 @@ usage(FILE *fp)
 	    "      --ready ADDR:PORT|off    /ready (default :8181)\n"
 	    "      --control-socket PATH    for minidns-control\n"
 	    "      --user USER[:GROUP]      run as this user once bound\n"
+	    "      --pid-file FILE  write the daemon's process ID there\n"
 	    "      --threads N      worker threads, each with its own sockets\n"
 	    "                       (default: one per CPU)\n"
 	    "      --cache-size MiB memory for the cache (default 64)\n"
 	    "  -f, --foreground     stay in the foreground, log to stderr\n"
+	    "                       (else: fork, log to syslog, return once\n"
+	    "                       serving, with the start-up's exit code)\n"
 	    "  -v, --verbose        log at debug level\n"
 	    "  -q, --quiet          log errors only\n"
 	    "  -t, --check          check the configuration and zones, then exit\n"
@@ -238,6 +210,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"ready", required_argument, NULL, 'Y'},
 	    {"control-socket", required_argument, NULL, 'O'},
 	    {"user", required_argument, NULL, 'u'},
+	    {"pid-file", required_argument, NULL, 'p'},
 	    {"threads", required_argument, NULL, 'W'},
 	    {"cache-size", required_argument, NULL, 'm'},
 	    {"kubernetes-zone", required_argument, NULL, 'Z'},
@@ -318,6 +291,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case 'p':
+			o->pid_file = optarg;
 			break;
 		case 'W':
 			o->threads = optarg;
@@ -400,15 +376,14 @@ replace_path(char **field, const char *value)
 	return *field != NULL ? 0 : -ENOMEM;
 }
 
-/* Defaults, then the file, then the flags. */
+/* Defaults, then the file, then the flags, into cfg. */
 static int
-build_config(
+overlay_flags(
     const struct options *o, struct md_config *cfg, char *err, size_t errlen)
 {
 	const char *path = o->config;
 	int rc;
 
-	md_config_init(cfg);
 	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
 		path = DEFAULT_CONFIG;
 	if (path != NULL) {
@@ -498,7 +473,8 @@ build_config(
 	    replace_path(&cfg->health, o->health) != 0 ||
 	    replace_path(&cfg->ready, o->ready) != 0 ||
 	    replace_path(&cfg->control_socket, o->control_socket) != 0 ||
-	    replace_path(&cfg->user, o->user) != 0)
+	    replace_path(&cfg->user, o->user) != 0 ||
+	    replace_path(&cfg->pid_file, o->pid_file) != 0)
 		return -ENOMEM;
 	if (o->nk8s_zones > 0)
 		cfg->k8s.nzones = 0;
@@ -538,39 +514,6 @@ build_config(
 			return MD_ECONFIG;
 		}
 	}
-	/* HTTP endpoints: "off", ":PORT" or ADDR:PORT. */
-	const char *https[3] = {cfg->metrics, cfg->health, cfg->ready};
-	static const char *const hnames[3] = {"metrics", "health", "ready"};
-
-	for (int i = 0; i < 3; i++) {
-		struct md_sockaddr sa;
-		char tmp[80];
-		const char *a = https[i];
-
-		if (a == NULL || strcmp(a, "off") == 0)
-			continue;
-		if (a[0] == ':')
-			snprintf(tmp, sizeof(tmp), "0.0.0.0%s", a);
-		else
-			md_strlcpy(tmp, a, sizeof(tmp));
-		if (md_sockaddr_parse(tmp, 0, &sa) != 0 ||
-		    strrchr(a, ':') == NULL) {
-			snprintf(err, errlen,
-			    "%s: '%s' is not ADDR:PORT, :PORT or off",
-			    hnames[i], a);
-			return MD_ECONFIG;
-		}
-	}
-	/* An open resolver answers anyone, and is used for amplification:
-	 * only when asked for in so many words. */
-	for (size_t i = 0; cfg->recursion && i < cfg->nacl; i++) {
-		if (cfg->acl[i].prefix == 0 && !cfg->allow_open_resolver) {
-			snprintf(err, errlen,
-			    "access-control opens recursion to every address; "
-			    "set allow-open-resolver: yes if that is meant");
-			return MD_ECONFIG;
-		}
-	}
 	if (o->verbosity > 0)
 		cfg->log_level = MD_LOG_DEBUG;
 	else if (o->verbosity < 0)
@@ -578,59 +521,30 @@ build_config(
 	return 0;
 }
 
-/* The resolution engine's settings from the configuration. */
-static int
-build_resolve_conf(const struct md_config *cfg, struct md_resolve_conf *rc,
-    char *err, size_t errlen)
+/*
+ * The configuration snapshot: defaults, the file, the flags, then
+ * validated and finished (md_config_finish()).  NULL with err set.
+ */
+static struct md_config *
+build_config(const struct options *o, char *err, size_t errlen)
 {
-	md_resolve_conf_init(rc);
-	if (cfg->root_hints != NULL) {
-		int e = md_resolve_load_hints(rc, cfg->root_hints, err, errlen);
+	struct md_config *cfg = md_config_new();
+	int rc;
 
-		if (e != 0)
-			return e;
+	if (cfg == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
-	rc->allow_private = cfg->allow_private_upstreams;
-	rc->qname_minimisation = cfg->qname_minimisation;
-	rc->use_0x20 = cfg->use_0x20;
-	rc->max_queries = cfg->max_upstream_queries;
-	rc->max_depth = cfg->max_referral_depth;
-	rc->max_cname = cfg->max_cname_chain;
-	rc->max_ns_names = cfg->max_ns_names;
-	rc->timeout_ms = cfg->resolution_timeout;
-	memcpy(rc->forward, cfg->forward, sizeof(rc->forward));
-	rc->nforward = cfg->nforward;
-	/* Stub mode: everything goes to the upstreams of ".", from
-	 * resolv.conf when none are configured. */
-	if (cfg->stub) {
-		uint8_t root = 0;
-		bool have_root = false;
-
-		for (size_t i = 0; i < rc->nforward; i++)
-			have_root |= rc->forward[i].zone[0] == 0;
-		if (!have_root && rc->nforward < MD_FORWARD_ZONES_MAX) {
-			const char *path = cfg->resolv_conf != NULL
-			    ? cfg->resolv_conf
-			    : "/etc/resolv.conf";
-			struct md_forward_zone *f = &rc->forward[rc->nforward];
-			int n;
-
-			memset(f, 0, sizeof(*f));
-			f->zone[0] = root;
-			n = md_resolv_conf_read(
-			    path, f->servers, MD_FORWARD_SERVERS_MAX);
-			if (n <= 0) {
-				snprintf(err, errlen,
-				    "stub: no nameserver in %s%s%s", path,
-				    n < 0 ? ": " : "",
-				    n < 0 ? strerror(-n) : "");
-				return MD_ECONFIG;
-			}
-			f->nservers = (size_t)n;
-			rc->nforward++;
-		}
+	rc = overlay_flags(o, cfg, err, errlen);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (rc == 0)
+		rc = md_config_finish(cfg, err, errlen);
+	if (rc != 0) {
+		md_config_unref(cfg);
+		return NULL;
 	}
-	return 0;
+	return cfg;
 }
 
 /* The zones the configuration names, or the embedded sample zones. */
@@ -699,310 +613,6 @@ apply_logging(const struct md_config *cfg, char *err, size_t errlen)
 	md_log_set_level(cfg->log_level);
 	md_querylog_enable(cfg->query_log);
 	return 0;
-}
-
-static bool
-zones_loaded_cb(void *arg)
-{
-	struct daemon *d = arg;
-
-	return d->file_zones != NULL;
-}
-
-/* "off" disables an endpoint; NULL takes the default. */
-static const char *
-http_addr(const char *configured, const char *def)
-{
-	if (configured == NULL)
-		return def;
-	if (strcmp(configured, "off") == 0)
-		return NULL;
-	return configured;
-}
-
-static int
-start_http(struct daemon *d, char *err, size_t errlen)
-{
-	const struct md_config *c = &d->cfg;
-	/* CoreDNS's ports, so existing probes and scrapes keep working; the
-	 * defaults may be taken (then only a warning). */
-	bool optional =
-	    c->metrics == NULL && c->health == NULL && c->ready == NULL;
-	const char *m = http_addr(c->metrics, "0.0.0.0:9153");
-	const char *h = http_addr(c->health, "0.0.0.0:8080");
-	const char *r = http_addr(c->ready, "0.0.0.0:8181");
-
-	d->sources.cache = md_server_cache(d->srv);
-	d->sources.server = d->srv;
-	d->sources.k8s = d->k8s;
-	d->sources.zones_loaded = zones_loaded_cb;
-	d->sources.arg = d;
-	if (m == NULL && h == NULL && r == NULL)
-		return 0;
-	d->http = md_metrics_http_new(
-	    d->base, m, h, r, optional, &d->sources, err, errlen);
-	return d->http != NULL || optional ? 0 : MD_ECONFIG;
-}
-
-static int
-ctl_status(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
-{
-	struct daemon *d = arg;
-	char buf[MD_NAME_STRLEN + 1024];
-
-	(void)msg;
-	(void)len;
-	snprintf(buf, sizeof(buf), "minidnsd %s, up %llu s", PACKAGE_VERSION,
-	    (unsigned long long)((md_now_ms() - d->start_ms) / 1000));
-	line(ctx, buf);
-	snprintf(buf, sizeof(buf), "configuration: %s",
-	    d->cfg.path ? d->cfg.path : "(none: defaults and flags)");
-	line(ctx, buf);
-	snprintf(buf, sizeof(buf), "reloads: %u, failed: %u", d->reloads,
-	    d->reload_failures);
-	line(ctx, buf);
-	for (size_t i = 0;
-	     d->file_zones != NULL && i < md_zone_set_count(d->file_zones);
-	     i++) {
-		const struct md_zone *z = md_zone_set_get(d->file_zones, i);
-		char name[MD_NAME_STRLEN];
-
-		md_name_to_str(md_zone_origin(z), name, sizeof(name));
-		snprintf(buf, sizeof(buf), "zone %s: %zu records, serial %u",
-		    name, md_zone_rr_count(z), md_zone_serial(z));
-		line(ctx, buf);
-	}
-	if (d->k8s != NULL) {
-		struct md_k8s_status st;
-
-		md_k8s_get_status(d->k8s, &st);
-		snprintf(buf, sizeof(buf),
-		    "kubernetes: %s, %s, %zu zones, relists %u, errors %u%s",
-		    st.synced ? "synced" : "not synced yet",
-		    st.connected ? "connected" : "not connected", d->nk8s,
-		    st.relists, st.errors,
-		    st.stale_ms != 0 ? ", serving stale data" : "");
-		line(ctx, buf);
-	}
-	snprintf(
-	    buf, sizeof(buf), "recursion: %s", d->cfg.recursion ? "on" : "off");
-	line(ctx, buf);
-	return 0;
-}
-
-static int
-ctl_stats(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
-{
-	struct daemon *d = arg;
-	char *text = md_metrics_render(&d->sources);
-
-	if (text == NULL) {
-		snprintf(msg, len, "out of memory");
-		return -ENOMEM;
-	}
-	for (char *p = text, *nl; *p != '\0'; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (nl == NULL) {
-			line(ctx, p);
-			break;
-		}
-		*nl = '\0';
-		line(ctx, p);
-	}
-	free(text);
-	return 0;
-}
-
-static int
-ctl_reload(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
-{
-	struct daemon *d = arg;
-	unsigned failures = d->reload_failures;
-
-	reload(d, "control socket");
-	if (d->reload_failures != failures) {
-		snprintf(msg, len, "%s", d->last_reload_error);
-		return MD_ECONFIG;
-	}
-	line(ctx, "reloaded");
-	return 0;
-}
-
-static int
-ctl_flush(void *arg, const char *name, bool zone, md_control_line_fn line,
-    void *ctx, char *msg, size_t len)
-{
-	struct daemon *d = arg;
-	struct md_cache *cache = md_server_cache(d->srv);
-	uint8_t wire[MD_NAME_MAX];
-
-	if (name == NULL) {
-		md_cache_flush(cache, NULL);
-		line(ctx, "flushed the whole cache");
-		return 0;
-	}
-	if (md_name_from_str(name, NULL, wire) < 0) {
-		snprintf(msg, len, "'%s' is not a domain name", name);
-		return MD_EPARSE;
-	}
-	if (zone)
-		md_cache_flush_zone(cache, wire);
-	else
-		md_cache_flush(cache, wire);
-	line(ctx, zone ? "flushed the zone" : "flushed the name");
-	return 0;
-}
-
-struct dump_ctx {
-	md_control_line_fn line;
-	void *ctx;
-};
-
-static void
-dump_entry_cb(void *arg, const struct md_cache_view *v)
-{
-	struct dump_ctx *dc = arg;
-	char name[MD_NAME_STRLEN], type[32], buf[MD_NAME_STRLEN + 1024];
-
-	md_name_to_str(v->owner, name, sizeof(name));
-	if (v->kind != MD_CACHE_RRSET) {
-		snprintf(buf, sizeof(buf), "%s\t%u\t%s\t%s%s", name, v->ttl,
-		    v->kind == MD_CACHE_NXDOMAIN ? "NXDOMAIN" : "NODATA",
-		    v->kind == MD_CACHE_NODATA
-			? md_ldns_type_str(v->type, type, sizeof(type))
-			: "",
-		    v->stale ? "\t; stale" : "");
-		dc->line(dc->ctx, buf);
-		return;
-	}
-	for (uint32_t off = 0; off + 2 <= v->rdata_len;) {
-		uint16_t len = md_read_u16(v->rdata + off);
-		char *text = md_ldns_rr_to_str(v->owner, v->type, MD_CLASS_IN,
-		    v->ttl, v->rdata + off + 2, len);
-
-		off += 2 + (uint32_t)len;
-		if (text == NULL)
-			continue;
-		snprintf(buf, sizeof(buf), "%s%s", text,
-		    v->stale ? "\t; stale" : "");
-		free(text);
-		dc->line(dc->ctx, buf);
-	}
-}
-
-static int
-ctl_dump_cache(
-    void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
-{
-	struct daemon *d = arg;
-	struct dump_ctx dc = {line, ctx};
-
-	(void)msg;
-	(void)len;
-	md_cache_walk(md_server_cache(d->srv), md_now_ms(), dump_entry_cb, &dc);
-	return 0;
-}
-
-static int
-ctl_set_loglevel(void *arg, const char *level, md_control_line_fn line,
-    void *ctx, char *msg, size_t len)
-{
-	struct daemon *d = arg;
-	enum md_log_level l;
-
-	if (level == NULL || md_log_level_parse(level, &l) != 0) {
-		snprintf(
-		    msg, len, "not a log level (error, warning, info, debug)");
-		return MD_EPARSE;
-	}
-	md_log_set_level(l);
-	d->cfg.log_level = l;
-	line(ctx, "log level set");
-	return 0;
-}
-
-/* A trace on behalf of the control socket: lines and the end go back. */
-struct ctl_trace {
-	md_control_line_fn line;
-	md_control_done_fn done;
-	void *ctx;
-};
-
-static void
-ctl_trace_line(void *arg, const char *text)
-{
-	struct ctl_trace *t = arg;
-
-	t->line(t->ctx, text);
-}
-
-static void
-ctl_trace_done(void *arg, int rcode, const char *reason)
-{
-	struct ctl_trace *t = arg;
-	char buf[256];
-
-	snprintf(buf, sizeof(buf), "result: %s%s%s", md_rcode_str(rcode),
-	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
-	t->line(t->ctx, buf);
-	t->done(t->ctx, 0, NULL);
-	free(t);
-}
-
-static int
-ctl_trace(void *arg, const char *name, const char *type,
-    md_control_line_fn line, md_control_done_fn done, void *ctx, char *msg,
-    size_t len)
-{
-	struct daemon *d = arg;
-	uint8_t wire[MD_NAME_MAX];
-	uint16_t qtype = MD_TYPE_A;
-	struct ctl_trace *t;
-
-	if (name == NULL || md_name_from_str(name, NULL, wire) < 0) {
-		snprintf(
-		    msg, len, "'%s' is not a domain name", name ? name : "");
-		return MD_EPARSE;
-	}
-	if (type != NULL && md_ldns_type_parse(type, &qtype) != 0) {
-		snprintf(msg, len, "'%s' is not a record type", type);
-		return MD_EPARSE;
-	}
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		snprintf(msg, len, "out of memory");
-		return -ENOMEM;
-	}
-	t->line = line;
-	t->done = done;
-	t->ctx = ctx;
-	if (md_server_trace(
-		d->srv, wire, qtype, ctl_trace_line, ctl_trace_done, t) != 0) {
-		free(t);
-		snprintf(msg, len, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int
-start_control(struct daemon *d, char *err, size_t errlen)
-{
-	static struct md_control_ops ops;
-
-	if (d->cfg.control_socket == NULL)
-		return 0;
-	ops.arg = d;
-	ops.status = ctl_status;
-	ops.stats = ctl_stats;
-	ops.reload = ctl_reload;
-	ops.flush = ctl_flush;
-	ops.dump_cache = ctl_dump_cache;
-	ops.set_loglevel = ctl_set_loglevel;
-	ops.trace = ctl_trace;
-	d->control =
-	    md_control_new(d->base, d->cfg.control_socket, &ops, err, errlen);
-	return d->control != NULL ? 0 : MD_ECONFIG;
 }
 
 /*
@@ -1121,48 +731,100 @@ watch_changed(const struct daemon *d)
 
 static void schedule_check(struct daemon *d);
 
-/* Reload configuration and zones; on any error keep what is serving. */
-static void
-reload(struct daemon *d, const char *why)
+/* The Kubernetes source by cfg: started, restarted with new settings,
+ * or stopped.  Its zones keep serving until the new source publishes. */
+static int
+k8s_apply(
+    struct daemon *d, const struct md_config *cfg, char *err, size_t errlen)
 {
-	struct md_config cfg;
+	if (d->k8s != NULL && md_k8s_conf_equal(&d->cfg->k8s, &cfg->k8s))
+		return 0;
+	if (d->k8s != NULL) {
+		md_info(MD_LOG_MAIN,
+		    "kubernetes: settings changed, restarting "
+		    "the source");
+		md_k8s_free(d->k8s);
+		d->k8s = NULL;
+		d->sources.k8s = NULL;
+		d->k8s_announced = false;
+	}
+	if (cfg->k8s.nzones == 0) {
+		/* Off now: its zones go. */
+		for (size_t i = 0; i < d->nk8s; i++)
+			md_zone_free(d->k8s_zones[i]);
+		free(d->k8s_zones);
+		d->k8s_zones = NULL;
+		d->nk8s = 0;
+		return 0;
+	}
+	d->k8s = md_k8s_new(d->base, &cfg->k8s, k8s_publish_cb, d, err, errlen);
+	if (d->k8s == NULL)
+		return MD_ECONFIG;
+	d->sources.k8s = d->k8s;
+	md_info(MD_LOG_MAIN, "kubernetes: watching the API for %zu zone%s",
+	    cfg->k8s.nzones, cfg->k8s.nzones == 1 ? "" : "s");
+	return 0;
+}
+
+/* Keys changed since start-up that only a restart applies: logged once
+ * each, listed by minidns-control status. */
+static void
+note_restart_keys(struct daemon *d, const struct md_config *cfg)
+{
+	const char *keys[32];
+	size_t n = md_config_restart_keys(d->boot, cfg, keys, 32);
+
+	for (size_t i = 0; i < n; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < d->nrestart_keys; j++)
+			known |= strcmp(d->restart_keys[j], keys[i]) == 0;
+		if (!known)
+			md_warn(MD_LOG_CONFIG,
+			    "%s: changed; takes effect on restart (the "
+			    "value the server started with stays in use)",
+			    keys[i]);
+	}
+	memcpy(d->restart_keys, keys, n * sizeof(keys[0]));
+	d->nrestart_keys = n;
+}
+
+void
+md_daemon_reload(struct daemon *d, const char *why)
+{
+	struct md_config *cfg;
 	struct md_zone_set *zs;
-	struct md_resolve_conf rconf;
 	char err[1024];
 
 	md_info(MD_LOG_MAIN, "reloading (%s)", why);
-	if (build_config(&d->opt, &cfg, err, sizeof(err)) != 0 ||
-	    build_resolve_conf(&cfg, &rconf, err, sizeof(err)) != 0) {
-		watch_files(d, &d->cfg);
-		md_config_deinit(&cfg);
+	cfg = build_config(d->opt, err, sizeof(err));
+	if (cfg == NULL) {
+		watch_files(d, d->cfg);
 		goto failed;
 	}
-	zs = load_zones(&cfg, err, sizeof(err));
+	zs = load_zones(cfg, err, sizeof(err));
 	/* Note the files as they are now, so a broken file is retried only
 	 * once it changes again. */
-	watch_files(d, &cfg);
+	watch_files(d, cfg);
 	if (zs == NULL) {
-		md_config_deinit(&cfg);
+		md_config_unref(cfg);
 		goto failed;
 	}
-	if (cfg.nlisten != d->cfg.nlisten ||
-	    memcmp(cfg.listen, d->cfg.listen,
-		cfg.nlisten * sizeof(cfg.listen[0])) != 0)
-		md_warn(MD_LOG_CONFIG,
-		    "listen addresses changed: they take effect on restart");
-	if (apply_logging(&cfg, err, sizeof(err)) != 0)
+	if (k8s_apply(d, cfg, err, sizeof(err)) != 0) {
+		md_zone_set_unref(zs);
+		md_config_unref(cfg);
+		goto failed;
+	}
+	note_restart_keys(d, cfg);
+	if (apply_logging(cfg, err, sizeof(err)) != 0)
 		md_err(MD_LOG_CONFIG, "%s (logging unchanged)", err);
-	md_server_update(d->srv, &cfg);
-	md_server_set_resolve_conf(d->srv, &rconf);
+	md_server_update(d->srv, cfg);
 	log_zones(zs);
 	md_info(MD_LOG_MAIN, "reload done: %zu zones", md_zone_set_count(zs));
 	md_zone_set_unref(d->file_zones);
 	d->file_zones = zs;
 	publish(d);
-	if (memcmp(&cfg.k8s.zones, &d->cfg.k8s.zones, sizeof(cfg.k8s.zones)) !=
-	    0)
-		md_warn(MD_LOG_CONFIG, "kubernetes settings change on restart");
-	md_config_deinit(&d->cfg);
+	md_config_unref(d->cfg);
 	d->cfg = cfg;
 	d->reloads++;
 	md_metrics_reload(true);
@@ -1183,7 +845,7 @@ check_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (watch_changed(d))
-		reload(d, "a watched file changed");
+		md_daemon_reload(d, "a watched file changed");
 	else
 		schedule_check(d);
 }
@@ -1191,9 +853,9 @@ check_cb(evutil_socket_t fd, short what, void *arg)
 static void
 schedule_check(struct daemon *d)
 {
-	struct timeval tv = {(time_t)d->cfg.zone_check_interval, 0};
+	struct timeval tv = {(time_t)d->cfg->zone_check_interval, 0};
 
-	if (d->cfg.zone_check_interval == 0) {
+	if (d->cfg->zone_check_interval == 0) {
 		event_del(d->check_ev);
 		return;
 	}
@@ -1215,7 +877,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		reload(d, "SIGHUP");
+		md_daemon_reload(d, "SIGHUP");
 		return;
 	}
 	if (sig == SIGUSR1) {
@@ -1239,25 +901,80 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	md_server_drain(d->srv, drained_cb, d);
 }
 
-static int
-daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
+/* ---- daemon mode ------------------------------------------------------- */
 
+/*
+ * Fork before anything else starts (threads do not survive a fork; the
+ * event bases are made after it): the parent waits for the child to say
+ * how start-up went, one byte on a pipe, and exits with that code, so
+ * "minidnsd" returns once the server answers, or fails with the reason
+ * on the terminal and the exit code of a foreground run.  The child
+ * starts a session and keeps stderr until it is ready.
+ */
+static int
+daemonize_begin(void)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -errno;
+	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		unsigned char code = EXIT_START;
+
+		close(fds[1]);
+		while (read(fds[0], &code, 1) < 0 && errno == EINTR)
+			;
+		_exit(code);
+	}
+	close(fds[0]);
 	if (setsid() < 0)
 		return -errno;
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
+	return fds[1];
+}
+
+/* The child is serving (code 0) or failed: tell the parent, let go of the
+ * terminal. */
+static void
+daemonize_end(int fd, int code)
+{
+	unsigned char c = (unsigned char)code;
+	int null;
+
+	if (fd < 0)
+		return;
+	if (write(fd, &c, 1) != 1)
+		md_warn(MD_LOG_MAIN, "cannot report to the parent process");
+	close(fd);
+	if (code != 0)
+		return;
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+}
+
+/* pid-file: written by the process that serves, before it gives up
+ * root; removed when it stops (if it still may). */
+static int
+write_pid_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	f = fopen(path, "we");
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
+	    fclose(f) != 0) {
+		snprintf(err, errlen, "pid-file %s: %s", path, strerror(errno));
+		return -errno;
 	}
 	return 0;
 }
@@ -1266,130 +983,141 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d;
+	struct options opt;
 	struct md_zone_set *zs = NULL;
-	struct md_resolve_conf rconf;
 	struct event *sigs[4] = {NULL, NULL, NULL, NULL};
 	static const int signums[4] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
 	char err[1024];
+	bool pid_written = false;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	memset(&opt, 0, sizeof(opt));
+	d.opt = &opt;
+	d.ready_fd = -1;
 	md_log_init("minidnsd");
-	rc = parse_args(argc, argv, &d.opt);
+	rc = parse_args(argc, argv, &opt);
 	if (rc != 0)
 		return rc;
-	if (build_config(&d.opt, &d.cfg, err, sizeof(err)) != 0) {
+	d.cfg = build_config(&opt, err, sizeof(err));
+	if (d.cfg == NULL) {
 		fprintf(stderr, "minidnsd: %s\n", err);
 		rc = EXIT_CONFIG;
 		goto cleanup;
 	}
-	if (apply_logging(&d.cfg, err, sizeof(err)) != 0) {
+	d.boot = md_config_ref(d.cfg);
+	if (apply_logging(d.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "minidnsd: %s\n", err);
 		rc = EXIT_CONFIG;
 		goto cleanup;
 	}
-	if (build_resolve_conf(&d.cfg, &rconf, err, sizeof(err)) != 0) {
-		fprintf(stderr, "minidnsd: %s\n", err);
-		rc = EXIT_CONFIG;
-		goto cleanup;
-	}
-	zs = load_zones(&d.cfg, err, sizeof(err));
+	zs = load_zones(d.cfg, err, sizeof(err));
 	if (zs == NULL) {
 		fprintf(stderr, "minidnsd: %s\n", err);
 		rc = EXIT_CONFIG;
 		goto cleanup;
 	}
-	if (d.opt.check) {
+	if (opt.check) {
 		size_t n = md_zone_set_count(zs);
 
 		printf("minidnsd: configuration OK (%s), %zu zone%s\n",
-		    d.cfg.path ? d.cfg.path : "no configuration file", n,
+		    d.cfg->path ? d.cfg->path : "no configuration file", n,
 		    n == 1 ? "" : "s");
 		rc = 0;
 		goto cleanup;
+	}
+	if (!opt.foreground) {
+		d.ready_fd = daemonize_begin();
+		if (d.ready_fd < 0) {
+			fprintf(stderr, "minidnsd: cannot daemonize: %s\n",
+			    strerror(-d.ready_fd));
+			rc = EXIT_START;
+			goto cleanup;
+		}
 	}
 
 	signal(SIGPIPE, SIG_IGN);
 	/* Worker threads: libevent's locks, before the first base. */
 	evthread_use_pthreads();
 	d.base = event_base_new();
-	d.srv = d.base ? md_server_new(d.base, &d.cfg) : NULL;
+	d.srv = d.base ? md_server_new(d.base, d.cfg) : NULL;
 	if (d.srv == NULL) {
-		fprintf(stderr, "minidnsd: cannot start the event loop\n");
+		md_err(MD_LOG_MAIN, "cannot start the event loop");
 		rc = EXIT_START;
 		goto cleanup;
 	}
 	md_info(MD_LOG_MAIN, "minidnsd %s starting: %s", PACKAGE_VERSION,
-	    d.cfg.path ? d.cfg.path
-		       : "no configuration file, embedded defaults (sample "
-			 "zones cluster.local and 10.in-addr.arpa, loopback "
-			 "listeners)");
-	if (!d.cfg.zones_set && d.cfg.k8s.nzones == 0)
+	    d.cfg->path ? d.cfg->path
+			: "no configuration file, embedded defaults (sample "
+			  "zones cluster.local and 10.in-addr.arpa, loopback "
+			  "listeners)");
+	if (!d.cfg->zones_set && d.cfg->k8s.nzones == 0)
 		md_info(MD_LOG_ZONE, "serving the embedded sample zones");
 	log_zones(zs);
 	d.file_zones = zs;
 	zs = NULL;
 	publish(&d);
-	md_server_set_resolve_conf(d.srv, &rconf);
 	if (md_server_listen(d.srv) != 0) {
 		rc = EXIT_START;
 		goto cleanup;
 	}
-	if (d.cfg.recursion)
+	if (d.cfg->recursion)
 		md_info(MD_LOG_MAIN,
 		    "recursion on for access-control networks; root hints: %s%s",
-		    d.cfg.root_hints ? d.cfg.root_hints : "built in (IANA)",
-		    d.cfg.allow_private_upstreams
+		    d.cfg->root_hints ? d.cfg->root_hints : "built in (IANA)",
+		    d.cfg->allow_private_upstreams
 			? "; private upstream addresses allowed"
 			: "");
-	if (!d.opt.foreground) {
-		md_log_use_syslog(true);
-		if (daemonize() != 0) {
-			md_err(MD_LOG_MAIN, "cannot daemonize");
-			rc = EXIT_START;
-			goto cleanup;
-		}
+	if (write_pid_file(d.cfg->pid_file, err, sizeof(err)) != 0) {
+		md_err(MD_LOG_MAIN, "%s", err);
+		rc = EXIT_START;
+		goto cleanup;
 	}
+	pid_written = d.cfg->pid_file != NULL;
 	for (int i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d);
 		if (sigs[i] != NULL)
 			event_add(sigs[i], NULL);
 	}
-	if (d.cfg.k8s.nzones > 0) {
-		d.k8s = md_k8s_new(
-		    d.base, &d.cfg.k8s, k8s_publish_cb, &d, err, sizeof(err));
-		if (d.k8s == NULL) {
-			md_err(MD_LOG_MAIN, "kubernetes: %s", err);
-			rc = EXIT_CONFIG;
-			goto cleanup;
-		}
-		md_info(MD_LOG_MAIN,
-		    "kubernetes: watching the API for %zu zone%s",
-		    d.cfg.k8s.nzones, d.cfg.k8s.nzones == 1 ? "" : "s");
+	if (k8s_apply(&d, d.cfg, err, sizeof(err)) != 0) {
+		md_err(MD_LOG_MAIN, "kubernetes: %s", err);
+		rc = EXIT_CONFIG;
+		goto cleanup;
 	}
 	d.start_ms = md_now_ms();
-	if (start_http(&d, err, sizeof(err)) != 0 ||
-	    start_control(&d, err, sizeof(err)) != 0) {
+	if (md_daemon_start_http(&d, err, sizeof(err)) != 0 ||
+	    md_daemon_start_control(&d, err, sizeof(err)) != 0) {
 		md_err(MD_LOG_MAIN, "%s", err);
 		rc = EXIT_START;
 		goto cleanup;
 	}
-	/* Everything that needs root is bound: drop it. */
-	if (drop_privileges(&d.cfg, err, sizeof(err)) != 0) {
+	/* Everything that needs root is bound: drop it, then start the
+	 * workers, which never run as root. */
+	if (drop_privileges(d.cfg, err, sizeof(err)) != 0) {
 		md_err(MD_LOG_MAIN, "%s", err);
+		rc = EXIT_START;
+		goto cleanup;
+	}
+	if (md_server_start(d.srv) != 0) {
 		rc = EXIT_START;
 		goto cleanup;
 	}
 	d.check_ev = evtimer_new(d.base, check_cb, &d);
-	watch_files(&d, &d.cfg);
+	watch_files(&d, d.cfg);
 	schedule_check(&d);
 	md_info(MD_LOG_MAIN, "ready");
-	if (d.cfg.prime_at_start)
+	if (d.ready_fd >= 0) {
+		md_log_use_syslog(true);
+		daemonize_end(d.ready_fd, 0);
+		d.ready_fd = -1;
+	}
+	if (d.cfg->prime_at_start)
 		md_server_prime(d.srv);
 	event_base_dispatch(d.base);
 	md_info(MD_LOG_MAIN, "stopped");
 	rc = 0;
 cleanup:
+	daemonize_end(d.ready_fd, rc);
 	for (int i = 0; i < 4; i++) {
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
@@ -1408,7 +1136,10 @@ cleanup:
 	if (d.base != NULL)
 		event_base_free(d.base);
 	watch_clear(&d);
-	md_config_deinit(&d.cfg);
-	free(d.opt.zones);
+	if (pid_written)
+		unlink(d.boot->pid_file);
+	md_config_unref(d.boot);
+	md_config_unref(d.cfg);
+	free(opt.zones);
 	return rc;
 }

@@ -24,7 +24,10 @@
 void
 md_config_init(struct md_config *c)
 {
+	struct md_cache_conf cc;
+
 	memset(c, 0, sizeof(*c));
+	atomic_init(&c->refs, 0);
 	md_sockaddr_parse("127.0.0.1", 53, &c->listen[0]);
 	md_sockaddr_parse("::1", 53, &c->listen[1]);
 	c->nlisten = 2;
@@ -36,17 +39,29 @@ md_config_init(struct md_config *c)
 	c->zone_check_interval = 5;
 	md_k8s_conf_init(&c->k8s);
 	c->recursion = true;
-	c->qname_minimisation = true;
-	c->max_upstream_queries = MD_RESOLVE_MAX_QUERIES;
-	c->max_referral_depth = MD_RESOLVE_MAX_DEPTH;
-	c->max_cname_chain = MD_RESOLVE_MAX_CNAME;
-	c->max_ns_names = MD_RESOLVE_MAX_NS_NAMES;
-	c->resolution_timeout = MD_RESOLVE_TIMEOUT_MS;
-	c->cache_size_mib = 64;
 	c->udp_batch_wait = MD_UDP_BATCH_WAIT_US;
-	c->cache_min_ttl = 0;
-	c->cache_max_ttl = 86400;
-	c->cache_max_negative_ttl = 3600;
+	/* The engine's defaults are the engine's (resolve.h), the cache's
+	 * the cache's: read here, never written a second time. */
+	c->resolve = malloc(sizeof(*c->resolve));
+	if (c->resolve != NULL) {
+		const struct md_resolve_conf *r = c->resolve;
+
+		md_resolve_conf_init(c->resolve);
+		c->qname_minimisation = r->qname_minimisation;
+		c->use_0x20 = r->use_0x20;
+		c->allow_private_upstreams = r->allow_private;
+		c->max_upstream_queries = r->max_queries;
+		c->max_referral_depth = r->max_depth;
+		c->max_cname_chain = r->max_cname;
+		c->max_ns_names = r->max_ns_names;
+		c->resolution_timeout = r->timeout_ms;
+	}
+	md_cache_conf_init(&cc);
+	c->cache_size_mib = (unsigned)(cc.max_bytes >> 20);
+	c->cache_min_ttl = cc.min_ttl;
+	c->cache_max_ttl = cc.max_ttl;
+	c->cache_max_negative_ttl = cc.max_negative_ttl;
+	c->serve_stale = cc.serve_stale;
 	/* Recursion for our own kind of networks only: loopback, RFC 1918,
 	 * link-local, unique-local IPv6 (no open resolver by default). */
 	static const char *const nets[] = {"127.0.0.0/8", "10.0.0.0/8",
@@ -56,6 +71,234 @@ md_config_init(struct md_config *c)
 
 	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
 		md_config_add_acl(c, nets[i], why, sizeof(why));
+}
+
+struct md_config *
+md_config_new(void)
+{
+	struct md_config *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	md_config_init(c);
+	if (c->resolve == NULL) {
+		md_config_deinit(c);
+		free(c);
+		return NULL;
+	}
+	atomic_store(&c->refs, 1);
+	return c;
+}
+
+const struct md_config *
+md_config_ref(const struct md_config *c)
+{
+	if (c != NULL)
+		atomic_fetch_add_explicit(
+		    (atomic_uint *)&c->refs, 1, memory_order_relaxed);
+	return c;
+}
+
+void
+md_config_unref(const struct md_config *c)
+{
+	struct md_config *m = (struct md_config *)c;
+
+	if (m == NULL ||
+	    atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	md_config_deinit(m);
+	free(m);
+}
+
+void
+md_config_cache_conf(const struct md_config *c, struct md_cache_conf *out)
+{
+	md_cache_conf_init(out);
+	out->max_bytes = (size_t)c->cache_size_mib * 1024 * 1024;
+	out->min_ttl = c->cache_min_ttl;
+	out->max_ttl = c->cache_max_ttl;
+	out->max_negative_ttl = c->cache_max_negative_ttl;
+	out->serve_stale = c->serve_stale;
+}
+
+/* Stub mode: everything goes to the upstreams of ".", from resolv.conf
+ * when none are configured. */
+static int
+add_stub_root(const struct md_config *c, struct md_resolve_conf *rc, char *err,
+    size_t errlen)
+{
+	const char *path =
+	    c->resolv_conf != NULL ? c->resolv_conf : "/etc/resolv.conf";
+	struct md_forward_zone *f;
+	int n;
+
+	for (size_t i = 0; i < rc->nforward; i++) {
+		if (rc->forward[i].zone[0] == 0)
+			return 0;
+	}
+	if (rc->nforward >= MD_FORWARD_ZONES_MAX) {
+		snprintf(err, errlen, "stub: more than %d forward zones",
+		    MD_FORWARD_ZONES_MAX);
+		return MD_ECONFIG;
+	}
+	f = &rc->forward[rc->nforward];
+	memset(f, 0, sizeof(*f));
+	n = md_resolv_conf_read(path, f->servers, MD_FORWARD_SERVERS_MAX);
+	if (n <= 0) {
+		snprintf(err, errlen, "stub: no nameserver in %s%s%s", path,
+		    n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
+		return MD_ECONFIG;
+	}
+	f->nservers = (size_t)n;
+	rc->nforward++;
+	return 0;
+}
+
+/* HTTP endpoints: "off", ":PORT" or ADDR:PORT. */
+static int
+check_http(const char *key, const char *a, char *err, size_t errlen)
+{
+	struct md_sockaddr sa;
+	char tmp[80];
+
+	if (a == NULL || strcmp(a, "off") == 0)
+		return 0;
+	if (a[0] == ':')
+		snprintf(tmp, sizeof(tmp), "0.0.0.0%s", a);
+	else
+		md_strlcpy(tmp, a, sizeof(tmp));
+	if (md_sockaddr_parse(tmp, 0, &sa) != 0 || strrchr(a, ':') == NULL) {
+		snprintf(err, errlen, "%s: '%s' is not ADDR:PORT, :PORT or off",
+		    key, a);
+		return MD_ECONFIG;
+	}
+	return 0;
+}
+
+int
+md_config_finish(struct md_config *c, char *err, size_t errlen)
+{
+	struct md_resolve_conf *rc = c->resolve;
+	int e;
+
+	if (rc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((e = check_http("metrics", c->metrics, err, errlen)) != 0 ||
+	    (e = check_http("health", c->health, err, errlen)) != 0 ||
+	    (e = check_http("ready", c->ready, err, errlen)) != 0)
+		return e;
+	/* An open resolver answers anyone, and is used for amplification:
+	 * only when asked for in so many words. */
+	for (size_t i = 0; c->recursion && i < c->nacl; i++) {
+		if (c->acl[i].prefix == 0 && !c->allow_open_resolver) {
+			snprintf(err, errlen,
+			    "access-control opens recursion to every address; "
+			    "set allow-open-resolver: yes if that is meant");
+			return MD_ECONFIG;
+		}
+	}
+	md_resolve_conf_init(rc);
+	if (c->root_hints != NULL) {
+		e = md_resolve_load_hints(rc, c->root_hints, err, errlen);
+		if (e != 0)
+			return e;
+	}
+	rc->allow_private = c->allow_private_upstreams;
+	rc->qname_minimisation = c->qname_minimisation;
+	rc->use_0x20 = c->use_0x20;
+	rc->max_queries = c->max_upstream_queries;
+	rc->max_depth = c->max_referral_depth;
+	rc->max_cname = c->max_cname_chain;
+	rc->max_ns_names = c->max_ns_names;
+	rc->timeout_ms = c->resolution_timeout;
+	memcpy(rc->forward, c->forward, sizeof(rc->forward));
+	rc->nforward = c->nforward;
+	if (c->stub)
+		return add_stub_root(c, rc, err, errlen);
+	return 0;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
+md_k8s_conf_equal(const struct md_k8s_conf *a, const struct md_k8s_conf *b)
+{
+	return str_eq(a->server, b->server) &&
+	    str_eq(a->kubeconfig, b->kubeconfig) &&
+	    str_eq(a->token_file, b->token_file) &&
+	    str_eq(a->token, b->token) && str_eq(a->ca_file, b->ca_file) &&
+	    str_eq(a->client_cert, b->client_cert) &&
+	    str_eq(a->client_key, b->client_key) &&
+	    a->insecure_http == b->insecure_http && a->nzones == b->nzones &&
+	    memcmp(a->zones, b->zones, a->nzones * sizeof(a->zones[0])) == 0 &&
+	    a->nnamespaces == b->nnamespaces &&
+	    memcmp(a->namespaces, b->namespaces,
+		a->nnamespaces * sizeof(a->namespaces[0])) == 0 &&
+	    a->ttl == b->ttl && a->pods == b->pods &&
+	    a->endpoint_pod_names == b->endpoint_pod_names &&
+	    a->fallthrough == b->fallthrough && a->reverse == b->reverse;
+}
+
+static bool
+addrs_eq(const struct md_sockaddr *a, size_t na, const struct md_sockaddr *b,
+    size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		if (a[i].len != b[i].len ||
+		    memcmp(&a[i].ss, &b[i].ss, a[i].len))
+			return false;
+	}
+	return true;
+}
+
+size_t
+md_config_restart_keys(const struct md_config *a, const struct md_config *b,
+    const char **keys, size_t max)
+{
+	/* What is bound, started or dropped once at start-up: sockets,
+	 * threads, identity, the TLS contexts, the HTTP and control
+	 * endpoints.  Everything else a reload applies. */
+	const struct {
+		const char *key;
+		bool same;
+	} v[] = {
+	    {"listen",
+		a->listen_default == b->listen_default &&
+		    addrs_eq(a->listen, a->nlisten, b->listen, b->nlisten)},
+	    {"tls-listen",
+		addrs_eq(a->tls_listen, a->ntls_listen, b->tls_listen,
+		    b->ntls_listen)},
+	    {"tls-cert", str_eq(a->tls_cert, b->tls_cert)},
+	    {"tls-key", str_eq(a->tls_key, b->tls_key)},
+	    {"tls-ca", str_eq(a->tls_ca, b->tls_ca)},
+	    {"threads", a->threads == b->threads},
+	    {"user", str_eq(a->user, b->user)},
+	    {"chroot", str_eq(a->chroot_dir, b->chroot_dir)},
+	    {"pid-file", str_eq(a->pid_file, b->pid_file)},
+	    {"metrics", str_eq(a->metrics, b->metrics)},
+	    {"health", str_eq(a->health, b->health)},
+	    {"ready", str_eq(a->ready, b->ready)},
+	    {"control-socket", str_eq(a->control_socket, b->control_socket)},
+	    {"prime-at-start", a->prime_at_start == b->prime_at_start},
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (!v[i].same && n < max)
+			keys[n++] = v[i].key;
+	}
+	return n;
 }
 
 int
@@ -334,8 +577,11 @@ md_config_deinit(struct md_config *c)
 	free(c->log_file);
 	free(c->user);
 	free(c->chroot_dir);
+	free(c->pid_file);
+	free(c->resolve);
 	c->metrics = c->health = c->ready = c->control_socket = NULL;
-	c->log_file = c->user = c->chroot_dir = NULL;
+	c->log_file = c->user = c->chroot_dir = c->pid_file = NULL;
+	c->resolve = NULL;
 }
 
 void
@@ -636,6 +882,7 @@ static const struct field paths[] = {
     {"control-socket", offsetof(struct md_config, control_socket)},
     {"log-file", offsetof(struct md_config, log_file)},
     {"chroot", offsetof(struct md_config, chroot_dir)},
+    {"pid-file", offsetof(struct md_config, pid_file)},
 };
 
 /* Plain string keys (no path handling). */

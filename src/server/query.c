@@ -32,16 +32,6 @@ answer_limit(const struct md_wire_query *q, uint16_t edns_size, bool tcp)
 	return limit < MD_UDP_MIN ? MD_UDP_MIN : limit;
 }
 
-static uint32_t
-cap_ttl(uint32_t ttl, uint32_t min, uint32_t max)
-{
-	if (max != 0 && ttl > max)
-		ttl = max;
-	if (ttl < min)
-		ttl = min;
-	return ttl;
-}
-
 static uint16_t
 base_flags(const struct md_wire_query *q, bool ra)
 {
@@ -320,13 +310,14 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	for (const struct md_result_rrset *s = r->answer; s != NULL && !tc;
 	     s = s->next)
 		tc = write_set(&w, MD_SECTION_ANSWER, owner_for(q, s->owner),
-			 s->type, cap_ttl(s->ttl, ctx->min_ttl, ctx->max_ttl),
+			 s->type,
+			 md_ttl_clamp(s->ttl, ctx->min_ttl, ctx->max_ttl),
 			 s->rdata, s->rdata_len) != 0;
 	for (const struct md_result_rrset *s = r->authority; s != NULL && !tc;
 	     s = s->next)
 		tc = write_set(&w, MD_SECTION_AUTHORITY, s->owner, s->type,
-			 cap_ttl(s->ttl, 0, ctx->max_negative_ttl), s->rdata,
-			 s->rdata_len) != 0;
+			 md_ttl_clamp(s->ttl, 0, ctx->max_negative_ttl),
+			 s->rdata, s->rdata_len) != 0;
 	if (tc) {
 		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
 		info->truncated = true;

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl.c - minidnsd's operator interfaces on the control thread: the
+ * control socket's commands (status, stats, reload, flush, dump-cache,
+ * set-loglevel, trace) and the /metrics, /health, /ready endpoints.  The
+ * socket protocol is control.c's, the counters metrics.c's; this file
+ * answers from the daemon's state.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minidns/cache.h"
+#include "minidns/ldns_bridge.h"
+#include "minidns/util.h"
+#include "minidns/wire.h"
+#include "minidns/zone.h"
+
+#include "daemon.h"
+
+static bool
+zones_loaded_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->file_zones != NULL;
+}
+
+/* "off" disables an endpoint; NULL takes the default. */
+static const char *
+http_addr(const char *configured, const char *def)
+{
+	if (configured == NULL)
+		return def;
+	if (strcmp(configured, "off") == 0)
+		return NULL;
+	return configured;
+}
+
+int
+md_daemon_start_http(struct daemon *d, char *err, size_t errlen)
+{
+	const struct md_config *c = d->cfg;
+	/* CoreDNS's ports, so existing probes and scrapes keep working; the
+	 * defaults may be taken (then only a warning). */
+	bool optional =
+	    c->metrics == NULL && c->health == NULL && c->ready == NULL;
+	const char *m = http_addr(c->metrics, "0.0.0.0:9153");
+	const char *h = http_addr(c->health, "0.0.0.0:8080");
+	const char *r = http_addr(c->ready, "0.0.0.0:8181");
+
+	d->sources.cache = md_server_cache(d->srv);
+	d->sources.server = d->srv;
+	d->sources.k8s = d->k8s;
+	d->sources.zones_loaded = zones_loaded_cb;
+	d->sources.arg = d;
+	if (m == NULL && h == NULL && r == NULL)
+		return 0;
+	d->http = md_metrics_http_new(
+	    d->base, m, h, r, optional, &d->sources, err, errlen);
+	return d->http != NULL || optional ? 0 : MD_ECONFIG;
+}
+
+static int
+ctl_status(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	char buf[MD_NAME_STRLEN + 1024];
+
+	(void)msg;
+	(void)len;
+	snprintf(buf, sizeof(buf), "minidnsd %s, up %llu s", PACKAGE_VERSION,
+	    (unsigned long long)((md_now_ms() - d->start_ms) / 1000));
+	line(ctx, buf);
+	snprintf(buf, sizeof(buf), "configuration: %s",
+	    d->cfg->path ? d->cfg->path : "(none: defaults and flags)");
+	line(ctx, buf);
+	snprintf(buf, sizeof(buf), "reloads: %u, failed: %u", d->reloads,
+	    d->reload_failures);
+	line(ctx, buf);
+	for (size_t i = 0;
+	     d->file_zones != NULL && i < md_zone_set_count(d->file_zones);
+	     i++) {
+		const struct md_zone *z = md_zone_set_get(d->file_zones, i);
+		char name[MD_NAME_STRLEN];
+
+		md_name_to_str(md_zone_origin(z), name, sizeof(name));
+		snprintf(buf, sizeof(buf), "zone %s: %zu records, serial %u",
+		    name, md_zone_rr_count(z), md_zone_serial(z));
+		line(ctx, buf);
+	}
+	if (d->k8s != NULL) {
+		struct md_k8s_status st;
+
+		md_k8s_get_status(d->k8s, &st);
+		snprintf(buf, sizeof(buf),
+		    "kubernetes: %s, %s, %zu zones, relists %u, errors %u%s",
+		    st.synced ? "synced" : "not synced yet",
+		    st.connected ? "connected" : "not connected", d->nk8s,
+		    st.relists, st.errors,
+		    st.stale_ms != 0 ? ", serving stale data" : "");
+		line(ctx, buf);
+	}
+	snprintf(buf, sizeof(buf), "recursion: %s",
+	    d->cfg->recursion ? "on" : "off");
+	line(ctx, buf);
+	if (d->nrestart_keys > 0) {
+		size_t n =
+		    (size_t)snprintf(buf, sizeof(buf), "needs a restart:");
+
+		for (size_t i = 0; i < d->nrestart_keys && n < sizeof(buf); i++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s",
+			    i > 0 ? "," : "", d->restart_keys[i]);
+		line(ctx, buf);
+	}
+	return 0;
+}
+
+static int
+ctl_stats(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	char *text = md_metrics_render(&d->sources);
+
+	if (text == NULL) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (char *p = text, *nl; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL) {
+			line(ctx, p);
+			break;
+		}
+		*nl = '\0';
+		line(ctx, p);
+	}
+	free(text);
+	return 0;
+}
+
+static int
+ctl_reload(void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	unsigned failures = d->reload_failures;
+
+	md_daemon_reload(d, "control socket");
+	if (d->reload_failures != failures) {
+		snprintf(msg, len, "%s", d->last_reload_error);
+		return MD_ECONFIG;
+	}
+	line(ctx, "reloaded");
+	return 0;
+}
+
+static int
+ctl_flush(void *arg, const char *name, bool zone, md_control_line_fn line,
+    void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	struct md_cache *cache = md_server_cache(d->srv);
+	uint8_t wire[MD_NAME_MAX];
+
+	if (name == NULL) {
+		md_cache_flush(cache, NULL);
+		line(ctx, "flushed the whole cache");
+		return 0;
+	}
+	if (md_name_from_str(name, NULL, wire) < 0) {
+		snprintf(msg, len, "'%s' is not a domain name", name);
+		return MD_EPARSE;
+	}
+	if (zone)
+		md_cache_flush_zone(cache, wire);
+	else
+		md_cache_flush(cache, wire);
+	line(ctx, zone ? "flushed the zone" : "flushed the name");
+	return 0;
+}
+
+struct dump_ctx {
+	md_control_line_fn line;
+	void *ctx;
+};
+
+static void
+dump_entry_cb(void *arg, const struct md_cache_view *v)
+{
+	struct dump_ctx *dc = arg;
+	char name[MD_NAME_STRLEN], type[32], buf[MD_NAME_STRLEN + 1024];
+
+	md_name_to_str(v->owner, name, sizeof(name));
+	if (v->kind != MD_CACHE_RRSET) {
+		snprintf(buf, sizeof(buf), "%s\t%u\t%s\t%s%s", name, v->ttl,
+		    v->kind == MD_CACHE_NXDOMAIN ? "NXDOMAIN" : "NODATA",
+		    v->kind == MD_CACHE_NODATA
+			? md_ldns_type_str(v->type, type, sizeof(type))
+			: "",
+		    v->stale ? "\t; stale" : "");
+		dc->line(dc->ctx, buf);
+		return;
+	}
+	for (uint32_t off = 0; off + 2 <= v->rdata_len;) {
+		uint16_t len = md_read_u16(v->rdata + off);
+		char *text = md_ldns_rr_to_str(v->owner, v->type, MD_CLASS_IN,
+		    v->ttl, v->rdata + off + 2, len);
+
+		off += 2 + (uint32_t)len;
+		if (text == NULL)
+			continue;
+		snprintf(buf, sizeof(buf), "%s%s", text,
+		    v->stale ? "\t; stale" : "");
+		free(text);
+		dc->line(dc->ctx, buf);
+	}
+}
+
+static int
+ctl_dump_cache(
+    void *arg, md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	struct dump_ctx dc = {line, ctx};
+
+	(void)msg;
+	(void)len;
+	md_cache_walk(md_server_cache(d->srv), md_now_ms(), dump_entry_cb, &dc);
+	return 0;
+}
+
+static int
+ctl_set_loglevel(void *arg, const char *level, md_control_line_fn line,
+    void *ctx, char *msg, size_t len)
+{
+	enum md_log_level l;
+
+	(void)arg;
+	if (level == NULL || md_log_level_parse(level, &l) != 0) {
+		snprintf(
+		    msg, len, "not a log level (error, warning, info, debug)");
+		return MD_EPARSE;
+	}
+	/* Until the next reload, which sets log-level again. */
+	md_log_set_level(l);
+	line(ctx, "log level set");
+	return 0;
+}
+
+/* A trace on behalf of the control socket: lines and the end go back. */
+struct ctl_trace {
+	md_control_line_fn line;
+	md_control_done_fn done;
+	void *ctx;
+};
+
+static void
+ctl_trace_line(void *arg, const char *text)
+{
+	struct ctl_trace *t = arg;
+
+	t->line(t->ctx, text);
+}
+
+static void
+ctl_trace_done(void *arg, int rcode, const char *reason)
+{
+	struct ctl_trace *t = arg;
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "result: %s%s%s", md_rcode_str(rcode),
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	t->line(t->ctx, buf);
+	t->done(t->ctx, 0, NULL);
+	free(t);
+}
+
+static int
+ctl_trace(void *arg, const char *name, const char *type,
+    md_control_line_fn line, md_control_done_fn done, void *ctx, char *msg,
+    size_t len)
+{
+	struct daemon *d = arg;
+	uint8_t wire[MD_NAME_MAX];
+	uint16_t qtype = MD_TYPE_A;
+	struct ctl_trace *t;
+
+	if (name == NULL || md_name_from_str(name, NULL, wire) < 0) {
+		snprintf(
+		    msg, len, "'%s' is not a domain name", name ? name : "");
+		return MD_EPARSE;
+	}
+	if (type != NULL && md_ldns_type_parse(type, &qtype) != 0) {
+		snprintf(msg, len, "'%s' is not a record type", type);
+		return MD_EPARSE;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	t->line = line;
+	t->done = done;
+	t->ctx = ctx;
+	if (md_server_trace(
+		d->srv, wire, qtype, ctl_trace_line, ctl_trace_done, t) != 0) {
+		free(t);
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+md_daemon_start_control(struct daemon *d, char *err, size_t errlen)
+{
+	static struct md_control_ops ops;
+
+	if (d->cfg->control_socket == NULL)
+		return 0;
+	ops.arg = d;
+	ops.status = ctl_status;
+	ops.stats = ctl_stats;
+	ops.reload = ctl_reload;
+	ops.flush = ctl_flush;
+	ops.dump_cache = ctl_dump_cache;
+	ops.set_loglevel = ctl_set_loglevel;
+	ops.trace = ctl_trace;
+	d->control =
+	    md_control_new(d->base, d->cfg->control_socket, &ops, err, errlen);
+	return d->control != NULL ? 0 : MD_ECONFIG;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * daemon.h - what the files of minidnsd's control plane share: the daemon
+ * (its configuration snapshot, zones, Kubernetes source, endpoints), the
+ * reload, and the control socket's and HTTP endpoints' start-up.  All of
+ * it runs on the control thread (main's event base); the workers only
+ * answer queries (src/server/).
+ */
+#ifndef MINIDNS_DAEMON_H
+#define MINIDNS_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "minidns/config.h"
+#include "minidns/control.h"
+#include "minidns/k8s.h"
+#include "minidns/metrics.h"
+#include "minidns/server.h"
+
+#define EXIT_CONFIG 1
+#define EXIT_USAGE 2
+#define EXIT_START 3
+
+struct watched {
+	char *path;
+	struct stat st;
+	bool exists;
+};
+
+struct options;
+
+struct daemon {
+	struct options *opt;
+	struct event_base *base;
+	struct md_server *srv;
+	struct md_config *cfg;	      /* the snapshot serving (a reference) */
+	const struct md_config *boot; /* the one the process started with */
+	const char *restart_keys[32]; /* changed, waiting for a restart */
+	size_t nrestart_keys;
+	struct watched *watch;
+	size_t nwatch;
+	struct event *check_ev;
+	/* what is served: the zone files, plus the Kubernetes zones */
+	struct md_zone_set *file_zones;
+	struct md_zone **k8s_zones; /* main, per namespace, reverse */
+	size_t nk8s;
+	struct md_k8s *k8s;
+	struct md_metrics_http *http;
+	struct md_metrics_sources sources;
+	struct md_control *control;
+	uint64_t start_ms;
+	unsigned reloads, reload_failures;
+	bool stopping;
+	bool k8s_announced;
+	int ready_fd; /* daemon mode: tells the waiting parent the outcome */
+	char last_reload_error[1024];
+};
+
+/* Reload configuration and zones; on any error keep what is serving. */
+void md_daemon_reload(struct daemon *d, const char *why);
+/* The /metrics, /health and /ready endpoints (ctl.c). */
+int md_daemon_start_http(struct daemon *d, char *err, size_t errlen);
+/* The control socket, when control-socket is set (ctl.c). */
+int md_daemon_start_control(struct daemon *d, char *err, size_t errlen);
+
+#endif /* MINIDNS_DAEMON_H */

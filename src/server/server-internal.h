@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * server-internal.h - what the files of the server share: the worker, its
+ * connections and resolutions in flight, and the functions one file
+ * calls in another.  Private to src/server/.
+ */
+#ifndef MINIDNS_SERVER_INTERNAL_H
+#define MINIDNS_SERVER_INTERNAL_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "minidns/metrics.h"
+#include "minidns/net.h"
+#include "minidns/ratelimit.h"
+#include "minidns/server.h"
+
+#define UDP_BATCH 32		    /* datagrams per recvmmsg/sendmmsg */
+#define UDP_QUERY_MAX 4096	    /* a larger datagram is not a query */
+#define UDP_OUT_MAX 4096	    /* edns-buffer-size is at most this */
+#define UDP_RCVBUF (4 << 20)	    /* socket receive buffer, bytes */
+#define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
+#define INFLIGHT_MAX 10000	    /* resolutions at once */
+#define WAITERS_MAX 1000	    /* clients on one resolution */
+#define INFLIGHT_BUCKETS 4096
+
+struct tcp_conn;
+struct probe;
+struct worker;
+
+/* A client waiting for a resolution. */
+struct waiter {
+	struct waiter *next;		      /* on the resolution */
+	struct waiter *conn_prev, *conn_next; /* on its TCP connection */
+	struct md_wire_query q;		      /* id, flags, name as sent */
+	bool tcp;
+	struct tcp_conn *conn;	      /* TCP; NULL once the connection closed */
+	evutil_socket_t fd;	      /* UDP listener socket */
+	struct sockaddr_storage from; /* the client (UDP and TCP) */
+	socklen_t fromlen;
+	enum md_metric_transport transport;
+	uint64_t start_us; /* when the query came in */
+};
+
+/* One resolution in flight, shared by every client asking the same. */
+struct resolution {
+	struct resolution *hnext;
+	struct worker *wk;
+	uint8_t name[MD_NAME_MAX]; /* lower case */
+	uint16_t qtype;
+	uint32_t hash;
+	/* the snapshot it started with, held until it ends (a reload does
+	 * not change a resolution's forward zones under it) */
+	const struct md_config *cfg;
+	struct md_resolve_env env;
+	struct md_request *req;
+	struct md_net_query *nq;
+	uint32_t token;
+	bool sent_forward; /* the query out goes to a forwarder */
+	/* md_server_trace(): trace_done(trace_ctx, ...) at the end */
+	void (*trace_done)(void *ctx, int rcode, const char *reason);
+	void *trace_ctx;
+	struct waiter *waiters;
+	unsigned nwaiters;
+};
+
+struct udp_listener {
+	struct worker *wk;
+	struct event *ev;
+	evutil_socket_t fd;
+};
+
+struct tcp_conn {
+	struct worker *wk;
+	struct bufferevent *bev;
+	bool tls;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	struct tcp_conn *prev, *next;
+	struct waiter *waiters; /* its queries still being resolved */
+};
+
+typedef void (*worker_fn)(struct worker *wk, void *arg);
+
+/* One worker thread (worker 0: the caller's thread and base). */
+struct worker {
+	struct md_server *srv;
+	unsigned id;
+	struct event_base *base;
+	pthread_t thread;
+	bool has_thread;
+	/* this worker's own, replaced on its thread only (on_workers) */
+	/* the configuration snapshot it answers by; a reference is held by
+	 * the server (srv->cfg) until every worker moved to the next */
+	const struct md_config *cfg;
+	struct md_zone_set *zones;
+	struct md_ratelimit *rl;
+	/* sockets */
+	struct udp_listener udp[MD_CONFIG_MAX_LISTEN];
+	size_t nudp;
+	struct evconnlistener *tcp[MD_CONFIG_MAX_LISTEN];
+	size_t ntcp;
+	struct evconnlistener *tls[MD_CONFIG_MAX_LISTEN];
+	size_t ntls;
+	struct tcp_conn *conns;
+	unsigned nconns;
+	unsigned max_conns; /* tcp-max-connections, per worker */
+	bool accept_paused; /* at max_conns */
+	/* recursion */
+	struct md_net *net;
+	bool primed; /* the root priming query was started */
+	struct resolution *inflight[INFLIGHT_BUCKETS];
+	unsigned ninflight;
+	/* health checks of forwarders held down as dead (worker 0) */
+	struct event *health_ev;
+	unsigned probes; /* in flight */
+	struct probe *probe_list;
+	/* draining before exit (md_server_drain) */
+	uint64_t last_udp_ms;
+	struct event *drain_ev;
+	uint64_t drain_start_ms;
+	atomic_bool drained;
+	/* a call from the main thread (on_workers), under srv->call_mu */
+	struct event *call_ev;
+	struct event *stop_ev; /* made active to end the thread's loop */
+	worker_fn call_fn;
+	void *call_arg;
+	/* UDP batches: queries in, answers out, one slot per datagram */
+	struct mmsghdr rmsg[UDP_BATCH];
+	unsigned rused;	       /* slots the last recvmmsg() filled */
+	uint64_t last_wake_us; /* md_srv_udp_read_cb() last ran */
+	struct iovec riov[UDP_BATCH];
+	struct sockaddr_storage rfrom[UDP_BATCH];
+	uint8_t rbuf[UDP_BATCH][UDP_QUERY_MAX];
+	struct mmsghdr smsg[UDP_BATCH];
+	struct iovec siov[UDP_BATCH];
+	uint8_t sbuf[UDP_BATCH * UDP_OUT_MAX];
+	/* TCP and resolution answers */
+	uint8_t buf[MD_WIRE_MAX];
+	uint8_t out[MD_WIRE_MAX + 2];
+	uint8_t scratch[MD_WIRE_MAX + 1024]; /* cache entries copied out */
+};
+
+/*
+ * The server.  Its own fields belong to the control thread (the caller's,
+ * running 'base'); the workers read srv->cache, infra, tls_ctx and their
+ * own pointers, nothing else.
+ */
+struct md_server {
+	struct event_base *base;      /* the control thread's: drain timer */
+	const struct md_config *cfg;  /* the current snapshot (a reference) */
+	const struct md_config *boot; /* the one listen/threads came from */
+	struct md_zone_set *zones;    /* the current zones (a reference) */
+	struct worker *w[MD_CONFIG_MAX_THREADS];
+	unsigned nworkers;
+	bool threads_running;
+	pthread_mutex_t call_mu;
+	pthread_cond_t call_cv;
+	/* shared by the workers */
+	struct md_cache *cache;
+	struct md_infra *infra;
+	SSL_CTX *tls_ctx;
+	struct md_ratelimit *rl; /* rate-limit; NULL when off */
+	unsigned rl_rate;	 /* the rate 'rl' was made for */
+	/* draining before exit */
+	struct event *drain_ev;
+	void (*drain_done)(void *arg);
+	void *drain_arg;
+};
+
+/* server_inflight.c */
+void md_srv_log_query(const char *proto, const struct sockaddr *from,
+    socklen_t fromlen, const struct md_query_info *info);
+void md_srv_account(const struct sockaddr *from, socklen_t fromlen,
+    enum md_metric_transport t, const struct md_wire_query *q, int rcode,
+    enum md_metric_source src, uint64_t start_us, bool responded);
+enum md_metric_source md_srv_immediate_source(const struct md_query_info *info);
+void md_srv_query_ctx(
+    struct worker *wk, bool recursion, struct md_query_ctx *ctx);
+bool md_srv_may_recurse(const struct worker *wk, const struct sockaddr *from);
+struct waiter *md_srv_waiter_new(const struct md_query_info *info, bool tcp);
+void md_srv_waiter_detach_conn(struct waiter *w);
+/* Join the resolution of w's question in flight, or start one; w is the
+ * resolution's now (freed when dropped). */
+void md_srv_resolve_for(struct worker *wk, struct waiter *w);
+void md_srv_resolution_free(struct resolution *res);
+/* Prime the root NS set on this worker (its thread). */
+int md_srv_prime(struct worker *wk);
+
+/* server_udp.c */
+void md_srv_udp_read_cb(evutil_socket_t fd, short what, void *arg);
+
+/* server_tcp.c */
+void md_srv_conn_free(struct tcp_conn *c);
+void md_srv_tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len);
+void md_srv_accept_conn(struct worker *wk, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, bool tls);
+void md_srv_tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg);
+void md_srv_tls_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg);
+
+/* server_probe.c */
+void md_srv_health_cb(evutil_socket_t fd, short what, void *arg);
+/* Start the periodic probes on wk (worker 0). */
+void md_srv_probes_start(struct worker *wk);
+/* Forget the probes in flight (after md_net_free() cancelled them). */
+void md_srv_probes_free(struct worker *wk);
+
+/* server_listen.c */
+void md_srv_drain_start(struct worker *wk, void *arg);
+
+/* server.c */
+/* Run fn(wk, arg) on worker wk's thread between two events and return
+ * when it has (directly, before the threads run). */
+void md_srv_on_worker(struct worker *wk, worker_fn fn, void *arg);
+void md_srv_set_timer_slack(void);
+void md_srv_worker_close_sockets(struct worker *wk);
+
+#endif

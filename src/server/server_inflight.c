@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * server_inflight.c - resolutions in flight on a worker: one per (name, type), shared by
+ * every client asking the same; the engine driven through net/, answers
+ * to each waiting client, the query log and the counters of one query.
+ * Not here: reading queries off sockets (server_udp.c, server_tcp.c).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "minidns/ldns_bridge.h"
+
+#include "server-internal.h"
+
+static void resolution_drive(struct resolution *res);
+
+/* One debug line per query: who asked what, and what came of it. */
+void
+md_srv_log_query(const char *proto, const struct sockaddr *from,
+    socklen_t fromlen, const struct md_query_info *info)
+{
+	struct md_sockaddr sa;
+	char client[MD_SOCKADDR_STRLEN];
+	char name[MD_NAME_STRLEN];
+	char type[32];
+
+	if (md_log_get_level() < MD_LOG_DEBUG)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	if (fromlen <= sizeof(sa.ss))
+		memcpy(&sa.ss, from, fromlen);
+	sa.len = fromlen;
+	if (!info->q.has_question ||
+	    md_name_to_str(info->q.qname, name, sizeof(name)) != 0)
+		md_strlcpy(name, "-", sizeof(name));
+	md_debug(MD_LOG_SERVER, "%s %s %s %s: %s, %s %s%s", proto,
+	    md_sockaddr_str(&sa, client, sizeof(client)), name,
+	    md_ldns_type_str(info->qtype, type, sizeof(type)),
+	    md_query_verdict_str(info->verdict),
+	    info->need_recursion   ? "resolving"
+		: info->from_cache ? "from cache"
+				   : md_zone_status_str(info->status),
+	    info->need_recursion ? "" : md_rcode_str(info->rcode),
+	    info->need_recursion  ? ""
+		: info->truncated ? ", truncated"
+				  : "");
+}
+
+/*
+ * One query done: the metrics, and the query log when it is on.  A query
+ * with no response (dropped) counts as such.
+ */
+void
+md_srv_account(const struct sockaddr *from, socklen_t fromlen,
+    enum md_metric_transport t, const struct md_wire_query *q, int rcode,
+    enum md_metric_source src, uint64_t start_us, bool responded)
+{
+	uint64_t us = md_now_us() - start_us;
+
+	if (!responded) {
+		md_metrics_dropped();
+		return;
+	}
+	md_metrics_response(rcode, src, us);
+	if (md_querylog_enabled()) {
+		struct md_querylog_entry e;
+		struct md_sockaddr sa;
+		char client[MD_SOCKADDR_STRLEN], name[MD_NAME_STRLEN];
+		char type[32];
+
+		memset(&sa, 0, sizeof(sa));
+		if (fromlen <= sizeof(sa.ss))
+			memcpy(&sa.ss, from, fromlen);
+		sa.len = fromlen;
+		if (!q->has_question ||
+		    md_name_to_str(q->qname, name, sizeof(name)) != 0)
+			md_strlcpy(name, "-", sizeof(name));
+		e.client = md_sockaddr_str(&sa, client, sizeof(client));
+		e.name = name;
+		e.type = q->has_question
+		    ? md_ldns_type_str(q->qtype, type, sizeof(type))
+		    : "-";
+		e.rcode = md_rcode_str(rcode);
+		e.source = md_metric_source_str(src);
+		e.transport = md_metric_transport_str(t);
+		e.duration_us = us;
+		md_querylog(&e);
+	}
+}
+
+/* Where an immediate answer came from. */
+enum md_metric_source
+md_srv_immediate_source(const struct md_query_info *info)
+{
+	if (info->verdict != MD_QUERY_OK || info->refused_recursion)
+		return MD_SOURCE_ERROR;
+	if (info->from_cache)
+		return MD_SOURCE_CACHE;
+	if (info->status != MD_ZONE_NOT_LOCAL)
+		return MD_SOURCE_LOCAL;
+	return MD_SOURCE_ERROR;
+}
+
+/* ---- resolutions ------------------------------------------------------- */
+
+void
+md_srv_query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
+{
+	ctx->zones = wk->zones;
+	ctx->edns_size = wk->cfg->edns_buffer_size;
+	ctx->recursion = recursion;
+	ctx->serve_stale = wk->cfg->serve_stale;
+	ctx->cache = wk->srv->cache;
+	ctx->min_ttl = wk->cfg->cache_min_ttl;
+	ctx->max_ttl = wk->cfg->cache_max_ttl;
+	ctx->max_negative_ttl = wk->cfg->cache_max_negative_ttl;
+	ctx->scratch = wk->scratch;
+	ctx->scratch_len = sizeof(wk->scratch);
+}
+
+/* Recursion is offered to this client (config and access-control). */
+bool
+md_srv_may_recurse(const struct worker *wk, const struct sockaddr *from)
+{
+	return wk->cfg->recursion &&
+	    md_acl_allows(wk->cfg->acl, wk->cfg->nacl, from);
+}
+
+/* Send the answer to one waiting client. */
+static void
+answer_waiter(
+    struct resolution *res, struct waiter *w, const struct md_result *r)
+{
+	struct worker *wk = res->wk;
+	struct md_query_ctx ctx;
+	struct md_query_info info;
+	size_t len;
+
+	md_srv_query_ctx(wk, true, &ctx);
+	len = md_query_respond(
+	    &ctx, &w->q, w->tcp, r, wk->out + 2, sizeof(wk->out) - 2, &info);
+	md_srv_account((struct sockaddr *)&w->from, w->fromlen, w->transport,
+	    &w->q, info.rcode,
+	    info.from_cache ? MD_SOURCE_CACHE
+			    : (md_resolve_find_forward(
+				   res->cfg->resolve, w->q.qname) != NULL
+				      ? MD_SOURCE_FORWARD
+				      : MD_SOURCE_RECURSION),
+	    w->start_us, len > 0 && (!w->tcp || w->conn != NULL));
+	if (len == 0)
+		return;
+	if (w->tcp) {
+		if (w->conn != NULL)
+			md_srv_tcp_send(w->conn, wk->out + 2, len);
+		return;
+	}
+	if (sendto(w->fd, wk->out + 2, len, 0, (struct sockaddr *)&w->from,
+		w->fromlen) < 0)
+		md_debug(MD_LOG_NET, "sendto: %s", strerror(errno));
+}
+
+void
+md_srv_waiter_detach_conn(struct waiter *w)
+{
+	struct tcp_conn *c = w->conn;
+
+	if (c == NULL)
+		return;
+	if (w->conn_prev != NULL)
+		w->conn_prev->conn_next = w->conn_next;
+	else
+		c->waiters = w->conn_next;
+	if (w->conn_next != NULL)
+		w->conn_next->conn_prev = w->conn_prev;
+	w->conn = NULL;
+}
+
+void
+md_srv_resolution_free(struct resolution *res)
+{
+	struct worker *wk = res->wk;
+	struct resolution **pp = &wk->inflight[res->hash % INFLIGHT_BUCKETS];
+
+	while (*pp != NULL && *pp != res)
+		pp = &(*pp)->hnext;
+	if (*pp == res) {
+		*pp = res->hnext;
+		wk->ninflight--;
+	}
+	while (res->waiters != NULL) {
+		struct waiter *w = res->waiters;
+
+		res->waiters = w->next;
+		md_srv_waiter_detach_conn(w);
+		free(w);
+	}
+	md_net_cancel(res->nq);
+	md_resolve_free(res->req);
+	md_config_unref(res->cfg);
+	free(res);
+}
+
+static void
+trace_log_cb(void *arg, const struct md_trace_event *ev)
+{
+	char line[1024];
+
+	(void)arg;
+	md_trace_format(ev, line, sizeof(line));
+	md_info(MD_LOG_SERVER, "trace: %s", line);
+}
+
+/*
+ * Trace this resolution in the log?  All of them at debug level, else
+ * those for the names listed in log-trace (at or below each name).
+ */
+static void
+maybe_trace(
+    const struct worker *wk, struct md_request *req, const uint8_t *name)
+{
+	bool on = md_log_get_level() >= MD_LOG_DEBUG;
+
+	for (size_t i = 0; !on && i < wk->cfg->ntrace; i++)
+		on = md_name_is_subdomain(name, wk->cfg->trace[i]);
+	if (on)
+		md_resolve_set_trace(req, trace_log_cb, NULL);
+}
+
+static void
+net_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
+    uint32_t rtt_ms)
+{
+	struct resolution *res = arg;
+
+	res->nq = NULL;
+	md_metrics_upstream_done(
+	    res->sent_forward, status == MD_NET_TIMEOUT, rtt_ms);
+	if (status == MD_NET_OK)
+		md_resolve_reply(res->req, res->token, reply, len, rtt_ms);
+	else
+		md_resolve_fail(res->req, res->token, status == MD_NET_TIMEOUT);
+	resolution_drive(res);
+}
+
+/* Run the engine until it waits for the network or is done. */
+static void
+resolution_drive(struct resolution *res)
+{
+	struct worker *wk = res->wk;
+
+	for (int guard = 0; guard < 64; guard++) {
+		struct md_send send;
+		enum md_step st = md_resolve_step(res->req, &send);
+
+		if (st == MD_STEP_WAIT)
+			return;
+		if (st == MD_STEP_DONE) {
+			const struct md_result *r = md_resolve_result(res->req);
+
+			if (r->rcode == MD_RCODE_SERVFAIL)
+				md_info(MD_LOG_SERVER, "SERVFAIL: %s",
+				    r->reason ? r->reason : "?");
+			for (struct waiter *w = res->waiters; w != NULL;
+			     w = w->next)
+				answer_waiter(res, w, r);
+			if (res->trace_done != NULL)
+				res->trace_done(
+				    res->trace_ctx, r->rcode, r->reason);
+			md_srv_resolution_free(res);
+			return;
+		}
+		res->token = send.token;
+		res->sent_forward = send.upstream != NULL;
+		md_metrics_upstream(send.upstream != NULL,
+		    send.upstream != NULL &&
+			    send.upstream->transport == MD_TRANSPORT_TLS
+			? MD_METRIC_TLS
+			: (send.tcp ? MD_METRIC_TCP : MD_METRIC_UDP));
+		if (send.upstream != NULL) {
+			/* A forwarder: its own transport; TCP when asked
+			 * (force-tcp, or a truncated UDP reply). */
+			struct md_upstream up = *send.upstream;
+
+			if (send.tcp && up.transport == MD_TRANSPORT_UDP)
+				up.transport = MD_TRANSPORT_TCP;
+			res->nq = md_net_send_to(wk->net, &up, send.query,
+			    send.len, send.timeout_ms, net_cb, res);
+		} else {
+			res->nq = md_net_send(wk->net, &send.server, send.tcp,
+			    send.query, send.len, send.timeout_ms, net_cb, res);
+		}
+		if (res->nq != NULL)
+			return;
+		/* Could not even send: next server. */
+		md_resolve_fail(res->req, send.token, false);
+	}
+	md_err(MD_LOG_SERVER, "resolution did not settle; dropping it");
+	md_srv_resolution_free(res);
+}
+
+/*
+ * A resolution of name/qtype on wk, by the configuration snapshot the
+ * worker answers by now: it keeps a reference, so a reload cannot change
+ * its forward zones or limits under it.  NULL when out of memory.
+ */
+static struct resolution *
+resolution_new(struct worker *wk, const uint8_t *name, uint16_t qtype)
+{
+	struct resolution *res = calloc(1, sizeof(*res));
+
+	if (res == NULL)
+		return NULL;
+	res->wk = wk;
+	memcpy(res->name, name, md_name_len(name));
+	res->qtype = qtype;
+	res->cfg = md_config_ref(wk->cfg);
+	res->env.conf = res->cfg->resolve;
+	res->env.cache = wk->srv->cache;
+	res->env.infra = wk->srv->infra;
+	res->req = md_resolve_new(&res->env, name, qtype, 0);
+	if (res->req == NULL) {
+		md_config_unref(res->cfg);
+		free(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Join the resolution of (qname, qtype) in flight, or start one. */
+void
+md_srv_resolve_for(struct worker *wk, struct waiter *w)
+{
+	uint8_t key[MD_NAME_MAX];
+	uint32_t h;
+	struct resolution *res;
+
+	memcpy(key, w->q.qname, w->q.qname_len);
+	md_name_lower(key);
+	h = md_name_hash(key) * 31 + w->q.qtype;
+	for (res = wk->inflight[h % INFLIGHT_BUCKETS]; res != NULL;
+	     res = res->hnext) {
+		if (res->hash == h && res->qtype == w->q.qtype &&
+		    md_name_equal(res->name, key))
+			break;
+	}
+	if (res != NULL) {
+		if (res->nwaiters >= WAITERS_MAX)
+			goto drop;
+		w->next = res->waiters;
+		res->waiters = w;
+		res->nwaiters++;
+		return;
+	}
+	if (wk->ninflight >= INFLIGHT_MAX)
+		goto drop;
+	/* RFC 8109: learn the current root NS set before relying on the
+	 * hints for long.  Done when iteration is first needed, so a server
+	 * used only for its local zones, or only forwarding, never sends a
+	 * packet to the root servers. */
+	if (!wk->primed &&
+	    md_resolve_find_forward(wk->cfg->resolve, key) == NULL)
+		md_srv_prime(wk);
+	res = resolution_new(wk, key, w->q.qtype);
+	if (res == NULL)
+		goto drop;
+	res->hash = h;
+	maybe_trace(wk, res->req, key);
+	res->waiters = w;
+	res->nwaiters = 1;
+	res->hnext = wk->inflight[h % INFLIGHT_BUCKETS];
+	wk->inflight[h % INFLIGHT_BUCKETS] = res;
+	wk->ninflight++;
+	resolution_drive(res);
+	return;
+drop:
+	/* Overloaded: the client will retry. */
+	md_srv_waiter_detach_conn(w);
+	free(w);
+}
+
+struct waiter *
+md_srv_waiter_new(const struct md_query_info *info, bool tcp)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (w != NULL) {
+		w->q = info->q;
+		w->tcp = tcp;
+	}
+	return w;
+}
+
+/* ---- operator traces ------------------------------------------------------ */
+
+/*
+ * md_server_trace() runs its resolution on worker 0 and hands each line
+ * back to the control thread, where the caller's callbacks run: a queue
+ * under a mutex and an event on the control base made active for it.
+ */
+struct relay_line {
+	struct relay_line *next;
+	char text[];
+};
+
+struct trace_relay {
+	pthread_mutex_t mu;
+	struct event *ev; /* on the control base */
+	struct relay_line *head, **tail;
+	bool finished;
+	int rcode;
+	char reason[256];
+	bool has_reason;
+	void (*line)(void *ctx, const char *text);
+	void (*done)(void *ctx, int rcode, const char *reason);
+	void *ctx;
+};
+
+/* Control thread: deliver what the worker queued, in order. */
+static void
+relay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct trace_relay *r = arg;
+	struct relay_line *list;
+	bool finished;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&r->mu);
+	list = r->head;
+	r->head = NULL;
+	r->tail = &r->head;
+	finished = r->finished;
+	pthread_mutex_unlock(&r->mu);
+	while (list != NULL) {
+		struct relay_line *next = list->next;
+
+		r->line(r->ctx, list->text);
+		free(list);
+		list = next;
+	}
+	if (!finished)
+		return;
+	r->done(r->ctx, r->rcode, r->has_reason ? r->reason : NULL);
+	event_free(r->ev);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+/* Worker 0: one trace event as a line for the control thread. */
+static void
+trace_line_cb(void *arg, const struct md_trace_event *ev)
+{
+	struct trace_relay *r = ((struct resolution *)arg)->trace_ctx;
+	char text[1024];
+	size_t n = md_trace_format(ev, text, sizeof(text));
+	struct relay_line *l = malloc(sizeof(*l) + n + 1);
+
+	if (l == NULL)
+		return;
+	l->next = NULL;
+	memcpy(l->text, text, n);
+	l->text[n] = '\0';
+	pthread_mutex_lock(&r->mu);
+	*r->tail = l;
+	r->tail = &l->next;
+	pthread_mutex_unlock(&r->mu);
+	event_active(r->ev, EV_READ, 0);
+}
+
+static void
+trace_done_cb(void *arg, int rcode, const char *reason)
+{
+	struct trace_relay *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	r->finished = true;
+	r->rcode = rcode;
+	if (reason != NULL) {
+		md_strlcpy(r->reason, reason, sizeof(r->reason));
+		r->has_reason = true;
+	}
+	pthread_mutex_unlock(&r->mu);
+	event_active(r->ev, EV_READ, 0);
+}
+
+struct trace_start {
+	const uint8_t *qname;
+	uint16_t qtype;
+	struct trace_relay *relay;
+	int rc;
+};
+
+/* Worker 0's thread: start the operator's resolution. */
+static void
+trace_start_fn(struct worker *wk, void *arg)
+{
+	struct trace_start *ts = arg;
+	struct resolution *res = resolution_new(wk, ts->qname, ts->qtype);
+
+	if (res == NULL) {
+		ts->rc = -ENOMEM;
+		return;
+	}
+	res->trace_done = trace_done_cb;
+	res->trace_ctx = ts->relay;
+	/* Not in the in-flight table: this one is for the operator alone,
+	 * with every step shown; it still uses (and fills) the cache. */
+	md_resolve_set_trace(res->req, trace_line_cb, res);
+	ts->rc = 0;
+	resolution_drive(res);
+}
+
+int
+md_server_trace(struct md_server *srv, const uint8_t *qname, uint16_t qtype,
+    void (*line)(void *ctx, const char *text),
+    void (*done)(void *ctx, int rcode, const char *reason), void *ctx)
+{
+	struct trace_relay *r = calloc(1, sizeof(*r));
+	struct trace_start ts = {qname, qtype, r, -ENOMEM};
+
+	if (r == NULL)
+		return -ENOMEM;
+	r->ev = event_new(srv->base, -1, 0, relay_cb, r);
+	if (r->ev == NULL) {
+		free(r);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&r->mu, NULL);
+	r->tail = &r->head;
+	r->line = line;
+	r->done = done;
+	r->ctx = ctx;
+	md_srv_on_worker(srv->w[0], trace_start_fn, &ts);
+	if (ts.rc != 0) {
+		event_free(r->ev);
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+	}
+	return ts.rc;
+}
+
+/* Prime the root NS set on this worker (md_server_prime()). */
+int
+md_srv_prime(struct worker *wk)
+{
+	struct resolution *res;
+	uint8_t root = 0;
+
+	if (!wk->cfg->recursion || wk->primed ||
+	    md_resolve_find_forward(wk->cfg->resolve, &root) != NULL)
+		return 0;
+	wk->primed = true;
+	res = resolution_new(wk, &root, MD_TYPE_NS);
+	if (res == NULL)
+		return -ENOMEM;
+	res->hash = md_name_hash(&root) * 31 + MD_TYPE_NS;
+	maybe_trace(wk, res->req, &root);
+	res->hnext = wk->inflight[res->hash % INFLIGHT_BUCKETS];
+	wk->inflight[res->hash % INFLIGHT_BUCKETS] = res;
+	wk->ninflight++;
+	md_info(MD_LOG_SERVER, "priming the root NS set from %zu hints",
+	    wk->cfg->resolve->nhints);
+	resolution_drive(res);
+	return 0;
+}
