@@ -60,9 +60,11 @@ void md_cache_free(struct md_cache *c);
 /*
  * Take conf's max_bytes, TTL limits and serve_stale from now on (a reload);
  * the shard count and the stale ages stay those the cache was made with.
- * Safe while other threads use the cache.
+ * Entries cached already expire by a lower max_ttl / max_negative_ttl
+ * counted from now_ms.  Safe while other threads use the cache.
  */
-void md_cache_set_limits(struct md_cache *c, const struct md_cache_conf *conf);
+void md_cache_set_limits(
+    struct md_cache *c, const struct md_cache_conf *conf, uint64_t now_ms);
 /* ttl raised to min, then lowered to max (max wins when they cross): the
  * rule the cache stores by, shared with the responder. */
 uint32_t md_ttl_clamp(uint32_t ttl, uint32_t min, uint32_t max);

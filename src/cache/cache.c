@@ -321,7 +321,7 @@ md_cache_new(const struct md_cache_conf *conf)
 	if ((c->nshards & (c->nshards - 1)) != 0)
 		goto fail;
 	c->conf.shards = c->nshards;
-	md_cache_set_limits(c, &c->conf);
+	md_cache_set_limits(c, &c->conf, 0);
 	c->shards = aligned_alloc(CACHELINE, c->nshards * sizeof(*c->shards));
 	if (c->shards == NULL)
 		goto fail;
@@ -352,9 +352,30 @@ fail:
 	return NULL;
 }
 
-void
-md_cache_set_limits(struct md_cache *c, const struct md_cache_conf *conf)
+/* Entries of s that would outlive the new caps expire by them now. */
+static void
+shard_cap_expiry(
+    struct shard *s, uint32_t max_ttl, uint32_t max_neg, uint64_t now_ms)
 {
+	pthread_mutex_lock(&s->lock);
+	for (struct entry *e = s->lru_head; e != NULL; e = e->next) {
+		uint64_t cap = now_ms +
+		    (uint64_t)(e->kind == MD_CACHE_RRSET ? max_ttl : max_neg) *
+			1000;
+
+		if (e->expire_ms > cap)
+			e->expire_ms = cap;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+md_cache_set_limits(
+    struct md_cache *c, const struct md_cache_conf *conf, uint64_t now_ms)
+{
+	uint32_t old_max = atomic_load(&c->lim.max_ttl);
+	uint32_t old_neg = atomic_load(&c->lim.max_negative_ttl);
+
 	/* A smaller budget takes effect as entries are stored: each store
 	 * evicts from its shard until the shard fits. */
 	atomic_store_explicit(
@@ -367,6 +388,13 @@ md_cache_set_limits(struct md_cache *c, const struct md_cache_conf *conf)
 	    memory_order_relaxed);
 	atomic_store_explicit(
 	    &c->lim.serve_stale, conf->serve_stale, memory_order_relaxed);
+	/* Lower caps apply to what is cached already: nothing is served
+	 * longer than the cap that holds now (cache and responder agree). */
+	if (conf->max_ttl < old_max || conf->max_negative_ttl < old_neg) {
+		for (unsigned i = 0; i < c->nshards; i++)
+			shard_cap_expiry(&c->shards[i], conf->max_ttl,
+			    conf->max_negative_ttl, now_ms);
+	}
 }
 
 uint32_t

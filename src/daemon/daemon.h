@@ -55,7 +55,8 @@ struct daemon {
 	unsigned reloads, reload_failures;
 	bool stopping;
 	bool k8s_announced;
-	int ready_fd; /* daemon mode: tells the waiting parent the outcome */
+	int ready_fd;	 /* daemon mode: tells the waiting parent the outcome */
+	bool daemonized; /* forked and detached (not -f) */
 	char last_reload_error[1024];
 };
 

@@ -818,6 +818,8 @@ md_daemon_reload(struct daemon *d, const char *why)
 	note_restart_keys(d, cfg);
 	if (apply_logging(cfg, err, sizeof(err)) != 0)
 		md_err(MD_LOG_CONFIG, "%s (logging unchanged)", err);
+	else if (d->daemonized)
+		md_log_use_syslog(cfg->log_file == NULL);
 	md_server_update(d->srv, cfg);
 	log_zones(zs);
 	md_info(MD_LOG_MAIN, "reload done: %zu zones", md_zone_set_count(zs));
@@ -1107,7 +1109,9 @@ main(int argc, char **argv)
 	schedule_check(&d);
 	md_info(MD_LOG_MAIN, "ready");
 	if (d.ready_fd >= 0) {
-		md_log_use_syslog(true);
+		/* A daemon logs to syslog, unless log-file names a file. */
+		d.daemonized = true;
+		md_log_use_syslog(d.cfg->log_file == NULL);
 		daemonize_end(d.ready_fd, 0);
 		d.ready_fd = -1;
 	}
