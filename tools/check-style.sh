@@ -40,7 +40,7 @@ layer_of_header() {
 	wire.h | ldns_bridge.h) echo 1 ;;
 	zone.h | cache.h | k8s.h) echo 2 ;;
 	resolve.h | net.h) echo 3 ;;
-	config.h | server.h | metrics.h | ratelimit.h | control.h) echo 4 ;;
+	config.h | server.h | metrics.h | ratelimit.h | control.h | driver.h) echo 4 ;;
 	*) echo 9 ;;
 	esac
 }

@@ -30,6 +30,7 @@
 
 #include "dig_trace.h"
 #include "minidns/cache.h"
+#include "minidns/driver.h"
 #include "minidns/ldns_bridge.h"
 #include "minidns/net.h"
 #include "minidns/resolve.h"
@@ -45,8 +46,7 @@ struct tracer {
 	struct md_resolve_conf conf;
 	struct md_resolve_env env;
 	struct md_request *req;
-	struct md_net_query *nq;
-	uint32_t token;
+	struct md_driver_io io; /* net/ with -4/-6 and +tcp */
 	bool done;
 	/* what a step sent, for the lines about its reply */
 	uint8_t sent_name[MD_NAME_MAX];
@@ -521,22 +521,6 @@ trace_cb(void *arg, const struct md_trace_event *ev)
 
 /* ---- driving the engine ------------------------------------------------- */
 
-static void drive(struct tracer *tr);
-
-static void
-net_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
-    uint32_t rtt_ms)
-{
-	struct tracer *tr = arg;
-
-	tr->nq = NULL;
-	if (status == MD_NET_OK)
-		md_resolve_reply(tr->req, tr->token, reply, len, rtt_ms);
-	else
-		md_resolve_fail(tr->req, tr->token, status == MD_NET_TIMEOUT);
-	drive(tr);
-}
-
 static bool
 family_ok(const struct tracer *tr, const struct md_sockaddr *sa)
 {
@@ -547,51 +531,60 @@ family_ok(const struct tracer *tr, const struct md_sockaddr *sa)
 	return true;
 }
 
-static void
-drive(struct tracer *tr)
+/*
+ * net/ as the daemon uses it (md_driver_net_send()), with what the
+ * command line adds: -4/-6 make a server of the other family unreachable
+ * (the engine hears of a failed send and picks another), +tcp asks over
+ * TCP from the start.
+ */
+static void *
+trace_send(void *arg, const struct md_send *s, md_net_cb cb, void *cb_arg)
 {
-	for (int guard = 0; guard < 256; guard++) {
-		struct md_send send;
-		enum md_step st = md_resolve_step(tr->req, &send);
+	struct tracer *tr = arg;
+	struct md_send copy = *s;
 
-		if (st == MD_STEP_WAIT)
-			return;
-		if (st == MD_STEP_DONE) {
-			tr->done = true;
-			event_base_loopbreak(tr->base);
-			return;
-		}
-		tr->token = send.token;
-		/* -4/-6: a server of the other family is not reachable. */
-		if (!family_ok(tr, &send.server)) {
-			md_resolve_fail(tr->req, send.token, false);
-			continue;
-		}
-		tr->nq =
-		    md_net_send(tr->net, &send.server, send.tcp || tr->o->tcp,
-			send.query, send.len, send.timeout_ms, net_cb, tr);
-		if (tr->nq != NULL)
-			return;
-		md_resolve_fail(tr->req, send.token, false);
-	}
+	if (s->upstream == NULL && !family_ok(tr, &s->server))
+		return NULL;
+	copy.tcp = s->tcp || tr->o->tcp;
+	return md_driver_net_send(tr->net, &copy, cb, cb_arg);
+}
+
+static void
+trace_cancel(void *arg, void *handle)
+{
+	struct tracer *tr = arg;
+
+	md_driver_net_cancel(tr->net, handle);
+}
+
+static void
+run_done(void *arg)
+{
+	struct tracer *tr = arg;
+
 	tr->done = true;
 	event_base_loopbreak(tr->base);
 }
 
-/* Resolve one name with the tracer's engine; returns the request. */
+/* Resolve one name with the tracer's engine, through the driver the
+ * daemon's workers use; returns the request. */
 static struct md_request *
 run(struct tracer *tr, const uint8_t *qname, uint16_t qtype)
 {
+	struct md_drive dr;
+
 	tr->req = md_resolve_new(&tr->env, qname, qtype, 0);
 	if (tr->req == NULL)
 		return NULL;
 	md_resolve_set_trace(tr->req, trace_cb, tr);
 	tr->done = false;
-	drive(tr);
+	md_drive_init(&dr, &tr->io, tr->req, run_done, tr);
+	md_drive_run(&dr);
 	while (!tr->done) {
 		if (event_base_dispatch(tr->base) < 0)
 			break;
 	}
+	md_drive_cancel(&dr);
 	return tr->req;
 }
 
@@ -766,11 +759,10 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	tr.conf.allow_private = true;
 	tr.conf.edns = o->edns;
 	tr.conf.edns_size = o->bufsize;
-	tr.conf.upstream_timeout_ms =
-	    o->timeout_s > 0 ? o->timeout_s * 1000 : 2000;
-	if (tr.conf.upstream_timeout_ms > 5000)
-		tr.conf.upstream_timeout_ms = 5000;
-	tr.conf.timeout_ms = 30000;
+	/* Timeouts, retries and server choice are the engine's defaults,
+	 * as in minidnsd (resolution-timeout, the first try's 400 ms): what
+	 * the trace shows is what the daemon does.  +time applies to the
+	 * @server priming exchange only. */
 	md_cache_conf_init(&cc);
 	cc.max_bytes = 4 * 1024 * 1024;
 	tr.base = event_base_new();
@@ -782,6 +774,9 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 		rc = MD_TOOL_EXIT_INTERNAL;
 		goto cleanup;
 	}
+	tr.io.send = trace_send;
+	tr.io.cancel = trace_cancel;
+	tr.io.ctx = &tr;
 	tr.env.conf = &tr.conf;
 	tr.env.cache = tr.cache;
 	tr.env.infra = tr.infra;

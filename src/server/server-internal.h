@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "minidns/driver.h"
 #include "minidns/metrics.h"
 #include "minidns/net.h"
 #include "minidns/ratelimit.h"
@@ -62,9 +63,7 @@ struct resolution {
 	const struct md_config *cfg;
 	struct md_resolve_env env;
 	struct md_request *req;
-	struct md_net_query *nq;
-	uint32_t token;
-	bool sent_forward; /* the query out goes to a forwarder */
+	struct md_drive dr; /* the engine driven over wk->transport */
 	/* md_server_trace(): trace_done(trace_ctx, ...) at the end */
 	void (*trace_done)(void *ctx, int rcode, const char *reason);
 	void *trace_ctx;
@@ -116,7 +115,8 @@ struct worker {
 	bool accept_paused; /* at max_conns */
 	/* recursion */
 	struct md_net *net;
-	bool primed; /* the root priming query was started */
+	struct md_driver_io transport; /* net/ with the upstream counters */
+	bool primed;		       /* the root priming query was started */
 	struct resolution *inflight[INFLIGHT_BUCKETS];
 	unsigned ninflight;
 	/* health checks of forwarders held down as dead (worker 0) */
@@ -194,6 +194,8 @@ void md_srv_resolve_for(struct worker *wk, struct waiter *w);
 void md_srv_resolution_free(struct resolution *res);
 /* Prime the root NS set on this worker (its thread). */
 int md_srv_prime(struct worker *wk);
+/* wk->transport: net/ through the engine driver, counted. */
+void md_srv_transport_init(struct worker *wk);
 
 /* server_udp.c */
 void md_srv_udp_read_cb(evutil_socket_t fd, short what, void *arg);

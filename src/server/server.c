@@ -242,6 +242,7 @@ worker_new(struct md_server *srv, unsigned id, const char *tls_ca)
 	if (wk->zones == NULL || wk->net == NULL || wk->call_ev == NULL ||
 	    wk->stop_ev == NULL)
 		goto fail;
+	md_srv_transport_init(wk);
 	if (md_net_set_tls_ca(wk->net, tls_ca) != 0) {
 		md_err(MD_LOG_SERVER, "tls-ca %s: cannot load it",
 		    tls_ca ? tls_ca : "(system store)");

@@ -12,11 +12,10 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "minidns/driver.h"
 #include "minidns/ldns_bridge.h"
 
 #include "server-internal.h"
-
-static void resolution_drive(struct resolution *res);
 
 /* One debug line per query: who asked what, and what came of it. */
 void
@@ -198,7 +197,7 @@ md_srv_resolution_free(struct resolution *res)
 		md_srv_waiter_detach_conn(w);
 		free(w);
 	}
-	md_net_cancel(res->nq);
+	md_drive_cancel(&res->dr);
 	md_resolve_free(res->req);
 	md_config_unref(res->cfg);
 	free(res);
@@ -230,76 +229,53 @@ maybe_trace(
 		md_resolve_set_trace(req, trace_log_cb, NULL);
 }
 
+/* The engine is done with res: answer every client waiting on it. */
 static void
-net_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
-    uint32_t rtt_ms)
+resolution_done(void *arg)
 {
 	struct resolution *res = arg;
+	const struct md_result *r;
 
-	res->nq = NULL;
-	md_metrics_upstream_done(
-	    res->sent_forward, status == MD_NET_TIMEOUT, rtt_ms);
-	if (status == MD_NET_OK)
-		md_resolve_reply(res->req, res->token, reply, len, rtt_ms);
-	else
-		md_resolve_fail(res->req, res->token, status == MD_NET_TIMEOUT);
-	resolution_drive(res);
+	if (res->dr.stuck) {
+		md_srv_resolution_free(res);
+		return;
+	}
+	r = md_resolve_result(res->req);
+	if (r->rcode == MD_RCODE_SERVFAIL)
+		md_info(
+		    MD_LOG_SERVER, "SERVFAIL: %s", r->reason ? r->reason : "?");
+	for (struct waiter *w = res->waiters; w != NULL; w = w->next)
+		answer_waiter(res, w, r);
+	if (res->trace_done != NULL)
+		res->trace_done(res->trace_ctx, r->rcode, r->reason);
+	md_srv_resolution_free(res);
 }
 
-/* Run the engine until it waits for the network or is done. */
+/* Counters of the queries the workers send (the driver's hooks). */
 static void
-resolution_drive(struct resolution *res)
+upstream_sent(void *arg, const struct md_send *s)
 {
-	struct worker *wk = res->wk;
+	(void)arg;
+	md_metrics_upstream(s->upstream != NULL,
+	    s->upstream != NULL && s->upstream->transport == MD_TRANSPORT_TLS
+		? MD_METRIC_TLS
+		: (s->tcp ? MD_METRIC_TCP : MD_METRIC_UDP));
+}
 
-	for (int guard = 0; guard < 64; guard++) {
-		struct md_send send;
-		enum md_step st = md_resolve_step(res->req, &send);
+static void
+upstream_finished(
+    void *arg, bool forward, enum md_net_status status, uint32_t rtt_ms)
+{
+	(void)arg;
+	md_metrics_upstream_done(forward, status == MD_NET_TIMEOUT, rtt_ms);
+}
 
-		if (st == MD_STEP_WAIT)
-			return;
-		if (st == MD_STEP_DONE) {
-			const struct md_result *r = md_resolve_result(res->req);
-
-			if (r->rcode == MD_RCODE_SERVFAIL)
-				md_info(MD_LOG_SERVER, "SERVFAIL: %s",
-				    r->reason ? r->reason : "?");
-			for (struct waiter *w = res->waiters; w != NULL;
-			     w = w->next)
-				answer_waiter(res, w, r);
-			if (res->trace_done != NULL)
-				res->trace_done(
-				    res->trace_ctx, r->rcode, r->reason);
-			md_srv_resolution_free(res);
-			return;
-		}
-		res->token = send.token;
-		res->sent_forward = send.upstream != NULL;
-		md_metrics_upstream(send.upstream != NULL,
-		    send.upstream != NULL &&
-			    send.upstream->transport == MD_TRANSPORT_TLS
-			? MD_METRIC_TLS
-			: (send.tcp ? MD_METRIC_TCP : MD_METRIC_UDP));
-		if (send.upstream != NULL) {
-			/* A forwarder: its own transport; TCP when asked
-			 * (force-tcp, or a truncated UDP reply). */
-			struct md_upstream up = *send.upstream;
-
-			if (send.tcp && up.transport == MD_TRANSPORT_UDP)
-				up.transport = MD_TRANSPORT_TCP;
-			res->nq = md_net_send_to(wk->net, &up, send.query,
-			    send.len, send.timeout_ms, net_cb, res);
-		} else {
-			res->nq = md_net_send(wk->net, &send.server, send.tcp,
-			    send.query, send.len, send.timeout_ms, net_cb, res);
-		}
-		if (res->nq != NULL)
-			return;
-		/* Could not even send: next server. */
-		md_resolve_fail(res->req, send.token, false);
-	}
-	md_err(MD_LOG_SERVER, "resolution did not settle; dropping it");
-	md_srv_resolution_free(res);
+void
+md_srv_transport_init(struct worker *wk)
+{
+	md_driver_net(&wk->transport, wk->net);
+	wk->transport.sent = upstream_sent;
+	wk->transport.finished = upstream_finished;
 }
 
 /*
@@ -327,6 +303,7 @@ resolution_new(struct worker *wk, const uint8_t *name, uint16_t qtype)
 		free(res);
 		return NULL;
 	}
+	md_drive_init(&res->dr, &wk->transport, res->req, resolution_done, res);
 	return res;
 }
 
@@ -374,7 +351,7 @@ md_srv_resolve_for(struct worker *wk, struct waiter *w)
 	res->hnext = wk->inflight[h % INFLIGHT_BUCKETS];
 	wk->inflight[h % INFLIGHT_BUCKETS] = res;
 	wk->ninflight++;
-	resolution_drive(res);
+	md_drive_run(&res->dr);
 	return;
 drop:
 	/* Overloaded: the client will retry. */
@@ -511,7 +488,7 @@ trace_start_fn(struct worker *wk, void *arg)
 	 * with every step shown; it still uses (and fills) the cache. */
 	md_resolve_set_trace(res->req, trace_line_cb, res);
 	ts->rc = 0;
-	resolution_drive(res);
+	md_drive_run(&res->dr);
 }
 
 int
@@ -564,6 +541,6 @@ md_srv_prime(struct worker *wk)
 	wk->ninflight++;
 	md_info(MD_LOG_SERVER, "priming the root NS set from %zu hints",
 	    wk->cfg->resolve->nhints);
-	resolution_drive(res);
+	md_drive_run(&res->dr);
 	return 0;
 }

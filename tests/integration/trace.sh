@@ -178,4 +178,54 @@ done
 check_out "@server: priming from 127.53.9.2, then the walk" "$T/11" \
     same "$T/11" "127.53.9.2 ROOT ns.nic.com ns1.example.com"
 
+# 11. One engine driver: against a dead server (silent.com.'s one NS is
+#     the blackhole), minidig +trace asks the same server the same number
+#     of times and gives up after about as long as the daemon does for the
+#     same name, as its --trace log shows.
+"$MINIDNSD" -f --listen 127.53.9.4 --root-hints "$H/root.hints" \
+    --allow-private-upstreams --trace silent.com >"$T/d12.log" 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 50); do
+	dig @127.53.9.4 +time=1 +tries=1 example.com A >/dev/null 2>&1 && break
+	sleep 0.1
+done
+dig @127.53.9.4 +time=15 +tries=1 www.silent.com A >"$T/12d" 2>&1 || true
+mtrace www.silent.com A +json >"$T/12" 2>&1 || true
+# "server kind" per send/timeout in zone silent.com., then the time from
+# the first query into the zone to the end.
+grep ' trace: \[0\] ' "$T/d12.log" | sed 's/.* trace: \[0\] //' |
+    awk '$3 == "www.silent.com." && $6 == "silent.com." &&
+	($2 == "send" || $2 == "timeout") {
+		sub(/:$/, "", $8); print $2, $8
+	}' >"$T/12d.seq"
+grep ' trace: \[0\] ' "$T/d12.log" | sed 's/.* trace: \[0\] //' |
+    awk '$3 == "www.silent.com." {
+		t = $1; sub(/^\+/, "", t); sub(/ms$/, "", t)
+		if (first == "" && $6 == "silent.com." && $2 == "send") first = t
+		last = t
+	} END { print last - first }' >"$T/12d.ms"
+python3 - "$T/12" "$T/12m.seq" "$T/12m.ms" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+steps = [s for s in d["steps"] if s.get("qname") == "www.silent.com." and
+         s.get("depth") == 0]
+seq = [(s["event"], s["server"] + ":53") for s in steps
+       if s.get("zone") == "silent.com." and s["event"] in ("send", "timeout")]
+with open(sys.argv[2], "w") as f:
+    for k, srv in seq:
+        f.write("%s %s\n" % (k, srv))
+first = next(s["time_ms"] for s in steps
+             if s.get("zone") == "silent.com." and s["event"] == "send")
+with open(sys.argv[3], "w") as f:
+    f.write("%d\n" % (steps[-1]["time_ms"] - first))
+PY
+check_out "dead server: minidig +trace asks what the daemon asks ($(wc -l <"$T/12d.seq") sends and timeouts)" \
+    "$T/12m.seq" sh -c "[ -s '$T/12d.seq' ] && cmp -s '$T/12d.seq' '$T/12m.seq'"
+dms=$(cat "$T/12d.ms")
+mms=$(cat "$T/12m.ms")
+# The same timers: within a fifth (and 150 ms) of each other.
+check "dead server: the same time spent (daemon $dms ms, minidig $mms ms)" \
+    python3 -c "import sys; a, b = int(sys.argv[1]), int(sys.argv[2]);
+sys.exit(0 if a > 0 and abs(a - b) <= max(150, a / 5) else 1)" "$dms" "$mms"
+
 summary

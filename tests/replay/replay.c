@@ -86,6 +86,7 @@
 #include <cmocka.h>
 
 #include "minidns/cache.h"
+#include "minidns/driver.h"
 #include "minidns/ldns_bridge.h"
 #include "minidns/resolve.h"
 #include "minidns/util.h"
@@ -195,6 +196,7 @@ struct scenario {
 	struct md_request *req; /* the last QUERY's request */
 	unsigned cur_step;
 	unsigned sends;
+	bool done; /* the driver said the request is done */
 	bool verbose;
 	struct md_arena arena; /* parsing queries */
 };
@@ -1009,16 +1011,21 @@ build_reply(const struct scenario *sc, const struct rpl_entry *e,
 	return md_wire_writer_finish(&w);
 }
 
-/* One upstream query: answer it from the scenario, or let it time out. */
-static void
-exchange(struct scenario *sc, const struct md_send *send)
+/*
+ * The fake network, as the engine driver's transport: one upstream query
+ * answered from the scenario at once, or timed out (the fake clock moves
+ * on by the query's timeout).  The callback comes from inside send(); the
+ * driver copes with that.
+ */
+static void *
+exchange(void *arg, const struct md_send *send, md_net_cb cb, void *cb_arg)
 {
+	struct scenario *sc = arg;
 	const struct rpl_entry *e = NULL;
 	char abuf[MD_SOCKADDR_STRLEN], nbuf[MD_NAME_STRLEN], tbuf[16];
 	uint8_t reply[MD_WIRE_MAX];
 	uint8_t query[MD_WIRE_MAX];
 	struct md_msg q;
-	uint32_t token = send->token;
 	size_t len;
 
 	sc->sends++;
@@ -1045,12 +1052,28 @@ exchange(struct scenario *sc, const struct md_send *send)
 	}
 	if (e == NULL || e->timeout) {
 		sc->clock_ms += send->timeout_ms;
-		md_resolve_fail(sc->req, token, true);
-		return;
+		cb(cb_arg, MD_NET_TIMEOUT, NULL, 0, send->timeout_ms);
+		return sc;
 	}
 	len = build_reply(sc, e, &q, reply, sizeof(reply));
 	sc->clock_ms += REPLY_RTT;
-	md_resolve_reply(sc->req, token, reply, len, REPLY_RTT);
+	cb(cb_arg, MD_NET_OK, reply, len, REPLY_RTT);
+	return sc;
+}
+
+static void
+exchange_cancel(void *arg, void *handle)
+{
+	(void)arg;
+	(void)handle;
+}
+
+static void
+query_done(void *arg)
+{
+	struct scenario *sc = arg;
+
+	sc->done = true;
 }
 
 /* ---- trace events as text ---------------------------------------------- */
@@ -1432,10 +1455,12 @@ static void
 run_query(struct scenario *sc, const struct rpl_step *st)
 {
 	const struct md_result *res;
-	struct md_send send;
+	struct md_driver_io io = {
+	    exchange, exchange_cancel, NULL, NULL, NULL, NULL};
+	struct md_drive dr;
 	char nbuf[MD_NAME_STRLEN], tbuf[16];
-	unsigned i;
 
+	io.ctx = sc;
 	if (sc->verbose) {
 		md_name_to_str(st->entry->qname, nbuf, sizeof(nbuf));
 		fprintf(stderr, "%s: STEP %u QUERY %s %s\n", sc->name, st->num,
@@ -1449,19 +1474,19 @@ run_query(struct scenario *sc, const struct rpl_step *st)
 	md_resolve_set_trace(sc->req, trace_cb, sc);
 	sc->cur_step = st->num;
 	sc->sends = 0;
-	for (i = 0; i < MAX_SENDS; i++) {
-		enum md_step s = md_resolve_step(sc->req, &send);
-
-		if (s == MD_STEP_DONE)
-			break;
-		if (s == MD_STEP_WAIT) {
-			dump_trace(sc);
-			scenario_fail(sc, st->line,
-			    "engine waits with nothing outstanding");
-		}
-		exchange(sc, &send);
+	sc->done = false;
+	/* The driver the daemon's workers use, over the fake network: it
+	 * runs until the engine is done (every query is answered or timed
+	 * out at once, so it never waits). */
+	md_drive_init(&dr, &io, sc->req, query_done, sc);
+	md_drive_run(&dr);
+	if (!sc->done || dr.stuck) {
+		dump_trace(sc);
+		scenario_fail(sc, st->line,
+		    dr.stuck ? "the resolution did not settle"
+			     : "engine waits with nothing outstanding");
 	}
-	if (i == MAX_SENDS) {
+	if (sc->sends > MAX_SENDS) {
 		dump_trace(sc);
 		scenario_fail(
 		    sc, st->line, "more than %d upstream queries", MAX_SENDS);
