@@ -80,9 +80,9 @@ md_net_set_tls_ca(struct md_net *n, const char *ca_file)
 	conf.ca_file = ca_file;
 	ctx = md_tls_client_ctx_new(&conf, ebuf, sizeof(ebuf));
 	if (ctx == NULL) {
-		md_err(MD_LOG_NET,
-		    "%s: cannot load the TLS CA certificates: %s",
-		    ca_file != NULL ? ca_file : "system store", ebuf);
+		/* ebuf names the file or the system store. */
+		md_err(MD_LOG_NET, "cannot load the TLS CA certificates: %s",
+		    ebuf);
 		return MD_ECONFIG;
 	}
 	/* Open connections keep their reference to the old one. */
@@ -406,6 +406,17 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			    "certificate verify failed: %s",
 			    X509_verify_cert_error_string(vr));
 			why = ebuf;
+		} else if (err != 0 && ERR_GET_LIB(e) == 0) {
+			/*
+			 * The socket failed, not TLS (libevent then records
+			 * SSL_ERROR_SYSCALL itself as the "error", in no
+			 * library): refused, unreachable, reset.
+			 */
+			status =
+			    err == ECONNREFUSED ? MD_NET_REFUSED : MD_NET_ERROR;
+			why = evutil_socket_error_to_string(err);
+			ferr = err;
+			cfail = connect_errno(err);
 		} else if (e != 0) {
 			status = MD_NET_TLS_ERROR;
 			tls_reason(e, "handshake failed", ebuf, sizeof(ebuf));
@@ -413,22 +424,17 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		} else if (what & BEV_EVENT_EOF) {
 			status = MD_NET_TLS_ERROR;
 			why = "handshake failed: connection closed";
-		} else if (err != 0) {
-			status =
-			    err == ECONNREFUSED ? MD_NET_REFUSED : MD_NET_ERROR;
-			why = evutil_socket_error_to_string(err);
-			ferr = err;
-			cfail = connect_errno(err);
 		} else {
 			status = MD_NET_TLS_ERROR;
 			why = "handshake failed";
 		}
+	} else if ((what & BEV_EVENT_ERROR) && err != 0 &&
+	    ERR_GET_LIB(e) == 0) {
+		why = evutil_socket_error_to_string(err);
+		ferr = err;
 	} else if (e != 0) {
 		tls_reason(e, "TLS error", ebuf, sizeof(ebuf));
 		why = ebuf;
-	} else if ((what & BEV_EVENT_ERROR) && err != 0) {
-		why = evutil_socket_error_to_string(err);
-		ferr = err;
 	}
 	ERR_clear_error();
 	conn_fail_err(c, status, why, ferr, cfail);
