@@ -201,7 +201,7 @@ struct md_net_opts {
 	/*
 	 * Send the query's own ID instead of a fresh random one, so what a
 	 * tool prints is what went on the wire; the caller must have drawn
-	 * it at random (RFC 5452 §9.2).  Over a shared TLS connection an ID
+	 * it unpredictably (RFC 5452 §9.2).  Over a shared TLS connection an ID
 	 * already outstanding there is still replaced.
 	 */
 	bool keep_id;
