@@ -21,6 +21,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <ldns/ldns.h>
 
 #include "dig_print.h"
@@ -599,100 +600,146 @@ print_yaml(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 
 /* ---- JSON (minidig's own; the schema is in minidig(1)) ------------------ */
 
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+/*
+ * Written by jansson: each reply is one json_t built here and dumped in
+ * one go, keys in insertion order (JSON_PRESERVE_ORDER), every string
+ * made valid UTF-8 first (md_json_string) and printed as ASCII.
+ */
+#define JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+/* Set obj[key] = val, taking val's reference; -1 if either failed. */
+static int
+jset(json_t *obj, const char *key, json_t *val)
+{
+	return val == NULL ? -1 : json_object_set_new(obj, key, val);
 }
 
 static int
-json_section(const ldns_rr_list *list, const char *key, bool question)
+jappend(json_t *arr, json_t *val)
 {
-	printf(",\"%s\":[", key);
-	for (size_t i = 0; list != NULL && i < ldns_rr_list_rr_count(list);
-	     i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(list, i);
-		struct md_tool_rr_text t;
-
-		if (md_tool_rr_text(rr, question, &t) != 0)
-			return -ENOMEM;
-		printf("%s{\"name\":", i == 0 ? "" : ",");
-		json_str(t.owner);
-		if (!question)
-			printf(",\"ttl\":%u", (unsigned)ldns_rr_ttl(rr));
-		printf(",\"class\":");
-		json_str(t.rclass);
-		printf(",\"type\":");
-		json_str(t.type);
-		if (!question) {
-			printf(",\"data\":");
-			json_str(t.rdata);
-		}
-		putchar('}');
-		md_tool_rr_text_free(&t);
-	}
-	putchar(']');
-	return 0;
+	return val == NULL ? -1 : json_array_append_new(arr, val);
 }
 
-static void
+/* One record (a question when 'question': no TTL, no data). */
+static json_t *
+json_rr(const ldns_rr *rr, bool question)
+{
+	struct md_tool_rr_text t;
+	json_t *o;
+	int rc;
+
+	if (md_tool_rr_text(rr, question, &t) != 0)
+		return NULL;
+	o = json_object();
+	if (o == NULL) {
+		md_tool_rr_text_free(&t);
+		return NULL;
+	}
+	rc = jset(o, "name", md_json_string(t.owner));
+	if (!question)
+		rc |= jset(o, "ttl", json_integer(ldns_rr_ttl(rr)));
+	rc |= jset(o, "class", md_json_string(t.rclass));
+	rc |= jset(o, "type", md_json_string(t.type));
+	if (!question)
+		rc |= jset(o, "data", md_json_string(t.rdata));
+	md_tool_rr_text_free(&t);
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+json_section(const ldns_rr_list *list, bool question)
+{
+	json_t *arr = json_array();
+	int rc = arr == NULL ? -1 : 0;
+
+	for (size_t i = 0;
+	     rc == 0 && list != NULL && i < ldns_rr_list_rr_count(list); i++)
+		rc = jappend(arr, json_rr(ldns_rr_list_rr(list, i), question));
+	if (rc != 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* One EDNS option: code, name if known, value in hex and as text. */
+static json_t *
+json_option(uint16_t code, const uint8_t *val, uint16_t len)
+{
+	const char *name = code == 3 ? "NSID"
+	    : code == 10	     ? "COOKIE"
+	    : code == 15	     ? "EDE"
+				     : NULL;
+	char *hex = malloc(2 * (size_t)len + 1), *text = malloc(len + 1u);
+	json_t *e = json_object();
+	int rc = -1;
+
+	if (hex == NULL || text == NULL || e == NULL)
+		goto cleanup;
+	for (uint16_t i = 0; i < len; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", val[i]);
+		/* dig's +nsid text: printable ASCII, the rest as '.'. */
+		text[i] = val[i] >= 0x20 && val[i] < 0x7f ? (char)val[i] : '.';
+	}
+	hex[2 * (size_t)len] = '\0';
+	text[len] = '\0';
+	rc = jset(e, "code", json_integer(code));
+	rc |= jset(e, "name", name != NULL ? json_string(name) : json_null());
+	rc |= jset(e, "hex", json_string(hex));
+	rc |= jset(e, "text", md_json_string(text));
+cleanup:
+	free(hex);
+	free(text);
+	if (rc != 0) {
+		json_decref(e);
+		return NULL;
+	}
+	return e;
+}
+
+static json_t *
 json_opt(const struct opt_rr *opt)
 {
+	json_t *o, *flags, *opts;
 	size_t off = 0;
-	bool first = true;
+	int rc;
 
-	if (!opt->present) {
-		printf(",\"opt\":null");
-		return;
+	if (!opt->present)
+		return json_null();
+	o = json_object();
+	flags = json_array();
+	opts = json_array();
+	if (o == NULL || flags == NULL || opts == NULL) {
+		json_decref(o);
+		json_decref(flags);
+		json_decref(opts);
+		return NULL;
 	}
-	printf(",\"opt\":{\"version\":%u,\"flags\":[%s],\"udp\":%u,"
-	       "\"options\":[",
-	    (opt->ttl >> 16) & 0xff, (opt->ttl & 0x8000) != 0 ? "\"do\"" : "",
-	    opt->udp_size);
-	while (off + 4 <= opt->rdlen) {
+	rc = jset(o, "version", json_integer((opt->ttl >> 16) & 0xff));
+	if ((opt->ttl & 0x8000) != 0)
+		rc |= jappend(flags, json_string("do"));
+	rc |= jset(o, "flags", flags);
+	rc |= jset(o, "udp", json_integer(opt->udp_size));
+	rc |= jset(o, "options", opts);
+	while (rc == 0 && off + 4 <= opt->rdlen) {
 		uint16_t code = md_read_u16(opt->rdata + off);
 		uint16_t len = md_read_u16(opt->rdata + off + 2);
-		const uint8_t *val = opt->rdata + off + 4;
-		const char *name = code == 3 ? "NSID"
-		    : code == 10	     ? "COOKIE"
-		    : code == 15	     ? "EDE"
-					     : NULL;
 
 		if (off + 4 + len > opt->rdlen)
 			break;
+		rc =
+		    jappend(opts, json_option(code, opt->rdata + off + 4, len));
 		off += 4 + (size_t)len;
-		printf("%s{\"code\":%u,\"name\":", first ? "" : ",", code);
-		first = false;
-		if (name != NULL)
-			json_str(name);
-		else
-			printf("null");
-		printf(",\"hex\":\"");
-		for (uint16_t i = 0; i < len; i++)
-			printf("%02x", val[i]);
-		printf("\",\"text\":\"");
-		for (uint16_t i = 0; i < len; i++) {
-			uint8_t c = val[i];
-
-			if (c == '"' || c == '\\')
-				printf("\\%c", c);
-			else
-				putchar(c >= 0x20 && c < 0x7f ? c : '.');
-		}
-		printf("\"}");
 	}
-	printf("]}");
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int
@@ -706,38 +753,55 @@ print_json(const struct md_tool_exchange *ex, const ldns_pkt *pkt)
 	uint16_t flags = md_read_u16(r + 2);
 	struct opt_rr opt;
 	char buf[32];
-	bool first = true;
+	json_t *o, *fl, *counts;
+	int rc;
 
 	find_opt(r, ex->reply_len, &opt);
-	printf("{\"server\":");
-	json_str(ex->server->host);
-	printf(",\"port\":%u,\"protocol\":\"%s\",\"query_time_ms\":%llu,"
-	       "\"msg_size\":%zu",
-	    md_tool_server_port(ex->server),
-	    ex->tls	       ? "TLS"
-		: ex->used_tcp ? "TCP"
-			       : "UDP",
-	    (unsigned long long)ex->rtt_ms, ex->reply_len);
-	printf(",\"id\":%u,\"opcode\":\"%s\",\"status\":\"%s\",\"flags\":[",
-	    md_read_u16(r), opcode_text(MD_OPCODE(flags), buf, sizeof(buf)),
-	    rcode_text(reply_rcode(r, &opt), buf + 16, 16));
-	for (size_t i = 0; i < 8; i++) {
-		if ((flags & flag_bits[i]) == 0)
-			continue;
-		printf("%s\"%s\"", first ? "" : ",", flag_names[i]);
-		first = false;
-	}
-	printf("],\"counts\":{\"question\":%u,\"answer\":%u,\"authority\":%u,"
-	       "\"additional\":%u}",
-	    md_read_u16(r + 4), md_read_u16(r + 6), md_read_u16(r + 8),
-	    md_read_u16(r + 10));
-	json_opt(&opt);
-	if (json_section(ldns_pkt_question(pkt), "question", true) != 0 ||
-	    json_section(ldns_pkt_answer(pkt), "answer", false) != 0 ||
-	    json_section(ldns_pkt_authority(pkt), "authority", false) != 0 ||
-	    json_section(ldns_pkt_additional(pkt), "additional", false) != 0)
+	o = json_object();
+	fl = json_array();
+	counts = json_object();
+	if (o == NULL || fl == NULL || counts == NULL) {
+		json_decref(o);
+		json_decref(fl);
+		json_decref(counts);
 		return -ENOMEM;
-	printf("}\n");
+	}
+	rc = jset(o, "server", md_json_string(ex->server->host));
+	rc |= jset(o, "port", json_integer(md_tool_server_port(ex->server)));
+	rc |= jset(o, "protocol",
+	    json_string(ex->tls	   ? "TLS"
+		    : ex->used_tcp ? "TCP"
+				   : "UDP"));
+	rc |= jset(o, "query_time_ms", json_integer((json_int_t)ex->rtt_ms));
+	rc |= jset(o, "msg_size", json_integer((json_int_t)ex->reply_len));
+	rc |= jset(o, "id", json_integer(md_read_u16(r)));
+	rc |= jset(o, "opcode",
+	    json_string(opcode_text(MD_OPCODE(flags), buf, sizeof(buf))));
+	rc |= jset(o, "status",
+	    json_string(rcode_text(reply_rcode(r, &opt), buf, sizeof(buf))));
+	for (size_t i = 0; i < 8; i++) {
+		if ((flags & flag_bits[i]) != 0)
+			rc |= jappend(fl, json_string(flag_names[i]));
+	}
+	rc |= jset(o, "flags", fl);
+	rc |= jset(counts, "question", json_integer(md_read_u16(r + 4)));
+	rc |= jset(counts, "answer", json_integer(md_read_u16(r + 6)));
+	rc |= jset(counts, "authority", json_integer(md_read_u16(r + 8)));
+	rc |= jset(counts, "additional", json_integer(md_read_u16(r + 10)));
+	rc |= jset(o, "counts", counts);
+	rc |= jset(o, "opt", json_opt(&opt));
+	rc |= jset(o, "question", json_section(ldns_pkt_question(pkt), true));
+	rc |= jset(o, "answer", json_section(ldns_pkt_answer(pkt), false));
+	rc |=
+	    jset(o, "authority", json_section(ldns_pkt_authority(pkt), false));
+	rc |= jset(
+	    o, "additional", json_section(ldns_pkt_additional(pkt), false));
+	if (rc == 0 && json_dumpf(o, stdout, JSON_FLAGS) != 0)
+		rc = -1;
+	json_decref(o);
+	if (rc != 0)
+		return -ENOMEM;
+	putchar('\n');
 	return 0;
 }
 

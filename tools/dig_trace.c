@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <ldns/ldns.h>
 
 #include "dig_trace.h"
@@ -109,21 +110,29 @@ host_text(const struct md_sockaddr *sa, char *buf, size_t size)
 		*hash = '\0';
 }
 
-static void
-json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+/*
+ * +json is written by jansson: each value is a json_t (strings made valid
+ * UTF-8 by md_json_string) dumped one line at a time, keys in insertion
+ * order, ", " and ": " between items as before.
+ */
+#define TRACE_JSON_FLAGS (JSON_INDENT(0) | JSON_PRESERVE_ORDER)
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+/* obj[key] = val (its reference taken); a NULL val is skipped. */
+static void
+jset(json_t *obj, const char *key, json_t *val)
+{
+	if (obj != NULL && val != NULL)
+		json_object_set_new(obj, key, val);
+}
+
+/* Dump v (its reference taken) to out; null when it could not be made,
+ * so the document stays valid JSON. */
+static void
+jdump(FILE *out, json_t *v)
+{
+	if (v == NULL || json_dumpf(v, out, TRACE_JSON_FLAGS) != 0)
+		fputs("null", out);
+	json_decref(v);
 }
 
 /* Print the records of one section of a reply, dig's way. */
@@ -141,13 +150,16 @@ print_records(FILE *out, const ldns_rr_list *list, uint16_t only_type)
 }
 
 /* The records of a section as a JSON array of presentation strings. */
-static void
-json_records(FILE *out, const ldns_rr_list *list)
+static json_t *
+json_records(const ldns_rr_list *list)
 {
-	fputc('[', out);
-	for (size_t i = 0; list != NULL && i < ldns_rr_list_rr_count(list);
+	json_t *arr = json_array();
+
+	for (size_t i = 0;
+	     arr != NULL && list != NULL && i < ldns_rr_list_rr_count(list);
 	     i++) {
 		char *s = ldns_rr2str(ldns_rr_list_rr(list, i));
+		json_t *v;
 
 		if (s == NULL)
 			continue;
@@ -156,12 +168,12 @@ json_records(FILE *out, const ldns_rr_list *list)
 			if (*t == '\t')
 				*t = ' ';
 		}
-		if (i > 0)
-			fputs(", ", out);
-		json_string(out, s);
+		v = md_json_string(s);
+		if (v != NULL)
+			json_array_append_new(arr, v);
 		free(s);
 	}
-	fputc(']', out);
+	return arr;
 }
 
 static bool
@@ -436,64 +448,54 @@ render_json(struct tracer *tr, const struct md_trace_event *ev)
 	FILE *out = tr->out;
 	char buf[MD_NAME_STRLEN];
 	ldns_pkt *pkt = NULL;
+	json_t *o = json_object();
 
-	fprintf(out,
-	    "%s\n    {\"event\": \"%s\", \"depth\": %u, \"time_ms\": "
-	    "%llu, \"qname\": ",
-	    tr->json_first ? "" : ",", md_trace_kind_str(ev->kind), ev->depth,
-	    (unsigned long long)ev->time_ms);
+	fprintf(out, "%s\n    ", tr->json_first ? "" : ",");
 	tr->json_first = false;
+	jset(o, "event", json_string(md_trace_kind_str(ev->kind)));
+	jset(o, "depth", json_integer(ev->depth));
+	jset(o, "time_ms", json_integer((json_int_t)ev->time_ms));
 	name_text(ev->qname, buf, sizeof(buf));
-	json_string(out, buf);
+	jset(o, "qname", md_json_string(buf));
 	type_text(ev->qtype, buf, sizeof(buf));
-	fputs(", \"qtype\": ", out);
-	json_string(out, buf);
+	jset(o, "qtype", md_json_string(buf));
 	name_text(ev->zone, buf, sizeof(buf));
-	fputs(", \"zone\": ", out);
-	json_string(out, buf);
+	jset(o, "zone", md_json_string(buf));
 	if (ev->server.len > 0) {
 		host_text(&ev->server, buf, sizeof(buf));
-		fputs(", \"server\": ", out);
-		json_string(out, buf);
+		jset(o, "server", md_json_string(buf));
 	}
 	if (ev->server_name[0] != 0) {
 		name_text(ev->server_name, buf, sizeof(buf));
-		fputs(", \"server_name\": ", out);
-		json_string(out, buf);
+		jset(o, "server_name", md_json_string(buf));
 	}
 	if (ev->kind == MD_TRACE_SEND || ev->kind == MD_TRACE_REPLY)
-		fprintf(
-		    out, ", \"transport\": \"%s\"", ev->tcp ? "tcp" : "udp");
+		jset(o, "transport", json_string(ev->tcp ? "tcp" : "udp"));
 	if (ev->kind == MD_TRACE_REPLY) {
-		fprintf(out, ", \"class\": \"%s\", \"rcode\": ",
-		    md_reply_class_str(ev->reply));
-		json_string(
-		    out, ev->rcode >= 0 ? md_rcode_str(ev->rcode) : "-");
-		fprintf(out, ", \"rtt_ms\": %u, \"bytes\": %zu", ev->rtt_ms,
-		    ev->reply_size);
+		jset(o, "class", json_string(md_reply_class_str(ev->reply)));
+		jset(o, "rcode",
+		    json_string(
+			ev->rcode >= 0 ? md_rcode_str(ev->rcode) : "-"));
+		jset(o, "rtt_ms", json_integer(ev->rtt_ms));
+		jset(o, "bytes", json_integer((json_int_t)ev->reply_size));
 		if (ev->pkt != NULL &&
 		    ldns_wire2pkt(&pkt, ev->pkt, ev->pkt_len) ==
 			LDNS_STATUS_OK) {
-			fputs(", \"answer\": ", out);
-			json_records(out, ldns_pkt_answer(pkt));
-			fputs(", \"authority\": ", out);
-			json_records(out, ldns_pkt_authority(pkt));
-			fputs(", \"additional\": ", out);
-			json_records(out, ldns_pkt_additional(pkt));
+			jset(o, "answer", json_records(ldns_pkt_answer(pkt)));
+			jset(o, "authority",
+			    json_records(ldns_pkt_authority(pkt)));
+			jset(o, "additional",
+			    json_records(ldns_pkt_additional(pkt)));
 			ldns_pkt_free(pkt);
 		}
 	}
 	if (ev->kind == MD_TRACE_TIMEOUT)
-		fprintf(out, ", \"waited_ms\": %u", ev->rtt_ms);
-	if (ev->kind == MD_TRACE_DONE) {
-		fputs(", \"rcode\": ", out);
-		json_string(out, md_rcode_str(ev->rcode));
-	}
-	if (ev->why != NULL) {
-		fputs(", \"why\": ", out);
-		json_string(out, ev->why);
-	}
-	fputc('}', out);
+		jset(o, "waited_ms", json_integer(ev->rtt_ms));
+	if (ev->kind == MD_TRACE_DONE)
+		jset(o, "rcode", json_string(md_rcode_str(ev->rcode)));
+	if (ev->why != NULL)
+		jset(o, "why", md_json_string(ev->why));
+	jdump(out, o);
 }
 
 static void
@@ -790,11 +792,13 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	name_text(o->qname, name, sizeof(name));
 	type_text(o->qtype, type, sizeof(type));
 	if (o->json) {
-		fputs("{\n  \"query\": {\"qname\": ", out);
-		json_string(out, name);
-		fputs(", \"qtype\": ", out);
-		json_string(out, type);
-		fputs("},\n  \"steps\": [", out);
+		json_t *q = json_object();
+
+		jset(q, "qname", md_json_string(name));
+		jset(q, "qtype", md_json_string(type));
+		fputs("{\n  \"query\": ", out);
+		jdump(out, q);
+		fputs(",\n  \"steps\": [", out);
 	}
 	if (o->explain && !o->json)
 		fprintf(out,
@@ -843,22 +847,27 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	}
 finish:
 	if (o->json) {
-		fputs("\n  ],\n  \"result\": {", out);
+		json_t *result = json_object(), *sum = json_object();
+
 		if (tr.req != NULL) {
 			res = md_resolve_result(tr.req);
-			fputs("\"rcode\": ", out);
-			json_string(out, md_rcode_str(res->rcode));
-			if (res->reason != NULL) {
-				fputs(", \"reason\": ", out);
-				json_string(out, res->reason);
-			}
+			jset(result, "rcode",
+			    json_string(md_rcode_str(res->rcode)));
+			if (res->reason != NULL)
+				jset(result, "reason",
+				    md_json_string(res->reason));
 		}
-		fprintf(out,
-		    "},\n  \"summary\": {\"queries\": %u, \"replies\": "
-		    "%u, \"timeouts\": %u, \"servers\": %u, "
-		    "\"total_ms\": %llu}\n}\n",
-		    tr.queries, tr.replies, tr.timeouts, tr.nseen,
-		    (unsigned long long)(md_now_ms() - tr.start_ms));
+		jset(sum, "queries", json_integer(tr.queries));
+		jset(sum, "replies", json_integer(tr.replies));
+		jset(sum, "timeouts", json_integer(tr.timeouts));
+		jset(sum, "servers", json_integer(tr.nseen));
+		jset(sum, "total_ms",
+		    json_integer((json_int_t)(md_now_ms() - tr.start_ms)));
+		fputs("\n  ],\n  \"result\": ", out);
+		jdump(out, result);
+		fputs(",\n  \"summary\": ", out);
+		jdump(out, sum);
+		fputs("\n}\n", out);
 	} else if (o->explain) {
 		fprintf(out,
 		    "\n; Summary: %u queries to %u servers, %u replies, "

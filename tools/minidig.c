@@ -825,6 +825,9 @@ main(int argc, char **argv)
 	struct lookup *l, *next;
 	int status = MD_TOOL_EXIT_OK;
 
+	/* The tool says what went wrong in dig's words; net/'s own log
+	 * lines (a failed TLS check) would say it twice. */
+	md_log_set_level(MD_LOG_ERR);
 	memset(&g, 0, sizeof(g));
 	lookup_defaults(&g.deflt);
 	g.printcmd = true;

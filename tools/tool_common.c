@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tool_common.c - the plumbing minidig and mininslookup share: server
- * selection, query building, the UDP/TCP exchange with tries, deadlines,
- * reply matching and TC fallback, and presentation-form fields of an RR.
+ * selection, query building, the exchange as dig runs it (tries, a
+ * timeout per try, TC fallback to TCP, DNS over TLS, dig's error lines),
+ * and presentation-form fields of an RR.
  *
- * The tools do their own blocking I/O here for now; when src/net/ exists
- * the exchange moves there and this file keeps only the printing helpers.
- * Output layout per tool lives in minidig.c and mininslookup.c.
+ * The exchange does no I/O of its own: each try is one md_net_send_opts()
+ * on a private event base that runs until the try ends, so the tools and
+ * the server share one DNS client stack (src/net/: sockets, reply
+ * matching, TLS) and one TLS set-up (md_tls_client_ctx_new()).  Output
+ * layout per tool lives in minidig.c and mininslookup.c.
  */
 #include "config.h"
 
@@ -15,7 +18,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +26,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <event2/event.h>
 
+#include <openssl/ssl.h>
+
+#include "minidns/net.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "tool_common.h"
@@ -324,464 +327,168 @@ md_tool_net_strerror(int err)
 }
 
 /*
- * RFC 5452 §9.1 and our ARCHITECTURE's "never trust the wire": a reply
- * counts only with our ID, QR set and our question.  A reply without a
- * question is accepted only when it is an error or truncated, as servers
- * may drop the question then (RFC 1035 leaves it open).
+ * One try in flight on the exchange's private event base: what net/ said
+ * about it.  Replies are matched by net/ (md_net_opts.lenient: dig's
+ * rules, RFC 5452 §9.1 otherwise: our ID, QR set, our question).
  */
-static bool
-reply_matches(
-    const uint8_t *r, size_t rlen, uint16_t id, const struct md_tool_query *q)
-{
-	uint8_t name[MD_NAME_MAX];
-	uint16_t flags, qd;
-	size_t off = MD_WIRE_HDR_LEN;
-
-	if (rlen < MD_WIRE_HDR_LEN || md_read_u16(r) != id)
-		return false;
-	flags = md_read_u16(r + 2);
-	qd = md_read_u16(r + 4);
-	if ((flags & MD_FLAG_QR) == 0)
-		return false;
-	if (qd == 0)
-		return MD_RCODE(flags) != 0 || (flags & MD_FLAG_TC) != 0;
-	if (qd != 1)
-		return false;
-	/*
-	 * Our ID from the server asked, but the question is cut short: a
-	 * malformed reply, taken as the answer (as dig does) so the caller
-	 * reports it instead of waiting for a better one.
-	 */
-	if (md_name_read(r, rlen, &off, name) < 0 || off + 4 > rlen)
-		return true;
-	return md_name_equal(name, q->qname) &&
-	    md_read_u16(r + off) == q->qtype &&
-	    md_read_u16(r + off + 2) == q->qclass;
-}
-
-static int
-remaining_ms(uint64_t deadline)
-{
-	uint64_t now = md_now_ms();
-
-	return now >= deadline ? 0 : (int)(deadline - now);
-}
-
-/* Wait for 'events' on fd until the deadline: 0, -ETIMEDOUT or -errno. */
-static int
-wait_fd(int fd, short events, uint64_t deadline)
-{
-	struct pollfd pfd;
-	int n, ms;
-
-	for (;;) {
-		ms = remaining_ms(deadline);
-		if (ms == 0)
-			return -ETIMEDOUT;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, ms);
-		if (n > 0)
-			return 0;
-		if (n == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-/* minidig -b: the client socket's source address (and port). */
-static int
-bind_source(const struct md_tool_exchange *ex, int fd)
-{
-	int one = 1;
-
-	if (ex->source == NULL)
-		return 0;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	return bind(
-	    fd, (const struct sockaddr *)&ex->source->ss, ex->source->len);
-}
-
-static int
-try_udp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
-    uint8_t *rbuf)
-{
-	const struct md_sockaddr *sa = &ex->server->addr;
-	uint64_t start, deadline;
-	ssize_t n;
-	int fd, rc;
-
-	fd = socket(sa->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind_source(ex, fd) != 0) {
-		rc = -errno;
-		goto cleanup;
-	}
-	/* connect(): the kernel then drops datagrams from other peers. */
-	if (connect(fd, (const struct sockaddr *)&sa->ss, sa->len) != 0) {
-		rc = -errno;
-		goto cleanup;
-	}
-	start = md_now_ms();
-	deadline = start + (uint64_t)ex->timeout_ms;
-	if (send(fd, qbuf, qlen, 0) < 0) {
-		rc = -errno;
-		goto cleanup;
-	}
-	for (;;) {
-		rc = wait_fd(fd, POLLIN, deadline);
-		if (rc != 0)
-			goto cleanup;
-		n = recv(fd, rbuf, MD_WIRE_MAX, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			rc = -errno;
-			goto cleanup;
-		}
-		if (ex->warn_short && n < MD_WIRE_HDR_LEN)
-			printf(";; Warning: short (< header size) message "
-			       "received\n");
-		if (!reply_matches(rbuf, (size_t)n, ex->id, ex->query))
-			continue;
-		ex->rtt_ms = md_now_ms() - start;
-		ex->reply_len = (size_t)n;
-		rc = 0;
-		goto cleanup;
-	}
-cleanup:
-	close(fd);
-	return rc;
-}
-
-/* Read exactly len bytes from a non-blocking stream before the deadline. */
-static int
-read_full(int fd, uint8_t *buf, size_t len, uint64_t deadline)
-{
-	size_t got = 0;
-	ssize_t n;
-	int rc;
-
-	while (got < len) {
-		rc = wait_fd(fd, POLLIN, deadline);
-		if (rc != 0)
-			return rc;
-		n = read(fd, buf + got, len - got);
-		if (n == 0)
-			return ERR_EOF;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static int
-write_full(int fd, const uint8_t *buf, size_t len, uint64_t deadline)
-{
-	size_t done = 0;
-	ssize_t n;
-	int rc;
-
-	while (done < len) {
-		rc = wait_fd(fd, POLLOUT, deadline);
-		if (rc != 0)
-			return rc;
-		n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Open a TCP connection to the server before the deadline.  Returns 0
- * with *fdp set, or a negative errno (ex->tcp_connect_failed says whether
- * the connect itself was refused or unreachable).
- */
-static int
-tcp_connect(struct md_tool_exchange *ex, uint64_t deadline, int *fdp)
-{
-	const struct md_sockaddr *sa = &ex->server->addr;
-	socklen_t elen = sizeof(int);
-	int fd, rc = 0, soerr = 0;
-
-	ex->tcp_connect_failed = false;
-	fd = socket(
-	    sa->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind_source(ex, fd) != 0) {
-		rc = -errno;
-		goto cleanup;
-	}
-	if (connect(fd, (const struct sockaddr *)&sa->ss, sa->len) != 0) {
-		if (errno != EINPROGRESS) {
-			rc = -errno;
-			ex->tcp_connect_failed = true;
-			goto cleanup;
-		}
-		rc = wait_fd(fd, POLLOUT, deadline);
-		if (rc == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
-			rc = -errno;
-		if (rc == 0 && soerr != 0)
-			rc = -soerr;
-		if (rc != 0) {
-			ex->tcp_connect_failed = rc != -ETIMEDOUT;
-			goto cleanup;
-		}
-	}
-	*fdp = fd;
-	return 0;
-cleanup:
-	close(fd);
-	return rc;
-}
-
-static int
-try_tcp(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
-    uint8_t *rbuf)
-{
-	uint8_t frame[2 + MD_TOOL_QUERY_MAX];
-	uint64_t start, deadline;
-	int fd = -1, rc;
-	uint16_t len = 0;
-
-	start = md_now_ms();
-	deadline = start + (uint64_t)ex->timeout_ms;
-	rc = tcp_connect(ex, deadline, &fd);
-	if (rc != 0)
-		return rc;
-	/* RFC 1035 §4.2.2: two-byte length, then the message. */
-	md_write_u16(frame, (uint16_t)qlen);
-	memcpy(frame + 2, qbuf, qlen);
-	rc = write_full(fd, frame, qlen + 2, deadline);
-	if (rc != 0)
-		goto cleanup;
-	for (;;) {
-		uint8_t lenbuf[2];
-
-		rc = read_full(fd, lenbuf, 2, deadline);
-		if (rc == 0) {
-			len = md_read_u16(lenbuf);
-			rc = read_full(fd, rbuf, len, deadline);
-		}
-		if (rc != 0)
-			goto cleanup;
-		if (reply_matches(rbuf, len, ex->id, ex->query))
-			break;
-	}
-	ex->rtt_ms = md_now_ms() - start;
-	ex->reply_len = len;
-cleanup:
-	close(fd);
-	return rc;
-}
-
-/* ---- DNS over TLS (RFC 7858) ------------------------------------------- */
+struct try_state {
+	struct md_tool_exchange *ex;
+	bool done;
+	enum md_net_status status;
+	int err;
+	bool connect_failed;
+	char detail[sizeof(((struct md_tool_exchange *)0)->tls_error)];
+};
 
 static void
-tls_set_error(struct md_tool_exchange *ex, SSL *ssl, const char *what)
+notice_cb(void *arg, const struct md_net_notice *nt)
 {
-	unsigned long e = ERR_get_error();
-	long vr = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+	struct try_state *t = arg;
 
-	if (vr != X509_V_OK)
-		snprintf(ex->tls_error, sizeof(ex->tls_error),
-		    "certificate verify failed: %s",
-		    X509_verify_cert_error_string(vr));
-	else if (e != 0)
-		snprintf(ex->tls_error, sizeof(ex->tls_error), "%s: %s", what,
-		    ERR_reason_error_string(e) != NULL
-			? ERR_reason_error_string(e)
-			: "unknown error");
-	else
-		snprintf(ex->tls_error, sizeof(ex->tls_error), "%s", what);
-	ERR_clear_error();
+	switch (nt->kind) {
+	case MD_NET_NOTICE_SHORT:
+		if (t->ex->warn_short)
+			printf(";; Warning: short (< header size) message "
+			       "received\n");
+		break;
+	case MD_NET_NOTICE_IGNORED:
+		/* dig waits on for a better one, silently. */
+		break;
+	case MD_NET_NOTICE_FAILED:
+		t->err = nt->err;
+		t->connect_failed = nt->connect_failed;
+		md_strlcpy(t->detail, nt->text, sizeof(t->detail));
+		break;
+	}
+}
+
+static void
+reply_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
+    uint32_t rtt_ms)
+{
+	struct try_state *t = arg;
+	struct md_tool_exchange *ex = t->ex;
+
+	t->done = true;
+	t->status = status;
+	if (status != MD_NET_OK)
+		return;
+	memcpy(ex->reply, reply, len);
+	ex->reply_len = len;
+	ex->rtt_ms = rtt_ms;
+}
+
+/* What a failed try says, as a negative errno (dig's wording follows). */
+static int
+try_error(struct md_tool_exchange *ex, const struct try_state *t)
+{
+	ex->tcp_connect_failed = t->connect_failed;
+	switch (t->status) {
+	case MD_NET_OK:
+		return 0;
+	case MD_NET_TIMEOUT:
+		return -ETIMEDOUT;
+	case MD_NET_REFUSED:
+		return -ECONNREFUSED;
+	case MD_NET_TLS_ERROR:
+		md_strlcpy(ex->tls_error, t->detail, sizeof(ex->tls_error));
+		return MD_TOOL_ETLS;
+	case MD_NET_MALFORMED:
+		return -EBADMSG;
+	case MD_NET_ERROR:
+		break;
+	}
+	/* A stream closed before a whole reply: BIND says "end of file". */
+	return t->err != 0 ? -t->err : ERR_EOF;
 }
 
 /*
- * One TLS step on a non-blocking socket: call op until it is done or the
- * deadline passes.  Returns bytes moved (or 1 for the handshake), or a
- * negative error: -ETIMEDOUT, ERR_EOF, MD_TOOL_ETLS.
+ * One try: send the query through net/ and run the private base until
+ * its callback (the reply, the timeout or an error) has come.
  */
-enum tls_op { TLS_HANDSHAKE, TLS_READ, TLS_WRITE };
-
 static int
-tls_step(struct md_tool_exchange *ex, SSL *ssl, int fd, enum tls_op op,
-    void *buf, size_t len, uint64_t deadline)
+one_try(struct md_tool_exchange *ex, struct event_base *base,
+    struct md_net *net, const struct md_upstream *up, const uint8_t *qbuf,
+    size_t qlen)
 {
-	for (;;) {
-		size_t done = 0;
-		int n, err, rc;
+	struct md_net_opts opts;
+	struct try_state t;
 
-		ERR_clear_error();
-		if (op == TLS_HANDSHAKE)
-			n = SSL_connect(ssl);
-		else if (op == TLS_READ)
-			n = SSL_read_ex(ssl, buf, len, &done) == 1 ? (int)done
-								   : -1;
-		else
-			n = SSL_write_ex(ssl, buf, len, &done) == 1 ? (int)done
-								    : -1;
-		if (n > 0)
-			return n;
-		err = SSL_get_error(ssl, n);
-		if (err == SSL_ERROR_WANT_READ)
-			rc = wait_fd(fd, POLLIN, deadline);
-		else if (err == SSL_ERROR_WANT_WRITE)
-			rc = wait_fd(fd, POLLOUT, deadline);
-		else if (err == SSL_ERROR_ZERO_RETURN)
-			return ERR_EOF;
-		else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-			return errno != 0 ? -errno : ERR_EOF;
-		else {
-			tls_set_error(ex, ssl,
-			    op == TLS_HANDSHAKE ? "handshake failed"
-						: "TLS error");
-			return MD_TOOL_ETLS;
-		}
-		if (rc != 0)
-			return rc;
+	memset(&t, 0, sizeof(t));
+	t.ex = ex;
+	memset(&opts, 0, sizeof(opts));
+	/* The ID dig prints is the one on the wire: ours, drawn at random
+	 * by md_tool_exchange(). */
+	opts.keep_id = true;
+	opts.lenient = true;
+	opts.notice = notice_cb;
+	ex->tcp_connect_failed = false;
+	ex->tls_error[0] = '\0';
+	if (md_net_send_opts(net, up, &opts, qbuf, qlen,
+		(uint32_t)ex->timeout_ms, reply_cb, &t) == NULL) {
+		/* A socket that could not even be made, bound or
+		 * connected (-b of another family, no route). */
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		return errno != 0 ? -errno : -EIO;
 	}
+	while (!t.done) {
+		if (event_base_loop(base, EVLOOP_ONCE) < 0)
+			return -EIO;
+	}
+	return try_error(ex, &t);
 }
 
-static int
-tls_read_full(struct md_tool_exchange *ex, SSL *ssl, int fd, uint8_t *buf,
-    size_t len, uint64_t deadline)
+/* Does the host name look like an address (then it is no SNI)? */
+static bool
+is_address(const char *host)
 {
-	size_t got = 0;
+	struct in6_addr a6;
+	struct in_addr a4;
 
-	while (got < len) {
-		int n = tls_step(
-		    ex, ssl, fd, TLS_READ, buf + got, len - got, deadline);
-
-		if (n < 0)
-			return n;
-		got += (size_t)n;
-	}
-	return 0;
+	return inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1;
 }
 
 /*
  * Like dig 9.18: no certificate check unless asked (opportunistic
  * privacy, RFC 7858 §4.1); with tls_verify, the chain against tls_ca or
- * the system store and the name against tls_hostname (RFC 8310 §8).
+ * the system store and the name (or address) against tls_hostname, else
+ * the server as given (RFC 8310 §8).  A name goes out as SNI either way.
  */
-static SSL_CTX *
-tls_context(struct md_tool_exchange *ex)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (ctx == NULL) {
-		tls_set_error(ex, NULL, "cannot create a TLS context");
-		return NULL;
-	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	if (!ex->tls_verify) {
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-		return ctx;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if ((ex->tls_ca != NULL &&
-		SSL_CTX_load_verify_locations(ctx, ex->tls_ca, NULL) != 1) ||
-	    (ex->tls_ca == NULL &&
-		SSL_CTX_set_default_verify_paths(ctx) != 1)) {
-		tls_set_error(ex, NULL, "cannot load the CA certificates");
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
 static int
-try_tls(struct md_tool_exchange *ex, const uint8_t *qbuf, size_t qlen,
-    uint8_t *rbuf)
+tls_setup(
+    struct md_tool_exchange *ex, struct md_net *net, struct md_upstream *up)
 {
-	uint8_t frame[2 + MD_TOOL_QUERY_MAX], lenbuf[2];
+	struct md_tls_client_conf conf;
 	const char *host =
 	    ex->tls_hostname != NULL ? ex->tls_hostname : ex->server->name;
-	uint64_t start, deadline;
-	SSL_CTX *ctx = NULL;
-	SSL *ssl = NULL;
-	int fd = -1, rc;
-	uint16_t len = 0;
+	char err[200];
+	SSL_CTX *ctx;
+	int rc;
 
-	ex->tls_error[0] = '\0';
-	start = md_now_ms();
-	deadline = start + (uint64_t)ex->timeout_ms;
-	rc = tcp_connect(ex, deadline, &fd);
-	if (rc != 0)
-		return rc;
-	rc = MD_TOOL_ETLS;
-	ctx = tls_context(ex);
-	if (ctx == NULL)
-		goto cleanup;
-	ssl = SSL_new(ctx);
-	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
-		tls_set_error(ex, ssl, "cannot set up TLS");
-		goto cleanup;
+	memset(&conf, 0, sizeof(conf));
+	conf.ca_file = ex->tls_ca;
+	conf.insecure = !ex->tls_verify;
+	ctx = md_tls_client_ctx_new(&conf, err, sizeof(err));
+	if (ctx == NULL) {
+		snprintf(ex->tls_error, sizeof(ex->tls_error),
+		    "cannot load the CA certificates: %s", err);
+		return MD_TOOL_ETLS;
 	}
-	/* SNI only for names: RFC 6066 §3 forbids literal addresses. */
-	if (strspn(host, "0123456789.:abcdefABCDEF") != strlen(host))
-		SSL_set_tlsext_host_name(ssl, host);
-	if (ex->tls_verify) {
-		struct in6_addr a6;
-		struct in_addr a4;
-
-		if (inet_pton(AF_INET, host, &a4) == 1 ||
-		    inet_pton(AF_INET6, host, &a6) == 1)
-			rc = X509_VERIFY_PARAM_set1_ip_asc(
-				 SSL_get0_param(ssl), host) == 1
-			    ? 0
-			    : MD_TOOL_ETLS;
-		else
-			rc = SSL_set1_host(ssl, host) == 1 ? 0 : MD_TOOL_ETLS;
-		if (rc != 0) {
-			tls_set_error(ex, ssl, "bad TLS host name");
-			goto cleanup;
-		}
-	}
-	rc = tls_step(ex, ssl, fd, TLS_HANDSHAKE, NULL, 0, deadline);
-	if (rc < 0)
-		goto cleanup;
-	md_write_u16(frame, (uint16_t)qlen);
-	memcpy(frame + 2, qbuf, qlen);
-	rc = tls_step(ex, ssl, fd, TLS_WRITE, frame, qlen + 2, deadline);
-	if (rc < 0)
-		goto cleanup;
-	for (;;) {
-		rc = tls_read_full(ex, ssl, fd, lenbuf, 2, deadline);
-		if (rc == 0) {
-			len = md_read_u16(lenbuf);
-			rc = tls_read_full(ex, ssl, fd, rbuf, len, deadline);
-		}
-		if (rc != 0)
-			goto cleanup;
-		if (reply_matches(rbuf, len, ex->id, ex->query))
-			break;
-	}
-	ex->rtt_ms = md_now_ms() - start;
-	ex->reply_len = len;
-	rc = 0;
-cleanup:
-	if (ssl != NULL && rc == 0)
-		(void)SSL_shutdown(ssl);
-	SSL_free(ssl);
+	rc = md_net_set_tls_ctx(net, ctx);
 	SSL_CTX_free(ctx);
-	close(fd);
-	return rc < 0 ? rc : 0;
+	if (rc != 0)
+		return -ENOMEM;
+	if (ex->tls_verify || !is_address(host)) {
+		if (md_strlcpy(up->tls_name, host, sizeof(up->tls_name)) >=
+		    sizeof(up->tls_name)) {
+			snprintf(ex->tls_error, sizeof(ex->tls_error),
+			    "bad TLS host name");
+			return MD_TOOL_ETLS;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -812,6 +519,9 @@ int
 md_tool_exchange(struct md_tool_exchange *ex)
 {
 	uint8_t qbuf[MD_TOOL_QUERY_MAX];
+	struct event_base *base = NULL;
+	struct md_net *net = NULL;
+	struct md_upstream up;
 	size_t qlen = 0;
 	bool tcp = ex->tcp || ex->tls;
 	int rc = -ETIMEDOUT, tries = ex->tries < 1 ? 1 : ex->tries;
@@ -820,21 +530,39 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	ex->reply_len = 0;
 	ex->error = 0;
 	ex->used_tcp = false;
+	ex->tcp_connect_failed = false;
+	ex->tls_error[0] = '\0';
 	/* RFC 5452 §4.3: an unpredictable ID. */
 	if (getrandom(&ex->id, sizeof(ex->id), 0) != sizeof(ex->id))
 		return -errno;
 	if (build_query(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) != 0)
 		return MD_EPARSE;
 	ex->reply = malloc(MD_WIRE_MAX);
-	if (ex->reply == NULL)
-		return -ENOMEM;
+	base = event_base_new();
+	net = md_net_new(base);
+	if (ex->reply == NULL || base == NULL || net == NULL) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	memset(&up, 0, sizeof(up));
+	up.addr = ex->server->addr;
+	if (ex->source != NULL && md_net_set_source(net, ex->source) != 0) {
+		rc = -EINVAL;
+		goto cleanup;
+	}
+	if (ex->tls) {
+		rc = tls_setup(ex, net, &up);
+		if (rc != 0) {
+			if (rc != -ENOMEM)
+				report_failure(ex, true, rc);
+			goto cleanup;
+		}
+	}
 	for (int i = 0; i < tries; i++) {
-		if (ex->tls)
-			rc = try_tls(ex, qbuf, qlen, ex->reply);
-		else if (tcp)
-			rc = try_tcp(ex, qbuf, qlen, ex->reply);
-		else
-			rc = try_udp(ex, qbuf, qlen, ex->reply);
+		up.transport = ex->tls ? MD_TRANSPORT_TLS
+		    : tcp	       ? MD_TRANSPORT_TCP
+				       : MD_TRANSPORT_UDP;
+		rc = one_try(ex, base, net, &up, qbuf, qlen);
 		if (rc == 0 && !tcp &&
 		    (md_read_u16(ex->reply + 2) & MD_FLAG_TC) != 0) {
 			/* RFC 7766 §5: truncated over UDP, ask over TCP. */
@@ -846,7 +574,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		}
 		if (rc == 0) {
 			ex->used_tcp = tcp;
-			return 0;
+			goto cleanup;
 		}
 		if (rc == -ENOMEM)
 			break;
@@ -855,8 +583,13 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		if (rc == MD_TOOL_ETLS)
 			break;
 	}
-	ex->error = rc;
 	ex->used_tcp = tcp;
+cleanup:
+	md_net_free(net);
+	if (base != NULL)
+		event_base_free(base);
+	if (rc != 0)
+		ex->error = rc;
 	return rc;
 }
 

@@ -2,9 +2,10 @@
 /*
  * tool_common.h - what minidig and mininslookup share: picking the server
  * (command line or the first "nameserver" of resolv.conf), building a
- * query, one exchange over UDP or TCP with a deadline, tries and the
- * TC-to-TCP fallback, reply matching (ID and question), and turning an
- * ldns_rr into presentation-form fields.
+ * query, one exchange as dig runs it (over src/net/: UDP, TCP or DNS over
+ * TLS, tries with a timeout each, the TC-to-TCP fallback, dig's reply
+ * matching and error lines), and turning an ldns_rr into
+ * presentation-form fields.
  *
  * Not here: each tool's own output layout (dig's sections, nslookup's
  * sentences) and option parsing; those live in minidig.c and
@@ -139,7 +140,9 @@ struct md_tool_exchange {
  * try is reported on stdout as dig does (";; communications error to
  * ADDR#PORT: REASON").  Returns 0 with ex->reply set, or a negative errno
  * (-ETIMEDOUT, -ECONNREFUSED, ...) when no try got a reply; -ENOMEM or
- * MD_EPARSE for internal errors.
+ * MD_EPARSE for internal errors.  Runs src/net/ on a private event base
+ * of its own (so it may be called from another base's callback); the ID
+ * in ex->id is the one sent and the one the reply carries.
  */
 int md_tool_exchange(struct md_tool_exchange *ex);
 /* A failed TLS handshake or certificate check (ex->tls_error says why). */

@@ -12,7 +12,12 @@
  * ignored and the wait goes on; it is counted as a mismatch.
  *
  * net/ knows nothing of resolution: the engine (resolve/) says what to send
- * where, the server's workers and the tools call md_net_send().
+ * where; the server's workers, minidig and mininslookup call md_net_send()
+ * and its siblings.  The tools add what a user-facing client needs through
+ * md_net_send_opts(): the caller's own ID on the wire, dig's looser reply
+ * matching, notices of ignored datagrams and the detail of a failure.
+ *
+ * The one TLS client set-up of the program is md_tls_client_ctx_new().
  */
 #ifndef MINIDNS_NET_H
 #define MINIDNS_NET_H
@@ -20,6 +25,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/types.h>
 
 #include "minidns/util.h"
 
@@ -64,7 +71,9 @@ struct md_upstream {
 	enum md_transport transport;
 	/* TLS: the name the certificate must carry ("" = no name check,
 	 * then a pin is required to authenticate), and optionally the
-	 * SHA-256 of the server's SubjectPublicKeyInfo (RFC 7858 §4.2). */
+	 * SHA-256 of the server's SubjectPublicKeyInfo (RFC 7858 §4.2).
+	 * An IPv4 or IPv6 address as tls_name must be in the certificate as
+	 * an IP address, and is not sent as SNI (RFC 6066 §3). */
 	char tls_name[256];
 	bool have_pin;
 	uint8_t spki_pin[32];
@@ -80,6 +89,37 @@ int md_upstream_parse(const char *s, struct md_upstream *out);
 const char *md_upstream_str(
     const struct md_upstream *up, char *buf, size_t size);
 
+/* What md_tls_client_ctx_new() builds.  All fields may be NULL or "". */
+struct md_tls_client_conf {
+	/* The CA certificates a server must chain to: a PEM file, else PEM
+	 * text, else the system store.  Ignored when insecure. */
+	const char *ca_file;
+	const char *ca_pem;
+	/* A client certificate (with its chain) and its key, each from a
+	 * PEM file or PEM text; none by default. */
+	const char *cert_file;
+	const char *cert_pem;
+	const char *key_file;
+	const char *key_pem;
+	/* No certificate verification at all (RFC 7858 §4.1, opportunistic
+	 * privacy; minidig +tls without +tls-ca). */
+	bool insecure;
+};
+
+/*
+ * The one TLS client context of the program (DNS over TLS upstreams,
+ * minidig/mininslookup, the Kubernetes API client): TLS 1.2 at least, the
+ * server's certificate verified against the CA of 'conf' (unless
+ * insecure), the client certificate and key loaded and checked against
+ * each other.  Names or
+ * addresses the certificate must carry are a connection's business
+ * (SSL_set1_host()).  conf NULL means all defaults.  Returns a new
+ * SSL_CTX the caller frees with SSL_CTX_free(), or NULL with "what:
+ * why" in err[0..errlen) (err may be NULL).
+ */
+SSL_CTX *md_tls_client_ctx_new(
+    const struct md_tls_client_conf *conf, char *err, size_t errlen);
+
 struct md_net *md_net_new(struct event_base *base);
 /*
  * The CA certificates TLS upstreams are verified against: a PEM file, or
@@ -87,6 +127,23 @@ struct md_net *md_net_new(struct event_base *base);
  * cannot be loaded.  Call before the first TLS query.
  */
 int md_net_set_tls_ca(struct md_net *n, const char *ca_file);
+/*
+ * Use ctx (from md_tls_client_ctx_new(); n takes its own reference, the
+ * caller keeps its own) for the TLS connections opened from now on,
+ * instead of the default one (system store, verification on).  With an
+ * insecure ctx, tls_name is still sent as SNI but not checked.  Returns 0
+ * or MD_ECONFIG.
+ */
+int md_net_set_tls_ctx(struct md_net *n, SSL_CTX *ctx);
+/*
+ * Send every query of n from 'source' (minidig -b): its address, and its
+ * port unless 0 (then a random one for UDP, the kernel's for TCP and
+ * TLS).  NULL goes back to the wildcard address.  A query to a server of
+ * another address family then fails to start (md_net_send*() returns
+ * NULL with errno set).  Returns 0, or MD_EPARSE for an address that is
+ * neither IPv4 nor IPv6.
+ */
+int md_net_set_source(struct md_net *n, const struct md_sockaddr *source);
 /* How long an idle TLS connection is kept open (default 10 s). */
 void md_net_set_tls_idle(struct md_net *n, uint32_t idle_ms);
 /* Cancels every query in flight (no callbacks). */
@@ -114,6 +171,64 @@ struct md_net_query *md_net_send(struct md_net *n,
 struct md_net_query *md_net_send_to(struct md_net *n,
     const struct md_upstream *up, const uint8_t *query, size_t len,
     uint32_t timeout_ms, md_net_cb cb, void *arg);
+/* What a notice is about (see md_net_send_opts()). */
+enum md_net_notice_kind {
+	/* UDP: a datagram shorter than a DNS header came and was ignored. */
+	MD_NET_NOTICE_SHORT,
+	/* A reply that does not answer the query came and was ignored. */
+	MD_NET_NOTICE_IGNORED,
+	/* The query is about to fail: the detail of why. */
+	MD_NET_NOTICE_FAILED,
+};
+
+struct md_net_notice {
+	enum md_net_notice_kind kind;
+	enum md_net_status status; /* FAILED: the status the callback gets */
+	int err;		   /* FAILED: the socket's errno, or 0 */
+	/* FAILED: TCP or TLS could not connect to the server (refused,
+	 * unreachable, no route), as opposed to failing later. */
+	bool connect_failed;
+	size_t len;	  /* SHORT, IGNORED: the size of what came */
+	const char *text; /* why, for people ("wrong ID", "end of file", a
+			   * TLS alert or certificate error); never NULL */
+};
+
+/* Valid during the call only; must not cancel the query or free n. */
+typedef void (*md_net_notice_cb)(void *arg, const struct md_net_notice *nt);
+
+/* How md_net_send_opts() differs from md_net_send_to().  Zero = same. */
+struct md_net_opts {
+	/*
+	 * Send the query's own ID instead of a fresh random one, so what a
+	 * tool prints is what went on the wire; the caller must have drawn
+	 * it unpredictably (RFC 5452 §9.2).  Over a shared TLS connection an ID
+	 * already outstanding there is still replaced.
+	 */
+	bool keep_id;
+	/*
+	 * Match replies as dig does rather than RFC 5452-strict: the name
+	 * compared without case, a reply without a question taken when it
+	 * is an error or truncated, one whose question is cut short taken
+	 * (as a malformed answer for the caller to report); over TCP and
+	 * TLS a reply that does not match (or a frame shorter than a
+	 * header) is skipped rather than failing the connection.
+	 */
+	bool lenient;
+	/* Called with the query's arg and notices (ignored datagrams, the
+	 * detail of a failure), always before the query's callback; NULL
+	 * for none. */
+	md_net_notice_cb notice;
+};
+
+/*
+ * md_net_send_to() with options (opts NULL = none), and the same
+ * contract: a handle, or NULL when the query could not even be started
+ * (errno then says why when a system call failed, else 0).
+ */
+struct md_net_query *md_net_send_opts(struct md_net *n,
+    const struct md_upstream *up, const struct md_net_opts *opts,
+    const uint8_t *query, size_t len, uint32_t timeout_ms, md_net_cb cb,
+    void *arg);
 /* Stop a query in flight; its callback will not be called. */
 void md_net_cancel(struct md_net_query *q);
 

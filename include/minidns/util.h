@@ -182,6 +182,23 @@ uint64_t md_now_ms(void);
 /* Monotonic time in microseconds (request durations). */
 uint64_t md_now_us(void);
 
+/* ---- UTF-8 and JSON (json.c; documents are written by jansson) -------- */
+
+struct json_t;
+
+/*
+ * Length of the valid UTF-8 sequence at s[0..avail) (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+size_t md_utf8_len(const uint8_t *s, size_t avail);
+/*
+ * A new jansson string holding s (NULL: ""), every invalid UTF-8 byte
+ * replaced by U+FFFD, so any bytes make valid JSON.  The caller owns the
+ * reference (json_decref(), or a json_object_set_new()).  NULL when out
+ * of memory.
+ */
+struct json_t *md_json_string(const char *s);
+
 /* ---- randomness (from getrandom, the kernel) --------------------------- */
 
 /* Fill buf with random bytes from the kernel; aborts if it cannot. */

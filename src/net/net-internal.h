@@ -40,6 +40,7 @@ struct md_net {
 	struct md_net_stats stats;
 	SSL_CTX *tls_ctx; /* created on first use or by md_net_set_tls_ca */
 	uint32_t tls_idle_ms;
+	struct md_sockaddr source; /* len 0: the wildcard address */
 };
 
 struct md_net_query {
@@ -83,6 +84,13 @@ struct md_net_query {
 	size_t inlen;
 	size_t inoff;
 
+	/* md_net_opts, and what a failure notice will say. */
+	bool lenient;
+	md_net_notice_cb notice;
+	int err;
+	bool connect_failed;
+	char detail[160];
+
 	/* TLS only. */
 	struct md_net_tls_conn *conn;
 	bool written; /* handed to the connection's output buffer */
@@ -98,6 +106,19 @@ void md_net_query_free(struct md_net_query *q);
 /* NULL when p[0..len) answers q (RFC 5452 §9.1), else why not. */
 const char *md_net_mismatch(
     const struct md_net_query *q, const uint8_t *p, size_t len);
+/* Tell q's notice callback, if any, that a reply of len bytes was
+ * ignored, and why (net.c's UDP reads, the TCP and TLS streams). */
+void md_net_notice_ignored(
+    const struct md_net_query *q, size_t len, const char *why);
+/* Remember why q is failing, for its failure notice: err (an errno or
+ * 0), whether the connection could not be made, and a text (NULL: the
+ * errno's, or the status's). */
+void md_net_set_failure(
+    struct md_net_query *q, int err, bool connect_failed, const char *text);
+/* A socket of the server's family bound to n's source address (port 0:
+ * any), non-blocking, for TCP and TLS; -1 with errno on failure. */
+int md_net_stream_socket(
+    const struct md_net *n, const struct md_sockaddr *server);
 
 /*
  * Put q, already on n->queries with its timer added, on the connection

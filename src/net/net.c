@@ -157,6 +157,33 @@ elapsed_ms(const struct md_net_query *q)
 	return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }
 
+void
+md_net_set_failure(
+    struct md_net_query *q, int err, bool connect_failed, const char *text)
+{
+	q->err = err;
+	q->connect_failed = connect_failed;
+	if (text == NULL)
+		text = err != 0 ? strerror(err) : "";
+	md_strlcpy(q->detail, text, sizeof(q->detail));
+}
+
+void
+md_net_notice_ignored(const struct md_net_query *q, size_t len, const char *why)
+{
+	struct md_net_notice nt;
+
+	if (q->notice == NULL)
+		return;
+	memset(&nt, 0, sizeof(nt));
+	nt.kind = len < MD_WIRE_HDR_LEN && q->transport == MD_TRANSPORT_UDP
+	    ? MD_NET_NOTICE_SHORT
+	    : MD_NET_NOTICE_IGNORED;
+	nt.len = len;
+	nt.text = why;
+	q->notice(q->arg, &nt);
+}
+
 /*
  * End q with 'status'.  reply (len > 0 only for MD_NET_OK) must not live
  * in q.  q is freed before the callback runs, so the callback may cancel
@@ -169,9 +196,11 @@ finish(struct md_net_query *q, enum md_net_status status, uint8_t *reply,
 {
 	struct md_net_stats *st = &q->net->stats;
 	md_net_cb cb = q->cb;
+	md_net_notice_cb notice = q->notice;
 	void *arg = q->arg;
 	uint32_t rtt = elapsed_ms(q);
-	char sbuf[MD_SOCKADDR_STRLEN];
+	struct md_net_notice nt;
+	char sbuf[MD_SOCKADDR_STRLEN], detail[sizeof(q->detail)];
 
 	switch (status) {
 	case MD_NET_OK:
@@ -190,7 +219,21 @@ finish(struct md_net_query *q, enum md_net_status status, uint8_t *reply,
 	    md_transport_str(q->transport),
 	    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)), q->wire_id,
 	    md_net_status_str(status), rtt);
+	if (notice != NULL && status != MD_NET_OK) {
+		memset(&nt, 0, sizeof(nt));
+		nt.kind = MD_NET_NOTICE_FAILED;
+		nt.status = status;
+		nt.err = q->err;
+		nt.connect_failed = q->connect_failed;
+		md_strlcpy(detail,
+		    q->detail[0] != '\0' ? q->detail
+					 : md_net_status_str(status),
+		    sizeof(detail));
+		nt.text = detail;
+	}
 	md_net_query_free(q);
+	if (notice != NULL && status != MD_NET_OK)
+		notice(arg, &nt);
 	cb(arg, status, status == MD_NET_OK ? reply : NULL,
 	    status == MD_NET_OK ? len : 0, rtt);
 }
@@ -207,24 +250,36 @@ md_net_mismatch(const struct md_net_query *q, const uint8_t *p, size_t len)
 {
 	uint8_t name[MD_NAME_MAX];
 	size_t off = MD_WIRE_HDR_LEN;
+	uint16_t flags;
 	int nlen;
 
 	if (len < MD_WIRE_HDR_LEN)
 		return "short";
-	if ((md_read_u16(p + 2) & MD_FLAG_QR) == 0)
+	flags = md_read_u16(p + 2);
+	if ((flags & MD_FLAG_QR) == 0)
 		return "QR not set";
 	if (md_read_u16(p) != q->wire_id)
 		return "wrong ID";
+	/*
+	 * dig's rules (md_net_opts.lenient): servers may drop the question
+	 * from an error or a truncated reply (RFC 1035 leaves it open), and
+	 * a reply from the server asked, with our ID, whose question is cut
+	 * short is the answer, malformed, for the user to see.
+	 */
+	if (q->lenient && md_read_u16(p + 4) == 0 &&
+	    (MD_RCODE(flags) != MD_RCODE_NOERROR || (flags & MD_FLAG_TC) != 0))
+		return NULL;
 	if (md_read_u16(p + 4) != 1)
 		return "qdcount not 1";
 	nlen = md_name_read(p, len, &off, name);
 	if (nlen < 0)
-		return "bad question name";
-	if ((size_t)nlen != q->qname_len ||
-	    memcmp(name, q->qname, q->qname_len))
-		return "other question name";
+		return q->lenient ? NULL : "bad question name";
 	if (len - off < 4)
-		return "short question";
+		return q->lenient ? NULL : "short question";
+	if (q->lenient ? !md_name_equal(name, q->qname)
+		       : ((size_t)nlen != q->qname_len ||
+			     memcmp(name, q->qname, q->qname_len) != 0))
+		return "other question name";
 	if (md_read_u16(p + off) != q->qtype ||
 	    md_read_u16(p + off + 2) != q->qclass)
 		return "other question type or class";
@@ -286,6 +341,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 				return;
 			/* ICMP port unreachable shows on a connected socket
 			 * as ECONNREFUSED. */
+			md_net_set_failure(q, errno, false, NULL);
 			finish(q, errno_status(errno), NULL, 0);
 			return;
 		}
@@ -299,40 +355,103 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		    "udp %s id %u: ignored a %zd-byte reply: %s",
 		    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)), q->wire_id,
 		    r, why);
+		md_net_notice_ignored(q, (size_t)r, why);
 	}
 }
 
+/* The port field of a v4 or v6 address. */
+static in_port_t *
+port_of(struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return &((struct sockaddr_in6 *)ss)->sin6_port;
+	return &((struct sockaddr_in *)ss)->sin_port;
+}
+
 /*
- * A socket bound to a random port (RFC 5452 §9.2) and connected to the
- * server, so the kernel drops datagrams from any other address or port.
- * Returns the socket or -1.
+ * Where a socket to 'server' binds: n's source address (md_net_set_source)
+ * or the wildcard address of the server's family, port 0.  -1 with errno
+ * EAFNOSUPPORT when the source is of another family.
  */
 static int
-udp_socket(const struct md_sockaddr *server)
+local_addr(const struct md_net *n, const struct md_sockaddr *server,
+    struct sockaddr_storage *local, socklen_t *llen)
+{
+	memset(local, 0, sizeof(*local));
+	if (n->source.len > 0) {
+		if (n->source.ss.ss_family != server->ss.ss_family) {
+			errno = EAFNOSUPPORT;
+			return -1;
+		}
+		memcpy(local, &n->source.ss, n->source.len);
+		*llen = n->source.len;
+		return 0;
+	}
+	local->ss_family = server->ss.ss_family;
+	if (local->ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)local)->sin6_addr = in6addr_any;
+		*llen = sizeof(struct sockaddr_in6);
+	} else {
+		((struct sockaddr_in *)local)->sin_addr.s_addr =
+		    htonl(INADDR_ANY);
+		*llen = sizeof(struct sockaddr_in);
+	}
+	return 0;
+}
+
+int
+md_net_stream_socket(const struct md_net *n, const struct md_sockaddr *server)
+{
+	struct sockaddr_storage local;
+	socklen_t llen;
+	int fd, one = 1, saved;
+
+	fd = socket(server->ss.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || n->source.len == 0)
+		return fd;
+	if (local_addr(n, server, &local, &llen) != 0)
+		goto fail;
+	/* A fixed source port may still be in TIME_WAIT from the last try. */
+	if (*port_of(&local) != 0)
+		(void)setsockopt(
+		    fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&local, llen) != 0)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * A socket bound to a random port (RFC 5452 §9.2), on n's source address
+ * if it has one (its port too, if not 0), and connected to the server, so
+ * the kernel drops datagrams from any other address or port.  Returns the
+ * socket or -1 with errno.
+ */
+static int
+udp_socket(const struct md_net *n, const struct md_sockaddr *server)
 {
 	struct sockaddr_storage local;
 	socklen_t llen;
 	in_port_t *portp;
-	int fd = -1, i;
+	int fd = -1, i, saved;
 
+	if (local_addr(n, server, &local, &llen) != 0)
+		return -1;
 	fd = socket(
 	    server->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
-	memset(&local, 0, sizeof(local));
-	local.ss_family = server->ss.ss_family;
-	if (local.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&local;
-
-		s6->sin6_addr = in6addr_any;
-		portp = &s6->sin6_port;
-		llen = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&local;
-
-		s4->sin_addr.s_addr = htonl(INADDR_ANY);
-		portp = &s4->sin_port;
-		llen = sizeof(*s4);
+	portp = port_of(&local);
+	if (*portp != 0) {
+		/* The user asked for this port. */
+		if (bind(fd, (struct sockaddr *)&local, llen) != 0)
+			goto fail;
+		goto bound;
 	}
 	for (i = 0; i < PORT_TRIES; i++) {
 		*portp = htons(
@@ -351,12 +470,15 @@ udp_socket(const struct md_sockaddr *server)
 		if (bind(fd, (struct sockaddr *)&local, llen) != 0)
 			goto fail;
 	}
+bound:
 	if (connect(fd, (const struct sockaddr *)&server->ss, server->len) != 0)
 		goto fail;
 	return fd;
 fail:
+	saved = errno;
 	if (fd >= 0)
 		close(fd);
+	errno = saved;
 	return -1;
 }
 
@@ -365,7 +487,7 @@ udp_start(struct md_net_query *q)
 {
 	ssize_t r;
 
-	q->fd = udp_socket(&q->server);
+	q->fd = udp_socket(q->net, &q->server);
 	if (q->fd < 0)
 		return -1;
 	q->ev_read = event_new(
@@ -382,6 +504,22 @@ udp_start(struct md_net_query *q)
 }
 
 /* ---- TCP ----------------------------------------------------------- */
+
+/* Lenient TCP: forget the message just read, wait for the next one. */
+static void
+tcp_skip(struct md_net_query *q, const char *why)
+{
+	char sbuf[MD_SOCKADDR_STRLEN];
+
+	md_net_stat_inc(&q->net->stats.mismatched);
+	md_debug(MD_LOG_NET, "tcp %s id %u: skipped a %zu-byte reply: %s",
+	    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)), q->wire_id,
+	    q->inlen, why);
+	md_net_notice_ignored(q, q->inlen, why);
+	free(q->in);
+	q->in = NULL;
+	q->inlen = q->inoff = q->lenoff = 0;
+}
 
 static void
 tcp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -408,11 +546,13 @@ tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
+			md_net_set_failure(q, errno, false, NULL);
 			finish(q, errno_status(errno), NULL, 0);
 			return;
 		}
 		if (r == 0) {
 			/* Closed before a whole message came. */
+			md_net_set_failure(q, 0, false, "end of file");
 			finish(q, MD_NET_ERROR, NULL, 0);
 			return;
 		}
@@ -423,12 +563,19 @@ tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 			q->inlen = md_read_u16(q->lenbuf);
 			/* RFC 7766 §8: the length prefix frames a DNS
 			 * message, which is at least a header long. */
-			if (q->inlen < MD_WIRE_HDR_LEN) {
+			if (q->inlen < MD_WIRE_HDR_LEN && !q->lenient) {
+				md_net_set_failure(q, 0, false,
+				    "a reply shorter than a DNS header");
 				finish(q, MD_NET_MALFORMED, NULL, 0);
 				return;
 			}
+			if (q->inlen == 0) {
+				tcp_skip(q, "short");
+				continue;
+			}
 			q->in = malloc(q->inlen);
 			if (q->in == NULL) {
+				md_net_set_failure(q, ENOMEM, false, NULL);
 				finish(q, MD_NET_ERROR, NULL, 0);
 				return;
 			}
@@ -437,18 +584,22 @@ tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 		q->inoff += (size_t)r;
 		if (q->inoff < q->inlen)
 			continue;
-		break;
-	}
-	why = md_net_mismatch(q, q->in, q->inlen);
-	if (why != NULL) {
-		/* Unlike UDP, no one else can write into our connection:
-		 * a wrong reply means the stream cannot be trusted. */
-		md_net_stat_inc(&q->net->stats.mismatched);
-		md_debug(MD_LOG_NET, "tcp %s id %u: bad reply: %s",
-		    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)), q->wire_id,
-		    why);
-		finish(q, MD_NET_ERROR, NULL, 0);
-		return;
+		why = md_net_mismatch(q, q->in, q->inlen);
+		if (why == NULL)
+			break;
+		if (!q->lenient) {
+			/* Unlike UDP, no one else can write into our
+			 * connection: a wrong reply means the stream cannot
+			 * be trusted. */
+			md_net_stat_inc(&q->net->stats.mismatched);
+			md_debug(MD_LOG_NET, "tcp %s id %u: bad reply: %s",
+			    md_sockaddr_str(&q->server, sbuf, sizeof(sbuf)),
+			    q->wire_id, why);
+			md_net_set_failure(q, 0, false, why);
+			finish(q, MD_NET_ERROR, NULL, 0);
+			return;
+		}
+		tcp_skip(q, why);
 	}
 	/* finish() frees q: keep the reply alive across the callback. */
 	reply = q->in;
@@ -474,6 +625,7 @@ tcp_write_cb(evutil_socket_t fd, short what, void *arg)
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
 			err = errno;
 		if (err != 0) {
+			md_net_set_failure(q, err, true, NULL);
 			finish(q, errno_status(err), NULL, 0);
 			return;
 		}
@@ -486,13 +638,16 @@ tcp_write_cb(evutil_socket_t fd, short what, void *arg)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
+			md_net_set_failure(q, errno, false, NULL);
 			finish(q, errno_status(errno), NULL, 0);
 			return;
 		}
 		q->outoff += (size_t)r;
 	}
-	if (event_del(q->ev_write) != 0 || event_add(q->ev_read, NULL) != 0)
+	if (event_del(q->ev_write) != 0 || event_add(q->ev_read, NULL) != 0) {
+		md_net_set_failure(q, 0, false, "libevent failed");
 		finish(q, MD_NET_ERROR, NULL, 0);
+	}
 }
 
 /*
@@ -505,8 +660,7 @@ tcp_start(struct md_net_query *q)
 {
 	struct event_base *base = q->net->base;
 
-	q->fd = socket(q->server.ss.ss_family,
-	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	q->fd = md_net_stream_socket(q->net, &q->server);
 	if (q->fd < 0)
 		return -1;
 	/*
@@ -552,17 +706,18 @@ parse_question(struct md_net_query *q, const uint8_t *query, size_t len)
 }
 
 struct md_net_query *
-md_net_send_to(struct md_net *n, const struct md_upstream *up,
-    const uint8_t *query, size_t len, uint32_t timeout_ms, md_net_cb cb,
-    void *arg)
+md_net_send_opts(struct md_net *n, const struct md_upstream *up,
+    const struct md_net_opts *opts, const uint8_t *query, size_t len,
+    uint32_t timeout_ms, md_net_cb cb, void *arg)
 {
 	struct md_net_query *q = NULL;
 	struct timeval tv;
 	size_t pre;
 	char sbuf[MD_SOCKADDR_STRLEN];
 	const char *why = "bad query";
-	int r;
+	int r, saved;
 
+	errno = 0;
 	if (n == NULL || up == NULL || query == NULL || cb == NULL)
 		return NULL;
 	if (up->addr.ss.ss_family != AF_INET &&
@@ -583,6 +738,10 @@ md_net_send_to(struct md_net *n, const struct md_upstream *up,
 	q->arg = arg;
 	q->server = up->addr;
 	q->transport = up->transport;
+	if (opts != NULL) {
+		q->lenient = opts->lenient;
+		q->notice = opts->notice;
+	}
 	if (parse_question(q, query, len) != 0)
 		goto cleanup;
 	why = "out of memory";
@@ -593,9 +752,11 @@ md_net_send_to(struct md_net *n, const struct md_upstream *up,
 	if (pre != 0)
 		md_write_u16(q->out, (uint16_t)len);
 	memcpy(q->out + pre, query, len);
-	/* RFC 5452 §9.2: an unpredictable ID for every query. */
+	/* RFC 5452 §9.2: an unpredictable ID for every query (with
+	 * keep_id, the caller's promise). */
 	q->orig_id = md_read_u16(query);
-	q->wire_id = (uint16_t)md_random_u32();
+	q->wire_id = opts != NULL && opts->keep_id ? q->orig_id
+						   : (uint16_t)md_random_u32();
 	md_write_u16(q->out + pre, q->wire_id);
 
 	q->net = n;
@@ -633,11 +794,38 @@ md_net_send_to(struct md_net *n, const struct md_upstream *up,
 	return q;
 
 cleanup:
+	saved = errno;
 	md_debug(MD_LOG_NET, "%s %s: could not send: %s",
 	    md_transport_str(up->transport),
 	    md_sockaddr_str(&up->addr, sbuf, sizeof(sbuf)), why);
 	md_net_query_free(q);
+	errno = saved;
 	return NULL;
+}
+
+struct md_net_query *
+md_net_send_to(struct md_net *n, const struct md_upstream *up,
+    const uint8_t *query, size_t len, uint32_t timeout_ms, md_net_cb cb,
+    void *arg)
+{
+	return md_net_send_opts(n, up, NULL, query, len, timeout_ms, cb, arg);
+}
+
+int
+md_net_set_source(struct md_net *n, const struct md_sockaddr *source)
+{
+	if (n == NULL)
+		return MD_EPARSE;
+	if (source == NULL) {
+		memset(&n->source, 0, sizeof(n->source));
+		return 0;
+	}
+	if ((source->ss.ss_family != AF_INET &&
+		source->ss.ss_family != AF_INET6) ||
+	    source->len == 0 || source->len > sizeof(source->ss))
+		return MD_EPARSE;
+	n->source = *source;
+	return 0;
 }
 
 struct md_net_query *

@@ -6,8 +6,9 @@
  * (pipelined, replies matched by ID in any order), closed when idle and
  * opened again when needed.
  *
- * This file owns the SSL_CTX of an md_net, the connections and their
- * bufferevents, and the certificate checks.  The query life cycle (timer,
+ * This file owns the SSL_CTX of an md_net (built by net_tlsctx.c), the
+ * connections and their bufferevents, and the per-connection certificate
+ * checks (name, address or pin).  The query life cycle (timer,
  * callback, stats) is net.c's: a connection never calls a user callback
  * itself, it hands each query its result and makes the query's timer
  * active, so a callback cannot free a connection under our feet.
@@ -24,10 +25,13 @@
 
 #include <netinet/in.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -63,55 +67,35 @@ struct md_net_tls_conn {
 
 /* ---- the SSL_CTX --------------------------------------------------- */
 
-static SSL_CTX *
-ctx_new(const char *ca_file)
-{
-	SSL_CTX *ctx;
-
-	ctx = SSL_CTX_new(TLS_client_method());
-	if (ctx == NULL)
-		return NULL;
-	/* RFC 8310 §9: TLS as BCP 195 (RFC 7525) says, 1.2 at least. */
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
-		goto fail;
-	if (ca_file != NULL) {
-		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
-			goto fail;
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		goto fail;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	/*
-	 * Servers often close without close_notify (RFC 7858 §3.4 lets
-	 * either side close at any time): a plain EOF then.  DNS messages
-	 * carry their own length, so a truncation is still seen.
-	 */
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	return ctx;
-
-fail:
-	SSL_CTX_free(ctx);
-	return NULL;
-}
-
 int
 md_net_set_tls_ca(struct md_net *n, const char *ca_file)
 {
+	struct md_tls_client_conf conf;
 	SSL_CTX *ctx;
 	char ebuf[256];
 
 	if (n == NULL)
 		return MD_ECONFIG;
-	ctx = ctx_new(ca_file);
+	memset(&conf, 0, sizeof(conf));
+	conf.ca_file = ca_file;
+	ctx = md_tls_client_ctx_new(&conf, ebuf, sizeof(ebuf));
 	if (ctx == NULL) {
-		ERR_error_string_n(ERR_get_error(), ebuf, sizeof(ebuf));
-		ERR_clear_error();
-		md_err(MD_LOG_NET,
-		    "%s: cannot load the TLS CA certificates: %s",
-		    ca_file != NULL ? ca_file : "system store", ebuf);
+		/* ebuf names the file or the system store. */
+		md_err(MD_LOG_NET, "cannot load the TLS CA certificates: %s",
+		    ebuf);
 		return MD_ECONFIG;
 	}
 	/* Open connections keep their reference to the old one. */
+	SSL_CTX_free(n->tls_ctx);
+	n->tls_ctx = ctx;
+	return 0;
+}
+
+int
+md_net_set_tls_ctx(struct md_net *n, SSL_CTX *ctx)
+{
+	if (n == NULL || ctx == NULL || SSL_CTX_up_ref(ctx) != 1)
+		return MD_ECONFIG;
 	SSL_CTX_free(n->tls_ctx);
 	n->tls_ctx = ctx;
 	return 0;
@@ -248,7 +232,8 @@ conn_check_idle(struct md_net_tls_conn *c)
  * query opens a new one), fail every query on it with 'status', close it.
  */
 static void
-conn_fail(struct md_net_tls_conn *c, enum md_net_status status, const char *why)
+conn_fail_err(struct md_net_tls_conn *c, enum md_net_status status,
+    const char *why, int err, bool connect_failed)
 {
 	struct md_net_query *q;
 
@@ -259,9 +244,17 @@ conn_fail(struct md_net_tls_conn *c, enum md_net_status status, const char *why)
 		md_debug(MD_LOG_NET, "tls %s: %s (%s); %u queries failed",
 		    c->name, why, md_net_status_str(status), c->nqueries);
 	TAILQ_REMOVE(&c->net->conns, c, entry);
-	while ((q = TAILQ_FIRST(&c->queries)) != NULL)
+	while ((q = TAILQ_FIRST(&c->queries)) != NULL) {
+		md_net_set_failure(q, err, connect_failed, why);
 		query_done(q, status, NULL, 0);
+	}
 	conn_free(c);
+}
+
+static void
+conn_fail(struct md_net_tls_conn *c, enum md_net_status status, const char *why)
+{
+	conn_fail_err(c, status, why, 0, false);
 }
 
 static void
@@ -345,7 +338,7 @@ conn_connected(struct md_net_tls_conn *c)
 	 * name already; the pin must hold as well. */
 	if (c->up.have_pin && !pin_matches(ssl, c->up.spki_pin)) {
 		conn_fail(c, MD_NET_TLS_ERROR,
-		    "certificate check failed: SPKI pin mismatch");
+		    "certificate verify failed: SPKI pin mismatch");
 		return;
 	}
 	c->ready = true;
@@ -356,17 +349,43 @@ conn_connected(struct md_net_tls_conn *c)
 		conn_fail(c, MD_NET_ERROR, "cannot write");
 }
 
+/*
+ * Errors that mean the TCP connection itself could not be made, as
+ * opposed to one that broke (reset, EOF) during the handshake.
+ */
+static bool
+connect_errno(int err)
+{
+	return err == ECONNREFUSED || err == ENETUNREACH ||
+	    err == EHOSTUNREACH || err == EADDRNOTAVAIL;
+}
+
+/* "handshake failed: OpenSSL's reason" (or the whole error string). */
+static void
+tls_reason(unsigned long e, const char *what, char *buf, size_t size)
+{
+	const char *r = ERR_reason_error_string(e);
+
+	if (r != NULL) {
+		snprintf(buf, size, "%s: %s", what, r);
+		return;
+	}
+	snprintf(buf, size, "%s: ", what);
+	ERR_error_string_n(e, buf + strlen(buf), size - strlen(buf));
+}
+
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct md_net_tls_conn *c = arg;
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	enum md_net_status status = MD_NET_ERROR;
-	const char *why = "connection closed";
+	const char *why = "end of file";
 	char ebuf[256];
 	unsigned long e;
 	long vr;
-	int err = EVUTIL_SOCKET_ERROR();
+	int err = EVUTIL_SOCKET_ERROR(), ferr = 0;
+	bool cfail = false;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_connected(c);
@@ -377,37 +396,48 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	e = bufferevent_get_openssl_error(bev);
 	if (!c->ready) {
 		vr = SSL_get_verify_result(ssl);
-		/* Pin only: the chain may fail, we accepted it. */
+		/* Pin only: the chain may fail, we accepted it.  No
+		 * verification (an insecure context): nothing checked. */
 		if (vr != X509_V_OK &&
+		    SSL_get_verify_mode(ssl) != SSL_VERIFY_NONE &&
 		    (c->up.tls_name[0] != '\0' || !c->up.have_pin)) {
 			status = MD_NET_TLS_ERROR;
 			snprintf(ebuf, sizeof(ebuf),
-			    "certificate check failed: %s",
+			    "certificate verify failed: %s",
 			    X509_verify_cert_error_string(vr));
 			why = ebuf;
-		} else if (e != 0) {
-			status = MD_NET_TLS_ERROR;
-			ERR_error_string_n(e, ebuf, sizeof(ebuf));
-			why = ebuf;
-		} else if (what & BEV_EVENT_EOF) {
-			status = MD_NET_TLS_ERROR;
-			why = "connection closed during the handshake";
-		} else if (err != 0) {
+		} else if (err != 0 && ERR_GET_LIB(e) == 0) {
+			/*
+			 * The socket failed, not TLS (libevent then records
+			 * SSL_ERROR_SYSCALL itself as the "error", in no
+			 * library): refused, unreachable, reset.
+			 */
 			status =
 			    err == ECONNREFUSED ? MD_NET_REFUSED : MD_NET_ERROR;
 			why = evutil_socket_error_to_string(err);
+			ferr = err;
+			cfail = connect_errno(err);
+		} else if (e != 0) {
+			status = MD_NET_TLS_ERROR;
+			tls_reason(e, "handshake failed", ebuf, sizeof(ebuf));
+			why = ebuf;
+		} else if (what & BEV_EVENT_EOF) {
+			status = MD_NET_TLS_ERROR;
+			why = "handshake failed: connection closed";
 		} else {
 			status = MD_NET_TLS_ERROR;
 			why = "handshake failed";
 		}
-	} else if (e != 0) {
-		ERR_error_string_n(e, ebuf, sizeof(ebuf));
-		why = ebuf;
-	} else if ((what & BEV_EVENT_ERROR) && err != 0) {
+	} else if ((what & BEV_EVENT_ERROR) && err != 0 &&
+	    ERR_GET_LIB(e) == 0) {
 		why = evutil_socket_error_to_string(err);
+		ferr = err;
+	} else if (e != 0) {
+		tls_reason(e, "TLS error", ebuf, sizeof(ebuf));
+		why = ebuf;
 	}
 	ERR_clear_error();
-	conn_fail(c, status, why);
+	conn_fail_err(c, status, why, ferr, cfail);
 }
 
 /*
@@ -430,10 +460,20 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		    (ssize_t)sizeof(lenbuf))
 			break;
 		mlen = md_read_u16(lenbuf);
-		if (mlen < MD_WIRE_HDR_LEN) {
+		q = TAILQ_FIRST(&c->queries);
+		if (mlen < MD_WIRE_HDR_LEN && (q == NULL || !q->lenient)) {
 			conn_fail(c, MD_NET_MALFORMED,
 			    "a reply shorter than a DNS header");
 			return;
+		}
+		if (mlen < MD_WIRE_HDR_LEN) {
+			/* Lenient queries only: skip the frame. */
+			if (evbuffer_get_length(in) < sizeof(lenbuf) + mlen)
+				break;
+			evbuffer_drain(in, sizeof(lenbuf) + mlen);
+			md_net_stat_inc(&c->net->stats.mismatched);
+			md_net_notice_ignored(q, mlen, "short");
+			continue;
 		}
 		if (evbuffer_get_length(in) < sizeof(lenbuf) + mlen)
 			break;
@@ -460,6 +500,13 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			continue;
 		}
 		why = md_net_mismatch(q, msg, mlen);
+		if (why != NULL && q->lenient) {
+			/* dig's way: skip it, wait for a better one. */
+			free(msg);
+			md_net_stat_inc(&c->net->stats.mismatched);
+			md_net_notice_ignored(q, mlen, why);
+			continue;
+		}
 		if (why != NULL) {
 			/* As over TCP: no one else writes into our stream,
 			 * so a wrong reply means it cannot be trusted. */
@@ -482,12 +529,45 @@ pin_only_verify_cb(int preverify_ok, X509_STORE_CTX *ctx)
 	return 1;
 }
 
+/* Is the authentication name an IPv4 or IPv6 address? */
+static bool
+is_address(const char *name)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, name, &a4) == 1 ||
+	    inet_pton(AF_INET6, name, &a6) == 1;
+}
+
+/*
+ * The name (or address) the certificate must carry, RFC 8310 §8 (the
+ * authentication domain name, RFC 6125) and RFC 9525 §6.3 for an IP
+ * address; a name goes out as SNI too (RFC 6066 §3: never an address).
+ */
+static int
+set_peer_name(SSL *ssl, const char *name)
+{
+	if (is_address(name))
+		return X509_VERIFY_PARAM_set1_ip_asc(
+			   SSL_get0_param(ssl), name) == 1
+		    ? 0
+		    : -1;
+	if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
+	    SSL_set1_host(ssl, name) != 1)
+		return -1;
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	return 0;
+}
+
 static struct md_net_tls_conn *
 conn_new(struct md_net *n, const struct md_upstream *up)
 {
 	struct md_net_tls_conn *c = NULL;
 	SSL *ssl = NULL;
 	const char *name = up->tls_name;
+	evutil_socket_t fd = -1;
+	int saved;
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -497,28 +577,36 @@ conn_new(struct md_net *n, const struct md_upstream *up)
 	TAILQ_INIT(&c->queries);
 	md_upstream_str(up, c->name, sizeof(c->name));
 	if (n->tls_ctx == NULL) {
-		n->tls_ctx = ctx_new(NULL);
+		n->tls_ctx = md_tls_client_ctx_new(NULL, NULL, 0);
 		if (n->tls_ctx == NULL)
 			goto fail;
 	}
 	ssl = SSL_new(n->tls_ctx);
 	if (ssl == NULL)
 		goto fail;
+	/*
+	 * Servers often close without close_notify (RFC 7858 §3.4 lets
+	 * either side close at any time): a plain EOF then.  DNS messages
+	 * carry their own length, so a truncation is still seen.
+	 */
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (name[0] != '\0') {
-		/*
-		 * RFC 8310 §8: the authentication domain name must be in
-		 * the certificate (RFC 6125) which must chain to a trusted
-		 * CA; send it as SNI too.
-		 */
-		if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
-		    SSL_set1_host(ssl, name) != 1)
+		/* The chain must lead to a trusted CA as well (the
+		 * context's SSL_VERIFY_PEER). */
+		if (set_peer_name(ssl, name) != 0)
 			goto fail;
-		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	} else if (up->have_pin) {
 		/* RFC 7858 §4.2: the pin alone authenticates. */
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, pin_only_verify_cb);
 	}
-	c->bev = bufferevent_openssl_socket_new(n->base, -1, ssl,
+	/* With a source address, our own socket, bound: libevent connects
+	 * it (else it makes one). */
+	if (n->source.len > 0) {
+		fd = md_net_stream_socket(n, &up->addr);
+		if (fd < 0)
+			goto fail;
+	}
+	c->bev = bufferevent_openssl_socket_new(n->base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (c->bev == NULL) {
@@ -527,7 +615,8 @@ conn_new(struct md_net *n, const struct md_upstream *up)
 		ssl = NULL;
 		goto fail;
 	}
-	ssl = NULL; /* the bufferevent owns it */
+	ssl = NULL; /* the bufferevent owns it, and fd */
+	fd = -1;
 	/* A server closing without close_notify is a plain EOF. */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
@@ -544,11 +633,15 @@ conn_new(struct md_net *n, const struct md_upstream *up)
 	return c;
 
 fail:
+	saved = errno;
 	md_debug(MD_LOG_NET, "tls %s: cannot open a connection",
 	    c != NULL ? c->name : "?");
 	SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
 	conn_free(c);
 	ERR_clear_error();
+	errno = saved;
 	return NULL;
 }
 

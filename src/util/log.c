@@ -4,6 +4,7 @@
  * (text, logfmt, JSON), to stderr, a file or syslog; the query log; and
  * the two assertion kinds.
  *
+ * JSON lines are written by jansson (json.c repairs invalid UTF-8 first).
  * Every line is formatted into one buffer and written with one write(2)
  * under a mutex, so lines from worker threads never interleave, even in a
  * file opened with O_APPEND by several writers.  The log file can be
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +28,8 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "minidns/util.h"
 
@@ -290,51 +294,12 @@ put_val(struct line *l, const char *s, size_t n)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s (RFC 3629 §4: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0.
- */
-static size_t
-utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-/*
- * Escape one value.  JSON (RFC 8259 §7): '"', '\\' and control characters
- * escaped, invalid UTF-8 replaced by U+FFFD so the line stays valid JSON.
- * logfmt (inside quotes) and text: the same short escapes, other control
- * characters as \u00XX (logfmt, Go's strconv.Quote style) or \xXX (text);
- * text escapes neither '"' nor '\\', only what would break the line.
+ * Escape one value for logfmt (inside quotes) and text: '"', '\\', \n, \r,
+ * \t as short escapes, other control characters as \u00XX (logfmt, Go's
+ * strconv.Quote style) or \xXX (text); text escapes neither '"' nor '\\',
+ * only what would break the line.  JSON lines are jansson's (json_line()).
  */
 enum esc_mode {
-	ESC_JSON,
 	ESC_LOGFMT,
 	ESC_TEXT,
 };
@@ -369,16 +334,8 @@ put_escaped(struct line *l, const char *s, enum esc_mode mode)
 			snprintf(e, sizeof(e),
 			    mode == ESC_TEXT ? "\\x%02x" : "\\u%04x", c);
 			ok = put_val(l, e, strlen(e));
-		} else if (c < 0x80 || mode != ESC_JSON) {
-			ok = put_val(l, (const char *)p, 1);
 		} else {
-			n = utf8_len(p, avail);
-			if (n == 0) {
-				n = 1;
-				ok = put_val(l, "\\ufffd", 6);
-			} else {
-				ok = put_val(l, (const char *)p, n);
-			}
+			ok = put_val(l, (const char *)p, 1);
 		}
 		p += n;
 		avail -= n;
@@ -422,6 +379,67 @@ put_stamp(struct line *l)
 	puts_(l, ms);
 }
 
+static int
+set_str(json_t *obj, const char *key, const char *val)
+{
+	return json_object_set_new(obj, key, md_json_string(val));
+}
+
+/*
+ * One JSON log line (RFC 8259) into l, written by jansson: one object,
+ * keys in this order, strings with invalid UTF-8 replaced by U+FFFD, a
+ * numeric field as a JSON number.  A line that would not fit in l is
+ * written on its own here (l->len stays 0); one that cannot be built at
+ * all (out of memory) is dropped.
+ */
+static void
+json_line(struct line *l, const char *level, const char *group,
+    const struct field *fv, size_t nf)
+{
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	struct line stamp;
+	json_t *obj = json_object();
+	char *big = NULL, *end;
+	unsigned long long num;
+	size_t i, n;
+	int rc;
+
+	if (obj == NULL)
+		return;
+	stamp.len = 0;
+	put_stamp(&stamp);
+	stamp.b[stamp.len] = '\0';
+	rc = set_str(obj, "ts", stamp.b);
+	rc |= set_str(obj, "level", level);
+	rc |= set_str(obj, "group", group);
+	for (i = 0; i < nf && rc == 0; i++) {
+		errno = 0;
+		num = fv[i].num ? strtoull(fv[i].val, &end, 10) : 0;
+		if (fv[i].num && errno == 0 && end != fv[i].val &&
+		    *end == '\0' && num <= (unsigned long long)LLONG_MAX)
+			rc = json_object_set_new(
+			    obj, fv[i].key, json_integer((json_int_t)num));
+		else
+			rc = set_str(obj, fv[i].key, fv[i].val);
+	}
+	if (rc != 0)
+		goto cleanup;
+	/* The newline after it must fit too. */
+	n = json_dumpb(obj, l->b, sizeof(l->b) - 1, flags);
+	if (n > 0 && n < sizeof(l->b)) {
+		l->len = n;
+		goto cleanup;
+	}
+	big = n > 0 ? malloc(n + 1) : NULL;
+	if (big != NULL && json_dumpb(obj, big, n, flags) == n) {
+		big[n] = '\n';
+		write_line(big, n + 1);
+	}
+cleanup:
+	free(big);
+	json_decref(obj);
+}
+
 /*
  * Build and write one line.  In text, the values follow the header
  * separated by spaces; 'text_suffix' (if any) follows the last one.
@@ -455,22 +473,9 @@ emit(const char *level, const char *group, const struct field *fv, size_t nf,
 		}
 		break;
 	case MD_LOG_JSON:
-		puts_(&l, "{\"ts\":\"");
-		put_stamp(&l);
-		puts_(&l, "\",\"level\":\"");
-		put_escaped(&l, level, ESC_JSON);
-		puts_(&l, "\",\"group\":\"");
-		put_escaped(&l, group, ESC_JSON);
-		puts_(&l, "\"");
-		for (i = 0; i < nf; i++) {
-			puts_(&l, ",\"");
-			puts_(&l, fv[i].key);
-			puts_(&l, fv[i].num ? "\":" : "\":\"");
-			put_escaped(&l, fv[i].val, ESC_JSON);
-			if (!fv[i].num)
-				puts_(&l, "\"");
-		}
-		puts_(&l, "}");
+		json_line(&l, level, group, fv, nf);
+		if (l.len == 0)
+			return;
 		break;
 	default:
 		put_stamp(&l);
@@ -503,7 +508,7 @@ trim_utf8(char *s, size_t len)
 	while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
 		i--;
 	if (i > 0 && (unsigned char)s[i - 1] >= 0xc0) {
-		n = utf8_len((const unsigned char *)s + i - 1, len - i + 1);
+		n = md_utf8_len((const unsigned char *)s + i - 1, len - i + 1);
 		if (n == 0)
 			s[i - 1] = '\0';
 	}

@@ -19,6 +19,8 @@
 
 #include "unit.h"
 
+#include <jansson.h>
+
 #include "minidns/util.h"
 
 static char tmpdir[64];
@@ -122,7 +124,7 @@ hexval(char c)
 
 /* A JSON string at *p (after the quote) into out; false if malformed. */
 static bool
-json_string(const char **p, char *out, size_t size)
+parse_json_string(const char **p, char *out, size_t size)
 {
 	const char *s = *p;
 	char *o = out, *end = out + size - 4;
@@ -182,7 +184,7 @@ json_string(const char **p, char *out, size_t size)
 }
 
 static bool
-json_object(const char *s, struct rec *r)
+parse_json_object(const char *s, struct rec *r)
 {
 	r->n = 0;
 	if (*s++ != '{')
@@ -193,12 +195,13 @@ json_object(const char *s, struct rec *r)
 		if (r->n == MAX_KV || *s++ != '"')
 			return false;
 		kv = &r->kv[r->n++];
-		if (!json_string(&s, kv->key, sizeof(kv->key)) || *s++ != ':')
+		if (!parse_json_string(&s, kv->key, sizeof(kv->key)) ||
+		    *s++ != ':')
 			return false;
 		if (*s == '"') {
 			s++;
 			kv->str = true;
-			if (!json_string(&s, kv->val, sizeof(kv->val)))
+			if (!parse_json_string(&s, kv->val, sizeof(kv->val)))
 				return false;
 		} else {
 			size_t i = 0;
@@ -240,7 +243,7 @@ logfmt_line(const char *s, struct rec *r)
 		if (*s == '"') {
 			/* Quoted: the escapes are JSON's. */
 			s++;
-			if (!json_string(&s, kv->val, sizeof(kv->val)))
+			if (!parse_json_string(&s, kv->val, sizeof(kv->val)))
 				return false;
 		} else {
 			i = 0;
@@ -468,7 +471,7 @@ test_json(void **state)
 	assert_non_null(r);
 	run_format(MD_LOG_JSON, "json.log", &ls);
 	for (size_t i = 0; i < NMSGS; i++) {
-		assert_true(json_object(ls.v[i], r));
+		assert_true(parse_json_object(ls.v[i], r));
 		assert_int_equal(r->n, 4);
 		assert_string_equal(r->kv[0].key, "ts");
 		assert_true(is_stamp(r->kv[0].val));
@@ -479,9 +482,10 @@ test_json(void **state)
 		assert_string_equal(r->kv[3].key, "msg");
 		assert_string_equal(r->kv[3].val, msgs[i]);
 	}
-	assert_non_null(
-	    strstr(ls.v[7], "\"bell\\u0007 esc\\u001b del\\u007f\""));
-	assert_true(json_object(ls.v[NMSGS], r));
+	/* RFC 8259 §7: control characters escaped (jansson: upper-case hex); DEL
+	 * need not be. */
+	assert_non_null(strstr(ls.v[7], "\"bell\\u0007 esc\\u001B del\x7f\""));
+	assert_true(parse_json_object(ls.v[NMSGS], r));
 	assert_int_equal(r->n, 10);
 	check_query_rec(r);
 	assert_false(r->kv[9].str); /* duration_us is a number */
@@ -518,16 +522,45 @@ test_json_bad_utf8(void **state)
 	md_log_set_format(MD_LOG_TEXT);
 	read_lines(path, &ls);
 	assert_int_equal(ls.n, 2);
-	assert_true(json_object(ls.v[0], r));
+	assert_true(parse_json_object(ls.v[0], r));
 	assert_string_equal(get(r, "level"), "warning");
 	assert_string_equal(get(r, "msg"),
 	    "bad \xef\xbf\xbd\xef\xbf\xbd and \xef\xbf\xbd\xef\xbf\xbd"
 	    "\xef\xbf\xbd end");
-	assert_true(json_object(ls.v[1], r));
+	assert_true(parse_json_object(ls.v[1], r));
 	assert_int_equal(strlen(get(r, "msg")), 1022);
 	free_lines(&ls);
 	python_json_check(path);
 	free(r);
+}
+
+/* md_json_string(): any bytes in, a valid jansson string out. */
+static void
+test_json_string(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	j = md_json_string("caf\xc3\xa9 ok");
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j), "caf\xc3\xa9 ok");
+	json_decref(j);
+	/* A stray continuation byte, a surrogate, a cut sequence. */
+	j = md_json_string("a\x80"
+			   "b\xed\xa0\x80"
+			   "c\xe2\x82");
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j),
+	    "a\xef\xbf\xbd"
+	    "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	    "c\xef\xbf\xbd\xef\xbf\xbd");
+	json_decref(j);
+	j = md_json_string(NULL);
+	assert_string_equal(json_string_value(j), "");
+	json_decref(j);
+	assert_int_equal(
+	    md_utf8_len((const uint8_t *)"\xf0\x9f\x98\x80", 4), 4);
+	assert_int_equal(md_utf8_len((const uint8_t *)"\xc0\xaf", 2), 0);
 }
 
 static void
@@ -569,7 +602,7 @@ test_querylog_missing(void **state)
 	assert_string_equal(get(r, "name"), "a \"b\".");
 	assert_string_equal(get(r, "type"), "-");
 	assert_string_equal(get(r, "duration_us"), "0");
-	assert_true(json_object(ls.v[1], r));
+	assert_true(parse_json_object(ls.v[1], r));
 	assert_string_equal(get(r, "client"), "[::1]:40000");
 	assert_string_equal(get(r, "rcode"), "-");
 	free_lines(&ls);
@@ -716,7 +749,7 @@ test_threads(void **state)
 	read_lines(path, &ls);
 	assert_int_equal(ls.n, NTHREADS * NPER);
 	for (size_t i = 0; i < ls.n; i++) {
-		assert_true(json_object(ls.v[i], r));
+		assert_true(parse_json_object(ls.v[i], r));
 		if (strcmp(get(r, "group"), "query") == 0) {
 			check_query_rec(r);
 			nq++;
@@ -764,6 +797,7 @@ main(void)
 	    cmocka_unit_test(test_logfmt),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_json_bad_utf8),
+	    cmocka_unit_test(test_json_string),
 	    cmocka_unit_test(test_querylog_missing),
 	    cmocka_unit_test(test_reopen),
 	    cmocka_unit_test(test_bad_path),

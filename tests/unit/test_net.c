@@ -47,12 +47,13 @@ struct result {
 };
 
 enum udp_mode {
-	U_OK,	      /* echo the query with QR set */
-	U_WRONG_ID,   /* first a reply with another ID, then the right one */
-	U_CASE,	      /* first the name lower-cased (0x20), then right */
-	U_GARBAGE,    /* short, QR clear, other qtype, then right */
-	U_OTHER_PORT, /* the right reply, but from another socket */
-	U_SILENT,     /* never answer */
+	U_OK,	       /* echo the query with QR set */
+	U_WRONG_ID,    /* first a reply with another ID, then the right one */
+	U_CASE,	       /* first the name lower-cased (0x20), then right */
+	U_GARBAGE,     /* short, QR clear, other qtype, then right */
+	U_OTHER_PORT,  /* the right reply, but from another socket */
+	U_SILENT,      /* never answer */
+	U_NO_QUESTION, /* SERVFAIL with the question left out */
 };
 
 struct udp_resp {
@@ -64,6 +65,7 @@ struct udp_resp {
 	int nrecv;
 	uint16_t ids[MAXQ];
 	uint16_t ports[MAXQ];
+	struct in_addr peer; /* of the last query */
 };
 
 enum tcp_mode {
@@ -94,6 +96,7 @@ struct tcp_resp {
 	struct md_sockaddr addr;
 	struct tcp_conn *conns[4];
 	int nconn;
+	struct in_addr peer; /* of the last connection */
 };
 
 struct tctx {
@@ -256,6 +259,7 @@ udp_resp_cb(evutil_socket_t fd, short what, void *arg)
 		u->ports[u->nrecv] =
 		    ntohs(((struct sockaddr_in *)fp)->sin_port);
 	}
+	u->peer = ((struct sockaddr_in *)fp)->sin_addr;
 	u->nrecv++;
 	md_write_u16(buf + 2, md_read_u16(buf + 2) | MD_FLAG_QR);
 	memcpy(bad, buf, len);
@@ -286,6 +290,12 @@ udp_resp_cb(evutil_socket_t fd, short what, void *arg)
 		udp_reply(u->fd2, buf, len, fp, flen);
 		return;
 	case U_SILENT:
+		return;
+	case U_NO_QUESTION:
+		md_write_u16(bad + 2, MD_FLAG_QR | MD_RCODE_SERVFAIL);
+		md_write_u16(bad + 4, 0);
+		md_write_u16(bad + 10, 0);
+		udp_reply(fd, bad, MD_WIRE_HDR_LEN, fp, flen);
 		return;
 	}
 	udp_reply(fd, buf, len, fp, flen);
@@ -405,12 +415,16 @@ tcp_accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_resp *r = arg;
 	struct tcp_conn *c;
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
 	int cfd;
 
 	(void)what;
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	cfd = accept4(
+	    fd, (struct sockaddr *)&from, &flen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
+	r->peer = from.sin_addr;
 	assert_true(r->nconn < 4);
 	c = calloc(1, sizeof(*c));
 	assert_non_null(c);
@@ -809,6 +823,242 @@ bad_input(void **state)
 	assert_string_equal(md_net_status_str(MD_NET_MALFORMED), "malformed");
 }
 
+/* ---- md_net_send_opts and md_net_set_source ---------------------------- */
+
+/* What the notice callback saw. */
+struct notices {
+	struct result r; /* first: the reply callback's arg too */
+	int nshort, nignored, nfailed;
+	struct md_net_notice failed;
+	char failed_text[160];
+};
+
+static void
+notice_cb(void *arg, const struct md_net_notice *nt)
+{
+	struct notices *n = arg;
+
+	assert_non_null(nt->text);
+	switch (nt->kind) {
+	case MD_NET_NOTICE_SHORT:
+		n->nshort++;
+		assert_true(nt->len < MD_WIRE_HDR_LEN);
+		break;
+	case MD_NET_NOTICE_IGNORED:
+		n->nignored++;
+		break;
+	case MD_NET_NOTICE_FAILED:
+		/* Before the result, exactly once. */
+		assert_false(n->r.called);
+		n->nfailed++;
+		n->failed = *nt;
+		md_strlcpy(n->failed_text, nt->text, sizeof(n->failed_text));
+		break;
+	}
+}
+
+static struct md_net_query *
+send_opts(struct tctx *t, const struct md_sockaddr *to, enum md_transport tr,
+    bool lenient, uint32_t timeout_ms, struct notices *n)
+{
+	struct md_upstream up;
+	struct md_net_opts o;
+
+	memset(n, 0, sizeof(*n));
+	n->r.t = t;
+	memset(&up, 0, sizeof(up));
+	up.addr = *to;
+	up.transport = tr;
+	memset(&o, 0, sizeof(o));
+	o.keep_id = true;
+	o.lenient = lenient;
+	o.notice = notice_cb;
+	return md_net_send_opts(
+	    t->net, &up, &o, t->query.b, t->query.len, timeout_ms, cb, &n->r);
+}
+
+static void
+source_127_0_0_2(struct md_sockaddr *sa, uint16_t port)
+{
+	loopback(sa, port);
+	((struct sockaddr_in *)&sa->ss)->sin_addr.s_addr =
+	    htonl(INADDR_LOOPBACK + 1);
+}
+
+static void
+udp_source_and_keep_id(void **state)
+{
+	struct tctx *t = *state;
+	struct md_sockaddr src;
+	struct notices n;
+
+	udp_resp_start(t, U_OK);
+	source_127_0_0_2(&src, 0);
+	assert_int_equal(md_net_set_source(t->net, &src), 0);
+	assert_non_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, false, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_reply(t, &n.r);
+	/* From 127.0.0.2, a random port, with our own ID on the wire. */
+	assert_int_equal(ntohl(t->udp.peer.s_addr), INADDR_LOOPBACK + 1);
+	assert_true(t->udp.ports[0] >= 1024);
+	assert_int_equal(t->udp.ids[0], md_read_u16(t->query.b));
+	assert_int_equal(n.nfailed + n.nshort + n.nignored, 0);
+}
+
+static void
+tcp_source(void **state)
+{
+	struct tctx *t = *state;
+	struct md_sockaddr src;
+	struct notices n;
+
+	tcp_resp_start(t, T_OK);
+	source_127_0_0_2(&src, 0);
+	assert_int_equal(md_net_set_source(t->net, &src), 0);
+	assert_non_null(
+	    send_opts(t, &t->tcp.addr, MD_TRANSPORT_TCP, false, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_reply(t, &n.r);
+	assert_int_equal(ntohl(t->tcp.peer.s_addr), INADDR_LOOPBACK + 1);
+}
+
+static void
+source_other_family(void **state)
+{
+	struct tctx *t = *state;
+	struct md_sockaddr src;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src.ss;
+	struct notices n;
+
+	udp_resp_start(t, U_OK);
+	memset(&src, 0, sizeof(src));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_addr = in6addr_loopback;
+	src.len = sizeof(*s6);
+	assert_int_equal(md_net_set_source(t->net, &src), 0);
+	/* An IPv6 source for an IPv4 server: not even started. */
+	assert_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, false, 2000, &n));
+	assert_int_equal(errno, EAFNOSUPPORT);
+	assert_false(n.r.called);
+	assert_int_equal(md_net_set_source(t->net, NULL), 0);
+	assert_non_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, false, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_reply(t, &n.r);
+}
+
+static void
+udp_notices(void **state)
+{
+	struct tctx *t = *state;
+	struct notices n;
+
+	/* Short, QR clear and another type; then the right reply. */
+	udp_resp_start(t, U_GARBAGE);
+	assert_non_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, false, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_reply(t, &n.r);
+	assert_int_equal(n.nshort, 1);
+	assert_int_equal(n.nignored, 2);
+	assert_int_equal(n.nfailed, 0);
+}
+
+static void
+udp_lenient_case(void **state)
+{
+	struct tctx *t = *state;
+	struct notices n;
+
+	/* dig's rules: the lower-cased echo is the answer. */
+	udp_resp_start(t, U_CASE);
+	assert_non_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, true, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_int_equal(n.r.status, MD_NET_OK);
+	assert_int_equal(n.nignored, 0);
+	assert_int_equal(stats(t).mismatched, 0);
+}
+
+static void
+udp_no_question(void **state)
+{
+	struct tctx *t = *state;
+	struct notices n;
+
+	/* Strict: a SERVFAIL without the question is not ours. */
+	udp_resp_start(t, U_NO_QUESTION);
+	assert_non_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, false, 300, &n));
+	run(t, 1, SAFETY_MS);
+	assert_int_equal(n.r.status, MD_NET_TIMEOUT);
+	assert_int_equal(n.nignored, 1);
+	assert_int_equal(n.nfailed, 1);
+	assert_int_equal(n.failed.status, MD_NET_TIMEOUT);
+	/* Lenient: it is the answer, as dig takes it. */
+	t->ncb = 0;
+	assert_non_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, true, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_int_equal(n.r.status, MD_NET_OK);
+	assert_int_equal(n.r.len, MD_WIRE_HDR_LEN);
+	assert_int_equal(
+	    MD_RCODE(md_read_u16(n.r.reply + 2)), MD_RCODE_SERVFAIL);
+}
+
+static void
+tcp_lenient_wrong_id_skipped(void **state)
+{
+	struct tctx *t = *state;
+	struct notices n;
+
+	/* Strict, the stream is not trusted (tcp_wrong_id); lenient, the
+	 * wrong reply is skipped and the wait goes on to the deadline. */
+	tcp_resp_start(t, T_WRONG_ID);
+	assert_non_null(
+	    send_opts(t, &t->tcp.addr, MD_TRANSPORT_TCP, true, 300, &n));
+	run(t, 1, SAFETY_MS);
+	assert_int_equal(n.r.status, MD_NET_TIMEOUT);
+	assert_int_equal(n.nignored, 1);
+	assert_int_equal(n.nfailed, 1);
+	assert_false(n.failed.connect_failed);
+}
+
+static void
+tcp_refused_notice(void **state)
+{
+	struct tctx *t = *state;
+	struct md_sockaddr sa;
+	struct notices n;
+
+	closed_port(SOCK_STREAM, &sa);
+	assert_non_null(send_opts(t, &sa, MD_TRANSPORT_TCP, true, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_int_equal(n.r.status, MD_NET_REFUSED);
+	assert_int_equal(n.nfailed, 1);
+	assert_true(n.failed.connect_failed);
+	assert_int_equal(n.failed.err, ECONNREFUSED);
+}
+
+static void
+tcp_eof_notice(void **state)
+{
+	struct tctx *t = *state;
+	struct notices n;
+
+	tcp_resp_start(t, T_CLOSE_EARLY);
+	assert_non_null(
+	    send_opts(t, &t->tcp.addr, MD_TRANSPORT_TCP, true, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_int_equal(n.r.status, MD_NET_ERROR);
+	assert_int_equal(n.nfailed, 1);
+	assert_false(n.failed.connect_failed);
+	assert_int_equal(n.failed.err, 0);
+	assert_string_equal(n.failed_text, "end of file");
+}
+
 int
 main(void)
 {
@@ -832,6 +1082,15 @@ main(void)
 	    T(callback_reentry),
 	    T(random_ids_and_ports),
 	    T(bad_input),
+	    T(udp_source_and_keep_id),
+	    T(tcp_source),
+	    T(source_other_family),
+	    T(udp_notices),
+	    T(udp_lenient_case),
+	    T(udp_no_question),
+	    T(tcp_lenient_wrong_id_skipped),
+	    T(tcp_refused_notice),
+	    T(tcp_eof_notice),
 	};
 #undef T
 

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -98,6 +99,7 @@ struct srv {
 	int nclosed; /* connections the client closed */
 	int nq;
 	uint16_t ids[MAXQ];
+	struct in_addr peer; /* of the last connection */
 	char sni[256];
 	int hold;
 	struct frame held[MAXQ];
@@ -366,8 +368,8 @@ srv_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	SSL *ssl;
 
 	(void)lis;
-	(void)sa;
-	(void)salen;
+	assert_true(salen >= (int)sizeof(struct sockaddr_in));
+	s->peer = ((struct sockaddr_in *)sa)->sin_addr;
 	assert_true(s->nconn < MAXCONN);
 	sc = calloc(1, sizeof(*sc));
 	assert_non_null(sc);
@@ -988,6 +990,250 @@ teardown(void **state)
 	return 0;
 }
 
+/* ---- the one TLS client set-up: md_tls_client_ctx_new() ---------------- */
+
+/* A whole file as a string (PEM text), malloc'ed. */
+static char *
+slurp(const char *name)
+{
+	char path[512], *buf;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), TLS_DIR "%s", name);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n > 0);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	return buf;
+}
+
+/* Use ctx for t's connections; t keeps no reference of ours. */
+static void
+use_ctx(struct tctx *t, SSL_CTX *ctx)
+{
+	assert_non_null(ctx);
+	assert_int_equal(md_net_set_tls_ctx(t->net, ctx), 0);
+	SSL_CTX_free(ctx);
+}
+
+static void
+ctx_conf_errors(void **state)
+{
+	struct md_tls_client_conf conf;
+	char err[256], *pem;
+	SSL_CTX *ctx;
+
+	(void)state;
+	/* Defaults: the system store, TLS 1.2 at least, verification on. */
+	ctx = md_tls_client_ctx_new(NULL, err, sizeof(err));
+	assert_non_null(ctx);
+	assert_int_equal(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
+	assert_int_equal(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER);
+	SSL_CTX_free(ctx);
+
+	memset(&conf, 0, sizeof(conf));
+	conf.ca_file = TLS_DIR "no-such.pem";
+	assert_null(md_tls_client_ctx_new(&conf, err, sizeof(err)));
+	assert_non_null(strstr(err, "no-such.pem: "));
+
+	memset(&conf, 0, sizeof(conf));
+	conf.ca_pem = "not a certificate";
+	assert_null(md_tls_client_ctx_new(&conf, err, sizeof(err)));
+	assert_non_null(strstr(err, "no certificate"));
+
+	/* A client certificate with another's key (OpenSSL checks the
+	 * pair as the key is loaded). */
+	memset(&conf, 0, sizeof(conf));
+	conf.ca_file = TLS_DIR "ca.pem";
+	conf.cert_file = TLS_DIR "dns.test.pem";
+	conf.key_file = TLS_DIR "other.test.key";
+	assert_null(md_tls_client_ctx_new(&conf, err, sizeof(err)));
+	assert_non_null(strstr(err, "other.test.key: "));
+
+	/* The same pair, right, from PEM text: accepted. */
+	memset(&conf, 0, sizeof(conf));
+	pem = slurp("ca.pem");
+	conf.ca_pem = pem;
+	conf.cert_file = TLS_DIR "dns.test.pem";
+	conf.key_file = TLS_DIR "dns.test.key";
+	ctx = md_tls_client_ctx_new(&conf, NULL, 0);
+	assert_non_null(ctx);
+	assert_non_null(SSL_CTX_get0_certificate(ctx));
+	SSL_CTX_free(ctx);
+	free(pem);
+
+	/* Insecure: nothing verified, no CA needed (even a bad one). */
+	memset(&conf, 0, sizeof(conf));
+	conf.insecure = true;
+	conf.ca_file = TLS_DIR "no-such.pem";
+	ctx = md_tls_client_ctx_new(&conf, NULL, 0);
+	assert_non_null(ctx);
+	assert_int_equal(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_NONE);
+	SSL_CTX_free(ctx);
+}
+
+static void
+ctx_ca_from_pem_text(void **state)
+{
+	struct tctx *t = *state;
+	struct md_tls_client_conf conf;
+	struct result r;
+	char *pem = slurp("ca.pem");
+
+	srv_start(t, S_OK, "dns.test");
+	memset(&conf, 0, sizeof(conf));
+	conf.ca_pem = pem;
+	use_ctx(t, md_tls_client_ctx_new(&conf, NULL, 0));
+	free(pem);
+	md_strlcpy(t->up.tls_name, "dns.test", sizeof(t->up.tls_name));
+	assert_non_null(send_q(t, 0, SAFETY_MS, &r));
+	run(t, 1, SAFETY_MS);
+	assert_reply(t, 0, &r);
+	assert_string_equal(t->srv.sni, "dns.test");
+}
+
+static void
+ctx_insecure_accepts_any(void **state)
+{
+	struct tctx *t = *state;
+	struct md_tls_client_conf conf;
+	struct result r[2];
+
+	/* No trusted CA for other.test, and another name: accepted all
+	 * the same, the name still sent as SNI (minidig +tls). */
+	srv_start(t, S_OK, "other.test");
+	memset(&conf, 0, sizeof(conf));
+	conf.insecure = true;
+	use_ctx(t, md_tls_client_ctx_new(&conf, NULL, 0));
+	md_strlcpy(t->up.tls_name, "dns.test", sizeof(t->up.tls_name));
+	assert_non_null(send_q(t, 0, SAFETY_MS, &r[0]));
+	run(t, 1, SAFETY_MS);
+	assert_reply(t, 0, &r[0]);
+	assert_string_equal(t->srv.sni, "dns.test");
+	/* The same server, verified: refused. */
+	md_net_free(t->net);
+	t->net = md_net_new(t->base);
+	assert_non_null(t->net);
+	client_ca_name(t, "rogue-ca.pem", "other.test");
+	assert_non_null(send_q(t, 1, SAFETY_MS, &r[1]));
+	run(t, 2, SAFETY_MS);
+	assert_status(&r[1], MD_NET_TLS_ERROR);
+}
+
+/* What the notices said of a failure. */
+struct failure {
+	struct result r;
+	int nfailed;
+	bool connect_failed;
+	int err;
+	char text[160];
+};
+
+static void
+failure_notice_cb(void *arg, const struct md_net_notice *nt)
+{
+	struct failure *f = arg;
+
+	if (nt->kind != MD_NET_NOTICE_FAILED)
+		return;
+	assert_false(f->r.called);
+	f->nfailed++;
+	f->connect_failed = nt->connect_failed;
+	f->err = nt->err;
+	md_strlcpy(f->text, nt->text, sizeof(f->text));
+}
+
+static struct md_net_query *
+send_notice(struct tctx *t, int i, uint32_t timeout_ms, struct failure *f)
+{
+	struct md_net_opts o;
+
+	memset(f, 0, sizeof(*f));
+	f->r.t = t;
+	memset(&o, 0, sizeof(o));
+	o.keep_id = true;
+	o.notice = failure_notice_cb;
+	return md_net_send_opts(t->net, &t->up, &o, t->query[i].b,
+	    t->query[i].len, timeout_ms, cb, &f->r);
+}
+
+static void
+failure_detail_certificate(void **state)
+{
+	struct tctx *t = *state;
+	struct failure f;
+
+	srv_start(t, S_OK, "dns.test");
+	client_ca_name(t, "ca.pem", "wrong.test");
+	assert_non_null(send_notice(t, 0, SAFETY_MS, &f));
+	run(t, 1, SAFETY_MS);
+	assert_status(&f.r, MD_NET_TLS_ERROR);
+	assert_int_equal(f.nfailed, 1);
+	assert_false(f.connect_failed);
+	assert_non_null(strstr(f.text, "certificate verify failed: "));
+}
+
+static void
+failure_detail_refused(void **state)
+{
+	struct tctx *t = *state;
+	struct failure f;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&t->up.addr.ss;
+	int fd;
+
+	/* A port nothing listens on. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&t->up, 0, sizeof(t->up));
+	s4->sin_family = AF_INET;
+	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t->up.addr.len = sizeof(*s4);
+	assert_int_equal(bind(fd, (struct sockaddr *)s4, sizeof(*s4)), 0);
+	t->up.addr.len = sizeof(t->up.addr.ss);
+	assert_int_equal(
+	    getsockname(fd, (struct sockaddr *)&t->up.addr.ss, &t->up.addr.len),
+	    0);
+	close(fd);
+	t->up.transport = MD_TRANSPORT_TLS;
+	md_strlcpy(t->up.tls_name, "dns.test", sizeof(t->up.tls_name));
+	assert_non_null(send_notice(t, 0, SAFETY_MS, &f));
+	run(t, 1, SAFETY_MS);
+	assert_status(&f.r, MD_NET_REFUSED);
+	assert_int_equal(f.nfailed, 1);
+	assert_true(f.connect_failed);
+	assert_int_equal(f.err, ECONNREFUSED);
+}
+
+static void
+source_address_and_keep_id(void **state)
+{
+	struct tctx *t = *state;
+	struct md_sockaddr src;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&src.ss;
+	struct failure f;
+
+	srv_start(t, S_OK, "dns.test");
+	client_ca_name(t, "ca.pem", "dns.test");
+	memset(&src, 0, sizeof(src));
+	s4->sin_family = AF_INET;
+	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+	src.len = sizeof(*s4);
+	assert_int_equal(md_net_set_source(t->net, &src), 0);
+	assert_non_null(send_notice(t, 0, SAFETY_MS, &f));
+	run(t, 1, SAFETY_MS);
+	assert_reply(t, 0, &f.r);
+	assert_int_equal(ntohl(t->srv.peer.s_addr), INADDR_LOOPBACK + 1);
+	assert_int_equal(t->srv.ids[0], md_read_u16(t->query[0].b));
+	assert_int_equal(f.nfailed, 0);
+}
+
 int
 main(void)
 {
@@ -1013,6 +1259,12 @@ main(void)
 	    T(upstream_round_trip),
 	    T(upstream_errors),
 	    T(bad_input),
+	    T(ctx_conf_errors),
+	    T(ctx_ca_from_pem_text),
+	    T(ctx_insecure_accepts_any),
+	    T(failure_detail_certificate),
+	    T(failure_detail_refused),
+	    T(source_address_and_keep_id),
 	};
 #undef T
 
