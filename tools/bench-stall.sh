@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Benchmark of the control plane's effect on answering (a benchmark, not a
+# test: it reports numbers and asserts nothing about time): the slowest
+# query on any worker while minidnsd, with 2 workers,
+#
+#  1. reloads a zone of 400,000 records (SIGHUP), and
+#  2. re-syncs 10,000 Kubernetes Services and 50,000 endpoints from the
+#     test API server (tests/integration/k8s/apiserver.py): the watch
+#     streams end and a 410 forces a full list, parsed and built into new
+#     zones.
+#
+# Each: tools/bench_latency.py sends 2,000 queries a second for a small
+# local name from 16 source ports (so both workers' sockets get them) and
+# records every query's time to its answer; the same stream with nothing
+# else going on is the baseline.  Reported: median, 99.9th percentile and
+# the slowest query, and the time the reload / re-sync took.
+#
+# Usage: sudo tools/bench-stall.sh [MINIDNSD...]   (from the build
+# directory; each binary given is measured in turn, default ./minidnsd;
+# give an older build too to compare).  Re-executes itself inside
+# 'unshare -n' (needs root); only 127.x addresses; every process stopped
+# by saved PID; every wait bounded; temporary files removed at exit.
+# Needs python3 and dig.  About 2 minutes per binary.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench-lib.sh"
+md_bench_netns bench-stall.sh "$@"
+md_bench_tmp bench-stall 2
+
+top=$(cd "$here/.." && pwd)
+APISERVER=$top/tests/integration/k8s/apiserver.py
+GEN=$here/bench_k8s_gen.py
+PROBE=$here/bench_latency.py
+DNS=127.60.0.1
+API_IP=127.60.0.2
+API=http://$API_IP:8080
+RECORDS=400000
+[ $# -gt 0 ] || set -- "$(pwd)/minidnsd"
+for b in "$@"; do
+	[ -x "$b" ] || die "$b: not an executable minidnsd"
+done
+for tool in python3 dig; do
+	command -v $tool >/dev/null || die "$tool is not installed"
+done
+
+answers() {
+	dig @"$DNS" +time=1 +tries=1 +short "$1" A 2>/dev/null | grep -q '^[0-9]'
+}
+# stamp_ms LOGLINE: the line's UTC time stamp in ms
+stamp_ms() {
+	local s=${1%%Z *}
+	echo $(($(date -u -d "${s/T/ } UTC" +%s%N) / 1000000))
+}
+# field LINE KEY: the number after KEY in bench_latency.py's line
+field() {
+	echo "$1" | sed -n "s/.* $2 \([0-9.]*\).*/\1/p"
+}
+
+echo "generating a zone of $RECORDS records, and 10,000 Services..."
+python3 - "$T/big.zone" "$RECORDS" <<'PY'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as f:
+    f.write("$ORIGIN big.test.\n$TTL 300\n"
+            "@ IN SOA ns.big.test. host.big.test. 1 3600 600 86400 60\n"
+            "@ IN NS ns.big.test.\nns IN A 192.0.2.1\n")
+    for i in range(n):
+        f.write("r%d IN A 10.%d.%d.%d\n" % (i, i >> 16 & 255, i >> 8 & 255,
+                                           i & 255))
+PY
+cat >"$T/probe.zone" <<'EOF'
+$ORIGIN probe.test.
+$TTL 300
+@	IN SOA ns.probe.test. host.probe.test. 1 3600 600 86400 60
+@	IN NS ns.probe.test.
+ns	IN A 192.0.2.1
+www	IN A 192.0.2.80
+EOF
+python3 "$GEN" gen "$T" >/dev/null
+. "$T/meta.sh"
+
+python3 "$APISERVER" --listen $API_IP --port 8080 --apply "$T/apply.json" \
+    --lifetime 3600 --bookmark-interval 2 --ready-file "$T/api.ready" \
+    >"$T/api.log" 2>&1 &
+PIDS="$PIDS $!"
+poll 120 test -s "$T/api.ready" || die "the API server did not start"
+
+results=""
+for bin in "$@"; do
+	name=$(cd "$(dirname "$bin")/.." 2>/dev/null &&
+	    git rev-parse --short HEAD 2>/dev/null || echo "$bin")
+	echo "== $bin ($name)"
+	# ---- 1. a 400,000-record zone reloaded -------------------------------
+	cat >"$T/zone.yaml" <<EOF
+listen: [ "$DNS:53" ]
+threads: 2
+recursion: no
+zone-check-interval: 0
+metrics: "off"
+health: "off"
+ready: "off"
+zones:
+  - file: $T/big.zone
+  - file: $T/probe.zone
+EOF
+	"$bin" -f -c "$T/zone.yaml" >"$T/zone.log" 2>&1 &
+	P=$!
+	PIDS="$PIDS $P"
+	poll -p $P 120 answers www.probe.test || die "minidnsd did not start"
+	base=$(python3 "$PROBE" $DNS www.probe.test 5)
+	python3 "$PROBE" $DNS www.probe.test 8 >"$T/reload.out" &
+	Q=$!
+	sleep 1
+	kill -HUP $P
+	wait $Q
+	during=$(cat "$T/reload.out")
+	l1=$(grep -m1 'reloading (SIGHUP)' "$T/zone.log" || true)
+	l2=$(grep -m1 'reload done' "$T/zone.log" || true)
+	[ -n "$l1" ] && [ -n "$l2" ] || die "the reload did not finish in the window"
+	reload_ms=$(($(stamp_ms "$l2") - $(stamp_ms "$l1")))
+	stop $P
+	echo "  baseline: $base"
+	echo "  reload ($reload_ms ms): $during"
+
+	# ---- 2. a Kubernetes re-sync of 10,000 Services ----------------------
+	cat >"$T/k8s.yaml" <<EOF
+listen: [ "$DNS:53" ]
+threads: 2
+recursion: no
+zone-check-interval: 0
+metrics: "off"
+health: "off"
+ready: "off"
+zones:
+  - file: $T/probe.zone
+kubernetes:
+  zones: [ cluster.local ]
+  server: $API
+  insecure-http: yes
+EOF
+	"$bin" -f -v -c "$T/k8s.yaml" >"$T/k8s.log" 2>&1 &
+	P=$!
+	PIDS="$PIDS $P"
+	poll -p $P 120 answers "$LAST_NAME" || die "the Kubernetes zones did not sync"
+	sleep 1
+	python3 "$PROBE" $DNS www.probe.test 8 >"$T/k8s.out" &
+	Q=$!
+	sleep 1
+	n_before=$(grep -c 'kubernetes: serving' "$T/k8s.log" || true)
+	t0=$(($(date +%s%N) / 1000000))
+	python3 -c 'import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_test/compact",
+    data=b"{\"close\": true}", method="POST"), timeout=10).read()' "$API"
+	wait $Q
+	k8s_during=$(cat "$T/k8s.out")
+	# the first "serving" line after the compaction: the relist's zones
+	relist_line=$(grep 'kubernetes: serving' "$T/k8s.log" |
+	    sed -n "$((n_before + 1))p")
+	relist_ms="?"
+	[ -z "$relist_line" ] || relist_ms=$(($(stamp_ms "$relist_line") - t0))
+	relists=$(grep -c 'relist\|410' "$T/k8s.log" || true)
+	stop $P
+	echo "  kubernetes re-sync (zones served again after $relist_ms ms; $relists relist lines): $k8s_during"
+	results="$results
+| $name | baseline | $(field "$base" median_ms) | $(field "$base" p999_ms) | $(field "$base" max_ms) | $(field "$base" lost) | - |
+| $name | zone reload, $RECORDS records | $(field "$during" median_ms) | $(field "$during" p999_ms) | $(field "$during" max_ms) | $(field "$during" lost) | $reload_ms |
+| $name | Kubernetes re-sync, 10,000 Services | $(field "$k8s_during" median_ms) | $(field "$k8s_during" p999_ms) | $(field "$k8s_during" max_ms) | $(field "$k8s_during" lost) | $relist_ms |"
+done
+
+echo
+echo "| build | while | median ms | p99.9 ms | slowest ms | lost | reload / re-sync ms |"
+echo "|---|---|---|---|---|---|---|$results"
