@@ -1749,6 +1749,10 @@ md_k8s_builder_update(struct md_k8s_builder *kb, struct md_k8s_store *st,
 	struct build b;
 	bool all = !kb->built || st->all_dirty;
 
+	if (kb->conf->nzones > MD_K8S_ZONES_MAX) {
+		bad(err, errlen, "too many cluster domains");
+		return -1;
+	}
 	memset(&b, 0, sizeof(b));
 	b.st = st;
 	b.conf = kb->conf;
@@ -1859,7 +1863,9 @@ fail:
 ssize_t
 md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out)
 {
-	size_t need = kb->conf->nzones + kb->nns * kb->conf->nzones + 2;
+	size_t nz = kb->conf->nzones < MD_K8S_ZONES_MAX ? kb->conf->nzones
+							: MD_K8S_ZONES_MAX;
+	size_t need = nz + kb->nns * nz + 2;
 	size_t n = 0;
 
 	if (need > kb->capout) {
@@ -1870,12 +1876,12 @@ md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out)
 		kb->out = v;
 		kb->capout = need;
 	}
-	for (size_t d = 0; d < kb->conf->nzones; d++) {
+	for (size_t d = 0; d < nz; d++) {
 		if (kb->main[d] != NULL)
 			kb->out[n++] = kb->main[d];
 	}
 	for (size_t i = 0; i < kb->nns; i++) {
-		for (size_t d = 0; d < kb->conf->nzones; d++) {
+		for (size_t d = 0; d < nz; d++) {
 			if (kb->ns[i].z[d] != NULL)
 				kb->out[n++] = kb->ns[i].z[d];
 		}
