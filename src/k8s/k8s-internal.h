@@ -120,17 +120,6 @@ void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
 size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
 
 /*
- * The zones for the store: one per cluster domain of conf, then (with
- * conf->reverse) "in-addr.arpa." and "ip6.arpa." holding the PTR records
- * (marked fallthrough: other reverse names go to the next source).
- * 'serial' is the SOA serial.  Returns how many zones were written to out
- * (at most max), or -1 with err set.
- */
-int md_k8s_build_zones(const struct md_k8s_store *st,
-    const struct md_k8s_conf *conf, uint32_t serial, struct md_zone **out,
-    size_t max, char *err, size_t errlen);
-
-/*
  * The incremental builder the client uses: md_k8s_builder_update()
  * rebuilds the main zones and the zones of the namespaces the store marked
  * changed (everything after a relist); md_k8s_builder_update_reverse()

@@ -16,9 +16,9 @@
  *    (connection, HTTP error, watch ERROR) reconnects after a capped
  *    exponential backoff with jitter, re-watching from the last
  *    resourceVersion when there is one;
- *  - changes are batched: one 5 ms timer, then md_k8s_build_zones() and
- *    the publish callback; nothing is published before every kind listed
- *    once.
+ *  - changes are batched: one 5 ms timer, then the incremental builder
+ *    (md_k8s_builder_update(); the PTR zones 50 ms later) and the publish
+ *    callback; nothing is published before every kind listed once.
  *
  * With a namespace filter, the namespaced kinds are listed cluster-wide
  * and filtered here (one connection per kind, and store_clear() per kind
@@ -982,7 +982,7 @@ md_k8s_new(struct event_base *base, const struct md_k8s_conf *conf,
 	k->arg = arg;
 	if (md_k8s_resolve_endpoint(conf, &k->ep, err, errlen) != 0)
 		goto fail;
-	/* Only what md_k8s_build_zones needs: the strings stay the caller's. */
+	/* Only what the builder needs: the strings stay the caller's. */
 	k->conf = *conf;
 	k->conf.server = k->conf.kubeconfig = k->conf.token_file = NULL;
 	k->conf.token = k->conf.ca_file = NULL;

@@ -5,9 +5,10 @@
  *
  * Owns: parsing v1 Service, discovery.k8s.io/v1 EndpointSlice, v1 Pod and
  * Namespace JSON (jansson) into the structs of k8s-internal.h; the store
- * (one hash map per kind keyed by "namespace/name"); md_k8s_build_zones(),
- * which turns the store into fresh zones following the Kubernetes
- * DNS-Based Service Discovery specification 1.1.0 ("spec" below).
+ * (one hash map per kind keyed by "namespace/name"); the incremental
+ * builder (md_k8s_builder_*), which turns the store into zones following
+ * the Kubernetes DNS-Based Service Discovery specification 1.1.0 ("spec"
+ * below).
  *
  * Does not own: HTTP, watches, batching and publishing (k8s_client.c), the
  * connection settings (k8s_config.c), lookups (the zone store).
@@ -24,7 +25,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -1075,8 +1075,8 @@ struct build {
 	const uint8_t *apex;  /* its origin */
 	struct md_zone *rev4; /* in-addr.arpa., or NULL: no PTRs now */
 	struct md_zone *rev6; /* ip6.arpa. */
-	/* The reverse zones are built by a second thread walking the same
-	 * store: only_ptr adds nothing but PTRs, no_ptr everything else. */
+	/* The reverse zones are built apart (they span every namespace):
+	 * only_ptr adds nothing but PTRs, no_ptr everything else. */
 	bool only_ptr, no_ptr;
 	char *err;
 	size_t errlen;
@@ -1405,44 +1405,17 @@ build_pod(struct build *b, const struct md_k8s_pod *p)
 	return 0;
 }
 
+/*
+ * The PTR records of every served Service and EndpointSlice (b->only_ptr:
+ * their other records are skipped), into b->rev4 and b->rev6.
+ */
 static int
-build_cluster_zone(struct build *b)
+build_ptrs(struct build *b)
 {
 	const struct md_k8s_store *st = b->st;
 	const struct map *m;
-	uint8_t name[MD_NAME_MAX];
-	static const uint8_t txt[] = {5, '1', '.', '1', '.', '0'};
 	int rc;
 
-	if (b->only_ptr)
-		goto services;
-	rc = add_apex(b, b->z, b->apex);
-	if (rc != 0)
-		return rc;
-	/* Spec §2.2: dns-version.<zone> TXT "1.1.0". */
-	if (mkname(name, b->apex, "dns-version") != 0)
-		return bad(b->err, b->errlen, "cluster domain too long");
-	rc = add_rr(b, b->z, name, MD_TYPE_TXT, txt, sizeof(txt));
-	if (rc != 0)
-		return rc;
-	/* svc.<zone> and <ns>.svc.<zone> exist: NODATA, not NXDOMAIN. */
-	if (mkname(name, b->apex, "svc") != 0 ||
-	    md_zone_add_name(b->z, name) != 0)
-		return bad(b->err, b->errlen, "cluster domain too long");
-	m = &st->maps[MD_K8S_NAMESPACE];
-	for (size_t i = 0; i < m->nbuckets; i++) {
-		for (const struct entry *e = m->buckets[i]; e != NULL;
-		     e = e->next) {
-			if (!ns_served(b->conf, e->key) ||
-			    mkname(name, b->apex, "%s.svc", e->key) != 0)
-				continue;
-			rc = md_zone_add_name(b->z, name);
-			if (rc != 0)
-				return bad(b->err, b->errlen, "%s: %s", e->key,
-				    md_strerror(rc));
-		}
-	}
-services:
 	m = &st->maps[MD_K8S_SERVICE];
 	for (size_t i = 0; i < m->nbuckets; i++) {
 		for (const struct entry *e = m->buckets[i]; e != NULL;
@@ -1465,21 +1438,6 @@ services:
 			if (!ns_served(b->conf, sl->ns))
 				continue;
 			rc = build_slice(b, sl);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	if (b->conf->pods == MD_K8S_PODS_DISABLED || b->only_ptr)
-		return 0;
-	m = &st->maps[MD_K8S_POD];
-	for (size_t i = 0; i < m->nbuckets; i++) {
-		for (const struct entry *e = m->buckets[i]; e != NULL;
-		     e = e->next) {
-			const struct md_k8s_pod *p = e->obj;
-
-			if (!ns_served(b->conf, p->ns))
-				continue;
-			rc = build_pod(b, p);
 			if (rc != 0)
 				return rc;
 		}
@@ -1845,8 +1803,7 @@ md_k8s_builder_update_reverse(struct md_k8s_builder *kb,
 	b.rev4 = r4;
 	b.rev6 = r6;
 	if (add_apex(&b, r4, b.apex) != 0 || add_apex(&b, r6, b.apex) != 0 ||
-	    build_cluster_zone(&b) != 0 ||
-	    md_zone_check(r4, err, errlen) != 0 ||
+	    build_ptrs(&b) != 0 || md_zone_check(r4, err, errlen) != 0 ||
 	    md_zone_check(r6, err, errlen) != 0)
 		goto fail;
 	md_zone_free(kb->rev4);
@@ -1892,133 +1849,4 @@ md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out)
 		kb->out[n++] = kb->rev6;
 	*out = kb->out;
 	return (ssize_t)n;
-}
-
-struct ptr_job {
-	struct build b;
-	pthread_t tid;
-	int rc;
-	char err[256];
-};
-
-static void *
-ptr_thread(void *arg)
-{
-	struct ptr_job *job = arg;
-
-	job->rc = build_cluster_zone(&job->b);
-	return NULL;
-}
-
-int
-md_k8s_build_zones(const struct md_k8s_store *st,
-    const struct md_k8s_conf *conf, uint32_t serial, struct md_zone **out,
-    size_t max, char *err, size_t errlen)
-{
-	struct md_zone *zones[MD_K8S_ZONES_MAX + 2] = {NULL};
-	struct build b;
-	uint8_t origin[MD_NAME_MAX];
-	size_t n = 0, need;
-	int rc = -1;
-
-	memset(&b, 0, sizeof(b));
-	b.st = st;
-	b.conf = conf;
-	b.serial = serial;
-	b.err = err;
-	b.errlen = errlen;
-	if (conf->nzones > MD_K8S_ZONES_MAX) {
-		bad(err, errlen, "too many cluster domains");
-		goto cleanup;
-	}
-	need = conf->nzones + (conf->reverse && conf->nzones > 0 ? 2 : 0);
-	if (need > max) {
-		bad(err, errlen, "room for %zu zones, %zu needed", max, need);
-		goto cleanup;
-	}
-	if (conf->reverse && conf->nzones > 0) {
-		/* PTR targets name the first cluster domain; the reverse
-		 * zones only hold cluster addresses, the rest falls through
-		 * to the next source. */
-		if (md_name_from_str("in-addr.arpa.", NULL, origin) < 0 ||
-		    (b.rev4 = md_zone_new(origin)) == NULL ||
-		    md_name_from_str("ip6.arpa.", NULL, origin) < 0 ||
-		    (b.rev6 = md_zone_new(origin)) == NULL) {
-			bad(err, errlen, "out of memory");
-			goto cleanup;
-		}
-		md_zone_set_fallthrough(b.rev4, true);
-		md_zone_set_fallthrough(b.rev6, true);
-		if (add_apex(&b, b.rev4, conf->zones[0]) != 0 ||
-		    add_apex(&b, b.rev6, conf->zones[0]) != 0)
-			goto cleanup;
-	}
-	for (size_t i = 0; i < conf->nzones; i++) {
-		b.apex = conf->zones[i];
-		b.z = md_zone_new(b.apex);
-		if (b.z == NULL) {
-			bad(err, errlen, "out of memory");
-			goto cleanup;
-		}
-		zones[n++] = b.z;
-		md_zone_set_fallthrough(b.z, conf->fallthrough);
-		md_zone_set_pod_synthesis(
-		    b.z, conf->pods == MD_K8S_PODS_INSECURE);
-		/* The first domain's pass also makes the PTRs: on a second
-		 * thread (2 cores build a large cluster in about half the
-		 * time; the store is only read). */
-		struct ptr_job job;
-		bool threaded = false;
-
-		if (i == 0 && b.rev4 != NULL) {
-			job.b = b;
-			job.b.only_ptr = true;
-			job.b.err = job.err;
-			job.b.errlen = sizeof(job.err);
-			threaded = pthread_create(
-				       &job.tid, NULL, ptr_thread, &job) == 0;
-			b.no_ptr = threaded;
-		}
-		rc = build_cluster_zone(&b);
-		b.no_ptr = false;
-		if (threaded) {
-			pthread_join(job.tid, NULL);
-			if (job.rc != 0 && rc == 0) {
-				md_strlcpy(err, job.err, errlen);
-				rc = job.rc;
-			}
-		}
-		if (rc != 0 || md_zone_check(b.z, err, errlen) != 0) {
-			rc = -1;
-			goto cleanup;
-		}
-		rc = -1;
-		if (i == 0) {
-			/* One PTR per address, to the first domain. */
-			if (b.rev4 != NULL) {
-				zones[conf->nzones] = b.rev4;
-				zones[conf->nzones + 1] = b.rev6;
-			}
-			b.rev4 = NULL;
-			b.rev6 = NULL;
-		}
-	}
-	if (need > n) {
-		if (md_zone_check(zones[n], err, errlen) != 0 ||
-		    md_zone_check(zones[n + 1], err, errlen) != 0)
-			goto cleanup;
-		n += 2;
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = zones[i];
-	rc = (int)n;
-	n = 0;
-cleanup:
-	if (rc < 0) {
-		for (size_t i = 0; i < MD_K8S_ZONES_MAX + 2; i++)
-			md_zone_free(zones[i]);
-		md_zone_free(b.rev4);
-		md_zone_free(b.rev6);
-	}
-	return rc;
 }
