@@ -2,11 +2,12 @@
 /*
  * k8s-internal.h - what the files of src/k8s/ share:
  *
- *   k8s_objects.c  JSON (jansson) -> the objects below; the store of the
- *                  current objects; the store -> zones (the DNS spec)
+ *   k8s_parse.c    JSON (jansson) -> the objects below
+ *   k8s_store.c    the store of the current objects, and what changed
+ *   k8s_build.c    the store -> zones (the DNS spec), incrementally
+ *   k8s_config.c   in-cluster settings, kubeconfig files, explicit keys
  *   k8s_client.c   HTTP(S) list and watch on libevent, reconnects,
  *                  410 Gone, bookmarks; feeds the store; publishes
- *   k8s_config.c   in-cluster settings, kubeconfig files, explicit keys
  *
  * Why jansson: the API speaks JSON, and a real JSON parser keeps number,
  * string-escape and unicode handling exact (libyaml reads most JSON but
@@ -84,6 +85,15 @@ enum md_k8s_kind {
 
 const char *md_k8s_kind_str(enum md_k8s_kind k);
 
+/* ---- parsing (k8s_parse.c) ---------------------------------------------- */
+
+/* Format the reason into err (when not NULL); returns MD_EPARSE. */
+int md_k8s_bad(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An RFC 1123 label, as Kubernetes names namespaces, services and
+ * hostnames. */
+bool md_k8s_is_label(const char *s);
+
 /*
  * JSON object -> struct.  Returns 0, or MD_EPARSE with the reason in err
  * (the object is then skipped and counted, never half-applied).  The
@@ -101,7 +111,7 @@ void md_k8s_meta(
 void md_k8s_service_clear(struct md_k8s_service *s);
 void md_k8s_slice_clear(struct md_k8s_slice *s);
 
-/* ---- the store: the current objects of every kind ----------------------- */
+/* ---- the store: the current objects of every kind (k8s_store.c) -------- */
 
 struct md_k8s_store;
 
@@ -118,6 +128,56 @@ int md_k8s_store_apply(struct md_k8s_store *st, enum md_k8s_kind kind,
 void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
 /* Objects held, per kind (for logs and tests). */
 size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
+
+/*
+ * Walk the objects of one kind, in no particular order:
+ *
+ *	md_k8s_store_iter_init(&it, st, MD_K8S_SERVICE);
+ *	while (md_k8s_store_next(&it, &key, &obj))
+ *		...
+ *
+ * key is "namespace/name" ("name" for a Namespace), obj the parsed struct
+ * (md_k8s_service, md_k8s_slice, md_k8s_pod; NULL for a Namespace), both
+ * the store's.  The store must not change during a walk.
+ */
+struct md_k8s_entry;
+struct md_k8s_store_iter {
+	const struct md_k8s_store *st;
+	enum md_k8s_kind kind;
+	size_t bucket;
+	const struct md_k8s_entry *next;
+};
+
+void md_k8s_store_iter_init(struct md_k8s_store_iter *it,
+    const struct md_k8s_store *st, enum md_k8s_kind kind);
+bool md_k8s_store_next(
+    struct md_k8s_store_iter *it, const char **key, const void **obj);
+/* The Service ns/name, or NULL. */
+const struct md_k8s_service *md_k8s_store_service(
+    const struct md_k8s_store *st, const char *ns, const char *name);
+/* Does the store know namespace ns: as a Namespace object, or by a
+ * Service or EndpointSlice in it? */
+bool md_k8s_store_ns_present(const struct md_k8s_store *st, const char *ns);
+
+/*
+ * What changed since md_k8s_store_changes_clear(), for the builder: every
+ * namespace (after md_k8s_store_clear() of a kind other than Pod, or out
+ * of memory), or the namespaces of the Services, EndpointSlices and
+ * Namespaces applied.  Pods are not recorded: their records live in the
+ * main zones, which every build remakes.  'ns' points into the store and
+ * is valid until the next change.
+ */
+struct md_k8s_changes {
+	bool all;
+	const char (*ns)[64];
+	size_t nns;
+};
+
+void md_k8s_store_changes(
+    const struct md_k8s_store *st, struct md_k8s_changes *out);
+void md_k8s_store_changes_clear(struct md_k8s_store *st);
+
+/* ---- the zones (k8s_build.c) -------------------------------------------- */
 
 /*
  * The incremental builder the client uses: md_k8s_builder_update()
