@@ -55,6 +55,7 @@
 #include <openssl/x509v3.h>
 
 #include "k8s-internal.h"
+#include "minidns/k8s_watch.h"
 
 #define LOG_K8S MD_LOG_K8S
 
