@@ -39,7 +39,7 @@ layer_of_header() {
 	util.h | yaml_doc.h) echo 0 ;;
 	wire.h | ldns_bridge.h) echo 1 ;;
 	zone.h | cache.h | k8s.h) echo 2 ;;
-	resolve.h | net.h) echo 3 ;;
+	resolve.h | net.h | k8s_watch.h) echo 3 ;;
 	config.h | server.h | metrics.h | ratelimit.h | control.h) echo 4 ;;
 	*) echo 9 ;;
 	esac
@@ -49,7 +49,7 @@ layer_of_dir() {
 	util) echo 0 ;;
 	wire) echo 1 ;;
 	zone | cache | k8s) echo 2 ;;
-	resolve | net) echo 3 ;;
+	resolve | net | k8sio) echo 3 ;;
 	server) echo 4 ;;
 	daemon) echo 5 ;;
 	*) echo 9 ;;

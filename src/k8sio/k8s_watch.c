@@ -54,8 +54,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "k8s-internal.h"
+#include <jansson.h>
+
+#include "minidns/k8s.h"
 #include "minidns/k8s_watch.h"
+#include "minidns/util.h"
+#include "minidns/zone.h"
 
 #define LOG_K8S MD_LOG_K8S
 
