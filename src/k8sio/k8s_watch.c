@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * k8s_client.c - the Kubernetes API client: for every kind (Services,
+ * k8s_watch.c - the Kubernetes API client: for every kind (Services,
  * EndpointSlices, Namespaces, and Pods when pod records are on) one
  * stream that LISTs, then WATCHes from the list's resourceVersion, over
  * libevent's HTTP client (HTTPS through bufferevent_openssl, the server
  * certificate checked against the CA and the host name).
  *
  * It owns the connections, the timers, the SSL_CTX and the store; the
- * objects and the zones are k8s_objects.c's.  Policies:
+ * objects and the zones are src/k8s/'s (minidns/k8s.h).  Policies:
  *  - a list replaces every object of its kind at once (store_clear, then
  *    apply); watch events apply one by one; malformed objects are logged,
  *    counted and skipped;
