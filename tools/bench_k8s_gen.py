@@ -118,7 +118,7 @@ def gen(out):
             "addressType": "IPv4", "endpoints": eps,
             "ports": [{"name": n, "port": t, "protocol": "TCP"}
                       for n, _, t in PORTS]}})
-        # the records minidnsd builds (k8s_objects.c build_service and
+        # the records minidnsd builds (k8s_build.c build_service and
         # build_slice), in zone file form
         if cip != "None":
             zone.append("%s A %s" % (owner, cip))

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * k8s.h - the Kubernetes source: lists and watches Services,
- * EndpointSlices, Namespaces (and Pods when pod records are on) through the
- * Kubernetes API, and publishes the cluster zones built from them as new
- * zones for the zone store (the one same-layer edge: k8s -> zone).  The
- * records follow the Kubernetes DNS-Based Service Discovery specification
- * 1.1.0.
+ * k8s.h - the Kubernetes source's data: its configuration, the store of
+ * the current Services, EndpointSlices, Namespaces and Pods, and the
+ * builder that turns the store into zones for the zone store (the one
+ * same-layer edge: k8s -> zone), following the Kubernetes DNS-Based
+ * Service Discovery specification 1.1.0.
  *
- * It owns its HTTP(S) connections on the caller's event base; it never
- * blocks.  While the API is unreachable the last zones keep serving and
- * md_k8s_get_status() says how stale they are.
+ * No I/O here: the watch client (minidns/k8s_watch.h, a layer up) lists
+ * and watches the API, applies what it reads to a store, runs the builder
+ * and publishes the zones.  Typical use:
+ *
+ *	st = md_k8s_store_new();
+ *	kb = md_k8s_builder_new(&conf);
+ *	md_k8s_store_apply(st, MD_K8S_SERVICE, false, json, err, errlen);
+ *	...
+ *	md_k8s_builder_update(kb, st, serial, err, errlen);
+ *	md_k8s_builder_update_reverse(kb, st, serial, err, errlen);
+ *	n = md_k8s_builder_zones(kb, &zones);
  */
 #ifndef MINIDNS_K8S_H
 #define MINIDNS_K8S_H
@@ -17,10 +24,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "minidns/zone.h"
 
-struct event_base;
+struct json_t; /* jansson's json_t */
 
 #define MD_K8S_ZONES_MAX 8
 #define MD_K8S_NAMESPACES_MAX 64
@@ -58,35 +66,106 @@ struct md_k8s_conf {
 void md_k8s_conf_init(struct md_k8s_conf *c);
 void md_k8s_conf_deinit(struct md_k8s_conf *c);
 
-/*
- * New zones to publish: 'zones' holds n zones (the cluster zones, then the
- * reverse zones when on), each with one reference the callee takes over.
- * Called from the event loop after a change settles (changes are batched
- * for a few milliseconds, never applied half: a relist is built whole).
- */
-typedef void (*md_k8s_publish_cb)(void *arg, struct md_zone **zones, size_t n);
+/* ---- where the API is (k8s_config.c) ------------------------------------ */
 
-struct md_k8s;
-
-/*
- * Start: resolve the connection settings (errors name the file and the
- * problem, in err), then list and watch.  Returns NULL on a bad
- * configuration.
- */
-struct md_k8s *md_k8s_new(struct event_base *base,
-    const struct md_k8s_conf *conf, md_k8s_publish_cb cb, void *arg, char *err,
-    size_t errlen);
-void md_k8s_free(struct md_k8s *k);
-
-struct md_k8s_status {
-	bool synced;		/* every list has completed once */
-	bool connected;		/* the watches are open */
-	uint64_t last_event_ms; /* md_now_ms() of the last event or list */
-	uint64_t stale_ms;	/* since when the API is unreachable, or 0 */
-	unsigned relists;	/* after 410 Gone or reconnects */
-	unsigned errors;	/* malformed objects or events skipped */
+/* Where and how to connect, resolved from md_k8s_conf. */
+struct md_k8s_endpoint_conf {
+	char host[256];
+	uint16_t port;
+	bool tls;
+	char ca_file[1024];    /* "" : system store */
+	char *ca_pem;	       /* inline certificate-authority-data */
+	char token_file[1024]; /* re-read before each request */
+	char *token;	       /* fixed token */
+	char cert_file[1024], key_file[1024];
+	char *cert_pem, *key_pem; /* inline client-*-data */
 };
 
-void md_k8s_get_status(const struct md_k8s *k, struct md_k8s_status *out);
+/*
+ * Resolve conf's connection settings: the explicit server, else the
+ * kubeconfig file, else the in-cluster environment and service account.
+ * Returns 0, or MD_ECONFIG with the file and the problem in err (out is
+ * then empty).  out owns its strings: md_k8s_endpoint_conf_deinit() frees
+ * them.
+ */
+int md_k8s_resolve_endpoint(const struct md_k8s_conf *conf,
+    struct md_k8s_endpoint_conf *out, char *err, size_t errlen);
+void md_k8s_endpoint_conf_deinit(struct md_k8s_endpoint_conf *e);
+
+/* ---- objects ------------------------------------------------------------ */
+
+enum md_k8s_kind {
+	MD_K8S_SERVICE = 0,
+	MD_K8S_SLICE,
+	MD_K8S_NAMESPACE,
+	MD_K8S_POD,
+	MD_K8S_KIND_COUNT,
+};
+
+/* "Service", "EndpointSlice"... for logs. */
+const char *md_k8s_kind_str(enum md_k8s_kind k);
+/* metadata.namespace/name; "" when absent. */
+void md_k8s_meta(const struct json_t *obj, char *ns, size_t nslen, char *name,
+    size_t namelen);
+
+/* ---- the store: the current objects of every kind (k8s_store.c) -------- */
+
+struct md_k8s_store;
+
+/* An empty store, or NULL when out of memory. */
+struct md_k8s_store *md_k8s_store_new(void);
+void md_k8s_store_free(struct md_k8s_store *st);
+/*
+ * Apply one object: ADDED/MODIFIED replace the object of that namespace
+ * and name, DELETED removes it.  'obj' is the object's JSON.  Returns 0,
+ * or MD_EPARSE (malformed: skipped, err says why).
+ */
+int md_k8s_store_apply(struct md_k8s_store *st, enum md_k8s_kind kind,
+    bool deleted, const struct json_t *obj, char *err, size_t errlen);
+/* Forget every object of a kind (before a relist is applied whole). */
+void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
+/* Objects held, per kind (for logs and tests). */
+size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
+
+/* ---- the zones (k8s_build.c) ------------------------------------------- */
+
+/*
+ * The incremental builder.  Its zones: per cluster domain of conf a main
+ * zone (apex SOA and NS, dns-version, svc., the pod records) and one zone
+ * per namespace (<ns>.svc.<domain>, whose negative answers carry the
+ * domain's SOA); with conf->reverse, "in-addr.arpa." and "ip6.arpa."
+ * holding the PTR records to names of the first domain, marked fallthrough
+ * (other reverse names go on to the next source).  A change to one Service
+ * rebuilds one namespace's zones, not the cluster's.
+ *
+ * conf must outlive the builder.  NULL when out of memory.
+ */
+struct md_k8s_builder;
+
+struct md_k8s_builder *md_k8s_builder_new(const struct md_k8s_conf *conf);
+void md_k8s_builder_free(struct md_k8s_builder *kb);
+/*
+ * Rebuild the main zones and the zones of the namespaces the store
+ * recorded as changed (all of them the first time and after a relist),
+ * dropping those of namespaces gone; then forget the store's changes.
+ * 'serial' is the SOA serial.  Returns 0, or -1 with err set (the builder
+ * may then hold some new zones and some old).
+ */
+int md_k8s_builder_update(struct md_k8s_builder *kb, struct md_k8s_store *st,
+    uint32_t serial, char *err, size_t errlen);
+/*
+ * Rebuild the reverse zones whole (they span every namespace); nothing
+ * without conf->reverse or a cluster domain.  Returns 0, or -1 with err set
+ * (the old reverse zones stay).
+ */
+int md_k8s_builder_update_reverse(struct md_k8s_builder *kb,
+    struct md_k8s_store *st, uint32_t serial, char *err, size_t errlen);
+/*
+ * The current zones in *out: the main zones, the namespaces' zones, the
+ * reverse zones.  The builder keeps the references (take one with
+ * md_zone_ref() to keep a zone); the list is valid until the next call.
+ * Returns how many, or -ENOMEM.
+ */
+ssize_t md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out);
 
 #endif /* MINIDNS_K8S_H */

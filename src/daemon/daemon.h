@@ -17,6 +17,7 @@
 #include "minidns/config.h"
 #include "minidns/control.h"
 #include "minidns/k8s.h"
+#include "minidns/k8s_watch.h"
 #include "minidns/metrics.h"
 #include "minidns/server.h"
 

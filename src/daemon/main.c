@@ -30,6 +30,7 @@
 #include "minidns/ldns_bridge.h"
 #include "minidns/metrics.h"
 #include "minidns/k8s.h"
+#include "minidns/k8s_watch.h"
 #include "minidns/resolve.h"
 #include "minidns/server.h"
 #include "minidns/util.h"

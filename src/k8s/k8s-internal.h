@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * k8s-internal.h - what the files of src/k8s/ share:
+ * k8s-internal.h - what the files of src/k8s/ share beyond their public
+ * face (minidns/k8s.h): the objects as structs, their parsers, and how the
+ * builder walks the store.
  *
- *   k8s_objects.c  JSON (jansson) -> the objects below; the store of the
- *                  current objects; the store -> zones (the DNS spec)
- *   k8s_client.c   HTTP(S) list and watch on libevent, reconnects,
- *                  410 Gone, bookmarks; feeds the store; publishes
+ *   k8s_parse.c    JSON (jansson) -> the objects below
+ *   k8s_store.c    the store of the current objects, and what changed
+ *   k8s_build.c    the store -> zones (the DNS spec), incrementally
  *   k8s_config.c   in-cluster settings, kubeconfig files, explicit keys
+ *
+ * The watch client that feeds the store and publishes the zones is a
+ * layer up (src/k8sio/, minidns/k8s_watch.h): it does the network I/O.
  *
  * Why jansson: the API speaks JSON, and a real JSON parser keeps number,
  * string-escape and unicode handling exact (libyaml reads most JSON but
@@ -74,15 +78,14 @@ struct md_k8s_pod {
 	unsigned nips;
 };
 
-enum md_k8s_kind {
-	MD_K8S_SERVICE = 0,
-	MD_K8S_SLICE,
-	MD_K8S_NAMESPACE,
-	MD_K8S_POD,
-	MD_K8S_KIND_COUNT,
-};
+/* ---- parsing (k8s_parse.c) ---------------------------------------------- */
 
-const char *md_k8s_kind_str(enum md_k8s_kind k);
+/* Format the reason into err (when not NULL); returns MD_EPARSE. */
+int md_k8s_bad(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An RFC 1123 label, as Kubernetes names namespaces, services and
+ * hostnames. */
+bool md_k8s_is_label(const char *s);
 
 /*
  * JSON object -> struct.  Returns 0, or MD_EPARSE with the reason in err
@@ -95,76 +98,57 @@ int md_k8s_parse_slice(
     const json_t *obj, struct md_k8s_slice *out, char *err, size_t errlen);
 int md_k8s_parse_pod(
     const json_t *obj, struct md_k8s_pod *out, char *err, size_t errlen);
-/* metadata.namespace/name; "" when absent. */
-void md_k8s_meta(
-    const json_t *obj, char *ns, size_t nslen, char *name, size_t namelen);
 void md_k8s_service_clear(struct md_k8s_service *s);
 void md_k8s_slice_clear(struct md_k8s_slice *s);
 
-/* ---- the store: the current objects of every kind ----------------------- */
-
-struct md_k8s_store;
-
-struct md_k8s_store *md_k8s_store_new(void);
-void md_k8s_store_free(struct md_k8s_store *st);
-/*
- * Apply one object: ADDED/MODIFIED replace the object of that namespace
- * and name, DELETED removes it.  'obj' is the object's JSON.  Returns 0,
- * or MD_EPARSE (malformed: skipped, err says why).
- */
-int md_k8s_store_apply(struct md_k8s_store *st, enum md_k8s_kind kind,
-    bool deleted, const json_t *obj, char *err, size_t errlen);
-/* Forget every object of a kind (before a relist is applied whole). */
-void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
-/* Objects held, per kind (for logs and tests). */
-size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
+/* ---- walking the store (k8s_store.c), for the builder ------------------ */
 
 /*
- * The zones for the store: one per cluster domain of conf, then (with
- * conf->reverse) "in-addr.arpa." and "ip6.arpa." holding the PTR records
- * (marked fallthrough: other reverse names go to the next source).
- * 'serial' is the SOA serial.  Returns how many zones were written to out
- * (at most max), or -1 with err set.
+ * Walk the objects of one kind, in no particular order:
+ *
+ *	md_k8s_store_iter_init(&it, st, MD_K8S_SERVICE);
+ *	while (md_k8s_store_next(&it, &key, &obj))
+ *		...
+ *
+ * key is "namespace/name" ("name" for a Namespace), obj the parsed struct
+ * (md_k8s_service, md_k8s_slice, md_k8s_pod; NULL for a Namespace), both
+ * the store's.  The store must not change during a walk.
  */
-int md_k8s_build_zones(const struct md_k8s_store *st,
-    const struct md_k8s_conf *conf, uint32_t serial, struct md_zone **out,
-    size_t max, char *err, size_t errlen);
-
-/*
- * The incremental builder the client uses: md_k8s_builder_update()
- * rebuilds the main zones and the zones of the namespaces the store marked
- * changed (everything after a relist); md_k8s_builder_update_reverse()
- * rebuilds the PTR zones (all of them: they span namespaces);
- * md_k8s_builder_zones() lists the current zones (the builder keeps the
- * references; the list is valid until the next call).
- */
-struct md_k8s_builder;
-
-struct md_k8s_builder *md_k8s_builder_new(const struct md_k8s_conf *conf);
-void md_k8s_builder_free(struct md_k8s_builder *kb);
-int md_k8s_builder_update(struct md_k8s_builder *kb, struct md_k8s_store *st,
-    uint32_t serial, char *err, size_t errlen);
-int md_k8s_builder_update_reverse(struct md_k8s_builder *kb,
-    struct md_k8s_store *st, uint32_t serial, char *err, size_t errlen);
-ssize_t md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out);
-
-/* ---- configuration (k8s_config.c) --------------------------------------- */
-
-/* Where and how to connect, resolved from md_k8s_conf. */
-struct md_k8s_endpoint_conf {
-	char host[256];
-	uint16_t port;
-	bool tls;
-	char ca_file[1024];    /* "" : system store */
-	char *ca_pem;	       /* inline certificate-authority-data */
-	char token_file[1024]; /* re-read before each request */
-	char *token;	       /* fixed token */
-	char cert_file[1024], key_file[1024];
-	char *cert_pem, *key_pem; /* inline client-*-data */
+struct md_k8s_entry;
+struct md_k8s_store_iter {
+	const struct md_k8s_store *st;
+	enum md_k8s_kind kind;
+	size_t bucket;
+	const struct md_k8s_entry *next;
 };
 
-int md_k8s_resolve_endpoint(const struct md_k8s_conf *conf,
-    struct md_k8s_endpoint_conf *out, char *err, size_t errlen);
-void md_k8s_endpoint_conf_deinit(struct md_k8s_endpoint_conf *e);
+void md_k8s_store_iter_init(struct md_k8s_store_iter *it,
+    const struct md_k8s_store *st, enum md_k8s_kind kind);
+bool md_k8s_store_next(
+    struct md_k8s_store_iter *it, const char **key, const void **obj);
+/* The Service ns/name, or NULL. */
+const struct md_k8s_service *md_k8s_store_service(
+    const struct md_k8s_store *st, const char *ns, const char *name);
+/* Does the store know namespace ns: as a Namespace object, or by a
+ * Service or EndpointSlice in it? */
+bool md_k8s_store_ns_present(const struct md_k8s_store *st, const char *ns);
+
+/*
+ * What changed since md_k8s_store_changes_clear(), for the builder: every
+ * namespace (after md_k8s_store_clear() of a kind other than Pod, or out
+ * of memory), or the namespaces of the Services, EndpointSlices and
+ * Namespaces applied.  Pods are not recorded: their records live in the
+ * main zones, which every build remakes.  'ns' points into the store and
+ * is valid until the next change.
+ */
+struct md_k8s_changes {
+	bool all;
+	const char (*ns)[64];
+	size_t nns;
+};
+
+void md_k8s_store_changes(
+    const struct md_k8s_store *st, struct md_k8s_changes *out);
+void md_k8s_store_changes_clear(struct md_k8s_store *st);
 
 #endif /* MINIDNS_K8S_INTERNAL_H */

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "minidns/cache.h"
-#include "minidns/k8s.h"
+#include "minidns/k8s_watch.h"
 #include "minidns/metrics.h"
 #include "minidns/net.h"
 #include "minidns/server.h"

@@ -22,7 +22,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
-#include "minidns/k8s.h"
+#include "minidns/k8s_watch.h"
 #include "minidns/metrics.h"
 
 enum endpoint {

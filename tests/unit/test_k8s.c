@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test_k8s.c - the Kubernetes objects (src/k8s/k8s_objects.c): parsing
- * Service, EndpointSlice and Pod JSON, the store, and the zones built from
- * it, checked rule by rule against the Kubernetes DNS-Based Service
- * Discovery specification 1.1.0 through md_zone_lookup().
+ * test_k8s.c - the Kubernetes objects (src/k8s/): parsing Service,
+ * EndpointSlice and Pod JSON, the store, and the zones the incremental
+ * builder (md_k8s_builder_*, what the client publishes) makes from it,
+ * checked rule by rule against the Kubernetes DNS-Based Service Discovery
+ * specification 1.1.0 through md_zone_lookup(); and, after sequences of
+ * changes, the builder's zones against those of a fresh build of the same
+ * store.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,10 @@
 #include "minidns/zone.h"
 
 #define DATA MD_TEST_DATA "/k8s/"
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+/* 63 letters: one label of the longest kind */
+#define MD_K8S_TEST_LABEL \
+	"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -169,22 +177,36 @@ teardown(void **state)
 	return 0;
 }
 
-/* Build the zones of f->store and f->conf into f->zs. */
+/* The builder's current zones as f->zs (the snapshot takes references). */
 static void
-build(struct fx *f)
+builder_snapshot(struct fx *f, struct md_k8s_builder *kb)
 {
-	struct md_zone *zones[MD_K8S_ZONES_MAX + 2];
-	char err[256] = "";
-	int n = md_k8s_build_zones(
-	    f->st, &f->conf, 42, zones, MD_K8S_ZONES_MAX + 2, err, sizeof(err));
+	struct md_zone **zones;
+	ssize_t n = md_k8s_builder_zones(kb, &zones);
 
-	if (n < 0)
-		fail_msg("build: %s", err);
+	assert_true(n >= 0);
 	md_zone_set_unref(f->zs);
 	f->zs = md_zone_set_new(zones, (size_t)n);
 	assert_non_null(f->zs);
-	for (int i = 0; i < n; i++)
-		md_zone_free(zones[i]);
+}
+
+/*
+ * Build the zones of f->st and f->conf into f->zs the way the client does
+ * on its first publication: a new incremental builder, then its update
+ * and its reverse update.
+ */
+static void
+build(struct fx *f)
+{
+	struct md_k8s_builder *kb = md_k8s_builder_new(&f->conf);
+	char err[256] = "";
+
+	assert_non_null(kb);
+	if (md_k8s_builder_update(kb, f->st, 42, err, sizeof(err)) != 0 ||
+	    md_k8s_builder_update_reverse(kb, f->st, 42, err, sizeof(err)) != 0)
+		fail_msg("build: %s", err);
+	builder_snapshot(f, kb);
+	md_k8s_builder_free(kb);
 }
 
 static enum md_zone_status
@@ -997,6 +1019,7 @@ test_ptr_headless(void **state)
 {
 	struct fx *f = *state;
 	struct md_zone_result res;
+	uint8_t w[MD_NAME_MAX];
 
 	build(f);
 	assert_int_equal(look(f, "1.0.1.10.in-addr.arpa.", MD_TYPE_PTR, &res),
@@ -1012,7 +1035,10 @@ test_ptr_headless(void **state)
 	/* reverse off: no reverse zones at all. */
 	f->conf.reverse = false;
 	build(f);
-	assert_int_equal(md_zone_set_count(f->zs), 1);
+	/* The main zone and the namespaces default, other and empty-ns. */
+	assert_int_equal(md_zone_set_count(f->zs), 1 + 3);
+	assert_null(md_zone_set_find(f->zs, wname("in-addr.arpa.", w)));
+	assert_null(md_zone_set_find(f->zs, wname("ip6.arpa.", w)));
 	assert_int_equal(look(f, "1.0.1.10.in-addr.arpa.", MD_TYPE_PTR, &res),
 	    MD_ZONE_NOT_LOCAL);
 }
@@ -1023,9 +1049,13 @@ test_reverse_fallthrough(void **state)
 {
 	struct fx *f = *state;
 	struct md_zone_result res;
+	uint8_t w[MD_NAME_MAX];
 
 	build(f);
-	assert_int_equal(md_zone_set_count(f->zs), 3);
+	/* Main, three namespaces, in-addr.arpa. and ip6.arpa. */
+	assert_int_equal(md_zone_set_count(f->zs), 1 + 3 + 2);
+	assert_non_null(md_zone_set_find(f->zs, wname("in-addr.arpa.", w)));
+	assert_non_null(md_zone_set_find(f->zs, wname("ip6.arpa.", w)));
 	assert_int_equal(look(f, "1.2.0.192.in-addr.arpa.", MD_TYPE_PTR, &res),
 	    MD_ZONE_NOT_LOCAL);
 	assert_int_equal(
@@ -1131,29 +1161,56 @@ test_zones_and_errors(void **state)
 {
 	struct fx *f = *state;
 	struct md_zone_result res;
-	struct md_zone *zones[2];
-	char err[256] = "";
+	struct md_k8s_builder *kb;
+	struct md_zone **zones;
+	char err[256] = "", longname[MD_NAME_STRLEN];
+	uint8_t w[MD_NAME_MAX];
 
 	assert_true(
 	    md_name_from_str("k8s.example.", NULL, f->conf.zones[1]) > 0);
 	f->conf.nzones = 2;
 	build(f);
-	assert_int_equal(md_zone_set_count(f->zs), 4);
+	/* Per domain a main zone and one per namespace (default, other,
+	 * empty-ns), then in-addr.arpa. and ip6.arpa. */
+	assert_int_equal(md_zone_set_count(f->zs), 2 + 2 * 3 + 2);
+	assert_non_null(md_zone_set_find(f->zs, wname("k8s.example.", w)));
+	assert_non_null(
+	    md_zone_set_find(f->zs, wname("default.svc.k8s.example.", w)));
 	assert_int_equal(
 	    look(f, "web.default.svc.k8s.example.", MD_TYPE_A, &res),
 	    MD_ZONE_ANSWER);
 	assert_int_equal(look(f, "dns-version.k8s.example.", MD_TYPE_TXT, &res),
 	    MD_ZONE_ANSWER);
-	/* Not enough room for the zones: -1 and a reason. */
+	/* A domain too long for ns.dns.<domain>: -1 and a reason. */
+	snprintf(longname, sizeof(longname), "%.63s.%.63s.%.63s.%.57s.",
+	    MD_K8S_TEST_LABEL, MD_K8S_TEST_LABEL, MD_K8S_TEST_LABEL,
+	    MD_K8S_TEST_LABEL);
+	assert_true(md_name_from_str(longname, NULL, f->conf.zones[1]) > 0);
+	kb = md_k8s_builder_new(&f->conf);
+	assert_non_null(kb);
 	assert_int_equal(
-	    md_k8s_build_zones(f->st, &f->conf, 1, zones, 2, err, sizeof(err)),
-	    -1);
-	assert_true(err[0] != '\0');
+	    md_k8s_builder_update(kb, f->st, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too long"));
+	md_k8s_builder_free(kb);
+	/* More domains than the builder holds: -1 and a reason. */
+	f->conf.nzones = MD_K8S_ZONES_MAX + 1;
+	err[0] = '\0';
+	kb = md_k8s_builder_new(&f->conf);
+	assert_non_null(kb);
+	assert_int_equal(
+	    md_k8s_builder_update(kb, f->st, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too many"));
+	md_k8s_builder_free(kb);
 	/* No cluster domain: nothing to build. */
 	f->conf.nzones = 0;
+	kb = md_k8s_builder_new(&f->conf);
+	assert_non_null(kb);
 	assert_int_equal(
-	    md_k8s_build_zones(f->st, &f->conf, 1, zones, 2, err, sizeof(err)),
-	    0);
+	    md_k8s_builder_update(kb, f->st, 1, err, sizeof(err)), 0);
+	assert_int_equal(
+	    md_k8s_builder_update_reverse(kb, f->st, 1, err, sizeof(err)), 0);
+	assert_int_equal(md_k8s_builder_zones(kb, &zones), 0);
+	md_k8s_builder_free(kb);
 }
 
 /*
@@ -1161,18 +1218,6 @@ test_zones_and_errors(void **state)
  * the full build, one zone per namespace whose negative answers carry the
  * cluster domain's SOA, and a change rebuilds only its namespace.
  */
-static void
-builder_snapshot(struct fx *f, struct md_k8s_builder *kb)
-{
-	struct md_zone **zones;
-	ssize_t n = md_k8s_builder_zones(kb, &zones);
-
-	assert_true(n > 0);
-	md_zone_set_unref(f->zs);
-	f->zs = md_zone_set_new(zones, (size_t)n);
-	assert_non_null(f->zs);
-}
-
 static void
 test_incremental_builder(void **state)
 {
@@ -1253,6 +1298,495 @@ test_incremental_builder(void **state)
 	md_k8s_builder_free(kb);
 }
 
+/* ---- the incremental builder equals a fresh build ----------------------- */
+
+/*
+ * After any sequence of changes, the zones the incremental builder holds
+ * must answer exactly as the zones a new builder makes from the same final
+ * store.  Both are compared through md_zone_lookup() on a fixed set of
+ * names (every name the scenario below can make, and more), and by their
+ * origins and record counts (which also catches a stale record at a name
+ * no probe asks for).  Records are compared as sorted text lines, so that
+ * RRsets listing the same records in another order compare equal.
+ */
+
+static const char *const eq_namespaces[] = {
+    "default", "other", "empty-ns", "team", "newns", "zeta"};
+static const char *const eq_services[] = {"web", "db", "ext", "lonely", "nr",
+    "v6db", "api", "cache", "kv", "fresh", "late"};
+static const char *const eq_below_service[] = {"_http._tcp", "_dns._udp",
+    "_pg._tcp", "_https._tcp", "_tcp", "db-0", "db-1", "10-1-0-2", "10-1-0-4",
+    "kv-0", "10-5-0-2", "l-0", "v6-0", "10-2-0-1", "lt-0"};
+static const char *const eq_pods[] = {
+    "10-1-0-9", "fd00-10-1--9", "10-6-0-1", "10-6-0-2", "10-9-9-9"};
+static const char *const eq_ips[] = {"10.96.0.10", "10.96.0.11", "10.96.0.12",
+    "fd00:10:96::a", "10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.2.0.1",
+    "10.3.0.1", "fd00:10:1::5", "10.96.1.1", "10.96.5.5", "10.5.0.1",
+    "10.5.0.2", "10.96.7.7", "10.7.0.1", "10.96.8.8", "10.1.0.9", "10.6.0.1",
+    "10.6.0.2"};
+static const uint16_t eq_types[] = {MD_TYPE_A, MD_TYPE_AAAA, MD_TYPE_SRV,
+    MD_TYPE_PTR, MD_TYPE_CNAME, MD_TYPE_TXT, MD_TYPE_SOA, MD_TYPE_NS};
+
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void text_add(struct text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		assert_true(n >= 0);
+		if (t->len + (size_t)n < t->cap)
+			break;
+		t->cap = (t->cap + (size_t)n) * 2;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+	t->len += (size_t)n;
+}
+
+static void
+text_hex(struct text *t, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (t->len + 2 * n + 1 > t->cap) {
+		t->cap = (t->len + 2 * n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+	for (size_t i = 0; i < n; i++) {
+		t->s[t->len++] = digits[p[i] >> 4];
+		t->s[t->len++] = digits[p[i] & 0xf];
+	}
+	t->s[t->len] = '\0';
+}
+
+static int
+cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The answer to qname/type as text, independent of record order. */
+static void
+answer_text(const struct md_zone_set *zs, const uint8_t *qname, uint16_t type,
+    struct text *out)
+{
+	struct md_zone_result res;
+	char *lines[3 * MD_ZONE_SECTION_MAX * 64];
+	size_t n = 0;
+
+	md_zone_lookup(zs, qname, type, &res);
+	text_add(out, "%s rcode %u aa %d\n", md_zone_status_str(res.status),
+	    res.rcode, res.aa);
+	for (int sec = 0; sec < 3; sec++) {
+		const struct md_zone_rr *rrs = sec == 0 ? res.an
+		    : sec == 1				? res.ns
+							: res.ar;
+		unsigned count = sec == 0 ? res.nan
+		    : sec == 1		  ? res.nns
+					  : res.nar;
+
+		for (unsigned i = 0; i < count; i++) {
+			const struct md_rrset *s = rrs[i].rrset;
+			uint8_t owner[MD_NAME_MAX];
+			const uint8_t *p = NULL, *rd;
+			uint16_t len;
+
+			memcpy(owner, rrs[i].owner ? rrs[i].owner : qname,
+			    md_name_len(rrs[i].owner ? rrs[i].owner : qname));
+			md_name_lower(owner);
+			while ((p = md_rrset_next(s, p, &len, &rd)) != NULL) {
+				struct text line = {NULL, 0, 0};
+
+				assert_true(
+				    n < sizeof(lines) / sizeof(lines[0]));
+				text_add(&line, "%d ", sec);
+				text_hex(&line, owner, md_name_len(owner));
+				text_add(&line, " %u %u ", s->type, rrs[i].ttl);
+				text_hex(&line, rd, len);
+				lines[n++] = line.s;
+			}
+		}
+	}
+	qsort(lines, n, sizeof(lines[0]), cmp_lines);
+	for (size_t i = 0; i < n; i++) {
+		text_add(out, "%s\n", lines[i]);
+		free(lines[i]);
+	}
+}
+
+/* The zones of a snapshot: origin, serial and record count, sorted. */
+static void
+zones_text(const struct md_zone_set *zs, struct text *out)
+{
+	char *lines[256];
+	size_t n = md_zone_set_count(zs);
+
+	assert_true(n <= sizeof(lines) / sizeof(lines[0]));
+	for (size_t i = 0; i < n; i++) {
+		const struct md_zone *z = md_zone_set_get(zs, i);
+		struct text line = {NULL, 0, 0};
+		char origin[MD_NAME_STRLEN];
+
+		assert_true(md_name_to_str(md_zone_origin(z), origin,
+				sizeof(origin)) == 0);
+		text_add(&line, "%s serial %u records %zu", origin,
+		    md_zone_serial(z), md_zone_rr_count(z));
+		lines[i] = line.s;
+	}
+	qsort(lines, n, sizeof(lines[0]), cmp_lines);
+	for (size_t i = 0; i < n; i++) {
+		text_add(out, "%s\n", lines[i]);
+		free(lines[i]);
+	}
+}
+
+/* Every probe name, in wire form, for the domains of conf. */
+static size_t
+probe_names(
+    const struct md_k8s_conf *conf, uint8_t (*out)[MD_NAME_MAX], size_t max)
+{
+	char buf[MD_NAME_STRLEN];
+	size_t n = 0;
+
+#define PROBE(origin, ...)                                              \
+	do {                                                            \
+		snprintf(buf, sizeof(buf), __VA_ARGS__);                \
+		assert_true(n < max);                                   \
+		assert_true(md_name_from_str(buf, origin, out[n]) > 0); \
+		n++;                                                    \
+	} while (0)
+	for (size_t d = 0; d < conf->nzones; d++) {
+		const uint8_t *z = conf->zones[d];
+
+		PROBE(z, "@");
+		PROBE(z, "dns-version");
+		PROBE(z, "svc");
+		PROBE(z, "pod");
+		PROBE(z, "nosuch");
+		for (size_t i = 0; i < NELEMS(eq_namespaces); i++) {
+			const char *ns = eq_namespaces[i];
+
+			PROBE(z, "%s.svc", ns);
+			PROBE(z, "%s.pod", ns);
+			for (size_t j = 0; j < NELEMS(eq_pods); j++)
+				PROBE(z, "%s.%s.pod", eq_pods[j], ns);
+			for (size_t j = 0; j < NELEMS(eq_services); j++) {
+				const char *svc = eq_services[j];
+
+				PROBE(z, "%s.%s.svc", svc, ns);
+				for (size_t k = 0; k < NELEMS(eq_below_service);
+				     k++)
+					PROBE(z, "%s.%s.%s.svc",
+					    eq_below_service[k], svc, ns);
+			}
+		}
+	}
+	for (size_t i = 0; i < NELEMS(eq_ips); i++) {
+		uint8_t b[16];
+		char *p = buf;
+
+		if (inet_pton(AF_INET, eq_ips[i], b) == 1) {
+			PROBE(NULL, "%u.%u.%u.%u.in-addr.arpa.", b[3], b[2],
+			    b[1], b[0]);
+			continue;
+		}
+		assert_int_equal(inet_pton(AF_INET6, eq_ips[i], b), 1);
+		for (int j = 15; j >= 0; j--)
+			p += snprintf(p, 5, "%x.%x.", b[j] & 0xf, b[j] >> 4);
+		md_strlcpy(p, "ip6.arpa.", sizeof(buf) - (size_t)(p - buf));
+		assert_true(md_name_from_str(buf, NULL, out[n]) > 0);
+		n++;
+	}
+	PROBE(NULL, "in-addr.arpa.");
+	PROBE(NULL, "ip6.arpa.");
+#undef PROBE
+	return n;
+}
+
+struct eq {
+	struct fx *f;
+	struct md_k8s_builder *kb; /* the incremental one, kept throughout */
+	bool reverse_each;	   /* update_reverse after every step */
+	uint8_t (*names)[MD_NAME_MAX];
+	size_t nnames;
+	unsigned checks;
+};
+
+/* Fail unless the two snapshots answer every probe alike. */
+static void
+assert_same_zones(struct eq *e, const struct md_zone_set *inc,
+    const struct md_zone_set *fresh, const char *label)
+{
+	struct text a = {NULL, 0, 0}, b = {NULL, 0, 0};
+	char name[MD_NAME_STRLEN];
+
+	zones_text(inc, &a);
+	zones_text(fresh, &b);
+	if (strcmp(a.s, b.s) != 0)
+		fail_msg("after \"%s\": the zones differ\nincremental:\n%s"
+			 "fresh:\n%s",
+		    label, a.s, b.s);
+	for (size_t i = 0; i < e->nnames; i++) {
+		for (size_t t = 0; t < NELEMS(eq_types); t++) {
+			a.len = 0;
+			b.len = 0;
+			answer_text(inc, e->names[i], eq_types[t], &a);
+			answer_text(fresh, e->names[i], eq_types[t], &b);
+			if (strcmp(a.s, b.s) == 0)
+				continue;
+			md_name_to_str(e->names[i], name, sizeof(name));
+			fail_msg("after \"%s\": %s type %u differs\n"
+				 "incremental:\n%sfresh:\n%s",
+			    label, name, eq_types[t], a.s, b.s);
+		}
+	}
+	free(a.s);
+	free(b.s);
+}
+
+/*
+ * One step of the scenario: the incremental builder takes the changes
+ * (the reverse zones too when e->reverse_each, or 'last'), then its zones
+ * must equal those of a new builder on the same store.  The incremental
+ * update runs first: it consumes the store's record of what changed.
+ */
+static void
+eq_step(struct eq *e, const char *label, bool last)
+{
+	struct fx *f = e->f;
+	struct md_zone_set *inc;
+	char err[256] = "";
+
+	if (md_k8s_builder_update(e->kb, f->st, 42, err, sizeof(err)) != 0)
+		fail_msg("%s: update: %s", label, err);
+	if (!e->reverse_each && !last)
+		return;
+	if (md_k8s_builder_update_reverse(e->kb, f->st, 42, err, sizeof(err)) !=
+	    0)
+		fail_msg("%s: update_reverse: %s", label, err);
+	builder_snapshot(f, e->kb);
+	inc = md_zone_set_ref(f->zs);
+	build(f);
+	assert_same_zones(e, inc, f->zs, label);
+	md_zone_set_unref(inc);
+	e->checks++;
+}
+
+static void
+svc(struct fx *f, const char *ns, const char *name, const char *spec)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+	    "{\"metadata\":{\"namespace\":\"%s\",\"name\":\"%s\"},"
+	    "\"spec\":%s}",
+	    ns, name, spec);
+	apply_text(f->st, MD_K8S_SERVICE, buf);
+}
+
+static void
+slice(struct fx *f, const char *ns, const char *name, const char *service,
+    const char *rest)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+	    "{\"metadata\":{\"namespace\":\"%s\",\"name\":\"%s\","
+	    "\"labels\":{\"kubernetes.io/service-name\":\"%s\"}},"
+	    "\"addressType\":\"IPv4\",%s}",
+	    ns, name, service, rest);
+	apply_text(f->st, MD_K8S_SLICE, buf);
+}
+
+static void
+pod(struct fx *f, const char *ns, const char *name, const char *ip)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf),
+	    "{\"metadata\":{\"namespace\":\"%s\",\"name\":\"%s\"},"
+	    "\"status\":{\"podIP\":\"%s\"}}",
+	    ns, name, ip);
+	apply_text(f->st, MD_K8S_POD, buf);
+}
+
+static void
+del(struct fx *f, enum md_k8s_kind kind, const char *ns, const char *name)
+{
+	char buf[256];
+
+	if (ns == NULL)
+		snprintf(
+		    buf, sizeof(buf), "{\"metadata\":{\"name\":\"%s\"}}", name);
+	else
+		snprintf(buf, sizeof(buf),
+		    "{\"metadata\":{\"namespace\":\"%s\",\"name\":\"%s\"}}", ns,
+		    name);
+	apply_json(f->st, kind, true, parse(buf));
+}
+
+/*
+ * The scenario, on the store of setup(): additions, modifications
+ * (addresses, readiness, a type change), deletions, namespaces appearing
+ * and going, pods, and relists of three kinds (store_clear, then the new
+ * list, as the client applies a list).
+ */
+static void
+eq_scenario(struct eq *e)
+{
+	struct fx *f = e->f;
+
+	e->names = calloc(4096, sizeof(*e->names));
+	assert_non_null(e->names);
+	e->nnames = probe_names(&f->conf, e->names, 4096);
+	e->kb = md_k8s_builder_new(&f->conf);
+	assert_non_null(e->kb);
+	eq_step(e, "initial list", false);
+
+	/* Additions: a namespace known only by its objects. */
+	svc(f, "team", "cache",
+	    "{\"clusterIP\":\"10.96.5.5\",\"ports\":[{\"name\":\"http\","
+	    "\"port\":80}]}");
+	eq_step(e, "add a service in a new namespace", false);
+	svc(f, "team", "kv", "{\"clusterIP\":\"None\"}");
+	slice(f, "team", "kv-1", "kv",
+	    "\"ports\":[{\"name\":\"http\",\"port\":8080}],\"endpoints\":["
+	    "{\"addresses\":[\"10.5.0.1\"],\"hostname\":\"kv-0\"},"
+	    "{\"addresses\":[\"10.5.0.2\"]}]");
+	eq_step(e, "add a headless service and its slice", false);
+
+	/* Modifications. */
+	svc(f, "default", "web", "{\"clusterIP\":\"10.96.0.11\"}");
+	slice(f, "team", "kv-1", "kv",
+	    "\"ports\":[{\"name\":\"http\",\"port\":8080}],\"endpoints\":["
+	    "{\"addresses\":[\"10.5.0.1\"],\"hostname\":\"kv-0\"},"
+	    "{\"addresses\":[\"10.5.0.2\"],\"conditions\":{\"ready\":false}}"
+	    "]");
+	eq_step(e, "modify an address and a readiness", false);
+	svc(f, "team", "cache", "{\"clusterIP\":\"None\"}");
+	svc(f, "default", "ext",
+	    "{\"type\":\"ExternalName\",\"externalName\":\"other.example\"}");
+	eq_step(e, "ClusterIP to headless, a new external name", false);
+	svc(f, "other", "api",
+	    "{\"type\":\"ExternalName\",\"externalName\":\"api.example\"}");
+	svc(f, "default", "lonely", "{\"clusterIP\":\"10.96.7.7\"}");
+	eq_step(e, "to ExternalName, headless to ClusterIP", false);
+
+	/* Deletions. */
+	del(f, MD_K8S_SLICE, "default", "db-x7k2p");
+	del(f, MD_K8S_SERVICE, "default", "nr");
+	eq_step(e, "delete a slice and a service", false);
+
+	/* Namespaces: one appears, an empty one goes, one goes while its
+	 * objects stay. */
+	add_ns(f->st, "team");
+	del(f, MD_K8S_NAMESPACE, NULL, "empty-ns");
+	del(f, MD_K8S_NAMESPACE, NULL, "other");
+	eq_step(e, "namespace changes", false);
+	del(f, MD_K8S_SLICE, "team", "kv-1");
+	del(f, MD_K8S_SERVICE, "team", "kv");
+	del(f, MD_K8S_SERVICE, "team", "cache");
+	eq_step(e, "empty a namespace", false);
+	del(f, MD_K8S_NAMESPACE, NULL, "team");
+	eq_step(e, "delete the emptied namespace", false);
+	del(f, MD_K8S_SERVICE, "other", "api");
+	eq_step(e, "delete the last object of a deleted namespace", false);
+
+	/* Pods. */
+	pod(f, "team", "p1", "10.6.0.1");
+	pod(f, "default", "p2", "10.6.0.2");
+	eq_step(e, "add pods", false);
+	pod(f, "team", "p1", "10.9.9.9");
+	del(f, MD_K8S_POD, "default", "p2");
+	eq_step(e, "modify and delete pods", false);
+
+	/* A slice before its service. */
+	slice(f, "default", "late-1", "late",
+	    "\"endpoints\":[{\"addresses\":[\"10.7.0.1\"],"
+	    "\"hostname\":\"lt-0\"}]");
+	eq_step(e, "a slice before its service", false);
+	svc(f, "default", "late", "{\"clusterIP\":\"None\"}");
+	eq_step(e, "its service", false);
+
+	/* Relists: everything of a kind replaced at once. */
+	md_k8s_store_clear(f->st, MD_K8S_SERVICE);
+	svc(f, "default", "web", "{\"clusterIP\":\"10.96.0.12\"}");
+	svc(f, "default", "db", "{\"clusterIP\":\"None\"}");
+	svc(f, "default", "late", "{\"clusterIP\":\"None\"}");
+	svc(f, "newns", "fresh",
+	    "{\"clusterIP\":\"10.96.8.8\",\"ports\":[{\"name\":\"https\","
+	    "\"port\":443}]}");
+	eq_step(e, "relist the services", false);
+	md_k8s_store_clear(f->st, MD_K8S_NAMESPACE);
+	add_ns(f->st, "default");
+	add_ns(f->st, "zeta");
+	eq_step(e, "relist the namespaces", false);
+	md_k8s_store_clear(f->st, MD_K8S_SLICE);
+	slice(f, "default", "db-2", "db",
+	    "\"ports\":[{\"name\":\"pg\",\"port\":5432}],\"endpoints\":["
+	    "{\"addresses\":[\"10.1.0.1\"],\"hostname\":\"db-0\"}]");
+	md_k8s_store_clear(f->st, MD_K8S_POD);
+	pod(f, "zeta", "p3", "10.1.0.9");
+	eq_step(e, "relist the slices and the pods", true);
+
+	md_k8s_builder_free(e->kb);
+	free(e->names);
+}
+
+/* The default configuration; PTR zones after every step. */
+static void
+test_incremental_equals_fresh(void **state)
+{
+	struct eq e = {.f = *state, .reverse_each = true};
+
+	eq_scenario(&e);
+	assert_int_equal(e.checks, 18);
+}
+
+/* Two domains, verified pods, pod names; PTR zones only at the end (the
+ * client rebuilds them later than the rest). */
+static void
+test_incremental_equals_fresh_domains(void **state)
+{
+	struct eq e = {.f = *state, .reverse_each = false};
+
+	assert_true(
+	    md_name_from_str("k8s.example.", NULL, e.f->conf.zones[1]) > 0);
+	e.f->conf.nzones = 2;
+	e.f->conf.pods = MD_K8S_PODS_VERIFIED;
+	e.f->conf.endpoint_pod_names = true;
+	eq_scenario(&e);
+	assert_int_equal(e.checks, 1);
+}
+
+/* A namespace filter, insecure pods, no reverse zones. */
+static void
+test_incremental_equals_fresh_filtered(void **state)
+{
+	struct eq e = {.f = *state, .reverse_each = true};
+
+	md_strlcpy(e.f->conf.namespaces[0], "default", 64);
+	md_strlcpy(e.f->conf.namespaces[1], "team", 64);
+	e.f->conf.nnamespaces = 2;
+	e.f->conf.pods = MD_K8S_PODS_INSECURE;
+	e.f->conf.reverse = false;
+	eq_scenario(&e);
+	assert_int_equal(e.checks, 18);
+}
+
 int
 main(void)
 {
@@ -1288,6 +1822,9 @@ main(void)
 	    T(test_ttl),
 	    T(test_zones_and_errors),
 	    T(test_incremental_builder),
+	    T(test_incremental_equals_fresh),
+	    T(test_incremental_equals_fresh_domains),
+	    T(test_incremental_equals_fresh_filtered),
 #undef T
 	};
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * k8s_client.c - the Kubernetes API client: for every kind (Services,
+ * k8s_watch.c - the Kubernetes API client: for every kind (Services,
  * EndpointSlices, Namespaces, and Pods when pod records are on) one
  * stream that LISTs, then WATCHes from the list's resourceVersion, over
  * libevent's HTTP client (HTTPS through bufferevent_openssl, the server
  * certificate checked against the CA and the host name).
  *
  * It owns the connections, the timers, the SSL_CTX and the store; the
- * objects and the zones are k8s_objects.c's.  Policies:
+ * objects and the zones are src/k8s/'s (minidns/k8s.h).  Policies:
  *  - a list replaces every object of its kind at once (store_clear, then
  *    apply); watch events apply one by one; malformed objects are logged,
  *    counted and skipped;
@@ -16,9 +16,9 @@
  *    (connection, HTTP error, watch ERROR) reconnects after a capped
  *    exponential backoff with jitter, re-watching from the last
  *    resourceVersion when there is one;
- *  - changes are batched: one 5 ms timer, then md_k8s_build_zones() and
- *    the publish callback; nothing is published before every kind listed
- *    once.
+ *  - changes are batched: one 5 ms timer, then the incremental builder
+ *    (md_k8s_builder_update(); the PTR zones 50 ms later) and the publish
+ *    callback; nothing is published before every kind listed once.
  *
  * With a namespace filter, the namespaced kinds are listed cluster-wide
  * and filtered here (one connection per kind, and store_clear() per kind
@@ -49,12 +49,15 @@
 #include <event2/keyvalq_struct.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
-#include "k8s-internal.h"
+#include <jansson.h>
+
+#include "minidns/k8s.h"
+#include "minidns/k8s_watch.h"
+#include "minidns/net.h"
+#include "minidns/util.h"
+#include "minidns/zone.h"
 
 #define LOG_K8S MD_LOG_K8S
 
@@ -120,153 +123,22 @@ static void start_cb(evutil_socket_t fd, short what, void *arg);
 
 /* ---- TLS ----------------------------------------------------------- */
 
-static void
-ssl_err(char *err, size_t errlen, const char *what)
-{
-	char ebuf[256];
-
-	ERR_error_string_n(ERR_get_error(), ebuf, sizeof(ebuf));
-	ERR_clear_error();
-	snprintf(err, errlen, "%s: %s", what, ebuf);
-}
-
-static int
-add_ca_pem(SSL_CTX *ctx, const char *pem)
-{
-	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-	BIO *bio = NULL;
-	X509 *x;
-	int n = 0;
-
-	bio = BIO_new_mem_buf(pem, -1);
-	if (bio == NULL)
-		return -1;
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		if (X509_STORE_add_cert(store, x) == 1)
-			n++;
-		X509_free(x);
-	}
-	ERR_clear_error(); /* the end of the data reads as an error */
-	BIO_free(bio);
-	return n > 0 ? 0 : -1;
-}
-
-static int
-use_cert_pem(SSL_CTX *ctx, const char *pem)
-{
-	BIO *bio = NULL;
-	X509 *x = NULL;
-	int rc = -1;
-
-	bio = BIO_new_mem_buf(pem, -1);
-	if (bio == NULL)
-		goto cleanup;
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	if (x == NULL || SSL_CTX_use_certificate(ctx, x) != 1)
-		goto cleanup;
-	/* The rest of the data: intermediate certificates. */
-	for (X509 *c; (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;)
-		if (SSL_CTX_add_extra_chain_cert(ctx, c) != 1)
-			X509_free(c);
-	ERR_clear_error();
-	rc = 0;
-
-cleanup:
-	X509_free(x);
-	BIO_free(bio);
-	return rc;
-}
-
-static int
-use_key_pem(SSL_CTX *ctx, const char *pem)
-{
-	BIO *bio = NULL;
-	EVP_PKEY *pk = NULL;
-	int rc = -1;
-
-	bio = BIO_new_mem_buf(pem, -1);
-	if (bio == NULL)
-		goto cleanup;
-	pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	if (pk == NULL || SSL_CTX_use_PrivateKey(ctx, pk) != 1)
-		goto cleanup;
-	rc = 0;
-
-cleanup:
-	EVP_PKEY_free(pk);
-	BIO_free(bio);
-	return rc;
-}
-
+/* The API server's TLS context, by the program's one TLS client set-up
+ * (net/): the kubeconfig's or service account's CA and client
+ * certificate, as files or inline data. */
 static SSL_CTX *
 ssl_ctx_new(const struct md_k8s_endpoint_conf *ep, char *err, size_t errlen)
 {
-	SSL_CTX *ctx;
-	bool cert = false;
+	struct md_tls_client_conf tc = {
+	    .ca_file = ep->ca_file,
+	    .ca_pem = ep->ca_pem,
+	    .cert_file = ep->cert_file,
+	    .cert_pem = ep->cert_pem,
+	    .key_file = ep->key_file,
+	    .key_pem = ep->key_pem,
+	};
 
-	ctx = SSL_CTX_new(TLS_client_method());
-	if (ctx == NULL) {
-		ssl_err(err, errlen, "TLS");
-		return NULL;
-	}
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-		ssl_err(err, errlen, "TLS");
-		goto fail;
-	}
-	if (ep->ca_file[0] != '\0') {
-		if (SSL_CTX_load_verify_locations(ctx, ep->ca_file, NULL) !=
-		    1) {
-			ssl_err(err, errlen, ep->ca_file);
-			goto fail;
-		}
-	} else if (ep->ca_pem != NULL) {
-		if (add_ca_pem(ctx, ep->ca_pem) != 0) {
-			ssl_err(err, errlen,
-			    "certificate-authority-data: no certificate");
-			goto fail;
-		}
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		ssl_err(err, errlen, "the system CA store");
-		goto fail;
-	}
-	if (ep->cert_file[0] != '\0') {
-		if (SSL_CTX_use_certificate_chain_file(ctx, ep->cert_file) !=
-		    1) {
-			ssl_err(err, errlen, ep->cert_file);
-			goto fail;
-		}
-		cert = true;
-	} else if (ep->cert_pem != NULL) {
-		if (use_cert_pem(ctx, ep->cert_pem) != 0) {
-			ssl_err(err, errlen, "client-certificate-data");
-			goto fail;
-		}
-		cert = true;
-	}
-	if (ep->key_file[0] != '\0') {
-		if (SSL_CTX_use_PrivateKey_file(
-			ctx, ep->key_file, SSL_FILETYPE_PEM) != 1) {
-			ssl_err(err, errlen, ep->key_file);
-			goto fail;
-		}
-	} else if (ep->key_pem != NULL) {
-		if (use_key_pem(ctx, ep->key_pem) != 0) {
-			ssl_err(err, errlen, "client-key-data");
-			goto fail;
-		}
-	}
-	if (cert && SSL_CTX_check_private_key(ctx) != 1) {
-		ssl_err(err, errlen,
-		    "the client key does not match its "
-		    "certificate");
-		goto fail;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	return ctx;
-
-fail:
-	SSL_CTX_free(ctx);
-	return NULL;
+	return md_tls_client_ctx_new(&tc, err, errlen);
 }
 
 static bool
@@ -982,7 +854,7 @@ md_k8s_new(struct event_base *base, const struct md_k8s_conf *conf,
 	k->arg = arg;
 	if (md_k8s_resolve_endpoint(conf, &k->ep, err, errlen) != 0)
 		goto fail;
-	/* Only what md_k8s_build_zones needs: the strings stay the caller's. */
+	/* Only what the builder needs: the strings stay the caller's. */
 	k->conf = *conf;
 	k->conf.server = k->conf.kubeconfig = k->conf.token_file = NULL;
 	k->conf.token = k->conf.ca_file = NULL;

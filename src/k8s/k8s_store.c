@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * k8s_store.c - the store of the current Kubernetes objects.
+ *
+ * Owns: one hash map per kind keyed by "namespace/name" ("name" for
+ * Namespaces) holding the parsed objects; applying ADDED, MODIFIED and
+ * DELETED objects and clearing a kind before a relist; the record of
+ * which namespaces changed since the builder last looked (all of them
+ * after a relist); walking a kind, finding a Service, and whether a
+ * namespace is still known.
+ *
+ * Does not own: the JSON (k8s_parse.c), the zones (k8s_build.c), the
+ * watches that feed it.  It is not thread-safe: the watch
+ * client applies and builds on one event loop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s-internal.h"
+
+#define KEY_MAX (64 + 1 + 254)
+
+const char *
+md_k8s_kind_str(enum md_k8s_kind k)
+{
+	switch (k) {
+	case MD_K8S_SERVICE:
+		return "Service";
+	case MD_K8S_SLICE:
+		return "EndpointSlice";
+	case MD_K8S_NAMESPACE:
+		return "Namespace";
+	case MD_K8S_POD:
+		return "Pod";
+	case MD_K8S_KIND_COUNT:
+		break;
+	}
+	return "unknown";
+}
+
+struct md_k8s_entry {
+	struct md_k8s_entry *next;
+	uint32_t hash;
+	void *obj; /* the parsed object; NULL for namespaces */
+	char key[];
+};
+
+struct map {
+	struct md_k8s_entry **buckets;
+	size_t nbuckets; /* a power of two, or 0 */
+	size_t count;
+};
+
+struct md_k8s_store {
+	struct map maps[MD_K8S_KIND_COUNT];
+	/* namespaces changed since md_k8s_store_changes_clear() */
+	char (*dirty)[64];
+	size_t ndirty, dirty_cap;
+	bool all_dirty; /* a relist: everything */
+};
+
+/* Note that namespace 'ns' (the part of key before '/') changed. */
+static void
+mark_dirty(struct md_k8s_store *st, enum md_k8s_kind kind, const char *key)
+{
+	char ns[64];
+	const char *slash = strchr(key, '/');
+	size_t len = slash != NULL ? (size_t)(slash - key) : strlen(key);
+
+	/* Pods are records of the main zones, rebuilt every time. */
+	if (kind == MD_K8S_POD)
+		return;
+	if (st->all_dirty || len >= sizeof(ns))
+		return;
+	memcpy(ns, key, len);
+	ns[len] = '\0';
+	for (size_t i = 0; i < st->ndirty; i++) {
+		if (strcmp(st->dirty[i], ns) == 0)
+			return;
+	}
+	if (st->ndirty == st->dirty_cap) {
+		size_t cap = st->dirty_cap ? st->dirty_cap * 2 : 16;
+		char(*v)[64] = realloc(st->dirty, cap * sizeof(*v));
+
+		if (v == NULL) {
+			st->all_dirty = true; /* safe: rebuild everything */
+			return;
+		}
+		st->dirty = v;
+		st->dirty_cap = cap;
+	}
+	md_strlcpy(st->dirty[st->ndirty++], ns, sizeof(st->dirty[0]));
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (uint8_t)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+obj_free(enum md_k8s_kind kind, void *obj)
+{
+	switch (kind) {
+	case MD_K8S_SERVICE:
+		md_k8s_service_clear(obj);
+		break;
+	case MD_K8S_SLICE:
+		md_k8s_slice_clear(obj);
+		break;
+	default:
+		break;
+	}
+	free(obj);
+}
+
+static struct md_k8s_entry **
+map_slot(const struct map *m, const char *key, uint32_t h)
+{
+	struct md_k8s_entry **pp;
+
+	if (m->nbuckets == 0)
+		return NULL;
+	for (pp = &m->buckets[h & (m->nbuckets - 1)]; *pp != NULL;
+	     pp = &(*pp)->next) {
+		if ((*pp)->hash == h && strcmp((*pp)->key, key) == 0)
+			return pp;
+	}
+	return pp;
+}
+
+static const void *
+map_get(const struct map *m, const char *key)
+{
+	struct md_k8s_entry **pp = map_slot(m, key, fnv1a(key));
+
+	return pp != NULL && *pp != NULL ? (*pp)->obj : NULL;
+}
+
+static int
+map_grow(struct map *m)
+{
+	size_t nb = m->nbuckets ? m->nbuckets * 2 : 64;
+	struct md_k8s_entry **b = calloc(nb, sizeof(*b));
+
+	if (b == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		struct md_k8s_entry *e = m->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	}
+	free(m->buckets);
+	m->buckets = b;
+	m->nbuckets = nb;
+	return 0;
+}
+
+/* Insert or replace; takes 'obj' over (freed on failure). */
+static int
+map_put(struct map *m, enum md_k8s_kind kind, const char *key, void *obj)
+{
+	uint32_t h = fnv1a(key);
+	struct md_k8s_entry **pp, *e;
+	size_t klen = strlen(key);
+
+	if (m->count + 1 > m->nbuckets && map_grow(m) != 0)
+		goto fail;
+	pp = map_slot(m, key, h);
+	if (*pp != NULL) {
+		obj_free(kind, (*pp)->obj);
+		(*pp)->obj = obj;
+		return 0;
+	}
+	e = malloc(sizeof(*e) + klen + 1);
+	if (e == NULL)
+		goto fail;
+	memcpy(e->key, key, klen + 1);
+	e->hash = h;
+	e->obj = obj;
+	e->next = NULL;
+	*pp = e;
+	m->count++;
+	return 0;
+fail:
+	obj_free(kind, obj);
+	return -ENOMEM;
+}
+
+static void
+map_del(struct map *m, enum md_k8s_kind kind, const char *key)
+{
+	struct md_k8s_entry **pp = map_slot(m, key, fnv1a(key)), *e;
+
+	if (pp == NULL || *pp == NULL)
+		return;
+	e = *pp;
+	*pp = e->next;
+	obj_free(kind, e->obj);
+	free(e);
+	m->count--;
+}
+
+static void
+map_clear(struct map *m, enum md_k8s_kind kind)
+{
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		struct md_k8s_entry *e = m->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->next;
+			obj_free(kind, e->obj);
+			free(e);
+		}
+	}
+	free(m->buckets);
+	memset(m, 0, sizeof(*m));
+}
+
+struct md_k8s_store *
+md_k8s_store_new(void)
+{
+	return calloc(1, sizeof(struct md_k8s_store));
+}
+
+void
+md_k8s_store_free(struct md_k8s_store *st)
+{
+	if (st == NULL)
+		return;
+	for (int k = 0; k < MD_K8S_KIND_COUNT; k++)
+		map_clear(&st->maps[k], (enum md_k8s_kind)k);
+	free(st->dirty);
+	free(st);
+}
+
+void
+md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind)
+{
+	if (kind < MD_K8S_KIND_COUNT) {
+		map_clear(&st->maps[kind], kind);
+		if (kind != MD_K8S_POD)
+			st->all_dirty = true;
+	}
+}
+
+size_t
+md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind)
+{
+	return kind < MD_K8S_KIND_COUNT ? st->maps[kind].count : 0;
+}
+
+/* Parse obj of 'kind' into a new heap object; *key gets "ns/name". */
+static int
+parse_kind(enum md_k8s_kind kind, const json_t *obj, void **out, char *key,
+    char *err, size_t errlen)
+{
+	void *o = NULL;
+	int rc;
+
+	*out = NULL;
+	switch (kind) {
+	case MD_K8S_SERVICE: {
+		struct md_k8s_service *s = calloc(1, sizeof(*s));
+
+		if ((o = s) == NULL)
+			return -ENOMEM;
+		rc = md_k8s_parse_service(obj, s, err, errlen);
+		if (rc == 0)
+			snprintf(key, KEY_MAX, "%s/%s", s->ns, s->name);
+		break;
+	}
+	case MD_K8S_SLICE: {
+		struct md_k8s_slice *s = calloc(1, sizeof(*s));
+
+		if ((o = s) == NULL)
+			return -ENOMEM;
+		rc = md_k8s_parse_slice(obj, s, err, errlen);
+		if (rc == 0)
+			snprintf(key, KEY_MAX, "%s/%s", s->ns, s->name);
+		break;
+	}
+	case MD_K8S_POD: {
+		struct md_k8s_pod *p = calloc(1, sizeof(*p));
+
+		if ((o = p) == NULL)
+			return -ENOMEM;
+		rc = md_k8s_parse_pod(obj, p, err, errlen);
+		if (rc == 0)
+			snprintf(key, KEY_MAX, "%s/%s", p->ns, p->name);
+		break;
+	}
+	case MD_K8S_NAMESPACE: {
+		char ns[64], name[64];
+
+		md_k8s_meta(obj, ns, sizeof(ns), name, sizeof(name));
+		if (!md_k8s_is_label(name))
+			return md_k8s_bad(err, errlen,
+			    "metadata.name: missing or not "
+			    "a DNS label");
+		snprintf(key, KEY_MAX, "%s", name);
+		return 0;
+	}
+	default:
+		return md_k8s_bad(err, errlen, "unknown kind %d", (int)kind);
+	}
+	if (rc != 0) {
+		free(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+int
+md_k8s_store_apply(struct md_k8s_store *st, enum md_k8s_kind kind, bool deleted,
+    const json_t *obj, char *err, size_t errlen)
+{
+	char key[KEY_MAX];
+	void *o = NULL;
+	int rc;
+
+	if (kind >= MD_K8S_KIND_COUNT)
+		return md_k8s_bad(err, errlen, "unknown kind %d", (int)kind);
+	if (deleted) {
+		/* Only the key matters: a deleted object need not be whole. */
+		char ns[64], name[254];
+
+		md_k8s_meta(obj, ns, sizeof(ns), name, sizeof(name));
+		if (name[0] == '\0' ||
+		    (kind != MD_K8S_NAMESPACE && ns[0] == '\0'))
+			return md_k8s_bad(err, errlen,
+			    "%s: deleted object without "
+			    "a name",
+			    md_k8s_kind_str(kind));
+		if (kind == MD_K8S_NAMESPACE)
+			snprintf(key, sizeof(key), "%s", name);
+		else
+			snprintf(key, sizeof(key), "%s/%s", ns, name);
+		map_del(&st->maps[kind], kind, key);
+		mark_dirty(st, kind, key);
+		return 0;
+	}
+	rc = parse_kind(kind, obj, &o, key, err, errlen);
+	if (rc != 0)
+		return rc;
+	mark_dirty(st, kind, key);
+	return map_put(&st->maps[kind], kind, key, o);
+}
+
+void
+md_k8s_store_iter_init(struct md_k8s_store_iter *it,
+    const struct md_k8s_store *st, enum md_k8s_kind kind)
+{
+	memset(it, 0, sizeof(*it));
+	if (kind < MD_K8S_KIND_COUNT) {
+		it->st = st;
+		it->kind = kind;
+	}
+}
+
+bool
+md_k8s_store_next(
+    struct md_k8s_store_iter *it, const char **key, const void **obj)
+{
+	const struct map *m;
+
+	if (it->st == NULL)
+		return false;
+	m = &it->st->maps[it->kind];
+	while (it->next == NULL && it->bucket < m->nbuckets)
+		it->next = m->buckets[it->bucket++];
+	if (it->next == NULL)
+		return false;
+	if (key != NULL)
+		*key = it->next->key;
+	if (obj != NULL)
+		*obj = it->next->obj;
+	it->next = it->next->next;
+	return true;
+}
+
+const struct md_k8s_service *
+md_k8s_store_service(
+    const struct md_k8s_store *st, const char *ns, const char *name)
+{
+	char key[KEY_MAX];
+
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	return map_get(&st->maps[MD_K8S_SERVICE], key);
+}
+
+bool
+md_k8s_store_ns_present(const struct md_k8s_store *st, const char *ns)
+{
+	const struct map *m = &st->maps[MD_K8S_NAMESPACE];
+	size_t l = strlen(ns);
+
+	/* Namespace entries hold no object: look for the key itself. */
+	if (m->nbuckets > 0 && *map_slot(m, ns, fnv1a(ns)) != NULL)
+		return true;
+	for (int k = MD_K8S_SERVICE; k <= MD_K8S_SLICE; k++) {
+		const struct map *o = &st->maps[k];
+
+		for (size_t i = 0; i < o->nbuckets; i++) {
+			for (const struct md_k8s_entry *e = o->buckets[i];
+			     e != NULL; e = e->next) {
+				if (strncmp(e->key, ns, l) == 0 &&
+				    e->key[l] == '/')
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+void
+md_k8s_store_changes(const struct md_k8s_store *st, struct md_k8s_changes *out)
+{
+	out->all = st->all_dirty;
+	out->ns = (const char(*)[64])st->dirty;
+	out->nns = st->ndirty;
+}
+
+void
+md_k8s_store_changes_clear(struct md_k8s_store *st)
+{
+	st->ndirty = 0;
+	st->all_dirty = false;
+}
