@@ -20,7 +20,7 @@
 
 struct event_base;
 struct md_cache;
-struct md_server;
+struct md_net_stats;
 struct md_k8s;
 
 enum md_metric_transport {
@@ -67,8 +67,10 @@ void md_metrics_reload(bool ok);
 
 /* What /metrics also reads, and what /ready waits for. */
 struct md_metrics_sources {
-	struct md_cache *cache;		 /* may be NULL */
-	const struct md_server *server;	 /* upstream counters; may be NULL */
+	struct md_cache *cache; /* may be NULL */
+	/* the upstream transport's counters, summed over the workers; NULL:
+	 * none (they are the server's, which metrics does not include) */
+	void (*net_stats)(void *arg, struct md_net_stats *out);
 	const struct md_k8s *k8s;	 /* NULL when not configured */
 	bool (*zones_loaded)(void *arg); /* true once zones are served */
 	void *arg;

@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #include "minidns/cache.h"
-#include "minidns/net.h"
+#include "minidns/upstream.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 

@@ -40,6 +40,14 @@ http_addr(const char *configured, const char *def)
 	return configured;
 }
 
+static void
+net_stats_cb(void *arg, struct md_net_stats *out)
+{
+	struct daemon *d = arg;
+
+	md_server_net_stats(d->srv, out);
+}
+
 int
 md_daemon_start_http(struct daemon *d, char *err, size_t errlen)
 {
@@ -53,7 +61,7 @@ md_daemon_start_http(struct daemon *d, char *err, size_t errlen)
 	const char *r = http_addr(c->ready, "0.0.0.0:8181");
 
 	d->sources.cache = md_server_cache(d->srv);
-	d->sources.server = d->srv;
+	d->sources.net_stats = net_stats_cb;
 	d->sources.k8s = d->k8s;
 	d->sources.zones_loaded = zones_loaded_cb;
 	d->sources.arg = d;

@@ -22,7 +22,6 @@
 #include "minidns/k8s_watch.h"
 #include "minidns/metrics.h"
 #include "minidns/net.h"
-#include "minidns/server.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -366,7 +365,7 @@ render_dns(FILE *f)
 }
 
 static void
-render_upstream(FILE *f, const struct md_server *srv)
+render_upstream(FILE *f, const struct md_metrics_sources *src)
 {
 	char labels[32];
 	size_t c, t;
@@ -398,10 +397,10 @@ render_upstream(FILE *f, const struct md_server *srv)
 		    get(&m.rtt_sum_ms[c]), 1000);
 	}
 
-	if (srv != NULL) {
+	if (src != NULL && src->net_stats != NULL) {
 		struct md_net_stats ns;
 
-		md_server_net_stats(srv, &ns);
+		src->net_stats(src->arg, &ns);
 		family(f, "minidns_upstream_mismatched_total", "counter",
 		    "Upstream replies that matched no query in flight.");
 		fprintf(f, "minidns_upstream_mismatched_total %" PRIu64 "\n",
@@ -492,7 +491,7 @@ md_metrics_render(const struct md_metrics_sources *src)
 	if (f == NULL)
 		return NULL;
 	render_dns(f);
-	render_upstream(f, src != NULL ? src->server : NULL);
+	render_upstream(f, src);
 	if (src != NULL && src->cache != NULL)
 		render_cache(f, src->cache);
 	if (src != NULL && src->k8s != NULL)
