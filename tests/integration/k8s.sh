@@ -536,6 +536,58 @@ else
 	fail "token rotation: the old token still accepted"
 fi
 
+# ---- 8. the kubernetes: section on reload ------------------------------------
+
+# A second minidnsd configured by file: a changed kubernetes: section
+# restarts the source with the new settings on SIGHUP (here the records'
+# TTL), and removing it takes the Kubernetes zones away.
+DNS2=127.57.0.11
+cat >"$T/k8s.yaml" <<EOF
+listen: [ "$DNS2:53" ]
+recursion: no
+metrics: "off"
+health: "off"
+ready: "off"
+zone-check-interval: 0
+zones:
+  - file: $srcdir/zones/10.in-addr.arpa.zone
+kubernetes:
+  zones: [ $CL ]
+  kubeconfig: $T/kubeconfig
+  ttl: 5
+EOF
+"$MINIDNSD" -f -c "$T/k8s.yaml" >"$T/minidnsd2.log" 2>&1 &
+DNS2_PID=$!
+PIDS="$PIDS $DNS2_PID"
+ttl2() {
+	dig @$DNS2 +time=1 +tries=1 +noall +answer "web.$S" A 2>/dev/null |
+	    awk '{print $2; exit}'
+}
+ttl_is() { [ "$(ttl2)" = "$1" ]; }
+if poll 20 ttl_is 5; then
+	pass "reload: the source by file serves with ttl 5"
+else
+	fail "reload: the source by file: web.$S A gave TTL '$(ttl2)', want 5"
+fi
+sed -i 's/^  ttl: 5$/  ttl: 30/' "$T/k8s.yaml"
+kill -HUP "$DNS2_PID"
+if poll 20 ttl_is 30; then
+	pass "reload: kubernetes ttl 5 -> 30 takes effect"
+else
+	fail "reload: kubernetes ttl change: TTL '$(ttl2)', want 30"
+fi
+check "reload: the log says the source restarted" grep -q \
+    "kubernetes: settings changed, restarting the source" "$T/minidnsd2.log"
+sed -i '/^kubernetes:/,$d' "$T/k8s.yaml"
+kill -HUP "$DNS2_PID"
+gone() {
+	[ -z "$(dig @$DNS2 +time=1 +tries=1 +short "web.$S" A 2>/dev/null)" ]
+}
+check "reload: without kubernetes: the Kubernetes names are gone" poll 20 gone
+a=$(dig @$DNS2 +time=1 +tries=1 +short 10.in-addr.arpa SOA 2>/dev/null)
+check "reload: the file zone still answers ($a)" [ -n "$a" ]
+stop "$DNS2_PID"
+
 if ! kill -0 "$DNS_PID" 2>/dev/null; then
 	fail "minidnsd died"
 fi
