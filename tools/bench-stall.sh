@@ -54,6 +54,21 @@ stamp_ms() {
 	local s=${1%%Z *}
 	echo $(($(date -u -d "${s/T/ } UTC" +%s%N) / 1000000))
 }
+# conf_head: the configuration both runs share (2 workers, the probe
+# zone last in zones:, so a caller may add zones or sections after it)
+conf_head() {
+	cat <<EOF
+listen: [ "$DNS:53" ]
+threads: 2
+recursion: no
+zone-check-interval: 0
+metrics: "off"
+health: "off"
+ready: "off"
+zones:
+  - file: $T/probe.zone
+EOF
+}
 # field LINE KEY: the number after KEY in bench_latency.py's line
 field() {
 	echo "$1" | sed -n "s/.* $2 \([0-9.]*\).*/\1/p"
@@ -94,18 +109,10 @@ for bin in "$@"; do
 	    git rev-parse --short HEAD 2>/dev/null || echo "$bin")
 	echo "== $bin ($name)"
 	# ---- 1. a 400,000-record zone reloaded -------------------------------
-	cat >"$T/zone.yaml" <<EOF
-listen: [ "$DNS:53" ]
-threads: 2
-recursion: no
-zone-check-interval: 0
-metrics: "off"
-health: "off"
-ready: "off"
-zones:
-  - file: $T/big.zone
-  - file: $T/probe.zone
-EOF
+	{
+		conf_head
+		echo "  - file: $T/big.zone"
+	} >"$T/zone.yaml"
 	"$bin" -f -c "$T/zone.yaml" >"$T/zone.log" 2>&1 &
 	P=$!
 	PIDS="$PIDS $P"
@@ -126,21 +133,11 @@ EOF
 	echo "  reload ($reload_ms ms): $during"
 
 	# ---- 2. a Kubernetes re-sync of 10,000 Services ----------------------
-	cat >"$T/k8s.yaml" <<EOF
-listen: [ "$DNS:53" ]
-threads: 2
-recursion: no
-zone-check-interval: 0
-metrics: "off"
-health: "off"
-ready: "off"
-zones:
-  - file: $T/probe.zone
-kubernetes:
-  zones: [ cluster.local ]
-  server: $API
-  insecure-http: yes
-EOF
+	{
+		conf_head
+		printf 'kubernetes:\n  zones: [ cluster.local ]\n'
+		printf '  server: %s\n  insecure-http: yes\n' "$API"
+	} >"$T/k8s.yaml"
 	"$bin" -f -v -c "$T/k8s.yaml" >"$T/k8s.log" 2>&1 &
 	P=$!
 	PIDS="$PIDS $P"

@@ -51,16 +51,7 @@ void
 md_drive_init(struct md_drive *dr, const struct md_driver_io *t,
     struct md_request *req, void (*done)(void *arg), void *arg)
 {
-	dr->t = t;
-	dr->req = req;
-	dr->done = done;
-	dr->arg = arg;
-	dr->handle = NULL;
-	dr->token = 0;
-	dr->forward = false;
-	dr->running = false;
-	dr->has_outcome = false;
-	dr->stuck = false;
+	*dr = (struct md_drive){.t = t, .req = req, .done = done, .arg = arg};
 }
 
 void

@@ -56,23 +56,7 @@ if ! poll 10 test -s "$T/api.ready"; then
 	cat "$T/api.log"
 	exit 99
 fi
-cat >"$T/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: $API
-users:
-- name: test
-  user: {}
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: test
-current-context: test
-EOF
+md_it_kubeconfig "$T/kubeconfig" "$API"
 K="kubectl --kubeconfig $T/kubeconfig --cache-dir $T/kcache --request-timeout=10s"
 echo "INFO: $(kubectl version --client 2>/dev/null | head -1)"
 

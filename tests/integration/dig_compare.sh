@@ -47,22 +47,12 @@ md_it_nsd "$T/nsd" 127.54.0.2 --opt 'nsid: "ascii_nsd-test"' \
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dot.test" \
     -addext "subjectAltName=DNS:dot.test" -keyout "$T/key.pem" \
     -out "$T/cert.pem" >/dev/null 2>&1
-cat >"$T/unbound.conf" <<CONF
-server:
+md_it_unbound_conf "$T/unbound.conf" unbound
+cat >>"$T/unbound.conf" <<CONF
 	interface: 127.54.0.3@853
 	tls-port: 853
 	tls-service-key: "$T/key.pem"
 	tls-service-pem: "$T/cert.pem"
-	do-ip6: no
-	username: ""
-	chroot: ""
-	directory: "$T"
-	pidfile: "$T/unbound.pid"
-	do-daemonize: no
-	use-syslog: no
-	logfile: "$T/unbound.log"
-	module-config: "iterator"
-	access-control: 127.0.0.0/8 allow
 	local-zone: "dot.test." static
 	local-data: "www.dot.test. 300 IN A 192.0.2.80"
 remote-control:

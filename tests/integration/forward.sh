@@ -36,24 +36,6 @@ fail_log() {
 		sed 's/^/  | /' "$2" | tail -n 30
 	fi
 }
-# check_log NAME FILE COMMAND...: PASS when the command succeeds, else
-# fail_log NAME FILE.
-check_log() {
-	local name=$1 file=$2
-	shift 2
-	if "$@"; then pass "$name"; else fail_log "$name" "$file"; fi
-}
-# wait_up ADDR NAME [PORT]: a bounded poll until ADDR answers NAME.
-wait_up() {
-	for _ in $(seq 50); do
-		if dig @"$1" -p "${3:-53}" +time=1 +tries=1 "$2" >/dev/null 2>&1
-		then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 
 # ---- a test CA and a server certificate for dns.test ------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=minidns test CA" \
@@ -69,27 +51,15 @@ openssl x509 -req -in "$T/dns.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
 # unbound_conf N ADDR: a resolver answering fwd.test. from local data, with
 # a TXT record saying which one it is; DNS over TLS on ADDR@853.
 unbound_conf() {
-	cat >"$T/u$1.conf" <<CONF
-server:
+	md_it_unbound_conf "$T/u$1.conf" "u$1"
+	cat >>"$T/u$1.conf" <<CONF
 	interface: $2
 	interface: $2@853
 	tls-port: 853
 	tls-service-key: "$T/dns.key"
 	tls-service-pem: "$T/dns.pem"
 	port: 53
-	do-ip6: no
-	do-daemonize: no
-	username: ""
-	chroot: ""
-	directory: "$T"
-	pidfile: "$T/u$1.pid"
-	use-syslog: no
-	logfile: "$T/u$1.log"
 	verbosity: 1
-	num-threads: 1
-	so-reuseport: no
-	access-control: 127.0.0.0/8 allow
-	module-config: "iterator"
 	local-zone: "fwd.test." static
 	local-data: "fwd.test. 3600 IN SOA ns.fwd.test. h.fwd.test. 1 3600 600 86400 3600"
 	local-data: "who.fwd.test. 300 IN TXT u$1"

@@ -76,25 +76,7 @@ openssl x509 -req -in "$T/api.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" \
 echo "minidns-test-token-1" >"$T/token"
 echo "minidns-test-token-1" >"$T/accepted"
 
-cat >"$T/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: $API
-    certificate-authority: $T/ca.crt
-users:
-- name: minidnsd
-  user:
-    tokenFile: $T/token
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: minidnsd
-current-context: test
-EOF
+md_it_kubeconfig "$T/kubeconfig" "$API" "$T/ca.crt" "$T/token"
 
 # ---- the API server ----------------------------------------------------------
 

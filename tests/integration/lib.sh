@@ -14,6 +14,20 @@
 #				or 1
 #   poll SECS CMD...		run CMD every 0.2 s until it succeeds, at
 #				most SECS seconds
+#   check_log NAME FILE CMD...	PASS when CMD succeeds, else FAIL with the
+#				end of FILE
+#   wait_up ADDR NAME [PORT]	a bounded poll (10 s) until the DNS server
+#				on ADDR (port 53 or PORT) answers NAME
+#   md_it_kubeconfig FILE SERVER [CA [TOKEN_FILE]]
+#				a kubeconfig: one cluster at SERVER (its CA
+#				file, if given), one user (a token file, if
+#				given), one context, all named test
+#   md_it_unbound_conf FILE NAME
+#				start an Unbound configuration: server: in
+#				the foreground, IPv4, no user or chroot, its
+#				files $T/NAME.pid and $T/NAME.log, one thread,
+#				127.0.0.0/8 allowed, the iterator only; the
+#				caller appends its interface: and the rest
 #   running PID, wait_exit PID [SECS]
 #				whether a process runs (a zombie does not);
 #				a bounded wait for its end, status in $exit_rc
@@ -140,6 +154,50 @@ summary() {
 	echo "$npass passed, $nfail failed"
 	[ "$nfail" = 0 ] && exit 0
 	exit 1
+}
+
+md_it_kubeconfig() {
+	{
+		printf 'apiVersion: v1\nkind: Config\nclusters:\n'
+		printf -- '- name: test\n  cluster:\n    server: %s\n' "$2"
+		[ -z "${3:-}" ] || printf '    certificate-authority: %s\n' "$3"
+		printf 'users:\n- name: test\n'
+		if [ -n "${4:-}" ]; then
+			printf '  user:\n    tokenFile: %s\n' "$4"
+		else
+			printf '  user: {}\n'
+		fi
+		printf 'contexts:\n- name: test\n  context:\n'
+		printf '    cluster: test\n    user: test\ncurrent-context: test\n'
+	} >"$1"
+}
+
+md_it_unbound_conf() {
+	cat >"$1" <<CONF
+server:
+	do-ip6: no
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$T"
+	pidfile: "$T/$2.pid"
+	use-syslog: no
+	logfile: "$T/$2.log"
+	num-threads: 1
+	so-reuseport: no
+	access-control: 127.0.0.0/8 allow
+	module-config: "iterator"
+CONF
+}
+
+check_log() {
+	local name=$1 file=$2
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
+}
+
+wait_up() {
+	poll 10 dig @"$1" -p "${3:-53}" +time=1 +tries=1 "$2"
 }
 
 poll() {

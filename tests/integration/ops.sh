@@ -24,22 +24,6 @@ top=$srcdir
 MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
 md_it_built "$MINIDNSD"
 
-# check_log NAME FILE COMMAND...: PASS when the command succeeds, else FAIL
-# with the tail of FILE.
-check_log() {
-	local name=$1 file=$2
-	shift 2
-	if "$@"; then pass "$name"; else fail "$name" "$file"; fi
-}
-
-wait_up() {
-	for _ in $(seq 50); do
-		dig @"$1" +time=1 +tries=1 kubernetes.default.svc.cluster.local \
-		    >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 ZONE=$top/zones/cluster.local.zone
 ADDR=127.63.0.1
@@ -50,7 +34,7 @@ args="-f --no-recursion --listen $ADDR --zone $ZONE --metrics off --health off -
 "$MINIDNSD" $args >"$T/a.log" 2>&1 &
 A=$!
 PIDS="$PIDS $A"
-wait_up $ADDR || {
+wait_up $ADDR kubernetes.default.svc.cluster.local || {
 	fail "first minidnsd did not start" "$T/a.log"
 	summary
 }

@@ -135,23 +135,11 @@ fi
 # Debian's 1.17 security update) would silently drop any reply that took
 # over 1.9 s, so dig (with +tries=1) would see no SERVFAIL at all: 0
 # disables it; the line is left out for an Unbound that does not know it.
-cat >"$T/unbound.conf" <<CONF
-server:
+md_it_unbound_conf "$T/unbound.conf" unbound
+cat >>"$T/unbound.conf" <<CONF
 	interface: $UNBOUND_ADDR
 	port: 53
-	do-ip6: no
-	do-daemonize: no
-	username: ""
-	chroot: ""
-	directory: "$T"
-	pidfile: "$T/unbound.pid"
-	use-syslog: no
-	logfile: "$T/unbound.log"
 	verbosity: $([ "$VERBOSE" = 1 ] && echo 2 || echo 1)
-	num-threads: 1
-	so-reuseport: no
-	access-control: 127.0.0.0/8 allow
-	module-config: "iterator"
 	root-hints: "$H/root.hints"
 	do-not-query-localhost: no
 	qname-minimisation: yes

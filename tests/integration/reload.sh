@@ -31,23 +31,29 @@ PATH=$PATH:/usr/sbin
 md_it_need dig nsd python3
 md_it_built "$MINIDNSD" "$CTL"
 
+# zone_file FILE ORIGIN TTL NAME=ADDR...: SOA, NS and A records.
+zone_file() {
+	local file=$1 origin=$2 ttl=$3 r
+	shift 3
+	{
+		printf '$ORIGIN %s\n$TTL %s\n' "$origin" "$ttl"
+		printf '@ IN SOA ns.%s host.%s 1 3600 600 86400 60\n' \
+		    "$origin" "$origin"
+		printf '@ IN NS ns.%s\n' "$origin"
+		for r in "$@"; do
+			printf '%s IN A %s\n' "${r%%=*}" "${r#*=}"
+		done
+	} >"$file"
+}
+
 # fwd.test as NSD A and NSD B serve it: same names, other addresses.
 for s in A B; do
 	mkdir -p "$T/nsd$s"
 	n=1
 	[ $s = B ] && n=2
-	cat >"$T/nsd$s/fwd.test.zone" <<EOF
-\$ORIGIN fwd.test.
-\$TTL 3600
-@	IN SOA ns.fwd.test. host.fwd.test. 1 3600 600 86400 60
-@	IN NS ns.fwd.test.
-ns	IN A 192.0.2.53
-www	IN A 198.51.100.$n
-one	IN A 198.51.100.$n
-two	IN A 198.51.100.$n
-three	IN A 198.51.100.$n
-four	IN A 198.51.100.$n
-EOF
+	zone_file "$T/nsd$s/fwd.test.zone" fwd.test. 3600 ns=192.0.2.53 \
+	    www=198.51.100.$n one=198.51.100.$n two=198.51.100.$n \
+	    three=198.51.100.$n four=198.51.100.$n
 done
 md_it_nsd "$T/nsdA" $NSD_A fwd.test=fwd.test.zone
 md_it_nsd "$T/nsdB" $NSD_B fwd.test=fwd.test.zone
@@ -58,13 +64,7 @@ python3 "$here/badupstream.py" slow $SLOW_B 53 --delay 0.1 \
     --answer 192.0.2.88 --lifetime 120 >"$T/slowB.log" 2>&1 &
 PIDS="$PIDS $!"
 
-cat >"$T/local.zone" <<EOF
-\$ORIGIN local.test.
-\$TTL 300
-@	IN SOA ns.local.test. host.local.test. 1 3600 600 86400 60
-@	IN NS ns.local.test.
-ns	IN A 192.0.2.1
-EOF
+zone_file "$T/local.zone" local.test. 300 ns=192.0.2.1
 
 # conf KEY=VALUE...: the configuration, with these lines changed.
 conf() {
@@ -169,7 +169,7 @@ conf fwd=$NSD_B maxttl=20 edns=1400
 reload
 
 # --- zones: a record added to a zone file is served ---------------------
-printf 'new\tIN A 192.0.2.44\n' >>"$T/local.zone"
+printf 'new IN A 192.0.2.44\n' >>"$T/local.zone"
 reload
 a=$(dig @$ADDR +short +time=2 +tries=1 new.local.test A)
 check "zones: the record added is served after reload ($a)" [ "$a" = 192.0.2.44 ]

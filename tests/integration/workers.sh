@@ -34,10 +34,6 @@ RELOAD=127.61.0.5 # minidnsd, --threads 2, reloaded under load
 NSD=127.61.0.9	# NSD, authoritative for fwd.test
 top=$srcdir
 
-wait_up() {
-	poll 10 dig @"$1" +time=1 +tries=1 +short "$2"
-}
-
 # ---- NSD: the upstream the forwarding servers share ----------------------
 mkdir -p "$T/nsd"
 cat >"$T/nsd/fwd.test.zone" <<'ZONE'
