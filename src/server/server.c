@@ -235,7 +235,7 @@ worker_new(struct md_server *srv, unsigned id, const char *tls_ca)
 	wk->base = event_base_new();
 	if (wk->base == NULL)
 		goto fail;
-	wk->zones = md_zone_set_new_empty();
+	wk->zones = md_zone_set_ref(srv->zones);
 	wk->net = md_net_new(wk->base);
 	wk->call_ev = event_new(wk->base, -1, 0, call_cb, wk);
 	wk->stop_ev = event_new(wk->base, -1, 0, stop_cb, wk);
@@ -300,7 +300,6 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 			md_server_free(srv);
 			return NULL;
 		}
-		srv->w[i]->zones = md_zone_set_ref(srv->zones);
 	}
 	md_server_update(srv, cfg);
 	md_srv_probes_start(srv->w[0]);
