@@ -317,6 +317,57 @@ ttl_clamps(void **state)
 	(void)state;
 }
 
+/* A reload's limits: the new caps apply to what is cached already. */
+static void
+set_limits(void **state)
+{
+	struct md_cache_conf conf;
+	struct md_cache *c;
+	struct md_cache_view v;
+	uint8_t buf[4096];
+	uint8_t n[MD_NAME_MAX];
+
+	md_cache_conf_init(&conf);
+	c = new_cache_conf(&conf);
+	assert_int_equal(
+	    put_a(c, "long.test.", 3000, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(md_cache_put_negative(c, wname("gone.test.", n), 0,
+			     true, 3000, NULL, NULL, 0, MD_TRUST_ANSWER, T0),
+	    0);
+	conf.max_ttl = 20;
+	conf.max_negative_ttl = 10;
+	md_cache_set_limits(c, &conf, T0 + 1000);
+	assert_int_equal(get(c, "long.test.", MD_TYPE_A, T0 + 1000, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 20);
+	assert_int_equal(get(c, "gone.test.", MD_TYPE_A, T0 + 1000, false, buf,
+			     sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 10);
+	/* Gone once the new cap has run out. */
+	assert_int_equal(get(c, "long.test.", MD_TYPE_A, T0 + 22000, false, buf,
+			     sizeof(buf), &v),
+	    MD_ENOTFOUND);
+	/* New entries are stored by the new caps. */
+	assert_int_equal(
+	    put_a(c, "new.test.", 3000, 1, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "new.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.ttl, 20);
+	/* A higher cap does not lengthen what is cached. */
+	conf.max_ttl = 86400;
+	md_cache_set_limits(c, &conf, T0);
+	assert_int_equal(
+	    get(c, "new.test.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v), 0);
+	assert_int_equal(v.ttl, 20);
+	assert_int_equal(md_ttl_clamp(5, 10, 100), 10);
+	assert_int_equal(md_ttl_clamp(500, 10, 100), 100);
+	assert_int_equal(md_ttl_clamp(50, 60, 30), 30); /* max wins */
+	md_cache_free(c);
+	(void)state;
+}
+
 static const uint8_t soa_rd[] = {
     /* ns.test. hostmaster.test. 1 7200 3600 1209600 300 */
     2,
@@ -1147,6 +1198,7 @@ main(void)
 	    cmocka_unit_test(threads),
 	    cmocka_unit_test(flush_zone),
 	    cmocka_unit_test(walk),
+	    cmocka_unit_test(set_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

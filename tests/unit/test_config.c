@@ -75,6 +75,69 @@ defaults(void **state)
 	(void)state;
 }
 
+/* A snapshot: its own storage, finished, shared by reference. */
+static void
+snapshot_and_restart_keys(void **state)
+{
+	struct md_config *a = md_config_new(), *b = md_config_new();
+	const char *keys[32];
+	char err[256] = "";
+
+	assert_non_null(a);
+	assert_non_null(b);
+	/* Engine and cache defaults come from their modules, once. */
+	assert_int_equal(a->max_upstream_queries, MD_RESOLVE_MAX_QUERIES);
+	assert_int_equal(a->cache_max_ttl, 86400);
+	assert_int_equal(md_config_finish(a, err, sizeof(err)), 0);
+	assert_int_equal(a->resolve->max_queries, MD_RESOLVE_MAX_QUERIES);
+	assert_true(a->resolve->nhints > 0);
+	assert_ptr_equal(md_config_ref(a), a);
+	md_config_unref(a); /* one reference left */
+	assert_int_equal(md_config_finish(b, err, sizeof(err)), 0);
+	assert_int_equal(md_config_restart_keys(a, b, keys, 32), 0);
+	/* Keys a reload applies are not listed... */
+	b->recursion = false;
+	b->cache_max_ttl = 60;
+	b->nforward = 0;
+	assert_int_equal(md_config_restart_keys(a, b, keys, 32), 0);
+	/* ...those bound at start-up are, in a fixed order. */
+	md_config_clear_listen(b);
+	assert_int_equal(
+	    md_config_add_listen(b, "127.0.0.9:53", err, sizeof(err)), 0);
+	b->threads = 3;
+	b->user = strdup("nobody");
+	assert_int_equal(md_config_restart_keys(a, b, keys, 32), 3);
+	assert_string_equal(keys[0], "listen");
+	assert_string_equal(keys[1], "threads");
+	assert_string_equal(keys[2], "user");
+	assert_int_equal(md_config_restart_keys(a, b, keys, 1), 1);
+	md_config_unref(a);
+	md_config_unref(b);
+	md_config_unref(NULL);
+	(void)state;
+}
+
+/* The policy checks live in md_config_finish(). */
+static void
+finish_policy(void **state)
+{
+	struct md_config *c = md_config_new();
+	char err[256] = "";
+
+	assert_non_null(c);
+	assert_int_equal(
+	    md_config_add_acl(c, "0.0.0.0/0", err, sizeof(err)), 0);
+	assert_int_equal(md_config_finish(c, err, sizeof(err)), MD_ECONFIG);
+	assert_non_null(strstr(err, "allow-open-resolver"));
+	c->allow_open_resolver = true;
+	assert_int_equal(md_config_finish(c, err, sizeof(err)), 0);
+	c->metrics = strdup("nowhere");
+	assert_int_equal(md_config_finish(c, err, sizeof(err)), MD_ECONFIG);
+	assert_non_null(strstr(err, "metrics: 'nowhere'"));
+	md_config_unref(c);
+	(void)state;
+}
+
 static void
 every_key_from_file(void **state)
 {
@@ -577,6 +640,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(snapshot_and_restart_keys),
+	    cmocka_unit_test(finish_policy),
 	    cmocka_unit_test(every_key_from_file),
 	    cmocka_unit_test(scalar_listen_and_empty_zones),
 	    cmocka_unit_test(error_unknown_key),
