@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 
+#include "minidns/hashtab.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "minidns/zone.h"
@@ -19,10 +20,9 @@
  * (RFC 4592 §2.2.2).
  */
 struct md_node {
-	struct md_node *hnext;	/* hash chain */
+	struct md_hnode hn;	/* in md_zone.nodes; hash: md_name_hash */
 	struct md_node *parent; /* NULL for the apex */
 	struct md_rrset *rrsets;
-	uint32_t hash;
 	uint8_t name[]; /* wire form, case as in the zone data */
 };
 
@@ -37,10 +37,8 @@ struct md_zone {
 	struct md_arena arena; /* nodes and RRset headers */
 	uint8_t origin[MD_NAME_MAX];
 	unsigned origin_labels;
-	uint32_t origin_hash; /* md_name_hash(origin) */
-	struct md_node **table;
-	size_t nbuckets;
-	size_t nnodes;
+	uint32_t origin_hash;	 /* md_name_hash(origin) */
+	struct md_hashtab nodes; /* struct md_node by name */
 	size_t nrr;
 	struct md_node *apex;
 	bool auto_ptr;

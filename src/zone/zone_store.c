@@ -45,14 +45,12 @@ md_zone_new(const uint8_t *origin)
 	memcpy(z->origin, origin, olen);
 	z->origin_labels = md_name_labels(origin);
 	z->origin_hash = md_name_hash(origin);
-	z->nbuckets = 64;
-	z->table = calloc(z->nbuckets, sizeof(*z->table));
-	if (z->table == NULL)
+	if (md_hashtab_init(&z->nodes, 64, 0) != 0)
 		goto fail;
 	return z;
 fail:
 	if (z != NULL)
-		free(z->table);
+		md_arena_deinit(&z->arena);
 	free(z);
 	return NULL;
 }
@@ -72,7 +70,7 @@ md_zone_free(struct md_zone *z)
 	 * (the Kubernetes source republishes without reloading files). */
 	if (z == NULL || atomic_fetch_sub(&z->refs, 1) != 1)
 		return;
-	free(z->table);
+	md_hashtab_deinit(&z->nodes);
 	md_arena_deinit(&z->arena);
 	free(z);
 }
@@ -211,14 +209,22 @@ md_zone_find_node(const struct md_zone *z, const uint8_t *name)
 	return md_zone_find_node_h(z, name, md_name_hash(name));
 }
 
+/* The node is the first member: no offset to subtract on the hot path. */
+static inline struct md_node *
+node_of(struct md_hnode *hn)
+{
+	return MD_HNODE_ENTRY(hn, struct md_node, hn);
+}
+
 struct md_node *
 md_zone_find_child(const struct md_zone *z, const struct md_node *parent,
     const uint8_t *name, uint32_t h)
 {
-	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
-	     n = n->hnext) {
-		if (n->hash == h && n->parent == parent &&
-		    md_label_equal(n->name, name))
+	for (struct md_hnode *hn = md_hashtab_match(&z->nodes, h); hn != NULL;
+	     hn = md_hashtab_match_next(hn, h)) {
+		struct md_node *n = node_of(hn);
+
+		if (n->parent == parent && md_label_equal(n->name, name))
 			return n;
 	}
 	return NULL;
@@ -227,9 +233,11 @@ md_zone_find_child(const struct md_zone *z, const struct md_node *parent,
 struct md_node *
 md_zone_find_node_h(const struct md_zone *z, const uint8_t *name, uint32_t h)
 {
-	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
-	     n = n->hnext) {
-		if (n->hash == h && md_name_equal(n->name, name))
+	for (struct md_hnode *hn = md_hashtab_match(&z->nodes, h); hn != NULL;
+	     hn = md_hashtab_match_next(hn, h)) {
+		struct md_node *n = node_of(hn);
+
+		if (md_name_equal(n->name, name))
 			return n;
 	}
 	return NULL;
@@ -259,31 +267,6 @@ md_zone_serial(const struct md_zone *z)
 	return md_read_u32(soa->rdata + soa->rdata_len - 20);
 }
 
-static int
-grow(struct md_zone *z)
-{
-	size_t nb = z->nbuckets * 2;
-	struct md_node **t = calloc(nb, sizeof(*t));
-
-	if (t == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < z->nbuckets; i++) {
-		struct md_node *n = z->table[i];
-
-		while (n != NULL) {
-			struct md_node *next = n->hnext;
-
-			n->hnext = t[n->hash & (nb - 1)];
-			t[n->hash & (nb - 1)] = n;
-			n = next;
-		}
-	}
-	free(z->table);
-	z->table = t;
-	z->nbuckets = nb;
-	return 0;
-}
-
 /* The node for name, created with its missing ancestors. */
 static struct md_node *
 get_node(struct md_zone *z, const uint8_t *name)
@@ -293,18 +276,13 @@ get_node(struct md_zone *z, const uint8_t *name)
 
 	if (n != NULL)
 		return n;
-	if (z->nnodes + 1 > z->nbuckets && grow(z) != 0)
-		return NULL;
 	len = md_name_len(name);
 	n = md_arena_alloc(&z->arena, sizeof(*n) + len);
 	if (n == NULL)
 		return NULL;
 	memcpy(n->name, name, len);
 	n->rrsets = NULL;
-	n->hash = md_name_hash(name);
-	n->hnext = z->table[n->hash & (z->nbuckets - 1)];
-	z->table[n->hash & (z->nbuckets - 1)] = n;
-	z->nnodes++;
+	md_hashtab_insert(&z->nodes, &n->hn, md_name_hash(name));
 	n->parent = NULL;
 	if (md_name_labels(name) == z->origin_labels) {
 		z->apex = n;
