@@ -44,13 +44,21 @@ struct md_zone {
 	bool auto_ptr;
 };
 
+/* A zone in a snapshot's index (a zone may sit in several snapshots, so
+ * the node is the snapshot's, not the zone's). */
+struct md_zone_slot {
+	struct md_hnode hn; /* hash: the zone's origin_hash */
+	const struct md_zone *zone;
+};
+
 struct md_zone_set {
 	atomic_uint refs;
 	size_t count;
 	struct md_zone **zones;
-	/* zones by origin (open addressing, a power of two; NULL: empty) */
-	struct md_zone **index;
-	size_t nindex;
+	/* zones by origin: a fixed table over slots[count]; no buckets when
+	 * it could not be built (lookups then scan zones[]) */
+	struct md_hashtab index;
+	struct md_zone_slot *slots;
 };
 
 /* (Re)build zs->index from zs->zones; 0 or -ENOMEM (then lookups scan). */

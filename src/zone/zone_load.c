@@ -495,7 +495,7 @@ md_zone_set_load(
 			goto fail;
 		}
 	}
-	if (zs->nindex == 0 && zs->count > 0)
+	if (md_hashtab_buckets(&zs->index) == 0 && zs->count > 0)
 		md_zone_set_reindex(zs);
 	return zs;
 nomem:

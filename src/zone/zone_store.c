@@ -119,7 +119,12 @@ md_zone_add_name(struct md_zone *z, const uint8_t *name)
 	return get_node(z, name) != NULL ? 0 : -ENOMEM;
 }
 
-/* The origin index of a snapshot: open addressing by name hash. */
+/*
+ * The origin index of a snapshot: one slot per zone in a fixed table of
+ * at least twice as many buckets.  Slots go in from the last zone to the
+ * first, so of two zones with one origin the first in zones[] heads the
+ * chain and is the one found.
+ */
 int
 md_zone_set_reindex(struct md_zone_set *zs)
 {
@@ -127,19 +132,20 @@ md_zone_set_reindex(struct md_zone_set *zs)
 
 	while (n < zs->count * 2)
 		n *= 2;
-	free(zs->index);
-	zs->index = calloc(n, sizeof(*zs->index));
-	if (zs->index == NULL) {
-		zs->nindex = 0;
+	md_hashtab_deinit(&zs->index);
+	free(zs->slots);
+	zs->slots = calloc(zs->count ? zs->count : 1, sizeof(*zs->slots));
+	if (zs->slots == NULL ||
+	    md_hashtab_init(&zs->index, n, MD_HASHTAB_FIXED) != 0) {
+		md_hashtab_deinit(&zs->index);
+		free(zs->slots);
+		zs->slots = NULL;
 		return -ENOMEM;
 	}
-	zs->nindex = n;
-	for (size_t i = 0; i < zs->count; i++) {
-		size_t h = zs->zones[i]->origin_hash & (n - 1);
-
-		while (zs->index[h] != NULL)
-			h = (h + 1) & (n - 1);
-		zs->index[h] = zs->zones[i];
+	for (size_t i = zs->count; i-- > 0;) {
+		zs->slots[i].zone = zs->zones[i];
+		md_hashtab_insert(
+		    &zs->index, &zs->slots[i].hn, zs->zones[i]->origin_hash);
 	}
 	return 0;
 }
@@ -441,7 +447,8 @@ md_zone_set_unref(struct md_zone_set *zs)
 	for (size_t i = 0; i < zs->count; i++)
 		md_zone_free(zs->zones[i]);
 	free(zs->zones);
-	free(zs->index);
+	md_hashtab_deinit(&zs->index);
+	free(zs->slots);
 	free(zs);
 }
 
@@ -461,16 +468,13 @@ md_zone_set_get(const struct md_zone_set *zs, size_t i)
 static const struct md_zone *
 index_get(const struct md_zone_set *zs, const uint8_t *name, uint32_t hash)
 {
-	size_t slot = hash & (zs->nindex - 1);
+	for (struct md_hnode *hn = md_hashtab_match(&zs->index, hash);
+	     hn != NULL; hn = md_hashtab_match_next(hn, hash)) {
+		const struct md_zone *z =
+		    MD_HNODE_ENTRY(hn, struct md_zone_slot, hn)->zone;
 
-	for (size_t probe = 0; probe < zs->nindex; probe++) {
-		const struct md_zone *z = zs->index[slot];
-
-		if (z == NULL)
-			return NULL;
-		if (z->origin_hash == hash && md_name_equal(z->origin, name))
+		if (md_name_equal(z->origin, name))
 			return z;
-		slot = (slot + 1) & (zs->nindex - 1);
 	}
 	return NULL;
 }
@@ -481,7 +485,7 @@ md_zone_set_find_h(const struct md_zone_set *zs, const uint8_t *const *sfx,
 {
 	/* The longest enclosing origin: the name, then each parent, in the
 	 * index (a handful of probes, however many zones). */
-	if (zs->nindex == 0) {
+	if (md_hashtab_buckets(&zs->index) == 0) {
 		const struct md_zone *best = NULL;
 
 		for (size_t i = 0; i < zs->count; i++) {
