@@ -307,6 +307,8 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 			md_server_free(srv);
 			return NULL;
 		}
+		/* The server's snapshot replaces the worker's own empty one. */
+		md_zone_set_unref(srv->w[i]->zones);
 		srv->w[i]->zones = md_zone_set_ref(srv->zones);
 	}
 	md_server_update(srv, cfg);
