@@ -39,7 +39,7 @@ fi
 #    cycle between modules (4.).
 layer_of_header() {
 	case "$1" in
-	util.h | yaml_doc.h | upstream.h) echo 0 ;;
+	util.h | hashtab.h | yaml_doc.h | upstream.h) echo 0 ;;
 	wire.h | ldns_bridge.h) echo 1 ;;
 	zone.h | cache.h | k8s.h) echo 2 ;;
 	resolve.h | net.h | k8s_watch.h) echo 3 ;;

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "minidns/cache.h"
+#include "minidns/hashtab.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 
@@ -41,13 +42,18 @@
 #define SHARDS_DEFAULT 16
 #define CACHELINE 64
 
+/*
+ * The node comes first (MD_HNODE_ENTRY subtracts nothing) and its hash is
+ * md_name_hash(owner).  cost is 32 bits so the entry stays 64 bytes with
+ * the node's padding: a payload is at most 4 GiB less the header.
+ */
 struct entry {
-	struct entry *hnext; /* hash chain */
-	struct entry *prev;  /* LRU: towards the front (most recent) */
-	struct entry *next;  /* LRU: towards the tail (next to evict) */
-	uint64_t expire_ms;  /* absolute, on the caller's clock */
-	size_t cost;	     /* bytes charged to the shard */
-	uint32_t nhash;	     /* md_name_hash(owner) */
+	struct md_hnode hn; /* in the shard's table */
+	struct entry *prev; /* LRU: towards the front (most recent) */
+	struct entry *next; /* LRU: towards the tail (next to evict); after
+			     * unlink_entry(), the garbage list to free */
+	uint64_t expire_ms; /* absolute, on the caller's clock */
+	uint32_t cost;	    /* bytes charged to the shard */
 	uint32_t rdata_len;
 	uint32_t payload_len; /* bytes of data[] */
 	uint16_t type;	      /* 0 for NXDOMAIN */
@@ -64,8 +70,7 @@ struct entry {
 
 struct shard {
 	pthread_mutex_t lock;
-	struct entry **table;
-	size_t nbuckets; /* power of two */
+	struct md_hashtab table; /* struct entry by owner hash */
 	struct entry *lru_head;
 	struct entry *lru_tail;
 	struct md_cache_stats stats; /* entries and bytes are live counts */
@@ -144,10 +149,23 @@ shard_of(struct md_cache *c, uint32_t nhash, uint16_t type)
 	return &c->shards[key_hash(nhash, type) & (c->nshards - 1)];
 }
 
-static struct entry **
-bucket_of(struct shard *s, uint32_t nhash)
+static inline struct entry *
+entry_of(struct md_hnode *hn)
 {
-	return &s->table[nhash & (s->nbuckets - 1)];
+	return hn != NULL ? MD_HNODE_ENTRY(hn, struct entry, hn) : NULL;
+}
+
+/* The entries of the name hash nhash in s, one after another. */
+static inline struct entry *
+first_of(struct shard *s, uint32_t nhash)
+{
+	return entry_of(md_hashtab_match(&s->table, nhash));
+}
+
+static inline struct entry *
+next_of(struct entry *e)
+{
+	return entry_of(md_hashtab_match_next(&e->hn, e->hn.hash));
 }
 
 static struct entry *
@@ -155,9 +173,8 @@ find(struct shard *s, const uint8_t *name, uint32_t nhash, uint16_t type)
 {
 	struct entry *e;
 
-	for (e = *bucket_of(s, nhash); e != NULL; e = e->hnext) {
-		if (e->nhash == nhash && e->type == type &&
-		    md_name_equal(e->data, name))
+	for (e = first_of(s, nhash); e != NULL; e = next_of(e)) {
+		if (e->type == type && md_name_equal(e->data, name))
 			return e;
 	}
 	return NULL;
@@ -234,68 +251,30 @@ lru_push_front(struct shard *s, struct entry *e)
 static void
 unlink_entry(struct shard *s, struct entry *e)
 {
-	struct entry **pp = bucket_of(s, e->nhash);
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	e->hnext = NULL;
+	md_hashtab_remove(&s->table, &e->hn);
 	lru_unlink(s, e);
 	s->stats.entries--;
 	s->stats.bytes -= e->cost;
 }
 
+/* The table doubles its buckets past one entry per bucket (a failure to
+ * grow is harmless: longer chains). */
 static void
 link_entry(struct shard *s, struct entry *e)
 {
-	struct entry **b = bucket_of(s, e->nhash);
-
-	e->hnext = *b;
-	*b = e;
+	md_hashtab_insert(&s->table, &e->hn, e->hn.hash);
 	lru_push_front(s, e);
 	s->stats.entries++;
 	s->stats.bytes += e->cost;
 	s->stats.inserts++;
 }
 
-/*
- * Keep chains short: double the table when it holds more entries than
- * buckets.  Failure to grow is harmless (longer chains), so it is ignored.
- */
-static void
-maybe_grow(struct shard *s)
-{
-	struct entry **nt = NULL;
-	size_t nb, i;
-
-	if (s->stats.entries <= s->nbuckets)
-		return;
-	nb = s->nbuckets * 2;
-	nt = calloc(nb, sizeof(*nt));
-	if (nt == NULL)
-		return;
-	for (i = 0; i < s->nbuckets; i++) {
-		struct entry *e = s->table[i];
-
-		while (e != NULL) {
-			struct entry *next = e->hnext;
-			struct entry **b = &nt[e->nhash & (nb - 1)];
-
-			e->hnext = *b;
-			*b = e;
-			e = next;
-		}
-	}
-	free(s->table);
-	s->table = nt;
-	s->nbuckets = nb;
-}
-
+/* Free a garbage list (linked by next, after unlink_entry()). */
 static void
 free_list(struct entry *e)
 {
 	while (e != NULL) {
-		struct entry *next = e->hnext;
+		struct entry *next = e->next;
 
 		free(e);
 		e = next;
@@ -329,12 +308,10 @@ md_cache_new(const struct md_cache_conf *conf)
 	for (i = 0; i < c->nshards; i++) {
 		struct shard *s = &c->shards[i];
 
-		s->nbuckets = BUCKETS_MIN;
-		s->table = calloc(s->nbuckets, sizeof(*s->table));
-		if (s->table == NULL)
+		if (md_hashtab_init(&s->table, BUCKETS_MIN, 0) != 0)
 			goto fail;
 		if (pthread_mutex_init(&s->lock, NULL) != 0) {
-			free(s->table);
+			md_hashtab_deinit(&s->table);
 			goto fail;
 		}
 		ninit++;
@@ -344,7 +321,7 @@ fail:
 	if (c != NULL && c->shards != NULL) {
 		for (i = 0; i < ninit; i++) {
 			pthread_mutex_destroy(&c->shards[i].lock);
-			free(c->shards[i].table);
+			md_hashtab_deinit(&c->shards[i].table);
 		}
 		free(c->shards);
 	}
@@ -421,7 +398,7 @@ md_cache_free(struct md_cache *c)
 			s->lru_head = e->next;
 			free(e);
 		}
-		free(s->table);
+		md_hashtab_deinit(&s->table);
 		pthread_mutex_destroy(&s->lock);
 	}
 	free(c->shards);
@@ -452,10 +429,9 @@ shard_outranks(struct shard *s, const uint8_t *name, uint32_t nhash,
 	bool found = false;
 
 	pthread_mutex_lock(&s->lock);
-	for (e = *bucket_of(s, nhash); e != NULL; e = e->hnext) {
-		if (e->nhash == nhash && contradicts(e, kind) &&
-		    live(e, now_ms) && e->trust > trust &&
-		    md_name_equal(e->data, name)) {
+	for (e = first_of(s, nhash); e != NULL; e = next_of(e)) {
+		if (contradicts(e, kind) && live(e, now_ms) &&
+		    e->trust > trust && md_name_equal(e->data, name)) {
 			found = true;
 			break;
 		}
@@ -476,14 +452,14 @@ shard_purge(struct shard *s, const uint8_t *name, uint32_t nhash,
 	struct entry *e, *next, *garbage = NULL;
 
 	pthread_mutex_lock(&s->lock);
-	for (e = *bucket_of(s, nhash); e != NULL; e = next) {
-		next = e->hnext;
-		if (e->nhash != nhash || !contradicts(e, kind) ||
+	for (e = first_of(s, nhash); e != NULL; e = next) {
+		next = next_of(e);
+		if (!contradicts(e, kind) ||
 		    (live(e, now_ms) && e->trust > trust) ||
 		    !md_name_equal(e->data, name))
 			continue;
 		unlink_entry(s, e);
-		e->hnext = garbage;
+		e->next = garbage;
 		garbage = e;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -498,13 +474,13 @@ shard_purge(struct shard *s, const uint8_t *name, uint32_t nhash,
 static int
 insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 {
-	struct shard *s = shard_of(c, e->nhash, e->type);
+	struct shard *s = shard_of(c, e->hn.hash, e->type);
 	struct entry *old, *garbage = NULL;
 	size_t budget;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	old = find(s, e->data, e->nhash, e->type);
+	old = find(s, e->data, e->hn.hash, e->type);
 	/* RFC 2181 §5.4.1: replace only with data of equal or higher trust. */
 	if (old != NULL && live(old, now_ms) && old->trust > e->trust) {
 		rc = MD_ENOTFOUND;
@@ -512,7 +488,7 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 	}
 	if (old != NULL) {
 		unlink_entry(s, old);
-		old->hnext = garbage;
+		old->next = garbage;
 		garbage = old;
 	}
 	budget = atomic_load_explicit(&c->lim.budget, memory_order_relaxed);
@@ -521,12 +497,11 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 
 		unlink_entry(s, victim);
 		s->stats.evictions++;
-		victim->hnext = garbage;
+		victim->next = garbage;
 		garbage = victim;
 	}
 	link_entry(s, e);
 	e = NULL;
-	maybe_grow(s);
 cleanup:
 	pthread_mutex_unlock(&s->lock);
 	free_list(garbage);
@@ -558,7 +533,7 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 		payload += soa_rdlen;
 	cost = sizeof(*e) + payload + MALLOC_OVERHEAD;
 	if (cost > atomic_load_explicit(&c->lim.budget, memory_order_relaxed) ||
-	    payload > UINT32_MAX)
+	    cost > UINT32_MAX)
 		return MD_ENOSPACE;
 
 	/*
@@ -581,8 +556,8 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 		return -ENOMEM;
 	memset(e, 0, sizeof(*e));
 	e->expire_ms = now_ms + (uint64_t)ttl * 1000;
-	e->cost = cost;
-	e->nhash = nhash;
+	e->cost = (uint32_t)cost;
+	e->hn.hash = nhash;
 	e->rdata_len = rdata_len;
 	e->payload_len = (uint32_t)payload;
 	e->type = type;
@@ -862,21 +837,19 @@ md_cache_flush(struct md_cache *c, const uint8_t *name)
 
 		pthread_mutex_lock(&s->lock);
 		if (name == NULL) {
+			/* The LRU list is the garbage list already. */
 			garbage = s->lru_head;
-			for (e = garbage; e != NULL; e = e->next)
-				e->hnext = e->next;
-			memset(s->table, 0, s->nbuckets * sizeof(*s->table));
+			md_hashtab_clear(&s->table);
 			s->lru_head = s->lru_tail = NULL;
 			s->stats.entries = 0;
 			s->stats.bytes = 0;
 		} else {
-			for (e = *bucket_of(s, nhash); e != NULL; e = next) {
-				next = e->hnext;
-				if (e->nhash != nhash ||
-				    !md_name_equal(e->data, name))
+			for (e = first_of(s, nhash); e != NULL; e = next) {
+				next = next_of(e);
+				if (!md_name_equal(e->data, name))
 					continue;
 				unlink_entry(s, e);
-				e->hnext = garbage;
+				e->next = garbage;
 				garbage = e;
 			}
 		}
@@ -904,7 +877,7 @@ md_cache_flush_zone(struct md_cache *c, const uint8_t *zone)
 				continue;
 			/* A flush is not an eviction: stats.evictions stays. */
 			unlink_entry(s, e);
-			e->hnext = garbage;
+			e->next = garbage;
 			garbage = e;
 		}
 		pthread_mutex_unlock(&s->lock);

@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "minidns/hashtab.h"
 #include "minidns/k8s.h"
 #include "minidns/util.h"
 #include "minidns/zone.h"
@@ -114,12 +115,9 @@ void md_k8s_slice_clear(struct md_k8s_slice *s);
  * (md_k8s_service, md_k8s_slice, md_k8s_pod; NULL for a Namespace), both
  * the store's.  The store must not change during a walk.
  */
-struct md_k8s_entry;
 struct md_k8s_store_iter {
-	const struct md_k8s_store *st;
-	enum md_k8s_kind kind;
-	size_t bucket;
-	const struct md_k8s_entry *next;
+	bool valid; /* a known kind */
+	struct md_hashtab_iter it;
 };
 
 void md_k8s_store_iter_init(struct md_k8s_store_iter *it,

@@ -43,20 +43,13 @@ md_k8s_kind_str(enum md_k8s_kind k)
 }
 
 struct md_k8s_entry {
-	struct md_k8s_entry *next;
-	uint32_t hash;
-	void *obj; /* the parsed object; NULL for namespaces */
+	struct md_hnode hn; /* in the kind's map; hash: fnv1a(key) */
+	void *obj;	    /* the parsed object; NULL for namespaces */
 	char key[];
 };
 
-struct map {
-	struct md_k8s_entry **buckets;
-	size_t nbuckets; /* a power of two, or 0 */
-	size_t count;
-};
-
 struct md_k8s_store {
-	struct map maps[MD_K8S_KIND_COUNT];
+	struct md_hashtab maps[MD_K8S_KIND_COUNT]; /* md_k8s_entry by key */
 	/* namespaces changed since md_k8s_store_changes_clear() */
 	char (*dirty)[64];
 	size_t ndirty, dirty_cap;
@@ -124,117 +117,96 @@ obj_free(enum md_k8s_kind kind, void *obj)
 	free(obj);
 }
 
-static struct md_k8s_entry **
-map_slot(const struct map *m, const char *key, uint32_t h)
+static struct md_k8s_entry *
+map_find(const struct md_hashtab *m, const char *key, uint32_t h)
 {
-	struct md_k8s_entry **pp;
+	for (struct md_hnode *hn = md_hashtab_match(m, h); hn != NULL;
+	     hn = md_hashtab_match_next(hn, h)) {
+		struct md_k8s_entry *e =
+		    MD_HNODE_ENTRY(hn, struct md_k8s_entry, hn);
 
-	if (m->nbuckets == 0)
-		return NULL;
-	for (pp = &m->buckets[h & (m->nbuckets - 1)]; *pp != NULL;
-	     pp = &(*pp)->next) {
-		if ((*pp)->hash == h && strcmp((*pp)->key, key) == 0)
-			return pp;
+		if (strcmp(e->key, key) == 0)
+			return e;
 	}
-	return pp;
+	return NULL;
 }
 
 static const void *
-map_get(const struct map *m, const char *key)
+map_get(const struct md_hashtab *m, const char *key)
 {
-	struct md_k8s_entry **pp = map_slot(m, key, fnv1a(key));
+	struct md_k8s_entry *e = map_find(m, key, fnv1a(key));
 
-	return pp != NULL && *pp != NULL ? (*pp)->obj : NULL;
-}
-
-static int
-map_grow(struct map *m)
-{
-	size_t nb = m->nbuckets ? m->nbuckets * 2 : 64;
-	struct md_k8s_entry **b = calloc(nb, sizeof(*b));
-
-	if (b == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->nbuckets; i++) {
-		struct md_k8s_entry *e = m->buckets[i], *next;
-
-		for (; e != NULL; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (nb - 1)];
-			b[e->hash & (nb - 1)] = e;
-		}
-	}
-	free(m->buckets);
-	m->buckets = b;
-	m->nbuckets = nb;
-	return 0;
+	return e != NULL ? e->obj : NULL;
 }
 
 /* Insert or replace; takes 'obj' over (freed on failure). */
 static int
-map_put(struct map *m, enum md_k8s_kind kind, const char *key, void *obj)
+map_put(struct md_hashtab *m, enum md_k8s_kind kind, const char *key, void *obj)
 {
 	uint32_t h = fnv1a(key);
-	struct md_k8s_entry **pp, *e;
+	struct md_k8s_entry *e = map_find(m, key, h);
 	size_t klen = strlen(key);
 
-	if (m->count + 1 > m->nbuckets && map_grow(m) != 0)
-		goto fail;
-	pp = map_slot(m, key, h);
-	if (*pp != NULL) {
-		obj_free(kind, (*pp)->obj);
-		(*pp)->obj = obj;
+	if (e != NULL) {
+		obj_free(kind, e->obj);
+		e->obj = obj;
 		return 0;
 	}
 	e = malloc(sizeof(*e) + klen + 1);
-	if (e == NULL)
-		goto fail;
+	if (e == NULL) {
+		obj_free(kind, obj);
+		return -ENOMEM;
+	}
 	memcpy(e->key, key, klen + 1);
-	e->hash = h;
 	e->obj = obj;
-	e->next = NULL;
-	*pp = e;
-	m->count++;
+	md_hashtab_insert(m, &e->hn, h);
 	return 0;
-fail:
-	obj_free(kind, obj);
-	return -ENOMEM;
 }
 
 static void
-map_del(struct map *m, enum md_k8s_kind kind, const char *key)
+map_del(struct md_hashtab *m, enum md_k8s_kind kind, const char *key)
 {
-	struct md_k8s_entry **pp = map_slot(m, key, fnv1a(key)), *e;
+	struct md_k8s_entry *e = map_find(m, key, fnv1a(key));
 
-	if (pp == NULL || *pp == NULL)
+	if (e == NULL)
 		return;
-	e = *pp;
-	*pp = e->next;
+	md_hashtab_remove(m, &e->hn);
 	obj_free(kind, e->obj);
 	free(e);
-	m->count--;
 }
 
+/* Free every entry; the buckets stay for the relist that follows. */
 static void
-map_clear(struct map *m, enum md_k8s_kind kind)
+map_clear(struct md_hashtab *m, enum md_k8s_kind kind)
 {
-	for (size_t i = 0; i < m->nbuckets; i++) {
-		struct md_k8s_entry *e = m->buckets[i], *next;
+	struct md_hashtab_iter it;
+	struct md_hnode *hn;
 
-		for (; e != NULL; e = next) {
-			next = e->next;
-			obj_free(kind, e->obj);
-			free(e);
-		}
+	md_hashtab_iter_init(&it, m);
+	while ((hn = md_hashtab_iter_next(&it)) != NULL) {
+		struct md_k8s_entry *e =
+		    MD_HNODE_ENTRY(hn, struct md_k8s_entry, hn);
+
+		obj_free(kind, e->obj);
+		free(e);
 	}
-	free(m->buckets);
-	memset(m, 0, sizeof(*m));
+	md_hashtab_clear(m);
 }
 
 struct md_k8s_store *
 md_k8s_store_new(void)
 {
-	return calloc(1, sizeof(struct md_k8s_store));
+	struct md_k8s_store *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	for (int k = 0; k < MD_K8S_KIND_COUNT; k++) {
+		if (md_hashtab_init(&st->maps[k], 64, 0) != 0) {
+			md_k8s_store_free(st);
+			return NULL;
+		}
+	}
+	return st;
 }
 
 void
@@ -242,8 +214,10 @@ md_k8s_store_free(struct md_k8s_store *st)
 {
 	if (st == NULL)
 		return;
-	for (int k = 0; k < MD_K8S_KIND_COUNT; k++)
+	for (int k = 0; k < MD_K8S_KIND_COUNT; k++) {
 		map_clear(&st->maps[k], (enum md_k8s_kind)k);
+		md_hashtab_deinit(&st->maps[k]);
+	}
 	free(st->dirty);
 	free(st);
 }
@@ -261,7 +235,7 @@ md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind)
 size_t
 md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind)
 {
-	return kind < MD_K8S_KIND_COUNT ? st->maps[kind].count : 0;
+	return kind < MD_K8S_KIND_COUNT ? md_hashtab_count(&st->maps[kind]) : 0;
 }
 
 /* Parse obj of 'kind' into a new heap object; *key gets "ns/name". */
@@ -368,8 +342,8 @@ md_k8s_store_iter_init(struct md_k8s_store_iter *it,
 {
 	memset(it, 0, sizeof(*it));
 	if (kind < MD_K8S_KIND_COUNT) {
-		it->st = st;
-		it->kind = kind;
+		it->valid = true;
+		md_hashtab_iter_init(&it->it, &st->maps[kind]);
 	}
 }
 
@@ -377,20 +351,16 @@ bool
 md_k8s_store_next(
     struct md_k8s_store_iter *it, const char **key, const void **obj)
 {
-	const struct map *m;
+	struct md_hnode *hn;
+	const struct md_k8s_entry *e;
 
-	if (it->st == NULL)
+	if (!it->valid || (hn = md_hashtab_iter_next(&it->it)) == NULL)
 		return false;
-	m = &it->st->maps[it->kind];
-	while (it->next == NULL && it->bucket < m->nbuckets)
-		it->next = m->buckets[it->bucket++];
-	if (it->next == NULL)
-		return false;
+	e = MD_HNODE_ENTRY(hn, struct md_k8s_entry, hn);
 	if (key != NULL)
-		*key = it->next->key;
+		*key = e->key;
 	if (obj != NULL)
-		*obj = it->next->obj;
-	it->next = it->next->next;
+		*obj = e->obj;
 	return true;
 }
 
@@ -407,22 +377,22 @@ md_k8s_store_service(
 bool
 md_k8s_store_ns_present(const struct md_k8s_store *st, const char *ns)
 {
-	const struct map *m = &st->maps[MD_K8S_NAMESPACE];
 	size_t l = strlen(ns);
 
 	/* Namespace entries hold no object: look for the key itself. */
-	if (m->nbuckets > 0 && *map_slot(m, ns, fnv1a(ns)) != NULL)
+	if (map_find(&st->maps[MD_K8S_NAMESPACE], ns, fnv1a(ns)) != NULL)
 		return true;
 	for (int k = MD_K8S_SERVICE; k <= MD_K8S_SLICE; k++) {
-		const struct map *o = &st->maps[k];
+		struct md_hashtab_iter it;
+		struct md_hnode *hn;
 
-		for (size_t i = 0; i < o->nbuckets; i++) {
-			for (const struct md_k8s_entry *e = o->buckets[i];
-			     e != NULL; e = e->next) {
-				if (strncmp(e->key, ns, l) == 0 &&
-				    e->key[l] == '/')
-					return true;
-			}
+		md_hashtab_iter_init(&it, &st->maps[k]);
+		while ((hn = md_hashtab_iter_next(&it)) != NULL) {
+			const struct md_k8s_entry *e =
+			    MD_HNODE_ENTRY(hn, struct md_k8s_entry, hn);
+
+			if (strncmp(e->key, ns, l) == 0 && e->key[l] == '/')
+				return true;
 		}
 	}
 	return false;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "minidns/hashtab.h"
+
 #include "resolve-internal.h"
 
 #define INFRA_TTL_MS (15 * 60 * 1000) /* forget a server after 15 min */
@@ -31,7 +33,7 @@ struct lame_zone {
 };
 
 struct infra_entry {
-	struct infra_entry *next;
+	struct md_hnode hn; /* in md_infra.table; hash: addr_hash() */
 	struct md_sockaddr addr;
 	uint64_t expires;
 	uint32_t srtt, rttvar; /* ms */
@@ -45,9 +47,7 @@ struct infra_entry {
 
 struct md_infra {
 	pthread_mutex_t lock;
-	struct infra_entry **table;
-	size_t nbuckets;
-	size_t count;
+	struct md_hashtab table; /* struct infra_entry by address */
 	size_t max_entries;
 };
 
@@ -58,9 +58,7 @@ md_infra_new(size_t max_entries)
 
 	if (in == NULL)
 		return NULL;
-	in->nbuckets = 1024;
-	in->table = calloc(in->nbuckets, sizeof(*in->table));
-	if (in->table == NULL) {
+	if (md_hashtab_init(&in->table, 1024, 0) != 0) {
 		free(in);
 		return NULL;
 	}
@@ -72,20 +70,16 @@ md_infra_new(size_t max_entries)
 void
 md_infra_free(struct md_infra *in)
 {
+	struct md_hashtab_iter it;
+	struct md_hnode *hn;
+
 	if (in == NULL)
 		return;
-	for (size_t i = 0; i < in->nbuckets; i++) {
-		struct infra_entry *e = in->table[i];
-
-		while (e != NULL) {
-			struct infra_entry *next = e->next;
-
-			free(e);
-			e = next;
-		}
-	}
+	md_hashtab_iter_init(&it, &in->table);
+	while ((hn = md_hashtab_iter_next(&it)) != NULL)
+		free(MD_HNODE_ENTRY(hn, struct infra_entry, hn));
 	pthread_mutex_destroy(&in->lock);
-	free(in->table);
+	md_hashtab_deinit(&in->table);
 	free(in);
 }
 
@@ -105,31 +99,30 @@ static struct infra_entry *
 lookup(struct md_infra *in, const struct md_sockaddr *sa, uint64_t now,
     bool create)
 {
-	struct infra_entry **pp = &in->table[addr_hash(sa) % in->nbuckets];
+	uint32_t h = addr_hash(sa);
+	struct md_hnode *hn;
 	struct infra_entry *e;
 
-	while ((e = *pp) != NULL) {
+	for (hn = md_hashtab_match(&in->table, h); hn != NULL;
+	     hn = md_hashtab_match_next(hn, h)) {
+		e = MD_HNODE_ENTRY(hn, struct infra_entry, hn);
 		if (e->addr.len == sa->len &&
 		    memcmp(&e->addr.ss, &sa->ss, sa->len) == 0) {
 			if (e->expires > now)
 				return e;
 			/* Stale knowledge: start over. */
-			*pp = e->next;
+			md_hashtab_remove(&in->table, &e->hn);
 			free(e);
-			in->count--;
 			break;
 		}
-		pp = &e->next;
 	}
-	if (!create || in->count >= in->max_entries)
+	if (!create || md_hashtab_count(&in->table) >= in->max_entries)
 		return NULL;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
 	e->addr = *sa;
-	e->next = in->table[addr_hash(sa) % in->nbuckets];
-	in->table[addr_hash(sa) % in->nbuckets] = e;
-	in->count++;
+	md_hashtab_insert(&in->table, &e->hn, h);
 	e->expires = now + INFRA_TTL_MS;
 	return e;
 }

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "minidns/driver.h"
+#include "minidns/hashtab.h"
 #include "minidns/metrics.h"
 #include "minidns/net.h"
 #include "minidns/ratelimit.h"
@@ -31,7 +32,7 @@
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
 #define INFLIGHT_MAX 10000	    /* resolutions at once */
 #define WAITERS_MAX 1000	    /* clients on one resolution */
-#define INFLIGHT_BUCKETS 4096
+#define INFLIGHT_BUCKETS 4096	    /* a fixed table: no growth */
 
 struct tcp_conn;
 struct probe;
@@ -53,11 +54,11 @@ struct waiter {
 
 /* One resolution in flight, shared by every client asking the same. */
 struct resolution {
-	struct resolution *hnext;
+	/* in wk->inflight; hash: md_name_hash(name) * 31 + qtype */
+	struct md_hnode hn;
 	struct worker *wk;
 	uint8_t name[MD_NAME_MAX]; /* lower case */
 	uint16_t qtype;
-	uint32_t hash;
 	/* the snapshot it started with, held until it ends (a reload does
 	 * not change a resolution's forward zones under it) */
 	const struct md_config *cfg;
@@ -117,8 +118,9 @@ struct worker {
 	struct md_net *net;
 	struct md_driver_io transport; /* net/ with the upstream counters */
 	bool primed;		       /* the root priming query was started */
-	struct resolution *inflight[INFLIGHT_BUCKETS];
-	unsigned ninflight;
+	/* struct resolution by (name, type); fixed, so starting a
+	 * resolution never allocates buckets */
+	struct md_hashtab inflight;
 	/* health checks of forwarders held down as dead (worker 0) */
 	struct event *health_ev;
 	unsigned probes; /* in flight */

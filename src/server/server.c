@@ -197,12 +197,16 @@ md_srv_worker_close_sockets(struct worker *wk)
 static void
 worker_free(struct worker *wk)
 {
+	struct md_hashtab_iter it;
+	struct md_hnode *hn;
+
 	if (wk == NULL)
 		return;
-	for (size_t i = 0; i < INFLIGHT_BUCKETS; i++) {
-		while (wk->inflight[i] != NULL)
-			md_srv_resolution_free(wk->inflight[i]);
-	}
+	md_hashtab_iter_init(&it, &wk->inflight);
+	while ((hn = md_hashtab_iter_next(&it)) != NULL)
+		md_srv_resolution_free(
+		    MD_HNODE_ENTRY(hn, struct resolution, hn));
+	md_hashtab_deinit(&wk->inflight);
 	while (wk->conns != NULL)
 		md_srv_conn_free(wk->conns);
 	md_srv_worker_close_sockets(wk);
@@ -232,6 +236,9 @@ worker_new(struct md_server *srv, unsigned id, const char *tls_ca)
 	wk->srv = srv;
 	wk->id = id;
 	atomic_init(&wk->drained, false);
+	if (md_hashtab_init(
+		&wk->inflight, INFLIGHT_BUCKETS, MD_HASHTAB_FIXED) != 0)
+		goto fail;
 	wk->base = event_base_new();
 	if (wk->base == NULL)
 		goto fail;

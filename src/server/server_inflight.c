@@ -181,15 +181,8 @@ md_srv_waiter_detach_conn(struct waiter *w)
 void
 md_srv_resolution_free(struct resolution *res)
 {
-	struct worker *wk = res->wk;
-	struct resolution **pp = &wk->inflight[res->hash % INFLIGHT_BUCKETS];
-
-	while (*pp != NULL && *pp != res)
-		pp = &(*pp)->hnext;
-	if (*pp == res) {
-		*pp = res->hnext;
-		wk->ninflight--;
-	}
+	/* Not in the table yet when resolution_new()'s caller gave up. */
+	md_hashtab_remove(&res->wk->inflight, &res->hn);
 	while (res->waiters != NULL) {
 		struct waiter *w = res->waiters;
 
@@ -313,16 +306,21 @@ md_srv_resolve_for(struct worker *wk, struct waiter *w)
 {
 	uint8_t key[MD_NAME_MAX];
 	uint32_t h;
-	struct resolution *res;
+	struct md_hnode *hn;
+	struct resolution *res = NULL;
 
 	memcpy(key, w->q.qname, w->q.qname_len);
 	md_name_lower(key);
 	h = md_name_hash(key) * 31 + w->q.qtype;
-	for (res = wk->inflight[h % INFLIGHT_BUCKETS]; res != NULL;
-	     res = res->hnext) {
-		if (res->hash == h && res->qtype == w->q.qtype &&
-		    md_name_equal(res->name, key))
+	for (hn = md_hashtab_match(&wk->inflight, h); hn != NULL;
+	     hn = md_hashtab_match_next(hn, h)) {
+		struct resolution *r =
+		    MD_HNODE_ENTRY(hn, struct resolution, hn);
+
+		if (r->qtype == w->q.qtype && md_name_equal(r->name, key)) {
+			res = r;
 			break;
+		}
 	}
 	if (res != NULL) {
 		if (res->nwaiters >= WAITERS_MAX)
@@ -332,7 +330,7 @@ md_srv_resolve_for(struct worker *wk, struct waiter *w)
 		res->nwaiters++;
 		return;
 	}
-	if (wk->ninflight >= INFLIGHT_MAX)
+	if (md_hashtab_count(&wk->inflight) >= INFLIGHT_MAX)
 		goto drop;
 	/* RFC 8109: learn the current root NS set before relying on the
 	 * hints for long.  Done when iteration is first needed, so a server
@@ -344,13 +342,10 @@ md_srv_resolve_for(struct worker *wk, struct waiter *w)
 	res = resolution_new(wk, key, w->q.qtype);
 	if (res == NULL)
 		goto drop;
-	res->hash = h;
 	maybe_trace(wk, res->req, key);
 	res->waiters = w;
 	res->nwaiters = 1;
-	res->hnext = wk->inflight[h % INFLIGHT_BUCKETS];
-	wk->inflight[h % INFLIGHT_BUCKETS] = res;
-	wk->ninflight++;
+	md_hashtab_insert(&wk->inflight, &res->hn, h);
 	md_drive_run(&res->dr);
 	return;
 drop:
@@ -534,11 +529,9 @@ md_srv_prime(struct worker *wk)
 	res = resolution_new(wk, &root, MD_TYPE_NS);
 	if (res == NULL)
 		return -ENOMEM;
-	res->hash = md_name_hash(&root) * 31 + MD_TYPE_NS;
 	maybe_trace(wk, res->req, &root);
-	res->hnext = wk->inflight[res->hash % INFLIGHT_BUCKETS];
-	wk->inflight[res->hash % INFLIGHT_BUCKETS] = res;
-	wk->ninflight++;
+	md_hashtab_insert(
+	    &wk->inflight, &res->hn, md_name_hash(&root) * 31 + MD_TYPE_NS);
 	md_info(MD_LOG_SERVER, "priming the root NS set from %zu hints",
 	    wk->cfg->resolve->nhints);
 	md_drive_run(&res->dr);

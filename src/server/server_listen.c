@@ -133,7 +133,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *wk = arg;
 	uint64_t now = md_now_ms();
 	struct timeval tv = {0, 50 * 1000};
-	bool busy = wk->ninflight > 0;
+	bool busy = md_hashtab_count(&wk->inflight) > 0;
 
 	(void)fd;
 	(void)what;

@@ -175,7 +175,8 @@ md_srv_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		if (n == UDP_BATCH)
 			continue;
-		if (wait_us == 0 || !(busy || n >= 2) || wk->ninflight > 0)
+		if (wait_us == 0 || !(busy || n >= 2) ||
+		    md_hashtab_count(&wk->inflight) > 0)
 			return;
 		busy = false;
 		nanosleep(&ts, NULL);

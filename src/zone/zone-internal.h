@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 
+#include "minidns/hashtab.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "minidns/zone.h"
@@ -19,10 +20,9 @@
  * (RFC 4592 §2.2.2).
  */
 struct md_node {
-	struct md_node *hnext;	/* hash chain */
+	struct md_hnode hn;	/* in md_zone.nodes; hash: md_name_hash */
 	struct md_node *parent; /* NULL for the apex */
 	struct md_rrset *rrsets;
-	uint32_t hash;
 	uint8_t name[]; /* wire form, case as in the zone data */
 };
 
@@ -37,22 +37,28 @@ struct md_zone {
 	struct md_arena arena; /* nodes and RRset headers */
 	uint8_t origin[MD_NAME_MAX];
 	unsigned origin_labels;
-	uint32_t origin_hash; /* md_name_hash(origin) */
-	struct md_node **table;
-	size_t nbuckets;
-	size_t nnodes;
+	uint32_t origin_hash;	 /* md_name_hash(origin) */
+	struct md_hashtab nodes; /* struct md_node by name */
 	size_t nrr;
 	struct md_node *apex;
 	bool auto_ptr;
+};
+
+/* A zone in a snapshot's index (a zone may sit in several snapshots, so
+ * the node is the snapshot's, not the zone's). */
+struct md_zone_slot {
+	struct md_hnode hn; /* hash: the zone's origin_hash */
+	const struct md_zone *zone;
 };
 
 struct md_zone_set {
 	atomic_uint refs;
 	size_t count;
 	struct md_zone **zones;
-	/* zones by origin (open addressing, a power of two; NULL: empty) */
-	struct md_zone **index;
-	size_t nindex;
+	/* zones by origin: a fixed table over slots[count]; no buckets when
+	 * it could not be built (lookups then scan zones[]) */
+	struct md_hashtab index;
+	struct md_zone_slot *slots;
 };
 
 /* (Re)build zs->index from zs->zones; 0 or -ENOMEM (then lookups scan). */

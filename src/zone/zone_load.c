@@ -367,48 +367,47 @@ static int
 collect_ptrs(const struct md_zone *rz, const struct md_zone *src,
     struct ptr_candidate **v, size_t *n, size_t *cap)
 {
-	for (size_t b = 0; b < src->nbuckets; b++) {
-		for (const struct md_node *nd = src->table[b]; nd != NULL;
-		     nd = nd->hnext) {
-			/* A wildcard owner names no host. */
-			if (nd->name[0] == 1 && nd->name[1] == '*')
+	struct md_hashtab_iter it;
+	struct md_hnode *hn;
+
+	md_hashtab_iter_init(&it, &src->nodes);
+	while ((hn = md_hashtab_iter_next(&it)) != NULL) {
+		const struct md_node *nd =
+		    MD_HNODE_ENTRY(hn, struct md_node, hn);
+
+		/* A wildcard owner names no host. */
+		if (nd->name[0] == 1 && nd->name[1] == '*')
+			continue;
+		for (const struct md_rrset *s = nd->rrsets; s != NULL;
+		     s = s->next) {
+			const uint8_t *p, *rd;
+			uint16_t len;
+
+			if (s->type != MD_TYPE_A && s->type != MD_TYPE_AAAA)
 				continue;
-			for (const struct md_rrset *s = nd->rrsets; s != NULL;
-			     s = s->next) {
-				const uint8_t *p, *rd;
-				uint16_t len;
+			for (p = NULL;
+			     (p = md_rrset_next(s, p, &len, &rd)) != NULL;) {
+				struct ptr_candidate c;
 
-				if (s->type != MD_TYPE_A &&
-				    s->type != MD_TYPE_AAAA)
+				if (len != (s->type == MD_TYPE_A ? 4 : 16))
 					continue;
-				for (p = NULL; (p = md_rrset_next(s, p, &len,
-						    &rd)) != NULL;) {
-					struct ptr_candidate c;
+				memset(c.rev, 0, sizeof(c.rev));
+				reverse_name(s->type, rd, c.rev);
+				if (!md_name_is_subdomain(c.rev, rz->origin))
+					continue;
+				c.target = nd->name;
+				c.ttl = s->ttl;
+				if (*n == *cap) {
+					size_t nc = *cap ? *cap * 2 : 64;
+					struct ptr_candidate *nv =
+					    realloc(*v, nc * sizeof(**v));
 
-					if (len !=
-					    (s->type == MD_TYPE_A ? 4 : 16))
-						continue;
-					memset(c.rev, 0, sizeof(c.rev));
-					reverse_name(s->type, rd, c.rev);
-					if (!md_name_is_subdomain(
-						c.rev, rz->origin))
-						continue;
-					c.target = nd->name;
-					c.ttl = s->ttl;
-					if (*n == *cap) {
-						size_t nc =
-						    *cap ? *cap * 2 : 64;
-						struct ptr_candidate *nv =
-						    realloc(
-							*v, nc * sizeof(**v));
-
-						if (nv == NULL)
-							return -ENOMEM;
-						*v = nv;
-						*cap = nc;
-					}
-					(*v)[(*n)++] = c;
+					if (nv == NULL)
+						return -ENOMEM;
+					*v = nv;
+					*cap = nc;
 				}
+				(*v)[(*n)++] = c;
 			}
 		}
 	}
@@ -496,7 +495,7 @@ md_zone_set_load(
 			goto fail;
 		}
 	}
-	if (zs->nindex == 0 && zs->count > 0)
+	if (md_hashtab_buckets(&zs->index) == 0 && zs->count > 0)
 		md_zone_set_reindex(zs);
 	return zs;
 nomem:

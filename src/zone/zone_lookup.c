@@ -301,8 +301,8 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 			wild[0] = 1;
 			wild[1] = '*';
 			memcpy(wild + 2, ce->name, celen);
-			n = md_zone_find_child(
-			    z, ce, wild, md_name_hash_prepend(ce->hash, wild));
+			n = md_zone_find_child(z, ce, wild,
+			    md_name_hash_prepend(ce->hn.hash, wild));
 		}
 		if (n == NULL && z->pod_synthesis &&
 		    pod_answer(z, name, labels, qtype, first, res))

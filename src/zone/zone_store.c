@@ -45,14 +45,12 @@ md_zone_new(const uint8_t *origin)
 	memcpy(z->origin, origin, olen);
 	z->origin_labels = md_name_labels(origin);
 	z->origin_hash = md_name_hash(origin);
-	z->nbuckets = 64;
-	z->table = calloc(z->nbuckets, sizeof(*z->table));
-	if (z->table == NULL)
+	if (md_hashtab_init(&z->nodes, 64, 0) != 0)
 		goto fail;
 	return z;
 fail:
 	if (z != NULL)
-		free(z->table);
+		md_arena_deinit(&z->arena);
 	free(z);
 	return NULL;
 }
@@ -72,7 +70,7 @@ md_zone_free(struct md_zone *z)
 	 * (the Kubernetes source republishes without reloading files). */
 	if (z == NULL || atomic_fetch_sub(&z->refs, 1) != 1)
 		return;
-	free(z->table);
+	md_hashtab_deinit(&z->nodes);
 	md_arena_deinit(&z->arena);
 	free(z);
 }
@@ -121,7 +119,12 @@ md_zone_add_name(struct md_zone *z, const uint8_t *name)
 	return get_node(z, name) != NULL ? 0 : -ENOMEM;
 }
 
-/* The origin index of a snapshot: open addressing by name hash. */
+/*
+ * The origin index of a snapshot: one slot per zone in a fixed table of
+ * at least twice as many buckets.  Slots go in from the last zone to the
+ * first, so of two zones with one origin the first in zones[] heads the
+ * chain and is the one found.
+ */
 int
 md_zone_set_reindex(struct md_zone_set *zs)
 {
@@ -129,19 +132,20 @@ md_zone_set_reindex(struct md_zone_set *zs)
 
 	while (n < zs->count * 2)
 		n *= 2;
-	free(zs->index);
-	zs->index = calloc(n, sizeof(*zs->index));
-	if (zs->index == NULL) {
-		zs->nindex = 0;
+	md_hashtab_deinit(&zs->index);
+	free(zs->slots);
+	zs->slots = calloc(zs->count ? zs->count : 1, sizeof(*zs->slots));
+	if (zs->slots == NULL ||
+	    md_hashtab_init(&zs->index, n, MD_HASHTAB_FIXED) != 0) {
+		md_hashtab_deinit(&zs->index);
+		free(zs->slots);
+		zs->slots = NULL;
 		return -ENOMEM;
 	}
-	zs->nindex = n;
-	for (size_t i = 0; i < zs->count; i++) {
-		size_t h = zs->zones[i]->origin_hash & (n - 1);
-
-		while (zs->index[h] != NULL)
-			h = (h + 1) & (n - 1);
-		zs->index[h] = zs->zones[i];
+	for (size_t i = zs->count; i-- > 0;) {
+		zs->slots[i].zone = zs->zones[i];
+		md_hashtab_insert(
+		    &zs->index, &zs->slots[i].hn, zs->zones[i]->origin_hash);
 	}
 	return 0;
 }
@@ -211,14 +215,22 @@ md_zone_find_node(const struct md_zone *z, const uint8_t *name)
 	return md_zone_find_node_h(z, name, md_name_hash(name));
 }
 
+/* The node is the first member: no offset to subtract on the hot path. */
+static inline struct md_node *
+node_of(struct md_hnode *hn)
+{
+	return MD_HNODE_ENTRY(hn, struct md_node, hn);
+}
+
 struct md_node *
 md_zone_find_child(const struct md_zone *z, const struct md_node *parent,
     const uint8_t *name, uint32_t h)
 {
-	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
-	     n = n->hnext) {
-		if (n->hash == h && n->parent == parent &&
-		    md_label_equal(n->name, name))
+	for (struct md_hnode *hn = md_hashtab_match(&z->nodes, h); hn != NULL;
+	     hn = md_hashtab_match_next(hn, h)) {
+		struct md_node *n = node_of(hn);
+
+		if (n->parent == parent && md_label_equal(n->name, name))
 			return n;
 	}
 	return NULL;
@@ -227,9 +239,11 @@ md_zone_find_child(const struct md_zone *z, const struct md_node *parent,
 struct md_node *
 md_zone_find_node_h(const struct md_zone *z, const uint8_t *name, uint32_t h)
 {
-	for (struct md_node *n = z->table[h & (z->nbuckets - 1)]; n != NULL;
-	     n = n->hnext) {
-		if (n->hash == h && md_name_equal(n->name, name))
+	for (struct md_hnode *hn = md_hashtab_match(&z->nodes, h); hn != NULL;
+	     hn = md_hashtab_match_next(hn, h)) {
+		struct md_node *n = node_of(hn);
+
+		if (md_name_equal(n->name, name))
 			return n;
 	}
 	return NULL;
@@ -259,31 +273,6 @@ md_zone_serial(const struct md_zone *z)
 	return md_read_u32(soa->rdata + soa->rdata_len - 20);
 }
 
-static int
-grow(struct md_zone *z)
-{
-	size_t nb = z->nbuckets * 2;
-	struct md_node **t = calloc(nb, sizeof(*t));
-
-	if (t == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < z->nbuckets; i++) {
-		struct md_node *n = z->table[i];
-
-		while (n != NULL) {
-			struct md_node *next = n->hnext;
-
-			n->hnext = t[n->hash & (nb - 1)];
-			t[n->hash & (nb - 1)] = n;
-			n = next;
-		}
-	}
-	free(z->table);
-	z->table = t;
-	z->nbuckets = nb;
-	return 0;
-}
-
 /* The node for name, created with its missing ancestors. */
 static struct md_node *
 get_node(struct md_zone *z, const uint8_t *name)
@@ -293,18 +282,13 @@ get_node(struct md_zone *z, const uint8_t *name)
 
 	if (n != NULL)
 		return n;
-	if (z->nnodes + 1 > z->nbuckets && grow(z) != 0)
-		return NULL;
 	len = md_name_len(name);
 	n = md_arena_alloc(&z->arena, sizeof(*n) + len);
 	if (n == NULL)
 		return NULL;
 	memcpy(n->name, name, len);
 	n->rrsets = NULL;
-	n->hash = md_name_hash(name);
-	n->hnext = z->table[n->hash & (z->nbuckets - 1)];
-	z->table[n->hash & (z->nbuckets - 1)] = n;
-	z->nnodes++;
+	md_hashtab_insert(&z->nodes, &n->hn, md_name_hash(name));
 	n->parent = NULL;
 	if (md_name_labels(name) == z->origin_labels) {
 		z->apex = n;
@@ -463,7 +447,8 @@ md_zone_set_unref(struct md_zone_set *zs)
 	for (size_t i = 0; i < zs->count; i++)
 		md_zone_free(zs->zones[i]);
 	free(zs->zones);
-	free(zs->index);
+	md_hashtab_deinit(&zs->index);
+	free(zs->slots);
 	free(zs);
 }
 
@@ -483,16 +468,13 @@ md_zone_set_get(const struct md_zone_set *zs, size_t i)
 static const struct md_zone *
 index_get(const struct md_zone_set *zs, const uint8_t *name, uint32_t hash)
 {
-	size_t slot = hash & (zs->nindex - 1);
+	for (struct md_hnode *hn = md_hashtab_match(&zs->index, hash);
+	     hn != NULL; hn = md_hashtab_match_next(hn, hash)) {
+		const struct md_zone *z =
+		    MD_HNODE_ENTRY(hn, struct md_zone_slot, hn)->zone;
 
-	for (size_t probe = 0; probe < zs->nindex; probe++) {
-		const struct md_zone *z = zs->index[slot];
-
-		if (z == NULL)
-			return NULL;
-		if (z->origin_hash == hash && md_name_equal(z->origin, name))
+		if (md_name_equal(z->origin, name))
 			return z;
-		slot = (slot + 1) & (zs->nindex - 1);
 	}
 	return NULL;
 }
@@ -503,7 +485,7 @@ md_zone_set_find_h(const struct md_zone_set *zs, const uint8_t *const *sfx,
 {
 	/* The longest enclosing origin: the name, then each parent, in the
 	 * index (a handful of probes, however many zones). */
-	if (zs->nindex == 0) {
+	if (md_hashtab_buckets(&zs->index) == 0) {
 		const struct md_zone *best = NULL;
 
 		for (size_t i = 0; i < zs->count; i++) {
