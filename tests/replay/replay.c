@@ -2249,8 +2249,8 @@ check_end(struct scenario *sc)
 	}
 	if (bad > 0)
 		scenario_fail(sc, sc->lineno,
-		    "the scenario ends with %u upstream queries outstanding or "
-		    "clients unanswered",
+		    "the scenario ends with %u upstream queries outstanding "
+		    "or clients unanswered (listed above)",
 		    bad);
 }
 
