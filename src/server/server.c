@@ -300,6 +300,8 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 			md_server_free(srv);
 			return NULL;
 		}
+		/* worker_new()'s own empty set gives way to the server's */
+		md_zone_set_unref(srv->w[i]->zones);
 		srv->w[i]->zones = md_zone_set_ref(srv->zones);
 	}
 	md_server_update(srv, cfg);
