@@ -42,6 +42,7 @@ struct md_query_ctx {
 	uint32_t min_ttl, max_ttl, max_negative_ttl; /* 0: no cap */
 	uint8_t *scratch; /* for copying cache entries out: no malloc */
 	size_t scratch_len;
+	uint64_t now_ms; /* the cache's clock; 0: md_now_ms() (the daemon) */
 };
 
 /*

@@ -146,7 +146,7 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	struct md_cache_view v;
 	uint8_t name[MD_NAME_MAX];
 	uint16_t flags = base_flags(q, true);
-	uint64_t now = md_now_ms();
+	uint64_t now = ctx->now_ms != 0 ? ctx->now_ms : md_now_ms();
 	bool tc = false, any_stale = false;
 	int rcode = MD_RCODE_NOERROR;
 	unsigned hops = 0;

@@ -38,6 +38,14 @@ struct tcp_conn;
 struct probe;
 struct worker;
 
+/*
+ * Where a resolution's answer to one waiter goes instead of a socket (the
+ * replay harness): the response msg[0..len), and the request that made it
+ * (its result and trace), both valid during the call only.
+ */
+typedef void (*md_srv_answer_fn)(
+    void *arg, const uint8_t *msg, size_t len, const struct md_request *req);
+
 /* A client waiting for a resolution. */
 struct waiter {
 	struct waiter *next;		      /* on the resolution */
@@ -50,6 +58,10 @@ struct waiter {
 	socklen_t fromlen;
 	enum md_metric_transport transport;
 	uint64_t start_us; /* when the query came in */
+	/* not NULL: the answer goes to answer(answer_arg, ...), not out of
+	 * a socket (md_srv_udp_answer()) */
+	md_srv_answer_fn answer;
+	void *answer_arg;
 };
 
 /* One resolution in flight, shared by every client asking the same. */
@@ -172,6 +184,12 @@ struct md_server {
 	SSL_CTX *tls_ctx;
 	struct md_ratelimit *rl; /* rate-limit; NULL when off */
 	unsigned rl_rate;	 /* the rate 'rl' was made for */
+	/* test seams (see "A server core for tests" below); NULL in the
+	 * daemon: the monotonic clock, traces for the log only */
+	uint64_t (*now_ms)(void *clock_arg);
+	void *clock_arg;
+	void (*trace_tap)(void *arg, const struct md_trace_event *ev);
+	void *trace_arg;
 	/* draining before exit */
 	struct event *drain_ev;
 	void (*drain_done)(void *arg);
@@ -201,6 +219,18 @@ void md_srv_transport_init(struct worker *wk);
 
 /* server_udp.c */
 void md_srv_udp_read_cb(evutil_socket_t fd, short what, void *arg);
+/*
+ * One UDP query in[0..n) from 'from' after the socket's own checks (port
+ * 0, rate limit): md_query_process(), the counters and the log, and when
+ * it needs resolving a waiter on the resolution in flight.  Returns the
+ * length of the answer written to out now (0: none now).  A resolution's
+ * answer goes later to 'from' through fd, or to answer(answer_arg, ...)
+ * when answer is not NULL.
+ */
+size_t md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
+    const struct sockaddr_storage *from, socklen_t fromlen, const uint8_t *in,
+    size_t n, uint8_t *out, size_t outcap, uint64_t start_us,
+    md_srv_answer_fn answer, void *answer_arg);
 
 /* server_tcp.c */
 void md_srv_conn_free(struct tcp_conn *c);
@@ -228,5 +258,37 @@ void md_srv_drain_start(struct worker *wk, void *arg);
 void md_srv_on_worker(struct worker *wk, worker_fn fn, void *arg);
 void md_srv_set_timer_slack(void);
 void md_srv_worker_close_sockets(struct worker *wk);
+
+/*
+ * A server core for tests (tests/replay/replay.c drives the whole query
+ * path this way, with a fake network and a fake clock):
+ *
+ * - md_server_new() with threads: 1, and neither md_server_listen() nor
+ *   md_server_start(): no socket, no thread; on_workers() and
+ *   md_srv_on_worker() then run their function at once, on the caller's
+ *   thread, which is worker 0's (srv->w[0]).
+ * - srv->w[0]->transport: replace its send, cancel and ctx (before the
+ *   first resolution) with a fake network; the driver copes with a
+ *   callback from inside send() or from any later call.
+ * - srv->now_ms(srv->clock_arg): the one clock of the query path, when
+ *   set: the cache lookups of md_query_process()/md_query_respond()
+ *   (md_srv_query_ctx()), every resolution's engine (env.now_ms: its
+ *   timeouts, the cache and infra cache it fills and reads), the forwarder
+ *   health checks and md_server_update()'s cache limits.  The counters'
+ *   durations (md_now_us()) stay real.
+ * - srv->trace_tap(srv->trace_arg, ev): every resolution traced, events
+ *   kept with the request (md_resolve_trace()) and told to the tap.
+ * - md_srv_udp_answer() with an answer callback: a client query in, its
+ *   immediate answer returned, a resolution's answer handed to the
+ *   callback.
+ *
+ * In the daemon these pointers are NULL: a pointer test per query (the
+ * clock) and per resolution (the tap), nothing else.
+ */
+static inline uint64_t
+md_srv_now_ms(const struct md_server *srv)
+{
+	return srv->now_ms != NULL ? srv->now_ms(srv->clock_arg) : md_now_ms();
+}
 
 #endif

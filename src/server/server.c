@@ -349,7 +349,7 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	srv->cfg = md_config_ref(cfg);
 	/* The cache and the responder clamp TTLs by the same snapshot. */
 	md_config_cache_conf(cfg, &cc);
-	md_cache_set_limits(srv->cache, &cc, md_now_ms());
+	md_cache_set_limits(srv->cache, &cc, md_srv_now_ms(srv));
 	on_workers(srv, apply_config, srv);
 	/* No worker holds the old limiter or reads the old snapshot any
 	 * more; resolutions that started under it hold their own

@@ -119,6 +119,9 @@ md_srv_query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
 	ctx->max_negative_ttl = wk->cfg->cache_max_negative_ttl;
 	ctx->scratch = wk->scratch;
 	ctx->scratch_len = sizeof(wk->scratch);
+	/* 0: query.c reads md_now_ms() itself, only when it needs it */
+	ctx->now_ms =
+	    wk->srv->now_ms != NULL ? wk->srv->now_ms(wk->srv->clock_arg) : 0;
 }
 
 /* Recursion is offered to this client (config and access-control). */
@@ -152,6 +155,10 @@ answer_waiter(
 	    w->start_us, len > 0 && (!w->tcp || w->conn != NULL));
 	if (len == 0)
 		return;
+	if (w->answer != NULL) {
+		w->answer(w->answer_arg, wk->out + 2, len, res->req);
+		return;
+	}
 	if (w->tcp) {
 		if (w->conn != NULL)
 			md_srv_tcp_send(w->conn, wk->out + 2, len);
@@ -215,6 +222,12 @@ maybe_trace(
     const struct worker *wk, struct md_request *req, const uint8_t *name)
 {
 	bool on = md_log_get_level() >= MD_LOG_DEBUG;
+
+	if (wk->srv->trace_tap != NULL) {
+		md_resolve_set_trace(
+		    req, wk->srv->trace_tap, wk->srv->trace_arg);
+		return;
+	}
 
 	for (size_t i = 0; !on && i < wk->cfg->ntrace; i++)
 		on = md_name_is_subdomain(name, wk->cfg->trace[i]);
@@ -290,6 +303,8 @@ resolution_new(struct worker *wk, const uint8_t *name, uint16_t qtype)
 	res->env.conf = res->cfg->resolve;
 	res->env.cache = wk->srv->cache;
 	res->env.infra = wk->srv->infra;
+	res->env.now_ms = wk->srv->now_ms; /* NULL: md_now_ms() */
+	res->env.clock_arg = wk->srv->clock_arg;
 	res->req = md_resolve_new(&res->env, name, qtype, 0);
 	if (res->req == NULL) {
 		md_config_unref(res->cfg);

@@ -48,7 +48,8 @@ probe_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
 	/* Any DNS answer means the upstream is back: its RTT clears the
 	 * hold-down (md_infra_rtt). */
 	if (status == MD_NET_OK) {
-		md_infra_rtt(p->wk->srv->infra, &p->addr, rtt_ms, md_now_ms());
+		md_infra_rtt(p->wk->srv->infra, &p->addr, rtt_ms,
+		    md_srv_now_ms(p->wk->srv));
 		md_info(MD_LOG_SERVER, "forwarder %s answers again",
 		    md_sockaddr_str(&p->addr, name, sizeof(name)));
 	}
@@ -82,7 +83,7 @@ md_srv_health_cb(evutil_socket_t fd, short what, void *arg)
 			if (wk->probes >= HEALTH_PROBES_MAX)
 				break;
 			md_infra_get(wk->srv->infra, &f->servers[j].addr,
-			    f->zone, md_now_ms(), 400, &info);
+			    f->zone, md_srv_now_ms(wk->srv), 400, &info);
 			if (!info.dead)
 				continue;
 			p = calloc(1, sizeof(*p));

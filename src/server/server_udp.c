@@ -16,31 +16,16 @@
 
 /* ---- UDP --------------------------------------------------------------- */
 
-/*
- * One datagram in[0..n) from 'from': returns the length of the answer
- * written to out (0: none now; dropped, or a resolution will answer).
- */
-static size_t
-udp_query(struct worker *wk, evutil_socket_t fd,
-    const struct sockaddr_storage *from, socklen_t fromlen, uint8_t *in,
-    size_t n, uint8_t *out, size_t outcap, uint64_t now_ms)
+size_t
+md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
+    const struct sockaddr_storage *from, socklen_t fromlen, const uint8_t *in,
+    size_t n, uint8_t *out, size_t outcap, uint64_t start_us,
+    md_srv_answer_fn answer, void *answer_arg)
 {
 	struct md_query_info info;
 	struct md_query_ctx ctx;
-	uint64_t start_us = md_now_us();
 	size_t len;
 
-	/* Port 0 cannot be answered: a spoofed or broken source. */
-	if ((from->ss_family == AF_INET &&
-		((const struct sockaddr_in *)from)->sin_port == 0) ||
-	    (from->ss_family == AF_INET6 &&
-		((const struct sockaddr_in6 *)from)->sin6_port == 0))
-		return 0;
-	if (!md_ratelimit_allow(
-		wk->rl, (const struct sockaddr *)from, now_ms)) {
-		md_metrics_rate_limited();
-		return 0;
-	}
 	md_srv_query_ctx(
 	    wk, md_srv_may_recurse(wk, (const struct sockaddr *)from), &ctx);
 	len = md_query_process(&ctx, false, in, n, out, outcap, &info);
@@ -59,6 +44,8 @@ udp_query(struct worker *wk, evutil_socket_t fd,
 		w->fromlen = fromlen;
 		w->transport = MD_METRIC_UDP;
 		w->start_us = start_us;
+		w->answer = answer;
+		w->answer_arg = answer_arg;
 		md_srv_resolve_for(wk, w);
 		return 0;
 	}
@@ -66,6 +53,32 @@ udp_query(struct worker *wk, evutil_socket_t fd,
 	    &info.q, info.rcode, md_srv_immediate_source(&info), start_us,
 	    len > 0);
 	return len;
+}
+
+/*
+ * One datagram in[0..n) from 'from': returns the length of the answer
+ * written to out (0: none now; dropped, or a resolution will answer).
+ */
+static size_t
+udp_query(struct worker *wk, evutil_socket_t fd,
+    const struct sockaddr_storage *from, socklen_t fromlen, uint8_t *in,
+    size_t n, uint8_t *out, size_t outcap, uint64_t now_ms)
+{
+	uint64_t start_us = md_now_us();
+
+	/* Port 0 cannot be answered: a spoofed or broken source. */
+	if ((from->ss_family == AF_INET &&
+		((const struct sockaddr_in *)from)->sin_port == 0) ||
+	    (from->ss_family == AF_INET6 &&
+		((const struct sockaddr_in6 *)from)->sin6_port == 0))
+		return 0;
+	if (!md_ratelimit_allow(
+		wk->rl, (const struct sockaddr *)from, now_ms)) {
+		md_metrics_rate_limited();
+		return 0;
+	}
+	return md_srv_udp_answer(
+	    wk, fd, from, fromlen, in, n, out, outcap, start_us, NULL, NULL);
 }
 
 /* Send the answers gathered in wk->smsg[0..n) (sendmmsg, in as few calls
