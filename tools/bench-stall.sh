@@ -14,8 +14,12 @@
 # Each: tools/bench_latency.py sends 2,000 queries a second for a small
 # local name from 16 source ports (so both workers' sockets get them) and
 # records every query's time to its answer; the same stream with nothing
-# else going on is the baseline.  Reported: median, 99.9th percentile and
-# the slowest query, and the time the reload / re-sync took.
+# else going on is the baseline.  Reported, for each of REPS runs
+# (default 3): median, 99.9th percentile and the slowest query, answers
+# over 5 ms, and the time the reload / re-sync took.  The test API
+# server runs at nice 19 (see below).  On a 2-CPU machine the baseline's
+# own slowest query (the machine's noise) is a few milliseconds: compare
+# each row with the baselines of the same build.
 #
 # Usage: sudo tools/bench-stall.sh [MINIDNSD...]   (from the build
 # directory; each binary given is measured in turn, default ./minidnsd;
@@ -38,6 +42,7 @@ DNS=127.60.0.1
 API_IP=127.60.0.2
 API=http://$API_IP:8080
 RECORDS=400000
+REPS=${REPS:-3}		# runs of each measurement per binary
 [ $# -gt 0 ] || set -- "$(pwd)/minidnsd"
 for b in "$@"; do
 	[ -x "$b" ] || die "$b: not an executable minidnsd"
@@ -97,18 +102,31 @@ EOF
 python3 "$GEN" gen "$T" >/dev/null
 . "$T/meta.sh"
 
-python3 "$APISERVER" --listen $API_IP --port 8080 --apply "$T/apply.json" \
+# The test API server at the lowest priority: in a cluster it is another
+# machine, here it would take a CPU from the server while it serializes
+# the list.
+nice -n 19 python3 "$APISERVER" --listen $API_IP --port 8080 --apply "$T/apply.json" \
     --lifetime 3600 --bookmark-interval 2 --ready-file "$T/api.ready" \
     >"$T/api.log" 2>&1 &
 PIDS="$PIDS $!"
 poll 120 test -s "$T/api.ready" || die "the API server did not start"
+
+# row NAME WHAT LINE [MS]: a results table row from a prober line
+row() {
+	results="$results
+| $1 | $2 | $(field "$3" median_ms) | $(field "$3" p999_ms) | $(field "$3" max_ms) | $(field "$3" over5) | $(field "$3" lost) | ${4:--} |"
+}
+# probe SECS: the prober against the probe zone's name
+probe() {
+	python3 "$PROBE" $DNS www.probe.test "$1"
+}
 
 results=""
 for bin in "$@"; do
 	name=$(cd "$(dirname "$bin")/.." 2>/dev/null &&
 	    git rev-parse --short HEAD 2>/dev/null || echo "$bin")
 	echo "== $bin ($name)"
-	# ---- 1. a 400,000-record zone reloaded -------------------------------
+	# ---- 1. a 400,000-record zone reloaded, REPS times -------------------
 	{
 		conf_head
 		echo "  - file: $T/big.zone"
@@ -117,56 +135,64 @@ for bin in "$@"; do
 	P=$!
 	PIDS="$PIDS $P"
 	poll -p $P 120 answers www.probe.test || die "minidnsd did not start"
-	base=$(python3 "$PROBE" $DNS www.probe.test 5)
-	python3 "$PROBE" $DNS www.probe.test 8 >"$T/reload.out" &
-	Q=$!
-	sleep 1
-	kill -HUP $P
-	wait $Q
-	during=$(cat "$T/reload.out")
-	l1=$(grep -m1 'reloading (SIGHUP)' "$T/zone.log" || true)
-	l2=$(grep -m1 'reload done' "$T/zone.log" || true)
-	[ -n "$l1" ] && [ -n "$l2" ] || die "the reload did not finish in the window"
-	reload_ms=$(($(stamp_ms "$l2") - $(stamp_ms "$l1")))
+	for r in $(seq "$REPS"); do
+		base=$(probe 4)
+		echo "  baseline: $base"
+		row "$name" "baseline (run $r)" "$base"
+		probe 5 >"$T/reload.out" &
+		Q=$!
+		sleep 0.5
+		kill -HUP $P
+		wait $Q
+		during=$(cat "$T/reload.out")
+		l1=$(grep 'reloading (SIGHUP)' "$T/zone.log" | sed -n "${r}p")
+		l2=$(grep 'reload done' "$T/zone.log" | sed -n "${r}p")
+		[ -n "$l1" ] && [ -n "$l2" ] ||
+		    die "reload $r did not finish in the window"
+		reload_ms=$(($(stamp_ms "$l2") - $(stamp_ms "$l1")))
+		echo "  reload ($reload_ms ms): $during"
+		row "$name" "zone reload, $RECORDS records (run $r)" "$during" \
+		    "$reload_ms"
+	done
 	stop $P
-	echo "  baseline: $base"
-	echo "  reload ($reload_ms ms): $during"
 
-	# ---- 2. a Kubernetes re-sync of 10,000 Services ----------------------
+	# ---- 2. a Kubernetes re-sync of 10,000 Services, REPS times ----------
 	{
 		conf_head
 		printf 'kubernetes:\n  zones: [ cluster.local ]\n'
 		printf '  server: %s\n  insecure-http: yes\n' "$API"
 	} >"$T/k8s.yaml"
-	"$bin" -f -v -c "$T/k8s.yaml" >"$T/k8s.log" 2>&1 &
+	"$bin" -f -c "$T/k8s.yaml" >"$T/k8s.log" 2>&1 &
 	P=$!
 	PIDS="$PIDS $P"
 	poll -p $P 120 answers "$LAST_NAME" || die "the Kubernetes zones did not sync"
 	sleep 1
-	python3 "$PROBE" $DNS www.probe.test 8 >"$T/k8s.out" &
-	Q=$!
-	sleep 1
-	n_before=$(grep -c 'kubernetes: serving' "$T/k8s.log" || true)
-	t0=$(($(date +%s%N) / 1000000))
-	python3 -c 'import sys, urllib.request
+	for r in $(seq "$REPS"); do
+		probe 6 >"$T/k8s.out" &
+		Q=$!
+		sleep 0.5
+		n_before=$(grep -c 'k8s: listed' "$T/k8s.log" || true)
+		t0=$(($(date +%s%N) / 1000000))
+		python3 -c 'import sys, urllib.request
 urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_test/compact",
     data=b"{\"close\": true}", method="POST"), timeout=10).read()' "$API"
-	wait $Q
-	k8s_during=$(cat "$T/k8s.out")
-	# the first "serving" line after the compaction: the relist's zones
-	relist_line=$(grep 'kubernetes: serving' "$T/k8s.log" |
-	    sed -n "$((n_before + 1))p")
-	relist_ms="?"
-	[ -z "$relist_line" ] || relist_ms=$(($(stamp_ms "$relist_line") - t0))
-	relists=$(grep -c 'relist\|410' "$T/k8s.log" || true)
+		wait $Q
+		k8s_during=$(cat "$T/k8s.out")
+		# the last "listed" line after the compaction: every kind
+		# listed again (no debug logging: at 2,000 queries a second
+		# it would measure the log, not the server)
+		relist_line=$(grep 'k8s: listed' "$T/k8s.log" |
+		    sed -n "$((n_before + 1)),\$p" | tail -n 1)
+		relist_ms="?"
+		[ -z "$relist_line" ] ||
+		    relist_ms=$(($(stamp_ms "$relist_line") - t0))
+		echo "  kubernetes re-sync (listed again after $relist_ms ms): $k8s_during"
+		row "$name" "Kubernetes re-sync, 10,000 Services (run $r)" \
+		    "$k8s_during" "$relist_ms"
+	done
 	stop $P
-	echo "  kubernetes re-sync (zones served again after $relist_ms ms; $relists relist lines): $k8s_during"
-	results="$results
-| $name | baseline | $(field "$base" median_ms) | $(field "$base" p999_ms) | $(field "$base" max_ms) | $(field "$base" lost) | - |
-| $name | zone reload, $RECORDS records | $(field "$during" median_ms) | $(field "$during" p999_ms) | $(field "$during" max_ms) | $(field "$during" lost) | $reload_ms |
-| $name | Kubernetes re-sync, 10,000 Services | $(field "$k8s_during" median_ms) | $(field "$k8s_during" p999_ms) | $(field "$k8s_during" max_ms) | $(field "$k8s_during" lost) | $relist_ms |"
 done
 
 echo
-echo "| build | while | median ms | p99.9 ms | slowest ms | lost | reload / re-sync ms |"
-echo "|---|---|---|---|---|---|---|$results"
+echo "| build | while | median ms | p99.9 ms | slowest ms | answers > 5 ms | lost | reload / re-sync ms |"
+echo "|---|---|---|---|---|---|---|---|$results"

@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <event2/thread.h>
@@ -904,6 +907,30 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	md_server_drain(d->srv, drained_cb, d);
 }
 
+/*
+ * The control thread (this one) gives way to the workers when the CPUs
+ * are busy: a reload's parsing, a Kubernetes re-sync or a zone build must
+ * not delay a query.  Linux keeps the nice value per thread, and the
+ * workers, started before this call, keep theirs; SCHED_BATCH also tells
+ * the scheduler not to let this thread's wake-ups preempt them.
+ */
+static void
+yield_to_workers(void)
+{
+	struct sched_param sp = {0};
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int nice;
+
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0 && setpriority(PRIO_PROCESS, (id_t)tid, nice + 10) != 0)
+		md_debug(MD_LOG_MAIN, "control thread priority: %s",
+		    strerror(errno));
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+		md_debug(MD_LOG_MAIN, "control thread SCHED_BATCH: %s",
+		    strerror(errno));
+}
+
 /* ---- daemon mode ------------------------------------------------------- */
 
 /*
@@ -1105,6 +1132,7 @@ main(int argc, char **argv)
 		rc = EXIT_START;
 		goto cleanup;
 	}
+	yield_to_workers();
 	d.check_ev = evtimer_new(d.base, check_cb, &d);
 	watch_files(&d, d.cfg);
 	schedule_check(&d);
