@@ -741,18 +741,28 @@ static int
 k8s_apply(
     struct daemon *d, const struct md_config *cfg, char *err, size_t errlen)
 {
+	struct md_k8s *k = NULL;
+
 	if (d->k8s != NULL && md_k8s_conf_equal(&d->cfg->k8s, &cfg->k8s))
 		return 0;
+	/* The new source first: when it cannot start, the old one (if
+	 * any) keeps watching and the reload fails. */
+	if (cfg->k8s.nzones > 0) {
+		k = md_k8s_new(
+		    d->base, &cfg->k8s, k8s_publish_cb, d, err, errlen);
+		if (k == NULL)
+			return MD_ECONFIG;
+	}
 	if (d->k8s != NULL) {
 		md_info(MD_LOG_MAIN,
 		    "kubernetes: settings changed, restarting "
 		    "the source");
 		md_k8s_free(d->k8s);
-		d->k8s = NULL;
-		d->sources.k8s = NULL;
 		d->k8s_announced = false;
 	}
-	if (cfg->k8s.nzones == 0) {
+	d->k8s = k;
+	d->sources.k8s = k;
+	if (k == NULL) {
 		/* Off now: its zones go. */
 		for (size_t i = 0; i < d->nk8s; i++)
 			md_zone_free(d->k8s_zones[i]);
@@ -761,10 +771,6 @@ k8s_apply(
 		d->nk8s = 0;
 		return 0;
 	}
-	d->k8s = md_k8s_new(d->base, &cfg->k8s, k8s_publish_cb, d, err, errlen);
-	if (d->k8s == NULL)
-		return MD_ECONFIG;
-	d->sources.k8s = d->k8s;
 	md_info(MD_LOG_MAIN, "kubernetes: watching the API for %zu zone%s",
 	    cfg->k8s.nzones, cfg->k8s.nzones == 1 ? "" : "s");
 	return 0;
