@@ -819,6 +819,16 @@ cleanup:
 
 /* ---- flush and stats --------------------------------------------------- */
 
+/* Take e out of its shard onto the garbage list (freed after the lock).
+ * A flush is not an eviction: stats.evictions stays. */
+static struct entry *
+take(struct shard *s, struct entry *e, struct entry *garbage)
+{
+	unlink_entry(s, e);
+	e->next = garbage;
+	return e;
+}
+
 void
 md_cache_flush(struct md_cache *c, const uint8_t *name)
 {
@@ -846,11 +856,8 @@ md_cache_flush(struct md_cache *c, const uint8_t *name)
 		} else {
 			for (e = first_of(s, nhash); e != NULL; e = next) {
 				next = next_of(e);
-				if (!md_name_equal(e->data, name))
-					continue;
-				unlink_entry(s, e);
-				e->next = garbage;
-				garbage = e;
+				if (md_name_equal(e->data, name))
+					garbage = take(s, e, garbage);
 			}
 		}
 		pthread_mutex_unlock(&s->lock);
@@ -873,12 +880,8 @@ md_cache_flush_zone(struct md_cache *c, const uint8_t *zone)
 		pthread_mutex_lock(&s->lock);
 		for (e = s->lru_head; e != NULL; e = next) {
 			next = e->next;
-			if (!md_name_is_subdomain(e->data, zone))
-				continue;
-			/* A flush is not an eviction: stats.evictions stays. */
-			unlink_entry(s, e);
-			e->next = garbage;
-			garbage = e;
+			if (md_name_is_subdomain(e->data, zone))
+				garbage = take(s, e, garbage);
 		}
 		pthread_mutex_unlock(&s->lock);
 		free_list(garbage);

@@ -164,6 +164,33 @@ add_srv(
 }
 
 /* _<port>._<proto>.<svc>.<ns>.svc.<zone>; MD_EPARSE: no name fits. */
+static int srv_owner(struct build *b, uint8_t *out,
+    const struct md_k8s_port *pt, const char *svc, const char *ns);
+
+/*
+ * One SRV per named port of ports[0..n), target 'target' (spec §2.3.2 for
+ * a service, §2.4.2 for each endpoint of a headless one); unnamed ports
+ * and names that do not fit are skipped.
+ */
+static int
+add_named_srvs(struct build *b, const struct md_k8s_port *ports, unsigned n,
+    const char *svc, const char *ns, const uint8_t *target)
+{
+	uint8_t owner[MD_NAME_MAX];
+
+	for (unsigned i = 0; i < n; i++) {
+		int rc;
+
+		if (ports[i].name[0] == '\0' ||
+		    srv_owner(b, owner, &ports[i], svc, ns) != 0)
+			continue;
+		rc = add_srv(b, owner, ports[i].port, target);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 srv_owner(struct build *b, uint8_t *out, const struct md_k8s_port *pt,
     const char *svc, const char *ns)
@@ -224,7 +251,7 @@ add_apex(struct build *b, struct md_zone *z, const uint8_t *cluster)
 static int
 build_service(struct build *b, const struct md_k8s_service *s)
 {
-	uint8_t name[MD_NAME_MAX], owner[MD_NAME_MAX], target[MD_NAME_MAX];
+	uint8_t name[MD_NAME_MAX], target[MD_NAME_MAX];
 	int rc;
 
 	if (mkname(name, b->apex, "%s.%s.svc", s->name, s->ns) != 0)
@@ -251,16 +278,8 @@ build_service(struct build *b, const struct md_k8s_service *s)
 		if (rc != 0)
 			return rc;
 	}
-	for (unsigned i = 0; i < s->nports; i++) {
-		/* Spec §2.3.2: SRV for named ports, target the service. */
-		if (s->ports[i].name[0] == '\0' ||
-		    srv_owner(b, owner, &s->ports[i], s->name, s->ns) != 0)
-			continue;
-		rc = add_srv(b, owner, s->ports[i].port, name);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	/* Spec §2.3.2: SRV for named ports, target the service. */
+	return add_named_srvs(b, s->ports, s->nports, s->name, s->ns, name);
 }
 
 /*
@@ -294,7 +313,7 @@ static int
 build_slice(struct build *b, const struct md_k8s_slice *sl)
 {
 	const struct md_k8s_service *s;
-	uint8_t name[MD_NAME_MAX], host[MD_NAME_MAX], owner[MD_NAME_MAX];
+	uint8_t name[MD_NAME_MAX], host[MD_NAME_MAX];
 	char label[MD_K8S_ADDR_STRLEN + 64];
 	int rc;
 
@@ -328,15 +347,10 @@ build_slice(struct build *b, const struct md_k8s_slice *sl)
 		if (rc != 0)
 			return rc;
 		/* §2.4.2: one SRV per endpoint and named port. */
-		for (unsigned j = 0; j < sl->nports; j++) {
-			if (sl->ports[j].name[0] == '\0' ||
-			    srv_owner(
-				b, owner, &sl->ports[j], s->name, s->ns) != 0)
-				continue;
-			rc = add_srv(b, owner, sl->ports[j].port, host);
-			if (rc != 0)
-				return rc;
-		}
+		rc = add_named_srvs(
+		    b, sl->ports, sl->nports, s->name, s->ns, host);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -383,25 +397,21 @@ build_ptrs(struct build *b)
 	const void *o;
 	int rc;
 
-	md_k8s_store_iter_init(&it, b->st, MD_K8S_SERVICE);
-	while (md_k8s_store_next(&it, NULL, &o)) {
-		const struct md_k8s_service *s = o;
+	/* Services (cluster IPs), then slices (headless endpoints). */
+	for (int slices = 0; slices < 2; slices++) {
+		md_k8s_store_iter_init(
+		    &it, b->st, slices ? MD_K8S_SLICE : MD_K8S_SERVICE);
+		while (md_k8s_store_next(&it, NULL, &o)) {
+			const char *ns = slices
+			    ? ((const struct md_k8s_slice *)o)->ns
+			    : ((const struct md_k8s_service *)o)->ns;
 
-		if (!ns_served(b->conf, s->ns))
-			continue;
-		rc = build_service(b, s);
-		if (rc != 0)
-			return rc;
-	}
-	md_k8s_store_iter_init(&it, b->st, MD_K8S_SLICE);
-	while (md_k8s_store_next(&it, NULL, &o)) {
-		const struct md_k8s_slice *sl = o;
-
-		if (!ns_served(b->conf, sl->ns))
-			continue;
-		rc = build_slice(b, sl);
-		if (rc != 0)
-			return rc;
+			if (!ns_served(b->conf, ns))
+				continue;
+			rc = slices ? build_slice(b, o) : build_service(b, o);
+			if (rc != 0)
+				return rc;
+		}
 	}
 	return 0;
 }

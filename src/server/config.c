@@ -21,6 +21,51 @@
 #include "minidns/wire.h"
 #include "minidns/yaml_doc.h"
 
+/*
+ * The keys that are the engine's settings, each once: a config field and
+ * the md_resolve_conf field it sets (same size).  md_config_init() takes
+ * their defaults from the engine, md_config_finish() hands them to it.
+ */
+static const struct {
+	size_t cfg, eng, size;
+} engine_fields[] = {
+#define MD_ENGINE_KEY(cf, ef)                             \
+	{                                                 \
+		offsetof(struct md_config, cf),           \
+		    offsetof(struct md_resolve_conf, ef), \
+		    sizeof(((struct md_config *)0)->cf)   \
+	}
+    MD_ENGINE_KEY(qname_minimisation, qname_minimisation),
+    MD_ENGINE_KEY(use_0x20, use_0x20),
+    MD_ENGINE_KEY(allow_private_upstreams, allow_private),
+    MD_ENGINE_KEY(max_upstream_queries, max_queries),
+    MD_ENGINE_KEY(max_referral_depth, max_depth),
+    MD_ENGINE_KEY(max_cname_chain, max_cname),
+    MD_ENGINE_KEY(max_ns_names, max_ns_names),
+    MD_ENGINE_KEY(resolution_timeout, timeout_ms),
+#undef MD_ENGINE_KEY
+};
+
+_Static_assert(sizeof(((struct md_config *)0)->resolution_timeout) ==
+	sizeof(((struct md_resolve_conf *)0)->timeout_ms),
+    "resolution-timeout and the engine's timeout_ms differ in size");
+
+/* Copy the engine's keys between c and r: to the engine or from it. */
+static void
+engine_keys(struct md_config *c, struct md_resolve_conf *r, bool to_engine)
+{
+	for (size_t i = 0; i < sizeof(engine_fields) / sizeof(engine_fields[0]);
+	     i++) {
+		char *cf = (char *)c + engine_fields[i].cfg;
+		char *ef = (char *)r + engine_fields[i].eng;
+
+		if (to_engine)
+			memcpy(ef, cf, engine_fields[i].size);
+		else
+			memcpy(cf, ef, engine_fields[i].size);
+	}
+}
+
 void
 md_config_init(struct md_config *c)
 {
@@ -44,17 +89,8 @@ md_config_init(struct md_config *c)
 	 * the cache's: read here, never written a second time. */
 	c->resolve = malloc(sizeof(*c->resolve));
 	if (c->resolve != NULL) {
-		const struct md_resolve_conf *r = c->resolve;
-
 		md_resolve_conf_init(c->resolve);
-		c->qname_minimisation = r->qname_minimisation;
-		c->use_0x20 = r->use_0x20;
-		c->allow_private_upstreams = r->allow_private;
-		c->max_upstream_queries = r->max_queries;
-		c->max_referral_depth = r->max_depth;
-		c->max_cname_chain = r->max_cname;
-		c->max_ns_names = r->max_ns_names;
-		c->resolution_timeout = r->timeout_ms;
+		engine_keys(c, c->resolve, false);
 	}
 	md_cache_conf_init(&cc);
 	c->cache_size_mib = (unsigned)(cc.max_bytes >> 20);
@@ -206,14 +242,7 @@ md_config_finish(struct md_config *c, char *err, size_t errlen)
 		if (e != 0)
 			return e;
 	}
-	rc->allow_private = c->allow_private_upstreams;
-	rc->qname_minimisation = c->qname_minimisation;
-	rc->use_0x20 = c->use_0x20;
-	rc->max_queries = c->max_upstream_queries;
-	rc->max_depth = c->max_referral_depth;
-	rc->max_cname = c->max_cname_chain;
-	rc->max_ns_names = c->max_ns_names;
-	rc->timeout_ms = c->resolution_timeout;
+	engine_keys(c, rc, true);
 	memcpy(rc->forward, c->forward, sizeof(rc->forward));
 	rc->nforward = c->nforward;
 	if (c->stub)

@@ -257,6 +257,15 @@ family(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one unlabelled sample: HELP, TYPE and the value. */
+static void
+single(
+    FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
 /* One histogram's buckets, _sum and _count; 'labels' (may be "") go
  * before le.  Sums are in micro- or milliseconds: 'scale' per second. */
 static void
@@ -333,22 +342,16 @@ render_dns(FILE *f)
 	histogram(f, "minidns_dns_request_duration_seconds", "", m.dur_bucket,
 	    dur_le, NELEMS(dur_le), get(&m.dur_sum_us), 1000000);
 
-	family(f, "minidns_dropped_total", "counter",
-	    "Queries that got no response (malformed or overload).");
-	fprintf(f, "minidns_dropped_total %" PRIu64 "\n", get(&m.dropped));
-	family(f, "minidns_acl_refused_total", "counter",
-	    "Queries refused by access control.");
-	fprintf(
-	    f, "minidns_acl_refused_total %" PRIu64 "\n", get(&m.acl_refused));
-	family(f, "minidns_rate_limited_total", "counter",
-	    "UDP queries dropped by rate-limit.");
-	fprintf(f, "minidns_rate_limited_total %" PRIu64 "\n",
-	    get(&m.rate_limited));
+	single(f, "minidns_dropped_total", "counter",
+	    "Queries that got no response (malformed or overload).",
+	    get(&m.dropped));
+	single(f, "minidns_acl_refused_total", "counter",
+	    "Queries refused by access control.", get(&m.acl_refused));
+	single(f, "minidns_rate_limited_total", "counter",
+	    "UDP queries dropped by rate-limit.", get(&m.rate_limited));
 
-	family(f, "minidns_tcp_connections_total", "counter",
-	    "TCP and TLS client connections accepted.");
-	fprintf(
-	    f, "minidns_tcp_connections_total %" PRIu64 "\n", get(&m.conns));
+	single(f, "minidns_tcp_connections_total", "counter",
+	    "TCP and TLS client connections accepted.", get(&m.conns));
 	family(f, "minidns_tcp_connections_open", "gauge",
 	    "TCP and TLS client connections open now.");
 	fprintf(f, "minidns_tcp_connections_open %" PRId64 "\n",

@@ -52,10 +52,7 @@ sleep 1
 "$MINIDNSD" $args >"$T/b.log" 2>&1 &
 B=$!
 PIDS="$PIDS $B"
-for _ in $(seq 50); do
-	grep -q "ready" "$T/b.log" && break
-	sleep 0.1
-done
+poll 5 grep -q "ready" "$T/b.log" || true
 sleep 0.5
 kill -TERM "$A"
 wait_exit "$A" || true
@@ -86,10 +83,7 @@ chmod 644 "$T/cl.zone"
     >"$T/u.log" 2>&1 &
 U=$!
 PIDS="$PIDS $U"
-for _ in $(seq 50); do
-	grep -q "running as nobody" "$T/u.log" && break
-	sleep 0.1
-done
+poll 5 grep -q "running as nobody" "$T/u.log" || true
 uid=$(awk '/^Uid:/ { print $2 " " $3 " " $4 " " $5 }' /proc/$U/status)
 nobody=$(id -u nobody)
 check_log "user: /proc says uid $nobody for real, effective, saved, fs ($uid)" \
