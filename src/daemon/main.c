@@ -2,8 +2,12 @@
 /*
  * main.c - minidnsd: command line, configuration and zones at start-up,
  * signals (SIGHUP reload, SIGTERM/SIGINT stop), reload when a zone or the
- * config file changes on disk, daemonizing.  A reload that fails keeps the
- * old data serving.
+ * config file changes on disk (a new configuration snapshot and zone set,
+ * the Kubernetes source restarted when its section changed, the keys
+ * that need a restart noted), daemonizing before any thread exists.  A
+ * reload that fails keeps the old data serving.  This thread is the
+ * control plane: once the workers run it answers no query.  The control
+ * socket's commands and the HTTP endpoints are ctl.c's.
  *
  * Exit codes: 0 clean stop or -t success, 1 bad configuration or zone,
  * 2 bad command line, 3 cannot listen or start.

@@ -1,26 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * server.c - the UDP and TCP listeners, on worker threads.  Each worker
- * has its own libevent base, its own SO_REUSEPORT sockets for every listen
- * address (the kernel spreads clients over them), its own upstream
- * queries and resolutions in flight; worker 0 runs on the caller's base.
- * UDP is read and answered in batches (recvmmsg/sendmmsg); TCP follows
- * RFC 7766: 2-byte length framing, several queries per connection
- * answered in turn (pipelining), an idle timeout, a cap on open
- * connections, and no unbounded output queue towards a client that does
- * not read.
+ * server.c - the server object and its workers: md_server_new() makes the
+ * shared cache and infra cache and one worker per thread, each with its
+ * own libevent base, net/ transport and in-flight table;
+ * md_server_start() runs them on their threads (after the fork and the
+ * privilege drop).  The caller's thread is the control plane and never
+ * answers a query.  What a worker reads that can change (the
+ * configuration snapshot, the zone set, the rate limiter) is replaced on
+ * the worker's own thread between two events: on_workers() posts a call
+ * to every worker and waits for all, so nothing is read under a lock and
+ * nothing slow runs on a worker; the server keeps its own reference to
+ * the current snapshot and zone set, so the old ones are freed here, on
+ * the control thread.
  *
- * Answers come from md_query_process() (query.c): local zones, then the
- * cache.  What neither can answer is resolved (resolve/ driven here, its
- * upstream queries sent through net/); identical questions in flight
- * share one resolution, and every client waiting on it gets the answer.
- * What workers share is safe to share: the cache (a lock per shard), the
- * infrastructure cache, the counters (atomics), the rate limiter (striped
- * locks).  Everything else a worker reads (its zone snapshot, its copy of
- * the configuration) is its own, replaced only on its own thread:
- * on_workers() runs a function on every worker and waits for all, so a
- * reload or a new zone snapshot is taken at a query boundary and read
- * without locks; the old snapshot is freed when the last worker drops it.
+ * Not here: the UDP path (server_udp.c), TCP and TLS connections
+ * (server_tcp.c), resolutions in flight and the engine driver's use
+ * (server_inflight.c), forwarder health probes (server_probe.c), the
+ * listening sockets, restart steering and draining (server_listen.c).
  */
 #include "config.h"
 
