@@ -111,14 +111,35 @@ nice -n 19 python3 "$APISERVER" --listen $API_IP --port 8080 --apply "$T/apply.j
 PIDS="$PIDS $!"
 poll 120 test -s "$T/api.ready" || die "the API server did not start"
 
-# row NAME WHAT LINE [MS]: a results table row from a prober line
+# row NAME WHAT LINE [MS [WAIT]]: a results table row from a prober line
 row() {
 	results="$results
-| $1 | $2 | $(field "$3" median_ms) | $(field "$3" p999_ms) | $(field "$3" max_ms) | $(field "$3" over5) | $(field "$3" lost) | ${4:--} |"
+| $1 | $2 | $(field "$3" median_ms) | $(field "$3" p999_ms) | $(field "$3" max_ms) | $(field "$3" over5) | $(field "$3" lost) | ${4:--} | ${5:--} |"
 }
 # probe SECS: the prober against the probe zone's name
 probe() {
 	python3 "$PROBE" $DNS www.probe.test "$1"
+}
+# sched_start PID SECS / sched_end: the server side of the same window,
+# when perf is there: perf sched records PID's scheduling, and sched_end
+# prints the longest time one of its worker threads waited for a CPU
+# (perf sched latency's max delay), in ms, or "-".
+sched_start() {
+	SCHED=""
+	command -v perf >/dev/null || return 0
+	perf sched record -o "$T/sched.data" -p "$1" -- sleep "$2" \
+	    >/dev/null 2>&1 &
+	SCHED=$!
+}
+sched_end() {
+	if [ -z "$SCHED" ]; then
+		echo "-"
+		return
+	fi
+	wait "$SCHED" || true
+	perf sched latency -i "$T/sched.data" 2>/dev/null |
+	    awk '/md-worker/ { sub(/^.*max: */, ""); sub(/ ms.*/, "");
+		if ($1 + 0 > m) m = $1 + 0 } END { printf "%.3f\n", m }'
 }
 
 results=""
@@ -141,9 +162,11 @@ for bin in "$@"; do
 		row "$name" "baseline (run $r)" "$base"
 		probe 5 >"$T/reload.out" &
 		Q=$!
+		sched_start $P 4
 		sleep 0.5
 		kill -HUP $P
 		wait $Q
+		wdelay=$(sched_end)
 		during=$(cat "$T/reload.out")
 		l1=$(grep 'reloading (SIGHUP)' "$T/zone.log" | sed -n "${r}p")
 		l2=$(grep 'reload done' "$T/zone.log" | sed -n "${r}p")
@@ -152,7 +175,7 @@ for bin in "$@"; do
 		reload_ms=$(($(stamp_ms "$l2") - $(stamp_ms "$l1")))
 		echo "  reload ($reload_ms ms): $during"
 		row "$name" "zone reload, $RECORDS records (run $r)" "$during" \
-		    "$reload_ms"
+		    "$reload_ms" "$wdelay"
 	done
 	stop $P
 
@@ -170,6 +193,7 @@ for bin in "$@"; do
 	for r in $(seq "$REPS"); do
 		probe 6 >"$T/k8s.out" &
 		Q=$!
+		sched_start $P 5
 		sleep 0.5
 		n_before=$(grep -c 'k8s: listed' "$T/k8s.log" || true)
 		t0=$(($(date +%s%N) / 1000000))
@@ -177,6 +201,7 @@ for bin in "$@"; do
 urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_test/compact",
     data=b"{\"close\": true}", method="POST"), timeout=10).read()' "$API"
 		wait $Q
+		wdelay=$(sched_end)
 		k8s_during=$(cat "$T/k8s.out")
 		# the last "listed" line after the compaction: every kind
 		# listed again (no debug logging: at 2,000 queries a second
@@ -188,11 +213,11 @@ urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_test/compact",
 		    relist_ms=$(($(stamp_ms "$relist_line") - t0))
 		echo "  kubernetes re-sync (listed again after $relist_ms ms): $k8s_during"
 		row "$name" "Kubernetes re-sync, 10,000 Services (run $r)" \
-		    "$k8s_during" "$relist_ms"
+		    "$k8s_during" "$relist_ms" "$wdelay"
 	done
 	stop $P
 done
 
 echo
-echo "| build | while | median ms | p99.9 ms | slowest ms | answers > 5 ms | lost | reload / re-sync ms |"
-echo "|---|---|---|---|---|---|---|---|$results"
+echo "| build | while | median ms | p99.9 ms | slowest ms | answers > 5 ms | lost | reload / re-sync ms | a worker's longest wait for a CPU, ms |"
+echo "|---|---|---|---|---|---|---|---|---|$results"
