@@ -639,6 +639,19 @@ rebuild_ns(struct md_k8s_builder *kb, struct build *b, const char *ns)
 	return 0;
 }
 
+/* The state one builder pass shares, for kb over st. */
+static void
+build_init(struct build *b, const struct md_k8s_builder *kb,
+    const struct md_k8s_store *st, uint32_t serial, char *err, size_t errlen)
+{
+	memset(b, 0, sizeof(*b));
+	b->st = st;
+	b->conf = kb->conf;
+	b->serial = serial;
+	b->err = err;
+	b->errlen = errlen;
+}
+
 int
 md_k8s_builder_update(struct md_k8s_builder *kb, struct md_k8s_store *st,
     uint32_t serial, char *err, size_t errlen)
@@ -653,12 +666,7 @@ md_k8s_builder_update(struct md_k8s_builder *kb, struct md_k8s_store *st,
 		md_k8s_bad(err, errlen, "too many cluster domains");
 		return -1;
 	}
-	memset(&b, 0, sizeof(b));
-	b.st = st;
-	b.conf = kb->conf;
-	b.serial = serial;
-	b.err = err;
-	b.errlen = errlen;
+	build_init(&b, kb, st, serial, err, errlen);
 	b.no_ptr = true; /* PTRs: md_k8s_builder_update_reverse() */
 	for (size_t d = 0; d < kb->conf->nzones; d++) {
 		struct md_zone *z;
@@ -721,12 +729,7 @@ md_k8s_builder_update_reverse(struct md_k8s_builder *kb,
 
 	if (!kb->conf->reverse || kb->conf->nzones == 0)
 		return 0;
-	memset(&b, 0, sizeof(b));
-	b.st = st;
-	b.conf = kb->conf;
-	b.serial = serial;
-	b.err = err;
-	b.errlen = errlen;
+	build_init(&b, kb, st, serial, err, errlen);
 	b.apex = kb->conf->zones[0];
 	b.only_ptr = true;
 	if (md_name_from_str("in-addr.arpa.", NULL, origin) < 0 ||
