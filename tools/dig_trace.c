@@ -289,6 +289,10 @@ render_dig(struct tracer *tr, const struct md_trace_event *ev)
 		fprintf(out, ";; resolution failed: %s\n",
 		    ev->why != NULL ? ev->why : "?");
 		break;
+	case MD_TRACE_QMIN_FALLBACK:
+		fprintf(out, ";; QNAME minimisation: %s\n",
+		    ev->why != NULL ? ev->why : "asking the full name");
+		break;
 	default:
 		break;
 	}
@@ -435,6 +439,12 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 	case MD_TRACE_FAIL:
 		fprintf(out, "%s; Failed: %s.\n", indent,
 		    ev->why != NULL ? ev->why : "?");
+		break;
+	case MD_TRACE_QMIN_FALLBACK:
+		fprintf(out,
+		    "%s; The shortened (minimised) name did not work here "
+		    "(%s): like Unbound, we ask the full name instead.\n",
+		    indent, ev->why != NULL ? ev->why : "");
 		break;
 	default:
 		break;

@@ -61,6 +61,7 @@ struct md_config {
 	char *root_hints;    /* NULL: the built-in IANA root hints */
 	bool allow_private_upstreams;
 	bool qname_minimisation;
+	bool qname_minimisation_strict; /* qname-minimisation: strict */
 	bool use_0x20;
 	struct md_acl acl[MD_CONFIG_MAX_ACL]; /* who may recurse */
 	size_t nacl;
@@ -69,6 +70,7 @@ struct md_config {
 	unsigned max_cname_chain;
 	unsigned max_ns_names;
 	unsigned resolution_timeout;		 /* ms */
+	uint32_t servfail_ttl;			 /* s */
 	uint8_t trace[MD_CONFIG_MAX_TRACE][255]; /* log-trace names (wire) */
 	size_t ntrace;
 

@@ -81,6 +81,8 @@ const struct md_forward_zone *md_resolve_find_forward(
 #define MD_RESOLVE_MAX_CNAME 11
 #define MD_RESOLVE_MAX_NS_NAMES 6
 #define MD_RESOLVE_TIMEOUT_MS 3500
+#define MD_RESOLVE_SERVFAIL_TTL 5 /* seconds a failure is cached */
+#define MD_RESOLVE_NORR_TTL 5	  /* a negative answer without SOA */
 
 struct md_resolve_conf {
 	struct md_root_hint hints[MD_ROOT_HINTS_MAX];
@@ -88,6 +90,7 @@ struct md_resolve_conf {
 	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
 	size_t nforward;
 	bool qname_minimisation;      /* RFC 9156, relaxed (default on) */
+	bool qname_minimisation_strict; /* no full-name fallback */
 	bool allow_private;	      /* upstreams on loopback/private nets */
 	bool use_0x20;		      /* random case in upstream qnames */
 	bool edns;		      /* send EDNS (default on) */
@@ -99,6 +102,7 @@ struct md_resolve_conf {
 	unsigned max_subquery_depth;  /* nested NS address look-ups (4) */
 	uint32_t timeout_ms;	      /* whole request (3500) */
 	uint32_t upstream_timeout_ms; /* first try to an unknown server (400) */
+	uint32_t servfail_ttl;	      /* RFC 9520: failures cached (5 s) */
 };
 
 /* Defaults as above, with the built-in IANA root hints. */
@@ -172,6 +176,7 @@ enum md_trace_kind {
 	MD_TRACE_SUBQUERY,	/* looking up an NS name's address */
 	MD_TRACE_DONE,		/* (sub-)query finished */
 	MD_TRACE_FAIL,		/* request failed: reason */
+	MD_TRACE_QMIN_FALLBACK, /* minimised queries failed: the full name */
 };
 
 /* How a reply was understood (iter_resp.c). */

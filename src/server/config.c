@@ -36,6 +36,8 @@ static const struct {
 		    sizeof(((struct md_config *)0)->cf)   \
 	}
     MD_ENGINE_KEY(qname_minimisation, qname_minimisation),
+    MD_ENGINE_KEY(qname_minimisation_strict, qname_minimisation_strict),
+    MD_ENGINE_KEY(servfail_ttl, servfail_ttl),
     MD_ENGINE_KEY(use_0x20, use_0x20),
     MD_ENGINE_KEY(allow_private_upstreams, allow_private),
     MD_ENGINE_KEY(max_upstream_queries, max_queries),
@@ -800,6 +802,7 @@ enum number_field {
 	F_MAX_CNAME,
 	F_MAX_NS_NAMES,
 	F_RESOLUTION_TIMEOUT,
+	F_SERVFAIL_TTL,
 	F_RATE_LIMIT,
 	F_THREADS,
 	F_UDP_BATCH_WAIT,
@@ -823,6 +826,7 @@ static const struct {
     {"max-cname-chain", 1, 100, F_MAX_CNAME},
     {"max-ns-names", 1, 100, F_MAX_NS_NAMES},
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
+    {"servfail-ttl", 1, 300, F_SERVFAIL_TTL},
     {"rate-limit", 0, 1000000, F_RATE_LIMIT},
     {"threads", 0, MD_CONFIG_MAX_THREADS, F_THREADS},
     {"udp-batch-wait", 0, 1000, F_UDP_BATCH_WAIT},
@@ -870,6 +874,9 @@ set_number(struct md_config *c, enum number_field f, long long n)
 		break;
 	case F_RESOLUTION_TIMEOUT:
 		c->resolution_timeout = (unsigned)n;
+		break;
+	case F_SERVFAIL_TTL:
+		c->servfail_ttl = (uint32_t)n;
 		break;
 	case F_RATE_LIMIT:
 		c->rate_limit = (unsigned)n;
@@ -1216,6 +1223,15 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 			set_number(c, numbers[i].field, n);
 		return rc;
 	}
+	/* RFC 9156: relaxed (yes, Unbound's default), strict or off. */
+	if (strcmp(key, "qname-minimisation") == 0 && md_yaml_scalar(v) &&
+	    strcmp(md_yaml_scalar(v), "strict") == 0) {
+		c->qname_minimisation = true;
+		c->qname_minimisation_strict = true;
+		return 0;
+	}
+	if (strcmp(key, "qname-minimisation") == 0)
+		c->qname_minimisation_strict = false;
 	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
 		const char *sv = md_yaml_scalar(v);
 

@@ -132,7 +132,8 @@
  *   timeout|net-error ADDR
  *   referral|delegation ZONE    cname TARGET    subquery NSNAME
  *   start QNAME QTYPE           done RCODE
- *   fail|cache-hit|tcp-retry|edns-fallback TEXT  (TEXT: in the reason)
+ *   fail|cache-hit|tcp-retry|edns-fallback|qmin-fallback TEXT
+ *                               (TEXT: in the reason)
  * A line with more fields than its kind has, or an unknown kind, is an
  * error.  On a mismatch the whole trace is printed in this syntax.
  */
@@ -1677,7 +1678,8 @@ static bool
 text_kind(enum md_trace_kind k)
 {
 	return k == MD_TRACE_FAIL || k == MD_TRACE_CACHE_HIT ||
-	    k == MD_TRACE_TCP_RETRY || k == MD_TRACE_EDNS_FALLBACK;
+	    k == MD_TRACE_TCP_RETRY || k == MD_TRACE_EDNS_FALLBACK ||
+	    k == MD_TRACE_QMIN_FALLBACK;
 }
 
 static void
@@ -1761,6 +1763,7 @@ check_pattern(
 	    {"subquery", 2},
 	    {"done", 2},
 	    {"fail", 0},
+	    {"qmin-fallback", 0},
 	};
 	char copy[1024];
 	char *tok[MAX_TOKENS];
