@@ -163,12 +163,11 @@ int md_cache_put_failure(struct md_cache *c, const uint8_t *qname,
  * Never an answer to a query; md_cache_get() does not see it.  Replaces
  * the parent-side entry of (owner, type) whatever its age.
  */
-int md_cache_put_parent(struct md_cache *c, const uint8_t *owner,
-    uint16_t type, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len,
-    uint16_t count, uint64_t now_ms);
-int md_cache_get_parent(struct md_cache *c, const uint8_t *owner,
-    uint16_t type, uint64_t now_ms, uint8_t *buf, size_t buflen,
-    struct md_cache_view *out);
+int md_cache_put_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len, uint16_t count,
+    uint64_t now_ms);
+int md_cache_get_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out);
 
 /* Remove every entry of a name (all types), or everything when NULL. */
 void md_cache_flush(struct md_cache *c, const uint8_t *name);

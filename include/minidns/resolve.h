@@ -89,18 +89,18 @@ struct md_resolve_conf {
 	size_t nhints;
 	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
 	size_t nforward;
-	bool qname_minimisation;      /* RFC 9156, relaxed (default on) */
+	bool qname_minimisation;	/* RFC 9156, relaxed (default on) */
 	bool qname_minimisation_strict; /* no full-name fallback */
-	bool allow_private;	      /* upstreams on loopback/private nets */
-	bool use_0x20;		      /* random case in upstream qnames */
-	bool edns;		      /* send EDNS (default on) */
-	uint16_t edns_size;	      /* advertised upstream (1232) */
-	unsigned max_queries;	      /* upstream queries per request (64) */
-	unsigned max_depth;	      /* referrals followed (30) */
-	unsigned max_cname;	      /* CNAMEs followed (11) */
-	unsigned max_ns_names;	      /* glueless NS names per zone cut (6) */
-	unsigned max_subquery_depth;  /* nested NS address look-ups (4) */
-	uint32_t timeout_ms;	      /* whole request (3500) */
+	bool allow_private;		/* upstreams on loopback/private nets */
+	bool use_0x20;			/* random case in upstream qnames */
+	bool edns;			/* send EDNS (default on) */
+	uint16_t edns_size;		/* advertised upstream (1232) */
+	unsigned max_queries;		/* upstream queries per request (64) */
+	unsigned max_depth;		/* referrals followed (30) */
+	unsigned max_cname;		/* CNAMEs followed (11) */
+	unsigned max_ns_names;		/* glueless NS names per zone cut (6) */
+	unsigned max_subquery_depth;	/* nested NS address look-ups (4) */
+	uint32_t timeout_ms;		/* whole request (3500) */
 	uint32_t upstream_timeout_ms; /* first try to an unknown server (400) */
 	uint32_t servfail_ttl;	      /* RFC 9520: failures cached (5 s) */
 };

@@ -177,8 +177,7 @@ find(struct shard *s, const uint8_t *name, uint32_t nhash, uint16_t type,
 	struct entry *e;
 
 	for (e = first_of(s, nhash); e != NULL; e = next_of(e)) {
-		if (e->type == type &&
-		    (e->kind == MD_CACHE_PARENT) == parent &&
+		if (e->type == type && (e->kind == MD_CACHE_PARENT) == parent &&
 		    md_name_equal(e->data, name))
 			return e;
 	}

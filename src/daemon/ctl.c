@@ -204,7 +204,7 @@ dump_entry_cb(void *arg, const struct md_cache_view *v)
 	md_name_to_str(v->owner, name, sizeof(name));
 	if (v->kind != MD_CACHE_RRSET && v->kind != MD_CACHE_PARENT) {
 		snprintf(buf, sizeof(buf), "%s\t%u\t%s\t%s%s", name, v->ttl,
-		    v->kind == MD_CACHE_NXDOMAIN   ? "NXDOMAIN"
+		    v->kind == MD_CACHE_NXDOMAIN       ? "NXDOMAIN"
 			: v->kind == MD_CACHE_SERVFAIL ? "SERVFAIL"
 						       : "NODATA",
 		    v->kind != MD_CACHE_NXDOMAIN
@@ -224,8 +224,8 @@ dump_entry_cb(void *arg, const struct md_cache_view *v)
 			continue;
 		snprintf(buf, sizeof(buf), "%s%s", text,
 		    v->kind == MD_CACHE_PARENT ? "\t; parent-side glue"
-			: v->stale		   ? "\t; stale"
-						   : "");
+			: v->stale	       ? "\t; stale"
+					       : "");
 		free(text);
 		dc->line(dc->ctx, buf);
 	}

@@ -91,8 +91,8 @@ struct md_request {
 	uint32_t next_token;
 	uint32_t pending; /* token of the query out, 0 if none */
 	bool done;
-	bool net_trouble;     /* some server did not answer or refused */
-	bool cached_failure;  /* failed from the cache: do not store again */
+	bool net_trouble;    /* some server did not answer or refused */
+	bool cached_failure; /* failed from the cache: do not store again */
 	struct md_result result;
 	struct md_trace_event *trace, *trace_tail;
 	md_trace_cb trace_cb;
@@ -1293,8 +1293,8 @@ take_referral(struct md_request *req, struct iq *iq, const struct reply *r,
 				continue;
 			cache_set(req, r, g[i]);
 			md_cache_put_parent(req->env->cache, g[i]->owner,
-			    g[i]->type, g[i]->ttl, g[i]->rdata,
-			    g[i]->rdata_len, g[i]->count, now(req));
+			    g[i]->type, g[i]->ttl, g[i]->rdata, g[i]->rdata_len,
+			    g[i]->count, now(req));
 		}
 		/* The child's own addresses first, if it told us others. */
 		if (cached)
