@@ -301,7 +301,7 @@ md_classify_reply(const struct reply *r, const uint8_t *qname, uint16_t qtype,
 		return;
 	}
 	c->cls = MD_REPLY_LAME;
-	c->upward = s != NULL;
-	c->why = s != NULL ? "referral to the same or a higher zone"
+	c->upward = s != NULL || r->upward;
+	c->why = c->upward ? "referral to the same or a higher zone"
 			   : "not authoritative and no referral";
 }

@@ -85,6 +85,7 @@ struct reply {
 	struct md_msg msg;
 	struct rrset *sets; /* in message order */
 	unsigned discarded; /* RRs dropped by the scrubber */
+	bool upward;	    /* it dropped an NS set above the zone asked */
 	bool aa;
 	int rcode;
 };

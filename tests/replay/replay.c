@@ -20,7 +20,8 @@
  *   server:                          optional, ignored
  *     minidnsd.conf keys, set on the configuration snapshot before
  *     md_config_finish():
- *       qname-minimisation: yes|no   (default yes)
+ *       qname-minimisation: yes|no|strict (default yes: relaxed)
+ *       servfail-ttl: S              failures cached (RFC 9520)
  *       use-0x20: yes|no             (default no)
  *       allow-private: yes|no        (default yes here: we use test nets)
  *       resolve-timeout: MS          whole request (resolution-timeout)
@@ -85,7 +86,8 @@
  *                           the clock moves on; outstanding queries whose
  *                             deadline passed time out, in deadline order
  *   STEP n CHECK_TRACE      + lines up to TRACE_END (see below)
- *   STEP n CHECK_EDE CODE|none       EDE of the current answer
+ *   STEP n CHECK_EDE CODE|none       EDE of the current answer (its OPT
+ *                                    record, as a client reads it)
  *   STEP n CHECK_REASON TEXT         its failure reason contains TEXT
  *   STEP n CHECK_QUERIES N           upstream queries of the resolution
  *                                    that answered; 0 also requires the
@@ -620,6 +622,7 @@ config_number(struct scenario *sc, const char *key, const char *val)
 	    {"cache-max-ttl:", offsetof(struct md_config, cache_max_ttl)},
 	    {"cache-max-negative-ttl:",
 		offsetof(struct md_config, cache_max_negative_ttl)},
+	    {"servfail-ttl:", offsetof(struct md_config, servfail_ttl)},
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -717,7 +720,11 @@ parse_config(struct scenario *sc)
 			assert_non_null(sc->local_text[sc->nlocal]);
 			sc->nlocal++;
 		} else if (strcmp(key, "qname-minimisation:") == 0) {
-			sc->cfg->qname_minimisation = parse_yesno(sc, tok[1]);
+			sc->cfg->qname_minimisation_strict =
+			    strcmp(tok[1], "strict") == 0;
+			sc->cfg->qname_minimisation =
+			    sc->cfg->qname_minimisation_strict ||
+			    parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "use-0x20:") == 0) {
 			sc->cfg->use_0x20 = parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "allow-private:") == 0) {
@@ -839,6 +846,7 @@ parse_reply(struct scenario *sc, struct rpl_entry *e, char **tok, size_t n)
 	    {"NXDOMAIN", MD_RCODE_NXDOMAIN},
 	    {"NOTIMP", MD_RCODE_NOTIMP},
 	    {"REFUSED", MD_RCODE_REFUSED},
+	    {"YXDOMAIN", MD_RCODE_YXDOMAIN},
 	};
 
 	e->has_reply = true;
@@ -1485,6 +1493,48 @@ take_answer(struct client *c, const uint8_t *msg, size_t len)
 		    stderr, "  client %s: answered (%zu bytes)\n", c->id, len);
 }
 
+/* The Extended DNS Error code of a response's OPT record (RFC 8914), as
+ * a client reads it, or MD_EDE_NONE. */
+static uint16_t
+response_ede(const uint8_t *m, size_t len)
+{
+	uint8_t name[MD_NAME_MAX];
+	size_t off = 12;
+	unsigned qd, rrs;
+
+	if (len < 12)
+		return MD_EDE_NONE;
+	qd = md_read_u16(m + 4);
+	rrs = md_read_u16(m + 6) + md_read_u16(m + 8) + md_read_u16(m + 10);
+	for (unsigned i = 0; i < qd; i++) {
+		if (md_name_read(m, len, &off, name) < 0 || off + 4 > len)
+			return MD_EDE_NONE;
+		off += 4;
+	}
+	for (unsigned i = 0; i < rrs; i++) {
+		uint16_t type, rdlen;
+
+		if (md_name_read(m, len, &off, name) < 0 || off + 10 > len)
+			return MD_EDE_NONE;
+		type = md_read_u16(m + off);
+		rdlen = md_read_u16(m + off + 8);
+		off += 10;
+		if (off + rdlen > len)
+			return MD_EDE_NONE;
+		for (size_t o = off;
+		     type == MD_TYPE_OPT && o + 4 <= off + rdlen;) {
+			uint16_t code = md_read_u16(m + o);
+			uint16_t olen = md_read_u16(m + o + 2);
+
+			if (code == 15 && olen >= 2 && o + 6 <= off + rdlen)
+				return md_read_u16(m + o + 4);
+			o += 4 + (size_t)olen;
+		}
+		off += rdlen;
+	}
+	return MD_EDE_NONE;
+}
+
 /* A resolution's answer to client c (the server's waiter callback). */
 static void
 resolution_answer_cb(
@@ -1497,7 +1547,7 @@ resolution_answer_cb(
 	take_answer(c, msg, len);
 	c->source = SOURCE_RESOLUTION;
 	c->rcode = r->rcode;
-	c->ede = r->ede;
+	c->ede = response_ede(msg, len);
 	c->reason = r->reason != NULL ? strdup(r->reason) : NULL;
 	c->from_cache = r->from_cache;
 	c->upstream_queries = r->upstream_queries;
@@ -1585,7 +1635,7 @@ run_query(struct scenario *sc, const struct rpl_step *st)
 	parse_msg(sc, out, len, &m, "the server's response");
 	take_answer(c, out, len);
 	c->rcode = m.hdr.flags & 0xf;
-	c->ede = MD_EDE_NONE;
+	c->ede = response_ede(out, len);
 	/* Not from a resolution: a local zone's when one holds the name,
 	 * else the cache's. */
 	c->source = md_zone_set_find(sc->srv->w[0]->zones, e->qname) != NULL
