@@ -47,6 +47,7 @@ struct md_config {
 	unsigned tcp_idle_timeout; /* seconds */
 	unsigned tcp_max_connections;
 	unsigned rate_limit; /* UDP responses a second per client, 0 = off */
+	unsigned rate_limit_ipv6_prefix; /* IPv6 clients counted per /N */
 	unsigned udp_batch_wait; /* microseconds to wait for more datagrams
 				    under load; 0 = never */
 	enum md_log_level log_level;

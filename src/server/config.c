@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "minidns/config.h"
+#include "minidns/ratelimit.h"
 #include "minidns/resolve.h"
 #include "minidns/wire.h"
 #include "minidns/yaml_doc.h"
@@ -87,6 +88,7 @@ md_config_init(struct md_config *c)
 	md_k8s_conf_init(&c->k8s);
 	c->recursion = true;
 	c->udp_batch_wait = MD_UDP_BATCH_WAIT_US;
+	c->rate_limit_ipv6_prefix = MD_RATELIMIT_IPV6_PREFIX;
 	/* The engine's defaults are the engine's (resolve.h), the cache's
 	 * the cache's: read here, never written a second time. */
 	c->resolve = malloc(sizeof(*c->resolve));
@@ -804,6 +806,7 @@ enum number_field {
 	F_RESOLUTION_TIMEOUT,
 	F_SERVFAIL_TTL,
 	F_RATE_LIMIT,
+	F_RATE_LIMIT_V6,
 	F_THREADS,
 	F_UDP_BATCH_WAIT,
 };
@@ -828,6 +831,7 @@ static const struct {
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
     {"servfail-ttl", 1, 300, F_SERVFAIL_TTL},
     {"rate-limit", 0, 1000000, F_RATE_LIMIT},
+    {"rate-limit-ipv6-prefix", 0, 128, F_RATE_LIMIT_V6},
     {"threads", 0, MD_CONFIG_MAX_THREADS, F_THREADS},
     {"udp-batch-wait", 0, 1000, F_UDP_BATCH_WAIT},
 };
@@ -880,6 +884,9 @@ set_number(struct md_config *c, enum number_field f, long long n)
 		break;
 	case F_RATE_LIMIT:
 		c->rate_limit = (unsigned)n;
+		break;
+	case F_RATE_LIMIT_V6:
+		c->rate_limit_ipv6_prefix = (unsigned)n;
 		break;
 	case F_THREADS:
 		c->threads = (unsigned)n;
