@@ -203,6 +203,7 @@ struct rpl_entry {
 	bool m_ttl;   /* CHECK_ANSWER: compare TTLs */
 	bool m_flags; /* CHECK_ANSWER: compare header flags (MATCH all) */
 	bool copy_query, wrong_question;
+	uint32_t delay_ms; /* ADJUST delay=MS: the reply takes that long */
 	bool timeout;
 	bool has_reply;	   /* a REPLY line */
 	bool edns, do_bit; /* REPLY EDNS, DO: an OPT record (DO set) */
@@ -256,15 +257,26 @@ struct rpl_step {
 	size_t ntlines;
 };
 
+/* The driver's retransmission timer of a query (the driver may cancel it
+ * after the query ended: then o is NULL). */
+struct ftimer {
+	struct outq *o;
+	uint64_t at;
+	void (*cb)(void *arg);
+	void *arg;
+};
+
 /* An upstream query held by the fake network. */
 struct outq {
 	struct outq *next;
 	unsigned seq; /* 1 for the first query sent */
 	struct md_sockaddr server;
 	bool tcp;
-	bool checked; /* seen by a CHECK_OUT_QUERY */
-	uint32_t timeout_ms;
+	bool checked;	     /* seen by a CHECK_OUT_QUERY */
+	uint32_t timeout_ms; /* how long it stays open (md_send.open_ms) */
 	uint64_t sent_ms;
+	struct ftimer *timer; /* the driver's retransmission timer, or NULL */
+	bool retransmitted;   /* it fired: the query stays open, late */
 	uint8_t *query;
 	size_t len;
 	md_net_cb cb;
@@ -808,6 +820,8 @@ parse_adjust(struct scenario *sc, struct rpl_entry *e, char **tok, size_t n)
 			e->copy_query = true;
 		else if (strcasecmp(t, "wrong_question") == 0)
 			e->wrong_question = true;
+		else if (strncasecmp(t, "delay=", 6) == 0)
+			e->delay_ms = (uint32_t)parse_num(sc, t + 6, 1, 600000);
 		else
 			scenario_fail(sc, sc->lineno, "unknown ADJUST '%s'", t);
 	}
@@ -1104,8 +1118,13 @@ parse_step(struct scenario *sc, char **tok, size_t n, const char *rest)
 		if (!st->entry->has_question)
 			scenario_fail(
 			    sc, st->line, "CHECK_OUT_QUERY without a question");
-	} else if (strcmp(tok[2], "REPLY") == 0 && n == 3) {
+	} else if (strcmp(tok[2], "REPLY") == 0 && (n == 3 || n == 4)) {
 		st->kind = STEP_REPLY;
+		if (n == 4) {
+			if (tok[3][0] != '#')
+				scenario_fail(sc, sc->lineno, "REPLY [#N]");
+			st->value = parse_num(sc, tok[3] + 1, 1, 1000000);
+		}
 		/* An inline ENTRY, or the RANGEs' answer. */
 		if (next_line(sc, false)) {
 			if (strcmp(sc->line, "ENTRY_BEGIN") == 0)
@@ -1338,7 +1357,7 @@ fake_send(void *ctx, const struct md_send *s, md_net_cb cb, void *cb_arg)
 	o->server = s->server;
 	o->tcp = s->tcp ||
 	    (s->upstream != NULL && s->upstream->transport != MD_TRANSPORT_UDP);
-	o->timeout_ms = s->timeout_ms;
+	o->timeout_ms = s->open_ms;
 	o->sent_ms = sc->clock_ms;
 	o->cb = cb;
 	o->cb_arg = cb_arg;
@@ -1350,11 +1369,11 @@ fake_send(void *ctx, const struct md_send *s, md_net_cb cb, void *cb_arg)
 	*pp = o;
 	if (sc->verbose) {
 		md_name_to_str(q.qname, nbuf, sizeof(nbuf));
-		fprintf(stderr, "  -> #%u %s %s %s %s%s%s\n", o->seq,
-		    addr_str(&o->server, abuf, sizeof(abuf)), nbuf,
+		fprintf(stderr, "  -> #%u %s %s %s %s%s%s (open %u ms)\n",
+		    o->seq, addr_str(&o->server, abuf, sizeof(abuf)), nbuf,
 		    md_ldns_type_str(q.qtype, tbuf, sizeof(tbuf)),
 		    o->tcp ? "tcp" : "udp", q.edns.present ? " edns" : "",
-		    (q.hdr.flags & MD_FLAG_RD) ? " rd" : "");
+		    (q.hdr.flags & MD_FLAG_RD) ? " rd" : "", o->timeout_ms);
 	}
 	return o;
 }
@@ -1370,14 +1389,92 @@ unlink_out(struct scenario *sc, struct outq *o)
 	}
 }
 
+/* A query leaves the network: its timer (if any) no longer points to it. */
+static void
+outq_free(struct outq *o)
+{
+	if (o->timer != NULL)
+		o->timer->o = NULL;
+	free(o->query);
+	free(o);
+}
+
 static void
 fake_cancel(void *ctx, void *handle)
 {
 	struct outq *o = handle;
 
 	unlink_out(ctx, o);
-	free(o->query);
-	free(o);
+	outq_free(o);
+}
+
+/* The driver's retransmission timer of query 'handle' (an outq). */
+static void *
+fake_timer(
+    void *ctx, void *handle, uint32_t ms, void (*cb)(void *arg), void *arg)
+{
+	struct outq *o = handle;
+	struct ftimer *t = calloc(1, sizeof(*t));
+
+	(void)ctx;
+	assert_non_null(t);
+	assert_null(o->timer);
+	t->o = o;
+	t->at = o->sent_ms + ms;
+	t->cb = cb;
+	t->arg = arg;
+	o->timer = t;
+	return t;
+}
+
+static void
+fake_timer_cancel(void *ctx, void *timer)
+{
+	struct ftimer *t = timer;
+
+	(void)ctx;
+	if (t->o != NULL)
+		t->o->timer = NULL;
+	free(t);
+}
+
+/* Query o's retransmission timer fires: the clock moves to it; the query
+ * stays open (a reply may still come). */
+static void
+retransmit(struct scenario *sc, struct outq *o)
+{
+	struct ftimer *t = o->timer;
+	void (*cb)(void *) = t->cb;
+	void *arg = t->arg;
+
+	if (sc->clock_ms < t->at)
+		sc->clock_ms = t->at;
+	o->timer = NULL;
+	o->retransmitted = true;
+	if (sc->verbose)
+		fprintf(stderr, "  <- #%u no reply in %llu ms (stays open)\n",
+		    o->seq, (unsigned long long)(t->at - o->sent_ms));
+	free(t);
+	cb(arg);
+}
+
+/* Query o's deadline: its timer, else the end of its life. */
+static uint64_t
+deadline(const struct outq *o)
+{
+	return o->timer != NULL ? o->timer->at : o->sent_ms + o->timeout_ms;
+}
+
+static void time_out(struct scenario *sc, struct outq *o);
+
+/* Query o times out at its deadline: the timer fires, or it closes. */
+static void
+expire(struct scenario *sc, struct outq *o)
+{
+	if (o->timer != NULL)
+		retransmit(sc, o);
+	else
+		time_out(sc, o);
 }
 
 /* Query o times out: the clock moves to its deadline. */
@@ -1393,50 +1490,81 @@ time_out(struct scenario *sc, struct outq *o)
 		sc->clock_ms = o->sent_ms + t;
 	if (sc->verbose)
 		fprintf(stderr, "  <- #%u timeout\n", o->seq);
-	free(o->query);
-	free(o);
+	outq_free(o);
 	cb(arg, MD_NET_TIMEOUT, NULL, 0, t);
 }
 
-/* Query o gets entry e's reply, REPLY_RTT ms later. */
+/* Query o gets entry e's reply, arriving at 'at' (the clock moves there
+ * unless it is past it); its round-trip time counts from its sending. */
 static void
-reply_to(struct scenario *sc, struct outq *o, const struct rpl_entry *e)
+reply_to(
+    struct scenario *sc, struct outq *o, const struct rpl_entry *e, uint64_t at)
 {
 	uint8_t reply[MD_WIRE_MAX];
 	md_net_cb cb = o->cb;
 	void *arg = o->cb_arg;
 	struct md_msg q;
 	size_t len;
+	uint32_t rtt;
 
 	if (e->timeout) {
-		time_out(sc, o);
+		expire(sc, o);
 		return;
 	}
 	parse_msg(sc, o->query, o->len, &q, "an upstream query");
 	len = build_reply(sc, e, &q, reply, sizeof(reply));
 	unlink_out(sc, o);
-	sc->clock_ms += REPLY_RTT;
+	if (sc->clock_ms < at)
+		sc->clock_ms = at;
+	rtt = (uint32_t)(sc->clock_ms - o->sent_ms);
 	if (sc->verbose)
-		fprintf(stderr, "  <- #%u reply (line %u)\n", o->seq, e->line);
-	free(o->query);
-	free(o);
-	cb(arg, MD_NET_OK, reply, len, REPLY_RTT);
+		fprintf(stderr, "  <- #%u reply (line %u) after %u ms%s\n",
+		    o->seq, e->line, rtt, o->retransmitted ? ", late" : "");
+	outq_free(o);
+	cb(arg, MD_NET_OK, reply, len, rtt);
 }
 
-/* The oldest outstanding query, answered from the RANGEs (no entry: a
- * timeout). */
+/*
+ * What happens next on the network, played from the RANGEs: of every
+ * outstanding query's next event (its RANGE reply, sent_ms + the entry's
+ * delay or REPLY_RTT; its retransmission timer; the end of its life), the
+ * earliest, the oldest query first on a tie.
+ */
 static void
-answer_from_ranges(struct scenario *sc, struct outq *o)
+play_next(struct scenario *sc)
 {
-	const struct rpl_entry *e;
-	struct md_msg q;
+	struct outq *best = NULL;
+	const struct rpl_entry *best_e = NULL;
+	uint64_t best_at = 0;
 
-	parse_msg(sc, o->query, o->len, &q, "an upstream query");
-	e = find_entry(sc, &o->server, &q, o->tcp);
-	if (e == NULL)
-		time_out(sc, o);
+	for (struct outq *o = sc->out; o != NULL; o = o->next) {
+		const struct rpl_entry *e;
+		struct md_msg q;
+		uint64_t at = deadline(o), end = o->sent_ms + o->timeout_ms;
+
+		parse_msg(sc, o->query, o->len, &q, "an upstream query");
+		e = find_entry(sc, &o->server, &q, o->tcp);
+		if (e != NULL && !e->timeout) {
+			uint64_t r = o->sent_ms +
+			    (e->delay_ms != 0 ? e->delay_ms : REPLY_RTT);
+
+			if (r <= at && r <= end)
+				at = r;
+			else
+				e = NULL; /* the timer or its end comes first */
+		} else {
+			e = NULL;
+		}
+		if (best == NULL || at < best_at) {
+			best = o;
+			best_e = e;
+			best_at = at;
+		}
+	}
+	if (best_e != NULL)
+		reply_to(sc, best, best_e, best_at);
 	else
-		reply_to(sc, o, e);
+		expire(sc, best);
 }
 
 /* ---- clients ----------------------------------------------------------- */
@@ -1601,7 +1729,7 @@ wait_for(struct scenario *sc, const struct rpl_step *st, struct client *c)
 			scenario_fail(sc, st->line,
 			    "client %s: no answer after %d upstream queries",
 			    c->id, MAX_SENDS);
-		answer_from_ranges(sc, sc->out);
+		play_next(sc);
 	}
 	if (!c->answered)
 		scenario_fail(sc, st->line,
@@ -2108,6 +2236,17 @@ run_reply(struct scenario *sc, const struct rpl_step *st)
 	struct outq *o = sc->out;
 	struct md_msg q;
 
+	/* #N: that query; else the oldest still awaited (not retransmitted),
+	 * or the oldest. */
+	for (struct outq *p = sc->out; p != NULL; p = p->next) {
+		if (st->value != 0 ? p->seq == st->value : !p->retransmitted) {
+			o = p;
+			break;
+		}
+	}
+	if (st->value != 0 && (o == NULL || o->seq != st->value))
+		scenario_fail(
+		    sc, st->line, "query #%lld is not outstanding", st->value);
 	if (o == NULL)
 		scenario_fail(sc, st->line, "no upstream query to reply to");
 	if (e == NULL) {
@@ -2117,7 +2256,7 @@ run_reply(struct scenario *sc, const struct rpl_step *st)
 			scenario_fail(sc, st->line,
 			    "no RANGE entry answers query #%u", o->seq);
 	}
-	reply_to(sc, o, e);
+	reply_to(sc, o, e, sc->clock_ms + REPLY_RTT);
 }
 
 /* TIME_PASSES: queries whose deadline passed time out, earliest first. */
@@ -2130,18 +2269,30 @@ time_passes(struct scenario *sc, uint64_t ms)
 		struct outq *first = NULL;
 
 		for (struct outq *o = sc->out; o != NULL; o = o->next) {
-			if (o->sent_ms + o->timeout_ms <= until &&
-			    (first == NULL ||
-				o->sent_ms + o->timeout_ms <
-				    first->sent_ms + first->timeout_ms))
+			if (deadline(o) <= until &&
+			    (first == NULL || deadline(o) < deadline(first)))
 				first = o;
 		}
 		if (first == NULL)
 			break;
-		time_out(sc, first);
+		expire(sc, first);
 	}
 	if (sc->clock_ms < until)
 		sc->clock_ms = until;
+}
+
+/* TIMEOUT: the oldest query with its retransmission timer set times out
+ * (it stays open); with none, the oldest query closes. */
+static void
+timeout_step(struct scenario *sc)
+{
+	for (struct outq *o = sc->out; o != NULL; o = o->next) {
+		if (o->timer != NULL) {
+			retransmit(sc, o);
+			return;
+		}
+	}
+	time_out(sc, sc->out);
 }
 
 /* ---- running ----------------------------------------------------------- */
@@ -2171,7 +2322,7 @@ run_step(struct scenario *sc, const struct rpl_step *st)
 	case STEP_TIMEOUT:
 		if (sc->out == NULL)
 			scenario_fail(sc, st->line, "no query to time out");
-		time_out(sc, sc->out);
+		timeout_step(sc);
 		break;
 	case STEP_TIME_PASSES:
 		time_passes(sc, (uint64_t)st->value * 1000);
@@ -2289,6 +2440,8 @@ start_server(struct scenario *sc)
 	wk = sc->srv->w[0];
 	wk->transport.send = fake_send;
 	wk->transport.cancel = fake_cancel;
+	wk->transport.timer = fake_timer;
+	wk->transport.timer_cancel = fake_timer_cancel;
 	wk->transport.ctx = sc;
 	wk->primed = !sc->prime;
 	for (size_t i = 0; i < sc->nseeds; i++)
