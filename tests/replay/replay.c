@@ -23,7 +23,8 @@
  *       qname-minimisation: yes|no   (default yes)
  *       use-0x20: yes|no             (default no)
  *       allow-private: yes|no        (default yes here: we use test nets)
- *       resolve-timeout: MS          whole request (resolution-timeout)
+ *       resolve-timeout: MS          the whole question's time (also
+ *                                    resolution-timeout, the older name)
  *       max-queries / max-depth / max-cname / max-ns-names: N
  *       cache-min-ttl / cache-max-ttl / cache-max-negative-ttl: S
  *       serve-stale: yes|no
@@ -75,15 +76,24 @@
  *                             and minimisation count), and, when the
  *                             ENTRY has a REPLY line, has exactly those
  *                             of RD, CD, DO, EDNS
- *   STEP n REPLY            [+ ENTRY] the oldest outstanding query gets
+ *   STEP n REPLY [#N]       [+ ENTRY] the oldest outstanding query still
+ *                             awaited (its retransmission timer not fired
+ *                             yet; else the oldest), or query number N
+ *                             (1 = the scenario's first upstream query,
+ *                             as MD_REPLAY_VERBOSE numbers them), gets
  *                             that reply, or the first matching RANGE
  *                             entry's (none matching: an error); it
  *                             arrives 10 ms later
- *   STEP n TIMEOUT          the oldest outstanding query times out: the
- *                             clock moves to its deadline
+ *   STEP n TIMEOUT          the oldest outstanding query whose
+ *                             retransmission timer is set gets no reply
+ *                             in time: the clock moves to the timer, the
+ *                             engine asks again, the query stays open (a
+ *                             late reply is still taken); with no timer
+ *                             set, the oldest query closes at the end of
+ *                             its life (the time left for its question)
  *   STEP n TIME_PASSES ELAPSE SECONDS
- *                           the clock moves on; outstanding queries whose
- *                             deadline passed time out, in deadline order
+ *                           the clock moves on; timers and ends of life
+ *                             that passed come, in time order
  *   STEP n CHECK_TRACE      + lines up to TRACE_END (see below)
  *   STEP n CHECK_EDE CODE|none       EDE of the current answer
  *   STEP n CHECK_REASON TEXT         its failure reason contains TEXT
@@ -92,6 +102,9 @@
  *                                    answer from the cache or a local zone
  *   STEP n CHECK_SOURCE local|cache|resolution   where the answer came
  *                                    from (query.c's sources)
+ *   STEP n CHECK_OUTSTANDING N       N upstream queries are open now (the
+ *                                    latest and earlier attempts kept
+ *                                    for a late reply), not waiting
  *   STEP n CHECK_ELAPSED MS          its resolution took at most MS (fake)
  *                                    milliseconds
  *   SCENARIO_END
@@ -99,10 +112,13 @@
  * QUERY when a QUERY came after it (waiting for it as CHECK_ANSWER does).
  *
  * The network answers by itself only while a step waits for a client's
- * answer (CHECK_ANSWER and the checks of the current answer): the oldest
- * outstanding query gets the first matching RANGE entry's reply 10 ms
- * later, or times out at its deadline (no entry, or REPLY TIMEOUT), until
- * the answer is there.  So a scenario without CHECK_OUT_QUERY/REPLY/
+ * answer (CHECK_ANSWER and the checks of the current answer): each
+ * outstanding query's first matching RANGE entry answers it 10 ms (or
+ * ADJUST delay=MS) after it was sent, unless its retransmission timer
+ * comes first (the engine asks again; the query stays open and its reply
+ * comes later, at its time) or its life ends first (no entry, or REPLY
+ * TIMEOUT: it never answers); these events come in time order until the
+ * answer is there.  So a scenario without CHECK_OUT_QUERY/REPLY/
  * TIMEOUT steps runs every resolution to its end at its first check, and
  * one with them makes each exchange explicit.  A scenario ends with no
  * upstream query outstanding and every client answered, or it fails
@@ -114,10 +130,11 @@
  *         below the entry's; tcp/udp: transport; edns/noedns: OPT in the
  *         query; rd/nord: RD set or not in the query; no MATCH line: any
  *         query)
- *   ADJUST copy_id copy_query wrong_question
+ *   ADJUST copy_id copy_query wrong_question delay=MS
  *         (the ID is always copied; copy_query, or no QUESTION section:
  *         the reply echoes the query's question; wrong_question: it asks
- *         for "spoofed.<qname>" instead)
+ *         for "spoofed.<qname>" instead; delay=MS: played from the RANGE,
+ *         the reply comes MS ms after the query, not 10)
  *   REPLY QR AA TC RD RA AD CD NOERROR|FORMERR|SERVFAIL|NXDOMAIN|NOTIMP|
  *         REFUSED, or TIMEOUT: the server never answers
  *   SECTION QUESTION|ANSWER|AUTHORITY|ADDITIONAL, then RRs
@@ -133,6 +150,9 @@
  *   referral|delegation ZONE    cname TARGET    subquery NSNAME
  *   start QNAME QTYPE           done RCODE
  *   fail|cache-hit|tcp-retry|edns-fallback TEXT  (TEXT: in the reason)
+ * A line of a kind with fields may end in " -- TEXT": the event's reason
+ * ('why': "no reply in 400 ms: trying again, the first query stays open",
+ * "late, to the first query") contains TEXT.
  * A line with more fields than its kind has, or an unknown kind, is an
  * error.  On a mismatch the whole trace is printed in this syntax.
  */
@@ -237,6 +257,7 @@ enum step_kind {
 	STEP_CHECK_QUERIES,
 	STEP_CHECK_SOURCE,
 	STEP_CHECK_ELAPSED,
+	STEP_CHECK_OUTSTANDING,
 };
 
 struct rpl_tline {
@@ -616,6 +637,8 @@ config_number(struct scenario *sc, const char *key, const char *val)
 	} keys[] = {
 	    {"resolve-timeout:", offsetof(struct md_config, resolution_timeout),
 		3600000},
+	    {"resolution-timeout:",
+		offsetof(struct md_config, resolution_timeout), 3600000},
 	    {"max-queries:", offsetof(struct md_config, max_upstream_queries),
 		100000},
 	    {"max-depth:", offsetof(struct md_config, max_referral_depth),
@@ -1162,6 +1185,9 @@ parse_step(struct scenario *sc, char **tok, size_t n, const char *rest)
 		else
 			scenario_fail(sc, sc->lineno,
 			    "CHECK_SOURCE local|cache|resolution");
+	} else if (strcmp(tok[2], "CHECK_OUTSTANDING") == 0 && n == 4) {
+		st->kind = STEP_CHECK_OUTSTANDING;
+		st->value = parse_num(sc, tok[3], 0, 100000);
 	} else if (strcmp(tok[2], "CHECK_ELAPSED") == 0 && n == 4) {
 		st->kind = STEP_CHECK_ELAPSED;
 		st->value = parse_num(sc, tok[3], 0, 100000000);
@@ -1832,6 +1858,14 @@ event_matches(const struct md_trace_event *ev, const char *pattern)
 	size_t n, nf;
 
 	md_strlcpy(copy, pattern, sizeof(copy));
+	/* "FIELDS -- TEXT": the event's why contains TEXT too. */
+	char *dashes = strstr(copy, " -- ");
+
+	if (dashes != NULL) {
+		*dashes = '\0';
+		if (ev->why == NULL || strstr(ev->why, dashes + 4) == NULL)
+			return false;
+	}
 	n = split(copy, tok, MAX_TOKENS);
 	if (n == 0 || strcasecmp(tok[0], md_trace_kind_str(ev->kind)) != 0)
 		return false;
@@ -1892,9 +1926,13 @@ check_pattern(
 	};
 	char copy[1024];
 	char *tok[MAX_TOKENS];
+	char *dashes;
 	size_t n;
 
 	md_strlcpy(copy, p, sizeof(copy));
+	dashes = strstr(copy, " -- ");
+	if (dashes != NULL)
+		*dashes = '\0';
 	n = split(copy, tok, MAX_TOKENS);
 	for (size_t i = 0; n > 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if (strcasecmp(tok[0], kinds[i].kind) != 0)
@@ -2363,6 +2401,17 @@ run_step(struct scenario *sc, const struct rpl_step *st)
 				: c->source == SOURCE_CACHE ? "the cache"
 							    : "a resolution");
 		break;
+	case STEP_CHECK_OUTSTANDING: {
+		long long n = 0;
+
+		for (const struct outq *o = sc->out; o != NULL; o = o->next)
+			n++;
+		if (n != st->value)
+			scenario_fail(sc, st->line,
+			    "%lld upstream queries outstanding, expected %lld",
+			    n, st->value);
+		break;
+	}
 	case STEP_CHECK_ELAPSED:
 		c = current(sc, st);
 		if (c->elapsed_ms > (uint64_t)st->value)
