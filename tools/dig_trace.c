@@ -779,7 +779,7 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	tr.conf.edns = o->edns;
 	tr.conf.edns_size = o->bufsize;
 	/* Timeouts, retries and server choice are the engine's defaults,
-	 * as in minidnsd (resolution-timeout, the first try's 400 ms): what
+	 * as in minidnsd (resolve-timeout, the first try's 400 ms): what
 	 * the trace shows is what the daemon does.  +time applies to the
 	 * @server priming exchange only. */
 	md_cache_conf_init(&cc);
