@@ -253,7 +253,7 @@ struct md_send {
 	 * still welcome, until open_ms (the time left for the question) or
 	 * until md_resolve_open() says the question moved on. */
 	uint32_t timeout_ms;
-	uint32_t open_ms; /* >= timeout_ms */
+	uint32_t open_ms; /* > timeout_ms: the time left, and a little */
 };
 
 #define MD_RESOLVE_NO_CACHE 0x1 /* (tests) skip cache look-ups */
