@@ -34,6 +34,10 @@
 #define MAX_STEPS 4096	/* internal transitions per request, a backstop */
 #define MINIMISE_MAX 10 /* RFC 9156 §2.3: then add labels faster */
 #define RTO_PENALTY 200 /* per earlier try of a server at this cut */
+/* Earlier queries outlive the time left by this much, so the question
+ * ends at its budget by the latest query's own timeout (one trace for
+ * every run), never by an earlier one closing at the same instant. */
+#define OPEN_GRACE_MS 100
 
 enum iq_state {
 	IQ_INIT = 0,
@@ -80,6 +84,19 @@ struct iq {
 	struct md_result_rrset *authority;
 };
 
+/* A query sent for a question: the latest, or an earlier one still open
+ * for a late reply. */
+struct attempt {
+	uint32_t token; /* 0: a free slot */
+	unsigned n;	/* 1 for the question's first query */
+	const struct iq *iq;
+	const struct delegpt *dp;
+	struct dp_addr *target;
+	uint8_t sent_qname[MD_NAME_MAX];
+	uint16_t sent_qtype;
+	bool tcp;
+};
+
 struct md_request {
 	struct md_arena arena;	 /* the request, its queries, results */
 	struct md_arena scratch; /* the reply being read; reset per reply */
@@ -90,6 +107,7 @@ struct md_request {
 	unsigned queries;
 	uint32_t next_token;
 	uint32_t pending; /* token of the query out, 0 if none */
+	struct attempt open[MD_RESOLVE_OPEN_MAX]; /* queries still open */
 	bool done;
 	bool net_trouble;    /* some server did not answer or refused */
 	bool cached_failure; /* failed from the cache: do not store again */
@@ -1017,6 +1035,124 @@ start_subquery(
 	return true;
 }
 
+/* ---- attempts: the queries of a question still open ------------------- */
+
+/* Does 'at' ask the question the top query is waiting on now? */
+static bool
+attempt_current(const struct md_request *req, const struct attempt *at)
+{
+	const struct iq *iq = req->top;
+
+	return !req->done && at->token != 0 && at->iq == iq &&
+	    iq->state == IQ_WAIT_REPLY && at->dp == iq->dp &&
+	    at->sent_qtype == iq->sent_qtype &&
+	    md_name_equal(at->sent_qname, iq->sent_qname);
+}
+
+static struct attempt *
+attempt_find(struct md_request *req, uint32_t token)
+{
+	for (size_t i = 0; token != 0 && i < MD_RESOLVE_OPEN_MAX; i++) {
+		if (req->open[i].token == token)
+			return &req->open[i];
+	}
+	return NULL;
+}
+
+bool
+md_resolve_open(const struct md_request *req, uint32_t token)
+{
+	for (size_t i = 0; token != 0 && i < MD_RESOLVE_OPEN_MAX; i++) {
+		if (req->open[i].token == token)
+			return attempt_current(req, &req->open[i]);
+	}
+	return false;
+}
+
+/*
+ * Record the query iq is sending now: in a slot of a question that is
+ * over, else in that of the oldest query of this one, which closes it
+ * (at most MD_RESOLVE_OPEN_MAX open at once).
+ */
+static void
+attempt_add(struct md_request *req, struct iq *iq, uint32_t token)
+{
+	struct attempt *slot = NULL, *oldest = NULL;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < MD_RESOLVE_OPEN_MAX; i++) {
+		struct attempt *at = &req->open[i];
+
+		if (!attempt_current(req, at)) {
+			if (slot == NULL)
+				slot = at;
+			continue;
+		}
+		if (at->n > n)
+			n = at->n;
+		if (oldest == NULL || at->n < oldest->n)
+			oldest = at;
+	}
+	if (slot == NULL)
+		slot = oldest;
+	slot->token = token;
+	slot->n = n + 1;
+	slot->iq = iq;
+	slot->dp = iq->dp;
+	slot->target = iq->target;
+	memcpy(slot->sent_qname, iq->sent_qname, md_name_len(iq->sent_qname));
+	slot->sent_qtype = iq->sent_qtype;
+	slot->tcp = iq->tcp;
+}
+
+/* "first", "second"... for the n-th query of a question. */
+static const char *
+nth(struct md_request *req, unsigned n)
+{
+	static const char *const words[] = {"first", "second", "third",
+	    "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"};
+
+	if (n >= 1 && n <= sizeof(words) / sizeof(words[0]))
+		return words[n - 1];
+	return why_fmt(req, "%uth", n);
+}
+
+/*
+ * Every server had its share of queries and none is left to look up:
+ * ask again one that was asked and did not refuse or fail (the fewest
+ * times first; then the lowest RTO, which doubled on each timeout: the
+ * backoff), as long as the question's time lasts.  NULL when none.
+ */
+static struct dp_addr *
+pick_again(struct md_request *req, struct iq *iq, const char **why)
+{
+	struct dp_addr *best = NULL;
+	uint32_t best_rto = 0;
+	bool in_order =
+	    iq->dp->fwd != NULL && iq->dp->fwd->policy == MD_FORWARD_SEQUENTIAL;
+
+	for (struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next) {
+		struct md_infra_info info;
+
+		if (a->failed || a->attempts == 0)
+			continue;
+		md_infra_get(req->env->infra, &a->addr, iq->dp->zone, now(req),
+		    req->env->conf->upstream_timeout_ms, &info);
+		if (best == NULL || a->attempts < best->attempts ||
+		    (a->attempts == best->attempts && !in_order &&
+			info.rto_ms < best_rto)) {
+			best = a;
+			best_rto = info.rto_ms;
+		}
+	}
+	if (best != NULL)
+		*why = why_fmt(req,
+		    "no other server to ask: its %s query, with a longer "
+		    "timeout",
+		    nth(req, best->attempts + 1));
+	return best;
+}
+
 static enum md_step
 handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 {
@@ -1060,6 +1196,9 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 			}
 			return MD_STEP_SEND; /* re-enter the loop */
 		}
+		a = pick_again(req, iq, &why);
+	}
+	if (a == NULL) {
 		char zone[MD_NAME_STRLEN];
 
 		md_name_to_str(iq->dp->zone, zone, sizeof(zone));
@@ -1113,6 +1252,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	req->pending = req->next_token++;
 	if (req->next_token == 0)
 		req->next_token = 1;
+	attempt_add(req, iq, req->pending);
 	out->token = req->pending;
 	out->server = a->addr;
 	out->tcp = iq->tcp;
@@ -1120,6 +1260,8 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	out->query = req->sendbuf;
 	out->len = (size_t)len;
 	out->timeout_ms = iq->sent_rto;
+	/* A late reply is welcome till the question's time is up. */
+	out->open_ms = (uint32_t)left + OPEN_GRACE_MS;
 	if (tracing(req)) {
 		struct md_trace_event ev;
 
@@ -1325,14 +1467,22 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
     size_t len, uint32_t rtt_ms)
 {
 	struct iq *iq = req->top;
+	struct attempt *at = attempt_find(req, token);
+	struct dp_addr *latest = iq->target;
+	bool latest_tcp = iq->tcp;
 	struct reply r;
 	struct classified c;
-	bool minimised;
+	bool minimised, late;
 
-	if (req->done || token == 0 || token != req->pending ||
-	    iq->state != IQ_WAIT_REPLY)
+	/* The latest query, or an earlier one at the same question: a slow
+	 * server's reply after we asked again is as good (it answers the
+	 * same question, from the server it was sent to). */
+	if (at == NULL || !attempt_current(req, at))
 		return;
-	req->pending = 0;
+	late = token != req->pending;
+	at->token = 0; /* its one reply came */
+	iq->target = at->target;
+	iq->tcp = at->tcp;
 	md_arena_deinit(&req->scratch);
 	md_arena_init(&req->scratch, 16384);
 	/* A forwarder answers for the whole question (it followed any
@@ -1377,6 +1527,10 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		    ? why_fmt(req, "%s%s%u out-of-bailiwick records dropped",
 			  c.why ? c.why : "", c.why ? "; " : "", r.discarded)
 		    : c.why;
+		if (late)
+			ev.why = why_fmt(req, "late, to the %s query%s%s",
+			    nth(req, at->n), ev.why != NULL ? "; " : "",
+			    ev.why != NULL ? ev.why : "");
 		ev_emit(req, &ev);
 	}
 	/* Only a reply that is a DNS answer to our question says the server
@@ -1387,6 +1541,22 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 	minimised = iq->minimise &&
 	    !(md_name_equal(iq->sent_qname, iq->qname) &&
 		iq->sent_qtype == iq->qtype);
+	if (late &&
+	    (c.cls == MD_REPLY_TRUNCATED || c.cls == MD_REPLY_FORMERR ||
+		c.cls == MD_REPLY_MALFORMED || c.cls == MD_REPLY_REFUSED ||
+		c.cls == MD_REPLY_LAME)) {
+		/* News for server selection only: the latest query is still
+		 * out, and still awaited. */
+		if (c.cls != MD_REPLY_TRUNCATED && c.cls != MD_REPLY_FORMERR)
+			iq->target->failed = true;
+		if (c.cls == MD_REPLY_REFUSED || c.cls == MD_REPLY_LAME)
+			md_infra_lame(req->env->infra, &iq->target->addr,
+			    iq->dp->zone, now(req));
+		iq->target = latest;
+		iq->tcp = latest_tcp;
+		return;
+	}
+	req->pending = 0;
 	/* A server that answered a minimised query is doing its job: the
 	 * next label's query is not a retry of this one. */
 	if (minimised &&
@@ -1513,12 +1683,20 @@ void
 md_resolve_fail(struct md_request *req, uint32_t token, bool timeout)
 {
 	struct iq *iq = req->top;
+	struct attempt *at = attempt_find(req, token);
+	uint64_t spent = now(req) - req->start_ms;
 
-	if (req->done || token == 0 || token != req->pending ||
-	    iq->state != IQ_WAIT_REPLY)
+	if (at == NULL)
 		return;
+	if (token != req->pending || !attempt_current(req, at)) {
+		/* An earlier query closed: its timeout counted already. */
+		at->token = 0;
+		return;
+	}
 	req->pending = 0;
 	req->net_trouble = true;
+	if (!timeout)
+		at->token = 0; /* closed: no reply can come */
 	if (timeout) {
 		md_infra_timeout(
 		    req->env->infra, &iq->target->addr, iq->sent_rto, now(req));
@@ -1539,8 +1717,18 @@ md_resolve_fail(struct md_request *req, uint32_t token, bool timeout)
 			    md_name_len(iq->target->ns->name));
 		ev.tcp = iq->tcp;
 		ev.rtt_ms = iq->sent_rto;
-		ev.why =
-		    timeout ? "no reply in time" : "unreachable or refused";
+		if (!timeout)
+			ev.why = "unreachable or refused";
+		else if (spent >= req->env->conf->timeout_ms)
+			ev.why = why_fmt(req,
+			    "no reply in %u ms, and the question's time "
+			    "is up",
+			    iq->sent_rto);
+		else
+			ev.why = why_fmt(req,
+			    "no reply in %u ms: trying again, the %s query "
+			    "stays open",
+			    iq->sent_rto, nth(req, at->n));
 		ev_emit(req, &ev);
 	}
 	iq->retry_same = false;

@@ -51,7 +51,7 @@ static const struct {
 
 _Static_assert(sizeof(((struct md_config *)0)->resolution_timeout) ==
 	sizeof(((struct md_resolve_conf *)0)->timeout_ms),
-    "resolution-timeout and the engine's timeout_ms differ in size");
+    "resolve-timeout and the engine's timeout_ms differ in size");
 
 /* Copy the engine's keys between c and r: to the engine or from it. */
 static void
@@ -828,6 +828,8 @@ static const struct {
     {"max-referral-depth", 1, 100, F_MAX_DEPTH},
     {"max-cname-chain", 1, 100, F_MAX_CNAME},
     {"max-ns-names", 1, 100, F_MAX_NS_NAMES},
+    {"resolve-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
+    /* The older spelling of resolve-timeout, still read. */
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
     {"servfail-ttl", 1, 300, F_SERVFAIL_TTL},
     {"rate-limit", 0, 1000000, F_RATE_LIMIT},
