@@ -81,7 +81,7 @@ const struct md_forward_zone *md_resolve_find_forward(
     const struct md_resolve_conf *conf, const uint8_t *name);
 
 /* Default limits per client request; the config's defaults are these. */
-#define MD_RESOLVE_MAX_QUERIES 64
+#define MD_RESOLVE_MAX_QUERIES 32 /* as Unbound's max-sent-count */
 #define MD_RESOLVE_MAX_DEPTH 30
 #define MD_RESOLVE_MAX_CNAME 11
 #define MD_RESOLVE_MAX_NS_NAMES 6

@@ -36,19 +36,24 @@ md_dp_find_ns(struct delegpt *dp, const uint8_t *name)
 struct dp_ns *
 md_dp_add_ns(struct md_arena *a, struct delegpt *dp, const uint8_t *name)
 {
-	struct dp_ns *ns = md_dp_find_ns(dp, name), **tail;
+	struct dp_ns *ns = md_dp_find_ns(dp, name);
 
 	if (ns != NULL)
 		return ns;
+	if (dp->nns >= MD_DP_NS_MAX)
+		return NULL;
 	ns = md_arena_alloc(a, sizeof(*ns));
 	if (ns == NULL)
 		return NULL;
 	memset(ns, 0, sizeof(*ns));
 	memcpy(ns->name, name, md_name_len(name));
 	/* Keep the order of the NS set: traces read as the data reads. */
-	for (tail = &dp->ns; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = ns;
+	if (dp->ns_tail != NULL)
+		dp->ns_tail->next = ns;
+	else
+		dp->ns = ns;
+	dp->ns_tail = ns;
+	dp->nns++;
 	return ns;
 }
 

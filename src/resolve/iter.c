@@ -34,6 +34,7 @@
 #define MAX_STEPS 4096	/* internal transitions per request, a backstop */
 #define MINIMISE_MAX 10 /* RFC 9156 §2.3: then add labels faster */
 #define RTO_PENALTY 200 /* per earlier try of a server at this cut */
+#define SUBQUERY_SENDS_MAX 8 /* upstream queries of one NS address look-up */
 /* Earlier queries outlive the time left by this much, so the question
  * ends at its budget by the latest query's own timeout (one trace for
  * every run), never by an earlier one closing at the same instant. */
@@ -77,6 +78,7 @@ struct iq {
 	/* a sub-query for an NS address */
 	struct dp_ns *lookup_ns;
 	uint16_t lookup_type;
+	unsigned sent; /* upstream queries this query sent */
 	/* outcome */
 	int rcode;
 	bool failed;
@@ -680,6 +682,8 @@ dp_from_cache(struct md_request *req, const struct iq *iq)
 				break;
 			struct dp_ns *ns = md_dp_add_ns(&req->arena, dp, name);
 
+			if (ns == NULL && dp->nns >= MD_DP_NS_MAX)
+				break;
 			if (ns == NULL)
 				continue;
 			dp_addrs_from_cache(req, dp, ns);
@@ -1230,6 +1234,17 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 			conf->max_queries));
 		return MD_STEP_DONE;
 	}
+	/* A name server's address is worth a few queries, not the whole
+	 * question's budget: the parent goes on with its next name. */
+	if (iq->depth > 0 && iq->sent >= SUBQUERY_SENDS_MAX) {
+		fail_iq(req, iq, MD_EDE_NO_REACHABLE_AUTHORITY,
+		    why_fmt(req,
+			"gave up looking up a name server's address after "
+			"%u queries",
+			SUBQUERY_SENDS_MAX));
+		return MD_STEP_SEND; /* re-enter: the parent goes on */
+	}
+	iq->sent++;
 	/* A retry asks what it retries: the name grows only on progress. */
 	choose_qname(req, iq);
 	md_infra_get(req->env->infra, &a->addr, iq->dp->zone, t,
@@ -1429,6 +1444,8 @@ take_referral(struct md_request *req, struct iq *iq, const struct reply *r,
 		if (off > c->ns->rdata_len || md_name_len(name) != len)
 			break;
 		ns = md_dp_add_ns(&req->arena, dp, name);
+		if (ns == NULL && dp->nns >= MD_DP_NS_MAX)
+			break;
 		if (ns == NULL)
 			continue;
 		/* Glue: addresses the scrubber kept (in bailiwick).  Kept

@@ -37,9 +37,16 @@ struct dp_addr {
 			   * differs: tried only when the others fail */
 };
 
+/* NS names a delegation point takes from a referral or the cache: the
+ * root has 13 and few zones more than a dozen; a referral naming
+ * hundreds is an attack on the resolver's work (bench-worst.sh). */
+#define MD_DP_NS_MAX 32
+
 struct delegpt {
 	uint8_t zone[MD_NAME_MAX];
 	struct dp_ns *ns;
+	struct dp_ns *ns_tail;
+	unsigned nns;
 	struct dp_addr *addrs;
 	unsigned naddrs;
 	unsigned lookups; /* NS names resolved for this cut (NXNS limit) */
@@ -48,6 +55,8 @@ struct delegpt {
 };
 
 struct delegpt *md_dp_new(struct md_arena *a, const uint8_t *zone);
+/* Adds an NS name unless present or MD_DP_NS_MAX are there; returns it,
+ * or NULL. */
 struct dp_ns *md_dp_add_ns(
     struct md_arena *a, struct delegpt *dp, const uint8_t *name);
 /* Adds an address unless present; returns it or NULL. */
@@ -84,7 +93,9 @@ struct rrset {
 struct reply {
 	struct md_msg msg;
 	struct rrset *sets; /* in message order */
-	unsigned discarded; /* RRs dropped by the scrubber */
+	struct rrset **index; /* open addressing over sets: nslots */
+	unsigned nslots;      /* a power of two, or 0 (no index) */
+	unsigned discarded;   /* RRs dropped by the scrubber */
 	bool upward;	    /* it dropped an NS set above the zone asked */
 	bool aa;
 	int rcode;
