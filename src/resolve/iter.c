@@ -29,11 +29,11 @@
 #include "minidns/cache.h"
 #include "resolve-internal.h"
 
-#define RTT_BAND_MS 400 /* servers this close to the best are equals */
-#define MAX_ATTEMPTS 2	/* tries per server address per zone cut */
-#define MAX_STEPS 4096	/* internal transitions per request, a backstop */
-#define MINIMISE_MAX 10 /* RFC 9156 §2.3: then add labels faster */
-#define RTO_PENALTY 200 /* per earlier try of a server at this cut */
+#define RTT_BAND_MS 400	     /* servers this close to the best are equals */
+#define MAX_ATTEMPTS 2	     /* tries per server address per zone cut */
+#define MAX_STEPS 4096	     /* internal transitions per request, a backstop */
+#define MINIMISE_MAX 10	     /* RFC 9156 §2.3: then add labels faster */
+#define RTO_PENALTY 200	     /* per earlier try of a server at this cut */
 #define SUBQUERY_SENDS_MAX 8 /* upstream queries of one NS address look-up */
 /* Earlier queries outlive the time left by this much, so the question
  * ends at its budget by the latest query's own timeout (one trace for

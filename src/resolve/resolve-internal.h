@@ -92,11 +92,11 @@ struct rrset {
 /* A reply, scrubbed and grouped into RRsets. */
 struct reply {
 	struct md_msg msg;
-	struct rrset *sets; /* in message order */
+	struct rrset *sets;   /* in message order */
 	struct rrset **index; /* open addressing over sets: nslots */
 	unsigned nslots;      /* a power of two, or 0 (no index) */
 	unsigned discarded;   /* RRs dropped by the scrubber */
-	bool upward;	    /* it dropped an NS set above the zone asked */
+	bool upward;	      /* it dropped an NS set above the zone asked */
 	bool aa;
 	int rcode;
 };

@@ -438,7 +438,10 @@ recursion_keys(void **state)
 	assert_int_equal(c.udp_batch_wait, 100);
 	assert_int_equal(c.cache_max_ttl, 86400);
 	assert_int_equal(c.cache_max_negative_ttl, 3600);
-	assert_int_equal(c.max_upstream_queries, 64);
+	assert_int_equal(c.max_upstream_queries, 32);
+	assert_int_equal(c.servfail_ttl, 5);
+	assert_false(c.qname_minimisation_strict);
+	assert_int_equal(c.rate_limit_ipv6_prefix, 56);
 	assert_int_equal(c.resolution_timeout, MD_RESOLVE_TIMEOUT_MS);
 	assert_int_equal(c.resolution_timeout, 5000);
 	assert_int_equal(c.nacl, 8);
@@ -464,6 +467,8 @@ recursion_keys(void **state)
 		      "max-cname-chain: 4\n"
 		      "max-ns-names: 3\n"
 		      "resolve-timeout: 2000\n"
+		      "servfail-ttl: 30\n"
+		      "rate-limit-ipv6-prefix: 64\n"
 		      "access-control: [ 192.0.2.0/24, \"2001:db8::/32\" ]\n"
 		      "log-trace: [ example.com ]\n",
 		&c, err, sizeof(err)),
@@ -473,6 +478,8 @@ recursion_keys(void **state)
 	assert_false(c.qname_minimisation);
 	assert_true(c.use_0x20);
 	assert_true(c.serve_stale);
+	assert_int_equal(c.servfail_ttl, 30);
+	assert_int_equal(c.rate_limit_ipv6_prefix, 64);
 	assert_true(c.prime_at_start);
 	assert_int_equal(c.rate_limit, 50);
 	/* A relative path is taken from the config file's folder. */
@@ -643,6 +650,31 @@ resolv_conf(void **state)
 	(void)state;
 }
 
+/* qname-minimisation: yes (relaxed), strict, no. */
+static void
+qname_minimisation_modes(void **state)
+{
+	struct md_config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(
+	    load_text("qname-minimisation: strict\n", &c, err, sizeof(err)), 0);
+	assert_true(c.qname_minimisation);
+	assert_true(c.qname_minimisation_strict);
+	md_config_deinit(&c);
+	assert_int_equal(
+	    load_text("qname-minimisation: yes\n", &c, err, sizeof(err)), 0);
+	assert_true(c.qname_minimisation);
+	assert_false(c.qname_minimisation_strict);
+	md_config_deinit(&c);
+	assert_int_equal(
+	    load_text("qname-minimisation: maybe\n", &c, err, sizeof(err)),
+	    MD_ECONFIG);
+	assert_non_null(strstr(err, "qname-minimisation"));
+	md_config_deinit(&c);
+}
+
 int
 main(void)
 {
@@ -661,6 +693,7 @@ main(void)
 	    cmocka_unit_test(error_yaml_syntax),
 	    cmocka_unit_test(error_missing_file),
 	    cmocka_unit_test(recursion_keys),
+	    cmocka_unit_test(qname_minimisation_modes),
 	    cmocka_unit_test(access_control_default),
 	    cmocka_unit_test(forward_keys),
 	    cmocka_unit_test(resolv_conf),
