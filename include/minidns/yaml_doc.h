@@ -26,6 +26,13 @@ struct md_yaml {
 int md_yaml_load(struct md_yaml *y, const char *path, const char *text,
     size_t len, char *err, size_t errlen);
 void md_yaml_free(struct md_yaml *y);
+/*
+ * A key given twice in one mapping anywhere in the document is an error
+ * (YAML 1.2 requires keys to be unique; libyaml does not check, and the
+ * second value silently won): returns 0, or MD_ECONFIG with
+ * "FILE:LINE: KEY: given twice (first at line N)" in err.
+ */
+int md_yaml_check_unique_keys(struct md_yaml *y, char *err, size_t errlen);
 /* The root node, or NULL for an empty document. */
 yaml_node_t *md_yaml_root(struct md_yaml *y);
 yaml_node_t *md_yaml_node(struct md_yaml *y, int index);

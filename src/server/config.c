@@ -1393,6 +1393,11 @@ md_config_load(struct md_config *c, const char *path, char *err, size_t errlen)
 	rc = md_yaml_load(&y, path, NULL, 0, err, errlen);
 	if (rc != 0)
 		return rc == MD_EPARSE ? MD_ECONFIG : rc;
+	rc = md_yaml_check_unique_keys(&y, err, errlen);
+	if (rc != 0) {
+		md_yaml_free(&y);
+		return rc;
+	}
 	free(c->path);
 	c->path = strdup(path);
 	root = md_yaml_root(&y);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "minidns/util.h"
@@ -52,6 +53,67 @@ cleanup:
 	if (fp != NULL)
 		fclose(fp);
 	return rc;
+}
+
+struct key_at {
+	const char *key;
+	unsigned line;
+};
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+int
+md_yaml_check_unique_keys(struct md_yaml *y, char *err, size_t errlen)
+{
+	if (!y->loaded)
+		return 0;
+	for (yaml_node_t *n = y->doc.nodes.start; n < y->doc.nodes.top; n++) {
+		size_t count, k = 0;
+		struct key_at *keys;
+
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		count = (size_t)(n->data.mapping.pairs.top -
+		    n->data.mapping.pairs.start);
+		if (count < 2)
+			continue;
+		keys = calloc(count, sizeof(*keys));
+		if (keys == NULL)
+			return -ENOMEM;
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *kn = md_yaml_node(y, p->key);
+			const char *s = kn != NULL ? md_yaml_scalar(kn) : NULL;
+
+			if (s == NULL)
+				continue;
+			keys[k].key = s;
+			keys[k++].line = md_yaml_line(kn);
+		}
+		/* sorted: a repeated key sits next to its first */
+		qsort(keys, k, sizeof(*keys), key_cmp);
+		for (size_t i = 1; i < k; i++) {
+			if (strcmp(keys[i].key, keys[i - 1].key) != 0)
+				continue;
+			snprintf(err, errlen,
+			    "%s:%u: %s: given twice (first at line %u)",
+			    y->file != NULL ? y->file : "(text)", keys[i].line,
+			    keys[i].key, keys[i - 1].line);
+			free(keys);
+			return MD_ECONFIG;
+		}
+		free(keys);
+	}
+	return 0;
 }
 
 void

@@ -98,6 +98,8 @@ md_zone_load_yaml(const struct md_zone_source *src, char *err, size_t errlen)
 	if (md_yaml_load(&y, src->file, src->text,
 		src->text ? strlen(src->text) : 0, err, errlen) != 0)
 		return NULL;
+	if (md_yaml_check_unique_keys(&y, err, errlen) != 0)
+		goto fail;
 	root = md_yaml_root(&y);
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
 		snprintf(err, errlen,

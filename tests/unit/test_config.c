@@ -284,6 +284,16 @@ error_unknown_key(void **state)
 		     "  - file: other.zone\n"
 		     "    fiel: typo.zone\n",
 	    4, "fiel");
+	/* a key given twice: the second is named, with the first's line */
+	expect_error("recursion: no\n"
+		     "log-level: info\n"
+		     "recursion: yes\n",
+	    3, "recursion");
+	expect_error("forward:\n"
+		     "  - zone: corp\n"
+		     "    servers: 10.0.0.1\n"
+		     "    zone: lab\n",
+	    4, "zone");
 	(void)state;
 }
 

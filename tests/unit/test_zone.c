@@ -877,6 +877,11 @@ load_error_yaml(void **state)
 	    "origin: bad.test.\n"
 	    "records: [ { name: x\n",
 	    NULL, "bad.yaml:");
+	/* a key given twice in a record: the second value silently won */
+	expect_load_error("bad.yaml",
+	    YAML_HEAD "  - { name: ns, type: A, data: 10.0.0.1, "
+		      "data: 10.0.0.2 }\n",
+	    NULL, "bad.yaml:5: data: given twice (first at line 5)");
 	(void)state;
 }
 
