@@ -14,6 +14,58 @@
 #include "minidns/ldns_bridge.h"
 #include "zone-internal.h"
 
+/*
+ * RFC 1035 §5.1: parentheses carry a record over several lines.  One left
+ * open swallows the rest of the file into one record, which ldns accepts
+ * without a word (the records after it vanish): an error at the line of
+ * the '(' here, as a ')' without one is.  Quoted strings, escapes and
+ * comments are skipped.
+ */
+static int
+check_parens(const char *text, const char *file, char *err, size_t errlen)
+{
+	unsigned line = 1, open_line = 0, depth = 0;
+	bool quoted = false;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\n') {
+			line++;
+			continue;
+		}
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			line += *p == '\n';
+			continue;
+		}
+		if (quoted) {
+			quoted = *p != '"';
+			continue;
+		}
+		if (*p == '"') {
+			quoted = true;
+		} else if (*p == ';') {
+			while (p[1] != '\0' && p[1] != '\n')
+				p++;
+		} else if (*p == '(') {
+			if (depth++ == 0)
+				open_line = line;
+		} else if (*p == ')') {
+			if (depth == 0) {
+				snprintf(err, errlen, "%s:%u: ')' without '('",
+				    file, line);
+				return MD_EPARSE;
+			}
+			depth--;
+		}
+	}
+	if (depth > 0) {
+		snprintf(
+		    err, errlen, "%s:%u: '(' is never closed", file, open_line);
+		return MD_EPARSE;
+	}
+	return 0;
+}
+
 struct md_zone *md_zone_load_yaml(
     const struct md_zone_source *src, char *err, size_t errlen);
 
@@ -137,6 +189,10 @@ load_rfc1035(const struct md_zone_source *src, char *err, size_t errlen)
 			return NULL;
 		}
 		text = owned;
+	}
+	if (check_parens(text, src->file, err, errlen) != 0) {
+		free(owned);
+		return NULL;
 	}
 	fp = fmemopen((void *)text, strlen(text), "r");
 	if (fp == NULL) {

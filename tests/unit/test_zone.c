@@ -877,6 +877,18 @@ load_error_yaml(void **state)
 	    "origin: bad.test.\n"
 	    "records: [ { name: x\n",
 	    NULL, "bad.yaml:");
+	/* a '(' never closed swallowed the rest of a zone file silently */
+	expect_load_error("bad.zone",
+	    "$ORIGIN bad.test.\n"
+	    "@ 300 IN SOA ns h 1 2 3 4 5\n"
+	    "@ 300 IN NS ns\n"
+	    "www 300 IN TXT ( \"a)\" ; ) not this one\n"
+	    "ns 300 IN A 192.0.2.1\n",
+	    NULL, "bad.zone:4: '(' is never closed");
+	expect_load_error("bad.zone",
+	    "$ORIGIN bad.test.\n"
+	    "@ 300 IN SOA ns h 1 2 3 4 5 )\n",
+	    NULL, "bad.zone:2: ')' without '('");
 	/* a key given twice in a record: the second value silently won */
 	expect_load_error("bad.yaml",
 	    YAML_HEAD "  - { name: ns, type: A, data: 10.0.0.1, "
