@@ -76,6 +76,10 @@ size_t md_query_respond(const struct md_query_ctx *ctx,
     const struct md_wire_query *q, bool tcp, const struct md_result *r,
     uint8_t *out, size_t outcap, struct md_query_info *info);
 
+/* A local answer whose CNAME chain leaves the local zones
+ * (MD_ZONE_CNAME_OUT): the name the chain leads to, else NULL. */
+const uint8_t *md_query_chain_target(const struct md_zone_result *res);
+
 /* md_query_process() with local zones only (no recursion). */
 size_t md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,
     bool tcp, const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap,

@@ -190,10 +190,8 @@ note_prefetch(const struct md_query_ctx *ctx, const struct md_cache_view *v,
 		info->prefetch = true;
 }
 
-/* A local CNAME chain that leaves the local zones: the name it leads to,
- * or NULL. */
-static const uint8_t *
-chain_target(const struct md_zone_result *res)
+const uint8_t *
+md_query_chain_target(const struct md_zone_result *res)
 {
 	const struct md_rrset *last;
 
@@ -251,8 +249,8 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	if (chain != NULL) {
 		if (write_chain(&w, q, chain) != 0)
 			return 0;
-		memcpy(name, chain_target(chain),
-		    md_name_len(chain_target(chain)));
+		memcpy(name, md_query_chain_target(chain),
+		    md_name_len(md_query_chain_target(chain)));
 		hops = 1;
 	}
 	for (;;) {
@@ -367,7 +365,7 @@ chase_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
     bool tcp, const struct md_zone_result *res, uint8_t *out, size_t outcap,
     struct md_query_info *info)
 {
-	const uint8_t *target = chain_target(res);
+	const uint8_t *target = md_query_chain_target(res);
 	size_t len;
 
 	info->chase = true;
@@ -422,7 +420,7 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 	md_zone_lookup_h(ctx->zones, q->qname, qh, q->qtype, &res);
 	info->status = res.status;
 	if (ctx->recursion && (q->hdr.flags & MD_FLAG_RD) &&
-	    chain_target(&res) != NULL)
+	    md_query_chain_target(&res) != NULL)
 		return chase_response(ctx, q, tcp, &res, out, outcap, info);
 	if (res.status != MD_ZONE_NOT_LOCAL)
 		return zone_response(ctx, q, tcp, &res, out, outcap, info);
@@ -467,7 +465,7 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	 * (looked up again: a reload may have changed it meanwhile). */
 	if (ctx->chase) {
 		md_zone_lookup(ctx->zones, q->qname, q->qtype, &chain);
-		if (chain_target(&chain) != NULL)
+		if (md_query_chain_target(&chain) != NULL)
 			cp = &chain;
 	}
 	/* RFC 8767: when resolution fails, stale data beats SERVFAIL. */

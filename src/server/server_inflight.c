@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "minidns/driver.h"
@@ -491,13 +492,10 @@ relay_cb(evutil_socket_t fd, short what, void *arg)
 	free(r);
 }
 
-/* Worker 0: one trace event as a line for the control thread. */
+/* Worker 0: text[0..n) as a line for the control thread. */
 static void
-trace_line_cb(void *arg, const struct md_trace_event *ev)
+relay_push(struct trace_relay *r, const char *text, size_t n)
 {
-	struct trace_relay *r = ((struct resolution *)arg)->trace_ctx;
-	char text[1024];
-	size_t n = md_trace_format(ev, text, sizeof(text));
 	struct relay_line *l = malloc(sizeof(*l) + n + 1);
 
 	if (l == NULL)
@@ -510,6 +508,96 @@ trace_line_cb(void *arg, const struct md_trace_event *ev)
 	r->tail = &l->next;
 	pthread_mutex_unlock(&r->mu);
 	event_active(r->ev, EV_READ, 0);
+}
+
+/* Worker 0: one trace event as a line for the control thread. */
+static void
+trace_line_cb(void *arg, const struct md_trace_event *ev)
+{
+	struct trace_relay *r = ((struct resolution *)arg)->trace_ctx;
+	char text[1024];
+	size_t n = md_trace_format(ev, text, sizeof(text));
+
+	relay_push(r, text, n);
+}
+
+static void relay_printf(struct trace_relay *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+relay_printf(struct trace_relay *r, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	relay_push(
+	    r, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+/* The records of one section of a local answer, a line each. */
+static void
+relay_zone_rrs(struct trace_relay *r, const char *section,
+    const struct md_zone_rr *rrs, unsigned n, const uint8_t *qname)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *rd, *p = NULL;
+		uint16_t len;
+
+		while (
+		    (p = md_rrset_next(rrs[i].rrset, p, &len, &rd)) != NULL) {
+			char *text = md_ldns_rr_to_str(
+			    rrs[i].owner != NULL ? rrs[i].owner : qname,
+			    rrs[i].rrset->type, MD_CLASS_IN, rrs[i].ttl, rd,
+			    len);
+			size_t tl = text != NULL ? strlen(text) : 0;
+
+			while (tl > 0 && text[tl - 1] == '\n')
+				text[--tl] = '\0';
+			if (text != NULL)
+				relay_printf(r, "  %s %s", section, text);
+			free(text);
+		}
+	}
+}
+
+/*
+ * The operator's name is in a local zone: what the server answers from
+ * it, as a client would get it (no walk from the root).  Returns the
+ * name to resolve next when the chain leads out of the local zones and
+ * the server recurses, else NULL (the trace is complete).
+ */
+static const uint8_t *
+trace_local(struct worker *wk, struct trace_relay *r, const uint8_t *qname,
+    const struct md_zone_result *zr)
+{
+	char zone[MD_NAME_STRLEN], target[MD_NAME_STRLEN];
+	const uint8_t *out = md_query_chain_target(zr);
+
+	if (zr->zone == NULL ||
+	    md_name_to_str(md_zone_origin(zr->zone), zone, sizeof(zone)) != 0)
+		md_strlcpy(zone, "?", sizeof(zone));
+	relay_printf(r, "answered from local zone %s: %s (%s)", zone,
+	    md_rcode_str(zr->rcode), md_zone_status_str(zr->status));
+	relay_zone_rrs(r, "answer", zr->an, zr->nan, qname);
+	relay_zone_rrs(r, "authority", zr->ns, zr->nns, qname);
+	if (out == NULL || md_name_to_str(out, target, sizeof(target)) != 0)
+		return NULL;
+	if (!wk->cfg->recursion) {
+		relay_printf(r,
+		    "the chain leads out of the local zones to %s: not "
+		    "followed (recursion: no)",
+		    target);
+		return NULL;
+	}
+	relay_printf(
+	    r, "the chain leads out of the local zones: resolving %s", target);
+	return out;
 }
 
 static void
@@ -535,13 +623,26 @@ struct trace_start {
 	int rc;
 };
 
-/* Worker 0's thread: start the operator's resolution. */
+/* Worker 0's thread: start the operator's resolution (after the local
+ * zones, which answer first, as for a client). */
 static void
 trace_start_fn(struct worker *wk, void *arg)
 {
 	struct trace_start *ts = arg;
-	struct resolution *res = resolution_new(wk, ts->qname, ts->qtype, 0);
+	const uint8_t *name = ts->qname;
+	struct md_zone_result zr;
+	struct resolution *res;
 
+	md_zone_lookup(wk->zones, ts->qname, ts->qtype, &zr);
+	if (zr.status != MD_ZONE_NOT_LOCAL) {
+		name = trace_local(wk, ts->relay, ts->qname, &zr);
+		if (name == NULL) {
+			ts->rc = 0;
+			trace_done_cb(ts->relay, zr.rcode, NULL);
+			return;
+		}
+	}
+	res = resolution_new(wk, name, ts->qtype, 0);
 	if (res == NULL) {
 		ts->rc = -ENOMEM;
 		return;
