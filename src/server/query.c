@@ -436,9 +436,14 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 	size_t len =
 	    cache_response(ctx, q, qh[0], tcp, false, out, outcap, info, NULL);
 
-	/* RD=0: the cache's answer or a referral, never a resolution. */
-	if (len == 0 && !(q->hdr.flags & MD_FLAG_RD))
-		return referral_response(ctx, q, tcp, out, outcap, info);
+	/* RD=0: the cache's answer or a referral, never a resolution (nor
+	 * a prefetch). */
+	if (!(q->hdr.flags & MD_FLAG_RD)) {
+		info->prefetch = false;
+		return len > 0
+		    ? len
+		    : referral_response(ctx, q, tcp, out, outcap, info);
+	}
 
 	if (len > 0)
 		return len;
