@@ -289,6 +289,10 @@ render_dig(struct tracer *tr, const struct md_trace_event *ev)
 		fprintf(out, ";; resolution failed: %s\n",
 		    ev->why != NULL ? ev->why : "?");
 		break;
+	case MD_TRACE_QMIN_FALLBACK:
+		fprintf(out, ";; QNAME minimisation: %s\n",
+		    ev->why != NULL ? ev->why : "asking the full name");
+		break;
 	default:
 		break;
 	}
@@ -436,6 +440,12 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 		fprintf(out, "%s; Failed: %s.\n", indent,
 		    ev->why != NULL ? ev->why : "?");
 		break;
+	case MD_TRACE_QMIN_FALLBACK:
+		fprintf(out,
+		    "%s; The shortened (minimised) name did not work here "
+		    "(%s): like Unbound, we ask the full name instead.\n",
+		    indent, ev->why != NULL ? ev->why : "");
+		break;
 	default:
 		break;
 	}
@@ -557,6 +567,23 @@ trace_cancel(void *arg, void *handle)
 	struct tracer *tr = arg;
 
 	md_driver_net_cancel(tr->net, handle);
+}
+
+static void *
+trace_timer(
+    void *arg, void *handle, uint32_t ms, void (*cb)(void *), void *cb_arg)
+{
+	struct tracer *tr = arg;
+
+	return md_driver_net_timer(tr->net, handle, ms, cb, cb_arg);
+}
+
+static void
+trace_timer_cancel(void *arg, void *timer)
+{
+	struct tracer *tr = arg;
+
+	md_driver_net_timer_cancel(tr->net, timer);
 }
 
 static void
@@ -762,7 +789,7 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	tr.conf.edns = o->edns;
 	tr.conf.edns_size = o->bufsize;
 	/* Timeouts, retries and server choice are the engine's defaults,
-	 * as in minidnsd (resolution-timeout, the first try's 400 ms): what
+	 * as in minidnsd (resolve-timeout, the first try's 400 ms): what
 	 * the trace shows is what the daemon does.  +time applies to the
 	 * @server priming exchange only. */
 	md_cache_conf_init(&cc);
@@ -778,6 +805,8 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	}
 	tr.io.send = trace_send;
 	tr.io.cancel = trace_cancel;
+	tr.io.timer = trace_timer;
+	tr.io.timer_cancel = trace_timer_cancel;
 	tr.io.ctx = &tr;
 	tr.env.conf = &tr.conf;
 	tr.env.cache = tr.cache;

@@ -100,7 +100,18 @@ enum md_cache_kind {
 	MD_CACHE_RRSET = 1,
 	MD_CACHE_NODATA,
 	MD_CACHE_NXDOMAIN,
+	MD_CACHE_SERVFAIL, /* resolving (name, type) failed (RFC 9520) */
+	MD_CACHE_PARENT,   /* parent-side glue (md_cache_put_parent) */
 };
+
+/* RRset entries of this trust or higher may answer a query; glue and the
+ * NS set of a referral may not (RFC 2181 §5.4.1). */
+#define MD_TRUST_ANSWERABLE MD_TRUST_ANSWER
+static inline bool
+md_trust_answerable(enum md_trust t)
+{
+	return t >= MD_TRUST_ANSWERABLE;
+}
 
 /* An entry as copied out by md_cache_get(); pointers into the buffer. */
 struct md_cache_view {
@@ -117,6 +128,7 @@ struct md_cache_view {
 	const uint8_t *soa_owner; /* negative entries; NULL if none */
 	const uint8_t *soa_rdata;
 	uint16_t soa_rdlen;
+	uint16_t ede; /* MD_CACHE_SERVFAIL: the failure's EDE code */
 };
 
 /*
@@ -133,6 +145,30 @@ int md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
 int md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
     uint16_t type, uint64_t now_ms, bool allow_stale, uint8_t *buf,
     size_t buflen, struct md_cache_view *out);
+
+/*
+ * Store a failure to resolve (qname, qtype) for ttl seconds (RFC 9520:
+ * servfail-ttl), with the Extended DNS Error it ended with.  It takes the
+ * slot of (qname, qtype) unless live data holds it, or an RRset that
+ * serve-stale may still answer with; any data stored later replaces it.
+ * Returns as md_cache_put().
+ */
+int md_cache_put_failure(struct md_cache *c, const uint8_t *qname,
+    uint16_t qtype, uint32_t ttl, uint16_t ede, uint64_t now_ms);
+
+/*
+ * Parent-side glue: the A or AAAA RRset of a name server as the parent
+ * zone's referral gave it, kept apart from the name's own data (which the
+ * child's answer replaces), so that the resolver can fall back to it when
+ * the child's address does not work (Unbound and Knot Resolver do).
+ * Never an answer to a query; md_cache_get() does not see it.  Replaces
+ * the parent-side entry of (owner, type) whatever its age.
+ */
+int md_cache_put_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len, uint16_t count,
+    uint64_t now_ms);
+int md_cache_get_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out);
 
 /* Remove every entry of a name (all types), or everything when NULL. */
 void md_cache_flush(struct md_cache *c, const uint8_t *name);

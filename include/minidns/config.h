@@ -47,6 +47,7 @@ struct md_config {
 	unsigned tcp_idle_timeout; /* seconds */
 	unsigned tcp_max_connections;
 	unsigned rate_limit; /* UDP responses a second per client, 0 = off */
+	unsigned rate_limit_ipv6_prefix; /* IPv6 clients counted per /N */
 	unsigned udp_batch_wait; /* microseconds to wait for more datagrams
 				    under load; 0 = never */
 	enum md_log_level log_level;
@@ -61,6 +62,7 @@ struct md_config {
 	char *root_hints;    /* NULL: the built-in IANA root hints */
 	bool allow_private_upstreams;
 	bool qname_minimisation;
+	bool qname_minimisation_strict; /* qname-minimisation: strict */
 	bool use_0x20;
 	struct md_acl acl[MD_CONFIG_MAX_ACL]; /* who may recurse */
 	size_t nacl;
@@ -69,6 +71,7 @@ struct md_config {
 	unsigned max_cname_chain;
 	unsigned max_ns_names;
 	unsigned resolution_timeout;		 /* ms */
+	uint32_t servfail_ttl;			 /* s */
 	uint8_t trace[MD_CONFIG_MAX_TRACE][255]; /* log-trace names (wire) */
 	size_t ntrace;
 

@@ -18,6 +18,16 @@
  * A transport may call back from inside its send() (a fake network that
  * answers at once): the driver then goes on in its own loop rather than
  * recursing.
+ *
+ * Attempts stay open.  A query goes out with the engine's open_ms (the
+ * time left for the question) as its lifetime, and a retransmission
+ * timer of timeout_ms beside it: when the timer fires, the engine hears
+ * of a timeout and sends again (the same server with a longer timeout,
+ * or another), while the first query keeps listening, so a reply that
+ * comes late is still taken.  Queries the engine no longer wants
+ * (md_resolve_open(): the question moved on, or more than
+ * MD_RESOLVE_OPEN_MAX were made) are cancelled after every step, and
+ * all of them when the request is done.
  */
 #ifndef MINIDNS_DRIVER_H
 #define MINIDNS_DRIVER_H
@@ -31,14 +41,24 @@
 /* How queries go out: net/ (md_driver_net()), or a test's fake network. */
 struct md_driver_io {
 	/*
-	 * Send s (valid during the call only) and call cb(cb_arg, ...) once
-	 * with the outcome, unless cancelled.  Returns a handle, or NULL
-	 * when the query could not even be sent (then cb is not called,
-	 * and the engine hears of a failure and picks another server).
+	 * Send s (valid during the call only), waiting s->open_ms for the
+	 * reply, and call cb(cb_arg, ...) once with the outcome, unless
+	 * cancelled.  Returns a handle, or NULL when the query could not
+	 * even be sent (then cb is not called, and the engine hears of a
+	 * failure and picks another server).
 	 */
 	void *(*send)(
 	    void *ctx, const struct md_send *s, md_net_cb cb, void *cb_arg);
 	void (*cancel)(void *ctx, void *handle);
+	/*
+	 * The retransmission timer of the query 'handle': call cb(arg) once
+	 * after ms, unless cancelled (always before the query is).  Returns
+	 * a timer, or NULL.  Without timers (NULL here, or a NULL timer) a
+	 * query waits only timeout_ms: attempts do not stay open.
+	 */
+	void *(*timer)(void *ctx, void *handle, uint32_t ms,
+	    void (*cb)(void *arg), void *arg);
+	void (*timer_cancel)(void *ctx, void *timer);
 	void *ctx;
 	/* Optional: every query sent, every outcome (counters). */
 	void (*sent)(void *hook_arg, const struct md_send *s);
@@ -54,11 +74,27 @@ struct md_driver_io {
  * over UDP or TCP.  'ctx' of the result is n.
  */
 void md_driver_net(struct md_driver_io *t, struct md_net *n);
-/* net/'s send and cancel, for a transport that wraps them (minidig's
- * -4/-6 and +tcp). */
+/* net/'s send, cancel and timers, for a transport that wraps them
+ * (minidig's -4/-6 and +tcp). */
 void *md_driver_net_send(
     void *net, const struct md_send *s, md_net_cb cb, void *cb_arg);
 void md_driver_net_cancel(void *net, void *handle);
+void *md_driver_net_timer(
+    void *net, void *handle, uint32_t ms, void (*cb)(void *arg), void *arg);
+void md_driver_net_timer_cancel(void *net, void *timer);
+
+struct md_drive;
+
+/* One query of the request, open. */
+struct md_drive_query {
+	struct md_drive *dr;
+	void *handle;	/* the transport's, NULL when the slot is free */
+	void *timer;	/* its retransmission timer, NULL once fired */
+	uint32_t token; /* the engine's */
+	bool forward;	/* it goes to a forwarder */
+	bool counted;	/* t->finished() told already (at the timer) */
+	bool in_send;	/* inside the transport's send() */
+};
 
 /* A request being driven; the caller's storage. */
 struct md_drive {
@@ -66,9 +102,7 @@ struct md_drive {
 	struct md_request *req;
 	void (*done)(void *arg);
 	void *arg;
-	void *handle;	  /* the query out, or NULL */
-	uint32_t token;	  /* the engine's, for the query out */
-	bool forward;	  /* it goes to a forwarder */
+	struct md_drive_query q[MD_RESOLVE_OPEN_MAX];
 	bool running;	  /* inside md_drive_run() */
 	bool has_outcome; /* the transport called back inside send() */
 	bool stuck;	  /* ended without the engine being DONE */
@@ -85,7 +119,7 @@ void md_drive_init(struct md_drive *dr, const struct md_driver_io *t,
     struct md_request *req, void (*done)(void *arg), void *arg);
 /* Step until the engine waits for the transport, or is done. */
 void md_drive_run(struct md_drive *dr);
-/* Cancel the query out, if any; done() will not be called. */
+/* Cancel the queries open, if any; done() will not be called. */
 void md_drive_cancel(struct md_drive *dr);
 
 #endif /* MINIDNS_DRIVER_H */

@@ -90,6 +90,8 @@ SSL_CTX *md_tls_client_ctx_new(
     const struct md_tls_client_conf *conf, char *err, size_t errlen);
 
 struct md_net *md_net_new(struct event_base *base);
+/* The event base n runs on (for timers beside its queries). */
+struct event_base *md_net_base(const struct md_net *n);
 /*
  * The CA certificates TLS upstreams are verified against: a PEM file, or
  * NULL for the system store.  Returns 0, or MD_ECONFIG when the file

@@ -9,6 +9,11 @@
  * (the handshake proves the address), which is where a real client that
  * was dropped ends up after its retries.
  *
+ * IPv6 clients are counted per prefix (/56 by default, as BIND's RRL): one
+ * host has a whole /64 or more to send from, and counting each address
+ * alone would let it through 2^64 times over.  IPv4 clients are counted
+ * per address.
+ *
  * Buckets live in a fixed table hashed by address (no allocation on the
  * query path); two clients that share a slot take it from each other,
  * which can only forgive a query, never drop one that was within rate.
@@ -22,9 +27,12 @@
 struct sockaddr;
 struct md_ratelimit;
 
-/* A limiter of 'rate' responses a second per address; NULL on ENOMEM.
- * 'rate' 0 gives a limiter that allows everything. */
-struct md_ratelimit *md_ratelimit_new(unsigned rate);
+#define MD_RATELIMIT_IPV6_PREFIX 56 /* rate-limit-ipv6-prefix default */
+
+/* A limiter of 'rate' responses a second per IPv4 address and per IPv6
+ * prefix of ipv6_prefix bits (0 to 128); NULL on ENOMEM.  'rate' 0 gives
+ * a limiter that allows everything. */
+struct md_ratelimit *md_ratelimit_new(unsigned rate, unsigned ipv6_prefix);
 void md_ratelimit_free(struct md_ratelimit *rl);
 
 /* Whether a query from 'from' may be answered at 'now_ms' (a monotonic

@@ -16,8 +16,13 @@
  *	}
  *	use md_resolve_result(req), then md_resolve_free(req);
  *
- * A request has at most one upstream query outstanding.  Every transition
- * emits a trace event (struct md_trace_event) into the request, which the
+ * A request waits for one upstream query at a time, but earlier attempts
+ * at the same question stay open: when send.timeout_ms passes without a
+ * reply, report a timeout (md_resolve_fail()) and keep listening until
+ * send.open_ms, so that a slow server's late reply still counts
+ * (md_resolve_reply() takes it while md_resolve_open() says so).  At most
+ * MD_RESOLVE_OPEN_MAX attempts are open at once.  Every transition emits a
+ * trace event (struct md_trace_event) into the request, which the
  * daemon's debug log, minidig +trace and the replay tests read.
  *
  * Every limit (upstream queries, referral depth, CNAME chain, NS names
@@ -80,25 +85,30 @@ const struct md_forward_zone *md_resolve_find_forward(
 #define MD_RESOLVE_MAX_DEPTH 30
 #define MD_RESOLVE_MAX_CNAME 11
 #define MD_RESOLVE_MAX_NS_NAMES 6
-#define MD_RESOLVE_TIMEOUT_MS 3500
+#define MD_RESOLVE_TIMEOUT_MS 5000 /* resolve-timeout, as Unbound's patience */
+#define MD_RESOLVE_OPEN_MAX 4	   /* attempts of one question open at once */
+#define MD_RESOLVE_SERVFAIL_TTL 5  /* seconds a failure is cached */
+#define MD_RESOLVE_NORR_TTL 5	   /* a negative answer without SOA */
 
 struct md_resolve_conf {
 	struct md_root_hint hints[MD_ROOT_HINTS_MAX];
 	size_t nhints;
 	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
 	size_t nforward;
-	bool qname_minimisation;      /* RFC 9156, relaxed (default on) */
-	bool allow_private;	      /* upstreams on loopback/private nets */
-	bool use_0x20;		      /* random case in upstream qnames */
-	bool edns;		      /* send EDNS (default on) */
-	uint16_t edns_size;	      /* advertised upstream (1232) */
-	unsigned max_queries;	      /* upstream queries per request (64) */
-	unsigned max_depth;	      /* referrals followed (30) */
-	unsigned max_cname;	      /* CNAMEs followed (11) */
-	unsigned max_ns_names;	      /* glueless NS names per zone cut (6) */
-	unsigned max_subquery_depth;  /* nested NS address look-ups (4) */
-	uint32_t timeout_ms;	      /* whole request (3500) */
+	bool qname_minimisation;	/* RFC 9156, relaxed (default on) */
+	bool qname_minimisation_strict; /* no full-name fallback */
+	bool allow_private;		/* upstreams on loopback/private nets */
+	bool use_0x20;			/* random case in upstream qnames */
+	bool edns;			/* send EDNS (default on) */
+	uint16_t edns_size;		/* advertised upstream (1232) */
+	unsigned max_queries;		/* upstream queries per request (64) */
+	unsigned max_depth;		/* referrals followed (30) */
+	unsigned max_cname;		/* CNAMEs followed (11) */
+	unsigned max_ns_names;		/* glueless NS names per zone cut (6) */
+	unsigned max_subquery_depth;	/* nested NS address look-ups (4) */
+	uint32_t timeout_ms;		/* whole request (5000) */
 	uint32_t upstream_timeout_ms; /* first try to an unknown server (400) */
+	uint32_t servfail_ttl;	      /* RFC 9520: failures cached (5 s) */
 };
 
 /* Defaults as above, with the built-in IANA root hints. */
@@ -172,6 +182,7 @@ enum md_trace_kind {
 	MD_TRACE_SUBQUERY,	/* looking up an NS name's address */
 	MD_TRACE_DONE,		/* (sub-)query finished */
 	MD_TRACE_FAIL,		/* request failed: reason */
+	MD_TRACE_QMIN_FALLBACK, /* minimised queries failed: the full name */
 };
 
 /* How a reply was understood (iter_resp.c). */
@@ -241,7 +252,13 @@ struct md_send {
 	const struct md_upstream *upstream;
 	const uint8_t *query; /* whole message */
 	size_t len;
+	/* The retransmission timeout: with no reply by then, report a
+	 * timeout and the engine tries again (this server with a longer
+	 * timeout, or another).  The query itself stays open, its reply
+	 * still welcome, until open_ms (the time left for the question) or
+	 * until md_resolve_open() says the question moved on. */
 	uint32_t timeout_ms;
+	uint32_t open_ms; /* > timeout_ms: the time left, and a little */
 };
 
 #define MD_RESOLVE_NO_CACHE 0x1 /* (tests) skip cache look-ups */
@@ -256,11 +273,26 @@ void md_resolve_free(struct md_request *req);
 void md_resolve_set_trace(struct md_request *req, md_trace_cb cb, void *arg);
 
 enum md_step md_resolve_step(struct md_request *req, struct md_send *out);
-/* The reply to the query sent with 'token'; stale tokens are ignored. */
+/*
+ * The reply to the query sent with 'token': the latest, or an earlier
+ * attempt at the same question while it is open (a late reply); others
+ * are ignored.
+ */
 void md_resolve_reply(struct md_request *req, uint32_t token,
     const uint8_t *pkt, size_t len, uint32_t rtt_ms);
-/* The query sent with 'token' failed (timeout, refused, error). */
+/*
+ * The query sent with 'token' failed: timeout (its timeout_ms passed; it
+ * may stay open for a late reply), or refused/error (closed).  Only the
+ * latest query's failure counts.
+ */
 void md_resolve_fail(struct md_request *req, uint32_t token, bool timeout);
+/*
+ * May a reply to the query sent with 'token' still be used?  False once
+ * the question moved on (an answer, a referral, another name), the
+ * request is done, or more than MD_RESOLVE_OPEN_MAX attempts were made
+ * since: cancel the query then.
+ */
+bool md_resolve_open(const struct md_request *req, uint32_t token);
 
 /* ---- the outcome ------------------------------------------------------- */
 

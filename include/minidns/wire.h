@@ -48,6 +48,7 @@ enum md_rcode {
 	MD_RCODE_NXDOMAIN = 3,
 	MD_RCODE_NOTIMP = 4,
 	MD_RCODE_REFUSED = 5,
+	MD_RCODE_YXDOMAIN = 6, /* a DNAME's substitution is too long */
 	MD_RCODE_BADVERS = 16, /* extended: needs OPT */
 };
 
@@ -103,6 +104,14 @@ bool md_name_is_subdomain(const uint8_t *name, const uint8_t *zone);
 void md_name_lower(uint8_t *name);
 /* Skip the first label; NULL for the root name. */
 const uint8_t *md_name_parent(const uint8_t *name);
+/*
+ * RFC 6672 §2.2: name, below a DNAME's owner, with the owner replaced by
+ * the DNAME's target, into out (MD_NAME_MAX).  False when name is not
+ * below owner, or the result would be longer than a name may be (the
+ * YXDOMAIN case).
+ */
+bool md_name_dname_subst(const uint8_t *name, const uint8_t *owner,
+    const uint8_t *target, uint8_t *out);
 /* Hash of the lower-cased name (FNV-1a over its labels, root first). */
 uint32_t md_name_hash(const uint8_t *name);
 /*

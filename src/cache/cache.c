@@ -169,13 +169,17 @@ next_of(struct entry *e)
 	return entry_of(md_hashtab_match_next(&e->hn, e->hn.hash));
 }
 
+/* The entry of (name, type): the name's own data, or with 'parent' its
+ * parent-side glue, which lives beside it under the same key. */
 static struct entry *
-find(struct shard *s, const uint8_t *name, uint32_t nhash, uint16_t type)
+find(struct shard *s, const uint8_t *name, uint32_t nhash, uint16_t type,
+    bool parent)
 {
 	struct entry *e;
 
 	for (e = first_of(s, nhash); e != NULL; e = next_of(e)) {
-		if (e->type == type && md_name_equal(e->data, name))
+		if (e->type == type && (e->kind == MD_CACHE_PARENT) == parent &&
+		    md_name_equal(e->data, name))
 			return e;
 	}
 	return NULL;
@@ -337,9 +341,10 @@ shard_cap_expiry(
 {
 	pthread_mutex_lock(&s->lock);
 	for (struct entry *e = s->lru_head; e != NULL; e = e->next) {
-		uint64_t cap = now_ms +
-		    (uint64_t)(e->kind == MD_CACHE_RRSET ? max_ttl : max_neg) *
-			1000;
+		bool data =
+		    e->kind == MD_CACHE_RRSET || e->kind == MD_CACHE_PARENT;
+		uint64_t cap =
+		    now_ms + (uint64_t)(data ? max_ttl : max_neg) * 1000;
 
 		if (e->expire_ms > cap) {
 			e->expire_ms = cap;
@@ -418,6 +423,10 @@ md_cache_free(struct md_cache *c)
 static bool
 contradicts(const struct entry *e, enum md_cache_kind kind)
 {
+	/* Parent-side glue and failures say nothing of the name's data. */
+	if (e->kind == MD_CACHE_PARENT || kind == MD_CACHE_PARENT ||
+	    kind == MD_CACHE_SERVFAIL)
+		return false;
 	if (kind == MD_CACHE_NXDOMAIN)
 		return e->kind != MD_CACHE_NXDOMAIN;
 	return e->kind == MD_CACHE_NXDOMAIN;
@@ -483,9 +492,16 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	old = find(s, e->data, e->hn.hash, e->type);
+	old = find(s, e->data, e->hn.hash, e->type, e->kind == MD_CACHE_PARENT);
 	/* RFC 2181 §5.4.1: replace only with data of equal or higher trust. */
 	if (old != NULL && live(old, now_ms) && old->trust > e->trust) {
+		rc = MD_ENOTFOUND;
+		goto cleanup;
+	}
+	/* A failure does not push out data that serve-stale may still
+	 * answer with (RFC 8767: stale data beats SERVFAIL). */
+	if (old != NULL && e->kind == MD_CACHE_SERVFAIL &&
+	    old->kind == MD_CACHE_RRSET && stale_usable(c, old, now_ms)) {
 		rc = MD_ENOTFOUND;
 		goto cleanup;
 	}
@@ -543,7 +559,9 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 	 * Data of lower trust must not hide a live NXDOMAIN of higher trust,
 	 * nor an NXDOMAIN deny a name that better data shows exists.
 	 */
-	if (kind == MD_CACHE_NXDOMAIN) {
+	if (kind == MD_CACHE_PARENT || kind == MD_CACHE_SERVFAIL) {
+		/* neither contradicts nor is contradicted by the name's data */
+	} else if (kind == MD_CACHE_NXDOMAIN) {
 		for (i = 0; i < c->nshards; i++) {
 			if (shard_outranks(&c->shards[i], owner, nhash, kind,
 				trust, now_ms))
@@ -586,7 +604,9 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 	if (rc != 0)
 		return rc;
 
-	if (kind == MD_CACHE_NXDOMAIN) {
+	if (kind == MD_CACHE_PARENT || kind == MD_CACHE_SERVFAIL) {
+		/* nothing to purge */
+	} else if (kind == MD_CACHE_NXDOMAIN) {
 		for (i = 0; i < c->nshards; i++)
 			shard_purge(
 			    &c->shards[i], owner, nhash, kind, trust, now_ms);
@@ -669,6 +689,40 @@ md_cache_put_negative(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
 	    soa_owner, slen, soa_rdata, soa_rdlen, trust, now_ms);
 }
 
+int
+md_cache_put_failure(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
+    uint32_t ttl, uint16_t ede, uint64_t now_ms)
+{
+	size_t qlen = qname != NULL ? md_name_len(qname) : 0;
+
+	if (qlen == 0 || qtype == 0)
+		return -EINVAL;
+	if (ttl == 0)
+		return 0;
+	/* The EDE code rides in 'count', which a failure has no use for. */
+	return store(c, qname, qlen, qtype, MD_CACHE_SERVFAIL, ttl, NULL, 0,
+	    ede, NULL, 0, NULL, 0, MD_TRUST_NONE, now_ms);
+}
+
+int
+md_cache_put_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len, uint16_t count,
+    uint64_t now_ms)
+{
+	size_t owner_len = owner != NULL ? md_name_len(owner) : 0;
+
+	if (owner_len == 0 || (type != MD_TYPE_A && type != MD_TYPE_AAAA) ||
+	    !rdata_ok(rdata, rdata_len, count))
+		return -EINVAL;
+	ttl = md_ttl_clamp(ttl,
+	    atomic_load_explicit(&c->lim.min_ttl, memory_order_relaxed),
+	    atomic_load_explicit(&c->lim.max_ttl, memory_order_relaxed));
+	if (ttl == 0)
+		return 0;
+	return store(c, owner, owner_len, type, MD_CACHE_PARENT, ttl, rdata,
+	    rdata_len, count, NULL, 0, NULL, 0, MD_TRUST_GLUE, now_ms);
+}
+
 /* ---- looking up -------------------------------------------------------- */
 
 /*
@@ -689,7 +743,11 @@ fill_view(const struct md_cache *c, const struct entry *e, const uint8_t *base,
 	out->trust = (enum md_trust)e->trust;
 	out->owner = base;
 	off = e->owner_len;
-	if (e->kind == MD_CACHE_RRSET) {
+	if (e->kind == MD_CACHE_SERVFAIL) {
+		out->count = 0;
+		out->ede = e->count;
+	}
+	if (e->kind == MD_CACHE_RRSET || e->kind == MD_CACHE_PARENT) {
 		out->rdata = base + off;
 		out->rdata_len = e->rdata_len;
 	}
@@ -759,7 +817,7 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 	 * name's NXDOMAIN entry says, so one lock is enough. */
 	if (type != 0 && s1 != s2) {
 		pthread_mutex_lock(&s1->lock);
-		e1 = find(s1, owner, nhash, type);
+		e1 = find(s1, owner, nhash, type, false);
 		if (e1 != NULL && live(e1, now_ms)) {
 			rc = copy_out(c, e1, false, now_ms, buf, buflen, out);
 			if (rc == 0) {
@@ -782,8 +840,8 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 		pthread_mutex_lock(&s1->lock);
 
 	if (type != 0)
-		e1 = reap(c, s1, find(s1, owner, nhash, type), now_ms);
-	e2 = reap(c, s2, find(s2, owner, nhash, 0), now_ms);
+		e1 = reap(c, s1, find(s1, owner, nhash, type, false), now_ms);
+	e2 = reap(c, s2, find(s2, owner, nhash, 0, false), now_ms);
 
 	/* Fresh data first: RRset or NODATA of the type, then NXDOMAIN. */
 	if (e1 != NULL && live(e1, now_ms)) {
@@ -819,6 +877,27 @@ cleanup:
 	if (s2 != s1)
 		pthread_mutex_unlock(&s2->lock);
 	pthread_mutex_unlock(&s1->lock);
+	return rc;
+}
+
+int
+md_cache_get_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out)
+{
+	uint32_t nhash;
+	struct shard *s;
+	struct entry *e;
+	int rc = MD_ENOTFOUND;
+
+	if (owner == NULL || md_name_len(owner) == 0 || out == NULL)
+		return -EINVAL;
+	nhash = md_name_hash(owner);
+	s = shard_of(c, nhash, type);
+	pthread_mutex_lock(&s->lock);
+	e = find(s, owner, nhash, type, true);
+	if (e != NULL && live(e, now_ms))
+		rc = copy_out(c, e, false, now_ms, buf, buflen, out);
+	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 

@@ -202,10 +202,12 @@ dump_entry_cb(void *arg, const struct md_cache_view *v)
 	char name[MD_NAME_STRLEN], type[32], buf[MD_NAME_STRLEN + 1024];
 
 	md_name_to_str(v->owner, name, sizeof(name));
-	if (v->kind != MD_CACHE_RRSET) {
+	if (v->kind != MD_CACHE_RRSET && v->kind != MD_CACHE_PARENT) {
 		snprintf(buf, sizeof(buf), "%s\t%u\t%s\t%s%s", name, v->ttl,
-		    v->kind == MD_CACHE_NXDOMAIN ? "NXDOMAIN" : "NODATA",
-		    v->kind == MD_CACHE_NODATA
+		    v->kind == MD_CACHE_NXDOMAIN       ? "NXDOMAIN"
+			: v->kind == MD_CACHE_SERVFAIL ? "SERVFAIL"
+						       : "NODATA",
+		    v->kind != MD_CACHE_NXDOMAIN
 			? md_ldns_type_str(v->type, type, sizeof(type))
 			: "",
 		    v->stale ? "\t; stale" : "");
@@ -221,7 +223,9 @@ dump_entry_cb(void *arg, const struct md_cache_view *v)
 		if (text == NULL)
 			continue;
 		snprintf(buf, sizeof(buf), "%s%s", text,
-		    v->stale ? "\t; stale" : "");
+		    v->kind == MD_CACHE_PARENT ? "\t; parent-side glue"
+			: v->stale	       ? "\t; stale"
+					       : "");
 		free(text);
 		dc->line(dc->ctx, buf);
 	}

@@ -73,6 +73,12 @@ md_net_new(struct event_base *base)
 	return n;
 }
 
+struct event_base *
+md_net_base(const struct md_net *n)
+{
+	return n->base;
+}
+
 /* Unlink q and release everything it holds, except q->in when taken. */
 void
 md_net_query_free(struct md_net_query *q)

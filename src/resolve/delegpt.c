@@ -107,11 +107,25 @@ md_addr_is_private(const struct md_sockaddr *sa)
 	return true;
 }
 
+bool
+md_dp_ns_has_addr(const struct delegpt *dp, const struct dp_ns *ns)
+{
+	for (const struct dp_addr *ad = dp->addrs; ad != NULL; ad = ad->next) {
+		if (ad->ns == ns)
+			return true;
+	}
+	return false;
+}
+
 void
 md_dp_add_rdata(struct md_arena *a, struct delegpt *dp, const struct dp_ns *ns,
-    uint16_t type, const uint8_t *rdata, uint32_t rdata_len, bool allow_private)
+    uint16_t type, const uint8_t *rdata, uint32_t rdata_len, bool allow_private,
+    bool parent_side)
 {
 	uint32_t off = 0;
+	/* Only where the child's own address differs is the parent's a
+	 * fallback; alone, it is the address. */
+	bool fallback = parent_side && ns != NULL && md_dp_ns_has_addr(dp, ns);
 
 	while (off + 2 <= rdata_len) {
 		uint16_t len = md_read_u16(rdata + off);
@@ -127,6 +141,10 @@ md_dp_add_rdata(struct md_arena *a, struct delegpt *dp, const struct dp_ns *ns,
 		 * public tree must not point us at our own networks. */
 		if (!allow_private && md_addr_is_private(&sa))
 			continue;
-		md_dp_add_addr(a, dp, &sa, ns);
+		unsigned before = dp->naddrs;
+		struct dp_addr *ad = md_dp_add_addr(a, dp, &sa, ns);
+
+		if (ad != NULL && dp->naddrs > before)
+			ad->parent_side = fallback;
 	}
 }

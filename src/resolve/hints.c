@@ -60,6 +60,7 @@ md_resolve_conf_init(struct md_resolve_conf *conf)
 	conf->max_subquery_depth = 4;
 	conf->timeout_ms = MD_RESOLVE_TIMEOUT_MS;
 	conf->upstream_timeout_ms = 400;
+	conf->servfail_ttl = MD_RESOLVE_SERVFAIL_TTL;
 	for (size_t i = 0; i < sizeof(builtin_roots) / sizeof(builtin_roots[0]);
 	     i++) {
 		uint8_t name[MD_NAME_MAX];

@@ -34,6 +34,10 @@
 #define MAX_STEPS 4096	/* internal transitions per request, a backstop */
 #define MINIMISE_MAX 10 /* RFC 9156 §2.3: then add labels faster */
 #define RTO_PENALTY 200 /* per earlier try of a server at this cut */
+/* Earlier queries outlive the time left by this much, so the question
+ * ends at its budget by the latest query's own timeout (one trace for
+ * every run), never by an earlier one closing at the same instant. */
+#define OPEN_GRACE_MS 100
 
 enum iq_state {
 	IQ_INIT = 0,
@@ -60,7 +64,8 @@ struct iq {
 	struct seen_name *seen; /* names of the chain, for loops */
 	/* QNAME minimisation (RFC 9156) */
 	bool minimise;
-	unsigned min_labels; /* labels of the last name sent */
+	bool qmin_fell_back; /* minimised queries failed: full name now */
+	unsigned min_labels; /* labels of the name to send (0: not yet) */
 	/* the query in flight */
 	struct dp_addr *target;
 	bool tcp;
@@ -79,6 +84,19 @@ struct iq {
 	struct md_result_rrset *authority;
 };
 
+/* A query sent for a question: the latest, or an earlier one still open
+ * for a late reply. */
+struct attempt {
+	uint32_t token; /* 0: a free slot */
+	unsigned n;	/* 1 for the question's first query */
+	const struct iq *iq;
+	const struct delegpt *dp;
+	struct dp_addr *target;
+	uint8_t sent_qname[MD_NAME_MAX];
+	uint16_t sent_qtype;
+	bool tcp;
+};
+
 struct md_request {
 	struct md_arena arena;	 /* the request, its queries, results */
 	struct md_arena scratch; /* the reply being read; reset per reply */
@@ -89,8 +107,10 @@ struct md_request {
 	unsigned queries;
 	uint32_t next_token;
 	uint32_t pending; /* token of the query out, 0 if none */
+	struct attempt open[MD_RESOLVE_OPEN_MAX]; /* queries still open */
 	bool done;
-	bool net_trouble; /* some server did not answer or refused */
+	bool net_trouble;    /* some server did not answer or refused */
+	bool cached_failure; /* failed from the cache: do not store again */
 	struct md_result result;
 	struct md_trace_event *trace, *trace_tail;
 	md_trace_cb trace_cb;
@@ -131,6 +151,7 @@ md_trace_kind_str(enum md_trace_kind k)
 	    [MD_TRACE_SUBQUERY] = "subquery",
 	    [MD_TRACE_DONE] = "done",
 	    [MD_TRACE_FAIL] = "fail",
+	    [MD_TRACE_QMIN_FALLBACK] = "qmin-fallback",
 	};
 
 	if ((unsigned)k >= sizeof(names) / sizeof(names[0]))
@@ -275,6 +296,8 @@ static void
 fail_request(
     struct md_request *req, struct iq *iq, uint16_t ede, const char *reason)
 {
+	const struct iq *root = req->root;
+
 	req->result.rcode = MD_RCODE_SERVFAIL;
 	req->result.ede = ede;
 	req->result.reason = reason;
@@ -283,6 +306,15 @@ fail_request(
 	req->done = true;
 	trace_simple(req, iq, MD_TRACE_FAIL, reason);
 	md_debug(MD_LOG_MAIN, "resolution failed: %s", reason);
+	/* RFC 9520 §3: the same question fails at once for a while rather
+	 * than costing the servers a resolution per client retry.  Under
+	 * the name where it failed (after any CNAME), so the chain's
+	 * cached part still answers. */
+	if (req->env->cache != NULL && !req->cached_failure &&
+	    !(req->flags & MD_RESOLVE_NO_CACHE) &&
+	    req->env->conf->servfail_ttl > 0 && root->qname[0] != 0)
+		md_cache_put_failure(req->env->cache, root->qname, root->qtype,
+		    req->env->conf->servfail_ttl, ede, now(req));
 }
 
 /* This query fails: the request if it is the client's, else the parent
@@ -434,6 +466,47 @@ follow_cname(struct md_request *req, struct iq *iq, const uint8_t *target,
 	return true;
 }
 
+/*
+ * A DNAME cached at an ancestor of iq->qname (RFC 6672): the DNAME and the
+ * CNAME it makes go into the answer and iq goes on at the new name.  True
+ * when one applied (iq may have ended: YXDOMAIN, or a CNAME loop).
+ */
+static bool
+dname_from_cache(struct md_request *req, struct iq *iq, uint64_t t)
+{
+	uint8_t buf[1024];
+	struct md_cache_view v;
+
+	for (const uint8_t *z = md_name_parent(iq->qname); z != NULL && z[0];
+	     z = md_name_parent(z)) {
+		uint8_t next[MD_NAME_MAX], rd[2 + MD_NAME_MAX];
+
+		if (md_cache_get(req->env->cache, z, MD_TYPE_DNAME, t, false,
+			buf, sizeof(buf), &v) != 0 ||
+		    v.kind != MD_CACHE_RRSET || v.count != 1 ||
+		    !md_trust_answerable(v.trust) ||
+		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata))
+			continue;
+		add_answer(req, iq,
+		    copy_set(req, v.owner, v.type, v.count, v.ttl, v.rdata,
+			v.rdata_len));
+		trace_simple(req, iq, MD_TRACE_CACHE_HIT, "DNAME");
+		if (!md_name_dname_subst(iq->qname, z, v.rdata + 2, next)) {
+			iq_done(req, iq, MD_RCODE_YXDOMAIN);
+			return true;
+		}
+		/* The CNAME the DNAME stands for, with its TTL (§3.1). */
+		md_write_u16(rd, (uint16_t)md_name_len(next));
+		memcpy(rd + 2, next, md_name_len(next));
+		add_answer(req, iq,
+		    copy_set(req, iq->qname, MD_TYPE_CNAME, 1, v.ttl, rd,
+			2 + (uint32_t)md_name_len(next)));
+		follow_cname(req, iq, next, 1);
+		return true;
+	}
+	return false;
+}
+
 /* Answer from the cache if it can; true when iq is finished. */
 static bool
 from_cache(struct md_request *req, struct iq *iq)
@@ -452,12 +525,30 @@ from_cache(struct md_request *req, struct iq *iq)
 		int rc = md_cache_get(req->env->cache, iq->qname, iq->qtype, t,
 		    false, buf, sizeof(buf), &v);
 
+		/* Glue and a referral's NS set are for finding servers,
+		 * never an answer (RFC 2181 §5.4.1): ask the zone. */
+		if (rc == 0 && v.kind == MD_CACHE_RRSET &&
+		    !md_trust_answerable(v.trust))
+			return false;
 		if (rc == 0 && v.kind == MD_CACHE_RRSET) {
 			add_answer(req, iq,
 			    copy_set(req, v.owner, v.type, v.count, v.ttl,
 				v.rdata, v.rdata_len));
 			trace_simple(req, iq, MD_TRACE_CACHE_HIT, "answer");
 			iq_done(req, iq, MD_RCODE_NOERROR);
+			return true;
+		}
+		if (rc == 0 && v.kind == MD_CACHE_SERVFAIL) {
+			/* RFC 9520: it failed moments ago; fail again at
+			 * once rather than ask the same servers again. */
+			trace_simple(req, iq, MD_TRACE_CACHE_HIT, "failure");
+			req->cached_failure |= iq->parent == NULL;
+			fail_iq(req, iq,
+			    v.ede != MD_EDE_NONE ? v.ede : MD_EDE_OTHER,
+			    why_fmt(req,
+				"resolving it failed less than %u s ago "
+				"(servfail-ttl)",
+				req->env->conf->servfail_ttl));
 			return true;
 		}
 		if (rc == 0) {
@@ -485,8 +576,15 @@ from_cache(struct md_request *req, struct iq *iq)
 			return false;
 		rc = md_cache_get(req->env->cache, iq->qname, MD_TYPE_CNAME, t,
 		    false, buf, sizeof(buf), &v);
-		if (rc != 0 || v.kind != MD_CACHE_RRSET || v.count != 1)
-			return false;
+		if (rc != 0 || v.kind != MD_CACHE_RRSET || v.count != 1 ||
+		    !md_trust_answerable(v.trust)) {
+			if (iq->qtype == MD_TYPE_DNAME ||
+			    !dname_from_cache(req, iq, t))
+				return false;
+			if (iq->state != IQ_INIT || req->done)
+				return true; /* ended: YXDOMAIN or a loop */
+			continue;
+		}
 		const uint8_t *target = v.rdata + 2;
 
 		if (md_name_len(target) != md_read_u16(v.rdata))
@@ -521,9 +619,8 @@ dp_from_hints(struct md_request *req)
 		if (ns == NULL)
 			continue;
 		ns->looked_up = true; /* hints are all we have for these */
-		if (!conf->allow_private &&
-		    md_addr_is_private(&conf->hints[i].addr))
-			continue;
+		/* The operator's own addresses: no private-address filter,
+		 * which is for addresses learned from the network. */
 		md_dp_add_addr(&req->arena, dp, &conf->hints[i].addr, ns);
 	}
 	return dp;
@@ -543,7 +640,15 @@ dp_addrs_from_cache(
 			false, buf, sizeof(buf), &v) == 0 &&
 		    v.kind == MD_CACHE_RRSET)
 			md_dp_add_rdata(&req->arena, dp, ns, types[i], v.rdata,
-			    v.rdata_len, req->env->conf->allow_private);
+			    v.rdata_len, req->env->conf->allow_private, false);
+	}
+	/* The parent's glue, where the child's answer replaced it: a
+	 * fallback when the child's own address does not work. */
+	for (size_t i = 0; i < 2; i++) {
+		if (md_cache_get_parent(req->env->cache, ns->name, types[i],
+			now(req), buf, sizeof(buf), &v) == 0)
+			md_dp_add_rdata(&req->arena, dp, ns, types[i], v.rdata,
+			    v.rdata_len, req->env->conf->allow_private, true);
 	}
 }
 
@@ -684,7 +789,12 @@ handle_init(struct md_request *req, struct iq *iq)
 
 /* ---- QUERY_TARGETS: choose a server and send --------------------------- */
 
-/* The name and type to send for iq (RFC 9156 relaxed minimisation). */
+/*
+ * The name and type to send for iq (RFC 9156).  iq->min_labels is the
+ * length of the minimised name to ask: it grows only when a server
+ * answered the shorter name (md_resolve_reply()), so a retry after a
+ * timeout, TC or an EDNS fallback asks the same name again.
+ */
 static void
 choose_qname(struct md_request *req, struct iq *iq)
 {
@@ -694,9 +804,7 @@ choose_qname(struct md_request *req, struct iq *iq)
 	unsigned want;
 
 	(void)req;
-	if (iq->min_labels < zl)
-		iq->min_labels = zl;
-	want = iq->min_labels + 1;
+	want = iq->min_labels > zl ? iq->min_labels : zl + 1;
 	/* §2.3: past MINIMISE_MAX labels, do not walk one by one. */
 	if (labels - zl > MINIMISE_MAX && want < labels - MINIMISE_MAX)
 		want = labels - MINIMISE_MAX;
@@ -737,6 +845,33 @@ randomise_case(uint8_t *name)
 	}
 }
 
+/*
+ * Relaxed QNAME minimisation (RFC 9156 §2.3, Unbound's default): the
+ * minimised name failed, so ask the full name, of the same server when
+ * same_server.  False (nothing done) when not minimising, or in strict
+ * mode.
+ */
+static bool
+qmin_fallback(
+    struct md_request *req, struct iq *iq, bool same_server, const char *why)
+{
+	if (!iq->minimise || req->env->conf->qname_minimisation_strict)
+		return false;
+	iq->minimise = false;
+	iq->qmin_fell_back = true;
+	iq->retry_same = same_server && iq->target != NULL;
+	if (tracing(req)) {
+		struct md_trace_event ev;
+
+		ev_init(req, iq, MD_TRACE_QMIN_FALLBACK, &ev);
+		ev.why = why_fmt(req, "%s: asking the full name%s",
+		    why != NULL ? why : "minimised query failed",
+		    same_server ? "" : " of every server");
+		ev_emit(req, &ev);
+	}
+	return true;
+}
+
 /* Pick a server of the delegation; NULL when none is left to try. */
 static struct dp_addr *
 pick_server(struct md_request *req, struct iq *iq, const char **why)
@@ -769,6 +904,34 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		cand[n++] = a;
 		if (rtt[n - 1] < best)
 			best = rtt[n - 1];
+	}
+	/* The parent's glue waits until the child's own addresses have
+	 * failed (Unbound and Knot Resolver fall back the same way). */
+	unsigned own = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		own += !cand[i]->parent_side;
+	if (own > 0 && own < n) {
+		unsigned k = 0;
+
+		best = UINT32_MAX;
+		for (unsigned i = 0; i < n; i++) {
+			if (cand[i]->parent_side)
+				continue;
+			rtt[k] = rtt[i];
+			cand[k++] = cand[i];
+			if (rtt[k - 1] < best)
+				best = rtt[k - 1];
+		}
+		n = k;
+	} else if (n > 0 && own == 0) {
+		bool fallback = false;
+
+		for (struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next)
+			fallback |= !a->parent_side;
+		if (fallback)
+			*why = "the child's own address failed: the parent's "
+			       "glue address";
 	}
 	/* Forwarders all held down: ask them anyway (they are all there
 	 * is), the order of the policy still applies. */
@@ -876,6 +1039,124 @@ start_subquery(
 	return true;
 }
 
+/* ---- attempts: the queries of a question still open ------------------- */
+
+/* Does 'at' ask the question the top query is waiting on now? */
+static bool
+attempt_current(const struct md_request *req, const struct attempt *at)
+{
+	const struct iq *iq = req->top;
+
+	return !req->done && at->token != 0 && at->iq == iq &&
+	    iq->state == IQ_WAIT_REPLY && at->dp == iq->dp &&
+	    at->sent_qtype == iq->sent_qtype &&
+	    md_name_equal(at->sent_qname, iq->sent_qname);
+}
+
+static struct attempt *
+attempt_find(struct md_request *req, uint32_t token)
+{
+	for (size_t i = 0; token != 0 && i < MD_RESOLVE_OPEN_MAX; i++) {
+		if (req->open[i].token == token)
+			return &req->open[i];
+	}
+	return NULL;
+}
+
+bool
+md_resolve_open(const struct md_request *req, uint32_t token)
+{
+	for (size_t i = 0; token != 0 && i < MD_RESOLVE_OPEN_MAX; i++) {
+		if (req->open[i].token == token)
+			return attempt_current(req, &req->open[i]);
+	}
+	return false;
+}
+
+/*
+ * Record the query iq is sending now: in a slot of a question that is
+ * over, else in that of the oldest query of this one, which closes it
+ * (at most MD_RESOLVE_OPEN_MAX open at once).
+ */
+static void
+attempt_add(struct md_request *req, struct iq *iq, uint32_t token)
+{
+	struct attempt *slot = NULL, *oldest = NULL;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < MD_RESOLVE_OPEN_MAX; i++) {
+		struct attempt *at = &req->open[i];
+
+		if (!attempt_current(req, at)) {
+			if (slot == NULL)
+				slot = at;
+			continue;
+		}
+		if (at->n > n)
+			n = at->n;
+		if (oldest == NULL || at->n < oldest->n)
+			oldest = at;
+	}
+	if (slot == NULL)
+		slot = oldest;
+	slot->token = token;
+	slot->n = n + 1;
+	slot->iq = iq;
+	slot->dp = iq->dp;
+	slot->target = iq->target;
+	memcpy(slot->sent_qname, iq->sent_qname, md_name_len(iq->sent_qname));
+	slot->sent_qtype = iq->sent_qtype;
+	slot->tcp = iq->tcp;
+}
+
+/* "first", "second"... for the n-th query of a question. */
+static const char *
+nth(struct md_request *req, unsigned n)
+{
+	static const char *const words[] = {"first", "second", "third",
+	    "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"};
+
+	if (n >= 1 && n <= sizeof(words) / sizeof(words[0]))
+		return words[n - 1];
+	return why_fmt(req, "%uth", n);
+}
+
+/*
+ * Every server had its share of queries and none is left to look up:
+ * ask again one that was asked and did not refuse or fail (the fewest
+ * times first; then the lowest RTO, which doubled on each timeout: the
+ * backoff), as long as the question's time lasts.  NULL when none.
+ */
+static struct dp_addr *
+pick_again(struct md_request *req, struct iq *iq, const char **why)
+{
+	struct dp_addr *best = NULL;
+	uint32_t best_rto = 0;
+	bool in_order =
+	    iq->dp->fwd != NULL && iq->dp->fwd->policy == MD_FORWARD_SEQUENTIAL;
+
+	for (struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next) {
+		struct md_infra_info info;
+
+		if (a->failed || a->attempts == 0)
+			continue;
+		md_infra_get(req->env->infra, &a->addr, iq->dp->zone, now(req),
+		    req->env->conf->upstream_timeout_ms, &info);
+		if (best == NULL || a->attempts < best->attempts ||
+		    (a->attempts == best->attempts && !in_order &&
+			info.rto_ms < best_rto)) {
+			best = a;
+			best_rto = info.rto_ms;
+		}
+	}
+	if (best != NULL)
+		*why = why_fmt(req,
+		    "no other server to ask: its %s query, with a longer "
+		    "timeout",
+		    nth(req, best->attempts + 1));
+	return best;
+}
+
 static enum md_step
 handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 {
@@ -908,6 +1189,20 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 			if (start_subquery(req, iq, ns, MD_TYPE_A))
 				return MD_STEP_SEND; /* re-enter: child runs */
 		}
+		/* Relaxed minimisation: every server failed the minimised
+		 * name; they get the full name before we give up. */
+		if (qmin_fallback(req, iq, false,
+			"no server answered the minimised name")) {
+			for (struct dp_addr *d = iq->dp->addrs; d != NULL;
+			     d = d->next) {
+				d->attempts = 0;
+				d->failed = false;
+			}
+			return MD_STEP_SEND; /* re-enter the loop */
+		}
+		a = pick_again(req, iq, &why);
+	}
+	if (a == NULL) {
 		char zone[MD_NAME_STRLEN];
 
 		md_name_to_str(iq->dp->zone, zone, sizeof(zone));
@@ -928,8 +1223,8 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 			conf->max_queries));
 		return MD_STEP_DONE;
 	}
-	if (iq->sent_qname[0] == 0 || !iq->retry_same)
-		choose_qname(req, iq);
+	/* A retry asks what it retries: the name grows only on progress. */
+	choose_qname(req, iq);
 	md_infra_get(req->env->infra, &a->addr, iq->dp->zone, t,
 	    conf->upstream_timeout_ms, &info);
 	if (info.noedns)
@@ -961,6 +1256,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	req->pending = req->next_token++;
 	if (req->next_token == 0)
 		req->next_token = 1;
+	attempt_add(req, iq, req->pending);
 	out->token = req->pending;
 	out->server = a->addr;
 	out->tcp = iq->tcp;
@@ -968,6 +1264,8 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	out->query = req->sendbuf;
 	out->len = (size_t)len;
 	out->timeout_ms = iq->sent_rto;
+	/* A late reply is welcome till the question's time is up. */
+	out->open_ms = (uint32_t)left + OPEN_GRACE_MS;
 	if (tracing(req)) {
 		struct md_trace_event ev;
 
@@ -1056,7 +1354,10 @@ take_chain(struct md_request *req, struct iq *iq, const struct reply *r,
 	for (unsigned i = 0; i < c->nchain; i++) {
 		const struct rrset *s = c->chain[i];
 
-		cache_set(req, r, s);
+		/* A CNAME made from a DNAME is not cached: the DNAME is,
+		 * and makes it again (RFC 6672 §3.4). */
+		if (!s->synth)
+			cache_set(req, r, s);
 		add_answer(req, iq,
 		    copy_set(req, s->owner, s->type, s->count, s->ttl, s->rdata,
 			s->rdata_len));
@@ -1071,6 +1372,13 @@ take_negative(struct md_request *req, struct iq *iq, const struct reply *r,
 	uint32_t ttl = negative_ttl(c->soa);
 
 	take_chain(req, iq, r, c);
+	if (c->soa == NULL && req->env->cache != NULL) {
+		/* No SOA, no negative TTL: kept a few seconds all the same
+		 * (as Unbound), so a client's retry is not a new question. */
+		md_cache_put_negative(req->env->cache, name, iq->qtype,
+		    nxdomain, MD_RESOLVE_NORR_TTL, NULL, NULL, 0,
+		    trust_of(r, MD_SECTION_AUTHORITY), now(req));
+	}
 	if (c->soa != NULL) {
 		/* The SOA goes out with the negative TTL (RFC 2308 §3). */
 		iq->authority = copy_set(req, c->soa->owner, MD_TYPE_SOA,
@@ -1116,22 +1424,33 @@ take_referral(struct md_request *req, struct iq *iq, const struct reply *r,
 		ns = md_dp_add_ns(&req->arena, dp, name);
 		if (ns == NULL)
 			continue;
-		/* Glue: addresses the scrubber kept (in bailiwick). */
+		/* Glue: addresses the scrubber kept (in bailiwick).  Kept
+		 * twice: as the name's data (which the child's answer
+		 * replaces) and as the parent's side (a fallback). */
 		static const uint16_t types[] = {MD_TYPE_A, MD_TYPE_AAAA};
+		const struct rrset *g[2];
+		bool cached = req->env->cache != NULL &&
+		    !(req->flags & MD_RESOLVE_NO_CACHE);
 
 		for (size_t i = 0; i < 2; i++) {
-			const struct rrset *g = md_reply_find(
+			g[i] = md_reply_find(
 			    r, MD_SECTION_ADDITIONAL, name, types[i]);
-
-			if (g == NULL)
+			if (g[i] == NULL || !cached)
 				continue;
-			cache_set(req, r, g);
-			md_dp_add_rdata(&req->arena, dp, ns, types[i], g->rdata,
-			    g->rdata_len, conf->allow_private);
+			cache_set(req, r, g[i]);
+			md_cache_put_parent(req->env->cache, g[i]->owner,
+			    g[i]->type, g[i]->ttl, g[i]->rdata, g[i]->rdata_len,
+			    g[i]->count, now(req));
 		}
-		if (req->env->cache != NULL &&
-		    !(req->flags & MD_RESOLVE_NO_CACHE))
+		/* The child's own addresses first, if it told us others. */
+		if (cached)
 			dp_addrs_from_cache(req, dp, ns);
+		for (size_t i = 0; i < 2; i++) {
+			if (g[i] != NULL)
+				md_dp_add_rdata(&req->arena, dp, ns, types[i],
+				    g[i]->rdata, g[i]->rdata_len,
+				    conf->allow_private, true);
+		}
 	}
 	iq->dp = dp;
 	iq->target = NULL;
@@ -1152,14 +1471,22 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
     size_t len, uint32_t rtt_ms)
 {
 	struct iq *iq = req->top;
+	struct attempt *at = attempt_find(req, token);
+	struct dp_addr *latest = iq->target;
+	bool latest_tcp = iq->tcp;
 	struct reply r;
 	struct classified c;
-	bool minimised;
+	bool minimised, late;
 
-	if (req->done || token == 0 || token != req->pending ||
-	    iq->state != IQ_WAIT_REPLY)
+	/* The latest query, or an earlier one at the same question: a slow
+	 * server's reply after we asked again is as good (it answers the
+	 * same question, from the server it was sent to). */
+	if (at == NULL || !attempt_current(req, at))
 		return;
-	req->pending = 0;
+	late = token != req->pending;
+	at->token = 0; /* its one reply came */
+	iq->target = at->target;
+	iq->tcp = at->tcp;
 	md_arena_deinit(&req->scratch);
 	md_arena_init(&req->scratch, 16384);
 	/* A forwarder answers for the whole question (it followed any
@@ -1204,6 +1531,10 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		    ? why_fmt(req, "%s%s%u out-of-bailiwick records dropped",
 			  c.why ? c.why : "", c.why ? "; " : "", r.discarded)
 		    : c.why;
+		if (late)
+			ev.why = why_fmt(req, "late, to the %s query%s%s",
+			    nth(req, at->n), ev.why != NULL ? "; " : "",
+			    ev.why != NULL ? ev.why : "");
 		ev_emit(req, &ev);
 	}
 	/* Only a reply that is a DNS answer to our question says the server
@@ -1214,6 +1545,22 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 	minimised = iq->minimise &&
 	    !(md_name_equal(iq->sent_qname, iq->qname) &&
 		iq->sent_qtype == iq->qtype);
+	if (late &&
+	    (c.cls == MD_REPLY_TRUNCATED || c.cls == MD_REPLY_FORMERR ||
+		c.cls == MD_REPLY_MALFORMED || c.cls == MD_REPLY_REFUSED ||
+		c.cls == MD_REPLY_LAME)) {
+		/* News for server selection only: the latest query is still
+		 * out, and still awaited. */
+		if (c.cls != MD_REPLY_TRUNCATED && c.cls != MD_REPLY_FORMERR)
+			iq->target->failed = true;
+		if (c.cls == MD_REPLY_REFUSED || c.cls == MD_REPLY_LAME)
+			md_infra_lame(req->env->infra, &iq->target->addr,
+			    iq->dp->zone, now(req));
+		iq->target = latest;
+		iq->tcp = latest_tcp;
+		return;
+	}
+	req->pending = 0;
 	/* A server that answered a minimised query is doing its job: the
 	 * next label's query is not a retry of this one. */
 	if (minimised &&
@@ -1242,19 +1589,36 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 			iq->retry_same = true;
 			trace_simple(req, iq, MD_TRACE_EDNS_FALLBACK,
 			    "FORMERR/NOTIMP to EDNS: asking again without");
-		} else {
-			iq->target->failed = true;
+			break;
 		}
+		if (minimised && qmin_fallback(req, iq, true, c.why))
+			break;
+		iq->target->failed = true;
+		req->net_trouble = true;
 		break;
-	case MD_REPLY_MALFORMED:
 	case MD_REPLY_REFUSED:
 	case MD_REPLY_LAME:
+		/* An upward referral is lameness: the server is not
+		 * authoritative for the zone; it sits out the hold-down for
+		 * the whole zone (as in Unbound's infra cache). */
+		if (c.upward) {
+			iq->target->failed = true;
+			req->net_trouble = true;
+			md_infra_lame(req->env->infra, &iq->target->addr,
+			    iq->dp->zone, now(req));
+			break;
+		}
+		/* SERVFAIL, REFUSED, an empty non-authoritative answer: a
+		 * failure of this question, not of the server for other
+		 * names.  Broken servers fail minimised names that the full
+		 * name gets through (RFC 9156 §2.3). */
+		if (minimised && qmin_fallback(req, iq, true, c.why))
+			break;
+		/* fall through */
+	case MD_REPLY_MALFORMED:
 		/* News for server selection, not the end of the request. */
 		iq->target->failed = true;
 		req->net_trouble = true;
-		if (c.cls != MD_REPLY_MALFORMED)
-			md_infra_lame(req->env->infra, &iq->target->addr,
-			    iq->dp->zone, now(req));
 		break;
 	case MD_REPLY_REFERRAL:
 		take_referral(req, iq, &r, &c);
@@ -1263,6 +1627,7 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		if (minimised) {
 			/* Data at a name above the one we want: the zone
 			 * goes on; ask one label further. */
+			iq->min_labels = md_name_labels(iq->sent_qname) + 1;
 			break;
 		}
 		iq->cnames += c.nchain;
@@ -1296,17 +1661,22 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		}
 		return;
 	case MD_REPLY_NXDOMAIN:
-		if (minimised) {
-			/* Relaxed mode (RFC 9156 §2.3): some servers deny
-			 * empty non-terminals; ask for the full name. */
-			iq->minimise = false;
+		/* Relaxed mode (RFC 9156 §2.3): some servers deny empty
+		 * non-terminals; ask for the full name.  Strict mode
+		 * believes it: nothing exists below (RFC 8020). */
+		if (minimised &&
+		    qmin_fallback(req, iq, true,
+			"NXDOMAIN for a minimised name (an empty "
+			"non-terminal?)"))
 			break;
-		}
 		take_negative(req, iq, &r, &c, true);
 		return;
 	case MD_REPLY_NODATA:
-		if (minimised)
-			break; /* the name exists: one label further */
+		if (minimised) {
+			/* the name exists: one label further */
+			iq->min_labels = md_name_labels(iq->sent_qname) + 1;
+			break;
+		}
 		take_negative(req, iq, &r, &c, false);
 		return;
 	}
@@ -1317,12 +1687,20 @@ void
 md_resolve_fail(struct md_request *req, uint32_t token, bool timeout)
 {
 	struct iq *iq = req->top;
+	struct attempt *at = attempt_find(req, token);
+	uint64_t spent = now(req) - req->start_ms;
 
-	if (req->done || token == 0 || token != req->pending ||
-	    iq->state != IQ_WAIT_REPLY)
+	if (at == NULL)
 		return;
+	if (token != req->pending || !attempt_current(req, at)) {
+		/* An earlier query closed: its timeout counted already. */
+		at->token = 0;
+		return;
+	}
 	req->pending = 0;
 	req->net_trouble = true;
+	if (!timeout)
+		at->token = 0; /* closed: no reply can come */
 	if (timeout) {
 		md_infra_timeout(
 		    req->env->infra, &iq->target->addr, iq->sent_rto, now(req));
@@ -1343,8 +1721,18 @@ md_resolve_fail(struct md_request *req, uint32_t token, bool timeout)
 			    md_name_len(iq->target->ns->name));
 		ev.tcp = iq->tcp;
 		ev.rtt_ms = iq->sent_rto;
-		ev.why =
-		    timeout ? "no reply in time" : "unreachable or refused";
+		if (!timeout)
+			ev.why = "unreachable or refused";
+		else if (spent >= req->env->conf->timeout_ms)
+			ev.why = why_fmt(req,
+			    "no reply in %u ms, and the question's time "
+			    "is up",
+			    iq->sent_rto);
+		else
+			ev.why = why_fmt(req,
+			    "no reply in %u ms: trying again, the %s query "
+			    "stays open",
+			    iq->sent_rto, nth(req, at->n));
 		ev_emit(req, &ev);
 	}
 	iq->retry_same = false;
@@ -1367,7 +1755,7 @@ finish_subquery(struct md_request *req, struct iq *child)
 		    md_name_equal(s->owner, child->qname))
 			md_dp_add_rdata(&req->arena, parent->dp, ns, s->type,
 			    s->rdata, s->rdata_len,
-			    req->env->conf->allow_private);
+			    req->env->conf->allow_private, false);
 	}
 	req->top = parent;
 	parent->state = IQ_QUERY_TARGETS;

@@ -54,6 +54,74 @@ cname_target(const struct rrset *s)
 	return s->rdata + 2;
 }
 
+/* A DNAME of the answer section at a proper ancestor of name (the
+ * closest), or NULL. */
+static const struct rrset *
+find_dname(const struct reply *r, const uint8_t *name)
+{
+	const struct rrset *best = NULL;
+
+	for (const struct rrset *s = r->sets; s != NULL; s = s->next) {
+		if (s->section != MD_SECTION_ANSWER ||
+		    s->type != MD_TYPE_DNAME || md_name_equal(s->owner, name) ||
+		    !md_name_is_subdomain(name, s->owner))
+			continue;
+		if (best == NULL ||
+		    md_name_labels(s->owner) > md_name_labels(best->owner))
+			best = s;
+	}
+	return best;
+}
+
+/*
+ * RFC 6672 §3.2: the CNAME a DNAME stands for, made here from the DNAME
+ * (the server's own CNAME for it is not needed, nor believed).  Adds the
+ * DNAME and the CNAME to c's chain; returns the new name, or NULL with c
+ * classified when it cannot go on.
+ */
+static const uint8_t *
+take_dname(const struct rrset *dn, const uint8_t *name, struct classified *c)
+{
+	const uint8_t *target = cname_target(dn);
+	struct rrset *cn;
+	uint8_t *rd;
+	size_t len;
+
+	if (target == NULL) {
+		c->cls = MD_REPLY_MALFORMED;
+		c->why = "DNAME RRset with more than one record";
+		return NULL;
+	}
+	if (c->nsynth == MD_CLASSIFY_DNAMES ||
+	    c->nchain + 2 > sizeof(c->chain) / sizeof(c->chain[0])) {
+		c->cls = MD_REPLY_CNAME;
+		c->target = name;
+		return NULL;
+	}
+	rd = c->synth_rdata[c->nsynth];
+	if (!md_name_dname_subst(name, dn->owner, target, rd + 2)) {
+		c->cls = MD_REPLY_MALFORMED;
+		c->why = "DNAME substitution longer than a name (YXDOMAIN)";
+		return NULL;
+	}
+	len = md_name_len(rd + 2);
+	md_write_u16(rd, (uint16_t)len);
+	memcpy(c->synth_owner[c->nsynth], name, md_name_len(name));
+	cn = &c->synth[c->nsynth++];
+	memset(cn, 0, sizeof(*cn));
+	cn->section = MD_SECTION_ANSWER;
+	cn->owner = c->synth_owner[c->nsynth - 1];
+	cn->type = MD_TYPE_CNAME;
+	cn->count = 1;
+	cn->ttl = dn->ttl; /* §3.1: the CNAME has the DNAME's TTL */
+	cn->rdata_len = 2 + (uint32_t)len;
+	cn->rdata = rd;
+	cn->synth = true;
+	c->chain[c->nchain++] = dn;
+	c->chain[c->nchain++] = cn;
+	return rd + 2;
+}
+
 /* The NS RRset of the authority section that delegates towards qname. */
 static const struct rrset *
 find_referral(const struct reply *r, const uint8_t *qname)
@@ -70,6 +138,18 @@ find_referral(const struct reply *r, const uint8_t *qname)
 			best = s;
 	}
 	return best;
+}
+
+/* Does the answer section hold records of name (of any type)? */
+static bool
+has_other_types(const struct reply *r, const uint8_t *name)
+{
+	for (const struct rrset *s = r->sets; s != NULL; s = s->next) {
+		if (s->section == MD_SECTION_ANSWER && s->count > 0 &&
+		    md_name_equal(s->owner, name))
+			return true;
+	}
+	return false;
 }
 
 static const struct rrset *
@@ -130,6 +210,22 @@ md_classify_reply(const struct reply *r, const uint8_t *qname, uint16_t qtype,
 		}
 		if (qtype == MD_TYPE_CNAME)
 			break;
+		s = qtype == MD_TYPE_DNAME ? NULL : find_dname(r, name);
+		if (s != NULL) {
+			const uint8_t *next = take_dname(s, name, c);
+
+			if (next == NULL)
+				return;
+			for (unsigned i = 0; i + 1 < c->nchain; i++) {
+				if (md_name_equal(c->chain[i]->owner, next)) {
+					c->cls = MD_REPLY_CNAME;
+					c->target = next;
+					return;
+				}
+			}
+			name = next;
+			continue;
+		}
 		s = md_reply_find(r, MD_SECTION_ANSWER, name, MD_TYPE_CNAME);
 		if (s == NULL)
 			break;
@@ -192,12 +288,20 @@ md_classify_reply(const struct reply *r, const uint8_t *qname, uint16_t qtype,
 		return;
 	}
 	if (r->aa) {
-		/* An authoritative empty answer without SOA: NODATA that
-		 * cannot be cached (RFC 2308 §5). */
+		/* An authoritative empty answer without SOA: NODATA, kept
+		 * only briefly (RFC 2308 §5). */
 		c->cls = MD_REPLY_NODATA;
 		return;
 	}
+	if (s == NULL && has_other_types(r, qname)) {
+		/* Records of the name, of another type than asked (an A for
+		 * an AAAA question): the name has no such data. */
+		c->cls = MD_REPLY_NODATA;
+		c->why = "only records of another type";
+		return;
+	}
 	c->cls = MD_REPLY_LAME;
-	c->why = s != NULL ? "referral to the same or a higher zone"
+	c->upward = s != NULL || r->upward;
+	c->why = c->upward ? "referral to the same or a higher zone"
 			   : "not authoritative and no referral";
 }

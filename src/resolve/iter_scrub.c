@@ -67,6 +67,12 @@ md_scrub_reply(struct md_arena *a, const uint8_t *pkt, size_t len,
 
 		if (!keep(rr, zone)) {
 			out->discarded++;
+			/* An NS set above the zone asked: the server points
+			 * back up the tree (an upward referral). */
+			if (rr->section == MD_SECTION_AUTHORITY &&
+			    rr->type == MD_TYPE_NS &&
+			    md_name_is_subdomain(zone, rr->owner))
+				out->upward = true;
 			continue;
 		}
 		s = find_set(out->sets, rr->section, rr->owner, rr->type);

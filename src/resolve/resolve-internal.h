@@ -33,6 +33,8 @@ struct dp_addr {
 	const struct md_upstream *up; /* a forwarder: how to reach it */
 	unsigned attempts;	      /* queries sent to it for this zone cut */
 	bool failed;		      /* lame, refused or unreachable here */
+	bool parent_side; /* the parent's glue where the child's own address
+			   * differs: tried only when the others fail */
 };
 
 struct delegpt {
@@ -51,10 +53,14 @@ struct dp_ns *md_dp_add_ns(
 /* Adds an address unless present; returns it or NULL. */
 struct dp_addr *md_dp_add_addr(struct md_arena *a, struct delegpt *dp,
     const struct md_sockaddr *sa, const struct dp_ns *ns);
-/* Add the addresses of an A or AAAA rdata list ([u16 len][rdata]...). */
+/* Add the addresses of an A or AAAA rdata list ([u16 len][rdata]...).
+ * With parent_side, an address new to an NS name that has others already
+ * is marked parent_side (a fallback). */
 void md_dp_add_rdata(struct md_arena *a, struct delegpt *dp,
     const struct dp_ns *ns, uint16_t type, const uint8_t *rdata,
-    uint32_t rdata_len, bool allow_private);
+    uint32_t rdata_len, bool allow_private, bool parent_side);
+/* Does the NS name have an address in dp? */
+bool md_dp_ns_has_addr(const struct delegpt *dp, const struct dp_ns *ns);
 struct dp_ns *md_dp_find_ns(struct delegpt *dp, const uint8_t *name);
 /* True for loopback, RFC 1918, link-local, ULA, unspecified addresses. */
 bool md_addr_is_private(const struct md_sockaddr *sa);
@@ -71,6 +77,7 @@ struct rrset {
 	uint32_t ttl;
 	uint32_t rdata_len;
 	uint8_t *rdata;
+	bool synth; /* a CNAME we made from a DNAME: not cached */
 };
 
 /* A reply, scrubbed and grouped into RRsets. */
@@ -78,6 +85,7 @@ struct reply {
 	struct md_msg msg;
 	struct rrset *sets; /* in message order */
 	unsigned discarded; /* RRs dropped by the scrubber */
+	bool upward;	    /* it dropped an NS set above the zone asked */
 	bool aa;
 	int rcode;
 };
@@ -91,11 +99,19 @@ struct reply {
 int md_scrub_reply(struct md_arena *a, const uint8_t *pkt, size_t len,
     const uint8_t *zone, struct reply *out);
 
+#define MD_CLASSIFY_DNAMES 4 /* DNAMEs followed in one reply */
+
 struct classified {
 	enum md_reply_class cls;
-	/* ANSWER/CNAME: the CNAMEs in order, then the data (ANSWER) */
+	/* ANSWER/CNAME: the CNAMEs (and DNAMEs, each followed by the CNAME
+	 * made from it) in order, then the data (ANSWER) */
 	const struct rrset *chain[16];
 	unsigned nchain;
+	struct rrset synth[MD_CLASSIFY_DNAMES];
+	uint8_t synth_owner[MD_CLASSIFY_DNAMES][MD_NAME_MAX];
+	uint8_t synth_rdata[MD_CLASSIFY_DNAMES][2 + MD_NAME_MAX];
+	unsigned nsynth;
+	bool upward; /* LAME: a referral to the same or a higher zone */
 	const struct rrset *data;
 	const uint8_t *target; /* CNAME: where to go on */
 	/* NXDOMAIN/NODATA: the SOA, if any */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "minidns/config.h"
+#include "minidns/ratelimit.h"
 #include "minidns/resolve.h"
 #include "minidns/wire.h"
 #include "minidns/yaml_doc.h"
@@ -36,6 +37,8 @@ static const struct {
 		    sizeof(((struct md_config *)0)->cf)   \
 	}
     MD_ENGINE_KEY(qname_minimisation, qname_minimisation),
+    MD_ENGINE_KEY(qname_minimisation_strict, qname_minimisation_strict),
+    MD_ENGINE_KEY(servfail_ttl, servfail_ttl),
     MD_ENGINE_KEY(use_0x20, use_0x20),
     MD_ENGINE_KEY(allow_private_upstreams, allow_private),
     MD_ENGINE_KEY(max_upstream_queries, max_queries),
@@ -48,7 +51,7 @@ static const struct {
 
 _Static_assert(sizeof(((struct md_config *)0)->resolution_timeout) ==
 	sizeof(((struct md_resolve_conf *)0)->timeout_ms),
-    "resolution-timeout and the engine's timeout_ms differ in size");
+    "resolve-timeout and the engine's timeout_ms differ in size");
 
 /* Copy the engine's keys between c and r: to the engine or from it. */
 static void
@@ -85,6 +88,7 @@ md_config_init(struct md_config *c)
 	md_k8s_conf_init(&c->k8s);
 	c->recursion = true;
 	c->udp_batch_wait = MD_UDP_BATCH_WAIT_US;
+	c->rate_limit_ipv6_prefix = MD_RATELIMIT_IPV6_PREFIX;
 	/* The engine's defaults are the engine's (resolve.h), the cache's
 	 * the cache's: read here, never written a second time. */
 	c->resolve = malloc(sizeof(*c->resolve));
@@ -802,7 +806,9 @@ enum number_field {
 	F_MAX_CNAME,
 	F_MAX_NS_NAMES,
 	F_RESOLUTION_TIMEOUT,
+	F_SERVFAIL_TTL,
 	F_RATE_LIMIT,
+	F_RATE_LIMIT_V6,
 	F_THREADS,
 	F_UDP_BATCH_WAIT,
 };
@@ -824,8 +830,12 @@ static const struct {
     {"max-referral-depth", 1, 100, F_MAX_DEPTH},
     {"max-cname-chain", 1, 100, F_MAX_CNAME},
     {"max-ns-names", 1, 100, F_MAX_NS_NAMES},
+    {"resolve-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
+    /* The older spelling of resolve-timeout, still read. */
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
+    {"servfail-ttl", 1, 300, F_SERVFAIL_TTL},
     {"rate-limit", 0, 1000000, F_RATE_LIMIT},
+    {"rate-limit-ipv6-prefix", 0, 128, F_RATE_LIMIT_V6},
     {"threads", 0, MD_CONFIG_MAX_THREADS, F_THREADS},
     {"udp-batch-wait", 0, 1000, F_UDP_BATCH_WAIT},
 };
@@ -873,8 +883,14 @@ set_number(struct md_config *c, enum number_field f, long long n)
 	case F_RESOLUTION_TIMEOUT:
 		c->resolution_timeout = (unsigned)n;
 		break;
+	case F_SERVFAIL_TTL:
+		c->servfail_ttl = (uint32_t)n;
+		break;
 	case F_RATE_LIMIT:
 		c->rate_limit = (unsigned)n;
+		break;
+	case F_RATE_LIMIT_V6:
+		c->rate_limit_ipv6_prefix = (unsigned)n;
 		break;
 	case F_THREADS:
 		c->threads = (unsigned)n;
@@ -1220,6 +1236,15 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 			set_number(c, numbers[i].field, n);
 		return rc;
 	}
+	/* RFC 9156: relaxed (yes, Unbound's default), strict or off. */
+	if (strcmp(key, "qname-minimisation") == 0 && md_yaml_scalar(v) &&
+	    strcmp(md_yaml_scalar(v), "strict") == 0) {
+		c->qname_minimisation = true;
+		c->qname_minimisation_strict = true;
+		return 0;
+	}
+	if (strcmp(key, "qname-minimisation") == 0)
+		c->qname_minimisation_strict = false;
 	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
 		const char *sv = md_yaml_scalar(v);
 

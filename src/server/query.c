@@ -234,9 +234,10 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	uint8_t name[MD_NAME_MAX];
 	uint16_t flags = base_flags(q, true);
 	uint64_t now = ctx->now_ms != 0 ? ctx->now_ms : md_now_ms();
-	bool tc = false, any_stale = false;
+	bool tc = false, any_stale = false, failed = false;
 	int rcode = MD_RCODE_NOERROR;
 	unsigned hops = 0;
+	uint16_t fail_ede = MD_EDE_NONE;
 
 	if (ctx->cache == NULL || ctx->scratch == NULL)
 		return 0;
@@ -259,6 +260,20 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		    hops == 0 ? qhash : md_name_hash(name), q->qtype, now,
 		    stale, ctx->scratch, ctx->scratch_len, &v);
 
+		if (rc == 0 && v.kind == MD_CACHE_RRSET &&
+		    !md_trust_answerable(v.trust))
+			return 0; /* glue or a referral's NS set: ask */
+		if (rc == 0 && v.kind == MD_CACHE_SERVFAIL) {
+			/* RFC 9520: a question that just failed fails again
+			 * at once, for servfail-ttl; after a CNAME, the
+			 * engine says so with the chain's trace. */
+			if (hops > 0 || stale)
+				return 0;
+			failed = true;
+			fail_ede = v.ede;
+			rcode = MD_RCODE_SERVFAIL;
+			break;
+		}
 		if (rc == 0) {
 			any_stale |= v.stale;
 			note_prefetch(ctx, &v, info);
@@ -284,6 +299,7 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		rc = md_cache_get(ctx->cache, name, MD_TYPE_CNAME, now, stale,
 		    ctx->scratch, ctx->scratch_len, &v);
 		if (rc != 0 || v.kind != MD_CACHE_RRSET || v.count != 1 ||
+		    !md_trust_answerable(v.trust) ||
 		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata))
 			return 0;
 		any_stale |= v.stale;
@@ -304,7 +320,12 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	info->rcode = rcode;
 	info->from_cache = true;
 	if (q->edns.present) {
-		if (any_stale)
+		if (failed)
+			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
+			    q->edns.do_bit,
+			    fail_ede != MD_EDE_NONE ? fail_ede : MD_EDE_OTHER,
+			    "cached failure");
+		else if (any_stale)
 			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
 			    q->edns.do_bit, 3, "stale answer");
 		else

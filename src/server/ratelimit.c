@@ -28,19 +28,21 @@ struct bucket {
 
 struct md_ratelimit {
 	unsigned rate;
+	unsigned ipv6_prefix; /* bits of an IPv6 address that count */
 	uint32_t seed;
 	pthread_mutex_t lock[RL_LOCKS];
 	struct bucket slot[RL_SLOTS];
 };
 
 struct md_ratelimit *
-md_ratelimit_new(unsigned rate)
+md_ratelimit_new(unsigned rate, unsigned ipv6_prefix)
 {
 	struct md_ratelimit *rl = calloc(1, sizeof(*rl));
 
 	if (rl == NULL)
 		return NULL;
 	rl->rate = rate;
+	rl->ipv6_prefix = ipv6_prefix > 128 ? 128 : ipv6_prefix;
 	/* A seed per process, so that a sender cannot pick addresses that
 	 * all share its victim's slot. */
 	rl->seed = md_random_u32() | 1u;
@@ -59,8 +61,10 @@ md_ratelimit_free(struct md_ratelimit *rl)
 	free(rl);
 }
 
+/* The bucket's key: an IPv4 address as ::ffff:a.b.c.d, an IPv6 address
+ * cut to its prefix (the rest zero). */
 static bool
-key_of(const struct sockaddr *sa, uint8_t key[16])
+key_of(const struct sockaddr *sa, unsigned v6_bits, uint8_t key[16])
 {
 	static const uint8_t mapped[12] = {
 	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -72,7 +76,19 @@ key_of(const struct sockaddr *sa, uint8_t key[16])
 		return true;
 	}
 	if (sa->sa_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		const struct in6_addr *a6 =
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		memcpy(key, a6, 16);
+		/* An IPv4 client on a dual-stack socket is one address. */
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			return true;
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned keep = v6_bits > i * 8 ? v6_bits - i * 8 : 0;
+
+			if (keep < 8)
+				key[i] &= (uint8_t)(0xff00u >> keep);
+		}
 		return true;
 	}
 	return false;
@@ -98,7 +114,7 @@ md_ratelimit_allow(
 	struct bucket *b;
 	bool allow;
 
-	if (rl == NULL || rl->rate == 0 || !key_of(from, key))
+	if (rl == NULL || rl->rate == 0 || !key_of(from, rl->ipv6_prefix, key))
 		return true;
 	cap = (uint64_t)rl->rate * 1000;
 	if (now_ms == 0)

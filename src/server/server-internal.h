@@ -189,6 +189,7 @@ struct md_server {
 	SSL_CTX *tls_ctx;
 	struct md_ratelimit *rl; /* rate-limit; NULL when off */
 	unsigned rl_rate;	 /* the rate 'rl' was made for */
+	unsigned rl_prefix;	 /* and its IPv6 prefix */
 	/* test seams (see "A server core for tests" below); NULL in the
 	 * daemon: the monotonic clock, traces for the log only */
 	uint64_t (*now_ms)(void *clock_arg);

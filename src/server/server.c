@@ -328,11 +328,13 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	struct md_ratelimit *old_rl = NULL;
 	struct md_cache_conf cc;
 
-	if (cfg->rate_limit != srv->rl_rate) {
+	if (cfg->rate_limit != srv->rl_rate ||
+	    cfg->rate_limit_ipv6_prefix != srv->rl_prefix) {
 		struct md_ratelimit *rl = NULL;
 
 		if (cfg->rate_limit > 0 &&
-		    (rl = md_ratelimit_new(cfg->rate_limit)) == NULL) {
+		    (rl = md_ratelimit_new(cfg->rate_limit,
+			 cfg->rate_limit_ipv6_prefix)) == NULL) {
 			md_err(MD_LOG_SERVER,
 			    "rate-limit: out of memory, keeping %u a second",
 			    srv->rl_rate);
@@ -340,6 +342,7 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 			old_rl = srv->rl;
 			srv->rl = rl;
 			srv->rl_rate = cfg->rate_limit;
+			srv->rl_prefix = cfg->rate_limit_ipv6_prefix;
 		}
 	}
 	srv->cfg = md_config_ref(cfg);

@@ -157,6 +157,9 @@ md_msg_parse(
 			off += rdlen;
 			continue;
 		}
+		/* RFC 2181 §8: a TTL with the top bit set is taken as 0. */
+		if (rr->ttl & 0x80000000u)
+			rr->ttl = 0;
 		rr->owner = md_arena_memdup(a, name, (size_t)n);
 		if (rr->owner == NULL ||
 		    read_rdata(pkt, len, off, rdlen, rr->type, a, rr) != 0)

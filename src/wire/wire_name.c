@@ -189,6 +189,22 @@ md_name_parent(const uint8_t *name)
 	return name + 1 + *name;
 }
 
+bool
+md_name_dname_subst(const uint8_t *name, const uint8_t *owner,
+    const uint8_t *target, uint8_t *out)
+{
+	size_t nlen = md_name_len(name), olen = md_name_len(owner);
+	size_t tlen = md_name_len(target);
+
+	if (nlen == 0 || olen == 0 || tlen == 0 || nlen <= olen ||
+	    !md_name_is_subdomain(name, owner) ||
+	    nlen - olen + tlen > MD_NAME_MAX)
+		return false;
+	memcpy(out, name, nlen - olen);
+	memcpy(out + nlen - olen, target, tlen);
+	return true;
+}
+
 /*
  * The hash of a name is built from the root towards the first label
  * (FNV-1a over each label's length and lower-cased bytes), so that the

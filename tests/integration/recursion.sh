@@ -397,6 +397,32 @@ mdig example.net NS >"$T/o"
 check "spoof: out-of-bailiwick NS not believed" \
     sh -c "! grep -q evil '$T/o'"
 
+# QNAME minimisation against a server that fails shortened names (RFC
+# 9156 §2.3): qmin.com.'s server answers www.ent.MODE.qmin.com. A and
+# fails MODE.qmin.com. and ent.MODE.qmin.com. by MODE.  minidnsd (relaxed,
+# like Unbound) must fall back to the full name and get the address; the
+# answers are compared with Unbound's.
+python3 "$H/qminbad.py" 127.53.7.3 53 --lifetime 300 >"$T/qminbad.log" 2>&1 &
+PIDS="$PIDS $!"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	dig @127.53.7.3 +time=1 +tries=1 qmin.com SOA >/dev/null 2>&1 && break
+	sleep 0.2
+done
+n=70
+for mode in servfail refused notimp formerr nxdomain lame drop; do
+	ask "$MINIDNSD_ADDR" "www.ent.$mode.qmin.com." A >"$T/qm.md"
+	ask "$UNBOUND_ADDR" "www.ent.$mode.qmin.com." A >"$T/qm.ub"
+	got() { grep -q "^an www.ent.$mode.qmin.com. A 192.0.2.$n\$" "$T/qm.md"; }
+	check "qmin relaxed: $mode for the shortened name, full name answered" got
+	if diff "$T/qm.ub" "$T/qm.md" >"$T/qm.diff"; then
+		pass "qmin relaxed: $mode: the same answer as Unbound"
+	else
+		fail "qmin relaxed: $mode: the same answer as Unbound"
+		cat "$T/qm.diff"
+	fi
+	n=$((n + 1))
+done
+
 # Access control and local zones first: a minidnsd that allows recursion
 # only to 10.0.0.0/8 and serves its own example.com.
 cat >"$T/local-example.zone" <<ZONE

@@ -20,10 +20,12 @@
  *   server:                          optional, ignored
  *     minidnsd.conf keys, set on the configuration snapshot before
  *     md_config_finish():
- *       qname-minimisation: yes|no   (default yes)
+ *       qname-minimisation: yes|no|strict (default yes: relaxed)
+ *       servfail-ttl: S              failures cached (RFC 9520)
  *       use-0x20: yes|no             (default no)
  *       allow-private: yes|no        (default yes here: we use test nets)
- *       resolve-timeout: MS          whole request (resolution-timeout)
+ *       resolve-timeout: MS          the whole question's time (also
+ *                                    resolution-timeout, the older name)
  *       max-queries / max-depth / max-cname / max-ns-names: N
  *       cache-min-ttl / cache-max-ttl / cache-max-negative-ttl: S
  *       serve-stale: yes|no
@@ -82,23 +84,36 @@
  *                             and minimisation count), and, when the
  *                             ENTRY has a REPLY line, has exactly those
  *                             of RD, CD, DO, EDNS
- *   STEP n REPLY            [+ ENTRY] the oldest outstanding query gets
+ *   STEP n REPLY [#N]       [+ ENTRY] the oldest outstanding query still
+ *                             awaited (its retransmission timer not fired
+ *                             yet; else the oldest), or query number N
+ *                             (1 = the scenario's first upstream query,
+ *                             as MD_REPLAY_VERBOSE numbers them), gets
  *                             that reply, or the first matching RANGE
  *                             entry's (none matching: an error); it
  *                             arrives 10 ms later
- *   STEP n TIMEOUT          the oldest outstanding query times out: the
- *                             clock moves to its deadline
+ *   STEP n TIMEOUT          the oldest outstanding query whose
+ *                             retransmission timer is set gets no reply
+ *                             in time: the clock moves to the timer, the
+ *                             engine asks again, the query stays open (a
+ *                             late reply is still taken); with no timer
+ *                             set, the oldest query closes at the end of
+ *                             its life (the time left for its question)
  *   STEP n TIME_PASSES ELAPSE SECONDS
- *                           the clock moves on; outstanding queries whose
- *                             deadline passed time out, in deadline order
+ *                           the clock moves on; timers and ends of life
+ *                             that passed come, in time order
  *   STEP n CHECK_TRACE      + lines up to TRACE_END (see below)
- *   STEP n CHECK_EDE CODE|none       EDE of the current answer
+ *   STEP n CHECK_EDE CODE|none       EDE of the current answer (its OPT
+ *                                    record, as a client reads it)
  *   STEP n CHECK_REASON TEXT         its failure reason contains TEXT
  *   STEP n CHECK_QUERIES N           upstream queries of the resolution
  *                                    that answered; 0 also requires the
  *                                    answer from the cache or a local zone
  *   STEP n CHECK_SOURCE local|cache|resolution   where the answer came
  *                                    from (query.c's sources)
+ *   STEP n CHECK_OUTSTANDING N       N upstream queries are open now (the
+ *                                    latest and earlier attempts kept
+ *                                    for a late reply), not waiting
  *   STEP n CHECK_ELAPSED MS          its resolution took at most MS (fake)
  *                                    milliseconds
  *   STEP n CHECK_SENT N              N upstream queries sent so far, by
@@ -108,10 +123,13 @@
  * QUERY when a QUERY came after it (waiting for it as CHECK_ANSWER does).
  *
  * The network answers by itself only while a step waits for a client's
- * answer (CHECK_ANSWER and the checks of the current answer): the oldest
- * outstanding query gets the first matching RANGE entry's reply 10 ms
- * later, or times out at its deadline (no entry, or REPLY TIMEOUT), until
- * the answer is there.  So a scenario without CHECK_OUT_QUERY/REPLY/
+ * answer (CHECK_ANSWER and the checks of the current answer): each
+ * outstanding query's first matching RANGE entry answers it 10 ms (or
+ * ADJUST delay=MS) after it was sent, unless its retransmission timer
+ * comes first (the engine asks again; the query stays open and its reply
+ * comes later, at its time) or its life ends first (no entry, or REPLY
+ * TIMEOUT: it never answers); these events come in time order until the
+ * answer is there.  So a scenario without CHECK_OUT_QUERY/REPLY/
  * TIMEOUT steps runs every resolution to its end at its first check, and
  * one with them makes each exchange explicit.  A scenario ends with no
  * upstream query outstanding and every client answered, or it fails
@@ -123,10 +141,11 @@
  *         below the entry's; tcp/udp: transport; edns/noedns: OPT in the
  *         query; rd/nord: RD set or not in the query; no MATCH line: any
  *         query)
- *   ADJUST copy_id copy_query wrong_question
+ *   ADJUST copy_id copy_query wrong_question delay=MS
  *         (the ID is always copied; copy_query, or no QUESTION section:
  *         the reply echoes the query's question; wrong_question: it asks
- *         for "spoofed.<qname>" instead)
+ *         for "spoofed.<qname>" instead; delay=MS: played from the RANGE,
+ *         the reply comes MS ms after the query, not 10)
  *   REPLY QR AA TC RD RA AD CD NOERROR|FORMERR|SERVFAIL|NXDOMAIN|NOTIMP|
  *         REFUSED, or TIMEOUT: the server never answers
  *   SECTION QUESTION|ANSWER|AUTHORITY|ADDITIONAL, then RRs
@@ -141,7 +160,11 @@
  *   timeout|net-error ADDR
  *   referral|delegation ZONE    cname TARGET    subquery NSNAME
  *   start QNAME QTYPE           done RCODE
- *   fail|cache-hit|tcp-retry|edns-fallback TEXT  (TEXT: in the reason)
+ *   fail|cache-hit|tcp-retry|edns-fallback|qmin-fallback TEXT
+ *                               (TEXT: in the reason)
+ * A line of a kind with fields may end in " -- TEXT": the event's reason
+ * ('why': "no reply in 400 ms: trying again, the first query stays open",
+ * "late, to the first query") contains TEXT.
  * A line with more fields than its kind has, or an unknown kind, is an
  * error.  On a mismatch the whole trace is printed in this syntax.
  */
@@ -213,6 +236,7 @@ struct rpl_entry {
 	bool m_order; /* CHECK_ANSWER: RRs in the order given */
 	bool m_flags; /* CHECK_ANSWER: compare header flags (MATCH all) */
 	bool copy_query, wrong_question;
+	uint32_t delay_ms; /* ADJUST delay=MS: the reply takes that long */
 	bool timeout;
 	bool has_reply;	   /* a REPLY line */
 	bool edns, do_bit; /* REPLY EDNS, DO: an OPT record (DO set) */
@@ -246,6 +270,7 @@ enum step_kind {
 	STEP_CHECK_QUERIES,
 	STEP_CHECK_SOURCE,
 	STEP_CHECK_ELAPSED,
+	STEP_CHECK_OUTSTANDING,
 	STEP_CHECK_SENT,
 };
 
@@ -268,15 +293,26 @@ struct rpl_step {
 	size_t ntlines;
 };
 
+/* The driver's retransmission timer of a query (the driver may cancel it
+ * after the query ended: then o is NULL). */
+struct ftimer {
+	struct outq *o;
+	uint64_t at;
+	void (*cb)(void *arg);
+	void *arg;
+};
+
 /* An upstream query held by the fake network. */
 struct outq {
 	struct outq *next;
 	unsigned seq; /* 1 for the first query sent */
 	struct md_sockaddr server;
 	bool tcp;
-	bool checked; /* seen by a CHECK_OUT_QUERY */
-	uint32_t timeout_ms;
+	bool checked;	     /* seen by a CHECK_OUT_QUERY */
+	uint32_t timeout_ms; /* how long it stays open (md_send.open_ms) */
 	uint64_t sent_ms;
+	struct ftimer *timer; /* the driver's retransmission timer, or NULL */
+	bool retransmitted;   /* it fired: the query stays open, late */
 	uint8_t *query;
 	size_t len;
 	md_net_cb cb;
@@ -616,6 +652,8 @@ config_number(struct scenario *sc, const char *key, const char *val)
 	} keys[] = {
 	    {"resolve-timeout:", offsetof(struct md_config, resolution_timeout),
 		3600000},
+	    {"resolution-timeout:",
+		offsetof(struct md_config, resolution_timeout), 3600000},
 	    {"max-queries:", offsetof(struct md_config, max_upstream_queries),
 		100000},
 	    {"max-depth:", offsetof(struct md_config, max_referral_depth),
@@ -631,6 +669,7 @@ config_number(struct scenario *sc, const char *key, const char *val)
 	    {"cache-max-ttl:", offsetof(struct md_config, cache_max_ttl)},
 	    {"cache-max-negative-ttl:",
 		offsetof(struct md_config, cache_max_negative_ttl)},
+	    {"servfail-ttl:", offsetof(struct md_config, servfail_ttl)},
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -728,7 +767,11 @@ parse_config(struct scenario *sc)
 			assert_non_null(sc->local_text[sc->nlocal]);
 			sc->nlocal++;
 		} else if (strcmp(key, "qname-minimisation:") == 0) {
-			sc->cfg->qname_minimisation = parse_yesno(sc, tok[1]);
+			sc->cfg->qname_minimisation_strict =
+			    strcmp(tok[1], "strict") == 0;
+			sc->cfg->qname_minimisation =
+			    sc->cfg->qname_minimisation_strict ||
+			    parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "use-0x20:") == 0) {
 			sc->cfg->use_0x20 = parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "allow-private:") == 0) {
@@ -836,6 +879,8 @@ parse_adjust(struct scenario *sc, struct rpl_entry *e, char **tok, size_t n)
 			e->copy_query = true;
 		else if (strcasecmp(t, "wrong_question") == 0)
 			e->wrong_question = true;
+		else if (strncasecmp(t, "delay=", 6) == 0)
+			e->delay_ms = (uint32_t)parse_num(sc, t + 6, 1, 600000);
 		else
 			scenario_fail(sc, sc->lineno, "unknown ADJUST '%s'", t);
 	}
@@ -866,6 +911,7 @@ parse_reply(struct scenario *sc, struct rpl_entry *e, char **tok, size_t n)
 	    {"NXDOMAIN", MD_RCODE_NXDOMAIN},
 	    {"NOTIMP", MD_RCODE_NOTIMP},
 	    {"REFUSED", MD_RCODE_REFUSED},
+	    {"YXDOMAIN", MD_RCODE_YXDOMAIN},
 	};
 
 	e->has_reply = true;
@@ -1136,8 +1182,13 @@ parse_step(struct scenario *sc, char **tok, size_t n, const char *rest)
 		if (!st->entry->has_question)
 			scenario_fail(
 			    sc, st->line, "CHECK_OUT_QUERY without a question");
-	} else if (strcmp(tok[2], "REPLY") == 0 && n == 3) {
+	} else if (strcmp(tok[2], "REPLY") == 0 && (n == 3 || n == 4)) {
 		st->kind = STEP_REPLY;
+		if (n == 4) {
+			if (tok[3][0] != '#')
+				scenario_fail(sc, sc->lineno, "REPLY [#N]");
+			st->value = parse_num(sc, tok[3] + 1, 1, 1000000);
+		}
 		/* An inline ENTRY, or the RANGEs' answer. */
 		if (next_line(sc, false)) {
 			if (strcmp(sc->line, "ENTRY_BEGIN") == 0)
@@ -1175,6 +1226,9 @@ parse_step(struct scenario *sc, char **tok, size_t n, const char *rest)
 		else
 			scenario_fail(sc, sc->lineno,
 			    "CHECK_SOURCE local|cache|resolution");
+	} else if (strcmp(tok[2], "CHECK_OUTSTANDING") == 0 && n == 4) {
+		st->kind = STEP_CHECK_OUTSTANDING;
+		st->value = parse_num(sc, tok[3], 0, 100000);
 	} else if (strcmp(tok[2], "CHECK_SENT") == 0 && n == 4) {
 		st->kind = STEP_CHECK_SENT;
 		st->value = parse_num(sc, tok[3], 0, 100000);
@@ -1373,7 +1427,7 @@ fake_send(void *ctx, const struct md_send *s, md_net_cb cb, void *cb_arg)
 	o->server = s->server;
 	o->tcp = s->tcp ||
 	    (s->upstream != NULL && s->upstream->transport != MD_TRANSPORT_UDP);
-	o->timeout_ms = s->timeout_ms;
+	o->timeout_ms = s->open_ms;
 	o->sent_ms = sc->clock_ms;
 	o->cb = cb;
 	o->cb_arg = cb_arg;
@@ -1385,11 +1439,11 @@ fake_send(void *ctx, const struct md_send *s, md_net_cb cb, void *cb_arg)
 	*pp = o;
 	if (sc->verbose) {
 		md_name_to_str(q.qname, nbuf, sizeof(nbuf));
-		fprintf(stderr, "  -> #%u %s %s %s %s%s%s\n", o->seq,
-		    addr_str(&o->server, abuf, sizeof(abuf)), nbuf,
+		fprintf(stderr, "  -> #%u %s %s %s %s%s%s (open %u ms)\n",
+		    o->seq, addr_str(&o->server, abuf, sizeof(abuf)), nbuf,
 		    md_ldns_type_str(q.qtype, tbuf, sizeof(tbuf)),
 		    o->tcp ? "tcp" : "udp", q.edns.present ? " edns" : "",
-		    (q.hdr.flags & MD_FLAG_RD) ? " rd" : "");
+		    (q.hdr.flags & MD_FLAG_RD) ? " rd" : "", o->timeout_ms);
 	}
 	return o;
 }
@@ -1405,14 +1459,92 @@ unlink_out(struct scenario *sc, struct outq *o)
 	}
 }
 
+/* A query leaves the network: its timer (if any) no longer points to it. */
+static void
+outq_free(struct outq *o)
+{
+	if (o->timer != NULL)
+		o->timer->o = NULL;
+	free(o->query);
+	free(o);
+}
+
 static void
 fake_cancel(void *ctx, void *handle)
 {
 	struct outq *o = handle;
 
 	unlink_out(ctx, o);
-	free(o->query);
-	free(o);
+	outq_free(o);
+}
+
+/* The driver's retransmission timer of query 'handle' (an outq). */
+static void *
+fake_timer(
+    void *ctx, void *handle, uint32_t ms, void (*cb)(void *arg), void *arg)
+{
+	struct outq *o = handle;
+	struct ftimer *t = calloc(1, sizeof(*t));
+
+	(void)ctx;
+	assert_non_null(t);
+	assert_null(o->timer);
+	t->o = o;
+	t->at = o->sent_ms + ms;
+	t->cb = cb;
+	t->arg = arg;
+	o->timer = t;
+	return t;
+}
+
+static void
+fake_timer_cancel(void *ctx, void *timer)
+{
+	struct ftimer *t = timer;
+
+	(void)ctx;
+	if (t->o != NULL)
+		t->o->timer = NULL;
+	free(t);
+}
+
+/* Query o's retransmission timer fires: the clock moves to it; the query
+ * stays open (a reply may still come). */
+static void
+retransmit(struct scenario *sc, struct outq *o)
+{
+	struct ftimer *t = o->timer;
+	void (*cb)(void *) = t->cb;
+	void *arg = t->arg;
+
+	if (sc->clock_ms < t->at)
+		sc->clock_ms = t->at;
+	o->timer = NULL;
+	o->retransmitted = true;
+	if (sc->verbose)
+		fprintf(stderr, "  <- #%u no reply in %llu ms (stays open)\n",
+		    o->seq, (unsigned long long)(t->at - o->sent_ms));
+	free(t);
+	cb(arg);
+}
+
+/* Query o's deadline: its timer, else the end of its life. */
+static uint64_t
+deadline(const struct outq *o)
+{
+	return o->timer != NULL ? o->timer->at : o->sent_ms + o->timeout_ms;
+}
+
+static void time_out(struct scenario *sc, struct outq *o);
+
+/* Query o times out at its deadline: the timer fires, or it closes. */
+static void
+expire(struct scenario *sc, struct outq *o)
+{
+	if (o->timer != NULL)
+		retransmit(sc, o);
+	else
+		time_out(sc, o);
 }
 
 /* Query o times out: the clock moves to its deadline. */
@@ -1428,50 +1560,81 @@ time_out(struct scenario *sc, struct outq *o)
 		sc->clock_ms = o->sent_ms + t;
 	if (sc->verbose)
 		fprintf(stderr, "  <- #%u timeout\n", o->seq);
-	free(o->query);
-	free(o);
+	outq_free(o);
 	cb(arg, MD_NET_TIMEOUT, NULL, 0, t);
 }
 
-/* Query o gets entry e's reply, REPLY_RTT ms later. */
+/* Query o gets entry e's reply, arriving at 'at' (the clock moves there
+ * unless it is past it); its round-trip time counts from its sending. */
 static void
-reply_to(struct scenario *sc, struct outq *o, const struct rpl_entry *e)
+reply_to(
+    struct scenario *sc, struct outq *o, const struct rpl_entry *e, uint64_t at)
 {
 	uint8_t reply[MD_WIRE_MAX];
 	md_net_cb cb = o->cb;
 	void *arg = o->cb_arg;
 	struct md_msg q;
 	size_t len;
+	uint32_t rtt;
 
 	if (e->timeout) {
-		time_out(sc, o);
+		expire(sc, o);
 		return;
 	}
 	parse_msg(sc, o->query, o->len, &q, "an upstream query");
 	len = build_reply(sc, e, &q, reply, sizeof(reply));
 	unlink_out(sc, o);
-	sc->clock_ms += REPLY_RTT;
+	if (sc->clock_ms < at)
+		sc->clock_ms = at;
+	rtt = (uint32_t)(sc->clock_ms - o->sent_ms);
 	if (sc->verbose)
-		fprintf(stderr, "  <- #%u reply (line %u)\n", o->seq, e->line);
-	free(o->query);
-	free(o);
-	cb(arg, MD_NET_OK, reply, len, REPLY_RTT);
+		fprintf(stderr, "  <- #%u reply (line %u) after %u ms%s\n",
+		    o->seq, e->line, rtt, o->retransmitted ? ", late" : "");
+	outq_free(o);
+	cb(arg, MD_NET_OK, reply, len, rtt);
 }
 
-/* The oldest outstanding query, answered from the RANGEs (no entry: a
- * timeout). */
+/*
+ * What happens next on the network, played from the RANGEs: of every
+ * outstanding query's next event (its RANGE reply, sent_ms + the entry's
+ * delay or REPLY_RTT; its retransmission timer; the end of its life), the
+ * earliest, the oldest query first on a tie.
+ */
 static void
-answer_from_ranges(struct scenario *sc, struct outq *o)
+play_next(struct scenario *sc)
 {
-	const struct rpl_entry *e;
-	struct md_msg q;
+	struct outq *best = NULL;
+	const struct rpl_entry *best_e = NULL;
+	uint64_t best_at = 0;
 
-	parse_msg(sc, o->query, o->len, &q, "an upstream query");
-	e = find_entry(sc, &o->server, &q, o->tcp);
-	if (e == NULL)
-		time_out(sc, o);
+	for (struct outq *o = sc->out; o != NULL; o = o->next) {
+		const struct rpl_entry *e;
+		struct md_msg q;
+		uint64_t at = deadline(o), end = o->sent_ms + o->timeout_ms;
+
+		parse_msg(sc, o->query, o->len, &q, "an upstream query");
+		e = find_entry(sc, &o->server, &q, o->tcp);
+		if (e != NULL && !e->timeout) {
+			uint64_t r = o->sent_ms +
+			    (e->delay_ms != 0 ? e->delay_ms : REPLY_RTT);
+
+			if (r <= at && r <= end)
+				at = r;
+			else
+				e = NULL; /* the timer or its end comes first */
+		} else {
+			e = NULL;
+		}
+		if (best == NULL || at < best_at) {
+			best = o;
+			best_e = e;
+			best_at = at;
+		}
+	}
+	if (best_e != NULL)
+		reply_to(sc, best, best_e, best_at);
 	else
-		reply_to(sc, o, e);
+		expire(sc, best);
 }
 
 /* ---- clients ----------------------------------------------------------- */
@@ -1519,6 +1682,48 @@ take_answer(struct client *c, const uint8_t *msg, size_t len)
 		    stderr, "  client %s: answered (%zu bytes)\n", c->id, len);
 }
 
+/* The Extended DNS Error code of a response's OPT record (RFC 8914), as
+ * a client reads it, or MD_EDE_NONE. */
+static uint16_t
+response_ede(const uint8_t *m, size_t len)
+{
+	uint8_t name[MD_NAME_MAX];
+	size_t off = 12;
+	unsigned qd, rrs;
+
+	if (len < 12)
+		return MD_EDE_NONE;
+	qd = md_read_u16(m + 4);
+	rrs = md_read_u16(m + 6) + md_read_u16(m + 8) + md_read_u16(m + 10);
+	for (unsigned i = 0; i < qd; i++) {
+		if (md_name_read(m, len, &off, name) < 0 || off + 4 > len)
+			return MD_EDE_NONE;
+		off += 4;
+	}
+	for (unsigned i = 0; i < rrs; i++) {
+		uint16_t type, rdlen;
+
+		if (md_name_read(m, len, &off, name) < 0 || off + 10 > len)
+			return MD_EDE_NONE;
+		type = md_read_u16(m + off);
+		rdlen = md_read_u16(m + off + 8);
+		off += 10;
+		if (off + rdlen > len)
+			return MD_EDE_NONE;
+		for (size_t o = off;
+		     type == MD_TYPE_OPT && o + 4 <= off + rdlen;) {
+			uint16_t code = md_read_u16(m + o);
+			uint16_t olen = md_read_u16(m + o + 2);
+
+			if (code == 15 && olen >= 2 && o + 6 <= off + rdlen)
+				return md_read_u16(m + o + 4);
+			o += 4 + (size_t)olen;
+		}
+		off += rdlen;
+	}
+	return MD_EDE_NONE;
+}
+
 /* A resolution's answer to client c (the server's waiter callback). */
 static void
 resolution_answer_cb(
@@ -1531,7 +1736,7 @@ resolution_answer_cb(
 	take_answer(c, msg, len);
 	c->source = SOURCE_RESOLUTION;
 	c->rcode = r->rcode;
-	c->ede = r->ede;
+	c->ede = response_ede(msg, len);
 	c->reason = r->reason != NULL ? strdup(r->reason) : NULL;
 	c->from_cache = r->from_cache;
 	c->upstream_queries = r->upstream_queries;
@@ -1623,7 +1828,7 @@ run_query(struct scenario *sc, const struct rpl_step *st)
 	parse_msg(sc, out, len, &m, "the server's response");
 	take_answer(c, out, len);
 	c->rcode = m.hdr.flags & 0xf;
-	c->ede = MD_EDE_NONE;
+	c->ede = response_ede(out, len);
 	/* Not from a resolution: a local zone's when one holds the name,
 	 * unless the answer has records from outside the local zones (a
 	 * local chain leading out, completed from the cache); else the
@@ -1648,7 +1853,7 @@ wait_for(struct scenario *sc, const struct rpl_step *st, struct client *c)
 			scenario_fail(sc, st->line,
 			    "client %s: no answer after %d upstream queries",
 			    c->id, MAX_SENDS);
-		answer_from_ranges(sc, sc->out);
+		play_next(sc);
 	}
 	if (!c->answered)
 		scenario_fail(sc, st->line,
@@ -1724,7 +1929,8 @@ static bool
 text_kind(enum md_trace_kind k)
 {
 	return k == MD_TRACE_FAIL || k == MD_TRACE_CACHE_HIT ||
-	    k == MD_TRACE_TCP_RETRY || k == MD_TRACE_EDNS_FALLBACK;
+	    k == MD_TRACE_TCP_RETRY || k == MD_TRACE_EDNS_FALLBACK ||
+	    k == MD_TRACE_QMIN_FALLBACK;
 }
 
 static void
@@ -1751,6 +1957,14 @@ event_matches(const struct md_trace_event *ev, const char *pattern)
 	size_t n, nf;
 
 	md_strlcpy(copy, pattern, sizeof(copy));
+	/* "FIELDS -- TEXT": the event's why contains TEXT too. */
+	char *dashes = strstr(copy, " -- ");
+
+	if (dashes != NULL) {
+		*dashes = '\0';
+		if (ev->why == NULL || strstr(ev->why, dashes + 4) == NULL)
+			return false;
+	}
 	n = split(copy, tok, MAX_TOKENS);
 	if (n == 0 || strcasecmp(tok[0], md_trace_kind_str(ev->kind)) != 0)
 		return false;
@@ -1808,12 +2022,17 @@ check_pattern(
 	    {"subquery", 2},
 	    {"done", 2},
 	    {"fail", 0},
+	    {"qmin-fallback", 0},
 	};
 	char copy[1024];
 	char *tok[MAX_TOKENS];
+	char *dashes;
 	size_t n;
 
 	md_strlcpy(copy, p, sizeof(copy));
+	dashes = strstr(copy, " -- ");
+	if (dashes != NULL)
+		*dashes = '\0';
 	n = split(copy, tok, MAX_TOKENS);
 	for (size_t i = 0; n > 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if (strcasecmp(tok[0], kinds[i].kind) != 0)
@@ -2157,6 +2376,17 @@ run_reply(struct scenario *sc, const struct rpl_step *st)
 	struct outq *o = sc->out;
 	struct md_msg q;
 
+	/* #N: that query; else the oldest still awaited (not retransmitted),
+	 * or the oldest. */
+	for (struct outq *p = sc->out; p != NULL; p = p->next) {
+		if (st->value != 0 ? p->seq == st->value : !p->retransmitted) {
+			o = p;
+			break;
+		}
+	}
+	if (st->value != 0 && (o == NULL || o->seq != st->value))
+		scenario_fail(
+		    sc, st->line, "query #%lld is not outstanding", st->value);
 	if (o == NULL)
 		scenario_fail(sc, st->line, "no upstream query to reply to");
 	if (e == NULL) {
@@ -2166,7 +2396,7 @@ run_reply(struct scenario *sc, const struct rpl_step *st)
 			scenario_fail(sc, st->line,
 			    "no RANGE entry answers query #%u", o->seq);
 	}
-	reply_to(sc, o, e);
+	reply_to(sc, o, e, sc->clock_ms + REPLY_RTT);
 }
 
 /* TIME_PASSES: queries whose deadline passed time out, earliest first. */
@@ -2179,18 +2409,30 @@ time_passes(struct scenario *sc, uint64_t ms)
 		struct outq *first = NULL;
 
 		for (struct outq *o = sc->out; o != NULL; o = o->next) {
-			if (o->sent_ms + o->timeout_ms <= until &&
-			    (first == NULL ||
-				o->sent_ms + o->timeout_ms <
-				    first->sent_ms + first->timeout_ms))
+			if (deadline(o) <= until &&
+			    (first == NULL || deadline(o) < deadline(first)))
 				first = o;
 		}
 		if (first == NULL)
 			break;
-		time_out(sc, first);
+		expire(sc, first);
 	}
 	if (sc->clock_ms < until)
 		sc->clock_ms = until;
+}
+
+/* TIMEOUT: the oldest query with its retransmission timer set times out
+ * (it stays open); with none, the oldest query closes. */
+static void
+timeout_step(struct scenario *sc)
+{
+	for (struct outq *o = sc->out; o != NULL; o = o->next) {
+		if (o->timer != NULL) {
+			retransmit(sc, o);
+			return;
+		}
+	}
+	time_out(sc, sc->out);
 }
 
 /* ---- running ----------------------------------------------------------- */
@@ -2220,7 +2462,7 @@ run_step(struct scenario *sc, const struct rpl_step *st)
 	case STEP_TIMEOUT:
 		if (sc->out == NULL)
 			scenario_fail(sc, st->line, "no query to time out");
-		time_out(sc, sc->out);
+		timeout_step(sc);
 		break;
 	case STEP_TIME_PASSES:
 		time_passes(sc, (uint64_t)st->value * 1000);
@@ -2261,6 +2503,17 @@ run_step(struct scenario *sc, const struct rpl_step *st)
 				: c->source == SOURCE_CACHE ? "the cache"
 							    : "a resolution");
 		break;
+	case STEP_CHECK_OUTSTANDING: {
+		long long n = 0;
+
+		for (const struct outq *o = sc->out; o != NULL; o = o->next)
+			n++;
+		if (n != st->value)
+			scenario_fail(sc, st->line,
+			    "%lld upstream queries outstanding, expected %lld",
+			    n, st->value);
+		break;
+	}
 	case STEP_CHECK_SENT:
 		if (sc->nsent != st->value)
 			scenario_fail(sc, st->line,
@@ -2344,6 +2597,8 @@ start_server(struct scenario *sc)
 	wk = sc->srv->w[0];
 	wk->transport.send = fake_send;
 	wk->transport.cancel = fake_cancel;
+	wk->transport.timer = fake_timer;
+	wk->transport.timer_cancel = fake_timer_cancel;
 	wk->transport.ctx = sc;
 	wk->primed = !sc->prime;
 	for (size_t i = 0; i < sc->nseeds; i++)

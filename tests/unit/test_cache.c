@@ -1185,6 +1185,119 @@ walk(void **state)
 	(void)state;
 }
 
+/* RFC 9520: a failure takes the slot of (name, type) with its EDE code,
+ * never over live data; data stored later replaces it. */
+static void
+failures(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 4);
+	struct md_cache_view v;
+	uint8_t buf[1024], n[MD_NAME_MAX];
+
+	(void)state;
+	assert_int_equal(md_cache_put_failure(
+			     c, wname("x.example.", n), MD_TYPE_A, 5, 22, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "x.example.", MD_TYPE_A, T0 + 1000, false, buf, 1024, &v),
+	    0);
+	assert_int_equal(v.kind, MD_CACHE_SERVFAIL);
+	assert_int_equal(v.ede, 22);
+	assert_int_equal(v.ttl, 4);
+	/* another type of the name is not failed */
+	assert_int_equal(
+	    get(c, "x.example.", MD_TYPE_AAAA, T0 + 1000, false, buf, 1024, &v),
+	    MD_ENOTFOUND);
+	/* gone after its TTL */
+	assert_int_equal(
+	    get(c, "x.example.", MD_TYPE_A, T0 + 5000, false, buf, 1024, &v),
+	    MD_ENOTFOUND);
+	/* data replaces a failure */
+	assert_int_equal(md_cache_put_failure(c, wname("x.example.", n),
+			     MD_TYPE_A, 5, 22, T0 + 6000),
+	    0);
+	assert_int_equal(
+	    put_a(c, "x.example.", 300, 7, MD_TRUST_GLUE, T0 + 6000), 0);
+	assert_int_equal(
+	    get(c, "x.example.", MD_TYPE_A, T0 + 6000, false, buf, 1024, &v),
+	    0);
+	assert_int_equal(a_last(&v), 7);
+	/* and a failure never replaces live data */
+	assert_int_equal(md_cache_put_failure(c, wname("x.example.", n),
+			     MD_TYPE_A, 5, 22, T0 + 7000),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "x.example.", MD_TYPE_A, T0 + 7000, false, buf, 1024, &v),
+	    0);
+	assert_int_equal(a_last(&v), 7);
+	md_cache_free(c);
+}
+
+/* With serve-stale, a failure does not push out the stale RRset. */
+static void
+failure_keeps_stale(void **state)
+{
+	struct md_cache_conf conf;
+	struct md_cache *c;
+	struct md_cache_view v;
+	uint8_t buf[1024], n[MD_NAME_MAX];
+
+	(void)state;
+	md_cache_conf_init(&conf);
+	conf.serve_stale = true;
+	c = new_cache_conf(&conf);
+	assert_int_equal(put_a(c, "s.example.", 10, 3, MD_TRUST_ANSWER, T0), 0);
+	assert_int_equal(md_cache_put_failure(c, wname("s.example.", n),
+			     MD_TYPE_A, 5, 22, T0 + 20000),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    get(c, "s.example.", MD_TYPE_A, T0 + 20000, true, buf, 1024, &v),
+	    0);
+	assert_true(v.stale);
+	assert_int_equal(a_last(&v), 3);
+	md_cache_free(c);
+}
+
+/* Parent-side glue lives beside the name's own data: lookups do not see
+ * it, the child's data does not replace it, and NXDOMAIN leaves it. */
+static void
+parent_side_glue(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 4);
+	struct md_cache_view v;
+	uint8_t buf[1024], n[MD_NAME_MAX];
+	struct rdata r = {0};
+
+	(void)state;
+	rd_a(&r, 192, 0, 2, 20);
+	assert_int_equal(md_cache_put_parent(c, wname("ns1.example.", n),
+			     MD_TYPE_A, 600, r.b, r.len, r.count, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "ns1.example.", MD_TYPE_A, T0, false, buf, 1024, &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(
+	    put_a(c, "ns1.example.", 3600, 99, MD_TRUST_AUTH_ANSWER, T0), 0);
+	assert_int_equal(
+	    get(c, "ns1.example.", MD_TYPE_A, T0, false, buf, 1024, &v), 0);
+	assert_int_equal(a_last(&v), 99);
+	assert_int_equal(md_cache_get_parent(c, wname("ns1.example.", n),
+			     MD_TYPE_A, T0 + 1000, buf, 1024, &v),
+	    0);
+	assert_int_equal(v.kind, MD_CACHE_PARENT);
+	assert_int_equal(v.rdata[5], 20);
+	assert_int_equal(v.ttl, 599);
+	/* only A and AAAA */
+	assert_int_equal(md_cache_put_parent(c, wname("ns1.example.", n),
+			     MD_TYPE_TXT, 600, r.b, r.len, r.count, T0),
+	    -EINVAL);
+	/* expires by its own TTL */
+	assert_int_equal(md_cache_get_parent(c, wname("ns1.example.", n),
+			     MD_TYPE_A, T0 + 600000, buf, 1024, &v),
+	    MD_ENOTFOUND);
+	md_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -1209,6 +1322,9 @@ main(void)
 	    cmocka_unit_test(flush_zone),
 	    cmocka_unit_test(walk),
 	    cmocka_unit_test(set_limits),
+	    cmocka_unit_test(failures),
+	    cmocka_unit_test(failure_keeps_stale),
+	    cmocka_unit_test(parent_side_glue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -441,7 +441,8 @@ recursion_keys(void **state)
 	assert_int_equal(c.cache_max_ttl, 86400);
 	assert_int_equal(c.cache_max_negative_ttl, 3600);
 	assert_int_equal(c.max_upstream_queries, 64);
-	assert_int_equal(c.resolution_timeout, 3500);
+	assert_int_equal(c.resolution_timeout, MD_RESOLVE_TIMEOUT_MS);
+	assert_int_equal(c.resolution_timeout, 5000);
 	assert_int_equal(c.nacl, 8);
 	md_config_deinit(&c);
 
@@ -466,7 +467,7 @@ recursion_keys(void **state)
 		      "max-referral-depth: 9\n"
 		      "max-cname-chain: 4\n"
 		      "max-ns-names: 3\n"
-		      "resolution-timeout: 2000\n"
+		      "resolve-timeout: 2000\n"
 		      "access-control: [ 192.0.2.0/24, \"2001:db8::/32\" ]\n"
 		      "log-trace: [ example.com ]\n",
 		&c, err, sizeof(err)),
@@ -498,9 +499,16 @@ recursion_keys(void **state)
 	assert_int_equal(c.ntrace, 1);
 	md_config_deinit(&c);
 
+	/* The older spelling of resolve-timeout is still read. */
+	assert_int_equal(
+	    load_text("resolution-timeout: 2500\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.resolution_timeout, 2500);
+	md_config_deinit(&c);
+
 	expect_error("access-control: [ 10.0.0.0/33 ]\n", 1, "access-control");
 	expect_error("recursion: maybe\n", 1, "recursion");
 	expect_error("\nresolution-timeout: 10\n", 2, "resolution-timeout");
+	expect_error("resolve-timeout: 60001\n", 1, "resolve-timeout");
 	expect_error("log-trace: [ \"a..b\" ]\n", 1, "log-trace");
 	(void)state;
 }

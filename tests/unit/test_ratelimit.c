@@ -52,7 +52,8 @@ allowed(struct md_ratelimit *rl, const char *who, int n, uint64_t now)
 static void
 burst_then_refill(void **state)
 {
-	struct md_ratelimit *rl = md_ratelimit_new(10);
+	struct md_ratelimit *rl =
+	    md_ratelimit_new(10, MD_RATELIMIT_IPV6_PREFIX);
 
 	(void)state;
 	assert_non_null(rl);
@@ -73,7 +74,7 @@ burst_then_refill(void **state)
 static void
 clients_apart(void **state)
 {
-	struct md_ratelimit *rl = md_ratelimit_new(3);
+	struct md_ratelimit *rl = md_ratelimit_new(3, MD_RATELIMIT_IPV6_PREFIX);
 	char who[64];
 
 	(void)state;
@@ -81,7 +82,8 @@ clients_apart(void **state)
 	assert_int_equal(allowed(rl, "192.0.2.1", 10, 5), 3);
 	assert_int_equal(allowed(rl, "192.0.2.2", 10, 5), 3);
 	assert_int_equal(allowed(rl, "2001:db8::1", 10, 5), 3);
-	assert_int_equal(allowed(rl, "2001:db8::2", 10, 5), 3);
+	/* IPv6 clients are apart per /56 (the same /56 shares: ipv6_prefix) */
+	assert_int_equal(allowed(rl, "2001:db8:0:100::2", 10, 5), 3);
 	/* the v4-mapped form is the same client as the IPv4 address */
 	assert_int_equal(allowed(rl, "::ffff:192.0.2.1", 10, 5), 0);
 	/* many clients: each still gets at least its burst (slots shared by
@@ -96,7 +98,7 @@ clients_apart(void **state)
 static void
 off_allows_all(void **state)
 {
-	struct md_ratelimit *rl = md_ratelimit_new(0);
+	struct md_ratelimit *rl = md_ratelimit_new(0, MD_RATELIMIT_IPV6_PREFIX);
 	struct sockaddr_storage ss;
 
 	(void)state;
@@ -107,11 +109,43 @@ off_allows_all(void **state)
 	ss = addr("192.0.2.1");
 	assert_true(md_ratelimit_allow(NULL, (struct sockaddr *)&ss, 1));
 	/* an address family it does not know is not limited */
-	rl = md_ratelimit_new(1);
+	rl = md_ratelimit_new(1, MD_RATELIMIT_IPV6_PREFIX);
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = AF_UNIX;
 	for (int i = 0; i < 5; i++)
 		assert_true(md_ratelimit_allow(rl, (struct sockaddr *)&ss, 1));
+	md_ratelimit_free(rl);
+}
+
+/* IPv6 clients count per prefix (/56 by default): 400 addresses of one
+ * /64 share one bucket; another /56 has its own; IPv4 on a dual-stack
+ * socket (v4-mapped) is one address. */
+static void
+ipv6_prefix(void **state)
+{
+	struct md_ratelimit *rl = md_ratelimit_new(5, MD_RATELIMIT_IPV6_PREFIX);
+	char a[64];
+	int ok = 0;
+
+	(void)state;
+	assert_non_null(rl);
+	for (int i = 1; i <= 400; i++) {
+		snprintf(a, sizeof(a), "2001:db8:0:1::%x", i);
+		ok += allowed(rl, a, 1, 1000);
+	}
+	assert_int_equal(ok, 5);
+	/* the same /56, another /64 */
+	assert_int_equal(allowed(rl, "2001:db8:0:ff::1", 1, 1000), 0);
+	/* another /56 */
+	assert_int_equal(allowed(rl, "2001:db8:0:100::1", 5, 1000), 5);
+	/* v4-mapped: each address its own bucket */
+	assert_int_equal(allowed(rl, "::ffff:192.0.2.1", 5, 1000), 5);
+	assert_int_equal(allowed(rl, "::ffff:192.0.2.2", 5, 1000), 5);
+	md_ratelimit_free(rl);
+	/* /128: each address its own */
+	rl = md_ratelimit_new(5, 128);
+	assert_int_equal(allowed(rl, "2001:db8::1", 5, 1000), 5);
+	assert_int_equal(allowed(rl, "2001:db8::2", 5, 1000), 5);
 	md_ratelimit_free(rl);
 }
 
@@ -120,6 +154,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(burst_then_refill),
+	    cmocka_unit_test(ipv6_prefix),
 	    cmocka_unit_test(clients_apart),
 	    cmocka_unit_test(off_allows_all),
 	};

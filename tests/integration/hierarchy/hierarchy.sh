@@ -24,7 +24,8 @@
 #   127.53.1.2  ns.nic.net.            net.
 #   127.53.1.3  ns.nic.org.            org.
 #   127.53.1.4  ns.nic.arpa.           arpa., in-addr.arpa.
-#   127.53.2.1  ns1.example.com.       example.com., timeout.com., refused.com.
+#   127.53.2.1  ns1.example.com.       example.com., timeout.com., refused.com.,
+#                                      glue.com.
 #   127.53.2.2  ns1.example.net.       example.net. (REFUSED for refused.com.)
 #   127.53.2.3  ns.example.net.        example.org. (glueless delegation)
 #   127.53.2.4  ns.sub.example.com.    sub.example.com.
@@ -47,7 +48,7 @@ com		127.53.1.1	com
 net		127.53.1.2	net
 org		127.53.1.3	org
 arpa		127.53.1.4	arpa in-addr.arpa
-example-com	127.53.2.1	example.com timeout.com refused.com
+example-com	127.53.2.1	example.com timeout.com refused.com glue.com
 example-net	127.53.2.2	example.net
 example-org	127.53.2.3	example.org
 sub		127.53.2.4	sub.example.com
