@@ -983,7 +983,13 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 	return cand[md_random_uniform(band)];
 }
 
-/* The first NS name still without addresses, or NULL. */
+/*
+ * The first NS name still without addresses, or NULL.  A name inside the
+ * zone itself is skipped: only the zone's own servers can give its
+ * address, and we are here because none of them is left to ask (a
+ * delegation to in-zone names without glue is circular; looking them up
+ * would only ask the parent for the same referral again and again).
+ */
 static struct dp_ns *
 unresolved_ns(struct iq *iq)
 {
@@ -992,6 +998,11 @@ unresolved_ns(struct iq *iq)
 
 		if (ns->looked_up)
 			continue;
+		if (iq->dp->zone[0] != 0 &&
+		    md_name_is_subdomain(ns->name, iq->dp->zone)) {
+			ns->looked_up = true;
+			continue;
+		}
 		for (struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next)
 			has |= a->ns == ns;
 		if (!has)

@@ -201,7 +201,7 @@
 #define T0 1000000000ull /* fake clock start, ms */
 #define REPLY_RTT 10	 /* ms a canned answer takes */
 #define MAX_LINES 20000	 /* per scenario file */
-#define MAX_RR 64	 /* per section of an entry */
+#define MAX_RR 640	 /* per section of an entry */
 #define MAX_ADDRS 16	 /* ADDRESS lines per range */
 #define MAX_ENTRIES 256	 /* per range */
 #define MAX_RANGES 64
