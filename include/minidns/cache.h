@@ -118,7 +118,8 @@ struct md_cache_view {
 	enum md_cache_kind kind;
 	uint16_t type; /* 0 for NXDOMAIN */
 	uint16_t count;
-	uint32_t ttl; /* remaining seconds (stale_answer_ttl when stale) */
+	uint32_t ttl;	   /* remaining seconds (stale_answer_ttl when stale) */
+	uint32_t orig_ttl; /* the TTL it was stored with (after the caps) */
 	enum md_trust trust;
 	bool stale;
 	const uint8_t *owner; /* as stored (case of the data) */

@@ -114,6 +114,10 @@ struct md_config {
 	uint32_t cache_max_negative_ttl;
 	bool serve_stale;
 
+	/* answers */
+	bool rrset_roundrobin; /* rotate multi-RR RRsets (yes) */
+	bool prefetch;	       /* refresh entries asked in their last 10% */
+
 	/* Derived by md_config_finish(): the engine's settings (root hints
 	 * loaded, forward zones, stub upstreams from resolv.conf). */
 	struct md_resolve_conf *resolve;

@@ -57,6 +57,8 @@ void md_metrics_dropped(void);
 void md_metrics_refused_acl(void);
 /* A UDP query dropped by rate-limit. */
 void md_metrics_rate_limited(void);
+/* A prefetch resolution started. */
+void md_metrics_prefetch(void);
 /* TCP/TLS connections: opened, closed. */
 void md_metrics_conn(bool opened);
 /* An upstream query: sent (with transport), and its outcome. */

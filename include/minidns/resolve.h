@@ -262,6 +262,9 @@ struct md_send {
 };
 
 #define MD_RESOLVE_NO_CACHE 0x1 /* (tests) skip cache look-ups */
+/* prefetch: the question itself is not answered from the cache (its
+ * delegations and addresses are); the answer replaces the entry */
+#define MD_RESOLVE_PREFETCH 0x2
 
 /* A new request for qname/qtype (class IN); NULL when out of memory. */
 struct md_request *md_resolve_new(const struct md_resolve_env *env,

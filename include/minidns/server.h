@@ -28,8 +28,15 @@ struct md_query_info {
 	bool from_cache;
 	bool need_recursion;	/* no response yet: resolve q, then respond */
 	bool refused_recursion; /* not local, and recursion not offered */
+	/* a local CNAME chain leaves the local zones and is followed for
+	 * this client: resolve chase_name (need_recursion), the response
+	 * then is the chain plus the target's records */
+	bool chase;
+	bool prefetch; /* answered from the cache in its last 10%: refresh */
 	uint16_t qtype;
-	struct md_wire_query q; /* the query as parsed (keep last) */
+	struct md_wire_query q; /* the query as parsed */
+	/* after q, not cleared for each query: valid when chase is set */
+	uint8_t chase_name[MD_NAME_MAX];
 };
 
 /* What answering needs besides the query. */
@@ -43,6 +50,13 @@ struct md_query_ctx {
 	uint8_t *scratch; /* for copying cache entries out: no malloc */
 	size_t scratch_len;
 	uint64_t now_ms; /* the cache's clock; 0: md_now_ms() (the daemon) */
+	/* rrset-roundrobin: RRsets of several RRs start at their RR number
+	 * rotate % count (0: the stored order) */
+	uint32_t rotate;
+	bool prefetch; /* prefetch: note cache answers in their last 10% */
+	/* md_query_respond(): the result is that of the target of the
+	 * query's local CNAME chain (info->chase), to go after the chain */
+	bool chase;
 };
 
 /*
@@ -61,6 +75,10 @@ size_t md_query_process(const struct md_query_ctx *ctx, bool tcp,
 size_t md_query_respond(const struct md_query_ctx *ctx,
     const struct md_wire_query *q, bool tcp, const struct md_result *r,
     uint8_t *out, size_t outcap, struct md_query_info *info);
+
+/* A local answer whose CNAME chain leaves the local zones
+ * (MD_ZONE_CNAME_OUT): the name the chain leads to, else NULL. */
+const uint8_t *md_query_chain_target(const struct md_zone_result *res);
 
 /* md_query_process() with local zones only (no recursion). */
 size_t md_query_answer(const struct md_zone_set *zones, uint16_t edns_size,

@@ -56,6 +56,7 @@ struct entry {
 	uint32_t cost;	    /* bytes charged to the shard */
 	uint32_t rdata_len;
 	uint32_t payload_len; /* bytes of data[] */
+	uint32_t orig_ttl;    /* as stored (clamped): prefetch's measure */
 	uint16_t type;	      /* 0 for NXDOMAIN */
 	uint16_t count;
 	uint16_t soa_rdlen;
@@ -345,8 +346,10 @@ shard_cap_expiry(
 		uint64_t cap =
 		    now_ms + (uint64_t)(data ? max_ttl : max_neg) * 1000;
 
-		if (e->expire_ms > cap)
+		if (e->expire_ms > cap) {
 			e->expire_ms = cap;
+			e->orig_ttl = (uint32_t)((cap - now_ms) / 1000);
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 }
@@ -574,6 +577,7 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 		return -ENOMEM;
 	memset(e, 0, sizeof(*e));
 	e->expire_ms = now_ms + (uint64_t)ttl * 1000;
+	e->orig_ttl = ttl;
 	e->cost = (uint32_t)cost;
 	e->hn.hash = nhash;
 	e->rdata_len = rdata_len;
@@ -759,6 +763,7 @@ fill_view(const struct md_cache *c, const struct entry *e, const uint8_t *base,
 	out->stale = stale;
 	/* RFC 8767 §4: a stale answer carries stale_answer_ttl. */
 	out->ttl = stale ? c->conf.stale_answer_ttl : remaining(e, now_ms);
+	out->orig_ttl = e->orig_ttl;
 }
 
 static int

@@ -519,6 +519,10 @@ from_cache(struct md_request *req, struct iq *iq)
 
 	if (req->env->cache == NULL || (req->flags & MD_RESOLVE_NO_CACHE))
 		return false;
+	/* A prefetch refreshes the client's question itself. */
+	if ((req->flags & MD_RESOLVE_PREFETCH) && iq == req->root &&
+	    iq->cnames == 0)
+		return false;
 	for (;;) {
 		int rc = md_cache_get(req->env->cache, iq->qname, iq->qtype, t,
 		    false, buf, sizeof(buf), &v);

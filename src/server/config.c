@@ -102,6 +102,8 @@ md_config_init(struct md_config *c)
 	c->cache_max_ttl = cc.max_ttl;
 	c->cache_max_negative_ttl = cc.max_negative_ttl;
 	c->serve_stale = cc.serve_stale;
+	c->rrset_roundrobin = true; /* as Unbound */
+	c->prefetch = false;
 	/* Recursion for our own kind of networks only: loopback, RFC 1918,
 	 * link-local, unique-local IPv6 (no open resolver by default). */
 	static const char *const nets[] = {"127.0.0.0/8", "10.0.0.0/8",
@@ -913,6 +915,8 @@ static const struct field bools[] = {
     {"qname-minimisation", offsetof(struct md_config, qname_minimisation)},
     {"use-0x20", offsetof(struct md_config, use_0x20)},
     {"serve-stale", offsetof(struct md_config, serve_stale)},
+    {"rrset-roundrobin", offsetof(struct md_config, rrset_roundrobin)},
+    {"prefetch", offsetof(struct md_config, prefetch)},
     {"stub", offsetof(struct md_config, stub)},
     {"query-log", offsetof(struct md_config, query_log)},
     {"allow-open-resolver", offsetof(struct md_config, allow_open_resolver)},

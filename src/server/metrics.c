@@ -86,6 +86,7 @@ static struct {
 	counter_t dropped;
 	counter_t acl_refused;
 	counter_t rate_limited;
+	counter_t prefetches;
 	counter_t conns;
 	_Atomic int64_t conns_open;
 	counter_t up_queries[CLASS_COUNT][MD_METRIC_TRANSPORT_COUNT];
@@ -204,6 +205,12 @@ void
 md_metrics_rate_limited(void)
 {
 	inc(&m.rate_limited);
+}
+
+void
+md_metrics_prefetch(void)
+{
+	inc(&m.prefetches);
 }
 
 void
@@ -349,6 +356,9 @@ render_dns(FILE *f)
 	    "Queries refused by access control.", get(&m.acl_refused));
 	single(f, "minidns_rate_limited_total", "counter",
 	    "UDP queries dropped by rate-limit.", get(&m.rate_limited));
+	single(f, "minidns_prefetch_total", "counter",
+	    "Resolutions started to refresh a cache entry (prefetch).",
+	    get(&m.prefetches));
 
 	single(f, "minidns_tcp_connections_total", "counter",
 	    "TCP and TLS client connections accepted.", get(&m.conns));

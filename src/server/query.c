@@ -39,33 +39,78 @@ base_flags(const struct md_wire_query *q, bool ra)
 	    (ra ? MD_FLAG_RA : 0);
 }
 
-/* The RRs of one RRset; on failure the writer is as before the RRset. */
+/* The RRs of rdata[0..rdata_len) ([u16 len][rdata]...), in order. */
 static int
-write_set(struct md_wire_writer *w, enum md_section sec, const uint8_t *owner,
+write_rrs(struct md_wire_writer *w, enum md_section sec, const uint8_t *owner,
     uint16_t type, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len)
 {
-	struct md_wire_writer saved = *w;
-
 	for (uint32_t off = 0; off + 2 <= rdata_len;) {
 		uint16_t len = md_read_u16(rdata + off);
 
 		if (off + 2 + len > rdata_len ||
 		    md_wire_write_rr(w, sec, owner, type, MD_CLASS_IN, ttl,
-			rdata + off + 2, len) != 0) {
-			*w = saved;
+			rdata + off + 2, len) != 0)
 			return MD_ENOSPACE;
-		}
 		off += 2 + (uint32_t)len;
 	}
 	return 0;
 }
 
+/*
+ * rrset-roundrobin (as Unbound's): the byte offset in rdata of RR number
+ * rotate % count, where an RRset of several RRs starts; 0 for one RR, a
+ * rotation of 0 or malformed rdata.
+ */
+static uint32_t
+rotation_start(const uint8_t *rdata, uint32_t rdata_len, uint32_t rotate)
+{
+	uint32_t n = 0, k, off = 0;
+
+	if (rotate == 0)
+		return 0;
+	for (uint32_t o = 0; o + 2 <= rdata_len; n++)
+		o += 2 + (uint32_t)md_read_u16(rdata + o);
+	if (n < 2)
+		return 0;
+	for (k = rotate % n; k > 0 && off + 2 <= rdata_len; k--)
+		off += 2 + (uint32_t)md_read_u16(rdata + off);
+	return off < rdata_len ? off : 0;
+}
+
+/* The RRs of one RRset, from RR number rotate % count on and round to
+ * the first; on failure the writer is as before the RRset. */
+static int
+write_set_rot(struct md_wire_writer *w, enum md_section sec,
+    const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+    uint32_t rdata_len, uint32_t rotate)
+{
+	struct md_wire_writer saved = *w;
+	uint32_t start = rotation_start(rdata, rdata_len, rotate);
+
+	if (write_rrs(w, sec, owner, type, ttl, rdata + start,
+		rdata_len - start) != 0 ||
+	    write_rrs(w, sec, owner, type, ttl, rdata, start) != 0) {
+		*w = saved;
+		return MD_ENOSPACE;
+	}
+	return 0;
+}
+
+/* The RRs of one RRset in the stored order. */
+static int
+write_set(struct md_wire_writer *w, enum md_section sec, const uint8_t *owner,
+    uint16_t type, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len)
+{
+	return write_set_rot(w, sec, owner, type, ttl, rdata, rdata_len, 0);
+}
+
 static int
 write_zone_rr(struct md_wire_writer *w, enum md_section sec,
-    const struct md_zone_rr *e, const uint8_t *qname)
+    const struct md_zone_rr *e, const uint8_t *qname, uint32_t rotate)
 {
-	return write_set(w, sec, e->owner != NULL ? e->owner : qname,
-	    e->rrset->type, e->ttl, e->rrset->rdata, e->rrset->rdata_len);
+	return write_set_rot(w, sec, e->owner != NULL ? e->owner : qname,
+	    e->rrset->type, e->ttl, e->rrset->rdata, e->rrset->rdata_len,
+	    rotate);
 }
 
 /* Answers echo the client's spelling of its own name (0x20 and all). */
@@ -112,16 +157,16 @@ zone_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	md_wire_write_header(&w, q->hdr.id, flags);
 	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	for (unsigned i = 0; i < res->nan && !tc; i++)
-		tc = write_zone_rr(
-			 &w, MD_SECTION_ANSWER, &res->an[i], q->qname) != 0;
+		tc = write_zone_rr(&w, MD_SECTION_ANSWER, &res->an[i], q->qname,
+			 ctx->rotate) != 0;
 	for (unsigned i = 0; i < res->nns && !tc; i++)
-		tc = write_zone_rr(
-			 &w, MD_SECTION_AUTHORITY, &res->ns[i], q->qname) != 0;
+		tc = write_zone_rr(&w, MD_SECTION_AUTHORITY, &res->ns[i],
+			 q->qname, ctx->rotate) != 0;
 	/* Additional data that does not fit is left out, without TC
 	 * (RFC 2181 §9). */
 	for (unsigned i = 0; i < res->nar && !tc; i++)
-		(void)write_zone_rr(
-		    &w, MD_SECTION_ADDITIONAL, &res->ar[i], q->qname);
+		(void)write_zone_rr(&w, MD_SECTION_ADDITIONAL, &res->ar[i],
+		    q->qname, ctx->rotate);
 	if (tc) {
 		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
 		info->truncated = true;
@@ -132,15 +177,57 @@ zone_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 }
 
 /*
+ * prefetch: a cache answer in the last 10% of the TTL it was stored with
+ * is refreshed in the background (as Unbound's and CoreDNS's): noted here,
+ * started by the caller (md_srv_prefetch()).
+ */
+static void
+note_prefetch(const struct md_query_ctx *ctx, const struct md_cache_view *v,
+    struct md_query_info *info)
+{
+	if (ctx->prefetch && !v->stale &&
+	    (uint64_t)v->ttl * 10 <= (uint64_t)v->orig_ttl)
+		info->prefetch = true;
+}
+
+const uint8_t *
+md_query_chain_target(const struct md_zone_result *res)
+{
+	const struct md_rrset *last;
+
+	if (res->status != MD_ZONE_CNAME_OUT || res->nan == 0)
+		return NULL;
+	last = res->an[res->nan - 1].rrset;
+	if (last->type != MD_TYPE_CNAME || last->rdata_len < 3 ||
+	    md_name_len(last->rdata + 2) != md_read_u16(last->rdata))
+		return NULL;
+	return last->rdata + 2;
+}
+
+/* The local part of a chain leading out, into the answer section. */
+static int
+write_chain(struct md_wire_writer *w, const struct md_wire_query *q,
+    const struct md_zone_result *chain)
+{
+	for (unsigned i = 0; i < chain->nan; i++) {
+		if (write_zone_rr(
+			w, MD_SECTION_ANSWER, &chain->an[i], q->qname, 0) != 0)
+			return MD_ENOSPACE;
+	}
+	return 0;
+}
+
+/*
  * Answer from the cache alone: follow CNAMEs, end at the data or at a
  * negative entry.  Returns the length, or 0 when the cache cannot answer
  * the whole question.  Copies each RRset into ctx's scratch buffer and from
- * there into the message: no allocation.
+ * there into the message: no allocation.  chain (not NULL): a local CNAME
+ * chain leading out, written first; the cache answers for its target.
  */
 static size_t
 cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
     uint32_t qhash, bool tcp, bool stale, uint8_t *out, size_t outcap,
-    struct md_query_info *info)
+    struct md_query_info *info, const struct md_zone_result *chain)
 {
 	struct md_wire_writer w;
 	struct md_cache_view v;
@@ -160,6 +247,13 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	    &w, answer_limit(q, ctx->edns_size, tcp), q->edns.present ? 64 : 0);
 	md_wire_write_header(&w, q->hdr.id, flags);
 	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	if (chain != NULL) {
+		if (write_chain(&w, q, chain) != 0)
+			return 0;
+		memcpy(name, md_query_chain_target(chain),
+		    md_name_len(md_query_chain_target(chain)));
+		hops = 1;
+	}
 	for (;;) {
 		/* The query name's hash is known; a CNAME target's is not. */
 		int rc = md_cache_get_h(ctx->cache, name,
@@ -182,10 +276,12 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		}
 		if (rc == 0) {
 			any_stale |= v.stale;
+			note_prefetch(ctx, &v, info);
 			if (v.kind == MD_CACHE_RRSET) {
-				tc = write_set(&w, MD_SECTION_ANSWER,
-					 owner_for(q, v.owner), v.type, v.ttl,
-					 v.rdata, v.rdata_len) != 0;
+				tc =
+				    write_set_rot(&w, MD_SECTION_ANSWER,
+					owner_for(q, v.owner), v.type, v.ttl,
+					v.rdata, v.rdata_len, ctx->rotate) != 0;
 				break;
 			}
 			rcode = v.kind == MD_CACHE_NXDOMAIN ? MD_RCODE_NXDOMAIN
@@ -207,6 +303,7 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata))
 			return 0;
 		any_stale |= v.stale;
+		note_prefetch(ctx, &v, info);
 		if (write_set(&w, MD_SECTION_ANSWER, owner_for(q, v.owner),
 			MD_TYPE_CNAME, v.ttl, v.rdata, v.rdata_len) != 0) {
 			tc = true;
@@ -236,6 +333,69 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 			    &w, ctx->edns_size, 0, 0, q->edns.do_bit);
 	}
 	return md_wire_writer_finish(&w);
+}
+
+/*
+ * RD=0 and the cache cannot answer: NOERROR, no answer, and the closest
+ * delegation the cache holds (its NS set) in the authority section, as
+ * Unbound answers such a query; nothing is resolved.
+ */
+static size_t
+referral_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    bool tcp, uint8_t *out, size_t outcap, struct md_query_info *info)
+{
+	struct md_wire_writer w;
+	struct md_cache_view v;
+	uint16_t flags = base_flags(q, true);
+	uint64_t now = ctx->now_ms != 0 ? ctx->now_ms : md_now_ms();
+
+	info->rcode = MD_RCODE_NOERROR;
+	info->from_cache = true;
+	md_wire_writer_init(&w, out, outcap);
+	md_wire_writer_set_limit(
+	    &w, answer_limit(q, ctx->edns_size, tcp), q->edns.present ? 11 : 0);
+	md_wire_write_header(&w, q->hdr.id, flags);
+	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	for (const uint8_t *z = q->qname;
+	     z != NULL && ctx->cache != NULL && ctx->scratch != NULL;
+	     z = md_name_parent(z)) {
+		if (md_cache_get(ctx->cache, z, MD_TYPE_NS, now, false,
+			ctx->scratch, ctx->scratch_len, &v) != 0 ||
+		    v.kind != MD_CACHE_RRSET)
+			continue;
+		if (write_set_rot(&w, MD_SECTION_AUTHORITY, v.owner, MD_TYPE_NS,
+			v.ttl, v.rdata, v.rdata_len, ctx->rotate) != 0) {
+			md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
+			info->truncated = true;
+		}
+		break;
+	}
+	if (q->edns.present)
+		md_wire_write_opt(&w, ctx->edns_size, 0, 0, q->edns.do_bit);
+	return md_wire_writer_finish(&w);
+}
+
+/*
+ * A local CNAME chain leads out of the local zones, and the client asked
+ * for recursion and may have it: the chain plus the target's records,
+ * from the cache, else the caller resolves info->chase_name and
+ * md_query_respond() (ctx->chase) puts the chain before the result.
+ */
+static size_t
+chase_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    bool tcp, const struct md_zone_result *res, uint8_t *out, size_t outcap,
+    struct md_query_info *info)
+{
+	const uint8_t *target = md_query_chain_target(res);
+	size_t len;
+
+	info->chase = true;
+	memcpy(info->chase_name, target, md_name_len(target));
+	len = cache_response(ctx, q, 0, tcp, false, out, outcap, info, res);
+	if (len > 0)
+		return len;
+	info->need_recursion = true;
+	return 0;
 }
 
 size_t
@@ -280,11 +440,14 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 	md_name_suffix_hashes(q->qname, qh);
 	md_zone_lookup_h(ctx->zones, q->qname, qh, q->qtype, &res);
 	info->status = res.status;
+	if (ctx->recursion && (q->hdr.flags & MD_FLAG_RD) &&
+	    md_query_chain_target(&res) != NULL)
+		return chase_response(ctx, q, tcp, &res, out, outcap, info);
 	if (res.status != MD_ZONE_NOT_LOCAL)
 		return zone_response(ctx, q, tcp, &res, out, outcap, info);
 
-	/* Not ours: recursion, for clients allowed it and with RD set. */
-	if (!ctx->recursion || !(q->hdr.flags & MD_FLAG_RD)) {
+	/* Not ours: the cache and recursion, for clients allowed them. */
+	if (!ctx->recursion) {
 		info->refused_recursion = true;
 		return error_response(q, ctx->edns_size, ctx->recursion,
 		    MD_RCODE_REFUSED, out, outcap, info);
@@ -292,7 +455,16 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 
 	/* 2. the cache */
 	size_t len =
-	    cache_response(ctx, q, qh[0], tcp, false, out, outcap, info);
+	    cache_response(ctx, q, qh[0], tcp, false, out, outcap, info, NULL);
+
+	/* RD=0: the cache's answer or a referral, never a resolution (nor
+	 * a prefetch). */
+	if (!(q->hdr.flags & MD_FLAG_RD)) {
+		info->prefetch = false;
+		return len > 0
+		    ? len
+		    : referral_response(ctx, q, tcp, out, outcap, info);
+	}
 
 	if (len > 0)
 		return len;
@@ -309,14 +481,23 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	struct md_wire_writer w;
 	uint16_t flags = base_flags(q, true) | (uint16_t)(r->rcode & 0xf);
 	bool tc = false;
+	struct md_zone_result chain;
+	const struct md_zone_result *cp = NULL;
 
 	memset(info, 0, offsetof(struct md_query_info, q));
 	info->rcode = r->rcode;
 	info->qtype = q->qtype;
+	/* r answers the target of q's local chain: the chain goes first
+	 * (looked up again: a reload may have changed it meanwhile). */
+	if (ctx->chase) {
+		md_zone_lookup(ctx->zones, q->qname, q->qtype, &chain);
+		if (md_query_chain_target(&chain) != NULL)
+			cp = &chain;
+	}
 	/* RFC 8767: when resolution fails, stale data beats SERVFAIL. */
 	if (r->rcode == MD_RCODE_SERVFAIL && ctx->serve_stale) {
 		size_t len = cache_response(ctx, q, md_name_hash(q->qname), tcp,
-		    true, out, outcap, info);
+		    true, out, outcap, info, cp);
 
 		if (len > 0)
 			return len;
@@ -326,14 +507,16 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	    &w, answer_limit(q, ctx->edns_size, tcp), q->edns.present ? 11 : 0);
 	md_wire_write_header(&w, q->hdr.id, flags);
 	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	if (cp != NULL)
+		tc = write_chain(&w, q, cp) != 0;
 	/* Clients see the TTLs the cache will keep (cache-min-ttl,
 	 * cache-max-ttl, cache-max-negative-ttl), from the first answer. */
 	for (const struct md_result_rrset *s = r->answer; s != NULL && !tc;
 	     s = s->next)
-		tc = write_set(&w, MD_SECTION_ANSWER, owner_for(q, s->owner),
-			 s->type,
+		tc = write_set_rot(&w, MD_SECTION_ANSWER,
+			 owner_for(q, s->owner), s->type,
 			 md_ttl_clamp(s->ttl, ctx->min_ttl, ctx->max_ttl),
-			 s->rdata, s->rdata_len) != 0;
+			 s->rdata, s->rdata_len, ctx->rotate) != 0;
 	for (const struct md_result_rrset *s = r->authority; s != NULL && !tc;
 	     s = s->next)
 		tc = write_set(&w, MD_SECTION_AUTHORITY, s->owner, s->type,

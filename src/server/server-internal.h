@@ -62,6 +62,10 @@ struct waiter {
 	 * a socket (md_srv_udp_answer()) */
 	md_srv_answer_fn answer;
 	void *answer_arg;
+	/* q's local CNAME chain leads out: the resolution is that of
+	 * chase_name, the answer the chain plus its result */
+	bool chase;
+	uint8_t chase_name[MD_NAME_MAX];
 };
 
 /* One resolution in flight, shared by every client asking the same. */
@@ -130,6 +134,7 @@ struct worker {
 	struct md_net *net;
 	struct md_driver_io transport; /* net/ with the upstream counters */
 	bool primed;		       /* the root priming query was started */
+	uint32_t rr_next; /* rrset-roundrobin: the next answer's rotation */
 	/* struct resolution by (name, type); fixed, so starting a
 	 * resolution never allocates buckets */
 	struct md_hashtab inflight;
@@ -212,6 +217,10 @@ void md_srv_waiter_detach_conn(struct waiter *w);
 /* Join the resolution of w's question in flight, or start one; w is the
  * resolution's now (freed when dropped). */
 void md_srv_resolve_for(struct worker *wk, struct waiter *w);
+/* prefetch: info's answer came from the cache in its last 10%; start one
+ * resolution of the question (none if one is in flight) that refreshes
+ * the cache entry and answers no one. */
+void md_srv_prefetch(struct worker *wk, const struct md_query_info *info);
 void md_srv_resolution_free(struct resolution *res);
 /* Prime the root NS set on this worker (its thread). */
 int md_srv_prime(struct worker *wk);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "minidns/driver.h"
@@ -122,6 +123,10 @@ md_srv_query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
 	/* 0: query.c reads md_now_ms() itself, only when it needs it */
 	ctx->now_ms =
 	    wk->srv->now_ms != NULL ? wk->srv->now_ms(wk->srv->clock_arg) : 0;
+	/* Each answer of this worker starts its RRsets one RR further. */
+	ctx->rotate = wk->cfg->rrset_roundrobin ? wk->rr_next++ : 0;
+	ctx->prefetch = wk->cfg->prefetch;
+	ctx->chase = false;
 }
 
 /* Recursion is offered to this client (config and access-control). */
@@ -143,15 +148,16 @@ answer_waiter(
 	size_t len;
 
 	md_srv_query_ctx(wk, true, &ctx);
+	ctx.chase = w->chase;
 	len = md_query_respond(
 	    &ctx, &w->q, w->tcp, r, wk->out + 2, sizeof(wk->out) - 2, &info);
 	md_srv_account((struct sockaddr *)&w->from, w->fromlen, w->transport,
 	    &w->q, info.rcode,
-	    info.from_cache ? MD_SOURCE_CACHE
-			    : (md_resolve_find_forward(
-				   res->cfg->resolve, w->q.qname) != NULL
-				      ? MD_SOURCE_FORWARD
-				      : MD_SOURCE_RECURSION),
+	    info.from_cache
+		? MD_SOURCE_CACHE
+		: (md_resolve_find_forward(res->cfg->resolve, res->name) != NULL
+			  ? MD_SOURCE_FORWARD
+			  : MD_SOURCE_RECURSION),
 	    w->start_us, len > 0 && (!w->tcp || w->conn != NULL));
 	if (len == 0)
 		return;
@@ -290,7 +296,8 @@ md_srv_transport_init(struct worker *wk)
  * its forward zones or limits under it.  NULL when out of memory.
  */
 static struct resolution *
-resolution_new(struct worker *wk, const uint8_t *name, uint16_t qtype)
+resolution_new(
+    struct worker *wk, const uint8_t *name, uint16_t qtype, unsigned flags)
 {
 	struct resolution *res = calloc(1, sizeof(*res));
 
@@ -305,7 +312,7 @@ resolution_new(struct worker *wk, const uint8_t *name, uint16_t qtype)
 	res->env.infra = wk->srv->infra;
 	res->env.now_ms = wk->srv->now_ms; /* NULL: md_now_ms() */
 	res->env.clock_arg = wk->srv->clock_arg;
-	res->req = md_resolve_new(&res->env, name, qtype, 0);
+	res->req = md_resolve_new(&res->env, name, qtype, flags);
 	if (res->req == NULL) {
 		md_config_unref(res->cfg);
 		free(res);
@@ -315,28 +322,64 @@ resolution_new(struct worker *wk, const uint8_t *name, uint16_t qtype)
 	return res;
 }
 
-/* Join the resolution of (qname, qtype) in flight, or start one. */
+/* The in-flight key of (name, qtype): key (lower case) and its hash. */
+static uint32_t
+inflight_key(const uint8_t *name, uint16_t qtype, uint8_t *key)
+{
+	memcpy(key, name, md_name_len(name));
+	md_name_lower(key);
+	return md_name_hash(key) * 31 + qtype;
+}
+
+static struct resolution *
+inflight_find(struct worker *wk, const uint8_t *key, uint16_t qtype, uint32_t h)
+{
+	for (struct md_hnode *hn = md_hashtab_match(&wk->inflight, h);
+	     hn != NULL; hn = md_hashtab_match_next(hn, h)) {
+		struct resolution *r =
+		    MD_HNODE_ENTRY(hn, struct resolution, hn);
+
+		if (r->qtype == qtype && md_name_equal(r->name, key))
+			return r;
+	}
+	return NULL;
+}
+
+/* A new resolution of (key, qtype) in the in-flight table, not run yet;
+ * NULL when too many are in flight or out of memory. */
+static struct resolution *
+inflight_start(struct worker *wk, const uint8_t *key, uint16_t qtype,
+    uint32_t h, unsigned flags)
+{
+	struct resolution *res;
+
+	if (md_hashtab_count(&wk->inflight) >= INFLIGHT_MAX)
+		return NULL;
+	/* RFC 8109: learn the current root NS set before relying on the
+	 * hints for long.  Done when iteration is first needed, so a server
+	 * used only for its local zones, or only forwarding, never sends a
+	 * packet to the root servers. */
+	if (!wk->primed &&
+	    md_resolve_find_forward(wk->cfg->resolve, key) == NULL)
+		md_srv_prime(wk);
+	res = resolution_new(wk, key, qtype, flags);
+	if (res == NULL)
+		return NULL;
+	maybe_trace(wk, res->req, key);
+	md_hashtab_insert(&wk->inflight, &res->hn, h);
+	return res;
+}
+
+/* Join the resolution of (qname, qtype) in flight, or start one; for a
+ * local chain leading out, of its target. */
 void
 md_srv_resolve_for(struct worker *wk, struct waiter *w)
 {
 	uint8_t key[MD_NAME_MAX];
-	uint32_t h;
-	struct md_hnode *hn;
-	struct resolution *res = NULL;
+	uint32_t h = inflight_key(
+	    w->chase ? w->chase_name : w->q.qname, w->q.qtype, key);
+	struct resolution *res = inflight_find(wk, key, w->q.qtype, h);
 
-	memcpy(key, w->q.qname, w->q.qname_len);
-	md_name_lower(key);
-	h = md_name_hash(key) * 31 + w->q.qtype;
-	for (hn = md_hashtab_match(&wk->inflight, h); hn != NULL;
-	     hn = md_hashtab_match_next(hn, h)) {
-		struct resolution *r =
-		    MD_HNODE_ENTRY(hn, struct resolution, hn);
-
-		if (r->qtype == w->q.qtype && md_name_equal(r->name, key)) {
-			res = r;
-			break;
-		}
-	}
 	if (res != NULL) {
 		if (res->nwaiters >= WAITERS_MAX)
 			goto drop;
@@ -345,28 +388,36 @@ md_srv_resolve_for(struct worker *wk, struct waiter *w)
 		res->nwaiters++;
 		return;
 	}
-	if (md_hashtab_count(&wk->inflight) >= INFLIGHT_MAX)
-		goto drop;
-	/* RFC 8109: learn the current root NS set before relying on the
-	 * hints for long.  Done when iteration is first needed, so a server
-	 * used only for its local zones, or only forwarding, never sends a
-	 * packet to the root servers. */
-	if (!wk->primed &&
-	    md_resolve_find_forward(wk->cfg->resolve, key) == NULL)
-		md_srv_prime(wk);
-	res = resolution_new(wk, key, w->q.qtype);
+	res = inflight_start(wk, key, w->q.qtype, h, 0);
 	if (res == NULL)
 		goto drop;
-	maybe_trace(wk, res->req, key);
 	res->waiters = w;
 	res->nwaiters = 1;
-	md_hashtab_insert(&wk->inflight, &res->hn, h);
 	md_drive_run(&res->dr);
 	return;
 drop:
 	/* Overloaded: the client will retry. */
 	md_srv_waiter_detach_conn(w);
 	free(w);
+}
+
+void
+md_srv_prefetch(struct worker *wk, const struct md_query_info *info)
+{
+	uint8_t key[MD_NAME_MAX];
+	uint32_t h = inflight_key(
+	    info->chase ? info->chase_name : info->q.qname, info->q.qtype, key);
+	struct resolution *res;
+
+	if (inflight_find(wk, key, info->q.qtype, h) != NULL)
+		return;
+	/* The cache is skipped for the question itself only: its
+	 * delegations and server addresses are used as ever. */
+	res = inflight_start(wk, key, info->q.qtype, h, MD_RESOLVE_PREFETCH);
+	if (res == NULL)
+		return;
+	md_metrics_prefetch();
+	md_drive_run(&res->dr);
 }
 
 struct waiter *
@@ -377,6 +428,10 @@ md_srv_waiter_new(const struct md_query_info *info, bool tcp)
 	if (w != NULL) {
 		w->q = info->q;
 		w->tcp = tcp;
+		w->chase = info->chase;
+		if (info->chase)
+			memcpy(w->chase_name, info->chase_name,
+			    md_name_len(info->chase_name));
 	}
 	return w;
 }
@@ -437,13 +492,10 @@ relay_cb(evutil_socket_t fd, short what, void *arg)
 	free(r);
 }
 
-/* Worker 0: one trace event as a line for the control thread. */
+/* Worker 0: text[0..n) as a line for the control thread. */
 static void
-trace_line_cb(void *arg, const struct md_trace_event *ev)
+relay_push(struct trace_relay *r, const char *text, size_t n)
 {
-	struct trace_relay *r = ((struct resolution *)arg)->trace_ctx;
-	char text[1024];
-	size_t n = md_trace_format(ev, text, sizeof(text));
 	struct relay_line *l = malloc(sizeof(*l) + n + 1);
 
 	if (l == NULL)
@@ -456,6 +508,96 @@ trace_line_cb(void *arg, const struct md_trace_event *ev)
 	r->tail = &l->next;
 	pthread_mutex_unlock(&r->mu);
 	event_active(r->ev, EV_READ, 0);
+}
+
+/* Worker 0: one trace event as a line for the control thread. */
+static void
+trace_line_cb(void *arg, const struct md_trace_event *ev)
+{
+	struct trace_relay *r = ((struct resolution *)arg)->trace_ctx;
+	char text[1024];
+	size_t n = md_trace_format(ev, text, sizeof(text));
+
+	relay_push(r, text, n);
+}
+
+static void relay_printf(struct trace_relay *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+relay_printf(struct trace_relay *r, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	relay_push(
+	    r, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+/* The records of one section of a local answer, a line each. */
+static void
+relay_zone_rrs(struct trace_relay *r, const char *section,
+    const struct md_zone_rr *rrs, unsigned n, const uint8_t *qname)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *rd, *p = NULL;
+		uint16_t len;
+
+		while (
+		    (p = md_rrset_next(rrs[i].rrset, p, &len, &rd)) != NULL) {
+			char *text = md_ldns_rr_to_str(
+			    rrs[i].owner != NULL ? rrs[i].owner : qname,
+			    rrs[i].rrset->type, MD_CLASS_IN, rrs[i].ttl, rd,
+			    len);
+			size_t tl = text != NULL ? strlen(text) : 0;
+
+			while (tl > 0 && text[tl - 1] == '\n')
+				text[--tl] = '\0';
+			if (text != NULL)
+				relay_printf(r, "  %s %s", section, text);
+			free(text);
+		}
+	}
+}
+
+/*
+ * The operator's name is in a local zone: what the server answers from
+ * it, as a client would get it (no walk from the root).  Returns the
+ * name to resolve next when the chain leads out of the local zones and
+ * the server recurses, else NULL (the trace is complete).
+ */
+static const uint8_t *
+trace_local(struct worker *wk, struct trace_relay *r, const uint8_t *qname,
+    const struct md_zone_result *zr)
+{
+	char zone[MD_NAME_STRLEN], target[MD_NAME_STRLEN];
+	const uint8_t *out = md_query_chain_target(zr);
+
+	if (zr->zone == NULL ||
+	    md_name_to_str(md_zone_origin(zr->zone), zone, sizeof(zone)) != 0)
+		md_strlcpy(zone, "?", sizeof(zone));
+	relay_printf(r, "answered from local zone %s: %s (%s)", zone,
+	    md_rcode_str(zr->rcode), md_zone_status_str(zr->status));
+	relay_zone_rrs(r, "answer", zr->an, zr->nan, qname);
+	relay_zone_rrs(r, "authority", zr->ns, zr->nns, qname);
+	if (out == NULL || md_name_to_str(out, target, sizeof(target)) != 0)
+		return NULL;
+	if (!wk->cfg->recursion) {
+		relay_printf(r,
+		    "the chain leads out of the local zones to %s: not "
+		    "followed (recursion: no)",
+		    target);
+		return NULL;
+	}
+	relay_printf(
+	    r, "the chain leads out of the local zones: resolving %s", target);
+	return out;
 }
 
 static void
@@ -481,13 +623,26 @@ struct trace_start {
 	int rc;
 };
 
-/* Worker 0's thread: start the operator's resolution. */
+/* Worker 0's thread: start the operator's resolution (after the local
+ * zones, which answer first, as for a client). */
 static void
 trace_start_fn(struct worker *wk, void *arg)
 {
 	struct trace_start *ts = arg;
-	struct resolution *res = resolution_new(wk, ts->qname, ts->qtype);
+	const uint8_t *name = ts->qname;
+	struct md_zone_result zr;
+	struct resolution *res;
 
+	md_zone_lookup(wk->zones, ts->qname, ts->qtype, &zr);
+	if (zr.status != MD_ZONE_NOT_LOCAL) {
+		name = trace_local(wk, ts->relay, ts->qname, &zr);
+		if (name == NULL) {
+			ts->rc = 0;
+			trace_done_cb(ts->relay, zr.rcode, NULL);
+			return;
+		}
+	}
+	res = resolution_new(wk, name, ts->qtype, 0);
 	if (res == NULL) {
 		ts->rc = -ENOMEM;
 		return;
@@ -541,7 +696,7 @@ md_srv_prime(struct worker *wk)
 	    md_resolve_find_forward(wk->cfg->resolve, &root) != NULL)
 		return 0;
 	wk->primed = true;
-	res = resolution_new(wk, &root, MD_TYPE_NS);
+	res = resolution_new(wk, &root, MD_TYPE_NS, 0);
 	if (res == NULL)
 		return -ENOMEM;
 	maybe_trace(wk, res->req, &root);

@@ -87,6 +87,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		    (struct sockaddr *)&c->peer, c->peerlen, &info);
 		if (info.refused_recursion && wk->cfg->recursion)
 			md_metrics_refused_acl();
+		if (info.prefetch)
+			md_srv_prefetch(wk, &info);
 		if (info.need_recursion) {
 			/* Answered when resolved, maybe out of order
 			 * (RFC 7766 §6.2.1.1). */

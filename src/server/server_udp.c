@@ -34,6 +34,8 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 	md_srv_log_query("udp", (const struct sockaddr *)from, fromlen, &info);
 	if (info.refused_recursion && wk->cfg->recursion)
 		md_metrics_refused_acl();
+	if (info.prefetch)
+		md_srv_prefetch(wk, &info);
 	if (info.need_recursion) {
 		struct waiter *w = md_srv_waiter_new(&info, false);
 

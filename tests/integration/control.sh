@@ -217,8 +217,19 @@ if ! "$H/hierarchy.sh" start "$T/h"; then
 	summary
 fi
 S2=$T/ctl2.sock
+# a local zone beside recursion: a name of its own, a CNAME leading out
+cat >"$T/corp.test.zone" <<'ZONE'
+$ORIGIN corp.test.
+$TTL 3600
+@	IN SOA ns admin 1 3600 600 86400 300
+@	IN NS ns
+ns	IN A 10.9.0.53
+host	IN A 10.9.0.1
+ext	IN CNAME web.example.org.
+ZONE
 "$MINIDNSD" -f --listen "$ADDR2" --control-socket "$S2" \
     --root-hints "$H/root.hints" --allow-private-upstreams \
+    --zone "$T/corp.test.zone" \
     >"$T/d2.log" 2>&1 &
 PID2=$!
 PIDS="$PIDS $PID2"
@@ -253,6 +264,53 @@ if [ $rc = 0 ] && grep -qi 'cache' "$T/out" &&
 	pass "second trace: a cache hit"
 else
 	fail "second trace" "rc $rc: $(head -c 400 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+
+# A name in a local zone: what the server answers, no walk from the root.
+ctl "$S2" trace host.corp.test A
+if [ $rc = 0 ] && grep -q 'answered from local zone corp.test.: NOERROR' \
+    "$T/out" && grep -Eq 'host\.corp\.test\.[[:space:]]+3600[[:space:]]+IN[[:space:]]+A[[:space:]]+10\.9\.0\.1' \
+    "$T/out" && grep -q 'result: NOERROR' "$T/out" &&
+    ! grep -Eqi 'send|referral' "$T/out"; then
+	pass "trace of a local name: answered from local zone corp.test., no walk"
+else
+	fail "trace host.corp.test A" "rc $rc: $(head -c 1000 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+ctl "$S2" trace nope.corp.test A
+if [ $rc = 0 ] && grep -q 'answered from local zone corp.test.: NXDOMAIN' \
+    "$T/out" && grep -q 'authority corp.test.' "$T/out" &&
+    grep -q 'result: NXDOMAIN' "$T/out"; then
+	pass "trace of a missing local name: NXDOMAIN from the zone, with its SOA"
+else
+	fail "trace nope.corp.test A" "rc $rc: $(head -c 1000 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+# A local CNAME leading out: the local part, then the target's trace.
+ctl "$S2" flush
+ctl "$S2" trace ext.corp.test A
+if [ $rc = 0 ] && grep -q 'answered from local zone corp.test.' "$T/out" &&
+    grep -Eq 'ext\.corp\.test\..*CNAME[[:space:]]+web\.example\.org\.' "$T/out" &&
+    grep -q 'leads out of the local zones: resolving web.example.org.' \
+    "$T/out" && grep -qi 'referral' "$T/out" &&
+    grep -q 'result: NOERROR' "$T/out"; then
+	pass "trace of a local CNAME leading out: the chain, then the target's walk"
+else
+	fail "trace ext.corp.test A" "rc $rc: $(head -c 2000 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+# and a client with RD gets the chain and the target's address
+got=$(short "$ADDR2" ext.corp.test. A | tr '\n' ' ')
+want=$(short "$ADDR2" web.example.org. A | tr '\n' ' ')
+if [ -n "$want" ] && [ "$got" = "web.example.org. $want" ]; then
+	pass "ext.corp.test. A: the local CNAME and web.example.org.'s address"
+else
+	fail "ext.corp.test. A" "got '$got', web.example.org. is '$want'"
+fi
+# The server without recursion: the local answer, no resolution.
+ctl "$S1" trace kubernetes.default.svc.cluster.local A
+if [ $rc = 0 ] && grep -q 'answered from local zone' "$T/out" &&
+    grep -q 'result: NOERROR' "$T/out" && ! grep -qi 'send' "$T/out"; then
+	pass "trace on the server without recursion: the local answer"
+else
+	fail "trace on S1" "rc $rc: $(head -c 1000 "$T/out" "$T/err" | tr '\n' '|')"
 fi
 
 ctl "$S2" flush www.example.com.

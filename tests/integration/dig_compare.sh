@@ -26,7 +26,11 @@ md_it_need dig kdig nsd unbound openssl python3
 md_it_built "$MINIDNSD" "$MINIDIG"
 
 # ---- servers ------------------------------------------------------------
-"$MINIDNSD" -f -q --no-recursion --listen 127.54.0.1:53 \
+# Both tools ask the same question one after the other and their outputs
+# are compared: the server keeps its stored order (as NSD), not rotating
+# RRsets between the two answers (rrset-roundrobin is on by default).
+printf 'rrset-roundrobin: no\n' >"$T/minidnsd.yaml"
+"$MINIDNSD" -c "$T/minidnsd.yaml" -f -q --no-recursion --listen 127.54.0.1:53 \
     --zone "$ZONES/cluster.local.zone" --zone "$ZONES/example.yaml" \
     --zone "$ZONES/10.in-addr.arpa.zone" >"$T/minidnsd.log" 2>&1 &
 PIDS="$PIDS $!"

@@ -95,7 +95,11 @@ EOF
 
 # ---- servers ------------------------------------------------------------
 
-"$MINIDNSD" -f --no-recursion --listen "$MD" \
+# Both tools ask the same question one after the other and their outputs
+# are compared: the server keeps its stored order (as NSD), not rotating
+# RRsets between the two answers (rrset-roundrobin is on by default).
+printf 'rrset-roundrobin: no\n' >"$T/minidnsd.yaml"
+"$MINIDNSD" -c "$T/minidnsd.yaml" -f --no-recursion --listen "$MD" \
     --zone "$ZONES/cluster.local.zone" --zone "$ZONES/example.yaml" \
     --zone "$ZONES/10.in-addr.arpa.zone" >"$T/minidnsd.log" 2>&1 &
 PIDS="$PIDS $!"

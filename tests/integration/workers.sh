@@ -75,14 +75,15 @@ wait_up $ONE kubernetes.default.svc.cluster.local || fail "1 worker: no start" "
 wait_up $FOUR kubernetes.default.svc.cluster.local || fail "4 workers: no start" "$T/four.log"
 
 # One answer, normalised: header flags and status, then every record of
-# the answer and authority sections without its TTL.
+# the answer and authority sections without its TTL; the lines sorted, as
+# rrset-roundrobin turns the order of an RRset from one answer to the next.
 norm() {
 	dig @"$1" +time=2 +tries=1 +noall +comments +answer +authority \
 	    $3 "$2" 2>&1 |
 	    awk '/^;; ->>HEADER<<-/ { sub(/, id: [0-9]+/, ""); print; next }
 		/^;; flags:/ { print; next }
 		/^;/ || /^$/ { next }
-		{ $2 = ""; print }'
+		{ $2 = ""; print }' | LC_ALL=C sort
 }
 
 questions="kubernetes.default.svc.cluster.local/A

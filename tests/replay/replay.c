@@ -29,6 +29,10 @@
  *       max-queries / max-depth / max-cname / max-ns-names: N
  *       cache-min-ttl / cache-max-ttl / cache-max-negative-ttl: S
  *       serve-stale: yes|no
+ *       access-control: NET...       who may recurse, instead of the
+ *                                    defaults (clients ask from 127.0.0.1)
+ *       rrset-roundrobin: yes|no     (default yes)
+ *       prefetch: yes|no             (default no)
  *       forward-zone: NAME ADDR...   forward NAME to these upstreams
  *       forward-policy: rtt, sequential or random, for the last zone
  *       forward-tcp: yes|no, for the last forward-zone
@@ -52,11 +56,12 @@
  *   RANGE_END
  *
  * Steps (numbers increase):
- *   STEP n QUERY [ID]       + ENTRY: SECTION QUESTION name [IN] type, and
+ *   STEP n QUERY [ID [ADDR]] + ENTRY: SECTION QUESTION name [IN] type, and
  *                             REPLY with the query's flags: RD, CD, DO (DO
  *                             and EDNS add an OPT record).  A client (ID:
  *                             a word, default "c<n>") sends it from its
- *                             own address; an answer that needs no
+ *                             own port of 127.0.0.1 (or from ADDR, for
+ *                             access-control); an answer that needs no
  *                             upstream query comes back at once
  *   STEP n CHECK_ANSWER [ID] + ENTRY: the response to client ID (default:
  *                             the oldest response not checked yet),
@@ -68,7 +73,9 @@
  *                             ignoring order and TTL (MATCH ttl: TTLs
  *                             too, as aged by the fake clock); MATCH all
  *                             or flags: the header flags too (QR AA TC RD
- *                             RA AD CD), and DO/EDNS when REPLY has them
+ *                             RA AD CD), and DO/EDNS when REPLY has them;
+ *                             MATCH order: each section's RRs in the
+ *                             order given (rrset-roundrobin)
  *   STEP n CHECK_OUT_QUERY ADDR [udp|tcp]
  *                           + ENTRY: the oldest upstream query still
  *                             outstanding and not checked yet went to ADDR
@@ -109,6 +116,8 @@
  *                                    for a late reply), not waiting
  *   STEP n CHECK_ELAPSED MS          its resolution took at most MS (fake)
  *                                    milliseconds
+ *   STEP n CHECK_SENT N              N upstream queries sent so far, by
+ *                                    every resolution (prefetches too)
  *   SCENARIO_END
  * The current answer is that of the last CHECK_ANSWER, or of the last
  * QUERY when a QUERY came after it (waiting for it as CHECK_ANSWER does).
@@ -224,6 +233,7 @@ struct rpl_entry {
 	bool m_qname, m_qtype, m_subdomain, m_tcp, m_udp, m_edns, m_noedns;
 	bool m_rd, m_nord;
 	bool m_ttl;   /* CHECK_ANSWER: compare TTLs */
+	bool m_order; /* CHECK_ANSWER: RRs in the order given */
 	bool m_flags; /* CHECK_ANSWER: compare header flags (MATCH all) */
 	bool copy_query, wrong_question;
 	uint32_t delay_ms; /* ADJUST delay=MS: the reply takes that long */
@@ -261,6 +271,7 @@ enum step_kind {
 	STEP_CHECK_SOURCE,
 	STEP_CHECK_ELAPSED,
 	STEP_CHECK_OUTSTANDING,
+	STEP_CHECK_SENT,
 };
 
 struct rpl_tline {
@@ -275,7 +286,8 @@ struct rpl_step {
 	long long value;
 	char *text;
 	char id[32];		 /* QUERY, CHECK_ANSWER: the client */
-	struct md_sockaddr addr; /* CHECK_OUT_QUERY */
+	struct md_sockaddr addr; /* CHECK_OUT_QUERY; QUERY's own address */
+	bool has_addr;		 /* QUERY from addr, not 127.0.0.1 */
 	bool tcp;
 	struct rpl_tline tlines[MAX_TLINES];
 	size_t ntlines;
@@ -767,6 +779,20 @@ parse_config(struct scenario *sc)
 			    parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "serve-stale:") == 0) {
 			sc->cfg->serve_stale = parse_yesno(sc, tok[1]);
+		} else if (strcmp(key, "access-control:") == 0) {
+			/* the networks allowed recursion, in place of the
+			 * defaults (the clients ask from 127.0.0.1) */
+			sc->cfg->nacl = 0;
+			for (size_t k = 1; k < n; k++) {
+				if (md_config_add_acl(
+					sc->cfg, tok[k], err, sizeof(err)) != 0)
+					scenario_fail(
+					    sc, sc->lineno, "%s", err);
+			}
+		} else if (strcmp(key, "rrset-roundrobin:") == 0) {
+			sc->cfg->rrset_roundrobin = parse_yesno(sc, tok[1]);
+		} else if (strcmp(key, "prefetch:") == 0) {
+			sc->cfg->prefetch = parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "prime:") == 0) {
 			sc->prime = parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "upstream-timeout:") == 0) {
@@ -830,6 +856,8 @@ parse_match(struct scenario *sc, struct rpl_entry *e, char **tok, size_t n)
 			e->m_noedns = true;
 		else if (strcasecmp(t, "ttl") == 0)
 			e->m_ttl = true;
+		else if (strcasecmp(t, "order") == 0)
+			e->m_order = true;
 		else if (strcasecmp(t, "rd") == 0)
 			e->m_rd = true;
 		else if (strcasecmp(t, "nord") == 0)
@@ -1124,12 +1152,16 @@ parse_step(struct scenario *sc, char **tok, size_t n, const char *rest)
 	st->num = (unsigned)parse_num(sc, tok[1], 0, 1000000);
 	if (sc->nsteps > 1 && sc->steps[sc->nsteps - 2]->num >= st->num)
 		scenario_fail(sc, sc->lineno, "step numbers must increase");
-	if (strcmp(tok[2], "QUERY") == 0 && n <= 4) {
+	if (strcmp(tok[2], "QUERY") == 0 && n <= 5) {
 		st->kind = STEP_QUERY;
-		if (n == 4)
+		if (n >= 4)
 			md_strlcpy(st->id, tok[3], sizeof(st->id));
 		else
 			snprintf(st->id, sizeof(st->id), "c%u", st->num);
+		if (n == 5) {
+			parse_addr(sc, tok[4], &st->addr);
+			st->has_addr = true;
+		}
 		st->entry = expect_entry(sc);
 		if (!st->entry->has_question)
 			scenario_fail(sc, st->line, "QUERY without a question");
@@ -1196,6 +1228,9 @@ parse_step(struct scenario *sc, char **tok, size_t n, const char *rest)
 			    "CHECK_SOURCE local|cache|resolution");
 	} else if (strcmp(tok[2], "CHECK_OUTSTANDING") == 0 && n == 4) {
 		st->kind = STEP_CHECK_OUTSTANDING;
+		st->value = parse_num(sc, tok[3], 0, 100000);
+	} else if (strcmp(tok[2], "CHECK_SENT") == 0 && n == 4) {
+		st->kind = STEP_CHECK_SENT;
 		st->value = parse_num(sc, tok[3], 0, 100000);
 	} else if (strcmp(tok[2], "CHECK_ELAPSED") == 0 && n == 4) {
 		st->kind = STEP_CHECK_ELAPSED;
@@ -1766,6 +1801,10 @@ run_query(struct scenario *sc, const struct rpl_step *st)
 	sin->sin_port = htons((uint16_t)(20000 + sc->nclients));
 	sin->sin_addr.s_addr = htonl(0x7f000001);
 	c->addrlen = sizeof(*sin);
+	if (st->has_addr) {
+		memcpy(&c->addr, &st->addr.ss, st->addr.len);
+		c->addrlen = st->addr.len;
+	}
 	c->msgid = (uint16_t)(0x1000 + 17 * sc->nclients);
 	qlen = md_msg_build_query(c->query, sizeof(c->query), c->msgid,
 	    e->qname, e->qtype, (e->flags & MD_FLAG_RD) != 0, e->edns, 1232,
@@ -1791,10 +1830,18 @@ run_query(struct scenario *sc, const struct rpl_step *st)
 	c->rcode = m.hdr.flags & 0xf;
 	c->ede = response_ede(out, len);
 	/* Not from a resolution: a local zone's when one holds the name,
-	 * else the cache's. */
+	 * unless the answer has records from outside the local zones (a
+	 * local chain leading out, completed from the cache); else the
+	 * cache's. */
 	c->source = md_zone_set_find(sc->srv->w[0]->zones, e->qname) != NULL
 	    ? SOURCE_LOCAL
 	    : SOURCE_CACHE;
+	for (unsigned i = 0; i < m.nrr; i++) {
+		if (m.rrs[i].section == MD_SECTION_ANSWER &&
+		    md_zone_set_find(sc->srv->w[0]->zones, m.rrs[i].owner) ==
+			NULL)
+			c->source = SOURCE_CACHE;
+	}
 }
 
 /* Answer outstanding queries from the RANGEs until c has its answer. */
@@ -2156,7 +2203,9 @@ check_section(struct scenario *sc, const struct rpl_step *st,
 		want[i].rdata = rr->rdata;
 		want[i].used = false;
 	}
-	for (size_t i = 0; i < nwant && ok; i++) {
+	for (size_t i = 0; i < nwant && ok && e->m_order; i++)
+		ok = rr_equal(&want[i], &got[i], e->m_ttl);
+	for (size_t i = 0; i < nwant && ok && !e->m_order; i++) {
 		bool found = false;
 
 		for (size_t j = 0; j < ngot && !found; j++) {
@@ -2465,6 +2514,12 @@ run_step(struct scenario *sc, const struct rpl_step *st)
 			    n, st->value);
 		break;
 	}
+	case STEP_CHECK_SENT:
+		if (sc->nsent != st->value)
+			scenario_fail(sc, st->line,
+			    "%u upstream queries sent so far, expected %lld",
+			    sc->nsent, st->value);
+		break;
 	case STEP_CHECK_ELAPSED:
 		c = current(sc, st);
 		if (c->elapsed_ms > (uint64_t)st->value)

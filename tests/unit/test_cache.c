@@ -161,8 +161,15 @@ round_trip(void **state)
 	assert_int_equal(v.type, MD_TYPE_A);
 	assert_int_equal(v.count, 2);
 	assert_int_equal(v.ttl, 300);
+	assert_int_equal(v.orig_ttl, 300);
 	assert_int_equal(v.trust, MD_TRUST_ANSWER);
 	assert_false(v.stale);
+	/* Aged: the TTL it was stored with stays (prefetch's measure). */
+	assert_int_equal(get(c, "www.example.com.", MD_TYPE_A, T0 + 280500,
+			     false, buf, sizeof(buf), &v),
+	    0);
+	assert_int_equal(v.ttl, 19);
+	assert_int_equal(v.orig_ttl, 300);
 	assert_int_equal(v.rdata_len, r.len);
 	assert_memory_equal(v.rdata, r.b, r.len);
 	assert_memory_equal(v.owner, n, md_name_len(n));
@@ -179,7 +186,7 @@ round_trip(void **state)
 	    get(c, "example.com.", MD_TYPE_A, T0, false, buf, sizeof(buf), &v),
 	    MD_ENOTFOUND);
 	md_cache_get_stats(c, &st);
-	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.hits, 2);
 	assert_int_equal(st.misses, 2);
 	assert_int_equal(st.inserts, 1);
 	assert_int_equal(st.entries, 1);
@@ -341,10 +348,13 @@ set_limits(void **state)
 			     sizeof(buf), &v),
 	    0);
 	assert_int_equal(v.ttl, 20);
+	/* prefetch measures against the TTL the entry holds now */
+	assert_int_equal(v.orig_ttl, 20);
 	assert_int_equal(get(c, "gone.test.", MD_TYPE_A, T0 + 1000, false, buf,
 			     sizeof(buf), &v),
 	    0);
 	assert_int_equal(v.ttl, 10);
+	assert_int_equal(v.orig_ttl, 10);
 	/* Gone once the new cap has run out. */
 	assert_int_equal(get(c, "long.test.", MD_TYPE_A, T0 + 22000, false, buf,
 			     sizeof(buf), &v),

@@ -440,6 +440,8 @@ recursion_keys(void **state)
 	assert_true(c.qname_minimisation);
 	assert_false(c.use_0x20);
 	assert_false(c.serve_stale);
+	assert_true(c.rrset_roundrobin);
+	assert_false(c.prefetch);
 	assert_false(c.prime_at_start);
 	assert_int_equal(c.rate_limit, 0);
 	assert_null(c.root_hints);
@@ -464,6 +466,8 @@ recursion_keys(void **state)
 		      "qname-minimisation: off\n"
 		      "use-0x20: on\n"
 		      "serve-stale: true\n"
+		      "rrset-roundrobin: no\n"
+		      "prefetch: yes\n"
 		      "prime-at-start: yes\n"
 		      "rate-limit: 50\n"
 		      "cache-size: 8\n"
@@ -490,6 +494,8 @@ recursion_keys(void **state)
 	assert_true(c.serve_stale);
 	assert_int_equal(c.servfail_ttl, 30);
 	assert_int_equal(c.rate_limit_ipv6_prefix, 64);
+	assert_false(c.rrset_roundrobin);
+	assert_true(c.prefetch);
 	assert_true(c.prime_at_start);
 	assert_int_equal(c.rate_limit, 50);
 	/* A relative path is taken from the config file's folder. */
