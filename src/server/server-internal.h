@@ -102,6 +102,7 @@ struct tcp_conn {
 	 * accept: the handshake), however slowly the rest trickles in */
 	struct event *deadline;
 	uint64_t last_ms; /* accepted, or last message read or answered */
+	bool closing;	  /* answered garbage: close once the output drains */
 };
 
 typedef void (*worker_fn)(struct worker *wk, void *arg);

@@ -192,6 +192,17 @@ deadline_update(struct tcp_conn *c, struct evbuffer *in)
 		evtimer_add(c->deadline, &tv);
 }
 
+/* With a header's worth after the length: is its QR bit set? */
+static bool
+looks_like_response(struct evbuffer *in)
+{
+	uint8_t h[2 + 3];
+
+	if (evbuffer_copyout(in, h, sizeof(h)) < (ev_ssize_t)sizeof(h))
+		return false;
+	return (h[4] & 0x80) != 0; /* RFC 1035 §4.1.1: QR, flags' top bit */
+}
+
 static void
 tcp_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -211,8 +222,14 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		qlen = md_read_u16(lenbuf);
-		if (qlen == 0) {
-			md_srv_conn_free(c); /* nothing sensible follows */
+		/* Shorter than a header, or a response (QR set): not a DNS
+		 * client, or a stream out of step; nothing sensible
+		 * follows, so close now rather than wait for the rest. */
+		if (qlen < MD_WIRE_HDR_LEN || looks_like_response(in)) {
+			md_debug(MD_LOG_NET,
+			    "%s: not a DNS query stream, closing",
+			    c->tls ? "tls" : "tcp");
+			md_srv_conn_free(c);
 			return;
 		}
 		if (evbuffer_get_length(in) < 2 + qlen) {
@@ -262,10 +279,22 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		md_srv_account((struct sockaddr *)&c->peer, c->peerlen, t,
 		    &info.q, info.rcode, md_srv_immediate_source(&info),
 		    start_us, rlen > 0);
+		if (info.verdict == MD_QUERY_DROP) {
+			md_srv_conn_free(c); /* not DNS: nothing to answer */
+			return;
+		}
 		if (rlen == 0)
 			continue;
 		md_write_u16(wk->out, (uint16_t)rlen);
 		evbuffer_add(out, wk->out, rlen + 2);
+		/* Garbage framed as a message: answer FORMERR, read no more
+		 * and close once it is sent (tcp_write_cb). */
+		if (info.verdict == MD_QUERY_FORMERR) {
+			c->closing = true;
+			evtimer_del(c->deadline);
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 	}
 	/* The client is not reading its answers: stop reading its
 	 * questions until the output drains (tcp_write_cb); the write
@@ -293,6 +322,11 @@ tcp_write_cb(struct bufferevent *bev, void *arg)
 	struct tcp_conn *c = arg;
 
 	c->last_ms = md_now_ms();
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			md_srv_conn_free(c);
+		return;
+	}
 	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 		bufferevent_enable(bev, EV_READ);

@@ -24,6 +24,12 @@ usage: hostile.py MODE ...
   idledns ADDR PORT N SECS [SRC]
         N DNS-over-TCP connections that send nothing; kept SECS.
         Prints "open N" (still open at the end).
+  garbage ADDR PORT KIND
+        One DNS-over-TCP connection sending garbage, KIND: "response" (a
+        length then a header with QR set), "short" (a length of 5),
+        "junk" (a whole 40-byte message of junk with QR clear).  Prints
+        "closed S answered N" (seconds until the server closed it, 9 if
+        it did not within 8 s; bytes it sent back).
 """
 import select
 import socket
@@ -184,6 +190,34 @@ def idledns(addr, port, n, secs, src):
     print("open %d" % still)
 
 
+def garbage(addr, port, kind):
+    s = connect(addr, port, None)
+    if kind == "response":
+        s.send(struct.pack(">HHH", 40, 0x1234, 0x8180))
+    elif kind == "short":
+        s.send(struct.pack(">H", 5) + b"ABCDE")
+    else:
+        # ID, flags 0, QDCOUNT 1, then a name whose label runs off the end
+        s.send(struct.pack(">HHHHHHH", 40, 0x1234, 0, 1, 0, 0, 0) +
+               b"\x3f" + b"J" * 27)
+    start = time.monotonic()
+    got = 0
+    while time.monotonic() < start + 8:
+        r, _, _ = select.select([s], [], [], 0.2)
+        if not r:
+            continue
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            print("closed %.1f answered %d" % (time.monotonic() - start,
+                                               got))
+            return
+        got += len(data)
+    print("closed 9 answered %d" % got)
+
+
 def main():
     mode, a = sys.argv[1], sys.argv[2:]
     if mode == "slowhttp":
@@ -198,6 +232,8 @@ def main():
     elif mode == "idledns":
         idledns(a[0], int(a[1]), int(a[2]), float(a[3]),
                 a[4] if len(a) > 4 else None)
+    elif mode == "garbage":
+        garbage(a[0], int(a[1]), a[2])
     else:
         sys.exit("unknown mode " + mode)
 

@@ -14,6 +14,9 @@
 #     tcp-read-timeout of its first byte; one address holds at most
 #     tcp-max-connections-per-client connections; at tcp-max-connections
 #     the oldest idle connections are closed so a new client is served.
+#  4. Garbage on a DNS stream (a response, a length shorter than a header,
+#     a message of junk) closes the connection at once (junk after its
+#     FORMERR), not at the read deadline.
 #
 # Bounds are generous (a shared 2-core box): behaviour, not speed.
 # Hostile clients are tests/integration/hostile.py (python3 stdlib).  The
@@ -213,6 +216,16 @@ read -r _ open11 <"$T/idle11.out" || open11=8
 check "slow TCP: the oldest idle connections made room ($open11 of 8 from .11 left)" \
     [ "$open11" -lt 8 ]
 check "slow TCP: the daemon still answers" [ "$(q $LOCAL +tcp)" = 10.96.0.1 ]
+
+# ---- 4. garbage on a DNS stream closes it at once -------------------------
+for kind in response short junk; do
+	read -r _ secs _ got < <($H garbage $ADDR 53 $kind 2>/dev/null ||
+	    echo "closed 9 answered 0")
+	check "garbage ($kind): closed at once (${secs} s, $got bytes back)" \
+	    awk "BEGIN { exit !($secs < 2) }"
+done
+check "garbage: a FORMERR for the junk message before the close" \
+    [ "$got" -gt 0 ]
 kill -TERM $P
 wait_exit $P || true
 
