@@ -46,6 +46,9 @@ struct md_config {
 	uint16_t edns_buffer_size;
 	unsigned tcp_idle_timeout; /* seconds */
 	unsigned tcp_max_connections;
+	unsigned tcp_max_connections_per_client; /* per worker and address */
+	unsigned tcp_read_timeout;     /* seconds to read one message */
+	unsigned http_max_connections; /* /metrics /health /ready, total */
 	unsigned rate_limit; /* UDP responses a second per client, 0 = off */
 	unsigned rate_limit_ipv6_prefix; /* IPv6 clients counted per /N */
 	unsigned udp_batch_wait; /* microseconds to wait for more datagrams

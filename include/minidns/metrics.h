@@ -85,12 +85,14 @@ struct md_metrics_http;
  * "ADDR:PORT").  'optional' listeners that cannot bind only warn (the
  * defaults); others fail.  /health: 200 "OK" while the process serves;
  * /ready: 200 once zones are loaded and, with Kubernetes, the first sync
- * is done, else 503 with the reason.  Returns NULL with err set.
+ * is done, else 503 with the reason.  At most max_conns connections over
+ * all the endpoints (0: 64, http-max-connections' default), each closed
+ * 5 s after accept.  Returns NULL with err set.
  */
 struct md_metrics_http *md_metrics_http_new(struct event_base *base,
     const char *metrics_addr, const char *health_addr, const char *ready_addr,
-    bool optional, const struct md_metrics_sources *src, char *err,
-    size_t errlen);
+    bool optional, unsigned max_conns, const struct md_metrics_sources *src,
+    char *err, size_t errlen);
 void md_metrics_http_free(struct md_metrics_http *h);
 
 /* The whole /metrics page, malloc'ed (for the control socket's "stats"

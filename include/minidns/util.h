@@ -96,10 +96,26 @@ void md_log_init(const char *prefix);
 /* Send log lines to syslog (facility daemon) instead of stderr. */
 void md_log_use_syslog(bool on);
 
+/*
+ * A log line.  Lines are rate-limited by format string (call site): at
+ * most MD_LOG_RATELIMIT_BURST per MD_LOG_RATELIMIT_WINDOW_MS each; the
+ * first line after a window in which some were dropped ends with "(N more
+ * like this in the last S s)".  The query log is not limited.
+ */
 void md_log(enum md_log_level level, enum md_log_group group, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 void md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
     va_list ap) __attribute__((format(printf, 3, 0)));
+/* Output the operator asked for line by line (traces): never limited. */
+void md_log_unlimited(enum md_log_level level, enum md_log_group group,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define MD_LOG_RATELIMIT_BURST 20
+#define MD_LOG_RATELIMIT_WINDOW_MS 10000
+/* Change the limit (burst 0: none), forgetting what was counted. */
+void md_log_set_ratelimit(unsigned burst, unsigned window_ms);
+/* Tests: the limit's clock (NULL: md_now_ms()). */
+void md_log_set_clock(uint64_t (*now_ms)(void));
 
 #define md_err(g, ...) md_log(MD_LOG_ERR, (g), __VA_ARGS__)
 #define md_warn(g, ...) md_log(MD_LOG_WARN, (g), __VA_ARGS__)
@@ -155,6 +171,33 @@ const char *md_sockaddr_str(
 #define MD_SOCKADDR_STRLEN 64
 
 /* ---- arena ------------------------------------------------------------- */
+
+/* ---- descriptor budget -------------------------------------------------- */
+
+/*
+ * Client connections (DNS over TCP/TLS, HTTP, the control socket) may use
+ * descriptors up to a high-water mark below RLIMIT_NOFILE; the rest are
+ * kept for upstream sockets, listeners and files.  The reserve is an
+ * eighth of the limit, at least MD_FD_RESERVE_MIN.
+ */
+#define MD_FD_RESERVE_MIN 32
+/* After accept() fails for want of descriptors or memory, a listener
+ * rests this long instead of retrying at once (a spin: the connection
+ * that could not be taken keeps the socket readable). */
+#define MD_ACCEPT_PAUSE_MS 250
+
+/*
+ * Whether a client connection just accepted as fd is past the high-water
+ * mark (close it then).  The kernel hands out the lowest free descriptor,
+ * so fd >= N means at least N are open: a test of one number, no count.
+ * The limit is read once (getrlimit).
+ */
+bool md_fd_over_budget(int fd);
+/* The high-water mark (for logs and tests). */
+int md_fd_high_water(void);
+/* Whether accept() failed with err for want of resources (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM): pause the listener, do not retry at once. */
+bool md_accept_err_is_resource(int err);
 
 /*
  * A bump allocator: many small allocations, one free.  Memory comes in

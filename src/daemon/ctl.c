@@ -67,8 +67,8 @@ md_daemon_start_http(struct daemon *d, char *err, size_t errlen)
 	d->sources.arg = d;
 	if (m == NULL && h == NULL && r == NULL)
 		return 0;
-	d->http = md_metrics_http_new(
-	    d->base, m, h, r, optional, &d->sources, err, errlen);
+	d->http = md_metrics_http_new(d->base, m, h, r, optional,
+	    c->http_max_connections, &d->sources, err, errlen);
 	return d->http != NULL || optional ? 0 : MD_ECONFIG;
 }
 

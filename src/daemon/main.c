@@ -1019,6 +1019,18 @@ write_pid_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* libevent's own warnings (an accept() that fails, say) go through the
+ * log, and so through its rate limit, rather than straight to stderr. */
+static void
+libevent_log_cb(int severity, const char *msg)
+{
+	enum md_log_level level = severity >= EVENT_LOG_ERR ? MD_LOG_ERR
+	    : severity == EVENT_LOG_WARN		    ? MD_LOG_WARN
+							    : MD_LOG_DEBUG;
+
+	md_log(level, MD_LOG_NET, "libevent: %s", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1036,6 +1048,7 @@ main(int argc, char **argv)
 	d.opt = &opt;
 	d.ready_fd = -1;
 	md_log_init("minidnsd");
+	event_set_log_callback(libevent_log_cb);
 	rc = parse_args(argc, argv, &opt);
 	if (rc != 0)
 		return rc;

@@ -83,6 +83,11 @@ md_config_init(struct md_config *c)
 	c->edns_buffer_size = 1232;
 	c->tcp_idle_timeout = 10;
 	c->tcp_max_connections = 256;
+	/* A trickling or idle crowd from one address cannot take a
+	 * worker's connections, nor one slow message a connection. */
+	c->tcp_max_connections_per_client = 32;
+	c->tcp_read_timeout = 5;
+	c->http_max_connections = 64;
 	c->log_level = MD_LOG_INFO;
 	c->zone_check_interval = 5;
 	md_k8s_conf_init(&c->k8s);
@@ -324,6 +329,8 @@ md_config_restart_keys(const struct md_config *a, const struct md_config *b,
 	    {"metrics", str_eq(a->metrics, b->metrics)},
 	    {"health", str_eq(a->health, b->health)},
 	    {"ready", str_eq(a->ready, b->ready)},
+	    {"http-max-connections",
+		a->http_max_connections == b->http_max_connections},
 	    {"control-socket", str_eq(a->control_socket, b->control_socket)},
 	    {"prime-at-start", a->prime_at_start == b->prime_at_start},
 	};
@@ -796,6 +803,9 @@ enum number_field {
 	F_EDNS_SIZE,
 	F_TCP_IDLE,
 	F_TCP_MAX,
+	F_TCP_MAX_CLIENT,
+	F_TCP_READ,
+	F_HTTP_MAX,
 	F_ZONE_CHECK,
 	F_CACHE_SIZE,
 	F_CACHE_MIN_TTL,
@@ -821,6 +831,9 @@ static const struct {
     {"edns-buffer-size", 512, 4096, F_EDNS_SIZE},
     {"tcp-idle-timeout", 1, 3600, F_TCP_IDLE},
     {"tcp-max-connections", 1, 100000, F_TCP_MAX},
+    {"tcp-max-connections-per-client", 1, 100000, F_TCP_MAX_CLIENT},
+    {"tcp-read-timeout", 1, 3600, F_TCP_READ},
+    {"http-max-connections", 1, 10000, F_HTTP_MAX},
     {"zone-check-interval", 0, 86400, F_ZONE_CHECK},
     {"cache-size", 1, 65536, F_CACHE_SIZE},
     {"cache-min-ttl", 0, 86400, F_CACHE_MIN_TTL},
@@ -852,6 +865,15 @@ set_number(struct md_config *c, enum number_field f, long long n)
 		break;
 	case F_TCP_MAX:
 		c->tcp_max_connections = (unsigned)n;
+		break;
+	case F_TCP_MAX_CLIENT:
+		c->tcp_max_connections_per_client = (unsigned)n;
+		break;
+	case F_TCP_READ:
+		c->tcp_read_timeout = (unsigned)n;
+		break;
+	case F_HTTP_MAX:
+		c->http_max_connections = (unsigned)n;
 		break;
 	case F_ZONE_CHECK:
 		c->zone_check_interval = (unsigned)n;

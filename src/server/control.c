@@ -71,6 +71,7 @@ struct md_control {
 	struct md_control_ops ops;
 	struct event *listen_ev;
 	struct event *reap_ev;
+	struct event *pause_ev; /* accept() out of descriptors: resting */
 	struct conn_list conns;
 	struct conn_list dead;
 	unsigned nconns;
@@ -514,9 +515,20 @@ accept_one(struct md_control *ctl, int fd)
 }
 
 static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_control *ctl = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(ctl->listen_ev, NULL);
+}
+
+static void
 accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct md_control *ctl = arg;
+	struct timeval pause = {0, MD_ACCEPT_PAUSE_MS * 1000};
 	int fd, i;
 
 	(void)what;
@@ -528,6 +540,12 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 			    errno != EINTR && errno != ECONNABORTED)
 				md_log(MD_LOG_WARN, MD_LOG_SERVER,
 				    "control: accept: %s", strerror(errno));
+			/* The connection not taken keeps the socket
+			 * readable: rest rather than spin. */
+			if (md_accept_err_is_resource(errno) &&
+			    event_del(ctl->listen_ev) == 0 &&
+			    event_add(ctl->pause_ev, &pause) != 0)
+				event_add(ctl->listen_ev, NULL);
 			return;
 		}
 		accept_one(ctl, fd);
@@ -622,8 +640,9 @@ md_control_new(struct event_base *base, const char *path,
 	ctl->listen_ev =
 	    event_new(base, ctl->fd, EV_READ | EV_PERSIST, accept_cb, ctl);
 	ctl->reap_ev = event_new(base, -1, 0, reap_cb, ctl);
+	ctl->pause_ev = evtimer_new(base, resume_cb, ctl);
 	if (ctl->listen_ev == NULL || ctl->reap_ev == NULL ||
-	    event_add(ctl->listen_ev, NULL) != 0) {
+	    ctl->pause_ev == NULL || event_add(ctl->listen_ev, NULL) != 0) {
 		snprintf(
 		    err, errlen, "control socket %s: event setup failed", path);
 		goto fail_unlink;
@@ -638,6 +657,8 @@ fail:
 		event_free(ctl->listen_ev);
 	if (ctl->reap_ev != NULL)
 		event_free(ctl->reap_ev);
+	if (ctl->pause_ev != NULL)
+		event_free(ctl->pause_ev);
 	if (ctl->fd >= 0)
 		close(ctl->fd);
 	free(ctl->path);
@@ -665,6 +686,7 @@ md_control_free(struct md_control *ctl)
 	}
 	event_free(ctl->listen_ev);
 	event_free(ctl->reap_ev);
+	event_free(ctl->pause_ev);
 	close(ctl->fd);
 	/* Only our own socket file: a newer daemon may have replaced it. */
 	if (lstat(ctl->path, &st) == 0 && S_ISSOCK(st.st_mode) &&

@@ -1,13 +1,20 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * metrics_http.c - the HTTP endpoints of metrics.h: /metrics, /health and
- * /ready on libevent's evhttp, one listener per distinct address (several
- * endpoints given the same address share it).
+ * /ready, one listener per distinct address (several endpoints given the
+ * same address share it).
  *
- * Owns the listeners and nothing else: the page comes from
- * md_metrics_render(), readiness from the caller's sources.  Every
- * handler answers at once from memory, so the event loop never waits on
- * a client (evhttp's timeout drops the slow ones).
+ * A deliberately small HTTP/1.1 server on bufferevents: one request per
+ * connection (GET or HEAD, no body), answered at once from memory with
+ * "Connection: close".  It is small so that every resource a client can
+ * hold is bounded here (evhttp, used before, bounds none of them):
+ * at most http-max-connections connections over all the endpoints (more
+ * are closed at accept), each closed HTTP_DEADLINE_SECS after accept
+ * however slowly its bytes trickle in, none accepted past the descriptor
+ * budget (md_fd_over_budget()), and the listeners rest MD_ACCEPT_PAUSE_MS
+ * when accept() runs out of descriptors rather than spinning.
+ *
+ * Owns the listeners and connections and nothing else: the page comes
+ * from md_metrics_render(), readiness from the caller's sources.
  */
 #include "config.h"
 
@@ -15,11 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
 #include "minidns/k8s_watch.h"
@@ -32,7 +39,9 @@ enum endpoint {
 };
 
 #define LISTENERS_MAX 3
-#define HTTP_TIMEOUT_SECS 10
+#define HTTP_DEADLINE_SECS 5 /* from accept to the last byte of the reply */
+#define HTTP_HEAD_MAX 8192   /* request line and headers */
+#define HTTP_MAX_CONNS 64    /* http-max-connections' default */
 
 struct md_metrics_http;
 
@@ -40,35 +49,91 @@ struct listener {
 	struct md_metrics_http *owner;
 	struct md_sockaddr addr;
 	unsigned endpoints; /* enum endpoint bits */
-	struct evhttp *http;
+	struct evconnlistener *lev;
+};
+
+/* One client connection: its request, then our reply, then its close. */
+struct hconn {
+	struct listener *l;
+	struct bufferevent *bev;
+	struct event *deadline;
+	struct hconn *prev, *next;
+	bool replied; /* the reply is queued: discard input until EOF */
+	bool head;    /* HEAD: headers only */
 };
 
 struct md_metrics_http {
 	struct md_metrics_sources src;
+	struct event_base *base;
 	struct listener l[LISTENERS_MAX];
 	size_t n;
+	struct hconn *conns;
+	unsigned nconns, max_conns;
+	struct event *pause_ev; /* accept() out of descriptors: resting */
 };
 
 static void
-reply(struct evhttp_request *req, int code, const char *reason,
-    const char *ctype, const char *body, size_t len)
+conn_free(struct hconn *c)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	struct md_metrics_http *h = c->l->owner;
 
-	evhttp_add_header(h, "Content-Type", ctype);
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	/* evhttp leaves the body out of a HEAD reply by itself */
-	evbuffer_add(out, body, len);
-	evhttp_send_reply(req, code, reason, NULL);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	h->nconns--;
+	bufferevent_free(c->bev);
+	event_free(c->deadline);
+	free(c);
+}
+
+static const char *
+status_text(int code)
+{
+	switch (code) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
+	}
+}
+
+/* Queue the whole reply; the connection closes once it is sent. */
+static void
+reply(
+    struct hconn *c, int code, const char *ctype, const char *body, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Cache-Control: no-store\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n%s\r\n",
+	    code, status_text(code), ctype, len,
+	    code == 405 ? "Allow: GET, HEAD\r\n" : "");
+	if (!c->head)
+		evbuffer_add(out, body, len);
+	c->replied = true;
 }
 
 static void
-reply_text(
-    struct evhttp_request *req, int code, const char *reason, const char *text)
+reply_text(struct hconn *c, int code, const char *text)
 {
-	reply(
-	    req, code, reason, "text/plain; charset=utf-8", text, strlen(text));
+	reply(c, code, "text/plain; charset=utf-8", text, strlen(text));
 }
 
 /* Why the server is not ready, or NULL when it is. */
@@ -87,46 +152,226 @@ not_ready(const struct md_metrics_sources *src)
 	return NULL;
 }
 
+/* Answer one request: method and path from its request line. */
 static void
-request_cb(struct evhttp_request *req, void *arg)
+answer(struct hconn *c, const char *method, const char *path)
 {
-	struct listener *l = arg;
+	const struct listener *l = c->l;
 	const struct md_metrics_sources *src = &l->owner->src;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const char *why;
 	char *page;
 
-	if (path == NULL)
-		path = "";
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET, HEAD");
-		reply_text(
-		    req, 405, "Method Not Allowed", "method not allowed\n");
+	c->head = strcmp(method, "HEAD") == 0;
+	if (strcmp(method, "GET") != 0 && !c->head) {
+		reply_text(c, 405, "method not allowed\n");
 	} else if ((l->endpoints & EP_METRICS) &&
 	    strcmp(path, "/metrics") == 0) {
 		page = md_metrics_render(src);
 		if (page == NULL) {
-			reply_text(req, 500, "Internal Server Error",
-			    "out of memory\n");
+			reply_text(c, 500, "out of memory\n");
 			return;
 		}
-		reply(req, 200, "OK",
-		    "text/plain; version=0.0.4; charset=utf-8", page,
+		reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", page,
 		    strlen(page));
 		free(page);
 	} else if ((l->endpoints & EP_HEALTH) && strcmp(path, "/health") == 0) {
-		reply_text(req, 200, "OK", "OK");
+		reply_text(c, 200, "OK");
 	} else if ((l->endpoints & EP_READY) && strcmp(path, "/ready") == 0) {
 		why = not_ready(src);
 		if (why == NULL)
-			reply_text(req, 200, "OK", "OK");
+			reply_text(c, 200, "OK");
 		else
-			reply_text(req, 503, "Service Unavailable", why);
+			reply_text(c, 503, why);
 	} else
-		reply_text(req, 404, "Not Found", "not found\n");
+		reply_text(c, 404, "not found\n");
+}
+
+/*
+ * "METHOD SP TARGET SP HTTP/1.x" (RFC 9112 §3); the target's path is
+ * what comes before '?', an absolute-form target ("http://host/p") is
+ * cut to its path.  Headers are read and ignored.
+ */
+static void
+parse_request(struct hconn *c, char *line)
+{
+	char *method = line, *target, *version, *q;
+
+	target = strchr(line, ' ');
+	if (target == NULL) {
+		reply_text(c, 400, "bad request\n");
+		return;
+	}
+	*target++ = '\0';
+	version = strchr(target, ' ');
+	if (version == NULL || strncmp(version + 1, "HTTP/1.", 7) != 0) {
+		reply_text(c, 400, "bad request\n");
+		return;
+	}
+	*version = '\0';
+	if (strncmp(target, "http://", 7) == 0) {
+		q = strchr(target + 7, '/');
+		target = q != NULL ? q : (char *)"/";
+	}
+	q = strchr(target, '?');
+	if (q != NULL)
+		*q = '\0';
+	answer(c, method, target);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct hconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr end;
+	char line[1024];
+	size_t n;
+
+	if (c->replied) {
+		/* Lingering: whatever the client still sends is dropped,
+		 * so its unread bytes never turn our close into a reset
+		 * that would lose the reply. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	if (end.pos < 0)
+		end = evbuffer_search(in, "\n\n", 2, NULL);
+	if (end.pos < 0) {
+		if (evbuffer_get_length(in) > HTTP_HEAD_MAX)
+			reply_text(c, 431, "request too large\n");
+		return;
+	}
+	n = evbuffer_copyout(in, line, sizeof(line) - 1);
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	evbuffer_drain(in, evbuffer_get_length(in));
+	parse_request(c, line);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct hconn *c = arg;
+
+	/* The reply is out: half-close and wait for the client's close (or
+	 * the deadline). */
+	if (c->replied)
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_free(arg);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_free(arg);
+}
+
+static void
+listeners_enable(struct md_metrics_http *h, bool on)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (h->l[i].lev == NULL)
+			continue;
+		if (on)
+			evconnlistener_enable(h->l[i].lev);
+		else
+			evconnlistener_disable(h->l[i].lev);
+	}
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	listeners_enable(arg, true);
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct listener *l = arg;
+	struct md_metrics_http *h = l->owner;
+	struct timeval tv = {0, MD_ACCEPT_PAUSE_MS * 1000};
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	if (!md_accept_err_is_resource(e)) {
+		md_warn(MD_LOG_SERVER, "http: accept: %s", strerror(e));
+		return;
+	}
+	md_warn(MD_LOG_SERVER, "http: accept: %s; not accepting for %d ms",
+	    strerror(e), MD_ACCEPT_PAUSE_MS);
+	listeners_enable(h, false);
+	if (evtimer_add(h->pause_ev, &tv) != 0)
+		listeners_enable(h, true);
+}
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct listener *l = arg;
+	struct md_metrics_http *h = l->owner;
+	struct timeval dl = {HTTP_DEADLINE_SECS, 0};
+	struct hconn *c;
+
+	(void)lev;
+	(void)sa;
+	(void)salen;
+	if (md_fd_over_budget(fd)) {
+		md_warn(MD_LOG_SERVER,
+		    "http: %d descriptors open (RLIMIT_NOFILE less a "
+		    "reserve): refusing a connection",
+		    md_fd_high_water());
+		evutil_closesocket(fd);
+		return;
+	}
+	if (h->nconns >= h->max_conns) {
+		md_warn(MD_LOG_SERVER,
+		    "http: %u connections open (http-max-connections): "
+		    "refusing another",
+		    h->nconns);
+		evutil_closesocket(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->l = l;
+	c->deadline = evtimer_new(h->base, deadline_cb, c);
+	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->deadline == NULL || c->bev == NULL ||
+	    evtimer_add(c->deadline, &dl) != 0) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		if (c->deadline != NULL)
+			event_free(c->deadline);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(
+	    c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = h->conns;
+	if (h->conns != NULL)
+		h->conns->prev = c;
+	h->conns = c;
+	h->nconns++;
 }
 
 /* "ADDR:PORT", ":PORT" (every IPv4 address) or "ADDR" (default port). */
@@ -190,43 +435,24 @@ endpoint_names(unsigned ep, char *buf, size_t size)
 	    (ep & EP_READY) ? "ready" : "");
 }
 
-/* Bind one listener; 0, or -errno with the evhttp freed. */
+/* Bind one listener; 0, or -errno. */
 static int
 start_listener(struct event_base *base, struct listener *l)
 {
-	struct evconnlistener *lev;
-	int e;
-
-	l->http = evhttp_new(base);
-	if (l->http == NULL)
-		return -ENOMEM;
-	lev = evconnlistener_new_bind(base, NULL, NULL,
+	l->lev = evconnlistener_new_bind(base, accept_cb, l,
 	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
 	    -1, (const struct sockaddr *)&l->addr.ss, (int)l->addr.len);
-	if (lev == NULL) {
-		e = errno != 0 ? errno : EADDRNOTAVAIL;
-		evhttp_free(l->http);
-		l->http = NULL;
-		return -e;
-	}
-	/* evhttp owns the listener from here (freed by evhttp_free) */
-	if (evhttp_bind_listener(l->http, lev) == NULL) {
-		evconnlistener_free(lev);
-		evhttp_free(l->http);
-		l->http = NULL;
-		return -ENOMEM;
-	}
-	evhttp_set_timeout(l->http, HTTP_TIMEOUT_SECS);
-	evhttp_set_max_headers_size(l->http, 8192);
-	evhttp_set_max_body_size(l->http, 4096);
-	evhttp_set_gencb(l->http, request_cb, l);
+	if (l->lev == NULL)
+		return errno != 0 ? -errno : -EADDRNOTAVAIL;
+	evconnlistener_set_error_cb(l->lev, accept_error_cb);
 	return 0;
 }
 
 struct md_metrics_http *
 md_metrics_http_new(struct event_base *base, const char *metrics_addr,
     const char *health_addr, const char *ready_addr, bool optional,
-    const struct md_metrics_sources *src, char *err, size_t errlen)
+    unsigned max_conns, const struct md_metrics_sources *src, char *err,
+    size_t errlen)
 {
 	struct md_metrics_http *h;
 	char sastr[MD_SOCKADDR_STRLEN], names[32];
@@ -240,6 +466,13 @@ md_metrics_http_new(struct event_base *base, const char *metrics_addr,
 	}
 	if (src != NULL)
 		h->src = *src;
+	h->base = base;
+	h->max_conns = max_conns > 0 ? max_conns : HTTP_MAX_CONNS;
+	h->pause_ev = evtimer_new(base, resume_cb, h);
+	if (h->pause_ev == NULL) {
+		snprintf(err, errlen, "metrics: out of memory");
+		goto fail;
+	}
 	if (add_endpoint(h, "metrics", metrics_addr, 9153, EP_METRICS, err,
 		errlen) != 0 ||
 	    add_endpoint(
@@ -280,8 +513,12 @@ md_metrics_http_free(struct md_metrics_http *h)
 
 	if (h == NULL)
 		return;
+	while (h->conns != NULL)
+		conn_free(h->conns);
 	for (i = 0; i < h->n; i++)
-		if (h->l[i].http != NULL)
-			evhttp_free(h->l[i].http);
+		if (h->l[i].lev != NULL)
+			evconnlistener_free(h->l[i].lev);
+	if (h->pause_ev != NULL)
+		event_free(h->pause_ev);
 	free(h);
 }

@@ -102,6 +102,11 @@ struct tcp_conn {
 	socklen_t peerlen;
 	struct tcp_conn *prev, *next;
 	struct waiter *waiters; /* its queries still being resolved */
+	/* tcp-read-timeout: armed by a message's first byte (for TLS, at
+	 * accept: the handshake), however slowly the rest trickles in */
+	struct event *deadline;
+	uint64_t last_ms; /* accepted, or last message read or answered */
+	bool closing;	  /* answered garbage: close once the output drains */
 };
 
 typedef void (*worker_fn)(struct worker *wk, void *arg);
@@ -129,7 +134,9 @@ struct worker {
 	struct tcp_conn *conns;
 	unsigned nconns;
 	unsigned max_conns; /* tcp-max-connections, per worker */
-	bool accept_paused; /* at max_conns */
+	bool accept_paused; /* at max_conns, none idle to close */
+	bool fd_paused;	    /* accept() ran out of descriptors: resting */
+	struct event *accept_pause_ev; /* ends fd_paused */
 	/* recursion */
 	struct md_net *net;
 	struct md_driver_io transport; /* net/ with the upstream counters */
@@ -244,6 +251,7 @@ size_t md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 
 /* server_tcp.c */
 void md_srv_conn_free(struct tcp_conn *c);
+void md_srv_accept_error_cb(struct evconnlistener *lev, void *arg);
 void md_srv_tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len);
 void md_srv_accept_conn(struct worker *wk, evutil_socket_t fd,
     struct sockaddr *sa, int salen, bool tls);

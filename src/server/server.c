@@ -210,6 +210,8 @@ worker_free(struct worker *wk)
 		event_free(wk->health_ev);
 	if (wk->drain_ev != NULL)
 		event_free(wk->drain_ev);
+	if (wk->accept_pause_ev != NULL)
+		event_free(wk->accept_pause_ev);
 	if (wk->call_ev != NULL)
 		event_free(wk->call_ev);
 	if (wk->stop_ev != NULL)

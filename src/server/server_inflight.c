@@ -216,7 +216,7 @@ trace_log_cb(void *arg, const struct md_trace_event *ev)
 
 	(void)arg;
 	md_trace_format(ev, line, sizeof(line));
-	md_info(MD_LOG_SERVER, "trace: %s", line);
+	md_log_unlimited(MD_LOG_INFO, MD_LOG_SERVER, "trace: %s", line);
 }
 
 /*

@@ -290,6 +290,7 @@ listen_tls(struct md_server *srv)
 					close(fds[k++]);
 				return -ENOMEM;
 			}
+			evconnlistener_set_error_cb(l, md_srv_accept_error_cb);
 			wk->tls[wk->ntls++] = l;
 		}
 		md_info(MD_LOG_SERVER, "listening on %s (DNS over TLS)", name);
@@ -341,6 +342,7 @@ listen_one(struct md_server *srv, const struct md_sockaddr *sa)
 			}
 			return -ENOMEM;
 		}
+		evconnlistener_set_error_cb(l, md_srv_accept_error_cb);
 		wk->nudp++;
 		wk->tcp[wk->ntcp++] = l;
 	}

@@ -3,10 +3,22 @@
  * server_tcp.c - TCP and DNS-over-TLS client connections on a worker (RFC 7766:
  * 2-byte framing, pipelining, idle timeout, a cap on connections, no
  * unbounded output towards a client that does not read).
+ *
+ * Hostile clients (RFC 7766 §10): a message must arrive whole within
+ * tcp-read-timeout of its first byte, however slowly it trickles (the
+ * idle timeout restarts per byte); one address may hold at most
+ * tcp-max-connections-per-client of a worker's connections; at
+ * tcp-max-connections the oldest idle connection is closed for a new
+ * client (as NSD and Unbound do), and only when none is idle does the
+ * worker stop accepting.  Past the descriptor budget (md_fd_over_budget())
+ * a new connection is closed at once, and when accept() itself runs out
+ * of descriptors the listeners rest MD_ACCEPT_PAUSE_MS instead of
+ * spinning.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
@@ -16,6 +28,114 @@
 #include "minidns/ldns_bridge.h"
 
 #include "server-internal.h"
+
+/* ---- accepting ---------------------------------------------------------- */
+
+/* Listen when neither the cap nor the descriptors say rest. */
+static void
+listeners_update(struct worker *wk)
+{
+	bool on = !wk->accept_paused && !wk->fd_paused;
+
+	for (size_t i = 0; i < wk->ntcp; i++)
+		if (on)
+			evconnlistener_enable(wk->tcp[i]);
+		else
+			evconnlistener_disable(wk->tcp[i]);
+	for (size_t i = 0; i < wk->ntls; i++)
+		if (on)
+			evconnlistener_enable(wk->tls[i]);
+		else
+			evconnlistener_disable(wk->tls[i]);
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *wk = arg;
+
+	(void)fd;
+	(void)what;
+	wk->fd_paused = false;
+	listeners_update(wk);
+}
+
+/* accept() failed.  Out of descriptors, the connection it could not take
+ * keeps the socket readable: rest rather than spin. */
+void
+md_srv_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct worker *wk = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = {0, MD_ACCEPT_PAUSE_MS * 1000};
+
+	(void)lev;
+	if (!md_accept_err_is_resource(e)) {
+		md_warn(MD_LOG_SERVER, "worker %u: accept: %s", wk->id,
+		    strerror(e));
+		return;
+	}
+	md_warn(MD_LOG_SERVER, "worker %u: accept: %s; not accepting for %d ms",
+	    wk->id, strerror(e), MD_ACCEPT_PAUSE_MS);
+	if (wk->accept_pause_ev == NULL)
+		wk->accept_pause_ev =
+		    evtimer_new(wk->base, accept_resume_cb, wk);
+	wk->fd_paused = true;
+	listeners_update(wk);
+	if (wk->accept_pause_ev == NULL ||
+	    evtimer_add(wk->accept_pause_ev, &tv) != 0) {
+		wk->fd_paused = false; /* never stay deaf */
+		listeners_update(wk);
+	}
+}
+
+static bool
+same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return false;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)
+			   ->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)b)
+			->sin_addr.s_addr;
+	if (b->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)
+				   ->sin6_addr,
+			   &((const struct sockaddr_in6 *)(const void *)b)
+				->sin6_addr,
+			   sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+/* Nothing in flight either way: no partial question, no answer owed. */
+static bool
+conn_idle(const struct tcp_conn *c)
+{
+	return c->waiters == NULL &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+/* At tcp-max-connections: close the connection idle the longest, if any
+ * (NSD and Unbound do the same under tcp-idle-timeout pressure). */
+static bool
+close_oldest_idle(struct worker *wk)
+{
+	struct tcp_conn *old = NULL;
+
+	for (struct tcp_conn *c = wk->conns; c != NULL; c = c->next)
+		if (conn_idle(c) && (old == NULL || c->last_ms < old->last_ms))
+			old = c;
+	if (old == NULL)
+		return false;
+	md_debug(MD_LOG_NET,
+	    "worker %u: at tcp-max-connections, closing the oldest idle "
+	    "connection",
+	    wk->id);
+	md_srv_conn_free(old);
+	return true;
+}
 
 /* ---- TCP --------------------------------------------------------------- */
 
@@ -34,17 +154,53 @@ md_srv_conn_free(struct tcp_conn *c)
 	while (c->waiters != NULL)
 		md_srv_waiter_detach_conn(c->waiters);
 	bufferevent_free(c->bev);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	free(c);
 	wk->nconns--;
 	md_metrics_conn(false);
 	/* A slot is free again: accept more if we had stopped. */
 	if (wk->accept_paused && wk->nconns < wk->max_conns) {
-		for (size_t i = 0; i < wk->ntcp; i++)
-			evconnlistener_enable(wk->tcp[i]);
-		for (size_t i = 0; i < wk->ntls; i++)
-			evconnlistener_enable(wk->tls[i]);
 		wk->accept_paused = false;
+		listeners_update(wk);
 	}
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	md_debug(MD_LOG_NET,
+	    "%s: no whole message within tcp-read-timeout, closing",
+	    c->tls ? "tls" : "tcp");
+	md_srv_conn_free(c);
+}
+
+/* A message begun and not finished runs against the deadline; none
+ * pending, nothing does. */
+static void
+deadline_update(struct tcp_conn *c, struct evbuffer *in)
+{
+	struct timeval tv = {(time_t)c->wk->cfg->tcp_read_timeout, 0};
+
+	if (evbuffer_get_length(in) == 0)
+		evtimer_del(c->deadline);
+	else if (!evtimer_pending(c->deadline, NULL))
+		evtimer_add(c->deadline, &tv);
+}
+
+/* With a header's worth after the length: is its QR bit set? */
+static bool
+looks_like_response(struct evbuffer *in)
+{
+	uint8_t h[2 + 3];
+
+	if (evbuffer_copyout(in, h, sizeof(h)) < (ev_ssize_t)sizeof(h))
+		return false;
+	return (h[4] & 0x80) != 0; /* RFC 1035 §4.1.1: QR, flags' top bit */
 }
 
 static void
@@ -61,17 +217,31 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		struct md_query_info info;
 		size_t qlen, rlen;
 
-		if (evbuffer_copyout(in, lenbuf, 2) < 2)
-			return;
-		qlen = md_read_u16(lenbuf);
-		if (qlen == 0) {
-			md_srv_conn_free(c); /* nothing sensible follows */
+		if (evbuffer_copyout(in, lenbuf, 2) < 2) {
+			deadline_update(c, in);
 			return;
 		}
-		if (evbuffer_get_length(in) < 2 + qlen)
+		qlen = md_read_u16(lenbuf);
+		/* Shorter than a header, or a response (QR set): not a DNS
+		 * client, or a stream out of step; nothing sensible
+		 * follows, so close now rather than wait for the rest. */
+		if (qlen < MD_WIRE_HDR_LEN || looks_like_response(in)) {
+			md_debug(MD_LOG_NET,
+			    "%s: not a DNS query stream, closing",
+			    c->tls ? "tls" : "tcp");
+			md_srv_conn_free(c);
 			return;
+		}
+		if (evbuffer_get_length(in) < 2 + qlen) {
+			deadline_update(c, in);
+			return;
+		}
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, wk->buf, qlen);
+		/* A whole message: the next one's clock starts with its
+		 * first byte. */
+		evtimer_del(c->deadline);
+		c->last_ms = md_now_ms();
 		struct md_query_ctx ctx;
 		uint64_t start_us = md_now_us();
 		enum md_metric_transport t =
@@ -111,13 +281,27 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		md_srv_account((struct sockaddr *)&c->peer, c->peerlen, t,
 		    &info.q, info.rcode, md_srv_immediate_source(&info),
 		    start_us, rlen > 0);
+		if (info.verdict == MD_QUERY_DROP) {
+			md_srv_conn_free(c); /* not DNS: nothing to answer */
+			return;
+		}
 		if (rlen == 0)
 			continue;
 		md_write_u16(wk->out, (uint16_t)rlen);
 		evbuffer_add(out, wk->out, rlen + 2);
+		/* Garbage framed as a message: answer FORMERR, read no more
+		 * and close once it is sent (tcp_write_cb). */
+		if (info.verdict == MD_QUERY_FORMERR) {
+			c->closing = true;
+			evtimer_del(c->deadline);
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 	}
 	/* The client is not reading its answers: stop reading its
-	 * questions until the output drains (tcp_write_cb). */
+	 * questions until the output drains (tcp_write_cb); the write
+	 * timeout, not the read deadline, runs meanwhile. */
+	evtimer_del(c->deadline);
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setwatermark(bev, EV_WRITE, TCP_OUTPUT_MAX / 2, 0);
 }
@@ -139,6 +323,12 @@ tcp_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
 
+	c->last_ms = md_now_ms();
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			md_srv_conn_free(c);
+		return;
+	}
 	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 		bufferevent_enable(bev, EV_READ);
@@ -166,6 +356,50 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct tcp_conn *c;
 	struct timeval idle = {(time_t)wk->cfg->tcp_idle_timeout, 0};
+	struct timeval rd = {(time_t)wk->cfg->tcp_read_timeout, 0};
+	unsigned same = 0;
+
+	/* Descriptors past the budget are kept for upstream sockets. */
+	if (md_fd_over_budget(fd)) {
+		md_warn(MD_LOG_SERVER,
+		    "worker %u: %d descriptors open (RLIMIT_NOFILE less a "
+		    "reserve): refusing a %s connection",
+		    wk->id, md_fd_high_water(), tls ? "TLS" : "TCP");
+		evutil_closesocket(fd);
+		return;
+	}
+	for (struct tcp_conn *o = wk->conns; o != NULL; o = o->next)
+		same += salen > 0 && same_host(&o->peer, sa);
+	if (same >= wk->cfg->tcp_max_connections_per_client) {
+		char who[MD_SOCKADDR_STRLEN];
+		struct md_sockaddr ms;
+
+		memset(&ms, 0, sizeof(ms));
+		memcpy(&ms.ss, sa, (size_t)salen);
+		ms.len = (socklen_t)salen;
+		md_warn(MD_LOG_SERVER,
+		    "worker %u: %s has %u connections "
+		    "(tcp-max-connections-per-client): refusing another",
+		    wk->id, md_sockaddr_str(&ms, who, sizeof(who)), same);
+		evutil_closesocket(fd);
+		return;
+	}
+	/* Full: make room by closing the connection idle the longest; with
+	 * none idle, this client waits (closed) and the listeners rest
+	 * until a connection ends. */
+	if (wk->nconns >= wk->max_conns && !close_oldest_idle(wk)) {
+		evutil_closesocket(fd);
+		if (!wk->accept_paused) {
+			md_warn(MD_LOG_SERVER,
+			    "worker %u: %u TCP connections open, none idle "
+			    "(tcp-max-connections): not accepting more for "
+			    "now",
+			    wk->id, wk->nconns);
+			wk->accept_paused = true;
+			listeners_update(wk);
+		}
+		return;
+	}
 
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -174,6 +408,13 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c->wk = wk;
 	c->tls = tls;
+	c->last_ms = md_now_ms();
+	c->deadline = evtimer_new(wk->base, deadline_cb, c);
+	if (c->deadline == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
 		memcpy(&c->peer, sa, (size_t)salen);
 		c->peerlen = (socklen_t)salen;
@@ -193,30 +434,22 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
+		event_free(c->deadline);
 		free(c);
 		return;
 	}
 	bufferevent_setcb(c->bev, tcp_read_cb, tcp_write_cb, tcp_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* The handshake is read like a message: within tcp-read-timeout. */
+	if (tls)
+		evtimer_add(c->deadline, &rd);
 	c->next = wk->conns;
 	if (wk->conns != NULL)
 		wk->conns->prev = c;
 	wk->conns = c;
+	wk->nconns++;
 	md_metrics_conn(true);
-	/* At the cap, stop accepting; the kernel's backlog holds the rest
-	 * until a connection closes or idles out. */
-	if (++wk->nconns >= wk->max_conns && !wk->accept_paused) {
-		md_warn(MD_LOG_SERVER,
-		    "worker %u: %u TCP connections open "
-		    "(tcp-max-connections): not accepting more for now",
-		    wk->id, wk->nconns);
-		for (size_t i = 0; i < wk->ntcp; i++)
-			evconnlistener_disable(wk->tcp[i]);
-		for (size_t i = 0; i < wk->ntls; i++)
-			evconnlistener_disable(wk->tls[i]);
-		wk->accept_paused = true;
-	}
 }
 
 void

@@ -11,6 +11,10 @@
  * reopened after rotation: the new descriptor is opened first and swapped
  * in under the mutex, so no line is lost or written to a closed file.
  *
+ * Repeated lines are rate-limited here, for every caller at once: no loop
+ * (an accept() failing with EMFILE, a resolution failing per query) can
+ * flood the log.  See md_log_set_ratelimit().
+ *
  * Owns no other output; the daemon decides where stderr goes and when to
  * reopen (SIGUSR1).
  */
@@ -249,6 +253,98 @@ write_line(const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	pthread_mutex_unlock(&log_mu);
+}
+
+/* ---- rate limit -------------------------------------------------------- */
+
+/*
+ * Lines are keyed by their format string, i.e. by call site (a literal
+ * format shared by two call sites shares their budget): each key may
+ * write rl_burst lines per window of rl_window_ms, and the first line
+ * after a window in which some were dropped says how many ("(N more like
+ * this in the last S s)"), as the kernel's printk_ratelimit() does.  The
+ * table is direct-mapped and fixed: a key whose slot is taken by another
+ * key still in its window shares that key's budget, which can only drop
+ * more, never write more.  Checked before the line is formatted, so a
+ * dropped line costs a hash, a lock and a comparison.
+ */
+#define RL_SLOTS 512
+
+struct rl_slot {
+	const char *fmt;
+	uint64_t start_ms;	  /* this window began */
+	unsigned count;		  /* lines written in it */
+	unsigned long suppressed; /* lines dropped in it */
+};
+
+static pthread_mutex_t rl_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct rl_slot rl_slots[RL_SLOTS];
+static unsigned rl_burst = MD_LOG_RATELIMIT_BURST;
+static unsigned rl_window_ms = MD_LOG_RATELIMIT_WINDOW_MS;
+static uint64_t (*rl_clock)(void) = md_now_ms;
+
+void
+md_log_set_ratelimit(unsigned burst, unsigned window_ms)
+{
+	pthread_mutex_lock(&rl_mu);
+	rl_burst = burst;
+	rl_window_ms = window_ms;
+	memset(rl_slots, 0, sizeof(rl_slots));
+	pthread_mutex_unlock(&rl_mu);
+}
+
+void
+md_log_set_clock(uint64_t (*now_ms)(void))
+{
+	pthread_mutex_lock(&rl_mu);
+	rl_clock = now_ms != NULL ? now_ms : md_now_ms;
+	memset(rl_slots, 0, sizeof(rl_slots));
+	pthread_mutex_unlock(&rl_mu);
+}
+
+/*
+ * May a line of this format be written now?  When it may and lines of
+ * its kind were dropped in the window just ended, *more and *more_s say
+ * how many and over how long.
+ */
+static bool
+rl_admit(const char *fmt, unsigned long *more, unsigned *more_s)
+{
+	/* Fibonacci hashing of the pointer; literals are at least 1-aligned */
+	uint64_t h = (uint64_t)(uintptr_t)fmt * 0x9E3779B97F4A7C15ull;
+	struct rl_slot *s = &rl_slots[h >> 55 & (RL_SLOTS - 1)];
+	uint64_t now;
+	bool ok;
+
+	*more = 0;
+	*more_s = 0;
+	pthread_mutex_lock(&rl_mu);
+	if (rl_burst == 0) {
+		pthread_mutex_unlock(&rl_mu);
+		return true;
+	}
+	now = rl_clock();
+	if (s->fmt != fmt &&
+	    (s->fmt == NULL || now - s->start_ms >= rl_window_ms)) {
+		s->fmt = fmt;
+		s->start_ms = now;
+		s->count = 0;
+		s->suppressed = 0;
+	}
+	if (now - s->start_ms >= rl_window_ms) {
+		*more = s->suppressed;
+		*more_s = (unsigned)((now - s->start_ms + 999) / 1000);
+		s->start_ms = now;
+		s->count = 0;
+		s->suppressed = 0;
+	}
+	ok = s->count < rl_burst;
+	if (ok)
+		s->count++;
+	else
+		s->suppressed++;
+	pthread_mutex_unlock(&rl_mu);
+	return ok;
 }
 
 /* ---- formatting -------------------------------------------------------- */
@@ -514,19 +610,29 @@ trim_utf8(char *s, size_t len)
 	}
 }
 
-void
-md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
-    va_list ap)
+static void
+log_line(enum md_log_level level, enum md_log_group group, bool limited,
+    const char *fmt, va_list ap)
 {
 	char msg[1024];
 	struct field f = {"msg", msg, false};
 	int saved = errno, n;
+	unsigned long more = 0;
+	unsigned more_s = 0;
+	size_t len;
 
 	if ((int)level > atomic_load_explicit(&log_level, memory_order_relaxed))
+		return;
+	if (limited && !rl_admit(fmt, &more, &more_s))
 		return;
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n >= (int)sizeof(msg))
 		trim_utf8(msg, sizeof(msg) - 1);
+	if (more > 0) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len,
+		    " (%lu more like this in the last %u s)", more, more_s);
+	}
 	if (log_syslog) {
 		static const int prio[] = {
 		    LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
@@ -541,12 +647,30 @@ md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
 }
 
 void
+md_vlog(enum md_log_level level, enum md_log_group group, const char *fmt,
+    va_list ap)
+{
+	log_line(level, group, true, fmt, ap);
+}
+
+void
 md_log(enum md_log_level level, enum md_log_group group, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	md_vlog(level, group, fmt, ap);
+	log_line(level, group, true, fmt, ap);
+	va_end(ap);
+}
+
+void
+md_log_unlimited(
+    enum md_log_level level, enum md_log_group group, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(level, group, false, fmt, ap);
 	va_end(ap);
 }
 

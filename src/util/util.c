@@ -8,12 +8,15 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "minidns/util.h"
@@ -298,4 +301,42 @@ md_random_uniform(uint32_t bound)
 		v = md_random_u32();
 	} while (v < min);
 	return v % bound;
+}
+
+/* ---- descriptor budget ------------------------------------------------- */
+
+int
+md_fd_high_water(void)
+{
+	static atomic_int hw; /* 0: not read yet */
+	struct rlimit rl;
+	rlim_t lim, reserve;
+	int v = atomic_load_explicit(&hw, memory_order_relaxed);
+
+	if (v > 0)
+		return v;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		lim = INT_MAX;
+	else
+		lim = rl.rlim_cur;
+	reserve = lim / 8 > MD_FD_RESERVE_MIN ? lim / 8 : MD_FD_RESERVE_MIN;
+	v = lim > reserve * 2 ? (int)(lim - reserve) : (int)(lim / 2);
+	if (v < 1)
+		v = 1;
+	atomic_store_explicit(&hw, v, memory_order_relaxed);
+	return v;
+}
+
+bool
+md_fd_over_budget(int fd)
+{
+	return fd >= md_fd_high_water();
+}
+
+bool
+md_accept_err_is_resource(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
 }

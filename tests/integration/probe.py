@@ -11,8 +11,9 @@ the expected one, 1 when it is not (the reason goes to stderr):
   idle ADDR PORT SECS    an idle TCP connection is closed by the server
                          (EOF) within SECS seconds
   maxconn ADDR PORT      with tcp-max-connections: 2, a third connection
-                         gets no answer while 2 are open, and is answered
-                         once one of them closes
+                         is answered while 2 idle ones are open (the
+                         oldest is closed), a new one gets no answer while
+                         2 busy ones are, and is answered once one closes
   case ADDR PORT         the question and owner name of the answer keep
                          the query's mixed case, byte for byte
   qr ADDR PORT           a message with QR=1 gets no reply (no loops)
@@ -116,31 +117,64 @@ def ask(s, qid):
         fail("answer with the wrong ID")
 
 
+def no_answer(s, what):
+    """s gets no answer within 1.5 s (silence, or closed)."""
+    s.settimeout(1.5)
+    try:
+        m = s.recv(2)
+    except socket.timeout:
+        return
+    except OSError:
+        return
+    if m:
+        fail("%s answered (%r)" % (what, m))
+
+
+def gone(s, what):
+    s.settimeout(3.0)
+    try:
+        if s.recv(1) == b"":
+            return
+    except OSError:
+        return
+    fail("%s still open" % what)
+
+
 def cmd_maxconn(addr, port):
     a = tcp_connect(addr, port)
     ask(a, 1)
+    time.sleep(0.05)
     b = tcp_connect(addr, port)
     ask(b, 2)
-    # The kernel completes the handshake (listen backlog), but the
-    # server must not accept, so the query waits unanswered.
+    # Both idle at the cap: a new client is served, and the connection
+    # idle the longest (a) is closed to make room (NSD, Unbound).
     c = tcp_connect(addr, port)
-    c.sendall(frame(query(3, "web.shop.svc.cluster.local")))
-    c.settimeout(1.5)
-    try:
-        m = c.recv(2)
-        fail("third connection answered while 2 were open (%r)" % m)
-    except socket.timeout:
-        pass
+    ask(c, 3)
+    gone(a, "the oldest idle connection")
     a.close()
-    c.settimeout(5.0)
-    try:
-        m = recv_msg(c)
-    except (socket.timeout, EOFError) as e:
-        fail("third connection not answered after one closed: %s" % e)
-    if struct.unpack("!H", m[:2])[0] != 3:
-        fail("third answer has the wrong ID")
+    # Both busy (a message begun on each): none to close, so a new
+    # client gets no answer...
+    b.sendall(b"\x00")
+    c.sendall(b"\x00")
+    time.sleep(0.2)
+    d = tcp_connect(addr, port)
+    d.sendall(frame(query(4, "web.shop.svc.cluster.local")))
+    no_answer(d, "a connection while 2 busy ones were open")
+    d.close()
+    # ... until one of them ends.
     b.close()
+    time.sleep(0.2)
+    e = tcp_connect(addr, port)
+    e.settimeout(5.0)
+    e.sendall(frame(query(5, "web.shop.svc.cluster.local")))
+    try:
+        m = recv_msg(e)
+    except (socket.timeout, EOFError) as err:
+        fail("new connection not answered after one closed: %s" % err)
+    if struct.unpack("!H", m[:2])[0] != 5:
+        fail("answer has the wrong ID")
     c.close()
+    e.close()
 
 
 def cmd_case(addr, port):

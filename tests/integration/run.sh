@@ -253,7 +253,8 @@ tcp-max-connections: 2
 tcp-idle-timeout: 30
 EOF
 start maxconn $S2 -c "$T/maxconn.yaml"
-check "tcp/tcp-max-connections: 2" $PROBE maxconn $S2 53
+check "tcp/tcp-max-connections: 2 (oldest idle closed for a new client, busy ones kept)" \
+    $PROBE maxconn $S2 53
 
 # ---- IPv6 ---------------------------------------------------------------
 

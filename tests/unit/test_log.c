@@ -762,6 +762,71 @@ test_threads(void **state)
 	free(r);
 }
 
+/* ---- rate limit: a loop cannot flood the log ---------------------------- */
+
+static uint64_t fake_ms;
+
+static uint64_t
+fake_clock(void)
+{
+	return fake_ms;
+}
+
+static void
+flood(int n)
+{
+	for (int i = 0; i < n; i++)
+		md_warn(
+		    MD_LOG_NET, "accept: %s (%d)", "Too many open files", i);
+}
+
+static void
+test_ratelimit(void **state)
+{
+	struct lines ls;
+	char path[128];
+	size_t flooded = 0, other = 0, traces = 0;
+
+	(void)state;
+	tmp_path(path, sizeof(path), "ratelimit.log");
+	fake_ms = 1000000;
+	md_log_set_clock(fake_clock);
+	md_log_set_ratelimit(
+	    MD_LOG_RATELIMIT_BURST, MD_LOG_RATELIMIT_WINDOW_MS);
+	assert_int_equal(md_log_set_file(path), 0);
+	/* A million lines from one call site in one window: the burst. */
+	flood(1000000);
+	/* Another call site keeps its own budget; traces are never cut. */
+	md_info(MD_LOG_SERVER, "something else %d", 1);
+	for (int i = 0; i < 100; i++)
+		md_log_unlimited(MD_LOG_INFO, MD_LOG_SERVER, "trace: %d", i);
+	/* The next window: the first line says what was dropped. */
+	fake_ms += MD_LOG_RATELIMIT_WINDOW_MS;
+	flood(1);
+	/* A window later with nothing dropped: no note. */
+	fake_ms += MD_LOG_RATELIMIT_WINDOW_MS;
+	flood(1);
+	assert_int_equal(md_log_set_file(NULL), 0);
+	md_log_set_clock(NULL);
+	md_log_set_ratelimit(0, 0);
+	read_lines(path, &ls);
+	for (size_t i = 0; i < ls.n; i++) {
+		if (strstr(ls.v[i], "accept: Too many") != NULL)
+			flooded++;
+		else if (strstr(ls.v[i], "trace: ") != NULL)
+			traces++;
+		else if (strstr(ls.v[i], "something else 1") != NULL)
+			other++;
+	}
+	assert_int_equal(flooded, MD_LOG_RATELIMIT_BURST + 2);
+	assert_int_equal(other, 1);
+	assert_int_equal(traces, 100);
+	assert_non_null(strstr(ls.v[MD_LOG_RATELIMIT_BURST + 101],
+	    "(999980 more like this in the last 10 s)"));
+	assert_null(strstr(ls.v[ls.n - 1], "more like this"));
+	free_lines(&ls);
+}
+
 static int
 setup(void **state)
 {
@@ -774,6 +839,8 @@ setup(void **state)
 		return -1;
 	md_log_init("testd");
 	md_log_set_level(MD_LOG_DEBUG);
+	/* The tests before test_ratelimit write many alike lines. */
+	md_log_set_ratelimit(0, 0);
 	return 0;
 }
 
@@ -803,6 +870,7 @@ main(void)
 	    cmocka_unit_test(test_bad_path),
 	    cmocka_unit_test(test_reopen_fails),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_ratelimit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

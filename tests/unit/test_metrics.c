@@ -493,7 +493,7 @@ test_http(void **state)
 	snprintf(addr2, sizeof(addr2), "127.0.0.1:%u", port2);
 	/* metrics and health share a listener, ready has its own */
 	h = md_metrics_http_new(
-	    base, addr, addr, addr2, false, &src, err, sizeof(err));
+	    base, addr, addr, addr2, false, 0, &src, err, sizeof(err));
 	assert_non_null(h);
 
 	fetch(base, port, EVHTTP_REQ_GET, "/metrics", f);
@@ -531,20 +531,20 @@ test_http(void **state)
 	/* the same ports again: taken; optional only warns, else fails */
 	err[0] = '\0';
 	assert_null(md_metrics_http_new(
-	    base, addr, NULL, NULL, false, &src, err, sizeof(err)));
+	    base, addr, NULL, NULL, false, 0, &src, err, sizeof(err)));
 	assert_non_null(strstr(err, "metrics"));
 	md_metrics_http_free(md_metrics_http_new(
-	    base, addr, NULL, "off", true, &src, err, sizeof(err)));
+	    base, addr, NULL, "off", true, 0, &src, err, sizeof(err)));
 	/* a bad address fails even when optional */
 	assert_null(md_metrics_http_new(
-	    base, "nonsense:x", NULL, NULL, true, &src, err, sizeof(err)));
+	    base, "nonsense:x", NULL, NULL, true, 0, &src, err, sizeof(err)));
 	md_metrics_http_free(h);
 	md_metrics_http_free(NULL);
 
 	/* ":PORT" is every IPv4 address: 127.0.0.1 reaches it */
 	snprintf(addr, sizeof(addr), ":%u", port);
 	h = md_metrics_http_new(
-	    base, NULL, addr, NULL, false, &src, err, sizeof(err));
+	    base, NULL, addr, NULL, false, 0, &src, err, sizeof(err));
 	assert_non_null(h);
 	fetch(base, port, EVHTTP_REQ_GET, "/health", f);
 	assert_int_equal(f->code, 200);
