@@ -265,6 +265,9 @@ struct md_send {
 /* prefetch: the question itself is not answered from the cache (its
  * delegations and addresses are); the answer replaces the entry */
 #define MD_RESOLVE_PREFETCH 0x2
+/* an operator's trace: a cached failure (servfail-ttl) is not taken, so
+ * the trace shows the walk that fails */
+#define MD_RESOLVE_RETRY_FAILED 0x4
 
 /* A new request for qname/qtype (class IN); NULL when out of memory. */
 struct md_request *md_resolve_new(const struct md_resolve_env *env,

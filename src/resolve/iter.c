@@ -540,6 +540,9 @@ from_cache(struct md_request *req, struct iq *iq)
 			iq_done(req, iq, MD_RCODE_NOERROR);
 			return true;
 		}
+		if (rc == 0 && v.kind == MD_CACHE_SERVFAIL &&
+		    (req->flags & MD_RESOLVE_RETRY_FAILED))
+			return false;
 		if (rc == 0 && v.kind == MD_CACHE_SERVFAIL) {
 			/* RFC 9520: it failed moments ago; fail again at
 			 * once rather than ask the same servers again. */
@@ -876,6 +879,17 @@ qmin_fallback(
 	return true;
 }
 
+/* Was any server of iq's delegation asked (or found wanting) here? */
+static bool
+asked_here(const struct iq *iq)
+{
+	for (const struct dp_addr *a = iq->dp->addrs; a != NULL; a = a->next) {
+		if (a->attempts > 0 || a->failed)
+			return true;
+	}
+	return false;
+}
+
 /* Pick a server of the delegation; NULL when none is left to try. */
 static struct dp_addr *
 pick_server(struct md_request *req, struct iq *iq, const char **why)
@@ -1206,7 +1220,8 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 		}
 		/* Relaxed minimisation: every server failed the minimised
 		 * name; they get the full name before we give up. */
-		if (qmin_fallback(req, iq, false,
+		if (asked_here(iq) &&
+		    qmin_fallback(req, iq, false,
 			"no server answered the minimised name")) {
 			for (struct dp_addr *d = iq->dp->addrs; d != NULL;
 			     d = d->next) {

@@ -642,7 +642,7 @@ trace_start_fn(struct worker *wk, void *arg)
 			return;
 		}
 	}
-	res = resolution_new(wk, name, ts->qtype, 0);
+	res = resolution_new(wk, name, ts->qtype, MD_RESOLVE_RETRY_FAILED);
 	if (res == NULL) {
 		ts->rc = -ENOMEM;
 		return;

@@ -266,6 +266,27 @@ else
 	fail "second trace" "rc $rc: $(head -c 400 "$T/out" "$T/err" | tr '\n' '|')"
 fi
 
+# A failed question is cached (servfail-ttl, RFC 9520): a client's retry
+# gets SERVFAIL from the cache at once, but the operator's trace walks
+# again, so it shows why it fails (here: the server, after its timeouts,
+# is held down).  silent.com.'s one server never answers.
+dig @"$ADDR2" +time=10 +tries=1 www.silent.com A >"$T/sf1" 2>&1 || true
+dig @"$ADDR2" +time=2 +tries=1 www.silent.com A >"$T/sf2" 2>&1 || true
+if grep -q 'status: SERVFAIL' "$T/sf1" && grep -q 'status: SERVFAIL' "$T/sf2" &&
+    grep -q 'cached failure' "$T/sf2"; then
+	pass "a failed question is answered SERVFAIL from the cache (servfail-ttl)"
+else
+	fail "cached failure" "$(grep -h -E 'status|EDE' "$T/sf1" "$T/sf2" | tr '\n' '|')"
+fi
+ctl "$S2" trace www.silent.com A
+if [ $rc = 0 ] && grep -Eq 'send|held down' "$T/out" &&
+    ! grep -q 'cache-hit.*failure' "$T/out" &&
+    grep -q 'result: SERVFAIL' "$T/out"; then
+	pass "trace of a question that failed: the walk again, not the cached failure"
+else
+	fail "trace www.silent.com A" "rc $rc: $(head -c 1500 "$T/out" "$T/err" | tr '\n' '|')"
+fi
+
 # A name in a local zone: what the server answers, no walk from the root.
 ctl "$S2" trace host.corp.test A
 if [ $rc = 0 ] && grep -q 'answered from local zone corp.test.: NOERROR' \
