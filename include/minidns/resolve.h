@@ -213,6 +213,7 @@ struct md_trace_event {
 	struct md_sockaddr server;	  /* SERVER/SEND/REPLY/TIMEOUT/... */
 	uint8_t server_name[MD_NAME_MAX]; /* NS name, or root */
 	bool tcp;
+	bool tls; /* a forwarder over DNS over TLS (RFC 7858) */
 	enum md_reply_class reply; /* REPLY */
 	int rcode;		   /* REPLY, DONE */
 	uint32_t rtt_ms;	   /* REPLY */

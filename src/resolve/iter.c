@@ -1326,6 +1326,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 			memcpy(ev.server_name, a->ns->name,
 			    md_name_len(a->ns->name));
 		ev.tcp = iq->tcp;
+		ev.tls = a->up != NULL && a->up->transport == MD_TRANSPORT_TLS;
 		ev.why = iq->edns ? "EDNS" : "no EDNS";
 		ev_emit(req, &ev);
 	}
@@ -1564,6 +1565,8 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 			memcpy(ev.server_name, iq->target->ns->name,
 			    md_name_len(iq->target->ns->name));
 		ev.tcp = iq->tcp;
+		ev.tls = iq->target->up != NULL &&
+		    iq->target->up->transport == MD_TRANSPORT_TLS;
 		ev.reply = c.cls;
 		ev.rcode = r.rcode;
 		ev.rtt_ms = rtt_ms;
@@ -1763,6 +1766,8 @@ md_resolve_fail(struct md_request *req, uint32_t token, bool timeout)
 			memcpy(ev.server_name, iq->target->ns->name,
 			    md_name_len(iq->target->ns->name));
 		ev.tcp = iq->tcp;
+		ev.tls = iq->target->up != NULL &&
+		    iq->target->up->transport == MD_TRANSPORT_TLS;
 		ev.rtt_ms = iq->sent_rto;
 		if (!timeout)
 			ev.why = "unreachable or refused";

@@ -247,6 +247,8 @@ check_log "coalescing: 10 answered ($answered), one resolution per worker ($slow
 q www.tls.test A >"$T/o"
 check_log "tls upstream: answer over TLS (verified as dns.test)" "$T/o" \
     grep -q 192.0.2.51 "$T/o"
+check_log "tls upstream: the trace names DNS over TLS (send ... dot)" \
+    "$T/md.log" grep -qE "trace: .*send www\.tls\.test\. A .*127\.56\.0\.1:853 dot" "$T/md.log"
 q www.badname.tls.test A >"$T/o"
 check_log "tls upstream: a certificate for another name is refused" "$T/o" \
     sh -c "grep -q SERVFAIL '$T/o'"

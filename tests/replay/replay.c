@@ -1889,7 +1889,11 @@ event_fields(
 		addr_str(&ev->server, f[n++], MD_NAME_STRLEN);
 		md_name_to_str(ev->qname, f[n++], MD_NAME_STRLEN);
 		md_ldns_type_str(ev->qtype, f[n++], MD_NAME_STRLEN);
-		md_strlcpy(f[n++], ev->tcp ? "tcp" : "udp", MD_NAME_STRLEN);
+		md_strlcpy(f[n++],
+		    ev->tls	  ? "dot"
+			: ev->tcp ? "tcp"
+				  : "udp",
+		    MD_NAME_STRLEN);
 		break;
 	case MD_TRACE_REPLY:
 		md_strlcpy(
