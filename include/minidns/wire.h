@@ -49,6 +49,7 @@ enum md_rcode {
 	MD_RCODE_NOTIMP = 4,
 	MD_RCODE_REFUSED = 5,
 	MD_RCODE_YXDOMAIN = 6, /* a DNAME's substitution is too long */
+	MD_RCODE_NOTAUTH = 9,  /* RFC 8945: a TSIG key we do not know */
 	MD_RCODE_BADVERS = 16, /* extended: needs OPT */
 };
 
@@ -67,6 +68,8 @@ enum md_rrtype {
 	MD_TYPE_OPT = 41,
 	MD_TYPE_DS = 43,
 	MD_TYPE_RRSIG = 46,
+	MD_TYPE_TKEY = 249,
+	MD_TYPE_TSIG = 250,
 	MD_TYPE_IXFR = 251,
 	MD_TYPE_AXFR = 252,
 	MD_TYPE_MAILB = 253,
@@ -161,6 +164,7 @@ enum md_query_verdict {
 	MD_QUERY_FORMERR,
 	MD_QUERY_NOTIMP,
 	MD_QUERY_BADVERS,
+	MD_QUERY_NOTAUTH, /* signed with TSIG: we know no keys (RFC 8945) */
 };
 
 const char *md_query_verdict_str(enum md_query_verdict v);

@@ -61,6 +61,8 @@ md_query_verdict_str(enum md_query_verdict v)
 		return "notimp";
 	case MD_QUERY_BADVERS:
 		return "badvers";
+	case MD_QUERY_NOTAUTH:
+		return "notauth";
 	}
 	return "?";
 }
@@ -99,7 +101,7 @@ md_wire_read_query(const uint8_t *pkt, size_t len, struct md_wire_query *q)
 {
 	uint8_t owner[MD_NAME_MAX];
 	size_t off = MD_WIRE_HDR_LEN;
-	bool notimp;
+	bool notimp, tsig = false;
 	int n;
 
 	memset(q, 0, sizeof(*q));
@@ -137,8 +139,11 @@ md_wire_read_query(const uint8_t *pkt, size_t len, struct md_wire_query *q)
 		if (skip_rr(pkt, len, &off, owner, &type, &rdata_off, &rdlen) !=
 		    0)
 			return MD_QUERY_FORMERR;
+		/* RFC 8945 §5.2: a signed query with a key the server does
+		 * not know is NOTAUTH; we know none. */
+		tsig |= type == MD_TYPE_TSIG;
 		if (type != MD_TYPE_OPT)
-			continue; /* e.g. TSIG, which we do not verify */
+			continue;
 		/* RFC 6891 §6.1.1: one OPT, owned by the root. */
 		if (q->edns.present || owner[0] != 0)
 			return MD_QUERY_FORMERR;
@@ -162,10 +167,17 @@ md_wire_read_query(const uint8_t *pkt, size_t len, struct md_wire_query *q)
 				return MD_QUERY_FORMERR;
 		}
 	}
-	/* The question type may not be OPT, nor a class-only meta value. */
-	if (q->qtype == MD_TYPE_OPT)
+	/* The question type may not be OPT, nor a meta type that is no
+	 * question (RFC 6895 §3.1: 128-255 are meta and query types; TKEY
+	 * and TSIG only travel with transactions, the rest are unassigned;
+	 * Unbound answers FORMERR alike).  IXFR, AXFR, MAILB, MAILA and ANY
+	 * are questions. */
+	if (q->qtype == MD_TYPE_OPT ||
+	    (q->qtype >= 128 && q->qtype <= MD_TYPE_TSIG))
 		return MD_QUERY_FORMERR;
 	if (q->edns.present && q->edns.version > 0)
 		return MD_QUERY_BADVERS;
+	if (tsig)
+		return MD_QUERY_NOTAUTH;
 	return MD_QUERY_OK;
 }

@@ -300,14 +300,51 @@ notimp_formerr_and_drop(void **state)
 	struct pkt q = {0};
 	struct resp r;
 
-	pkt_query(&q, 20, (uint16_t)(MD_OPCODE_STATUS << 11), "cluster.local.",
-	    MD_TYPE_A, MD_CLASS_IN, 0);
+	pkt_query(&q, 20,
+	    (uint16_t)(MD_OPCODE_STATUS << 11) | MD_FLAG_RD | MD_FLAG_CD,
+	    "cluster.local.", MD_TYPE_A, MD_CLASS_IN, 0);
 	ask(&q, false, &r);
 	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOTIMPL);
 	assert_int_equal(ldns_pkt_get_opcode(r.pkt), LDNS_PACKET_STATUS);
 	assert_int_equal(ldns_pkt_id(r.pkt), 20);
 	assert_true(ldns_pkt_qr(r.pkt));
+	/* an unknown opcode's RD and CD are not echoed (as NSD) */
+	assert_false(ldns_pkt_rd(r.pkt));
+	assert_false(ldns_pkt_cd(r.pkt));
 	assert_question_echoed(&q, &r);
+	done(&r);
+
+	/* TKEY, TSIG and the unassigned meta types are no question:
+	 * FORMERR (as Unbound); ANY, AXFR and MAILA are questions. */
+	static const uint16_t meta[] = {MD_TYPE_TKEY, MD_TYPE_TSIG, 128, 200};
+
+	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
+		pkt_query(&q, 25, MD_FLAG_RD, "cluster.local.", meta[i],
+		    MD_CLASS_IN, 1232);
+		ask(&q, false, &r);
+		assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_FORMERR);
+		done(&r);
+	}
+	pkt_query(
+	    &q, 26, MD_FLAG_RD, "cluster.local.", MD_TYPE_ANY, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_not_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_FORMERR);
+	done(&r);
+
+	/* A query signed with TSIG (RFC 8945): we know no keys, NOTAUTH
+	 * rather than an unsigned answer. */
+	pkt_query(
+	    &q, 27, MD_FLAG_RD, "cluster.local.", MD_TYPE_A, MD_CLASS_IN, 0);
+	q.b[11] = 1; /* ARCOUNT 1 */
+	pkt_name(&q, "key.example.");
+	pkt_u16(&q, MD_TYPE_TSIG);
+	pkt_u16(&q, MD_CLASS_ANY);
+	pkt_u32(&q, 0);
+	pkt_u16(&q, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOTAUTH);
+	assert_int_equal(r.info.verdict, MD_QUERY_NOTAUTH);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
 	done(&r);
 
 	/* No question. */
