@@ -421,7 +421,7 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 		/* An opcode we do not know: RD and CD are the query's
 		 * business, not echoed (as NSD; ISC's EDNS compliance test
 		 * flags the echo). */
-		q->hdr.flags &= (uint16_t)~(MD_FLAG_RD | MD_FLAG_CD);
+		q->hdr.flags &= (uint16_t) ~(MD_FLAG_RD | MD_FLAG_CD);
 		return error_response(q, ctx->edns_size, ctx->recursion,
 		    MD_RCODE_NOTIMP, out, outcap, info);
 	case MD_QUERY_NOTAUTH:
