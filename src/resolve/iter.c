@@ -1807,8 +1807,11 @@ finish_subquery(struct md_request *req, struct iq *child)
 	}
 	req->top = parent;
 	parent->state = IQ_QUERY_TARGETS;
-	/* No IPv4 address: try IPv6 before giving up on this name. */
-	if (parent->dp->naddrs == before && child->lookup_type == MD_TYPE_A)
+	/* No IPv4 address: try IPv6 before giving up on this name; not when
+	 * the look-up failed (its zone's servers would fail the AAAA
+	 * question the same way: twice the work for nothing). */
+	if (parent->dp->naddrs == before && child->lookup_type == MD_TYPE_A &&
+	    !child->failed)
 		start_subquery(req, parent, ns, MD_TYPE_AAAA);
 }
 
