@@ -195,6 +195,15 @@ const char *md_sockaddr_str(
 bool md_fd_over_budget(int fd);
 /* The high-water mark (for logs and tests). */
 int md_fd_high_water(void);
+/*
+ * The same for a socket to an upstream server, with a lower mark: with the
+ * lowest free descriptor handed out, upstream sockets never reach the
+ * descriptors between the two marks, so questions to dead servers (their
+ * sockets stay open until they time out) cannot starve the listeners and
+ * client connections, however many there are.  Close it and fail the
+ * query when true.
+ */
+bool md_fd_upstream_over_budget(int fd);
 /* Whether accept() failed with err for want of resources (EMFILE, ENFILE,
  * ENOBUFS, ENOMEM): pause the listener, do not retry at once. */
 bool md_accept_err_is_resource(int err);

@@ -400,6 +400,11 @@ md_net_stream_socket(const struct md_net *n, const struct md_sockaddr *server)
 
 	fd = socket(server->ss.ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && md_fd_upstream_over_budget(fd)) {
+		close(fd);
+		errno = EMFILE;
+		return -1;
+	}
 	if (fd < 0 || n->source.len == 0)
 		return fd;
 	if (local_addr(n, server, &local, &llen) != 0)
@@ -438,6 +443,10 @@ udp_socket(const struct md_net *n, const struct md_sockaddr *server)
 	    server->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
+	if (md_fd_upstream_over_budget(fd)) {
+		errno = EMFILE; /* the clients' share: not for upstreams */
+		goto fail;
+	}
 	portp = port_of(&local);
 	if (*portp != 0) {
 		/* The user asked for this port. */

@@ -335,6 +335,19 @@ md_fd_over_budget(int fd)
 }
 
 bool
+md_fd_upstream_over_budget(int fd)
+{
+	int hw = md_fd_high_water();
+	int reserve = hw / 8;
+
+	/* Below the clients' mark by as much again: sockets to upstream
+	 * servers never take the descriptors between the two marks. */
+	if (reserve < MD_FD_RESERVE_MIN)
+		reserve = MD_FD_RESERVE_MIN;
+	return hw > 2 * reserve && fd >= hw - reserve;
+}
+
+bool
 md_accept_err_is_resource(int err)
 {
 	return err == EMFILE || err == ENFILE || err == ENOBUFS ||

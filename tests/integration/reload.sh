@@ -69,7 +69,7 @@ zone_file "$T/local.zone" local.test. 300 ns=192.0.2.1
 # conf KEY=VALUE...: the configuration, with these lines changed.
 conf() {
 	local fwd=$NSD_A slow=$SLOW_A maxttl=100 edns=1232 rec=yes
-	local listen="\"$ADDR:53\"" extra="" kv
+	local listen="\"$ADDR:53\"" extra="" threads=2 kv
 	for kv in "$@"; do
 		case $kv in
 		fwd=*) fwd=${kv#fwd=} ;;
@@ -78,12 +78,13 @@ conf() {
 		edns=*) edns=${kv#edns=} ;;
 		rec=*) rec=${kv#rec=} ;;
 		listen=*) listen=${kv#listen=} ;;
+		threads=*) threads=${kv#threads=} ;;
 		extra=*) extra=${kv#extra=} ;;
 		esac
 	done
 	cat >"$T/minidnsd.yaml.new" <<EOF
 listen: [ $listen ]
-threads: 2
+threads: $threads
 recursion: $rec
 zones:
   - file: $T/local.zone
@@ -176,7 +177,7 @@ check "zones: the record added is served after reload ($a)" [ "$a" = 192.0.2.44 
 
 # --- restart-only keys: named in the log and by status, old value kept --
 conf fwd=$NSD_B maxttl=20 edns=1400 listen="\"127.62.0.9:53\"" \
-    extra="threads: 3"
+    threads=3
 reload
 check "listen changed: the log says it needs a restart" \
     grep -q "listen: changed; takes effect on restart" "$T/minidnsd.log"
