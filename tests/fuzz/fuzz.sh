@@ -22,7 +22,7 @@ if [ $# -lt 1 ]; then
 fi
 secs=${2:-30}
 # target:corpus folder
-targets="fuzz_query:corpus fuzz_reply:corpus_reply"
+targets="fuzz_query:query fuzz_reply:reply"
 built=""
 for t in $targets; do
 	if [ -x "$1/tests/fuzz/${t%%:*}" ]; then
@@ -48,7 +48,7 @@ rc=0
 for t in $built; do
 	name=${t%%:*}
 	mkdir -p "$work/corpus-$name"
-	cp "$srcdir/tests/fuzz/${t#*:}"/* "$work/corpus-$name/"
+	cp "$srcdir/tests/fuzz/corpus/${t#*:}"/* "$work/corpus-$name/"
 	echo "fuzz.sh: $name for $each s"
 	MD_FUZZ_ZONES=$srcdir/zones "$1/tests/fuzz/$name" \
 	    -max_total_time="$each" -rss_limit_mb=1024 -timeout=10 \

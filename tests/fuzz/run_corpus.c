@@ -8,9 +8,9 @@
  * insertion, deletion, header word changes) from a fixed-seed xorshift
  * generator, so a failure is reproducible.
  *
- * usage: run_corpus [[query:|reply:]DIR...]   (a bare DIR is a query
- * corpus; default: both corpora compiled in as MD_FUZZ_CORPUS and
- * MD_FUZZ_CORPUS_REPLY, or $MD_FUZZ_CORPUS and $MD_FUZZ_CORPUS_REPLY)
+ * usage: run_corpus [[TARGET:]DIR...]   (TARGET as in targets[] below; a
+ * bare DIR is a query corpus; default: ROOT/TARGET for every target, ROOT
+ * being $MD_FUZZ_CORPUS or the folder compiled in as MD_FUZZ_CORPUS)
  */
 #include "config.h"
 
@@ -24,10 +24,6 @@
 
 #ifndef MD_FUZZ_CORPUS
 #define MD_FUZZ_CORPUS "tests/fuzz/corpus"
-#endif
-
-#ifndef MD_FUZZ_CORPUS_REPLY
-#define MD_FUZZ_CORPUS_REPLY "tests/fuzz/corpus_reply"
 #endif
 
 #define MUTATIONS 300
@@ -161,19 +157,38 @@ run_dir(fuzz_target target, const char *dir, unsigned long *files,
 	return rc;
 }
 
-/* One corpus: "query:DIR", "reply:DIR" or a bare DIR (query). */
+/* The targets, by the name of their corpus folder (tests/fuzz/corpus/NAME). */
+static const struct {
+	const char *name;
+	fuzz_target fn;
+} targets[] = {
+    {"query", md_fuzz_query},
+    {"reply", md_fuzz_reply},
+};
+
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+/* One corpus: "NAME:DIR" for a target of the table, or a bare DIR
+ * (query). */
 static int
 run_arg(const char *arg, unsigned long *files, unsigned long *runs)
 {
 	unsigned long before = *files;
+	fuzz_target fn = md_fuzz_query;
+	const char *dir = arg;
 	int rc;
 
-	if (strncmp(arg, "reply:", 6) == 0)
-		rc = run_dir(md_fuzz_reply, arg + 6, files, runs);
-	else if (strncmp(arg, "query:", 6) == 0)
-		rc = run_dir(md_fuzz_query, arg + 6, files, runs);
-	else
-		rc = run_dir(md_fuzz_query, arg, files, runs);
+	for (size_t i = 0; i < NTARGETS; i++) {
+		size_t len = strlen(targets[i].name);
+
+		if (strncmp(arg, targets[i].name, len) == 0 &&
+		    arg[len] == ':') {
+			fn = targets[i].fn;
+			dir = arg + len + 1;
+			break;
+		}
+	}
+	rc = run_dir(fn, dir, files, runs);
 	if (rc == 0 && *files == before) {
 		fprintf(stderr, "run_corpus: %s: no corpus files\n", arg);
 		rc = -1;
@@ -181,30 +196,23 @@ run_arg(const char *arg, unsigned long *files, unsigned long *runs)
 	return rc;
 }
 
-static const char *
-env_or(const char *var, const char *dflt)
-{
-	const char *v = getenv(var);
-
-	return v != NULL && v[0] != '\0' ? v : dflt;
-}
-
 int
 main(int argc, char **argv)
 {
-	char qarg[4096], rarg[4096];
+	const char *root = getenv("MD_FUZZ_CORPUS");
+	char arg[4096];
 	unsigned long files = 0, runs = 0;
 	int rc = 0;
 
+	if (root == NULL || root[0] == '\0')
+		root = MD_FUZZ_CORPUS;
 	if (argc < 2) {
-		snprintf(qarg, sizeof(qarg), "query:%s",
-		    env_or("MD_FUZZ_CORPUS", MD_FUZZ_CORPUS));
-		snprintf(rarg, sizeof(rarg), "reply:%s",
-		    env_or("MD_FUZZ_CORPUS_REPLY", MD_FUZZ_CORPUS_REPLY));
-		if (run_arg(qarg, &files, &runs) != 0)
-			rc = -1;
-		if (run_arg(rarg, &files, &runs) != 0)
-			rc = -1;
+		for (size_t i = 0; i < NTARGETS; i++) {
+			snprintf(arg, sizeof(arg), "%s:%s/%s", targets[i].name,
+			    root, targets[i].name);
+			if (run_arg(arg, &files, &runs) != 0)
+				rc = -1;
+		}
 	}
 	for (int i = 1; i < argc; i++) {
 		if (run_arg(argv[i], &files, &runs) != 0)
