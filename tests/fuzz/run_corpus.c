@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * run_corpus.c - replay the fuzz corpora without libFuzzer, so every build
- * (gcc included) runs both harnesses under make check: the query corpus
- * through md_fuzz_query() and the reply corpus through md_fuzz_reply().
+ * (gcc included) runs every harness under make check: the corpus of each
+ * target (corpus/query/ through md_fuzz_query(), corpus/config/ through
+ * md_fuzz_config(), ...: the table targets[]).
  * Every file of each corpus folder is fed to its target as is, then in
  * MUTATIONS deterministic variants (bit flips, byte changes, truncation,
  * insertion, deletion, header word changes) from a fixed-seed xorshift
@@ -10,7 +11,9 @@
  *
  * usage: run_corpus [[TARGET:]DIR...]   (TARGET as in targets[] below; a
  * bare DIR is a query corpus; default: ROOT/TARGET for every target, ROOT
- * being $MD_FUZZ_CORPUS or the folder compiled in as MD_FUZZ_CORPUS)
+ * being $MD_FUZZ_CORPUS or the folder compiled in as MD_FUZZ_CORPUS;
+ * $MD_FUZZ_LAST=FILE keeps the input running in FILE, so a crash's is
+ * left there)
  */
 #include "config.h"
 
@@ -27,7 +30,7 @@
 #endif
 
 #define MUTATIONS 300
-#define INPUT_MAX 4096
+#define INPUT_MAX 65536 /* the text targets' seeds are larger than messages */
 
 typedef int (*fuzz_target)(const uint8_t *data, size_t size);
 
@@ -105,6 +108,25 @@ mutate(const uint8_t *in, size_t len, uint8_t *buf)
 	return n;
 }
 
+/* With $MD_FUZZ_LAST set, each input is written to that file before it
+ * runs, so the one that crashed is left there. */
+static void
+keep_input(const uint8_t *data, size_t len)
+{
+	static const char *last;
+	FILE *fp;
+
+	if (last == NULL)
+		last = getenv("MD_FUZZ_LAST") ? getenv("MD_FUZZ_LAST") : "";
+	if (last[0] == '\0')
+		return;
+	fp = fopen(last, "wb");
+	if (fp == NULL)
+		return;
+	fwrite(data, 1, len, fp);
+	fclose(fp);
+}
+
 static int
 run_file(fuzz_target target, const char *path, unsigned long *runs)
 {
@@ -118,11 +140,13 @@ run_file(fuzz_target target, const char *path, unsigned long *runs)
 	}
 	len = fread(in, 1, sizeof(in), fp);
 	fclose(fp);
+	keep_input(in, len);
 	target(in, len);
 	(*runs)++;
 	for (unsigned i = 0; i < MUTATIONS; i++) {
 		size_t n = mutate(in, len, buf);
 
+		keep_input(buf, n);
 		target(buf, n);
 		(*runs)++;
 	}
@@ -164,6 +188,10 @@ static const struct {
 } targets[] = {
     {"query", md_fuzz_query},
     {"reply", md_fuzz_reply},
+    {"config", md_fuzz_config},
+    {"zone_yaml", md_fuzz_zone_yaml},
+    {"zone_file", md_fuzz_zone_file},
+    {"k8s", md_fuzz_k8s},
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
