@@ -69,4 +69,5 @@ if [ "$rc" != 0 ] || [ -n "$(ls "$artifacts")" ]; then
 	exit 1
 fi
 [ -n "${MD_FUZZ_ARTIFACTS:-}" ] || rm -rf "$work"
-echo "fuzz.sh: ${secs} s ($each s each:$built) without a finding"
+names=$(for t in $built; do printf ' %s' "${t%%:*}"; done)
+echo "fuzz.sh: ${secs} s ($each s each:$names) without a finding"
