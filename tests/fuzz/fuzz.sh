@@ -44,7 +44,10 @@ each=$((secs / n))
 work=$(mktemp -d "${TMPDIR:-/tmp}/minidns-fuzz.XXXXXX")
 artifacts=${MD_FUZZ_ARTIFACTS:-$work/artifacts}
 mkdir -p "$artifacts"
-trap 'rm -rf "$work"/corpus-*' EXIT
+# The harnesses' own temporary files (fuzz_config's folder) go under
+# $work/tmp: libFuzzer ends a timed run without running atexit handlers.
+mkdir -p "$work/tmp"
+trap 'rm -rf "$work"/corpus-* "$work/tmp"' EXIT
 
 rc=0
 for t in $built; do
@@ -55,7 +58,7 @@ for t in $built; do
 	mkdir -p "$work/corpus-$name"
 	cp "$srcdir/tests/fuzz/corpus/$corpus"/* "$work/corpus-$name/"
 	echo "fuzz.sh: $name for $each s"
-	MD_FUZZ_ZONES=$srcdir/zones "$1/tests/fuzz/$name" \
+	TMPDIR=$work/tmp MD_FUZZ_ZONES=$srcdir/zones "$1/tests/fuzz/$name" \
 	    -max_total_time="$each" -rss_limit_mb=1024 -timeout=10 \
 	    -max_len="$maxlen" -print_final_stats=1 \
 	    -artifact_prefix="$artifacts/$name-" "$work/corpus-$name" ||
