@@ -179,6 +179,13 @@ bool md_k8s_conf_equal(
  */
 int md_config_load(
     struct md_config *c, const char *path, char *err, size_t errlen);
+/*
+ * The same for the YAML in text[0..len) (the fuzz harness): path names it
+ * in messages, and relative paths in it (root-hints, zones...) are taken
+ * relative to path's folder.  text NULL reads the file path.
+ */
+int md_config_load_text(struct md_config *c, const char *path, const char *text,
+    size_t len, char *err, size_t errlen);
 /* Add a listener ("ADDR:PORT", "[V6]:PORT"; port 53 when left out). */
 int md_config_add_listen(
     struct md_config *c, const char *s, char *err, size_t errlen);

@@ -131,6 +131,12 @@ get_str(const json_t *o, const char *key, char *buf, size_t size,
 	return 0;
 }
 
+/*
+ * Kubernetes' DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, lower case
+ * only.  An upper-case letter is refused, as the API server does: DNS
+ * names are case-insensitive, so namespaces "shop" and "Shop" would be one
+ * zone, whose records would then depend on which was built last.
+ */
 bool
 md_k8s_is_label(const char *s)
 {
@@ -139,7 +145,8 @@ md_k8s_is_label(const char *s)
 	if (n == 0 || n > MD_LABEL_MAX || s[0] == '-' || s[n - 1] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '-')
 			return false;
 	}
 	return true;

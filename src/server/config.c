@@ -1411,12 +1411,19 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 int
 md_config_load(struct md_config *c, const char *path, char *err, size_t errlen)
 {
+	return md_config_load_text(c, path, NULL, 0, err, errlen);
+}
+
+int
+md_config_load_text(struct md_config *c, const char *path, const char *text,
+    size_t len, char *err, size_t errlen)
+{
 	struct md_yaml y;
 	struct ctx x = {&y, err, errlen};
 	yaml_node_t *root;
 	int rc;
 
-	rc = md_yaml_load(&y, path, NULL, 0, err, errlen);
+	rc = md_yaml_load(&y, path, text, len, err, errlen);
 	if (rc != 0)
 		return rc == MD_EPARSE ? MD_ECONFIG : rc;
 	rc = md_yaml_check_unique_keys(&y, err, errlen);

@@ -489,7 +489,10 @@ fill_ptrs(struct md_zone_set *zs, struct md_zone *rz, char *err, size_t errlen)
 			goto cleanup;
 		}
 	}
-	qsort(v, n, sizeof(*v), cmp_candidate);
+	/* No candidate: v is NULL, which qsort() must not be given (UBSan,
+	 * found by fuzz_zone_yaml). */
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_candidate);
 	for (size_t i = 0; i < n; i++) {
 		const struct md_node *have;
 

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Write the seed corpora of the fuzz harnesses.
 
-tests/fuzz/corpus/ (fuzz_query): each file is one DNS query message as a
+tests/fuzz/corpus/query/ (fuzz_query): each file is one DNS query message as a
 client sends it over UDP: the usual questions against the sample zones,
 EDNS variants, and a few broken messages that take the error paths.
 
-tests/fuzz/corpus_reply/ (fuzz_reply): each file is one reply as an
+tests/fuzz/corpus/reply/ (fuzz_reply): each file is one reply as an
 upstream server sends it, mostly to example.com. A (the harness's
 question): referrals with glue, answers, CNAME chains, NXDOMAIN and NODATA
 with SOA, truncation, compression pointers, OPT records, lame and
@@ -359,9 +359,10 @@ def write(out, seeds):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus")
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        here, "corpus", "query")
     rout = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
-        here, "corpus_reply")
+        here, "corpus", "reply")
     write(out, SEEDS)
     write(rout, REPLIES)
 

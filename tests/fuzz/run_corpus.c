@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * run_corpus.c - replay the fuzz corpora without libFuzzer, so every build
- * (gcc included) runs both harnesses under make check: the query corpus
- * through md_fuzz_query() and the reply corpus through md_fuzz_reply().
+ * (gcc included) runs every harness under make check: the corpus of each
+ * target (corpus/query/ through md_fuzz_query(), corpus/config/ through
+ * md_fuzz_config(), ...: the table targets[]).
  * Every file of each corpus folder is fed to its target as is, then in
  * MUTATIONS deterministic variants (bit flips, byte changes, truncation,
  * insertion, deletion, header word changes) from a fixed-seed xorshift
  * generator, so a failure is reproducible.
  *
- * usage: run_corpus [[query:|reply:]DIR...]   (a bare DIR is a query
- * corpus; default: both corpora compiled in as MD_FUZZ_CORPUS and
- * MD_FUZZ_CORPUS_REPLY, or $MD_FUZZ_CORPUS and $MD_FUZZ_CORPUS_REPLY)
+ * usage: run_corpus [[TARGET:]DIR...]   (TARGET as in targets[] below; a
+ * bare DIR is a query corpus; default: ROOT/TARGET for every target, ROOT
+ * being $MD_FUZZ_CORPUS or the folder compiled in as MD_FUZZ_CORPUS;
+ * $MD_FUZZ_LAST=FILE keeps the input running in FILE, so a crash's is
+ * left there)
  */
 #include "config.h"
 
@@ -26,12 +29,8 @@
 #define MD_FUZZ_CORPUS "tests/fuzz/corpus"
 #endif
 
-#ifndef MD_FUZZ_CORPUS_REPLY
-#define MD_FUZZ_CORPUS_REPLY "tests/fuzz/corpus_reply"
-#endif
-
 #define MUTATIONS 300
-#define INPUT_MAX 4096
+#define INPUT_MAX 65536 /* the text targets' seeds are larger than messages */
 
 typedef int (*fuzz_target)(const uint8_t *data, size_t size);
 
@@ -109,6 +108,25 @@ mutate(const uint8_t *in, size_t len, uint8_t *buf)
 	return n;
 }
 
+/* With $MD_FUZZ_LAST set, each input is written to that file before it
+ * runs, so the one that crashed is left there. */
+static void
+keep_input(const uint8_t *data, size_t len)
+{
+	static const char *last;
+	FILE *fp;
+
+	if (last == NULL)
+		last = getenv("MD_FUZZ_LAST") ? getenv("MD_FUZZ_LAST") : "";
+	if (last[0] == '\0')
+		return;
+	fp = fopen(last, "wb");
+	if (fp == NULL)
+		return;
+	fwrite(data, 1, len, fp);
+	fclose(fp);
+}
+
 static int
 run_file(fuzz_target target, const char *path, unsigned long *runs)
 {
@@ -122,11 +140,13 @@ run_file(fuzz_target target, const char *path, unsigned long *runs)
 	}
 	len = fread(in, 1, sizeof(in), fp);
 	fclose(fp);
+	keep_input(in, len);
 	target(in, len);
 	(*runs)++;
 	for (unsigned i = 0; i < MUTATIONS; i++) {
 		size_t n = mutate(in, len, buf);
 
+		keep_input(buf, n);
 		target(buf, n);
 		(*runs)++;
 	}
@@ -161,19 +181,42 @@ run_dir(fuzz_target target, const char *dir, unsigned long *files,
 	return rc;
 }
 
-/* One corpus: "query:DIR", "reply:DIR" or a bare DIR (query). */
+/* The targets, by the name of their corpus folder (tests/fuzz/corpus/NAME). */
+static const struct {
+	const char *name;
+	fuzz_target fn;
+} targets[] = {
+    {"query", md_fuzz_query},
+    {"reply", md_fuzz_reply},
+    {"config", md_fuzz_config},
+    {"zone_yaml", md_fuzz_zone_yaml},
+    {"zone_file", md_fuzz_zone_file},
+    {"k8s", md_fuzz_k8s},
+};
+
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+/* One corpus: "NAME:DIR" for a target of the table, or a bare DIR
+ * (query). */
 static int
 run_arg(const char *arg, unsigned long *files, unsigned long *runs)
 {
 	unsigned long before = *files;
+	fuzz_target fn = md_fuzz_query;
+	const char *dir = arg;
 	int rc;
 
-	if (strncmp(arg, "reply:", 6) == 0)
-		rc = run_dir(md_fuzz_reply, arg + 6, files, runs);
-	else if (strncmp(arg, "query:", 6) == 0)
-		rc = run_dir(md_fuzz_query, arg + 6, files, runs);
-	else
-		rc = run_dir(md_fuzz_query, arg, files, runs);
+	for (size_t i = 0; i < NTARGETS; i++) {
+		size_t len = strlen(targets[i].name);
+
+		if (strncmp(arg, targets[i].name, len) == 0 &&
+		    arg[len] == ':') {
+			fn = targets[i].fn;
+			dir = arg + len + 1;
+			break;
+		}
+	}
+	rc = run_dir(fn, dir, files, runs);
 	if (rc == 0 && *files == before) {
 		fprintf(stderr, "run_corpus: %s: no corpus files\n", arg);
 		rc = -1;
@@ -181,30 +224,23 @@ run_arg(const char *arg, unsigned long *files, unsigned long *runs)
 	return rc;
 }
 
-static const char *
-env_or(const char *var, const char *dflt)
-{
-	const char *v = getenv(var);
-
-	return v != NULL && v[0] != '\0' ? v : dflt;
-}
-
 int
 main(int argc, char **argv)
 {
-	char qarg[4096], rarg[4096];
+	const char *root = getenv("MD_FUZZ_CORPUS");
+	char arg[4096];
 	unsigned long files = 0, runs = 0;
 	int rc = 0;
 
+	if (root == NULL || root[0] == '\0')
+		root = MD_FUZZ_CORPUS;
 	if (argc < 2) {
-		snprintf(qarg, sizeof(qarg), "query:%s",
-		    env_or("MD_FUZZ_CORPUS", MD_FUZZ_CORPUS));
-		snprintf(rarg, sizeof(rarg), "reply:%s",
-		    env_or("MD_FUZZ_CORPUS_REPLY", MD_FUZZ_CORPUS_REPLY));
-		if (run_arg(qarg, &files, &runs) != 0)
-			rc = -1;
-		if (run_arg(rarg, &files, &runs) != 0)
-			rc = -1;
+		for (size_t i = 0; i < NTARGETS; i++) {
+			snprintf(arg, sizeof(arg), "%s:%s/%s", targets[i].name,
+			    root, targets[i].name);
+			if (run_arg(arg, &files, &runs) != 0)
+				rc = -1;
+		}
 	}
 	for (int i = 1; i < argc; i++) {
 		if (run_arg(argv[i], &files, &runs) != 0)

@@ -495,6 +495,16 @@ static const struct bad_case bad_cases[] = {
     {MD_K8S_POD, "{" META ",\"status\":{\"podIPs\":[{\"ip\":4}]}}", "podIPs"},
     {MD_K8S_POD, "{\"metadata\":{\"name\":\"p\"}}", "namespace"},
     {MD_K8S_NAMESPACE, "{\"metadata\":{}}", "metadata.name"},
+    /* Upper case (fuzz_k8s): "Shop" and "shop" would be one DNS zone. */
+    {MD_K8S_NAMESPACE, "{\"metadata\":{\"name\":\"Shop\"}}", "metadata.name"},
+    {MD_K8S_SERVICE,
+	"{\"metadata\":{\"namespace\":\"Shop\",\"name\":\"web\"},"
+	"\"spec\":{}}",
+	"metadata.namespace"},
+    {MD_K8S_SLICE,
+	"{" META ",\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":"
+	"[\"10.0.0.1\"],\"hostname\":\"Web-0\"}]}",
+	"hostname"},
 };
 
 static void
