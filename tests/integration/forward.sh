@@ -269,6 +269,25 @@ check_log "tls listener: kdig +tls (verified)" "$T/o" grep -q 10.96.0.1 "$T/o"
 "$MINIDIG" @127.56.1.1 +tls +tls-ca="$T/ca.pem" +tls-hostname=dns.test \
     who.fwd.test TXT >"$T/o" 2>&1 || true
 check_log "tls listener: minidig +tls" "$T/o" grep -q '"u1"' "$T/o"
+# Garbage after the TLS handshake (a framed message that is no DNS): the
+# connection is closed at once, not left to the read or idle timeout.
+python3 - "$T/ca.pem" >"$T/o" 2>&1 <<'PY' || true
+import socket, ssl, struct, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+s = ctx.wrap_socket(socket.create_connection(("127.56.1.1", 853), 3),
+                    server_hostname="dns.test")
+s.settimeout(8)
+s.sendall(struct.pack(">H", 40) + b"\x12\x34\x00\x00\x00\x01" + b"\x3f" + b"J" * 33)
+start = time.monotonic()
+try:
+    while s.recv(4096):
+        pass
+except (ssl.SSLError, OSError):
+    pass
+print("closed after %.1f s" % (time.monotonic() - start))
+PY
+check_log "tls listener: garbage after the handshake closes at once ($(cat "$T/o"))" \
+    "$T/o" awk '/closed after/ { exit !($3 < 2) } END { if (NR == 0) exit 1 }' "$T/o"
 # TLS 1.2 is accepted; TLS 1.1 (offered by a client willing to use it,
 # hence SECLEVEL=0) is refused by the server.
 openssl s_client -connect 127.56.1.1:853 -tls1_2 </dev/null >"$T/o12" 2>&1 &&
