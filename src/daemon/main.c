@@ -761,7 +761,11 @@ check_start(
 	    (rc = check_folder_of(
 		 cfg, "pid-file", cfg->pid_file, err, errlen)) != 0)
 		return rc;
-	if (cfg->k8s.nzones > 0) {
+	/* The in-cluster settings exist only in a pod: -t run elsewhere
+	 * (checking a ConfigMap) leaves them to the start. */
+	if (cfg->k8s.nzones > 0 &&
+	    (cfg->k8s.server != NULL || cfg->k8s.kubeconfig != NULL ||
+		getenv("KUBERNETES_SERVICE_HOST") != NULL)) {
 		struct md_k8s_endpoint_conf ep;
 
 		memset(&ep, 0, sizeof(ep));

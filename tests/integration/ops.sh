@@ -19,7 +19,8 @@
 #    and exit code (1), naming FILE:LINE or the flag: TLS listeners
 #    without certificate, unreadable certificate, a key of another
 #    certificate, unknown user or group, the control socket's folder
-#    missing or not writable by --user, auto-ptr outside a reverse zone.
+#    missing or not writable by --user, auto-ptr outside a reverse zone,
+#    a kubeconfig that cannot be read.
 #
 # The harness is tests/integration/lib.sh: inside a private network
 # namespace; only 127.x; processes stopped by PID; bounded waits;
@@ -180,6 +181,10 @@ printf '$ORIGIN example.test.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.
     >"$T/ex.zone"
 printf 'listen: [ "127.63.0.4" ]\nrecursion: no\nzones:\n  - file: ex.zone\n    auto-ptr: yes\n' \
     >"$T/ptr.yaml"
+printf 'listen: [ "127.63.0.4" ]\nrecursion: no\nkubernetes:\n  zones: [ cluster.local ]\n  kubeconfig: /nonexistent/kubeconfig\n' \
+    >"$T/k8s.yaml"
+refused "a kubeconfig that cannot be read" \
+    "$T/k8s.yaml:3: kubernetes: /nonexistent/kubeconfig:" -c "$T/k8s.yaml"
 refused "auto-ptr outside in-addr.arpa and ip6.arpa" \
     "$T/ptr.yaml:4: auto-ptr: zone example.test. is not under in-addr.arpa or ip6.arpa" \
     -c "$T/ptr.yaml"
