@@ -36,6 +36,13 @@ struct md_config_zone {
 	char *origin; /* NULL: from the file */
 	enum md_zone_format format;
 	bool auto_ptr;
+	char *where; /* "FILE:LINE" of its entry, "--zone", or NULL */
+};
+
+/* Where a key's value was set, for messages: "FILE:LINE" or "--flag". */
+struct md_config_where {
+	char *key;
+	char *at;
 };
 
 struct md_config {
@@ -120,6 +127,10 @@ struct md_config {
 	/* answers */
 	bool rrset_roundrobin; /* rotate multi-RR RRsets (yes) */
 	bool prefetch;	       /* refresh entries asked in their last 10% */
+
+	/* where each key given was set (md_config_set_where()) */
+	struct md_config_where *where;
+	size_t nwhere;
 
 	/* Derived by md_config_finish(): the engine's settings (root hints
 	 * loaded, forward zones, stub upstreams from resolv.conf). */
@@ -219,9 +230,25 @@ struct md_forward_zone *md_config_find_forward(
  * many were found (at most max), or -errno when the file cannot be read.
  */
 int md_resolv_conf_read(const char *path, struct md_upstream *out, size_t max);
-/* Add a zone file; origin may be NULL. */
+/* Add a zone file; origin may be NULL; where ("FILE:LINE" of its entry,
+ * or the flag) may be NULL. */
 int md_config_add_zone(struct md_config *c, const char *file,
-    const char *origin, enum md_zone_format format, bool auto_ptr);
+    const char *origin, enum md_zone_format format, bool auto_ptr,
+    const char *where);
+
+/*
+ * Where key's value came from: md_config_load() notes "FILE:LINE" for
+ * every top-level key it reads, the daemon "--flag" for every flag laid
+ * over it (a later note replaces an earlier one).  md_config_where()
+ * returns it, or NULL for a default.  md_config_error() writes a problem
+ * found after loading (policy checks, files named by a key, the start's
+ * checks) as "FILE:LINE: key: problem", "--flag: problem", or, for a
+ * default, "key: problem", into err and returns MD_ECONFIG.
+ */
+int md_config_set_where(struct md_config *c, const char *key, const char *at);
+const char *md_config_where(const struct md_config *c, const char *key);
+int md_config_error(const struct md_config *c, const char *key, char *err,
+    size_t errlen, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void md_config_clear_zones(struct md_config *c);
 
 #endif /* MINIDNS_CONFIG_H */

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct event_base;
 
@@ -55,7 +56,27 @@ struct md_control;
  */
 struct md_control *md_control_new(struct event_base *base, const char *path,
     const struct md_control_ops *ops, char *err, size_t errlen);
-/* Closes the socket, ends open requests and removes the socket file. */
+/*
+ * What md_control_new() needs of 'path', checked without touching it: a
+ * name that fits a Unix socket address, nothing but a socket there, a
+ * folder that exists and that this process may create files in; and,
+ * when 'user' is set, a folder where that uid/gid may remove the socket
+ * at stop (the daemon runs as it by then; the socket file will be its).
+ * Returns 0, or MD_ECONFIG with "PATH: problem" in err.  The daemon's
+ * start and minidnsd -t call it before anything is bound.
+ */
+int md_control_check_path(const char *path, bool user, uid_t uid, gid_t gid,
+    char *err, size_t errlen);
+/*
+ * Hand the socket to the user the daemon is about to become (before it
+ * drops root): the file's owner becomes uid:gid (its mode stays 0660) and
+ * that uid may use the socket, besides root.  Returns 0 or -errno with
+ * err set.
+ */
+int md_control_set_owner(
+    struct md_control *c, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* Closes the socket, ends open requests and removes the socket file (if
+ * it is still the one made here; a failure is logged). */
 void md_control_free(struct md_control *c);
 
 #endif /* MINIDNS_CONTROL_H */

@@ -18,6 +18,7 @@
 #include "minidns/zone.h"
 
 struct event_base;
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
 
 /* What happened to one query, for logs and tests. */
 struct md_query_info {
@@ -104,6 +105,17 @@ void md_server_free(struct md_server *srv);
  * another one opened.  Returns 0 or -errno, with a message logged.
  */
 int md_server_listen(struct md_server *srv);
+/*
+ * The DNS-over-TLS service's TLS context from cfg (tls-listen, tls-cert,
+ * tls-key): *out a new SSL_CTX (the caller frees it with SSL_CTX_free()),
+ * or NULL when nothing listens for TLS.  Refused, with "FILE:LINE: key:
+ * problem" in err and MD_ECONFIG: TLS listeners without a certificate or
+ * key, a file that cannot be read, a certificate or key OpenSSL does not
+ * take, a key that does not belong to the certificate.  md_server_listen()
+ * builds its context with it; minidnsd -t and its start check it first.
+ */
+int md_server_tls_ctx_new(const struct md_config *cfg, struct ssl_ctx_st **out,
+    char *err, size_t errlen);
 /*
  * Start the worker threads (after md_server_listen(), after the process
  * forked and dropped its privileges: threads do not survive a fork).

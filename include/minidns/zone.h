@@ -94,7 +94,10 @@ struct md_zone_source {
 	const char *text;   /* zone text held in memory, or NULL: read file */
 	const char *origin; /* presentation form, or NULL: from the file */
 	enum md_zone_format format;
-	bool auto_ptr; /* fill this reverse zone with PTRs (see below) */
+	bool auto_ptr;	   /* fill this reverse zone with PTRs (see below);
+			  refused outside in-addr.arpa and ip6.arpa */
+	const char *where; /* "FILE:LINE" of the configuration entry naming
+			      it, for errors about the entry; or NULL */
 };
 
 /*

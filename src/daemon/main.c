@@ -31,6 +31,7 @@
 
 #include <event2/thread.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "minidns/config.h"
 #include "minidns/control.h"
@@ -384,6 +385,44 @@ replace_path(char **field, const char *value)
 	return *field != NULL ? 0 : -ENOMEM;
 }
 
+/* The keys the flags set, so later errors name the flag, not the file. */
+static int
+note_flags(const struct options *o, struct md_config *cfg)
+{
+	const struct {
+		bool given;
+		const char *key, *flag;
+	} v[] = {
+	    {o->nlisten > 0, "listen", "--listen"},
+	    {o->root_hints != NULL, "root-hints", "--root-hints"},
+	    {o->no_recursion, "recursion", "--no-recursion"},
+	    {o->nforward > 0, "forward", "--forward"},
+	    {o->stub, "stub", "--stub"},
+	    {o->threads != NULL, "threads", "--threads"},
+	    {o->cache_size != NULL, "cache-size", "--cache-size"},
+	    {o->kubeconfig != NULL, "kubernetes", "--kubeconfig"},
+	    {o->nk8s_zones > 0, "kubernetes", "--kubernetes-zone"},
+	    {o->metrics != NULL, "metrics", "--metrics"},
+	    {o->health != NULL, "health", "--health"},
+	    {o->ready != NULL, "ready", "--ready"},
+	    {o->control_socket != NULL, "control-socket", "--control-socket"},
+	    {o->user != NULL, "user", "--user"},
+	    {o->pid_file != NULL, "pid-file", "--pid-file"},
+	    {o->tls_ca != NULL, "tls-ca", "--tls-ca"},
+	    {o->ntls_listen > 0, "tls-listen", "--tls-listen"},
+	    {o->tls_cert != NULL, "tls-cert", "--tls-cert"},
+	    {o->tls_key != NULL, "tls-key", "--tls-key"},
+	    {o->ntrace > 0, "log-trace", "--trace"},
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i].given &&
+		    md_config_set_where(cfg, v[i].key, v[i].flag) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Defaults, then the file, then the flags, into cfg. */
 static int
 overlay_flags(
@@ -414,7 +453,7 @@ overlay_flags(
 		md_config_clear_zones(cfg);
 	for (size_t i = 0; i < o->nzones; i++) {
 		if (md_config_add_zone(cfg, o->zones[i], NULL,
-			MD_ZONE_FORMAT_AUTO, false) != 0)
+			MD_ZONE_FORMAT_AUTO, false, "--zone") != 0)
 			return -ENOMEM;
 	}
 	if (o->root_hints != NULL) {
@@ -526,7 +565,7 @@ overlay_flags(
 		cfg->log_level = MD_LOG_DEBUG;
 	else if (o->verbosity < 0)
 		cfg->log_level = MD_LOG_ERR;
-	return 0;
+	return note_flags(o, cfg);
 }
 
 /*
@@ -585,6 +624,7 @@ load_zones(const struct md_config *cfg, char *err, size_t errlen)
 		srcs[i].origin = cfg->zones[i].origin;
 		srcs[i].format = cfg->zones[i].format;
 		srcs[i].auto_ptr = cfg->zones[i].auto_ptr;
+		srcs[i].where = cfg->zones[i].where;
 	}
 	zs = md_zone_set_load(srcs, cfg->nzones, err, errlen);
 	free(srcs);
@@ -613,8 +653,8 @@ apply_logging(const struct md_config *cfg, char *err, size_t errlen)
 	int rc = md_log_set_file(cfg->log_file);
 
 	if (rc != 0) {
-		snprintf(err, errlen, "log-file %s: %s", cfg->log_file,
-		    md_strerror(rc));
+		md_config_error(cfg, "log-file", err, errlen, "%s: %s",
+		    cfg->log_file, md_strerror(rc));
 		return rc;
 	}
 	md_log_set_format(cfg->log_format);
@@ -623,58 +663,147 @@ apply_logging(const struct md_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Once the sockets are bound: chroot (if set), then become the configured
- * user and group, for good (RFC-less, but every resolver does it).
- */
+/* ---- what a start needs, checked by -t too -------------------------------- */
+
+/* The user and group to run as (user: NAME[:GROUP]), looked up once. */
+struct run_as {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+};
+
 static int
-drop_privileges(const struct md_config *c, char *err, size_t errlen)
+lookup_user(
+    const struct md_config *c, struct run_as *who, char *err, size_t errlen)
 {
 	char spec[256];
 	char *group;
-	struct passwd *pw = NULL;
-	gid_t gid;
+	struct passwd *pw;
 
-	if (c->user == NULL && c->chroot_dir == NULL)
+	memset(who, 0, sizeof(*who));
+	if (c->user == NULL)
 		return 0;
-	if (c->user != NULL) {
-		md_strlcpy(spec, c->user, sizeof(spec));
-		group = strchr(spec, ':');
-		if (group != NULL)
-			*group++ = '\0';
-		pw = getpwnam(spec);
-		if (pw == NULL) {
-			snprintf(err, errlen, "user '%s' does not exist", spec);
-			return MD_ECONFIG;
-		}
-		gid = pw->pw_gid;
-		if (group != NULL) {
-			struct group *gr = getgrnam(group);
+	md_strlcpy(spec, c->user, sizeof(spec));
+	group = strchr(spec, ':');
+	if (group != NULL)
+		*group++ = '\0';
+	pw = getpwnam(spec);
+	if (pw == NULL)
+		return md_config_error(
+		    c, "user", err, errlen, "user '%s' does not exist", spec);
+	who->uid = pw->pw_uid;
+	who->gid = pw->pw_gid;
+	if (group != NULL) {
+		struct group *gr = getgrnam(group);
 
-			if (gr == NULL) {
-				snprintf(err, errlen,
-				    "group '%s' does not exist", group);
-				return MD_ECONFIG;
-			}
-			gid = gr->gr_gid;
-		}
+		if (gr == NULL)
+			return md_config_error(c, "user", err, errlen,
+			    "group '%s' does not exist", group);
+		who->gid = gr->gr_gid;
 	}
+	who->set = true;
+	return 0;
+}
+
+/* The folder a file is to be made in exists and takes new files. */
+static int
+check_folder_of(const struct md_config *c, const char *key, const char *path,
+    char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		md_strlcpy(dir, ".", sizeof(dir));
+	else if (slash == path)
+		md_strlcpy(dir, "/", sizeof(dir));
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK) != 0)
+		return md_config_error(c, key, err, errlen, "%s: folder %s: %s",
+		    path, dir, strerror(errno));
+	return 0;
+}
+
+/*
+ * Everything the start refuses before it binds a socket, in one place:
+ * the start runs it before it forks, and minidnsd -t runs it too, so a
+ * check passes only when the start would (binding itself is left to the
+ * start: an address in use or not local).  Fills *who.  Returns 0, or
+ * MD_ECONFIG with "FILE:LINE: key: problem" ("--flag: problem") in err.
+ */
+static int
+check_start(
+    const struct md_config *cfg, struct run_as *who, char *err, size_t errlen)
+{
+	SSL_CTX *tls = NULL;
+	struct stat st;
+	char why[768];
+	int rc;
+
+	rc = lookup_user(cfg, who, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (cfg->chroot_dir != NULL &&
+	    (stat(cfg->chroot_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+		return md_config_error(cfg, "chroot", err, errlen,
+		    "%s is not a folder", cfg->chroot_dir);
+	rc = md_server_tls_ctx_new(cfg, &tls, err, errlen);
+	SSL_CTX_free(tls);
+	if (rc != 0)
+		return rc;
+	if (cfg->control_socket != NULL &&
+	    md_control_check_path(cfg->control_socket, who->set, who->uid,
+		who->gid, why, sizeof(why)) != 0)
+		return md_config_error(
+		    cfg, "control-socket", err, errlen, "%s", why);
+	if (cfg->pid_file != NULL &&
+	    (rc = check_folder_of(
+		 cfg, "pid-file", cfg->pid_file, err, errlen)) != 0)
+		return rc;
+	/* The in-cluster settings exist only in a pod: -t run elsewhere
+	 * (checking a ConfigMap) leaves them to the start. */
+	if (cfg->k8s.nzones > 0 &&
+	    (cfg->k8s.server != NULL || cfg->k8s.kubeconfig != NULL ||
+		getenv("KUBERNETES_SERVICE_HOST") != NULL)) {
+		struct md_k8s_endpoint_conf ep;
+
+		memset(&ep, 0, sizeof(ep));
+		rc = md_k8s_resolve_endpoint(&cfg->k8s, &ep, why, sizeof(why));
+		md_k8s_endpoint_conf_deinit(&ep);
+		if (rc != 0)
+			return md_config_error(
+			    cfg, "kubernetes", err, errlen, "%s", why);
+	}
+	return 0;
+}
+
+/*
+ * Once the sockets are bound: chroot (if set), then become the configured
+ * user and group (looked up by check_start()), for good (RFC-less, but
+ * every resolver does it).
+ */
+static int
+drop_privileges(const struct md_config *c, const struct run_as *who, char *err,
+    size_t errlen)
+{
 	if (c->chroot_dir != NULL &&
 	    (chroot(c->chroot_dir) != 0 || chdir("/") != 0)) {
 		snprintf(err, errlen, "chroot %s: %s", c->chroot_dir,
 		    strerror(errno));
 		return -errno;
 	}
-	if (pw != NULL &&
-	    (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
-		setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)) {
+	if (who->set &&
+	    (setgroups(1, &who->gid) != 0 ||
+		setresgid(who->gid, who->gid, who->gid) != 0 ||
+		setresuid(who->uid, who->uid, who->uid) != 0)) {
 		snprintf(err, errlen, "cannot become %s: %s", c->user,
 		    strerror(errno));
 		return -errno;
 	}
-	if (pw != NULL)
+	if (who->set)
 		md_info(MD_LOG_MAIN, "running as %s (uid %u, gid %u)%s%s",
-		    c->user, (unsigned)pw->pw_uid, (unsigned)gid,
+		    c->user, (unsigned)who->uid, (unsigned)who->gid,
 		    c->chroot_dir ? ", chroot " : "",
 		    c->chroot_dir ? c->chroot_dir : "");
 	return 0;
@@ -752,10 +881,13 @@ k8s_apply(
 	/* The new source first: when it cannot start, the old one (if
 	 * any) keeps watching and the reload fails. */
 	if (cfg->k8s.nzones > 0) {
+		char why[768];
+
 		k = md_k8s_new(
-		    d->base, &cfg->k8s, k8s_publish_cb, d, err, errlen);
+		    d->base, &cfg->k8s, k8s_publish_cb, d, why, sizeof(why));
 		if (k == NULL)
-			return MD_ECONFIG;
+			return md_config_error(
+			    cfg, "kubernetes", err, errlen, "%s", why);
 	}
 	if (d->k8s != NULL) {
 		md_info(MD_LOG_MAIN,
@@ -1040,6 +1172,7 @@ main(int argc, char **argv)
 	struct event *sigs[4] = {NULL, NULL, NULL, NULL};
 	static const int signums[4] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
 	char err[1024];
+	struct run_as who;
 	bool pid_written = false;
 	int rc;
 
@@ -1065,7 +1198,7 @@ main(int argc, char **argv)
 		goto cleanup;
 	}
 	zs = load_zones(d.cfg, err, sizeof(err));
-	if (zs == NULL) {
+	if (zs == NULL || check_start(d.cfg, &who, err, sizeof(err)) != 0) {
 		fprintf(stderr, "minidnsd: %s\n", err);
 		rc = EXIT_CONFIG;
 		goto cleanup;
@@ -1133,7 +1266,7 @@ main(int argc, char **argv)
 			event_add(sigs[i], NULL);
 	}
 	if (k8s_apply(&d, d.cfg, err, sizeof(err)) != 0) {
-		md_err(MD_LOG_MAIN, "kubernetes: %s", err);
+		md_err(MD_LOG_MAIN, "%s", err);
 		rc = EXIT_CONFIG;
 		goto cleanup;
 	}
@@ -1145,8 +1278,12 @@ main(int argc, char **argv)
 		goto cleanup;
 	}
 	/* Everything that needs root is bound: drop it, then start the
-	 * workers, which never run as root. */
-	if (drop_privileges(d.cfg, err, sizeof(err)) != 0) {
+	 * workers, which never run as root.  The control socket is the
+	 * daemon's user's from now on (minidns-control(8)). */
+	if ((who.set && d.control != NULL &&
+		md_control_set_owner(
+		    d.control, who.uid, who.gid, err, sizeof(err)) != 0) ||
+	    drop_privileges(d.cfg, &who, err, sizeof(err)) != 0) {
 		md_err(MD_LOG_MAIN, "%s", err);
 		rc = EXIT_START;
 		goto cleanup;

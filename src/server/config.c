@@ -184,19 +184,17 @@ add_stub_root(const struct md_config *c, struct md_resolve_conf *rc, char *err,
 		if (rc->forward[i].zone[0] == 0)
 			return 0;
 	}
-	if (rc->nforward >= MD_FORWARD_ZONES_MAX) {
-		snprintf(err, errlen, "stub: more than %d forward zones",
-		    MD_FORWARD_ZONES_MAX);
-		return MD_ECONFIG;
-	}
+	if (rc->nforward >= MD_FORWARD_ZONES_MAX)
+		return md_config_error(c, "stub", err, errlen,
+		    "more than %d forward zones", MD_FORWARD_ZONES_MAX);
 	f = &rc->forward[rc->nforward];
 	memset(f, 0, sizeof(*f));
 	n = md_resolv_conf_read(path, f->servers, MD_FORWARD_SERVERS_MAX);
-	if (n <= 0) {
-		snprintf(err, errlen, "stub: no nameserver in %s%s%s", path,
-		    n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
-		return MD_ECONFIG;
-	}
+	if (n <= 0)
+		return md_config_error(c,
+		    c->resolv_conf != NULL ? "resolv-conf" : "stub", err,
+		    errlen, "no nameserver in %s%s%s", path, n < 0 ? ": " : "",
+		    n < 0 ? strerror(-n) : "");
 	f->nservers = (size_t)n;
 	rc->nforward++;
 	return 0;
@@ -204,7 +202,8 @@ add_stub_root(const struct md_config *c, struct md_resolve_conf *rc, char *err,
 
 /* HTTP endpoints: "off", ":PORT" or ADDR:PORT. */
 static int
-check_http(const char *key, const char *a, char *err, size_t errlen)
+check_http(const struct md_config *c, const char *key, const char *a, char *err,
+    size_t errlen)
 {
 	struct md_sockaddr sa;
 	char tmp[80];
@@ -215,11 +214,9 @@ check_http(const char *key, const char *a, char *err, size_t errlen)
 		snprintf(tmp, sizeof(tmp), "0.0.0.0%s", a);
 	else
 		md_strlcpy(tmp, a, sizeof(tmp));
-	if (md_sockaddr_parse(tmp, 0, &sa) != 0 || strrchr(a, ':') == NULL) {
-		snprintf(err, errlen, "%s: '%s' is not ADDR:PORT, :PORT or off",
-		    key, a);
-		return MD_ECONFIG;
-	}
+	if (md_sockaddr_parse(tmp, 0, &sa) != 0 || strrchr(a, ':') == NULL)
+		return md_config_error(c, key, err, errlen,
+		    "'%s' is not ADDR:PORT, :PORT or off", a);
 	return 0;
 }
 
@@ -233,25 +230,28 @@ md_config_finish(struct md_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if ((e = check_http("metrics", c->metrics, err, errlen)) != 0 ||
-	    (e = check_http("health", c->health, err, errlen)) != 0 ||
-	    (e = check_http("ready", c->ready, err, errlen)) != 0)
+	if ((e = check_http(c, "metrics", c->metrics, err, errlen)) != 0 ||
+	    (e = check_http(c, "health", c->health, err, errlen)) != 0 ||
+	    (e = check_http(c, "ready", c->ready, err, errlen)) != 0)
 		return e;
 	/* An open resolver answers anyone, and is used for amplification:
 	 * only when asked for in so many words. */
 	for (size_t i = 0; c->recursion && i < c->nacl; i++) {
-		if (c->acl[i].prefix == 0 && !c->allow_open_resolver) {
-			snprintf(err, errlen,
-			    "access-control opens recursion to every address; "
-			    "set allow-open-resolver: yes if that is meant");
-			return MD_ECONFIG;
-		}
+		if (c->acl[i].prefix == 0 && !c->allow_open_resolver)
+			return md_config_error(c, "access-control", err, errlen,
+			    "opens recursion to every address; set "
+			    "allow-open-resolver: yes if that is meant");
 	}
 	md_resolve_conf_init(rc);
 	if (c->root_hints != NULL) {
-		e = md_resolve_load_hints(rc, c->root_hints, err, errlen);
-		if (e != 0)
+		char why[768];
+
+		e = md_resolve_load_hints(rc, c->root_hints, why, sizeof(why));
+		if (e != 0) {
+			md_config_error(
+			    c, "root-hints", err, errlen, "%s", why);
 			return e;
+		}
 	}
 	engine_keys(c, rc, true);
 	memcpy(rc->forward, c->forward, sizeof(rc->forward));
@@ -589,6 +589,7 @@ md_config_clear_zones(struct md_config *c)
 	for (size_t i = 0; i < c->nzones; i++) {
 		free(c->zones[i].file);
 		free(c->zones[i].origin);
+		free(c->zones[i].where);
 	}
 	free(c->zones);
 	c->zones = NULL;
@@ -599,6 +600,13 @@ void
 md_config_deinit(struct md_config *c)
 {
 	md_config_clear_zones(c);
+	for (size_t i = 0; i < c->nwhere; i++) {
+		free(c->where[i].key);
+		free(c->where[i].at);
+	}
+	free(c->where);
+	c->where = NULL;
+	c->nwhere = 0;
 	free(c->path);
 	c->path = NULL;
 	free(c->root_hints);
@@ -656,23 +664,92 @@ md_config_add_listen(
 
 int
 md_config_add_zone(struct md_config *c, const char *file, const char *origin,
-    enum md_zone_format format, bool auto_ptr)
+    enum md_zone_format format, bool auto_ptr, const char *where)
 {
 	struct md_config_zone *v =
 	    realloc(c->zones, (c->nzones + 1) * sizeof(*v));
+	struct md_config_zone *z;
 
 	if (v == NULL)
 		return -ENOMEM;
 	c->zones = v;
-	v[c->nzones].file = strdup(file);
-	v[c->nzones].origin = origin ? strdup(origin) : NULL;
-	v[c->nzones].format = format;
-	v[c->nzones].auto_ptr = auto_ptr;
-	if (v[c->nzones].file == NULL || (origin && !v[c->nzones].origin))
+	z = &v[c->nzones];
+	memset(z, 0, sizeof(*z));
+	z->file = strdup(file);
+	z->origin = origin ? strdup(origin) : NULL;
+	z->where = where ? strdup(where) : NULL;
+	z->format = format;
+	z->auto_ptr = auto_ptr;
+	if (z->file == NULL || (origin && !z->origin) || (where && !z->where)) {
+		free(z->file);
+		free(z->origin);
+		free(z->where);
 		return -ENOMEM;
+	}
 	c->nzones++;
 	c->zones_set = true;
 	return 0;
+}
+
+int
+md_config_set_where(struct md_config *c, const char *key, const char *at)
+{
+	struct md_config_where *v;
+	char *dup = strdup(at);
+
+	if (dup == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nwhere; i++) {
+		if (strcmp(c->where[i].key, key) == 0) {
+			free(c->where[i].at);
+			c->where[i].at = dup;
+			return 0;
+		}
+	}
+	v = realloc(c->where, (c->nwhere + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(dup);
+		return -ENOMEM;
+	}
+	c->where = v;
+	v[c->nwhere].key = strdup(key);
+	if (v[c->nwhere].key == NULL) {
+		free(dup);
+		return -ENOMEM;
+	}
+	v[c->nwhere].at = dup;
+	c->nwhere++;
+	return 0;
+}
+
+const char *
+md_config_where(const struct md_config *c, const char *key)
+{
+	for (size_t i = 0; i < c->nwhere; i++) {
+		if (strcmp(c->where[i].key, key) == 0)
+			return c->where[i].at;
+	}
+	return NULL;
+}
+
+int
+md_config_error(const struct md_config *c, const char *key, char *err,
+    size_t errlen, const char *fmt, ...)
+{
+	const char *at = md_config_where(c, key);
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (at == NULL)
+		snprintf(err, errlen, "%s: %s", key, why);
+	else if (at[0] == '-') /* a flag names its key */
+		snprintf(err, errlen, "%s: %s", at, why);
+	else
+		snprintf(err, errlen, "%s: %s: %s", at, key, why);
+	return MD_ECONFIG;
 }
 
 /* Where we are in the file, for messages. */
@@ -788,11 +865,13 @@ add:
 		return bad(x, n, "zones", "a zone needs a file");
 	/* Relative zone paths are taken from the config file's folder. */
 	char *path = relative_to(x, file);
+	char where[4200];
 	int rc;
 
 	if (path == NULL)
 		return -ENOMEM;
-	rc = md_config_add_zone(c, path, origin, format, auto_ptr);
+	snprintf(where, sizeof(where), "%s:%u", x->y->file, md_yaml_line(n));
+	rc = md_config_add_zone(c, path, origin, format, auto_ptr, where);
 	free(path);
 	if (rc != 0)
 		return -ENOMEM;
@@ -1451,6 +1530,13 @@ md_config_load_text(struct md_config *c, const char *path, const char *text,
 			goto done;
 		}
 		rc = read_key(&x, c, key, k, v);
+		if (rc == 0) {
+			char at[4200];
+
+			snprintf(
+			    at, sizeof(at), "%s:%u", path, md_yaml_line(k));
+			rc = md_config_set_where(c, key, at);
+		}
 		if (rc != 0)
 			goto done;
 	}

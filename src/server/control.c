@@ -76,8 +76,8 @@ struct md_control {
 	struct conn_list dead;
 	unsigned nconns;
 	int fd;
-	uid_t euid;
-	dev_t dev; /* of the socket file we made, to unlink only that */
+	uid_t euid; /* who may connect besides root: the daemon's user */
+	dev_t dev;  /* of the socket file we made, to unlink only that */
 	ino_t ino;
 	char *path;
 };
@@ -554,6 +554,94 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 /* ---- life cycle -------------------------------------------------------- */
 
+/* May uid/gid (as the daemon will be, with no other group) create and
+ * remove files in the folder st describes? */
+static bool
+folder_writable_by(const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (uid == 0)
+		return true;
+	if (st->st_uid == uid)
+		return (st->st_mode & (S_IWUSR | S_IXUSR)) ==
+		    (S_IWUSR | S_IXUSR);
+	if (st->st_gid == gid)
+		return (st->st_mode & (S_IWGRP | S_IXGRP)) ==
+		    (S_IWGRP | S_IXGRP);
+	return (st->st_mode & (S_IWOTH | S_IXOTH)) == (S_IWOTH | S_IXOTH);
+}
+
+int
+md_control_check_path(
+    const char *path, bool user, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	char dir[sizeof(sun.sun_path)];
+	const char *slash;
+	struct stat st;
+
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errlen, "no path");
+		return MD_ECONFIG;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long (at most %zu bytes)",
+		    path, sizeof(sun.sun_path) - 1);
+		return MD_ECONFIG;
+	}
+	/* Replace a stale socket, never anything else. */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", path);
+		return MD_ECONFIG;
+	}
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		md_strlcpy(dir, ".", sizeof(dir));
+	else if (slash == path)
+		md_strlcpy(dir, "/", sizeof(dir));
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "%s: folder %s: %s", path, dir,
+		    strerror(errno));
+		return MD_ECONFIG;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s is not a folder", path, dir);
+		return MD_ECONFIG;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "%s: folder %s is not writable: %s", path,
+		    dir, strerror(errno));
+		return MD_ECONFIG;
+	}
+	if (user && !folder_writable_by(&st, uid, gid)) {
+		snprintf(err, errlen,
+		    "%s: folder %s is not writable by uid %u, which the "
+		    "daemon runs as (it could not remove the socket at "
+		    "stop): give that user the folder",
+		    path, dir, (unsigned)uid);
+		return MD_ECONFIG;
+	}
+	return 0;
+}
+
+int
+md_control_set_owner(
+    struct md_control *ctl, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	/* The path, not the descriptor: fchown() on a socket changes the
+	 * socket, not the file that names it. */
+	if (lchown(ctl->path, uid, gid) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "control socket %s: chown: %s", ctl->path,
+		    strerror(e));
+		return -e;
+	}
+	ctl->euid = uid;
+	return 0;
+}
+
 struct md_control *
 md_control_new(struct event_base *base, const char *path,
     const struct md_control_ops *ops, char *err, size_t errlen)
@@ -562,18 +650,17 @@ md_control_new(struct event_base *base, const char *path,
 	struct sockaddr_un sun;
 	struct stat st;
 	mode_t old_umask;
+	char why[512];
 	int rc;
 
-	if (base == NULL || path == NULL || ops == NULL || *path == '\0') {
-		snprintf(err, errlen, "control socket: no path");
+	if (base == NULL || ops == NULL ||
+	    md_control_check_path(path, false, 0, 0, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "control socket %s",
+		    base == NULL || ops == NULL ? "has no event base" : why);
 		return NULL;
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "control socket %s: path too long", path);
-		return NULL;
-	}
 	md_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 
 	ctl = calloc(1, sizeof(*ctl));
@@ -593,14 +680,8 @@ md_control_new(struct event_base *base, const char *path,
 		goto fail;
 	}
 
-	/* Replace a stale socket, never anything else. */
+	/* A stale socket (md_control_check_path() refused anything else). */
 	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen,
-			    "control socket %s: exists and is not a socket",
-			    path);
-			goto fail;
-		}
 		if (unlink(path) != 0) {
 			snprintf(err, errlen, "control socket %s: unlink: %s",
 			    path, strerror(errno));
@@ -690,8 +771,11 @@ md_control_free(struct md_control *ctl)
 	close(ctl->fd);
 	/* Only our own socket file: a newer daemon may have replaced it. */
 	if (lstat(ctl->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_dev == ctl->dev && st.st_ino == ctl->ino)
-		unlink(ctl->path);
+	    st.st_dev == ctl->dev && st.st_ino == ctl->ino &&
+	    unlink(ctl->path) != 0)
+		md_log(MD_LOG_WARN, MD_LOG_SERVER,
+		    "control socket %s: cannot remove it: %s", ctl->path,
+		    strerror(errno));
 	free(ctl->path);
 	free(ctl);
 }

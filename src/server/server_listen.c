@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "minidns/ldns_bridge.h"
 
@@ -60,10 +62,10 @@ steer_to_newest(evutil_socket_t fd, unsigned before, unsigned n)
 /*
  * How many sockets are bound to sa already (another process's, in a
  * restart): counted in /proc/net/{udp,tcp}[6] by local address, for TCP
- * only listening ones.  0 when it cannot tell.
+ * only listening ones; *inode is the first one's.  0 when it cannot tell.
  */
 static unsigned
-sockets_bound(const struct md_sockaddr *sa, int type)
+sockets_bound(const struct md_sockaddr *sa, int type, unsigned long *inode)
 {
 	char want[64], line[512];
 	const char *path;
@@ -85,24 +87,98 @@ sockets_bound(const struct md_sockaddr *sa, int type)
 		snprintf(want, sizeof(want), "%08X%08X%08X%08X:%04X", w[0],
 		    w[1], w[2], w[3], ntohs(in6->sin6_port));
 	}
+	*inode = 0;
 	f = fopen(path, "re");
 	if (f == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char local[64], remote[64];
 		unsigned state;
+		unsigned long ino = 0;
 
-		/* "  sl  local_address rem_address   st ..." */
-		if (sscanf(line, "%*s %63s %63s %x", local, remote, &state) !=
-			3 ||
+		/* "sl local_address rem_address st tx_queue:rx_queue
+		 * tr:tm->when retrnsmt uid timeout inode ..." */
+		if (sscanf(line, "%*s %63s %63s %x %*s %*s %*s %*s %*s %lu",
+			local, remote, &state, &ino) < 3 ||
 		    strcmp(local, want) != 0)
 			continue;
 		if (type == SOCK_STREAM && state != 0x0A) /* TCP_LISTEN */
 			continue;
-		count++;
+		if (count++ == 0)
+			*inode = ino;
 	}
 	fclose(f);
 	return count;
+}
+
+/*
+ * The process holding the socket with this inode: the first /proc/PID/fd
+ * entry that links to "socket:[inode]" (readable for root, or for the same
+ * user).  0 when it cannot be found.
+ */
+static long
+socket_owner(unsigned long inode)
+{
+	char want[64], path[64], link[64];
+	long self = (long)getpid(), found = 0;
+	struct dirent *pe, *fe;
+	DIR *proc, *fds;
+
+	if (inode == 0)
+		return 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	proc = opendir("/proc");
+	if (proc == NULL)
+		return 0;
+	while (found == 0 && (pe = readdir(proc)) != NULL) {
+		long long pid;
+
+		if (md_parse_int(pe->d_name, 1, 1LL << 30, &pid) != 0 ||
+		    pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lld/fd", pid);
+		fds = opendir(path);
+		if (fds == NULL)
+			continue;
+		while (found == 0 && (fe = readdir(fds)) != NULL) {
+			char fdpath[384];
+			ssize_t n;
+
+			snprintf(
+			    fdpath, sizeof(fdpath), "%s/%s", path, fe->d_name);
+			n = readlink(fdpath, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) == 0)
+				found = (long)pid;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+/*
+ * Restart steering is meant (a new process takes over, the old one
+ * drains), but a second minidnsd started by mistake takes over the same
+ * way: say so, naming the other process.
+ */
+static void
+warn_takeover(
+    const struct md_sockaddr *sa, const char *what, unsigned long inode)
+{
+	char name[MD_SOCKADDR_STRLEN], pid[48] = "";
+	long owner = socket_owner(inode);
+
+	md_sockaddr_str(sa, name, sizeof(name));
+	if (owner > 0)
+		snprintf(pid, sizeof(pid), ", pid %ld", owner);
+	md_warn(MD_LOG_SERVER,
+	    "another process already serves %s (%s%s); this one takes new "
+	    "queries from now on (restart steering: stop the old one, or "
+	    "this one if it was started by mistake)",
+	    name, what, pid);
 }
 
 /* Accept what waits in a listener's queue before closing it. */
@@ -216,12 +292,15 @@ open_socket(const struct md_sockaddr *sa, int type)
 }
 
 /* One listener socket per worker on sa, joined to sa's SO_REUSEPORT
- * group; fds[0..nworkers) or -1 and errno. */
+ * group; fds[0..nworkers) or -1 and errno.  'what' (UDP and TCP, DNS
+ * over TLS) names the group in the warning when another process has
+ * sockets in it; NULL: no warning (said once per address). */
 static int
 open_group(struct md_server *srv, const struct md_sockaddr *sa, int type,
-    evutil_socket_t *fds)
+    evutil_socket_t *fds, const char *what)
 {
-	unsigned before = sockets_bound(sa, type);
+	unsigned long inode;
+	unsigned before = sockets_bound(sa, type, &inode);
 
 	for (unsigned i = 0; i < srv->nworkers; i++) {
 		fds[i] = open_socket(sa, type);
@@ -234,7 +313,89 @@ open_group(struct md_server *srv, const struct md_sockaddr *sa, int type,
 			return -1;
 		}
 	}
+	if (before > 0 && what != NULL)
+		warn_takeover(sa, what, inode);
 	steer_to_newest(fds[0], before, srv->nworkers);
+	return 0;
+}
+
+/* A file OpenSSL is about to read: its errno is clearer than OpenSSL's. */
+static int
+readable(const struct md_config *cfg, const char *key, const char *path,
+    char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return md_config_error(cfg, key, err, errlen,
+		    "%s: cannot read: %s", path, strerror(errno));
+	fclose(f);
+	return 0;
+}
+
+/* OpenSSL's reason for the last failure. */
+static const char *
+ssl_reason(void)
+{
+	unsigned long e = ERR_get_error();
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	ERR_clear_error();
+	return r != NULL ? r : "unusable";
+}
+
+static int
+mismatch(const struct md_config *cfg, char *err, size_t errlen)
+{
+	ERR_clear_error();
+	return md_config_error(cfg, "tls-key", err, errlen,
+	    "%s does not match the certificate %s", cfg->tls_key,
+	    cfg->tls_cert);
+}
+
+int
+md_server_tls_ctx_new(
+    const struct md_config *cfg, SSL_CTX **out, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+	int rc;
+
+	*out = NULL;
+	if (cfg->ntls_listen == 0)
+		return 0;
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
+		return md_config_error(cfg, "tls-listen", err, errlen,
+		    "needs tls-cert and tls-key (--tls-cert, --tls-key)");
+	if ((rc = readable(cfg, "tls-cert", cfg->tls_cert, err, errlen)) != 0 ||
+	    (rc = readable(cfg, "tls-key", cfg->tls_key, err, errlen)) != 0)
+		return rc;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL) {
+		snprintf(err, errlen, "TLS: out of memory");
+		return -ENOMEM;
+	}
+	/* RFC 8310 §9 / RFC 7525: TLS 1.2 or newer only. */
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1)
+		rc = md_config_error(cfg, "tls-cert", err, errlen,
+		    "%s: not a usable certificate: %s", cfg->tls_cert,
+		    ssl_reason());
+	else if (SSL_CTX_use_PrivateKey_file(
+		     ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1)
+		rc = ERR_GET_REASON(ERR_peek_last_error()) ==
+			X509_R_KEY_VALUES_MISMATCH
+		    ? mismatch(cfg, err, errlen)
+		    : md_config_error(cfg, "tls-key", err, errlen,
+			  "%s: not a usable private key: %s", cfg->tls_key,
+			  ssl_reason());
+	else if (SSL_CTX_check_private_key(ctx) != 1)
+		rc = mismatch(cfg, err, errlen);
+	if (rc != 0) {
+		SSL_CTX_free(ctx);
+		return rc;
+	}
+	*out = ctx;
 	return 0;
 }
 
@@ -242,39 +403,23 @@ open_group(struct md_server *srv, const struct md_sockaddr *sa, int type,
 static int
 listen_tls(struct md_server *srv)
 {
-	char name[MD_SOCKADDR_STRLEN];
-	unsigned long e;
+	char name[MD_SOCKADDR_STRLEN], err[1024];
+	int rc;
 
 	if (srv->boot->ntls_listen == 0)
 		return 0;
-	if (srv->boot->tls_cert == NULL || srv->boot->tls_key == NULL) {
-		md_err(MD_LOG_SERVER,
-		    "tls-listen needs tls-cert and tls-key (--tls-cert, "
-		    "--tls-key)");
-		return -EINVAL;
-	}
-	srv->tls_ctx = SSL_CTX_new(TLS_server_method());
-	if (srv->tls_ctx == NULL)
-		return -ENOMEM;
-	/* RFC 8310 §9 / RFC 7525: TLS 1.2 or newer only. */
-	SSL_CTX_set_min_proto_version(srv->tls_ctx, TLS1_2_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(
-		srv->tls_ctx, srv->boot->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(
-		srv->tls_ctx, srv->boot->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(srv->tls_ctx) != 1) {
-		e = ERR_get_error();
-		md_err(MD_LOG_SERVER, "TLS certificate %s / key %s: %s",
-		    srv->boot->tls_cert, srv->boot->tls_key,
-		    e != 0 ? ERR_reason_error_string(e) : "unusable");
-		return -EINVAL;
+	rc = md_server_tls_ctx_new(srv->boot, &srv->tls_ctx, err, sizeof(err));
+	if (rc != 0) {
+		md_err(MD_LOG_SERVER, "%s", err);
+		return rc;
 	}
 	for (size_t i = 0; i < srv->boot->ntls_listen; i++) {
 		const struct md_sockaddr *sa = &srv->boot->tls_listen[i];
 		evutil_socket_t fds[MD_CONFIG_MAX_THREADS];
 
 		md_sockaddr_str(sa, name, sizeof(name));
-		if (open_group(srv, sa, SOCK_STREAM, fds) != 0) {
+		if (open_group(srv, sa, SOCK_STREAM, fds, "DNS over TLS") !=
+		    0) {
 			md_err(MD_LOG_SERVER, "cannot listen on %s (TLS): %s",
 			    name, strerror(errno));
 			return -errno;
@@ -305,9 +450,9 @@ listen_one(struct md_server *srv, const struct md_sockaddr *sa)
 	evutil_socket_t ufds[MD_CONFIG_MAX_THREADS];
 	evutil_socket_t tfds[MD_CONFIG_MAX_THREADS];
 
-	if (open_group(srv, sa, SOCK_DGRAM, ufds) != 0)
+	if (open_group(srv, sa, SOCK_DGRAM, ufds, "UDP and TCP") != 0)
 		return -errno;
-	if (open_group(srv, sa, SOCK_STREAM, tfds) != 0) {
+	if (open_group(srv, sa, SOCK_STREAM, tfds, NULL) != 0) {
 		int e = errno;
 
 		for (unsigned k = 0; k < srv->nworkers; k++)

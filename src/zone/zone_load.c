@@ -343,12 +343,38 @@ is_yaml_name(const char *file)
 	    (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0);
 }
 
+/* auto-ptr makes PTR records, which live under in-addr.arpa (RFC 1035
+ * §3.5) and ip6.arpa (RFC 3596 §2.5) only. */
+static bool
+is_reverse_zone(const uint8_t *origin)
+{
+	static const uint8_t v4[] = "\7in-addr\4arpa";
+	static const uint8_t v6[] = "\3ip6\4arpa";
+
+	return md_name_is_subdomain(origin, v4) ||
+	    md_name_is_subdomain(origin, v6);
+}
+
 struct md_zone *
 md_zone_load(const struct md_zone_source *src, char *err, size_t errlen)
 {
 	struct md_zone *z;
 	enum md_zone_format f = src->format;
 
+	/* A file that cannot be opened is the configuration entry's
+	 * problem: name the entry (the loaders name only the file). */
+	if (src->text == NULL && src->where != NULL) {
+		FILE *fp = fopen(src->file, "re");
+
+		if (fp == NULL) {
+			snprintf(err, errlen, "%s%s%s: cannot read: %s",
+			    src->where,
+			    src->where[0] == '-' ? ": " : ": zones: ",
+			    src->file, strerror(errno));
+			return NULL;
+		}
+		fclose(fp);
+	}
 	if (f == MD_ZONE_FORMAT_AUTO)
 		f = is_yaml_name(src->file) ? MD_ZONE_FORMAT_YAML
 					    : MD_ZONE_FORMAT_RFC1035;
@@ -356,8 +382,20 @@ md_zone_load(const struct md_zone_source *src, char *err, size_t errlen)
 		z = md_zone_load_yaml(src, err, errlen);
 	else
 		z = load_rfc1035(src, err, errlen);
-	if (z != NULL)
-		z->auto_ptr = src->auto_ptr;
+	if (z == NULL)
+		return NULL;
+	if (src->auto_ptr && !is_reverse_zone(z->origin)) {
+		char name[MD_NAME_STRLEN];
+
+		md_name_to_str(z->origin, name, sizeof(name));
+		snprintf(err, errlen,
+		    "%s: auto-ptr: zone %s is not under in-addr.arpa or "
+		    "ip6.arpa (PTR records belong in reverse zones)",
+		    src->where ? src->where : src->file, name);
+		md_zone_free(z);
+		return NULL;
+	}
+	z->auto_ptr = src->auto_ptr;
 	return z;
 }
 

@@ -4,6 +4,7 @@
 # minidnsd as a daemon, the way it runs without -f: it forks, the command
 # returns once the server answers (or fails with the start-up's exit code
 # and reason), and the process left behind runs several worker threads.
+# Its control socket answers, and is removed when it stops.
 # Checked: every query answered over UDP and TCP by 3 workers, the worker
 # threads and the PID file, SIGHUP reloads (a changed zone is served), a
 # start-up failure reported by the command itself, and SIGTERM stops it
@@ -33,6 +34,7 @@ recursion: no
 zones:
   - file: $T/cluster.local.zone
 pid-file: $T/minidnsd.pid
+control-socket: $T/control.sock
 log-file: $T/minidnsd.log
 zone-check-interval: 0
 metrics: "off"
@@ -88,7 +90,7 @@ check "every worker serves the reloaded zone (20 of 20: $ok)" [ "$ok" = 20 ]
 
 # 4. A failing start is reported by the command, with the exit code of a
 #    foreground run (3: cannot listen), and leaves nothing running.
-sed "s/$ADDR:53/192.0.2.1:53/; s#pid-file: .*#pid-file: $T/bad.pid#; /log-file/d" \
+sed "s/$ADDR:53/192.0.2.1:53/; s#pid-file: .*#pid-file: $T/bad.pid#; /log-file/d; /control-socket/d" \
     "$T/minidnsd.yaml" >"$T/bad.yaml"
 rc=0
 timeout 20 "$MINIDNSD" -c "$T/bad.yaml" >"$T/bad.out" 2>&1 || rc=$?
@@ -97,7 +99,8 @@ check "... and says why on the terminal" grep -q "cannot listen on 192.0.2.1:53"
     "$T/bad.out"
 check "... and no daemon stays behind" [ ! -s "$T/bad.pid" ]
 
-# 5. SIGTERM stops it (all workers), and the PID file goes.
+check "the control socket answers the daemon" [ -S "$T/control.sock" ]
+# 5. SIGTERM stops it (all workers), and the PID file and socket go.
 kill -TERM "$P"
 if wait_exit "$P" 10; then
 	pass "SIGTERM stops the daemon"
@@ -105,6 +108,7 @@ else
 	fail "SIGTERM stops the daemon" "$T/minidnsd.log"
 fi
 check "the PID file is removed" [ ! -e "$T/minidnsd.pid" ]
+check "the control socket is removed" [ ! -e "$T/control.sock" ]
 check "the log says it stopped" grep -q "stopped" "$T/minidnsd.log"
 
 summary

@@ -8,9 +8,19 @@
 #    second minidnsd binds the same address (SO_REUSEPORT) and the first
 #    one is stopped with SIGTERM: it drains (answers what it has) and
 #    exits; every query of the stream must be answered.
-#  - --user nobody: the process runs as that user once bound (/proc).
+#    The second process says in its log that it takes over the first
+#    one's addresses, naming its pid.
+#  - --user nobody: the process runs as that user once bound (/proc);
+#    its control socket is nobody's (0660), nobody and root may use it,
+#    and it is removed at SIGTERM.
 #  - recursion open to every address is refused unless
 #    allow-open-resolver: yes.
+#  - minidnsd -t refuses what the start refuses, with the same message
+#    and exit code (1), naming FILE:LINE or the flag: TLS listeners
+#    without certificate, unreadable certificate, a key of another
+#    certificate, unknown user or group, the control socket's folder
+#    missing or not writable by --user, auto-ptr outside a reverse zone,
+#    a kubeconfig that cannot be read.
 #
 # The harness is tests/integration/lib.sh: inside a private network
 # namespace; only 127.x; processes stopped by PID; bounded waits;
@@ -22,7 +32,9 @@ md_it_start ops "$@"
 chmod 755 "$T"
 top=$srcdir
 MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
-md_it_built "$MINIDNSD"
+CTL=${MINIDNS_CONTROL:-$PWD/minidns-control}
+md_it_need setpriv
+md_it_built "$MINIDNSD" "$CTL"
 
 
 ZONE=$top/zones/cluster.local.zone
@@ -57,6 +69,10 @@ sleep 0.5
 kill -TERM "$A"
 wait_exit "$A" || true
 st=${exit_rc:-timeout}
+check_log "restart: the new process names the takeover and the old pid" \
+    "$T/b.log" grep -q "another process already serves $ADDR:53 (UDP and TCP, pid $A); this one takes new queries" "$T/b.log"
+check_log "restart: the first process, alone, warned of nothing" "$T/a.log" \
+    sh -c "! grep -q 'another process' '$T/a.log'"
 check_log "restart: the old process drained and exited 0 (status $st)" \
     "$T/a.log" sh -c "[ $st = 0 ] && grep -q 'drained' '$T/a.log'"
 wait_exit "$S" 120 || true
@@ -78,9 +94,11 @@ wait_exit "$B" || true
 # ---- privilege drop ---------------------------------------------------
 cp "$ZONE" "$T/cl.zone"
 chmod 644 "$T/cl.zone"
+mkdir "$T/run"
+chown nobody "$T/run"
 "$MINIDNSD" -f --no-recursion --listen 127.63.0.2 --zone "$T/cl.zone" \
     --metrics off --health off --ready off --user nobody \
-    >"$T/u.log" 2>&1 &
+    --control-socket "$T/run/control.sock" >"$T/u.log" 2>&1 &
 U=$!
 PIDS="$PIDS $U"
 poll 5 grep -q "running as nobody" "$T/u.log" || true
@@ -91,14 +109,85 @@ check_log "user: /proc says uid $nobody for real, effective, saved, fs ($uid)" \
 check_log "user: still answers on port 53 after dropping root" "$T/u.log" \
     sh -c "dig @127.63.0.2 +time=2 +tries=1 +short \
 	kubernetes.default.svc.cluster.local | grep -q 10.96.0.1"
+nogroup=$(id -gn nobody)
+check_log "user: the control socket is nobody's, mode 0660" "$T/u.log" \
+    test "$(stat -c '%U:%G %a' "$T/run/control.sock")" = "nobody:$nogroup 660"
+check_log "user: nobody may use the control socket" "$T/u.log" \
+    sh -c "setpriv --reuid nobody --regid $nogroup --clear-groups \
+	'$CTL' -s '$T/run/control.sock' -t 5 status | grep -q '^reloads: '"
+check_log "user: root may use the control socket" "$T/u.log" \
+    sh -c "'$CTL' -s '$T/run/control.sock' -t 5 status | grep -q '^reloads: '"
+check_log "user: another user may not" "$T/u.log" \
+    sh -c "! setpriv --reuid daemon --regid daemon --clear-groups \
+	'$CTL' -s '$T/run/control.sock' -t 5 status"
 kill -TERM "$U"
 wait_exit "$U" || true
-rc=0
-timeout 20 "$MINIDNSD" -f --no-recursion --listen 127.63.0.3 --zone "$ZONE" \
-    --metrics off --health off --ready off --user no-such-user-here \
-    >"$T/u2.log" 2>&1 || rc=$?
-check_log "user: an unknown user is an error (exit $rc)" "$T/u2.log" \
-    sh -c "[ $rc = 3 ] && grep -q 'does not exist' '$T/u2.log'"
+check_log "user: SIGTERM removes the control socket" "$T/u.log" \
+    test ! -e "$T/run/control.sock"
+
+# ---- -t checks what the start checks ----------------------------------------
+# refused NAME WANT ARGS...: "minidnsd -t ARGS" and a real start with ARGS
+# both exit 1 and print the same "minidnsd: ..." line, which contains WANT.
+refused() {
+	local name=$1 want=$2 rct=0 rcs=0
+	shift 2
+	timeout 20 "$MINIDNSD" -t "$@" >"$T/t.out" 2>&1 || rct=$?
+	timeout 20 "$MINIDNSD" -f --metrics off --health off --ready off \
+	    "$@" >"$T/s.out" 2>&1 || rcs=$?
+	if [ "$rct" = 1 ] && [ "$rcs" = 1 ] &&
+	    grep -qF -- "$want" "$T/t.out" &&
+	    [ "$(grep '^minidnsd: ' "$T/t.out")" = "$(grep '^minidnsd: ' "$T/s.out")" ]; then
+		pass "-t and start refuse: $name"
+	else
+		{ echo "-t: exit $rct"; cat "$T/t.out";
+		  echo "start: exit $rcs"; cat "$T/s.out"; } >"$T/refused.out"
+		fail "-t and start refuse: $name (want: $want)" "$T/refused.out"
+	fi
+}
+TLS=$top/tests/unit/data/tls
+base="--no-recursion --listen 127.63.0.4 --zone $ZONE"
+printf 'listen: [ "127.63.0.4" ]\nrecursion: no\ntls-listen: 127.63.0.4:853\n' \
+    >"$T/tls1.yaml"
+# shellcheck disable=SC2086
+refused "tls-listen without certificate" \
+    "$T/tls1.yaml:3: tls-listen: needs tls-cert and tls-key" -c "$T/tls1.yaml"
+# shellcheck disable=SC2086
+refused "an unreadable certificate" \
+    "--tls-cert: $T/none.pem: cannot read: No such file or directory" \
+    -c "$T/tls1.yaml" --tls-cert "$T/none.pem" --tls-key "$TLS/dns.test.key"
+printf 'tls-cert: %s\ntls-key: %s\n' "$TLS/dns.test.pem" \
+    "$TLS/other.test.key" >>"$T/tls1.yaml"
+refused "a key of another certificate" \
+    "$T/tls1.yaml:5: tls-key: $TLS/other.test.key does not match the certificate $TLS/dns.test.pem" \
+    -c "$T/tls1.yaml"
+# shellcheck disable=SC2086
+refused "an unknown user" "--user: user 'no-such-user-here' does not exist" \
+    $base --user no-such-user-here
+printf 'listen: [ "127.63.0.4" ]\nrecursion: no\nuser: "nobody:no-such-group"\n' \
+    >"$T/grp.yaml"
+refused "an unknown group" \
+    "$T/grp.yaml:3: user: group 'no-such-group' does not exist" -c "$T/grp.yaml"
+# shellcheck disable=SC2086
+refused "a missing control socket folder" \
+    "--control-socket: $T/nodir/c.sock: folder $T/nodir: No such file" \
+    $base --control-socket "$T/nodir/c.sock"
+mkdir "$T/rootonly"
+chmod 755 "$T/rootonly"
+# shellcheck disable=SC2086
+refused "a control socket folder --user cannot write" \
+    "folder $T/rootonly is not writable by uid $(id -u nobody)" \
+    $base --user nobody --control-socket "$T/rootonly/c.sock"
+printf '$ORIGIN example.test.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n' \
+    >"$T/ex.zone"
+printf 'listen: [ "127.63.0.4" ]\nrecursion: no\nzones:\n  - file: ex.zone\n    auto-ptr: yes\n' \
+    >"$T/ptr.yaml"
+printf 'listen: [ "127.63.0.4" ]\nrecursion: no\nkubernetes:\n  zones: [ cluster.local ]\n  kubeconfig: /nonexistent/kubeconfig\n' \
+    >"$T/k8s.yaml"
+refused "a kubeconfig that cannot be read" \
+    "$T/k8s.yaml:3: kubernetes: /nonexistent/kubeconfig:" -c "$T/k8s.yaml"
+refused "auto-ptr outside in-addr.arpa and ip6.arpa" \
+    "$T/ptr.yaml:4: auto-ptr: zone example.test. is not under in-addr.arpa or ip6.arpa" \
+    -c "$T/ptr.yaml"
 
 # ---- no open resolver by accident -----------------------------------------
 printf 'access-control: [ 0.0.0.0/0 ]\n' >"$T/open.yaml"

@@ -640,6 +640,77 @@ forward_keys(void **state)
 	(void)state;
 }
 
+/*
+ * A file md_config_finish() refuses names the line of the key at fault
+ * (policy checks and files read after loading: root hints, resolv.conf).
+ */
+static void
+expect_finish_error(const char *text, unsigned line, const char *key)
+{
+	struct md_config c;
+	char err[1024] = "", want[1024];
+	int rc;
+
+	rc = load_text(text, &c, err, sizeof(err));
+	if (rc == 0)
+		rc = md_config_finish(&c, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s/bad.conf:%u: %s:", tmpdir, line, key);
+	if (rc == 0 || strstr(err, want) == NULL)
+		print_error(
+		    "want \"%s\"\n got \"%s\" (rc %d)\n", want, err, rc);
+	assert_int_not_equal(rc, 0);
+	assert_non_null(strstr(err, want));
+	md_config_deinit(&c);
+}
+
+static void
+finish_errors_name_file_line(void **state)
+{
+	struct md_config c;
+	char err[1024] = "", want[1024];
+
+	(void)state;
+	expect_finish_error("recursion: yes\n"
+			    "access-control: [ 10.0.0.0/8, 0.0.0.0/0 ]\n",
+	    2, "access-control");
+	expect_finish_error("recursion: yes\n"
+			    "\n"
+			    "metrics: nowhere\n",
+	    3, "metrics");
+	expect_finish_error("ready: \"127.0.0.1\"\n", 1, "ready");
+	expect_finish_error("threads: 1\n"
+			    "root-hints: /nonexistent/named.root\n",
+	    2, "root-hints");
+	expect_finish_error("stub: yes\n"
+			    "resolv-conf: /nonexistent/resolv.conf\n",
+	    2, "resolv-conf");
+	/* A zone entry remembers its line, for errors found when loading
+	 * it (a file that cannot be read, auto-ptr outside a reverse zone);
+	 * a key its line; a flag laid over a key is named instead. */
+	assert_int_equal(load_text("threads: 2\n"
+				   "zones:\n"
+				   "  - x.zone\n"
+				   "  - file: y.zone\n"
+				   "    auto-ptr: yes\n",
+			     &c, err, sizeof(err)),
+	    0);
+	snprintf(want, sizeof(want), "%s/bad.conf:3", tmpdir);
+	assert_string_equal(c.zones[0].where, want);
+	snprintf(want, sizeof(want), "%s/bad.conf:4", tmpdir);
+	assert_string_equal(c.zones[1].where, want);
+	snprintf(want, sizeof(want), "%s/bad.conf:2", tmpdir);
+	assert_string_equal(md_config_where(&c, "zones"), want);
+	assert_null(md_config_where(&c, "user"));
+	assert_int_equal(md_config_error(&c, "user", err, sizeof(err),
+			     "user '%s' does not exist", "x"),
+	    MD_ECONFIG);
+	assert_string_equal(err, "user: user 'x' does not exist");
+	assert_int_equal(md_config_set_where(&c, "threads", "--threads"), 0);
+	md_config_error(&c, "threads", err, sizeof(err), "too many");
+	assert_string_equal(err, "--threads: too many");
+	md_config_deinit(&c);
+}
+
 /* resolv.conf: the nameserver lines, nothing else. */
 static void
 resolv_conf(void **state)
@@ -698,6 +769,7 @@ main(void)
 	    cmocka_unit_test(defaults),
 	    cmocka_unit_test(snapshot_and_restart_keys),
 	    cmocka_unit_test(finish_policy),
+	    cmocka_unit_test(finish_errors_name_file_line),
 	    cmocka_unit_test(every_key_from_file),
 	    cmocka_unit_test(scalar_listen_and_empty_zones),
 	    cmocka_unit_test(error_unknown_key),

@@ -664,6 +664,89 @@ auto_ptr_off_by_default(void **state)
 	(void)state;
 }
 
+/*
+ * auto-ptr makes PTR records, which belong under in-addr.arpa and
+ * ip6.arpa: on any other zone it is refused, naming the configuration
+ * entry (where) that asked for it.
+ */
+static void
+auto_ptr_refused_outside_reverse(void **state)
+{
+	const struct md_zone_source srcs[] = {
+	    {.file = DATA("example.test.zone"),
+		.auto_ptr = true,
+		.where = "minidnsd.yaml:7"},
+	};
+	struct md_zone_set *set;
+	char err[1024] = "";
+
+	set = md_zone_set_load(srcs, 1, err, sizeof(err));
+	if (set != NULL)
+		md_zone_set_unref(set);
+	assert_null(set);
+	assert_non_null(strstr(err,
+	    "minidnsd.yaml:7: auto-ptr: zone "
+	    "example.test. is not under in-addr.arpa"));
+	(void)state;
+}
+
+/*
+ * A reverse zone with auto-ptr and no address anywhere to make a PTR
+ * from loads, unchanged (no candidates: nothing to sort or add).  Run
+ * under UBSan by the sanitizer build.
+ */
+static void
+auto_ptr_nothing_to_add(void **state)
+{
+	const struct md_zone_source alone[] = {
+	    {.file = DATA("2.0.192.in-addr.arpa.zone"), .auto_ptr = true},
+	};
+	const struct md_zone_source with_other[] = {
+	    {.file = DATA("2.0.192.in-addr.arpa.zone"), .auto_ptr = true},
+	    {.file = DATA("ip6.zone"), .auto_ptr = true},
+	};
+	struct md_zone_set *set;
+	char err[1024] = "";
+	size_t before;
+
+	set = md_zone_set_load(alone, 1, err, sizeof(err));
+	if (set == NULL)
+		print_error("%s\n", err);
+	assert_non_null(set);
+	before = md_zone_rr_count(md_zone_set_get(set, 0));
+	md_zone_set_unref(set);
+	/* Two reverse zones, no A or AAAA records outside them. */
+	set = md_zone_set_load(with_other, 2, err, sizeof(err));
+	if (set == NULL)
+		print_error("%s\n", err);
+	assert_non_null(set);
+	assert_int_equal(md_zone_rr_count(md_zone_set_get(set, 0)), before);
+	md_zone_set_unref(set);
+	(void)state;
+}
+
+/* A zone file that cannot be read names the configuration entry. */
+static void
+unreadable_file_names_entry(void **state)
+{
+	const struct md_zone_source srcs[] = {
+	    {.file = "/nonexistent/x.zone", .where = "minidnsd.yaml:3"},
+	    {.file = "/nonexistent/y.zone", .where = "--zone"},
+	};
+	struct md_zone_set *set;
+	char err[1024] = "";
+
+	set = md_zone_set_load(&srcs[0], 1, err, sizeof(err));
+	assert_null(set);
+	assert_non_null(strstr(
+	    err, "minidnsd.yaml:3: zones: /nonexistent/x.zone: cannot read:"));
+	set = md_zone_set_load(&srcs[1], 1, err, sizeof(err));
+	assert_null(set);
+	assert_non_null(
+	    strstr(err, "--zone: /nonexistent/y.zone: cannot read:"));
+	(void)state;
+}
+
 /* ---- loader errors ----------------------------------------------------- */
 
 /* Load one text source and expect failure with 'want' in the message. */
@@ -1000,6 +1083,9 @@ main(void)
 	};
 	const struct CMUnitTest loading[] = {
 	    cmocka_unit_test(auto_ptr_off_by_default),
+	    cmocka_unit_test(auto_ptr_refused_outside_reverse),
+	    cmocka_unit_test(auto_ptr_nothing_to_add),
+	    cmocka_unit_test(unreadable_file_names_entry),
 	    cmocka_unit_test(load_error_lines),
 	    cmocka_unit_test(load_error_syntax),
 	    cmocka_unit_test(load_error_cname_and_other_data),
