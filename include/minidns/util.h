@@ -172,6 +172,11 @@ const char *md_sockaddr_str(
 
 /* ---- arena ------------------------------------------------------------- */
 
+/* The folder of a file's path into dir: "." for a bare name, "/" for a
+ * file in the root folder.  Returns 0, or MD_ENOSPACE when it does not
+ * fit. */
+int md_path_dir(const char *path, char *dir, size_t size);
+
 /* ---- descriptor budget -------------------------------------------------- */
 
 /*

@@ -636,6 +636,24 @@ rdata_ok(const uint8_t *rdata, uint32_t rdata_len, uint16_t count)
 	return off == rdata_len;
 }
 
+/* An RRset (the name's own, or parent-side glue), TTL clamped to the
+ * cache's limits; a TTL still 0 is not stored. */
+static int
+store_data(struct md_cache *c, const uint8_t *owner, size_t owner_len,
+    uint16_t type, enum md_cache_kind kind, uint32_t ttl, const uint8_t *rdata,
+    uint32_t rdata_len, uint16_t count, enum md_trust trust, uint64_t now_ms)
+{
+	/* cache-min-ttl first, so cache-max-ttl wins if they cross. */
+	ttl = md_ttl_clamp(ttl,
+	    atomic_load_explicit(&c->lim.min_ttl, memory_order_relaxed),
+	    atomic_load_explicit(&c->lim.max_ttl, memory_order_relaxed));
+	/* RFC 1035 §3.2.1: TTL 0 means use once, do not cache. */
+	if (ttl == 0)
+		return 0;
+	return store(c, owner, owner_len, type, kind, ttl, rdata, rdata_len,
+	    count, NULL, 0, NULL, 0, trust, now_ms);
+}
+
 int
 md_cache_put(struct md_cache *c, const uint8_t *owner, uint16_t type,
     uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len, uint16_t count,
@@ -646,15 +664,8 @@ md_cache_put(struct md_cache *c, const uint8_t *owner, uint16_t type,
 	if (owner_len == 0 || type == 0 || trust > MD_TRUST_AUTH_ANSWER ||
 	    !rdata_ok(rdata, rdata_len, count))
 		return -EINVAL;
-	/* cache-min-ttl first, so cache-max-ttl wins if they cross. */
-	ttl = md_ttl_clamp(ttl,
-	    atomic_load_explicit(&c->lim.min_ttl, memory_order_relaxed),
-	    atomic_load_explicit(&c->lim.max_ttl, memory_order_relaxed));
-	/* RFC 1035 §3.2.1: TTL 0 means use once, do not cache. */
-	if (ttl == 0)
-		return 0;
-	return store(c, owner, owner_len, type, MD_CACHE_RRSET, ttl, rdata,
-	    rdata_len, count, NULL, 0, NULL, 0, trust, now_ms);
+	return store_data(c, owner, owner_len, type, MD_CACHE_RRSET, ttl, rdata,
+	    rdata_len, count, trust, now_ms);
 }
 
 int
@@ -714,13 +725,8 @@ md_cache_put_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
 	if (owner_len == 0 || (type != MD_TYPE_A && type != MD_TYPE_AAAA) ||
 	    !rdata_ok(rdata, rdata_len, count))
 		return -EINVAL;
-	ttl = md_ttl_clamp(ttl,
-	    atomic_load_explicit(&c->lim.min_ttl, memory_order_relaxed),
-	    atomic_load_explicit(&c->lim.max_ttl, memory_order_relaxed));
-	if (ttl == 0)
-		return 0;
-	return store(c, owner, owner_len, type, MD_CACHE_PARENT, ttl, rdata,
-	    rdata_len, count, NULL, 0, NULL, 0, MD_TRUST_GLUE, now_ms);
+	return store_data(c, owner, owner_len, type, MD_CACHE_PARENT, ttl,
+	    rdata, rdata_len, count, MD_TRUST_GLUE, now_ms);
 }
 
 /* ---- looking up -------------------------------------------------------- */

@@ -711,14 +711,10 @@ check_folder_of(const struct md_config *c, const char *key, const char *path,
     char *err, size_t errlen)
 {
 	char dir[4096];
-	const char *slash = strrchr(path, '/');
 
-	if (slash == NULL)
-		md_strlcpy(dir, ".", sizeof(dir));
-	else if (slash == path)
-		md_strlcpy(dir, "/", sizeof(dir));
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (md_path_dir(path, dir, sizeof(dir)) != 0)
+		return md_config_error(
+		    c, key, err, errlen, "%s: path too long", path);
 	if (access(dir, W_OK | X_OK) != 0)
 		return md_config_error(c, key, err, errlen, "%s: folder %s: %s",
 		    path, dir, strerror(errno));

@@ -576,7 +576,6 @@ md_control_check_path(
 {
 	struct sockaddr_un sun;
 	char dir[sizeof(sun.sun_path)];
-	const char *slash;
 	struct stat st;
 
 	if (path == NULL || *path == '\0') {
@@ -593,13 +592,10 @@ md_control_check_path(
 		snprintf(err, errlen, "%s: exists and is not a socket", path);
 		return MD_ECONFIG;
 	}
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		md_strlcpy(dir, ".", sizeof(dir));
-	else if (slash == path)
-		md_strlcpy(dir, "/", sizeof(dir));
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (md_path_dir(path, dir, sizeof(dir)) != 0) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return MD_ECONFIG;
+	}
 	if (stat(dir, &st) != 0) {
 		snprintf(err, errlen, "%s: folder %s: %s", path, dir,
 		    strerror(errno));

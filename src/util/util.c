@@ -303,6 +303,21 @@ md_random_uniform(uint32_t bound)
 	return v % bound;
 }
 
+int
+md_path_dir(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash == NULL)
+		n = snprintf(dir, size, ".");
+	else if (slash == path)
+		n = snprintf(dir, size, "/");
+	else
+		n = snprintf(dir, size, "%.*s", (int)(slash - path), path);
+	return n < 0 || (size_t)n >= size ? MD_ENOSPACE : 0;
+}
+
 /* ---- descriptor budget ------------------------------------------------- */
 
 int
