@@ -610,6 +610,10 @@ trim_utf8(char *s, size_t len)
 	}
 }
 
+static void log_line(enum md_log_level level, enum md_log_group group,
+    bool limited, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 log_line(enum md_log_level level, enum md_log_group group, bool limited,
     const char *fmt, va_list ap)
