@@ -131,8 +131,9 @@ struct md_net_query *md_net_send(struct md_net *n,
     const struct md_sockaddr *server, bool tcp, const uint8_t *query,
     size_t len, uint32_t timeout_ms, md_net_cb cb, void *arg);
 /*
- * Like md_net_send(), to an upstream of any transport.  TLS queries share
- * one connection per upstream: it is opened on first use (handshake,
+ * Like md_net_send(), to an upstream of any transport.  TLS queries, and
+ * TCP ones (a force-tcp forwarder, a retry after TC), share one connection
+ * per upstream: it is opened on first use (for TLS: handshake,
  * certificate checked against the CA store and tls_name or the pin),
  * carries several queries at once (pipelining, replies matched by ID,
  * RFC 7766 §6.2.1.1), is closed after the idle time, and opened again when
@@ -167,7 +168,8 @@ struct md_net_notice {
 /* Valid during the call only; must not cancel the query or free n. */
 typedef void (*md_net_notice_cb)(void *arg, const struct md_net_notice *nt);
 
-/* How md_net_send_opts() differs from md_net_send_to().  Zero = same. */
+/* How md_net_send_opts() differs from md_net_send_to().  Zero = same,
+ * except that TCP then gets a connection of its own (see tcp_pool). */
 struct md_net_opts {
 	/*
 	 * Send the query's own ID instead of a fresh random one, so what a
@@ -185,6 +187,15 @@ struct md_net_opts {
 	 * header) is skipped rather than failing the connection.
 	 */
 	bool lenient;
+	/*
+	 * TCP only: share the pipelined connection to this upstream, as
+	 * DNS over TLS always does (RFC 7766 §6.2.1), instead of a
+	 * connection of its own closed after the query.  md_net_send_to()
+	 * (forwarders: a force-tcp one then holds one connection per
+	 * worker, not one per query) sets it; iteration (md_net_send(),
+	 * each server once after TC) and the tools do not.
+	 */
+	bool tcp_pool;
 	/* Called with the query's arg and notices (ignored datagrams, the
 	 * detail of a failure), always before the query's callback; NULL
 	 * for none. */

@@ -652,9 +652,10 @@ tcp_write_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * One connection per query.  RFC 7766 §6.2.1 asks clients to reuse and
- * pipeline connections to a server; net_tls.c does so for TLS, plain TCP
- * (a fallback after TC) keeps it simple.
+ * One connection per query, for iteration (each server asked once,
+ * after TC) and the tools.  Forwarders (md_net_opts.tcp_pool) reuse and
+ * pipeline their connection (RFC 7766 §6.2.1) through net_tls.c's pool,
+ * TLS or not.
  */
 static int
 tcp_start(struct md_net_query *q)
@@ -743,6 +744,9 @@ md_net_send_opts(struct md_net *n, const struct md_upstream *up,
 		q->lenient = opts->lenient;
 		q->notice = opts->notice;
 	}
+	bool pooled = up->transport == MD_TRANSPORT_TLS ||
+	    (up->transport == MD_TRANSPORT_TCP && opts != NULL &&
+		opts->tcp_pool);
 	if (parse_question(q, query, len) != 0)
 		goto cleanup;
 	why = "out of memory";
@@ -773,17 +777,12 @@ md_net_send_opts(struct md_net *n, const struct md_upstream *up,
 	if (evtimer_add(q->ev_timer, &tv) != 0)
 		goto cleanup;
 	errno = 0;
-	switch (q->transport) {
-	case MD_TRANSPORT_UDP:
+	if (q->transport == MD_TRANSPORT_UDP)
 		r = udp_start(q);
-		break;
-	case MD_TRANSPORT_TCP:
+	else if (!pooled)
 		r = tcp_start(q);
-		break;
-	default:
+	else
 		r = md_net_tls_start(q, up);
-		break;
-	}
 	if (r != 0) {
 		why = errno != 0 ? md_strerror(-errno) : "libevent failed";
 		goto cleanup;
@@ -809,7 +808,11 @@ md_net_send_to(struct md_net *n, const struct md_upstream *up,
     const uint8_t *query, size_t len, uint32_t timeout_ms, md_net_cb cb,
     void *arg)
 {
-	return md_net_send_opts(n, up, NULL, query, len, timeout_ms, cb, arg);
+	struct md_net_opts opts;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.tcp_pool = true;
+	return md_net_send_opts(n, up, &opts, query, len, timeout_ms, cb, arg);
 }
 
 int
@@ -841,7 +844,8 @@ md_net_send(struct md_net *n, const struct md_sockaddr *server, bool tcp,
 	memset(&up, 0, sizeof(up));
 	up.addr = *server;
 	up.transport = tcp ? MD_TRANSPORT_TCP : MD_TRANSPORT_UDP;
-	return md_net_send_to(n, &up, query, len, timeout_ms, cb, arg);
+	/* Iteration: each server once (a fallback after TC), no pool. */
+	return md_net_send_opts(n, &up, NULL, query, len, timeout_ms, cb, arg);
 }
 
 /* ---- upstreams ----------------------------------------------------- */

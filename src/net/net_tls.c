@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * net_tls.c - DNS over TLS to upstreams (RFC 7858, RFC 8310): one
- * connection per upstream (address, authentication name, SPKI pin),
+ * net_tls.c - DNS over TLS to upstreams (RFC 7858, RFC 8310), and the
+ * same pool for plain TCP to forwarders (RFC 7766 §6.2.1): one connection
+ * per upstream (address, transport, authentication name, SPKI pin),
  * opened on the first query, shared by the queries that follow
  * (pipelined, replies matched by ID in any order), closed when idle and
- * opened again when needed.
+ * opened again when needed.  A plain TCP connection is the same minus
+ * the handshake: ready once connected.
  *
  * This file owns the SSL_CTX of an md_net (built by net_tlsctx.c), the
  * connections and their bufferevents, and the per-connection certificate
@@ -61,7 +63,8 @@ struct md_net_tls_conn {
 	/* Outstanding queries, in the order they were sent. */
 	TAILQ_HEAD(, md_net_query) queries;
 	unsigned nqueries;
-	bool ready; /* handshake done and peer authenticated */
+	bool ready; /* connected (TLS: handshake done, peer authenticated) */
+	bool tls;   /* DNS over TLS, else plain TCP */
 	char name[MD_SOCKADDR_STRLEN + 270]; /* for the log */
 };
 
@@ -140,6 +143,7 @@ static bool
 upstream_equal(const struct md_upstream *a, const struct md_upstream *b)
 {
 	return sockaddr_equal(&a->addr, &b->addr) &&
+	    a->transport == b->transport &&
 	    strcmp(a->tls_name, b->tls_name) == 0 &&
 	    a->have_pin == b->have_pin &&
 	    (!a->have_pin ||
@@ -268,7 +272,7 @@ idle_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	md_debug(MD_LOG_NET, "tls %s: idle, closing", c->name);
 	/* A close_notify, best effort: the socket does not block. */
-	if (c->ready)
+	if (c->ready && c->tls)
 		(void)SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
 	ERR_clear_error();
 	TAILQ_REMOVE(&c->net->conns, c, entry);
@@ -332,7 +336,17 @@ conn_write_pending(struct md_net_tls_conn *c)
 static void
 conn_connected(struct md_net_tls_conn *c)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	SSL *ssl;
+
+	if (!c->tls) {
+		c->ready = true;
+		md_debug(MD_LOG_NET, "tcp %s: connected, %u queries queued",
+		    c->name, c->nqueries);
+		if (conn_write_pending(c) != 0)
+			conn_fail(c, MD_NET_ERROR, "cannot write");
+		return;
+	}
+	ssl = bufferevent_openssl_get_ssl(c->bev);
 
 	/* With a name too, the handshake has checked the chain and the
 	 * name already; the pin must hold as well. */
@@ -378,7 +392,7 @@ static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct md_net_tls_conn *c = arg;
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(bev) : NULL;
 	enum md_net_status status = MD_NET_ERROR;
 	const char *why = "end of file";
 	char ebuf[256];
@@ -393,6 +407,19 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) == 0)
 		return;
+	if (!c->tls) {
+		/* Plain TCP: refused, unreachable, reset, or the end. */
+		if ((what & BEV_EVENT_ERROR) && err != 0) {
+			status = err == ECONNREFUSED && !c->ready
+			    ? MD_NET_REFUSED
+			    : MD_NET_ERROR;
+			why = evutil_socket_error_to_string(err);
+			ferr = err;
+			cfail = !c->ready && connect_errno(err);
+		}
+		conn_fail_err(c, status, why, ferr, cfail);
+		return;
+	}
 	e = bufferevent_get_openssl_error(bev);
 	if (!c->ready) {
 		vr = SSL_get_verify_result(ssl);
@@ -574,8 +601,22 @@ conn_new(struct md_net *n, const struct md_upstream *up)
 		goto fail;
 	c->net = n;
 	c->up = *up;
+	c->tls = up->transport == MD_TRANSPORT_TLS;
 	TAILQ_INIT(&c->queries);
 	md_upstream_str(up, c->name, sizeof(c->name));
+	if (!c->tls) {
+		if (n->source.len > 0) {
+			fd = md_net_stream_socket(n, &up->addr);
+			if (fd < 0)
+				goto fail;
+		}
+		c->bev = bufferevent_socket_new(n->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (c->bev == NULL)
+			goto fail;
+		fd = -1;
+		goto connect;
+	}
 	if (n->tls_ctx == NULL) {
 		n->tls_ctx = md_tls_client_ctx_new(NULL, NULL, 0);
 		if (n->tls_ctx == NULL)
@@ -619,6 +660,7 @@ conn_new(struct md_net *n, const struct md_upstream *up)
 	fd = -1;
 	/* A server closing without close_notify is a plain EOF. */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+connect:
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	c->ev_idle = evtimer_new(n->base, idle_cb, c);
 	if (c->ev_idle == NULL)
@@ -629,7 +671,8 @@ conn_new(struct md_net *n, const struct md_upstream *up)
 	if (bufferevent_enable(c->bev, EV_READ) != 0)
 		goto fail;
 	TAILQ_INSERT_TAIL(&n->conns, c, entry);
-	md_debug(MD_LOG_NET, "tls %s: connecting", c->name);
+	md_debug(
+	    MD_LOG_NET, "%s %s: connecting", c->tls ? "tls" : "tcp", c->name);
 	return c;
 
 fail:

@@ -227,6 +227,14 @@ q www.tcp.test A >"$T/o"
 check_log "force-tcp: answered, and sent over TCP" "$T/md.log" \
     sh -c "grep -q 192.0.2.61 '$T/o' &&
 	grep -q 'send www.tcp.test. A .* tcp' '$T/md.log'"
+# force-tcp reuses its connection (RFC 7766 §6.2.1), as DoT does: 20
+# questions (each new: NXDOMAIN, not cached across names) leave at most one
+# connection per worker to the upstream, none closed per query
+# (TIME-WAIT is on the closing side: ours, when one is opened a query).
+for i in $(seq 1 20); do q "n$i.tcp.test" A >/dev/null; done
+tcpconns=$(ss -tanH "dst 127.56.0.1:53" | wc -l)
+check_log "force-tcp: 20 questions over at most 2 connections ($tcpconns)" \
+    "$T/md.log" [ "$tcpconns" -le 2 ]
 
 # Coalescing: ten clients at once, one resolution per worker that got
 # one of them (each worker shares its own resolutions, as Unbound's
