@@ -18,6 +18,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <dirent.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "minidns/cache.h"
 #include "minidns/k8s_watch.h"
 #include "minidns/metrics.h"
@@ -492,6 +497,71 @@ render_k8s(FILE *f, const struct md_k8s *k8s)
 	fprintf(f, "minidns_kubernetes_errors_total %u\n", st.errors);
 }
 
+/*
+ * The process_* metrics of the Prometheus client libraries (what the
+ * CoreDNS dashboards read besides the DNS series): CPU time, resident
+ * and virtual memory and the start time from /proc/self/stat, open
+ * descriptors from /proc/self/fd, their limit from getrlimit().  What
+ * cannot be read is left out, never made up.
+ */
+static void
+render_process(FILE *f)
+{
+	char buf[1024], *p;
+	FILE *st = fopen("/proc/self/stat", "r");
+	unsigned long long utime, stime, vsize;
+	long long rss;
+	long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	struct rlimit rl;
+	DIR *d;
+
+	if (st != NULL && fgets(buf, sizeof(buf), st) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL && tck > 0 && page > 0 &&
+	    /* after "pid (comm)": state ppid ... utime(14) stime(15) ...
+	     * vsize(23) rss(24), counted from the state (3) */
+	    sscanf(p + 2,
+		"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+		"%*d %*d %*d %*d %*d %*d %*u %llu %lld",
+		&utime, &stime, &vsize, &rss) == 4) {
+		unsigned long long t = utime + stime;
+
+		family(f, "process_cpu_seconds_total", "counter",
+		    "Total user and system CPU time spent in seconds.");
+		fprintf(f, "process_cpu_seconds_total %llu.%02llu\n",
+		    t / (unsigned long long)tck,
+		    (t % (unsigned long long)tck) * 100 /
+			(unsigned long long)tck);
+		family(f, "process_virtual_memory_bytes", "gauge",
+		    "Virtual memory size in bytes.");
+		fprintf(f, "process_virtual_memory_bytes %llu\n", vsize);
+		family(f, "process_resident_memory_bytes", "gauge",
+		    "Resident memory size in bytes.");
+		fprintf(f, "process_resident_memory_bytes %lld\n",
+		    rss * (long long)page);
+	}
+	if (st != NULL)
+		fclose(st);
+	d = opendir("/proc/self/fd");
+	if (d != NULL) {
+		unsigned long n = 0;
+
+		while (readdir(d) != NULL)
+			n++;
+		closedir(d);
+		/* ".", ".." and the descriptor of the listing itself */
+		family(f, "process_open_fds", "gauge",
+		    "Number of open file descriptors.");
+		fprintf(f, "process_open_fds %lu\n", n >= 3 ? n - 3 : 0);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		family(f, "process_max_fds", "gauge",
+		    "Maximum number of open file descriptors.");
+		fprintf(f, "process_max_fds %llu\n",
+		    (unsigned long long)rl.rlim_cur);
+	}
+}
+
 char *
 md_metrics_render(const struct md_metrics_sources *src)
 {
@@ -516,6 +586,7 @@ md_metrics_render(const struct md_metrics_sources *src)
 	    "Start time of the process since the Unix epoch.");
 	fprintf(f, "process_start_time_seconds %" PRId64 "\n",
 	    (int64_t)atomic_load(&m.start_time));
+	render_process(f);
 	bad = ferror(f);
 	/* open_memstream: the buffer is final (or NULL) once closed */
 	if (fclose(f) != 0 || bad) {

@@ -55,7 +55,7 @@ def fetch(url, method="GET"):
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type", ""), e.read()
 
-NAME = re.compile(r"^(minidns_[a-z_]+|process_start_time_seconds)$")
+NAME = re.compile(r"^(minidns_[a-z_]+|process_[a-z_]+)$")
 SAMPLE = re.compile(r'^([a-z_]+)(?:\{((?:[a-z_]+="[^"]*")'
                     r'(?:,[a-z_]+="[^"]*")*)\})? (\S+)$')
 

@@ -52,7 +52,7 @@ parse_page(const char *text, struct page *p)
 	regmatch_t mt[6];
 
 	assert_int_equal(
-	    regcomp(&re_name, "^(minidns_[a-z_]+|process_start_time_seconds)$",
+	    regcomp(&re_name, "^(minidns_[a-z_]+|process_[a-z_]+)$",
 		REG_EXTENDED | REG_NOSUB),
 	    0);
 	assert_int_equal(
@@ -230,6 +230,14 @@ test_render_and_count(void **state)
 	assert_true(val(a, "minidns_build_info",
 			"version=\"" PACKAGE_VERSION "\"") == 1);
 	assert_true(val(a, "process_start_time_seconds", "") > 1.5e9);
+	/* the Prometheus clients' process_* set, read from /proc */
+	assert_true(val(a, "process_resident_memory_bytes", "") > 100000);
+	assert_true(val(a, "process_virtual_memory_bytes", "") >=
+	    val(a, "process_resident_memory_bytes", ""));
+	assert_true(val(a, "process_cpu_seconds_total", "") >= 0);
+	assert_true(val(a, "process_open_fds", "") >= 3);
+	assert_true(val(a, "process_max_fds", "") >=
+	    val(a, "process_open_fds", ""));
 	/* no cache, no Kubernetes: their metrics are absent (the
 	 * rate-limit counter is always there) */
 	assert_false(has(a, "minidns_cache_hits_total"));
