@@ -236,8 +236,8 @@ test_render_and_count(void **state)
 	    val(a, "process_resident_memory_bytes", ""));
 	assert_true(val(a, "process_cpu_seconds_total", "") >= 0);
 	assert_true(val(a, "process_open_fds", "") >= 3);
-	assert_true(val(a, "process_max_fds", "") >=
-	    val(a, "process_open_fds", ""));
+	assert_true(
+	    val(a, "process_max_fds", "") >= val(a, "process_open_fds", ""));
 	/* no cache, no Kubernetes: their metrics are absent (the
 	 * rate-limit counter is always there) */
 	assert_false(has(a, "minidns_cache_hits_total"));
