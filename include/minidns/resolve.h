@@ -71,6 +71,11 @@ struct md_forward_zone {
 	size_t nservers;
 	bool force_tcp; /* TCP (or TLS) even for the first try */
 	enum md_forward_policy policy;
+	/* The zone's own caps on what its answers are kept and given out
+	 * for (node-local-dns caches cluster denials 5 s); 0: the global
+	 * cache-max-ttl / cache-max-negative-ttl alone. */
+	uint32_t max_ttl;
+	uint32_t max_negative_ttl;
 };
 
 const char *md_forward_policy_str(enum md_forward_policy p);

@@ -1436,6 +1436,23 @@ take_negative(struct md_request *req, struct iq *iq, const struct reply *r,
 	iq_done(req, iq, nxdomain ? MD_RCODE_NXDOMAIN : MD_RCODE_NOERROR);
 }
 
+/* Lower the TTLs of a forwarder's reply to its zone's caps: the SOA of a
+ * negative answer (its TTL bounds the negative TTL, RFC 2308 §5) to
+ * max_negative_ttl, every other RRset to max_ttl. */
+static void
+cap_ttls(struct reply *r, const struct md_forward_zone *fz)
+{
+	for (struct rrset *s = r->sets; s != NULL; s = s->next) {
+		uint32_t cap =
+		    s->type == MD_TYPE_SOA && s->section == MD_SECTION_AUTHORITY
+		    ? fz->max_negative_ttl
+		    : fz->max_ttl;
+
+		if (cap != 0 && s->ttl > cap)
+			s->ttl = cap;
+	}
+}
+
 /* Follow a referral: cache it, and make it the new delegation point. */
 static void
 take_referral(struct md_request *req, struct iq *iq, const struct reply *r,
@@ -1583,6 +1600,10 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 			    ev.why != NULL ? ev.why : "");
 		ev_emit(req, &ev);
 	}
+	/* A forward zone's own caps (node-local-dns style): the answer is
+	 * kept and given out for no longer. */
+	if (iq->dp->fwd != NULL && c.cls != MD_REPLY_MALFORMED)
+		cap_ttls(&r, iq->dp->fwd);
 	/* Only a reply that is a DNS answer to our question says the server
 	 * is alive and how fast: garbage must not refresh it. */
 	if (c.cls != MD_REPLY_MALFORMED)

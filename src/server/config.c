@@ -1069,6 +1069,7 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 	bool force_tcp = false, have_pin = false;
 	uint8_t pin[32];
 	enum md_forward_policy policy = MD_FORWARD_RTT;
+	long long max_ttl = 0, max_neg = 0;
 	char why[512];
 
 	if (n->type != YAML_MAPPING_NODE)
@@ -1124,10 +1125,23 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 				    "'%s' is not a policy (rtt, sequential, "
 				    "random)",
 				    val ? val : "");
+		} else if (strcmp(key, "cache-max-ttl") == 0 ||
+		    strcmp(key, "cache-max-negative-ttl") == 0) {
+			long long *dst = strcmp(key, "cache-max-ttl") == 0
+			    ? &max_ttl
+			    : &max_neg;
+
+			if (val == NULL ||
+			    md_parse_int(val, 1, 604800, dst) != 0)
+				return bad(x, v, key,
+				    "'%s' is not a number of seconds (1 to "
+				    "604800)",
+				    val ? val : "");
 		} else {
 			return bad(x, k, key,
 			    "unknown key (expected zone, servers, force-tcp, "
-			    "policy, spki-pin)");
+			    "policy, spki-pin, cache-max-ttl, "
+			    "cache-max-negative-ttl)");
 		}
 	}
 	if (zone == NULL)
@@ -1164,6 +1178,8 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 		    x, zone_node, "zone", "'%s' is not a zone name", zone);
 	f->force_tcp = force_tcp;
 	f->policy = policy;
+	f->max_ttl = (uint32_t)max_ttl;
+	f->max_negative_ttl = (uint32_t)max_neg;
 	for (size_t i = 0; have_pin && i < f->nservers; i++) {
 		if (f->servers[i].transport != MD_TRANSPORT_TLS)
 			continue;

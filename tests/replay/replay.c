@@ -36,6 +36,8 @@
  *       forward-zone: NAME ADDR...   forward NAME to these upstreams
  *       forward-policy: rtt, sequential or random, for the last zone
  *       forward-tcp: yes|no, for the last forward-zone
+ *       forward-max-ttl / forward-max-negative-ttl: S, for the last
+ *                                    forward-zone (its cache caps)
  *       local-zone: NAME             a local zone (RFC 1035 text loaded as
  *       local-data: "RR"             a zone file is), with its records
  *     the engine's own settings, on the snapshot's derived engine
@@ -630,6 +632,10 @@ forward_option(
 		    sc, sc->lineno, "%s after a forward-zone: line", key);
 	if (strcmp(key, "forward-tcp:") == 0)
 		f->force_tcp = parse_yesno(sc, val);
+	else if (strcmp(key, "forward-max-ttl:") == 0)
+		f->max_ttl = (uint32_t)parse_num(sc, val, 1, 604800);
+	else if (strcmp(key, "forward-max-negative-ttl:") == 0)
+		f->max_negative_ttl = (uint32_t)parse_num(sc, val, 1, 604800);
 	else if (strcmp(val, "sequential") == 0)
 		f->policy = MD_FORWARD_SEQUENTIAL;
 	else if (strcmp(val, "random") == 0)
@@ -752,7 +758,9 @@ parse_config(struct scenario *sc)
 			parse_name(sc, tok[1], last_fwd);
 			has_fwd = true;
 		} else if (strcmp(key, "forward-policy:") == 0 ||
-		    strcmp(key, "forward-tcp:") == 0) {
+		    strcmp(key, "forward-tcp:") == 0 ||
+		    strcmp(key, "forward-max-ttl:") == 0 ||
+		    strcmp(key, "forward-max-negative-ttl:") == 0) {
 			if (!has_fwd)
 				scenario_fail(sc, sc->lineno,
 				    "%s after a forward-zone: line", key);

@@ -580,6 +580,8 @@ forward_keys(void **state)
 		      "  - zone: cluster.local\n"
 		      "    servers: [ 10.96.0.10, \"[fd00::10]:5353\" ]\n"
 		      "    force-tcp: yes\n"
+		      "    cache-max-ttl: 30\n"
+		      "    cache-max-negative-ttl: 5\n"
 		      "  - zone: .\n"
 		      "    servers: \"tls://192.0.2.1#dns.test, 192.0.2.2\"\n"
 		      "    policy: sequential\n"
@@ -598,6 +600,8 @@ forward_keys(void **state)
 	assert_int_equal(f->nservers, 2);
 	assert_true(f->force_tcp);
 	assert_int_equal(f->policy, MD_FORWARD_RTT);
+	assert_int_equal(f->max_ttl, 30);
+	assert_int_equal(f->max_negative_ttl, 5);
 	assert_int_equal(f->servers[0].transport, MD_TRANSPORT_UDP);
 	assert_int_equal(f->servers[1].addr.ss.ss_family, AF_INET6);
 	name[0] = 0;
@@ -636,6 +640,9 @@ forward_keys(void **state)
 		     "    policy: fastest\n",
 	    4, "policy");
 	expect_error("forward:\n  - servers: [ 1.2.3.4 ]\n", 2, "forward");
+	expect_error("forward:\n  - zone: x.test\n    servers: [ 1.2.3.4 ]\n"
+		     "    cache-max-negative-ttl: 0\n",
+	    4, "cache-max-negative-ttl");
 	expect_error("tls-listen: [ \"not an address\" ]\n", 1, "tls-listen");
 	(void)state;
 }
