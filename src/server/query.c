@@ -77,20 +77,35 @@ rotation_start(const uint8_t *rdata, uint32_t rdata_len, uint32_t rotate)
 	return off < rdata_len ? off : 0;
 }
 
-/* The RRs of one RRset, from RR number rotate % count on and round to
- * the first; on failure the writer is as before the RRset. */
+/*
+ * The RRs of one RRset, from RR number rotate % count on and round to
+ * the first.  When the message is full: in the answer and authority
+ * sections the RRs that fit stay and the caller sets TC (RFC 2181 §9
+ * allows a partial RRset with TC; CoreDNS answers so, and a stub such as
+ * glibc's retries over TCP on TC, which beats an empty answer it cannot
+ * use when even TCP cannot hold the whole RRset); in the additional
+ * section, which is dropped without TC, the writer is as before the
+ * RRset, so no RRset there is ever partial.  The writer rolls back the RR
+ * that did not fit: no allocation either way.
+ */
 static int
 write_set_rot(struct md_wire_writer *w, enum md_section sec,
     const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
     uint32_t rdata_len, uint32_t rotate)
 {
-	struct md_wire_writer saved = *w;
+	size_t len = w->len;
+	unsigned ncomp = w->ncomp;
+	uint16_t count = w->counts[sec];
 	uint32_t start = rotation_start(rdata, rdata_len, rotate);
 
 	if (write_rrs(w, sec, owner, type, ttl, rdata + start,
 		rdata_len - start) != 0 ||
 	    write_rrs(w, sec, owner, type, ttl, rdata, start) != 0) {
-		*w = saved;
+		if (sec == MD_SECTION_ADDITIONAL) {
+			w->len = len;
+			w->ncomp = ncomp;
+			w->counts[sec] = count;
+		}
 		return MD_ENOSPACE;
 	}
 	return 0;

@@ -6,7 +6,10 @@
  * zone) and tests/unit/data/big.test.zone.  Covers header rules (ID, QR,
  * AA, RD, RA, question echo), REFUSED / NOTIMP / FORMERR / no response,
  * EDNS (BADVERS, OPT only when asked, advertised size), truncation at
- * RRset boundaries, and a deterministic hostile-packet loop.  Not covered:
+ * whole records (a partial answer RRset with TC; additional RRsets left
+ * out whole, without TC), large RRsets (1,000 and 10,000 A records at one
+ * name, from a zone generated here) over UDP and TCP, and a deterministic
+ * hostile-packet loop.  Not covered:
  * sockets (server.c).
  */
 #include "config.h"
@@ -439,32 +442,47 @@ ask_big(const char *name, int edns, bool tcp, struct resp *r)
 	assert_int_equal(ldns_pkt_edns(r->pkt), edns > 0);
 }
 
+/* A truncated answer: TC, within limit, and some but not all of the
+ * answer RRs (RFC 2181 §9: a partial RRset with TC, never an empty one). */
+static void
+assert_partial(const struct resp *r, size_t limit, size_t total)
+{
+	assert_true(r->len <= limit);
+	assert_true(ldns_pkt_tc(r->pkt));
+	assert_true(r->info.truncated);
+	assert_true(ldns_pkt_ancount(r->pkt) > 0);
+	assert_true(ldns_pkt_ancount(r->pkt) < total);
+	assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_answer(r->pkt)),
+	    ldns_pkt_ancount(r->pkt));
+}
+
 static void
 truncation(void **state)
 {
 	struct resp r;
 
-	/* Without EDNS: 512 bytes, TC, and no partial RRset. */
+	/* Without EDNS: 512 bytes, TC, and the RRs that fit. */
 	ask_big("many.big.test.", 0, false, &r);
-	assert_true(r.len <= 512);
-	assert_true(ldns_pkt_tc(r.pkt));
-	assert_true(r.info.truncated);
-	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	assert_partial(&r, 512, 40);
+	/* Each RR is about 80 bytes: the rest would not have fit. */
+	assert_true(r.len + 90 > 512);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "many.big.test. 300 IN TXT \"record number 01 of the big "
+	    "RRset, padded to about sixty bytes\"");
 	done(&r);
 	ask_big("medium.big.test.", 0, false, &r);
-	assert_true(r.len <= 512);
-	assert_true(ldns_pkt_tc(r.pkt));
-	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	assert_partial(&r, 512, 10);
 	done(&r);
 
-	/* The CNAME before it fits; the TXT RRset is left out whole. */
+	/* The CNAME before it fits, then the TXT RRs that fit. */
 	ask_big("bigalias.big.test.", 0, false, &r);
-	assert_true(r.len <= 512);
-	assert_true(ldns_pkt_tc(r.pkt));
-	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_partial(&r, 512, 41);
 	assert_int_equal(
 	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(r.pkt), 0)),
 	    LDNS_RR_TYPE_CNAME);
+	assert_int_equal(
+	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(r.pkt), 1)),
+	    LDNS_RR_TYPE_TXT);
 	done(&r);
 
 	/* The client's EDNS size is used: the medium RRset (about 800
@@ -475,24 +493,22 @@ truncation(void **state)
 	assert_true(r.len > 600 && r.len <= 1000);
 	done(&r);
 	ask_big("medium.big.test.", 600, false, &r);
-	assert_true(r.len <= 600);
-	assert_true(ldns_pkt_tc(r.pkt));
-	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	assert_partial(&r, 600, 10);
+	/* The OPT record is kept when the answer is cut. */
+	assert_true(ldns_pkt_edns(r.pkt));
 	done(&r);
 	/* Our own size bounds it when the client offers more. */
 	ask_big("many.big.test.", 4096, false, &r);
-	assert_true(r.len <= EDNS_SIZE);
-	assert_true(ldns_pkt_tc(r.pkt));
-	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	assert_partial(&r, EDNS_SIZE, 40);
+	assert_true(r.len > 512);
 	done(&r);
 	ask_big("bigalias.big.test.", 4096, false, &r);
-	assert_true(ldns_pkt_tc(r.pkt));
-	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_partial(&r, EDNS_SIZE, 41);
 	done(&r);
 	/* An offer below 512 counts as 512 (RFC 6891 §6.2.5). */
 	ask_big("medium.big.test.", 100, false, &r);
-	assert_true(r.len <= 512);
-	assert_true(ldns_pkt_tc(r.pkt));
+	assert_partial(&r, 512, 10);
+	assert_true(r.len > 100);
 	done(&r);
 
 	/* Over TCP the same questions get everything. */
@@ -512,6 +528,150 @@ truncation(void **state)
 	assert_false(ldns_pkt_tc(r.pkt));
 	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
 	done(&r);
+	(void)state;
+}
+
+/* ---- large RRsets (a headless Service with many endpoints) ------------- */
+
+/*
+ * A zone generated here: n1000 and n10000 with that many A records
+ * (10.x.y.z, distinct), and an SRV record whose target is n1000, so its
+ * additional data (1,000 A records) does not fit over UDP.
+ */
+static struct md_zone_set *
+large_zones(void)
+{
+	static const char head[] = "$ORIGIN large.test.\n$TTL 30\n"
+				   "@ IN SOA ns hostmaster 1 7200 1800 86400 "
+				   "60\n@ IN NS ns\nns IN A 192.0.2.1\n"
+				   "_http._tcp IN SRV 0 0 80 n1000\n";
+	size_t cap = sizeof(head) + 11000 * 40;
+	char *text = malloc(cap);
+	size_t len;
+	struct md_zone_set *set;
+	char err[256];
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, cap, "%s", head);
+	for (unsigned i = 0; i < 1000; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "n1000 IN A 10.1.%u.%u\n", i / 250, i % 250 + 1);
+	for (unsigned i = 0; i < 10000; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "n10000 IN A 10.2.%u.%u\n", i / 250, i % 250 + 1);
+	assert_true(len < cap);
+
+	struct md_zone_source src = {.file = "large.test.zone",
+	    .text = text,
+	    .format = MD_ZONE_FORMAT_RFC1035};
+
+	set = md_zone_set_load(&src, 1, err, sizeof(err));
+	if (set == NULL)
+		print_error("loading large.test: %s\n", err);
+	assert_non_null(set);
+	free(text);
+	return set;
+}
+
+static void
+ask_large(const struct md_zone_set *set, const char *name, uint16_t type,
+    int edns, bool tcp, struct resp *r)
+{
+	struct pkt q = {0};
+
+	pkt_query(&q, 77, MD_FLAG_RD, name, type, MD_CLASS_IN, edns);
+	r->pkt = NULL;
+	r->len = md_query_answer(
+	    set, EDNS_SIZE, tcp, q.b, q.len, r->b, sizeof(r->b), &r->info);
+	assert_true(r->len > 0 && r->len <= sizeof(r->b));
+	assert_int_equal(ldns_wire2pkt(&r->pkt, r->b, r->len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(r->pkt), LDNS_RCODE_NOERROR);
+	assert_true(ldns_pkt_aa(r->pkt));
+	assert_int_equal(ldns_pkt_edns(r->pkt), edns > 0);
+}
+
+/* Every answer RR is an A record of name, all different. */
+static void
+assert_a_records(const struct resp *r, const char *name)
+{
+	ldns_rr_list *an = ldns_pkt_answer(r->pkt);
+	ldns_rdf *owner = ldns_dname_new_frm_str(name);
+
+	assert_non_null(owner);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_A);
+		assert_int_equal(
+		    ldns_dname_compare(ldns_rr_owner(rr), owner), 0);
+		if (i > 0)
+			assert_int_not_equal(
+			    ldns_rdf_compare(ldns_rr_rdf(rr, 0),
+				ldns_rr_rdf(ldns_rr_list_rr(an, i - 1), 0)),
+			    0);
+	}
+	ldns_rdf_deep_free(owner);
+}
+
+static void
+large_rrsets(void **state)
+{
+	struct md_zone_set *set = large_zones();
+	static struct resp r;
+	/* An A RR answering the question: a pointer to the question's name
+	 * (2), type, class, TTL, length (10) and the address (4). */
+	const size_t rr = 16;
+
+	/* UDP: the records that fit, with TC (glibc then asks over TCP). */
+	static const int sizes[] = {0, 1232};
+
+	for (size_t s = 0; s < 2; s++) {
+		static const char *const names[] = {
+		    "n1000.large.test.", "n10000.large.test."};
+		size_t limit = sizes[s] > 0 ? (size_t)sizes[s] : 512;
+
+		for (size_t n = 0; n < 2; n++) {
+			ask_large(
+			    set, names[n], MD_TYPE_A, sizes[s], false, &r);
+			assert_partial(&r, limit, n == 0 ? 1000 : 10000);
+			assert_true(r.len + rr > limit);
+			assert_a_records(&r, names[n]);
+			done(&r);
+		}
+	}
+
+	/* TCP: 1,000 records (16 KB) fit whole, no TC. */
+	ask_large(set, "n1000.large.test.", MD_TYPE_A, 0, true, &r);
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_false(r.info.truncated);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1000);
+	assert_a_records(&r, "n1000.large.test.");
+	done(&r);
+
+	/* TCP: 10,000 records (160 KB) cannot fit in 65,535 bytes: as many
+	 * as fit, with TC, never an empty answer. */
+	ask_large(set, "n10000.large.test.", MD_TYPE_A, 1232, true, &r);
+	assert_partial(&r, MD_WIRE_MAX, 10000);
+	assert_true(r.len + rr > MD_WIRE_MAX);
+	assert_true(ldns_pkt_ancount(r.pkt) > 4000);
+	assert_a_records(&r, "n10000.large.test.");
+	done(&r);
+
+	/* Additional data that does not fit is left out whole, without TC
+	 * (RFC 2181 §9): the SRV answer alone over UDP, with its target's
+	 * 1,000 addresses over TCP. */
+	ask_large(set, "_http._tcp.large.test.", MD_TYPE_SRV, 0, false, &r);
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_int_equal(ldns_pkt_arcount(r.pkt), 0);
+	done(&r);
+	ask_large(set, "_http._tcp.large.test.", MD_TYPE_SRV, 0, true, &r);
+	assert_false(ldns_pkt_tc(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_int_equal(ldns_pkt_arcount(r.pkt), 1000);
+	done(&r);
+
+	md_zone_set_unref(set);
 	(void)state;
 }
 
@@ -640,6 +800,7 @@ main(void)
 	    cmocka_unit_test(notimp_formerr_and_drop),
 	    cmocka_unit_test(edns_opt_and_badvers),
 	    cmocka_unit_test(truncation),
+	    cmocka_unit_test(large_rrsets),
 	    cmocka_unit_test(hostile_packets),
 	};
 
