@@ -62,6 +62,7 @@ struct md_config {
 				    under load; 0 = never */
 	enum md_log_level log_level;
 	unsigned zone_check_interval; /* seconds, 0 = never */
+	unsigned lameduck_ms; /* SIGTERM: /ready 503 this long, then drain */
 	struct md_config_zone *zones;
 	size_t nzones;
 	bool zones_set; /* 'zones' given in the file or by --zone */

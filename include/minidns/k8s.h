@@ -60,9 +60,13 @@ struct md_k8s_conf {
 	bool endpoint_pod_names; /* hostname from the pod name (CoreDNS) */
 	bool fallthrough;	 /* unknown names: next source, not NXDOMAIN */
 	bool reverse;		 /* PTR records (in-addr.arpa, ip6.arpa) */
+	/* at start, how long the daemon waits for the first full list
+	 * before it serves (5000, as CoreDNS); read at start only */
+	uint32_t startup_timeout_ms;
 };
 
-/* Defaults: ttl 5, pods disabled, reverse on, no zones. */
+/* Defaults: ttl 5, pods disabled, reverse on, no zones, startup-timeout
+ * 5 s. */
 void md_k8s_conf_init(struct md_k8s_conf *c);
 void md_k8s_conf_deinit(struct md_k8s_conf *c);
 
@@ -128,6 +132,18 @@ void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
 size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
 
 /* ---- the zones (k8s_build.c) ------------------------------------------- */
+
+/*
+ * The zones to serve before the first full list: one per cluster domain
+ * of conf and, with conf->reverse, in-addr.arpa. and ip6.arpa., empty and
+ * marked not ready (md_zone_set_not_ready(): SERVFAIL, never NXDOMAIN and
+ * never forwarded).  Fills out[0..n) (n at most MD_K8S_PENDING_MAX), each
+ * with one reference the caller owns.  Returns n, or -ENOMEM (nothing
+ * held).
+ */
+#define MD_K8S_PENDING_MAX (MD_K8S_ZONES_MAX + 2)
+ssize_t md_k8s_pending_zones(
+    const struct md_k8s_conf *conf, struct md_zone **out);
 
 /*
  * The incremental builder.  Its zones: per cluster domain of conf a main

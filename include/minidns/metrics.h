@@ -75,6 +75,7 @@ struct md_metrics_sources {
 	void (*net_stats)(void *arg, struct md_net_stats *out);
 	const struct md_k8s *k8s;	 /* NULL when not configured */
 	bool (*zones_loaded)(void *arg); /* true once zones are served */
+	bool (*stopping)(void *arg); /* shutting down (lameduck); may be NULL */
 	void *arg;
 };
 
@@ -85,7 +86,8 @@ struct md_metrics_http;
  * "ADDR:PORT").  'optional' listeners that cannot bind only warn (the
  * defaults); others fail.  /health: 200 "OK" while the process serves;
  * /ready: 200 once zones are loaded and, with Kubernetes, the first sync
- * is done, else 503 with the reason.  At most max_conns connections over
+ * is done, and until the process is stopping, else 503 with the reason
+ * (/health stays 200 while stopping, as CoreDNS's lameduck).  At most max_conns connections over
  * all the endpoints (0: 64, http-max-connections' default), each closed
  * 5 s after accept.  Returns NULL with err set.
  */

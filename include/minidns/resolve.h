@@ -319,6 +319,7 @@ struct md_result_rrset {
 /* RFC 8914 codes we use */
 #define MD_EDE_OTHER 0
 #define MD_EDE_STALE_ANSWER 3
+#define MD_EDE_NOT_READY 14
 #define MD_EDE_NO_REACHABLE_AUTHORITY 22
 #define MD_EDE_NETWORK_ERROR 23
 #define MD_EDE_NONE 0xffff

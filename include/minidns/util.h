@@ -149,6 +149,12 @@ bool md_assert_soft_fail(const char *expr, const char *file, int line);
  * MD_EPARSE (not a number) or -ERANGE.
  */
 int md_parse_int(const char *s, long long min, long long max, long long *out);
+/*
+ * A duration as Go and CoreDNS write it, one number and its unit: "500ms",
+ * "5s", "2m", "1h"; a bare number is seconds.  *out in milliseconds, at
+ * most max_ms.  Returns 0, MD_EPARSE or -ERANGE.
+ */
+int md_parse_duration_ms(const char *s, long long max_ms, long long *out);
 /* Parse yes/no/true/false/on/off/1/0. Returns 0 or MD_EPARSE. */
 int md_parse_bool(const char *s, bool *out);
 

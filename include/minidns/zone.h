@@ -51,6 +51,13 @@ int md_zone_add_name(struct md_zone *z, const uint8_t *name);
  * left to the next answer source (recursion, forwarding). */
 void md_zone_set_fallthrough(struct md_zone *z, bool on);
 /*
+ * A zone standing for data that has not arrived yet (the Kubernetes
+ * source before its first full list): every name in it, and every CNAME
+ * leading into it, is MD_ZONE_NOT_READY (SERVFAIL), never NXDOMAIN and
+ * never left to the next source.  It needs no records.
+ */
+void md_zone_set_not_ready(struct md_zone *z, bool on);
+/*
  * Answer <a-b-c-d>.<namespace>.pod.<zone> (and the IPv6 form with '-' for
  * ':') with the address the name spells, for any namespace: CoreDNS's
  * "pods insecure" mode.  Records the zone holds still come first.
@@ -145,6 +152,7 @@ enum md_zone_status {
 	MD_ZONE_REFERRAL,  /* below a delegation inside a zone */
 	MD_ZONE_CNAME_OUT, /* CNAME chain leaves the local zones */
 	MD_ZONE_LOOP,	   /* CNAME loop or over-long chain */
+	MD_ZONE_NOT_READY, /* a zone whose data is not there yet: SERVFAIL */
 };
 
 const char *md_zone_status_str(enum md_zone_status s);

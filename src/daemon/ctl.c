@@ -40,6 +40,14 @@ http_addr(const char *configured, const char *def)
 	return configured;
 }
 
+static bool
+stopping_cb(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return d->stopping;
+}
+
 static void
 net_stats_cb(void *arg, struct md_net_stats *out)
 {
@@ -64,6 +72,7 @@ md_daemon_start_http(struct daemon *d, char *err, size_t errlen)
 	d->sources.net_stats = net_stats_cb;
 	d->sources.k8s = d->k8s;
 	d->sources.zones_loaded = zones_loaded_cb;
+	d->sources.stopping = stopping_cb;
 	d->sources.arg = d;
 	if (m == NULL && h == NULL && r == NULL)
 		return 0;

@@ -54,7 +54,9 @@ struct daemon {
 	struct md_control *control;
 	uint64_t start_ms;
 	unsigned reloads, reload_failures;
-	bool stopping;
+	bool stopping;		   /* SIGTERM: lameduck, then the drain */
+	struct event *lameduck_ev; /* ends the lameduck */
+	bool waiting_sync; /* start: the first Kubernetes list awaited */
 	bool k8s_announced;
 	int ready_fd;	 /* daemon mode: tells the waiting parent the outcome */
 	bool daemonized; /* forked and detached (not -f) */

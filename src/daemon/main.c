@@ -134,6 +134,82 @@ k8s_publish_cb(void *arg, struct md_zone **zones, size_t n)
 		    "kubernetes: serving %zu zones, %zu records", d->nk8s,
 		    records);
 	}
+	/* The start waits for this (wait_for_k8s()). */
+	if (d->waiting_sync)
+		event_base_loopbreak(d->base);
+}
+
+/*
+ * Until the first full list, the cluster zones answer SERVFAIL (EDE 14)
+ * rather than going to the node's resolvers, whose NXDOMAIN clients would
+ * cache: stand-ins marked not ready, replaced by the first publication.
+ * Returns 0 or -ENOMEM.
+ */
+static int
+k8s_serve_pending(struct daemon *d, const struct md_k8s_conf *conf)
+{
+	struct md_zone *pz[MD_K8S_PENDING_MAX];
+	struct md_zone **v;
+	ssize_t n = md_k8s_pending_zones(conf, pz);
+
+	v = n >= 0 ? calloc(n ? (size_t)n : 1, sizeof(*v)) : NULL;
+	if (v == NULL) {
+		for (ssize_t i = 0; i < n; i++)
+			md_zone_free(pz[i]);
+		return -ENOMEM;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		v[i] = pz[i];
+	for (size_t i = 0; i < d->nk8s; i++)
+		md_zone_free(d->k8s_zones[i]);
+	free(d->k8s_zones);
+	d->k8s_zones = v;
+	d->nk8s = (size_t)n;
+	return 0;
+}
+
+static void
+startup_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(d->base);
+}
+
+/*
+ * As CoreDNS's kubernetes plugin: the start waits for the first full list
+ * up to kubernetes: startup-timeout, before any socket is bound (a
+ * restarted server's predecessor keeps answering meanwhile); then it
+ * serves, the cluster zones answering SERVFAIL until the list comes.
+ */
+static void
+wait_for_k8s(struct daemon *d)
+{
+	struct md_k8s_status st;
+	struct event *ev;
+	uint32_t ms = d->cfg->k8s.startup_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	md_k8s_get_status(d->k8s, &st);
+	if (d->k8s == NULL || st.synced || ms == 0)
+		return;
+	ev = evtimer_new(d->base, startup_timeout_cb, d);
+	if (ev == NULL)
+		return;
+	md_info(MD_LOG_MAIN,
+	    "kubernetes: waiting up to %u ms for the API before serving", ms);
+	d->waiting_sync = true;
+	event_add(ev, &tv);
+	event_base_dispatch(d->base);
+	d->waiting_sync = false;
+	event_free(ev);
+	md_k8s_get_status(d->k8s, &st);
+	if (!st.synced)
+		md_warn(MD_LOG_MAIN,
+		    "kubernetes: starting with the API not synced: the "
+		    "cluster zones answer SERVFAIL until it is");
 }
 
 static void
@@ -894,6 +970,8 @@ k8s_apply(
 	}
 	d->k8s = k;
 	d->sources.k8s = k;
+	if (k != NULL && d->nk8s == 0 && k8s_serve_pending(d, &cfg->k8s) != 0)
+		md_err(MD_LOG_ZONE, "kubernetes: out of memory");
 	if (k == NULL) {
 		/* Off now: its zones go. */
 		for (size_t i = 0; i < d->nk8s; i++)
@@ -1015,6 +1093,17 @@ drained_cb(void *arg)
 }
 
 static void
+lameduck_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	md_info(MD_LOG_MAIN, "lameduck over");
+	md_server_drain(d->srv, drained_cb, d);
+}
+
+static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -1042,6 +1131,22 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	d->stopping = true;
+	/* lameduck (CoreDNS's health plugin): /ready says 503 while the
+	 * queries are still answered, so the Service's endpoints drop this
+	 * pod before it stops answering. */
+	if (d->cfg->lameduck_ms > 0) {
+		struct timeval tv = {d->cfg->lameduck_ms / 1000,
+		    (d->cfg->lameduck_ms % 1000) * 1000};
+
+		d->lameduck_ev = evtimer_new(d->base, lameduck_done_cb, d);
+		if (d->lameduck_ev != NULL &&
+		    event_add(d->lameduck_ev, &tv) == 0) {
+			md_info(MD_LOG_MAIN,
+			    "lameduck: answering %u ms more, /ready 503",
+			    d->cfg->lameduck_ms);
+			return;
+		}
+	}
 	md_server_drain(d->srv, drained_cb, d);
 }
 
@@ -1238,7 +1343,13 @@ main(int argc, char **argv)
 	log_zones(zs);
 	d.file_zones = zs;
 	zs = NULL;
+	if (k8s_apply(&d, d.cfg, err, sizeof(err)) != 0) {
+		md_err(MD_LOG_MAIN, "%s", err);
+		rc = EXIT_CONFIG;
+		goto cleanup;
+	}
 	publish(&d);
+	wait_for_k8s(&d);
 	if (md_server_listen(d.srv) != 0) {
 		rc = EXIT_START;
 		goto cleanup;
@@ -1260,11 +1371,6 @@ main(int argc, char **argv)
 		sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d);
 		if (sigs[i] != NULL)
 			event_add(sigs[i], NULL);
-	}
-	if (k8s_apply(&d, d.cfg, err, sizeof(err)) != 0) {
-		md_err(MD_LOG_MAIN, "%s", err);
-		rc = EXIT_CONFIG;
-		goto cleanup;
 	}
 	d.start_ms = md_now_ms();
 	if (md_daemon_start_http(&d, err, sizeof(err)) != 0 ||
@@ -1313,6 +1419,8 @@ cleanup:
 	}
 	if (d.check_ev != NULL)
 		event_free(d.check_ev);
+	if (d.lameduck_ev != NULL)
+		event_free(d.lameduck_ev);
 	md_control_free(d.control);
 	md_metrics_http_free(d.http);
 	md_k8s_free(d.k8s);

@@ -792,3 +792,33 @@ md_k8s_builder_zones(struct md_k8s_builder *kb, struct md_zone ***out)
 	*out = kb->out;
 	return (ssize_t)n;
 }
+
+ssize_t
+md_k8s_pending_zones(const struct md_k8s_conf *conf, struct md_zone **out)
+{
+	static const char *const rev[2] = {"in-addr.arpa.", "ip6.arpa."};
+	uint8_t origin[MD_NAME_MAX];
+	size_t nz =
+	    conf->nzones < MD_K8S_ZONES_MAX ? conf->nzones : MD_K8S_ZONES_MAX;
+	size_t n = 0;
+
+	for (size_t d = 0; d < nz; d++) {
+		out[n] = md_zone_new(conf->zones[d]);
+		if (out[n] == NULL)
+			goto fail;
+		md_zone_set_not_ready(out[n++], true);
+	}
+	/* The reverse zones too, as the builder makes them (with no cluster
+	 * domain there are none). */
+	for (size_t i = 0; i < 2 && conf->reverse && nz > 0; i++) {
+		if (md_name_from_str(rev[i], NULL, origin) < 0 ||
+		    (out[n] = md_zone_new(origin)) == NULL)
+			goto fail;
+		md_zone_set_not_ready(out[n++], true);
+	}
+	return (ssize_t)n;
+fail:
+	while (n > 0)
+		md_zone_free(out[--n]);
+	return -ENOMEM;
+}

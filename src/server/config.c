@@ -788,6 +788,20 @@ get_uint(struct ctx *x, const yaml_node_t *v, const char *key, long long min,
 	    s ? s : "(not a scalar)", min, max);
 }
 
+/* A duration ("5s", "500ms"; a bare number is seconds), in ms. */
+static int
+get_duration(struct ctx *x, const yaml_node_t *v, const char *key,
+    long long max_ms, long long *out)
+{
+	const char *s = md_yaml_scalar(v);
+
+	if (s != NULL && md_parse_duration_ms(s, max_ms, out) == 0)
+		return 0;
+	return bad(x, v, key,
+	    "'%s' is not a duration up to %llds (\"5s\", \"500ms\")",
+	    s ? s : "(not a scalar)", max_ms / 1000);
+}
+
 /* A path from the file, taken from the config file's folder if relative. */
 static char *
 relative_to(struct ctx *x, const char *file)
@@ -1207,7 +1221,7 @@ set_string(
 /*
  * kubernetes: { zones, kubeconfig, server, token-file, token, ca-file,
  * client-cert, client-key, insecure-http, namespaces, ttl, pods,
- * endpoint-pod-names, fallthrough, reverse }
+ * endpoint-pod-names, fallthrough, reverse, startup-timeout }
  */
 static int
 read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
@@ -1271,6 +1285,10 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			rc = get_uint(x, v, key, 0, 3600, &num);
 			if (rc == 0)
 				k->ttl = (uint32_t)num;
+		} else if (strcmp(key, "startup-timeout") == 0) {
+			rc = get_duration(x, v, key, 600000, &num);
+			if (rc == 0)
+				k->startup_timeout_ms = (uint32_t)num;
 		} else if (strcmp(key, "pods") == 0) {
 			if (val != NULL && strcmp(val, "disabled") == 0)
 				k->pods = MD_K8S_PODS_DISABLED;
@@ -1306,7 +1324,8 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			    "unknown key (expected zones, kubeconfig, server, "
 			    "token-file, token, ca-file, client-cert, "
 			    "client-key, insecure-http, namespaces, ttl, pods, "
-			    "endpoint-pod-names, fallthrough, reverse)");
+			    "endpoint-pod-names, fallthrough, reverse, "
+			    "startup-timeout)");
 		}
 		if (rc != 0)
 			return rc;
@@ -1389,6 +1408,12 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 	}
 	if (strcmp(key, "kubernetes") == 0)
 		return read_kubernetes(x, c, v);
+	if (strcmp(key, "lameduck") == 0) {
+		rc = get_duration(x, v, key, 600000, &n);
+		if (rc == 0)
+			c->lameduck_ms = (unsigned)n;
+		return rc;
+	}
 	if (strcmp(key, "tls-listen") == 0) {
 		c->ntls_listen = 0;
 		if (v->type != YAML_SEQUENCE_NODE &&

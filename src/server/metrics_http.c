@@ -142,6 +142,8 @@ not_ready(const struct md_metrics_sources *src)
 {
 	struct md_k8s_status st;
 
+	if (src->stopping != NULL && src->stopping(src->arg))
+		return "shutting down\n";
 	if (src->zones_loaded != NULL && !src->zones_loaded(src->arg))
 		return "zones not loaded\n";
 	if (src->k8s != NULL) {

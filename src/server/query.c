@@ -155,6 +155,30 @@ error_response(const struct md_wire_query *q, uint16_t edns_size, bool ra,
 	return md_wire_writer_finish(&w);
 }
 
+/*
+ * A local zone whose data has not arrived (MD_ZONE_NOT_READY: the
+ * Kubernetes source before its first list): SERVFAIL with EDE 14, Not
+ * Ready (RFC 8914 §4.15).  Never cached, here or by the client's stub.
+ */
+static size_t
+not_ready_response(const struct md_query_ctx *ctx,
+    const struct md_wire_query *q, uint8_t *out, size_t outcap,
+    struct md_query_info *info)
+{
+	struct md_wire_writer w;
+
+	info->rcode = MD_RCODE_SERVFAIL;
+	md_wire_writer_init(&w, out, outcap);
+	md_wire_writer_set_limit(&w, MD_UDP_MIN, q->edns.present ? 11 : 0);
+	md_wire_write_header(
+	    &w, q->hdr.id, base_flags(q, ctx->recursion) | MD_RCODE_SERVFAIL);
+	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	if (q->edns.present)
+		md_wire_write_opt_ede(&w, ctx->edns_size, 0, q->edns.do_bit,
+		    MD_EDE_NOT_READY, "zone not ready");
+	return md_wire_writer_finish(&w);
+}
+
 static size_t
 zone_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
     bool tcp, const struct md_zone_result *res, uint8_t *out, size_t outcap,
@@ -462,6 +486,8 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 	md_name_suffix_hashes(q->qname, qh);
 	md_zone_lookup_h(ctx->zones, q->qname, qh, q->qtype, &res);
 	info->status = res.status;
+	if (res.status == MD_ZONE_NOT_READY)
+		return not_ready_response(ctx, q, out, outcap, info);
 	if (ctx->recursion && (q->hdr.flags & MD_FLAG_RD) &&
 	    md_query_chain_target(&res) != NULL)
 		return chase_response(ctx, q, tcp, &res, out, outcap, info);

@@ -40,6 +40,41 @@ md_parse_int(const char *s, long long min, long long max, long long *out)
 }
 
 int
+md_parse_duration_ms(const char *s, long long max_ms, long long *out)
+{
+	static const struct {
+		const char *unit;
+		long long ms;
+	} units[] = {
+	    {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	char num[24];
+	size_t n = 0;
+	long long v;
+	int rc;
+
+	if (s == NULL)
+		return MD_EPARSE;
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n == 0 || n >= sizeof(num))
+		return n == 0 ? MD_EPARSE : -ERANGE;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	rc = md_parse_int(num, 0, max_ms, &v);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + n, units[i].unit) != 0)
+			continue;
+		if (v > max_ms / units[i].ms)
+			return -ERANGE;
+		*out = v * units[i].ms;
+		return 0;
+	}
+	return MD_EPARSE;
+}
+
+int
 md_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};

@@ -30,6 +30,7 @@ struct md_zone {
 	atomic_uint refs;   /* snapshots holding the zone */
 	bool fallthrough;   /* NXDOMAIN: not ours, next source */
 	bool pod_synthesis; /* a-b-c-d.<ns>.pod.<zone> answered */
+	bool not_ready;	    /* every name: SERVFAIL, data still to come */
 	/* A part of a larger zone (a Kubernetes namespace): negative answers
 	 * carry the enclosing zone's SOA, kept here. */
 	struct md_rrset *neg_soa;

@@ -30,6 +30,8 @@ md_zone_status_str(enum md_zone_status s)
 		return "cname-out";
 	case MD_ZONE_LOOP:
 		return "cname-loop";
+	case MD_ZONE_NOT_READY:
+		return "not-ready";
 	}
 	return "?";
 }
@@ -252,6 +254,16 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 	z = md_zone_set_find_h(zs, sp.sfx, sp.h, labels);
 	if (z == NULL) {
 		res->status = first ? MD_ZONE_NOT_LOCAL : MD_ZONE_CNAME_OUT;
+		return NULL;
+	}
+	if (z->not_ready) {
+		/* Neither NXDOMAIN nor "ask elsewhere": the answer is not
+		 * known yet (what CoreDNS's kubernetes plugin says before it
+		 * has synced). */
+		if (first)
+			res->zone = z;
+		res->status = MD_ZONE_NOT_READY;
+		res->rcode = MD_RCODE_SERVFAIL;
 		return NULL;
 	}
 	/* RFC 4035 §3.1.4.1: DS lives on the parent side of a cut, so a DS

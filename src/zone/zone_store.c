@@ -81,6 +81,12 @@ md_zone_set_fallthrough(struct md_zone *z, bool on)
 	z->fallthrough = on;
 }
 
+void
+md_zone_set_not_ready(struct md_zone *z, bool on)
+{
+	z->not_ready = on;
+}
+
 int
 md_zone_set_negative_soa(struct md_zone *z, const uint8_t *owner, uint32_t ttl,
     const uint8_t *rdata, uint16_t rdlen)

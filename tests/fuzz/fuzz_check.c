@@ -62,7 +62,7 @@ check_result(const struct md_zone_result *r)
 		unsigned n;
 	} sec[] = {{r->an, r->nan}, {r->ns, r->nns}, {r->ar, r->nar}};
 
-	if (r->status > MD_ZONE_LOOP)
+	if (r->status > MD_ZONE_NOT_READY)
 		fail("lookup status out of range");
 	for (size_t i = 0; i < 3; i++) {
 		if (sec[i].n > MD_ZONE_SECTION_MAX)

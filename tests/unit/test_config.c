@@ -526,6 +526,34 @@ recursion_keys(void **state)
 	expect_error("recursion: maybe\n", 1, "recursion");
 	expect_error("\nresolution-timeout: 10\n", 2, "resolution-timeout");
 	expect_error("resolve-timeout: 60001\n", 1, "resolve-timeout");
+
+	/* Durations as CoreDNS writes them: lameduck (0: none) and
+	 * kubernetes: startup-timeout (5 s). */
+	assert_int_equal(load_text("threads: 1\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.lameduck_ms, 0);
+	assert_int_equal(c.k8s.startup_timeout_ms, 5000);
+	md_config_deinit(&c);
+	assert_int_equal(load_text("lameduck: 5s\n"
+				   "kubernetes:\n"
+				   "  zones: [ cluster.local ]\n"
+				   "  startup-timeout: 500ms\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.lameduck_ms, 5000);
+	assert_int_equal(c.k8s.startup_timeout_ms, 500);
+	md_config_deinit(&c);
+	assert_int_equal(load_text("lameduck: 2\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.lameduck_ms, 2000);
+	md_config_deinit(&c);
+	assert_int_equal(load_text("lameduck: 1m\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.lameduck_ms, 60000);
+	md_config_deinit(&c);
+	expect_error("lameduck: 5x\n", 1, "lameduck");
+	expect_error("lameduck: -1s\n", 1, "lameduck");
+	expect_error("lameduck: 11m\n", 1, "lameduck");
+	expect_error("lameduck: s\n", 1, "lameduck");
+	expect_error(
+	    "kubernetes:\n  startup-timeout: soon\n", 2, "startup-timeout");
 	expect_error("log-trace: [ \"a..b\" ]\n", 1, "log-trace");
 	(void)state;
 }

@@ -1797,10 +1797,55 @@ test_incremental_equals_fresh_filtered(void **state)
 	assert_int_equal(e.checks, 18);
 }
 
+/* Before the first list: stand-ins for the cluster domain and, with
+ * reverse, in-addr.arpa and ip6.arpa, every name SERVFAIL (not ready),
+ * never NXDOMAIN nor left to the next source. */
+static void
+test_pending_zones(void **state)
+{
+	struct md_k8s_conf c;
+	struct md_zone *z[MD_K8S_PENDING_MAX];
+	struct md_zone_set *zs;
+	struct md_zone_result res;
+	uint8_t name[MD_NAME_MAX];
+	static const char *const names[] = {"cluster.local.",
+	    "kubernetes.default.svc.cluster.local.",
+	    "nope.nope.svc.cluster.local.", "10.0.96.10.in-addr.arpa.",
+	    "1.0.0.0.ip6.arpa."};
+	ssize_t n;
+
+	conf_setup(&c);
+	n = md_k8s_pending_zones(&c, z);
+	assert_int_equal(n, 3);
+	zs = md_zone_set_new(z, (size_t)n);
+	assert_non_null(zs);
+	for (ssize_t i = 0; i < n; i++)
+		md_zone_free(z[i]);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_true(md_name_from_str(names[i], NULL, name) > 0);
+		md_zone_lookup(zs, name, MD_TYPE_A, &res);
+		assert_int_equal(res.status, MD_ZONE_NOT_READY);
+		assert_int_equal(res.rcode, MD_RCODE_SERVFAIL);
+		assert_int_equal(res.nan + res.nns + res.nar, 0);
+	}
+	assert_true(md_name_from_str("example.com.", NULL, name) > 0);
+	md_zone_lookup(zs, name, MD_TYPE_A, &res);
+	assert_int_equal(res.status, MD_ZONE_NOT_LOCAL);
+	md_zone_set_unref(zs);
+
+	/* Without reverse, the cluster domains only. */
+	c.reverse = false;
+	n = md_k8s_pending_zones(&c, z);
+	assert_int_equal(n, 1);
+	md_zone_free(z[0]);
+	(void)state;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pending_zones),
 	    cmocka_unit_test(test_parse_service),
 	    cmocka_unit_test(test_parse_slice),
 	    cmocka_unit_test(test_parse_pod),

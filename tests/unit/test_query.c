@@ -789,6 +789,88 @@ hostile_packets(void **state)
 	(void)state;
 }
 
+/* The EDE option's info code in r's OPT, or -1 (RFC 8914 §2). */
+static int
+ede_code(const struct resp *r)
+{
+	ldns_rdf *opt = ldns_pkt_edns_data(r->pkt);
+	const uint8_t *d;
+	size_t len;
+
+	if (opt == NULL)
+		return -1;
+	d = ldns_rdf_data(opt);
+	len = ldns_rdf_size(opt);
+	for (size_t off = 0; off + 4 <= len;) {
+		uint16_t code = md_read_u16(d + off);
+		uint16_t olen = md_read_u16(d + off + 2);
+
+		if (code == 15 && olen >= 2 && off + 6 <= len)
+			return md_read_u16(d + off + 4);
+		off += 4u + olen;
+	}
+	return -1;
+}
+
+/* A zone not ready (the Kubernetes source before its first list):
+ * SERVFAIL with EDE 14, no records, nothing for the cache or recursion;
+ * other zones answer as before. */
+static void
+not_ready_zone(void **state)
+{
+	struct md_zone_set *saved = zs;
+	uint8_t origin[MD_NAME_MAX];
+	struct md_zone *z;
+	struct pkt q = {0};
+	struct resp r;
+
+	assert_true(md_name_from_str("cluster.local.", NULL, origin) > 0);
+	z = md_zone_new(origin);
+	assert_non_null(z);
+	md_zone_set_not_ready(z, true);
+	zs = md_zone_set_merge(saved, &z, 1);
+	md_zone_free(z);
+	assert_non_null(zs);
+
+	pkt_header(&q, 40, MD_FLAG_RD, 1, 0, 0, 1);
+	pkt_name(&q, "kubernetes.default.svc.cluster.local.");
+	pkt_u16(&q, MD_TYPE_A);
+	pkt_u16(&q, MD_CLASS_IN);
+	pkt_opt(&q, 4096, 0, false);
+	ask(&q, false, &r);
+	assert_int_equal(r.info.status, MD_ZONE_NOT_READY);
+	assert_int_equal(r.info.rcode, MD_RCODE_SERVFAIL);
+	assert_false(r.info.need_recursion);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_SERVFAIL);
+	assert_false(ldns_pkt_aa(r.pkt));
+	assert_true(ldns_pkt_rd(r.pkt));
+	assert_int_equal(ldns_pkt_ancount(r.pkt) + ldns_pkt_nscount(r.pkt) +
+		ldns_pkt_arcount(r.pkt),
+	    0);
+	assert_int_equal(ede_code(&r), 14);
+	done(&r);
+
+	/* Without EDNS: SERVFAIL alone. */
+	q.len = 0;
+	pkt_query(&q, 41, 0, "no-such-name.cluster.local.", MD_TYPE_AAAA,
+	    MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_SERVFAIL);
+	assert_false(ldns_pkt_edns(r.pkt));
+	done(&r);
+
+	/* Another zone is not affected. */
+	q.len = 0;
+	pkt_query(&q, 42, 0, "10.in-addr.arpa.", MD_TYPE_SOA, MD_CLASS_IN, 0);
+	ask(&q, false, &r);
+	assert_int_not_equal(r.info.status, MD_ZONE_NOT_READY);
+	done(&r);
+
+	md_zone_set_unref(zs);
+	zs = saved;
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -802,6 +884,7 @@ main(void)
 	    cmocka_unit_test(truncation),
 	    cmocka_unit_test(large_rrsets),
 	    cmocka_unit_test(hostile_packets),
+	    cmocka_unit_test(not_ready_zone),
 	};
 
 	return cmocka_run_group_tests_name(
