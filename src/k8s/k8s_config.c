@@ -37,6 +37,7 @@ md_k8s_conf_init(struct md_k8s_conf *c)
 	c->ttl = 5;
 	c->pods = MD_K8S_PODS_DISABLED;
 	c->reverse = true;
+	c->watch_timeout = MD_K8S_WATCH_TIMEOUT_DEFAULT;
 }
 
 void

@@ -285,7 +285,8 @@ md_k8s_conf_equal(const struct md_k8s_conf *a, const struct md_k8s_conf *b)
 		a->nnamespaces * sizeof(a->namespaces[0])) == 0 &&
 	    a->ttl == b->ttl && a->pods == b->pods &&
 	    a->endpoint_pod_names == b->endpoint_pod_names &&
-	    a->fallthrough == b->fallthrough && a->reverse == b->reverse;
+	    a->fallthrough == b->fallthrough && a->reverse == b->reverse &&
+	    a->watch_timeout == b->watch_timeout;
 }
 
 static bool
@@ -1207,7 +1208,7 @@ set_string(
 /*
  * kubernetes: { zones, kubeconfig, server, token-file, token, ca-file,
  * client-cert, client-key, insecure-http, namespaces, ttl, pods,
- * endpoint-pod-names, fallthrough, reverse }
+ * endpoint-pod-names, fallthrough, reverse, watch-timeout }
  */
 static int
 read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
@@ -1271,6 +1272,11 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			rc = get_uint(x, v, key, 0, 3600, &num);
 			if (rc == 0)
 				k->ttl = (uint32_t)num;
+		} else if (strcmp(key, "watch-timeout") == 0) {
+			rc = get_uint(x, v, key, MD_K8S_WATCH_TIMEOUT_MIN,
+			    MD_K8S_WATCH_TIMEOUT_MAX, &num);
+			if (rc == 0)
+				k->watch_timeout = (uint32_t)num;
 		} else if (strcmp(key, "pods") == 0) {
 			if (val != NULL && strcmp(val, "disabled") == 0)
 				k->pods = MD_K8S_PODS_DISABLED;
@@ -1306,7 +1312,8 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			    "unknown key (expected zones, kubeconfig, server, "
 			    "token-file, token, ca-file, client-cert, "
 			    "client-key, insecure-http, namespaces, ttl, pods, "
-			    "endpoint-pod-names, fallthrough, reverse)");
+			    "endpoint-pod-names, fallthrough, reverse, "
+			    "watch-timeout)");
 		}
 		if (rc != 0)
 			return rc;
