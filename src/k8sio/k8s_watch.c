@@ -696,8 +696,8 @@ done_cb(struct evhttp_request *req, void *arg)
 		/* A watch refused with 410: the version is gone, relist. */
 		if (code == 410) {
 			s->relist = true;
-			s->cont[0] =
-			    '\0'; /* an expired continue: from the top */
+			/* An expired continue token: from the top. */
+			s->cont[0] = '\0';
 			schedule(s, 0);
 			return;
 		}
