@@ -293,9 +293,10 @@ fi
 mem_ratio=$(ratio "$k8s_rss" "$file_rss")
 read_mem="Memory: with the Kubernetes source minidnsd's RSS is $mem_ratio
   times that of the same records from zone files ($k8s_bpr against
-  $file_bpr bytes per record).  It keeps the API objects as well as the
-  zones; the peak (VmHWM, $((k8s_hwm / 1024)) MiB) also covers parsing the
-  LIST responses and building a zone set while the previous one is served."
+  $file_bpr bytes per record).  It keeps the API objects once, parsed
+  (no JSON), as well as the zones; the peak (VmHWM, $((k8s_hwm / 1024))
+  MiB) also covers the list pages (500 objects each) gathered apart until
+  the last one and building a zone set while the previous one is served."
 
 # same speed: no more CPU per query (20% margin: single runs on a shared
 # machine vary by 10-15% from run to run) and the same QPS

@@ -32,6 +32,10 @@ struct json_t; /* jansson's json_t */
 
 #define MD_K8S_ZONES_MAX 8
 #define MD_K8S_NAMESPACES_MAX 64
+/* kubernetes: watch-timeout, seconds: a frozen API is noticed this fast */
+#define MD_K8S_WATCH_TIMEOUT_DEFAULT 60
+#define MD_K8S_WATCH_TIMEOUT_MIN 2
+#define MD_K8S_WATCH_TIMEOUT_MAX 3600
 
 enum md_k8s_pod_mode {
 	MD_K8S_PODS_DISABLED = 0, /* spec 1.1.0: no pod records */
@@ -63,10 +67,12 @@ struct md_k8s_conf {
 	/* at start, how long the daemon waits for the first full list
 	 * before it serves (5000, as CoreDNS); read at start only */
 	uint32_t startup_timeout_ms;
+	/* a watch silent (no event, no bookmark) this long is dropped */
+	uint32_t watch_timeout; /* seconds (60) */
 };
 
-/* Defaults: ttl 5, pods disabled, reverse on, no zones, startup-timeout
- * 5 s. */
+/* Defaults: ttl 5, pods disabled, reverse on, watch-timeout 60, no
+ * zones, startup-timeout 5 s. */
 void md_k8s_conf_init(struct md_k8s_conf *c);
 void md_k8s_conf_deinit(struct md_k8s_conf *c);
 
@@ -128,6 +134,14 @@ int md_k8s_store_apply(struct md_k8s_store *st, enum md_k8s_kind kind,
     bool deleted, const struct json_t *obj, char *err, size_t errlen);
 /* Forget every object of a kind (before a relist is applied whole). */
 void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
+/*
+ * Move src's objects of a kind into dst in place of dst's (src's map of
+ * that kind is left empty): the end of a list read page by page into a
+ * staging store.  With 'key' ("ns/name", or the name of a Namespace)
+ * only that object is replaced (removed from dst when src has none).
+ */
+void md_k8s_store_replace(struct md_k8s_store *dst, struct md_k8s_store *src,
+    enum md_k8s_kind kind, const char *key);
 /* Objects held, per kind (for logs and tests). */
 size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
 

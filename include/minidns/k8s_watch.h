@@ -49,6 +49,7 @@ struct md_k8s_status {
 	uint64_t stale_ms;	/* since when the API is unreachable, or 0 */
 	unsigned relists;	/* after 410 Gone or reconnects */
 	unsigned errors;	/* malformed objects or events skipped */
+	unsigned stalls;	/* watches dropped: silent for watch-timeout */
 };
 
 /* The client's state for /metrics, /ready and the logs (k may be NULL:

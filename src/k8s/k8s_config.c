@@ -38,6 +38,7 @@ md_k8s_conf_init(struct md_k8s_conf *c)
 	c->pods = MD_K8S_PODS_DISABLED;
 	c->reverse = true;
 	c->startup_timeout_ms = 5000;
+	c->watch_timeout = MD_K8S_WATCH_TIMEOUT_DEFAULT;
 }
 
 void

@@ -232,6 +232,40 @@ md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind)
 	}
 }
 
+/*
+ * A list's result, read into a staging store page by page, takes the
+ * place of what dst held: the whole kind (every namespace changed), or
+ * with 'key' only that object (a Namespace listed by name).
+ */
+void
+md_k8s_store_replace(struct md_k8s_store *dst, struct md_k8s_store *src,
+    enum md_k8s_kind kind, const char *key)
+{
+	struct md_hashtab tmp;
+	struct md_k8s_entry *e;
+	uint32_t h;
+
+	if (kind >= MD_K8S_KIND_COUNT)
+		return;
+	if (key == NULL) {
+		map_clear(&dst->maps[kind], kind);
+		tmp = dst->maps[kind];
+		dst->maps[kind] = src->maps[kind];
+		src->maps[kind] = tmp;
+		if (kind != MD_K8S_POD)
+			dst->all_dirty = true;
+		return;
+	}
+	map_del(&dst->maps[kind], kind, key);
+	mark_dirty(dst, kind, key);
+	h = fnv1a(key);
+	e = map_find(&src->maps[kind], key, h);
+	if (e != NULL) {
+		md_hashtab_remove(&src->maps[kind], &e->hn);
+		md_hashtab_insert(&dst->maps[kind], &e->hn, h);
+	}
+}
+
 size_t
 md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind)
 {

@@ -11,8 +11,16 @@
  *  - a list replaces every object of its kind at once (store_clear, then
  *    apply); watch events apply one by one; malformed objects are logged,
  *    counted and skipped;
+ *  - lists are read in pages (limit=500, continue) into a staging store
+ *    that takes the kind's place once the last page is in, so a list is
+ *    never held whole as JSON and the zones never see half a list; 410
+ *    Gone on a continue token starts the list again;
  *  - 410 Gone relists; a watch that ends normally (timeoutSeconds) is
- *    reopened at once from its resourceVersion; any other failure
+ *    reopened at once from its resourceVersion; a watch silent for
+ *    watch-timeout seconds (no event, no bookmark: a frozen API server or
+ *    a dead path to it) is dropped and reopened, and it asks the server
+ *    to end it after 3/4 of that, so that a quiet healthy watch ends
+ *    before it looks frozen; TCP keepalive is on; any other failure
  *    (connection, HTTP error, watch ERROR) reconnects after a capped
  *    exponential backoff with jitter, re-watching from the last
  *    resourceVersion when there is one;
@@ -23,16 +31,19 @@
  * With a namespace filter, the namespaced kinds are listed cluster-wide
  * and filtered here (one connection per kind, and store_clear() per kind
  * stays exact); the Namespace objects are fetched one stream per
- * filtered name (fieldSelector=metadata.name=NS).  Each stream keeps the
- * JSON of the objects it applied, so that a relist of one namespace
- * stream can rebuild its kind whole.
+ * filtered name (fieldSelector=metadata.name=NS), whose list replaces
+ * that one Namespace.  Objects are held once, parsed, in the store: no
+ * JSON is kept once applied.
  *
  * Every connection serves one request and is freed from a timer, never
- * inside one of its own callbacks.  No list pagination (limit/continue).
+ * inside one of its own callbacks.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -66,8 +77,11 @@
 #define REVERSE_MS 50
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 10000
-#define WATCH_TIMEOUT_S 300
-#define LIST_TIMEOUT_S 60
+#define LIST_PAGE 500	   /* objects a list page (limit=) */
+#define CONNECT_SLACK_S 30 /* evhttp's own timeout, behind ours */
+#define KEEPALIVE_IDLE_S 30
+#define KEEPALIVE_INTVL_S 10
+#define KEEPALIVE_CNT 3
 #define TOKEN_MAX 16384
 #define MAX_STREAMS (MD_K8S_KIND_COUNT - 1 + MD_K8S_NAMESPACES_MAX)
 #define MIN_WATCH_MS 1000 /* shorter normal ends count as failures */
@@ -84,18 +98,23 @@ struct stream {
 	char path[128];	 /* e.g. /api/v1/services */
 	char select[96]; /* "" or fieldSelector=... (already encoded) */
 	char rv[128];	 /* latest resourceVersion, "" before a list */
-	json_t *objs;	 /* "ns/name" -> object JSON, as applied */
+	char name[64];	 /* the one Namespace of a fieldSelector stream */
+	char cont[1024]; /* the next list page's continue token, or "" */
+	struct md_k8s_store *staging; /* the list being read, page by page */
+	size_t pages;		      /* of the list being read */
 	enum stream_state state;
 	struct evhttp_connection *conn;
 	struct evhttp_request *req; /* NULL once evhttp is done with it */
 	struct evbuffer *buf;	    /* body read so far */
 	struct event *ev_next;	    /* starts the next request */
+	struct event *ev_alive;	    /* a silent watch's deadline */
 	unsigned failures;	    /* consecutive, for the backoff */
 	uint64_t started_ms;
-	bool listed;  /* listed once */
-	bool healthy; /* the last request got 200 */
-	bool relist;  /* next request lists */
-	bool done;    /* stop reading this response (410, error) */
+	bool listed;	/* listed once */
+	bool healthy;	/* the last request got 200 */
+	bool relist;	/* next request lists */
+	bool done;	/* stop reading this response (410, error) */
+	bool keepalive; /* set on this connection's socket */
 };
 
 struct md_k8s {
@@ -121,6 +140,8 @@ struct md_k8s {
 };
 
 static void start_cb(evutil_socket_t fd, short what, void *arg);
+static void fail(struct stream *s);
+static void stream_stop(struct stream *s);
 
 /* ---- TLS ----------------------------------------------------------- */
 
@@ -272,11 +293,12 @@ obj_key(const json_t *obj, char *key, size_t size, char *ns, size_t nslen,
 }
 
 /*
- * Apply one object of stream s to the store and its cache.  Returns 0, or
- * -1 when skipped as malformed (logged and counted).
+ * Apply one object of stream s to st (the store, or the list's staging
+ * store).  Returns 0, or -1 when skipped as malformed (logged and
+ * counted).
  */
 static int
-apply_obj(struct stream *s, bool deleted, json_t *obj)
+apply_obj(struct stream *s, struct md_k8s_store *st, bool deleted, json_t *obj)
 {
 	struct md_k8s *k = s->k;
 	char ns[64], name[254], key[320], err[256];
@@ -292,17 +314,13 @@ apply_obj(struct stream *s, bool deleted, json_t *obj)
 	obj_key(obj, key, sizeof(key), ns, sizeof(ns), name, sizeof(name));
 	if (s->kind != MD_K8S_NAMESPACE && !ns_wanted(k, ns))
 		return 0;
-	if (md_k8s_store_apply(
-		k->store, s->kind, deleted, obj, err, sizeof(err)) != 0) {
+	if (md_k8s_store_apply(st, s->kind, deleted, obj, err, sizeof(err)) !=
+	    0) {
 		md_warn(LOG_K8S, "k8s: %s %s/%s skipped: %s",
 		    md_k8s_kind_str(s->kind), ns, name, err);
 		k->st.errors++;
 		return -1;
 	}
-	if (deleted)
-		json_object_del(s->objs, key);
-	else
-		json_object_set(s->objs, key, obj);
 	return 0;
 }
 
@@ -316,20 +334,26 @@ set_rv(struct stream *s, const json_t *obj)
 		md_strlcpy(s->rv, rv, sizeof(s->rv));
 }
 
-/* A LIST body: replace the kind in the store.  Returns 0 or -1. */
+/*
+ * One LIST page: its items into the staging store; the continue token
+ * for the next page, or at the last page the staging store in the
+ * place of the kind (of the one Namespace of a fieldSelector stream).
+ * Returns 0 or -1 (bad JSON, a token too long).
+ */
 static int
-apply_list(struct stream *s)
+apply_page(struct stream *s)
 {
 	struct md_k8s *k = s->k;
-	json_t *doc = NULL, *items, *objs = NULL, *old, *v;
+	json_t *doc = NULL, *items, *meta, *v;
 	json_error_t jerr;
-	const char *key;
+	const char *cont;
 	size_t i, len;
 	int rc = -1;
 
 	len = evbuffer_get_length(s->buf);
 	doc = json_loadb(
 	    (const char *)evbuffer_pullup(s->buf, -1), len, 0, &jerr);
+	evbuffer_drain(s->buf, len); /* the page is parsed: free it now */
 	if (doc == NULL) {
 		md_warn(LOG_K8S, "k8s: %s list: bad JSON: %s (line %d)",
 		    md_k8s_kind_str(s->kind), jerr.text, jerr.line);
@@ -341,27 +365,35 @@ apply_list(struct stream *s)
 		    md_k8s_kind_str(s->kind));
 		goto cleanup;
 	}
-	objs = json_object();
-	if (objs == NULL)
+	json_array_foreach(items, i, v)(void)
+	    apply_obj(s, s->staging, false, v);
+	s->pages++;
+	meta = json_object_get(doc, "metadata");
+	cont = json_string_value(json_object_get(meta, "continue"));
+	if (cont != NULL && cont[0] != '\0') {
+		if (md_strlcpy(s->cont, cont, sizeof(s->cont)) >=
+		    sizeof(s->cont)) {
+			md_warn(LOG_K8S,
+			    "k8s: %s list: continue token too long",
+			    md_k8s_kind_str(s->kind));
+			s->cont[0] = '\0';
+			goto cleanup;
+		}
+		rc = 0;
 		goto cleanup;
-	/* The whole kind again: other streams of the kind from their cache. */
-	md_k8s_store_clear(k->store, s->kind);
-	for (size_t j = 0; j < k->nstreams; j++) {
-		struct stream *o = &k->streams[j];
-
-		if (o == s || o->kind != s->kind)
-			continue;
-		json_object_foreach(o->objs, key, v)(void)
-		    md_k8s_store_apply(k->store, o->kind, false, v, NULL, 0);
 	}
-	old = s->objs;
-	s->objs = objs;
-	json_decref(old);
-	json_array_foreach(items, i, v)(void) apply_obj(s, false, v);
+	/* The last page: the list takes the place of what was there. */
+	s->cont[0] = '\0';
+	md_k8s_store_replace(
+	    k->store, s->staging, s->kind, s->name[0] != '\0' ? s->name : NULL);
+	md_k8s_store_free(s->staging);
+	s->staging = NULL;
 	s->rv[0] = '\0';
 	set_rv(s, doc);
-	md_info(LOG_K8S, "k8s: listed %zu %s objects (resourceVersion %s)",
-	    json_object_size(s->objs), md_k8s_kind_str(s->kind), s->rv);
+	md_info(LOG_K8S,
+	    "k8s: listed %zu %s objects in %zu pages (resourceVersion %s)",
+	    md_k8s_store_count(k->store, s->kind), md_k8s_kind_str(s->kind),
+	    s->pages, s->rv);
 	rc = 0;
 
 cleanup:
@@ -397,7 +429,7 @@ watch_event(struct stream *s, const char *line, size_t len)
 	}
 	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0 ||
 	    strcmp(type, "DELETED") == 0) {
-		(void)apply_obj(s, type[0] == 'D', obj);
+		(void)apply_obj(s, k->store, type[0] == 'D', obj);
 		set_rv(s, obj);
 		changed(k);
 	} else if (strcmp(type, "BOOKMARK") == 0) {
@@ -468,6 +500,7 @@ fail(struct stream *s)
 
 	s->healthy = false;
 	s->failures++;
+	s->cont[0] = '\0'; /* a list starts again from its first page */
 	update_health(k);
 	if (k->trouble_since == 0)
 		k->trouble_since = md_now_ms();
@@ -482,6 +515,76 @@ fail(struct stream *s)
 	schedule(s, ms);
 }
 
+/* (Re)arm the watch's liveness deadline: watch-timeout from now. */
+static void
+alive(struct stream *s)
+{
+	struct timeval tv = {(time_t)s->k->conf.watch_timeout, 0};
+
+	evtimer_add(s->ev_alive, &tv);
+}
+
+/*
+ * Nothing on the watch for watch-timeout seconds, not even a bookmark:
+ * the server (or the path to it) is frozen.  Drop the connection (this
+ * is a timer, not one of its callbacks) and watch again after the
+ * backoff; a resourceVersion gone by then relists.
+ */
+static void
+alive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state != ST_WATCH || s->done)
+		return;
+	md_warn(LOG_K8S,
+	    "k8s: %s watch: nothing received for %u s (no event, no "
+	    "bookmark): dropping the connection",
+	    md_k8s_kind_str(s->kind), s->k->conf.watch_timeout);
+	s->k->st.stalls++;
+	stream_stop(s);
+	fail(s);
+}
+
+/*
+ * TCP keepalive on the API connection, once its socket exists (the
+ * response's headers are in): a peer gone without a FIN or RST is
+ * noticed by the kernel too, not only by the watch's deadline.
+ */
+static int
+header_cb(struct evhttp_request *req, void *arg)
+{
+	struct stream *s = arg;
+	struct bufferevent *bev;
+	evutil_socket_t fd;
+	int on = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTVL_S;
+	int cnt = KEEPALIVE_CNT;
+
+	/* A watch answered: this stream is connected again. */
+	if (s->state == ST_WATCH &&
+	    evhttp_request_get_response_code(req) == HTTP_OK && !s->healthy) {
+		s->healthy = true;
+		update_health(s->k);
+	}
+	if (s->keepalive || s->conn == NULL)
+		return 0;
+	bev = evhttp_connection_get_bufferevent(s->conn);
+	fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+	if (fd < 0)
+		return 0;
+	s->keepalive = true;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) !=
+		0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) !=
+		0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) != 0)
+		md_debug(LOG_K8S, "k8s: TCP keepalive: %s", strerror(errno));
+	return 0;
+}
+
 static void
 chunk_cb(struct evhttp_request *req, void *arg)
 {
@@ -491,6 +594,8 @@ chunk_cb(struct evhttp_request *req, void *arg)
 
 	if (s->done)
 		return; /* evhttp drains the input after us */
+	if (s->state == ST_WATCH)
+		alive(s); /* any byte, event or bookmark, is a sign of life */
 	evbuffer_add_buffer(s->buf, evhttp_request_get_input_buffer(req));
 	if (s->state != ST_WATCH ||
 	    evhttp_request_get_response_code(req) != HTTP_OK)
@@ -501,6 +606,8 @@ chunk_cb(struct evhttp_request *req, void *arg)
 		if (n > 0 && !watch_event(s, line, n)) {
 			/* The connection is freed from the timer. */
 			schedule(s, s->relist ? 0 : backoff_ms(s->failures));
+		} else if (n > 0) {
+			s->failures = 0; /* an event or a bookmark came */
 		}
 		free(line);
 	}
@@ -558,6 +665,7 @@ done_cb(struct evhttp_request *req, void *arg)
 	int code;
 
 	s->req = NULL; /* evhttp frees it after we return */
+	evtimer_del(s->ev_alive);
 	if (s->done)
 		return; /* already scheduled (410, watch ERROR) */
 	code = req != NULL ? evhttp_request_get_response_code(req) : 0;
@@ -588,6 +696,8 @@ done_cb(struct evhttp_request *req, void *arg)
 		/* A watch refused with 410: the version is gone, relist. */
 		if (code == 410) {
 			s->relist = true;
+			/* An expired continue token: from the top. */
+			s->cont[0] = '\0';
 			schedule(s, 0);
 			return;
 		}
@@ -595,9 +705,13 @@ done_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (s->state == ST_LIST) {
-		if (apply_list(s) != 0) {
+		if (apply_page(s) != 0) {
 			k->st.errors++;
 			fail(s);
+			return;
+		}
+		if (s->cont[0] != '\0') {
+			schedule(s, 0); /* the next page */
 			return;
 		}
 		s->healthy = true;
@@ -692,6 +806,9 @@ stream_stop(struct stream *s)
 	s->conn = NULL;
 	s->req = NULL;
 	s->state = ST_IDLE;
+	s->keepalive = false;
+	if (s->ev_alive != NULL)
+		evtimer_del(s->ev_alive);
 }
 
 static int
@@ -701,7 +818,8 @@ stream_start(struct stream *s)
 	struct bufferevent *bev = NULL;
 	struct evhttp_request *req;
 	struct evkeyvalq *h;
-	char uri[512], *rv = NULL;
+	char uri[2048], *rv = NULL, *cont = NULL;
+	unsigned wt = k->conf.watch_timeout;
 	SSL *ssl = NULL;
 	int n;
 
@@ -710,8 +828,22 @@ stream_start(struct stream *s)
 	s->done = false;
 	s->state = s->relist || s->rv[0] == '\0' ? ST_LIST : ST_WATCH;
 	if (s->state == ST_LIST) {
-		n = snprintf(uri, sizeof(uri), "%s%s%s", s->path,
-		    s->select[0] != '\0' ? "?" : "", s->select);
+		/* A list is a relist until its last page is in. */
+		s->relist = true;
+		if (s->cont[0] == '\0') {
+			md_k8s_store_free(s->staging);
+			s->staging = md_k8s_store_new();
+			s->pages = 0;
+			if (s->staging == NULL)
+				goto fail;
+		}
+		cont = evhttp_uriencode(s->cont, -1, 0);
+		if (cont == NULL)
+			goto fail;
+		n = snprintf(uri, sizeof(uri), "%s?%s%slimit=%d%s%s", s->path,
+		    s->select, s->select[0] != '\0' ? "&" : "", LIST_PAGE,
+		    cont[0] != '\0' ? "&continue=" : "", cont);
+		free(cont);
 	} else {
 		rv = evhttp_uriencode(s->rv, -1, 0);
 		if (rv == NULL)
@@ -720,7 +852,7 @@ stream_start(struct stream *s)
 		    "%s?%s%swatch=1&resourceVersion=%s"
 		    "&allowWatchBookmarks=true&timeoutSeconds=%d",
 		    s->path, s->select, s->select[0] != '\0' ? "&" : "", rv,
-		    WATCH_TIMEOUT_S);
+		    wt * 3 / 4 > 0 ? wt * 3 / 4 : 1);
 		free(rv);
 	}
 	if (n < 0 || (size_t)n >= sizeof(uri))
@@ -759,12 +891,15 @@ stream_start(struct stream *s)
 		goto fail;
 	}
 	evhttp_connection_set_retries(s->conn, 0);
+	/* A list page's silence: evhttp's timeout (between two reads); a
+	 * watch's: ours, alive_cb(). */
 	evhttp_connection_set_timeout(s->conn,
-	    s->state == ST_WATCH ? WATCH_TIMEOUT_S + 30 : LIST_TIMEOUT_S);
+	    s->state == ST_WATCH ? (int)wt + CONNECT_SLACK_S : (int)wt);
 	req = evhttp_request_new(done_cb, s);
 	if (req == NULL)
 		goto fail;
 	evhttp_request_set_chunked_cb(req, chunk_cb);
+	evhttp_request_set_header_cb(req, header_cb);
 	h = evhttp_request_get_output_headers(req);
 	if (evhttp_add_header(h, "Host", k->hostport) != 0 ||
 	    evhttp_add_header(h, "Accept", "application/json") != 0 ||
@@ -778,7 +913,9 @@ stream_start(struct stream *s)
 		goto fail;
 	s->req = req;
 	s->started_ms = md_now_ms();
-	if (s->state == ST_LIST && s->listed)
+	if (s->state == ST_WATCH)
+		alive(s);
+	if (s->state == ST_LIST && s->listed && s->cont[0] == '\0')
 		k->st.relists++;
 	md_debug(LOG_K8S, "k8s: GET %s", uri);
 	return 0;
@@ -827,12 +964,13 @@ add_stream(
 		free(enc);
 		if (n < 0 || (size_t)n >= sizeof(s->select))
 			return -1;
+		md_strlcpy(s->name, name, sizeof(s->name));
 	}
-	s->objs = json_object();
 	s->buf = evbuffer_new();
 	s->ev_next = evtimer_new(k->base, start_cb, s);
+	s->ev_alive = evtimer_new(k->base, alive_cb, s);
 	k->nstreams++;
-	if (s->objs == NULL || s->buf == NULL || s->ev_next == NULL)
+	if (s->buf == NULL || s->ev_next == NULL || s->ev_alive == NULL)
 		return -1;
 	return 0;
 }
@@ -860,6 +998,8 @@ md_k8s_new(struct event_base *base, const struct md_k8s_conf *conf,
 	k->conf.server = k->conf.kubeconfig = k->conf.token_file = NULL;
 	k->conf.token = k->conf.ca_file = NULL;
 	k->conf.client_cert = k->conf.client_key = NULL;
+	if (k->conf.watch_timeout == 0) /* a conf not from md_k8s_conf_init() */
+		k->conf.watch_timeout = MD_K8S_WATCH_TIMEOUT_DEFAULT;
 	if (strchr(k->ep.host, ':') != NULL)
 		snprintf(k->hostport, sizeof(k->hostport), "[%s]:%u",
 		    k->ep.host, k->ep.port);
@@ -927,9 +1067,11 @@ md_k8s_free(struct md_k8s *k)
 		stream_stop(s);
 		if (s->ev_next != NULL)
 			event_free(s->ev_next);
+		if (s->ev_alive != NULL)
+			event_free(s->ev_alive);
 		if (s->buf != NULL)
 			evbuffer_free(s->buf);
-		json_decref(s->objs);
+		md_k8s_store_free(s->staging);
 	}
 	if (k->ev_rebuild != NULL)
 		event_free(k->ev_rebuild);

@@ -285,7 +285,8 @@ md_k8s_conf_equal(const struct md_k8s_conf *a, const struct md_k8s_conf *b)
 		a->nnamespaces * sizeof(a->namespaces[0])) == 0 &&
 	    a->ttl == b->ttl && a->pods == b->pods &&
 	    a->endpoint_pod_names == b->endpoint_pod_names &&
-	    a->fallthrough == b->fallthrough && a->reverse == b->reverse;
+	    a->fallthrough == b->fallthrough && a->reverse == b->reverse &&
+	    a->watch_timeout == b->watch_timeout;
 }
 
 static bool
@@ -1221,7 +1222,8 @@ set_string(
 /*
  * kubernetes: { zones, kubeconfig, server, token-file, token, ca-file,
  * client-cert, client-key, insecure-http, namespaces, ttl, pods,
- * endpoint-pod-names, fallthrough, reverse, startup-timeout }
+ * endpoint-pod-names, fallthrough, reverse, startup-timeout,
+ * watch-timeout }
  */
 static int
 read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
@@ -1289,6 +1291,11 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			rc = get_duration(x, v, key, 600000, &num);
 			if (rc == 0)
 				k->startup_timeout_ms = (uint32_t)num;
+		} else if (strcmp(key, "watch-timeout") == 0) {
+			rc = get_uint(x, v, key, MD_K8S_WATCH_TIMEOUT_MIN,
+			    MD_K8S_WATCH_TIMEOUT_MAX, &num);
+			if (rc == 0)
+				k->watch_timeout = (uint32_t)num;
 		} else if (strcmp(key, "pods") == 0) {
 			if (val != NULL && strcmp(val, "disabled") == 0)
 				k->pods = MD_K8S_PODS_DISABLED;
@@ -1325,7 +1332,7 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			    "token-file, token, ca-file, client-cert, "
 			    "client-key, insecure-http, namespaces, ttl, pods, "
 			    "endpoint-pod-names, fallthrough, reverse, "
-			    "startup-timeout)");
+			    "startup-timeout, watch-timeout)");
 		}
 		if (rc != 0)
 			return rc;

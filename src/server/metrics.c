@@ -495,6 +495,10 @@ render_k8s(FILE *f, const struct md_k8s *k8s)
 	family(f, "minidns_kubernetes_errors_total", "counter",
 	    "Malformed Kubernetes objects or events skipped.");
 	fprintf(f, "minidns_kubernetes_errors_total %u\n", st.errors);
+	family(f, "minidns_kubernetes_watch_stalls_total", "counter",
+	    "Kubernetes watches dropped after watch-timeout seconds without "
+	    "an event or a bookmark (a frozen API server).");
+	fprintf(f, "minidns_kubernetes_watch_stalls_total %u\n", st.stalls);
 }
 
 /*

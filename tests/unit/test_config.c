@@ -797,11 +797,38 @@ qname_minimisation_modes(void **state)
 	md_config_deinit(&c);
 }
 
+/* kubernetes: watch-timeout: 60 by default, 2 to 3600 seconds. */
+static void
+kubernetes_watch_timeout(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+
+	assert_int_equal(load_text("kubernetes:\n"
+				   "  zones: [ cluster.local ]\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.k8s.watch_timeout, 60);
+	md_config_deinit(&c);
+	assert_int_equal(load_text("kubernetes:\n"
+				   "  zones: [ cluster.local ]\n"
+				   "  watch-timeout: 5\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.k8s.watch_timeout, 5);
+	md_config_deinit(&c);
+	expect_error("kubernetes:\n  watch-timeout: 1\n", 2, "watch-timeout");
+	expect_error(
+	    "kubernetes:\n  watch-timeout: 3601\n", 2, "watch-timeout");
+	(void)state;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(kubernetes_watch_timeout),
 	    cmocka_unit_test(snapshot_and_restart_keys),
 	    cmocka_unit_test(finish_policy),
 	    cmocka_unit_test(finish_errors_name_file_line),

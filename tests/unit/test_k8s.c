@@ -595,6 +595,45 @@ test_store_apply(void **state)
 	    MD_ZONE_NXDOMAIN);
 }
 
+/*
+ * A list read page by page into a staging store takes the kind's place
+ * whole; a Namespace listed by name replaces only that one.
+ */
+static void
+test_store_replace(void **state)
+{
+	struct fx *f = *state;
+	struct md_k8s_store *stage = md_k8s_store_new();
+	struct md_zone_result res;
+
+	assert_non_null(stage);
+	apply_text(stage, MD_K8S_SERVICE,
+	    "{\"metadata\":{\"namespace\":\"default\",\"name\":\"fresh\"},"
+	    "\"spec\":{\"clusterIP\":\"10.96.7.7\"}}");
+	md_k8s_store_replace(f->st, stage, MD_K8S_SERVICE, NULL);
+	assert_int_equal(md_k8s_store_count(f->st, MD_K8S_SERVICE), 1);
+	assert_int_equal(md_k8s_store_count(stage, MD_K8S_SERVICE), 0);
+	assert_int_equal(md_k8s_store_count(f->st, MD_K8S_SLICE), 4);
+	build(f);
+	assert_int_equal(
+	    look(f, "fresh.default.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_ANSWER);
+	assert_int_equal(
+	    look(f, "web.default.svc.cluster.local.", MD_TYPE_A, &res),
+	    MD_ZONE_NXDOMAIN);
+
+	/* One key: the others stay; absent from the list, it goes. */
+	assert_int_equal(md_k8s_store_count(f->st, MD_K8S_NAMESPACE), 3);
+	apply_text(
+	    stage, MD_K8S_NAMESPACE, "{\"metadata\":{\"name\":\"default\"}}");
+	md_k8s_store_replace(f->st, stage, MD_K8S_NAMESPACE, "default");
+	assert_int_equal(md_k8s_store_count(f->st, MD_K8S_NAMESPACE), 3);
+	assert_int_equal(md_k8s_store_count(stage, MD_K8S_NAMESPACE), 0);
+	md_k8s_store_replace(f->st, stage, MD_K8S_NAMESPACE, "empty-ns");
+	assert_int_equal(md_k8s_store_count(f->st, MD_K8S_NAMESPACE), 2);
+	md_k8s_store_free(stage);
+}
+
 static void
 test_store_many(void **state)
 {
@@ -1854,6 +1893,7 @@ main(void)
 	    cmocka_unit_test(test_store_many),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	    T(test_store_apply),
+	    T(test_store_replace),
 	    T(test_apex_soa_ns),
 	    T(test_dns_version),
 	    T(test_clusterip_a_aaaa),

@@ -17,7 +17,12 @@ delete):
                                         get copes; kubectl create needs
                                         --validate=false)
 
-  GET collection         LIST: kind XxxList, metadata.resourceVersion
+  GET collection         LIST: kind XxxList, metadata.resourceVersion;
+                         ?limit=N pages it: metadata.continue (an opaque
+                         token: the list's resourceVersion and the last
+                         key) and remainingItemCount while more remain;
+                         a token older than the retained events (after
+                         /_test/compact) -> 410 Expired, as the real one
   GET ?watch=1|true      WATCH: chunked JSON lines {"type", "object"} of
                          the events after resourceVersion (none or "0":
                          ADDED for every current object first);
@@ -43,6 +48,13 @@ Test control (no auth; the server listens on a 127.x address only):
                         410 ({"close": true}: and end the open watch
                         streams in the same step)
   POST /_test/close-watches  end every open watch stream (clients rewatch)
+  POST /_test/freeze    {"on": true|false}: the watch streams open now
+                        stay open and send nothing more (no event, no
+                        bookmark, no end) until the client goes: a frozen
+                        server, or a dead path to it; later requests are
+                        served.  {"on": false} lets them end
+  POST /_test/expire-continue  {"count": N}: the next N list pages asked
+                        with a continue token answer 410 Expired
   POST /_test/shutdown  exit
   GET  /_test/state     resourceVersion, retained window, open watches,
                         410s sent, requests seen per "METHOD path" (WATCH
@@ -58,6 +70,7 @@ Client mode for the test script (no curl needed):
 """
 
 import argparse
+import base64
 import copy
 import datetime
 import json
@@ -208,6 +221,11 @@ class Store:
         self.state_file = state_file
         self.raw = []           # (kind or None, line) injected lines
         self.close_gen = 0      # bumped by /_test/close-watches
+        self.freeze_gen = 0     # bumped by /_test/freeze on
+        self.frozen = 0         # watch streams frozen now
+        self.freeze_on = False
+        self.expire_continue = 0  # continue pages still to answer 410
+        self.pages = 0          # list pages served with a continue token
         self.open_watches = 0
         self.expired = 0        # 410 Expired sent
         self.seen = {}          # "METHOD path" -> count
@@ -327,17 +345,41 @@ class Store:
             self.close_gen += 1
             self.cond.notify_all()
 
-    def list(self, kind, ns):
+    def list(self, kind, ns, limit=0, cont=""):
+        """The list (a page of it with limit); None: the continue token
+        has expired (410)."""
+        after = None
         with self.cond:
-            items = [copy.deepcopy(o) for (ons, _), o in
-                     sorted(self.objects[kind].items())
-                     if ns is None or ons == ns]
             rv = self.rv
+            if cont:
+                self.pages += 1
+                try:
+                    tok = json.loads(base64.b64decode(cont).decode())
+                    rv, after = int(tok["rv"]), tuple(tok["after"])
+                except (ValueError, KeyError, TypeError):
+                    return None
+                if self.expire_continue > 0 or rv < self.oldest:
+                    self.expire_continue = max(0, self.expire_continue - 1)
+                    self.expired += 1
+                    return None
+            keys = [k for k in sorted(self.objects[kind])
+                    if (ns is None or k[0] == ns) and
+                    (after is None or k > after)]
+            more = 0
+            if limit > 0 and len(keys) > limit:
+                more = len(keys) - limit
+                keys = keys[:limit]
+            items = [copy.deepcopy(self.objects[kind][k]) for k in keys]
         for o in items:             # list items carry no kind/apiVersion
             o.pop("kind", None)
             o.pop("apiVersion", None)
+        meta = {"resourceVersion": str(rv)}
+        if more:
+            meta["continue"] = base64.b64encode(json.dumps(
+                {"rv": rv, "after": list(keys[-1])}).encode()).decode()
+            meta["remainingItemCount"] = more
         return {"kind": kind + "List", "apiVersion": api_version(kind),
-                "metadata": {"resourceVersion": str(rv)}, "items": items}
+                "metadata": meta, "items": items}
 
 
 # ---- HTTP -------------------------------------------------------------------
@@ -430,11 +472,23 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and name is None:
             if q.get("watch") in ("1", "true"):
                 return self.watch(kind, ns, q)
-            lst = store.list(kind, ns)
+            try:
+                limit = int(q.get("limit") or 0)
+            except ValueError:
+                limit = 0
+            lst = store.list(kind, ns, limit, q.get("continue", ""))
+            if lst is None:
+                return self.reply(410, status(
+                    410, "Expired", "The provided continue parameter is "
+                    "too old to display a consistent list result. You "
+                    "can start a new list without the continue parameter."))
             if self.wants_table():
-                return self.reply(200, table(
-                    kind, lst["items"], lst["metadata"]["resourceVersion"]),
-                    TABLE_CTYPE)
+                t = table(kind, lst["items"],
+                          lst["metadata"]["resourceVersion"])
+                t["metadata"].update(
+                    (k, v) for k, v in lst["metadata"].items()
+                    if k in ("continue", "remainingItemCount"))
+                return self.reply(200, t, TABLE_CTYPE)
             return self.reply(200, lst)
         if method == "GET":
             with store.cond:
@@ -499,6 +553,7 @@ class Handler(BaseHTTPRequestHandler):
         with store.cond:
             store.open_watches += 1
             gen = store.close_gen
+            fgen = store.freeze_gen
             raw_seen = len(store.raw)
             if rv_param in ("", "0"):
                 # Start with the current state, as the real server does.
@@ -528,9 +583,23 @@ class Handler(BaseHTTPRequestHandler):
             while True:
                 out = []
                 with store.cond:
+                    if store.freeze_gen != fgen:
+                        # Frozen: the connection stays, nothing is sent,
+                        # not even the end, until the client goes away
+                        # (noticed by a write after the thaw) or the thaw
+                        # of /_test/freeze {"on": false}.
+                        store.frozen += 1
+                        try:
+                            while store.freeze_gen != fgen and \
+                                    store.freeze_on:
+                                store.cond.wait(1.0)
+                        finally:
+                            store.frozen -= 1
+                        return
                     while True:
                         now = time.monotonic()
-                        if store.close_gen != gen or now >= deadline:
+                        if store.close_gen != gen or now >= deadline or \
+                                store.freeze_gen != fgen:
                             break
                         news = [e for e in store.events if e[0] > last]
                         raws = store.raw[raw_seen:]
@@ -542,6 +611,8 @@ class Handler(BaseHTTPRequestHandler):
                         if bookmarks:
                             wake = min(wake, next_bookmark)
                         store.cond.wait(max(0.01, wake - now))
+                    if store.freeze_gen != fgen:
+                        continue
                     if store.close_gen != gen or \
                             time.monotonic() >= deadline:
                         break
@@ -591,6 +662,7 @@ class Handler(BaseHTTPRequestHandler):
                     "events": len(store.events),
                     "openWatches": store.open_watches,
                     "expired": store.expired,
+                    "frozen": store.frozen, "continuePages": store.pages,
                     "seen": store.seen,
                     "counts": {k: len(v) for k, v in store.objects.items()}})
         if method != "POST":
@@ -616,6 +688,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"oldest": store.oldest})
         if path == "/_test/close-watches":
             store.close_watches()
+            return self.reply(200, {})
+        if path == "/_test/freeze":
+            with store.cond:
+                store.freeze_on = bool(isinstance(body, dict) and
+                                       body.get("on", True))
+                if store.freeze_on:
+                    store.freeze_gen += 1
+                store.cond.notify_all()
+            return self.reply(200, {"frozen": store.frozen})
+        if path == "/_test/expire-continue":
+            with store.cond:
+                store.expire_continue = int(body.get("count", 1))
             return self.reply(200, {})
         if path == "/_test/shutdown":
             self.reply(200, {})
