@@ -143,6 +143,20 @@ for want in "daemonset.apps/minidns-node-local" "deployment.apps/minidns"; do
 		fail "manifests: no $want"
 	fi
 done
+# The cluster DNS as the cluster knows CoreDNS: k8s-app: kube-dns on the
+# pods (NetworkPolicies, node-local-dns and the conformance tests select
+# on it) and the Service, pods insecure, IPv6 too.
+f=$DEPLOY/cluster-dns.yaml
+$K create --dry-run=client --validate=false -f "$f" -o \
+    go-template='{{.kind}} {{index .metadata.labels "k8s-app"}}{{if .spec}}{{if .spec.template}} pod:{{index .spec.template.metadata.labels "k8s-app"}}{{end}}{{end}}{{"\n"}}' \
+    >"$T/labels" 2>"$T/k.err" || true
+check "cluster-dns.yaml: the Deployment's pods carry k8s-app: kube-dns" \
+    grep -q '^Deployment kube-dns pod:kube-dns$' "$T/labels"
+check "cluster-dns.yaml: the Service carries k8s-app: kube-dns" \
+    grep -q '^Service kube-dns$' "$T/labels"
+check "cluster-dns.yaml: pods: insecure, and [::]:53 beside 0.0.0.0:53" \
+    sh -c "grep -q 'pods: insecure' '$f' && grep -q '\"\\[::\\]:53\"' '$f'"
+
 # what kubectl sent for: discovery of the API groups the manifests use
 for path in /apis/apps/v1 /apis/rbac.authorization.k8s.io/v1 \
     /apis/policy/v1 /api/v1; do
