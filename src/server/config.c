@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -1541,6 +1542,102 @@ md_config_load(struct md_config *c, const char *path, char *err, size_t errlen)
 	return md_config_load_text(c, path, NULL, 0, err, errlen);
 }
 
+/*
+ * ${NAME} in the file is the environment variable NAME (CoreDNS's Corefile
+ * has {$NAME}): how a pod reaches a Service by name, through the
+ * NAME_SERVICE_HOST variables the kubelet sets.  Expanded in the text
+ * before it is parsed, so line numbers stay; an unset variable, or one
+ * holding a line break, is an error at its line.  Returns the new text
+ * (malloc'ed, *outlen its length) or NULL with err set.
+ */
+static char *
+expand_env(const char *path, const char *text, size_t len, size_t *outlen,
+    char *err, size_t errlen)
+{
+	size_t cap = len + 1, n = 0;
+	char *out = malloc(cap);
+	unsigned line = 1;
+	char quote = 0;	      /* inside '...' or "..." */
+	bool comment = false; /* after a '#' that starts a YAML comment */
+
+	if (out == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		const char *val = NULL;
+		size_t name_len = 0, vlen;
+		char name[128];
+
+		if (text[i] == '\n') {
+			line++;
+			quote = 0;
+			comment = false;
+		} else if (!comment && quote == 0 &&
+		    (text[i] == '"' || text[i] == '\'')) {
+			quote = text[i];
+		} else if (quote == '"' && text[i] == '\\' && i + 1 < len &&
+		    text[i + 1] != '\n') {
+			out[n++] = text[i++]; /* an escape: the next one too */
+		} else if (quote != 0 && text[i] == quote) {
+			quote = 0;
+		} else if (quote == 0 && text[i] == '#' &&
+		    (i == 0 || isspace((unsigned char)text[i - 1]))) {
+			comment = true; /* comments are left as they are */
+		}
+		if (!comment && text[i] == '$' && i + 2 < len &&
+		    text[i + 1] == '{' &&
+		    (isalpha((unsigned char)text[i + 2]) ||
+			text[i + 2] == '_')) {
+			while (i + 2 + name_len < len &&
+			    (isalnum((unsigned char)text[i + 2 + name_len]) ||
+				text[i + 2 + name_len] == '_'))
+				name_len++;
+			if (i + 2 + name_len < len &&
+			    text[i + 2 + name_len] == '}' &&
+			    name_len < sizeof(name)) {
+				memcpy(name, text + i + 2, name_len);
+				name[name_len] = '\0';
+				val = getenv(name);
+				if (val == NULL || strchr(val, '\n') != NULL) {
+					snprintf(err, errlen,
+					    "%s:%u: ${%s}: %s", path, line,
+					    name,
+					    val == NULL ? "not set in the "
+							  "environment"
+							: "holds a line break");
+					free(out);
+					return NULL;
+				}
+			}
+		}
+		if (val == NULL) {
+			out[n++] = text[i];
+			continue;
+		}
+		vlen = strlen(val);
+		if (n + vlen + (len - i) + 1 > cap) {
+			char *bigger;
+
+			cap = n + vlen + (len - i) + 1;
+			bigger = realloc(out, cap);
+			if (bigger == NULL) {
+				snprintf(
+				    err, errlen, "%s: out of memory", path);
+				free(out);
+				return NULL;
+			}
+			out = bigger;
+		}
+		memcpy(out + n, val, vlen);
+		n += vlen;
+		i += 2 + name_len; /* the '}' */
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
+}
+
 int
 md_config_load_text(struct md_config *c, const char *path, const char *text,
     size_t len, char *err, size_t errlen)
@@ -1548,9 +1645,60 @@ md_config_load_text(struct md_config *c, const char *path, const char *text,
 	struct md_yaml y;
 	struct ctx x = {&y, err, errlen};
 	yaml_node_t *root;
+	char *expanded;
+	size_t elen;
 	int rc;
 
-	rc = md_yaml_load(&y, path, text, len, err, errlen);
+	char *owned = NULL;
+
+	if (text == NULL) {
+		/* the file, whole: ${NAME} is expanded in the text */
+		FILE *fp = fopen(path, "r");
+		size_t cap = 0;
+
+		if (fp == NULL) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: cannot open: %s", path,
+			    strerror(errno));
+			return rc;
+		}
+		len = 0;
+		for (;;) {
+			if (len + 4096 + 1 > cap) {
+				char *bigger = realloc(owned, cap + 65536);
+
+				if (bigger == NULL) {
+					free(owned);
+					fclose(fp);
+					snprintf(err, errlen,
+					    "%s: out of memory", path);
+					return -ENOMEM;
+				}
+				owned = bigger;
+				cap += 65536;
+			}
+			size_t got = fread(owned + len, 1, 4096, fp);
+
+			len += got;
+			if (got < 4096)
+				break;
+		}
+		rc = ferror(fp) ? -EIO : 0;
+		fclose(fp);
+		if (rc != 0) {
+			free(owned);
+			snprintf(err, errlen, "%s: cannot read", path);
+			return rc;
+		}
+		text = owned;
+	}
+	expanded = expand_env(path, text, len, &elen, err, errlen);
+	free(owned);
+	if (expanded == NULL)
+		return MD_ECONFIG;
+	rc = md_yaml_load(&y, path, expanded, elen, err, errlen);
+	/* libyaml's document holds its own copies of the scalars */
+	free(expanded);
 	if (rc != 0)
 		return rc == MD_EPARSE ? MD_ECONFIG : rc;
 	rc = md_yaml_check_unique_keys(&y, err, errlen);

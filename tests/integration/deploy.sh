@@ -58,6 +58,9 @@ if ! poll 10 test -s "$T/api.ready"; then
 fi
 md_it_kubeconfig "$T/kubeconfig" "$API"
 K="kubectl --kubeconfig $T/kubeconfig --cache-dir $T/kcache --request-timeout=10s"
+# What the kubelet sets for the "minidns" Service of kube-system in the
+# environment of pods started after it: node-local.yaml forwards to it.
+export MINIDNS_SERVICE_HOST=10.96.0.11
 echo "INFO: $(kubectl version --client 2>/dev/null | head -1)"
 
 manifests=$(ls "$DEPLOY"/*.yaml)
@@ -156,6 +159,16 @@ check "cluster-dns.yaml: the Service carries k8s-app: kube-dns" \
     grep -q '^Service kube-dns$' "$T/labels"
 check "cluster-dns.yaml: pods: insecure, and [::]:53 beside 0.0.0.0:53" \
     sh -c "grep -q 'pods: insecure' '$f' && grep -q '\"\\[::\\]:53\"' '$f'"
+
+# node-local.yaml reaches the cluster DNS by its Service's name: without
+# the kubelet's variable, -t says which one is missing, and where.
+f=$DEPLOY/node-local.yaml
+$K create --dry-run=client --validate=false -f "$f" -o \
+    go-template='{{if eq .kind "ConfigMap"}}{{index .data "minidnsd.yaml"}}{{end}}' \
+    >"$T/nl.yaml" 2>"$T/k.err" || true
+env -u MINIDNS_SERVICE_HOST "$MINIDNSD" -t -c "$T/nl.yaml" >"$T/t.out" 2>&1 || true
+check "node-local.yaml: the upstream by Service name (\${MINIDNS_SERVICE_HOST}: $(head -c 160 "$T/t.out"))" \
+    grep -q 'nl.yaml:[0-9]*: \${MINIDNS_SERVICE_HOST}: not set in the environment' "$T/t.out"
 
 # what kubectl sent for: discovery of the API groups the manifests use
 for path in /apis/apps/v1 /apis/rbac.authorization.k8s.io/v1 \

@@ -823,6 +823,41 @@ kubernetes_watch_timeout(void **state)
 	(void)state;
 }
 
+/* ${NAME} is the environment's NAME (a Service's address, as the kubelet
+ * sets NAME_SERVICE_HOST); an unset one is an error at its line. */
+static void
+environment_variables(void **state)
+{
+	struct md_config c;
+	char err[1024] = "", buf[MD_SOCKADDR_STRLEN];
+	uint8_t name[MD_NAME_MAX];
+	const struct md_forward_zone *f;
+
+	(void)state;
+	assert_int_equal(setenv("MD_TEST_UPSTREAM_HOST", "10.96.0.11", 1), 0);
+	assert_int_equal(
+	    load_text("# cost: $5, not a variable\n"
+		      "# ${MD_NOT_SET_ANYWHERE}: comments are left alone\n"
+		      "forward:\n"
+		      "  - zone: cluster.local\n"
+		      "    servers: [ \"${MD_TEST_UPSTREAM_HOST}\" ]\n",
+		&c, err, sizeof(err)),
+	    0);
+	md_name_from_str("cluster.local.", NULL, name);
+	f = md_config_find_forward(&c, name);
+	assert_non_null(f);
+	assert_string_equal(
+	    md_sockaddr_str(&f->servers[0].addr, buf, sizeof(buf)),
+	    "10.96.0.11:53");
+	md_config_deinit(&c);
+	unsetenv("MD_TEST_UPSTREAM_HOST");
+	expect_error("log-level: info\n"
+		     "forward:\n"
+		     "  - zone: cluster.local\n"
+		     "    servers: [ \"${MD_TEST_UPSTREAM_HOST}\" ]\n",
+	    4, "${MD_TEST_UPSTREAM_HOST}");
+}
+
 int
 main(void)
 {
@@ -846,6 +881,7 @@ main(void)
 	    cmocka_unit_test(qname_minimisation_modes),
 	    cmocka_unit_test(access_control_default),
 	    cmocka_unit_test(forward_keys),
+	    cmocka_unit_test(environment_variables),
 	    cmocka_unit_test(resolv_conf),
 	};
 
