@@ -441,8 +441,12 @@ endpoint_names(unsigned ep, char *buf, size_t size)
 static int
 start_listener(struct event_base *base, struct listener *l)
 {
+	/* SO_REUSEPORT, as the DNS sockets: the next process (a restart, a
+	 * DaemonSet's surge pod on the host network) binds the same ports
+	 * while this one drains. */
 	l->lev = evconnlistener_new_bind(base, accept_cb, l,
-	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+	    LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE |
+		LEV_OPT_CLOSE_ON_EXEC,
 	    -1, (const struct sockaddr *)&l->addr.ss, (int)l->addr.len);
 	if (l->lev == NULL)
 		return errno != 0 ? -errno : -EADDRNOTAVAIL;

@@ -39,7 +39,9 @@ md_it_built "$MINIDNSD" "$CTL"
 
 ZONE=$top/zones/cluster.local.zone
 ADDR=127.63.0.1
-args="-f --no-recursion --listen $ADDR --zone $ZONE --metrics off --health off --ready off"
+# /metrics on too: the next process binds the same port while the old one
+# drains (SO_REUSEPORT, as a DaemonSet's surge pod on the host network).
+args="-f --no-recursion --listen $ADDR --zone $ZONE --metrics $ADDR:9153 --health off --ready off"
 
 # ---- a restart without a lost query ----------------------------------
 # shellcheck disable=SC2086
@@ -71,6 +73,11 @@ wait_exit "$A" || true
 st=${exit_rc:-timeout}
 check_log "restart: the new process names the takeover and the old pid" \
     "$T/b.log" grep -q "another process already serves $ADDR:53 (UDP and TCP, pid $A); this one takes new queries" "$T/b.log"
+check_log "restart: the new process took /metrics on the same port" "$T/b.log" \
+    python3 -c "
+import urllib.request, sys
+r = urllib.request.urlopen('http://$ADDR:9153/metrics', timeout=3)
+sys.exit(0 if b'minidns_build_info' in r.read() else 1)"
 check_log "restart: the first process, alone, warned of nothing" "$T/a.log" \
     sh -c "! grep -q 'another process' '$T/a.log'"
 check_log "restart: the old process drained and exited 0 (status $st)" \
