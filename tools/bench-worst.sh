@@ -39,6 +39,14 @@ UB=127.61.9.2
 METRICS=127.61.9.1:9153
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# minidnsd's upstream queries so far, summed over its /metrics series
+upstream_queries() {
+	python3 -c "
+import urllib.request
+t = urllib.request.urlopen('http://$METRICS/metrics', timeout=5).read()
+print(int(sum(float(l.split()[-1]) for l in t.decode().splitlines()
+              if l.startswith('minidns_upstream_queries_total'))))"
+}
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 
 printf '. 3600000 IN NS ns.root.\nns.root. 3600000 IN A %s\n' \
@@ -91,8 +99,7 @@ CONF
 		poll -p "$pid" 10 dig @"$addr" +time=1 +tries=1 +norec \
 		    localhost. A || die "$who did not start"
 		q0=0
-		[ $who = minidnsd ] && q0=$(curl -s "http://$METRICS/metrics" |
-		    awk '/^minidns_upstream_queries_total/ { s += $2 } END { print s + 0 }')
+		[ $who = minidnsd ] && q0=$(upstream_queries)
 		c0=$(cpu_ticks "$pid")
 		slowest=0
 		for i in $(seq 1 "$QUESTIONS"); do
@@ -108,8 +115,7 @@ CONF
 		    'BEGIN { printf "%.2f", d * 1000 / hz / n }')
 		queries=-
 		if [ $who = minidnsd ]; then
-			q1=$(curl -s "http://$METRICS/metrics" |
-			    awk '/^minidns_upstream_queries_total/ { s += $2 } END { print s + 0 }')
+			q1=$(upstream_queries)
 			queries=$(awk -v a="$q0" -v b="$q1" -v n="$QUESTIONS" \
 			    'BEGIN { printf "%.1f", (b - a) / n }')
 		fi
