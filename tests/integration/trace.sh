@@ -219,8 +219,24 @@ first = next(s["time_ms"] for s in steps
 with open(sys.argv[3], "w") as f:
     f.write("%d\n" % (steps[-1]["time_ms"] - first))
 PY
-check_out "dead server: minidig +trace asks what the daemon asks ($(wc -l <"$T/12d.seq") sends and timeouts)" \
-    "$T/12m.seq" sh -c "[ -s '$T/12d.seq' ] && cmp -s '$T/12d.seq' '$T/12m.seq'"
+# The same server, the same steps; how many retries fit in the budget
+# (resolve-timeout, wall-clock) may differ by one when the machine is
+# loaded, so the shorter sequence must be the longer one's start and at
+# most one send (and its timeout) shorter.
+same_walk() {
+	python3 - "$T/12d.seq" "$T/12m.seq" <<'PY'
+import sys
+d = open(sys.argv[1]).read().split("\n")
+m = open(sys.argv[2]).read().split("\n")
+d = [l for l in d if l]
+m = [l for l in m if l]
+short, long_ = sorted((d, m), key=len)
+sys.exit(0 if short and long_[:len(short)] == short and
+         len(long_) - len(short) <= 2 else 1)
+PY
+}
+check_out "dead server: minidig +trace asks what the daemon asks ($(wc -l <"$T/12d.seq") and $(wc -l <"$T/12m.seq") sends and timeouts)" \
+    "$T/12m.seq" same_walk
 dms=$(cat "$T/12d.ms")
 mms=$(cat "$T/12m.ms")
 # The same timers: within a fifth (and 150 ms) of each other.

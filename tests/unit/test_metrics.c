@@ -536,13 +536,37 @@ test_http(void **state)
 	fetch(base, port, EVHTTP_REQ_POST, "/metrics", f);
 	assert_true(f->code == 405 || f->code == 501);
 
-	/* the same ports again: taken; optional only warns, else fails */
+	/* Our own ports again: SO_REUSEPORT lets the next minidnsd (a
+	 * restart, a surge pod) bind them beside us. */
+	struct md_metrics_http *again = md_metrics_http_new(
+	    base, addr, NULL, NULL, false, 0, &src, err, sizeof(err));
+
+	assert_non_null(again);
+	md_metrics_http_free(again);
+	/* A port another program holds (no SO_REUSEPORT): taken; optional
+	 * only warns, else fails. */
+	char taken[32];
+	uint16_t tport = 0;
+	int tfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+
+	assert_true(tfd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(tfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(tfd, 1), 0);
+	assert_int_equal(getsockname(tfd, (struct sockaddr *)&sin, &slen), 0);
+	tport = ntohs(sin.sin_port);
+	snprintf(taken, sizeof(taken), "127.0.0.1:%u", tport);
 	err[0] = '\0';
 	assert_null(md_metrics_http_new(
-	    base, addr, NULL, NULL, false, 0, &src, err, sizeof(err)));
+	    base, taken, NULL, NULL, false, 0, &src, err, sizeof(err)));
 	assert_non_null(strstr(err, "metrics"));
 	md_metrics_http_free(md_metrics_http_new(
-	    base, addr, NULL, "off", true, 0, &src, err, sizeof(err)));
+	    base, taken, NULL, "off", true, 0, &src, err, sizeof(err)));
+	close(tfd);
 	/* a bad address fails even when optional */
 	assert_null(md_metrics_http_new(
 	    base, "nonsense:x", NULL, NULL, true, 0, &src, err, sizeof(err)));
