@@ -113,24 +113,8 @@ if ! poll 10 dig @$DNS +time=1 +tries=1 +short docs.default.svc.cluster.local CN
 fi
 
 # ---- 1. getent in a pod's resolver set-up ---------------------------------
-# pod_getent NS ARGS...: getent ARGS with a pod of namespace NS's
-# resolv.conf over /etc/resolv.conf (and plain files-then-DNS hosts
-# lookups), in a mount namespace of its own; output in $T/getent.out.
-# ahosts, not ahostsv4: the latter sets AI_ADDRCONFIG, and a namespace
-# with loopback addresses only has no address that counts, so glibc would
-# not even ask.
-printf 'hosts: files dns\n' >"$T/nsswitch.conf"
-pod_getent() {
-	local ns=$1
-	shift
-	printf 'nameserver %s\nsearch %s.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:2\n' \
-	    "$DNS" "$ns" >"$T/resolv.$ns.conf"
-	grc=0
-	timeout 20 unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
-	    mount --bind "$2" /etc/nsswitch.conf && shift 2 &&
-	    exec getent "$@"' sh "$T/resolv.$ns.conf" "$T/nsswitch.conf" \
-	    "$@" >"$T/getent.out" 2>&1 || grc=$?
-}
+# pod_getent NS ARGS...: getent ARGS as a pod of namespace NS (lib.sh).
+pod_getent() { md_it_pod_getent "$DNS" "$@"; }
 
 pod_getent default ahosts docs
 if [ $grc = 0 ] && grep -q '^192\.0\.2\.77 ' "$T/getent.out" &&

@@ -96,20 +96,9 @@ else
 fi
 
 # ---- glibc in a pod's resolver set-up --------------------------------------
-# pod_getent ARGS...: getent ARGS with a pod of namespace default's
-# resolv.conf over /etc/resolv.conf (and files-then-DNS hosts lookups),
-# in a mount namespace of its own; output in $T/getent.out.  ahosts, not
-# ahostsv4: see answers.sh (AI_ADDRCONFIG with loopback addresses only).
-printf 'hosts: files dns\n' >"$T/nsswitch.conf"
-printf 'nameserver %s\nsearch %s svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:2\n' \
-    "$DNS" "$SVC" >"$T/resolv.conf"
-pod_getent() {
-	grc=0
-	timeout 20 unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
-	    mount --bind "$2" /etc/nsswitch.conf && shift 2 &&
-	    exec getent "$@"' sh "$T/resolv.conf" "$T/nsswitch.conf" \
-	    "$@" >"$T/getent.out" 2>&1 || grc=$?
-}
+# pod_getent ARGS...: getent ARGS as a pod of namespace default resolves
+# (lib.sh: its resolv.conf bind-mounted in a mount namespace of its own).
+pod_getent() { md_it_pod_getent "$DNS" default "$@"; }
 
 for name in big1k big10k; do
 	pod_getent ahosts $name

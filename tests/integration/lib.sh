@@ -87,6 +87,26 @@ md_it_start() {
 }
 
 # md_it_need TOOL...: skip (77) when one of them is not installed.
+# md_it_pod_getent DNS NS ARGS...: getent ARGS as a pod of namespace NS
+# resolves: a pod's resolv.conf (nameserver DNS, the three search domains,
+# ndots:5) and files-then-DNS hosts lookups bind-mounted over /etc in a
+# mount namespace of its own.  Output in $T/getent.out, exit code in $grc.
+# Use ahosts, not ahostsv4: the latter sets AI_ADDRCONFIG, and a namespace
+# with loopback addresses only has no address that counts, so glibc would
+# not even ask.
+md_it_pod_getent() {
+	local dns=$1 ns=$2
+	shift 2
+	printf 'hosts: files dns\n' >"$T/nsswitch.conf"
+	printf 'nameserver %s\nsearch %s.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:2\n' \
+	    "$dns" "$ns" >"$T/resolv.$ns.conf"
+	grc=0
+	timeout 20 unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
+	    mount --bind "$2" /etc/nsswitch.conf && shift 2 &&
+	    exec getent "$@"' sh "$T/resolv.$ns.conf" "$T/nsswitch.conf" \
+	    "$@" >"$T/getent.out" 2>&1 || grc=$?
+}
+
 md_it_need() {
 	local tool
 	for tool in "$@"; do

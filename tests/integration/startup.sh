@@ -98,19 +98,9 @@ upstream() {
 	    '/^minidns_upstream_queries_total/ { n += $2 } END { print n + 0 }'
 }
 
-# pod_getent ARGS...: getent with a pod of namespace default's
-# resolv.conf, in a mount namespace of its own; output in $T/getent.out,
-# exit code in $grc (as answers.sh)
-printf 'hosts: files dns\n' >"$T/nsswitch.conf"
-printf 'nameserver %s\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:2\n' \
-    "$DNS" >"$T/resolv.conf"
-pod_getent() {
-	grc=0
-	timeout 20 unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
-	    mount --bind "$2" /etc/nsswitch.conf && shift 2 &&
-	    exec getent "$@"' sh "$T/resolv.conf" "$T/nsswitch.conf" \
-	    "$@" >"$T/getent.out" 2>&1 || grc=$?
-}
+# pod_getent ARGS...: getent ARGS as a pod of namespace default resolves
+# (lib.sh); output in $T/getent.out, exit code in $grc.
+pod_getent() { md_it_pod_getent "$DNS" default "$@"; }
 
 # conf FILE LAMEDUCK [LINE...]: minidnsd's configuration
 conf() {
