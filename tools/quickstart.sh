@@ -24,7 +24,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # add: the real peers they talk to (dig, kdig, NSD, Unbound) and tools.
 build_packages="build-essential autoconf automake pkg-config libevent-dev
 	libldns-dev libssl-dev libyaml-dev libjansson-dev bind9-dnsutils"
-test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2
+test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables
 	python3 util-linux nsd unbound openssl"
 # tools/bench.sh, tools/profile-hotpath.sh: the load generator, callgrind.
 bench_packages="dnsperf valgrind"

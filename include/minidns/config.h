@@ -114,6 +114,7 @@ struct md_config {
 	char *user;	/* USER[:GROUP] to run as after binding */
 	char *chroot_dir;
 	bool allow_open_resolver; /* recursion for 0.0.0.0/0 or ::/0 */
+	bool setup_iptables;	  /* NOTRACK/ACCEPT rules for our addresses */
 
 	/* workers: threads, each with its own sockets; 0 = one per CPU */
 	unsigned threads;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "minidns/config.h"
 #include "minidns/control.h"
@@ -32,6 +33,28 @@ struct watched {
 };
 
 struct options;
+
+/*
+ * setup-iptables (netfilter.c): the process that keeps the NOTRACK and
+ * ACCEPT rules for our addresses, forked before any thread exists.
+ */
+struct md_netfilter {
+	pid_t pid; /* the keeper, -1: none */
+	int fd;	   /* our end of its pipe: a byte rechecks, closing removes */
+};
+
+/* -t and the start: setup-iptables needs an address of its own. */
+int md_netfilter_check_config(
+    const struct md_config *c, char *err, size_t errlen);
+/* Install the rules (nothing without setup-iptables); the keeper closes
+ * close_fd, and logs to syslog when daemonized.  Returns 0, or -1 with
+ * iptables' reason in err (no rule left behind). */
+int md_netfilter_start(struct md_netfilter *nf, const struct md_config *c,
+    bool daemonized, int close_fd, char *err, size_t errlen);
+/* Check the rules now (a reload). */
+void md_netfilter_recheck(struct md_netfilter *nf);
+/* Remove the rules and wait for the keeper (bounded). */
+void md_netfilter_stop(struct md_netfilter *nf);
 
 struct daemon {
 	struct options *opt;
@@ -60,6 +83,7 @@ struct daemon {
 	bool k8s_announced;
 	int ready_fd;	 /* daemon mode: tells the waiting parent the outcome */
 	bool daemonized; /* forked and detached (not -f) */
+	struct md_netfilter nf;
 	char last_reload_error[1024];
 };
 

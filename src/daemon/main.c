@@ -64,6 +64,7 @@ struct options {
 	const char *root_hints;
 	bool allow_private;
 	bool no_recursion;
+	bool setup_iptables;
 	const char *trace[MD_CONFIG_MAX_TRACE];
 	size_t ntrace;
 	const char *forward[MD_FORWARD_ZONES_MAX];
@@ -225,7 +226,7 @@ usage(FILE *fp)
 	    "                [--kubernetes-zone ZONE]... [--kubeconfig FILE]\n"
 	    "                [--metrics|--health|--ready ADDR:PORT|off]\n"
 	    "                [--control-socket PATH] [--user USER[:GROUP]]\n"
-	    "                [--pid-file FILE]\n"
+	    "                [--pid-file FILE] [--setup-iptables]\n"
 	    "                [--threads N] [--cache-size MiB]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
@@ -262,6 +263,9 @@ usage(FILE *fp)
 	    "      --control-socket PATH    for minidns-control\n"
 	    "      --user USER[:GROUP]      run as this user once bound\n"
 	    "      --pid-file FILE  write the daemon's process ID there\n"
+	    "      --setup-iptables NOTRACK and ACCEPT rules for the listen\n"
+	    "                       addresses while serving (a node-local\n"
+	    "                       cache; needs root or NET_ADMIN)\n"
 	    "      --threads N      worker threads, each with its own sockets\n"
 	    "                       (default: one per CPU)\n"
 	    "      --cache-size MiB memory for the cache (default 64)\n"
@@ -296,6 +300,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"control-socket", required_argument, NULL, 'O'},
 	    {"user", required_argument, NULL, 'u'},
 	    {"pid-file", required_argument, NULL, 'p'},
+	    {"setup-iptables", no_argument, NULL, 'I'},
 	    {"threads", required_argument, NULL, 'W'},
 	    {"cache-size", required_argument, NULL, 'm'},
 	    {"kubernetes-zone", required_argument, NULL, 'Z'},
@@ -347,6 +352,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'N':
 			o->no_recursion = true;
+			break;
+		case 'I':
+			o->setup_iptables = true;
 			break;
 		case 'F':
 			if (o->nforward >= MD_FORWARD_ZONES_MAX) {
@@ -472,6 +480,7 @@ note_flags(const struct options *o, struct md_config *cfg)
 	    {o->nlisten > 0, "listen", "--listen"},
 	    {o->root_hints != NULL, "root-hints", "--root-hints"},
 	    {o->no_recursion, "recursion", "--no-recursion"},
+	    {o->setup_iptables, "setup-iptables", "--setup-iptables"},
 	    {o->nforward > 0, "forward", "--forward"},
 	    {o->stub, "stub", "--stub"},
 	    {o->threads != NULL, "threads", "--threads"},
@@ -542,6 +551,8 @@ overlay_flags(
 		cfg->allow_private_upstreams = true;
 	if (o->no_recursion)
 		cfg->recursion = false;
+	if (o->setup_iptables)
+		cfg->setup_iptables = true;
 	if (o->nforward > 0)
 		cfg->nforward = 0;
 	for (size_t i = 0; i < o->nforward; i++) {
@@ -748,6 +759,23 @@ struct run_as {
 	gid_t gid;
 };
 
+/* A decimal user or group ID (not 0: root is no user to drop to). */
+static bool
+numeric_id(const char *s, uid_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '1' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v >= 0xffffffffUL)
+		return false;
+	*out = (uid_t)v;
+	return true;
+}
+
 static int
 lookup_user(
     const struct md_config *c, struct run_as *who, char *err, size_t errlen)
@@ -763,19 +791,30 @@ lookup_user(
 	group = strchr(spec, ':');
 	if (group != NULL)
 		*group++ = '\0';
+	/* A name, or (as container images run) a number: "10053:10053".
+	 * A number without a passwd entry needs its group given. */
 	pw = getpwnam(spec);
-	if (pw == NULL)
-		return md_config_error(
-		    c, "user", err, errlen, "user '%s' does not exist", spec);
-	who->uid = pw->pw_uid;
-	who->gid = pw->pw_gid;
+	if (pw != NULL) {
+		who->uid = pw->pw_uid;
+		who->gid = pw->pw_gid;
+	} else if (numeric_id(spec, &who->uid) &&
+	    (group != NULL || (pw = getpwuid(who->uid)) != NULL)) {
+		if (pw != NULL)
+			who->gid = pw->pw_gid;
+	} else {
+		return md_config_error(c, "user", err, errlen,
+		    "user '%s' does not exist%s", spec,
+		    numeric_id(spec, &who->uid) ? " (give a group: UID:GID)"
+						: "");
+	}
 	if (group != NULL) {
 		struct group *gr = getgrnam(group);
 
-		if (gr == NULL)
+		if (gr != NULL)
+			who->gid = gr->gr_gid;
+		else if (!numeric_id(group, &who->gid))
 			return md_config_error(c, "user", err, errlen,
 			    "group '%s' does not exist", group);
-		who->gid = gr->gr_gid;
 	}
 	who->set = true;
 	return 0;
@@ -832,6 +871,9 @@ check_start(
 	if (cfg->pid_file != NULL &&
 	    (rc = check_folder_of(
 		 cfg, "pid-file", cfg->pid_file, err, errlen)) != 0)
+		return rc;
+	rc = md_netfilter_check_config(cfg, err, errlen);
+	if (rc != 0)
 		return rc;
 	/* The in-cluster settings exist only in a pod: -t run elsewhere
 	 * (checking a ConfigMap) leaves them to the start. */
@@ -1017,6 +1059,7 @@ md_daemon_reload(struct daemon *d, const char *why)
 	char err[1024];
 
 	md_info(MD_LOG_MAIN, "reloading (%s)", why);
+	md_netfilter_recheck(&d->nf);
 	cfg = build_config(d->opt, err, sizeof(err));
 	if (cfg == NULL) {
 		watch_files(d, d->cfg);
@@ -1278,6 +1321,8 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	d.nf.pid = -1;
+	d.nf.fd = -1;
 	memset(&opt, 0, sizeof(opt));
 	d.opt = &opt;
 	d.ready_fd = -1;
@@ -1323,6 +1368,14 @@ main(int argc, char **argv)
 		}
 	}
 
+	/* The rules' keeper forks while we are one thread, and the rules
+	 * are in place before the first packet is answered. */
+	if (md_netfilter_start(&d.nf, d.cfg, !opt.foreground, d.ready_fd, err,
+		sizeof(err)) != 0) {
+		md_err(MD_LOG_MAIN, "%s", err);
+		rc = EXIT_START;
+		goto cleanup;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* Worker threads: libevent's locks, before the first base. */
 	evthread_use_pthreads();
@@ -1412,6 +1465,9 @@ main(int argc, char **argv)
 	md_info(MD_LOG_MAIN, "stopped");
 	rc = 0;
 cleanup:
+	/* Not serving any more (or never did): the rules go first. */
+	if (d.nf.fd >= 0 || d.nf.pid > 0)
+		md_netfilter_stop(&d.nf);
 	daemonize_end(d.ready_fd, rc);
 	for (int i = 0; i < 4; i++) {
 		if (sigs[i] != NULL)

@@ -335,6 +335,7 @@ md_config_restart_keys(const struct md_config *a, const struct md_config *b,
 		a->http_max_connections == b->http_max_connections},
 	    {"control-socket", str_eq(a->control_socket, b->control_socket)},
 	    {"prime-at-start", a->prime_at_start == b->prime_at_start},
+	    {"setup-iptables", a->setup_iptables == b->setup_iptables},
 	};
 	size_t n = 0;
 
@@ -1037,6 +1038,7 @@ static const struct field bools[] = {
     {"stub", offsetof(struct md_config, stub)},
     {"query-log", offsetof(struct md_config, query_log)},
     {"allow-open-resolver", offsetof(struct md_config, allow_open_resolver)},
+    {"setup-iptables", offsetof(struct md_config, setup_iptables)},
 };
 
 /* File-name keys, taken from the config file's folder when relative. */

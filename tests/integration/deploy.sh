@@ -61,6 +61,8 @@ K="kubectl --kubeconfig $T/kubeconfig --cache-dir $T/kcache --request-timeout=10
 # What the kubelet sets for the "minidns" Service of kube-system in the
 # environment of pods started after it: node-local.yaml forwards to it.
 export MINIDNS_SERVICE_HOST=10.96.0.11
+# ... and for the kube-dns Service, whose ClusterIP node-local.yaml binds.
+export KUBE_DNS_SERVICE_HOST=10.96.0.10
 echo "INFO: $(kubectl version --client 2>/dev/null | head -1)"
 
 manifests=$(ls "$DEPLOY"/*.yaml)
@@ -169,6 +171,20 @@ $K create --dry-run=client --validate=false -f "$f" -o \
 env -u MINIDNS_SERVICE_HOST "$MINIDNSD" -t -c "$T/nl.yaml" >"$T/t.out" 2>&1 || true
 check "node-local.yaml: the upstream by Service name (\${MINIDNS_SERVICE_HOST}: $(head -c 160 "$T/t.out"))" \
     grep -q 'nl.yaml:[0-9]*: \${MINIDNS_SERVICE_HOST}: not set in the environment' "$T/t.out"
+# ... and answers on the link-local address and on the kube-dns ClusterIP,
+# with node-local-dns's iptables rules (netfilter.sh runs them).
+check "node-local.yaml: listens on 169.254.20.10 and \${KUBE_DNS_SERVICE_HOST}, setup-iptables: yes" \
+    sh -c "grep -q '^ *- 169.254.20.10:53' '$T/nl.yaml' &&
+	grep -q '^ *- \"\\\${KUBE_DNS_SERVICE_HOST}:53\"' '$T/nl.yaml' &&
+	grep -q '^ *setup-iptables: yes' '$T/nl.yaml'"
+env -u KUBE_DNS_SERVICE_HOST "$MINIDNSD" -t -c "$T/nl.yaml" >"$T/t.out" 2>&1 || true
+check "node-local.yaml: without the kube-dns Service's variable, -t names it ($(head -c 160 "$T/t.out"))" \
+    grep -q 'nl.yaml:[0-9]*: \${KUBE_DNS_SERVICE_HOST}: not set in the environment' "$T/t.out"
+$K create --dry-run=client --validate=false -f "$f" -o \
+    go-template='{{if .spec}}{{if .spec.template}}{{range .spec.template.spec.containers}}{{.name}} {{.securityContext.capabilities.add}}{{"\n"}}{{end}}{{end}}{{end}}' \
+    2>/dev/null | grep . >"$T/caps" || true
+check "node-local.yaml: minidnsd gets NET_ADMIN for its rules ($(tr '\n' ';' <"$T/caps"))" \
+    grep -q '^minidnsd .*NET_ADMIN' "$T/caps"
 
 # what kubectl sent for: discovery of the API groups the manifests use
 for path in /apis/apps/v1 /apis/rbac.authorization.k8s.io/v1 \
