@@ -115,6 +115,7 @@ struct md_config {
 	char *chroot_dir;
 	bool allow_open_resolver; /* recursion for 0.0.0.0/0 or ::/0 */
 	bool setup_iptables;	  /* NOTRACK/ACCEPT rules for our addresses */
+	char *setup_interface;	  /* a dummy interface holding them; NULL: no */
 
 	/* workers: threads, each with its own sockets; 0 = one per CPU */
 	unsigned threads;

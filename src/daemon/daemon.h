@@ -35,26 +35,29 @@ struct watched {
 struct options;
 
 /*
- * setup-iptables (netfilter.c): the process that keeps the NOTRACK and
- * ACCEPT rules for our addresses, forked before any thread exists.
+ * setup-interface and setup-iptables (nodenet.c): the process that keeps
+ * the node's interface and packet filter rules for our addresses, forked
+ * before any thread exists.
  */
-struct md_netfilter {
+struct md_nodenet {
 	pid_t pid; /* the keeper, -1: none */
-	int fd;	   /* our end of its pipe: a byte rechecks, closing removes */
+	int fd;	   /* our end of its pipe: 'c' rechecks, 'x' takes down */
 };
 
-/* -t and the start: setup-iptables needs an address of its own. */
-int md_netfilter_check_config(
+/* -t and the start: both need a listen address of their own, and a valid
+ * interface name. */
+int md_nodenet_check_config(
     const struct md_config *c, char *err, size_t errlen);
-/* Install the rules (nothing without setup-iptables); the keeper closes
- * close_fd, and logs to syslog when daemonized.  Returns 0, or -1 with
- * iptables' reason in err (no rule left behind). */
-int md_netfilter_start(struct md_netfilter *nf, const struct md_config *c,
+/* Set up (nothing without either key); the keeper closes close_fd, and
+ * logs to syslog when daemonized.  Returns 0, or -1 with the command's
+ * reason in err (nothing left behind). */
+int md_nodenet_start(struct md_nodenet *nf, const struct md_config *c,
     bool daemonized, int close_fd, char *err, size_t errlen);
-/* Check the rules now (a reload). */
-void md_netfilter_recheck(struct md_netfilter *nf);
-/* Remove the rules and wait for the keeper (bounded). */
-void md_netfilter_stop(struct md_netfilter *nf);
+/* Check now (a reload). */
+void md_nodenet_recheck(struct md_nodenet *nf);
+/* Our sockets are closed: take down (unless another server answers on
+ * our addresses) and wait for the keeper (bounded). */
+void md_nodenet_stop(struct md_nodenet *nf);
 
 struct daemon {
 	struct options *opt;
@@ -83,7 +86,7 @@ struct daemon {
 	bool k8s_announced;
 	int ready_fd;	 /* daemon mode: tells the waiting parent the outcome */
 	bool daemonized; /* forked and detached (not -f) */
-	struct md_netfilter nf;
+	struct md_nodenet nf;
 	char last_reload_error[1024];
 };
 

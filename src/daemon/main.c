@@ -65,6 +65,7 @@ struct options {
 	bool allow_private;
 	bool no_recursion;
 	bool setup_iptables;
+	const char *setup_interface;
 	const char *trace[MD_CONFIG_MAX_TRACE];
 	size_t ntrace;
 	const char *forward[MD_FORWARD_ZONES_MAX];
@@ -227,6 +228,7 @@ usage(FILE *fp)
 	    "                [--metrics|--health|--ready ADDR:PORT|off]\n"
 	    "                [--control-socket PATH] [--user USER[:GROUP]]\n"
 	    "                [--pid-file FILE] [--setup-iptables]\n"
+	    "                [--setup-interface NAME]\n"
 	    "                [--threads N] [--cache-size MiB]\n"
 	    "                [-f] [-v|-q] [-t] [--help] [--version]\n"
 	    "\n"
@@ -266,6 +268,8 @@ usage(FILE *fp)
 	    "      --setup-iptables NOTRACK and ACCEPT rules for the listen\n"
 	    "                       addresses while serving (a node-local\n"
 	    "                       cache; needs root or NET_ADMIN)\n"
+	    "      --setup-interface NAME  a dummy interface holding the listen\n"
+	    "                       addresses while serving (same needs)\n"
 	    "      --threads N      worker threads, each with its own sockets\n"
 	    "                       (default: one per CPU)\n"
 	    "      --cache-size MiB memory for the cache (default 64)\n"
@@ -301,6 +305,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"user", required_argument, NULL, 'u'},
 	    {"pid-file", required_argument, NULL, 'p'},
 	    {"setup-iptables", no_argument, NULL, 'I'},
+	    {"setup-interface", required_argument, NULL, 'i'},
 	    {"threads", required_argument, NULL, 'W'},
 	    {"cache-size", required_argument, NULL, 'm'},
 	    {"kubernetes-zone", required_argument, NULL, 'Z'},
@@ -355,6 +360,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'I':
 			o->setup_iptables = true;
+			break;
+		case 'i':
+			o->setup_interface = optarg;
 			break;
 		case 'F':
 			if (o->nforward >= MD_FORWARD_ZONES_MAX) {
@@ -481,6 +489,8 @@ note_flags(const struct options *o, struct md_config *cfg)
 	    {o->root_hints != NULL, "root-hints", "--root-hints"},
 	    {o->no_recursion, "recursion", "--no-recursion"},
 	    {o->setup_iptables, "setup-iptables", "--setup-iptables"},
+	    {o->setup_interface != NULL, "setup-interface",
+		"--setup-interface"},
 	    {o->nforward > 0, "forward", "--forward"},
 	    {o->stub, "stub", "--stub"},
 	    {o->threads != NULL, "threads", "--threads"},
@@ -553,6 +563,9 @@ overlay_flags(
 		cfg->recursion = false;
 	if (o->setup_iptables)
 		cfg->setup_iptables = true;
+	if (o->setup_interface != NULL &&
+	    replace_path(&cfg->setup_interface, o->setup_interface) != 0)
+		return -ENOMEM;
 	if (o->nforward > 0)
 		cfg->nforward = 0;
 	for (size_t i = 0; i < o->nforward; i++) {
@@ -872,7 +885,7 @@ check_start(
 	    (rc = check_folder_of(
 		 cfg, "pid-file", cfg->pid_file, err, errlen)) != 0)
 		return rc;
-	rc = md_netfilter_check_config(cfg, err, errlen);
+	rc = md_nodenet_check_config(cfg, err, errlen);
 	if (rc != 0)
 		return rc;
 	/* The in-cluster settings exist only in a pod: -t run elsewhere
@@ -1059,7 +1072,7 @@ md_daemon_reload(struct daemon *d, const char *why)
 	char err[1024];
 
 	md_info(MD_LOG_MAIN, "reloading (%s)", why);
-	md_netfilter_recheck(&d->nf);
+	md_nodenet_recheck(&d->nf);
 	cfg = build_config(d->opt, err, sizeof(err));
 	if (cfg == NULL) {
 		watch_files(d, d->cfg);
@@ -1368,9 +1381,10 @@ main(int argc, char **argv)
 		}
 	}
 
-	/* The rules' keeper forks while we are one thread, and the rules
-	 * are in place before the first packet is answered. */
-	if (md_netfilter_start(&d.nf, d.cfg, !opt.foreground, d.ready_fd, err,
+	/* The node's set-up (setup-interface, setup-iptables): its keeper
+	 * forks while we are one thread, and all is in place before the
+	 * sockets are bound. */
+	if (md_nodenet_start(&d.nf, d.cfg, !opt.foreground, d.ready_fd, err,
 		sizeof(err)) != 0) {
 		md_err(MD_LOG_MAIN, "%s", err);
 		rc = EXIT_START;
@@ -1465,9 +1479,6 @@ main(int argc, char **argv)
 	md_info(MD_LOG_MAIN, "stopped");
 	rc = 0;
 cleanup:
-	/* Not serving any more (or never did): the rules go first. */
-	if (d.nf.fd >= 0 || d.nf.pid > 0)
-		md_netfilter_stop(&d.nf);
 	daemonize_end(d.ready_fd, rc);
 	for (int i = 0; i < 4; i++) {
 		if (sigs[i] != NULL)
@@ -1481,6 +1492,10 @@ cleanup:
 	md_metrics_http_free(d.http);
 	md_k8s_free(d.k8s);
 	md_server_free(d.srv);
+	/* Our sockets are closed: the node's set-up goes (unless another
+	 * server took them over). */
+	if (d.nf.fd >= 0 || d.nf.pid > 0)
+		md_nodenet_stop(&d.nf);
 	md_zone_set_unref(zs);
 	md_zone_set_unref(d.file_zones);
 	for (size_t i = 0; i < d.nk8s; i++)

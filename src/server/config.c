@@ -336,6 +336,7 @@ md_config_restart_keys(const struct md_config *a, const struct md_config *b,
 	    {"control-socket", str_eq(a->control_socket, b->control_socket)},
 	    {"prime-at-start", a->prime_at_start == b->prime_at_start},
 	    {"setup-iptables", a->setup_iptables == b->setup_iptables},
+	    {"setup-interface", str_eq(a->setup_interface, b->setup_interface)},
 	};
 	size_t n = 0;
 
@@ -629,6 +630,8 @@ md_config_deinit(struct md_config *c)
 	free(c->control_socket);
 	free(c->log_file);
 	free(c->user);
+	free(c->setup_interface);
+	c->setup_interface = NULL;
 	free(c->chroot_dir);
 	free(c->pid_file);
 	free(c->resolve);
@@ -1059,6 +1062,7 @@ static const struct field strings[] = {
     {"health", offsetof(struct md_config, health)},
     {"ready", offsetof(struct md_config, ready)},
     {"user", offsetof(struct md_config, user)},
+    {"setup-interface", offsetof(struct md_config, setup_interface)},
 };
 
 static int

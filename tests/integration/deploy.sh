@@ -173,10 +173,11 @@ check "node-local.yaml: the upstream by Service name (\${MINIDNS_SERVICE_HOST}: 
     grep -q 'nl.yaml:[0-9]*: \${MINIDNS_SERVICE_HOST}: not set in the environment' "$T/t.out"
 # ... and answers on the link-local address and on the kube-dns ClusterIP,
 # with node-local-dns's iptables rules (netfilter.sh runs them).
-check "node-local.yaml: listens on 169.254.20.10 and \${KUBE_DNS_SERVICE_HOST}, setup-iptables: yes" \
+check "node-local.yaml: listens on 169.254.20.10 and \${KUBE_DNS_SERVICE_HOST}, on its own interface, setup-iptables: yes" \
     sh -c "grep -q '^ *- 169.254.20.10:53' '$T/nl.yaml' &&
 	grep -q '^ *- \"\\\${KUBE_DNS_SERVICE_HOST}:53\"' '$T/nl.yaml' &&
-	grep -q '^ *setup-iptables: yes' '$T/nl.yaml'"
+	grep -q '^ *setup-iptables: yes' '$T/nl.yaml' &&
+	grep -q '^ *setup-interface: minidns0' '$T/nl.yaml'"
 env -u KUBE_DNS_SERVICE_HOST "$MINIDNSD" -t -c "$T/nl.yaml" >"$T/t.out" 2>&1 || true
 check "node-local.yaml: without the kube-dns Service's variable, -t names it ($(head -c 160 "$T/t.out"))" \
     grep -q 'nl.yaml:[0-9]*: \${KUBE_DNS_SERVICE_HOST}: not set in the environment' "$T/t.out"
