@@ -1348,7 +1348,7 @@ trust_of(const struct reply *r, enum md_section sec)
 static void
 cache_set(struct md_request *req, const struct reply *r, const struct rrset *s)
 {
-	if (req->env->cache == NULL || s == NULL)
+	if (req->env->cache == NULL || s == NULL || r->truncated)
 		return;
 	md_cache_put(req->env->cache, s->owner, s->type, s->ttl, s->rdata,
 	    s->rdata_len, s->count, trust_of(r, s->section), now(req));
@@ -1562,6 +1562,15 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		r.rcode = -1;
 		r.discarded = 0;
 	} else {
+		/* TC over TCP: there is no bigger message to ask for.  The
+		 * records that fitted are the answer (as other resolvers and
+		 * forwarders take them: a headless Service of 10,000
+		 * endpoints behind a cluster DNS that cuts at 64 KiB), never
+		 * cached, since the RRset is not whole. */
+		if (iq->tcp && (r.msg.hdr.flags & MD_FLAG_TC)) {
+			r.msg.hdr.flags &= (uint16_t)~MD_FLAG_TC;
+			r.truncated = true;
+		}
 		md_classify_reply(
 		    &r, iq->sent_qname, iq->sent_qtype, bailiwick, &c);
 		/* A resolver upstream does not refer us on: that is a

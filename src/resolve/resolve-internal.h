@@ -97,6 +97,7 @@ struct reply {
 	unsigned nslots;      /* a power of two, or 0 (no index) */
 	unsigned discarded;   /* RRs dropped by the scrubber */
 	bool upward;	      /* it dropped an NS set above the zone asked */
+	bool truncated;	      /* TC over TCP: the records that fitted */
 	bool aa;
 	int rcode;
 };

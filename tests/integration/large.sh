@@ -10,7 +10,9 @@
 # Over UDP the answer is truncated at a whole record with TC; glibc asks
 # again over TCP and must come back with addresses: all 1,000, and for
 # 10,000 (about 160 KB, more than a TCP message holds) as many as fit in
-# 65,535 bytes, the count dig +tcp sees.
+# 65,535 bytes, the count dig +tcp sees.  Then the same through a second
+# minidnsd, a node-local cache forwarding cluster.local over TCP: it
+# passes on the records of the cluster DNS's TC answer over TCP.
 #
 # Ground rules of lib.sh: a private network (and PID) namespace, 127.x
 # only, every process stopped by saved PID, every wait bounded.  Exit 77
@@ -113,5 +115,44 @@ for name in big1k big10k; do
 		    "exit $grc, $got addresses (dig +tcp: $want): $(head -3 "$T/getent.out" | tr '\n' '|')"
 	fi
 done
+
+# ---- behind a node-local cache ---------------------------------------------
+# A second minidnsd forwards cluster.local to the first over TCP
+# (force-tcp, as node-local.yaml does).  The cluster DNS's TCP answer for
+# big10k has TC and the records that fit: the cache passes them on (it
+# used to count the TC as the upstream's failure: SERVFAIL).
+NL=127.62.0.11
+cat >"$T/nodelocal.yaml" <<CONF
+listen: [ "$NL:53" ]
+threads: 1
+metrics: "off"
+health: "off"
+ready: "off"
+zones: []
+forward:
+  - zone: cluster.local
+    servers: [ "$DNS" ]
+    force-tcp: yes
+CONF
+"$MINIDNSD" -f -c "$T/nodelocal.yaml" >"$T/nodelocal.log" 2>&1 &
+PIDS="$PIDS $!"
+if wait_up $NL ns.cluster.local >/dev/null; then
+	md_it_pod_getent "$NL" default ahosts big10k
+	got=$(awk '$2 == "STREAM" { print $1 }' "$T/getent.out" | sort -u |
+	    grep -c '^10\.' || true)
+	if [ $grc = 0 ] && [ "$got" = "$tcp10k" ]; then
+		pass "pod behind a node-local cache: getent ahosts big10k: $got addresses, as dig +tcp at the cluster DNS"
+	else
+		fail "getent ahosts big10k through the node-local cache" \
+		    "exit $grc, $got addresses (want $tcp10k): $(head -3 "$T/getent.out" | tr '\n' '|')"
+	fi
+	dig @$NL +tcp +time=5 +tries=1 big10k.$SVC A >"$T/dig.out" 2>&1 || true
+	n=$(awk '/^;/ { next } $4 == "A" { n++ } END { print n + 0 }' \
+	    "$T/dig.out")
+	check "dig +tcp big10k at the node-local cache: $n records, NOERROR" \
+	    sh -c "[ $n = $tcp10k ] && grep -q 'status: NOERROR' '$T/dig.out'"
+else
+	fail "the node-local minidnsd did not come up" "$T/nodelocal.log"
+fi
 
 summary
