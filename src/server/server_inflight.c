@@ -259,7 +259,8 @@ resolution_done(void *arg)
 		return;
 	}
 	r = md_resolve_result(res->req);
-	if (r->rcode == MD_RCODE_SERVFAIL)
+	/* (a loop probe's failure is loop-detect's to tell) */
+	if (r->rcode == MD_RCODE_SERVFAIL && !res->loop_probe)
 		md_info(
 		    MD_LOG_SERVER, "SERVFAIL: %s", r->reason ? r->reason : "?");
 	for (struct waiter *w = res->waiters; w != NULL; w = w->next)

@@ -45,8 +45,9 @@
 
 #include "server-internal.h"
 
-#define LOOP_RETRY_S 5		/* looped, unanswered zones: probed again */
-#define LOOP_FIRST_SLACK_MS 500 /* readiness waits resolve-timeout + this */
+#define LOOP_RETRY_S 5		 /* looped, unanswered zones: probed again */
+#define LOOP_FIRST_SLACK_MS 500	 /* readiness waits resolve-timeout + this */
+#define LOOP_UNANSWERED_TRIES 12 /* an unanswered zone: probes, at most */
 
 struct loop_zone {
 	uint8_t zone[MD_NAME_MAX];
@@ -61,6 +62,7 @@ struct loop_zone {
 	 * no loop seen, but none ruled out either (the forwarder may be a
 	 * loop partner still starting): probed again */
 	bool unanswered;
+	unsigned tries; /* probes sent since the zone (or its servers) came */
 	unsigned arrivals; /* probes that came back, ever */
 };
 
@@ -168,6 +170,7 @@ new_probe(struct loop_zone *z, uint8_t *out)
 	}
 	z->arrived = false;
 	z->pending = true;
+	z->tries++;
 	memcpy(out, z->probe, md_name_len(z->probe));
 	return true;
 }
@@ -329,7 +332,12 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_lock(&l->mu);
 	names = l->nz > 0 ? calloc(l->nz, MD_NAME_MAX) : NULL;
 	for (size_t i = 0; i < l->nz && names != NULL; i++) {
-		if (l->z[i].looped || l->z[i].unanswered)
+		/* A looped zone for as long as it loops (to see it end);
+		 * an unanswered one for a minute (a partner starting late
+		 * finds the loop with its own probe) */
+		if (l->z[i].looped ||
+		    (l->z[i].unanswered &&
+			l->z[i].tries < LOOP_UNANSWERED_TRIES))
 			nn += new_probe(&l->z[i], names[nn]);
 	}
 	pthread_mutex_unlock(&l->mu);
