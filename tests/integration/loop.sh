@@ -16,6 +16,9 @@
 #     probed again and answers; loop.test. still loops.
 #  3. minidnsd C forwarding to the real Unbound only: no loop in the log,
 #     /ready 200, gauge 0, answers flow.
+#  4. minidnsd D with stub: yes and a resolv.conf naming D itself (the
+#     node-local loop of doc/node-local.md): zone . loops, its names get
+#     SERVFAIL at once, its local zone answers.
 #
 # Output: PASS/FAIL lines and "N passed, N failed"; exit 77 (skip) when not
 # root or a tool is missing.  lib.sh's harness: every process stopped by
@@ -33,8 +36,9 @@ md_it_built "$MINIDNSD"
 A=127.57.1.1
 B=127.57.1.2
 C=127.57.1.3
+D=127.57.1.4
 U=127.57.0.1
-for ip in $A $B $C $U; do
+for ip in $A $B $C $D $U; do
 	ip addr add $ip/32 dev lo
 done
 
@@ -241,5 +245,35 @@ check_log "C's gauge: 0" "$T/metrics" \
 md_it_pod_getent $C default ahosts www.ok.test
 check_log "C: getent (pod resolv.conf) www.ok.test" "$T/getent.out" \
     grep -q "^192.0.2.7 " "$T/getent.out"
+
+# ---- 4. stub: yes, the node's resolv.conf naming ourselves ------------------
+printf 'nameserver %s\noptions ndots:1\n' $D >"$T/node.resolv.conf"
+cat >"$T/d.yaml" <<YAML
+listen: $D
+threads: 1
+metrics: "off"
+health: "off"
+ready: $D:8181
+zone-check-interval: 0
+stub: yes
+resolv-conf: $T/node.resolv.conf
+zones:
+  - file: $T/cluster.zone
+YAML
+"$MINIDNSD" -f -c "$T/d.yaml" >"$T/d.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_up $D ns.cluster.local. || fail "minidnsd D did not start" "$T/d.log"
+check_log "stub to ourselves: zone . loops, logged" "$T/d.log" \
+    poll 10 grep -q "forwarding loop detected: zone \. via $D" "$T/d.log"
+dig @$D +time=5 +tries=1 www.example. A >"$T/o" 2>&1 || true
+check_log "stub to ourselves: www.example. SERVFAIL 'forwarding loop'" \
+    "$T/o" sh -c "grep -q 'status: SERVFAIL' '$T/o' &&
+	grep -q 'forwarding loop' '$T/o'"
+md_it_pod_getent $D default ahosts ns.cluster.local
+check_log "stub to ourselves: getent of a local name still answers" \
+    "$T/getent.out" grep -q "^10.96.0.10 " "$T/getent.out"
+http "http://$D:8181/ready" >"$T/ready"
+check_log "stub to ourselves: /ready 503 'forwarding loop: zone .'" \
+    "$T/ready" grep -q "^503 forwarding loop: zone \. via $D" "$T/ready"
 
 summary
