@@ -224,6 +224,7 @@ md_srv_loop_probe_done(struct worker *wk, const uint8_t *name, int rcode)
 		/* It ended without coming back: no loop (any more). */
 		if (!z->arrived && z->looped) {
 			z->looped = false;
+			z->tries = 0; /* unanswered now: a minute of probes */
 			atomic_fetch_sub(&l->nlooped, 1);
 			zone_str(z->zone, zs, sizeof(zs));
 			md_warn(MD_LOG_SERVER,
