@@ -70,6 +70,7 @@ struct md_config {
 	/* recursion (names outside the local zones) */
 	bool recursion;
 	bool prime_at_start; /* prime the root NS set before any question */
+	bool loop_detect;    /* probe forward zones for loops (yes) */
 	char *root_hints;    /* NULL: the built-in IANA root hints */
 	bool allow_private_upstreams;
 	bool qname_minimisation;

@@ -76,6 +76,13 @@ struct md_metrics_sources {
 	const struct md_k8s *k8s;	 /* NULL when not configured */
 	bool (*zones_loaded)(void *arg); /* true once zones are served */
 	bool (*stopping)(void *arg); /* shutting down (lameduck); may be NULL */
+	/* loop-detect: not ready because of a forwarding loop (or the first
+	 * probes still out), why the reason; may be NULL */
+	bool (*forward_loop)(void *arg, char *why, size_t len);
+	/* each probed forward zone and whether it loops (the gauge
+	 * minidns_forward_loop); may be NULL */
+	void (*forward_zones)(void *arg,
+	    void (*fn)(void *ctx, const char *zone, bool looped), void *ctx);
 	void *arg;
 };
 

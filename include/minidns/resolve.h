@@ -274,6 +274,10 @@ struct md_send {
 /* an operator's trace: a cached failure (servfail-ttl) is not taken, so
  * the trace shows the walk that fails */
 #define MD_RESOLVE_RETRY_FAILED 0x4
+/* loop-detect's probe: servers held down (dead or lame) are asked all the
+ * same; a loop partner that refused while it was starting must be asked
+ * again for the probe to tell anything */
+#define MD_RESOLVE_ASK_HELD 0x8
 
 /* A new request for qname/qtype (class IN); NULL when out of memory. */
 struct md_request *md_resolve_new(const struct md_resolve_env *env,

@@ -58,7 +58,28 @@ struct md_query_ctx {
 	/* md_query_respond(): the result is that of the target of the
 	 * query's local CNAME chain (info->chase), to go after the chain */
 	bool chase;
+	/* loop-detect: the server's probes and looped zones, and the
+	 * forward zones to find a name's in (NULL: no checks) */
+	struct md_loop *loop;
+	const struct md_resolve_conf *resolve;
 };
+
+/* What md_loop_check() found for a question. */
+enum md_loop_verdict {
+	MD_LOOP_NONE,  /* nothing: answer as usual */
+	MD_LOOP_PROBE, /* our own loop probe came back: a loop */
+	MD_LOOP_ZONE,  /* the name's forward zone loops: SERVFAIL */
+};
+
+struct md_loop;
+/*
+ * loop-detect on the query path (any worker): is qname/qtype one of our
+ * own probes coming back (then its zone is marked looped, loudly), or is
+ * it in a forward zone (rc's) found to loop?  A type comparison when
+ * nothing loops; l NULL: MD_LOOP_NONE.
+ */
+enum md_loop_verdict md_loop_check(struct md_loop *l,
+    const struct md_resolve_conf *rc, const uint8_t *qname, uint16_t qtype);
 
 /*
  * Answer the query in[0..inlen) into out (outcap bytes, at least 512):
@@ -129,6 +150,19 @@ void md_server_set_zones(struct md_server *srv, struct md_zone_set *zs);
  * first iterative resolution; the daemon calls it at start-up when
  * prime-at-start is set. */
 int md_server_prime(struct md_server *srv);
+/*
+ * loop-detect (server_loop.c): send one probe, a random name under the
+ * zone, through each forward zone; a probe arriving back on our own
+ * listeners marks its zone looped.  Called once the listeners and
+ * workers run; reloads probe again when the forward zones change.
+ */
+void md_server_loop_start(struct md_server *srv);
+/* Not ready because of loop-detect: a zone loops, or the first round of
+ * probes is still out (at most resolve-timeout); why gets the reason. */
+bool md_server_loop_not_ready(struct md_server *srv, char *why, size_t len);
+/* Each probed forward zone (presentation form) and whether it loops. */
+void md_server_loop_zones(struct md_server *srv,
+    void (*fn)(void *ctx, const char *zone, bool looped), void *ctx);
 /*
  * Resolve qname/qtype once for an operator (the control socket's trace),
  * outside the in-flight sharing: each trace event goes to line() as text,

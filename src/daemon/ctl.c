@@ -48,6 +48,23 @@ stopping_cb(void *arg)
 	return d->stopping;
 }
 
+static bool
+forward_loop_cb(void *arg, char *why, size_t len)
+{
+	struct daemon *d = arg;
+
+	return md_server_loop_not_ready(d->srv, why, len);
+}
+
+static void
+forward_zones_cb(
+    void *arg, void (*fn)(void *ctx, const char *zone, bool looped), void *ctx)
+{
+	struct daemon *d = arg;
+
+	md_server_loop_zones(d->srv, fn, ctx);
+}
+
 static void
 net_stats_cb(void *arg, struct md_net_stats *out)
 {
@@ -73,6 +90,8 @@ md_daemon_start_http(struct daemon *d, char *err, size_t errlen)
 	d->sources.k8s = d->k8s;
 	d->sources.zones_loaded = zones_loaded_cb;
 	d->sources.stopping = stopping_cb;
+	d->sources.forward_loop = forward_loop_cb;
+	d->sources.forward_zones = forward_zones_cb;
 	d->sources.arg = d;
 	if (m == NULL && h == NULL && r == NULL)
 		return 0;

@@ -1462,6 +1462,8 @@ main(int argc, char **argv)
 		goto cleanup;
 	}
 	yield_to_workers();
+	/* The listeners and workers run: our own probes can come back. */
+	md_server_loop_start(d.srv);
 	d.check_ev = evtimer_new(d.base, check_cb, &d);
 	watch_files(&d, d.cfg);
 	schedule_check(&d);

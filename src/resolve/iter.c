@@ -910,7 +910,8 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		/* Dead or lame servers sit out their hold-down: asking them
 		 * would only make this client wait (Unbound does the same
 		 * with its infra cache). */
-		if (info.dead || info.lame) {
+		if ((info.dead || info.lame) &&
+		    !(req->flags & MD_RESOLVE_ASK_HELD)) {
 			held++;
 			continue;
 		}

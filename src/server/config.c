@@ -93,6 +93,7 @@ md_config_init(struct md_config *c)
 	c->zone_check_interval = 5;
 	md_k8s_conf_init(&c->k8s);
 	c->recursion = true;
+	c->loop_detect = true; /* as CoreDNS's loop plugin, on */
 	c->udp_batch_wait = MD_UDP_BATCH_WAIT_US;
 	c->rate_limit_ipv6_prefix = MD_RATELIMIT_IPV6_PREFIX;
 	/* The engine's defaults are the engine's (resolve.h), the cache's
@@ -1031,6 +1032,7 @@ struct field {
 static const struct field bools[] = {
     {"recursion", offsetof(struct md_config, recursion)},
     {"prime-at-start", offsetof(struct md_config, prime_at_start)},
+    {"loop-detect", offsetof(struct md_config, loop_detect)},
     {"allow-private-upstreams",
 	offsetof(struct md_config, allow_private_upstreams)},
     {"qname-minimisation", offsetof(struct md_config, qname_minimisation)},

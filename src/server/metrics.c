@@ -566,6 +566,20 @@ render_process(FILE *f)
 	}
 }
 
+static void
+loop_zone_line(void *ctx, const char *zone, bool looped)
+{
+	FILE *f = ctx;
+
+	fputs("minidns_forward_loop{zone=\"", f);
+	for (const char *p = zone; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	fprintf(f, "\"} %d\n", looped ? 1 : 0);
+}
+
 char *
 md_metrics_render(const struct md_metrics_sources *src)
 {
@@ -583,6 +597,12 @@ md_metrics_render(const struct md_metrics_sources *src)
 		render_cache(f, src->cache);
 	if (src != NULL && src->k8s != NULL)
 		render_k8s(f, src->k8s);
+	if (src != NULL && src->forward_zones != NULL) {
+		family(f, "minidns_forward_loop", "gauge",
+		    "1 while the forward zone loops back to this server "
+		    "(loop-detect), else 0.");
+		src->forward_zones(src->arg, loop_zone_line, f);
+	}
 	family(f, "minidns_build_info", "gauge",
 	    "Always 1; the labels say which minidns this is.");
 	fprintf(f, "minidns_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);

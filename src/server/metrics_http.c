@@ -141,11 +141,16 @@ static const char *
 not_ready(const struct md_metrics_sources *src)
 {
 	struct md_k8s_status st;
+	/* the control thread's alone */
+	static char why[1536];
 
 	if (src->stopping != NULL && src->stopping(src->arg))
 		return "shutting down\n";
 	if (src->zones_loaded != NULL && !src->zones_loaded(src->arg))
 		return "zones not loaded\n";
+	if (src->forward_loop != NULL &&
+	    src->forward_loop(src->arg, why, sizeof(why)))
+		return why;
 	if (src->k8s != NULL) {
 		md_k8s_get_status(src->k8s, &st);
 		if (!st.synced)

@@ -155,14 +155,11 @@ error_response(const struct md_wire_query *q, uint16_t edns_size, bool ra,
 	return md_wire_writer_finish(&w);
 }
 
-/*
- * A local zone whose data has not arrived (MD_ZONE_NOT_READY: the
- * Kubernetes source before its first list): SERVFAIL with EDE 14, Not
- * Ready (RFC 8914 §4.15).  Never cached, here or by the client's stub.
- */
+/* SERVFAIL now, with an Extended DNS Error (RFC 8914) when the client
+ * speaks EDNS. */
 static size_t
-not_ready_response(const struct md_query_ctx *ctx,
-    const struct md_wire_query *q, uint8_t *out, size_t outcap,
+servfail_ede(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    uint16_t ede, const char *text, uint8_t *out, size_t outcap,
     struct md_query_info *info)
 {
 	struct md_wire_writer w;
@@ -174,9 +171,23 @@ not_ready_response(const struct md_query_ctx *ctx,
 	    &w, q->hdr.id, base_flags(q, ctx->recursion) | MD_RCODE_SERVFAIL);
 	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	if (q->edns.present)
-		md_wire_write_opt_ede(&w, ctx->edns_size, 0, q->edns.do_bit,
-		    MD_EDE_NOT_READY, "zone not ready");
+		md_wire_write_opt_ede(
+		    &w, ctx->edns_size, 0, q->edns.do_bit, ede, text);
 	return md_wire_writer_finish(&w);
+}
+
+/*
+ * A local zone whose data has not arrived (MD_ZONE_NOT_READY: the
+ * Kubernetes source before its first list): SERVFAIL with EDE 14, Not
+ * Ready (RFC 8914 §4.15).  Never cached, here or by the client's stub.
+ */
+static size_t
+not_ready_response(const struct md_query_ctx *ctx,
+    const struct md_wire_query *q, uint8_t *out, size_t outcap,
+    struct md_query_info *info)
+{
+	return servfail_ede(
+	    ctx, q, MD_EDE_NOT_READY, "zone not ready", out, outcap, info);
 }
 
 static size_t
@@ -444,6 +455,7 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 	struct md_wire_query *q = &info->q;
 	struct md_zone_result res;
 	uint32_t qh[MD_NAME_MAX / 2 + 2]; /* hashes of the name's suffixes */
+	enum md_loop_verdict loop;
 
 	memset(info, 0, offsetof(struct md_query_info, q));
 	info->verdict = md_wire_read_query(in, inlen, q);
@@ -482,6 +494,18 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 		return error_response(q, ctx->edns_size, ctx->recursion,
 		    MD_RCODE_NOTIMP, out, outcap, info);
 
+	/* loop-detect: our own probe back (a loop: answered at once, never
+	 * forwarded again), or a name of a zone found to loop (SERVFAIL at
+	 * once, not the forwarders' timeouts).  EDE 0, Other (RFC 8914
+	 * §4.1), with the reason as text: no code says "loop".  Local
+	 * zones answer first, as ever, for a name in one. */
+	loop = md_loop_check(ctx->loop, ctx->resolve, q->qname, q->qtype);
+	if (loop == MD_LOOP_PROBE) {
+		info->status = MD_ZONE_NOT_LOCAL;
+		return servfail_ede(ctx, q, MD_EDE_OTHER,
+		    "forwarding loop probe", out, outcap, info);
+	}
+
 	/* 1. local zones (the name hashed once for zones and cache) */
 	md_name_suffix_hashes(q->qname, qh);
 	md_zone_lookup_h(ctx->zones, q->qname, qh, q->qtype, &res);
@@ -500,6 +524,9 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 		return error_response(q, ctx->edns_size, ctx->recursion,
 		    MD_RCODE_REFUSED, out, outcap, info);
 	}
+	if (loop == MD_LOOP_ZONE)
+		return servfail_ede(
+		    ctx, q, MD_EDE_OTHER, "forwarding loop", out, outcap, info);
 
 	/* 2. the cache */
 	size_t len =

@@ -86,6 +86,7 @@ struct resolution {
 	void *trace_ctx;
 	struct waiter *waiters;
 	unsigned nwaiters;
+	bool loop_probe; /* loop-detect's probe (server_loop.c) */
 };
 
 struct udp_listener {
@@ -203,6 +204,9 @@ struct md_server {
 	void *clock_arg;
 	void (*trace_tap)(void *arg, const struct md_trace_event *ev);
 	void *trace_arg;
+	/* loop-detect (server_loop.c): shared by the workers */
+	struct md_loop *loop;
+	bool loop_started; /* md_server_loop_start() ran */
 	/* draining before exit */
 	struct event *drain_ev;
 	void (*drain_done)(void *arg);
@@ -266,6 +270,18 @@ void md_srv_health_cb(evutil_socket_t fd, short what, void *arg);
 void md_srv_probes_start(struct worker *wk);
 /* Forget the probes in flight (after md_net_free() cancelled them). */
 void md_srv_probes_free(struct worker *wk);
+
+/* server_loop.c */
+struct md_loop *md_srv_loop_new(void);
+void md_srv_loop_free(struct md_loop *l);
+/* Probe the forward zones again if the worker's snapshot changed them
+ * (after md_server_update(), once md_server_loop_start() ran). */
+void md_srv_loop_reload(struct md_server *srv);
+/* Worker 0: a probe resolution ended. */
+void md_srv_loop_probe_done(struct worker *wk, const uint8_t *name, int rcode);
+/* server_inflight.c: start the probe resolution of name (HINFO) on wk;
+ * 0, or -ENOMEM / -EBUSY (then no md_srv_loop_probe_done()). */
+int md_srv_loop_resolve(struct worker *wk, const uint8_t *name);
 
 /* server_listen.c */
 void md_srv_drain_start(struct worker *wk, void *arg);

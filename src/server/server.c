@@ -295,7 +295,9 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	md_config_cache_conf(cfg, &cc);
 	srv->cache = md_cache_new(&cc);
 	srv->zones = md_zone_set_new_empty();
-	if (srv->infra == NULL || srv->cache == NULL || srv->zones == NULL) {
+	srv->loop = md_srv_loop_new();
+	if (srv->infra == NULL || srv->cache == NULL || srv->zones == NULL ||
+	    srv->loop == NULL) {
 		md_server_free(srv);
 		return NULL;
 	}
@@ -357,6 +359,7 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	 * references. */
 	md_ratelimit_free(old_rl);
 	md_config_unref(old);
+	md_srv_loop_reload(srv);
 }
 
 /* Start the workers on their threads, with every signal blocked (the
@@ -516,6 +519,8 @@ md_server_free(struct md_server *srv)
 		if (srv->w[i] != NULL)
 			md_srv_worker_close_sockets(srv->w[i]);
 	}
+	/* Its retry timer is on worker 0's base. */
+	md_srv_loop_free(srv->loop);
 	for (unsigned i = 0; i < srv->nworkers; i++)
 		worker_free(srv->w[i]);
 	if (srv->drain_ev != NULL)

@@ -127,6 +127,8 @@ md_srv_query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
 	ctx->rotate = wk->cfg->rrset_roundrobin ? wk->rr_next++ : 0;
 	ctx->prefetch = wk->cfg->prefetch;
 	ctx->chase = false;
+	ctx->loop = wk->srv->loop;
+	ctx->resolve = wk->cfg->resolve;
 }
 
 /* Recursion is offered to this client (config and access-control). */
@@ -248,12 +250,17 @@ resolution_done(void *arg)
 	struct resolution *res = arg;
 	const struct md_result *r;
 
+	if (res->loop_probe)
+		md_srv_loop_probe_done(res->wk, res->name,
+		    res->dr.stuck ? MD_RCODE_SERVFAIL
+				  : md_resolve_result(res->req)->rcode);
 	if (res->dr.stuck) {
 		md_srv_resolution_free(res);
 		return;
 	}
 	r = md_resolve_result(res->req);
-	if (r->rcode == MD_RCODE_SERVFAIL)
+	/* (a loop probe's failure is loop-detect's to tell) */
+	if (r->rcode == MD_RCODE_SERVFAIL && !res->loop_probe)
 		md_info(
 		    MD_LOG_SERVER, "SERVFAIL: %s", r->reason ? r->reason : "?");
 	for (struct waiter *w = res->waiters; w != NULL; w = w->next)
@@ -704,6 +711,35 @@ md_srv_prime(struct worker *wk)
 	    &wk->inflight, &res->hn, md_name_hash(&root) * 31 + MD_TYPE_NS);
 	md_info(MD_LOG_SERVER, "priming the root NS set from %zu hints",
 	    wk->cfg->resolve->nhints);
+	md_drive_run(&res->dr);
+	return 0;
+}
+
+/*
+ * loop-detect's probe of name (HINFO) on wk: in the in-flight table (so
+ * that it ends with the worker), through the cache's back (the question
+ * itself is never answered from the cache), answering no one.
+ */
+int
+md_srv_loop_resolve(struct worker *wk, const uint8_t *name)
+{
+	uint8_t key[MD_NAME_MAX];
+	uint32_t h = inflight_key(name, MD_TYPE_HINFO, key);
+	struct resolution *res;
+
+	if (inflight_find(wk, key, MD_TYPE_HINFO, h) != NULL ||
+	    md_hashtab_count(&wk->inflight) >= INFLIGHT_MAX)
+		return -EBUSY;
+	res = resolution_new(
+	    wk, key, MD_TYPE_HINFO, MD_RESOLVE_PREFETCH | MD_RESOLVE_ASK_HELD);
+	if (res == NULL)
+		return -ENOMEM;
+	res->loop_probe = true;
+	/* Traced for the replay harness and at debug level; log-trace's
+	 * names are the operator's questions, not these. */
+	if (wk->srv->trace_tap != NULL || md_log_get_level() >= MD_LOG_DEBUG)
+		maybe_trace(wk, res->req, key);
+	md_hashtab_insert(&wk->inflight, &res->hn, h);
 	md_drive_run(&res->dr);
 	return 0;
 }
