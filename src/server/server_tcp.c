@@ -249,6 +249,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 
 		md_srv_query_ctx(wk,
 		    md_srv_may_recurse(wk, (struct sockaddr *)&c->peer), &ctx);
+		ctx.client = (const struct sockaddr *)&c->peer;
 		rlen = md_query_process(&ctx, true, wk->buf, qlen, wk->out + 2,
 		    sizeof(wk->out) - 2, &info);
 		md_metrics_request(t, info.qtype);
