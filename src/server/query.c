@@ -650,6 +650,7 @@ autopath_walk(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 					info->chase = false;
 					info->from_cache = false;
 					info->prefetch = false;
+					info->truncated = false;
 					continue;
 				}
 				info->autopath = true;

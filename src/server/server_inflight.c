@@ -167,6 +167,7 @@ answer_waiter(
 	struct md_query_ctx ctx;
 	struct md_query_info info;
 	size_t len;
+	bool autopath = w->autopath;
 
 	md_srv_query_ctx(wk, true, &ctx);
 	ctx.chase = w->chase;
@@ -186,7 +187,10 @@ answer_waiter(
 			autopath_next(wk, w, &info);
 			return;
 		}
+		autopath = info.autopath;
 	}
+	if (autopath && len > 0)
+		md_metrics_autopath();
 	md_srv_account((struct sockaddr *)&w->from, w->fromlen, w->transport,
 	    &w->q, info.rcode,
 	    info.from_cache

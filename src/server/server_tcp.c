@@ -260,6 +260,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			md_metrics_refused_acl();
 		if (info.prefetch)
 			md_srv_prefetch(wk, &info);
+		if (info.autopath && !info.need_recursion && rlen > 0)
+			md_metrics_autopath();
 		if (info.need_recursion) {
 			/* Answered when resolved, maybe out of order
 			 * (RFC 7766 §6.2.1.1). */

@@ -37,6 +37,8 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 		md_metrics_refused_acl();
 	if (info.prefetch)
 		md_srv_prefetch(wk, &info);
+	if (info.autopath && !info.need_recursion && len > 0)
+		md_metrics_autopath();
 	if (info.need_recursion) {
 		struct waiter *w = md_srv_waiter_new(&info, false);
 

@@ -14,7 +14,8 @@
 #     server: the same addresses, and the queries each server received per
 #     lookup (its /metrics request counters) -- fewer with autopath, for a
 #     Service of another namespace, a name under the host's search domain,
-#     an outside name; a nonexistent name fails alike
+#     an outside name; a nonexistent name fails alike;
+#     minidns_autopath_total counts the answers found
 #  2. dig from the pod's address: the CNAME to the name found plus its
 #     records, over UDP and TCP, with EDNS; NODATA counts as found; only
 #     the first expansion (<ns>.svc of the client's namespace) is walked;
@@ -52,6 +53,7 @@ $TTL 300
 ns	IN A 127.62.0.2
 www	IN A 192.0.2.80
 www	IN AAAA 2001:db8::80
+ftp	IN A 192.0.2.81
 ZONE
 cat >"$T/corp.test.zone" <<'ZONE'
 $ORIGIN corp.test.
@@ -238,6 +240,16 @@ compare "outside name" '^2001:db8::80 ' ahosts www.example.com
 compare "outside name (hosts)" '^2001:db8::80 ' hosts www.example.com
 compare "nonexistent name" '' ahosts nope.example.com
 cat "$T/table"
+metric() {
+	curl -s --max-time 2 "http://$1:9153/metrics" | sed -n "s/^$2 //p"
+}
+# db.other, intranet, www.example.com (ahosts: A and AAAA; hosts: AAAA)
+if [ "$(metric $ON minidns_autopath_total)" -ge 7 ] &&
+    [ "$(metric $OFF minidns_autopath_total)" = 0 ]; then
+	pass "minidns_autopath_total counts the answers found ($(metric $ON minidns_autopath_total)), 0 without autopath"
+else
+	fail "minidns_autopath_total: $(metric $ON minidns_autopath_total) with, $(metric $OFF minidns_autopath_total) without"
+fi
 if [ -n "${AUTOPATH_TABLE:-}" ]; then
 	cp "$T/table" "$AUTOPATH_TABLE"
 fi
@@ -263,6 +275,16 @@ then
 	pass "TCP without EDNS: the same CNAME and address"
 else
 	fail "autopath over TCP" "$T/d.out"
+fi
+# A name never asked before, over TCP: the walk waits for
+# ftp.example.com.corp.test (NXDOMAIN), then goes on to ftp.example.com.
+pq +tcp ftp.example.com.app.svc.$CL A >"$T/d.out"
+if grep -q 'status: NOERROR' "$T/d.out" &&
+    grep -q "CNAME.*ftp\.example\.com\.$" "$T/d.out" &&
+    grep -q '192\.0\.2\.81$' "$T/d.out"; then
+	pass "TCP, resolved names: past the node domain's NXDOMAIN to ftp.example.com"
+else
+	fail "autopath over TCP through resolutions" "$T/d.out"
 fi
 pq db.other.app.svc.$CL AAAA >"$T/d.out"
 if grep -q 'status: NOERROR' "$T/d.out" &&
