@@ -1105,6 +1105,7 @@ autopath_resolved(void **state)
 	a.rdata = rd;
 	a.rdata_len = sizeof(rd);
 	res.rcode = MD_RCODE_NOERROR;
+	res.ede = MD_EDE_NONE;
 	res.answer = &a;
 	len = md_query_respond(
 	    &ctx, &r.info.q, false, &res, out, sizeof(out), &info);
