@@ -32,6 +32,7 @@ struct json_t; /* jansson's json_t */
 
 #define MD_K8S_ZONES_MAX 8
 #define MD_K8S_NAMESPACES_MAX 64
+#define MD_K8S_SEARCH_MAX 6 /* autopath-search: the host's search domains */
 /* kubernetes: watch-timeout, seconds: a frozen API is noticed this fast */
 #define MD_K8S_WATCH_TIMEOUT_DEFAULT 60
 #define MD_K8S_WATCH_TIMEOUT_MIN 2
@@ -64,6 +65,13 @@ struct md_k8s_conf {
 	bool endpoint_pod_names; /* hostname from the pod name (CoreDNS) */
 	bool fallthrough;	 /* unknown names: next source, not NXDOMAIN */
 	bool reverse;		 /* PTR records (in-addr.arpa, ip6.arpa) */
+	/* autopath (needs pods: verified): a pod's query for the first
+	 * expansion of its search path is completed here, the rest of the
+	 * path (<ns>.svc, svc, the domain, autopath-search, the bare name)
+	 * walked by the server (as CoreDNS's autopath @kubernetes) */
+	bool autopath;
+	uint8_t autopath_search[MD_K8S_SEARCH_MAX][255]; /* wire */
+	size_t nautopath_search;
 	/* at start, how long the daemon waits for the first full list
 	 * before it serves (5000, as CoreDNS); read at start only */
 	uint32_t startup_timeout_ms;

@@ -59,6 +59,8 @@ void md_metrics_refused_acl(void);
 void md_metrics_rate_limited(void);
 /* A prefetch resolution started. */
 void md_metrics_prefetch(void);
+/* A query answered by a name Kubernetes autopath found (a CNAME to it). */
+void md_metrics_autopath(void);
 /* TCP/TLS connections: opened, closed. */
 void md_metrics_conn(bool opened);
 /* An upstream query: sent (with transport), and its outcome. */

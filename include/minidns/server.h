@@ -33,11 +33,19 @@ struct md_query_info {
 	 * this client: resolve chase_name (need_recursion), the response
 	 * then is the chain plus the target's records */
 	bool chase;
+	/* Kubernetes autopath answered: autopath_name (after q) is the
+	 * search-path name found; the answer is a CNAME to it, its records */
+	bool autopath;
+	unsigned autopath_index; /* its number in the search path */
+	/* md_query_respond(): the search-path name does not exist; resume
+	 * the walk after it (md_query_autopath_resume()) */
+	bool autopath_resume;
 	bool prefetch; /* answered from the cache in its last 10%: refresh */
 	uint16_t qtype;
 	struct md_wire_query q; /* the query as parsed */
 	/* after q, not cleared for each query: valid when chase is set */
 	uint8_t chase_name[MD_NAME_MAX];
+	uint8_t autopath_name[MD_NAME_MAX]; /* valid when autopath is set */
 };
 
 /* What answering needs besides the query. */
@@ -62,6 +70,13 @@ struct md_query_ctx {
 	 * forward zones to find a name's in (NULL: no checks) */
 	struct md_loop *loop;
 	const struct md_resolve_conf *resolve;
+	/* md_query_respond(): info->autopath_name of the query, or NULL */
+	const uint8_t *autopath;
+	/* Kubernetes autopath: the client (NULL: none, no autopath) and the
+	 * host's search domains after the cluster's (autopath-search) */
+	const struct sockaddr *client;
+	const uint8_t (*search)[255];
+	size_t nsearch;
 };
 
 /* What md_loop_check() found for a question. */
@@ -97,6 +112,16 @@ size_t md_query_process(const struct md_query_ctx *ctx, bool tcp,
 size_t md_query_respond(const struct md_query_ctx *ctx,
     const struct md_wire_query *q, bool tcp, const struct md_result *r,
     uint8_t *out, size_t outcap, struct md_query_info *info);
+
+/*
+ * Kubernetes autopath: resume the search-path walk of q (a client's, in
+ * ctx->client) at name number 'from' (the one before it turned out not to
+ * exist: info->autopath_resume).  As md_query_process(): the response, or
+ * 0 with info->need_recursion for the next name to resolve.
+ */
+size_t md_query_autopath_resume(const struct md_query_ctx *ctx,
+    const struct md_wire_query *q, bool tcp, unsigned from, uint8_t *out,
+    size_t outcap, struct md_query_info *info);
 
 /* A local answer whose CNAME chain leaves the local zones
  * (MD_ZONE_CNAME_OUT): the name the chain leads to, else NULL. */

@@ -64,6 +64,19 @@ void md_zone_set_not_ready(struct md_zone *z, bool on);
  */
 void md_zone_set_pod_synthesis(struct md_zone *z, bool on);
 /*
+ * Kubernetes autopath: the zone (a cluster domain's main zone) knows
+ * which namespace each pod address belongs to, and the server completes
+ * its pods' search paths.  md_zone_add_client() records one pod address
+ * (16 bytes; IPv4 as ::ffff:a.b.c.d), md_zone_check() sorts them;
+ * md_zone_client_ns() is the namespace of an address, or NULL (unknown,
+ * or shared by pods of several namespaces).  add: 0 or -ENOMEM.
+ */
+void md_zone_set_autopath(struct md_zone *z, bool on);
+bool md_zone_autopath(const struct md_zone *z);
+int md_zone_add_client(
+    struct md_zone *z, const uint8_t addr[16], const char *ns);
+const char *md_zone_client_ns(const struct md_zone *z, const uint8_t addr[16]);
+/*
  * For a zone that is one part of a larger one (the Kubernetes source keeps
  * a zone per namespace, so that a change rebuilds only that namespace):
  * negative answers carry this SOA (of the enclosing zone) instead of one at
@@ -81,7 +94,8 @@ int md_zone_set_negative_soa(struct md_zone *z, const uint8_t *owner,
 int md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
     uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, char *err,
     size_t errlen);
-/* Check the zone is whole (a SOA at the apex, NS at the apex). */
+/* Check the zone is whole (a SOA at the apex, NS at the apex); sorts the
+ * autopath clients. */
 int md_zone_check(struct md_zone *z, char *err, size_t errlen);
 
 const uint8_t *md_zone_origin(const struct md_zone *z);

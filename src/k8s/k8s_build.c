@@ -386,6 +386,28 @@ build_pod(struct build *b, const struct md_k8s_pod *p)
 	return 0;
 }
 
+/* autopath: the pod's addresses as clients of its namespace. */
+static int
+add_clients(struct build *b, struct md_zone *z, const struct md_k8s_pod *p)
+{
+	for (unsigned i = 0; i < p->nips; i++) {
+		uint8_t a[16];
+		struct in_addr v4;
+
+		if (inet_pton(AF_INET, p->ips[i], &v4) == 1) {
+			memset(a, 0, 10);
+			a[10] = a[11] = 0xff;
+			memcpy(a + 12, &v4, 4);
+		} else if (inet_pton(AF_INET6, p->ips[i], a) != 1)
+			continue;
+		if (md_zone_add_client(z, a, p->ns) != 0) {
+			md_k8s_bad(b->err, b->errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /*
  * The PTR records of every served Service and EndpointSlice (b->only_ptr:
  * their other records are skipped), into b->rev4 and b->rev6.
@@ -518,6 +540,8 @@ build_main(struct build *b)
 	b->z = z;
 	md_zone_set_fallthrough(z, b->conf->fallthrough);
 	md_zone_set_pod_synthesis(z, b->conf->pods == MD_K8S_PODS_INSECURE);
+	md_zone_set_autopath(
+	    z, b->conf->autopath && b->conf->pods == MD_K8S_PODS_VERIFIED);
 	/* Spec §2.2: dns-version.<zone> TXT "1.1.0"; svc.<zone> exists
 	 * (NODATA, not NXDOMAIN). */
 	if (add_apex(b, z, b->apex) != 0 ||
@@ -530,7 +554,10 @@ build_main(struct build *b)
 	    md_k8s_store_next(&it, NULL, &o)) {
 		const struct md_k8s_pod *p = o;
 
-		if (ns_served(b->conf, p->ns) && build_pod(b, p) != 0)
+		if (!ns_served(b->conf, p->ns))
+			continue;
+		if (build_pod(b, p) != 0 ||
+		    (md_zone_autopath(z) && add_clients(b, z, p) != 0))
 			goto fail;
 	}
 	if (md_zone_check(z, b->err, b->errlen) != 0)

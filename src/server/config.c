@@ -288,6 +288,10 @@ md_k8s_conf_equal(const struct md_k8s_conf *a, const struct md_k8s_conf *b)
 	    a->ttl == b->ttl && a->pods == b->pods &&
 	    a->endpoint_pod_names == b->endpoint_pod_names &&
 	    a->fallthrough == b->fallthrough && a->reverse == b->reverse &&
+	    a->autopath == b->autopath &&
+	    a->nautopath_search == b->nautopath_search &&
+	    memcmp(a->autopath_search, b->autopath_search,
+		a->nautopath_search * sizeof(a->autopath_search[0])) == 0 &&
 	    a->watch_timeout == b->watch_timeout;
 }
 
@@ -1232,12 +1236,13 @@ set_string(
  * kubernetes: { zones, kubeconfig, server, token-file, token, ca-file,
  * client-cert, client-key, insecure-http, namespaces, ttl, pods,
  * endpoint-pod-names, fallthrough, reverse, startup-timeout,
- * watch-timeout }
+ * watch-timeout, autopath, autopath-search }
  */
 static int
 read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 {
 	struct md_k8s_conf *k = &c->k8s;
+	yaml_node_t *autopath_at = NULL;
 
 	if (n->type != YAML_MAPPING_NODE)
 		return bad(x, n, "kubernetes", "expected a mapping");
@@ -1317,6 +1322,36 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 				    "'%s' is not a pod mode (disabled, "
 				    "insecure, verified)",
 				    val ? val : "");
+		} else if (strcmp(key, "autopath-search") == 0) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return bad(x, v, key, "expected a list");
+			k->nautopath_search = 0;
+			for (yaml_node_item_t *it =
+				 v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				yaml_node_t *a = md_yaml_node(x->y, *it);
+				const char *sv = md_yaml_scalar(a);
+
+				if (k->nautopath_search >= MD_K8S_SEARCH_MAX)
+					return bad(x, a, key,
+					    "more than %d search domains",
+					    MD_K8S_SEARCH_MAX);
+				if (sv == NULL ||
+				    md_name_from_str(sv, NULL,
+					k->autopath_search
+					    [k->nautopath_search]) < 0)
+					return bad(x, a, key,
+					    "'%s' is not a domain name",
+					    sv ? sv : "");
+				k->nautopath_search++;
+			}
+		} else if (strcmp(key, "autopath") == 0) {
+			if (val == NULL ||
+			    md_parse_bool(val, &k->autopath) != 0)
+				return bad(x, v, key,
+				    "'%s' is not a boolean (yes/no)",
+				    val ? val : "");
+			autopath_at = v;
 		} else if (strcmp(key, "insecure-http") == 0 ||
 		    strcmp(key, "endpoint-pod-names") == 0 ||
 		    strcmp(key, "fallthrough") == 0 ||
@@ -1341,11 +1376,18 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			    "token-file, token, ca-file, client-cert, "
 			    "client-key, insecure-http, namespaces, ttl, pods, "
 			    "endpoint-pod-names, fallthrough, reverse, "
-			    "startup-timeout, watch-timeout)");
+			    "startup-timeout, watch-timeout, autopath, "
+			    "autopath-search)");
 		}
 		if (rc != 0)
 			return rc;
 	}
+	/* The client's namespace comes from its pod's address: only pods
+	 * the API listed (CoreDNS refuses autopath without it too). */
+	if (k->autopath && k->pods != MD_K8S_PODS_VERIFIED)
+		return bad(x, autopath_at, "autopath",
+		    "needs pods: verified (the client's namespace is that of "
+		    "the pod with its address)");
 	return 0;
 }
 

@@ -92,6 +92,7 @@ static struct {
 	counter_t acl_refused;
 	counter_t rate_limited;
 	counter_t prefetches;
+	counter_t autopaths;
 	counter_t conns;
 	_Atomic int64_t conns_open;
 	counter_t up_queries[CLASS_COUNT][MD_METRIC_TRANSPORT_COUNT];
@@ -216,6 +217,12 @@ void
 md_metrics_prefetch(void)
 {
 	inc(&m.prefetches);
+}
+
+void
+md_metrics_autopath(void)
+{
+	inc(&m.autopaths);
 }
 
 void
@@ -364,6 +371,10 @@ render_dns(FILE *f)
 	single(f, "minidns_prefetch_total", "counter",
 	    "Resolutions started to refresh a cache entry (prefetch).",
 	    get(&m.prefetches));
+	single(f, "minidns_autopath_total", "counter",
+	    "Queries answered by a search-path name that Kubernetes autopath "
+	    "found (a CNAME to it).",
+	    get(&m.autopaths));
 
 	single(f, "minidns_tcp_connections_total", "counter",
 	    "TCP and TLS client connections accepted.", get(&m.conns));

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include "minidns/server.h"
 
 /* The largest UDP answer: the smaller of the client's size and ours
@@ -267,6 +269,111 @@ write_chain(struct md_wire_writer *w, const struct md_wire_query *q,
 	return 0;
 }
 
+/* ---- Kubernetes autopath ------------------------------------------------ */
+
+/*
+ * A pod's stub walks its search path, <ns>.svc.<zone>, svc.<zone>,
+ * <zone>, the host's domains, then the bare name: ten queries for
+ * www.example.com (A and AAAA each).  With autopath (as CoreDNS's
+ * autopath @kubernetes) the server walks it at the first step: a query
+ * for NAME.<ns>.svc.<zone> from a pod of namespace ns that is NXDOMAIN
+ * is answered by the first of NAME.svc.<zone>, NAME.<zone>, NAME.<each
+ * autopath-search domain>, NAME that exists (NODATA counts), as a CNAME
+ * to it plus its records; when none does, the original NXDOMAIN, and the
+ * stub walks on as without autopath.  Only the first expansion, and only
+ * for clients whose address is a pod's (pods: verified): the answer
+ * depends on the client, so it is never cached under the query name.
+ *
+ * Local names are looked up at once, as is the cache for the others; a
+ * name to resolve stops the walk (info->need_recursion, the chase of
+ * CNAME_OUT): when it turns out not to exist, md_query_respond() says
+ * info->autopath_resume and md_query_autopath_resume() goes on with the
+ * next name (the server's waiter for the client moves along).
+ */
+struct autopath {
+	struct md_zone_result res;   /* the answer: CNAME, then found's */
+	struct md_zone_result found; /* the search-path name's own */
+	struct md_rrset cname;
+	uint8_t cname_rdata[2 + MD_NAME_MAX];
+	uint8_t name[MD_NAME_MAX]; /* the search-path name */
+};
+
+static void
+ap_copy(struct md_zone_rr *dst, unsigned *n, const struct md_zone_rr *src,
+    unsigned nsrc, const uint8_t *owner)
+{
+	for (unsigned i = 0; i < nsrc && *n < MD_ZONE_SECTION_MAX; i++) {
+		dst[*n] = src[i];
+		if (dst[*n].owner == NULL)
+			dst[*n].owner = owner;
+		(*n)++;
+	}
+}
+
+/* Look ap->name up and make ap->res: the CNAME qname -> ap->name (TTL
+ * ttl), then what the local zones hold for ap->name (nothing when they
+ * do not hold it: a chain leading out, to be chased). */
+static void
+ap_build(struct autopath *ap, const struct md_zone_set *zs, uint16_t qtype,
+    uint32_t ttl)
+{
+	size_t nlen = md_name_len(ap->name);
+	struct md_zone_result *r = &ap->res;
+
+	md_zone_lookup(zs, ap->name, qtype, &ap->found);
+	memset(&ap->cname, 0, sizeof(ap->cname));
+	ap->cname.type = MD_TYPE_CNAME;
+	ap->cname.count = 1;
+	ap->cname.ttl = ttl;
+	md_write_u16(ap->cname_rdata, (uint16_t)nlen);
+	memcpy(ap->cname_rdata + 2, ap->name, nlen);
+	ap->cname.rdata = ap->cname_rdata;
+	ap->cname.rdata_len = (uint32_t)(2 + nlen);
+	ap->cname.rdata_cap = ap->cname.rdata_len;
+	r->nan = r->nns = r->nar = 0;
+	r->zone = ap->found.zone;
+	r->an[r->nan++] =
+	    (struct md_zone_rr){.owner = NULL, .rrset = &ap->cname, .ttl = ttl};
+	if (ap->found.status == MD_ZONE_NOT_LOCAL) {
+		r->status = MD_ZONE_CNAME_OUT;
+		r->rcode = MD_RCODE_NOERROR;
+		r->aa = false;
+		return;
+	}
+	r->status = ap->found.status;
+	r->rcode = ap->found.rcode;
+	r->aa = ap->found.aa;
+	ap_copy(r->an, &r->nan, ap->found.an, ap->found.nan, ap->name);
+	ap_copy(r->ns, &r->nns, ap->found.ns, ap->found.nns, ap->name);
+	ap_copy(r->ar, &r->nar, ap->found.ar, ap->found.nar, ap->name);
+}
+
+/* The client's address as 16 bytes (IPv4 as ::ffff:a.b.c.d). */
+static bool
+client_addr(const struct sockaddr *sa, uint8_t a[16])
+{
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		memset(a, 0, 10);
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(a, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+/* The negative TTL of an NXDOMAIN answer (its SOA's), for the CNAME. */
+static uint32_t
+ap_ttl(const struct md_zone_result *nx)
+{
+	return nx->nns > 0 ? nx->ns[0].ttl : 5;
+}
+
 /*
  * Answer from the cache alone: follow CNAMEs, end at the data or at a
  * negative entry.  Returns the length, or 0 when the cache cannot answer
@@ -448,6 +555,137 @@ chase_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	return 0;
 }
 
+/*
+ * The autopath walk for q, whose local answer nx is NXDOMAIN.  *done:
+ * the walk answered (the response's length, or 0 with
+ * info->need_recursion); else the caller answers nx.
+ */
+static size_t
+autopath_walk(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    bool tcp, const struct md_zone_result *nx, unsigned from, uint8_t *out,
+    size_t outcap, struct md_query_info *info, bool *done)
+{
+	const struct md_zone *main = NULL;
+	const char *ns;
+	uint8_t addr[16], sfx[MD_NAME_MAX];
+	const uint8_t *apex;
+	size_t nslen, apexlen, prefix;
+	struct autopath ap;
+	bool recurse = ctx->recursion && (q->hdr.flags & MD_FLAG_RD);
+
+	*done = false;
+	if (!client_addr(ctx->client, addr))
+		return 0;
+	/* The cluster domain's main zone, marked for autopath. */
+	for (const uint8_t *p = q->qname; p != NULL && main == NULL;
+	     p = md_name_parent(p)) {
+		const struct md_zone *z = md_zone_set_find(ctx->zones, p);
+
+		if (z == NULL)
+			break;
+		if (md_zone_autopath(z))
+			main = z;
+	}
+	if (main == NULL || (ns = md_zone_client_ns(main, addr)) == NULL)
+		return 0;
+	/* q must be NAME.<ns>.svc.<zone>: the first expansion. */
+	apex = md_zone_origin(main);
+	apexlen = md_name_len(apex);
+	nslen = strlen(ns);
+	if (1 + nslen + 4 + apexlen > MD_NAME_MAX)
+		return 0;
+	sfx[0] = (uint8_t)nslen;
+	memcpy(sfx + 1, ns, nslen);
+	memcpy(sfx + 1 + nslen, "\003svc", 4);
+	memcpy(sfx + 1 + nslen + 4, apex, apexlen);
+	if (q->qname_len <= md_name_len(sfx) ||
+	    !md_name_equal(q->qname + q->qname_len - md_name_len(sfx), sfx))
+		return 0;
+	prefix = q->qname_len - md_name_len(sfx);
+	/* Is the split on a label boundary?  Walk the labels. */
+	{
+		size_t off = 0;
+
+		while (off < prefix)
+			off += 1 + (size_t)q->qname[off];
+		if (off != prefix)
+			return 0;
+	}
+	/* NAME.svc.<zone>, NAME.<zone>, NAME.<search>..., NAME */
+	for (unsigned i = from; i < 3 + ctx->nsearch; i++) {
+		const uint8_t *suffix;
+		uint8_t svc[MD_NAME_MAX];
+		size_t slen;
+
+		if (i == 0) {
+			if (4 + apexlen > MD_NAME_MAX)
+				continue;
+			memcpy(svc, "\003svc", 4);
+			memcpy(svc + 4, apex, apexlen);
+			suffix = svc;
+		} else if (i == 1) {
+			suffix = apex;
+		} else if (i < 2 + ctx->nsearch) {
+			suffix = ctx->search[i - 2];
+		} else {
+			suffix = (const uint8_t *)"";
+		}
+		slen = md_name_len(suffix);
+		if (prefix + slen > MD_NAME_MAX)
+			continue;
+		memcpy(ap.name, q->qname, prefix);
+		memcpy(ap.name + prefix, suffix, slen);
+		ap_build(&ap, ctx->zones, q->qtype, ap_ttl(nx));
+		switch (ap.found.status) {
+		case MD_ZONE_NXDOMAIN:
+			continue;
+		case MD_ZONE_ANSWER:
+		case MD_ZONE_NODATA:
+			break;
+		case MD_ZONE_CNAME_OUT:
+		case MD_ZONE_NOT_LOCAL:
+			if (!recurse) {
+				if (ap.found.status == MD_ZONE_NOT_LOCAL)
+					return 0;
+				break; /* the local chain, as without */
+			}
+			{
+				size_t len = chase_response(
+				    ctx, q, tcp, &ap.res, out, outcap, info);
+
+				/* The cache says the name does not exist:
+				 * on to the next one. */
+				if (len > 0 &&
+				    ap.found.status == MD_ZONE_NOT_LOCAL &&
+				    info->rcode == MD_RCODE_NXDOMAIN) {
+					info->chase = false;
+					info->from_cache = false;
+					info->prefetch = false;
+					info->truncated = false;
+					continue;
+				}
+				info->autopath = true;
+				info->autopath_index = i;
+				memcpy(info->autopath_name, ap.name,
+				    md_name_len(ap.name));
+				*done = true;
+				return len;
+			}
+		default:
+			/* not ready, a loop, a delegation: the stub walks
+			 * on by itself */
+			return 0;
+		}
+		info->autopath = true;
+		info->autopath_index = i;
+		memcpy(info->autopath_name, ap.name, md_name_len(ap.name));
+		info->status = ap.res.status;
+		*done = true;
+		return zone_response(ctx, q, tcp, &ap.res, out, outcap, info);
+	}
+	return 0;
+}
+
 size_t
 md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
     size_t inlen, uint8_t *out, size_t outcap, struct md_query_info *info)
@@ -512,6 +750,14 @@ md_query_process(const struct md_query_ctx *ctx, bool tcp, const uint8_t *in,
 	info->status = res.status;
 	if (res.status == MD_ZONE_NOT_READY)
 		return not_ready_response(ctx, q, out, outcap, info);
+	if (res.status == MD_ZONE_NXDOMAIN && ctx->client != NULL) {
+		bool done;
+		size_t len = autopath_walk(
+		    ctx, q, tcp, &res, 0, out, outcap, info, &done);
+
+		if (done)
+			return len;
+	}
 	if (ctx->recursion && (q->hdr.flags & MD_FLAG_RD) &&
 	    md_query_chain_target(&res) != NULL)
 		return chase_response(ctx, q, tcp, &res, out, outcap, info);
@@ -557,6 +803,7 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	uint16_t flags = base_flags(q, true) | (uint16_t)(r->rcode & 0xf);
 	bool tc = false;
 	struct md_zone_result chain;
+	struct autopath ap;
 	const struct md_zone_result *cp = NULL;
 
 	memset(info, 0, offsetof(struct md_query_info, q));
@@ -564,7 +811,26 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	info->qtype = q->qtype;
 	/* r answers the target of q's local chain: the chain goes first
 	 * (looked up again: a reload may have changed it meanwhile). */
-	if (ctx->chase) {
+	if (ctx->autopath != NULL) {
+		/* the CNAME to the search-path name (and its local chain);
+		 * a search-path name that turns out not to exist: the
+		 * query's own NXDOMAIN */
+		struct md_zone_result nx;
+
+		md_zone_lookup(ctx->zones, q->qname, q->qtype, &nx);
+		memcpy(ap.name, ctx->autopath, md_name_len(ctx->autopath));
+		ap_build(&ap, ctx->zones, q->qtype, ap_ttl(&nx));
+		if (ap.found.status == MD_ZONE_NOT_LOCAL &&
+		    r->rcode == MD_RCODE_NXDOMAIN &&
+		    nx.status == MD_ZONE_NXDOMAIN) {
+			info->status = nx.status;
+			info->autopath_resume = true;
+			return zone_response(
+			    ctx, q, tcp, &nx, out, outcap, info);
+		}
+		if (md_query_chain_target(&ap.res) != NULL)
+			cp = &ap.res;
+	} else if (ctx->chase) {
 		md_zone_lookup(ctx->zones, q->qname, q->qtype, &chain);
 		if (md_query_chain_target(&chain) != NULL)
 			cp = &chain;
@@ -610,6 +876,33 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 			    &w, ctx->edns_size, 0, 0, q->edns.do_bit);
 	}
 	return md_wire_writer_finish(&w);
+}
+
+size_t
+md_query_autopath_resume(const struct md_query_ctx *ctx,
+    const struct md_wire_query *q, bool tcp, unsigned from, uint8_t *out,
+    size_t outcap, struct md_query_info *info)
+{
+	struct md_zone_result nx;
+	bool done = false;
+	size_t len;
+
+	memset(info, 0, offsetof(struct md_query_info, q));
+	info->q = *q;
+	info->qtype = q->qtype;
+	info->verdict = MD_QUERY_OK;
+	md_zone_lookup(ctx->zones, q->qname, q->qtype, &nx);
+	info->status = nx.status;
+	if (nx.status == MD_ZONE_NXDOMAIN) {
+		len = autopath_walk(
+		    ctx, q, tcp, &nx, from, out, outcap, info, &done);
+		if (done)
+			return len;
+	}
+	if (nx.status == MD_ZONE_NOT_READY)
+		return not_ready_response(ctx, q, out, outcap, info);
+	/* (a reload may have changed the name meanwhile: as it is now) */
+	return zone_response(ctx, q, tcp, &nx, out, outcap, info);
 }
 
 size_t

@@ -66,6 +66,11 @@ struct waiter {
 	 * chase_name, the answer the chain plus its result */
 	bool chase;
 	uint8_t chase_name[MD_NAME_MAX];
+	/* Kubernetes autopath: q was answered by the search-path name
+	 * autopath_name (a CNAME to it goes first) */
+	bool autopath;
+	unsigned autopath_index;
+	uint8_t autopath_name[MD_NAME_MAX];
 };
 
 /* One resolution in flight, shared by every client asking the same. */

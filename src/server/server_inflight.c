@@ -129,6 +129,10 @@ md_srv_query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
 	ctx->chase = false;
 	ctx->loop = wk->srv->loop;
 	ctx->resolve = wk->cfg->resolve;
+	ctx->autopath = NULL;
+	ctx->client = NULL;
+	ctx->search = (const uint8_t(*)[255])wk->cfg->k8s.autopath_search;
+	ctx->nsearch = wk->cfg->k8s.nautopath_search;
 }
 
 /* Recursion is offered to this client (config and access-control). */
@@ -137,6 +141,23 @@ md_srv_may_recurse(const struct worker *wk, const struct sockaddr *from)
 {
 	return wk->cfg->recursion &&
 	    md_acl_allows(wk->cfg->acl, wk->cfg->nacl, from);
+}
+
+static struct waiter *waiter_clone(
+    const struct md_query_info *info, const struct waiter *w);
+
+/* The autopath walk of w's query needs the next search-path name
+ * resolved: a new waiter for it takes w's place (and its TCP
+ * connection's). */
+static void
+autopath_next(
+    struct worker *wk, struct waiter *w, const struct md_query_info *info)
+{
+	struct waiter *nw = waiter_clone(info, w);
+
+	md_srv_waiter_detach_conn(w);
+	if (nw != NULL)
+		md_srv_resolve_for(wk, nw);
 }
 
 /* Send the answer to one waiting client. */
@@ -148,11 +169,30 @@ answer_waiter(
 	struct md_query_ctx ctx;
 	struct md_query_info info;
 	size_t len;
+	bool autopath = w->autopath;
 
 	md_srv_query_ctx(wk, true, &ctx);
 	ctx.chase = w->chase;
+	ctx.autopath = w->autopath ? w->autopath_name : NULL;
+	ctx.client = (const struct sockaddr *)&w->from;
 	len = md_query_respond(
 	    &ctx, &w->q, w->tcp, r, wk->out + 2, sizeof(wk->out) - 2, &info);
+	if (info.autopath_resume) {
+		/* autopath: that search-path name does not exist; the walk
+		 * goes on with the next (local ones at once, the next to
+		 * resolve by a waiter of its own in place of this one) */
+		ctx.autopath = NULL;
+		len = md_query_autopath_resume(&ctx, &w->q, w->tcp,
+		    w->autopath_index + 1, wk->out + 2, sizeof(wk->out) - 2,
+		    &info);
+		if (info.need_recursion) {
+			autopath_next(wk, w, &info);
+			return;
+		}
+		autopath = info.autopath;
+	}
+	if (autopath && len > 0)
+		md_metrics_autopath();
 	md_srv_account((struct sockaddr *)&w->from, w->fromlen, w->transport,
 	    &w->q, info.rcode,
 	    info.from_cache
@@ -439,8 +479,39 @@ md_srv_waiter_new(const struct md_query_info *info, bool tcp)
 		if (info->chase)
 			memcpy(w->chase_name, info->chase_name,
 			    md_name_len(info->chase_name));
+		w->autopath = info->autopath;
+		w->autopath_index = info->autopath_index;
+		if (info->autopath)
+			memcpy(w->autopath_name, info->autopath_name,
+			    md_name_len(info->autopath_name));
 	}
 	return w;
+}
+
+/* A waiter for info's resolution, for the client w waits for. */
+static struct waiter *
+waiter_clone(const struct md_query_info *info, const struct waiter *w)
+{
+	struct waiter *nw = md_srv_waiter_new(info, w->tcp);
+	struct tcp_conn *c = w->conn;
+
+	if (nw == NULL)
+		return NULL;
+	nw->fd = w->fd;
+	memcpy(&nw->from, &w->from, w->fromlen);
+	nw->fromlen = w->fromlen;
+	nw->transport = w->transport;
+	nw->start_us = w->start_us;
+	nw->answer = w->answer;
+	nw->answer_arg = w->answer_arg;
+	if (c != NULL) {
+		nw->conn = c;
+		nw->conn_next = c->waiters;
+		if (c->waiters != NULL)
+			c->waiters->conn_prev = nw;
+		c->waiters = nw;
+	}
+	return nw;
 }
 
 /* ---- operator traces ------------------------------------------------------ */

@@ -249,6 +249,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 
 		md_srv_query_ctx(wk,
 		    md_srv_may_recurse(wk, (struct sockaddr *)&c->peer), &ctx);
+		ctx.client = (const struct sockaddr *)&c->peer;
 		rlen = md_query_process(&ctx, true, wk->buf, qlen, wk->out + 2,
 		    sizeof(wk->out) - 2, &info);
 		md_metrics_request(t, info.qtype);
@@ -259,6 +260,8 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			md_metrics_refused_acl();
 		if (info.prefetch)
 			md_srv_prefetch(wk, &info);
+		if (info.autopath && !info.need_recursion && rlen > 0)
+			md_metrics_autopath();
 		if (info.need_recursion) {
 			/* Answered when resolved, maybe out of order
 			 * (RFC 7766 §6.2.1.1). */

@@ -28,6 +28,7 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 
 	md_srv_query_ctx(
 	    wk, md_srv_may_recurse(wk, (const struct sockaddr *)from), &ctx);
+	ctx.client = (const struct sockaddr *)from;
 	len = md_query_process(&ctx, false, in, n, out, outcap, &info);
 	md_metrics_request(MD_METRIC_UDP, info.qtype);
 	md_metrics_worker_request(wk->id);
@@ -36,6 +37,8 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 		md_metrics_refused_acl();
 	if (info.prefetch)
 		md_srv_prefetch(wk, &info);
+	if (info.autopath && !info.need_recursion && len > 0)
+		md_metrics_autopath();
 	if (info.need_recursion) {
 		struct waiter *w = md_srv_waiter_new(&info, false);
 

@@ -31,6 +31,12 @@ struct md_zone {
 	bool fallthrough;   /* NXDOMAIN: not ours, next source */
 	bool pod_synthesis; /* a-b-c-d.<ns>.pod.<zone> answered */
 	bool not_ready;	    /* every name: SERVFAIL, data still to come */
+	bool autopath;	    /* Kubernetes autopath: search paths per client */
+	/* the pods' addresses -> their namespaces (autopath), sorted by
+	 * md_zone_check(); ns "" for an address pods of several namespaces
+	 * share (hostNetwork) */
+	struct md_zone_client *clients;
+	size_t nclients, capclients;
 	/* A part of a larger zone (a Kubernetes namespace): negative answers
 	 * carry the enclosing zone's SOA, kept here. */
 	struct md_rrset *neg_soa;
@@ -43,6 +49,12 @@ struct md_zone {
 	size_t nrr;
 	struct md_node *apex;
 	bool auto_ptr;
+};
+
+/* One pod address (IPv4 as ::ffff:a.b.c.d) and its namespace. */
+struct md_zone_client {
+	uint8_t addr[16];
+	char ns[64];
 };
 
 /* A zone in a snapshot's index (a zone may sit in several snapshots, so

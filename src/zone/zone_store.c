@@ -72,7 +72,81 @@ md_zone_free(struct md_zone *z)
 		return;
 	md_hashtab_deinit(&z->nodes);
 	md_arena_deinit(&z->arena);
+	free(z->clients);
 	free(z);
+}
+
+void
+md_zone_set_autopath(struct md_zone *z, bool on)
+{
+	z->autopath = on;
+}
+
+bool
+md_zone_autopath(const struct md_zone *z)
+{
+	return z != NULL && z->autopath;
+}
+
+int
+md_zone_add_client(struct md_zone *z, const uint8_t addr[16], const char *ns)
+{
+	if (z->nclients == z->capclients) {
+		size_t cap = z->capclients ? z->capclients * 2 : 64;
+		struct md_zone_client *v =
+		    realloc(z->clients, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		z->clients = v;
+		z->capclients = cap;
+	}
+	memcpy(z->clients[z->nclients].addr, addr, 16);
+	md_strlcpy(z->clients[z->nclients].ns, ns, sizeof(z->clients[0].ns));
+	z->nclients++;
+	return 0;
+}
+
+static int
+client_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct md_zone_client *)a)->addr,
+	    ((const struct md_zone_client *)b)->addr, 16);
+}
+
+/* Sort the clients; an address of pods in several namespaces (pods on
+ * the host's network share the node's) belongs to none. */
+static void
+clients_sort(struct md_zone *z)
+{
+	size_t n = 0;
+
+	if (z->nclients == 0)
+		return;
+	qsort(z->clients, z->nclients, sizeof(z->clients[0]), client_cmp);
+	for (size_t i = 0; i < z->nclients; i++) {
+		if (n > 0 &&
+		    client_cmp(&z->clients[n - 1], &z->clients[i]) == 0) {
+			if (strcmp(z->clients[n - 1].ns, z->clients[i].ns) != 0)
+				z->clients[n - 1].ns[0] = '\0';
+			continue;
+		}
+		z->clients[n++] = z->clients[i];
+	}
+	z->nclients = n;
+}
+
+const char *
+md_zone_client_ns(const struct md_zone *z, const uint8_t addr[16])
+{
+	struct md_zone_client key;
+	const struct md_zone_client *c;
+
+	if (z == NULL || z->nclients == 0)
+		return NULL;
+	memcpy(key.addr, addr, 16);
+	c = bsearch(&key, z->clients, z->nclients, sizeof(key), client_cmp);
+	return c != NULL && c->ns[0] != '\0' ? c->ns : NULL;
 }
 
 void
@@ -411,6 +485,7 @@ md_zone_check(struct md_zone *z, char *err, size_t errlen)
 {
 	char zname[MD_NAME_STRLEN];
 
+	clients_sort(z);
 	md_name_to_str(z->origin, zname, sizeof(zname));
 	if (z->apex == NULL || md_node_rrset(z->apex, MD_TYPE_SOA) == NULL) {
 		snprintf(err, errlen, "zone %s has no SOA record at its apex",

@@ -823,6 +823,56 @@ kubernetes_watch_timeout(void **state)
 	(void)state;
 }
 
+/* kubernetes: autopath needs pods: verified (an error at autopath's
+ * line); autopath-search: the host's search domains, as names. */
+static void
+kubernetes_autopath(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+	uint8_t want[MD_NAME_MAX];
+
+	assert_int_equal(
+	    load_text("kubernetes:\n"
+		      "  zones: [ cluster.local ]\n"
+		      "  autopath: yes\n"
+		      "  pods: verified\n"
+		      "  autopath-search: [ corp.test, example.net ]\n",
+		&c, err, sizeof(err)),
+	    0);
+	assert_true(c.k8s.autopath);
+	assert_int_equal(c.k8s.nautopath_search, 2);
+	assert_true(md_name_from_str("example.net.", NULL, want) > 0);
+	assert_true(md_name_equal(c.k8s.autopath_search[1], want));
+	md_config_deinit(&c);
+	assert_int_equal(load_text("kubernetes:\n"
+				   "  zones: [ cluster.local ]\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_false(c.k8s.autopath);
+	assert_int_equal(c.k8s.nautopath_search, 0);
+	md_config_deinit(&c);
+	expect_error("kubernetes:\n"
+		     "  zones: [ cluster.local ]\n"
+		     "  autopath: yes\n",
+	    3, "autopath");
+	expect_error("kubernetes:\n"
+		     "  pods: insecure\n"
+		     "  autopath: yes\n",
+	    3, "autopath");
+	expect_error("kubernetes:\n  autopath: maybe\n", 2, "autopath");
+	expect_error("kubernetes:\n  autopath-search: corp.test\n", 2,
+	    "autopath-search");
+	expect_error("kubernetes:\n"
+		     "  autopath-search:\n"
+		     "    - a..b\n",
+	    3, "autopath-search");
+	expect_error("kubernetes:\n"
+		     "  autopath-search: [ a, b, c, d, e, f, g ]\n",
+	    2, "autopath-search");
+	(void)state;
+}
+
 /* ${NAME} is the environment's NAME (a Service's address, as the kubelet
  * sets NAME_SERVICE_HOST); an unset one is an error at its line. */
 static void
@@ -864,6 +914,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(defaults),
 	    cmocka_unit_test(kubernetes_watch_timeout),
+	    cmocka_unit_test(kubernetes_autopath),
 	    cmocka_unit_test(snapshot_and_restart_keys),
 	    cmocka_unit_test(finish_policy),
 	    cmocka_unit_test(finish_errors_name_file_line),

@@ -1167,6 +1167,51 @@ test_pods(void **state)
 	    MD_ZONE_NXDOMAIN);
 }
 
+/* autopath (with pods: verified): the main zone knows each pod address's
+ * namespace; not without autopath, not for an address pods of two
+ * namespaces share (the host's network), not for an unknown one. */
+static void
+test_autopath_clients(void **state)
+{
+	struct fx *f = *state;
+	uint8_t w[MD_NAME_MAX], a[16];
+	const struct md_zone *main;
+	const char *ns;
+
+	apply_text(f->st, MD_K8S_POD,
+	    "{\"metadata\":{\"name\":\"h1\",\"namespace\":\"default\"},"
+	    "\"status\":{\"podIP\":\"10.1.0.1\"}}");
+	apply_text(f->st, MD_K8S_POD,
+	    "{\"metadata\":{\"name\":\"h2\",\"namespace\":\"team\"},"
+	    "\"status\":{\"podIP\":\"10.1.0.1\"}}");
+	f->conf.pods = MD_K8S_PODS_VERIFIED;
+	build(f);
+	main = md_zone_set_find(f->zs, wname("cluster.local.", w));
+	assert_non_null(main);
+	assert_false(md_zone_autopath(main));
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.1.0.9", a), 1);
+	assert_null(md_zone_client_ns(main, a));
+
+	f->conf.autopath = true;
+	build(f);
+	main = md_zone_set_find(f->zs, wname("cluster.local.", w));
+	assert_true(md_zone_autopath(main));
+	/* the namespace zones are not marked */
+	assert_false(md_zone_autopath(
+	    md_zone_set_find(f->zs, wname("default.svc.cluster.local.", w))));
+	ns = md_zone_client_ns(main, a);
+	assert_non_null(ns);
+	assert_string_equal(ns, "default");
+	assert_int_equal(inet_pton(AF_INET6, "fd00:10:1::9", a), 1);
+	ns = md_zone_client_ns(main, a);
+	assert_non_null(ns);
+	assert_string_equal(ns, "default");
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.1.0.1", a), 1);
+	assert_null(md_zone_client_ns(main, a));
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.1.0.8", a), 1);
+	assert_null(md_zone_client_ns(main, a));
+}
+
 /* Every record carries conf->ttl (5 by default). */
 static void
 test_ttl(void **state)
@@ -1914,6 +1959,7 @@ main(void)
 	    T(test_ptr_headless),
 	    T(test_reverse_fallthrough),
 	    T(test_pods),
+	    T(test_autopath_clients),
 	    T(test_ttl),
 	    T(test_zones_and_errors),
 	    T(test_incremental_builder),

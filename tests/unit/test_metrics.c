@@ -244,6 +244,7 @@ test_render_and_count(void **state)
 	assert_false(has(a, "minidns_kubernetes_synced"));
 	assert_true(has(a, "minidns_rate_limited_total"));
 	assert_true(has(a, "minidns_prefetch_total"));
+	assert_true(has(a, "minidns_autopath_total"));
 
 	md_metrics_request(MD_METRIC_UDP, 1);		     /* A */
 	md_metrics_request(MD_METRIC_UDP, 28);		     /* AAAA */
@@ -262,6 +263,8 @@ test_render_and_count(void **state)
 	md_metrics_rate_limited();
 	md_metrics_rate_limited();
 	md_metrics_prefetch();
+	md_metrics_autopath();
+	md_metrics_autopath();
 	md_metrics_conn(true);
 	md_metrics_conn(true);
 	md_metrics_conn(false);
@@ -331,6 +334,7 @@ test_render_and_count(void **state)
 	assert_true(DELTA("minidns_acl_refused_total", "") == 2);
 	assert_true(DELTA("minidns_rate_limited_total", "") == 3);
 	assert_true(DELTA("minidns_prefetch_total", "") == 1);
+	assert_true(DELTA("minidns_autopath_total", "") == 2);
 	assert_true(DELTA("minidns_tcp_connections_total", "") == 2);
 	assert_true(DELTA("minidns_tcp_connections_open", "") == 1);
 	cls = "class=\"recursion\",proto=\"udp\"";

@@ -9,7 +9,11 @@
  * whole records (a partial answer RRset with TC; additional RRsets left
  * out whole, without TC), large RRsets (1,000 and 10,000 A records at one
  * name, from a zone generated here) over UDP and TCP, and a deterministic
- * hostile-packet loop.  Not covered:
+ * hostile-packet loop; Kubernetes autopath (md_query_process() with a
+ * client: the search path walked for the first expansion only, the
+ * namespace from the client's address, NODATA as found, an unknown
+ * client not walked; md_query_respond() and md_query_autopath_resume()
+ * after a resolution).  Not covered:
  * sockets (server.c).
  */
 #include "config.h"
@@ -17,6 +21,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
 
 #include <ldns/ldns.h>
 
@@ -871,6 +879,293 @@ not_ready_zone(void **state)
 	(void)state;
 }
 
+/* ---- Kubernetes autopath ------------------------------------------------ */
+
+static const char ap_cluster[] =
+    "$ORIGIN cluster.local.\n"
+    "$TTL 5\n"
+    "@ IN SOA ns.dns hostmaster 1 7200 1800 86400 5\n"
+    "@ IN NS ns.dns\n"
+    "ns.dns IN A 10.0.0.10\n"
+    "web.app.svc IN A 10.96.1.1\n"
+    "db.other.svc IN A 10.96.2.2\n"
+    "cache.svc IN A 10.96.3.3\n"
+    "out.other.svc IN CNAME www.example.org.\n";
+static const char ap_corp[] = "$ORIGIN corp.test.\n"
+			      "$TTL 60\n"
+			      "@ IN SOA ns hostmaster 1 7200 1800 86400 60\n"
+			      "@ IN NS ns\n"
+			      "ns IN A 10.9.0.1\n"
+			      "intranet IN A 10.9.0.2\n";
+
+static uint8_t ap_search[1][255];
+
+/* A snapshot with cluster.local (autopath, pods 10.0.0.5 in app,
+ * 10.0.0.6 in other, 10.0.0.7 in both) and corp.test. */
+static struct md_zone_set *
+ap_zones(void)
+{
+	struct md_zone_source src[2] = {
+	    {.file = "cluster.local.zone", .text = ap_cluster},
+	    {.file = "corp.test.zone", .text = ap_corp},
+	};
+	struct md_zone *z[2];
+	struct md_zone_set *set;
+	char err[256];
+	static const struct {
+		uint8_t last;
+		const char *ns;
+	} pods[] = {{5, "app"}, {6, "other"}, {7, "app"}, {7, "other"}};
+
+	for (int i = 0; i < 2; i++) {
+		z[i] = md_zone_load(&src[i], err, sizeof(err));
+		if (z[i] == NULL)
+			print_error("%s\n", err);
+		assert_non_null(z[i]);
+	}
+	md_zone_set_autopath(z[0], true);
+	for (size_t i = 0; i < sizeof(pods) / sizeof(pods[0]); i++) {
+		uint8_t a[16] = {0};
+
+		a[10] = a[11] = 0xff;
+		a[12] = 10;
+		a[15] = pods[i].last;
+		assert_int_equal(md_zone_add_client(z[0], a, pods[i].ns), 0);
+	}
+	assert_int_equal(md_zone_check(z[0], err, sizeof(err)), 0);
+	set = md_zone_set_new(z, 2);
+	md_zone_free(z[0]);
+	md_zone_free(z[1]);
+	assert_non_null(set);
+	assert_true(md_name_from_str("corp.test.", NULL, ap_search[0]) > 0);
+	return set;
+}
+
+/* Ask name/type as client 10.0.0.<last> (0: no client), recursion on. */
+static void
+ap_ask(const struct md_zone_set *set, int last, const char *name,
+    uint16_t qtype, bool tcp, struct resp *r)
+{
+	struct md_query_ctx ctx;
+	struct sockaddr_in sin;
+	struct pkt q = {0};
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.zones = set;
+	ctx.edns_size = EDNS_SIZE;
+	ctx.recursion = true;
+	ctx.search = (const uint8_t(*)[255])ap_search;
+	ctx.nsearch = 1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x0a000000u | (uint32_t)last);
+	ctx.client = last > 0 ? (const struct sockaddr *)&sin : NULL;
+	pkt_query(&q, 77, MD_FLAG_RD, name, qtype, MD_CLASS_IN, 1232);
+	r->pkt = NULL;
+	r->len = md_query_process(
+	    &ctx, tcp, q.b, q.len, r->b, sizeof(r->b), &r->info);
+	if (r->len > 0)
+		assert_int_equal(
+		    ldns_wire2pkt(&r->pkt, r->b, r->len), LDNS_STATUS_OK);
+}
+
+static void
+autopath_local(void **state)
+{
+	struct md_zone_set *set = ap_zones();
+	struct resp r;
+
+	/* A Service of another namespace, from a pod of app. */
+	ap_ask(set, 5, "db.other.app.svc.cluster.local.", MD_TYPE_A, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOERROR);
+	assert_true(ldns_pkt_aa(r.pkt));
+	assert_true(r.info.autopath);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 2);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "db.other.app.svc.cluster.local. 5 IN CNAME "
+	    "db.other.svc.cluster.local.");
+	assert_rr(ldns_pkt_answer(r.pkt), 1,
+	    "db.other.svc.cluster.local. 5 IN A 10.96.2.2");
+	done(&r);
+
+	/* The same over TCP. */
+	ap_ask(set, 5, "db.other.app.svc.cluster.local.", MD_TYPE_A, true, &r);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 2);
+	done(&r);
+
+	/* NODATA counts as found: the CNAME, the SOA. */
+	ap_ask(
+	    set, 5, "db.other.app.svc.cluster.local.", MD_TYPE_AAAA, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	assert_int_equal(
+	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(r.pkt), 0)),
+	    LDNS_RR_TYPE_CNAME);
+	assert_int_equal(ldns_pkt_nscount(r.pkt), 1);
+	done(&r);
+
+	/* svc.<zone> before <zone>: NAME.svc.cluster.local. */
+	ap_ask(set, 5, "cache.app.svc.cluster.local.", MD_TYPE_A, false, &r);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "cache.app.svc.cluster.local. 5 IN CNAME "
+	    "cache.svc.cluster.local.");
+	done(&r);
+
+	/* The host's search domain (a local zone here), after the
+	 * cluster's. */
+	ap_ask(set, 5, "intranet.app.svc.cluster.local.", MD_TYPE_A, false, &r);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "intranet.app.svc.cluster.local. 5 IN CNAME intranet.corp.test.");
+	assert_rr(ldns_pkt_answer(r.pkt), 1,
+	    "intranet.corp.test. 60 IN A "
+	    "10.9.0.2");
+	done(&r);
+
+	/* The namespace is the client's: from a pod of other. */
+	ap_ask(
+	    set, 6, "web.app.other.svc.cluster.local.", MD_TYPE_A, false, &r);
+	assert_rr(ldns_pkt_answer(r.pkt), 0,
+	    "web.app.other.svc.cluster.local. 5 IN CNAME "
+	    "web.app.svc.cluster.local.");
+	done(&r);
+	ap_ask(set, 6, "db.other.app.svc.cluster.local.", MD_TYPE_A, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NXDOMAIN);
+	assert_false(r.info.autopath);
+	done(&r);
+
+	/* Only the first expansion: NAME.svc.<zone> is not walked. */
+	ap_ask(set, 5, "db.svc.cluster.local.", MD_TYPE_A, false, &r);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+	done(&r);
+
+	/* Unknown client, no client, an address of two namespaces. */
+	for (int last = 0; last <= 9; last += 7) {
+		ap_ask(set, last, "db.other.app.svc.cluster.local.", MD_TYPE_A,
+		    false, &r);
+		assert_int_equal(
+		    ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NXDOMAIN);
+		assert_int_equal(ldns_pkt_ancount(r.pkt), 0);
+		assert_false(r.info.autopath);
+		done(&r);
+		if (last == 7)
+			last = 2; /* then 9 */
+	}
+	md_zone_set_unref(set);
+	(void)state;
+}
+
+/* A search-path name outside the local zones: resolved, then answered
+ * (md_query_respond) as the CNAME plus the result; its NXDOMAIN resumes
+ * the walk. */
+static void
+autopath_resolved(void **state)
+{
+	struct md_zone_set *set = ap_zones();
+	struct md_query_ctx ctx;
+	struct sockaddr_in sin;
+	struct resp r;
+	struct md_result res;
+	struct md_result_rrset a;
+	uint8_t rd[] = {0, 4, 192, 0, 2, 80};
+	uint8_t out[MD_WIRE_MAX];
+	uint8_t want[MD_NAME_MAX];
+	struct md_query_info info;
+	size_t len;
+	ldns_pkt *pkt = NULL;
+
+	ap_ask(set, 5, "www.example.org.app.svc.cluster.local.", MD_TYPE_A,
+	    false, &r);
+	assert_int_equal(r.len, 0);
+	assert_true(r.info.need_recursion);
+	assert_true(r.info.chase);
+	assert_true(r.info.autopath);
+	/* corp.test is local: www.example.org.corp.test is NXDOMAIN, on to
+	 * the bare name (number 3: svc, the domain, corp.test, bare) */
+	assert_int_equal(r.info.autopath_index, 3);
+	assert_true(md_name_from_str("www.example.org.", NULL, want) > 0);
+	assert_true(md_name_equal(r.info.chase_name, want));
+	assert_true(md_name_equal(r.info.autopath_name, want));
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.zones = set;
+	ctx.edns_size = EDNS_SIZE;
+	ctx.recursion = true;
+	ctx.max_ttl = 86400;
+	ctx.search = (const uint8_t(*)[255])ap_search;
+	ctx.nsearch = 1;
+	ctx.chase = true;
+	ctx.autopath = r.info.autopath_name;
+	memset(&res, 0, sizeof(res));
+	memset(&a, 0, sizeof(a));
+	memcpy(a.owner, want, md_name_len(want));
+	a.type = MD_TYPE_A;
+	a.count = 1;
+	a.ttl = 300;
+	a.rdata = rd;
+	a.rdata_len = sizeof(rd);
+	res.rcode = MD_RCODE_NOERROR;
+	res.ede = MD_EDE_NONE;
+	res.answer = &a;
+	len = md_query_respond(
+	    &ctx, &r.info.q, false, &res, out, sizeof(out), &info);
+	assert_true(len > 0);
+	assert_false(info.autopath_resume);
+	assert_int_equal(ldns_wire2pkt(&pkt, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(pkt), 2);
+	assert_rr(ldns_pkt_answer(pkt), 0,
+	    "www.example.org.app.svc.cluster.local. 5 IN CNAME "
+	    "www.example.org.");
+	assert_rr(ldns_pkt_answer(pkt), 1,
+	    "www.example.org. 300 IN A "
+	    "192.0.2.80");
+	ldns_pkt_free(pkt);
+	pkt = NULL;
+
+	/* It does not exist: the query's own NXDOMAIN, and the walk may
+	 * resume; past the last name, it ends there. */
+	res.answer = NULL;
+	res.rcode = MD_RCODE_NXDOMAIN;
+	len = md_query_respond(
+	    &ctx, &r.info.q, false, &res, out, sizeof(out), &info);
+	assert_true(info.autopath_resume);
+	assert_int_equal(ldns_wire2pkt(&pkt, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(pkt), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_ancount(pkt), 0);
+	ldns_pkt_free(pkt);
+	pkt = NULL;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x0a000005u);
+	ctx.autopath = NULL;
+	ctx.client = (const struct sockaddr *)&sin;
+	len = md_query_autopath_resume(&ctx, &r.info.q, false,
+	    r.info.autopath_index + 1, out, sizeof(out), &info);
+	assert_false(info.need_recursion);
+	assert_int_equal(ldns_wire2pkt(&pkt, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(pkt), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_ancount(pkt), 0);
+	ldns_pkt_free(pkt);
+	pkt = NULL;
+	/* Resumed from the start, the walk finds the bare name again. */
+	len = md_query_autopath_resume(
+	    &ctx, &r.info.q, false, 0, out, sizeof(out), &info);
+	assert_int_equal(len, 0);
+	assert_true(info.need_recursion);
+	assert_int_equal(info.autopath_index, 3);
+	done(&r);
+
+	/* A local CNAME leading out: chased, the CNAME to it first. */
+	ap_ask(
+	    set, 5, "out.other.app.svc.cluster.local.", MD_TYPE_A, false, &r);
+	assert_true(r.info.need_recursion);
+	assert_true(r.info.autopath);
+	assert_true(md_name_equal(r.info.chase_name, want));
+	done(&r);
+	md_zone_set_unref(set);
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -885,6 +1180,8 @@ main(void)
 	    cmocka_unit_test(large_rrsets),
 	    cmocka_unit_test(hostile_packets),
 	    cmocka_unit_test(not_ready_zone),
+	    cmocka_unit_test(autopath_local),
+	    cmocka_unit_test(autopath_resolved),
 	};
 
 	return cmocka_run_group_tests_name(
