@@ -1343,6 +1343,14 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 					return bad(x, a, key,
 					    "'%s' is not a domain name",
 					    sv ? sv : "");
+				for (size_t j = 0; j < k->nautopath_search;
+				     j++) {
+					if (md_name_equal(k->autopath_search[j],
+						k->autopath_search
+						    [k->nautopath_search]))
+						return bad(x, a, key,
+						    "'%s' is listed twice", sv);
+				}
 				k->nautopath_search++;
 			}
 		} else if (strcmp(key, "autopath") == 0) {

@@ -870,6 +870,12 @@ kubernetes_autopath(void **state)
 	expect_error("kubernetes:\n"
 		     "  autopath-search: [ a, b, c, d, e, f, g ]\n",
 	    2, "autopath-search");
+	/* the same domain twice (any case, with or without the dot) */
+	expect_error("kubernetes:\n"
+		     "  autopath-search:\n"
+		     "    - corp.test\n"
+		     "    - Corp.Test.\n",
+	    4, "autopath-search");
 	(void)state;
 }
 
