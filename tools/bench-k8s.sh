@@ -143,6 +143,41 @@ k8s_hwm=$(status_kb $DNS_PID VmHWM)
 k8s_rss=$(status_kb $DNS_PID VmRSS)
 k8s_bpr=$((k8s_rss * 1024 / k8s_records))
 
+# ---- 2b. a full relist: the API forgets our resourceVersion (410) --------------
+# Every watch is ended and the retained events dropped: each kind's watch
+# comes back with 410 Gone and lists everything again, into a staging store
+# beside the one serving; the peak (VmHWM) is that of both.
+# (a watch that got a bookmark past the compaction first resumes: it is
+# ended again, until every kind has relisted).
+nlist0=$(grep -c 'k8s: listed' "$T/minidnsd.log" || true)
+kinds410() {
+	grep 'gone (410): relisting' "$T/minidnsd.log" |
+	    sed 's/.*k8s: \([A-Za-z]*\) watch.*/\1/' | sort -u | wc -l
+}
+t_relist=$(now_ms)
+relist_ms=""
+for try in 1 2 3 4 5; do
+	[ "$(kinds410)" -ge 3 ] && break
+	python3 "$APISERVER" ctl "$API" /_test/compact >/dev/null
+	python3 "$APISERVER" ctl "$API" /_test/close-watches >/dev/null
+	sleep 0.5
+done
+while [ $(($(now_ms) - t_relist)) -lt 120000 ]; do
+	n410=$(grep -c 'gone (410): relisting' "$T/minidnsd.log" || true)
+	if [ "$(kinds410)" -ge 3 ] &&
+	    [ "$(grep -c 'k8s: listed' "$T/minidnsd.log" || true)" -ge \
+	    $((nlist0 + n410)) ]; then
+		relist_ms=$(($(now_ms) - t_relist))
+		break
+	fi
+	sleep 0.05
+done
+[ -n "$relist_ms" ] || { tail -20 "$T/minidnsd.log"; die "no relist within 120 s"; }
+answers $DNS "$LAST_NAME" || die "no answer for $LAST_NAME after the relist"
+sleep 1
+relist_hwm=$(status_kb $DNS_PID VmHWM)
+relist_rss=$(status_kb $DNS_PID VmRSS)
+
 # ---- 3. update latency ---------------------------------------------------------
 
 $PIN_CLI python3 "$GEN" update $API $DNS $UPDATES >"$T/updates.txt"
@@ -233,6 +268,7 @@ table() {
 | VmHWM after sync | $((k8s_hwm / 1024)) MiB | $((file_hwm / 1024)) MiB |
 | VmRSS after sync | $((k8s_rss / 1024)) MiB | $((file_rss / 1024)) MiB |
 | VmRSS per record | $k8s_bpr bytes | $file_bpr bytes |
+| A full relist after 410 Gone (every kind): time, then VmHWM and VmRSS | $relist_ms ms, $((relist_hwm / 1024)) MiB, $((relist_rss / 1024)) MiB | - |
 | Update latency, median (min - max) of $upd_n | $upd_med ms ($upd_min - $upd_max) | - |
 | Updates seen within 100 ms / not seen within 5 s | $upd_under of $upd_n / $upd_lost | - |
 | Slowest single query while an update is applied, median (max) | $stall_med ms ($stall_max) | - |
@@ -296,7 +332,11 @@ read_mem="Memory: with the Kubernetes source minidnsd's RSS is $mem_ratio
   $file_bpr bytes per record).  It keeps the API objects once, parsed
   (no JSON), as well as the zones; the peak (VmHWM, $((k8s_hwm / 1024))
   MiB) also covers the list pages (500 objects each) gathered apart until
-  the last one and building a zone set while the previous one is served."
+  the last one and building a zone set while the previous one is served.
+  A full relist (every watch answered 410 Gone) lists all objects again
+  into a staging store beside the one serving: afterwards the peak is
+  $((relist_hwm / 1024)) MiB, $(ratio "$relist_hwm" 262144) of the
+  manifest's 256 MiB limit."
 
 # same speed: no more CPU per query (20% margin: single runs on a shared
 # machine vary by 10-15% from run to run) and the same QPS
@@ -348,7 +388,10 @@ What is measured:
   serving N zones, M records".  This includes the Python API server
   encoding its LIST responses.
 - *Memory*: VmHWM (peak) and VmRSS of minidnsd from /proc one second after
-  the sync; bytes per record = VmRSS / records.
+  the sync; bytes per record = VmRSS / records.  Then the API server drops
+  its retained events and ends every watch: each kind's watch comes back
+  with 410 Gone and lists everything again; the time until every kind has
+  logged its new list, and VmHWM and VmRSS one second later.
 - *Update latency*: $UPDATES times, one Service's cluster IP is replaced
   through the API server's \`POST /_test/apply\` (which sends the watch
   event); a small UDP client then asks for the name every 5 ms until the
