@@ -546,13 +546,16 @@ rcode_name(size_t slot)
 }
 
 /* Per forwarder, CoreDNS's forward plugin's series: requests, responses
- * by rcode (those seen), durations. */
+ * by rcode (NOERROR and those seen), durations.  None before a query
+ * went to a forwarder. */
 static void
 render_forward(FILE *f)
 {
 	unsigned n = atomic_load_explicit(&nfwd, memory_order_acquire);
 	char labels[MD_SOCKADDR_STRLEN + 32];
 
+	if (n == 0)
+		return;
 	family(f, "minidns_forward_requests_total", "counter",
 	    "Queries sent to each forwarder (retransmissions included).");
 	for (unsigned i = 0; i < n; i++)
