@@ -399,6 +399,72 @@ else
 	promtool_check forward $FM
 fi
 
+# ---- Kubernetes DNS programming latency -------------------------------------
+
+# k8s_programming: after the first sync of the Kubernetes instance, new
+# EndpointSlices for web (a ClusterIP Service) and db (headless, with a
+# selector), made with kubectl; each is answered, and gives the latency
+# histogram a sample under its Service's kind.
+k8s_programming() {
+	local K KM=http://$KDNS:9153/metrics h s got
+	if ! command -v kubectl >/dev/null 2>&1; then
+		skip "DNS programming latency: no kubectl"
+		return
+	fi
+	printf 'apiVersion: v1\nkind: Config\n' >"$T/kubeconfig"
+	K="kubectl --kubeconfig $T/kubeconfig --cache-dir $T/kcache
+	    --server http://$API_IP:$API_PORT --request-timeout=10s"
+	h=minidns_kubernetes_dns_programming_duration_seconds
+	$MX scrape $KM "$T/p1.json" >/dev/null || fail "scrape (Kubernetes)"
+	for s in web:10.244.9.1 db:10.244.9.2; do
+		cat >"$T/slice-${s%%:*}.yaml" <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${s%%:*}-extra
+  namespace: shop
+  labels:
+    kubernetes.io/service-name: ${s%%:*}
+addressType: IPv4
+endpoints:
+- addresses: ["${s#*:}"]
+  conditions: {ready: true}
+ports:
+- name: p
+  port: 80
+  protocol: TCP
+EOF
+		$K create --validate=false -f "$T/slice-${s%%:*}.yaml" \
+		    >"$T/k.out" 2>&1 || fail "kubectl create ${s%%:*}-extra" "$T/k.out"
+	done
+	# db's new address answered: the change is published
+	db_new() {
+		dig @$KDNS +time=1 +tries=1 +short db.shop.svc.$CL A |
+		    grep -qx 10.244.9.2
+	}
+	if poll 10 db_new; then
+		pass "the new db endpoint is answered"
+	else
+		fail "the new db endpoint is not answered"
+	fi
+	sampled() {
+		$MX scrape $KM "$T/p2.json" >/dev/null &&
+		    [ "$($MX delta "$T/p1.json" "$T/p2.json" "${h}_count{service_kind=\"headless_with_selector\"}")" = 1 ] &&
+		    [ "$($MX delta "$T/p1.json" "$T/p2.json" "${h}_count{service_kind=\"cluster_ip\"}")" = 1 ]
+	}
+	if poll 10 sampled; then
+		pass "DNS programming latency: one sample each, cluster_ip and headless_with_selector (cluster_ip: $($MX delta "$T/p1.json" "$T/p2.json" "${h}_sum{service_kind=\"cluster_ip\"}") s)"
+	else
+		fail "DNS programming latency samples: $(grep -o "${h}_count[^,]*,[^,]*" "$T/p2.json" | tr '\n' ' ')"
+	fi
+	expect_delta "$T/p1.json" "$T/p2.json" "${h}_count{service_kind=\"headless_without_selector\"}" 0
+	# the lists at the sync gave none: no sample of a change of any age
+	got=$($MX value "$T/p1.json" "${h}_count{service_kind=\"cluster_ip\"}")
+	[ "$got" = 0 ] && pass "no programming sample from the initial list" ||
+	    fail "programming samples from the initial list: $got"
+	promtool_check kubernetes $KM
+}
+
 # ---- Kubernetes readiness --------------------------------------------------------
 
 echo "minidns-test-token" >"$T/token"
@@ -438,8 +504,9 @@ else
 	fail "minidns_kubernetes_synced before the API server"
 fi
 
+# no --token-file: kubectl sends no token over plain HTTP
 python3 "$APISERVER" --listen $API_IP --port $API_PORT --apply "$CLUSTER" \
-    --token-file "$T/token" --lifetime 60 --ready-file "$T/api.ready" \
+    --lifetime 60 --ready-file "$T/api.ready" \
     >"$T/api.log" 2>&1 &
 API_PID=$!
 PIDS="$PIDS $API_PID"
@@ -457,6 +524,7 @@ elif poll 30 is_status 200 $KR; then
 	else
 		fail "Kubernetes metrics after the sync $(cat "$T/scrape.err")"
 	fi
+	k8s_programming
 else
 	fail "/ready still $(status $KR) 30 s after the API server started"
 	sed 's/^/minidnsd: /' "$T/minidnsd-k8s.log" | tail -20
@@ -523,6 +591,81 @@ else
 	fail "minidnsd with rate-limit did not start"
 	sed 's/^/minidnsd: /' "$T/minidnsd-rl.log" | tail -20
 fi
+
+# ---- the CoreDNS relabelling, under a real Prometheus ------------------------
+
+# prom_relabel: doc/deploy/prometheus-coredns.yml passes promtool check
+# config; a Prometheus scraping the forwarding instance under its rules
+# (the target and a 1 s interval put in) serves the coredns_* series that
+# the CoreDNS dashboard's panels query.
+prom_relabel() {
+	local PQ=http://$PROM:9090/api/v1/query q
+	if ! command -v promtool >/dev/null 2>&1 ||
+	    ! command -v prometheus >/dev/null 2>&1; then
+		skip "CoreDNS relabelling: no prometheus (Debian: prometheus)"
+		return
+	fi
+	if promtool check config "$DOCDIR/prometheus-coredns.yml" \
+	    >"$T/promcheck" 2>&1; then
+		pass "promtool check config prometheus-coredns.yml"
+	else
+		fail "promtool check config prometheus-coredns.yml" "$T/promcheck"
+	fi
+	[ -n "${FM:-}" ] || return 0
+	sed -e "s/'127.0.0.1:9153'/'$FDNS:9153'/" \
+	    -e 's/scrape_interval: 15s/scrape_interval: 1s/' \
+	    "$DOCDIR/prometheus-coredns.yml" >"$T/prom.yml"
+	prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
+	    --web.listen-address=$PROM:9090 >"$T/prom.log" 2>&1 &
+	PIDS="$PIDS $!"
+	cat >"$T/pq.py" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+url = sys.argv[1] + "?" + urllib.parse.urlencode({"query": sys.argv[2]})
+with opener.open(url, timeout=5) as r:
+    res = json.load(r)["data"]["result"]
+# one line per series: its labels (sorted, without job and instance),
+# then its value
+for s in res:
+    m = s["metric"]
+    print(",".join("%s=%s" % (k, m[k]) for k in sorted(m)
+                   if k not in ("job", "instance")), s["value"][1])
+EOF
+	# the forwarding instance's queries were made before: the first
+	# scrape has them
+	q='coredns_forward_requests_total'
+	prom_has() { python3 "$T/pq.py" $PQ "$1" >"$T/pq.out" 2>&1 &&
+	    grep -q "$2" "$T/pq.out"; }
+	if poll 20 prom_has "$q" "__name__=$q,to=$UB:53 [1-9]"; then
+		pass "Prometheus: $(cat "$T/pq.out")"
+	else
+		fail "Prometheus: no $q{to=\"$UB:53\"}" "$T/prom.log"
+		return
+	fi
+	for q in \
+	    'sum(coredns_dns_requests_total{server="dns://:53",zone="."}) by (proto)|proto=udp [1-9]' \
+	    'sum(coredns_dns_responses_total) by (rcode)|rcode=NXDOMAIN [1-9]' \
+	    'sum(coredns_dns_request_duration_seconds_bucket) by (le)|le=+Inf [1-9]' \
+	    'sum(coredns_dns_request_size_bytes_bucket) by (proto, le)|le=511,proto=udp [1-9]' \
+	    'sum(coredns_dns_response_size_bytes_bucket) by (proto, le)|le=+Inf,proto=udp [1-9]' \
+	    'sum(coredns_cache_entries) by (type)|type=denial [1-9]' \
+	    'sum(coredns_cache_hits_total)| [1-9]' \
+	    'coredns_cache_misses_total|__name__=coredns_cache_misses_total,server=dns://:53 [1-9]' \
+	    'sum(coredns_forward_responses_total) by (to, rcode)|rcode=NOERROR,to=[0-9.]*:53 [1-9]' \
+	    'sum(coredns_forward_request_duration_seconds_bucket) by (to, le)|le=+Inf,to=[0-9.]*:53 [1-9]' \
+	    'process_resident_memory_bytes|__name__=process_resident_memory_bytes [1-9]' \
+	    'coredns_build_info|__name__=coredns_build_info,version=[0-9]' \
+	    'absent(minidns_dns_requests_total)| 1' \
+	    'count({__name__=~"coredns_.*"})| [1-9]'; do
+		if prom_has "${q%%|*}" "^${q#*|}"; then
+			pass "Prometheus: ${q%%|*}"
+		else
+			fail "Prometheus: ${q%%|*}: $(tr '\n' ' ' <"$T/pq.out")"
+		fi
+	done
+}
+
+prom_relabel
 
 for pid in $DNS_PID $KDNS_PID $RDNS_PID; do
 	kill -0 "$pid" 2>/dev/null || fail "minidnsd $pid died"
