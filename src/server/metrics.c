@@ -4,7 +4,9 @@
  * (exposition format 0.0.4).
  *
  * Owns the process-wide counters: plain C11 atomics, bumped with relaxed
- * ordering on the query path (a scrape needs no ordering between them).
+ * ordering on the query path (a scrape needs no ordering between them);
+ * and the per-worker slots (size histograms, per-forwarder series), each
+ * written by its worker alone and summed when rendered.
  * Histograms keep one count per bucket; the cumulative buckets and _count
  * are summed at render time, so +Inf always equals _count.  The cache,
  * upstream transport and Kubernetes figures are not counted here: they are
