@@ -25,7 +25,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 build_packages="build-essential autoconf automake pkg-config libevent-dev
 	libldns-dev libssl-dev libyaml-dev libjansson-dev bind9-dnsutils"
 test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables
-	python3 util-linux nsd unbound openssl"
+	python3 util-linux nsd unbound openssl prometheus"
+# prometheus: promtool and a real Prometheus for tests/integration/
+# metrics.sh (19 MB download, 96 MB installed, about 10 s to install).
 # tools/bench.sh, tools/profile-hotpath.sh: the load generator, callgrind.
 bench_packages="dnsperf valgrind"
 # kubectl (the test API server is proven real by it): Debian's package,
@@ -58,8 +60,9 @@ deps() {
 		    --no-install-recommends $missing
 		# NSD and Unbound are test peers, started by the tests on
 		# their own addresses; their Debian services would take port
-		# 53 from minidnsd.  Stop the ones this run installed.
-		for svc in nsd unbound; do
+		# 53 from minidnsd.  Prometheus too is started by its test
+		# only.  Stop the ones this run installed.
+		for svc in nsd unbound prometheus; do
 			case " $missing " in
 			*" $svc "*)
 				if [ -d /run/systemd/system ]; then

@@ -102,6 +102,7 @@ enum md_cache_kind {
 	MD_CACHE_NXDOMAIN,
 	MD_CACHE_SERVFAIL, /* resolving (name, type) failed (RFC 9520) */
 	MD_CACHE_PARENT,   /* parent-side glue (md_cache_put_parent) */
+	MD_CACHE_KIND_END, /* one past the last */
 };
 
 /* RRset entries of this trust or higher may answer a query; glue and the
@@ -186,6 +187,8 @@ void md_cache_walk(struct md_cache *c, uint64_t now_ms,
 struct md_cache_stats {
 	uint64_t hits, misses, inserts, evictions;
 	uint64_t entries, bytes;
+	/* entries by enum md_cache_kind (kept as entries come and go) */
+	uint64_t kind_entries[MD_CACHE_KIND_END];
 };
 
 void md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out);

@@ -64,6 +64,10 @@ struct md_driver_io {
 	void (*sent)(void *hook_arg, const struct md_send *s);
 	void (*finished)(void *hook_arg, bool forward,
 	    enum md_net_status status, uint32_t rtt_ms);
+	/* Optional: every reply from a forwarder (late ones, after the
+	 * retransmission timer, too), 'usec' after its query was sent. */
+	void (*replied)(void *hook_arg, const struct md_upstream *up,
+	    const uint8_t *reply, size_t len, uint64_t usec);
 	void *hook_arg;
 };
 
@@ -92,8 +96,12 @@ struct md_drive_query {
 	void *timer;	/* its retransmission timer, NULL once fired */
 	uint32_t token; /* the engine's */
 	bool forward;	/* it goes to a forwarder */
-	bool counted;	/* t->finished() told already (at the timer) */
-	bool in_send;	/* inside the transport's send() */
+	/* the forwarder (the request's configuration's), and when the
+	 * query went (t->replied set) */
+	const struct md_upstream *upstream;
+	uint64_t sent_us;
+	bool counted; /* t->finished() told already (at the timer) */
+	bool in_send; /* inside the transport's send() */
 };
 
 /* A request being driven; the caller's storage. */

@@ -150,6 +150,26 @@ void md_k8s_store_clear(struct md_k8s_store *st, enum md_k8s_kind kind);
  */
 void md_k8s_store_replace(struct md_k8s_store *dst, struct md_k8s_store *src,
     enum md_k8s_kind kind, const char *key);
+/* The kinds of Services the DNS programming latency is told by
+ * (CoreDNS's service_kind label). */
+enum md_k8s_service_kind {
+	MD_K8S_SVC_CLUSTER_IP = 0,
+	MD_K8S_SVC_HEADLESS_WITH_SELECTOR,
+	MD_K8S_SVC_HEADLESS_WITHOUT_SELECTOR,
+	MD_K8S_SVC_KIND_COUNT,
+};
+/* "cluster_ip", "headless_with_selector", "headless_without_selector". */
+const char *md_k8s_service_kind_str(enum md_k8s_service_kind k);
+/* The kind of the Service ns/name, or -1 (none in the store, or an
+ * ExternalName Service, which has no endpoints). */
+int md_k8s_store_service_kind(
+    const struct md_k8s_store *st, const char *ns, const char *name);
+/*
+ * An RFC 3339 time as the API writes it ("2026-12-03T14:19:07Z", maybe
+ * with a fraction of a second and a numeric offset) into microseconds
+ * since the epoch.  Returns 0, or MD_EPARSE.
+ */
+int md_k8s_parse_time(const char *s, uint64_t *us);
 /* Objects held, per kind (for logs and tests). */
 size_t md_k8s_store_count(const struct md_k8s_store *st, enum md_k8s_kind kind);
 

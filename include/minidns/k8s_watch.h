@@ -42,6 +42,10 @@ struct md_k8s *md_k8s_new(struct event_base *base,
 /* Close the connections and free everything; accepts NULL. */
 void md_k8s_free(struct md_k8s *k);
 
+/* The DNS programming latency histogram's buckets: 1 ms doubling, to
+ * 524.288 s (bucket i: at most 2^i ms), then +Inf. */
+#define MD_K8S_PROG_BUCKETS 20
+
 struct md_k8s_status {
 	bool synced;		/* every list has completed once */
 	bool connected;		/* the watches are open */
@@ -50,6 +54,11 @@ struct md_k8s_status {
 	unsigned relists;	/* after 410 Gone or reconnects */
 	unsigned errors;	/* malformed objects or events skipped */
 	unsigned stalls;	/* watches dropped: silent for watch-timeout */
+	/* DNS programming latency: from an EndpointSlice's
+	 * last-change-trigger-time to the publication of its records, per
+	 * enum md_k8s_service_kind; per bucket (not cumulative) */
+	uint64_t prog_count[MD_K8S_SVC_KIND_COUNT][MD_K8S_PROG_BUCKETS + 1];
+	uint64_t prog_sum_us[MD_K8S_SVC_KIND_COUNT];
 };
 
 /* The client's state for /metrics, /ready and the logs (k may be NULL:

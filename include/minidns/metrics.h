@@ -6,8 +6,11 @@
  * existing probes and scrape configurations keep working.
  *
  * Counters are process-wide atomics, bumped by the server on the query
- * path (one relaxed atomic add each); the other figures (cache, upstream
- * transport, Kubernetes watch) are read from their modules when scraped.
+ * path (one relaxed atomic add each), or per worker thread (the size
+ * histograms and the per-forwarder series: each worker writes its own
+ * slots, with no atomic read-modify-write, and a scrape sums them); the
+ * other figures (cache, upstream transport, Kubernetes watch) are read
+ * from their modules when scraped.
  */
 #ifndef MINIDNS_METRICS_H
 #define MINIDNS_METRICS_H
@@ -22,6 +25,7 @@ struct event_base;
 struct md_cache;
 struct md_net_stats;
 struct md_k8s;
+struct md_upstream;
 
 enum md_metric_transport {
 	MD_METRIC_UDP = 0,
@@ -49,6 +53,12 @@ void md_metrics_request(enum md_metric_transport t, uint16_t qtype);
 #define MD_METRICS_WORKERS_MAX 64
 void md_metrics_set_workers(unsigned n);
 void md_metrics_worker_request(unsigned worker);
+/* The sizes of a query received and of its response sent, on worker
+ * 'worker' (minidns_dns_request/response_size_bytes). */
+void md_metrics_request_size(
+    unsigned worker, enum md_metric_transport t, size_t len);
+void md_metrics_response_size(
+    unsigned worker, enum md_metric_transport t, size_t len);
 /* A response left (rcode with extended bits), after 'usec' microseconds. */
 void md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec);
 /* A query got no response (dropped: malformed or overloaded). */
@@ -66,6 +76,21 @@ void md_metrics_conn(bool opened);
 /* An upstream query: sent (with transport), and its outcome. */
 void md_metrics_upstream(bool forwarded, enum md_metric_transport t);
 void md_metrics_upstream_done(bool forwarded, bool timeout, uint32_t rtt_ms);
+/*
+ * Per forwarder (a configured upstream of a forward zone; never a server
+ * met in iteration, so the label set stays bounded): its slot, the `to`
+ * label ("ADDR:PORT", "tcp://ADDR:PORT", "tls://ADDR:PORT"), made the
+ * first time an upstream is seen; -1 once MD_METRICS_FORWARDS_MAX
+ * distinct ones were seen (the process's life, reloads included): those
+ * are counted in minidns_upstream_* only.  Then, on worker 'worker': a
+ * query sent to it, and a reply from it with the reply's rcode, 'usec'
+ * after that query was sent.
+ */
+#define MD_METRICS_FORWARDS_MAX 32
+int md_metrics_forward_slot(const struct md_upstream *up);
+void md_metrics_forward_sent(unsigned worker, const struct md_upstream *up);
+void md_metrics_forward_reply(
+    unsigned worker, const struct md_upstream *up, int rcode, uint64_t usec);
 /* Zone reloads. */
 void md_metrics_reload(bool ok);
 

@@ -260,6 +260,7 @@ unlink_entry(struct shard *s, struct entry *e)
 	lru_unlink(s, e);
 	s->stats.entries--;
 	s->stats.bytes -= e->cost;
+	s->stats.kind_entries[e->kind]--;
 }
 
 /* The table doubles its buckets past one entry per bucket (a failure to
@@ -271,6 +272,7 @@ link_entry(struct shard *s, struct entry *e)
 	lru_push_front(s, e);
 	s->stats.entries++;
 	s->stats.bytes += e->cost;
+	s->stats.kind_entries[e->kind]++;
 	s->stats.inserts++;
 }
 
@@ -943,6 +945,8 @@ md_cache_flush(struct md_cache *c, const uint8_t *name)
 			s->lru_head = s->lru_tail = NULL;
 			s->stats.entries = 0;
 			s->stats.bytes = 0;
+			memset(s->stats.kind_entries, 0,
+			    sizeof(s->stats.kind_entries));
 		} else {
 			for (e = first_of(s, nhash); e != NULL; e = next) {
 				next = next_of(e);
@@ -1020,6 +1024,8 @@ md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out)
 		out->evictions += s->stats.evictions;
 		out->entries += s->stats.entries;
 		out->bytes += s->stats.bytes;
+		for (unsigned k = 0; k < MD_CACHE_KIND_END; k++)
+			out->kind_entries[k] += s->stats.kind_entries[k];
 		pthread_mutex_unlock(&s->lock);
 	}
 }

@@ -50,6 +50,7 @@ struct md_k8s_service {
 	char cluster_ips[MD_K8S_IPS_MAX][MD_K8S_ADDR_STRLEN];
 	unsigned ncluster_ips;
 	bool publish_not_ready; /* spec.publishNotReadyAddresses */
+	bool has_selector;	/* spec.selector is not empty */
 	struct md_k8s_port *ports;
 	unsigned nports;
 };

@@ -469,6 +469,9 @@ md_k8s_parse_service(
 		goto cleanup;
 	}
 	s.publish_not_ready = v != NULL && json_is_true(v);
+	/* only for the DNS programming latency's service_kind */
+	v = json_object_get(spec, "selector");
+	s.has_selector = json_is_object(v) && json_object_size(v) > 0;
 	rc = get(spec, "ports", JSON_ARRAY, &v, "spec.ports", err, errlen);
 	if (rc != 0)
 		goto cleanup;
@@ -714,5 +717,80 @@ md_k8s_parse_pod(
 		}
 	}
 	*out = p;
+	return 0;
+}
+
+/* n decimal digits of s into *out; false when one is not a digit. */
+static bool
+digits(const char *s, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's
+ * days_from_civil). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int
+md_k8s_parse_time(const char *s, uint64_t *us)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0;
+	int64_t t, frac = 0, scale = 1000000;
+	const char *p;
+
+	if (s == NULL || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec) || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h > 23 || mi > 59 || sec > 60)
+		return MD_EPARSE;
+	p = s + 19;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return MD_EPARSE;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
+	    digits(p + 1, 2, &oh) && p[3] == ':' && digits(p + 4, 2, &om) &&
+	    oh <= 23 && om <= 59) {
+		if (*p == '+') {
+			oh = -oh;
+			om = -om;
+		}
+		p += 6;
+	} else {
+		return MD_EPARSE;
+	}
+	if (*p != '\0')
+		return MD_EPARSE;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec +
+	    oh * 3600 + om * 60;
+	if (t < 0)
+		return MD_EPARSE;
+	*us = (uint64_t)t * 1000000 + (uint64_t)frac;
 	return 0;
 }

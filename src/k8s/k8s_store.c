@@ -408,6 +408,29 @@ md_k8s_store_service(
 	return map_get(&st->maps[MD_K8S_SERVICE], key);
 }
 
+int
+md_k8s_store_service_kind(
+    const struct md_k8s_store *st, const char *ns, const char *name)
+{
+	const struct md_k8s_service *s = md_k8s_store_service(st, ns, name);
+
+	if (s == NULL || s->external)
+		return -1;
+	if (!s->headless)
+		return MD_K8S_SVC_CLUSTER_IP;
+	return s->has_selector ? MD_K8S_SVC_HEADLESS_WITH_SELECTOR
+			       : MD_K8S_SVC_HEADLESS_WITHOUT_SELECTOR;
+}
+
+const char *
+md_k8s_service_kind_str(enum md_k8s_service_kind k)
+{
+	static const char *const names[] = {"cluster_ip",
+	    "headless_with_selector", "headless_without_selector"};
+
+	return (unsigned)k < MD_K8S_SVC_KIND_COUNT ? names[k] : "?";
+}
+
 bool
 md_k8s_store_ns_present(const struct md_k8s_store *st, const char *ns)
 {

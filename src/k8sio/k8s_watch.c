@@ -84,7 +84,9 @@
 #define KEEPALIVE_CNT 3
 #define TOKEN_MAX 16384
 #define MAX_STREAMS (MD_K8S_KIND_COUNT - 1 + MD_K8S_NAMESPACES_MAX)
-#define MIN_WATCH_MS 1000 /* shorter normal ends count as failures */
+#define MIN_WATCH_MS 1000    /* shorter normal ends count as failures */
+#define PROG_PENDING_MAX 256 /* slice changes awaiting publication */
+#define TRIGGER_ANNOTATION "endpoints.kubernetes.io/last-change-trigger-time"
 
 enum stream_state {
 	ST_IDLE = 0,
@@ -137,10 +139,18 @@ struct md_k8s {
 	struct md_k8s_status st;
 	uint64_t trouble_since; /* md_now_ms() when the API went away */
 	time_t data_time;	/* wall clock of the last list or event */
+	/* EndpointSlice changes read from a watch, not yet published: their
+	 * trigger times (wall clock, us) and their Services' kinds */
+	struct {
+		uint64_t changed_us;
+		enum md_k8s_service_kind kind;
+	} prog[PROG_PENDING_MAX];
+	size_t nprog;
 };
 
 static void start_cb(evutil_socket_t fd, short what, void *arg);
 static void fail(struct stream *s);
+static bool ns_wanted(const struct md_k8s *k, const char *ns);
 static void stream_stop(struct stream *s);
 
 /* ---- TLS ----------------------------------------------------------- */
@@ -215,6 +225,62 @@ rebuild_reverse_cb(evutil_socket_t fd, short what, void *arg)
 	publish_current(k);
 }
 
+/* The changes just published: one sample each of the DNS programming
+ * latency. */
+static void
+record_programming(struct md_k8s *k)
+{
+	struct timespec ts;
+	uint64_t now_us;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	for (size_t i = 0; i < k->nprog; i++) {
+		uint64_t t = k->prog[i].changed_us;
+		/* a trigger time ahead of our clock (skew) counts as 0 */
+		uint64_t us = now_us > t ? now_us - t : 0, le = 1000;
+		enum md_k8s_service_kind kind = k->prog[i].kind;
+		size_t b;
+
+		for (b = 0; b < MD_K8S_PROG_BUCKETS && us > le; b++)
+			le *= 2;
+		k->st.prog_count[kind][b]++;
+		k->st.prog_sum_us[kind] += us;
+	}
+	k->nprog = 0;
+}
+
+/*
+ * An EndpointSlice added or changed (a watch event, not a list: a list
+ * carries changes of any age): note its trigger time, as the endpoints
+ * controller wrote it, and the kind of its Service, for a sample once
+ * the change is published.  Nothing without the annotation or a known
+ * Service.
+ */
+static void
+note_slice_change(struct md_k8s *k, const json_t *obj)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	const char *when = json_string_value(json_object_get(
+	    json_object_get(meta, "annotations"), TRIGGER_ANNOTATION));
+	const char *svc = json_string_value(json_object_get(
+	    json_object_get(meta, "labels"), "kubernetes.io/service-name"));
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	uint64_t us;
+	int kind;
+
+	if (when == NULL || svc == NULL || ns == NULL ||
+	    k->nprog >= PROG_PENDING_MAX || !ns_wanted(k, ns) ||
+	    md_k8s_parse_time(when, &us) != 0)
+		return;
+	kind = md_k8s_store_service_kind(k->store, ns, svc);
+	if (kind < 0)
+		return;
+	k->prog[k->nprog].changed_us = us;
+	k->prog[k->nprog].kind = (enum md_k8s_service_kind)kind;
+	k->nprog++;
+}
+
 static void
 rebuild_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -244,6 +310,7 @@ rebuild_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	k->published = true;
 	publish_current(k);
+	record_programming(k);
 }
 
 static void
@@ -429,7 +496,9 @@ watch_event(struct stream *s, const char *line, size_t len)
 	}
 	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0 ||
 	    strcmp(type, "DELETED") == 0) {
-		(void)apply_obj(s, k->store, type[0] == 'D', obj);
+		if (apply_obj(s, k->store, type[0] == 'D', obj) == 0 &&
+		    s->kind == MD_K8S_SLICE && type[0] != 'D')
+			note_slice_change(k, obj);
 		set_rv(s, obj);
 		changed(k);
 	} else if (strcmp(type, "BOOKMARK") == 0) {

@@ -90,6 +90,9 @@ drive_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
 	q->timer = NULL;
 	q->handle = NULL; /* the transport is done with it */
 	count(q, status, rtt_ms);
+	if (status == MD_NET_OK && q->upstream != NULL && t->replied != NULL)
+		t->replied(t->hook_arg, q->upstream, reply, len,
+		    md_now_us() - q->sent_us);
 	if (status == MD_NET_OK)
 		md_resolve_reply(dr->req, q->token, reply, len, rtt_ms);
 	else
@@ -164,6 +167,10 @@ md_drive_run(struct md_drive *dr)
 			s.open_ms = s.timeout_ms;
 		if (t->sent != NULL)
 			t->sent(t->hook_arg, &s);
+		if (s.upstream != NULL && t->replied != NULL) {
+			q->upstream = s.upstream;
+			q->sent_us = md_now_us();
+		}
 		dr->has_outcome = false;
 		h = t->send(t->ctx, &s, drive_cb, q);
 		if (dr->has_outcome)
@@ -288,5 +295,6 @@ md_driver_net(struct md_driver_io *t, struct md_net *n)
 	t->ctx = n;
 	t->sent = NULL;
 	t->finished = NULL;
+	t->replied = NULL;
 	t->hook_arg = NULL;
 }

@@ -4,7 +4,9 @@
  * (exposition format 0.0.4).
  *
  * Owns the process-wide counters: plain C11 atomics, bumped with relaxed
- * ordering on the query path (a scrape needs no ordering between them).
+ * ordering on the query path (a scrape needs no ordering between them);
+ * and the per-worker slots (size histograms, per-forwarder series), each
+ * written by its worker alone and summed when rendered.
  * Histograms keep one count per bucket; the cumulative buckets and _count
  * are summed at render time, so +Inf always equals _count.  The cache,
  * upstream transport and Kubernetes figures are not counted here: they are
@@ -19,6 +21,7 @@
 #include <time.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -27,6 +30,7 @@
 #include "minidns/k8s_watch.h"
 #include "minidns/metrics.h"
 #include "minidns/net.h"
+#include "minidns/upstream.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -77,6 +81,21 @@ static const char *const rtt_le[] = {"0.001", "0.002", "0.004", "0.008",
     "0.016", "0.032", "0.064", "0.128", "0.256", "0.512", "1.024", "2.048",
     "4.096", "8.192"};
 #define RTT_SLOTS (NELEMS(rtt_le_ms) + 1)
+
+/* Message size buckets, bytes (CoreDNS's, so its dashboard's panels read
+ * the same): 0, 100, ... 511 (the classic UDP limit), 1023, ... 64000. */
+static const uint32_t size_le_b[] = {0, 100, 200, 300, 400, 511, 1023, 2047,
+    4095, 8291, 16000, 32000, 48000, 64000};
+static const char *const size_le[] = {"0", "100", "200", "300", "400", "511",
+    "1023", "2047", "4095", "8291", "16000", "32000", "48000", "64000"};
+#define SIZE_SLOTS (NELEMS(size_le_b) + 1)
+
+/* DNS programming latency buckets (CoreDNS's: 1 ms doubling, 20 of them,
+ * to 524.288 s; the counts are k8s_watch.c's). */
+static const char *const prog_le[MD_K8S_PROG_BUCKETS] = {"0.001", "0.002",
+    "0.004", "0.008", "0.016", "0.032", "0.064", "0.128", "0.256", "0.512",
+    "1.024", "2.048", "4.096", "8.192", "16.384", "32.768", "65.536", "131.072",
+    "262.144", "524.288"};
 
 enum { CLASS_RECURSION = 0, CLASS_FORWARD, CLASS_COUNT };
 static const char *const classes[CLASS_COUNT] = {"recursion", "forward"};
@@ -161,6 +180,168 @@ md_metrics_worker_request(unsigned worker)
 		inc(&worker_requests[worker].n);
 }
 
+/*
+ * What each worker counts on its own: the size histograms and the
+ * per-forwarder series.  A worker is the only writer of its slots, so a
+ * bump is a relaxed load and store (no locked instruction, no cache line
+ * shared with another worker); a scrape sums the workers' slots.
+ */
+struct worker_stats {
+	counter_t req_size[MD_METRIC_TRANSPORT_COUNT][SIZE_SLOTS];
+	counter_t req_size_sum[MD_METRIC_TRANSPORT_COUNT];
+	counter_t resp_size[MD_METRIC_TRANSPORT_COUNT][SIZE_SLOTS];
+	counter_t resp_size_sum[MD_METRIC_TRANSPORT_COUNT];
+	counter_t fwd_requests[MD_METRICS_FORWARDS_MAX];
+	counter_t fwd_responses[MD_METRICS_FORWARDS_MAX][RCODE_SLOTS];
+	counter_t fwd_dur[MD_METRICS_FORWARDS_MAX][DUR_SLOTS];
+	counter_t fwd_dur_sum_us[MD_METRICS_FORWARDS_MAX];
+} __attribute__((aligned(64)));
+
+/* Zeroed pages: those of workers that never run are never touched. */
+static struct worker_stats wstats[MD_METRICS_WORKERS_MAX];
+
+/* Single writer: the worker that owns the slot. */
+static inline void
+add_own(counter_t *c, uint64_t v)
+{
+	atomic_store_explicit(c,
+	    atomic_load_explicit(c, memory_order_relaxed) + v,
+	    memory_order_relaxed);
+}
+
+/* The forwarders seen: append-only; nfwd is published after the entry. */
+static struct {
+	struct md_sockaddr addr;
+	enum md_transport transport;
+	char to[MD_SOCKADDR_STRLEN + 8];
+} fwd[MD_METRICS_FORWARDS_MAX];
+static _Atomic unsigned nfwd;
+static pthread_mutex_t fwd_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+fwd_find(const struct md_upstream *up, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fwd[i].transport == up->transport &&
+		    fwd[i].addr.len == up->addr.len &&
+		    memcmp(&fwd[i].addr.ss, &up->addr.ss, up->addr.len) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+md_metrics_forward_slot(const struct md_upstream *up)
+{
+	unsigned n = atomic_load_explicit(&nfwd, memory_order_acquire);
+	int i = fwd_find(up, n);
+	char sa[MD_SOCKADDR_STRLEN];
+
+	if (i >= 0 || up->addr.len > sizeof(up->addr.ss))
+		return i;
+	/* A new one: at most MD_METRICS_FORWARDS_MAX over the process's
+	 * life, so taking a lock here is rare. */
+	pthread_mutex_lock(&fwd_mu);
+	n = atomic_load_explicit(&nfwd, memory_order_relaxed);
+	i = fwd_find(up, n);
+	if (i < 0 && n < MD_METRICS_FORWARDS_MAX) {
+		fwd[n].addr = up->addr;
+		fwd[n].transport = up->transport;
+		md_sockaddr_str(&up->addr, sa, sizeof(sa));
+		snprintf(fwd[n].to, sizeof(fwd[n].to), "%s%s",
+		    up->transport == MD_TRANSPORT_TLS	    ? "tls://"
+			: up->transport == MD_TRANSPORT_TCP ? "tcp://"
+							    : "",
+		    sa);
+		atomic_store_explicit(&nfwd, n + 1, memory_order_release);
+		i = (int)n;
+	}
+	pthread_mutex_unlock(&fwd_mu);
+	return i;
+}
+
+static size_t
+rcode_slot(int rcode)
+{
+	if (rcode >= 0 && (size_t)rcode < NELEMS(rcodes))
+		return (size_t)rcode;
+	if (rcode == 16)
+		return RCODE_BADVERS;
+	return RCODE_OTHER;
+}
+
+static size_t
+dur_slot(uint64_t usec)
+{
+	size_t i;
+
+	for (i = 0; i < NELEMS(dur_le_us); i++)
+		if (usec <= dur_le_us[i])
+			break;
+	return i;
+}
+
+static size_t
+size_slot(size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NELEMS(size_le_b); i++)
+		if (len <= size_le_b[i])
+			break;
+	return i;
+}
+
+void
+md_metrics_forward_sent(unsigned worker, const struct md_upstream *up)
+{
+	int i;
+
+	if (worker >= MD_METRICS_WORKERS_MAX)
+		return;
+	i = md_metrics_forward_slot(up);
+	if (i >= 0)
+		add_own(&wstats[worker].fwd_requests[i], 1);
+}
+
+void
+md_metrics_forward_reply(
+    unsigned worker, const struct md_upstream *up, int rcode, uint64_t usec)
+{
+	struct worker_stats *w;
+	int i;
+
+	if (worker >= MD_METRICS_WORKERS_MAX)
+		return;
+	i = md_metrics_forward_slot(up);
+	if (i < 0)
+		return;
+	w = &wstats[worker];
+	add_own(&w->fwd_responses[i][rcode_slot(rcode)], 1);
+	add_own(&w->fwd_dur[i][dur_slot(usec)], 1);
+	add_own(&w->fwd_dur_sum_us[i], usec);
+}
+
+void
+md_metrics_request_size(unsigned worker, enum md_metric_transport t, size_t len)
+{
+	if (worker >= MD_METRICS_WORKERS_MAX ||
+	    (unsigned)t >= MD_METRIC_TRANSPORT_COUNT)
+		return;
+	add_own(&wstats[worker].req_size[t][size_slot(len)], 1);
+	add_own(&wstats[worker].req_size_sum[t], len);
+}
+
+void
+md_metrics_response_size(
+    unsigned worker, enum md_metric_transport t, size_t len)
+{
+	if (worker >= MD_METRICS_WORKERS_MAX ||
+	    (unsigned)t >= MD_METRIC_TRANSPORT_COUNT)
+		return;
+	add_own(&wstats[worker].resp_size[t][size_slot(len)], 1);
+	add_own(&wstats[worker].resp_size_sum[t], len);
+}
+
 void
 md_metrics_request(enum md_metric_transport t, uint16_t qtype)
 {
@@ -177,21 +358,10 @@ md_metrics_request(enum md_metric_transport t, uint16_t qtype)
 void
 md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec)
 {
-	size_t slot, i;
-
-	if (rcode >= 0 && (size_t)rcode < NELEMS(rcodes))
-		slot = (size_t)rcode;
-	else if (rcode == 16)
-		slot = RCODE_BADVERS;
-	else
-		slot = RCODE_OTHER;
-	inc(&m.responses_rcode[slot]);
+	inc(&m.responses_rcode[rcode_slot(rcode)]);
 	if ((unsigned)src < MD_SOURCE_COUNT)
 		inc(&m.responses_source[src]);
-	for (i = 0; i < NELEMS(dur_le_us); i++)
-		if (usec <= dur_le_us[i])
-			break;
-	inc(&m.dur_bucket[i]);
+	inc(&m.dur_bucket[dur_slot(usec)]);
 	atomic_fetch_add_explicit(&m.dur_sum_us, usec, memory_order_relaxed);
 }
 
@@ -285,28 +455,147 @@ single(
 	fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
-/* One histogram's buckets, _sum and _count; 'labels' (may be "") go
- * before le.  Sums are in micro- or milliseconds: 'scale' per second. */
+/* One histogram's buckets (per-bucket counts[0..nle], the last +Inf),
+ * _sum and _count; 'labels' (may be "") go before le.  Sums are in micro-
+ * or milliseconds or units: 'scale' per unit. */
 static void
-histogram(FILE *f, const char *name, const char *labels, counter_t *buckets,
-    const char *const *le, size_t nle, uint64_t sum, uint64_t scale)
+histogram_n(FILE *f, const char *name, const char *labels,
+    const uint64_t *counts, const char *const *le, size_t nle, uint64_t sum,
+    uint64_t scale)
 {
 	const char *sep = labels[0] != '\0' ? "," : "";
 	uint64_t cum = 0;
 	size_t i;
-	int digits = scale == 1000000 ? 6 : 3;
+	int digits = scale == 1000000 ? 6 : scale == 1000 ? 3 : 0;
 
 	for (i = 0; i <= nle; i++) {
-		cum += get(&buckets[i]);
+		cum += counts[i];
 		fprintf(f, "%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n", name,
 		    labels, sep, i < nle ? le[i] : "+Inf", cum);
 	}
-	fprintf(f, "%s_sum%s%s%s %" PRIu64 ".%0*" PRIu64 "\n", name,
-	    labels[0] != '\0' ? "{" : "", labels, labels[0] != '\0' ? "}" : "",
-	    sum / scale, digits, sum % scale);
+	fprintf(f, "%s_sum%s%s%s %" PRIu64, name, labels[0] != '\0' ? "{" : "",
+	    labels, labels[0] != '\0' ? "}" : "", sum / scale);
+	if (digits > 0)
+		fprintf(f, ".%0*" PRIu64, digits, sum % scale);
+	fputc('\n', f);
 	fprintf(f, "%s_count%s%s%s %" PRIu64 "\n", name,
 	    labels[0] != '\0' ? "{" : "", labels, labels[0] != '\0' ? "}" : "",
 	    cum);
+}
+
+#define HIST_SLOTS_MAX 32
+
+/* The same from shared counters. */
+static void
+histogram(FILE *f, const char *name, const char *labels, counter_t *buckets,
+    const char *const *le, size_t nle, uint64_t sum, uint64_t scale)
+{
+	uint64_t counts[HIST_SLOTS_MAX];
+
+	for (size_t i = 0; i <= nle && i < HIST_SLOTS_MAX; i++)
+		counts[i] = get(&buckets[i]);
+	histogram_n(f, name, labels, counts, le, nle, sum, scale);
+}
+
+/* One counter of the workers' stats summed over every slot (a worker
+ * that never ran reads zeroes: the scrape, not the query, pays). */
+static uint64_t
+wsum(size_t off)
+{
+	uint64_t sum = 0;
+
+	for (unsigned w = 0; w < MD_METRICS_WORKERS_MAX; w++)
+		sum += get((counter_t *)((char *)&wstats[w] + off));
+	return sum;
+}
+
+#define WSUM(field) \
+	wsum((size_t)((char *)&wstats[0].field - (char *)&wstats[0]))
+
+static void
+render_sizes(FILE *f)
+{
+	static const struct {
+		const char *name, *help;
+		bool resp;
+	} fams[] = {
+	    {"minidns_dns_request_size_bytes",
+		"Size of the DNS queries received, in bytes, by transport.",
+		false},
+	    {"minidns_dns_response_size_bytes",
+		"Size of the DNS responses sent, in bytes, by transport.",
+		true},
+	};
+	char labels[32];
+
+	for (size_t k = 0; k < NELEMS(fams); k++) {
+		family(f, fams[k].name, "histogram", fams[k].help);
+		for (size_t t = 0; t < MD_METRIC_TRANSPORT_COUNT; t++) {
+			uint64_t counts[SIZE_SLOTS], sum;
+
+			for (size_t i = 0; i < SIZE_SLOTS; i++)
+				counts[i] = fams[k].resp ? WSUM(resp_size[t][i])
+							 : WSUM(req_size[t][i]);
+			sum = fams[k].resp ? WSUM(resp_size_sum[t])
+					   : WSUM(req_size_sum[t]);
+			snprintf(labels, sizeof(labels), "proto=\"%s\"",
+			    md_metric_transport_str(t));
+			histogram_n(f, fams[k].name, labels, counts, size_le,
+			    NELEMS(size_le), sum, 1);
+		}
+	}
+}
+
+static const char *
+rcode_name(size_t slot)
+{
+	return slot < RCODE_BADVERS ? rcodes[slot]
+	    : slot == RCODE_BADVERS ? "BADVERS"
+				    : "other";
+}
+
+/* Per forwarder, CoreDNS's forward plugin's series: requests, responses
+ * by rcode (NOERROR and those seen), durations.  None before a query
+ * went to a forwarder. */
+static void
+render_forward(FILE *f)
+{
+	unsigned n = atomic_load_explicit(&nfwd, memory_order_acquire);
+	char labels[MD_SOCKADDR_STRLEN + 32];
+
+	if (n == 0)
+		return;
+	family(f, "minidns_forward_requests_total", "counter",
+	    "Queries sent to each forwarder (retransmissions included).");
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f,
+		    "minidns_forward_requests_total{to=\"%s\"} %" PRIu64 "\n",
+		    fwd[i].to, WSUM(fwd_requests[i]));
+	family(f, "minidns_forward_responses_total", "counter",
+	    "Replies from each forwarder, by their response code.");
+	for (unsigned i = 0; i < n; i++)
+		for (size_t r = 0; r < RCODE_SLOTS; r++) {
+			uint64_t v = WSUM(fwd_responses[i][r]);
+
+			/* the rcodes a forwarder answered with only */
+			if (v > 0 || r == 0)
+				fprintf(f,
+				    "minidns_forward_responses_total{to=\"%s\","
+				    "rcode=\"%s\"} %" PRIu64 "\n",
+				    fwd[i].to, rcode_name(r), v);
+		}
+	family(f, "minidns_forward_request_duration_seconds", "histogram",
+	    "Time from a query sent to a forwarder to its reply.");
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t counts[DUR_SLOTS];
+
+		for (size_t b = 0; b < DUR_SLOTS; b++)
+			counts[b] = WSUM(fwd_dur[i][b]);
+		snprintf(labels, sizeof(labels), "to=\"%s\"", fwd[i].to);
+		histogram_n(f, "minidns_forward_request_duration_seconds",
+		    labels, counts, dur_le, NELEMS(dur_le),
+		    WSUM(fwd_dur_sum_us[i]), 1000000);
+	}
 }
 
 static void
@@ -343,10 +632,7 @@ render_dns(FILE *f)
 	for (i = 0; i < RCODE_SLOTS; i++)
 		fprintf(f,
 		    "minidns_dns_responses_total{rcode=\"%s\"} %" PRIu64 "\n",
-		    i < RCODE_BADVERS	     ? rcodes[i]
-			: i == RCODE_BADVERS ? "BADVERS"
-					     : "other",
-		    get(&m.responses_rcode[i]));
+		    rcode_name(i), get(&m.responses_rcode[i]));
 
 	family(f, "minidns_dns_responses_by_source_total", "counter",
 	    "DNS responses sent, by where the answer came from.");
@@ -360,6 +646,7 @@ render_dns(FILE *f)
 	    "Time from a query's arrival to its response.");
 	histogram(f, "minidns_dns_request_duration_seconds", "", m.dur_bucket,
 	    dur_le, NELEMS(dur_le), get(&m.dur_sum_us), 1000000);
+	render_sizes(f);
 
 	single(f, "minidns_dropped_total", "counter",
 	    "Queries that got no response (malformed or overload).",
@@ -426,6 +713,8 @@ render_upstream(FILE *f, const struct md_metrics_sources *src)
 		    get(&m.rtt_sum_ms[c]), 1000);
 	}
 
+	render_forward(f);
+
 	if (src != NULL && src->net_stats != NULL) {
 		struct md_net_stats ns;
 
@@ -458,8 +747,19 @@ render_cache(FILE *f, struct md_cache *cache)
 	family(f, "minidns_cache_evictions_total", "counter",
 	    "Entries evicted from the cache to make room.");
 	fprintf(f, "minidns_cache_evictions_total %" PRIu64 "\n", cs.evictions);
-	family(f, "minidns_cache_entries", "gauge", "Entries in the cache.");
-	fprintf(f, "minidns_cache_entries %" PRIu64 "\n", cs.entries);
+	family(f, "minidns_cache_entries", "gauge",
+	    "Entries in the cache, by type: success (RRsets), denial "
+	    "(NXDOMAIN and NODATA), servfail (failures held, RFC 9520), "
+	    "parent_glue (parent-side addresses of name servers).");
+	fprintf(f, "minidns_cache_entries{type=\"success\"} %" PRIu64 "\n",
+	    cs.kind_entries[MD_CACHE_RRSET]);
+	fprintf(f, "minidns_cache_entries{type=\"denial\"} %" PRIu64 "\n",
+	    cs.kind_entries[MD_CACHE_NODATA] +
+		cs.kind_entries[MD_CACHE_NXDOMAIN]);
+	fprintf(f, "minidns_cache_entries{type=\"servfail\"} %" PRIu64 "\n",
+	    cs.kind_entries[MD_CACHE_SERVFAIL]);
+	fprintf(f, "minidns_cache_entries{type=\"parent_glue\"} %" PRIu64 "\n",
+	    cs.kind_entries[MD_CACHE_PARENT]);
 	family(
 	    f, "minidns_cache_bytes", "gauge", "Memory held by cache entries.");
 	fprintf(f, "minidns_cache_bytes %" PRIu64 "\n", cs.bytes);
@@ -510,6 +810,22 @@ render_k8s(FILE *f, const struct md_k8s *k8s)
 	    "Kubernetes watches dropped after watch-timeout seconds without "
 	    "an event or a bookmark (a frozen API server).");
 	fprintf(f, "minidns_kubernetes_watch_stalls_total %u\n", st.stalls);
+
+	family(f, "minidns_kubernetes_dns_programming_duration_seconds",
+	    "histogram",
+	    "Time from an EndpointSlice's change in the API (its "
+	    "last-change-trigger-time) to its records being served, by the "
+	    "kind of its Service.");
+	for (size_t k = 0; k < MD_K8S_SVC_KIND_COUNT; k++) {
+		char labels[64];
+
+		snprintf(labels, sizeof(labels), "service_kind=\"%s\"",
+		    md_k8s_service_kind_str(k));
+		histogram_n(f,
+		    "minidns_kubernetes_dns_programming_duration_seconds",
+		    labels, st.prog_count[k], prog_le, MD_K8S_PROG_BUCKETS,
+		    st.prog_sum_us[k], 1000000);
+	}
 }
 
 /*

@@ -221,9 +221,11 @@ struct md_server {
 /* server_inflight.c */
 void md_srv_log_query(const char *proto, const struct sockaddr *from,
     socklen_t fromlen, const struct md_query_info *info);
-void md_srv_account(const struct sockaddr *from, socklen_t fromlen,
-    enum md_metric_transport t, const struct md_wire_query *q, int rcode,
-    enum md_metric_source src, uint64_t start_us, bool responded);
+/* len: the response's size, 0 when none goes out (dropped). */
+void md_srv_account(const struct worker *wk, const struct sockaddr *from,
+    socklen_t fromlen, enum md_metric_transport t,
+    const struct md_wire_query *q, int rcode, enum md_metric_source src,
+    uint64_t start_us, size_t len);
 enum md_metric_source md_srv_immediate_source(const struct md_query_info *info);
 void md_srv_query_ctx(
     struct worker *wk, bool recursion, struct md_query_ctx *ctx);

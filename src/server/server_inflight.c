@@ -55,17 +55,19 @@ md_srv_log_query(const char *proto, const struct sockaddr *from,
  * with no response (dropped) counts as such.
  */
 void
-md_srv_account(const struct sockaddr *from, socklen_t fromlen,
-    enum md_metric_transport t, const struct md_wire_query *q, int rcode,
-    enum md_metric_source src, uint64_t start_us, bool responded)
+md_srv_account(const struct worker *wk, const struct sockaddr *from,
+    socklen_t fromlen, enum md_metric_transport t,
+    const struct md_wire_query *q, int rcode, enum md_metric_source src,
+    uint64_t start_us, size_t len)
 {
 	uint64_t us = md_now_us() - start_us;
 
-	if (!responded) {
+	if (len == 0) {
 		md_metrics_dropped();
 		return;
 	}
 	md_metrics_response(rcode, src, us);
+	md_metrics_response_size(wk->id, t, len);
 	if (md_querylog_enabled()) {
 		struct md_querylog_entry e;
 		struct md_sockaddr sa;
@@ -193,14 +195,14 @@ answer_waiter(
 	}
 	if (autopath && len > 0)
 		md_metrics_autopath();
-	md_srv_account((struct sockaddr *)&w->from, w->fromlen, w->transport,
-	    &w->q, info.rcode,
+	md_srv_account(wk, (struct sockaddr *)&w->from, w->fromlen,
+	    w->transport, &w->q, info.rcode,
 	    info.from_cache
 		? MD_SOURCE_CACHE
 		: (md_resolve_find_forward(res->cfg->resolve, res->name) != NULL
 			  ? MD_SOURCE_FORWARD
 			  : MD_SOURCE_RECURSION),
-	    w->start_us, len > 0 && (!w->tcp || w->conn != NULL));
+	    w->start_us, !w->tcp || w->conn != NULL ? len : 0);
 	if (len == 0)
 		return;
 	if (w->answer != NULL) {
@@ -310,11 +312,15 @@ resolution_done(void *arg)
 	md_srv_resolution_free(res);
 }
 
-/* Counters of the queries the workers send (the driver's hooks). */
+/* Counters of the queries the workers send (the driver's hooks; arg:
+ * the worker). */
 static void
 upstream_sent(void *arg, const struct md_send *s)
 {
-	(void)arg;
+	const struct worker *wk = arg;
+
+	if (s->upstream != NULL)
+		md_metrics_forward_sent(wk->id, s->upstream);
 	md_metrics_upstream(s->upstream != NULL,
 	    s->upstream != NULL && s->upstream->transport == MD_TRANSPORT_TLS
 		? MD_METRIC_TLS
@@ -329,12 +335,26 @@ upstream_finished(
 	md_metrics_upstream_done(forward, status == MD_NET_TIMEOUT, rtt_ms);
 }
 
+/* A forwarder's reply: its rcode (the header's four bits; extended
+ * rcodes are an OPT record's, not read here). */
+static void
+upstream_replied(void *arg, const struct md_upstream *up, const uint8_t *reply,
+    size_t len, uint64_t usec)
+{
+	const struct worker *wk = arg;
+
+	md_metrics_forward_reply(
+	    wk->id, up, len >= 4 ? reply[3] & 0x0f : -1, usec);
+}
+
 void
 md_srv_transport_init(struct worker *wk)
 {
 	md_driver_net(&wk->transport, wk->net);
 	wk->transport.sent = upstream_sent;
 	wk->transport.finished = upstream_finished;
+	wk->transport.replied = upstream_replied;
+	wk->transport.hook_arg = wk;
 }
 
 /*

@@ -254,6 +254,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		    sizeof(wk->out) - 2, &info);
 		md_metrics_request(t, info.qtype);
 		md_metrics_worker_request(wk->id);
+		md_metrics_request_size(wk->id, t, qlen);
 		md_srv_log_query(c->tls ? "tls" : "tcp",
 		    (struct sockaddr *)&c->peer, c->peerlen, &info);
 		if (info.refused_recursion && wk->cfg->recursion)
@@ -281,9 +282,9 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			md_srv_resolve_for(wk, w);
 			continue;
 		}
-		md_srv_account((struct sockaddr *)&c->peer, c->peerlen, t,
+		md_srv_account(wk, (struct sockaddr *)&c->peer, c->peerlen, t,
 		    &info.q, info.rcode, md_srv_immediate_source(&info),
-		    start_us, rlen > 0);
+		    start_us, rlen);
 		if (info.verdict == MD_QUERY_DROP) {
 			md_srv_conn_free(c); /* not DNS: nothing to answer */
 			return;

@@ -32,6 +32,7 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 	len = md_query_process(&ctx, false, in, n, out, outcap, &info);
 	md_metrics_request(MD_METRIC_UDP, info.qtype);
 	md_metrics_worker_request(wk->id);
+	md_metrics_request_size(wk->id, MD_METRIC_UDP, n);
 	md_srv_log_query("udp", (const struct sockaddr *)from, fromlen, &info);
 	if (info.refused_recursion && wk->cfg->recursion)
 		md_metrics_refused_acl();
@@ -54,9 +55,9 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 		md_srv_resolve_for(wk, w);
 		return 0;
 	}
-	md_srv_account((const struct sockaddr *)from, fromlen, MD_METRIC_UDP,
-	    &info.q, info.rcode, md_srv_immediate_source(&info), start_us,
-	    len > 0);
+	md_srv_account(wk, (const struct sockaddr *)from, fromlen,
+	    MD_METRIC_UDP, &info.q, info.rcode, md_srv_immediate_source(&info),
+	    start_us, len);
 	return len;
 }
 

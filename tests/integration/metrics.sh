@@ -14,6 +14,20 @@
 #  5. rate-limit: a UDP burst from one address is cut to the rate (the
 #     dropped ones counted in minidns_rate_limited_total), while another
 #     address and TCP from the same address are still answered
+#  6. sizes: the request and response size histograms count the queries
+#     of 2. by transport
+#  7. forwarding to Unbound: the `to` series of the configured forwarder
+#     move (requests, replies by rcode NOERROR and NXDOMAIN, durations),
+#     no other `to`; the cache holds a success and a denial entry; a
+#     cached answer sends nothing
+#  8. Kubernetes: an EndpointSlice created with kubectl (the test API
+#     server stamps the controller's last-change-trigger-time) gives the
+#     DNS programming latency histogram a sample, by its Service's kind
+#  9. `promtool check metrics` (Debian's prometheus package) on scrapes
+#     of the forwarding and the Kubernetes instances; the CoreDNS
+#     relabelling example (doc/deploy/prometheus-coredns.yml) passes
+#     `promtool check config`, and a real Prometheus scraping the
+#     forwarding instance under it serves coredns_* series
 #
 # Ground rules as in run.sh, the harness of lib.sh: re-executes itself
 # inside 'unshare -n', only 127.x addresses, every process stopped by saved
@@ -36,8 +50,12 @@ DNS=127.58.0.1		# minidnsd with the zone file
 KDNS=127.58.0.2		# minidnsd with Kubernetes
 RDNS=127.58.0.3		# minidnsd with rate-limit: 5
 API_IP=127.58.0.9	# the test API server, plain HTTP
+FDNS=127.58.0.4		# minidnsd forwarding fwd.test to Unbound
+UB=127.58.0.20		# Unbound, the forwarder
+PROM=127.58.0.30	# Prometheus
 API_PORT=6080
 CL=cluster.local
+DOCDIR=$srcdir/doc/deploy
 
 # ---- the scraper: python3 urllib, no proxy, 5 s timeout -------------------
 
@@ -254,6 +272,198 @@ expect_delta "$T/m1.json" "$T/m2.json" 'minidns_tcp_connections_total{}' 2
 got=$($MX value "$T/m2.json" 'minidns_tcp_connections_open{}')
 [ "$got" = 0 ] && pass "no TCP connection left open" ||
     fail "minidns_tcp_connections_open is $got"
+# sizes: one request and one response each, all of them small
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_request_size_bytes_count{proto="udp"}' 6
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_request_size_bytes_count{proto="tcp"}' 2
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_request_size_bytes_bucket{proto="udp",le="511"}' 6
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_request_size_bytes_bucket{proto="udp",le="0"}' 0
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_response_size_bytes_count{proto="udp"}' 6
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_response_size_bytes_count{proto="tcp"}' 2
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_response_size_bytes_count{proto="tls"}' 0
+got=$($MX delta "$T/m1.json" "$T/m2.json" 'minidns_dns_request_size_bytes_sum{proto="udp"}')
+# a query is at least a header and a question: 12 + 2 + 4 bytes each
+if [ "${got%.*}" -ge $((6 * 18)) ] && [ "${got%.*}" -le $((6 * 511)) ]; then
+	pass "request size sum $got bytes for 6 UDP queries"
+else
+	fail "request size sum $got bytes for 6 UDP queries"
+fi
+
+# promtool_check NAME URL: `promtool check metrics` on a scrape (its
+# lint: names, units, HELP and TYPE); skipped without promtool
+promtool_check() {
+	if ! command -v promtool >/dev/null 2>&1; then
+		skip "promtool check metrics ($1): no promtool (Debian: prometheus)"
+		return
+	fi
+	if $MX body "$2" >"$T/$1.prom" 2>"$T/$1.err" &&
+	    promtool check metrics <"$T/$1.prom" >"$T/$1.lint" 2>&1; then
+		pass "promtool check metrics ($1): $(grep -vc '^#' "$T/$1.prom") samples"
+	else
+		fail "promtool check metrics ($1)" "$T/$1.lint"
+	fi
+}
+promtool_check zone $M/metrics
+
+# ---- forwarding ----------------------------------------------------------
+
+if command -v unbound >/dev/null 2>&1; then
+	md_it_unbound_conf "$T/ub.conf" ub
+	cat >>"$T/ub.conf" <<CONF
+	interface: $UB
+	port: 53
+	local-zone: "fwd.test." static
+	local-data: "fwd.test. 3600 IN SOA ns.fwd.test. h.fwd.test. 1 3600 600 86400 3600"
+	local-data: "a.fwd.test. 300 IN A 192.0.2.1"
+remote-control:
+	control-enable: no
+CONF
+	unbound -d -c "$T/ub.conf" >"$T/ub.out" 2>&1 &
+	PIDS="$PIDS $!"
+	# the root hints point where nothing listens: nothing but fwd.test.
+	# could ever leave the namespace
+	printf '. 3600 NS r.test.\nr.test. 3600 A 127.58.9.9\n' >"$T/hints"
+	cat >"$T/fwd.yaml" <<YAML
+root-hints: $T/hints
+allow-private-upstreams: yes
+zones: []
+forward:
+  - zone: fwd.test
+    servers: [ $UB ]
+YAML
+	"$MINIDNSD" -f --config "$T/fwd.yaml" --listen $FDNS \
+	    --metrics $FDNS:9153 --health off --ready $FDNS:8181 \
+	    >"$T/minidnsd-fwd.log" 2>&1 &
+	PIDS="$PIDS $!"
+	FM=http://$FDNS:9153/metrics
+	TO='to="'$UB':53"'
+fi
+if ! command -v unbound >/dev/null 2>&1; then
+	skip "forwarding metrics: no unbound"
+elif ! wait_up $UB a.fwd.test. || ! poll 10 is_status 200 http://$FDNS:8181/ready; then
+	fail "Unbound or the forwarding minidnsd did not start" "$T/minidnsd-fwd.log"
+	cat "$T/ub.out" "$T/ub.log" 2>/dev/null | tail -5
+else
+	$MX scrape $FM "$T/f1.json" >/dev/null || fail "scrape (forwarding)"
+	fq() { dig @$FDNS +time=3 +tries=1 "$@" 2>/dev/null || true; }
+	fq a.fwd.test A >"$T/fq1"
+	fq nx.fwd.test A >"$T/fq2"
+	if grep -q "status: NOERROR" "$T/fq1" && grep -q "192.0.2.1" "$T/fq1" &&
+	    grep -q "status: NXDOMAIN" "$T/fq2"; then
+		pass "forwarded: a.fwd.test NOERROR, nx.fwd.test NXDOMAIN"
+	else
+		fail "forwarded answers" "$T/fq1"
+	fi
+	if $MX scrape $FM "$T/f2.json" >/dev/null 2>"$T/scrape.err"; then
+		pass "/metrics parses with forwarding"
+	else
+		fail "/metrics with forwarding: $(cat "$T/scrape.err")"
+	fi
+	# A retransmission (a slow machine) may add a request and a late
+	# reply: at least one reply of each rcode, and the figures that
+	# count the same events agree exactly.
+	ok=$($MX delta "$T/f1.json" "$T/f2.json" "minidns_forward_responses_total{$TO,rcode=\"NOERROR\"}")
+	nx=$($MX delta "$T/f1.json" "$T/f2.json" "minidns_forward_responses_total{$TO,rcode=\"NXDOMAIN\"}")
+	rq=$($MX delta "$T/f1.json" "$T/f2.json" "minidns_forward_requests_total{$TO}")
+	up=$($MX delta_sum "$T/f1.json" "$T/f2.json" 'minidns_upstream_queries_total{class="forward"')
+	rs=$($MX delta_sum "$T/f1.json" "$T/f2.json" "minidns_forward_responses_total{$TO")
+	dc=$($MX delta "$T/f1.json" "$T/f2.json" "minidns_forward_request_duration_seconds_count{$TO}")
+	if [ "$ok" -ge 1 ] && [ "$nx" -ge 1 ]; then
+		pass "forward replies from $UB:53: NOERROR +$ok, NXDOMAIN +$nx"
+	else
+		fail "forward replies from $UB:53: NOERROR +$ok, NXDOMAIN +$nx"
+	fi
+	if [ "$rq" -ge 2 ] && [ "$rq" = "$up" ] && [ "$rs" -le "$rq" ]; then
+		pass "forward requests to $UB:53: +$rq (= minidns_upstream_queries_total, >= replies $rs)"
+	else
+		fail "forward requests to $UB:53: +$rq, upstream queries +$up, replies +$rs"
+	fi
+	[ "$dc" = "$rs" ] && pass "forward durations: one per reply ($dc)" ||
+	    fail "forward durations: $dc samples for $rs replies"
+	n=$(grep -o 'minidns_forward_requests_total{[^}]*}' "$T/f2.json" | sort -u | wc -l)
+	[ "$n" = 1 ] && pass "one forwarder, one to= series" ||
+	    fail "$n to= series for one forwarder"
+	got=$($MX value "$T/f2.json" 'minidns_cache_entries{type="success"}')
+	nd=$($MX value "$T/f2.json" 'minidns_cache_entries{type="denial"}')
+	if [ "$got" != none ] && [ "$got" -ge 1 ] && [ "$nd" != none ] &&
+	    [ "$nd" -ge 1 ]; then
+		pass "cache entries: success $got, denial $nd"
+	else
+		fail "cache entries: success $got, denial $nd"
+	fi
+	# the same questions again: from the cache, nothing forwarded
+	fq a.fwd.test A >/dev/null
+	fq nx.fwd.test A >/dev/null
+	$MX scrape $FM "$T/f3.json" >/dev/null || true
+	expect_delta "$T/f2.json" "$T/f3.json" "minidns_forward_requests_total{$TO}" 0
+	expect_delta "$T/f2.json" "$T/f3.json" 'minidns_dns_responses_by_source_total{source="cache"}' 2
+	promtool_check forward $FM
+fi
+
+# ---- Kubernetes DNS programming latency -------------------------------------
+
+# k8s_programming: after the first sync of the Kubernetes instance, new
+# EndpointSlices for web (a ClusterIP Service) and db (headless, with a
+# selector), made with kubectl; each is answered, and gives the latency
+# histogram a sample under its Service's kind.
+k8s_programming() {
+	local K KM=http://$KDNS:9153/metrics h s got
+	if ! command -v kubectl >/dev/null 2>&1; then
+		skip "DNS programming latency: no kubectl"
+		return
+	fi
+	printf 'apiVersion: v1\nkind: Config\n' >"$T/kubeconfig"
+	K="kubectl --kubeconfig $T/kubeconfig --cache-dir $T/kcache
+	    --server http://$API_IP:$API_PORT --request-timeout=10s"
+	h=minidns_kubernetes_dns_programming_duration_seconds
+	$MX scrape $KM "$T/p1.json" >/dev/null || fail "scrape (Kubernetes)"
+	for s in web:10.244.9.1 db:10.244.9.2; do
+		cat >"$T/slice-${s%%:*}.yaml" <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${s%%:*}-extra
+  namespace: shop
+  labels:
+    kubernetes.io/service-name: ${s%%:*}
+addressType: IPv4
+endpoints:
+- addresses: ["${s#*:}"]
+  conditions: {ready: true}
+ports:
+- name: p
+  port: 80
+  protocol: TCP
+EOF
+		$K create --validate=false -f "$T/slice-${s%%:*}.yaml" \
+		    >"$T/k.out" 2>&1 || fail "kubectl create ${s%%:*}-extra" "$T/k.out"
+	done
+	# db's new address answered: the change is published
+	db_new() {
+		dig @$KDNS +time=1 +tries=1 +short db.shop.svc.$CL A |
+		    grep -qx 10.244.9.2
+	}
+	if poll 10 db_new; then
+		pass "the new db endpoint is answered"
+	else
+		fail "the new db endpoint is not answered"
+	fi
+	sampled() {
+		$MX scrape $KM "$T/p2.json" >/dev/null &&
+		    [ "$($MX delta "$T/p1.json" "$T/p2.json" "${h}_count{service_kind=\"headless_with_selector\"}")" = 1 ] &&
+		    [ "$($MX delta "$T/p1.json" "$T/p2.json" "${h}_count{service_kind=\"cluster_ip\"}")" = 1 ]
+	}
+	if poll 10 sampled; then
+		pass "DNS programming latency: one sample each, cluster_ip and headless_with_selector (cluster_ip: $($MX delta "$T/p1.json" "$T/p2.json" "${h}_sum{service_kind=\"cluster_ip\"}") s)"
+	else
+		fail "DNS programming latency samples: $(grep -o "${h}_count[^,]*,[^,]*" "$T/p2.json" | tr '\n' ' ')"
+	fi
+	expect_delta "$T/p1.json" "$T/p2.json" "${h}_count{service_kind=\"headless_without_selector\"}" 0
+	# the lists at the sync gave none: no sample of a change of any age
+	got=$($MX value "$T/p1.json" "${h}_count{service_kind=\"cluster_ip\"}")
+	[ "$got" = 0 ] && pass "no programming sample from the initial list" ||
+	    fail "programming samples from the initial list: $got"
+	promtool_check kubernetes $KM
+}
 
 # ---- Kubernetes readiness --------------------------------------------------------
 
@@ -294,8 +504,9 @@ else
 	fail "minidns_kubernetes_synced before the API server"
 fi
 
+# no --token-file: kubectl sends no token over plain HTTP
 python3 "$APISERVER" --listen $API_IP --port $API_PORT --apply "$CLUSTER" \
-    --token-file "$T/token" --lifetime 60 --ready-file "$T/api.ready" \
+    --lifetime 60 --ready-file "$T/api.ready" \
     >"$T/api.log" 2>&1 &
 API_PID=$!
 PIDS="$PIDS $API_PID"
@@ -313,6 +524,7 @@ elif poll 30 is_status 200 $KR; then
 	else
 		fail "Kubernetes metrics after the sync $(cat "$T/scrape.err")"
 	fi
+	k8s_programming
 else
 	fail "/ready still $(status $KR) 30 s after the API server started"
 	sed 's/^/minidnsd: /' "$T/minidnsd-k8s.log" | tail -20
@@ -379,6 +591,81 @@ else
 	fail "minidnsd with rate-limit did not start"
 	sed 's/^/minidnsd: /' "$T/minidnsd-rl.log" | tail -20
 fi
+
+# ---- the CoreDNS relabelling, under a real Prometheus ------------------------
+
+# prom_relabel: doc/deploy/prometheus-coredns.yml passes promtool check
+# config; a Prometheus scraping the forwarding instance under its rules
+# (the target and a 1 s interval put in) serves the coredns_* series that
+# the CoreDNS dashboard's panels query.
+prom_relabel() {
+	local PQ=http://$PROM:9090/api/v1/query q
+	if ! command -v promtool >/dev/null 2>&1 ||
+	    ! command -v prometheus >/dev/null 2>&1; then
+		skip "CoreDNS relabelling: no prometheus (Debian: prometheus)"
+		return
+	fi
+	if promtool check config "$DOCDIR/prometheus-coredns.yml" \
+	    >"$T/promcheck" 2>&1; then
+		pass "promtool check config prometheus-coredns.yml"
+	else
+		fail "promtool check config prometheus-coredns.yml" "$T/promcheck"
+	fi
+	[ -n "${FM:-}" ] || return 0
+	sed -e "s/'127.0.0.1:9153'/'$FDNS:9153'/" \
+	    -e 's/scrape_interval: 15s/scrape_interval: 1s/' \
+	    "$DOCDIR/prometheus-coredns.yml" >"$T/prom.yml"
+	prometheus --config.file="$T/prom.yml" --storage.tsdb.path="$T/prom" \
+	    --web.listen-address=$PROM:9090 >"$T/prom.log" 2>&1 &
+	PIDS="$PIDS $!"
+	cat >"$T/pq.py" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+url = sys.argv[1] + "?" + urllib.parse.urlencode({"query": sys.argv[2]})
+with opener.open(url, timeout=5) as r:
+    res = json.load(r)["data"]["result"]
+# one line per series: its labels (sorted, without job and instance),
+# then its value
+for s in res:
+    m = s["metric"]
+    print(",".join("%s=%s" % (k, m[k]) for k in sorted(m)
+                   if k not in ("job", "instance")), s["value"][1])
+EOF
+	# the forwarding instance's queries were made before: the first
+	# scrape has them
+	q='coredns_forward_requests_total'
+	prom_has() { python3 "$T/pq.py" $PQ "$1" >"$T/pq.out" 2>&1 &&
+	    grep -q "$2" "$T/pq.out"; }
+	if poll 20 prom_has "$q" "__name__=$q,to=$UB:53 [1-9]"; then
+		pass "Prometheus: $(cat "$T/pq.out")"
+	else
+		fail "Prometheus: no $q{to=\"$UB:53\"}" "$T/prom.log"
+		return
+	fi
+	for q in \
+	    'sum(coredns_dns_requests_total{server="dns://:53",zone="."}) by (proto)|proto=udp [1-9]' \
+	    'sum(coredns_dns_responses_total) by (rcode)|rcode=NXDOMAIN [1-9]' \
+	    'sum(coredns_dns_request_duration_seconds_bucket) by (le)|le=+Inf [1-9]' \
+	    'sum(coredns_dns_request_size_bytes_bucket) by (proto, le)|le=511,proto=udp [1-9]' \
+	    'sum(coredns_dns_response_size_bytes_bucket) by (proto, le)|le=+Inf,proto=udp [1-9]' \
+	    'sum(coredns_cache_entries) by (type)|type=denial [1-9]' \
+	    'sum(coredns_cache_hits_total)| [1-9]' \
+	    'coredns_cache_misses_total|__name__=coredns_cache_misses_total,server=dns://:53 [1-9]' \
+	    'sum(coredns_forward_responses_total) by (to, rcode)|rcode=NOERROR,to=[0-9.]*:53 [1-9]' \
+	    'sum(coredns_forward_request_duration_seconds_bucket) by (to, le)|le=+Inf,to=[0-9.]*:53 [1-9]' \
+	    'process_resident_memory_bytes|__name__=process_resident_memory_bytes [1-9]' \
+	    'coredns_build_info|__name__=coredns_build_info,version=[0-9]' \
+	    'absent(minidns_dns_requests_total)| 1' \
+	    'count({__name__=~"coredns_.*"})| [1-9]'; do
+		if prom_has "${q%%|*}" "^${q#*|}"; then
+			pass "Prometheus: ${q%%|*}"
+		else
+			fail "Prometheus: ${q%%|*}: $(tr '\n' ' ' <"$T/pq.out")"
+		fi
+	done
+}
+
+prom_relabel
 
 for pid in $DNS_PID $KDNS_PID $RDNS_PID; do
 	kill -0 "$pid" 2>/dev/null || fail "minidnsd $pid died"

@@ -1925,12 +1925,77 @@ test_pending_zones(void **state)
 	(void)state;
 }
 
+/* The DNS programming latency's inputs: the trigger annotation's time
+ * and the kind of a slice's Service. */
+static void
+test_programming_inputs(void **state)
+{
+	struct md_k8s_store *st = md_k8s_store_new();
+	uint64_t us;
+
+	(void)state;
+	assert_int_equal(md_k8s_parse_time("1970-01-01T00:00:00Z", &us), 0);
+	assert_true(us == 0);
+	assert_int_equal(md_k8s_parse_time("2026-12-03T14:19:07Z", &us), 0);
+	assert_true(us == 1796307547ULL * 1000000);
+	/* RFC3339Nano, as the endpoints controller writes it */
+	assert_int_equal(
+	    md_k8s_parse_time("2026-12-03T14:19:07.123456789Z", &us), 0);
+	assert_true(us == 1796307547ULL * 1000000 + 123456);
+	assert_int_equal(
+	    md_k8s_parse_time("2026-12-03T15:19:07.5+01:00", &us), 0);
+	assert_true(us == 1796307547ULL * 1000000 + 500000);
+	assert_int_equal(
+	    md_k8s_parse_time("2024-02-29T00:00:00-00:30", &us), 0);
+	assert_true(us == 1709166600ULL * 1000000);
+	assert_int_equal(
+	    md_k8s_parse_time("2026-12-03 14:19:07Z", &us), MD_EPARSE);
+	assert_int_equal(
+	    md_k8s_parse_time("2026-12-03T14:19:07", &us), MD_EPARSE);
+	assert_int_equal(
+	    md_k8s_parse_time("2026-13-03T14:19:07Z", &us), MD_EPARSE);
+	assert_int_equal(
+	    md_k8s_parse_time("2026-12-03T14:19:07.Z", &us), MD_EPARSE);
+	assert_int_equal(
+	    md_k8s_parse_time("2026-12-03T14:19:07Zx", &us), MD_EPARSE);
+	assert_int_equal(md_k8s_parse_time("", &us), MD_EPARSE);
+	assert_int_equal(md_k8s_parse_time(NULL, &us), MD_EPARSE);
+
+	assert_non_null(st);
+	apply_text(st, MD_K8S_SERVICE,
+	    "{\"metadata\":{\"name\":\"c\",\"namespace\":\"default\"},"
+	    "\"spec\":{\"clusterIP\":\"10.96.0.1\",\"selector\":{\"a\":\"b\"}}}");
+	apply_text(st, MD_K8S_SERVICE,
+	    "{\"metadata\":{\"name\":\"hs\",\"namespace\":\"default\"},"
+	    "\"spec\":{\"clusterIP\":\"None\",\"selector\":{\"a\":\"b\"}}}");
+	apply_text(st, MD_K8S_SERVICE,
+	    "{\"metadata\":{\"name\":\"h\",\"namespace\":\"default\"},"
+	    "\"spec\":{\"clusterIP\":\"None\",\"selector\":{}}}");
+	apply_text(st, MD_K8S_SERVICE,
+	    "{\"metadata\":{\"name\":\"x\",\"namespace\":\"default\"},"
+	    "\"spec\":{\"type\":\"ExternalName\","
+	    "\"externalName\":\"a.example\"}}");
+	assert_int_equal(md_k8s_store_service_kind(st, "default", "c"),
+	    MD_K8S_SVC_CLUSTER_IP);
+	assert_int_equal(md_k8s_store_service_kind(st, "default", "hs"),
+	    MD_K8S_SVC_HEADLESS_WITH_SELECTOR);
+	assert_int_equal(md_k8s_store_service_kind(st, "default", "h"),
+	    MD_K8S_SVC_HEADLESS_WITHOUT_SELECTOR);
+	assert_int_equal(md_k8s_store_service_kind(st, "default", "x"), -1);
+	assert_int_equal(md_k8s_store_service_kind(st, "other", "c"), -1);
+	assert_string_equal(
+	    md_k8s_service_kind_str(MD_K8S_SVC_HEADLESS_WITH_SELECTOR),
+	    "headless_with_selector");
+	md_k8s_store_free(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pending_zones),
 	    cmocka_unit_test(test_parse_service),
+	    cmocka_unit_test(test_programming_inputs),
 	    cmocka_unit_test(test_parse_slice),
 	    cmocka_unit_test(test_parse_pod),
 	    cmocka_unit_test(test_meta_and_kind),

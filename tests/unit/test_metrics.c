@@ -3,7 +3,10 @@
  * test_metrics.c - the counters of metrics.h and their Prometheus text
  * rendering: bump counters, render, parse every line of the page (HELP,
  * TYPE or NAME{labels} VALUE), check histograms are cumulative and end at
- * +Inf = _count, and that the values moved by what was counted.  Then the
+ * +Inf = _count, and that the values moved by what was counted (the
+ * per-worker size histograms and per-forwarder series summed over the
+ * workers, the forwarders' label set bounded, cache entries by type).
+ * Then the
  * HTTP side on 127.0.0.1 with an ephemeral port: /metrics, /health,
  * /ready (503 until the zones are loaded), 404, 405.
  */
@@ -27,12 +30,13 @@
 
 #include "minidns/cache.h"
 #include "minidns/metrics.h"
+#include "minidns/upstream.h"
 
-#define SAMPLES_MAX 512
+#define SAMPLES_MAX 2048
 
 struct sample {
 	char name[96];
-	char labels[128]; /* without braces; "" when none */
+	char labels[160]; /* without braces; "" when none */
 	double value;
 };
 
@@ -277,6 +281,15 @@ test_render_and_count(void **state)
 	md_metrics_reload(true);
 	md_metrics_reload(false);
 	md_metrics_reload(true);
+	/* sizes, on several workers: summed at render time */
+	md_metrics_request_size(0, MD_METRIC_UDP, 0);	   /* le 0 */
+	md_metrics_request_size(5, MD_METRIC_UDP, 40);	   /* le 100 */
+	md_metrics_request_size(63, MD_METRIC_UDP, 100);   /* le 100 */
+	md_metrics_request_size(1, MD_METRIC_TCP, 511);	   /* le 511 */
+	md_metrics_request_size(64, MD_METRIC_TCP, 50);	   /* no such worker */
+	md_metrics_response_size(2, MD_METRIC_UDP, 512);   /* le 1023 */
+	md_metrics_response_size(2, MD_METRIC_UDP, 8291);  /* le 8291 */
+	md_metrics_response_size(3, MD_METRIC_TLS, 70000); /* +Inf */
 	render(&src, b);
 
 #define DELTA(name, labels) (val(b, name, labels) - val(a, name, labels))
@@ -364,7 +377,43 @@ test_render_and_count(void **state)
 	    DELTA("minidns_zone_reloads_total", "result=\"success\"") == 2);
 	assert_true(
 	    DELTA("minidns_zone_reloads_total", "result=\"failure\"") == 1);
+	assert_true(DELTA("minidns_dns_request_size_bytes_bucket",
+			"proto=\"udp\",le=\"0\"") == 1);
+	assert_true(DELTA("minidns_dns_request_size_bytes_bucket",
+			"proto=\"udp\",le=\"100\"") == 3);
+	assert_true(DELTA("minidns_dns_request_size_bytes_count",
+			"proto=\"udp\"") == 3);
+	assert_true(DELTA("minidns_dns_request_size_bytes_sum",
+			"proto=\"udp\"") == 140);
+	assert_true(DELTA("minidns_dns_request_size_bytes_bucket",
+			"proto=\"tcp\",le=\"400\"") == 0);
+	assert_true(DELTA("minidns_dns_request_size_bytes_bucket",
+			"proto=\"tcp\",le=\"511\"") == 1);
+	assert_true(DELTA("minidns_dns_request_size_bytes_count",
+			"proto=\"tcp\"") == 1);
+	assert_true(DELTA("minidns_dns_request_size_bytes_count",
+			"proto=\"tls\"") == 0);
+	assert_true(DELTA("minidns_dns_response_size_bytes_bucket",
+			"proto=\"udp\",le=\"511\"") == 0);
+	assert_true(DELTA("minidns_dns_response_size_bytes_bucket",
+			"proto=\"udp\",le=\"1023\"") == 1);
+	assert_true(DELTA("minidns_dns_response_size_bytes_bucket",
+			"proto=\"udp\",le=\"8291\"") == 2);
+	assert_true(DELTA("minidns_dns_response_size_bytes_sum",
+			"proto=\"udp\"") == 8803);
+	assert_true(DELTA("minidns_dns_response_size_bytes_bucket",
+			"proto=\"tls\",le=\"64000\"") == 0);
+	assert_true(DELTA("minidns_dns_response_size_bytes_bucket",
+			"proto=\"tls\",le=\"+Inf\"") == 1);
 #undef DELTA
+	for (int t = 0; t < MD_METRIC_TRANSPORT_COUNT; t++) {
+		char lab[32];
+
+		snprintf(lab, sizeof(lab), "proto=\"%s\",",
+		    md_metric_transport_str(t));
+		check_histogram(b, "minidns_dns_request_size_bytes", lab);
+		check_histogram(b, "minidns_dns_response_size_bytes", lab);
+	}
 	check_histogram(b, "minidns_dns_request_duration_seconds", "");
 	check_histogram(
 	    b, "minidns_upstream_rtt_seconds", "class=\"forward\",");
@@ -389,9 +438,168 @@ test_render_cache(void **state)
 	assert_true(val(p, "minidns_cache_hits_total", "") == 0);
 	assert_true(val(p, "minidns_cache_misses_total", "") == 0);
 	assert_true(val(p, "minidns_cache_evictions_total", "") == 0);
-	assert_true(val(p, "minidns_cache_entries", "") == 0);
+	assert_true(val(p, "minidns_cache_entries", "type=\"success\"") == 0);
+	assert_true(val(p, "minidns_cache_entries", "type=\"denial\"") == 0);
 	assert_true(val(p, "minidns_cache_bytes", "") == 0);
 	md_cache_free(src.cache);
+	free(p);
+}
+
+/* Cache entries by type follow what is stored, replaced and flushed. */
+static void
+test_render_cache_types(void **state)
+{
+	static const uint8_t a_name[] = "\x01"
+					"a\x04test";
+	static const uint8_t b_name[] = "\x01"
+					"b\x04test";
+	static const uint8_t nx_name[] = "\x02"
+					 "nx\x04test";
+	static const uint8_t rd[] = {0, 4, 192, 0, 2, 1};
+	struct md_cache_conf conf;
+	struct md_metrics_sources src = {0};
+	struct page *p = calloc(1, sizeof(*p));
+	const uint64_t now = 1000000;
+
+	(void)state;
+	assert_non_null(p);
+	md_cache_conf_init(&conf);
+	src.cache = md_cache_new(&conf);
+	assert_non_null(src.cache);
+	assert_int_equal(md_cache_put(src.cache, a_name, 1, 300, rd, sizeof(rd),
+			     1, MD_TRUST_ANSWER, now),
+	    0);
+	assert_int_equal(md_cache_put(src.cache, b_name, 1, 300, rd, sizeof(rd),
+			     1, MD_TRUST_ANSWER, now),
+	    0);
+	/* NODATA for a/AAAA, NXDOMAIN for nx: two denials */
+	assert_int_equal(md_cache_put_negative(src.cache, a_name, 28, false, 60,
+			     NULL, NULL, 0, MD_TRUST_ANSWER, now),
+	    0);
+	assert_int_equal(md_cache_put_negative(src.cache, nx_name, 0, true, 60,
+			     NULL, NULL, 0, MD_TRUST_ANSWER, now),
+	    0);
+	assert_int_equal(
+	    md_cache_put_failure(src.cache, b_name, 16, 5, 0, now), 0);
+	/* the same RRset again replaces, does not add */
+	assert_int_equal(md_cache_put(src.cache, a_name, 1, 300, rd, sizeof(rd),
+			     1, MD_TRUST_ANSWER, now),
+	    0);
+	render(&src, p);
+	assert_true(val(p, "minidns_cache_entries", "type=\"success\"") == 2);
+	assert_true(val(p, "minidns_cache_entries", "type=\"denial\"") == 2);
+	assert_true(val(p, "minidns_cache_entries", "type=\"servfail\"") == 1);
+	assert_true(
+	    val(p, "minidns_cache_entries", "type=\"parent_glue\"") == 0);
+	md_cache_flush(src.cache, b_name);
+	render(&src, p);
+	assert_true(val(p, "minidns_cache_entries", "type=\"success\"") == 1);
+	assert_true(val(p, "minidns_cache_entries", "type=\"servfail\"") == 0);
+	md_cache_flush(src.cache, NULL);
+	render(&src, p);
+	assert_true(val(p, "minidns_cache_entries", "type=\"success\"") == 0);
+	assert_true(val(p, "minidns_cache_entries", "type=\"denial\"") == 0);
+	md_cache_free(src.cache);
+	free(p);
+}
+
+static struct md_upstream
+upstream(const char *s)
+{
+	struct md_upstream up;
+
+	assert_int_equal(md_upstream_parse(s, &up), 0);
+	return up;
+}
+
+/* Per forwarder: its `to` label, requests, replies by rcode, durations,
+ * summed over the workers; at most MD_METRICS_FORWARDS_MAX of them. */
+static void
+test_forward(void **state)
+{
+	struct page *p = calloc(1, sizeof(*p));
+	struct md_upstream u1 = upstream("127.0.0.1:5301");
+	struct md_upstream u2 = upstream("tls://127.0.0.2#dns.test");
+	struct md_upstream u2b = upstream("tls://127.0.0.2:853#other.test");
+	struct md_upstream u3 = upstream("[::1]:53");
+	struct md_upstream u4 = upstream("tcp://127.0.0.1:5301");
+	const char *to1 = "to=\"127.0.0.1:5301\"";
+	char name[64];
+	int s1;
+
+	(void)state;
+	assert_non_null(p);
+	md_metrics_forward_sent(0, &u1);
+	md_metrics_forward_sent(7, &u1);
+	md_metrics_forward_sent(7, &u1);
+	md_metrics_forward_reply(0, &u1, 0, 300);     /* le 0.0005 */
+	md_metrics_forward_reply(7, &u1, 3, 3000);    /* le 0.004 */
+	md_metrics_forward_reply(7, &u1, 3, 9000000); /* +Inf */
+	md_metrics_forward_sent(1, &u2);
+	md_metrics_forward_sent(2, &u2b); /* the same server */
+	md_metrics_forward_reply(1, &u2, 2, 1000);
+	md_metrics_forward_sent(3, &u3);
+	md_metrics_forward_sent(3, &u4); /* the same address over TCP */
+	render(NULL, p);
+	assert_true(val(p, "minidns_forward_requests_total", to1) == 3);
+	assert_true(val(p, "minidns_forward_responses_total",
+			"to=\"127.0.0.1:5301\",rcode=\"NOERROR\"") == 1);
+	assert_true(val(p, "minidns_forward_responses_total",
+			"to=\"127.0.0.1:5301\",rcode=\"NXDOMAIN\"") == 2);
+	assert_true(val(p, "minidns_forward_request_duration_seconds_bucket",
+			"to=\"127.0.0.1:5301\",le=\"0.00025\"") == 0);
+	assert_true(val(p, "minidns_forward_request_duration_seconds_bucket",
+			"to=\"127.0.0.1:5301\",le=\"0.0005\"") == 1);
+	assert_true(val(p, "minidns_forward_request_duration_seconds_bucket",
+			"to=\"127.0.0.1:5301\",le=\"0.004\"") == 2);
+	assert_true(val(p, "minidns_forward_request_duration_seconds_bucket",
+			"to=\"127.0.0.1:5301\",le=\"8.192\"") == 2);
+	assert_true(
+	    val(p, "minidns_forward_request_duration_seconds_count", to1) == 3);
+	assert_true(
+	    fabs(val(p, "minidns_forward_request_duration_seconds_sum", to1) -
+		9.0033) < 1e-9);
+	assert_true(val(p, "minidns_forward_requests_total",
+			"to=\"tls://127.0.0.2:853\"") == 2);
+	assert_true(val(p, "minidns_forward_responses_total",
+			"to=\"tls://127.0.0.2:853\",rcode=\"SERVFAIL\"") == 1);
+	assert_true(
+	    val(p, "minidns_forward_requests_total", "to=\"[::1]:53\"") == 1);
+	assert_true(val(p, "minidns_forward_requests_total",
+			"to=\"tcp://127.0.0.1:5301\"") == 1);
+	/* a forwarder that never answered has no duration samples */
+	assert_true(val(p, "minidns_forward_request_duration_seconds_count",
+			"to=\"[::1]:53\"") == 0);
+	check_histogram(p, "minidns_forward_request_duration_seconds",
+	    "to=\"127.0.0.1:5301\",");
+	check_histogram(
+	    p, "minidns_forward_request_duration_seconds", "to=\"[::1]:53\",");
+
+	/* The label set is bounded: new servers past the limit get no
+	 * series (and the known ones keep theirs). */
+	s1 = md_metrics_forward_slot(&u1);
+	assert_true(s1 >= 0);
+	for (int i = 0; i < MD_METRICS_FORWARDS_MAX + 8; i++) {
+		struct md_upstream u;
+
+		snprintf(name, sizeof(name), "127.0.1.%d:53", i + 1);
+		u = upstream(name);
+		md_metrics_forward_sent(0, &u);
+	}
+	assert_int_equal(md_metrics_forward_slot(&u1), s1);
+	assert_int_equal(
+	    md_metrics_forward_slot(&(struct md_upstream){0}) < 0, 1);
+	render(NULL, p);
+	{
+		size_t n = 0;
+
+		for (size_t i = 0; i < p->n; i++)
+			if (strcmp(p->s[i].name,
+				"minidns_forward_requests_total") == 0)
+				n++;
+		assert_int_equal(n, MD_METRICS_FORWARDS_MAX);
+	}
+	assert_true(val(p, "minidns_forward_requests_total", to1) == 3);
 	free(p);
 }
 
@@ -596,6 +804,8 @@ main(void)
 	    cmocka_unit_test(test_str),
 	    cmocka_unit_test(test_render_and_count),
 	    cmocka_unit_test(test_render_cache),
+	    cmocka_unit_test(test_render_cache_types),
+	    cmocka_unit_test(test_forward),
 	    cmocka_unit_test(test_http),
 	};
 

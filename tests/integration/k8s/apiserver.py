@@ -33,6 +33,10 @@ delete):
   GET/PUT/DELETE item    read, replace, delete one object
   POST collection        create (kubectl create -f)
 
+EndpointSlices stored get the endpoints.kubernetes.io/last-change-trigger-
+time annotation the EndpointSlice controller writes (the time of the
+change, RFC 3339 with microseconds), unless the client wrote its own.
+
 One global resourceVersion counts every change.  The last --window events
 are retained.  Bearer tokens are checked against --token-file (one token a
 line, re-read on every request: the test rotates tokens by rewriting it);
@@ -135,6 +139,15 @@ def status(code, reason, message, details=None):
 def now_iso():
     return datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
+
+
+TRIGGER = "endpoints.kubernetes.io/last-change-trigger-time"
+
+
+def now_iso_nano():
+    # RFC 3339 with a fraction, as the controller writes it
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def age(obj):
@@ -268,6 +281,17 @@ class Store:
         spec["clusterIPs"] = [spec["clusterIP"]]
         self.next_ip = self.next_ip % 250 + 1
 
+    def _trigger_time(self, obj, cur):
+        # what the EndpointSlice controller writes on the slices it
+        # manages: when the change that made this version happened (the
+        # start of a DNS programming latency).  Now, unless the client
+        # set one of its own (not merely sent back the stored one).
+        ann = obj["metadata"].setdefault("annotations", {})
+        old = ((cur or {}).get("metadata", {}).get("annotations") or
+               {}).get(TRIGGER)
+        if TRIGGER not in ann or ann[TRIGGER] == old:
+            ann[TRIGGER] = now_iso_nano()
+
     def apply(self, op, kind, obj):
         """add|update|delete one object; returns (http code, object)."""
         if kind not in KINDS:
@@ -310,6 +334,8 @@ class Store:
                 meta["resourceVersion"] = str(self.rv)
                 if kind == "Service":
                     self._default_service(obj)
+                if kind == "EndpointSlice":
+                    self._trigger_time(obj, cur)
                 self.objects[kind][key] = obj
                 etype = "ADDED" if cur is None else "MODIFIED"
             self.events.append((self.rv, kind, etype, obj))
