@@ -63,6 +63,12 @@ PIDS="$PIDS $!"
 python3 "$here/badupstream.py" slow $SLOW_B 53 --delay 0.1 \
     --answer 192.0.2.88 --lifetime 120 >"$T/slowB.log" 2>&1 &
 PIDS="$PIDS $!"
+# Both bound before minidnsd asks them: on a loaded machine python starts
+# slowly, and a refused first query would hold the server down.
+for a in $SLOW_A $SLOW_B; do
+	poll 20 sh -c "ss -Hlun 'src $a:53' | grep -q ." ||
+	    fail "the slow upstream on $a did not start" "$T/slowA.log"
+done
 
 zone_file "$T/local.zone" local.test. 300 ns=192.0.2.1
 
@@ -97,6 +103,11 @@ cache-max-ttl: $maxttl
 edns-buffer-size: $edns
 resolution-timeout: 10000
 zone-check-interval: 0
+# No loop probes: each reload that moves slow.test would send one to the
+# slow upstream, and its quick answer to the retransmission teaches the
+# server's RTT, so the in-flight case below would retransmit after 50 ms
+# instead of 400 and end before its reload (loop.sh tests the probes).
+loop-detect: no
 control-socket: $T/ctl
 metrics: "off"
 health: "off"
