@@ -143,7 +143,8 @@ check "the rule is gone" [ "$(ours)" = 24 ]
 kill -HUP "$P"
 check "SIGHUP puts the missing rule back" poll 10 \
     has -t raw -C PREROUTING -p udp -d $CIP --dport 53 -j NOTRACK
-check_log "... and the log says so" "$T/fg.log" \
+# (the warning follows the check of every rule, a moment later)
+check_log "... and the log says so" "$T/fg.log" poll 10 \
     grep -q "setup-iptables: 1 rule was missing; added again" "$T/fg.log"
 check "still 25 rules, no duplicates ($(ours))" [ "$(ours)" = 25 ]
 ip link del dev $IF
