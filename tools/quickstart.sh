@@ -24,7 +24,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # add: the real peers they talk to (dig, kdig, NSD, Unbound) and tools.
 build_packages="build-essential autoconf automake pkg-config libevent-dev
 	libldns-dev libssl-dev libyaml-dev libjansson-dev bind9-dnsutils"
-test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables
+test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables ldnsutils
 	python3 util-linux nsd unbound openssl prometheus"
 # prometheus: promtool and a real Prometheus for tests/integration/
 # metrics.sh (19 MB download, 96 MB installed, about 10 s to install).

@@ -102,6 +102,8 @@ enum md_cache_kind {
 	MD_CACHE_NXDOMAIN,
 	MD_CACHE_SERVFAIL, /* resolving (name, type) failed (RFC 9520) */
 	MD_CACHE_PARENT,   /* parent-side glue (md_cache_put_parent) */
+	MD_CACHE_SIGS,	   /* the RRSIGs of an RRset (md_cache_put_sigs) */
+	MD_CACHE_PROOF,	   /* a denial's DNSSEC records (md_cache_put_proof) */
 	MD_CACHE_KIND_END, /* one past the last */
 };
 
@@ -170,6 +172,36 @@ int md_cache_put_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
     uint64_t now_ms);
 int md_cache_get_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
     uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out);
+
+/*
+ * DNSSEC records kept beside the data they go with, for answers to
+ * clients that set DO (RFC 4035 §3.2).  Like parent-side glue they live
+ * under the data's key and md_cache_get() does not see them.
+ *
+ * md_cache_put_sigs(): the RRSIG RRs (rdata as [u16 len][rdata]...) that
+ * cover the RRset (owner, covered), stored beside it with its TTL and
+ * trust.  md_cache_put_proof(): the records that prove a denial of
+ * (qname, qtype) (qtype 0: the name's NXDOMAIN): NSEC, NSEC3 and RRSIG
+ * RRs of any owner, each as [u16 len][owner][u16 type][rdata], with the
+ * negative entry's TTL.  Returns as md_cache_put().  The getters return 0
+ * with the records in out->rdata (out->count of them), MD_ENOTFOUND or
+ * MD_ENOSPACE; md_cache_proof_next() walks a proof's records.
+ */
+int md_cache_put_sigs(struct md_cache *c, const uint8_t *owner,
+    uint16_t covered, uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len,
+    uint16_t count, enum md_trust trust, uint64_t now_ms);
+int md_cache_get_sigs(struct md_cache *c, const uint8_t *owner,
+    uint16_t covered, uint64_t now_ms, uint8_t *buf, size_t buflen,
+    struct md_cache_view *out);
+int md_cache_put_proof(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
+    uint32_t ttl, const uint8_t *rrs, uint32_t rrs_len, uint16_t count,
+    enum md_trust trust, uint64_t now_ms);
+int md_cache_get_proof(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out);
+/* The next record of a proof (prev NULL: the first); NULL at the end. */
+const uint8_t *md_cache_proof_next(const struct md_cache_view *v,
+    const uint8_t *prev, const uint8_t **owner, uint16_t *type,
+    const uint8_t **rdata, uint16_t *rdlen);
 
 /* Remove every entry of a name (all types), or everything when NULL. */
 void md_cache_flush(struct md_cache *c, const uint8_t *name);

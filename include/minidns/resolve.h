@@ -318,6 +318,10 @@ struct md_result_rrset {
 	uint32_t ttl;
 	uint32_t rdata_len;
 	uint8_t *rdata; /* [u16 len][rdata]... */
+	/* DNSSEC records that go with the data (the RRSIGs of the RRset
+	 * before it, a denial's NSEC/NSEC3 and their RRSIGs): answered only
+	 * to clients that set DO (RFC 4035 §3.2.1) */
+	bool dnssec;
 };
 
 /* RFC 8914 codes we use */

@@ -169,16 +169,26 @@ next_of(struct entry *e)
 	return entry_of(md_hashtab_match_next(&e->hn, e->hn.hash));
 }
 
-/* The entry of (name, type): the name's own data, or with 'parent' its
- * parent-side glue, which lives beside it under the same key. */
+/* Parent-side glue, signatures and proofs: entries that live beside a
+ * name's own data under the same key, never answers themselves. */
+static bool
+is_side(unsigned kind)
+{
+	return kind == MD_CACHE_PARENT || kind == MD_CACHE_SIGS ||
+	    kind == MD_CACHE_PROOF;
+}
+
+/* The entry of (name, type): the name's own data (side 0), or the side
+ * entry of that kind. */
 static struct entry *
 find(struct shard *s, const uint8_t *name, uint32_t nhash, uint16_t type,
-    bool parent)
+    unsigned side)
 {
 	struct entry *e;
 
 	for (e = first_of(s, nhash); e != NULL; e = next_of(e)) {
-		if (e->type == type && (e->kind == MD_CACHE_PARENT) == parent &&
+		if (e->type == type &&
+		    (is_side(e->kind) ? e->kind == side : side == 0) &&
 		    md_name_equal(e->data, name))
 			return e;
 	}
@@ -425,9 +435,9 @@ md_cache_free(struct md_cache *c)
 static bool
 contradicts(const struct entry *e, enum md_cache_kind kind)
 {
-	/* Parent-side glue and failures say nothing of the name's data. */
-	if (e->kind == MD_CACHE_PARENT || kind == MD_CACHE_PARENT ||
-	    kind == MD_CACHE_SERVFAIL)
+	/* Side entries and failures say nothing of the name's data (the
+	 * signatures and proofs go with their data's entry). */
+	if (is_side(e->kind) || is_side(kind) || kind == MD_CACHE_SERVFAIL)
 		return false;
 	if (kind == MD_CACHE_NXDOMAIN)
 		return e->kind != MD_CACHE_NXDOMAIN;
@@ -494,7 +504,8 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	old = find(s, e->data, e->hn.hash, e->type, e->kind == MD_CACHE_PARENT);
+	old = find(
+	    s, e->data, e->hn.hash, e->type, is_side(e->kind) ? e->kind : 0);
 	/* RFC 2181 §5.4.1: replace only with data of equal or higher trust. */
 	if (old != NULL && live(old, now_ms) && old->trust > e->trust) {
 		rc = MD_ENOTFOUND;
@@ -561,7 +572,7 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 	 * Data of lower trust must not hide a live NXDOMAIN of higher trust,
 	 * nor an NXDOMAIN deny a name that better data shows exists.
 	 */
-	if (kind == MD_CACHE_PARENT || kind == MD_CACHE_SERVFAIL) {
+	if (is_side(kind) || kind == MD_CACHE_SERVFAIL) {
 		/* neither contradicts nor is contradicted by the name's data */
 	} else if (kind == MD_CACHE_NXDOMAIN) {
 		for (i = 0; i < c->nshards; i++) {
@@ -606,7 +617,7 @@ store(struct md_cache *c, const uint8_t *owner, size_t owner_len, uint16_t type,
 	if (rc != 0)
 		return rc;
 
-	if (kind == MD_CACHE_PARENT || kind == MD_CACHE_SERVFAIL) {
+	if (is_side(kind) || kind == MD_CACHE_SERVFAIL) {
 		/* nothing to purge */
 	} else if (kind == MD_CACHE_NXDOMAIN) {
 		for (i = 0; i < c->nshards; i++)
@@ -755,7 +766,7 @@ fill_view(const struct md_cache *c, const struct entry *e, const uint8_t *base,
 		out->count = 0;
 		out->ede = e->count;
 	}
-	if (e->kind == MD_CACHE_RRSET || e->kind == MD_CACHE_PARENT) {
+	if (e->kind == MD_CACHE_RRSET || is_side(e->kind)) {
 		out->rdata = base + off;
 		out->rdata_len = e->rdata_len;
 	}
@@ -825,7 +836,7 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 	 * name's NXDOMAIN entry says, so one lock is enough. */
 	if (type != 0 && s1 != s2) {
 		pthread_mutex_lock(&s1->lock);
-		e1 = find(s1, owner, nhash, type, false);
+		e1 = find(s1, owner, nhash, type, 0);
 		if (e1 != NULL && live(e1, now_ms)) {
 			rc = copy_out(c, e1, false, now_ms, buf, buflen, out);
 			if (rc == 0) {
@@ -848,8 +859,8 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 		pthread_mutex_lock(&s1->lock);
 
 	if (type != 0)
-		e1 = reap(c, s1, find(s1, owner, nhash, type, false), now_ms);
-	e2 = reap(c, s2, find(s2, owner, nhash, 0, false), now_ms);
+		e1 = reap(c, s1, find(s1, owner, nhash, type, 0), now_ms);
+	e2 = reap(c, s2, find(s2, owner, nhash, 0, 0), now_ms);
 
 	/* Fresh data first: RRset or NODATA of the type, then NXDOMAIN. */
 	if (e1 != NULL && live(e1, now_ms)) {
@@ -888,8 +899,9 @@ cleanup:
 	return rc;
 }
 
-int
-md_cache_get_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+/* A side entry of (owner, type), live. */
+static int
+get_side(struct md_cache *c, const uint8_t *owner, uint16_t type, unsigned side,
     uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out)
 {
 	uint32_t nhash;
@@ -902,11 +914,122 @@ md_cache_get_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
 	nhash = md_name_hash(owner);
 	s = shard_of(c, nhash, type);
 	pthread_mutex_lock(&s->lock);
-	e = find(s, owner, nhash, type, true);
+	e = find(s, owner, nhash, type, side);
 	if (e != NULL && live(e, now_ms))
 		rc = copy_out(c, e, false, now_ms, buf, buflen, out);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+int
+md_cache_get_parent(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out)
+{
+	return get_side(
+	    c, owner, type, MD_CACHE_PARENT, now_ms, buf, buflen, out);
+}
+
+int
+md_cache_put_sigs(struct md_cache *c, const uint8_t *owner, uint16_t covered,
+    uint32_t ttl, const uint8_t *rdata, uint32_t rdata_len, uint16_t count,
+    enum md_trust trust, uint64_t now_ms)
+{
+	size_t owner_len = owner != NULL ? md_name_len(owner) : 0;
+
+	if (owner_len == 0 || covered == 0 || trust > MD_TRUST_AUTH_ANSWER ||
+	    !rdata_ok(rdata, rdata_len, count))
+		return -EINVAL;
+	return store_data(c, owner, owner_len, covered, MD_CACHE_SIGS, ttl,
+	    rdata, rdata_len, count, trust, now_ms);
+}
+
+int
+md_cache_get_sigs(struct md_cache *c, const uint8_t *owner, uint16_t covered,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out)
+{
+	return get_side(
+	    c, owner, covered, MD_CACHE_SIGS, now_ms, buf, buflen, out);
+}
+
+/* The length of the uncompressed name at p, within max bytes; 0 if none. */
+static size_t
+name_len_within(const uint8_t *p, size_t max)
+{
+	size_t off = 0;
+
+	while (off < max && off < MD_NAME_MAX) {
+		if (p[off] == 0)
+			return off + 1;
+		if (p[off] > 63)
+			return 0;
+		off += 1 + (size_t)p[off];
+	}
+	return 0;
+}
+
+/* A proof record: [u16 len][owner][u16 type][rdata]; false if malformed. */
+static bool
+proof_rr(const uint8_t *p, uint16_t len, const uint8_t **owner, uint16_t *type,
+    const uint8_t **rdata, uint16_t *rdlen)
+{
+	size_t nl = name_len_within(p, len);
+
+	if (nl == 0 || nl + 2 > len)
+		return false;
+	*owner = p;
+	*type = md_read_u16(p + nl);
+	*rdata = p + nl + 2;
+	*rdlen = (uint16_t)(len - nl - 2);
+	return true;
+}
+
+int
+md_cache_put_proof(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
+    uint32_t ttl, const uint8_t *rrs, uint32_t rrs_len, uint16_t count,
+    enum md_trust trust, uint64_t now_ms)
+{
+	size_t qlen = qname != NULL ? md_name_len(qname) : 0;
+	const uint8_t *o, *rd;
+	uint16_t t, rl;
+
+	if (qlen == 0 || trust > MD_TRUST_AUTH_ANSWER ||
+	    !rdata_ok(rrs, rrs_len, count))
+		return -EINVAL;
+	for (uint32_t off = 0; off < rrs_len;) {
+		uint16_t len = md_read_u16(rrs + off);
+
+		if (!proof_rr(rrs + off + 2, len, &o, &t, &rd, &rl))
+			return -EINVAL;
+		off += 2 + (uint32_t)len;
+	}
+	/* The negative entry's TTL, already clamped by its caller. */
+	if (ttl == 0)
+		return 0;
+	return store(c, qname, qlen, qtype, MD_CACHE_PROOF, ttl, rrs, rrs_len,
+	    count, NULL, 0, NULL, 0, trust, now_ms);
+}
+
+int
+md_cache_get_proof(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out)
+{
+	return get_side(
+	    c, qname, qtype, MD_CACHE_PROOF, now_ms, buf, buflen, out);
+}
+
+const uint8_t *
+md_cache_proof_next(const struct md_cache_view *v, const uint8_t *prev,
+    const uint8_t **owner, uint16_t *type, const uint8_t **rdata,
+    uint16_t *rdlen)
+{
+	const uint8_t *p =
+	    prev == NULL ? v->rdata : prev + 2 + md_read_u16(prev);
+
+	if (v->rdata == NULL || p >= v->rdata + v->rdata_len)
+		return NULL;
+	if (!proof_rr(p + 2, md_read_u16(p), owner, type, rdata, rdlen))
+		return NULL;
+	return p;
 }
 
 /* ---- flush and stats --------------------------------------------------- */

@@ -265,6 +265,35 @@ copy_set(struct md_request *req, const uint8_t *owner, uint16_t type,
 	return r->rdata != NULL ? r : NULL;
 }
 
+/* The RRSIGs of an RRSIG set (rdata as [u16 len][rdata]...) that cover
+ * 'covered', into req's arena; *count of them (0: none, NULL back). */
+static uint8_t *
+sigs_covering(struct md_request *req, const uint8_t *rdata, uint32_t len,
+    uint16_t covered, uint32_t *out_len, uint16_t *count)
+{
+	uint8_t *out = NULL;
+	uint32_t n = 0;
+
+	*count = 0;
+	for (uint32_t off = 0; off + 2 <= len;) {
+		uint16_t rl = md_read_u16(rdata + off);
+
+		if (off + 2 + rl > len)
+			break;
+		if (rl >= 18 && md_read_u16(rdata + off + 2) == covered) {
+			if (out == NULL &&
+			    (out = md_arena_alloc(&req->arena, len)) == NULL)
+				return NULL;
+			memcpy(out + n, rdata + off, 2 + (size_t)rl);
+			n += 2 + (uint32_t)rl;
+			(*count)++;
+		}
+		off += 2 + (uint32_t)rl;
+	}
+	*out_len = n;
+	return out;
+}
+
 static void
 add_answer(struct md_request *req, struct iq *iq, struct md_result_rrset *r)
 {
@@ -509,6 +538,11 @@ dname_from_cache(struct md_request *req, struct iq *iq, uint64_t t)
 	return false;
 }
 
+static void sigs_from_cache(struct md_request *req, struct iq *iq,
+    const uint8_t *owner, uint16_t type, uint64_t t);
+static void proof_from_cache(struct md_request *req, struct iq *iq,
+    const uint8_t *name, uint16_t key_type, uint64_t t);
+
 /* Answer from the cache if it can; true when iq is finished. */
 static bool
 from_cache(struct md_request *req, struct iq *iq)
@@ -536,6 +570,7 @@ from_cache(struct md_request *req, struct iq *iq)
 			add_answer(req, iq,
 			    copy_set(req, v.owner, v.type, v.count, v.ttl,
 				v.rdata, v.rdata_len));
+			sigs_from_cache(req, iq, iq->qname, iq->qtype, t);
 			trace_simple(req, iq, MD_TRACE_CACHE_HIT, "answer");
 			iq_done(req, iq, MD_RCODE_NOERROR);
 			return true;
@@ -569,6 +604,8 @@ from_cache(struct md_request *req, struct iq *iq)
 					    one, 2 + (uint32_t)v.soa_rdlen);
 				}
 			}
+			proof_from_cache(req, iq, iq->qname,
+			    v.kind == MD_CACHE_NXDOMAIN ? 0 : iq->qtype, t);
 			trace_simple(req, iq, MD_TRACE_CACHE_HIT,
 			    v.kind == MD_CACHE_NXDOMAIN ? "NXDOMAIN"
 							: "NODATA");
@@ -597,6 +634,7 @@ from_cache(struct md_request *req, struct iq *iq)
 		add_answer(req, iq,
 		    copy_set(req, v.owner, v.type, v.count, v.ttl, v.rdata,
 			v.rdata_len));
+		sigs_from_cache(req, iq, iq->qname, MD_TYPE_CNAME, t);
 		trace_simple(req, iq, MD_TRACE_CACHE_HIT, "CNAME");
 		uint8_t next[MD_NAME_MAX];
 
@@ -1279,7 +1317,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 	/* A forwarder is asked to recurse for us (RD set). */
 	len = md_msg_build_query(req->sendbuf, sizeof(req->sendbuf), 0,
 	    wirename, iq->sent_qtype, iq->dp->fwd != NULL, iq->edns,
-	    conf->edns_size, false);
+	    conf->edns_size, iq->edns);
 	if (len < 0) {
 		fail_request(req, iq, MD_EDE_OTHER, "cannot build a query");
 		return MD_STEP_DONE;
@@ -1389,6 +1427,54 @@ negative_ttl(const struct rrset *soa)
 	return soa->ttl < minimum ? soa->ttl : minimum;
 }
 
+/* The RRSIGs of s in its reply, after it in the answer (for clients
+ * that set DO) and beside it in the cache. */
+static void
+take_sigs(struct md_request *req, struct iq *iq, const struct reply *r,
+    const struct rrset *s)
+{
+	const struct rrset *sig;
+	struct md_result_rrset *rs;
+	uint8_t *rd;
+	uint32_t len;
+	uint16_t n;
+
+	if (s == NULL || s->synth || s->type == MD_TYPE_RRSIG ||
+	    (sig = md_reply_find(r, s->section, s->owner, MD_TYPE_RRSIG)) ==
+		NULL ||
+	    (rd = sigs_covering(
+		 req, sig->rdata, sig->rdata_len, s->type, &len, &n)) == NULL)
+		return;
+	if (req->env->cache != NULL && !r->truncated)
+		md_cache_put_sigs(req->env->cache, s->owner, s->type, s->ttl,
+		    rd, len, n, trust_of(r, s->section), now(req));
+	rs = copy_set(req, s->owner, MD_TYPE_RRSIG, n, s->ttl, rd, len);
+	if (rs != NULL) {
+		rs->dnssec = true;
+		add_answer(req, iq, rs);
+	}
+}
+
+/* The RRSIGs of (owner, type) from the cache, after it in the answer. */
+static void
+sigs_from_cache(struct md_request *req, struct iq *iq, const uint8_t *owner,
+    uint16_t type, uint64_t t)
+{
+	uint8_t buf[4096];
+	struct md_cache_view v;
+	struct md_result_rrset *rs;
+
+	if (md_cache_get_sigs(
+		req->env->cache, owner, type, t, buf, sizeof(buf), &v) != 0)
+		return;
+	rs = copy_set(
+	    req, owner, MD_TYPE_RRSIG, v.count, v.ttl, v.rdata, v.rdata_len);
+	if (rs != NULL) {
+		rs->dnssec = true;
+		add_answer(req, iq, rs);
+	}
+}
+
 /* Keep the CNAME chain of a reply in the cache and in the answer. */
 static void
 take_chain(struct md_request *req, struct iq *iq, const struct reply *r,
@@ -1404,6 +1490,115 @@ take_chain(struct md_request *req, struct iq *iq, const struct reply *r,
 		add_answer(req, iq,
 		    copy_set(req, s->owner, s->type, s->count, s->ttl, s->rdata,
 			s->rdata_len));
+		take_sigs(req, iq, r, s);
+	}
+}
+
+/* Append a DNSSEC record set to a result list. */
+static void
+append_dnssec(struct md_request *req, struct md_result_rrset **head,
+    const uint8_t *owner, uint16_t type, uint16_t count, uint32_t ttl,
+    const uint8_t *rdata, uint32_t len)
+{
+	struct md_result_rrset *rs =
+	    copy_set(req, owner, type, count, ttl, rdata, len);
+	struct md_result_rrset **p = head;
+
+	if (rs == NULL)
+		return;
+	rs->dnssec = true;
+	while (*p != NULL)
+		p = &(*p)->next;
+	*p = rs;
+}
+
+/*
+ * The DNSSEC records of a denial (RFC 4035 §3.1.3): the SOA's RRSIGs and
+ * the authority section's NSEC and NSEC3 sets with theirs, after the SOA
+ * in the answer and, as one proof, beside the negative entry in the cache.
+ */
+static void
+take_proof(struct md_request *req, struct iq *iq, const struct reply *r,
+    const uint8_t *name, uint16_t key_type, uint32_t ttl)
+{
+	uint8_t blob[8192];
+	uint32_t blen = 0;
+	uint16_t nrr = 0;
+
+	for (const struct rrset *s = r->sets; s != NULL; s = s->next) {
+		const struct rrset *sig;
+		uint8_t *rd;
+		uint32_t len;
+		uint16_t n;
+
+		if (s->section != MD_SECTION_AUTHORITY ||
+		    (s->type != MD_TYPE_SOA && s->type != MD_TYPE_NSEC &&
+			s->type != MD_TYPE_NSEC3))
+			continue;
+		if (s->type != MD_TYPE_SOA)
+			append_dnssec(req, &iq->authority, s->owner, s->type,
+			    s->count, ttl, s->rdata, s->rdata_len);
+		sig = md_reply_find(r, s->section, s->owner, MD_TYPE_RRSIG);
+		rd = sig != NULL ? sigs_covering(req, sig->rdata,
+				       sig->rdata_len, s->type, &len, &n)
+				 : NULL;
+		if (rd != NULL)
+			append_dnssec(req, &iq->authority, s->owner,
+			    MD_TYPE_RRSIG, n, ttl, rd, len);
+		/* the proof as [u16 len][owner][u16 type][rdata] records */
+		for (int pass = 0; pass < 2; pass++) {
+			const uint8_t *p = pass == 0 ? s->rdata : rd;
+			uint32_t plen = pass == 0 ? s->rdata_len : len;
+			uint16_t type = pass == 0 ? s->type : MD_TYPE_RRSIG;
+			size_t ol = md_name_len(s->owner);
+
+			if (pass == 0 && s->type == MD_TYPE_SOA)
+				continue; /* the negative entry holds it */
+			for (uint32_t off = 0; p != NULL && off + 2 <= plen;) {
+				uint16_t rl = md_read_u16(p + off);
+
+				if (blen + 2 + ol + 2 + rl > sizeof(blob) ||
+				    nrr == UINT16_MAX)
+					return; /* too big to keep */
+				md_write_u16(
+				    blob + blen, (uint16_t)(ol + 2 + rl));
+				memcpy(blob + blen + 2, s->owner, ol);
+				md_write_u16(blob + blen + 2 + ol, type);
+				memcpy(blob + blen + 4 + ol, p + off + 2, rl);
+				blen += 2 + (uint32_t)(ol + 2 + rl);
+				nrr++;
+				off += 2 + (uint32_t)rl;
+			}
+		}
+	}
+	if (nrr > 0 && req->env->cache != NULL && ttl > 0 && !r->truncated)
+		md_cache_put_proof(req->env->cache, name, key_type, ttl, blob,
+		    blen, nrr, trust_of(r, MD_SECTION_AUTHORITY), now(req));
+}
+
+/* A cached denial's proof, after its SOA in the answer. */
+static void
+proof_from_cache(struct md_request *req, struct iq *iq, const uint8_t *name,
+    uint16_t key_type, uint64_t t)
+{
+	uint8_t buf[8192];
+	struct md_cache_view v;
+	const uint8_t *p = NULL, *owner, *rd;
+	uint16_t type, rl;
+
+	if (md_cache_get_proof(
+		req->env->cache, name, key_type, t, buf, sizeof(buf), &v) != 0)
+		return;
+	while (
+	    (p = md_cache_proof_next(&v, p, &owner, &type, &rd, &rl)) != NULL) {
+		uint8_t one[2 + 8192]; /* a proof is at most 8192 bytes */
+
+		if (rl > sizeof(one) - 2)
+			break;
+		md_write_u16(one, rl);
+		memcpy(one + 2, rd, rl);
+		append_dnssec(req, &iq->authority, owner, type, 1, v.ttl, one,
+		    2 + (uint32_t)rl);
 	}
 }
 
@@ -1426,6 +1621,7 @@ take_negative(struct md_request *req, struct iq *iq, const struct reply *r,
 		/* The SOA goes out with the negative TTL (RFC 2308 §3). */
 		iq->authority = copy_set(req, c->soa->owner, MD_TYPE_SOA,
 		    c->soa->count, ttl, c->soa->rdata, c->soa->rdata_len);
+		take_proof(req, iq, r, name, nxdomain ? 0 : iq->qtype, ttl);
 		if (req->env->cache != NULL && ttl > 0 &&
 		    c->soa->rdata_len >= 2) {
 			md_cache_put_negative(req->env->cache, name, iq->qtype,
@@ -1721,6 +1917,7 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		add_answer(req, iq,
 		    copy_set(req, c.data->owner, c.data->type, c.data->count,
 			c.data->ttl, c.data->rdata, c.data->rdata_len));
+		take_sigs(req, iq, &r, c.data);
 		iq_done(req, iq, MD_RCODE_NOERROR);
 		return;
 	case MD_REPLY_CNAME:

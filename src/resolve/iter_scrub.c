@@ -27,7 +27,11 @@ keep(const struct md_msg_rr *rr, const uint8_t *zone)
 	case MD_SECTION_ANSWER:
 		return true;
 	case MD_SECTION_AUTHORITY:
-		return rr->type == MD_TYPE_NS || rr->type == MD_TYPE_SOA;
+		/* and the DNSSEC records of referrals and denials (RFC 4035
+		 * §3.1.3, §3.1.4), passed on to clients that set DO */
+		return rr->type == MD_TYPE_NS || rr->type == MD_TYPE_SOA ||
+		    rr->type == MD_TYPE_DS || rr->type == MD_TYPE_RRSIG ||
+		    rr->type == MD_TYPE_NSEC || rr->type == MD_TYPE_NSEC3;
 	case MD_SECTION_ADDITIONAL:
 		return rr->type == MD_TYPE_A || rr->type == MD_TYPE_AAAA;
 	default:

@@ -750,7 +750,8 @@ render_cache(FILE *f, struct md_cache *cache)
 	family(f, "minidns_cache_entries", "gauge",
 	    "Entries in the cache, by type: success (RRsets), denial "
 	    "(NXDOMAIN and NODATA), servfail (failures held, RFC 9520), "
-	    "parent_glue (parent-side addresses of name servers).");
+	    "parent_glue (parent-side addresses of name servers), dnssec "
+	    "(RRSIGs and denial proofs kept beside their data).");
 	fprintf(f, "minidns_cache_entries{type=\"success\"} %" PRIu64 "\n",
 	    cs.kind_entries[MD_CACHE_RRSET]);
 	fprintf(f, "minidns_cache_entries{type=\"denial\"} %" PRIu64 "\n",
@@ -760,6 +761,8 @@ render_cache(FILE *f, struct md_cache *cache)
 	    cs.kind_entries[MD_CACHE_SERVFAIL]);
 	fprintf(f, "minidns_cache_entries{type=\"parent_glue\"} %" PRIu64 "\n",
 	    cs.kind_entries[MD_CACHE_PARENT]);
+	fprintf(f, "minidns_cache_entries{type=\"dnssec\"} %" PRIu64 "\n",
+	    cs.kind_entries[MD_CACHE_SIGS] + cs.kind_entries[MD_CACHE_PROOF]);
 	family(
 	    f, "minidns_cache_bytes", "gauge", "Memory held by cache entries.");
 	fprintf(f, "minidns_cache_bytes %" PRIu64 "\n", cs.bytes);

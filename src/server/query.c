@@ -381,6 +381,50 @@ ap_ttl(const struct md_zone_result *nx)
  * there into the message: no allocation.  chain (not NULL): a local CNAME
  * chain leading out, written first; the cache answers for its target.
  */
+/*
+ * DO set (RFC 4035 §3.2.1): the RRSIGs the cache keeps beside (owner,
+ * type), written after the RRset as owner_out.  True when they did not
+ * fit.  Uses ctx->scratch: the caller's view of it is gone.
+ */
+static bool
+write_cached_sigs(const struct md_query_ctx *ctx, struct md_wire_writer *w,
+    const struct md_wire_query *q, const uint8_t *owner_out,
+    const uint8_t *owner, uint16_t type, uint64_t now)
+{
+	struct md_cache_view v;
+
+	if (!q->edns.do_bit ||
+	    md_cache_get_sigs(ctx->cache, owner, type, now, ctx->scratch,
+		ctx->scratch_len, &v) != 0)
+		return false;
+	return write_set(w, MD_SECTION_ANSWER, owner_out, MD_TYPE_RRSIG, v.ttl,
+		   v.rdata, v.rdata_len) != 0;
+}
+
+/* DO set: a cached denial's NSEC/NSEC3 records and RRSIGs, in the
+ * authority section after its SOA.  True when they did not fit. */
+static bool
+write_cached_proof(const struct md_query_ctx *ctx, struct md_wire_writer *w,
+    const struct md_wire_query *q, const uint8_t *name, uint16_t key_type,
+    uint64_t now)
+{
+	struct md_cache_view v;
+	const uint8_t *p = NULL, *owner, *rd;
+	uint16_t type, rl;
+
+	if (!q->edns.do_bit ||
+	    md_cache_get_proof(ctx->cache, name, key_type, now, ctx->scratch,
+		ctx->scratch_len, &v) != 0)
+		return false;
+	while (
+	    (p = md_cache_proof_next(&v, p, &owner, &type, &rd, &rl)) != NULL) {
+		if (md_wire_write_rr(w, MD_SECTION_AUTHORITY, owner, type,
+			MD_CLASS_IN, v.ttl, rd, rl) != 0)
+			return true;
+	}
+	return false;
+}
+
 static size_t
 cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
     uint32_t qhash, bool tcp, bool stale, uint8_t *out, size_t outcap,
@@ -439,6 +483,10 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 				    write_set_rot(&w, MD_SECTION_ANSWER,
 					owner_for(q, v.owner), v.type, v.ttl,
 					v.rdata, v.rdata_len, ctx->rotate) != 0;
+				tc = tc ||
+				    write_cached_sigs(ctx, &w, q,
+					owner_for(q, name), name, q->qtype,
+					now);
 				break;
 			}
 			rcode = v.kind == MD_CACHE_NXDOMAIN ? MD_RCODE_NXDOMAIN
@@ -448,6 +496,10 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 				v.soa_owner, MD_TYPE_SOA, MD_CLASS_IN, v.ttl,
 				v.soa_rdata, v.soa_rdlen) != 0)
 				tc = true;
+			tc = tc ||
+			    write_cached_proof(ctx, &w, q, name,
+				v.kind == MD_CACHE_NXDOMAIN ? 0 : q->qtype,
+				now);
 			break;
 		}
 		/* No data for this name: a CNAME to follow? */
@@ -466,7 +518,15 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 			tc = true;
 			break;
 		}
+		uint8_t cname_owner[MD_NAME_MAX];
+
+		memcpy(cname_owner, name, md_name_len(name));
 		memcpy(name, v.rdata + 2, md_name_len(v.rdata + 2));
+		if (write_cached_sigs(ctx, &w, q, owner_for(q, cname_owner),
+			cname_owner, MD_TYPE_CNAME, now)) {
+			tc = true;
+			break;
+		}
 	}
 	flags |= (uint16_t)rcode;
 	if (tc) {
@@ -853,16 +913,23 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	/* Clients see the TTLs the cache will keep (cache-min-ttl,
 	 * cache-max-ttl, cache-max-negative-ttl), from the first answer. */
 	for (const struct md_result_rrset *s = r->answer; s != NULL && !tc;
-	     s = s->next)
+	     s = s->next) {
+		/* RFC 4035 §3.2.1: DNSSEC records only when DO is set */
+		if (s->dnssec && !q->edns.do_bit)
+			continue;
 		tc = write_set_rot(&w, MD_SECTION_ANSWER,
 			 owner_for(q, s->owner), s->type,
 			 md_ttl_clamp(s->ttl, ctx->min_ttl, ctx->max_ttl),
 			 s->rdata, s->rdata_len, ctx->rotate) != 0;
+	}
 	for (const struct md_result_rrset *s = r->authority; s != NULL && !tc;
-	     s = s->next)
+	     s = s->next) {
+		if (s->dnssec && !q->edns.do_bit)
+			continue;
 		tc = write_set(&w, MD_SECTION_AUTHORITY, s->owner, s->type,
 			 md_ttl_clamp(s->ttl, 0, ctx->max_negative_ttl),
 			 s->rdata, s->rdata_len) != 0;
+	}
 	if (tc) {
 		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
 		info->truncated = true;

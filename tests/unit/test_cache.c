@@ -1298,10 +1298,87 @@ parent_side_glue(void **state)
 	md_cache_free(c);
 }
 
+/* RRSIGs and denial proofs live beside their data: lookups do not see
+ * them, they go with a flush of the name, and a malformed proof is
+ * refused. */
+static void
+dnssec_side_entries(void **state)
+{
+	struct md_cache *c = new_cache(1 << 20, 4);
+	struct md_cache_view v;
+	uint8_t buf[1024], n[MD_NAME_MAX], proof[256], sig[64];
+	const uint8_t *p = NULL, *owner, *rd;
+	uint16_t type, rl, plen;
+	uint8_t nsec_owner[MD_NAME_MAX];
+	size_t ol;
+	unsigned seen = 0;
+
+	(void)state;
+	/* one RRSIG covering A: [u16 len][covered A][the rest] */
+	memset(sig, 0x5a, sizeof(sig));
+	md_write_u16(sig, 30);
+	md_write_u16(sig + 2, MD_TYPE_A);
+	assert_int_equal(md_cache_put_sigs(c, wname("www.example.", n),
+			     MD_TYPE_A, 300, sig, 32, 1, MD_TRUST_ANSWER, T0),
+	    0);
+	assert_int_equal(
+	    get(c, "www.example.", MD_TYPE_A, T0, false, buf, 1024, &v),
+	    MD_ENOTFOUND);
+	assert_int_equal(md_cache_get_sigs(c, wname("www.example.", n),
+			     MD_TYPE_A, T0 + 1000, buf, 1024, &v),
+	    0);
+	assert_int_equal(v.kind, MD_CACHE_SIGS);
+	assert_int_equal(v.count, 1);
+	assert_int_equal(v.ttl, 299);
+	assert_int_equal(md_cache_get_sigs(c, wname("www.example.", n),
+			     MD_TYPE_AAAA, T0, buf, 1024, &v),
+	    MD_ENOTFOUND);
+	/* a proof of two records: an NSEC and its RRSIG */
+	wname("a.example.", nsec_owner);
+	ol = md_name_len(nsec_owner);
+	plen = 0;
+	for (int i = 0; i < 2; i++) {
+		md_write_u16(proof + plen, (uint16_t)(ol + 2 + 4));
+		memcpy(proof + plen + 2, nsec_owner, ol);
+		md_write_u16(proof + plen + 2 + ol,
+		    i == 0 ? MD_TYPE_NSEC : MD_TYPE_RRSIG);
+		memset(proof + plen + 4 + ol, i, 4);
+		plen += (uint16_t)(2 + ol + 2 + 4);
+	}
+	assert_int_equal(md_cache_put_proof(c, wname("b.example.", n), 0, 60,
+			     proof, plen, 2, MD_TRUST_AUTH_AUTHORITY, T0),
+	    0);
+	assert_int_equal(
+	    md_cache_get_proof(c, wname("b.example.", n), 0, T0, buf, 1024, &v),
+	    0);
+	while (
+	    (p = md_cache_proof_next(&v, p, &owner, &type, &rd, &rl)) != NULL) {
+		assert_true(md_name_equal(owner, nsec_owner));
+		assert_int_equal(
+		    type, seen == 0 ? MD_TYPE_NSEC : MD_TYPE_RRSIG);
+		assert_int_equal(rl, 4);
+		assert_int_equal(rd[0], seen);
+		seen++;
+	}
+	assert_int_equal(seen, 2);
+	/* a record whose owner runs past its length */
+	proof[2] = 60;
+	assert_int_equal(md_cache_put_proof(c, wname("c.example.", n), 0, 60,
+			     proof, plen, 2, MD_TRUST_AUTH_AUTHORITY, T0),
+	    -EINVAL);
+	/* a flush of the name takes its signatures along */
+	md_cache_flush(c, wname("www.example.", n));
+	assert_int_equal(md_cache_get_sigs(c, wname("www.example.", n),
+			     MD_TYPE_A, T0, buf, 1024, &v),
+	    MD_ENOTFOUND);
+	md_cache_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(dnssec_side_entries),
 	    cmocka_unit_test(defaults),
 	    cmocka_unit_test(round_trip),
 	    cmocka_unit_test(case_insensitive),

@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# DNSSEC pass-through (issue 14, first part; no validation yet): zones
+# signed here at test time with ldns-keygen and ldns-signzone (one with
+# NSEC, one with NSEC3), served by NSD, and minidnsd forwarding to it.
+# What a validating stub behind minidnsd needs, checked with kdig:
+#  - with DO, answers carry the RRSIGs of every RRset (a CNAME chain's
+#    too), NXDOMAIN and NODATA carry the SOA's RRSIG and the NSEC or
+#    NSEC3 records that prove them, with their RRSIGs: the same records
+#    NSD gives (TTLs aside), from the upstream's reply and from the cache;
+#  - without DO, none of them (the SOA alone in a denial);
+#  - the cache keeps them (minidns_cache_entries{type="dnssec"}).
+#
+# Ground rules of lib.sh: a private network namespace, 127.x only, every
+# process stopped by saved PID, every wait bounded.  Exit 77 when not root
+# or a tool is missing; MINIDNSD from the environment, else ./minidnsd.
+set -eu
+. "$(dirname "$0")/lib.sh"
+md_it_start dnssec "$@"
+PATH=$PATH:/usr/sbin
+
+MINIDNSD=${MINIDNSD:-$PWD/minidnsd}
+md_it_need nsd kdig ldns-keygen ldns-signzone python3
+md_it_built "$MINIDNSD"
+
+DNS=127.63.0.1 # minidnsd
+NSD=127.63.0.2 # the signed zones
+
+# ---- two signed zones ------------------------------------------------------
+# sign ZONE [NSEC3 options]: ZSK and KSK (ECDSA P-256), signed into
+# $T/ZONE.zone.signed
+sign() {
+	local zone=$1 ksk zsk
+	shift
+	cat >"$T/$zone.zone" <<EOF
+\$ORIGIN $zone.
+\$TTL 300
+@	IN SOA ns hostmaster 1 7200 1800 86400 300
+@	IN NS ns
+ns	IN A $NSD
+www	IN A 192.0.2.80
+www	IN AAAA 2001:db8::80
+alias	IN CNAME www
+mail	IN A 192.0.2.25
+text	IN TXT "signed here at test time"
+EOF
+	(cd "$T" && zsk=$(ldns-keygen -a ECDSAP256SHA256 "$zone") &&
+	    ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$zone") &&
+	    ldns-signzone "$@" "$zone.zone" "$zsk" "$ksk") \
+	    >"$T/sign.$zone.log" 2>&1 ||
+	    { cat "$T/sign.$zone.log"; echo "ERROR: cannot sign $zone"; exit 99; }
+}
+sign sec.test
+sign sec3.test -n -t 0 -s ab12
+md_it_nsd "$T/nsd" $NSD "sec.test=$T/sec.test.zone.signed" \
+    "sec3.test=$T/sec3.test.zone.signed"
+
+cat >"$T/minidnsd.yaml" <<EOF
+listen: [ "$DNS:53" ]
+threads: 2
+zones: []
+forward:
+  - zone: sec.test
+    servers: [ "$NSD" ]
+  - zone: sec3.test
+    servers: [ "$NSD" ]
+metrics: "$DNS:9153"
+health: "off"
+ready: "off"
+EOF
+"$MINIDNSD" -f -c "$T/minidnsd.yaml" >"$T/minidnsd.log" 2>&1 &
+PIDS="$PIDS $!"
+if ! wait_up $NSD sec.test >/dev/null || ! wait_up $DNS sec.test >/dev/null; then
+	fail "NSD or minidnsd did not come up" "$T/minidnsd.log"
+	summary
+fi
+
+# rrs SERVER OPTS... NAME TYPE: the records kdig shows, without TTLs,
+# sorted (one per line), in $T/rrs.SERVER: the answer section's, or the
+# authority section's when the answer is empty (a denial: an
+# authoritative server's positive answers also carry its NS set there,
+# which resolvers leave out); the header line's status in $status.
+rrs() {
+	local server=$1
+	shift
+	kdig @"$server" +time=3 +retry=1 "$@" >"$T/kdig.out" 2>&1 || true
+	status=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' "$T/kdig.out" | head -1)
+	awk '/^;; ANSWER SECTION:/ { on = 1; next }
+	    /^;;/ || /^$/ { on = 0 }
+	    on && NF >= 4 { $2 = ""; print }' "$T/kdig.out" | sort \
+	    >"$T/rrs.$server"
+	[ -s "$T/rrs.$server" ] ||
+	    awk '/^;; AUTHORITY SECTION:/ { on = 1; next }
+		/^;;/ || /^$/ { on = 0 }
+		on && NF >= 4 { $2 = ""; print }' "$T/kdig.out" | sort \
+		>"$T/rrs.$server"
+}
+types() { awk '{ print $3 }' "$T/rrs.$1" | sort | uniq -c | tr -s ' ' |
+	tr '\n' ',' | sed 's/,$//'; }
+
+# same NAME TYPE WHAT: minidnsd with DO gives NSD's records (a first time
+# from NSD, a second from the cache)
+same() {
+	local name=$1 type=$2 what=$3 pass
+	rrs $NSD +dnssec +norec "$name" "$type"
+	cp "$T/rrs.$NSD" "$T/want"
+	want_status=$status
+	for pass in "from the upstream" "from the cache"; do
+		rrs $DNS +dnssec "$name" "$type"
+		if [ "$status" = "$want_status" ] &&
+		    cmp -s "$T/want" "$T/rrs.$DNS" &&
+		    grep -q RRSIG "$T/want"; then
+			pass "DO: $what $pass: NSD's records ($status: $(types $DNS))"
+		else
+			fail "DO: $what $pass" \
+			    "$status/$want_status: $(diff "$T/want" "$T/rrs.$DNS" | head -6 | tr '\n' '|')"
+		fi
+	done
+}
+
+same www.sec.test A "an A RRset and its RRSIG"
+same alias.sec.test A "a CNAME chain, each RRset with its RRSIG"
+same nosuch.sec.test A "NXDOMAIN with the SOA's RRSIG and the NSECs"
+same mail.sec.test AAAA "NODATA with the name's NSEC"
+same nosuch.sec3.test A "NXDOMAIN proven by NSEC3 records"
+same mail.sec3.test TXT "NODATA proven by an NSEC3 record"
+
+# Without DO: the data, no DNSSEC record; a denial has its SOA alone.
+for q in "alias.sec.test A" "nosuch.sec.test A" "nosuch.sec3.test TXT"; do
+	rrs $DNS +nodnssec $q
+	n=$(grep -c -E ' (RRSIG|NSEC|NSEC3) ' "$T/rrs.$DNS" || true)
+	check "no DO: $q has no DNSSEC records ($status: $(types $DNS))" \
+	    sh -c "[ $n = 0 ] && [ -s '$T/rrs.$DNS' ]"
+done
+
+# The cache holds them beside the data.
+python3 - "$DNS" >"$T/metrics" <<'EOF' || true
+import sys, urllib.request
+print(urllib.request.urlopen("http://%s:9153/metrics" % sys.argv[1],
+                             timeout=5).read().decode())
+EOF
+n=$(awk '/^minidns_cache_entries\{type="dnssec"\}/ { print $2 }' "$T/metrics")
+check "the cache keeps RRSIGs and proofs beside their data (${n:-none})" \
+    [ "${n:-0}" -ge 6 ]
+
+summary
