@@ -519,7 +519,8 @@ render_dig(struct tracer *tr, const struct md_trace_event *ev)
 		    name, type, ev->why != NULL ? ev->why : "cache");
 		break;
 	case MD_TRACE_FAIL:
-		fprintf(out, "%s;; resolution failed: %s\n", in,
+		fprintf(out, "%s;; %s failed: %s\n", in,
+		    ev->depth > 0 ? "sub-lookup" : "resolution",
 		    ev->why != NULL ? ev->why : "?");
 		break;
 	case MD_TRACE_QMIN_FALLBACK:
@@ -604,7 +605,9 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 			fprintf(out, "%s is an alias (CNAME).\n", name);
 			break;
 		case MD_REPLY_NXDOMAIN:
-			fprintf(out, "NXDOMAIN: %s does not exist.\n", name);
+			fprintf(out, "NXDOMAIN: %s does not exist%s.\n", name,
+			    ev->qmin ? " (says the server, of a shortened name)"
+				     : "");
 			break;
 		case MD_REPLY_NODATA:
 			if (ev->qmin)
@@ -650,11 +653,14 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 		    zone, ev->why != NULL ? ev->why : "");
 		break;
 	case MD_TRACE_TIMEOUT:
-		fprintf(out,
-		    "%s;   timeout: %s did not answer %s %s (%s); its next "
-		    "timeout will be twice as long.\n",
+		/* The engine's words: what it does next, and whether the
+		 * question's time is up. */
+		fprintf(out, "%s;   timeout: %s did not answer %s %s: %s.%s\n",
 		    indent, host, name, type,
-		    ev->why != NULL ? ev->why : "no reply");
+		    ev->why != NULL ? ev->why : "no reply",
+		    ev->why != NULL && strstr(ev->why, "time is up") != NULL
+			? ""
+			: " This server's next timeout is twice as long.");
 		break;
 	case MD_TRACE_NET_ERROR:
 		fprintf(out, "%s;   %s cannot be reached (%s).\n", indent, host,
@@ -944,6 +950,7 @@ ask_address(
 		ex.timeout_ms = (int)tr->o->timeout_s * 1000;
 		ex.tries = 2;
 		ex.display_name = srv->name;
+		ex.rng = tr->env.rng;
 		md_arena_init(&a, 4096);
 		if (md_tool_exchange(&ex) == 0 &&
 		    md_msg_parse(ex.reply, ex.reply_len, &a, &m) == 0) {
@@ -997,6 +1004,7 @@ prime_from_server(struct tracer *tr)
 	ex.timeout_ms = (int)tr->o->timeout_s * 1000;
 	ex.tries = 2;
 	ex.display_name = host;
+	ex.rng = tr->env.rng;
 	if (md_tool_exchange(&ex) != 0) {
 		fprintf(tr->out, ";; no servers could be reached\n");
 		md_tool_exchange_deinit(&ex);
@@ -1016,8 +1024,13 @@ prime_from_server(struct tracer *tr)
 		addr_text(&tr->o->server, addr, sizeof(addr));
 		fprintf(tr->out,
 		    ";; Received %zu bytes from %s(%s) in %llu "
-		    "ms\n\n",
-		    ex.reply_len, addr, host, (unsigned long long)ex.rtt_ms);
+		    "ms%s\n",
+		    ex.reply_len, addr, host, (unsigned long long)ex.rtt_ms,
+		    ex.used_tcp ? " (TCP)" : "");
+		if (!tr->o->explain)
+			fprintf(tr->out,
+			    ";; Outcome: the root servers, from %s\n", host);
+		fputs("\n", tr->out);
 	}
 	/* The NS names of the root, with the addresses the reply gave. */
 	tr->conf.nhints = 0;
@@ -1361,6 +1374,7 @@ compare_servers(struct tracer *tr, const struct md_trace_event *ev)
 							   : 1000);
 				ex.tries = 1;
 				ex.display_name = sname;
+				ex.rng = tr->env.rng;
 				if (md_tool_exchange(&ex) == 0) {
 					theirs = reply_summary(
 					    ex.reply, ex.reply_len);
