@@ -1373,6 +1373,7 @@ compare_servers(struct tracer *tr, const struct md_trace_event *ev)
 				    (int)(o->timeout_s > 0 ? o->timeout_s * 1000
 							   : 1000);
 				ex.tries = 1;
+				ex.quiet = true;
 				ex.display_name = sname;
 				ex.rng = tr->env.rng;
 				if (md_tool_exchange(&ex) == 0) {

@@ -497,6 +497,8 @@ report_failure(const struct md_tool_exchange *ex, bool tcp, int err)
 	const struct md_tool_server *srv = ex->server;
 	unsigned port = md_tool_server_port(srv);
 
+	if (ex->quiet)
+		return;
 	if (err == MD_TOOL_ETLS) {
 		printf(";; TLS handshake with %s#%u(%s) failed: %s\n",
 		    srv->host, port, srv->name, ex->tls_error);

@@ -324,6 +324,19 @@ a = dict((s['server'], s['differs']) for s in d['steps']
          if s['event'] == 'allservers' and s['zone'] == 'disagree.com.')
 sys.exit(0 if sorted(a) == ['127.53.2.1', '127.53.2.2'] and
          sorted(a.values()) == [False, True] else 1)" "$T/all.j"
+# A silent server is no disagreement about the data: marked apart, and
+# +json stays one valid document.
+mtrace +allservers www.timeout.com A >"$T/all.t" 2>&1 || true
+check_out "allservers: the silent server marked NO REPLY, no disagreement" "$T/all.t" \
+    sh -c "grep -q '^;;   127.53.6.1#53(ns1.timeout.com): no reply   <- NO REPLY' '$T/all.t' &&
+	grep -q '^;; The servers that answered agree; 1 did not answer.' '$T/all.t' &&
+	! grep -q 'DISAGREE' '$T/all.t'"
+mtrace +allservers +json www.timeout.com A >"$T/all.tj" 2>&1 || true
+check_out "allservers: +json with a silent server parses" "$T/all.tj" \
+    python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+a = [s for s in d['steps'] if s['event'] == 'allservers' and s['server'] == '127.53.6.1']
+sys.exit(0 if a and a[0]['reply'] == 'no reply' and not a[0]['differs'] else 1)" "$T/all.tj"
 
 # 10. @server: the root NS set comes from that server (a recursive
 #     minidnsd of the lab), then the walk goes on from the roots.
