@@ -7,18 +7,27 @@
  * Three ways to print the same events:
  *   default    dig's +trace layout: each reply's records (the NS set of a
  *              referral, the answer) and ";; Received N bytes from ..."
- *              lines, plus ";;" comment lines for what dig leaves out
- *              (timeouts, lame servers, TCP retries, glueless look-ups)
+ *              lines, plus ";;" comment lines for what dig leaves out:
+ *              every step's outcome (";; Outcome: referral to com.",
+ *              NXDOMAIN, NODATA, SERVFAIL, lame, timeout...), TCP
+ *              retries, QNAME-minimisation fallbacks, and sub-lookups
+ *              (a glueless name server's address), indented and closed
  *   +explain   after each step, one or two plain-language lines, and a
  *              summary at the end (for teaching)
  *   +json      every step as an object in a JSON document
  *
  * The walk starts by priming the root NS set: from a root hint, or from
- * the @server given on the command line (as dig does).  Owns no state
- * beyond one run.
+ * the @server given on the command line (as dig does).  Everything shown
+ * comes from the engine's events: the transport, the timeouts and the
+ * server chosen next, and whether a name was minimised.  +seed=N gives
+ * the engine (server choice) and net/ (query IDs) one seeded source, so
+ * a walk can be shown again step for step; +allservers asks, after each
+ * reply, every other server of the zone the same question and marks the
+ * replies that differ.  Owns no state beyond one run.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +69,33 @@ struct tracer {
 	unsigned cache_hits;
 	/* JSON */
 	bool json_first;
+	/* the question at each depth (the client's, then sub-lookups), for
+	 * the lines that open and close a sub-lookup */
+	uint8_t q_name[8][MD_NAME_MAX];
+	uint16_t q_type[8];
+	/* +seed */
+	struct md_rng rng;
+	/* +allservers: time spent asking the other servers, kept off the
+	 * engine's clock so its budget and the steps' times are the walk's */
+	uint64_t paused_ms;
+	struct zone_servers *zones;
+	struct known_addr *addrs;
+	bool after_failure; /* the last step failed: say what is next */
+};
+
+/* +allservers: the servers of a zone, by name, as referrals named them. */
+struct zone_servers {
+	struct zone_servers *next;
+	uint8_t zone[MD_NAME_MAX];
+	unsigned n;
+	uint8_t ns[16][MD_NAME_MAX];
+};
+
+/* +allservers: an address learned for a name (glue, or an answer). */
+struct known_addr {
+	struct known_addr *next;
+	uint8_t name[MD_NAME_MAX];
+	struct md_sockaddr addr;
 };
 
 /* ---- small printing helpers -------------------------------------------- */
@@ -135,9 +171,50 @@ jdump(FILE *out, json_t *v)
 	json_decref(v);
 }
 
+/* Four spaces per level of sub-lookup. */
+static const char *
+indent_of(unsigned depth)
+{
+	static const char spaces[] = "                                ";
+	size_t n = (size_t)depth * 4;
+
+	if (n > sizeof(spaces) - 1)
+		n = sizeof(spaces) - 1;
+	return spaces + (sizeof(spaces) - 1 - n);
+}
+
+/* Print one record dig's way, each of its lines after 'indent'. */
+static void
+print_rr_indented(FILE *out, const char *indent, const ldns_rr *rr)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *m;
+
+	if (indent[0] == '\0') {
+		md_tool_print_rr_dig(out, rr, false);
+		return;
+	}
+	m = open_memstream(&buf, &size);
+	if (m == NULL) {
+		md_tool_print_rr_dig(out, rr, false);
+		return;
+	}
+	md_tool_print_rr_dig(m, rr, false);
+	fclose(m);
+	for (char *line = buf, *nl; line != NULL && *line != '\0';
+	     line = nl != NULL ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		fprintf(out, "%s%.*s\n", indent,
+		    nl != NULL ? (int)(nl - line) : (int)strlen(line), line);
+	}
+	free(buf);
+}
+
 /* Print the records of one section of a reply, dig's way. */
 static void
-print_records(FILE *out, const ldns_rr_list *list, uint16_t only_type)
+print_records(
+    FILE *out, const char *indent, const ldns_rr_list *list, uint16_t only_type)
 {
 	for (size_t i = 0; list != NULL && i < ldns_rr_list_rr_count(list);
 	     i++) {
@@ -145,7 +222,7 @@ print_records(FILE *out, const ldns_rr_list *list, uint16_t only_type)
 
 		if (only_type != 0 && ldns_rr_get_type(rr) != only_type)
 			continue;
-		md_tool_print_rr_dig(out, rr, false);
+		print_rr_indented(out, indent, rr);
 	}
 }
 
@@ -191,17 +268,147 @@ seen_server(struct tracer *tr, const struct md_sockaddr *sa)
 
 /* ---- the three renderings of an event ----------------------------------- */
 
+/* The zone a referral points to: the owner of its NS set. */
+static void
+referral_zone(const ldns_pkt *pkt, char *buf, size_t size)
+{
+	const ldns_rr_list *auth = pkt != NULL ? ldns_pkt_authority(pkt) : NULL;
+
+	md_strlcpy(buf, "?", size);
+	for (size_t i = 0; auth != NULL && i < ldns_rr_list_rr_count(auth);
+	     i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		char *o;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
+			continue;
+		o = ldns_rdf2str(ldns_rr_owner(rr));
+		if (o != NULL)
+			md_strlcpy(buf, o, size);
+		free(o);
+		return;
+	}
+}
+
+/*
+ * What a reply was, in a few words, as the engine classified it (and
+ * whether the name asked was a minimised one): the end of every step.
+ */
+static void
+outcome_text(const struct md_trace_event *ev, const ldns_pkt *pkt, char *buf,
+    size_t size)
+{
+	char name[MD_NAME_STRLEN], type[32], zone[MD_NAME_STRLEN];
+	const char *why = ev->why != NULL ? ev->why : "";
+	const char *sep = ev->why != NULL ? ": " : "";
+	const char *rc;
+
+	name_text(ev->qname, name, sizeof(name));
+	type_text(ev->qtype, type, sizeof(type));
+	switch (ev->reply) {
+	case MD_REPLY_REFERRAL:
+		referral_zone(pkt, zone, sizeof(zone));
+		snprintf(buf, size, "referral to %s", zone);
+		break;
+	case MD_REPLY_ANSWER:
+		if (ev->qmin)
+			snprintf(buf, size,
+			    "%s exists (data at the shortened name): "
+			    "one label more next",
+			    name);
+		else
+			snprintf(buf, size, "answer for %s %s", name, type);
+		break;
+	case MD_REPLY_CNAME:
+		snprintf(buf, size, "CNAME: %s is an alias%s", name,
+		    ev->qmin ? " (at the shortened name)" : "");
+		break;
+	case MD_REPLY_NXDOMAIN:
+		snprintf(buf, size, "NXDOMAIN: %s does not exist%s", name,
+		    ev->qmin ? " (a shortened name)" : "");
+		break;
+	case MD_REPLY_NODATA:
+		if (ev->qmin)
+			snprintf(buf, size,
+			    "NODATA: %s exists (a shortened name): one "
+			    "label more next",
+			    name);
+		else
+			snprintf(buf, size, "NODATA: %s has no %s records",
+			    name, type);
+		break;
+	case MD_REPLY_LAME:
+		snprintf(buf, size, "lame%s%s", sep, why);
+		break;
+	case MD_REPLY_REFUSED:
+		rc = ev->rcode >= 0 ? md_rcode_str(ev->rcode) : "refused";
+		/* the engine's reason is often the rcode itself */
+		if (strcmp(why, rc) == 0)
+			sep = why = "";
+		snprintf(buf, size, "%s%s%s", rc, sep, why);
+		break;
+	case MD_REPLY_FORMERR:
+		snprintf(buf, size, "%s%s%s",
+		    ev->rcode >= 0 ? md_rcode_str(ev->rcode) : "FORMERR", sep,
+		    why);
+		break;
+	case MD_REPLY_TRUNCATED:
+		snprintf(buf, size, "truncated (TC)%s%s", sep, why);
+		break;
+	case MD_REPLY_MALFORMED:
+	default:
+		snprintf(buf, size, "unusable reply%s%s", sep, why);
+		break;
+	}
+	/* A reply that came after the engine had asked again says so. */
+	if (ev->why != NULL && strncmp(ev->why, "late", 4) == 0 &&
+	    ev->reply != MD_REPLY_LAME && ev->reply != MD_REPLY_REFUSED &&
+	    ev->reply != MD_REPLY_FORMERR && ev->reply != MD_REPLY_TRUNCATED &&
+	    ev->reply != MD_REPLY_MALFORMED) {
+		size_t len = strlen(buf);
+
+		snprintf(buf + len, size - len, " (%s)", ev->why);
+	}
+}
+
+/* A reply that leaves the question with the engine to ask again. */
+static bool
+failed_reply(enum md_reply_class c)
+{
+	return c == MD_REPLY_LAME || c == MD_REPLY_REFUSED ||
+	    c == MD_REPLY_FORMERR || c == MD_REPLY_MALFORMED;
+}
+
+/* The question a sub-lookup at 'depth' goes back to, as text. */
+static void
+back_to(const struct tracer *tr, unsigned depth, char *buf, size_t size)
+{
+	char name[MD_NAME_STRLEN], type[32];
+	unsigned d = depth > 0 ? depth - 1 : 0;
+
+	if (d >= sizeof(tr->q_type) / sizeof(tr->q_type[0]) ||
+	    tr->q_name[d][0] == 0) {
+		md_strlcpy(buf, "the question before", size);
+		return;
+	}
+	name_text(tr->q_name[d], name, sizeof(name));
+	type_text(tr->q_type[d], type, sizeof(type));
+	snprintf(buf, size, "%s%s %s",
+	    d == 0 ? "the main question, " : "the look-up of ", name, type);
+}
+
 /* dig's layout: records and "Received" lines; comments for the rest. */
 static void
 render_dig(struct tracer *tr, const struct md_trace_event *ev)
 {
 	FILE *out = tr->out;
 	char name[MD_NAME_STRLEN], sname[MD_NAME_STRLEN], addr[80];
-	char zone[MD_NAME_STRLEN], type[32];
+	char type[32], what[2 * MD_NAME_STRLEN + 512];
+	char back[MD_NAME_STRLEN + 64];
+	const char *in = indent_of(ev->depth);
 	ldns_pkt *pkt = NULL;
 
 	name_text(ev->qname, name, sizeof(name));
-	name_text(ev->zone, zone, sizeof(zone));
 	type_text(ev->qtype, type, sizeof(type));
 	if (ev->server_name[0] != 0) {
 		name_text(ev->server_name, sname, sizeof(sname));
@@ -217,6 +424,14 @@ render_dig(struct tracer *tr, const struct md_trace_event *ev)
 		host_text(&ev->server, sname, sizeof(sname));
 
 	switch (ev->kind) {
+	case MD_TRACE_SERVER:
+		/* After a failed step, the engine's choice of what to ask
+		 * next (another server, or the same one again) and why. */
+		if (tr->after_failure && !tr->o->explain)
+			fprintf(out, "%s;; Next: %s(%s), %s\n", in, addr, sname,
+			    ev->why != NULL ? ev->why : "");
+		tr->after_failure = false;
+		break;
 	case MD_TRACE_REPLY:
 		if (ev->pkt != NULL &&
 		    ldns_wire2pkt(&pkt, ev->pkt, ev->pkt_len) != LDNS_STATUS_OK)
@@ -224,79 +439,97 @@ render_dig(struct tracer *tr, const struct md_trace_event *ev)
 		if (pkt != NULL) {
 			switch (ev->reply) {
 			case MD_REPLY_REFERRAL:
-				print_records(out, ldns_pkt_authority(pkt),
+				print_records(out, in, ldns_pkt_authority(pkt),
 				    LDNS_RR_TYPE_NS);
 				break;
 			case MD_REPLY_ANSWER:
 			case MD_REPLY_CNAME:
-				print_records(out, ldns_pkt_answer(pkt), 0);
+				print_records(out, in, ldns_pkt_answer(pkt), 0);
 				break;
 			case MD_REPLY_NXDOMAIN:
 			case MD_REPLY_NODATA:
-				print_records(out, ldns_pkt_answer(pkt), 0);
-				print_records(out, ldns_pkt_authority(pkt),
+				print_records(out, in, ldns_pkt_answer(pkt), 0);
+				print_records(out, in, ldns_pkt_authority(pkt),
 				    LDNS_RR_TYPE_SOA);
 				break;
 			default:
 				break;
 			}
-			ldns_pkt_free(pkt);
 		}
-		if (ev->reply == MD_REPLY_LAME ||
-		    ev->reply == MD_REPLY_REFUSED ||
-		    ev->reply == MD_REPLY_MALFORMED ||
-		    ev->reply == MD_REPLY_FORMERR)
-			fprintf(out,
-			    ";; %s answered %s (%s); trying another "
-			    "server\n",
-			    addr, md_reply_class_str(ev->reply),
-			    ev->why != NULL ? ev->why : "unusable");
-		fprintf(out, ";; Received %zu bytes from %s(%s) in %u ms\n\n",
-		    ev->reply_size, addr, sname, ev->rtt_ms);
+		fprintf(out, "%s;; Received %zu bytes from %s(%s) in %u ms%s\n",
+		    in, ev->reply_size, addr, sname, ev->rtt_ms,
+		    ev->tls	  ? " (TLS)"
+			: ev->tcp ? " (TCP)"
+				  : "");
+		if (!tr->o->explain) {
+			outcome_text(ev, pkt, what, sizeof(what));
+			fprintf(out, "%s;; Outcome: %s\n", in, what);
+		}
+		fputs("\n", out);
+		if (pkt != NULL)
+			ldns_pkt_free(pkt);
+		tr->after_failure = failed_reply(ev->reply);
 		break;
 	case MD_TRACE_TIMEOUT:
-		fprintf(out, ";; no reply from %s(%s) for %s %s within %u ms\n",
-		    addr, sname, name, type, ev->rtt_ms);
+		fprintf(out,
+		    "%s;; Outcome: timeout at %s(%s) for %s %s: %s\n\n", in,
+		    addr, sname, name, type,
+		    ev->why != NULL ? ev->why : "no reply");
+		tr->after_failure = true;
 		break;
 	case MD_TRACE_NET_ERROR:
-		fprintf(out, ";; communications error to %s(%s): %s\n", addr,
-		    sname, ev->why != NULL ? ev->why : "error");
+		fprintf(out,
+		    "%s;; Outcome: communications error to %s(%s): %s\n\n", in,
+		    addr, sname, ev->why != NULL ? ev->why : "error");
+		tr->after_failure = true;
 		break;
 	case MD_TRACE_TCP_RETRY:
-		fprintf(out, ";; Truncated, retrying in TCP mode.\n");
+		fprintf(out, "%s;; Truncated, retrying in TCP mode.\n", in);
+		tr->after_failure = false;
 		break;
 	case MD_TRACE_EDNS_FALLBACK:
 		fprintf(out,
-		    ";; %s does not take EDNS: asking again "
+		    "%s;; %s does not take EDNS: asking again "
 		    "without\n",
-		    addr);
+		    in, addr);
+		tr->after_failure = false;
 		break;
 	case MD_TRACE_SUBQUERY:
 		name_text(ev->server_name, sname, sizeof(sname));
 		fprintf(out,
-		    ";; %s came without glue: looking up its "
-		    "address first\n",
-		    sname);
+		    "%s;; %s came without glue: looking up its "
+		    "address first (a sub-lookup)\n\n",
+		    in, sname);
+		break;
+	case MD_TRACE_DONE:
+		if (ev->depth == 0)
+			break;
+		back_to(tr, ev->depth, back, sizeof(back));
+		fprintf(out,
+		    "%s;; End of the sub-lookup of %s %s (%s); back to %s\n\n",
+		    indent_of(ev->depth - 1), name, type,
+		    md_rcode_str(ev->rcode), back);
 		break;
 	case MD_TRACE_CNAME:
-		fprintf(out, ";; CNAME: following the chain to %s\n", name);
+		fprintf(
+		    out, "%s;; CNAME: following the chain to %s\n\n", in, name);
 		break;
 	case MD_TRACE_CACHE_HIT:
-		fprintf(out, ";; %s %s known from an earlier step (%s)\n", name,
-		    type, ev->why != NULL ? ev->why : "cache");
+		fprintf(out, "%s;; %s %s known from an earlier step (%s)\n", in,
+		    name, type, ev->why != NULL ? ev->why : "cache");
 		break;
 	case MD_TRACE_FAIL:
-		fprintf(out, ";; resolution failed: %s\n",
+		fprintf(out, "%s;; %s failed: %s\n", in,
+		    ev->depth > 0 ? "sub-lookup" : "resolution",
 		    ev->why != NULL ? ev->why : "?");
 		break;
 	case MD_TRACE_QMIN_FALLBACK:
-		fprintf(out, ";; QNAME minimisation: %s\n",
+		fprintf(out, "%s;; QNAME minimisation: %s\n", in,
 		    ev->why != NULL ? ev->why : "asking the full name");
 		break;
 	default:
 		break;
 	}
-	(void)zone;
 }
 
 /* +explain: what happened, in words, after each step. */
@@ -305,8 +538,10 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 {
 	FILE *out = tr->out;
 	char name[MD_NAME_STRLEN], zone[MD_NAME_STRLEN], sname[MD_NAME_STRLEN];
-	char host[80], type[32];
-	const char *indent = ev->depth > 0 ? "    " : "";
+	char host[80], type[32], full[MD_NAME_STRLEN];
+	const char *rc;
+	char back[MD_NAME_STRLEN + 64];
+	const char *indent = indent_of(ev->depth);
 
 	name_text(ev->qname, name, sizeof(name));
 	name_text(ev->zone, zone, sizeof(zone));
@@ -332,13 +567,19 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 		    sname, host, zone, ev->why != NULL ? ev->why : "");
 		break;
 	case MD_TRACE_SEND:
-		fprintf(out, "%s;   query: %s %s over %s%s\n", indent, name,
-		    type, ev->tcp ? "TCP" : "UDP",
-		    ev->depth == 0 && strcmp(type, "A") == 0 &&
-			    !md_name_equal(ev->qname, tr->o->qname)
-			? " (only the labels this server needs: QNAME "
-			  "minimisation)"
-			: "");
+		fprintf(out, "%s;   query: %s %s over %s", indent, name, type,
+		    ev->tls	  ? "TLS"
+			: ev->tcp ? "TCP"
+				  : "UDP");
+		if (ev->qmin &&
+		    ev->depth < sizeof(tr->q_type) / sizeof(tr->q_type[0])) {
+			name_text(tr->q_name[ev->depth], full, sizeof(full));
+			fprintf(out,
+			    " (QNAME minimisation: we want %s, but ask this "
+			    "server only for the labels it needs)",
+			    full);
+		}
+		fputs("\n", out);
 		break;
 	case MD_TRACE_REPLY:
 		fprintf(out, "%s;   reply in %u ms, %zu bytes: ", indent,
@@ -351,29 +592,57 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 			    sname);
 			break;
 		case MD_REPLY_ANSWER:
-			fprintf(out, "the answer for %s %s.\n", name, type);
+			if (ev->qmin)
+				fprintf(out,
+				    "%s exists (it has data): we ask for one "
+				    "label more next.\n",
+				    name);
+			else
+				fprintf(
+				    out, "the answer for %s %s.\n", name, type);
 			break;
 		case MD_REPLY_CNAME:
 			fprintf(out, "%s is an alias (CNAME).\n", name);
 			break;
 		case MD_REPLY_NXDOMAIN:
-			fprintf(out, "NXDOMAIN: %s does not exist.\n", name);
+			fprintf(out, "NXDOMAIN: %s does not exist%s.\n", name,
+			    ev->qmin ? " (says the server, of a shortened name)"
+				     : "");
 			break;
 		case MD_REPLY_NODATA:
-			fprintf(out,
-			    "NODATA: %s exists, but has no %s "
-			    "records.\n",
-			    name, type);
+			if (ev->qmin)
+				fprintf(out,
+				    "NODATA: %s exists (perhaps only as a "
+				    "step on the way): we ask for one label "
+				    "more next.\n",
+				    name);
+			else
+				fprintf(out,
+				    "NODATA: %s exists, but has no %s "
+				    "records.\n",
+				    name, type);
 			break;
 		case MD_REPLY_TRUNCATED:
 			fprintf(out,
 			    "truncated: the answer does not fit in a "
 			    "UDP message.\n");
 			break;
+		case MD_REPLY_REFUSED:
+		case MD_REPLY_FORMERR:
+			rc = ev->rcode >= 0 ? md_rcode_str(ev->rcode) : "?";
+			if (ev->why != NULL && strcmp(ev->why, rc) != 0)
+				fprintf(out,
+				    "%s (%s): no use for this "
+				    "question.\n",
+				    rc, ev->why);
+			else
+				fprintf(out,
+				    "%s: no use for this "
+				    "question.\n",
+				    rc);
+			break;
 		default:
-			fprintf(out,
-			    "unusable (%s: %s); we try another "
-			    "server.\n",
+			fprintf(out, "unusable (%s: %s).\n",
 			    md_reply_class_str(ev->reply),
 			    ev->why != NULL ? ev->why : "");
 			break;
@@ -384,17 +653,18 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 		    zone, ev->why != NULL ? ev->why : "");
 		break;
 	case MD_TRACE_TIMEOUT:
-		fprintf(out,
-		    "%s;   no reply from %s within %u ms: we will try "
-		    "another server (and remember this one is "
-		    "slow).\n",
-		    indent, host, ev->rtt_ms);
+		/* The engine's words: what it does next, and whether the
+		 * question's time is up. */
+		fprintf(out, "%s;   timeout: %s did not answer %s %s: %s.%s\n",
+		    indent, host, name, type,
+		    ev->why != NULL ? ev->why : "no reply",
+		    ev->why != NULL && strstr(ev->why, "time is up") != NULL
+			? ""
+			: " This server's next timeout is twice as long.");
 		break;
 	case MD_TRACE_NET_ERROR:
-		fprintf(out,
-		    "%s;   %s cannot be reached (%s): we try another "
-		    "server.\n",
-		    indent, host, ev->why != NULL ? ev->why : "error");
+		fprintf(out, "%s;   %s cannot be reached (%s).\n", indent, host,
+		    ev->why != NULL ? ev->why : "error");
 		break;
 	case MD_TRACE_TCP_RETRY:
 		fprintf(out,
@@ -430,11 +700,13 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 		    indent, name, type, ev->why != NULL ? ev->why : "");
 		break;
 	case MD_TRACE_DONE:
-		if (ev->depth > 0)
-			fprintf(out,
-			    "%s; Got the address; back to the zone we "
-			    "were asking.\n",
-			    indent);
+		if (ev->depth == 0)
+			break;
+		back_to(tr, ev->depth, back, sizeof(back));
+		fprintf(out,
+		    "%s; End of the sub-lookup of %s %s (%s); back to %s.\n",
+		    indent_of(ev->depth - 1), name, type,
+		    md_rcode_str(ev->rcode), back);
 		break;
 	case MD_TRACE_FAIL:
 		fprintf(out, "%s; Failed: %s.\n", indent,
@@ -442,8 +714,8 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 		break;
 	case MD_TRACE_QMIN_FALLBACK:
 		fprintf(out,
-		    "%s; The shortened (minimised) name did not work here "
-		    "(%s): like Unbound, we ask the full name instead.\n",
+		    "%s; QNAME minimisation gives up here (%s): like "
+		    "Unbound, we ask the full name instead.\n",
 		    indent, ev->why != NULL ? ev->why : "");
 		break;
 	default:
@@ -480,7 +752,12 @@ render_json(struct tracer *tr, const struct md_trace_event *ev)
 		jset(o, "server_name", md_json_string(buf));
 	}
 	if (ev->kind == MD_TRACE_SEND || ev->kind == MD_TRACE_REPLY)
-		jset(o, "transport", json_string(ev->tcp ? "tcp" : "udp"));
+		jset(o, "transport",
+		    json_string(ev->tls ? "tls"
+			    : ev->tcp	? "tcp"
+					: "udp"));
+	if (ev->qmin)
+		jset(o, "qmin", json_true());
 	if (ev->kind == MD_TRACE_REPLY) {
 		jset(o, "class", json_string(md_reply_class_str(ev->reply)));
 		jset(o, "rcode",
@@ -508,10 +785,32 @@ render_json(struct tracer *tr, const struct md_trace_event *ev)
 	jdump(out, o);
 }
 
+static void compare_servers(struct tracer *tr, const struct md_trace_event *ev);
+static void learn_servers(struct tracer *tr, const struct md_trace_event *ev);
+static void learn_hints(struct tracer *tr);
+
+/* The question being asked at each depth, for the sub-lookup lines. */
+static void
+track_question(struct tracer *tr, const struct md_trace_event *ev)
+{
+	size_t max = sizeof(tr->q_type) / sizeof(tr->q_type[0]);
+
+	if (ev->depth >= max)
+		return;
+	if (ev->kind == MD_TRACE_START || ev->kind == MD_TRACE_DELEGATION ||
+	    ev->kind == MD_TRACE_CNAME || ev->kind == MD_TRACE_SUBQUERY) {
+		memcpy(
+		    tr->q_name[ev->depth], ev->qname, md_name_len(ev->qname));
+		tr->q_type[ev->depth] = ev->qtype;
+	}
+}
+
 static void
 trace_cb(void *arg, const struct md_trace_event *ev)
 {
 	struct tracer *tr = arg;
+
+	track_question(tr, ev);
 
 	if (ev->kind == MD_TRACE_SEND) {
 		tr->queries++;
@@ -529,6 +828,10 @@ trace_cb(void *arg, const struct md_trace_event *ev)
 		render_dig(tr, ev);
 	if (tr->o->explain && !tr->o->json && ev->kind == MD_TRACE_REPLY)
 		render_dig(tr, ev);
+	if (tr->o->allservers && ev->kind == MD_TRACE_REPLY) {
+		learn_servers(tr, ev);
+		compare_servers(tr, ev);
+	}
 }
 
 /* ---- driving the engine ------------------------------------------------- */
@@ -546,19 +849,18 @@ family_ok(const struct tracer *tr, const struct md_sockaddr *sa)
 /*
  * net/ as the daemon uses it (md_driver_net_send()), with what the
  * command line adds: -4/-6 make a server of the other family unreachable
- * (the engine hears of a failed send and picks another), +tcp asks over
- * TCP from the start.
+ * (the engine hears of a failed send and picks another).  +tcp is the
+ * engine's own (tcp_only), so its events say TCP and its timeouts are
+ * TCP's.
  */
 static void *
 trace_send(void *arg, const struct md_send *s, md_net_cb cb, void *cb_arg)
 {
 	struct tracer *tr = arg;
-	struct md_send copy = *s;
 
 	if (s->upstream == NULL && !family_ok(tr, &s->server))
 		return NULL;
-	copy.tcp = s->tcp || tr->o->tcp;
-	return md_driver_net_send(tr->net, &copy, cb, cb_arg);
+	return md_driver_net_send(tr->net, s, cb, cb_arg);
 }
 
 static void
@@ -602,6 +904,8 @@ run(struct tracer *tr, const uint8_t *qname, uint16_t qtype)
 {
 	struct md_drive dr;
 
+	if (tr->o->allservers)
+		learn_hints(tr);
 	tr->req = md_resolve_new(&tr->env, qname, qtype, 0);
 	if (tr->req == NULL)
 		return NULL;
@@ -646,6 +950,7 @@ ask_address(
 		ex.timeout_ms = (int)tr->o->timeout_s * 1000;
 		ex.tries = 2;
 		ex.display_name = srv->name;
+		ex.rng = tr->env.rng;
 		md_arena_init(&a, 4096);
 		if (md_tool_exchange(&ex) == 0 &&
 		    md_msg_parse(ex.reply, ex.reply_len, &a, &m) == 0) {
@@ -699,6 +1004,7 @@ prime_from_server(struct tracer *tr)
 	ex.timeout_ms = (int)tr->o->timeout_s * 1000;
 	ex.tries = 2;
 	ex.display_name = host;
+	ex.rng = tr->env.rng;
 	if (md_tool_exchange(&ex) != 0) {
 		fprintf(tr->out, ";; no servers could be reached\n");
 		md_tool_exchange_deinit(&ex);
@@ -712,13 +1018,19 @@ prime_from_server(struct tracer *tr)
 	}
 	if (!tr->o->json &&
 	    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) == LDNS_STATUS_OK) {
-		print_records(tr->out, ldns_pkt_answer(pkt), LDNS_RR_TYPE_NS);
+		print_records(
+		    tr->out, "", ldns_pkt_answer(pkt), LDNS_RR_TYPE_NS);
 		ldns_pkt_free(pkt);
 		addr_text(&tr->o->server, addr, sizeof(addr));
 		fprintf(tr->out,
 		    ";; Received %zu bytes from %s(%s) in %llu "
-		    "ms\n\n",
-		    ex.reply_len, addr, host, (unsigned long long)ex.rtt_ms);
+		    "ms%s\n",
+		    ex.reply_len, addr, host, (unsigned long long)ex.rtt_ms,
+		    ex.used_tcp ? " (TCP)" : "");
+		if (!tr->o->explain)
+			fprintf(tr->out,
+			    ";; Outcome: the root servers, from %s\n", host);
+		fputs("\n", tr->out);
 	}
 	/* The NS names of the root, with the addresses the reply gave. */
 	tr->conf.nhints = 0;
@@ -762,6 +1074,365 @@ cleanup:
 	return rc;
 }
 
+/* ---- +allservers ------------------------------------------------------- */
+
+static struct zone_servers *
+zone_find(struct tracer *tr, const uint8_t *zone, bool create)
+{
+	struct zone_servers *z;
+
+	for (z = tr->zones; z != NULL; z = z->next) {
+		if (md_name_equal(z->zone, zone))
+			return z;
+	}
+	if (!create || (z = calloc(1, sizeof(*z))) == NULL)
+		return NULL;
+	memcpy(z->zone, zone, md_name_len(zone));
+	z->next = tr->zones;
+	tr->zones = z;
+	return z;
+}
+
+static void
+zone_add_ns(struct tracer *tr, const uint8_t *zone, const uint8_t *ns)
+{
+	struct zone_servers *z = zone_find(tr, zone, true);
+
+	if (z == NULL)
+		return;
+	for (unsigned i = 0; i < z->n; i++) {
+		if (md_name_equal(z->ns[i], ns))
+			return;
+	}
+	if (z->n < sizeof(z->ns) / sizeof(z->ns[0]))
+		memcpy(z->ns[z->n++], ns, md_name_len(ns));
+}
+
+static void
+addr_add(struct tracer *tr, const uint8_t *name, const struct md_sockaddr *sa)
+{
+	struct known_addr *k;
+
+	for (k = tr->addrs; k != NULL; k = k->next) {
+		if (md_name_equal(k->name, name) && k->addr.len == sa->len &&
+		    memcmp(&k->addr.ss, &sa->ss, sa->len) == 0)
+			return;
+	}
+	k = calloc(1, sizeof(*k));
+	if (k == NULL)
+		return;
+	memcpy(k->name, name, md_name_len(name));
+	k->addr = *sa;
+	k->next = tr->addrs;
+	tr->addrs = k;
+}
+
+/* The root's servers from the hints (or the @server's priming). */
+static void
+learn_hints(struct tracer *tr)
+{
+	static const uint8_t root = 0;
+
+	for (size_t i = 0; i < tr->conf.nhints; i++) {
+		zone_add_ns(tr, &root, tr->conf.hints[i].name);
+		addr_add(tr, tr->conf.hints[i].name, &tr->conf.hints[i].addr);
+	}
+}
+
+/* What a reply tells of servers: NS sets (a referral's, an apex's) and
+ * addresses (glue, or the answer of a sub-lookup). */
+static void
+learn_servers(struct tracer *tr, const struct md_trace_event *ev)
+{
+	struct md_arena a;
+	struct md_msg m;
+
+	if (ev->pkt == NULL)
+		return;
+	md_arena_init(&a, 8192);
+	if (md_msg_parse(ev->pkt, ev->pkt_len, &a, &m) == 0) {
+		for (unsigned i = 0; i < m.nrr; i++) {
+			const struct md_msg_rr *rr = &m.rrs[i];
+			struct md_sockaddr sa;
+
+			if (rr->type == MD_TYPE_NS &&
+			    rr->section != MD_SECTION_ADDITIONAL)
+				zone_add_ns(tr, rr->owner, rr->rdata);
+			else if (rr->section != MD_SECTION_AUTHORITY &&
+			    md_wire_addr_from_rdata(
+				rr->type, rr->rdata, rr->rdlen, &sa))
+				addr_add(tr, rr->owner, &sa);
+		}
+	}
+	md_arena_deinit(&a);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One record without its TTL, owner in lower case. */
+static char *
+rr_key(const ldns_rr *rr)
+{
+	char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+	char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
+	char *line = NULL;
+	size_t size = 0;
+	FILE *m = open_memstream(&line, &size);
+
+	if (m != NULL) {
+		for (char *c = owner; c != NULL && *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		fprintf(m, "%s %s", owner != NULL ? owner : "?",
+		    type != NULL ? type : "?");
+		for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+			char *rd = ldns_rdf2str(ldns_rr_rdf(rr, i));
+
+			fprintf(m, " %s", rd != NULL ? rd : "?");
+			free(rd);
+		}
+		fclose(m);
+	}
+	free(owner);
+	free(type);
+	return line;
+}
+
+/* The records of a section, without TTLs, sorted, joined by "; ". */
+static void
+section_text(FILE *m, const ldns_rr_list *list, uint16_t only_type)
+{
+	size_t n = list != NULL ? ldns_rr_list_rr_count(list) : 0, k = 0;
+	char **keys = n > 0 ? calloc(n, sizeof(*keys)) : NULL;
+
+	for (size_t i = 0; keys != NULL && i < n; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(list, i);
+
+		if (only_type == 0 || ldns_rr_get_type(rr) == only_type)
+			keys[k++] = rr_key(rr);
+	}
+	if (keys != NULL)
+		qsort(keys, k, sizeof(*keys), cmp_str);
+	for (size_t i = 0; i < k; i++) {
+		fprintf(m, "%s%s", i > 0 ? "; " : "",
+		    keys[i] != NULL ? keys[i] : "?");
+		free(keys[i]);
+	}
+	free(keys);
+}
+
+/*
+ * A reply in one line for comparing servers: the rcode, whether it is
+ * authoritative, and its data (answer; else a referral's NS set; else
+ * the SOA of a negative answer), TTLs left out and records sorted, so two
+ * servers with the same data give the same line.  malloc'ed.
+ */
+static char *
+reply_summary(const uint8_t *wire, size_t len)
+{
+	ldns_pkt *pkt = NULL;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *m;
+
+	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+		return strdup("malformed reply");
+	m = open_memstream(&text, &size);
+	if (m == NULL) {
+		ldns_pkt_free(pkt);
+		return NULL;
+	}
+	fprintf(m, "%s%s", md_rcode_str(ldns_pkt_get_rcode(pkt)),
+	    ldns_pkt_aa(pkt) ? " aa" : "");
+	if (ldns_rr_list_rr_count(ldns_pkt_answer(pkt)) > 0) {
+		fputs(": ", m);
+		section_text(m, ldns_pkt_answer(pkt), 0);
+	} else if (ldns_rr_list_rr_count(ldns_pkt_authority(pkt)) > 0) {
+		bool ns = false;
+
+		for (size_t i = 0;
+		     i < ldns_rr_list_rr_count(ldns_pkt_authority(pkt)); i++)
+			ns |=
+			    ldns_rr_get_type(ldns_rr_list_rr(
+				ldns_pkt_authority(pkt), i)) == LDNS_RR_TYPE_NS;
+		fputs(ns && !ldns_pkt_aa(pkt) ? ": referral " : ": ", m);
+		section_text(m, ldns_pkt_authority(pkt),
+		    ns && !ldns_pkt_aa(pkt) ? LDNS_RR_TYPE_NS
+					    : LDNS_RR_TYPE_SOA);
+	}
+	fclose(m);
+	ldns_pkt_free(pkt);
+	return text;
+}
+
+/* +json: one "allservers" object per server asked. */
+static void
+json_allservers(struct tracer *tr, const struct md_trace_event *ev,
+    const uint8_t *ns, const struct md_sockaddr *sa, const char *summary,
+    bool differs)
+{
+	char buf[MD_NAME_STRLEN];
+	json_t *o = json_object();
+
+	fprintf(tr->out, ",\n    ");
+	jset(o, "event", json_string("allservers"));
+	jset(o, "depth", json_integer(ev->depth));
+	name_text(ev->qname, buf, sizeof(buf));
+	jset(o, "qname", md_json_string(buf));
+	type_text(ev->qtype, buf, sizeof(buf));
+	jset(o, "qtype", md_json_string(buf));
+	name_text(ev->zone, buf, sizeof(buf));
+	jset(o, "zone", md_json_string(buf));
+	host_text(sa, buf, sizeof(buf));
+	jset(o, "server", md_json_string(buf));
+	name_text(ns, buf, sizeof(buf));
+	jset(o, "server_name", md_json_string(buf));
+	jset(o, "reply", md_json_string(summary));
+	jset(o, "differs", json_boolean(differs));
+	jdump(tr->out, o);
+}
+
+/*
+ * +allservers: the question of this reply, asked of every other server
+ * of the zone (one try each, +time, no recursion), each reply shown in
+ * one line and marked where it differs from the one the walk took.  The
+ * time this takes is kept off the engine's clock.
+ */
+static void
+compare_servers(struct tracer *tr, const struct md_trace_event *ev)
+{
+	const struct md_dig_trace_opts *o = tr->o;
+	const struct zone_servers *z;
+	const char *in = indent_of(ev->depth);
+	char *mine, name[MD_NAME_STRLEN], type[32], zone[MD_NAME_STRLEN];
+	unsigned differ = 0, silent = 0, servers = 0;
+	uint64_t t0 = md_now_ms();
+
+	if (ev->pkt == NULL || ev->reply == MD_REPLY_TRUNCATED ||
+	    ev->reply == MD_REPLY_MALFORMED)
+		return;
+	z = zone_find(tr, ev->zone, false);
+	for (unsigned i = 0; z != NULL && i < z->n; i++) {
+		for (const struct known_addr *k = tr->addrs; k != NULL;
+		     k = k->next)
+			servers += md_name_equal(k->name, z->ns[i]) &&
+			    family_ok(tr, &k->addr);
+	}
+	if (servers < 2)
+		return; /* one server: nothing to compare */
+	mine = reply_summary(ev->pkt, ev->pkt_len);
+	if (mine == NULL)
+		return;
+	name_text(ev->qname, name, sizeof(name));
+	type_text(ev->qtype, type, sizeof(type));
+	name_text(ev->zone, zone, sizeof(zone));
+	if (!o->json)
+		fprintf(tr->out,
+		    "%s;; All servers of %s asked %s %s (+allservers):\n", in,
+		    zone, name, type);
+	for (unsigned i = 0; i < z->n; i++) {
+		char sname[MD_NAME_STRLEN];
+
+		name_text(z->ns[i], sname, sizeof(sname));
+		md_tool_name_nodot(sname);
+		for (const struct known_addr *k = tr->addrs; k != NULL;
+		     k = k->next) {
+			struct md_tool_server srv;
+			struct md_tool_query q;
+			struct md_tool_exchange ex;
+			char addr[80], *theirs = NULL;
+			bool same_server, differs, answered = true;
+
+			if (!md_name_equal(k->name, z->ns[i]) ||
+			    !family_ok(tr, &k->addr))
+				continue;
+			addr_text(&k->addr, addr, sizeof(addr));
+			same_server = k->addr.len == ev->server.len &&
+			    memcmp(&k->addr.ss, &ev->server.ss, k->addr.len) ==
+				0;
+			memset(&ex, 0, sizeof(ex));
+			if (!same_server) {
+				memset(&srv, 0, sizeof(srv));
+				srv.addr = k->addr;
+				md_strlcpy(srv.name, sname, sizeof(srv.name));
+				host_text(&k->addr, srv.host, sizeof(srv.host));
+				md_tool_query_init(&q);
+				memcpy(
+				    q.qname, ev->qname, md_name_len(ev->qname));
+				q.qtype = ev->qtype;
+				q.rd = false;
+				q.edns = o->edns;
+				q.edns_size = o->bufsize;
+				ex.server = &srv;
+				ex.query = &q;
+				ex.tcp = o->tcp || ev->tcp;
+				ex.timeout_ms =
+				    (int)(o->timeout_s > 0 ? o->timeout_s * 1000
+							   : 1000);
+				ex.tries = 1;
+				ex.quiet = true;
+				ex.display_name = sname;
+				ex.rng = tr->env.rng;
+				if (md_tool_exchange(&ex) == 0) {
+					theirs = reply_summary(
+					    ex.reply, ex.reply_len);
+				} else {
+					theirs = strdup("no reply");
+					answered = false;
+					silent++;
+				}
+			}
+			/* A silent server is not a disagreement about the
+			 * data: it is marked, and counted, apart. */
+			differs = !same_server && answered &&
+			    (theirs == NULL || strcmp(theirs, mine) != 0);
+			differ += differs;
+			if (o->json)
+				json_allservers(tr, ev, z->ns[i], &k->addr,
+				    same_server		 ? mine
+					: theirs != NULL ? theirs
+							 : "?",
+				    differs);
+			else
+				fprintf(tr->out, "%s;;   %s(%s): %s%s\n", in,
+				    addr, sname,
+				    same_server		 ? mine
+					: theirs != NULL ? theirs
+							 : "?",
+				    same_server	    ? "   (the reply above)"
+					: differs   ? "   <- DIFFERS"
+					: !answered ? "   <- NO REPLY"
+						    : "");
+			free(theirs);
+			md_tool_exchange_deinit(&ex);
+		}
+	}
+	if (!o->json && differ > 0)
+		fprintf(
+		    tr->out, "%s;; The servers of %s DISAGREE.\n\n", in, zone);
+	else if (!o->json && silent > 0)
+		fprintf(tr->out,
+		    "%s;; The servers that answered agree; %u did not "
+		    "answer.\n\n",
+		    in, silent);
+	else if (!o->json)
+		fprintf(tr->out, "%s;; All servers agree.\n\n", in);
+	free(mine);
+	tr->paused_ms += md_now_ms() - t0;
+}
+
+/* The engine's clock: wall-clock time without the +allservers pauses. */
+static uint64_t
+trace_now(void *arg)
+{
+	const struct tracer *tr = arg;
+
+	return md_now_ms() - tr->paused_ms;
+}
+
 int
 md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 {
@@ -788,6 +1459,8 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	tr.conf.allow_private = true;
 	tr.conf.edns = o->edns;
 	tr.conf.edns_size = o->bufsize;
+	tr.conf.qname_minimisation = o->qmin;
+	tr.conf.tcp_only = o->tcp;
 	/* Timeouts, retries and server choice are the engine's defaults,
 	 * as in minidnsd (resolve-timeout, the first try's 400 ms): what
 	 * the trace shows is what the daemon does.  +time applies to the
@@ -811,6 +1484,15 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	tr.env.conf = &tr.conf;
 	tr.env.cache = tr.cache;
 	tr.env.infra = tr.infra;
+	tr.env.now_ms = trace_now;
+	tr.env.clock_arg = &tr;
+	if (o->have_seed) {
+		/* One source for the engine and net/, drawn from in the order
+		 * the walk runs: the same seed, the same walk. */
+		md_rng_seed(&tr.rng, o->seed);
+		tr.env.rng = &tr.rng;
+		md_net_set_rng(tr.net, &tr.rng);
+	}
 	tr.start_ms = md_now_ms();
 
 	if (o->cmd && !o->json) {
@@ -914,6 +1596,18 @@ finish:
 		}
 	}
 cleanup:
+	while (tr.zones != NULL) {
+		struct zone_servers *z = tr.zones;
+
+		tr.zones = z->next;
+		free(z);
+	}
+	while (tr.addrs != NULL) {
+		struct known_addr *k = tr.addrs;
+
+		tr.addrs = k->next;
+		free(k);
+	}
 	md_resolve_free(tr.req);
 	md_net_free(tr.net);
 	md_cache_free(tr.cache);

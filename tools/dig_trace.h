@@ -29,6 +29,10 @@ struct md_dig_trace_opts {
 	bool edns;		   /* +[no]edns */
 	uint16_t bufsize;	   /* +bufsize */
 	unsigned timeout_s;	   /* +time: per upstream query */
+	bool qmin;		   /* +[no]qmin: QNAME minimisation (on) */
+	bool have_seed;		   /* +seed=N given */
+	uint64_t seed;		   /* every random choice from this seed */
+	bool allservers;	   /* +allservers: each step to every server */
 	bool cmd;		   /* +[no]cmd: print the banner */
 	const char *cmdline;	   /* the arguments, for the banner */
 };

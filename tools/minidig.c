@@ -46,6 +46,9 @@ struct lookup {
 	bool ednsneg; /* +[no]ednsnegotiation: retry BADVERS with version 0 */
 	struct md_dig_style st;
 	bool trace, explain;
+	bool noqmin, allservers; /* +trace: +noqmin, +allservers */
+	bool have_seed;		 /* +seed=N */
+	long long seed;
 	struct md_tool_server servers[DIG_MAX_SERVERS];
 	unsigned nservers;
 	char *greeting; /* the banner, on the first lookup only */
@@ -89,7 +92,8 @@ usage(FILE *fp)
 	    "  answer, authority, additional, all, stats, multiline, ttlid, "
 	    "json, yaml,\n"
 	    "  tls, tls-ca[=FILE], tls-hostname=NAME, trace, explain, "
-	    "roothints=FILE\n"
+	    "roothints=FILE,\n"
+	    "  qmin, seed=N, allservers\n"
 	    "See minidig(1).  -h: this text, -v: the version.\n");
 }
 
@@ -338,6 +342,14 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->trace = on;
 	} else if (opt_is(word, len, "explain", 2)) {
 		l->explain = on;
+	} else if (opt_is(word, len, "qmin", 4)) {
+		l->noqmin = !on;
+	} else if (opt_is(word, len, "allservers", 4)) {
+		l->allservers = on;
+	} else if (opt_is(word, len, "seed", 4)) {
+		l->have_seed = on;
+		if (on)
+			l->seed = opt_number("seed", value, 0, INT64_MAX);
 	} else if (on && opt_is(word, len, "roothints", 3)) {
 		if (value == NULL)
 			usage_error("+roothints needs a file");
@@ -674,6 +686,10 @@ run_trace(const struct global *g, const struct lookup *l, int argc, char **argv)
 	o.edns = l->q.edns;
 	o.bufsize = l->q.edns_size;
 	o.timeout_s = (unsigned)g->timeout_s;
+	o.qmin = !l->noqmin;
+	o.have_seed = l->have_seed;
+	o.seed = (uint64_t)l->seed;
+	o.allservers = l->allservers;
 	o.cmd = g->printcmd;
 	join_args(cmdline, sizeof(cmdline), argc, argv);
 	o.cmdline = cmdline;

@@ -497,6 +497,8 @@ report_failure(const struct md_tool_exchange *ex, bool tcp, int err)
 	const struct md_tool_server *srv = ex->server;
 	unsigned port = md_tool_server_port(srv);
 
+	if (ex->quiet)
+		return;
 	if (err == MD_TOOL_ETLS) {
 		printf(";; TLS handshake with %s#%u(%s) failed: %s\n",
 		    srv->host, port, srv->name, ex->tls_error);
@@ -532,8 +534,11 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	ex->used_tcp = false;
 	ex->tcp_connect_failed = false;
 	ex->tls_error[0] = '\0';
-	/* RFC 5452 §4.3: an unpredictable ID. */
-	if (getrandom(&ex->id, sizeof(ex->id), 0) != sizeof(ex->id))
+	/* RFC 5452 §4.3: an unpredictable ID (unless the user asked for a
+	 * repeatable demonstration: minidig +trace +seed). */
+	if (ex->rng != NULL)
+		ex->id = (uint16_t)md_rng_u32(ex->rng);
+	else if (getrandom(&ex->id, sizeof(ex->id), 0) != sizeof(ex->id))
 		return -errno;
 	if (build_query(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) != 0)
 		return MD_EPARSE;

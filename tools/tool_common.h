@@ -122,6 +122,8 @@ struct md_tool_exchange {
 	bool tls_verify;	  /* check the certificate and name */
 	const char *tls_ca;	  /* CA file, or NULL: the system store */
 	const char *tls_hostname; /* name to check, or NULL: server name */
+	struct md_rng *rng;	  /* the ID from here; NULL: getrandom */
+	bool quiet; /* no failure lines: the caller reports (+allservers) */
 	/* filled in */
 	uint16_t id;
 	bool used_tcp;	 /* the reply came over TCP */

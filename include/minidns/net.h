@@ -115,6 +115,10 @@ int md_net_set_tls_ctx(struct md_net *n, SSL_CTX *ctx);
  * neither IPv4 nor IPv6.
  */
 int md_net_set_source(struct md_net *n, const struct md_sockaddr *source);
+/* Draw query IDs from rng (minidig +seed: repeatable IDs) instead of
+ * the kernel's randomness; NULL goes back to the kernel's.  rng must
+ * outlive n. */
+void md_net_set_rng(struct md_net *n, struct md_rng *rng);
 /* How long an idle TLS connection is kept open (default 10 s). */
 void md_net_set_tls_idle(struct md_net *n, uint32_t idle_ms);
 /* Cancels every query in flight (no callbacks). */

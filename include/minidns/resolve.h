@@ -114,6 +114,7 @@ struct md_resolve_conf {
 	uint32_t timeout_ms;		/* whole request (5000) */
 	uint32_t upstream_timeout_ms; /* first try to an unknown server (400) */
 	uint32_t servfail_ttl;	      /* RFC 9520: failures cached (5 s) */
+	bool tcp_only; /* every query over TCP from the start (minidig +tcp) */
 };
 
 /* Defaults as above, with the built-in IANA root hints. */
@@ -167,6 +168,10 @@ struct md_resolve_env {
 	struct md_infra *infra;
 	uint64_t (*now_ms)(void *clock_arg); /* NULL: md_now_ms() */
 	void *clock_arg;
+	/* Every random choice of the engine (server among equals, 0x20
+	 * case): NULL is the kernel's randomness; a seeded source makes a
+	 * walk repeatable (minidig +seed). */
+	struct md_rng *rng;
 };
 
 /* ---- trace events ------------------------------------------------------ */
@@ -219,6 +224,9 @@ struct md_trace_event {
 	uint8_t server_name[MD_NAME_MAX]; /* NS name, or root */
 	bool tcp;
 	bool tls; /* a forwarder over DNS over TLS (RFC 7858) */
+	/* SEND/REPLY/TIMEOUT/NET_ERROR: the name sent is a minimised one
+	 * (RFC 9156), not the question's own name and type */
+	bool qmin;
 	enum md_reply_class reply; /* REPLY */
 	int rcode;		   /* REPLY, DONE */
 	uint32_t rtt_ms;	   /* REPLY */

@@ -270,4 +270,20 @@ uint32_t md_random_u32(void);
 /* Uniform in [0, bound) without modulo bias; bound > 0. */
 uint32_t md_random_uniform(uint32_t bound);
 
+/*
+ * A source of random choices that can be made repeatable: seeded
+ * (md_rng_seed()), the same seed gives the same sequence (minidig +seed,
+ * for demonstrations and tests); a NULL source is the kernel's randomness
+ * above.  Not for secrets: a seeded sequence is predictable by design.
+ */
+struct md_rng {
+	uint64_t state;
+};
+
+void md_rng_seed(struct md_rng *r, uint64_t seed);
+uint32_t md_rng_u32(struct md_rng *r);
+/* Uniform in [0, bound); bound > 0. */
+uint32_t md_rng_uniform(struct md_rng *r, uint32_t bound);
+void md_rng_bytes(struct md_rng *r, void *buf, size_t len);
+
 #endif /* MINIDNS_UTIL_H */

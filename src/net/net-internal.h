@@ -41,6 +41,7 @@ struct md_net {
 	SSL_CTX *tls_ctx; /* created on first use or by md_net_set_tls_ca */
 	uint32_t tls_idle_ms;
 	struct md_sockaddr source; /* len 0: the wildcard address */
+	struct md_rng *rng;	   /* query IDs; NULL: the kernel's */
 };
 
 struct md_net_query {

@@ -79,6 +79,12 @@ md_net_base(const struct md_net *n)
 	return n->base;
 }
 
+void
+md_net_set_rng(struct md_net *n, struct md_rng *rng)
+{
+	n->rng = rng;
+}
+
 /* Unlink q and release everything it holds, except q->in when taken. */
 void
 md_net_query_free(struct md_net_query *q)
@@ -760,8 +766,9 @@ md_net_send_opts(struct md_net *n, const struct md_upstream *up,
 	/* RFC 5452 §9.2: an unpredictable ID for every query (with
 	 * keep_id, the caller's promise). */
 	q->orig_id = md_read_u16(query);
-	q->wire_id = opts != NULL && opts->keep_id ? q->orig_id
-						   : (uint16_t)md_random_u32();
+	q->wire_id = opts != NULL && opts->keep_id
+	    ? q->orig_id
+	    : (uint16_t)md_rng_u32(n->rng);
 	md_write_u16(q->out + pre, q->wire_id);
 
 	q->net = n;

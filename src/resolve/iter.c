@@ -867,12 +867,12 @@ choose_qname(struct md_request *req, struct iq *iq)
 }
 
 static void
-randomise_case(uint8_t *name)
+randomise_case(struct md_request *req, uint8_t *name)
 {
 	uint8_t bits[MD_NAME_MAX / 8 + 1];
 	size_t i = 0;
 
-	md_random_bytes(bits, sizeof(bits));
+	md_rng_bytes(req->env->rng, bits, sizeof(bits));
 	while (*name != 0) {
 		uint8_t n = *name;
 
@@ -1015,7 +1015,7 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 	    iq->dp->fwd->policy == MD_FORWARD_RANDOM) {
 		if (*why == NULL)
 			*why = "a random healthy forwarder";
-		return cand[md_random_uniform(n)];
+		return cand[md_rng_uniform(req->env->rng, n)];
 	}
 	if (n == 0) {
 		if (held > 0) {
@@ -1037,7 +1037,7 @@ pick_server(struct md_request *req, struct iq *iq, const char **why)
 		*why = band == 1
 		    ? "lowest smoothed RTT"
 		    : "random among servers within 400 ms of the best RTT";
-	return cand[md_random_uniform(band)];
+	return cand[md_rng_uniform(req->env->rng, band)];
 }
 
 /*
@@ -1241,7 +1241,8 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 		iq->retry_same = false;
 	} else {
 		a = pick_server(req, iq, &why);
-		iq->tcp = iq->dp->fwd != NULL && iq->dp->fwd->force_tcp;
+		iq->tcp = conf->tcp_only ||
+		    (iq->dp->fwd != NULL && iq->dp->fwd->force_tcp);
 		iq->edns = conf->edns;
 	}
 	if (a == NULL) {
@@ -1313,7 +1314,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 
 	memcpy(wirename, iq->sent_qname, md_name_len(iq->sent_qname));
 	if (conf->use_0x20)
-		randomise_case(wirename);
+		randomise_case(req, wirename);
 	/* A forwarder is asked to recurse for us (RD set). */
 	len = md_msg_build_query(req->sendbuf, sizeof(req->sendbuf), 0,
 	    wirename, iq->sent_qtype, iq->dp->fwd != NULL, iq->edns,
@@ -1366,6 +1367,7 @@ handle_targets(struct md_request *req, struct iq *iq, struct md_send *out)
 			    md_name_len(a->ns->name));
 		ev.tcp = iq->tcp;
 		ev.tls = a->up != NULL && a->up->transport == MD_TRANSPORT_TLS;
+		ev.qmin = iq->minimise;
 		ev.why = iq->edns ? "EDNS" : "no EDNS";
 		ev_emit(req, &ev);
 	}
@@ -1777,10 +1779,14 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 			c.why = "a referral from a forwarder";
 		}
 	}
+	minimised = iq->minimise &&
+	    !(md_name_equal(iq->sent_qname, iq->qname) &&
+		iq->sent_qtype == iq->qtype);
 	if (tracing(req)) {
 		struct md_trace_event ev;
 
 		ev_init(req, iq, MD_TRACE_REPLY, &ev);
+		ev.qmin = minimised;
 		memcpy(ev.qname, iq->sent_qname, md_name_len(iq->sent_qname));
 		ev.qtype = iq->sent_qtype;
 		ev.server = iq->target->addr;
@@ -1815,9 +1821,6 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 	if (c.cls != MD_REPLY_MALFORMED)
 		md_infra_rtt(
 		    req->env->infra, &iq->target->addr, rtt_ms, now(req));
-	minimised = iq->minimise &&
-	    !(md_name_equal(iq->sent_qname, iq->qname) &&
-		iq->sent_qtype == iq->qtype);
 	if (late &&
 	    (c.cls == MD_REPLY_TRUNCATED || c.cls == MD_REPLY_FORMERR ||
 		c.cls == MD_REPLY_MALFORMED || c.cls == MD_REPLY_REFUSED ||
@@ -1924,6 +1927,9 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		if (minimised) {
 			/* A CNAME above the name: ask for the full name. */
 			iq->minimise = false;
+			trace_simple(req, iq, MD_TRACE_QMIN_FALLBACK,
+			    "a CNAME at a shortened name: asking the full "
+			    "name");
 			break;
 		}
 		take_chain(req, iq, &r, &c);
@@ -1989,6 +1995,9 @@ md_resolve_fail(struct md_request *req, uint32_t token, bool timeout)
 
 		ev_init(req, iq,
 		    timeout ? MD_TRACE_TIMEOUT : MD_TRACE_NET_ERROR, &ev);
+		memcpy(ev.qname, iq->sent_qname, md_name_len(iq->sent_qname));
+		ev.qtype = iq->sent_qtype;
+		ev.qmin = iq->minimise;
 		ev.server = iq->target->addr;
 		if (iq->target->ns != NULL)
 			memcpy(ev.server_name, iq->target->ns->name,

@@ -44,7 +44,11 @@ md_trace_format(const struct md_trace_event *ev, char *buf, size_t size)
 		APPEND(" server %s%s%s%s", server, sname[0] ? " (" : "", sname,
 		    sname[0] ? ")" : "");
 	if (ev->kind == MD_TRACE_SEND || ev->kind == MD_TRACE_REPLY)
-		APPEND(" %s", ev->tls ? "dot" : ev->tcp ? "tcp" : "udp");
+		APPEND(" %s%s",
+		    ev->tls	  ? "dot"
+			: ev->tcp ? "tcp"
+				  : "udp",
+		    ev->qmin ? " qmin" : "");
 	if (ev->kind == MD_TRACE_REPLY)
 		APPEND(" %s rcode %s %zu bytes in %u ms",
 		    md_reply_class_str(ev->reply),

@@ -338,6 +338,54 @@ md_random_uniform(uint32_t bound)
 	return v % bound;
 }
 
+void
+md_rng_seed(struct md_rng *r, uint64_t seed)
+{
+	r->state = seed;
+}
+
+/* SplitMix64 (Steele, Lea, Flood 2014): one 64-bit add and a mix per
+ * value; plenty for picking servers and IDs repeatably. */
+uint32_t
+md_rng_u32(struct md_rng *r)
+{
+	uint64_t z;
+
+	if (r == NULL)
+		return md_random_u32();
+	z = (r->state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+uint32_t
+md_rng_uniform(struct md_rng *r, uint32_t bound)
+{
+	uint32_t min = (uint32_t)(-bound) % bound;
+	uint32_t v;
+
+	if (r == NULL)
+		return md_random_uniform(bound);
+	do {
+		v = md_rng_u32(r);
+	} while (v < min);
+	return v % bound;
+}
+
+void
+md_rng_bytes(struct md_rng *r, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	if (r == NULL) {
+		md_random_bytes(buf, len);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)md_rng_u32(r);
+}
+
 int
 md_path_dir(const char *path, char *dir, size_t size)
 {

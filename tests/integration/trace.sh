@@ -6,6 +6,10 @@
 # delegation path, including the glueless delegation, CNAMEs that leave the
 # zone, TC -> TCP, lame and silent servers; +json must parse and say the
 # same; +explain must explain and sum up; @server priming and -x work.
+# The trace tells the truth: the transport (+tcp), the engine's own
+# timeouts and retries, every step's outcome, sub-lookups indented and
+# closed, QNAME-minimisation notes only where the engine minimised;
+# +noqmin, +seed=N (the same walk every time) and +allservers.
 #
 # Runs inside its own network namespace (unshare -n, the harness in
 # lib.sh), so nothing leaves the machine; the root hints are the test
@@ -55,7 +59,7 @@ mtrace() {
 # The servers of the "Received ... from ADDR#53(NAME)" lines, in order,
 # either root server written as ROOT.
 hops() {
-	sed -n 's/^;; Received [0-9]* bytes from [^(]*(\([^)]*\)).*/\1/p' "$1" |
+	sed -n 's/^ *;; Received [0-9]* bytes from [^(]*(\([^)]*\)).*/\1/p' "$1" |
 	    sed 's/^[ab]\.root-servers\.test$/ROOT/' | paste -sd ' ' -
 }
 has() { grep -qF -- "$2" "$1"; }
@@ -93,33 +97,75 @@ check_out "tc: truncated over UDP, asked again over TCP" "$T/4" \
 check_out "tc: the whole RRset arrives (40 TXT)" "$T/4" \
     test "$(grep -cE '^big.example.com.[[:space:]].*TXT' "$T/4")" = 40
 
-# 5. Lame and silent servers, then the next server: the server choice is
-#    random among equals, so ask (a bounded number of times) until the bad
-#    server was chosen first.
-lame_seen=no
-timeout_seen=no
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	if [ $lame_seen = no ]; then
-		mtrace www.refused.com A >"$T/5" 2>&1 || true
-		if has "$T/5" "answered refused" &&
-		    grep -qE "^www.refused.com.[[:space:]].*A[[:space:]]+192.0.2" "$T/5"; then
-			lame_seen=yes
-			cp "$T/5" "$T/5.ok"
+# 5. Lame and silent servers, then the next server.  The server choice is
+#    random among equals: +seed=N fixes it, so look (among a bounded
+#    number of seeds) for one that picks the bad server first; the same
+#    seed must then give the same walk every time (times masked).
+masked() { sed -E 's/[0-9]+ ms/N ms/g' "$1"; }
+lame_seed=""
+timeout_seed=""
+good_first=no
+for seed in $(seq 1 20); do
+	if [ -z "$lame_seed" ] || [ $good_first = no ]; then
+		mtrace +seed=$seed www.refused.com A >"$T/5" 2>&1 || true
+		if has "$T/5" ";; Outcome: REFUSED"; then
+			[ -n "$lame_seed" ] || { lame_seed=$seed; cp "$T/5" "$T/5.ok"; }
+		else
+			good_first=yes
 		fi
 	fi
-	if [ $timeout_seen = no ]; then
-		mtrace www.timeout.com A >"$T/6" 2>&1 || true
-		if has "$T/6" ";; no reply from 127.53.6.1#53" &&
-		    grep -qE "^www.timeout.com.[[:space:]].*A[[:space:]]+192.0.2" "$T/6"; then
-			timeout_seen=yes
+	if [ -z "$timeout_seed" ]; then
+		mtrace +seed=$seed www.timeout.com A +json >"$T/6.json" 2>&1 || true
+		if grep -q '"event": "timeout"' "$T/6.json"; then
+			timeout_seed=$seed
 		fi
 	fi
-	[ $lame_seen = yes ] && [ $timeout_seen = yes ] && break
+	[ -n "$lame_seed" ] && [ -n "$timeout_seed" ] && [ $good_first = yes ] && break
 done
-check_out "lame: REFUSED shown, the next server answers" "$T/5" \
-    test $lame_seen = yes
-check_out "timeout: the silent server shown, the next server answers" "$T/6" \
-    test $timeout_seen = yes
+check_out "lame: REFUSED shown, the next server answers (seed ${lame_seed:-none})" \
+    "$T/5.ok" sh -c "[ -n '$lame_seed' ] &&
+	grep -qE '^www.refused.com.[[:space:]].*A[[:space:]]+192.0.2' '$T/5.ok'"
+check "seed: different seeds give different walks (refused.com's good server first too)" \
+    test $good_first = yes
+# The same seed, five times: the same trace, line for line.
+seed_same=yes
+if [ -n "$lame_seed" ]; then
+	masked "$T/5.ok" >"$T/5.m0"
+	for i in 1 2 3 4 5; do
+		mtrace +seed=$lame_seed www.refused.com A >"$T/5.$i" 2>&1 || true
+		masked "$T/5.$i" >"$T/5.m$i"
+		cmp -s "$T/5.m0" "$T/5.m$i" || { seed_same=no; diff "$T/5.m0" "$T/5.m$i" | head -20; }
+	done
+else
+	seed_same=no
+fi
+check "seed: +seed=$lame_seed five times gives the same trace (times masked)" \
+    test $seed_same = yes
+
+# The silent server asked first: one timeout, then the engine's own
+# choice, the other server, at once (minidnsd's 400 ms first timeout):
+# the blackhole is not asked a second time while another server is left.
+mtrace +seed="${timeout_seed:-1}" www.timeout.com A >"$T/6" 2>&1 || true
+check_out "timeout: the silent server's timeout is a step's outcome (seed ${timeout_seed:-none})" \
+    "$T/6" sh -c "[ -n '$timeout_seed' ] &&
+	grep -q '^;; Outcome: timeout at 127.53.6.1#53(ns1.timeout.com) for www.timeout.com. A: no reply in 400 ms' '$T/6'"
+check_out "timeout: the engine's next choice is shown, and it answers" "$T/6" \
+    sh -c "grep -q '^;; Next: 127.53.2.1#53(ns2.timeout.com)' '$T/6' &&
+	grep -qE '^www.timeout.com.[[:space:]].*A[[:space:]]+192.0.2.10' '$T/6'"
+cat >"$T/timeout.py" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+zone = [s for s in d["steps"] if s.get("zone") == "timeout.com."]
+sends = [s["server"] for s in zone if s["event"] == "send"]
+assert sends == ["127.53.6.1", "127.53.2.1"], sends
+assert [s["event"] for s in zone].count("timeout") == 1, zone
+assert d["summary"]["timeouts"] == 1, d["summary"]
+# minidnsd needs its first timeout (400 ms) and a reply: a generous bound
+assert d["summary"]["total_ms"] < 3000, d["summary"]
+assert d["result"]["rcode"] == "NOERROR", d["result"]
+PY
+check_out "timeout: the blackhole asked once, one timeout, well under 3 s" \
+    "$T/6.json" python3 "$T/timeout.py" "$T/6.json"
 
 # 6. Every server dead: dig's message and exit code 9.
 rc=0
@@ -164,6 +210,133 @@ check_out "explain: explains glue and aliases" "$T/10" \
     sh -c "grep -q 'no glue' '$T/10' && grep -q 'alias' '$T/10'"
 check_out "explain: ends with a summary" "$T/10" \
     grep -q "^; Summary: [0-9]* queries to [0-9]* servers" "$T/10"
+
+# 9b. The real transport: under +tcp every step says TCP, in the text,
+#     in +explain and in +json.
+mtrace +tcp example.com A >"$T/tcp" 2>&1 || true
+check_out "tcp: every Received line says TCP" "$T/tcp" \
+    sh -c "[ \$(grep -c '^;; Received' '$T/tcp') -ge 4 ] &&
+	! grep '^;; Received' '$T/tcp' | grep -qv '(TCP)$'"
+mtrace +tcp +explain example.com A >"$T/tcp.x" 2>&1 || true
+check_out "tcp: +explain says TCP, never UDP" "$T/tcp.x" \
+    sh -c "grep -q 'query: .* over TCP' '$T/tcp.x' && ! grep -q 'over UDP' '$T/tcp.x'"
+mtrace +tcp +json example.com A >"$T/tcp.j" 2>&1 || true
+check_out "tcp: +json says tcp for every query and reply" "$T/tcp.j" \
+    python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+t = [s['transport'] for s in d['steps'] if s['event'] in ('send', 'reply')]
+sys.exit(0 if len(t) >= 8 and set(t) == {'tcp'} else 1)" "$T/tcp.j"
+
+# 9c. Every step ends with its outcome, negative answers and failures too.
+mtrace nx.example.com A >"$T/nx" 2>&1 || true
+check_out "outcome: NXDOMAIN printed" "$T/nx" \
+    has "$T/nx" ";; Outcome: NXDOMAIN: nx.example.com. does not exist"
+check_out "outcome: every Received line is followed by an Outcome line" "$T/nx" \
+    sh -c "[ \$(grep -c '^;; Received' '$T/nx') = \$(grep -c '^;; Outcome:' '$T/nx') ] &&
+	grep -q '^;; Outcome: referral to example.com.' '$T/nx'"
+mtrace mail.example.com AAAA >"$T/nodata" 2>&1 || true
+check_out "outcome: NODATA printed" "$T/nodata" \
+    has "$T/nodata" ";; Outcome: NODATA: mail.example.com. has no AAAA records"
+# qmin.com.'s server (qminbad.py) answers SERVFAIL to the shortened name
+# servfail.qmin.com.: the outcome is shown, then the engine's fallback to
+# the full name, explained.
+python3 "$H/qminbad.py" 127.53.7.3 53 --lifetime 120 >"$T/qminbad.log" 2>&1 &
+PIDS="$PIDS $!"
+poll 5 dig @127.53.7.3 +time=1 +tries=1 +norec www.ent.servfail.qmin.com A >/dev/null 2>&1 || true
+mtrace www.ent.servfail.qmin.com A >"$T/sf" 2>&1 || true
+check_out "outcome: SERVFAIL printed, then the QNAME-minimisation fallback" "$T/sf" \
+    sh -c "grep -q '^;; Outcome: SERVFAIL' '$T/sf' &&
+	grep -q '^;; QNAME minimisation: SERVFAIL: asking the full name' '$T/sf' &&
+	grep -qE '^www.ent.servfail.qmin.com.[[:space:]].*A[[:space:]]+192.0.2.70' '$T/sf'"
+mtrace +explain www.ent.servfail.qmin.com A >"$T/sf.x" 2>&1 || true
+check_out "qmin: +explain explains the fallback to the full name" "$T/sf.x" \
+    has "$T/sf.x" "; QNAME minimisation gives up here (SERVFAIL: asking the full name)"
+
+# 9d. A sub-lookup (the glueless ns.example.net.) is indented and closed
+#     with a line back to the main question, before the final answer.
+cat >"$T/nest.py" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+opened = next(i for i, l in enumerate(lines)
+              if l.startswith(";; ns.example.net. came without glue"))
+closed = next(i for i, l in enumerate(lines)
+              if l.startswith(";; End of the sub-lookup of ns.example.net. A (NOERROR); "
+                              "back to the main question, example.org. A"))
+inner = [l for l in lines[opened + 1:closed] if l.strip()]
+assert inner and all(l.startswith("    ") for l in inner), inner
+assert any(l.startswith("    ;; Received") for l in inner), inner
+assert any(l.startswith("ns.example.net.", 4) for l in inner), inner
+answer = next(i for i, l in enumerate(lines)
+              if l.split()[:1] == ["example.org."] and l.split()[3:4] == ["A"])
+assert answer > closed, (answer, closed)
+PY
+check_out "sub-lookup: indented, closed, then the main question goes on" "$T/3" \
+    python3 "$T/nest.py" "$T/3"
+
+# 9e. QNAME minimisation as the engine does it.  Its note is on the
+#     minimised queries only: not on a full name, not after a CNAME
+#     restart; +noqmin asks the full names, the classic walk.
+cat >"$T/qmin.py" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+full = {"www.example.com.", "www.example.net.", "web.example.org."}
+sends = [s for s in d["steps"] if s["event"] == "send" and s["depth"] == 0
+         and s["qname"] != "."]
+want_qmin = sys.argv[2] == "qmin"
+for s in sends:
+    minimised = s["qname"].lower() not in full
+    assert s.get("qmin", False) == minimised, s
+if want_qmin:
+    assert any(s.get("qmin") for s in sends), sends
+else:
+    assert all(s["qname"].lower() in full for s in sends), sends
+PY
+mtrace www.example.com A +json >"$T/q1" 2>&1 || true
+check_out "qmin: minimised queries flagged by the engine, full names not" "$T/q1" \
+    python3 "$T/qmin.py" "$T/q1" qmin
+mtrace www.example.com A +json +noqmin >"$T/q2" 2>&1 || true
+check_out "noqmin: every query asks the full name" "$T/q2" \
+    python3 "$T/qmin.py" "$T/q2" noqmin
+mtrace www.example.com A +explain >"$T/q3" 2>&1 || true
+check_out "qmin: +explain notes minimisation only on shortened names" "$T/q3" \
+    sh -c "grep -q 'query: com. A over UDP (QNAME minimisation' '$T/q3' &&
+	grep -qx ';   query: www.example.net. A over UDP' '$T/q3' &&
+	! grep -E 'query: (www.example.com|www.example.net|web.example.org)\\. A .*minimisation' '$T/q3'"
+
+# 9f. +allservers: every server of each zone asked the same question;
+#     disagree.com.'s two servers give www different addresses; the one
+#     the walk did not take is marked.
+mtrace +allservers www.disagree.com A >"$T/all" 2>&1 || true
+check_out "allservers: both servers of disagree.com. shown, the difference marked" "$T/all" \
+    sh -c "grep -q '^;; All servers of disagree.com. asked www.disagree.com. A' '$T/all' &&
+	grep -q '^;;   127.53.2.1#53(ns1.disagree.com): NOERROR aa: www.disagree.com. A 192.0.2.92' '$T/all' &&
+	grep -q '^;;   127.53.2.2#53(ns2.disagree.com): NOERROR aa: www.disagree.com. A 192.0.2.91' '$T/all' &&
+	grep '^;;   127.53.2.[12]#53(ns[12].disagree.com)' '$T/all' | grep -q '(the reply above)' &&
+	grep '^;;   127.53.2.[12]#53(ns[12].disagree.com)' '$T/all' | grep -q '<- DIFFERS' &&
+	grep -q '^;; The servers of disagree.com. DISAGREE.' '$T/all'"
+check_out "allservers: the root servers agree" "$T/all" \
+    sh -c "grep -q '^;; All servers agree.' '$T/all' && [ \$(grep -c 'DIFFERS' '$T/all') = 1 ]"
+mtrace +allservers +json www.disagree.com A >"$T/all.j" 2>&1 || true
+check_out "allservers: +json marks the server that differs" "$T/all.j" \
+    python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+a = dict((s['server'], s['differs']) for s in d['steps']
+         if s['event'] == 'allservers' and s['zone'] == 'disagree.com.')
+sys.exit(0 if sorted(a) == ['127.53.2.1', '127.53.2.2'] and
+         sorted(a.values()) == [False, True] else 1)" "$T/all.j"
+# A silent server is no disagreement about the data: marked apart, and
+# +json stays one valid document.
+mtrace +allservers www.timeout.com A >"$T/all.t" 2>&1 || true
+check_out "allservers: the silent server marked NO REPLY, no disagreement" "$T/all.t" \
+    sh -c "grep -q '^;;   127.53.6.1#53(ns1.timeout.com): no reply   <- NO REPLY' '$T/all.t' &&
+	grep -q '^;; The servers that answered agree; 1 did not answer.' '$T/all.t' &&
+	! grep -q 'DISAGREE' '$T/all.t'"
+mtrace +allservers +json www.timeout.com A >"$T/all.tj" 2>&1 || true
+check_out "allservers: +json with a silent server parses" "$T/all.tj" \
+    python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+a = [s for s in d['steps'] if s['event'] == 'allservers' and s['server'] == '127.53.6.1']
+sys.exit(0 if a and a[0]['reply'] == 'no reply' and not a[0]['differs'] else 1)" "$T/all.tj"
 
 # 10. @server: the root NS set comes from that server (a recursive
 #     minidnsd of the lab), then the walk goes on from the roots.

@@ -6,7 +6,9 @@
  * moved on is not (and caches nothing), a late refusal does not disturb
  * the query out, at most MD_RESOLVE_OPEN_MAX are open, a single server is
  * asked again with a doubling timeout until resolve-timeout, which ends
- * the question with SERVFAIL and EDE 22.
+ * the question with SERVFAIL and EDE 22.  A seeded random source
+ * (md_rng, minidig +seed) makes the choice among equal servers
+ * repeatable.
  */
 #include "config.h"
 
@@ -334,6 +336,79 @@ test_budget(void **state)
 	fixture_free(f);
 }
 
+/* The servers asked, in order, when none answers, from 8 root hints
+ * that are all equal (unknown), with the engine's choices drawn from
+ * 'rng'. */
+static void
+walk_order(
+    struct md_rng *rng, char order[][MD_SOCKADDR_STRLEN], size_t max, size_t *n)
+{
+	struct fixture *f = fixture_new(false, 60000);
+	struct md_request *req;
+	struct md_send s;
+	uint8_t nm[MD_NAME_MAX];
+
+	f->conf.nhints = 8;
+	for (size_t i = 0; i < 8; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "192.0.2.%zu", i + 1);
+		wname("a.root-servers.net.", nm);
+		memcpy(f->conf.hints[i].name, nm, md_name_len(nm));
+		f->conf.hints[i].name[1] = (uint8_t)('a' + i);
+		addr(a, &f->conf.hints[i].addr);
+	}
+	f->env.rng = rng;
+	req = start(f, "www.test.");
+	*n = 0;
+	while (*n < max && md_resolve_step(req, &s) == MD_STEP_SEND) {
+		md_sockaddr_str(&s.server, order[*n], MD_SOCKADDR_STRLEN);
+		(*n)++;
+		f->clock += s.timeout_ms;
+		md_resolve_fail(req, s.token, true);
+	}
+	md_resolve_free(req);
+	fixture_free(f);
+}
+
+static void
+test_seeded_choice(void **state)
+{
+	char a[8][MD_SOCKADDR_STRLEN], b[8][MD_SOCKADDR_STRLEN];
+	struct md_rng r1, r2;
+	size_t na, nb;
+	bool differ = false;
+
+	(void)state;
+	/* The same seed: the same servers in the same order. */
+	md_rng_seed(&r1, 42);
+	md_rng_seed(&r2, 42);
+	walk_order(&r1, a, 8, &na);
+	walk_order(&r2, b, 8, &nb);
+	assert_int_equal(na, 8);
+	assert_int_equal(nb, 8);
+	for (size_t i = 0; i < na; i++)
+		assert_string_equal(a[i], b[i]);
+	/* Other seeds pick other orders (8! of them; some seed of a few
+	 * must differ from seed 42's). */
+	for (uint64_t seed = 1; seed <= 5 && !differ; seed++) {
+		md_rng_seed(&r2, seed);
+		walk_order(&r2, b, 8, &nb);
+		for (size_t i = 0; i < nb && i < na; i++)
+			differ |= strcmp(a[i], b[i]) != 0;
+	}
+	assert_true(differ);
+	/* The stream itself: repeatable, and within its bound. */
+	md_rng_seed(&r1, 7);
+	md_rng_seed(&r2, 7);
+	for (int i = 0; i < 100; i++) {
+		uint32_t v = md_rng_uniform(&r1, 13);
+
+		assert_true(v < 13);
+		assert_int_equal(v, md_rng_uniform(&r2, 13));
+	}
+}
+
 int
 main(void)
 {
@@ -343,6 +418,7 @@ main(void)
 	    cmocka_unit_test(test_late_refusal_keeps_waiting),
 	    cmocka_unit_test(test_open_bounded),
 	    cmocka_unit_test(test_budget),
+	    cmocka_unit_test(test_seeded_choice),
 	};
 
 	md_log_set_level(MD_LOG_ERR);

@@ -25,8 +25,9 @@
 #   127.53.1.3  ns.nic.org.            org.
 #   127.53.1.4  ns.nic.arpa.           arpa., in-addr.arpa.
 #   127.53.2.1  ns1.example.com.       example.com., timeout.com., refused.com.,
-#                                      glue.com.
-#   127.53.2.2  ns1.example.net.       example.net. (REFUSED for refused.com.)
+#                                      glue.com., disagree.com.
+#   127.53.2.2  ns1.example.net.       example.net. (REFUSED for refused.com.),
+#                                      disagree.com. (from disagree.com.2.zone)
 #   127.53.2.3  ns.example.net.        example.org. (glueless delegation)
 #   127.53.2.4  ns.sub.example.com.    sub.example.com.
 #   127.53.5.1  rev.nic.arpa.          2.0.192.in-addr.arpa.
@@ -40,7 +41,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # and keeps its PIDs in files for the stop that another process runs.
 . "$here/../lib.sh"
 
-# name address zone... : one NSD instance per line.
+# name address zone... : one NSD instance per line; ZONE=FILE serves ZONE
+# from another file than ZONE.zone (a second server with other data).
 INSTANCES='
 root-a		127.53.0.1	.
 root-b		127.53.0.2	.
@@ -48,8 +50,8 @@ com		127.53.1.1	com
 net		127.53.1.2	net
 org		127.53.1.3	org
 arpa		127.53.1.4	arpa in-addr.arpa
-example-com	127.53.2.1	example.com timeout.com refused.com glue.com
-example-net	127.53.2.2	example.net
+example-com	127.53.2.1	example.com timeout.com refused.com glue.com disagree.com
+example-net	127.53.2.2	example.net disagree.com=disagree.com.2.zone
 example-org	127.53.2.3	example.org
 sub		127.53.2.4	sub.example.com
 reverse		127.53.5.1	2.0.192.in-addr.arpa
@@ -137,7 +139,10 @@ do_start() {
 		[ -n "$name" ] || continue
 		set --
 		for z in $zones; do
-			set -- "$@" "$z=$(zonefile "$z")"
+			case $z in
+			*=*) set -- "$@" "${z%%=*}=$here/${z#*=}" ;;
+			*) set -- "$@" "$z=$(zonefile "$z")" ;;
+			esac
 		done
 		md_it_nsd "$DIR/$name" "$addr" --opt 'tcp-count: 16' \
 		    --opt 'verbosity: 1' --opt "identity: \"$name\"" "$@"
