@@ -64,6 +64,7 @@ struct global {
 	bool tls_verify;
 	const char *tls_hostname;
 	const char *roothints;
+	const char *html; /* +html=FILE: the trace as a page */
 	const char *batchfile;
 	unsigned addresscount; /* addresses of the last @server */
 	bool greeted;	       /* the first banner is made */
@@ -89,7 +90,7 @@ usage(FILE *fp)
 	    "  answer, authority, additional, all, stats, multiline, ttlid, "
 	    "json, yaml,\n"
 	    "  tls, tls-ca[=FILE], tls-hostname=NAME, trace, explain, "
-	    "roothints=FILE\n"
+	    "html=FILE,\n  roothints=FILE\n"
 	    "See minidig(1).  -h: this text, -v: the version.\n");
 }
 
@@ -338,6 +339,12 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->trace = on;
 	} else if (opt_is(word, len, "explain", 2)) {
 		l->explain = on;
+	} else if (on && opt_is(word, len, "html", 4)) {
+		/* the trace drawn as a page (dig_html.c); implies +trace */
+		if (value == NULL || *value == '\0')
+			usage_error("+html needs a file");
+		g->html = value;
+		l->trace = true;
 	} else if (on && opt_is(word, len, "roothints", 3)) {
 		if (value == NULL)
 			usage_error("+roothints needs a file");
@@ -668,6 +675,7 @@ run_trace(const struct global *g, const struct lookup *l, int argc, char **argv)
 	}
 	o.explain = l->explain;
 	o.json = g->json;
+	o.html = g->html;
 	o.tcp = l->tcp;
 	o.ipv4_only = g->ipv4only;
 	o.ipv6_only = g->ipv6only;
