@@ -576,7 +576,7 @@ static const char page_style[] =
     ".head{fill:#eaeef2;stroke:#8c959f}"
     ".lane.lame .head{fill:#ffebe9;stroke:#cf222e}"
     ".lane.silent .head{stroke:#cf222e;stroke-dasharray:4 3}"
-    ".hname{font-weight:bold;text-anchor:middle}"
+    ".hname{font-weight:bold;text-anchor:middle;font-size:11px}"
     ".haddr{text-anchor:middle;fill:#57606a}"
     ".hmark{text-anchor:middle;fill:#cf222e;font-size:11px}"
     ".life{stroke:#afb8c1;stroke-dasharray:3 4}"
@@ -607,7 +607,8 @@ static const char page_style[] =
     ".step:focus{outline:none}";
 
 /* Hover shows a step's explanation in the side panel; a click keeps it
- * there until another click. */
+ * there until another click; "#step=N" at the end of the address shows
+ * step N from the start (for slides and screenshots). */
 static const char page_script[] =
     "(function(){"
     "var d=JSON.parse(document.getElementById('trace-data').textContent);"
@@ -624,6 +625,9 @@ static const char page_script[] =
     "g.addEventListener('focus',function(){show(g);});"
     "g.addEventListener('click',function(){if(pin)pin.classList.remove('sel');"
     "pin=pin===g?null:g;if(pin)pin.classList.add('sel');show(g);});});"
+    "var a=/^#step=([0-9]+)$/.exec(location.hash),"
+    "g=a&&document.getElementById('step-'+a[1]);"
+    "if(g){pin=g;g.classList.add('sel');show(g);}"
     "document.body.setAttribute('data-script','ok');"
     "})();";
 

@@ -227,8 +227,38 @@ check_page() {
 # 1. The lab's teaching example: CNAMEs across three zones and a glueless
 #    delegation (a sub-lookup), and its screenshot.
 page cname www.example.com A
-check "cname: the +json document and the page were written" \
-    python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/cname.json"
+# +json's links: ids in order, each sub-lookup step's parent the step that
+# opened it, each reply tied to the query it answers (same server), the
+# reply's header flags, and the final answer: the whole CNAME chain.
+cat >"$T/links.py" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+steps = d["steps"]
+by = {s["id"]: s for s in steps}
+assert [s["id"] for s in steps] == list(range(1, len(steps) + 1))
+for s in steps:
+    if s["depth"] == 0:
+        assert s["parent"] is None, s
+    else:
+        p = by[s["parent"]]
+        assert p["event"] == "subquery" and p["depth"] == s["depth"] - 1, s
+        assert p["server_name"] == [t for t in steps
+                                    if t.get("parent") == p["id"]][0]["qname"]
+    if s["event"] in ("reply", "timeout"):
+        q = by[s["reply_to"]]
+        assert q["event"] == "send" and q["server"] == s["server"], s
+        assert q["id"] < s["id"] and q["qname"] == s["qname"], s
+    if s["event"] == "reply":
+        assert "qr" in s["flags"], s
+        assert ("aa" in s["flags"]) == (s["class"] in ("answer", "cname")), s
+assert {s["phase"] for s in steps} == {"priming", "query"}
+assert d["result"]["answer"] == [
+    "www.example.com. 3600 IN CNAME www.example.net.",
+    "www.example.net. 3600 IN CNAME web.example.org.",
+    "web.example.org. 3600 IN A 192.0.2.80"], d["result"]
+PY
+check_log "+json: ids, parent links, reply_to, flags, the final answer" \
+    "$T/cname.json" python3 "$T/links.py" "$T/cname.json"
 check_page cname subquery cname
 if browse cname --screenshot="$T/cname.png" &&
     python3 - "$T/cname.png" <<'PY'
