@@ -38,10 +38,12 @@ if ! bash "$H/hierarchy.sh" start "$T/h" >"$T/h.log" 2>&1; then
 fi
 
 # page NAME QNAME QTYPE: the trace as $T/NAME.html and, from the same
-# run, its +json document as $T/NAME.json.
+# run, its +json document as $T/NAME.json; the exit code in $T/NAME.rc.
 page() {
+	local rc=0
 	"$MINIDIG" +trace +roothints="$H/root.hints" +time=1 +json \
-	    +html="$T/$1.html" "$2" "$3" >"$T/$1.json" 2>"$T/$1.err" || true
+	    +html="$T/$1.html" "$2" "$3" >"$T/$1.json" 2>"$T/$1.err" || rc=$?
+	echo $rc >"$T/$1.rc"
 }
 # browse NAME [CHROMIUM-ARGS...]: chromium loads the page; the DOM it
 # built in $T/NAME.dom.  Bounded; its profile and caches in $T.
@@ -257,6 +259,8 @@ assert d["result"]["answer"] == [
     "www.example.net. 3600 IN CNAME web.example.org.",
     "web.example.org. 3600 IN A 192.0.2.80"], d["result"]
 PY
+check_log "cname: minidig exits 0, nothing on stderr (exit $(cat "$T/cname.rc"))" \
+    "$T/cname.err" sh -c "[ \$(cat '$T/cname.rc') = 0 ] && [ ! -s '$T/cname.err' ]"
 check_log "+json: ids, parent links, reply_to, flags, the final answer" \
     "$T/cname.json" python3 "$T/links.py" "$T/cname.json"
 check_page cname subquery cname
