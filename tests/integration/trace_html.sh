@@ -7,7 +7,8 @@
 # it built is checked against the +json document of the same run: a lane
 # for every server asked, an element for every step, an arrow for every
 # query and reply, timeouts, TC -> TCP, lame servers and sub-lookups
-# marked, the answer shown, the page's own script run.  A screenshot of
+# marked, the answer shown, the page's own script run, a step's +explain
+# text in the panel when the page is opened on it.  A screenshot of
 # the main page is kept as an artifact: tests/integration/trace-page.png
 # in the build directory.
 #
@@ -45,15 +46,16 @@ page() {
 	    +html="$T/$1.html" "$2" "$3" >"$T/$1.json" 2>"$T/$1.err" || rc=$?
 	echo $rc >"$T/$1.rc"
 }
-# browse NAME [CHROMIUM-ARGS...]: chromium loads the page; the DOM it
-# built in $T/NAME.dom.  Bounded; its profile and caches in $T.
+# browse NAME [CHROMIUM-ARGS...]: chromium loads the page (at $FRAG, if
+# set); the DOM it built in $T/NAME.dom.  Bounded; its profile and caches
+# in $T.
 browse() {
 	local name=$1
 	shift
 	HOME=$T/home XDG_CONFIG_HOME=$T/home XDG_CACHE_HOME=$T/home \
 	    timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
 	    --user-data-dir="$T/home/profile" --no-first-run \
-	    --window-size=1400,1500 "$@" "file://$T/$name.html" \
+	    --window-size=1400,1500 "$@" "file://$T/$name.html${FRAG:-}" \
 	    >"$T/$name.dom" 2>"$T/$name.chromium.log"
 }
 
@@ -280,6 +282,55 @@ then
 	pass "screenshot: kept as tests/integration/trace-page.png ($(wc -c <"$T/cname.png") bytes)"
 else
 	fail "screenshot" "$T/cname.chromium.log"
+fi
+
+# The panel: the page opened on a step (#step=N, the path a click takes)
+# shows that step's +explain text, here the first CNAME reply's.
+cname_id=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print([s["id"] for s in d["steps"] if s.get("class") == "cname"][0])' \
+    "$T/cname.json" 2>/dev/null || echo 0)
+cp "$T/cname.html" "$T/panel.html"
+if FRAG="#step=$cname_id" browse panel --dump-dom &&
+    python3 - "$T/cname.json" "$T/panel.dom" "$cname_id" <<'PY'
+import json, sys
+from html.parser import HTMLParser
+d = json.load(open(sys.argv[1]))
+step = [s for s in d["steps"] if s["id"] == int(sys.argv[3])][0]
+
+
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cur, self.text, self.sel = None, {}, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id") in ("panel-head", "panel-text"):
+            self.cur = a["id"]
+            self.text[self.cur] = ""
+        if "sel" in a.get("class", "").split():
+            self.sel.append(a.get("data-step-id"))
+
+    def handle_endtag(self, tag):
+        self.cur = None
+
+    def handle_data(self, data):
+        if self.cur:
+            self.text[self.cur] += data
+
+
+p = P()
+p.feed(open(sys.argv[2]).read())
+assert p.sel == [str(step["id"])], p.sel
+assert p.text["panel-head"].startswith("Step %d: reply" % step["id"]), p.text
+assert "is an alias (CNAME)" in step["explain"], step
+assert p.text["panel-text"] == step["explain"], p.text
+PY
+then
+	pass "panel: step $cname_id's +explain text shown and the step marked"
+else
+	fail "panel: step $cname_id's +explain text" "$T/panel.chromium.log"
 fi
 
 # 2. TC -> TCP.
