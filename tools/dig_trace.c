@@ -14,7 +14,11 @@
  *              (a glueless name server's address), indented and closed
  *   +explain   after each step, one or two plain-language lines, and a
  *              summary at the end (for teaching)
- *   +json      every step as an object in a JSON document
+ *   +json      every step as an object in a JSON document: numbered,
+ *              linked to the sub-lookup it belongs to and to the query it
+ *              answers, with the reply's header flags and the final answer
+ *   +html=FILE the same document drawn as a page (dig_html.c), each step
+ *              with its +explain text
  *
  * The walk starts by priming the root NS set: from a root hint, or from
  * the @server given on the command line (as dig does).  Everything shown
@@ -38,6 +42,7 @@
 #include <jansson.h>
 #include <ldns/ldns.h>
 
+#include "dig_html.h"
 #include "dig_trace.h"
 #include "minidns/cache.h"
 #include "minidns/driver.h"
@@ -45,6 +50,9 @@
 #include "minidns/net.h"
 #include "minidns/resolve.h"
 #include "tool_common.h"
+
+#define TRACE_DEPTH_MAX 16
+#define TRACE_SENDS_KEPT 32
 
 struct tracer {
 	const struct md_dig_trace_opts *o;
@@ -67,8 +75,6 @@ struct tracer {
 	unsigned nseen;
 	uint64_t start_ms;
 	unsigned cache_hits;
-	/* JSON */
-	bool json_first;
 	/* the question at each depth (the client's, then sub-lookups), for
 	 * the lines that open and close a sub-lookup */
 	uint8_t q_name[8][MD_NAME_MAX];
@@ -81,6 +87,18 @@ struct tracer {
 	struct zone_servers *zones;
 	struct known_addr *addrs;
 	bool after_failure; /* the last step failed: say what is next */
+	/* +json and +html: the steps as JSON objects, numbered from 1 */
+	json_t *steps;
+	unsigned nsteps;
+	const char *phase; /* "priming", then "query" */
+	/* the id of the sub-lookup step open at each depth */
+	unsigned sub_open[TRACE_DEPTH_MAX];
+	/* the latest queries sent, for the replies that answer them */
+	struct {
+		unsigned id, depth;
+		struct md_sockaddr server;
+	} sends[TRACE_SENDS_KEPT];
+	unsigned nsends;
 };
 
 /* +allservers: the servers of a zone, by name, as referrals named them. */
@@ -723,17 +741,14 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 	}
 }
 
-/* +json: one object per event, in a "steps" array. */
+/* +json: one object per event, in a "steps" array; fills o. */
 static void
-render_json(struct tracer *tr, const struct md_trace_event *ev)
+render_json(struct tracer *tr, const struct md_trace_event *ev, json_t *o)
 {
-	FILE *out = tr->out;
 	char buf[MD_NAME_STRLEN];
 	ldns_pkt *pkt = NULL;
-	json_t *o = json_object();
 
-	fprintf(out, "%s\n    ", tr->json_first ? "" : ",");
-	tr->json_first = false;
+	(void)tr;
 	jset(o, "event", json_string(md_trace_kind_str(ev->kind)));
 	jset(o, "depth", json_integer(ev->depth));
 	jset(o, "time_ms", json_integer((json_int_t)ev->time_ms));
@@ -782,7 +797,128 @@ render_json(struct tracer *tr, const struct md_trace_event *ev)
 		jset(o, "rcode", json_string(md_rcode_str(ev->rcode)));
 	if (ev->why != NULL)
 		jset(o, "why", md_json_string(ev->why));
-	jdump(out, o);
+}
+
+/* The header flags of a reply, as dig lists them. */
+static json_t *
+json_flags(const uint8_t *pkt, size_t len)
+{
+	static const struct {
+		uint16_t bit;
+		const char *name;
+	} names[] = {{0x8000, "qr"}, {0x0400, "aa"}, {0x0200, "tc"},
+	    {0x0100, "rd"}, {0x0080, "ra"}, {0x0020, "ad"}, {0x0010, "cd"}};
+	json_t *arr = json_array();
+	uint16_t flags;
+
+	if (arr == NULL || pkt == NULL || len < 4)
+		return arr;
+	flags = (uint16_t)(pkt[2] << 8 | pkt[3]);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (flags & names[i].bit)
+			json_array_append_new(arr, json_string(names[i].name));
+	}
+	return arr;
+}
+
+/* +html: the +explain lines of one step (and a reply's records, dig's
+ * way), as the page shows them when the step is clicked. */
+static json_t *
+explain_text(struct tracer *tr, const struct md_trace_event *ev)
+{
+	FILE *out = tr->out, *mem;
+	unsigned hits = tr->cache_hits;
+	char *buf = NULL;
+	size_t len = 0;
+	json_t *v = NULL;
+
+	mem = open_memstream(&buf, &len);
+	if (mem == NULL)
+		return NULL;
+	tr->out = mem;
+	render_explain(tr, ev);
+	if (ev->kind == MD_TRACE_REPLY)
+		render_dig(tr, ev);
+	tr->out = out;
+	tr->cache_hits = hits;
+	if (fclose(mem) == 0 && buf != NULL) {
+		while (len > 0 && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		v = md_json_string(buf);
+	}
+	free(buf);
+	return v;
+}
+
+/* The id of the latest query to 'server' at this depth: what a reply,
+ * timeout or retry answers (0: none). */
+static unsigned
+sent_id(const struct tracer *tr, const struct md_trace_event *ev)
+{
+	for (unsigned i = tr->nsends; i > 0; i--) {
+		unsigned k = (i - 1) % TRACE_SENDS_KEPT;
+
+		if (i + TRACE_SENDS_KEPT <= tr->nsends)
+			break;
+		if (tr->sends[k].depth == ev->depth &&
+		    tr->sends[k].server.len == ev->server.len &&
+		    memcmp(&tr->sends[k].server.ss, &ev->server.ss,
+			ev->server.len) == 0)
+			return tr->sends[k].id;
+	}
+	return 0;
+}
+
+/*
+ * One step of the document: its id, the sub-lookup step it belongs to
+ * ("parent", null at the client's own question), the phase, the event
+ * (render_json), then the query it answers ("reply_to") and the reply's
+ * header flags; with +html, its explanation.
+ */
+static void
+add_step(struct tracer *tr, const struct md_trace_event *ev)
+{
+	unsigned id = ++tr->nsteps, parent = 0, to = 0;
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return;
+	if (ev->depth > 0 && ev->depth <= TRACE_DEPTH_MAX)
+		parent = tr->sub_open[ev->depth - 1];
+	jset(o, "id", json_integer(id));
+	jset(o, "parent", parent != 0 ? json_integer(parent) : json_null());
+	jset(o, "phase", json_string(tr->phase));
+	render_json(tr, ev, o);
+	switch (ev->kind) {
+	case MD_TRACE_SEND: {
+		unsigned k = tr->nsends++ % TRACE_SENDS_KEPT;
+
+		tr->sends[k].id = id;
+		tr->sends[k].depth = ev->depth;
+		tr->sends[k].server = ev->server;
+		break;
+	}
+	case MD_TRACE_REPLY:
+	case MD_TRACE_TIMEOUT:
+	case MD_TRACE_NET_ERROR:
+	case MD_TRACE_TCP_RETRY:
+	case MD_TRACE_EDNS_FALLBACK:
+		to = sent_id(tr, ev);
+		if (to != 0)
+			jset(o, "reply_to", json_integer(to));
+		if (ev->kind == MD_TRACE_REPLY)
+			jset(o, "flags", json_flags(ev->pkt, ev->pkt_len));
+		break;
+	case MD_TRACE_SUBQUERY:
+		if (ev->depth < TRACE_DEPTH_MAX)
+			tr->sub_open[ev->depth] = id;
+		break;
+	default:
+		break;
+	}
+	if (tr->o->html != NULL)
+		jset(o, "explain", explain_text(tr, ev));
+	json_array_append_new(tr->steps, o);
 }
 
 static void compare_servers(struct tracer *tr, const struct md_trace_event *ev);
@@ -820,14 +956,15 @@ trace_cb(void *arg, const struct md_trace_event *ev)
 		tr->replies++;
 	if (ev->kind == MD_TRACE_TIMEOUT)
 		tr->timeouts++;
-	if (tr->o->json)
-		render_json(tr, ev);
-	else if (tr->o->explain)
+	if (tr->o->json || tr->o->html != NULL)
+		add_step(tr, ev);
+	if (!tr->o->json && tr->o->explain)
 		render_explain(tr, ev);
-	else
+	else if (!tr->o->json)
 		render_dig(tr, ev);
-	if (tr->o->explain && !tr->o->json && ev->kind == MD_TRACE_REPLY)
+	if (!tr->o->json && tr->o->explain && ev->kind == MD_TRACE_REPLY)
 		render_dig(tr, ev);
+	/* (+json: compare_servers() adds its steps to the document) */
 	if (tr->o->allservers && ev->kind == MD_TRACE_REPLY) {
 		learn_servers(tr, ev);
 		compare_servers(tr, ev);
@@ -1276,8 +1413,16 @@ json_allservers(struct tracer *tr, const struct md_trace_event *ev,
 {
 	char buf[MD_NAME_STRLEN];
 	json_t *o = json_object();
+	unsigned parent = 0;
 
-	fprintf(tr->out, ",\n    ");
+	if (o == NULL)
+		return;
+	/* a step of the document like the engine's (add_step()) */
+	if (ev->depth > 0 && ev->depth <= TRACE_DEPTH_MAX)
+		parent = tr->sub_open[ev->depth - 1];
+	jset(o, "id", json_integer(++tr->nsteps));
+	jset(o, "parent", parent != 0 ? json_integer(parent) : json_null());
+	jset(o, "phase", json_string(tr->phase));
 	jset(o, "event", json_string("allservers"));
 	jset(o, "depth", json_integer(ev->depth));
 	name_text(ev->qname, buf, sizeof(buf));
@@ -1292,7 +1437,7 @@ json_allservers(struct tracer *tr, const struct md_trace_event *ev,
 	jset(o, "server_name", md_json_string(buf));
 	jset(o, "reply", md_json_string(summary));
 	jset(o, "differs", json_boolean(differs));
-	jdump(tr->out, o);
+	json_array_append_new(tr->steps, o);
 }
 
 /*
@@ -1433,6 +1578,102 @@ trace_now(void *arg)
 	return md_now_ms() - tr->paused_ms;
 }
 
+/* The records of a result's RRsets, as json_records() gives a reply's. */
+static json_t *
+json_result_rrsets(const struct md_result_rrset *sets)
+{
+	static uint8_t buf[65535];
+	struct md_wire_writer w;
+	ldns_pkt *pkt = NULL;
+	json_t *arr;
+	size_t len;
+
+	md_wire_writer_init(&w, buf, sizeof(buf));
+	md_wire_write_header(&w, 0, 0x8000);
+	for (const struct md_result_rrset *s = sets; s != NULL; s = s->next) {
+		for (uint32_t off = 0; off + 2 <= s->rdata_len;) {
+			uint16_t rdlen = md_read_u16(s->rdata + off);
+
+			if (off + 2 + rdlen > s->rdata_len ||
+			    md_wire_write_rr(&w, MD_SECTION_ANSWER, s->owner,
+				s->type, MD_CLASS_IN, s->ttl,
+				s->rdata + off + 2, rdlen) != 0)
+				break;
+			off += 2 + (uint32_t)rdlen;
+		}
+	}
+	len = md_wire_writer_finish(&w);
+	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK)
+		return json_array();
+	arr = json_records(ldns_pkt_answer(pkt));
+	ldns_pkt_free(pkt);
+	return arr;
+}
+
+/* The whole document: the question, the steps, the result (with the
+ * final answer) and the summary. */
+static json_t *
+trace_doc(struct tracer *tr, const char *name, const char *type)
+{
+	json_t *doc = json_object(), *q = json_object();
+	json_t *result = json_object(), *sum = json_object();
+
+	jset(q, "qname", md_json_string(name));
+	jset(q, "qtype", md_json_string(type));
+	jset(doc, "query", q);
+	jset(doc, "steps", json_incref(tr->steps));
+	if (tr->req != NULL) {
+		const struct md_result *res = md_resolve_result(tr->req);
+
+		jset(result, "rcode", json_string(md_rcode_str(res->rcode)));
+		if (res->reason != NULL)
+			jset(result, "reason", md_json_string(res->reason));
+		jset(result, "answer", json_result_rrsets(res->answer));
+		jset(result, "authority", json_result_rrsets(res->authority));
+	}
+	jset(doc, "result", result);
+	jset(sum, "queries", json_integer(tr->queries));
+	jset(sum, "replies", json_integer(tr->replies));
+	jset(sum, "timeouts", json_integer(tr->timeouts));
+	jset(sum, "servers", json_integer(tr->nseen));
+	jset(sum, "total_ms",
+	    json_integer((json_int_t)(md_now_ms() - tr->start_ms)));
+	jset(doc, "summary", sum);
+	return doc;
+}
+
+/* +json: the document, one step a line. */
+static void
+print_doc(FILE *out, json_t *doc)
+{
+	const char *key;
+	json_t *val;
+	bool first = true;
+
+	fputs("{", out);
+	json_object_foreach(doc, key, val)
+	{
+		fprintf(out, "%s\n  ", first ? "" : ",");
+		first = false;
+		fprintf(out, "\"%s\": ", key); /* our own keys: plain ASCII */
+		if (json_is_array(val) && strcmp(key, "steps") == 0) {
+			size_t i;
+			json_t *step;
+
+			fputs("[", out);
+			json_array_foreach(val, i, step)
+			{
+				fprintf(out, "%s\n    ", i > 0 ? "," : "");
+				jdump(out, json_incref(step));
+			}
+			fputs("\n  ]", out);
+		} else {
+			jdump(out, json_incref(val));
+		}
+	}
+	fputs("\n}\n", out);
+}
+
 int
 md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 {
@@ -1446,7 +1687,12 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	memset(&tr, 0, sizeof(tr));
 	tr.o = o;
 	tr.out = out;
-	tr.json_first = true;
+	tr.phase = "priming";
+	if (o->json || o->html != NULL) {
+		tr.steps = json_array();
+		if (tr.steps == NULL)
+			return MD_TOOL_EXIT_INTERNAL;
+	}
 	md_resolve_conf_init(&tr.conf);
 	if (o->roothints != NULL &&
 	    md_resolve_load_hints(&tr.conf, o->roothints, err, sizeof(err)) !=
@@ -1502,15 +1748,6 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	}
 	name_text(o->qname, name, sizeof(name));
 	type_text(o->qtype, type, sizeof(type));
-	if (o->json) {
-		json_t *q = json_object();
-
-		jset(q, "qname", md_json_string(name));
-		jset(q, "qtype", md_json_string(type));
-		fputs("{\n  \"query\": ", out);
-		jdump(out, q);
-		fputs(",\n  \"steps\": [", out);
-	}
 	if (o->explain && !o->json)
 		fprintf(out,
 		    "; Resolving %s %s from the root, step by step, "
@@ -1545,6 +1782,7 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 		if (o->explain && !o->json)
 			fprintf(out, "\n; Now the question itself.\n");
 	}
+	tr.phase = "query";
 	if (run(&tr, o->qname, o->qtype) == NULL) {
 		rc = MD_TOOL_EXIT_INTERNAL;
 		goto cleanup;
@@ -1557,29 +1795,20 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 			fprintf(out, ";; no servers could be reached\n");
 	}
 finish:
-	if (o->json) {
-		json_t *result = json_object(), *sum = json_object();
+	if (o->json || o->html != NULL) {
+		json_t *doc = trace_doc(&tr, name, type);
 
-		if (tr.req != NULL) {
-			res = md_resolve_result(tr.req);
-			jset(result, "rcode",
-			    json_string(md_rcode_str(res->rcode)));
-			if (res->reason != NULL)
-				jset(result, "reason",
-				    md_json_string(res->reason));
+		if (o->json)
+			print_doc(out, doc);
+		if (o->html != NULL &&
+		    md_dig_html_write(o->html, doc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "minidig: %s\n", err);
+			if (rc == MD_TOOL_EXIT_OK)
+				rc = MD_TOOL_EXIT_INTERNAL;
 		}
-		jset(sum, "queries", json_integer(tr.queries));
-		jset(sum, "replies", json_integer(tr.replies));
-		jset(sum, "timeouts", json_integer(tr.timeouts));
-		jset(sum, "servers", json_integer(tr.nseen));
-		jset(sum, "total_ms",
-		    json_integer((json_int_t)(md_now_ms() - tr.start_ms)));
-		fputs("\n  ],\n  \"result\": ", out);
-		jdump(out, result);
-		fputs(",\n  \"summary\": ", out);
-		jdump(out, sum);
-		fputs("\n}\n", out);
-	} else if (o->explain) {
+		json_decref(doc);
+	}
+	if (o->explain && !o->json) {
 		fprintf(out,
 		    "\n; Summary: %u queries to %u servers, %u replies, "
 		    "%u timeouts, %u answers from the cache of this "
@@ -1608,6 +1837,7 @@ cleanup:
 		tr.addrs = k->next;
 		free(k);
 	}
+	json_decref(tr.steps);
 	md_resolve_free(tr.req);
 	md_net_free(tr.net);
 	md_cache_free(tr.cache);

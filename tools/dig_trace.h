@@ -24,6 +24,7 @@ struct md_dig_trace_opts {
 	struct md_sockaddr server;
 	bool explain;		   /* +explain */
 	bool json;		   /* +json */
+	const char *html;	   /* +html=FILE: the page (dig_html.h) */
 	bool tcp;		   /* +tcp: every query over TCP */
 	bool ipv4_only, ipv6_only; /* -4 / -6 */
 	bool edns;		   /* +[no]edns */

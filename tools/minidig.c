@@ -67,6 +67,7 @@ struct global {
 	bool tls_verify;
 	const char *tls_hostname;
 	const char *roothints;
+	const char *html; /* +html=FILE: the trace as a page */
 	const char *batchfile;
 	unsigned addresscount; /* addresses of the last @server */
 	bool greeted;	       /* the first banner is made */
@@ -92,8 +93,8 @@ usage(FILE *fp)
 	    "  answer, authority, additional, all, stats, multiline, ttlid, "
 	    "json, yaml,\n"
 	    "  tls, tls-ca[=FILE], tls-hostname=NAME, trace, explain, "
-	    "roothints=FILE,\n"
-	    "  qmin, seed=N, allservers\n"
+	    "html=FILE,\n"
+	    "  roothints=FILE, qmin, seed=N, allservers\n"
 	    "See minidig(1).  -h: this text, -v: the version.\n");
 }
 
@@ -350,6 +351,12 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->have_seed = on;
 		if (on)
 			l->seed = opt_number("seed", value, 0, INT64_MAX);
+	} else if (on && opt_is(word, len, "html", 4)) {
+		/* the trace drawn as a page (dig_html.c); implies +trace */
+		if (value == NULL || *value == '\0')
+			usage_error("+html needs a file");
+		g->html = value;
+		l->trace = true;
 	} else if (on && opt_is(word, len, "roothints", 3)) {
 		if (value == NULL)
 			usage_error("+roothints needs a file");
@@ -680,6 +687,7 @@ run_trace(const struct global *g, const struct lookup *l, int argc, char **argv)
 	}
 	o.explain = l->explain;
 	o.json = g->json;
+	o.html = g->html;
 	o.tcp = l->tcp;
 	o.ipv4_only = g->ipv4only;
 	o.ipv6_only = g->ipv6only;

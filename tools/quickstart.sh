@@ -24,10 +24,12 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # add: the real peers they talk to (dig, kdig, NSD, Unbound) and tools.
 build_packages="build-essential autoconf automake pkg-config libevent-dev
 	libldns-dev libssl-dev libyaml-dev libjansson-dev bind9-dnsutils"
-test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables ldnsutils
-	python3 util-linux nsd unbound openssl prometheus"
+test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables
+	ldnsutils python3 util-linux nsd unbound openssl prometheus chromium"
 # prometheus: promtool and a real Prometheus for tests/integration/
 # metrics.sh (19 MB download, 96 MB installed, about 10 s to install).
+# chromium: headless, loads minidig's +trace +html pages in
+# tests/integration/trace_html.sh (122 MB download, 414 MB installed).
 # tools/bench.sh, tools/profile-hotpath.sh: the load generator, callgrind.
 bench_packages="dnsperf valgrind"
 # kubectl (the test API server is proven real by it): Debian's package,
