@@ -221,6 +221,8 @@ struct md_cache_stats {
 	uint64_t entries, bytes;
 	/* entries by enum md_cache_kind (kept as entries come and go) */
 	uint64_t kind_entries[MD_CACHE_KIND_END];
+	/* hits by the kind of entry found (their sum is hits) */
+	uint64_t kind_hits[MD_CACHE_KIND_END];
 };
 
 void md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out);

@@ -47,8 +47,10 @@ enum md_metric_source {
 const char *md_metric_source_str(enum md_metric_source s);
 const char *md_metric_transport_str(enum md_metric_transport t);
 
-/* A query arrived (qtype: its type, counted per well-known type). */
-void md_metrics_request(enum md_metric_transport t, uint16_t qtype);
+/* A query arrived: its transport, its type (counted per well-known type),
+ * whether it came over IPv6, whether it set DO. */
+void md_metrics_request(
+    enum md_metric_transport t, uint16_t qtype, bool ipv6, bool do_bit);
 /* Per worker thread: how many there are, and a query one of them got. */
 #define MD_METRICS_WORKERS_MAX 64
 void md_metrics_set_workers(unsigned n);

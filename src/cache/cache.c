@@ -843,6 +843,7 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 				lru_unlink(s1, e1);
 				lru_push_front(s1, e1);
 				s1->stats.hits++;
+				s1->stats.kind_hits[e1->kind]++;
 			}
 			pthread_mutex_unlock(&s1->lock);
 			return rc;
@@ -892,6 +893,7 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 	lru_unlink(hit_shard, hit);
 	lru_push_front(hit_shard, hit);
 	s1->stats.hits++;
+	s1->stats.kind_hits[hit->kind]++;
 cleanup:
 	if (s2 != s1)
 		pthread_mutex_unlock(&s2->lock);
@@ -1147,8 +1149,10 @@ md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out)
 		out->evictions += s->stats.evictions;
 		out->entries += s->stats.entries;
 		out->bytes += s->stats.bytes;
-		for (unsigned k = 0; k < MD_CACHE_KIND_END; k++)
+		for (unsigned k = 0; k < MD_CACHE_KIND_END; k++) {
 			out->kind_entries[k] += s->stats.kind_entries[k];
+			out->kind_hits[k] += s->stats.kind_hits[k];
+		}
 		pthread_mutex_unlock(&s->lock);
 	}
 }

@@ -101,8 +101,10 @@ enum { CLASS_RECURSION = 0, CLASS_FORWARD, CLASS_COUNT };
 static const char *const classes[CLASS_COUNT] = {"recursion", "forward"};
 
 static struct {
-	counter_t requests[MD_METRIC_TRANSPORT_COUNT];
+	/* by transport, address family (IPv4, IPv6) and query type */
+	counter_t requests[MD_METRIC_TRANSPORT_COUNT][2][QTYPE_OTHER + 1];
 	counter_t requests_type[QTYPE_OTHER + 1];
+	counter_t do_requests;
 	counter_t responses_rcode[RCODE_SLOTS];
 	counter_t responses_source[MD_SOURCE_COUNT];
 	counter_t dur_bucket[DUR_SLOTS];
@@ -343,16 +345,19 @@ md_metrics_response_size(
 }
 
 void
-md_metrics_request(enum md_metric_transport t, uint16_t qtype)
+md_metrics_request(
+    enum md_metric_transport t, uint16_t qtype, bool ipv6, bool do_bit)
 {
 	size_t i;
 
-	if ((unsigned)t < MD_METRIC_TRANSPORT_COUNT)
-		inc(&m.requests[t]);
 	for (i = 0; i < NELEMS(qtypes); i++)
 		if (qtypes[i].type == qtype)
 			break;
+	if ((unsigned)t < MD_METRIC_TRANSPORT_COUNT)
+		inc(&m.requests[t][ipv6 ? 1 : 0][i]);
 	inc(&m.requests_type[i]);
+	if (do_bit)
+		inc(&m.do_requests);
 }
 
 void
@@ -603,12 +608,31 @@ render_dns(FILE *f)
 {
 	size_t i;
 
+	/* CoreDNS's labels: family 1 (IPv4) or 2 (IPv6); a series appears
+	 * with its first query, as CoreDNS's do. */
 	family(f, "minidns_dns_requests_total", "counter",
-	    "DNS queries received, by transport.");
-	for (i = 0; i < MD_METRIC_TRANSPORT_COUNT; i++)
-		fprintf(f,
-		    "minidns_dns_requests_total{proto=\"%s\"} %" PRIu64 "\n",
-		    md_metric_transport_str(i), get(&m.requests[i]));
+	    "DNS queries received, by transport, address family (1 IPv4, 2 "
+	    "IPv6) and query type.");
+	for (i = 0; i < MD_METRIC_TRANSPORT_COUNT; i++) {
+		for (size_t fam = 0; fam < 2; fam++) {
+			for (size_t k = 0; k <= QTYPE_OTHER; k++) {
+				uint64_t n = get(&m.requests[i][fam][k]);
+
+				if (n == 0)
+					continue;
+				fprintf(f,
+				    "minidns_dns_requests_total{proto=\"%s\","
+				    "family=\"%zu\",type=\"%s\"} %" PRIu64 "\n",
+				    md_metric_transport_str(i), fam + 1,
+				    k < QTYPE_OTHER ? qtypes[k].name : "other",
+				    n);
+			}
+		}
+	}
+	family(f, "minidns_dns_do_requests_total", "counter",
+	    "DNS queries received with the DO bit set.");
+	fprintf(f, "minidns_dns_do_requests_total %" PRIu64 "\n",
+	    get(&m.do_requests));
 
 	family(f, "minidns_worker_requests_total", "counter",
 	    "DNS queries received, by worker thread.");
@@ -736,8 +760,15 @@ render_cache(FILE *f, struct md_cache *cache)
 	struct md_cache_stats cs;
 
 	md_cache_get_stats(cache, &cs);
-	family(f, "minidns_cache_hits_total", "counter", "Cache lookups hit.");
-	fprintf(f, "minidns_cache_hits_total %" PRIu64 "\n", cs.hits);
+	family(f, "minidns_cache_hits_total", "counter",
+	    "Cache lookups hit, by the entry found: success (an RRset), "
+	    "denial (NXDOMAIN, NODATA), servfail (a failure held).");
+	fprintf(f, "minidns_cache_hits_total{type=\"success\"} %" PRIu64 "\n",
+	    cs.kind_hits[MD_CACHE_RRSET]);
+	fprintf(f, "minidns_cache_hits_total{type=\"denial\"} %" PRIu64 "\n",
+	    cs.kind_hits[MD_CACHE_NODATA] + cs.kind_hits[MD_CACHE_NXDOMAIN]);
+	fprintf(f, "minidns_cache_hits_total{type=\"servfail\"} %" PRIu64 "\n",
+	    cs.kind_hits[MD_CACHE_SERVFAIL]);
 	family(f, "minidns_cache_misses_total", "counter",
 	    "Cache lookups missed.");
 	fprintf(f, "minidns_cache_misses_total %" PRIu64 "\n", cs.misses);

@@ -252,7 +252,9 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		ctx.client = (const struct sockaddr *)&c->peer;
 		rlen = md_query_process(&ctx, true, wk->buf, qlen, wk->out + 2,
 		    sizeof(wk->out) - 2, &info);
-		md_metrics_request(t, info.qtype);
+		md_metrics_request(t, info.qtype,
+		    ((const struct sockaddr *)&c->peer)->sa_family == AF_INET6,
+		    info.q.edns.do_bit);
 		md_metrics_worker_request(wk->id);
 		md_metrics_request_size(wk->id, t, qlen);
 		md_srv_log_query(c->tls ? "tls" : "tcp",

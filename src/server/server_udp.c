@@ -30,7 +30,9 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 	    wk, md_srv_may_recurse(wk, (const struct sockaddr *)from), &ctx);
 	ctx.client = (const struct sockaddr *)from;
 	len = md_query_process(&ctx, false, in, n, out, outcap, &info);
-	md_metrics_request(MD_METRIC_UDP, info.qtype);
+	md_metrics_request(MD_METRIC_UDP, info.qtype,
+	    ((const struct sockaddr *)from)->sa_family == AF_INET6,
+	    info.q.edns.do_bit);
 	md_metrics_worker_request(wk->id);
 	md_metrics_request_size(wk->id, MD_METRIC_UDP, n);
 	md_srv_log_query("udp", (const struct sockaddr *)from, fromlen, &info);

@@ -255,8 +255,21 @@ if $MX scrape $M/metrics "$T/m2.json" >/dev/null 2>"$T/scrape.err"; then
 else
 	fail "/metrics after the queries: $(cat "$T/scrape.err")"
 fi
-expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="udp"}' 6
-expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="tcp"}' 2
+# expect_delta_sum A B PREFIX WANT: over every series whose key starts so
+expect_delta_sum() {
+	local got
+	got=$($MX delta_sum "$1" "$2" "$3")
+	if [ "$got" = "$4" ]; then
+		pass "$3... moved by $4"
+	else
+		fail "$3... moved by $got, want $4"
+	fi
+}
+expect_delta_sum "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="udp",' 6
+expect_delta_sum "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="tcp",' 2
+# CoreDNS's labels: the family (1: IPv4) and the query type
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="udp",family="1",type="AAAA"}' 1
+expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_total{proto="tcp",family="1",type="SRV"}' 1
 expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_by_type_total{type="A"}' 6
 expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_by_type_total{type="AAAA"}' 1
 expect_delta "$T/m1.json" "$T/m2.json" 'minidns_dns_requests_by_type_total{type="SRV"}' 1
@@ -390,12 +403,16 @@ else
 	else
 		fail "cache entries: success $got, denial $nd"
 	fi
-	# the same questions again: from the cache, nothing forwarded
+	# the same questions again: from the cache, nothing forwarded (the
+	# second with DO)
 	fq a.fwd.test A >/dev/null
-	fq nx.fwd.test A >/dev/null
+	fq +dnssec nx.fwd.test A >/dev/null
 	$MX scrape $FM "$T/f3.json" >/dev/null || true
 	expect_delta "$T/f2.json" "$T/f3.json" "minidns_forward_requests_total{$TO}" 0
 	expect_delta "$T/f2.json" "$T/f3.json" 'minidns_dns_responses_by_source_total{source="cache"}' 2
+	expect_delta "$T/f2.json" "$T/f3.json" 'minidns_cache_hits_total{type="success"}' 1
+	expect_delta "$T/f2.json" "$T/f3.json" 'minidns_cache_hits_total{type="denial"}' 1
+	expect_delta "$T/f2.json" "$T/f3.json" 'minidns_dns_do_requests_total{}' 1
 	promtool_check forward $FM
 fi
 
@@ -644,6 +661,11 @@ EOF
 	fi
 	for q in \
 	    'sum(coredns_dns_requests_total{server="dns://:53",zone="."}) by (proto)|proto=udp [1-9]' \
+	    'sum(coredns_dns_requests_total) by (type)|type=A [1-9]' \
+	    'sum(coredns_dns_requests_total) by (family)|family=1 [1-9]' \
+	    'sum(coredns_dns_do_requests_total)| [1-9]' \
+	    'sum(coredns_cache_hits_total) by (type)|type=success [1-9]' \
+	    'sum(coredns_cache_hits_total) by (type)|type=denial [1-9]' \
 	    'sum(coredns_dns_responses_total) by (rcode)|rcode=NXDOMAIN [1-9]' \
 	    'sum(coredns_dns_request_duration_seconds_bucket) by (le)|le=+Inf [1-9]' \
 	    'sum(coredns_dns_request_size_bytes_bucket) by (proto, le)|le=511,proto=udp [1-9]' \

@@ -153,6 +153,19 @@ val(const struct page *p, const char *name, const char *labels)
 	return -1;
 }
 
+/* The sum of name's samples whose labels start with prefix (none: 0). */
+static double
+sumv(const struct page *p, const char *name, const char *prefix)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->s[i].name, name) == 0 &&
+		    strncmp(p->s[i].labels, prefix, strlen(prefix)) == 0)
+			sum += p->s[i].value;
+	return sum;
+}
+
 static bool
 has(const struct page *p, const char *name)
 {
@@ -250,16 +263,16 @@ test_render_and_count(void **state)
 	assert_true(has(a, "minidns_prefetch_total"));
 	assert_true(has(a, "minidns_autopath_total"));
 
-	md_metrics_request(MD_METRIC_UDP, 1);		     /* A */
-	md_metrics_request(MD_METRIC_UDP, 28);		     /* AAAA */
-	md_metrics_request(MD_METRIC_TCP, 1);		     /* A */
-	md_metrics_request(MD_METRIC_TLS, 4242);	     /* other */
-	md_metrics_request(MD_METRIC_UDP, 64);		     /* SVCB */
-	md_metrics_response(0, MD_SOURCE_LOCAL, 100);	     /* le 0.00025 */
-	md_metrics_response(3, MD_SOURCE_CACHE, 1500);	     /* le 0.002 */
-	md_metrics_response(5, MD_SOURCE_ERROR, 20000000);   /* +Inf */
-	md_metrics_response(16, MD_SOURCE_RECURSION, 250);   /* BADVERS */
-	md_metrics_response(13, MD_SOURCE_FORWARD, 8192000); /* other */
+	md_metrics_request(MD_METRIC_UDP, 1, false, false); /* A */
+	md_metrics_request(MD_METRIC_UDP, 28, true, true);  /* AAAA, v6, DO */
+	md_metrics_request(MD_METRIC_TCP, 1, false, true);  /* A, DO */
+	md_metrics_request(MD_METRIC_TLS, 4242, false, false); /* other */
+	md_metrics_request(MD_METRIC_UDP, 64, false, false);   /* SVCB */
+	md_metrics_response(0, MD_SOURCE_LOCAL, 100);	       /* le 0.00025 */
+	md_metrics_response(3, MD_SOURCE_CACHE, 1500);	       /* le 0.002 */
+	md_metrics_response(5, MD_SOURCE_ERROR, 20000000);     /* +Inf */
+	md_metrics_response(16, MD_SOURCE_RECURSION, 250);     /* BADVERS */
+	md_metrics_response(13, MD_SOURCE_FORWARD, 8192000);   /* other */
 	md_metrics_dropped();
 	md_metrics_refused_acl();
 	md_metrics_refused_acl();
@@ -293,9 +306,21 @@ test_render_and_count(void **state)
 	render(&src, b);
 
 #define DELTA(name, labels) (val(b, name, labels) - val(a, name, labels))
-	assert_true(DELTA("minidns_dns_requests_total", "proto=\"udp\"") == 3);
-	assert_true(DELTA("minidns_dns_requests_total", "proto=\"tcp\"") == 1);
-	assert_true(DELTA("minidns_dns_requests_total", "proto=\"tls\"") == 1);
+#define SUMDELTA(name, prefix) (sumv(b, name, prefix) - sumv(a, name, prefix))
+	assert_true(
+	    SUMDELTA("minidns_dns_requests_total", "proto=\"udp\",") == 3);
+	assert_true(
+	    SUMDELTA("minidns_dns_requests_total", "proto=\"tcp\",") == 1);
+	assert_true(
+	    SUMDELTA("minidns_dns_requests_total", "proto=\"tls\",") == 1);
+	/* CoreDNS's labels: family 1 or 2, and the type */
+	assert_true(SUMDELTA("minidns_dns_requests_total",
+			"proto=\"udp\",family=\"2\",type=\"AAAA\"") == 1);
+	assert_true(SUMDELTA("minidns_dns_requests_total",
+			"proto=\"udp\",family=\"1\",type=\"A\"") == 1);
+	assert_true(SUMDELTA("minidns_dns_requests_total",
+			"proto=\"tls\",family=\"1\",type=\"other\"") == 1);
+	assert_true(DELTA("minidns_dns_do_requests_total", "") == 2);
 	assert_true(
 	    DELTA("minidns_dns_requests_by_type_total", "type=\"A\"") == 2);
 	assert_true(
@@ -435,7 +460,9 @@ test_render_cache(void **state)
 	src.cache = md_cache_new(&conf);
 	assert_non_null(src.cache);
 	render(&src, p);
-	assert_true(val(p, "minidns_cache_hits_total", "") == 0);
+	assert_true(
+	    val(p, "minidns_cache_hits_total", "type=\"success\"") == 0);
+	assert_true(val(p, "minidns_cache_hits_total", "type=\"denial\"") == 0);
 	assert_true(val(p, "minidns_cache_misses_total", "") == 0);
 	assert_true(val(p, "minidns_cache_evictions_total", "") == 0);
 	assert_true(val(p, "minidns_cache_entries", "type=\"success\"") == 0);
@@ -491,6 +518,31 @@ test_render_cache_types(void **state)
 	assert_true(val(p, "minidns_cache_entries", "type=\"servfail\"") == 1);
 	assert_true(
 	    val(p, "minidns_cache_entries", "type=\"parent_glue\"") == 0);
+	/* hits by the entry found: a success, two denials, a failure */
+	{
+		uint8_t buf[512];
+		struct md_cache_view v;
+
+		assert_int_equal(md_cache_get(src.cache, a_name, 1, now, false,
+				     buf, sizeof(buf), &v),
+		    0);
+		assert_int_equal(md_cache_get(src.cache, a_name, 28, now, false,
+				     buf, sizeof(buf), &v),
+		    0);
+		assert_int_equal(md_cache_get(src.cache, nx_name, 1, now, false,
+				     buf, sizeof(buf), &v),
+		    0);
+		assert_int_equal(md_cache_get(src.cache, b_name, 16, now, false,
+				     buf, sizeof(buf), &v),
+		    0);
+		render(&src, p);
+		assert_true(val(p, "minidns_cache_hits_total",
+				"type=\"success\"") == 1);
+		assert_true(
+		    val(p, "minidns_cache_hits_total", "type=\"denial\"") == 2);
+		assert_true(val(p, "minidns_cache_hits_total",
+				"type=\"servfail\"") == 1);
+	}
 	md_cache_flush(src.cache, b_name);
 	render(&src, p);
 	assert_true(val(p, "minidns_cache_entries", "type=\"success\"") == 1);
