@@ -106,6 +106,8 @@ bool md_name_equal(const uint8_t *a, const uint8_t *b);
 bool md_label_equal(const uint8_t *a, const uint8_t *b);
 /* True when name is zone or below it (case-insensitive). */
 bool md_name_is_subdomain(const uint8_t *name, const uint8_t *zone);
+/* RFC 4034 §6.1 canonical order of two uncompressed names: <0, 0, >0. */
+int md_name_canon_cmp(const uint8_t *a, const uint8_t *b);
 /* Lower-case an uncompressed name in place. */
 void md_name_lower(uint8_t *name);
 /* Skip the first label; NULL for the root name. */

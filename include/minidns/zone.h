@@ -176,6 +176,11 @@ struct md_zone_rr {
 	const uint8_t *owner; /* NULL: the query name as the client sent it */
 	const struct md_rrset *rrset;
 	uint32_t ttl; /* the TTL to send */
+	/* DNSSEC records, given only to clients that set DO: with covered
+	 * set, rrset is the node's RRSIG set and only the RRSIGs covering
+	 * that type go out; dnssec marks NSEC sets and a referral's DS */
+	uint16_t covered;
+	bool dnssec;
 };
 
 #define MD_ZONE_SECTION_MAX 48

@@ -121,13 +121,30 @@ write_set(struct md_wire_writer *w, enum md_section sec, const uint8_t *owner,
 	return write_set_rot(w, sec, owner, type, ttl, rdata, rdata_len, 0);
 }
 
+/* A local zone's RRset; its DNSSEC records only when the client set DO
+ * (RFC 4035 §3.1), and of a node's RRSIGs those covering e->covered. */
 static int
 write_zone_rr(struct md_wire_writer *w, enum md_section sec,
-    const struct md_zone_rr *e, const uint8_t *qname, uint32_t rotate)
+    const struct md_zone_rr *e, const struct md_wire_query *q, uint32_t rotate)
 {
-	return write_set_rot(w, sec, e->owner != NULL ? e->owner : qname,
-	    e->rrset->type, e->ttl, e->rrset->rdata, e->rrset->rdata_len,
-	    rotate);
+	const uint8_t *owner = e->owner != NULL ? e->owner : q->qname;
+
+	if ((e->covered != 0 || e->dnssec) && !q->edns.do_bit)
+		return 0;
+	if (e->covered != 0) {
+		const uint8_t *p = NULL, *rd;
+		uint16_t len;
+
+		while ((p = md_rrset_next(e->rrset, p, &len, &rd)) != NULL) {
+			if (len >= 18 && md_read_u16(rd) == e->covered &&
+			    md_wire_write_rr(w, sec, owner, MD_TYPE_RRSIG,
+				MD_CLASS_IN, e->ttl, rd, len) != 0)
+				return MD_ENOSPACE;
+		}
+		return 0;
+	}
+	return write_set_rot(w, sec, owner, e->rrset->type, e->ttl,
+	    e->rrset->rdata, e->rrset->rdata_len, rotate);
 }
 
 /* Answers echo the client's spelling of its own name (0x20 and all). */
@@ -209,16 +226,16 @@ zone_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	md_wire_write_header(&w, q->hdr.id, flags);
 	md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	for (unsigned i = 0; i < res->nan && !tc; i++)
-		tc = write_zone_rr(&w, MD_SECTION_ANSWER, &res->an[i], q->qname,
+		tc = write_zone_rr(&w, MD_SECTION_ANSWER, &res->an[i], q,
 			 ctx->rotate) != 0;
 	for (unsigned i = 0; i < res->nns && !tc; i++)
-		tc = write_zone_rr(&w, MD_SECTION_AUTHORITY, &res->ns[i],
-			 q->qname, ctx->rotate) != 0;
+		tc = write_zone_rr(&w, MD_SECTION_AUTHORITY, &res->ns[i], q,
+			 ctx->rotate) != 0;
 	/* Additional data that does not fit is left out, without TC
 	 * (RFC 2181 §9). */
 	for (unsigned i = 0; i < res->nar && !tc; i++)
-		(void)write_zone_rr(&w, MD_SECTION_ADDITIONAL, &res->ar[i],
-		    q->qname, ctx->rotate);
+		(void)write_zone_rr(
+		    &w, MD_SECTION_ADDITIONAL, &res->ar[i], q, ctx->rotate);
 	if (tc) {
 		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
 		info->truncated = true;
@@ -247,9 +264,16 @@ md_query_chain_target(const struct md_zone_result *res)
 {
 	const struct md_rrset *last;
 
-	if (res->status != MD_ZONE_CNAME_OUT || res->nan == 0)
+	unsigned i = res->nan;
+
+	if (res->status != MD_ZONE_CNAME_OUT)
 		return NULL;
-	last = res->an[res->nan - 1].rrset;
+	/* the last CNAME: its RRSIGs may follow it */
+	while (i > 0 && (res->an[i - 1].covered != 0 || res->an[i - 1].dnssec))
+		i--;
+	if (i == 0)
+		return NULL;
+	last = res->an[i - 1].rrset;
 	if (last->type != MD_TYPE_CNAME || last->rdata_len < 3 ||
 	    md_name_len(last->rdata + 2) != md_read_u16(last->rdata))
 		return NULL;
@@ -262,8 +286,8 @@ write_chain(struct md_wire_writer *w, const struct md_wire_query *q,
     const struct md_zone_result *chain)
 {
 	for (unsigned i = 0; i < chain->nan; i++) {
-		if (write_zone_rr(
-			w, MD_SECTION_ANSWER, &chain->an[i], q->qname, 0) != 0)
+		if (write_zone_rr(w, MD_SECTION_ANSWER, &chain->an[i], q, 0) !=
+		    0)
 			return MD_ENOSPACE;
 	}
 	return 0;

@@ -647,6 +647,9 @@ relay_zone_rrs(struct trace_relay *r, const char *section,
 		const uint8_t *rd, *p = NULL;
 		uint16_t len;
 
+		/* the DNSSEC records a DO client would get: not traced */
+		if (rrs[i].covered != 0 || rrs[i].dnssec)
+			continue;
 		while (
 		    (p = md_rrset_next(rrs[i].rrset, p, &len, &rd)) != NULL) {
 			char *text = md_ldns_rr_to_str(

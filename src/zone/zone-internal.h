@@ -49,6 +49,10 @@ struct md_zone {
 	size_t nrr;
 	struct md_node *apex;
 	bool auto_ptr;
+	/* a signed zone's nodes that have an NSEC set, in canonical order
+	 * (md_zone_check()): the denials' proofs are found by bisection */
+	const struct md_node **nsec;
+	size_t nnsec;
 };
 
 /* One pod address (IPv4 as ::ffff:a.b.c.d) and its namespace. */

@@ -37,11 +37,12 @@ md_zone_status_str(enum md_zone_status s)
 }
 
 static void
-push(struct md_zone_rr *sec, unsigned *n, const uint8_t *owner,
-    const struct md_rrset *set, uint32_t ttl)
+push_ext(struct md_zone_rr *sec, unsigned *n, const uint8_t *owner,
+    const struct md_rrset *set, uint32_t ttl, uint16_t covered, bool dnssec)
 {
 	for (unsigned i = 0; i < *n; i++) {
-		if (sec[i].rrset == set && sec[i].owner == owner)
+		if (sec[i].rrset == set && sec[i].owner == owner &&
+		    sec[i].covered == covered)
 			return;
 	}
 	if (*n >= MD_ZONE_SECTION_MAX)
@@ -49,7 +50,123 @@ push(struct md_zone_rr *sec, unsigned *n, const uint8_t *owner,
 	sec[*n].owner = owner;
 	sec[*n].rrset = set;
 	sec[*n].ttl = ttl;
+	sec[*n].covered = covered;
+	sec[*n].dnssec = dnssec;
 	(*n)++;
+}
+
+static void
+push(struct md_zone_rr *sec, unsigned *n, const uint8_t *owner,
+    const struct md_rrset *set, uint32_t ttl)
+{
+	push_ext(sec, n, owner, set, ttl, 0, false);
+}
+
+/* ---- DNSSEC records of a signed zone (for clients that set DO) ---------- */
+
+/* The node's RRSIGs covering 'type', after that RRset (RFC 4035 §3.1.1). */
+static void
+push_sigs(struct md_zone_rr *sec, unsigned *n, const uint8_t *owner,
+    const struct md_node *node, uint16_t type, uint32_t ttl)
+{
+	const struct md_rrset *sig = md_node_rrset(node, MD_TYPE_RRSIG);
+	const uint8_t *p, *rd;
+	uint16_t len;
+
+	if (sig == NULL)
+		return;
+	for (p = NULL; (p = md_rrset_next(sig, p, &len, &rd)) != NULL;) {
+		if (len >= 18 && md_read_u16(rd) == type) {
+			push_ext(sec, n, owner, sig, ttl, type, true);
+			return;
+		}
+	}
+}
+
+/* A node's NSEC set and its RRSIGs, in the authority section. */
+static void
+push_nsec(struct md_zone_result *res, const struct md_node *node, uint32_t ttl)
+{
+	const struct md_rrset *nsec =
+	    node != NULL ? md_node_rrset(node, MD_TYPE_NSEC) : NULL;
+
+	if (nsec == NULL)
+		return;
+	push_ext(res->ns, &res->nns, node->name, nsec, ttl, 0, true);
+	push_sigs(res->ns, &res->nns, node->name, node, MD_TYPE_NSEC, ttl);
+}
+
+/* The NSEC whose owner is the last before name in canonical order: it
+ * covers name (RFC 4034 §4.1.1: the chain wraps round to the apex). */
+static const struct md_node *
+covering_nsec(const struct md_zone *z, const uint8_t *name)
+{
+	size_t lo = 0, hi = z->nnsec;
+
+	if (z->nnsec == 0)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (md_name_canon_cmp(z->nsec[mid]->name, name) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return z->nsec[lo > 0 ? lo - 1 : z->nnsec - 1];
+}
+
+/* The negative TTL of the SOA add_soa() pushed, for its proof. */
+static uint32_t
+neg_ttl(const struct md_zone_result *res)
+{
+	return res->nns > 0 ? res->ns[res->nns - 1].ttl : 0;
+}
+
+/* An answer made from a wildcard: the NSEC that covers the name shows no
+ * closer match exists (RFC 4035 §3.1.3.3). */
+static void
+wildcard_proof(const struct md_zone *z, const uint8_t *name, uint32_t ttl,
+    struct md_zone_result *res)
+{
+	if (z->nnsec > 0 && z->neg_soa == NULL)
+		push_nsec(res, covering_nsec(z, name), ttl);
+}
+
+/*
+ * A denial's proof from an NSEC-signed zone (RFC 4035 §3.1.3): the SOA's
+ * RRSIGs; for NODATA the name's own NSEC; for NXDOMAIN the NSEC covering
+ * the name and the one covering the wildcard at its closest encloser.
+ */
+static void
+add_denial(const struct md_zone *z, const uint8_t *name,
+    const struct md_node *exact, const struct md_node *ce,
+    struct md_zone_result *res)
+{
+	uint32_t ttl;
+
+	if (z->neg_soa != NULL || res->nns == 0)
+		return;
+	ttl = neg_ttl(res);
+	push_sigs(res->ns, &res->nns, z->apex->name, z->apex, MD_TYPE_SOA, ttl);
+	if (z->nnsec == 0)
+		return; /* unsigned, or NSEC3 (its proofs are not made yet) */
+	if (exact != NULL) {
+		push_nsec(res, exact, ttl);
+		return;
+	}
+	push_nsec(res, covering_nsec(z, name), ttl);
+	if (ce != NULL) {
+		uint8_t wild[MD_NAME_MAX];
+		size_t celen = md_name_len(ce->name);
+
+		if (celen + 2 <= MD_NAME_MAX) {
+			wild[0] = 1;
+			wild[1] = '*';
+			memcpy(wild + 2, ce->name, celen);
+			push_nsec(res, covering_nsec(z, wild), ttl);
+		}
+	}
 }
 
 /* Is this RRset already in the answer or authority section? */
@@ -248,6 +365,7 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 	const struct md_zone *z;
 	const struct md_node *n = NULL, *ce;
 	unsigned labels, depth;
+	bool wildcard = false;
 
 	split_name(name, &sp, hashes);
 	labels = sp.labels;
@@ -294,7 +412,20 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 
 		/* RFC 4035 §3.1.4.1 spirit: DS lives on the parent side. */
 		if (ns != NULL && !(depth == labels && qtype == MD_TYPE_DS)) {
+			const struct md_rrset *ds =
+			    md_node_rrset(n, MD_TYPE_DS);
+
 			push(res->ns, &res->nns, n->name, ns, ns->ttl);
+			/* RFC 4035 §3.1.4: the DS and its RRSIGs, or the
+			 * NSEC that proves there is none */
+			if (ds != NULL) {
+				push_ext(res->ns, &res->nns, n->name, ds,
+				    ds->ttl, 0, true);
+				push_sigs(res->ns, &res->nns, n->name, n,
+				    MD_TYPE_DS, ds->ttl);
+			} else {
+				push_nsec(res, n, ns->ttl);
+			}
 			add_additional(zs, ns, res);
 			if (first)
 				res->aa = false;
@@ -329,8 +460,10 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 			res->status = MD_ZONE_NXDOMAIN;
 			res->rcode = MD_RCODE_NXDOMAIN;
 			add_soa(z, res);
+			add_denial(z, name, NULL, ce, res);
 			return NULL;
 		}
+		wildcard = true;
 	} else {
 		n = ce;
 		/* Exact match: print the name as the zone has it unless it
@@ -353,6 +486,9 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 
 	if (set != NULL) {
 		push(res->an, &res->nan, owner, set, set->ttl);
+		push_sigs(res->an, &res->nan, owner, n, qtype, set->ttl);
+		if (wildcard)
+			wildcard_proof(z, name, set->ttl, res);
 		add_additional(zs, set, res);
 		res->status = MD_ZONE_ANSWER;
 		return NULL;
@@ -363,6 +499,10 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 		uint16_t len;
 
 		push(res->an, &res->nan, owner, set, set->ttl);
+		push_sigs(
+		    res->an, &res->nan, owner, n, MD_TYPE_CNAME, set->ttl);
+		if (wildcard)
+			wildcard_proof(z, name, set->ttl, res);
 		res->status = MD_ZONE_ANSWER;
 		if (md_rrset_next(set, NULL, &len, &rd) == NULL ||
 		    md_name_len(rd) != len)
@@ -371,6 +511,9 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 	}
 	res->status = MD_ZONE_NODATA;
 	add_soa(z, res);
+	add_denial(z, name, n, NULL, res);
+	if (wildcard)
+		wildcard_proof(z, name, neg_ttl(res), res);
 	return NULL;
 }
 

@@ -73,6 +73,7 @@ md_zone_free(struct md_zone *z)
 	md_hashtab_deinit(&z->nodes);
 	md_arena_deinit(&z->arena);
 	free(z->clients);
+	free(z->nsec);
 	free(z);
 }
 
@@ -419,8 +420,12 @@ md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
 	for (struct md_rrset *s = n->rrsets; s != NULL; s = s->next) {
 		if (s->type == type)
 			set = s;
-		/* RFC 1034 §3.6.2 (and RFC 2181 §10.1): a CNAME stands alone */
-		else if (type == MD_TYPE_CNAME || s->type == MD_TYPE_CNAME) {
+		/* RFC 1034 §3.6.2 (and RFC 2181 §10.1): a CNAME stands alone,
+		 * but for the DNSSEC records that sign and chain it (RFC 4035
+		 * §2.5) */
+		else if ((type == MD_TYPE_CNAME || s->type == MD_TYPE_CNAME) &&
+		    type != MD_TYPE_RRSIG && type != MD_TYPE_NSEC &&
+		    s->type != MD_TYPE_RRSIG && s->type != MD_TYPE_NSEC) {
 			md_name_to_str(owner, name, sizeof(name));
 			snprintf(err, errlen,
 			    "%s: CNAME and other data at the same name", name);
@@ -480,12 +485,60 @@ md_zone_add_rr(struct md_zone *z, const uint8_t *owner, uint16_t type,
 	return 0;
 }
 
+static int
+nsec_cmp(const void *a, const void *b)
+{
+	const struct md_node *x = *(const struct md_node *const *)a;
+	const struct md_node *y = *(const struct md_node *const *)b;
+
+	return md_name_canon_cmp(x->name, y->name);
+}
+
+/* The nodes with an NSEC set, sorted (a signed zone's chain). */
+static int
+nsec_index(struct md_zone *z)
+{
+	struct md_hashtab_iter it;
+	struct md_hnode *hn;
+	size_t n = 0;
+
+	free(z->nsec);
+	z->nsec = NULL;
+	z->nnsec = 0;
+	md_hashtab_iter_init(&it, &z->nodes);
+	while ((hn = md_hashtab_iter_next(&it)) != NULL) {
+		const struct md_node *nd =
+		    MD_HNODE_ENTRY(hn, struct md_node, hn);
+
+		n += md_node_rrset(nd, MD_TYPE_NSEC) != NULL;
+	}
+	if (n == 0)
+		return 0;
+	z->nsec = malloc(n * sizeof(*z->nsec));
+	if (z->nsec == NULL)
+		return -ENOMEM;
+	md_hashtab_iter_init(&it, &z->nodes);
+	while ((hn = md_hashtab_iter_next(&it)) != NULL) {
+		const struct md_node *nd =
+		    MD_HNODE_ENTRY(hn, struct md_node, hn);
+
+		if (md_node_rrset(nd, MD_TYPE_NSEC) != NULL)
+			z->nsec[z->nnsec++] = nd;
+	}
+	qsort(z->nsec, z->nnsec, sizeof(*z->nsec), nsec_cmp);
+	return 0;
+}
+
 int
 md_zone_check(struct md_zone *z, char *err, size_t errlen)
 {
 	char zname[MD_NAME_STRLEN];
 
 	clients_sort(z);
+	if (nsec_index(z) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	md_name_to_str(z->origin, zname, sizeof(zname));
 	if (z->apex == NULL || md_node_rrset(z->apex, MD_TYPE_SOA) == NULL) {
 		snprintf(err, errlen, "zone %s has no SOA record at its apex",

@@ -44,8 +44,15 @@ www	IN AAAA 2001:db8::80
 alias	IN CNAME www
 mail	IN A 192.0.2.25
 text	IN TXT "signed here at test time"
+*.wild	IN TXT "a wildcard"
+unsig	IN NS ns.unsig
+ns.unsig IN A 192.0.2.53
+sub	IN NS ns.sub
+ns.sub	IN A 192.0.2.54
 EOF
-	(cd "$T" && zsk=$(ldns-keygen -a ECDSAP256SHA256 "$zone") &&
+	(cd "$T" && sub=$(ldns-keygen -a ECDSAP256SHA256 -k "sub.$zone") &&
+	    ldns-key2ds -n "$sub.key" >>"$zone.zone" &&
+	    zsk=$(ldns-keygen -a ECDSAP256SHA256 "$zone") &&
 	    ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$zone") &&
 	    ldns-signzone "$@" "$zone.zone" "$zsk" "$ksk") \
 	    >"$T/sign.$zone.log" 2>&1 ||
@@ -125,6 +132,61 @@ same nosuch.sec.test A "NXDOMAIN with the SOA's RRSIG and the NSECs"
 same mail.sec.test AAAA "NODATA with the name's NSEC"
 same nosuch.sec3.test A "NXDOMAIN proven by NSEC3 records"
 same mail.sec3.test TXT "NODATA proven by an NSEC3 record"
+
+# Referrals through the forwarder are not asked for (a forwarder
+# recurses): the delegations are checked against the local zone below.
+
+# ---- the same zone as a local zone of minidnsd --------------------------------
+# minidnsd serving sec.test.zone.signed itself, authoritatively, against
+# NSD serving the same file: the same records for a DO client.
+LOCAL=127.63.0.3
+cat >"$T/local.yaml" <<EOF
+listen: [ "$LOCAL:53" ]
+threads: 1
+recursion: no
+zones:
+  - file: $T/sec.test.zone.signed
+metrics: "off"
+health: "off"
+ready: "off"
+EOF
+"$MINIDNSD" -f -c "$T/local.yaml" >"$T/local.log" 2>&1 &
+PIDS="$PIDS $!"
+if wait_up $LOCAL sec.test >/dev/null; then
+	# local NAME TYPE WHAT: minidnsd's local answer with DO is NSD's
+	local_same() {
+		rrs $NSD +dnssec +norec "$1" "$2"
+		cp "$T/rrs.$NSD" "$T/want"
+		want_status=$status
+		rrs $LOCAL +dnssec +norec "$1" "$2"
+		if [ "$status" = "$want_status" ] &&
+		    cmp -s "$T/want" "$T/rrs.$LOCAL" &&
+		    grep -q -E ' (RRSIG|NSEC) ' "$T/want"; then
+			pass "local zone, DO: $3: NSD's records ($status: $(types $LOCAL))"
+		else
+			fail "local zone, DO: $3" \
+			    "$status/$want_status: $(diff "$T/want" "$T/rrs.$LOCAL" | head -6 | tr '\n' '|')"
+		fi
+	}
+	local_same www.sec.test A "an A RRset and its RRSIG"
+	local_same alias.sec.test A "a CNAME chain in the zone"
+	local_same nosuch.sec.test A "NXDOMAIN: the covering NSEC and the wildcard's"
+	local_same mail.sec.test AAAA "NODATA: the name's NSEC"
+	local_same x.wild.sec.test TXT "a wildcard answer and the NSEC for the name"
+	local_same x.wild.sec.test A "a wildcard NODATA"
+	local_same www.sub.sec.test A "a secure delegation: NS, DS and its RRSIG"
+	local_same www.unsig.sec.test A "an insecure delegation: NS and the NSEC"
+	rrs $LOCAL +nodnssec +norec nosuch.sec.test A
+	n=$(grep -c -E ' (RRSIG|NSEC|NSEC3|DS) ' "$T/rrs.$LOCAL" || true)
+	check "local zone, no DO: NXDOMAIN with the SOA alone ($(types $LOCAL))" \
+	    sh -c "[ $n = 0 ] && [ -s '$T/rrs.$LOCAL' ]"
+	rrs $LOCAL +nodnssec +norec www.sub.sec.test A
+	n=$(grep -c -E ' (RRSIG|NSEC|DS) ' "$T/rrs.$LOCAL" || true)
+	check "local zone, no DO: a referral without DS ($(types $LOCAL))" \
+	    sh -c "[ $n = 0 ] && [ -s '$T/rrs.$LOCAL' ]"
+else
+	fail "minidnsd did not load the signed zone" "$T/local.log"
+fi
 
 # Without DO: the data, no DNSSEC record; a denial has its SOA alone.
 for q in "alias.sec.test A" "nosuch.sec.test A" "nosuch.sec3.test TXT"; do

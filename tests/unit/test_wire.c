@@ -878,10 +878,44 @@ writer_opt_reserve(void **state)
 	(void)state;
 }
 
+/* RFC 4034 §6.1's own example of canonical order. */
+static void
+name_canonical_order(void **state)
+{
+	static const char *const order[] = {"example.", "a.example.",
+	    "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.",
+	    "z.example.", "\\001.z.example.", "*.z.example.",
+	    "\\200.z.example."};
+	uint8_t a[MD_NAME_MAX], b[MD_NAME_MAX];
+	size_t n = sizeof(order) / sizeof(order[0]);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j++) {
+			int c;
+
+			assert_true(md_name_from_str(order[i], NULL, a) > 0);
+			assert_true(md_name_from_str(order[j], NULL, b) > 0);
+			c = md_name_canon_cmp(a, b);
+			if (i < j)
+				assert_true(c < 0);
+			else if (i > j)
+				assert_true(c > 0);
+			else
+				assert_int_equal(c, 0);
+		}
+	}
+	/* case does not count */
+	assert_true(md_name_from_str("WWW.Example.", NULL, a) > 0);
+	assert_true(md_name_from_str("www.example.", NULL, b) > 0);
+	assert_int_equal(md_name_canon_cmp(a, b), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(name_canonical_order),
 	    cmocka_unit_test(name_read_plain_and_pointer),
 	    cmocka_unit_test(name_read_refuses_bad_pointers),
 	    cmocka_unit_test(name_read_length_limit),

@@ -402,8 +402,13 @@ delegation_is_referral_with_glue(void **state)
 	assert_int_equal(r.rcode, MD_RCODE_NOERROR);
 	assert_false(r.aa);
 	assert_int_equal(r.nan, 0);
-	assert_int_equal(r.nns, 1);
+	/* the NS set, and the DS of the cut for clients that set DO (RFC
+	 * 4035 §3.1.4) */
+	assert_int_equal(r.nns, 2);
 	assert_int_equal(r.ns[0].rrset->type, MD_TYPE_NS);
+	assert_false(r.ns[0].dnssec);
+	assert_int_equal(r.ns[1].rrset->type, MD_TYPE_DS);
+	assert_true(r.ns[1].dnssec);
 	assert_name(r.ns[0].owner, "deleg.example.test.");
 	assert_rdata(r.ns[0].rrset, 0, "NS", "ns.deleg.example.test.");
 	assert_int_equal(r.nar, 1);
