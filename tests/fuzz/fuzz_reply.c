@@ -151,9 +151,14 @@ check_scrubbed(const struct reply *r, const uint8_t *zone)
 		check_rdata(s->rdata, s->rdata_len, s->count);
 		if (!md_name_is_subdomain(s->owner, zone))
 			fail("out-of-bailiwick RRset kept");
+		/* NS and SOA, and the DNSSEC records of referrals and
+		 * denials (passed on to clients that set DO) */
 		if (s->section == MD_SECTION_AUTHORITY &&
-		    s->type != MD_TYPE_NS && s->type != MD_TYPE_SOA)
-			fail("authority RRset neither NS nor SOA kept");
+		    s->type != MD_TYPE_NS && s->type != MD_TYPE_SOA &&
+		    s->type != MD_TYPE_DS && s->type != MD_TYPE_RRSIG &&
+		    s->type != MD_TYPE_NSEC && s->type != MD_TYPE_NSEC3)
+			fail("authority RRset other than NS, SOA, DS, RRSIG, "
+			     "NSEC, NSEC3 kept");
 		if (s->section == MD_SECTION_ADDITIONAL &&
 		    s->type != MD_TYPE_A && s->type != MD_TYPE_AAAA)
 			fail("additional RRset not an address kept");
