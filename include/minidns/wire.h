@@ -71,6 +71,7 @@ enum md_rrtype {
 	MD_TYPE_NSEC = 47,
 	MD_TYPE_DNSKEY = 48,
 	MD_TYPE_NSEC3 = 50,
+	MD_TYPE_NSEC3PARAM = 51,
 	MD_TYPE_TKEY = 249,
 	MD_TYPE_TSIG = 250,
 	MD_TYPE_IXFR = 251,
@@ -108,6 +109,8 @@ bool md_label_equal(const uint8_t *a, const uint8_t *b);
 bool md_name_is_subdomain(const uint8_t *name, const uint8_t *zone);
 /* RFC 4034 §6.1 canonical order of two uncompressed names: <0, 0, >0. */
 int md_name_canon_cmp(const uint8_t *a, const uint8_t *b);
+/* The same order for the names' first labels alone. */
+int md_label_canon_cmp(const uint8_t *a, const uint8_t *b);
 /* Lower-case an uncompressed name in place. */
 void md_name_lower(uint8_t *name);
 /* Skip the first label; NULL for the root name. */

@@ -169,6 +169,31 @@ md_name_is_subdomain(const uint8_t *name, const uint8_t *zone)
 	return md_name_equal(name, zone);
 }
 
+/* Two labels (length byte first), bytes lower-cased, a prefix first. */
+static int
+label_cmp(const uint8_t *x, const uint8_t *y)
+{
+	unsigned m = x[0] < y[0] ? x[0] : y[0];
+
+	for (unsigned i = 1; i <= m; i++) {
+		uint8_t cx = x[i], cy = y[i];
+
+		if (cx >= 'A' && cx <= 'Z')
+			cx |= 0x20;
+		if (cy >= 'A' && cy <= 'Z')
+			cy |= 0x20;
+		if (cx != cy)
+			return cx < cy ? -1 : 1;
+	}
+	return x[0] == y[0] ? 0 : x[0] < y[0] ? -1 : 1;
+}
+
+int
+md_label_canon_cmp(const uint8_t *a, const uint8_t *b)
+{
+	return label_cmp(a, b);
+}
+
 int
 md_name_canon_cmp(const uint8_t *a, const uint8_t *b)
 {
@@ -179,24 +204,12 @@ md_name_canon_cmp(const uint8_t *a, const uint8_t *b)
 		la[na++] = p;
 	for (const uint8_t *p = b; *p != 0 && nb < MD_NAME_MAX / 2; p += 1 + *p)
 		lb[nb++] = p;
-	/* label by label from the root; within a label, bytes lower-cased,
-	 * a shorter label first when one is a prefix of the other */
+	/* label by label from the root */
 	while (na > 0 && nb > 0) {
-		const uint8_t *x = la[--na], *y = lb[--nb];
-		unsigned m = x[0] < y[0] ? x[0] : y[0];
+		int c = label_cmp(la[--na], lb[--nb]);
 
-		for (unsigned i = 1; i <= m; i++) {
-			uint8_t cx = x[i], cy = y[i];
-
-			if (cx >= 'A' && cx <= 'Z')
-				cx |= 0x20;
-			if (cy >= 'A' && cy <= 'Z')
-				cy |= 0x20;
-			if (cx != cy)
-				return cx < cy ? -1 : 1;
-		}
-		if (x[0] != y[0])
-			return x[0] < y[0] ? -1 : 1;
+		if (c != 0)
+			return c;
 	}
 	return na == nb ? 0 : na < nb ? -1 : 1;
 }

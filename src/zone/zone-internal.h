@@ -53,6 +53,13 @@ struct md_zone {
 	 * (md_zone_check()): the denials' proofs are found by bisection */
 	const struct md_node **nsec;
 	size_t nnsec;
+	/* an NSEC3-signed zone (RFC 5155): its NSEC3PARAM's iterations and
+	 * salt, and the nodes with an NSEC3 set sorted by their hash */
+	const struct md_node **nsec3;
+	size_t nnsec3;
+	uint16_t n3_iterations;
+	uint8_t n3_salt[255];
+	uint8_t n3_saltlen;
 };
 
 /* One pod address (IPv4 as ::ffff:a.b.c.d) and its namespace. */

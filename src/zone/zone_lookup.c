@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "zone-internal.h"
 
 const char *
@@ -123,14 +125,161 @@ neg_ttl(const struct md_zone_result *res)
 	return res->nns > 0 ? res->ns[res->nns - 1].ttl : 0;
 }
 
-/* An answer made from a wildcard: the NSEC that covers the name shows no
- * closer match exists (RFC 4035 §3.1.3.3). */
+/* ---- NSEC3 (RFC 5155) ----------------------------------------------------- */
+
+/*
+ * The owner label of name's NSEC3 (RFC 5155 §5): the iterated SHA-1 of
+ * the lower-cased name and the zone's salt, in base32hex, lower case;
+ * label[0] is its length (32).  False if hashing failed.
+ */
+static bool
+nsec3_label(const struct md_zone *z, const uint8_t *name, uint8_t *label)
+{
+	static const char b32[] = "0123456789abcdefghijklmnopqrstuv";
+	uint8_t buf[MD_NAME_MAX + 255], h[EVP_MAX_MD_SIZE];
+	size_t nl = md_name_len(name);
+	unsigned hl = 0;
+
+	memcpy(buf, name, nl);
+	md_name_lower(buf);
+	memcpy(buf + nl, z->n3_salt, z->n3_saltlen);
+	if (!EVP_Digest(buf, nl + z->n3_saltlen, h, &hl, EVP_sha1(), NULL) ||
+	    hl != 20)
+		return false;
+	for (unsigned k = 0; k < z->n3_iterations; k++) {
+		memcpy(buf, h, 20);
+		memcpy(buf + 20, z->n3_salt, z->n3_saltlen);
+		if (!EVP_Digest(
+			buf, 20 + z->n3_saltlen, h, &hl, EVP_sha1(), NULL))
+			return false;
+	}
+	/* 160 bits, 5 at a time */
+	label[0] = 32;
+	for (unsigned i = 0; i < 32; i++) {
+		unsigned bit = i * 5, v = 0;
+
+		for (unsigned b = 0; b < 5; b++, bit++)
+			v = v << 1 | ((h[bit / 8] >> (7 - bit % 8)) & 1);
+		label[1 + i] = (uint8_t)b32[v];
+	}
+	return true;
+}
+
+/* The NSEC3 set of a node and its RRSIGs, in the authority section. */
 static void
-wildcard_proof(const struct md_zone *z, const uint8_t *name, uint32_t ttl,
+push_nsec3(struct md_zone_result *res, const struct md_node *node, uint32_t ttl)
+{
+	const struct md_rrset *n3 =
+	    node != NULL ? md_node_rrset(node, MD_TYPE_NSEC3) : NULL;
+
+	if (n3 == NULL)
+		return;
+	push_ext(res->ns, &res->nns, node->name, n3, ttl, 0, true);
+	push_sigs(res->ns, &res->nns, node->name, node, MD_TYPE_NSEC3, ttl);
+}
+
+/* The NSEC3 that matches name (cover false) or covers its hash (the last
+ * before it, the chain wrapping round); NULL if none. */
+static const struct md_node *
+nsec3_for(const struct md_zone *z, const uint8_t *name, bool cover)
+{
+	uint8_t label[1 + 32], owner[MD_NAME_MAX];
+	size_t lo = 0, hi = z->nnsec3, ol = md_name_len(z->origin);
+	const struct md_node *n;
+
+	if (z->nnsec3 == 0 || 1 + 32 + ol > MD_NAME_MAX ||
+	    !nsec3_label(z, name, label))
+		return NULL;
+	if (!cover) {
+		memcpy(owner, label, sizeof(label));
+		memcpy(owner + sizeof(label), z->origin, ol);
+		n = md_zone_find_node_h(z, owner, md_name_hash(owner));
+		return n != NULL && md_node_rrset(n, MD_TYPE_NSEC3) != NULL
+		    ? n
+		    : NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (md_label_canon_cmp(z->nsec3[mid]->name, label) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return z->nsec3[lo > 0 ? lo - 1 : z->nnsec3 - 1];
+}
+
+/* The name one label longer than ce, towards name (RFC 5155 §1.3). */
+static const uint8_t *
+next_closer(const uint8_t *name, const uint8_t *ce)
+{
+	unsigned skip = md_name_labels(name) - md_name_labels(ce) - 1;
+
+	while (skip-- > 0)
+		name += 1 + *name;
+	return name;
+}
+
+/* "*." before name, into out (MD_NAME_MAX); false if too long. */
+static bool
+wildcard_of(const uint8_t *name, uint8_t *out)
+{
+	size_t len = md_name_len(name);
+
+	if (len + 2 > MD_NAME_MAX)
+		return false;
+	out[0] = 1;
+	out[1] = '*';
+	memcpy(out + 2, name, len);
+	return true;
+}
+
+/*
+ * NSEC3 denials (RFC 5155 §7.2): NODATA, the NSEC3 matching the name
+ * (exact: its node, a wildcard's for a wildcard NODATA); NXDOMAIN, the
+ * closest encloser proof (the NSEC3 matching ce, the one covering the next
+ * closer name) and the one covering the wildcard at ce.
+ */
+static void
+add_denial3(const struct md_zone *z, const uint8_t *name,
+    const struct md_node *exact, const struct md_node *ce, uint32_t ttl,
     struct md_zone_result *res)
 {
-	if (z->nnsec > 0 && z->neg_soa == NULL)
+	uint8_t wild[MD_NAME_MAX];
+
+	if (exact != NULL) {
+		push_nsec3(res, nsec3_for(z, exact->name, false), ttl);
+		return;
+	}
+	if (ce == NULL)
+		return;
+	push_nsec3(res, nsec3_for(z, ce->name, false), ttl);
+	push_nsec3(res, nsec3_for(z, next_closer(name, ce->name), true), ttl);
+	if (wildcard_of(ce->name, wild))
+		push_nsec3(res, nsec3_for(z, wild, true), ttl);
+}
+
+/*
+ * An answer made from a wildcard: no closer match exists.  NSEC: the NSEC
+ * covering the name (RFC 4035 §3.1.3.3).  NSEC3: the NSEC3 covering the
+ * next closer name (RFC 5155 §7.2.6), and for a wildcard NODATA the one
+ * matching the closest encloser too (§7.2.5).
+ */
+static void
+wildcard_proof(const struct md_zone *z, const uint8_t *name,
+    const struct md_node *ce, bool nodata, uint32_t ttl,
+    struct md_zone_result *res)
+{
+	if (z->neg_soa != NULL)
+		return;
+	if (z->nnsec > 0)
 		push_nsec(res, covering_nsec(z, name), ttl);
+	if (z->nnsec3 > 0 && ce != NULL) {
+		if (nodata)
+			push_nsec3(res, nsec3_for(z, ce->name, false), ttl);
+		push_nsec3(
+		    res, nsec3_for(z, next_closer(name, ce->name), true), ttl);
+	}
 }
 
 /*
@@ -149,8 +298,11 @@ add_denial(const struct md_zone *z, const uint8_t *name,
 		return;
 	ttl = neg_ttl(res);
 	push_sigs(res->ns, &res->nns, z->apex->name, z->apex, MD_TYPE_SOA, ttl);
-	if (z->nnsec == 0)
-		return; /* unsigned, or NSEC3 (its proofs are not made yet) */
+	if (z->nnsec == 0) {
+		if (z->nnsec3 > 0)
+			add_denial3(z, name, exact, ce, ttl, res);
+		return;
+	}
 	if (exact != NULL) {
 		push_nsec(res, exact, ttl);
 		return;
@@ -423,6 +575,21 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 				    ds->ttl, 0, true);
 				push_sigs(res->ns, &res->nns, n->name, n,
 				    MD_TYPE_DS, ds->ttl);
+			} else if (z->nnsec3 > 0) {
+				/* RFC 5155 §7.2.7: the NSEC3 matching the
+				 * cut, or (an opt-out span) the one matching
+				 * its parent and the one covering it */
+				const struct md_node *m =
+				    nsec3_for(z, n->name, false);
+
+				if (m == NULL) {
+					push_nsec3(res,
+					    nsec3_for(z,
+						md_name_parent(n->name), false),
+					    ns->ttl);
+					m = nsec3_for(z, n->name, true);
+				}
+				push_nsec3(res, m, ns->ttl);
 			} else {
 				push_nsec(res, n, ns->ttl);
 			}
@@ -488,7 +655,7 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 		push(res->an, &res->nan, owner, set, set->ttl);
 		push_sigs(res->an, &res->nan, owner, n, qtype, set->ttl);
 		if (wildcard)
-			wildcard_proof(z, name, set->ttl, res);
+			wildcard_proof(z, name, ce, false, set->ttl, res);
 		add_additional(zs, set, res);
 		res->status = MD_ZONE_ANSWER;
 		return NULL;
@@ -502,7 +669,7 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 		push_sigs(
 		    res->an, &res->nan, owner, n, MD_TYPE_CNAME, set->ttl);
 		if (wildcard)
-			wildcard_proof(z, name, set->ttl, res);
+			wildcard_proof(z, name, ce, false, set->ttl, res);
 		res->status = MD_ZONE_ANSWER;
 		if (md_rrset_next(set, NULL, &len, &rd) == NULL ||
 		    md_name_len(rd) != len)
@@ -513,7 +680,7 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 	add_soa(z, res);
 	add_denial(z, name, n, NULL, res);
 	if (wildcard)
-		wildcard_proof(z, name, neg_ttl(res), res);
+		wildcard_proof(z, name, ce, true, neg_ttl(res), res);
 	return NULL;
 }
 

@@ -74,6 +74,7 @@ md_zone_free(struct md_zone *z)
 	md_arena_deinit(&z->arena);
 	free(z->clients);
 	free(z->nsec);
+	free(z->nsec3);
 	free(z);
 }
 
@@ -494,38 +495,77 @@ nsec_cmp(const void *a, const void *b)
 	return md_name_canon_cmp(x->name, y->name);
 }
 
-/* The nodes with an NSEC set, sorted (a signed zone's chain). */
+/* NSEC3 owners by their first label, the hash in base32hex: its order
+ * is the hashes' (RFC 5155 §3.3), case aside. */
 static int
-nsec_index(struct md_zone *z)
+nsec3_cmp(const void *a, const void *b)
+{
+	const uint8_t *x = (*(const struct md_node *const *)a)->name;
+	const uint8_t *y = (*(const struct md_node *const *)b)->name;
+
+	return md_label_canon_cmp(x, y);
+}
+
+/* The nodes with a set of 'type' (NSEC or NSEC3) into *out, sorted. */
+static int
+chain_index(struct md_zone *z, uint16_t type, const struct md_node ***out,
+    size_t *nout, int (*cmp)(const void *, const void *))
 {
 	struct md_hashtab_iter it;
 	struct md_hnode *hn;
 	size_t n = 0;
 
-	free(z->nsec);
-	z->nsec = NULL;
-	z->nnsec = 0;
+	free(*out);
+	*out = NULL;
+	*nout = 0;
 	md_hashtab_iter_init(&it, &z->nodes);
-	while ((hn = md_hashtab_iter_next(&it)) != NULL) {
-		const struct md_node *nd =
-		    MD_HNODE_ENTRY(hn, struct md_node, hn);
-
-		n += md_node_rrset(nd, MD_TYPE_NSEC) != NULL;
-	}
+	while ((hn = md_hashtab_iter_next(&it)) != NULL)
+		n += md_node_rrset(
+			 MD_HNODE_ENTRY(hn, struct md_node, hn), type) != NULL;
 	if (n == 0)
 		return 0;
-	z->nsec = malloc(n * sizeof(*z->nsec));
-	if (z->nsec == NULL)
+	*out = malloc(n * sizeof(**out));
+	if (*out == NULL)
 		return -ENOMEM;
 	md_hashtab_iter_init(&it, &z->nodes);
 	while ((hn = md_hashtab_iter_next(&it)) != NULL) {
 		const struct md_node *nd =
 		    MD_HNODE_ENTRY(hn, struct md_node, hn);
 
-		if (md_node_rrset(nd, MD_TYPE_NSEC) != NULL)
-			z->nsec[z->nnsec++] = nd;
+		if (md_node_rrset(nd, type) != NULL)
+			(*out)[(*nout)++] = nd;
 	}
-	qsort(z->nsec, z->nnsec, sizeof(*z->nsec), nsec_cmp);
+	qsort(*out, *nout, sizeof(**out), cmp);
+	return 0;
+}
+
+/* A signed zone's chains: NSEC in canonical order, NSEC3 by hash with
+ * the apex's NSEC3PARAM (SHA-1, the only hash RFC 5155 defines). */
+static int
+nsec_index(struct md_zone *z)
+{
+	const struct md_rrset *param =
+	    md_node_rrset(z->apex, MD_TYPE_NSEC3PARAM);
+	const uint8_t *rd;
+	uint16_t len;
+
+	if (chain_index(z, MD_TYPE_NSEC, &z->nsec, &z->nnsec, nsec_cmp) != 0 ||
+	    chain_index(z, MD_TYPE_NSEC3, &z->nsec3, &z->nnsec3, nsec3_cmp) !=
+		0)
+		return -ENOMEM;
+	z->n3_iterations = 0;
+	z->n3_saltlen = 0;
+	if (z->nnsec3 > 0 && param != NULL &&
+	    md_rrset_next(param, NULL, &len, &rd) != NULL && len >= 5 &&
+	    rd[0] == 1 && len >= 5 + rd[4]) {
+		z->n3_iterations = md_read_u16(rd + 2);
+		z->n3_saltlen = rd[4];
+		memcpy(z->n3_salt, rd + 5, rd[4]);
+	} else {
+		free(z->nsec3); /* no usable parameters: no NSEC3 proofs */
+		z->nsec3 = NULL;
+		z->nnsec3 = 0;
+	}
 	return 0;
 }
 

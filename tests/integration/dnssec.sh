@@ -146,6 +146,7 @@ threads: 1
 recursion: no
 zones:
   - file: $T/sec.test.zone.signed
+  - file: $T/sec3.test.zone.signed
 metrics: "off"
 health: "off"
 ready: "off"
@@ -176,6 +177,14 @@ if wait_up $LOCAL sec.test >/dev/null; then
 	local_same x.wild.sec.test A "a wildcard NODATA"
 	local_same www.sub.sec.test A "a secure delegation: NS, DS and its RRSIG"
 	local_same www.unsig.sec.test A "an insecure delegation: NS and the NSEC"
+	# NSEC3 (RFC 5155 §7.2): the hashes made here must be the signer's
+	local_same www.sec3.test A "NSEC3 zone: an A RRset and its RRSIG"
+	local_same nosuch.sec3.test A "NSEC3 NXDOMAIN: the closest encloser proof and the wildcard's"
+	local_same a.b.nosuch.sec3.test A "NSEC3 NXDOMAIN two labels down"
+	local_same mail.sec3.test AAAA "NSEC3 NODATA: the name's NSEC3"
+	local_same x.wild.sec3.test A "NSEC3 wildcard NODATA"
+	local_same www.unsig.sec3.test A "NSEC3 insecure delegation: the NSEC3 of the cut"
+	local_same www.sub.sec3.test A "NSEC3 secure delegation: NS, DS and its RRSIG"
 	rrs $LOCAL +nodnssec +norec nosuch.sec.test A
 	n=$(grep -c -E ' (RRSIG|NSEC|NSEC3|DS) ' "$T/rrs.$LOCAL" || true)
 	check "local zone, no DO: NXDOMAIN with the SOA alone ($(types $LOCAL))" \
