@@ -239,9 +239,12 @@ check_log "force-tcp: 20 questions over at most 2 connections ($tcpconns)" \
 # Coalescing: ten clients at once, one resolution per worker that got
 # one of them (each worker shares its own resolutions, as Unbound's
 # threads do): 1 or 2 with threads: 2, never 10.
+# (Each client may retry once, as stubs do: on a loaded machine one of ten
+# datagrams to a busy worker can be lost; a retry joins the resolution or
+# finds its answer in the cache, and the count of resolutions stands.)
 WP=""
 for i in $(seq 10); do
-	q www.slow.test A >"$T/s.$i" &
+	dig @127.56.1.1 +time=5 +tries=2 www.slow.test A >"$T/s.$i" 2>&1 &
 	WP="$WP $!"
 done
 # shellcheck disable=SC2086
