@@ -247,9 +247,19 @@ ttl_words(uint32_t t, char *buf, size_t size)
 	}
 }
 
-/* dig +multiline: the SOA's numbers one a line with what they mean. */
+static bool
+rrcomments(const struct md_dig_style *st)
+{
+	return st->rrcomments < 0 ? st->multiline : st->rrcomments != 0;
+}
+
+/*
+ * dig +multiline: the SOA's numbers one a line, with what they mean
+ * unless +norrcomments.
+ */
 static void
-print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
+print_soa_multiline(const struct md_dig_style *st, const ldns_rr *rr,
+    const struct md_tool_rr_text *t)
 {
 	static const char *const what[] = {
 	    "serial", "refresh", "retry", "expire", "minimum"};
@@ -265,6 +275,10 @@ print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
 	for (size_t i = 0; i < 5; i++) {
 		uint32_t v = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2 + i));
 
+		if (!rrcomments(st)) {
+			printf("\t\t\t\t%u%s", v, i < 4 ? "\n" : ")");
+			continue;
+		}
 		printf("\t\t\t\t%-10u ; %s", v, what[i]);
 		if (i > 0) {
 			ttl_words(v, words, sizeof(words));
@@ -272,7 +286,8 @@ print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
 		}
 		putchar('\n');
 	}
-	printf("\t\t\t\t)");
+	if (rrcomments(st))
+		printf("\t\t\t\t)");
 }
 
 static int
@@ -280,6 +295,10 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 {
 	/* dig's styles: 24/32/40/48, or 24/24/24/32 for +multiline. */
 	struct columns c = {24, 32, 40, 48};
+	struct md_tool_rdata_style rs = {.multiline = st->multiline,
+	    .split = st->split,
+	    .rrcomments = rrcomments(st),
+	    .nocrypto = st->nocrypto};
 	struct md_tool_rr_text t;
 	unsigned col = 0;
 
@@ -287,7 +306,7 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 		c = (struct columns){24, 24, 24, 32};
 	if (st->nottl && !st->multiline)
 		c = (struct columns){24, 24, 32, 40};
-	if (md_tool_rr_text(rr, question, &t) != 0)
+	if (md_tool_rr_text_style(rr, question, &rs, &t) != 0)
 		return -ENOMEM;
 	/* dig's ';' before a question is not counted in the columns. */
 	if (question)
@@ -304,7 +323,7 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 	if (!question) {
 		indent(&col, c.rdata);
 		if (st->multiline && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
-			print_soa_multiline(rr, &t);
+			print_soa_multiline(st, rr, &t);
 		else
 			fputs(t.rdata, stdout);
 	}

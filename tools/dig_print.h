@@ -30,6 +30,9 @@ struct md_dig_style {
 	bool nottl;	/* +nottlid */
 	bool edns_sent; /* the query carried an OPT record */
 	bool dnssec;	/* +dnssec, for the FORMERR hint */
+	int split;	/* +split=W: base64/hex chunks; 0 none; <0 dig's */
+	int rrcomments; /* +[no]rrcomments; <0: as +multiline */
+	bool nocrypto;	/* +nocrypto */
 };
 
 /*

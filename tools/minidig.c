@@ -134,6 +134,8 @@ lookup_defaults(struct lookup *l)
 	l->st.question = l->st.answer = l->st.authority = l->st.additional =
 	    true;
 	l->st.stats = true;
+	l->st.split = -1;      /* dig's 56, or 44 under +multiline */
+	l->st.rrcomments = -1; /* on with +multiline */
 }
 
 static struct lookup *
@@ -322,6 +324,20 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->st.identify = on;
 	} else if (opt_is(word, len, "multiline", 2)) {
 		l->st.multiline = on;
+	} else if (opt_is(word, len, "rrcomments", 2)) {
+		l->st.rrcomments = on;
+	} else if (opt_is(word, len, "crypto", 2)) {
+		l->st.nocrypto = !on;
+	} else if (opt_is(word, len, "split", 2)) {
+		l->st.split = on ? (int)opt_number("split", value, 0, 1023) : 0;
+		if (l->st.split % 4 != 0) {
+			/* dig: chunks of whole base64 quads. */
+			l->st.split += 4 - l->st.split % 4;
+			fprintf(stderr,
+			    ";; Warning, split must be a multiple of 4; "
+			    "adjusting to %d\n",
+			    l->st.split);
+		}
 	} else if (opt_is(word, len, "ttlid", 3)) {
 		l->st.nottl = !on;
 	} else if (opt_is(word, len, "yaml", 1)) {

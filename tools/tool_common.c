@@ -608,8 +608,8 @@ md_tool_exchange_deinit(struct md_tool_exchange *ex)
  * escaped with a backslash, anything outside printable ASCII as \DDD.
  * ldns escapes a slightly different set, and the tools must match dig.
  */
-static char *
-name_text(const ldns_rdf *rdf)
+char *
+md_tool_name_text(const ldns_rdf *rdf)
 {
 	const uint8_t *p = ldns_rdf_data(rdf);
 	size_t size = ldns_rdf_size(rdf), pos = 0, out = 0;
@@ -649,7 +649,7 @@ rdf_text(const ldns_rdf *rdf)
 	char *s;
 
 	if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME)
-		return name_text(rdf);
+		return md_tool_name_text(rdf);
 	s = ldns_rdf2str(rdf);
 	if (s == NULL)
 		return NULL;
@@ -669,11 +669,14 @@ rdf_text(const ldns_rdf *rdf)
 }
 
 static char *
-rdata_text(const ldns_rr *rr)
+rdata_text(const ldns_rr *rr, const struct md_tool_rdata_style *st)
 {
 	size_t cap = 64, len = 0;
-	char *out = malloc(cap);
+	char *out = md_tool_rdata_text(rr, st);
 
+	if (out != NULL)
+		return out;
+	out = malloc(cap);
 	if (out == NULL)
 		return NULL;
 	out[0] = '\0';
@@ -684,6 +687,9 @@ rdata_text(const ldns_rr *rr)
 		if (f == NULL)
 			goto fail;
 		flen = strlen(f);
+		/* ldns ends some fields (a type bitmap) with a blank. */
+		while (flen > 0 && f[flen - 1] == ' ')
+			f[--flen] = '\0';
 		if (len + flen + 2 > cap) {
 			char *bigger;
 
@@ -711,16 +717,24 @@ fail:
 int
 md_tool_rr_text(const ldns_rr *rr, bool question, struct md_tool_rr_text *t)
 {
+	return md_tool_rr_text_style(rr, question, NULL, t);
+}
+
+int
+md_tool_rr_text_style(const ldns_rr *rr, bool question,
+    const struct md_tool_rdata_style *st, struct md_tool_rr_text *t)
+{
 	char ttl[16];
 
 	memset(t, 0, sizeof(*t));
 	snprintf(ttl, sizeof(ttl), "%u", (unsigned)ldns_rr_ttl(rr));
-	t->owner = ldns_rr_owner(rr) != NULL ? name_text(ldns_rr_owner(rr))
-					     : strdup(".");
+	t->owner = ldns_rr_owner(rr) != NULL
+	    ? md_tool_name_text(ldns_rr_owner(rr))
+	    : strdup(".");
 	t->ttl = strdup(question ? "" : ttl);
 	t->rclass = ldns_rr_class2str(ldns_rr_get_class(rr));
 	t->type = ldns_rr_type2str(ldns_rr_get_type(rr));
-	t->rdata = question ? strdup("") : rdata_text(rr);
+	t->rdata = question ? strdup("") : rdata_text(rr, st);
 	if (t->owner == NULL || t->ttl == NULL || t->rclass == NULL ||
 	    t->type == NULL || t->rdata == NULL) {
 		md_tool_rr_text_free(t);

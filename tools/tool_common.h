@@ -168,6 +168,31 @@ struct md_tool_rr_text {
 /* Returns 0 or -ENOMEM (t is then empty and safe to free). */
 int md_tool_rr_text(
     const ldns_rr *rr, bool question, struct md_tool_rr_text *t);
+
+/*
+ * How dig lays out record data (its +multiline, +split, +rrcomments and
+ * +nocrypto).  All zero but split = -1 is dig's default one-line form,
+ * which nslookup uses too.
+ */
+struct md_tool_rdata_style {
+	bool multiline;	 /* "( ... )" across lines indented to column 32 */
+	int split;	 /* chunk width of base64/hex; 0: none; <0: dig's */
+	bool rrcomments; /* DNSKEY's "; KSK; alg = ... ; key id = N" */
+	bool nocrypto;	 /* keys, signatures and digests left out */
+};
+
+/* The same with the data laid out as 'st' says (NULL: dig's default). */
+int md_tool_rr_text_style(const ldns_rr *rr, bool question,
+    const struct md_tool_rdata_style *st, struct md_tool_rr_text *t);
+/*
+ * The data of the types whose text BIND writes its own way (DNSSEC,
+ * TLSA, SSHFP, SVCB/HTTPS, LOC; tool_rdata.c), malloc'ed; NULL for the
+ * other types, a malformed record or no memory.
+ */
+char *md_tool_rdata_text(
+    const ldns_rr *rr, const struct md_tool_rdata_style *st);
+/* A name (rdf of type DNAME) as BIND prints it, malloc'ed, or NULL. */
+char *md_tool_name_text(const ldns_rdf *rdf);
 void md_tool_rr_text_free(struct md_tool_rr_text *t);
 /*
  * Write an RR as dig does: owner, TTL, class, type and rdata aligned on
