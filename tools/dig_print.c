@@ -332,6 +332,21 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 	return 0;
 }
 
+int
+md_dig_print_rr(const struct md_dig_style *st, const ldns_rr *rr)
+{
+	struct md_tool_rr_text t;
+
+	if (!st->short_form)
+		return print_rr(st, rr, false);
+	/* +short: the data alone, in dig's one-line layout. */
+	if (md_tool_rr_text(rr, false, &t) != 0)
+		return -ENOMEM;
+	printf("%s\n", t.rdata);
+	md_tool_rr_text_free(&t);
+	return 0;
+}
+
 static int
 print_section(const struct md_dig_style *st, const ldns_rr_list *list,
     const char *title, bool question)

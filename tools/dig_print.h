@@ -42,4 +42,10 @@ struct md_dig_style {
 int md_dig_print_reply(const struct md_dig_style *st,
     const struct md_tool_exchange *ex, const ldns_pkt *pkt);
 
+/*
+ * One record as dig prints it in a section (columns, +multiline,
+ * +nottlid), or its data alone under +short.  Returns 0 or -ENOMEM.
+ */
+int md_dig_print_rr(const struct md_dig_style *st, const ldns_rr *rr);
+
 #endif /* MINIDNS_DIG_PRINT_H */

@@ -24,6 +24,7 @@
 
 #include "dig_print.h"
 #include "dig_trace.h"
+#include "dig_xfr.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "tool_common.h"
@@ -46,6 +47,7 @@ struct lookup {
 	bool ednsneg; /* +[no]ednsnegotiation: retry BADVERS with version 0 */
 	struct md_dig_style st;
 	bool trace, explain;
+	bool onesoa; /* +onesoa: a transfer without its closing SOA */
 	struct md_tool_server servers[DIG_MAX_SERVERS];
 	unsigned nservers;
 	char *greeting; /* the banner, on the first lookup only */
@@ -324,6 +326,8 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->st.identify = on;
 	} else if (opt_is(word, len, "multiline", 2)) {
 		l->st.multiline = on;
+	} else if (opt_is(word, len, "onesoa", 2)) {
+		l->onesoa = on;
 	} else if (opt_is(word, len, "rrcomments", 2)) {
 		l->st.rrcomments = on;
 	} else if (opt_is(word, len, "crypto", 2)) {
@@ -447,6 +451,22 @@ set_source(struct global *g, const char *val)
 
 static void parse_args(struct global *g, bool batch, int argc, char **argv);
 
+/* A type, or dig's "IXFR=serial"; 0 or MD_EPARSE. */
+static int
+type_word(const char *s, uint16_t *type, struct lookup *l)
+{
+	long long serial;
+
+	if (strncasecmp(s, "ixfr=", 5) == 0) {
+		if (md_parse_int(s + 5, 0, UINT32_MAX, &serial) != 0)
+			return MD_EPARSE;
+		l->q.ixfr_serial = (uint32_t)serial;
+		*type = MD_TYPE_IXFR;
+		return 0;
+	}
+	return md_tool_type_parse(s, type);
+}
+
 static void
 read_batch(struct global *g, char *argv0)
 {
@@ -565,7 +585,7 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 				break;
 			case 't':
 				open_type_class = false;
-				if (md_tool_type_parse(val, &v16) != 0) {
+				if (type_word(val, &v16, l) != 0) {
 					fprintf(stderr,
 					    ";; Warning, ignoring invalid "
 					    "type %s\n",
@@ -597,8 +617,7 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 				continue;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			usage_error("unknown option '%s'", a);
-		} else if (open_type_class &&
-		    md_tool_type_parse(a, &v16) == 0) {
+		} else if (open_type_class && type_word(a, &v16, l) == 0) {
 			if (l->type_set)
 				fprintf(
 				    stderr, ";; Warning, extra type option\n");
@@ -723,6 +742,34 @@ print_greeting(const struct global *g, struct lookup *l)
 	l->greeting = NULL;
 }
 
+/* AXFR, IXFR: over TCP, several messages, as dig transfers a zone. */
+static int
+run_xfr(const struct global *g, struct lookup *l, const struct md_dig_style *st,
+    struct md_tool_server *srv, const char *qtext, uint16_t port)
+{
+	struct md_dig_xfr_opts o;
+	int rc;
+
+	md_tool_server_set_port(srv, port);
+	memset(&o, 0, sizeof(o));
+	o.server = srv;
+	o.query = &l->q;
+	o.source = g->have_source ? &g->source : NULL;
+	o.style = st;
+	o.greeting = l->greeting != NULL && !g->short_form && g->printcmd
+	    ? l->greeting
+	    : NULL;
+	o.display_name = qtext;
+	o.timeout_ms = (int)g->timeout_s * 1000;
+	o.tries = l->tries;
+	/* dig's +onesoa shortens an AXFR only. */
+	o.onesoa = l->onesoa && l->q.qtype == MD_TYPE_AXFR;
+	rc = md_dig_xfr(&o);
+	free(l->greeting);
+	l->greeting = NULL;
+	return rc;
+}
+
 static int
 run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 {
@@ -759,6 +806,8 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	st.json = g->json;
 	st.edns_sent = l->q.edns;
 	st.dnssec = l->q.do_bit;
+	if (l->q.qtype == MD_TYPE_AXFR || l->q.qtype == MD_TYPE_IXFR)
+		return run_xfr(g, l, &st, servers, qtext, port);
 
 	memset(&ex, 0, sizeof(ex));
 	for (unsigned i = 0; i < nservers; i++) {

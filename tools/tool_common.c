@@ -272,8 +272,8 @@ write_opt(struct md_wire_writer *w, const struct md_tool_query *q)
 	    q->edns_size, ttl, rdata, rdlen);
 }
 
-static int
-build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
+int
+md_tool_build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
     size_t cap, size_t *len)
 {
 	struct md_wire_writer w;
@@ -290,6 +290,14 @@ build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
 	rc = md_wire_write_header(&w, id, flags);
 	if (rc == 0)
 		rc = md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	if (rc == 0 && q->qtype == MD_TYPE_IXFR) {
+		/* RFC 1995 §3: the client's SOA (its serial) in authority. */
+		uint8_t soa[22] = {0, 0};
+
+		md_write_u32(soa + 2, q->ixfr_serial);
+		rc = md_wire_write_rr(&w, MD_SECTION_AUTHORITY, q->qname,
+		    MD_TYPE_SOA, q->qclass, 0, soa, sizeof(soa));
+	}
 	if (rc == 0 && q->edns)
 		rc = write_opt(&w, q);
 	if (rc != 0)
@@ -535,7 +543,8 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	/* RFC 5452 §4.3: an unpredictable ID. */
 	if (getrandom(&ex->id, sizeof(ex->id), 0) != sizeof(ex->id))
 		return -errno;
-	if (build_query(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) != 0)
+	if (md_tool_build_query(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) !=
+	    0)
 		return MD_EPARSE;
 	ex->reply = malloc(MD_WIRE_MAX);
 	base = event_base_new();

@@ -84,8 +84,9 @@ struct md_tool_query {
 	uint8_t edns_version;
 	uint16_t edns_size;
 	bool do_bit;
-	bool nsid;   /* RFC 5001: ask for the server's NSID */
-	bool cookie; /* RFC 7873: send a client cookie */
+	bool nsid;	      /* RFC 5001: ask for the server's NSID */
+	bool cookie;	      /* RFC 7873: send a client cookie */
+	uint32_t ixfr_serial; /* IXFR: the serial we have (RFC 1995 §3) */
 };
 
 /* Defaults: class IN, RD set, EDNS version 0 with MD_TOOL_EDNS_SIZE. */
@@ -105,6 +106,13 @@ int md_tool_reverse_name(const char *addr, char *out, size_t size);
 int md_tool_type_parse(const char *s, uint16_t *type);
 /* Class "IN", "CH", "HS", "ANY" or CLASSnnn.  0 or MD_EPARSE. */
 int md_tool_class_parse(const char *s, uint16_t *rclass);
+
+/*
+ * The query in wire form with 'id' into buf[cap]: header, question, the
+ * SOA of an IXFR, OPT.  Returns 0 (*len set) or a negative errno.
+ */
+int md_tool_build_query(const struct md_tool_query *q, uint16_t id,
+    uint8_t *buf, size_t cap, size_t *len);
 
 /* How to run an exchange, and what happened. */
 struct md_tool_exchange {
