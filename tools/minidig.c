@@ -822,7 +822,9 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 		ex.tls_ca = g->tls_ca;
 		ex.tls_hostname = g->tls_hostname;
 		ex.source = g->have_source ? &g->source : NULL;
-		ex.tc_notice = !g->short_form && !g->yaml && !g->json;
+		/* dig says it as a comment: not under +nocomments, +noall. */
+		ex.tc_notice =
+		    l->st.comments && !g->short_form && !g->yaml && !g->json;
 		ex.warn_short = true;
 		ex.timeout_ms = (int)g->timeout_s * 1000;
 		ex.tries = l->tries;

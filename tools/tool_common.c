@@ -117,8 +117,17 @@ int
 md_tool_server_default(
     struct md_tool_server *srv, const char *path, uint16_t port)
 {
+	md_tool_servers_default(srv, 1, path, port);
+	return 0;
+}
+
+unsigned
+md_tool_servers_default(
+    struct md_tool_server *srv, unsigned max, const char *path, uint16_t port)
+{
 	char line[512];
 	FILE *fp = fopen(path, "r");
+	unsigned n = 0;
 
 	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
 		char *p = line, *addr, *end;
@@ -140,16 +149,16 @@ md_tool_server_default(
 		if (strchr(addr, ':') == NULL &&
 		    strspn(addr, "0123456789.") != strlen(addr))
 			continue;
-		if (md_tool_server_set(srv, addr, port) == 0) {
-			fclose(fp);
-			return 0;
-		}
+		if (n < max && md_tool_server_set(&srv[n], addr, port) == 0)
+			n++;
 	}
 	if (fp != NULL)
 		fclose(fp);
+	if (n > 0)
+		return n;
 	/* resolv.conf(5): with no nameserver line, the local host. */
 	md_tool_server_set(srv, "127.0.0.1", port);
-	return 0;
+	return 1;
 }
 
 /* ---- queries ----------------------------------------------------------- */

@@ -69,6 +69,12 @@ void md_tool_server_set_port(struct md_tool_server *srv, uint16_t port);
  */
 int md_tool_server_default(
     struct md_tool_server *srv, const char *path, uint16_t port);
+/*
+ * Every "nameserver" of resolv.conf, in order, at most 'max' into srv[];
+ * 127.0.0.1 when there is none.  Returns how many (at least 1).
+ */
+unsigned md_tool_servers_default(
+    struct md_tool_server *srv, unsigned max, const char *path, uint16_t port);
 /* Port of the server in host order. */
 uint16_t md_tool_server_port(const struct md_tool_server *srv);
 
