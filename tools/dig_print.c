@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include <idn2.h>
 #include <jansson.h>
 #include <ldns/ldns.h>
 
@@ -247,6 +249,73 @@ ttl_words(uint32_t t, char *buf, size_t size)
 	}
 }
 
+/* ---- internationalised names (RFC 5890), as dig 9.18 shows them ------ */
+
+char *
+md_dig_idn_to_ascii(const char *name, const char **why)
+{
+	char *out = NULL;
+	int rc;
+
+	for (const char *c = name; *c != '\0'; c++) {
+		if ((unsigned char)*c >= 0x80)
+			goto convert;
+	}
+	return strdup(name);
+convert:
+	rc = idn2_to_ascii_lz(name, &out, IDN2_NONTRANSITIONAL);
+	if (rc == IDN2_DISALLOWED)
+		rc = idn2_to_ascii_lz(name, &out, IDN2_TRANSITIONAL);
+	if (rc != IDN2_OK) {
+		*why = idn2_strerror(rc);
+		return NULL;
+	}
+	return out;
+}
+
+/* Does a label of this presentation-form name start with "xn--"? */
+static bool
+has_alabel(const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((p == s ||
+			(p[-1] == '.' && (p - 1 == s || p[-2] != '\\'))) &&
+		    strncasecmp(p, "xn--", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * +idnout: a name with an A-label shown in Unicode (the locale's
+ * encoding).  As dig, a label that does not decode to a valid IDNA2008
+ * name ends the program with dig's message and exit code.
+ */
+static char *
+idn_filter(char *text)
+{
+	char *u = NULL, *back = NULL;
+	int rc;
+
+	if (!has_alabel(text))
+		return text;
+	rc = idn2_to_unicode_8zlz(text, &u, 0);
+	/* The round trip is dig's validity check. */
+	if (rc == IDN2_OK)
+		rc = idn2_to_ascii_lz(u, &back, IDN2_NONTRANSITIONAL);
+	free(back);
+	if (rc != IDN2_OK) {
+		fflush(stdout);
+		fprintf(stderr,
+		    "minidig: '%s' is not a legal IDNA2008 name (%s), use "
+		    "+noidnout\n",
+		    text, idn2_strerror(rc));
+		exit(MD_TOOL_EXIT_INTERNAL);
+	}
+	free(text);
+	return u;
+}
+
 static bool
 rrcomments(const struct md_dig_style *st)
 {
@@ -298,7 +367,8 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 	struct md_tool_rdata_style rs = {.multiline = st->multiline,
 	    .split = st->split,
 	    .rrcomments = rrcomments(st),
-	    .nocrypto = st->nocrypto};
+	    .nocrypto = st->nocrypto,
+	    .name_filter = st->idnout ? idn_filter : NULL};
 	struct md_tool_rr_text t;
 	unsigned col = 0;
 
@@ -337,10 +407,13 @@ md_dig_print_rr(const struct md_dig_style *st, const ldns_rr *rr)
 {
 	struct md_tool_rr_text t;
 
+	struct md_tool_rdata_style rs = {
+	    .split = -1, .name_filter = st->idnout ? idn_filter : NULL};
+
 	if (!st->short_form)
 		return print_rr(st, rr, false);
 	/* +short: the data alone, in dig's one-line layout. */
-	if (md_tool_rr_text(rr, false, &t) != 0)
+	if (md_tool_rr_text_style(rr, false, &rs, &t) != 0)
 		return -ENOMEM;
 	printf("%s\n", t.rdata);
 	md_tool_rr_text_free(&t);
@@ -370,13 +443,16 @@ print_short(const struct md_dig_style *st, const struct md_tool_exchange *ex,
     const ldns_pkt *pkt)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	struct md_tool_rdata_style rs = {
+	    .split = -1, .name_filter = st->idnout ? idn_filter : NULL};
 
 	if (!st->answer)
 		return 0;
 	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
 		struct md_tool_rr_text t;
 
-		if (md_tool_rr_text(ldns_rr_list_rr(an, i), false, &t) != 0)
+		if (md_tool_rr_text_style(
+			ldns_rr_list_rr(an, i), false, &rs, &t) != 0)
 			return -ENOMEM;
 		printf("%s", t.rdata);
 		if (st->identify)

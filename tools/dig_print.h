@@ -33,6 +33,7 @@ struct md_dig_style {
 	int split;	/* +split=W: base64/hex chunks; 0 none; <0 dig's */
 	int rrcomments; /* +[no]rrcomments; <0: as +multiline */
 	bool nocrypto;	/* +nocrypto */
+	bool idnout;	/* +idnout: names shown in Unicode */
 };
 
 /*
@@ -41,6 +42,14 @@ struct md_dig_style {
  */
 int md_dig_print_reply(const struct md_dig_style *st,
     const struct md_tool_exchange *ex, const ldns_pkt *pkt);
+
+/*
+ * dig's +idnin: 'name' (in the locale's encoding) to its ASCII form, as
+ * dig converts it (IDNA2008, UTS 46 non-transitional mapping, else
+ * transitional).  Returns a malloc'ed name, or NULL with the reason in
+ * *why.  Names in plain ASCII come back unchanged.
+ */
+char *md_dig_idn_to_ascii(const char *name, const char **why);
 
 /*
  * One record as dig prints it in a section (columns, +multiline,

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <locale.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -48,6 +50,8 @@ struct lookup {
 	struct md_dig_style st;
 	bool trace, explain;
 	bool onesoa; /* +onesoa: a transfer without its closing SOA */
+	int idnin;   /* +[no]idnin; <0: when stdout is a terminal (dig) */
+	int idnout;  /* +[no]idnout; the same */
 	struct md_tool_server servers[DIG_MAX_SERVERS];
 	unsigned nservers;
 	char *greeting; /* the banner, on the first lookup only */
@@ -138,6 +142,7 @@ lookup_defaults(struct lookup *l)
 	l->st.stats = true;
 	l->st.split = -1;      /* dig's 56, or 44 under +multiline */
 	l->st.rrcomments = -1; /* on with +multiline */
+	l->idnin = l->idnout = -1;
 }
 
 static struct lookup *
@@ -326,6 +331,10 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->st.identify = on;
 	} else if (opt_is(word, len, "multiline", 2)) {
 		l->st.multiline = on;
+	} else if (opt_is(word, len, "idnin", 4)) {
+		l->idnin = on;
+	} else if (opt_is(word, len, "idnout", 4)) {
+		l->idnout = on;
 	} else if (opt_is(word, len, "onesoa", 2)) {
 		l->onesoa = on;
 	} else if (opt_is(word, len, "rrcomments", 2)) {
@@ -784,7 +793,21 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	ldns_pkt *pkt = NULL;
 	ldns_status pst;
 	int rc = -ETIMEDOUT, status = MD_TOOL_EXIT_INTERNAL;
+	bool tty = isatty(STDOUT_FILENO) == 1;
 
+	/* dig 9.18: IDN conversion by default only for a terminal. */
+	st.idnout = l->idnout < 0 ? tty : l->idnout != 0;
+	if (l->idnin < 0 ? tty : l->idnin != 0) {
+		const char *why = NULL;
+		char *ascii = md_dig_idn_to_ascii(l->name, &why);
+
+		if (ascii == NULL)
+			fatal("'%s' is not a legal IDNA2008 name (%s), use "
+			      "+noidnin",
+			    l->name, why != NULL ? why : "out of memory");
+		md_strlcpy(l->name, ascii, sizeof(l->name));
+		free(ascii);
+	}
 	if (md_tool_query_set_name(&l->q, l->name) != 0) {
 		fprintf(stderr, "minidig: '%s' is not a legal name\n", l->name);
 		return MD_TOOL_EXIT_INTERNAL;
@@ -895,6 +918,8 @@ main(int argc, char **argv)
 	/* The tool says what went wrong in dig's words; net/'s own log
 	 * lines (a failed TLS check) would say it twice. */
 	md_log_set_level(MD_LOG_ERR);
+	/* libidn2 reads and writes names in the locale's encoding. */
+	setlocale(LC_CTYPE, "");
 	memset(&g, 0, sizeof(g));
 	lookup_defaults(&g.deflt);
 	g.printcmd = true;

@@ -661,13 +661,24 @@ md_tool_name_text(const ldns_rdf *rdf)
 	return s;
 }
 
+/* A name, through the style's filter (+idnout) when there is one. */
 static char *
-rdf_text(const ldns_rdf *rdf)
+name_text_style(const ldns_rdf *rdf, const struct md_tool_rdata_style *st)
+{
+	char *s = md_tool_name_text(rdf);
+
+	if (s == NULL || st == NULL || st->name_filter == NULL)
+		return s;
+	return st->name_filter(s);
+}
+
+static char *
+rdf_text(const ldns_rdf *rdf, const struct md_tool_rdata_style *st)
 {
 	char *s;
 
 	if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME)
-		return md_tool_name_text(rdf);
+		return name_text_style(rdf, st);
 	s = ldns_rdf2str(rdf);
 	if (s == NULL)
 		return NULL;
@@ -699,7 +710,7 @@ rdata_text(const ldns_rr *rr, const struct md_tool_rdata_style *st)
 		return NULL;
 	out[0] = '\0';
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		char *f = rdf_text(ldns_rr_rdf(rr, i));
+		char *f = rdf_text(ldns_rr_rdf(rr, i), st);
 		size_t flen;
 
 		if (f == NULL)
@@ -747,7 +758,7 @@ md_tool_rr_text_style(const ldns_rr *rr, bool question,
 	memset(t, 0, sizeof(*t));
 	snprintf(ttl, sizeof(ttl), "%u", (unsigned)ldns_rr_ttl(rr));
 	t->owner = ldns_rr_owner(rr) != NULL
-	    ? md_tool_name_text(ldns_rr_owner(rr))
+	    ? name_text_style(ldns_rr_owner(rr), st)
 	    : strdup(".");
 	t->ttl = strdup(question ? "" : ttl);
 	t->rclass = ldns_rr_class2str(ldns_rr_get_class(rr));

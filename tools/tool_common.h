@@ -193,6 +193,12 @@ struct md_tool_rdata_style {
 	int split;	 /* chunk width of base64/hex; 0: none; <0: dig's */
 	bool rrcomments; /* DNSKEY's "; KSK; alg = ... ; key id = N" */
 	bool nocrypto;	 /* keys, signatures and digests left out */
+	/*
+	 * Every name (owner and data) in presentation form goes through
+	 * this when set (minidig's +idnout): it takes the malloc'ed text
+	 * and returns the one to print (malloc'ed), or NULL (no memory).
+	 */
+	char *(*name_filter)(char *text);
 };
 
 /* The same with the data laid out as 'st' says (NULL: dig's default). */

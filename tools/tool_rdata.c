@@ -178,7 +178,8 @@ rdata_wire(const ldns_rr *rr, size_t *len)
 
 /* A name at *off in 'p' (uncompressed), as BIND prints it. */
 static int
-name_at(struct sb *b, const uint8_t *p, size_t len, size_t *off)
+name_at(const struct layout *lo, struct sb *b, const uint8_t *p, size_t len,
+    size_t *off)
 {
 	size_t start = *off;
 	ldns_rdf *rdf;
@@ -198,6 +199,8 @@ name_at(struct sb *b, const uint8_t *p, size_t len, size_t *off)
 		return -1;
 	s = md_tool_name_text(rdf);
 	ldns_rdf_deep_free(rdf);
+	if (s != NULL && lo->st->name_filter != NULL)
+		s = lo->st->name_filter(s);
 	if (s == NULL)
 		return -1;
 	sb_str(b, s);
@@ -341,7 +344,7 @@ fmt_rrsig(struct sb *b, const struct layout *lo, const ldns_rr *rr,
 	free(covered);
 	free(exp);
 	free(inc);
-	if (name_at(b, p, len, &off) != 0)
+	if (name_at(lo, b, p, len, &off) != 0)
 		return -1;
 	sb_str(b, lo->brk);
 	if (lo->st->nocrypto)
@@ -387,11 +390,11 @@ fmt_numbers_hex(struct sb *b, const struct layout *lo, const uint8_t *p,
 
 /* NSEC: next-name TYPE... */
 static int
-fmt_nsec(struct sb *b, const uint8_t *p, size_t len)
+fmt_nsec(struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
 {
 	size_t off = 0;
 
-	if (name_at(b, p, len, &off) != 0)
+	if (name_at(lo, b, p, len, &off) != 0)
 		return -1;
 	return type_bitmap(b, p + off, len - off, true);
 }
@@ -598,14 +601,14 @@ svcb_value(struct sb *b, unsigned key, const uint8_t *v, size_t n)
 
 /* SVCB, HTTPS: priority target key=value... */
 static int
-fmt_svcb(struct sb *b, const uint8_t *p, size_t len)
+fmt_svcb(struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
 {
 	size_t off = 2;
 
 	if (len < 3)
 		return -1;
 	sb_printf(b, "%u ", md_read_u16(p));
-	if (name_at(b, p, len, &off) != 0)
+	if (name_at(lo, b, p, len, &off) != 0)
 		return -1;
 	while (off + 4 <= len) {
 		unsigned key = md_read_u16(p + off);
@@ -688,7 +691,7 @@ md_tool_rdata_text(const ldns_rr *rr, const struct md_tool_rdata_style *st)
 		rc = fmt_numbers_hex(&b, &lo, p, len, 2);
 		break;
 	case LDNS_RR_TYPE_NSEC:
-		rc = fmt_nsec(&b, p, len);
+		rc = fmt_nsec(&b, &lo, p, len);
 		break;
 	case LDNS_RR_TYPE_NSEC3:
 		rc = fmt_nsec3(&b, &lo, p, len);
@@ -700,7 +703,7 @@ md_tool_rdata_text(const ldns_rr *rr, const struct md_tool_rdata_style *st)
 		rc = fmt_loc(&b, p, len);
 		break;
 	default:
-		rc = fmt_svcb(&b, p, len);
+		rc = fmt_svcb(&b, &lo, p, len);
 		break;
 	}
 	free(p);
