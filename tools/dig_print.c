@@ -310,7 +310,7 @@ idn_filter(char *text)
 		    "minidig: '%s' is not a legal IDNA2008 name (%s), use "
 		    "+noidnout\n",
 		    text, idn2_strerror(rc));
-		exit(MD_TOOL_EXIT_INTERNAL);
+		exit(MD_TOOL_EXIT_USAGE); /* as dig */
 	}
 	free(text);
 	return u;

@@ -71,6 +71,7 @@ struct global {
 	const char *tls_hostname;
 	const char *roothints;
 	const char *batchfile;
+	FILE *batchfp;	       /* open while lines remain */
 	unsigned addresscount; /* addresses of the last @server */
 	bool greeted;	       /* the first banner is made */
 	struct lookup deflt;   /* options before the first name */
@@ -476,18 +477,27 @@ type_word(const char *s, uint16_t *type, struct lookup *l)
 	return md_tool_type_parse(s, type);
 }
 
-static void
-read_batch(struct global *g, char *argv0)
+/*
+ * The next batch line that names something, parsed into lookups; false
+ * at the end of the file.  dig reads a line only when the lookups before
+ * it are done, so an option of a later line (+noall turning the banner
+ * off, say) never reaches back to an earlier one.
+ */
+static bool
+read_batch_line(struct global *g, char *argv0)
 {
-	FILE *fp;
 	char line[4096];
 
-	fp = strcmp(g->batchfile, "-") == 0 ? stdin : fopen(g->batchfile, "r");
-	if (fp == NULL) {
-		perror(g->batchfile);
-		fatal("couldn't open specified batch file");
+	if (g->batchfp == NULL) {
+		g->batchfp = strcmp(g->batchfile, "-") == 0
+		    ? stdin
+		    : fopen(g->batchfile, "r");
+		if (g->batchfp == NULL) {
+			perror(g->batchfile);
+			fatal("couldn't open specified batch file");
+		}
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while (fgets(line, sizeof(line), g->batchfp) != NULL) {
 		char *bargv[DIG_BATCH_ARGS], *p = line;
 		int bargc = 1;
 
@@ -506,9 +516,13 @@ read_batch(struct global *g, char *argv0)
 				*p++ = '\0';
 		}
 		parse_args(g, true, bargc, bargv);
+		if (g->head != NULL)
+			return true;
 	}
-	if (fp != stdin)
-		fclose(fp);
+	if (g->batchfp != stdin)
+		fclose(g->batchfp);
+	g->batchfp = NULL;
+	return false;
 }
 
 /*
@@ -668,7 +682,9 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 		return;
 	}
 	if (g->batchfile != NULL) {
-		read_batch(g, argv[0]);
+		/* dig: the first line now, each next one when the lookups
+		 * before it are done (main()). */
+		(void)read_batch_line(g, argv[0]);
 		return;
 	}
 	if (!any) {
@@ -801,10 +817,15 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 		const char *why = NULL;
 		char *ascii = md_dig_idn_to_ascii(l->name, &why);
 
-		if (ascii == NULL)
-			fatal("'%s' is not a legal IDNA2008 name (%s), use "
-			      "+noidnin",
+		if (ascii == NULL) {
+			/* dig's words, and its exit code 1. */
+			fflush(stdout);
+			fprintf(stderr,
+			    "minidig: '%s' is not a legal IDNA2008 name (%s), "
+			    "use +noidnin\n",
 			    l->name, why != NULL ? why : "out of memory");
+			exit(MD_TOOL_EXIT_USAGE);
+		}
 		md_strlcpy(l->name, ascii, sizeof(l->name));
 		free(ascii);
 	}
@@ -929,15 +950,19 @@ main(int argc, char **argv)
 	g.tail = &g.head;
 	parse_args(&g, false, argc, argv);
 
-	for (l = g.head; l != NULL; l = next) {
-		int rc = run_lookup(&g, l, argc, argv);
+	do {
+		for (l = g.head; l != NULL; l = next) {
+			int rc = run_lookup(&g, l, argc, argv);
 
-		next = l->next;
-		/* dig keeps the worst exit code of all lookups. */
-		if (rc > status)
-			status = rc;
-		free(l->greeting);
-		free(l);
-	}
+			next = l->next;
+			/* dig keeps the worst exit code of all lookups. */
+			if (rc > status)
+				status = rc;
+			free(l->greeting);
+			free(l);
+		}
+		g.head = NULL;
+		g.tail = &g.head;
+	} while (g.batchfile != NULL && read_batch_line(&g, argv[0]));
 	return status;
 }
