@@ -809,9 +809,10 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	ldns_pkt *pkt = NULL;
 	ldns_status pst;
 	int rc = -ETIMEDOUT, status = MD_TOOL_EXIT_INTERNAL;
-	bool tty = isatty(STDOUT_FILENO) == 1;
+	bool tty = isatty(STDOUT_FILENO) == 1 && getenv("IDN_DISABLE") == NULL;
 
-	/* dig 9.18: IDN conversion by default only for a terminal. */
+	/* dig 9.18: IDN conversion by default only for a terminal, and not
+	 * with IDN_DISABLE set. */
 	st.idnout = l->idnout < 0 ? tty : l->idnout != 0;
 	if (l->idnin < 0 ? tty : l->idnin != 0) {
 		const char *why = NULL;

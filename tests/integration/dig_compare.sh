@@ -233,6 +233,80 @@ cmp "AXFR closed port" $S -p 5999 n3.test AXFR
 cmp "IXFR up to date" $S many.test IXFR=7
 cmp "IXFR older: the whole zone" $S many.test IXFR=3 +noall +answer
 cmp "IXFR -t ixfr=N +onesoa" $S -t ixfr=3 many.test +noall +answer +onesoa
+# NSD keeps no history: difference sequences (RFC 1995 §4) over several
+# messages come from a scripted TCP server.
+cat >"$T/xfr.py" <<'PY'
+import socket, struct, sys
+
+def name(n):
+    out = b""
+    for l in n.rstrip(".").split("."):
+        out += bytes([len(l)]) + l.encode()
+    return out + b"\0"
+
+def rr(owner, rtype, rdata, ttl=300):
+    return name(owner) + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+def soa(serial):
+    return rr("ixfr.test", 6, name("ns.ixfr.test") + name("h.ixfr.test") +
+              struct.pack("!IIIII", serial, 3600, 900, 604800, 60))
+
+def a(owner, addr):
+    return rr(owner, 1, socket.inet_aton(addr))
+
+def txt(owner, t):
+    return rr(owner, 16, bytes([len(t)]) + t.encode())
+
+def msg(qid, q, rrs):
+    return (struct.pack("!HHHHHH", qid, 0x8400, 1, len(rrs), 0, 0) + q +
+            b"".join(rrs))
+
+# IXFR from 1: two difference sequences (1 -> 2 -> 3), over two messages.
+IXFR = [[soa(3), soa(1), a("www.ixfr.test", "10.0.0.1"), soa(2),
+         a("www.ixfr.test", "10.0.0.2")],
+        [soa(2), txt("ixfr.test", "old"), soa(3), txt("ixfr.test", "new"),
+         soa(3)]]
+AXFR = [[soa(3), rr("ixfr.test", 2, name("ns.ixfr.test"))],
+        [a("ns.ixfr.test", "127.0.0.1"), a("www.ixfr.test", "10.0.0.2")],
+        [txt("ixfr.test", "new"), soa(3)]]
+
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 53))
+s.listen(8)
+s.settimeout(60)
+print("bound", flush=True)
+while True:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    c.settimeout(5)
+    try:
+        n = struct.unpack("!H", c.recv(2))[0]
+        q = b""
+        while len(q) < n:
+            q += c.recv(n - len(q))
+        qid = struct.unpack("!H", q[:2])[0]
+        i = 12
+        while q[i] != 0:
+            i += q[i] + 1
+        question = q[12:i + 5]
+        qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
+        for m in (IXFR if qtype == 251 else AXFR):
+            data = msg(qid, question, m)
+            c.sendall(struct.pack("!H", len(data)) + data)
+    except Exception:
+        pass
+    c.close()
+PY
+python3 "$T/xfr.py" 127.54.0.8 >"$T/xfr.log" 2>&1 &
+PIDS="$PIDS $!"
+poll 5 grep -q bound "$T/xfr.log"
+cmp "IXFR difference sequences" @127.54.0.8 ixfr.test IXFR=1
+cmp "IXFR difference sequences +onesoa" @127.54.0.8 ixfr.test IXFR=1 +onesoa
+cmp "AXFR in three messages +multiline" @127.54.0.8 ixfr.test AXFR \
+    +multiline
 
 # ---- IDN (libidn2, as dig 9.18: on only for a terminal) -------------------
 Q="+noall +answer +question"
@@ -248,17 +322,19 @@ cmp "IDN +idnout bad A-label" $S xn--abc.idn.test $Q +idnout
 cmp "IDN +idnin leading combining mark" $S "$(printf '\314\201a.test')" \
     $Q +idnin
 for a in "bücher.idn.test" "bücher.idn.test +noidnout" \
-    "_srv._tcp.idn.test SRV"; do
-	# A terminal (script(1)'s pty): dig converts both ways by default.
-	# shellcheck disable=SC2086
-	script -qc "dig $S $Q $a" /dev/null >"$T/dig.tty" 2>&1
-	# shellcheck disable=SC2086
-	script -qc "$MINIDIG $S $Q $a" /dev/null >"$T/mini.tty" 2>&1
+    "_srv._tcp.idn.test SRV" "IDN_DISABLE=1 xn--bcher-kva.idn.test" \
+    "IDN_DISABLE=1 xn--bcher-kva.idn.test +idnout"; do
+	# A terminal (script(1)'s pty): dig converts both ways by default,
+	# unless IDN_DISABLE is set.
+	e=""
+	case $a in IDN_DISABLE=1*) e="env IDN_DISABLE=1" a=${a#* } ;; esac
+	script -qc "$e dig $S $Q $a" /dev/null >"$T/dig.tty" 2>&1
+	script -qc "$e $MINIDIG $S $Q $a" /dev/null >"$T/mini.tty" 2>&1
 	if [ -s "$T/dig.tty" ] && diff -q "$T/dig.tty" "$T/mini.tty" \
 	    >/dev/null; then
-		pass "IDN on a terminal: $a"
+		pass "IDN on a terminal: $e $a"
 	else
-		fail "IDN on a terminal: $a"
+		fail "IDN on a terminal: $e $a"
 		diff "$T/dig.tty" "$T/mini.tty" | head -n 6
 	fi
 done
