@@ -602,8 +602,22 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 				g->batchfile = val;
 				break;
 			case 'p':
-				if (md_parse_int(val, 0, 65535, &g->port) != 0)
-					fatal("Couldn't parse port number");
+				if (md_parse_int(val, 0, 65535, &g->port) !=
+				    0) {
+					/* dig's two lines, and exit 1. */
+					printf("invalid port number '%s': %s\n",
+					    val,
+					    val[0] != '\0' &&
+						    strspn(val, "0123456789") ==
+							strlen(val)
+						? "out of range"
+						: "not a valid number");
+					fflush(stdout);
+					fprintf(stderr,
+					    "minidig: Couldn't parse "
+					    "port number\n");
+					exit(MD_TOOL_EXIT_USAGE);
+				}
 				g->port_set = true;
 				break;
 			case 't':
@@ -831,7 +845,11 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 		free(ascii);
 	}
 	if (md_tool_query_set_name(&l->q, l->name) != 0) {
-		fprintf(stderr, "minidig: '%s' is not a legal name\n", l->name);
+		const char *why = md_tool_name_error(l->name);
+
+		fprintf(stderr, "minidig: '%s' is not a legal name%s%s%s\n",
+		    l->name, why != NULL ? " (" : "", why != NULL ? why : "",
+		    why != NULL ? ")" : "");
 		return MD_TOOL_EXIT_INTERNAL;
 	}
 	if (l->bufsize_set)

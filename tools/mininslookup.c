@@ -616,8 +616,15 @@ lookup(struct nsl_settings *st, const struct nsl_settings *at,
 	/* nslookup asks ANY over TCP unless told "vc" or "novc". */
 	lk.tcp = at->vc || (qtype == MD_TYPE_ANY && !at->vc_set);
 	if (md_tool_query_set_name(&lk.q, qname) != 0) {
-		printf("'%s' is not a legal name\n", text);
-		return;
+		const char *why = md_tool_name_error(qname);
+
+		/* BIND's nslookup: a fatal error, exit 10. */
+		fflush(stdout);
+		fprintf(stderr,
+		    "mininslookup: '%s' is not a legal name%s%s%s\n", text,
+		    why != NULL ? " (" : "", why != NULL ? why : "",
+		    why != NULL ? ")" : "");
+		exit(MD_TOOL_EXIT_INTERNAL);
 	}
 	if (!ask(st, s, &lk) || !lk.want_aaaa)
 		return;

@@ -186,6 +186,53 @@ md_tool_query_set_name(struct md_tool_query *q, const char *name)
 	return 0;
 }
 
+const char *
+md_tool_name_error(const char *s)
+{
+	size_t total = 1, label = 0; /* the root label's byte */
+
+	if (strcmp(s, ".") == 0)
+		return NULL;
+	for (const char *p = s; *p != '\0';) {
+		if (*p == '.') {
+			if (label == 0)
+				return "empty label";
+			label = 0;
+			p++;
+			continue;
+		}
+		if (*p == '\\') {
+			p++;
+			if (*p == '\0')
+				return "unexpected end of input";
+			if (isdigit((unsigned char)*p)) {
+				/* RFC 1035 §5.1: \DDD, a byte in decimal;
+				 * BIND reads it a character at a time. */
+				for (int k = 1; k <= 2; k++) {
+					if (p[k] == '\0')
+						return "unexpected end of input";
+					if (!isdigit((unsigned char)p[k]))
+						return "bad escape";
+				}
+				if ((p[0] - '0') * 100 + (p[1] - '0') * 10 +
+					(p[2] - '0') >
+				    255)
+					return "bad escape";
+				p += 2;
+			}
+		}
+		p++;
+		if (++label > 63)
+			return "label too long";
+		/* RFC 1035 §3.1: 255 octets, length bytes included. */
+		if (label == 1)
+			total++;
+		if (++total > MD_NAME_MAX)
+			return "ran out of space";
+	}
+	return NULL;
+}
+
 int
 md_tool_reverse_name(const char *addr, char *out, size_t size)
 {

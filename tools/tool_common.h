@@ -103,6 +103,12 @@ void md_tool_query_init(struct md_tool_query *q);
  */
 int md_tool_query_set_name(struct md_tool_query *q, const char *name);
 /*
+ * Why the presentation-form name 's' is no legal name, in BIND's words
+ * ("empty label", "label too long", "ran out of space", "bad escape",
+ * "unexpected end of input"), or NULL when it is one.
+ */
+const char *md_tool_name_error(const char *s);
+/*
  * The reverse-mapping name for an IPv4 or IPv6 address in presentation
  * form ("4.3.2.1.in-addr.arpa.", or 32 nibbles under "ip6.arpa.").
  * Returns 0, or MD_EPARSE when 'addr' is not an address.

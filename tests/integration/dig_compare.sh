@@ -393,6 +393,15 @@ else
 	fail "unknown option message"
 fi
 cmp "bad @address" @999.1.1.1 $C
+# dig's reason for a name it cannot take, and its exit codes.
+cmp "name: empty label" @127.54.0.1 a..b
+cmp "name: label too long" @127.54.0.1 "$(printf 'a%.0s' $(seq 64)).test"
+cmp "name: too long" @127.54.0.1 "$(printf 'abcdefghi.%.0s' $(seq 30))"
+cmp "name: bad escape" @127.54.0.1 'a\0x.test'
+cmp "name: escape over 255" @127.54.0.1 '\256.test'
+cmp "name: unexpected end" @127.54.0.1 'a\'
+cmp "bad port: out of range" @127.54.0.1 -p 99999 $C
+cmp "bad port: not a number" @127.54.0.1 -p 53x $C
 cmp "closed port UDP" @127.54.0.1 -p 5999 +time=1 +tries=2 $C
 cmp "closed port TCP" @127.54.0.1 -p 5999 +time=1 +tcp $C
 

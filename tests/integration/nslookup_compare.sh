@@ -366,6 +366,10 @@ compare "type before and after name" /dev/null -type=MX www.example.test \
     -type=A "$MD"
 compare "options after server" /dev/null - "$MD" -debug
 compare "too many arguments" /dev/null example.test "$MD" extra
+compare "illegal name: empty label" /dev/null a..b "$MD"
+compare "illegal name: label too long" /dev/null \
+    "$(printf 'a%.0s' $(seq 64)).test" "$MD"
+compare "illegal name: bad escape" /dev/null 'a\0x.test' "$MD"
 compare "closed port" /dev/null -type=MX example.test "$CLOSED"
 compare "closed port retry=1" /dev/null -retry=1 example.test "$CLOSED"
 compare "closed port vc" /dev/null -vc -type=MX example.test "$CLOSED"
@@ -437,6 +441,11 @@ foo bar
    
 www.example.test
 nonexistent.example.test
+EOF
+session "interactive: an illegal name ends it" - "$MD" <<EOF
+www.example.test
+a..b
+www.example.test
 EOF
 session "interactive: exit code after a failure" - "$MD" <<EOF
 nonexistent.$CL
