@@ -684,7 +684,7 @@ print_yaml(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 	       "      ADDITIONAL: %u\n",
 	    md_read_u16(r + 4), md_read_u16(r + 6), md_read_u16(r + 8),
 	    md_read_u16(r + 10));
-	if (opt.present) {
+	if (opt.present && !st->xfr) {
 		printf("      OPT_PSEUDOSECTION:\n        EDNS:\n");
 		printf("          version: %u\n", (opt.ttl >> 16) & 0xff);
 		printf("          flags:%s\n",

@@ -34,6 +34,7 @@ struct md_dig_style {
 	int rrcomments; /* +[no]rrcomments; <0: as +multiline */
 	bool nocrypto;	/* +nocrypto */
 	bool idnout;	/* +idnout: names shown in Unicode */
+	bool xfr;	/* a transfer's message: +yaml shows no OPT */
 };
 
 /*

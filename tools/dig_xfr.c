@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,20 @@ message(struct xfr *x, const uint8_t *msg, size_t len, uint16_t id)
 	x->messages++;
 	x->bytes += len;
 	an = ldns_pkt_answer(pkt);
+	if (st->yaml || st->json) {
+		/* One document (object) per message, as dig's +yaml. */
+		struct md_tool_exchange ex = {.server = x->o->server,
+		    .query = x->o->query,
+		    .used_tcp = true,
+		    .reply = (uint8_t *)(uintptr_t)msg,
+		    .reply_len = len};
+		struct md_dig_style one = *st;
+
+		/* dig shows the records only, no question or OPT. */
+		one.question = false;
+		one.xfr = true;
+		md_dig_print_reply(&one, &ex, pkt);
+	}
 	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(an, i);
 
@@ -243,7 +258,7 @@ message(struct xfr *x, const uint8_t *msg, size_t len, uint16_t id)
 		}
 		step(x, rr);
 		x->records++;
-		if (st->answer &&
+		if (st->answer && !st->yaml && !st->json &&
 		    !(x->o->onesoa && x->state == XFR_DONE && x->records > 1))
 			md_dig_print_rr(st, rr);
 		if (x->state == XFR_DONE) {
@@ -343,7 +358,8 @@ md_dig_xfr(const struct md_dig_xfr_opts *o)
 			status = MD_TOOL_EXIT_NOREPLY;
 		goto cleanup;
 	}
-	if (o->style->stats && !o->style->short_form)
+	if (o->style->stats && !o->style->short_form && !o->style->yaml &&
+	    !o->style->json)
 		print_stats(&x, now_ms() - start);
 cleanup:
 	fflush(stdout);

@@ -790,6 +790,8 @@ run_xfr(const struct global *g, struct lookup *l, const struct md_dig_style *st,
 	int rc;
 
 	md_tool_server_set_port(srv, port);
+	/* dig asks for a transfer without RD. */
+	l->q.rd = false;
 	memset(&o, 0, sizeof(o));
 	o.server = srv;
 	o.query = &l->q;
