@@ -913,7 +913,9 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	if (rc != 0) {
 		/* After a failed TCP connect dig has said all it says. */
 		if (!(ex.used_tcp && ex.tcp_connect_failed)) {
-			print_greeting(g, l);
+			/* No banner when no socket could be made (dig). */
+			if (!ex.setup_failed)
+				print_greeting(g, l);
 			printf(";; no servers could be reached\n");
 		}
 		status = MD_TOOL_EXIT_NOREPLY;

@@ -487,6 +487,7 @@ one_try(struct md_tool_exchange *ex, struct event_base *base,
 	opts.lenient = true;
 	opts.notice = notice_cb;
 	ex->tcp_connect_failed = false;
+	ex->setup_failed = false;
 	ex->tls_error[0] = '\0';
 	if (md_net_send_opts(net, up, &opts, qbuf, qlen,
 		(uint32_t)ex->timeout_ms, reply_cb, &t) == NULL) {
@@ -494,6 +495,7 @@ one_try(struct md_tool_exchange *ex, struct event_base *base,
 		 * connected (-b of another family, no route). */
 		if (errno == ENOMEM)
 			return -ENOMEM;
+		ex->setup_failed = true;
 		return errno != 0 ? -errno : -EIO;
 	}
 	while (!t.done) {
@@ -556,10 +558,22 @@ tls_setup(
 }
 
 static void
-report_failure(const struct md_tool_exchange *ex, bool tcp, int err)
+report_failure(const struct md_tool_exchange *ex, bool tcp, int err, bool last)
 {
 	const struct md_tool_server *srv = ex->server;
 	unsigned port = md_tool_server_port(srv);
+
+	if (!tcp && ex->setup_failed) {
+		/* dig 9.18's words; it gives up on the lookup between
+		 * tries, and after the last one says so where it ends. */
+		printf(";; UDP setup with %s#%u(%s) for %s failed: %s.\n",
+		    srv->host, port, srv->name,
+		    ex->display_name != NULL ? ex->display_name : "",
+		    md_tool_net_strerror(err));
+		if (!last)
+			printf(";; no servers could be reached\n");
+		return;
+	}
 
 	if (err == MD_TOOL_ETLS) {
 		printf(";; TLS handshake with %s#%u(%s) failed: %s\n",
@@ -619,7 +633,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		rc = tls_setup(ex, net, &up);
 		if (rc != 0) {
 			if (rc != -ENOMEM)
-				report_failure(ex, true, rc);
+				report_failure(ex, true, rc, true);
 			goto cleanup;
 		}
 	}
@@ -643,7 +657,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		}
 		if (rc == -ENOMEM)
 			break;
-		report_failure(ex, tcp, rc);
+		report_failure(ex, tcp, rc, i + 1 >= tries);
 		/* A certificate will not get better by asking again. */
 		if (rc == MD_TOOL_ETLS)
 			break;

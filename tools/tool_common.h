@@ -151,6 +151,7 @@ struct md_tool_exchange {
 	int error;		 /* last error when no reply came */
 	char tls_error[256];	 /* why the TLS handshake failed */
 	bool tcp_connect_failed; /* last failure was a TCP connect */
+	bool setup_failed;	 /* ... or making the socket (no route) */
 };
 
 /*

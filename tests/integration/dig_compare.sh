@@ -405,6 +405,10 @@ cmp "bad port: out of range" @127.54.0.1 -p 99999 $C
 cmp "bad port: not a number" @127.54.0.1 -p 53x $C
 cmp "closed port UDP" @127.54.0.1 -p 5999 +time=1 +tries=2 $C
 cmp "closed port TCP" @127.54.0.1 -p 5999 +time=1 +tcp $C
+# No route out of the namespace: dig's "UDP setup ... failed" lines.
+cmp "no route: UDP setup failed" @10.1.2.3 $C
+cmp "no route +short" @10.1.2.3 $C +short
+cmp "no route, then a server" @10.1.2.3 @127.54.0.1 $C SOA +nostats
 
 cat >"$T/hostile.py" <<'PY'
 import socket, sys

@@ -373,6 +373,8 @@ compare "illegal name: bad escape" /dev/null 'a\0x.test' "$MD"
 compare "closed port" /dev/null -type=MX example.test "$CLOSED"
 compare "closed port retry=1" /dev/null -retry=1 example.test "$CLOSED"
 compare "closed port vc" /dev/null -vc -type=MX example.test "$CLOSED"
+compare "no route" /dev/null -type=MX example.test 10.1.2.3
+compare "no route vc" /dev/null -vc example.test 10.1.2.3
 compare "other port refused" /dev/null -port=5353 -retry=2 example.test "$MD"
 compare "no answer, timeout" /dev/null -timeout=1 -retry=1 \
     -type=MX example.test "$HOLE"
