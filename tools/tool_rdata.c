@@ -599,6 +599,122 @@ svcb_value(struct sb *b, unsigned key, const uint8_t *v, size_t n)
 	}
 }
 
+/* RFC 7929 OPENPGPKEY: "( " base64 " )" under +multiline. */
+static int
+fmt_openpgpkey(
+    struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
+{
+	if (lo->st->multiline)
+		sb_str(b, "( ");
+	b64_chunked(b, lo, p, len);
+	if (lo->st->multiline)
+		sb_str(b, " )");
+	return 0;
+}
+
+/* RFC 4701 DHCID: the same, and with comments its three fields. */
+static int
+fmt_dhcid(struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
+{
+	if (fmt_openpgpkey(b, lo, p, len) != 0)
+		return -1;
+	/* BIND writes this comment with +multiline, whatever +rrcomments. */
+	if (lo->st->multiline && len >= 3)
+		sb_printf(b, " ; %u %u %zu", md_read_u16(p), p[2], len - 3);
+	return 0;
+}
+
+/* RFC 4398 CERT: type tag algorithm ( certificate ). */
+static int
+fmt_cert(struct sb *b, const struct layout *lo, const ldns_rr *rr,
+    const uint8_t *p, size_t len)
+{
+	char *type;
+
+	if (len < 5 || ldns_rr_rd_count(rr) < 4)
+		return -1;
+	/* The type's mnemonic (PGP, PKIX) is ldns's, the same as BIND's. */
+	type = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+	if (type == NULL)
+		return -1;
+	sb_printf(b, "%s %u ", type, md_read_u16(p + 2));
+	free(type);
+	alg_name(b, p[4]);
+	open_paren(b, lo);
+	b64_chunked(b, lo, p + 5, len - 5);
+	close_paren(b, lo);
+	return 0;
+}
+
+/* RFC 4025 IPSECKEY: ( precedence type algorithm gateway key ). */
+static int
+fmt_ipseckey(
+    struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t off = 3;
+
+	if (len < 3)
+		return -1;
+	if (lo->st->multiline)
+		sb_str(b, "( ");
+	sb_printf(b, "%u %u %u ", p[0], p[1], p[2]);
+	switch (p[1]) {
+	case 0:
+		sb_str(b, ".");
+		break;
+	case 1:
+	case 2:
+		if (len < off + (p[1] == 1 ? 4 : 16) ||
+		    inet_ntop(p[1] == 1 ? AF_INET : AF_INET6, p + off, addr,
+			sizeof(addr)) == NULL)
+			return -1;
+		sb_str(b, addr);
+		off += p[1] == 1 ? 4 : 16;
+		break;
+	case 3:
+		if (name_at(lo, b, p, len, &off) != 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (off < len) {
+		sb_str(b, lo->brk);
+		b64_chunked(b, lo, p + off, len - off);
+	}
+	if (lo->st->multiline)
+		sb_str(b, " )");
+	return 0;
+}
+
+/* RFC 8976 ZONEMD: serial scheme algorithm ( digest ). */
+static int
+fmt_zonemd(struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
+{
+	if (len < 6)
+		return -1;
+	sb_printf(b, "%u %u %u", md_read_u32(p), p[4], p[5]);
+	open_paren(b, lo);
+	hex_chunked(b, lo, p + 6, len - 6);
+	close_paren(b, lo);
+	return 0;
+}
+
+/* RFC 3597 §5: a type neither knows, "\# length hex". */
+static int
+fmt_unknown(struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
+{
+	sb_printf(b, "\\# %zu", len);
+	if (len == 0)
+		return 0;
+	sb_str(b, lo->st->multiline ? " ( " : " ");
+	hex_chunked(b, lo, p, len);
+	if (lo->st->multiline)
+		sb_str(b, " )");
+	return 0;
+}
+
 /* SVCB, HTTPS: priority target key=value... */
 static int
 fmt_svcb(struct sb *b, const struct layout *lo, const uint8_t *p, size_t len)
@@ -663,8 +779,18 @@ md_tool_rdata_text(const ldns_rr *rr, const struct md_tool_rdata_style *st)
 	case LDNS_RR_TYPE_LOC:
 	case LDNS_RR_TYPE_SVCB:
 	case LDNS_RR_TYPE_HTTPS:
+	case LDNS_RR_TYPE_OPENPGPKEY:
+	case LDNS_RR_TYPE_DHCID:
+	case LDNS_RR_TYPE_CERT:
+	case LDNS_RR_TYPE_IPSECKEY:
+	case LDNS_RR_TYPE_ZONEMD:
 		break;
 	default:
+		/* A type ldns does not know either: RFC 3597's form. */
+		if (ldns_rr_rd_count(rr) == 1 &&
+		    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) ==
+			LDNS_RDF_TYPE_UNKNOWN)
+			break;
 		return NULL;
 	}
 	p = rdata_wire(rr, &len);
@@ -702,8 +828,27 @@ md_tool_rdata_text(const ldns_rr *rr, const struct md_tool_rdata_style *st)
 	case LDNS_RR_TYPE_LOC:
 		rc = fmt_loc(&b, p, len);
 		break;
-	default:
+	case LDNS_RR_TYPE_SVCB:
+	case LDNS_RR_TYPE_HTTPS:
 		rc = fmt_svcb(&b, &lo, p, len);
+		break;
+	case LDNS_RR_TYPE_OPENPGPKEY:
+		rc = fmt_openpgpkey(&b, &lo, p, len);
+		break;
+	case LDNS_RR_TYPE_DHCID:
+		rc = fmt_dhcid(&b, &lo, p, len);
+		break;
+	case LDNS_RR_TYPE_CERT:
+		rc = fmt_cert(&b, &lo, rr, p, len);
+		break;
+	case LDNS_RR_TYPE_IPSECKEY:
+		rc = fmt_ipseckey(&b, &lo, p, len);
+		break;
+	case LDNS_RR_TYPE_ZONEMD:
+		rc = fmt_zonemd(&b, &lo, p, len);
+		break;
+	default:
+		rc = fmt_unknown(&b, &lo, p, len);
 		break;
 	}
 	free(p);

@@ -180,6 +180,17 @@ cmp "TC +nocomments" @127.54.0.2 +nocookie txt.big.test TXT +noedns \
 
 # ---- printing: DNSSEC, TLSA, SSHFP, SVCB/HTTPS, LOC as dig 9.18 ----------
 S="@127.54.0.2 +nocookie"
+# Every printing zone loaded (two empty answers would compare equal).
+for q in "sec.test DNSKEY" "child.sec.test DS" "n3.test NSEC3PARAM" \
+    "svc3.svc.test HTTPS" "x.svc.test TYPE65281" "xn--bcher-kva.idn.test A" \
+    "h1499.many.test A"; do
+	# shellcheck disable=SC2086
+	if [ -n "$(dig @127.54.0.2 +short $q)" ]; then
+		pass "zone data: $q"
+	else
+		fail "zone data: $q"
+	fi
+done
 for ml in +nomultiline +multiline; do
 	cmp "DNSKEY KSK+ZSK $ml" $S +dnssec sec.test DNSKEY +noall +answer $ml
 	cmp "DS $ml" $S +dnssec child.sec.test DS +noall +answer $ml
@@ -192,6 +203,10 @@ for ml in +nomultiline +multiline; do
 	cmp "HTTPS every key $ml" $S svc3.svc.test HTTPS +noall +answer $ml
 	cmp "SVCB escaped alpn, key7 $ml" $S svc4.svc.test SVCB +noall +answer $ml
 	cmp "HTTPS alias $ml" $S svc5.svc.test HTTPS +noall +answer $ml
+	for t in o.svc.test/OPENPGPKEY c.svc.test/CERT d.svc.test/DHCID \
+	    i.svc.test/IPSECKEY z.svc.test/ZONEMD x.svc.test/TYPE65281; do
+		cmp "${t#*/} $ml" $S "${t%/*}" "${t#*/}" +noall +answer $ml
+	done
 	cmp "LOC $ml" $S loc.sec.test LOC +noall +answer $ml
 	cmp "LOC whole seconds $ml" $S loc2.sec.test LOC +noall +answer $ml
 	cmp "NSEC NXDOMAIN $ml" $S +dnssec nope.sec.test $ml

@@ -52,7 +52,9 @@
 #				into DIR: sec.test (signed at run time with
 #				ldns-signzone, NSEC, a KSK and a ZSK, a signed
 #				delegation with DS), n3.test (NSEC3), svc.test
-#				(SVCB/HTTPS parameters), idn.test (A-labels),
+#				(SVCB/HTTPS parameters; OPENPGPKEY, CERT,
+#				DHCID, IPSECKEY, ZONEMD, an unknown type),
+#				idn.test (A-labels),
 #				many.test (3,000 records: a transfer of several
 #				messages); files ZONE.zone, the signed ones
 #				ZONE.signed
@@ -362,6 +364,12 @@ ns A 127.0.0.1
 svc3 HTTPS 2 . mandatory=alpn,port alpn=h3,h2 port=443 ech=AEn+DQBFKwAgACABWIHUGj4u+PIggYXcR5JF0gYk3dCRioBW8uJq9H4mKAAIAAEAAQABAANAEnB1YmxpYy50bHMtZWNoLmRldgAA ipv6hint=2001:db8::1,2001:db8::2 key65000=hello
 svc4 SVCB 1 . alpn="a\\,b,c" dohpath=/q{?dns} key65001
 svc5 HTTPS 0 svc3
+o OPENPGPKEY 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP592UgrLkOHNK6GXfFXeMWhuOYLDnDwm462fKFn/FRp+YfmRsdgOPH3evtYTtVqQzJdEtq
+c CERT PKIX 12345 RSASHA256 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP592UgrLkOHNK6GXfFXeMWhuOYLDnD
+d DHCID 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP592UgrLkO
+i IPSECKEY 10 3 2 gw.svc.test. 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP5
+z ZONEMD 2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7EB1A7B641A47BA7FED2DD5B97AE499FAFA4F22C6BD647DE
+x TYPE65281 \# 40 0A0000010A0000010A0000010A0000010A0000010A0000010A0000010A0000010A0000010A000001
 ZONE
 	cat >"$dir/idn.test.zone" <<'ZONE'
 $ORIGIN idn.test.

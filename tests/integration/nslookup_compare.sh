@@ -315,7 +315,15 @@ compare "MX two" /dev/null -type=MX multi.nsl.test "$NSD"
 compare "A two" /dev/null multi.nsl.test "$NSD"
 
 # -- record data as BIND writes it (base64 and hex cut in 56s, the
-#    quoted alpn of SVCB, LOC)
+#    quoted alpn of SVCB, LOC); first, that the zones loaded
+for q in "sec.test DNSKEY" "n3.test NSEC3PARAM" "svc3.svc.test HTTPS"; do
+	# shellcheck disable=SC2086
+	if [ -n "$(dig @"$NSD" +short $q)" ]; then
+		pass "zone data: $q"
+	else
+		fail "zone data: $q"
+	fi
+done
 compare "DNSKEY" /dev/null -type=DNSKEY sec.test "$NSD"
 compare "DS" /dev/null -type=DS child.sec.test "$NSD"
 compare "TLSA" /dev/null -type=TLSA _25._tcp.mail.sec.test "$NSD"

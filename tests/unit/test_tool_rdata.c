@@ -209,6 +209,29 @@ test_tlsa_sshfp(void **state)
 	    &ml, "1 1 (\n\t\t\t\tDC8E2D6E39D4A7B7F3CB27AE0B6E33D6C7A2F4A5 )");
 }
 
+static void
+test_more_types(void **state)
+{
+	const struct md_tool_rdata_style ml = {.multiline = true, .split = -1};
+
+	(void)state;
+	/* RFC 3597 form, cut as hex; "( ... )" under +multiline. */
+	expect(
+	    "x.test. 60 IN TYPE65281 \\# 4 0A000001", NULL, "\\# 4 0A000001");
+	expect("x.test. 60 IN TYPE65281 \\# 4 0A000001", &ml,
+	    "\\# 4 ( 0A000001 )");
+	expect("d.test. 60 IN DHCID AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVA"
+	       "A2kjEA=",
+	    &ml,
+	    "( AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2k\n\t\t\t\tjEA= ) ; "
+	    "2 1 32");
+	expect("i.test. 60 IN IPSECKEY 10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47u"
+	       "sntb102uFJtugbo6BSGvgqt4AQ==",
+	    &ml,
+	    "( 10 1 2 192.0.2.38\n\t\t\t\tAQNRU3mG7TVTO2BkR47usntb102uFJtug"
+	    "bo6BSGvgqt4\n\t\t\t\tAQ== )");
+}
+
 int
 main(void)
 {
@@ -220,6 +243,7 @@ main(void)
 	    cmocka_unit_test(test_loc),
 	    cmocka_unit_test(test_svcb),
 	    cmocka_unit_test(test_tlsa_sshfp),
+	    cmocka_unit_test(test_more_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
