@@ -221,8 +221,10 @@ static int
 message(struct xfr *x, const uint8_t *msg, size_t len, uint16_t id)
 {
 	const struct md_dig_style *st = x->o->style;
-	const ldns_rr_list *an;
+	bool whole = st->yaml || st->json || x->o->comments;
+	ldns_rr_list *an;
 	ldns_pkt *pkt = NULL;
+	bool drop_soa = false;
 	int rc = 1;
 
 	if (len < MD_WIRE_HDR_LEN || md_read_u16(msg) != id ||
@@ -234,20 +236,6 @@ message(struct xfr *x, const uint8_t *msg, size_t len, uint16_t id)
 	x->messages++;
 	x->bytes += len;
 	an = ldns_pkt_answer(pkt);
-	if (st->yaml || st->json) {
-		/* One document (object) per message, as dig's +yaml. */
-		struct md_tool_exchange ex = {.server = x->o->server,
-		    .query = x->o->query,
-		    .used_tcp = true,
-		    .reply = (uint8_t *)(uintptr_t)msg,
-		    .reply_len = len};
-		struct md_dig_style one = *st;
-
-		/* dig shows the records only, no question or OPT. */
-		one.question = false;
-		one.xfr = true;
-		md_dig_print_reply(&one, &ex, pkt);
-	}
 	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(an, i);
 
@@ -258,13 +246,32 @@ message(struct xfr *x, const uint8_t *msg, size_t len, uint16_t id)
 		}
 		step(x, rr);
 		x->records++;
-		if (st->answer && !st->yaml && !st->json &&
+		drop_soa = x->o->onesoa && x->state == XFR_DONE &&
+		    x->records > 1 && i + 1 == ldns_rr_list_rr_count(an);
+		if (st->answer && !whole &&
 		    !(x->o->onesoa && x->state == XFR_DONE && x->records > 1))
 			md_dig_print_rr(st, rr);
 		if (x->state == XFR_DONE) {
 			rc = 0;
 			break;
 		}
+	}
+	if (rc >= 0 && whole) {
+		/* One header (document, object) per message, as dig. */
+		struct md_tool_exchange ex = {.server = x->o->server,
+		    .query = x->o->query,
+		    .used_tcp = true,
+		    .reply = (uint8_t *)(uintptr_t)msg,
+		    .reply_len = len};
+		struct md_dig_style one = *st;
+
+		if (drop_soa)
+			ldns_rr_free(ldns_rr_list_pop_rr(an));
+		/* dig shows the records only, no question or OPT. */
+		one.question = false;
+		one.stats = one.identify = false;
+		one.xfr = true;
+		md_dig_print_reply(&one, &ex, pkt);
 	}
 	/* RFC 1995 §4: one SOA alone in an IXFR reply ends it. */
 	if (rc == 1 && x->state == XFR_SECOND &&

@@ -25,6 +25,7 @@ struct md_dig_xfr_opts {
 	int timeout_ms;		  /* connect, and each read */
 	int tries;		  /* connection attempts */
 	bool onesoa;		  /* +onesoa: leave out the closing SOA */
+	bool comments;		  /* each message's header (+comments) */
 };
 
 /*

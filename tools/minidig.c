@@ -49,9 +49,10 @@ struct lookup {
 	bool ednsneg; /* +[no]ednsnegotiation: retry BADVERS with version 0 */
 	struct md_dig_style st;
 	bool trace, explain;
-	bool onesoa; /* +onesoa: a transfer without its closing SOA */
-	int idnin;   /* +[no]idnin; <0: when stdout is a terminal (dig) */
-	int idnout;  /* +[no]idnout; the same */
+	bool onesoa;	     /* +onesoa: a transfer without its closing SOA */
+	bool comments_given; /* +[no]comments was given */
+	int idnin;  /* +[no]idnin; <0: when stdout is a terminal (dig) */
+	int idnout; /* +[no]idnout; the same */
 	struct md_tool_server servers[DIG_MAX_SERVERS];
 	unsigned nservers;
 	char *greeting; /* the banner, on the first lookup only */
@@ -273,6 +274,7 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		g->printcmd = on;
 	} else if (opt_is(word, len, "comments", 3)) {
 		l->st.comments = on;
+		l->comments_given = true; /* a transfer shows them only so */
 	} else if (opt_is(word, len, "cookie", 3)) {
 		l->q.cookie = on;
 		if (on)
@@ -805,6 +807,8 @@ run_xfr(const struct global *g, struct lookup *l, const struct md_dig_style *st,
 	o.tries = l->tries;
 	/* dig's +onesoa shortens an AXFR only. */
 	o.onesoa = l->onesoa && l->q.qtype == MD_TYPE_AXFR;
+	/* dig shows a transfer's header comments only when asked. */
+	o.comments = l->comments_given && st->comments;
 	rc = md_dig_xfr(&o);
 	free(l->greeting);
 	l->greeting = NULL;

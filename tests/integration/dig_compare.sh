@@ -243,6 +243,8 @@ fi
 cmp "AXFR +onesoa" $S n3.test AXFR +onesoa +nostats
 cmp "AXFR +short" $S n3.test AXFR +short
 cmp "AXFR +yaml: a document per message" $S many.test AXFR +yaml
+cmp "AXFR +comments: a header per message" $S +comments many.test AXFR \
+    +onesoa
 cmp "AXFR +noall +answer" $S sec.test AXFR +noall +answer
 cmp "AXFR refused" $S nonexist.test AXFR
 cmp "AXFR closed port" $S -p 5999 n3.test AXFR
