@@ -251,28 +251,6 @@ ttl_words(uint32_t t, char *buf, size_t size)
 
 /* ---- internationalised names (RFC 5890), as dig 9.18 shows them ------ */
 
-char *
-md_dig_idn_to_ascii(const char *name, const char **why)
-{
-	char *out = NULL;
-	int rc;
-
-	for (const char *c = name; *c != '\0'; c++) {
-		if ((unsigned char)*c >= 0x80)
-			goto convert;
-	}
-	return strdup(name);
-convert:
-	rc = idn2_to_ascii_lz(name, &out, IDN2_NONTRANSITIONAL);
-	if (rc == IDN2_DISALLOWED)
-		rc = idn2_to_ascii_lz(name, &out, IDN2_TRANSITIONAL);
-	if (rc != IDN2_OK) {
-		*why = idn2_strerror(rc);
-		return NULL;
-	}
-	return out;
-}
-
 /* Does a label of this presentation-form name start with "xn--"? */
 static bool
 has_alabel(const char *s)

@@ -45,14 +45,6 @@ int md_dig_print_reply(const struct md_dig_style *st,
     const struct md_tool_exchange *ex, const ldns_pkt *pkt);
 
 /*
- * dig's +idnin: 'name' (in the locale's encoding) to its ASCII form, as
- * dig converts it (IDNA2008, UTS 46 non-transitional mapping, else
- * transitional).  Returns a malloc'ed name, or NULL with the reason in
- * *why.  Names in plain ASCII come back unchanged.
- */
-char *md_dig_idn_to_ascii(const char *name, const char **why);
-
-/*
  * One record as dig prints it in a section (columns, +multiline,
  * +nottlid), or its data alone under +short.  Returns 0 or -ENOMEM.
  */

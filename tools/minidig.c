@@ -836,7 +836,7 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	st.idnout = l->idnout < 0 ? tty : l->idnout != 0;
 	if (l->idnin < 0 ? tty : l->idnin != 0) {
 		const char *why = NULL;
-		char *ascii = md_dig_idn_to_ascii(l->name, &why);
+		char *ascii = md_tool_idn_to_ascii(l->name, &why);
 
 		if (ascii == NULL) {
 			/* dig's words, and its exit code 1. */

@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,9 +590,10 @@ lookup(struct nsl_settings *st, const struct nsl_settings *at,
     struct nsl_state *s, const char *text)
 {
 	struct nsl_lookup lk;
-	char rev[MD_NAME_STRLEN];
+	char rev[MD_NAME_STRLEN], idn_name[MD_NAME_STRLEN];
 	uint16_t qtype = MD_TYPE_A, qclass = MD_CLASS_IN;
-	const char *qname = text;
+	const char *qname = text, *idn_why = NULL;
+	char *idn;
 
 	memset(&lk, 0, sizeof(lk));
 	s->a_noanswer = false;
@@ -615,6 +617,26 @@ lookup(struct nsl_settings *st, const struct nsl_settings *at,
 	lk.q.qclass = qclass;
 	/* nslookup asks ANY over TCP unless told "vc" or "novc". */
 	lk.tcp = at->vc || (qtype == MD_TYPE_ANY && !at->vc_set);
+	/* BIND's nslookup, writing to a terminal (and no IDN_DISABLE),
+	 * asks for a Unicode name as its A-labels. */
+	if (isatty(STDOUT_FILENO) == 1 && getenv("IDN_DISABLE") == NULL) {
+		idn = md_tool_idn_to_ascii(qname, &idn_why);
+		if (idn == NULL) {
+			/* dig's words and exit code, as nslookup's. */
+			fflush(stdout);
+			fprintf(stderr,
+			    "mininslookup: '%s' is not a legal IDNA2008 name "
+			    "(%s), use +noidnin\n",
+			    qname, idn_why != NULL ? idn_why : "out of memory");
+			exit(MD_TOOL_EXIT_USAGE);
+		}
+	} else {
+		idn = NULL;
+	}
+	if (idn != NULL &&
+	    md_strlcpy(idn_name, idn, sizeof(idn_name)) < sizeof(idn_name))
+		qname = idn_name;
+	free(idn);
 	if (md_tool_query_set_name(&lk.q, qname) != 0) {
 		const char *why = md_tool_name_error(qname);
 
@@ -741,6 +763,8 @@ main(int argc, char **argv)
 	/* The tool says what went wrong in dig's words; net/'s own log
 	 * lines (a failed TLS check) would say it twice. */
 	md_log_set_level(MD_LOG_ERR);
+	/* libidn2 reads names in the locale's encoding. */
+	setlocale(LC_CTYPE, "");
 	memset(&st, 0, sizeof(st));
 	memset(&s, 0, sizeof(s));
 	md_strlcpy(st.type_text, "A", sizeof(st.type_text));

@@ -103,6 +103,13 @@ void md_tool_query_init(struct md_tool_query *q);
  */
 int md_tool_query_set_name(struct md_tool_query *q, const char *name);
 /*
+ * A name in the locale's encoding to its ASCII form (tool_idn.c): names
+ * with non-ASCII characters through IDNA2008 (UTS 46 non-transitional,
+ * else transitional mapping), the others unchanged.  Returns a malloc'ed
+ * name, or NULL with libidn2's reason in *why (NULL too for no memory).
+ */
+char *md_tool_idn_to_ascii(const char *name, const char **why);
+/*
  * Why the presentation-form name 's' is no legal name, in BIND's words
  * ("empty label", "label too long", "ran out of space", "bad escape",
  * "unexpected end of input"), or NULL when it is one.

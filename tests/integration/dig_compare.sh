@@ -23,6 +23,9 @@ set -u
 
 . "$(dirname "$0")/lib.sh"
 md_it_start dig-cmp "$@"
+# Unicode names are read in the locale's encoding: the same one for both
+# programs, whatever the caller's.
+export LC_ALL=C.UTF-8
 
 MINIDNSD=${MINIDNSD:-$(pwd)/minidnsd}
 MINIDIG=$(dirname "$MINIDNSD")/minidig

@@ -28,6 +28,9 @@ set -eu
 
 . "$(dirname "$0")/lib.sh"
 md_it_start nsl "$@"
+# Unicode names are read in the locale's encoding: the same one for both
+# programs, whatever the caller's.
+export LC_ALL=C.UTF-8
 
 MINIDNSD=${MINIDNSD:-$builddir/minidnsd}
 MININSLOOKUP=$builddir/mininslookup
@@ -38,7 +41,7 @@ HOLE=127.55.0.3	 # never answers
 CLOSED=127.55.0.4 # nothing listens
 
 md_it_built "$MINIDNSD" "$MININSLOOKUP"
-md_it_need nslookup nsd dig python3 ldns-signzone
+md_it_need nslookup nsd dig python3 ldns-signzone script
 SF=127.55.0.5	 # answers SERVFAIL to everything
 
 # up ADDR ZONE: bounded wait (5 s) until ADDR answers SOA for ZONE.
@@ -116,7 +119,7 @@ if ! md_it_print_zones "$T/nsd"; then
 fi
 md_it_nsd "$T/nsd" "$NSD" --opt 'verbosity: 1' \
     sec.test=sec.test.signed n3.test=n3.test.signed svc.test=svc.test.zone \
-    cluster.local="$ZONES/cluster.local.zone" \
+    idn.test=idn.test.zone cluster.local="$ZONES/cluster.local.zone" \
     2.0.192.in-addr.arpa="$T/2.0.192.in-addr.arpa.zone" \
     8.b.d.0.1.0.0.2.ip6.arpa="$T/8.b.d.0.1.0.0.2.ip6.arpa.zone" \
     nsl.test="$T/nsl.test.zone"
@@ -335,6 +338,36 @@ compare "LOC" /dev/null -type=LOC loc.sec.test "$NSD"
 compare "LOC whole seconds" /dev/null -type=LOC loc2.sec.test "$NSD"
 compare "NSEC3PARAM" /dev/null -type=NSEC3PARAM n3.test "$NSD"
 compare "DNSKEY debug" /dev/null -debug -type=DNSKEY sec.test "$NSD"
+# Unicode names: not converted when the output is no terminal ...
+compare "IDN name, not a terminal" /dev/null bücher.idn.test "$NSD"
+compare "IDN CNAME target" /dev/null www.idn.test "$NSD"
+# ... asked as their A-labels (libidn2) on a terminal (script(1)'s pty),
+# an invalid one fatal, none with IDN_DISABLE.
+for a in "bücher.idn.test" "-type=A BÜCHER.idn.test" \
+    "-type=A bücher.nope.idn.test" "-debug -type=A bücher.idn.test" \
+    "$(printf '\314\201a.idn.test')" "IDN_DISABLE=1 bücher.idn.test"; do
+	e=""
+	case $a in IDN_DISABLE=1*) e="env IDN_DISABLE=1" a=${a#* } ;; esac
+	rc=0
+	script -eqc "$e nslookup $a $NSD" /dev/null </dev/null >"$T/tty.ref" \
+	    2>&1 || rc=$?
+	echo "rc=$rc" >>"$T/tty.ref"
+	rc=0
+	script -eqc "$e $MININSLOOKUP $a $NSD" /dev/null </dev/null \
+	    >"$T/tty.mini" 2>&1 || rc=$?
+	echo "rc=$rc" >>"$T/tty.mini"
+	sed -i 's/mininslookup/nslookup/g' "$T/tty.mini"
+	if grep -q "$NSD" "$T/tty.ref" || grep -q IDNA2008 "$T/tty.ref"; then
+		if diff -u "$T/tty.ref" "$T/tty.mini" >"$T/tty.diff"; then
+			pass "IDN on a terminal: $e $a"
+		else
+			fail "IDN on a terminal: $e $a"
+			sed 's/^/  | /' "$T/tty.diff"
+		fi
+	else
+		fail "IDN on a terminal: $e $a (no output from nslookup)"
+	fi
+done
 
 # -- SERVFAIL, and the servers of resolv.conf in turn
 compare "SERVFAIL" /dev/null www.example.test "$SF"
