@@ -27,8 +27,9 @@ build_packages="build-essential autoconf automake pkg-config libevent-dev
 	bind9-dnsutils"
 test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables
 	python3 util-linux nsd unbound openssl prometheus ldnsutils"
-# ldnsutils: ldns-keygen and ldns-signzone sign the DNSSEC zone that
-# tests/integration/dig_compare.sh compares dig and minidig on.
+# ldnsutils: ldns-keygen and ldns-signzone sign the DNSSEC zones that
+# tests/integration/dig_compare.sh and nslookup_compare.sh compare the
+# real dig and nslookup with minidig and mininslookup on.
 # prometheus: promtool and a real Prometheus for tests/integration/
 # metrics.sh (19 MB download, 96 MB installed, about 10 s to install).
 # tools/bench.sh, tools/profile-hotpath.sh: the load generator, callgrind.
