@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include <idn2.h>
 #include <jansson.h>
 #include <ldns/ldns.h>
 
@@ -247,9 +249,64 @@ ttl_words(uint32_t t, char *buf, size_t size)
 	}
 }
 
-/* dig +multiline: the SOA's numbers one a line with what they mean. */
+/* ---- internationalised names (RFC 5890), as dig 9.18 shows them ------ */
+
+/* Does a label of this presentation-form name start with "xn--"? */
+static bool
+has_alabel(const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((p == s ||
+			(p[-1] == '.' && (p - 1 == s || p[-2] != '\\'))) &&
+		    strncasecmp(p, "xn--", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * +idnout: a name with an A-label shown in Unicode (the locale's
+ * encoding).  As dig, a label that does not decode to a valid IDNA2008
+ * name ends the program with dig's message and exit code.
+ */
+static char *
+idn_filter(char *text)
+{
+	char *u = NULL, *back = NULL;
+	int rc;
+
+	if (!has_alabel(text))
+		return text;
+	rc = idn2_to_unicode_8zlz(text, &u, 0);
+	/* The round trip is dig's validity check. */
+	if (rc == IDN2_OK)
+		rc = idn2_to_ascii_lz(u, &back, IDN2_NONTRANSITIONAL);
+	free(back);
+	if (rc != IDN2_OK) {
+		fflush(stdout);
+		fprintf(stderr,
+		    "minidig: '%s' is not a legal IDNA2008 name (%s), use "
+		    "+noidnout\n",
+		    text, idn2_strerror(rc));
+		exit(MD_TOOL_EXIT_USAGE); /* as dig */
+	}
+	free(text);
+	return u;
+}
+
+static bool
+rrcomments(const struct md_dig_style *st)
+{
+	return st->rrcomments < 0 ? st->multiline : st->rrcomments != 0;
+}
+
+/*
+ * dig +multiline: the SOA's numbers one a line, with what they mean
+ * unless +norrcomments.
+ */
 static void
-print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
+print_soa_multiline(const struct md_dig_style *st, const ldns_rr *rr,
+    const struct md_tool_rr_text *t)
 {
 	static const char *const what[] = {
 	    "serial", "refresh", "retry", "expire", "minimum"};
@@ -265,6 +322,10 @@ print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
 	for (size_t i = 0; i < 5; i++) {
 		uint32_t v = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2 + i));
 
+		if (!rrcomments(st)) {
+			printf("\t\t\t\t%u%s", v, i < 4 ? "\n" : ")");
+			continue;
+		}
 		printf("\t\t\t\t%-10u ; %s", v, what[i]);
 		if (i > 0) {
 			ttl_words(v, words, sizeof(words));
@@ -272,7 +333,8 @@ print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
 		}
 		putchar('\n');
 	}
-	printf("\t\t\t\t)");
+	if (rrcomments(st))
+		printf("\t\t\t\t)");
 }
 
 static int
@@ -280,6 +342,11 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 {
 	/* dig's styles: 24/32/40/48, or 24/24/24/32 for +multiline. */
 	struct columns c = {24, 32, 40, 48};
+	struct md_tool_rdata_style rs = {.multiline = st->multiline,
+	    .split = st->split,
+	    .rrcomments = rrcomments(st),
+	    .nocrypto = st->nocrypto,
+	    .name_filter = st->idnout ? idn_filter : NULL};
 	struct md_tool_rr_text t;
 	unsigned col = 0;
 
@@ -287,7 +354,7 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 		c = (struct columns){24, 24, 24, 32};
 	if (st->nottl && !st->multiline)
 		c = (struct columns){24, 24, 32, 40};
-	if (md_tool_rr_text(rr, question, &t) != 0)
+	if (md_tool_rr_text_style(rr, question, &rs, &t) != 0)
 		return -ENOMEM;
 	/* dig's ';' before a question is not counted in the columns. */
 	if (question)
@@ -304,11 +371,29 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 	if (!question) {
 		indent(&col, c.rdata);
 		if (st->multiline && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
-			print_soa_multiline(rr, &t);
+			print_soa_multiline(st, rr, &t);
 		else
 			fputs(t.rdata, stdout);
 	}
 	putchar('\n');
+	md_tool_rr_text_free(&t);
+	return 0;
+}
+
+int
+md_dig_print_rr(const struct md_dig_style *st, const ldns_rr *rr)
+{
+	struct md_tool_rr_text t;
+
+	struct md_tool_rdata_style rs = {
+	    .split = -1, .name_filter = st->idnout ? idn_filter : NULL};
+
+	if (!st->short_form)
+		return print_rr(st, rr, false);
+	/* +short: the data alone, in dig's one-line layout. */
+	if (md_tool_rr_text_style(rr, false, &rs, &t) != 0)
+		return -ENOMEM;
+	printf("%s\n", t.rdata);
 	md_tool_rr_text_free(&t);
 	return 0;
 }
@@ -336,13 +421,16 @@ print_short(const struct md_dig_style *st, const struct md_tool_exchange *ex,
     const ldns_pkt *pkt)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	struct md_tool_rdata_style rs = {
+	    .split = -1, .name_filter = st->idnout ? idn_filter : NULL};
 
 	if (!st->answer)
 		return 0;
 	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
 		struct md_tool_rr_text t;
 
-		if (md_tool_rr_text(ldns_rr_list_rr(an, i), false, &t) != 0)
+		if (md_tool_rr_text_style(
+			ldns_rr_list_rr(an, i), false, &rs, &t) != 0)
 			return -ENOMEM;
 		printf("%s", t.rdata);
 		if (st->identify)
@@ -574,7 +662,7 @@ print_yaml(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 	       "      ADDITIONAL: %u\n",
 	    md_read_u16(r + 4), md_read_u16(r + 6), md_read_u16(r + 8),
 	    md_read_u16(r + 10));
-	if (opt.present) {
+	if (opt.present && !st->xfr) {
 		printf("      OPT_PSEUDOSECTION:\n        EDNS:\n");
 		printf("          version: %u\n", (opt.ttl >> 16) & 0xff);
 		printf("          flags:%s\n",

@@ -30,6 +30,11 @@ struct md_dig_style {
 	bool nottl;	/* +nottlid */
 	bool edns_sent; /* the query carried an OPT record */
 	bool dnssec;	/* +dnssec, for the FORMERR hint */
+	int split;	/* +split=W: base64/hex chunks; 0 none; <0 dig's */
+	int rrcomments; /* +[no]rrcomments; <0: as +multiline */
+	bool nocrypto;	/* +nocrypto */
+	bool idnout;	/* +idnout: names shown in Unicode */
+	bool xfr;	/* a transfer's message: +yaml shows no OPT */
 };
 
 /*
@@ -38,5 +43,11 @@ struct md_dig_style {
  */
 int md_dig_print_reply(const struct md_dig_style *st,
     const struct md_tool_exchange *ex, const ldns_pkt *pkt);
+
+/*
+ * One record as dig prints it in a section (columns, +multiline,
+ * +nottlid), or its data alone under +short.  Returns 0 or -ENOMEM.
+ */
+int md_dig_print_rr(const struct md_dig_style *st, const ldns_rr *rr);
 
 #endif /* MINIDNS_DIG_PRINT_H */

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <locale.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,11 +20,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
 #include "dig_print.h"
 #include "dig_trace.h"
+#include "dig_xfr.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "tool_common.h"
@@ -49,6 +52,10 @@ struct lookup {
 	bool noqmin, allservers; /* +trace: +noqmin, +allservers */
 	bool have_seed;		 /* +seed=N */
 	long long seed;
+	bool onesoa;	     /* +onesoa: a transfer without its closing SOA */
+	bool comments_given; /* +[no]comments was given */
+	int idnin;  /* +[no]idnin; <0: when stdout is a terminal (dig) */
+	int idnout; /* +[no]idnout; the same */
 	struct md_tool_server servers[DIG_MAX_SERVERS];
 	unsigned nservers;
 	char *greeting; /* the banner, on the first lookup only */
@@ -69,6 +76,7 @@ struct global {
 	const char *roothints;
 	const char *html; /* +html=FILE: the trace as a page */
 	const char *batchfile;
+	FILE *batchfp;	       /* open while lines remain */
 	unsigned addresscount; /* addresses of the last @server */
 	bool greeted;	       /* the first banner is made */
 	struct lookup deflt;   /* options before the first name */
@@ -139,6 +147,9 @@ lookup_defaults(struct lookup *l)
 	l->st.question = l->st.answer = l->st.authority = l->st.additional =
 	    true;
 	l->st.stats = true;
+	l->st.split = -1;      /* dig's 56, or 44 under +multiline */
+	l->st.rrcomments = -1; /* on with +multiline */
+	l->idnin = l->idnout = -1;
 }
 
 static struct lookup *
@@ -268,6 +279,7 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		g->printcmd = on;
 	} else if (opt_is(word, len, "comments", 3)) {
 		l->st.comments = on;
+		l->comments_given = true; /* a transfer shows them only so */
 	} else if (opt_is(word, len, "cookie", 3)) {
 		l->q.cookie = on;
 		if (on)
@@ -327,6 +339,26 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->st.identify = on;
 	} else if (opt_is(word, len, "multiline", 2)) {
 		l->st.multiline = on;
+	} else if (opt_is(word, len, "idnin", 4)) {
+		l->idnin = on;
+	} else if (opt_is(word, len, "idnout", 4)) {
+		l->idnout = on;
+	} else if (opt_is(word, len, "onesoa", 2)) {
+		l->onesoa = on;
+	} else if (opt_is(word, len, "rrcomments", 2)) {
+		l->st.rrcomments = on;
+	} else if (opt_is(word, len, "crypto", 2)) {
+		l->st.nocrypto = !on;
+	} else if (opt_is(word, len, "split", 2)) {
+		l->st.split = on ? (int)opt_number("split", value, 0, 1023) : 0;
+		if (l->st.split % 4 != 0) {
+			/* dig: chunks of whole base64 quads. */
+			l->st.split += 4 - l->st.split % 4;
+			fprintf(stderr,
+			    ";; Warning, split must be a multiple of 4; "
+			    "adjusting to %d\n",
+			    l->st.split);
+		}
 	} else if (opt_is(word, len, "ttlid", 3)) {
 		l->st.nottl = !on;
 	} else if (opt_is(word, len, "yaml", 1)) {
@@ -450,18 +482,43 @@ set_source(struct global *g, const char *val)
 
 static void parse_args(struct global *g, bool batch, int argc, char **argv);
 
-static void
-read_batch(struct global *g, char *argv0)
+/* A type, or dig's "IXFR=serial"; 0 or MD_EPARSE. */
+static int
+type_word(const char *s, uint16_t *type, struct lookup *l)
 {
-	FILE *fp;
+	long long serial;
+
+	if (strncasecmp(s, "ixfr=", 5) == 0) {
+		if (md_parse_int(s + 5, 0, UINT32_MAX, &serial) != 0)
+			return MD_EPARSE;
+		l->q.ixfr_serial = (uint32_t)serial;
+		*type = MD_TYPE_IXFR;
+		return 0;
+	}
+	return md_tool_type_parse(s, type);
+}
+
+/*
+ * The next batch line that names something, parsed into lookups; false
+ * at the end of the file.  dig reads a line only when the lookups before
+ * it are done, so an option of a later line (+noall turning the banner
+ * off, say) never reaches back to an earlier one.
+ */
+static bool
+read_batch_line(struct global *g, char *argv0)
+{
 	char line[4096];
 
-	fp = strcmp(g->batchfile, "-") == 0 ? stdin : fopen(g->batchfile, "r");
-	if (fp == NULL) {
-		perror(g->batchfile);
-		fatal("couldn't open specified batch file");
+	if (g->batchfp == NULL) {
+		g->batchfp = strcmp(g->batchfile, "-") == 0
+		    ? stdin
+		    : fopen(g->batchfile, "r");
+		if (g->batchfp == NULL) {
+			perror(g->batchfile);
+			fatal("couldn't open specified batch file");
+		}
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while (fgets(line, sizeof(line), g->batchfp) != NULL) {
 		char *bargv[DIG_BATCH_ARGS], *p = line;
 		int bargc = 1;
 
@@ -480,9 +537,13 @@ read_batch(struct global *g, char *argv0)
 				*p++ = '\0';
 		}
 		parse_args(g, true, bargc, bargv);
+		if (g->head != NULL)
+			return true;
 	}
-	if (fp != stdin)
-		fclose(fp);
+	if (g->batchfp != stdin)
+		fclose(g->batchfp);
+	g->batchfp = NULL;
+	return false;
 }
 
 /*
@@ -562,13 +623,27 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 				g->batchfile = val;
 				break;
 			case 'p':
-				if (md_parse_int(val, 0, 65535, &g->port) != 0)
-					fatal("Couldn't parse port number");
+				if (md_parse_int(val, 0, 65535, &g->port) !=
+				    0) {
+					/* dig's two lines, and exit 1. */
+					printf("invalid port number '%s': %s\n",
+					    val,
+					    val[0] != '\0' &&
+						    strspn(val, "0123456789") ==
+							strlen(val)
+						? "out of range"
+						: "not a valid number");
+					fflush(stdout);
+					fprintf(stderr,
+					    "minidig: Couldn't parse "
+					    "port number\n");
+					exit(MD_TOOL_EXIT_USAGE);
+				}
 				g->port_set = true;
 				break;
 			case 't':
 				open_type_class = false;
-				if (md_tool_type_parse(val, &v16) != 0) {
+				if (type_word(val, &v16, l) != 0) {
 					fprintf(stderr,
 					    ";; Warning, ignoring invalid "
 					    "type %s\n",
@@ -600,8 +675,7 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 				continue;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			usage_error("unknown option '%s'", a);
-		} else if (open_type_class &&
-		    md_tool_type_parse(a, &v16) == 0) {
+		} else if (open_type_class && type_word(a, &v16, l) == 0) {
 			if (l->type_set)
 				fprintf(
 				    stderr, ";; Warning, extra type option\n");
@@ -643,7 +717,9 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 		return;
 	}
 	if (g->batchfile != NULL) {
-		read_batch(g, argv[0]);
+		/* dig: the first line now, each next one when the lookups
+		 * before it are done (main()). */
+		(void)read_batch_line(g, argv[0]);
 		return;
 	}
 	if (!any) {
@@ -731,6 +807,38 @@ print_greeting(const struct global *g, struct lookup *l)
 	l->greeting = NULL;
 }
 
+/* AXFR, IXFR: over TCP, several messages, as dig transfers a zone. */
+static int
+run_xfr(const struct global *g, struct lookup *l, const struct md_dig_style *st,
+    struct md_tool_server *srv, const char *qtext, uint16_t port)
+{
+	struct md_dig_xfr_opts o;
+	int rc;
+
+	md_tool_server_set_port(srv, port);
+	/* dig asks for a transfer without RD. */
+	l->q.rd = false;
+	memset(&o, 0, sizeof(o));
+	o.server = srv;
+	o.query = &l->q;
+	o.source = g->have_source ? &g->source : NULL;
+	o.style = st;
+	o.greeting = l->greeting != NULL && !g->short_form && g->printcmd
+	    ? l->greeting
+	    : NULL;
+	o.display_name = qtext;
+	o.timeout_ms = (int)g->timeout_s * 1000;
+	o.tries = l->tries;
+	/* dig's +onesoa shortens an AXFR only. */
+	o.onesoa = l->onesoa && l->q.qtype == MD_TYPE_AXFR;
+	/* dig shows a transfer's header comments only when asked. */
+	o.comments = l->comments_given && st->comments;
+	rc = md_dig_xfr(&o);
+	free(l->greeting);
+	l->greeting = NULL;
+	return rc;
+}
+
 static int
 run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 {
@@ -745,9 +853,33 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	ldns_pkt *pkt = NULL;
 	ldns_status pst;
 	int rc = -ETIMEDOUT, status = MD_TOOL_EXIT_INTERNAL;
+	bool tty = isatty(STDOUT_FILENO) == 1 && getenv("IDN_DISABLE") == NULL;
 
+	/* dig 9.18: IDN conversion by default only for a terminal, and not
+	 * with IDN_DISABLE set. */
+	st.idnout = l->idnout < 0 ? tty : l->idnout != 0;
+	if (l->idnin < 0 ? tty : l->idnin != 0) {
+		const char *why = NULL;
+		char *ascii = md_tool_idn_to_ascii(l->name, &why);
+
+		if (ascii == NULL) {
+			/* dig's words, and its exit code 1. */
+			fflush(stdout);
+			fprintf(stderr,
+			    "minidig: '%s' is not a legal IDNA2008 name (%s), "
+			    "use +noidnin\n",
+			    l->name, why != NULL ? why : "out of memory");
+			exit(MD_TOOL_EXIT_USAGE);
+		}
+		md_strlcpy(l->name, ascii, sizeof(l->name));
+		free(ascii);
+	}
 	if (md_tool_query_set_name(&l->q, l->name) != 0) {
-		fprintf(stderr, "minidig: '%s' is not a legal name\n", l->name);
+		const char *why = md_tool_name_error(l->name);
+
+		fprintf(stderr, "minidig: '%s' is not a legal name%s%s%s\n",
+		    l->name, why != NULL ? " (" : "", why != NULL ? why : "",
+		    why != NULL ? ")" : "");
 		return MD_TOOL_EXIT_INTERNAL;
 	}
 	if (l->bufsize_set)
@@ -767,6 +899,8 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	st.json = g->json;
 	st.edns_sent = l->q.edns;
 	st.dnssec = l->q.do_bit;
+	if (l->q.qtype == MD_TYPE_AXFR || l->q.qtype == MD_TYPE_IXFR)
+		return run_xfr(g, l, &st, servers, qtext, port);
 
 	memset(&ex, 0, sizeof(ex));
 	for (unsigned i = 0; i < nservers; i++) {
@@ -781,7 +915,9 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 		ex.tls_ca = g->tls_ca;
 		ex.tls_hostname = g->tls_hostname;
 		ex.source = g->have_source ? &g->source : NULL;
-		ex.tc_notice = !g->short_form && !g->yaml && !g->json;
+		/* dig says it as a comment: not under +nocomments, +noall. */
+		ex.tc_notice =
+		    l->st.comments && !g->short_form && !g->yaml && !g->json;
 		ex.warn_short = true;
 		ex.timeout_ms = (int)g->timeout_s * 1000;
 		ex.tries = l->tries;
@@ -805,7 +941,9 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	if (rc != 0) {
 		/* After a failed TCP connect dig has said all it says. */
 		if (!(ex.used_tcp && ex.tcp_connect_failed)) {
-			print_greeting(g, l);
+			/* No banner when no socket could be made (dig). */
+			if (!ex.setup_failed)
+				print_greeting(g, l);
 			printf(";; no servers could be reached\n");
 		}
 		status = MD_TOOL_EXIT_NOREPLY;
@@ -852,6 +990,8 @@ main(int argc, char **argv)
 	/* The tool says what went wrong in dig's words; net/'s own log
 	 * lines (a failed TLS check) would say it twice. */
 	md_log_set_level(MD_LOG_ERR);
+	/* libidn2 reads and writes names in the locale's encoding. */
+	setlocale(LC_CTYPE, "");
 	memset(&g, 0, sizeof(g));
 	lookup_defaults(&g.deflt);
 	g.printcmd = true;
@@ -861,15 +1001,19 @@ main(int argc, char **argv)
 	g.tail = &g.head;
 	parse_args(&g, false, argc, argv);
 
-	for (l = g.head; l != NULL; l = next) {
-		int rc = run_lookup(&g, l, argc, argv);
+	do {
+		for (l = g.head; l != NULL; l = next) {
+			int rc = run_lookup(&g, l, argc, argv);
 
-		next = l->next;
-		/* dig keeps the worst exit code of all lookups. */
-		if (rc > status)
-			status = rc;
-		free(l->greeting);
-		free(l);
-	}
+			next = l->next;
+			/* dig keeps the worst exit code of all lookups. */
+			if (rc > status)
+				status = rc;
+			free(l->greeting);
+			free(l);
+		}
+		g.head = NULL;
+		g.tail = &g.head;
+	} while (g.batchfile != NULL && read_batch_line(&g, argv[0]));
 	return status;
 }

@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,17 @@
  * The settings nslookup keeps: changed by "-opt" words and "set opt".
  * The type and class are kept as typed, as "set all" echoes them.
  */
+/* resolv.conf's MAXNS: the servers nslookup tries in turn. */
+#define NSL_MAX_SERVERS 3
+
 struct nsl_settings {
 	struct md_tool_server server;
+	/* after 'server': the other resolv.conf servers, tried in turn
+	 * after a SERVFAIL (none once a server is named) */
+	struct md_tool_server next[NSL_MAX_SERVERS - 1];
+	unsigned nnext;
+	/* servers from resolv.conf: a reply without RA is news too */
+	bool check_ra;
 	char type_text[NSL_WORD_MAX];
 	char class_text[NSL_WORD_MAX];
 	unsigned long timeout_s; /* 0: the default */
@@ -445,6 +455,7 @@ print_reply(const struct nsl_settings *st, struct nsl_state *s,
     struct nsl_lookup *lk, const struct md_tool_exchange *ex,
     const ldns_pkt *pkt)
 {
+	const struct md_tool_server *srv = ex->server;
 	uint16_t flags = md_read_u16(ex->reply + 2);
 	uint16_t qtype = lk->q.qtype;
 	bool aa = (flags & MD_FLAG_AA) != 0;
@@ -453,8 +464,8 @@ print_reply(const struct nsl_settings *st, struct nsl_state *s,
 
 	s->query_error = false;
 	if (head)
-		printf("Server:\t\t%s\nAddress:\t%s#%u\n\n", st->server.name,
-		    st->server.host, md_tool_server_port(&st->server));
+		printf("Server:\t\t%s\nAddress:\t%s#%u\n\n", srv->name,
+		    srv->host, md_tool_server_port(srv));
 	if (st->debug)
 		(void)print_debug(pkt);
 	if (MD_RCODE(flags) != MD_RCODE_NOERROR) {
@@ -504,22 +515,46 @@ ask(struct nsl_settings *st, struct nsl_state *s, struct nsl_lookup *lk)
 	struct md_tool_exchange ex;
 	ldns_pkt *pkt = NULL;
 	unsigned long t = st->timeout_s;
-	int rc;
+	uint16_t flags;
+	bool servfail;
+	int rc = -ETIMEDOUT;
 
 	if (t == 0)
 		t = lk->tcp ? NSL_TCP_TIMEOUT_S : NSL_UDP_TIMEOUT_S;
 	if (t > NSL_TIMEOUT_MAX_S)
 		t = NSL_TIMEOUT_MAX_S;
-	md_tool_server_set_port(&st->server, (uint16_t)st->port);
 	memset(&ex, 0, sizeof(ex));
-	ex.server = &st->server;
-	ex.query = &lk->q;
-	ex.tcp = lk->tcp;
-	ex.tc_notice = true;
-	ex.timeout_ms = (int)t * 1000;
-	ex.tries = lk->tries;
-	ex.display_name = lk->textname;
-	rc = md_tool_exchange(&ex);
+	for (unsigned i = 0; i <= st->nnext; i++) {
+		struct md_tool_server *srv =
+		    i == 0 ? &st->server : &st->next[i - 1];
+
+		md_tool_exchange_deinit(&ex);
+		memset(&ex, 0, sizeof(ex));
+		md_tool_server_set_port(srv, (uint16_t)st->port);
+		ex.server = srv;
+		ex.query = &lk->q;
+		ex.tcp = lk->tcp;
+		ex.tc_notice = true;
+		ex.timeout_ms = (int)t * 1000;
+		ex.tries = lk->tries;
+		ex.display_name = lk->textname;
+		rc = md_tool_exchange(&ex);
+		if (rc != 0)
+			break;
+		flags = md_read_u16(ex.reply + 2);
+		servfail = MD_RCODE(flags) == MD_RCODE_SERVFAIL;
+		/*
+		 * BIND's nslookup: a SERVFAIL, or no recursion from a
+		 * resolv.conf server when we asked for it, sends it to the
+		 * next server; the last one's reply is printed.
+		 */
+		if (!servfail &&
+		    !(st->check_ra && lk->q.rd && (flags & MD_FLAG_RA) == 0))
+			break;
+		printf(";; Got %s from %s%s\n",
+		    servfail ? "SERVFAIL reply" : "recursion not available",
+		    srv->host, i < st->nnext ? ", trying next server" : "");
+	}
 	if (rc == 0 &&
 	    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) != LDNS_STATUS_OK)
 		rc = MD_EPARSE;
@@ -555,9 +590,10 @@ lookup(struct nsl_settings *st, const struct nsl_settings *at,
     struct nsl_state *s, const char *text)
 {
 	struct nsl_lookup lk;
-	char rev[MD_NAME_STRLEN];
+	char rev[MD_NAME_STRLEN], idn_name[MD_NAME_STRLEN];
 	uint16_t qtype = MD_TYPE_A, qclass = MD_CLASS_IN;
-	const char *qname = text;
+	const char *qname = text, *idn_why = NULL;
+	char *idn;
 
 	memset(&lk, 0, sizeof(lk));
 	s->a_noanswer = false;
@@ -581,9 +617,36 @@ lookup(struct nsl_settings *st, const struct nsl_settings *at,
 	lk.q.qclass = qclass;
 	/* nslookup asks ANY over TCP unless told "vc" or "novc". */
 	lk.tcp = at->vc || (qtype == MD_TYPE_ANY && !at->vc_set);
+	/* BIND's nslookup, writing to a terminal (and no IDN_DISABLE),
+	 * asks for a Unicode name as its A-labels. */
+	if (isatty(STDOUT_FILENO) == 1 && getenv("IDN_DISABLE") == NULL) {
+		idn = md_tool_idn_to_ascii(qname, &idn_why);
+		if (idn == NULL) {
+			/* dig's words and exit code, as nslookup's. */
+			fflush(stdout);
+			fprintf(stderr,
+			    "mininslookup: '%s' is not a legal IDNA2008 name "
+			    "(%s), use +noidnin\n",
+			    qname, idn_why != NULL ? idn_why : "out of memory");
+			exit(MD_TOOL_EXIT_USAGE);
+		}
+	} else {
+		idn = NULL;
+	}
+	if (idn != NULL &&
+	    md_strlcpy(idn_name, idn, sizeof(idn_name)) < sizeof(idn_name))
+		qname = idn_name;
+	free(idn);
 	if (md_tool_query_set_name(&lk.q, qname) != 0) {
-		printf("'%s' is not a legal name\n", text);
-		return;
+		const char *why = md_tool_name_error(qname);
+
+		/* BIND's nslookup: a fatal error, exit 10. */
+		fflush(stdout);
+		fprintf(stderr,
+		    "mininslookup: '%s' is not a legal name%s%s%s\n", text,
+		    why != NULL ? " (" : "", why != NULL ? why : "",
+		    why != NULL ? ")" : "");
+		exit(MD_TOOL_EXIT_INTERNAL);
 	}
 	if (!ask(st, s, &lk) || !lk.want_aaaa)
 		return;
@@ -605,11 +668,14 @@ set_server(struct nsl_settings *st, const char *name)
 	struct md_tool_server srv;
 
 	if (name != NULL) {
-		if (md_tool_server_set(&srv, name, (uint16_t)st->port) == 0)
+		if (md_tool_server_set(&srv, name, (uint16_t)st->port) == 0) {
 			st->server = srv;
-		else
+			st->nnext = 0;
+			st->check_ra = false;
+		} else {
 			printf(
 			    "couldn't get address for '%s': not found\n", name);
+		}
 	}
 	show_settings(st, true);
 }
@@ -697,6 +763,8 @@ main(int argc, char **argv)
 	/* The tool says what went wrong in dig's words; net/'s own log
 	 * lines (a failed TLS check) would say it twice. */
 	md_log_set_level(MD_LOG_ERR);
+	/* libidn2 reads names in the locale's encoding. */
+	setlocale(LC_CTYPE, "");
 	memset(&st, 0, sizeof(st));
 	memset(&s, 0, sizeof(s));
 	md_strlcpy(st.type_text, "A", sizeof(st.type_text));
@@ -747,8 +815,15 @@ main(int argc, char **argv)
 			return MD_TOOL_EXIT_USAGE;
 		}
 	} else {
-		md_tool_server_default(
-		    &st.server, MD_TOOL_RESOLV_CONF, (uint16_t)st.port);
+		struct md_tool_server all[NSL_MAX_SERVERS];
+
+		st.nnext = md_tool_servers_default(all, NSL_MAX_SERVERS,
+			       MD_TOOL_RESOLV_CONF, (uint16_t)st.port) -
+		    1;
+		st.server = all[0];
+		st.check_ra = true;
+		for (unsigned i = 0; i < st.nnext; i++)
+			st.next[i] = all[i + 1];
 	}
 	if (name != NULL)
 		lookup(&st, &at, &s, name);

@@ -23,9 +23,13 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Debian packages: what building and running needs, and what the tests
 # add: the real peers they talk to (dig, kdig, NSD, Unbound) and tools.
 build_packages="build-essential autoconf automake pkg-config libevent-dev
-	libldns-dev libssl-dev libyaml-dev libjansson-dev bind9-dnsutils"
+	libldns-dev libssl-dev libyaml-dev libjansson-dev libidn2-dev
+	bind9-dnsutils"
 test_packages="libcmocka-dev clang clang-format knot-dnsutils iproute2 iptables
 	ldnsutils python3 util-linux nsd unbound openssl prometheus chromium"
+# ldnsutils: ldns-keygen and ldns-signzone sign the DNSSEC zones that
+# tests/integration/dig_compare.sh, nslookup_compare.sh and dnssec.sh
+# use (minidig and mininslookup against dig and nslookup; pass-through).
 # prometheus: promtool and a real Prometheus for tests/integration/
 # metrics.sh (19 MB download, 96 MB installed, about 10 s to install).
 # chromium: headless, loads minidig's +trace +html pages in

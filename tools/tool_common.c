@@ -117,8 +117,17 @@ int
 md_tool_server_default(
     struct md_tool_server *srv, const char *path, uint16_t port)
 {
+	md_tool_servers_default(srv, 1, path, port);
+	return 0;
+}
+
+unsigned
+md_tool_servers_default(
+    struct md_tool_server *srv, unsigned max, const char *path, uint16_t port)
+{
 	char line[512];
 	FILE *fp = fopen(path, "r");
+	unsigned n = 0;
 
 	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
 		char *p = line, *addr, *end;
@@ -140,16 +149,16 @@ md_tool_server_default(
 		if (strchr(addr, ':') == NULL &&
 		    strspn(addr, "0123456789.") != strlen(addr))
 			continue;
-		if (md_tool_server_set(srv, addr, port) == 0) {
-			fclose(fp);
-			return 0;
-		}
+		if (n < max && md_tool_server_set(&srv[n], addr, port) == 0)
+			n++;
 	}
 	if (fp != NULL)
 		fclose(fp);
+	if (n > 0)
+		return n;
 	/* resolv.conf(5): with no nameserver line, the local host. */
 	md_tool_server_set(srv, "127.0.0.1", port);
-	return 0;
+	return 1;
 }
 
 /* ---- queries ----------------------------------------------------------- */
@@ -175,6 +184,53 @@ md_tool_query_set_name(struct md_tool_query *q, const char *name)
 		return MD_EPARSE;
 	memcpy(q->qname, wire, md_name_len(wire));
 	return 0;
+}
+
+const char *
+md_tool_name_error(const char *s)
+{
+	size_t total = 1, label = 0; /* the root label's byte */
+
+	if (strcmp(s, ".") == 0)
+		return NULL;
+	for (const char *p = s; *p != '\0';) {
+		if (*p == '.') {
+			if (label == 0)
+				return "empty label";
+			label = 0;
+			p++;
+			continue;
+		}
+		if (*p == '\\') {
+			p++;
+			if (*p == '\0')
+				return "unexpected end of input";
+			if (isdigit((unsigned char)*p)) {
+				/* RFC 1035 §5.1: \DDD, a byte in decimal;
+				 * BIND reads it a character at a time. */
+				for (int k = 1; k <= 2; k++) {
+					if (p[k] == '\0')
+						return "unexpected end of input";
+					if (!isdigit((unsigned char)p[k]))
+						return "bad escape";
+				}
+				if ((p[0] - '0') * 100 + (p[1] - '0') * 10 +
+					(p[2] - '0') >
+				    255)
+					return "bad escape";
+				p += 2;
+			}
+		}
+		p++;
+		if (++label > 63)
+			return "label too long";
+		/* RFC 1035 §3.1: 255 octets, length bytes included. */
+		if (label == 1)
+			total++;
+		if (++total > MD_NAME_MAX)
+			return "ran out of space";
+	}
+	return NULL;
 }
 
 int
@@ -272,8 +328,8 @@ write_opt(struct md_wire_writer *w, const struct md_tool_query *q)
 	    q->edns_size, ttl, rdata, rdlen);
 }
 
-static int
-build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
+int
+md_tool_build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
     size_t cap, size_t *len)
 {
 	struct md_wire_writer w;
@@ -290,6 +346,14 @@ build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
 	rc = md_wire_write_header(&w, id, flags);
 	if (rc == 0)
 		rc = md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
+	if (rc == 0 && q->qtype == MD_TYPE_IXFR) {
+		/* RFC 1995 §3: the client's SOA (its serial) in authority. */
+		uint8_t soa[22] = {0, 0};
+
+		md_write_u32(soa + 2, q->ixfr_serial);
+		rc = md_wire_write_rr(&w, MD_SECTION_AUTHORITY, q->qname,
+		    MD_TYPE_SOA, q->qclass, 0, soa, sizeof(soa));
+	}
 	if (rc == 0 && q->edns)
 		rc = write_opt(&w, q);
 	if (rc != 0)
@@ -423,6 +487,7 @@ one_try(struct md_tool_exchange *ex, struct event_base *base,
 	opts.lenient = true;
 	opts.notice = notice_cb;
 	ex->tcp_connect_failed = false;
+	ex->setup_failed = false;
 	ex->tls_error[0] = '\0';
 	if (md_net_send_opts(net, up, &opts, qbuf, qlen,
 		(uint32_t)ex->timeout_ms, reply_cb, &t) == NULL) {
@@ -430,6 +495,7 @@ one_try(struct md_tool_exchange *ex, struct event_base *base,
 		 * connected (-b of another family, no route). */
 		if (errno == ENOMEM)
 			return -ENOMEM;
+		ex->setup_failed = true;
 		return errno != 0 ? -errno : -EIO;
 	}
 	while (!t.done) {
@@ -492,13 +558,25 @@ tls_setup(
 }
 
 static void
-report_failure(const struct md_tool_exchange *ex, bool tcp, int err)
+report_failure(const struct md_tool_exchange *ex, bool tcp, int err, bool last)
 {
 	const struct md_tool_server *srv = ex->server;
 	unsigned port = md_tool_server_port(srv);
 
 	if (ex->quiet)
 		return;
+	if (!tcp && ex->setup_failed) {
+		/* dig 9.18's words; it gives up on the lookup between
+		 * tries, and after the last one says so where it ends. */
+		printf(";; UDP setup with %s#%u(%s) for %s failed: %s.\n",
+		    srv->host, port, srv->name,
+		    ex->display_name != NULL ? ex->display_name : "",
+		    md_tool_net_strerror(err));
+		if (!last)
+			printf(";; no servers could be reached\n");
+		return;
+	}
+
 	if (err == MD_TOOL_ETLS) {
 		printf(";; TLS handshake with %s#%u(%s) failed: %s\n",
 		    srv->host, port, srv->name, ex->tls_error);
@@ -540,7 +618,8 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		ex->id = (uint16_t)md_rng_u32(ex->rng);
 	else if (getrandom(&ex->id, sizeof(ex->id), 0) != sizeof(ex->id))
 		return -errno;
-	if (build_query(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) != 0)
+	if (md_tool_build_query(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) !=
+	    0)
 		return MD_EPARSE;
 	ex->reply = malloc(MD_WIRE_MAX);
 	base = event_base_new();
@@ -559,7 +638,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		rc = tls_setup(ex, net, &up);
 		if (rc != 0) {
 			if (rc != -ENOMEM)
-				report_failure(ex, true, rc);
+				report_failure(ex, true, rc, true);
 			goto cleanup;
 		}
 	}
@@ -583,7 +662,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		}
 		if (rc == -ENOMEM)
 			break;
-		report_failure(ex, tcp, rc);
+		report_failure(ex, tcp, rc, i + 1 >= tries);
 		/* A certificate will not get better by asking again. */
 		if (rc == MD_TOOL_ETLS)
 			break;
@@ -613,8 +692,8 @@ md_tool_exchange_deinit(struct md_tool_exchange *ex)
  * escaped with a backslash, anything outside printable ASCII as \DDD.
  * ldns escapes a slightly different set, and the tools must match dig.
  */
-static char *
-name_text(const ldns_rdf *rdf)
+char *
+md_tool_name_text(const ldns_rdf *rdf)
 {
 	const uint8_t *p = ldns_rdf_data(rdf);
 	size_t size = ldns_rdf_size(rdf), pos = 0, out = 0;
@@ -648,13 +727,24 @@ name_text(const ldns_rdf *rdf)
 	return s;
 }
 
+/* A name, through the style's filter (+idnout) when there is one. */
 static char *
-rdf_text(const ldns_rdf *rdf)
+name_text_style(const ldns_rdf *rdf, const struct md_tool_rdata_style *st)
+{
+	char *s = md_tool_name_text(rdf);
+
+	if (s == NULL || st == NULL || st->name_filter == NULL)
+		return s;
+	return st->name_filter(s);
+}
+
+static char *
+rdf_text(const ldns_rdf *rdf, const struct md_tool_rdata_style *st)
 {
 	char *s;
 
 	if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_DNAME)
-		return name_text(rdf);
+		return name_text_style(rdf, st);
 	s = ldns_rdf2str(rdf);
 	if (s == NULL)
 		return NULL;
@@ -674,21 +764,27 @@ rdf_text(const ldns_rdf *rdf)
 }
 
 static char *
-rdata_text(const ldns_rr *rr)
+rdata_text(const ldns_rr *rr, const struct md_tool_rdata_style *st)
 {
 	size_t cap = 64, len = 0;
-	char *out = malloc(cap);
+	char *out = md_tool_rdata_text(rr, st);
 
+	if (out != NULL)
+		return out;
+	out = malloc(cap);
 	if (out == NULL)
 		return NULL;
 	out[0] = '\0';
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		char *f = rdf_text(ldns_rr_rdf(rr, i));
+		char *f = rdf_text(ldns_rr_rdf(rr, i), st);
 		size_t flen;
 
 		if (f == NULL)
 			goto fail;
 		flen = strlen(f);
+		/* ldns ends some fields (a type bitmap) with a blank. */
+		while (flen > 0 && f[flen - 1] == ' ')
+			f[--flen] = '\0';
 		if (len + flen + 2 > cap) {
 			char *bigger;
 
@@ -716,16 +812,24 @@ fail:
 int
 md_tool_rr_text(const ldns_rr *rr, bool question, struct md_tool_rr_text *t)
 {
+	return md_tool_rr_text_style(rr, question, NULL, t);
+}
+
+int
+md_tool_rr_text_style(const ldns_rr *rr, bool question,
+    const struct md_tool_rdata_style *st, struct md_tool_rr_text *t)
+{
 	char ttl[16];
 
 	memset(t, 0, sizeof(*t));
 	snprintf(ttl, sizeof(ttl), "%u", (unsigned)ldns_rr_ttl(rr));
-	t->owner = ldns_rr_owner(rr) != NULL ? name_text(ldns_rr_owner(rr))
-					     : strdup(".");
+	t->owner = ldns_rr_owner(rr) != NULL
+	    ? name_text_style(ldns_rr_owner(rr), st)
+	    : strdup(".");
 	t->ttl = strdup(question ? "" : ttl);
 	t->rclass = ldns_rr_class2str(ldns_rr_get_class(rr));
 	t->type = ldns_rr_type2str(ldns_rr_get_type(rr));
-	t->rdata = question ? strdup("") : rdata_text(rr);
+	t->rdata = question ? strdup("") : rdata_text(rr, st);
 	if (t->owner == NULL || t->ttl == NULL || t->rclass == NULL ||
 	    t->type == NULL || t->rdata == NULL) {
 		md_tool_rr_text_free(t);

@@ -69,6 +69,12 @@ void md_tool_server_set_port(struct md_tool_server *srv, uint16_t port);
  */
 int md_tool_server_default(
     struct md_tool_server *srv, const char *path, uint16_t port);
+/*
+ * Every "nameserver" of resolv.conf, in order, at most 'max' into srv[];
+ * 127.0.0.1 when there is none.  Returns how many (at least 1).
+ */
+unsigned md_tool_servers_default(
+    struct md_tool_server *srv, unsigned max, const char *path, uint16_t port);
 /* Port of the server in host order. */
 uint16_t md_tool_server_port(const struct md_tool_server *srv);
 
@@ -84,8 +90,9 @@ struct md_tool_query {
 	uint8_t edns_version;
 	uint16_t edns_size;
 	bool do_bit;
-	bool nsid;   /* RFC 5001: ask for the server's NSID */
-	bool cookie; /* RFC 7873: send a client cookie */
+	bool nsid;	      /* RFC 5001: ask for the server's NSID */
+	bool cookie;	      /* RFC 7873: send a client cookie */
+	uint32_t ixfr_serial; /* IXFR: the serial we have (RFC 1995 §3) */
 };
 
 /* Defaults: class IN, RD set, EDNS version 0 with MD_TOOL_EDNS_SIZE. */
@@ -96,6 +103,19 @@ void md_tool_query_init(struct md_tool_query *q);
  */
 int md_tool_query_set_name(struct md_tool_query *q, const char *name);
 /*
+ * A name in the locale's encoding to its ASCII form (tool_idn.c): names
+ * with non-ASCII characters through IDNA2008 (UTS 46 non-transitional,
+ * else transitional mapping), the others unchanged.  Returns a malloc'ed
+ * name, or NULL with libidn2's reason in *why (NULL too for no memory).
+ */
+char *md_tool_idn_to_ascii(const char *name, const char **why);
+/*
+ * Why the presentation-form name 's' is no legal name, in BIND's words
+ * ("empty label", "label too long", "ran out of space", "bad escape",
+ * "unexpected end of input"), or NULL when it is one.
+ */
+const char *md_tool_name_error(const char *s);
+/*
  * The reverse-mapping name for an IPv4 or IPv6 address in presentation
  * form ("4.3.2.1.in-addr.arpa.", or 32 nibbles under "ip6.arpa.").
  * Returns 0, or MD_EPARSE when 'addr' is not an address.
@@ -105,6 +125,13 @@ int md_tool_reverse_name(const char *addr, char *out, size_t size);
 int md_tool_type_parse(const char *s, uint16_t *type);
 /* Class "IN", "CH", "HS", "ANY" or CLASSnnn.  0 or MD_EPARSE. */
 int md_tool_class_parse(const char *s, uint16_t *rclass);
+
+/*
+ * The query in wire form with 'id' into buf[cap]: header, question, the
+ * SOA of an IXFR, OPT.  Returns 0 (*len set) or a negative errno.
+ */
+int md_tool_build_query(const struct md_tool_query *q, uint16_t id,
+    uint8_t *buf, size_t cap, size_t *len);
 
 /* How to run an exchange, and what happened. */
 struct md_tool_exchange {
@@ -133,6 +160,7 @@ struct md_tool_exchange {
 	int error;		 /* last error when no reply came */
 	char tls_error[256];	 /* why the TLS handshake failed */
 	bool tcp_connect_failed; /* last failure was a TCP connect */
+	bool setup_failed;	 /* ... or making the socket (no route) */
 };
 
 /*
@@ -170,6 +198,37 @@ struct md_tool_rr_text {
 /* Returns 0 or -ENOMEM (t is then empty and safe to free). */
 int md_tool_rr_text(
     const ldns_rr *rr, bool question, struct md_tool_rr_text *t);
+
+/*
+ * How dig lays out record data (its +multiline, +split, +rrcomments and
+ * +nocrypto).  All zero but split = -1 is dig's default one-line form,
+ * which nslookup uses too.
+ */
+struct md_tool_rdata_style {
+	bool multiline;	 /* "( ... )" across lines indented to column 32 */
+	int split;	 /* chunk width of base64/hex; 0: none; <0: dig's */
+	bool rrcomments; /* DNSKEY's "; KSK; alg = ... ; key id = N" */
+	bool nocrypto;	 /* keys, signatures and digests left out */
+	/*
+	 * Every name (owner and data) in presentation form goes through
+	 * this when set (minidig's +idnout): it takes the malloc'ed text
+	 * and returns the one to print (malloc'ed), or NULL (no memory).
+	 */
+	char *(*name_filter)(char *text);
+};
+
+/* The same with the data laid out as 'st' says (NULL: dig's default). */
+int md_tool_rr_text_style(const ldns_rr *rr, bool question,
+    const struct md_tool_rdata_style *st, struct md_tool_rr_text *t);
+/*
+ * The data of the types whose text BIND writes its own way (DNSSEC,
+ * TLSA, SSHFP, SVCB/HTTPS, LOC; tool_rdata.c), malloc'ed; NULL for the
+ * other types, a malformed record or no memory.
+ */
+char *md_tool_rdata_text(
+    const ldns_rr *rr, const struct md_tool_rdata_style *st);
+/* A name (rdf of type DNAME) as BIND prints it, malloc'ed, or NULL. */
+char *md_tool_name_text(const ldns_rdf *rdf);
 void md_tool_rr_text_free(struct md_tool_rr_text *t);
 /*
  * Write an RR as dig does: owner, TTL, class, type and rdata aligned on

@@ -44,7 +44,20 @@
 #				relative to DIR) and start 'nsd -d' on it in
 #				the background, output in DIR/out; the PID in
 #				$md_it_nsd_pid and added to $PIDS.  Waiting
-#				until it answers is the caller's.
+#				until it answers is the caller's.  With
+#				--zone-opt LINE (after the --opt ones), LINE
+#				such as 'provide-xfr: 127.0.0.0/8 NOKEY' is
+#				added to every zone:.
+#   md_it_print_zones DIR	write the zones the printing comparisons use
+#				into DIR: sec.test (signed at run time with
+#				ldns-signzone, NSEC, a KSK and a ZSK, a signed
+#				delegation with DS), n3.test (NSEC3), svc.test
+#				(SVCB/HTTPS parameters; OPENPGPKEY, CERT,
+#				DHCID, IPSECKEY, ZONEMD, an unknown type),
+#				idn.test (A-labels),
+#				many.test (3,000 records: a transfer of several
+#				messages); files ZONE.zone, the signed ones
+#				ZONE.signed
 #
 # Exit codes for automake: 77 skip (not root, no network namespaces), 99
 # hard error (nothing built).  The functions work with or without 'set -e'.
@@ -256,7 +269,7 @@ wait_exit() {
 
 # md_it_nsd DIR ADDR [--opt LINE]... ZONE=FILE...: see the top.
 md_it_nsd() {
-	local dir=$1 addr=$2 z
+	local dir=$1 addr=$2 z zopts
 	shift 2
 	mkdir -p "$dir"
 	{
@@ -284,12 +297,100 @@ CONF
 			shift 2
 		done
 		printf 'remote-control:\n\tcontrol-enable: no\n'
+		zopts=""
+		while [ "${1:-}" = --zone-opt ]; do
+			zopts="$zopts	$2
+"
+			shift 2
+		done
 		for z in "$@"; do
 			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
 			    "${z%%=*}" "${z#*=}"
+			printf '%s' "$zopts"
 		done
 	} >"$dir/nsd.conf"
 	nsd -d -c "$dir/nsd.conf" >"$dir/out" 2>&1 &
 	md_it_nsd_pid=$!
 	PIDS="${PIDS:-} $!"
+}
+
+# md_it_print_zones DIR: see the top.  Needs ldns-keygen, ldns-key2ds and
+# ldns-signzone (Debian's ldnsutils); keys are made afresh each run.
+md_it_print_zones() {
+	local dir=$1 z ck ksk zsk
+	mkdir -p "$dir"
+	for z in sec.test n3.test; do
+		cat >"$dir/$z.zone" <<ZONE
+\$ORIGIN $z.
+\$TTL 300
+@ SOA ns hostmaster 1 3600 900 604800 60
+@ NS ns
+ns A 127.0.0.1
+www A 192.0.2.1
+_443._tcp.www TLSA 3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6
+_25._tcp.mail TLSA 3 0 1 8CB0FC6C527506A053F4F14C8464BEBBD6DEDE2738D11468DD953D7D6A3021F10CB0FC6C527506A053F4F14C8464BEBBD6DEDE2738D11468DD953D7D6A3021F1
+host SSHFP 4 2 123456789ABCDEF67890123456789ABCDEF67890123456789ABCDEF123456789
+host SSHFP 1 1 DC8E2D6E39D4A7B7F3CB27AE0B6E33D6C7A2F4A5
+svc HTTPS 1 . alpn="h2,h3" port=8443 ipv4hint=192.0.2.1
+svc2 HTTPS 1 svc alpn=h2 no-default-alpn
+_dns.svc SVCB 1 svc alpn=dot
+loc LOC 52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m
+loc2 LOC 42 21 54 N 71 06 18 W -24m 30m
+ZONE
+	done
+	(
+		cd "$dir" || exit 1
+		printf 'child NS ns.child\nns.child A 127.0.0.2\n' \
+		    >>sec.test.zone
+		ck=$(ldns-keygen -a ED25519 child.sec.test) &&
+		    ldns-key2ds -f -n -2 "$ck.key" >>sec.test.zone &&
+		    ldns-key2ds -f -n -1 "$ck.key" >>sec.test.zone &&
+		    ksk=$(ldns-keygen -a ECDSAP256SHA256 -k sec.test) &&
+		    zsk=$(ldns-keygen -a RSASHA256 -b 1024 sec.test) &&
+		    ldns-signzone -e 20370101000000 -i 20250101000000 \
+			-f sec.test.signed sec.test.zone "$ksk" "$zsk" &&
+		    ksk=$(ldns-keygen -a ECDSAP256SHA256 -k n3.test) &&
+		    zsk=$(ldns-keygen -a ECDSAP256SHA256 n3.test) &&
+		    ldns-signzone -n -a 1 -t 5 -s ABCDEF \
+			-e 20370101000000 -i 20250101000000 \
+			-f n3.test.signed n3.test.zone "$ksk" "$zsk"
+	) >"$dir/sign.log" 2>&1 || return 1
+	cat >"$dir/svc.test.zone" <<'ZONE'
+$ORIGIN svc.test.
+$TTL 300
+@ SOA ns hostmaster 1 3600 900 604800 60
+@ NS ns
+ns A 127.0.0.1
+svc3 HTTPS 2 . mandatory=alpn,port alpn=h3,h2 port=443 ech=AEn+DQBFKwAgACABWIHUGj4u+PIggYXcR5JF0gYk3dCRioBW8uJq9H4mKAAIAAEAAQABAANAEnB1YmxpYy50bHMtZWNoLmRldgAA ipv6hint=2001:db8::1,2001:db8::2 key65000=hello
+svc4 SVCB 1 . alpn="a\\,b,c" dohpath=/q{?dns} key65001
+svc5 HTTPS 0 svc3
+o OPENPGPKEY 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP592UgrLkOHNK6GXfFXeMWhuOYLDnDwm462fKFn/FRp+YfmRsdgOPH3evtYTtVqQzJdEtq
+c CERT PKIX 12345 RSASHA256 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP592UgrLkOHNK6GXfFXeMWhuOYLDnD
+d DHCID 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP592UgrLkO
+i IPSECKEY 10 3 2 gw.svc.test. 4aYiXqn8kb7hPisSJdzi2DWKjuVnmg0Ptwt0DOzsaaNGBL91XXeC46m900BvvRAaLTA3aahhhvsSGecNsMVOGSh2EhP5
+z ZONEMD 2018031500 1 1 FEBE3D4CE2EC2FFA4BA99D46CD69D6D29711E55217057BEE7EB1A7B641A47BA7FED2DD5B97AE499FAFA4F22C6BD647DE
+x TYPE65281 \# 40 0A0000010A0000010A0000010A0000010A0000010A0000010A0000010A0000010A0000010A000001
+ZONE
+	cat >"$dir/idn.test.zone" <<'ZONE'
+$ORIGIN idn.test.
+$TTL 300
+@ SOA ns hostmaster 1 3600 900 604800 60
+@ NS ns
+ns A 127.0.0.1
+xn--bcher-kva A 192.0.2.7
+www CNAME xn--bcher-kva
+_srv._tcp SRV 0 0 80 xn--bcher-kva
+xn--abc A 192.0.2.8
+ZONE
+	{
+		printf '$ORIGIN many.test.\n$TTL 300\n'
+		printf '@ SOA ns hostmaster 7 3600 900 604800 60\n'
+		printf '@ NS ns\nns A 127.0.0.1\n'
+		for i in $(seq 0 1499); do
+			printf 'h%04d A 10.%d.%d.1\n' "$i" $((i / 256)) \
+			    $((i % 256))
+			printf 'h%04d TXT "padding padding padding padding %d"\n' \
+			    "$i" "$i"
+		done
+	} >"$dir/many.test.zone"
 }

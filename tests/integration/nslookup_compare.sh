@@ -9,7 +9,10 @@
 # 127.55.0.1, a real NSD on 127.55.0.2 (cluster.local plus test zones made
 # here: reverse zones and CNAME chains), a blackhole that never answers on
 # 127.55.0.3 (tests/integration/hierarchy/blackhole.py) and nothing at all
-# on 127.55.0.4 (a closed port).
+# on 127.55.0.4 (a closed port), and a SERVFAIL server on 127.55.0.5.
+# NSD also serves lib.sh's printing zones (DNSSEC, SVCB, LOC).  The
+# resolv.conf cases run both programs in a mount namespace with a test
+# resolv.conf bound over /etc/resolv.conf.
 #
 # Masked before diffing, and only this: the program name in stderr,
 # and "nosearch" in "set all" (mininslookup applies no search list, by
@@ -25,6 +28,9 @@ set -eu
 
 . "$(dirname "$0")/lib.sh"
 md_it_start nsl "$@"
+# Unicode names are read in the locale's encoding: the same one for both
+# programs, whatever the caller's.
+export LC_ALL=C.UTF-8
 
 MINIDNSD=${MINIDNSD:-$builddir/minidnsd}
 MININSLOOKUP=$builddir/mininslookup
@@ -35,7 +41,8 @@ HOLE=127.55.0.3	 # never answers
 CLOSED=127.55.0.4 # nothing listens
 
 md_it_built "$MINIDNSD" "$MININSLOOKUP"
-md_it_need nslookup nsd dig python3
+md_it_need nslookup nsd dig python3 ldns-signzone script
+SF=127.55.0.5	 # answers SERVFAIL to everything
 
 # up ADDR ZONE: bounded wait (5 s) until ADDR answers SOA for ZONE.
 up() {
@@ -104,8 +111,15 @@ printf 'rrset-roundrobin: no\n' >"$T/minidnsd.yaml"
     --zone "$ZONES/10.in-addr.arpa.zone" >"$T/minidnsd.log" 2>&1 &
 PIDS="$PIDS $!"
 
+# lib.sh's printing zones: DNSSEC signed here, TLSA, SSHFP, SVCB, LOC.
+if ! md_it_print_zones "$T/nsd"; then
+	sed 's/^/  | /' "$T/nsd/sign.log"
+	fail "sign the test zones"
+	summary
+fi
 md_it_nsd "$T/nsd" "$NSD" --opt 'verbosity: 1' \
-    cluster.local="$ZONES/cluster.local.zone" \
+    sec.test=sec.test.signed n3.test=n3.test.signed svc.test=svc.test.zone \
+    idn.test=idn.test.zone cluster.local="$ZONES/cluster.local.zone" \
     2.0.192.in-addr.arpa="$T/2.0.192.in-addr.arpa.zone" \
     8.b.d.0.1.0.0.2.ip6.arpa="$T/8.b.d.0.1.0.0.2.ip6.arpa.zone" \
     nsl.test="$T/nsl.test.zone"
@@ -114,6 +128,29 @@ python3 "$here/hierarchy/blackhole.py" "$HOLE" 53 --lifetime 120 \
     >"$T/blackhole.log" 2>&1 &
 HOLE_PID=$!
 PIDS="$PIDS $HOLE_PID"
+
+# A server that answers SERVFAIL (RA set, the question echoed), for
+# nslookup's ";; Got SERVFAIL reply from ..." and its next server.
+cat >"$T/servfail.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+s.settimeout(120)
+print("bound", flush=True)
+while True:
+    try:
+        q, a = s.recvfrom(4096)
+    except socket.timeout:
+        break
+    i = 12
+    while i < len(q) and q[i] != 0:
+        i += q[i] + 1
+    s.sendto(q[:2] + bytes([0x81 | (q[2] & 1), 0x82]) +
+             b"\x00\x01\x00\x00\x00\x00\x00\x00" + q[12:i + 5], a)
+PY
+python3 "$T/servfail.py" "$SF" >"$T/servfail.log" 2>&1 &
+SF_PID=$!
+PIDS="$PIDS $SF_PID"
 
 if ! up "$MD" cluster.local; then
 	sed 's/^/  | /' "$T/minidnsd.log"
@@ -137,7 +174,29 @@ until grep -q "$hexhole:0035" /proc/net/udp 2>/dev/null; do
 	sleep 0.1
 done
 
+end=$((SECONDS + 5))
+until grep -q bound "$T/servfail.log" 2>/dev/null; do
+	if [ $SECONDS -gt $end ] || ! running "$SF_PID"; then
+		fail "start the SERVFAIL server"
+		summary
+	fi
+	sleep 0.1
+done
+
 # ---- comparing ----------------------------------------------------------
+
+# inns CMD...: CMD with $RESOLV (when set) bind-mounted on
+# /etc/resolv.conf, in a mount namespace of its own: the servers nslookup
+# takes when none is named.
+inns() {
+	if [ -n "${RESOLV:-}" ]; then
+		unshare -m sh -c \
+		    'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' \
+		    sh "$RESOLV" "$@"
+	else
+		"$@"
+	fi
+}
 
 # run PROG OUTPREFIX STDIN ARGS...: stdout, stderr and exit code to files;
 # masked as the file head says.
@@ -145,10 +204,10 @@ run() {
 	local prog=$1 out=$2 in=$3 rc=0
 	shift 3
 	if [ "$prog" = nslookup ]; then
-		timeout 30 nslookup "$@" <"$in" >"$out.out" 2>"$out.err" ||
-		    rc=$?
+		inns timeout 30 nslookup "$@" <"$in" >"$out.out" \
+		    2>"$out.err" || rc=$?
 	else
-		timeout 30 "$MININSLOOKUP" "$@" <"$in" >"$out.out" \
+		inns timeout 30 "$MININSLOOKUP" "$@" <"$in" >"$out.out" \
 		    2>"$out.err" || rc=$?
 		sed -i 's/mininslookup/nslookup/g' "$out.err"
 		sed -i 's/^  nosearch\t\t/  search\t\t/' "$out.out"
@@ -258,6 +317,80 @@ compare "TXT strings" /dev/null -type=TXT multi.nsl.test "$NSD"
 compare "MX two" /dev/null -type=MX multi.nsl.test "$NSD"
 compare "A two" /dev/null multi.nsl.test "$NSD"
 
+# -- record data as BIND writes it (base64 and hex cut in 56s, the
+#    quoted alpn of SVCB, LOC); first, that the zones loaded
+for q in "sec.test DNSKEY" "n3.test NSEC3PARAM" "svc3.svc.test HTTPS"; do
+	# shellcheck disable=SC2086
+	if [ -n "$(dig @"$NSD" +short $q)" ]; then
+		pass "zone data: $q"
+	else
+		fail "zone data: $q"
+	fi
+done
+compare "DNSKEY" /dev/null -type=DNSKEY sec.test "$NSD"
+compare "DS" /dev/null -type=DS child.sec.test "$NSD"
+compare "TLSA" /dev/null -type=TLSA _25._tcp.mail.sec.test "$NSD"
+compare "SSHFP" /dev/null -type=SSHFP host.sec.test "$NSD"
+compare "HTTPS" /dev/null -type=HTTPS svc.sec.test "$NSD"
+compare "HTTPS every key" /dev/null -type=HTTPS svc3.svc.test "$NSD"
+compare "SVCB" /dev/null -type=SVCB _dns.svc.sec.test "$NSD"
+compare "LOC" /dev/null -type=LOC loc.sec.test "$NSD"
+compare "LOC whole seconds" /dev/null -type=LOC loc2.sec.test "$NSD"
+compare "NSEC3PARAM" /dev/null -type=NSEC3PARAM n3.test "$NSD"
+compare "DNSKEY debug" /dev/null -debug -type=DNSKEY sec.test "$NSD"
+# Unicode names: not converted when the output is no terminal ...
+compare "IDN name, not a terminal" /dev/null bücher.idn.test "$NSD"
+compare "IDN CNAME target" /dev/null www.idn.test "$NSD"
+# ... asked as their A-labels (libidn2) on a terminal (script(1)'s pty),
+# an invalid one fatal, none with IDN_DISABLE.
+for a in "bücher.idn.test" "-type=A BÜCHER.idn.test" \
+    "-type=A bücher.nope.idn.test" "-debug -type=A bücher.idn.test" \
+    "$(printf '\314\201a.idn.test')" "IDN_DISABLE=1 bücher.idn.test"; do
+	e=""
+	case $a in IDN_DISABLE=1*) e="env IDN_DISABLE=1" a=${a#* } ;; esac
+	rc=0
+	script -eqc "$e nslookup $a $NSD" /dev/null </dev/null >"$T/tty.ref" \
+	    2>&1 || rc=$?
+	echo "rc=$rc" >>"$T/tty.ref"
+	rc=0
+	script -eqc "$e $MININSLOOKUP $a $NSD" /dev/null </dev/null \
+	    >"$T/tty.mini" 2>&1 || rc=$?
+	echo "rc=$rc" >>"$T/tty.mini"
+	sed -i 's/mininslookup/nslookup/g' "$T/tty.mini"
+	if grep -q "$NSD" "$T/tty.ref" || grep -q IDNA2008 "$T/tty.ref"; then
+		if diff -u "$T/tty.ref" "$T/tty.mini" >"$T/tty.diff"; then
+			pass "IDN on a terminal: $e $a"
+		else
+			fail "IDN on a terminal: $e $a"
+			sed 's/^/  | /' "$T/tty.diff"
+		fi
+	else
+		fail "IDN on a terminal: $e $a (no output from nslookup)"
+	fi
+done
+
+# -- SERVFAIL, and the servers of resolv.conf in turn
+compare "SERVFAIL" /dev/null www.example.test "$SF"
+compare "SERVFAIL typed" /dev/null -type=MX www.example.test "$SF"
+printf 'nameserver %s\nnameserver %s\n' "$SF" "$NSD" >"$T/resolv.sf-nsd"
+printf 'nameserver %s\nnameserver %s\n' "$SF" "$SF" >"$T/resolv.sf-sf"
+printf 'nameserver %s\n' "$NSD" >"$T/resolv.nsd"
+printf 'nameserver %s\nnameserver %s\n' "$NSD" "$SF" >"$T/resolv.nsd-sf"
+for RESOLV in "$T"/resolv.*; do
+	r=${RESOLV##*/resolv.}
+	compare "resolv.conf $r: default lookups" /dev/null a.nsl.test
+	compare "resolv.conf $r: SOA" /dev/null -type=SOA nsl.test
+	compare "resolv.conf $r: norecurse" /dev/null -norecurse a.nsl.test
+	compare "resolv.conf $r: a server named" /dev/null a.nsl.test "$NSD"
+done
+RESOLV=$T/resolv.sf-nsd
+session "interactive: resolv.conf servers, then one named" - <<EOF
+a.nsl.test
+server $NSD
+a.nsl.test
+EOF
+RESOLV=
+
 # -- options and bad input
 compare "unknown option" /dev/null -bogus -type=MX example.test "$MD"
 compare "unknown type" /dev/null -type=BOGUS example.test "$MD"
@@ -274,9 +407,15 @@ compare "type before and after name" /dev/null -type=MX www.example.test \
     -type=A "$MD"
 compare "options after server" /dev/null - "$MD" -debug
 compare "too many arguments" /dev/null example.test "$MD" extra
+compare "illegal name: empty label" /dev/null a..b "$MD"
+compare "illegal name: label too long" /dev/null \
+    "$(printf 'a%.0s' $(seq 64)).test" "$MD"
+compare "illegal name: bad escape" /dev/null 'a\0x.test' "$MD"
 compare "closed port" /dev/null -type=MX example.test "$CLOSED"
 compare "closed port retry=1" /dev/null -retry=1 example.test "$CLOSED"
 compare "closed port vc" /dev/null -vc -type=MX example.test "$CLOSED"
+compare "no route" /dev/null -type=MX example.test 10.1.2.3
+compare "no route vc" /dev/null -vc example.test 10.1.2.3
 compare "other port refused" /dev/null -port=5353 -retry=2 example.test "$MD"
 compare "no answer, timeout" /dev/null -timeout=1 -retry=1 \
     -type=MX example.test "$HOLE"
@@ -345,6 +484,11 @@ foo bar
    
 www.example.test
 nonexistent.example.test
+EOF
+session "interactive: an illegal name ends it" - "$MD" <<EOF
+www.example.test
+a..b
+www.example.test
 EOF
 session "interactive: exit code after a failure" - "$MD" <<EOF
 nonexistent.$CL
