@@ -30,6 +30,10 @@ struct md_dig_style {
 	bool nottl;	/* +nottlid */
 	bool edns_sent; /* the query carried an OPT record */
 	bool dnssec;	/* +dnssec, for the FORMERR hint */
+	bool sending;	/* +qr: this is the query, ";; Sending:" */
+	bool usec;	/* -u: query time in microseconds */
+	bool ttlunits;	/* +ttlunits: "1d1h1m1s" */
+	bool noclass;	/* +noclass */
 };
 
 /*

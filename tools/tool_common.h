@@ -69,6 +69,29 @@ void md_tool_server_set_port(struct md_tool_server *srv, uint16_t port);
  */
 int md_tool_server_default(
     struct md_tool_server *srv, const char *path, uint16_t port);
+/*
+ * What resolv.conf says about completing short names: the search list
+ * ("search" or "domain", the last such line wins) and "options ndots:N"
+ * (1 when not given).  Domains are kept without their final dot.
+ */
+#define MD_TOOL_SEARCH_MAX 8
+struct md_tool_resolv {
+	char search[MD_TOOL_SEARCH_MAX][MD_NAME_STRLEN];
+	unsigned nsearch;
+	unsigned ndots;
+};
+/* Read 'path' (a missing file: no search list, ndots 1).  Always 0. */
+int md_tool_resolv_read(struct md_tool_resolv *rc, const char *path);
+/*
+ * The names to ask for 'name' as BIND's dig and nslookup make them:
+ * none but the name itself when it ends in a dot or has at least
+ * 'ndots' dots, else each search domain appended, then the name itself.
+ * Writes up to 'max' names to out[]; returns how many.
+ */
+unsigned md_tool_search_names(const char *name,
+    const struct md_tool_resolv *rc, char out[][MD_NAME_STRLEN],
+    unsigned max);
+
 /* Port of the server in host order. */
 uint16_t md_tool_server_port(const struct md_tool_server *srv);
 
@@ -86,6 +109,26 @@ struct md_tool_query {
 	bool do_bit;
 	bool nsid;   /* RFC 5001: ask for the server's NSID */
 	bool cookie; /* RFC 7873: send a client cookie */
+	/* dig's rarer knobs (+aaflag, +opcode=, +header-only, ...) */
+	bool aa, tc, ra, z;
+	uint8_t opcode;
+	bool header_only;     /* no question section */
+	bool qid_set;	      /* send this ID, not a random one */
+	uint16_t qid;
+	uint16_t ednsflags;   /* the OPT's undefined flag bits */
+	bool expire;	      /* RFC 7314 EDNS EXPIRE */
+	bool keepalive;	      /* RFC 7828 edns-tcp-keepalive */
+	uint16_t padding;     /* RFC 7830/8467 block size, 0: none */
+	bool subnet;	      /* RFC 7871 client subnet */
+	uint16_t subnet_family; /* 1 IPv4, 2 IPv6, 0 with prefix 0 */
+	uint8_t subnet_prefix;
+	uint8_t subnet_addr[16];
+	unsigned nednsopt; /* +ednsopt=CODE[:HEX] */
+	struct {
+		uint16_t code;
+		uint8_t len;
+		uint8_t val[64];
+	} ednsopt[4];
 };
 
 /* Defaults: class IN, RD set, EDNS version 0 with MD_TOOL_EDNS_SIZE. */
@@ -122,10 +165,12 @@ struct md_tool_exchange {
 	bool tls_verify;	  /* check the certificate and name */
 	const char *tls_ca;	  /* CA file, or NULL: the system store */
 	const char *tls_hostname; /* name to check, or NULL: server name */
+	bool ignore_tc;		  /* +ignore: keep a truncated UDP reply */
 	/* filled in */
 	uint16_t id;
 	bool used_tcp;	 /* the reply came over TCP */
 	uint64_t rtt_ms; /* of the try that answered */
+	uint64_t rtt_us; /* the same, in microseconds (dig -u) */
 	uint8_t *reply;	 /* malloc'ed; md_tool_exchange_deinit */
 	size_t reply_len;
 	int error;		 /* last error when no reply came */
@@ -148,6 +193,12 @@ int md_tool_exchange(struct md_tool_exchange *ex);
 /* A failed TLS handshake or certificate check (ex->tls_error says why). */
 #define MD_TOOL_ETLS (-EPROTO)
 void md_tool_exchange_deinit(struct md_tool_exchange *ex);
+/*
+ * The query message as md_tool_exchange sends it with ID 'id' (minidig
+ * +qr prints it).  Returns 0 or MD_EPARSE; *len is set.
+ */
+int md_tool_query_wire(const struct md_tool_query *q, uint16_t id,
+    uint8_t *buf, size_t cap, size_t *len);
 
 /* dig's wording for a network error: "timed out", "connection refused". */
 const char *md_tool_net_strerror(int err);
