@@ -173,8 +173,11 @@ print_opt_options(const struct opt_rr *opt, const char *prefix)
 		off += 4 + (size_t)len;
 		fputs(prefix, stdout);
 		if (code == 3) { /* RFC 5001 NSID */
-			printf("NSID: ");
-			opt_bytes(stdout, val, len);
+			printf("NSID:"); /* empty in a query (+qr) */
+			if (len > 0) {
+				putchar(' ');
+				opt_bytes(stdout, val, len);
+			}
 		} else if (code == 10) { /* RFC 7873 COOKIE */
 			printf("COOKIE: ");
 			for (uint16_t i = 0; i < len; i++)
