@@ -172,7 +172,7 @@ print_opt_options(const struct opt_rr *opt, const char *prefix)
 			break;
 		off += 4 + (size_t)len;
 		fputs(prefix, stdout);
-		if (code == 3) { /* RFC 5001 NSID */
+		if (code == 3) {	 /* RFC 5001 NSID */
 			printf("NSID:"); /* empty in a query (+qr) */
 			if (len > 0) {
 				putchar(' ');
@@ -290,8 +290,8 @@ field_ttlunits(unsigned *col, uint32_t t)
 	static const struct {
 		uint32_t secs;
 		char unit;
-	} units[] = {{604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'},
-	    {1, 's'}};
+	} units[] = {
+	    {604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
 	char buf[64];
 	size_t len = 0;
 

@@ -71,15 +71,15 @@ struct global {
 	const char *tls_hostname;
 	const char *roothints;
 	const char *batchfile;
-	unsigned addresscount; /* addresses of the last @server */
-	bool greeted;	       /* the first banner is made */
-	bool usesearch;	       /* +search (global in dig) */
-	bool showsearch;       /* +showsearch */
-	int ndots;	       /* +ndots=N, or -1: resolv.conf's */
-	bool usec;	       /* -u */
-	bool in_digrc;	       /* parsing ~/.digrc: options only */
+	unsigned addresscount;	      /* addresses of the last @server */
+	bool greeted;		      /* the first banner is made */
+	bool usesearch;		      /* +search (global in dig) */
+	bool showsearch;	      /* +showsearch */
+	int ndots;		      /* +ndots=N, or -1: resolv.conf's */
+	bool usec;		      /* -u */
+	bool in_digrc;		      /* parsing ~/.digrc: options only */
 	struct md_tool_resolv resolv; /* search list and ndots */
-	struct lookup deflt;   /* options before the first name */
+	struct lookup deflt;	      /* options before the first name */
 	struct lookup *head, **tail;
 };
 
@@ -227,8 +227,8 @@ opt_number(const char *what, const char *value, long long min, long long max)
 			return v;
 		reason = "out of range";
 	}
-	printf("invalid %s '%s': %s\n", what, value != NULL ? value : "",
-	    reason);
+	printf(
+	    "invalid %s '%s': %s\n", what, value != NULL ? value : "", reason);
 	fatal("Couldn't parse %s", what);
 }
 
@@ -257,11 +257,11 @@ opt_number_any(const char *what, const char *value)
 static long long
 opt_opcode(const char *value)
 {
-	static const char *const names[] = {"QUERY", "IQUERY", "STATUS",
-	    "RESERVED3", "NOTIFY", "UPDATE"};
+	static const char *const names[] = {
+	    "QUERY", "IQUERY", "STATUS", "RESERVED3", "NOTIFY", "UPDATE"};
 
-	for (size_t i = 0; value != NULL && i < sizeof(names) / sizeof(names[0]);
-	    i++)
+	for (size_t i = 0;
+	     value != NULL && i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(value, names[i]) == 0)
 			return (long long)i;
 	return opt_number("opcode", value, 0, 15);
@@ -303,7 +303,7 @@ name_error(const char *name)
 	return NULL;
 }
 
-/* "+domain=NAME": put first in the search list, and search (as dig). */
+/* "+domain=NAME": the search list is that name alone, and on (dig). */
 static void
 set_domain(struct global *g, const char *value)
 {
@@ -313,19 +313,17 @@ set_domain(struct global *g, const char *value)
 
 	if (why != NULL) {
 		fflush(stdout);
-		fprintf(stderr, "minidig: '%s' is not in legal name syntax (%s)\n",
-		    value, why);
+		fprintf(stderr,
+		    "minidig: '%s' is not in legal name syntax (%s)\n", value,
+		    why);
 		exit(MD_TOOL_EXIT_USAGE);
 	}
 	md_strlcpy(d, value, sizeof(d));
 	md_tool_name_nodot(d);
 	if (strcmp(d, ".") == 0)
 		return;
-	if (rc->nsearch == MD_TOOL_SEARCH_MAX)
-		rc->nsearch--;
-	memmove(rc->search[1], rc->search[0], rc->nsearch * sizeof(rc->search[0]));
 	md_strlcpy(rc->search[0], d, sizeof(rc->search[0]));
-	rc->nsearch++;
+	rc->nsearch = 1;
 	g->usesearch = true;
 }
 
@@ -379,8 +377,8 @@ set_subnet(struct lookup *l, const char *value)
 	l->q.subnet_prefix = (uint8_t)prefix;
 	/* RFC 7871 §6: bits past the prefix are zero. */
 	for (unsigned i = 0; i < 16; i++) {
-		unsigned have = (unsigned)prefix > i * 8 ? (unsigned)prefix - i * 8
-							 : 0;
+		unsigned have =
+		    (unsigned)prefix > i * 8 ? (unsigned)prefix - i * 8 : 0;
 		if (have < 8)
 			l->q.subnet_addr[i] &= (uint8_t)(0xff00 >> have);
 	}
@@ -519,7 +517,8 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 	} else if (IS("split", 2)) {
 		if (on && value != NULL)
 			(void)opt_number("split", value, 0, 1023);
-		no_effect("split");
+		if (on)
+			no_effect("split");
 	} else if (IS("subnet", 2)) {
 		if (on)
 			set_subnet(l, value);
@@ -528,7 +527,8 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 	} else if (IS("sigchase", 2) || IS("topdown", 2) ||
 	    IS("trusted-key", 3) || IS("unexpected", 3) || IS("mapped", 2)) {
 		/* dig 9.18's words, without a newline, as it prints them. */
-		fprintf(stderr, ";; +%.*s option is deprecated", (int)len, word);
+		fprintf(
+		    stderr, ";; +%.*s option is deprecated", (int)len, word);
 	} else if (IS("cmd", 2)) {
 		g->printcmd = on;
 	} else if (IS("comments", 2)) {
@@ -633,7 +633,8 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->st.identify = on;
 	} else if (IS("idnin", 1) || IS("idnout", 4)) {
 		if (on)
-			no_effect(len > 3 && tolower((unsigned char)word[3]) == 'o'
+			no_effect(
+			    len > 3 && tolower((unsigned char)word[3]) == 'o'
 				? "idnout"
 				: "idnin");
 	} else if (IS("ignore", 2)) {
@@ -672,9 +673,9 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		l->servfail_stops = on;
 	} else if (IS("header-only", 2)) {
 		l->q.header_only = on;
-	} else if (IS("https-get", 6) || IS("https-post", 6) || IS("https", 3) ||
-	    IS("http-plain-get", 11) || IS("http-plain-post", 11) ||
-	    IS("http-plain", 3)) {
+	} else if (IS("https-get", 6) || IS("https-post", 6) ||
+	    IS("https", 3) || IS("http-plain-get", 11) ||
+	    IS("http-plain-post", 11) || IS("http-plain", 3)) {
 		if (on)
 			no_effect("https");
 	} else if (IS("keepalive", 5)) {
@@ -872,8 +873,8 @@ static void
 parse_args(struct global *g, bool batch, int argc, char **argv)
 {
 	struct lookup *l = g->in_digrc ? &g->deflt
-	    : batch		   ? lookup_clone(g)
-				   : &g->deflt;
+	    : batch		       ? lookup_clone(g)
+				       : &g->deflt;
 	bool need_clone = !batch, open_type_class = true, first = true;
 	bool any = false;
 	uint16_t v16;
@@ -912,7 +913,8 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 			g->ipv6only = a[1] == '6';
 			continue;
 		}
-		if (a[0] == '-' && (a[1] == 'r' || a[1] == 'u' || a[1] == 'm') &&
+		if (a[0] == '-' &&
+		    (a[1] == 'r' || a[1] == 'u' || a[1] == 'm') &&
 		    a[2] == '\0') {
 			/* -r was seen before ~/.digrc; -m is BIND's own
 			 * memory debugging. */
@@ -956,17 +958,20 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 				g->batchfile = val;
 				break;
 			case 'p':
-				if (md_parse_int(val, 0, 65535, &g->port) != 0) {
+				if (md_parse_int(val, 0, 65535, &g->port) !=
+				    0) {
 					/* dig's two lines, and its exit 1 */
 					printf("invalid port number '%s': %s\n",
 					    val,
 					    strspn(val, "0123456789") ==
-						    strlen(val) && *val != '\0'
+							strlen(val) &&
+						    *val != '\0'
 						? "out of range"
 						: "not a valid number");
 					fflush(stdout);
-					fprintf(stderr, "minidig: Couldn't "
-							"parse port number\n");
+					fprintf(stderr,
+					    "minidig: Couldn't "
+					    "parse port number\n");
 					exit(MD_TOOL_EXIT_USAGE);
 				}
 				g->port_set = true;
@@ -1337,8 +1342,8 @@ run_step(const struct global *g, struct lookup *l, const char *name,
 				goto cleanup;
 		}
 	}
-	stats_later = ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NOERROR ||
-	    !sc->origin;
+	stats_later =
+	    ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NOERROR || !sc->origin;
 	print_greeting(g, l);
 	if (!g->short_form && !g->yaml && !g->json) {
 		st.stats = l->st.stats && (stats_now || stats_later);

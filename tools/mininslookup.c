@@ -56,7 +56,7 @@ struct nsl_settings {
 	bool vc_set;
 	bool recurse;
 	bool search;
-	bool server_default; /* the server came from resolv.conf */
+	bool server_default;	      /* the server came from resolv.conf */
 	struct md_tool_resolv resolv; /* the search list ("srchlist") */
 };
 
@@ -250,7 +250,8 @@ set_option(struct nsl_settings *st, const char *opt)
 			st->tries = n;
 	} else if (word_is(opt, "defname", 3) || word_is(opt, "search", 3)) {
 		st->search = true;
-	} else if (word_is(opt, "nodefname", 5) || word_is(opt, "nosearch", 5)) {
+	} else if (word_is(opt, "nodefname", 5) ||
+	    word_is(opt, "nosearch", 5)) {
 		st->search = false;
 	} else if (word_is(opt, "vc", 2)) {
 		st->vc = true;
@@ -574,8 +575,8 @@ tries_of(const struct nsl_settings *st)
  * as it is (the same walk as dig's +search).
  */
 static unsigned
-search_names(const struct nsl_settings *st, const char *name,
-    char out[][MD_NAME_STRLEN])
+search_names(
+    const struct nsl_settings *st, const char *name, char out[][MD_NAME_STRLEN])
 {
 	struct md_tool_resolv rc = st->resolv;
 	unsigned n;
@@ -676,8 +677,7 @@ set_server(struct nsl_settings *st, const char *name)
 		if (md_tool_server_set(&srv, name, (uint16_t)st->port) == 0) {
 			st->server = srv;
 			st->server_default = false;
-		}
-		else
+		} else
 			printf(
 			    "couldn't get address for '%s': not found\n", name);
 	}

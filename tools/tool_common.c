@@ -344,8 +344,8 @@ put_option(uint8_t *rdata, size_t cap, uint16_t *len, uint16_t code,
 
 /* RFC 6891 §6.1.2: the OPT record, with the options asked for. */
 static int
-write_opt(struct md_wire_writer *w, const struct md_tool_query *q,
-    size_t msglen)
+write_opt(
+    struct md_wire_writer *w, const struct md_tool_query *q, size_t msglen)
 {
 	static const uint8_t root[1] = {0};
 	uint8_t rdata[512], cookie[8], ecs[20];

@@ -88,9 +88,8 @@ int md_tool_resolv_read(struct md_tool_resolv *rc, const char *path);
  * 'ndots' dots, else each search domain appended, then the name itself.
  * Writes up to 'max' names to out[]; returns how many.
  */
-unsigned md_tool_search_names(const char *name,
-    const struct md_tool_resolv *rc, char out[][MD_NAME_STRLEN],
-    unsigned max);
+unsigned md_tool_search_names(const char *name, const struct md_tool_resolv *rc,
+    char out[][MD_NAME_STRLEN], unsigned max);
 
 /* Port of the server in host order. */
 uint16_t md_tool_server_port(const struct md_tool_server *srv);
@@ -112,14 +111,14 @@ struct md_tool_query {
 	/* dig's rarer knobs (+aaflag, +opcode=, +header-only, ...) */
 	bool aa, tc, ra, z;
 	uint8_t opcode;
-	bool header_only;     /* no question section */
-	bool qid_set;	      /* send this ID, not a random one */
+	bool header_only; /* no question section */
+	bool qid_set;	  /* send this ID, not a random one */
 	uint16_t qid;
-	uint16_t ednsflags;   /* the OPT's undefined flag bits */
-	bool expire;	      /* RFC 7314 EDNS EXPIRE */
-	bool keepalive;	      /* RFC 7828 edns-tcp-keepalive */
-	uint16_t padding;     /* RFC 7830/8467 block size, 0: none */
-	bool subnet;	      /* RFC 7871 client subnet */
+	uint16_t ednsflags;	/* the OPT's undefined flag bits */
+	bool expire;		/* RFC 7314 EDNS EXPIRE */
+	bool keepalive;		/* RFC 7828 edns-tcp-keepalive */
+	uint16_t padding;	/* RFC 7830/8467 block size, 0: none */
+	bool subnet;		/* RFC 7871 client subnet */
 	uint16_t subnet_family; /* 1 IPv4, 2 IPv6, 0 with prefix 0 */
 	uint8_t subnet_prefix;
 	uint8_t subnet_addr[16];
@@ -197,8 +196,8 @@ void md_tool_exchange_deinit(struct md_tool_exchange *ex);
  * The query message as md_tool_exchange sends it with ID 'id' (minidig
  * +qr prints it).  Returns 0 or MD_EPARSE; *len is set.
  */
-int md_tool_query_wire(const struct md_tool_query *q, uint16_t id,
-    uint8_t *buf, size_t cap, size_t *len);
+int md_tool_query_wire(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
+    size_t cap, size_t *len);
 
 /* dig's wording for a network error: "timed out", "connection refused". */
 const char *md_tool_net_strerror(int err);

@@ -11,9 +11,9 @@
 # 127.55.0.3 (tests/integration/hierarchy/blackhole.py) and nothing at all
 # on 127.55.0.4 (a closed port).
 #
-# Masked before diffing, and only this: the program name in stderr,
-# and "nosearch" in "set all" (mininslookup applies no search list, by
-# design, and says so).  Nothing else varies: answers are authoritative,
+# Masked before diffing, and only this: the program name in stderr.
+# (The search list in a pod's resolv.conf: dig_search.sh.)  Nothing else
+# varies: answers are authoritative,
 # so TTLs are fixed, and nslookup's debug blocks show no IDs or timings.
 #
 # Ground rules as in run.sh, the harness lib.sh's: a private network
