@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <ldns/ldns.h>
@@ -1155,8 +1154,7 @@ print_query(const struct global *g, const struct lookup *l,
 		return;
 	if (!q->qid_set) {
 		/* The printed ID is the one sent. */
-		if (getrandom(&q->qid, sizeof(q->qid), 0) != sizeof(q->qid))
-			q->qid = (uint16_t)rand();
+		q->qid = (uint16_t)md_random_u32();
 		q->qid_set = true;
 	}
 	/* dig shows the padding option empty, and the size with it. */
