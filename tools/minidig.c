@@ -1302,7 +1302,8 @@ run_step(const struct global *g, struct lookup *l, const char *name,
 	}
 	if (rc != 0) {
 		/* After a failed TCP connect dig has said all it says. */
-		if (!(ex.used_tcp && ex.tcp_connect_failed)) {
+		if (!(ex.used_tcp && ex.tcp_connect_failed) &&
+		    !ex.udp_setup_failed) {
 			print_greeting(g, l);
 			printf(";; no servers could be reached\n");
 		}
@@ -1363,12 +1364,127 @@ cleanup:
 	return status;
 }
 
+/*
+ * +nssearch (dig's ns_search_only): the NS set of the name from the
+ * server, then each name server's addresses (the system's resolver, as
+ * dig) asked for the zone's SOA without recursion, one line each:
+ * "SOA ... from server ADDR in N ms."  dig asks them all at once and
+ * prints in order of arrival; minidig asks in turn, in the NS set's
+ * order.  Exit 9 when no name server answered.
+ */
 static int
 run_nssearch(const struct global *g, struct lookup *l)
 {
-	(void)g;
-	(void)l;
-	no_effect("nssearch");
+	struct md_tool_server def, *servers = l->servers;
+	struct md_tool_exchange ex;
+	uint16_t port = g->port_set ? (uint16_t)g->port : MD_TOOL_PORT;
+	char nsnames[DIG_MAX_SERVERS][MD_NAME_STRLEN];
+	unsigned nns = 0, asked = 0, answered = 0, unresolved = 0;
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *an;
+	int rc;
+
+	if (md_tool_query_set_name(&l->q, l->name) != 0)
+		return MD_TOOL_EXIT_INTERNAL;
+	if (l->nservers == 0) {
+		md_tool_server_default(&def, MD_TOOL_RESOLV_CONF, port);
+		servers = &def;
+	}
+	md_tool_server_set_port(&servers[0], port);
+	l->q.qtype = MD_TYPE_NS;
+	memset(&ex, 0, sizeof(ex));
+	ex.server = &servers[0];
+	ex.query = &l->q;
+	ex.tcp = l->tcp;
+	ex.timeout_ms = (int)g->timeout_s * 1000;
+	ex.tries = l->tries;
+	ex.display_name = l->name;
+	rc = md_tool_exchange(&ex);
+	if (rc != 0 ||
+	    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) != LDNS_STATUS_OK) {
+		md_tool_exchange_deinit(&ex);
+		printf(";; no servers could be reached\n");
+		return MD_TOOL_EXIT_NOREPLY;
+	}
+	an = ldns_pkt_answer(pkt);
+	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an) &&
+	     nns < DIG_MAX_SERVERS;
+	     i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+		char *txt;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS ||
+		    ldns_rr_rd_count(rr) != 1)
+			continue;
+		txt = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		if (txt != NULL)
+			md_strlcpy(nsnames[nns++], txt, MD_NAME_STRLEN);
+		free(txt);
+	}
+	ldns_pkt_free(pkt);
+	pkt = NULL;
+	md_tool_exchange_deinit(&ex);
+	/* Not a zone's name: dig prints nothing. */
+	for (unsigned i = 0; i < nns; i++) {
+		struct md_tool_server ns;
+		struct md_tool_query q = l->q;
+
+		if (md_tool_server_set_af(&ns, nsnames[i], port, family(g)) !=
+		    0) {
+			fprintf(stderr,
+			    "couldn't get address for '%s': "
+			    "failure\n",
+			    nsnames[i]);
+			unresolved++;
+			continue;
+		}
+		q.qtype = MD_TYPE_SOA;
+		q.rd = false;
+		memset(&ex, 0, sizeof(ex));
+		ex.server = &ns;
+		ex.query = &q;
+		ex.tcp = l->tcp;
+		ex.timeout_ms = (int)g->timeout_s * 1000;
+		ex.tries = 1;
+		ex.display_name = l->name;
+		ex.ns_search = true;
+		asked++;
+		if (md_tool_exchange(&ex) == 0 &&
+		    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) ==
+			LDNS_STATUS_OK) {
+			an = ldns_pkt_answer(pkt);
+			answered++;
+			for (size_t k = 0; an != NULL &&
+			     k < ldns_rr_list_rr_count(an) && l->st.answer;
+			     k++) {
+				const ldns_rr *rr = ldns_rr_list_rr(an, k);
+				struct md_tool_rr_text t;
+
+				if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
+				    md_tool_rr_text(rr, false, &t) != 0)
+					continue;
+				printf("SOA %s from server %s in %llu ms.\n",
+				    t.rdata, ns.host,
+				    (unsigned long long)ex.rtt_ms);
+				md_tool_rr_text_free(&t);
+			}
+			ldns_pkt_free(pkt);
+			pkt = NULL;
+		}
+		md_tool_exchange_deinit(&ex);
+	}
+	fflush(stdout);
+	if (nns > 0 && unresolved == nns) {
+		fprintf(stderr,
+		    "minidig: couldn't get address for '%s': no "
+		    "more\n",
+		    nsnames[0]);
+		return MD_TOOL_EXIT_USAGE;
+	}
+	if (asked > 0 && answered == 0) {
+		printf(";; NS servers could not be reached\n");
+		return MD_TOOL_EXIT_NOREPLY;
+	}
 	return MD_TOOL_EXIT_OK;
 }
 

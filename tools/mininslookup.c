@@ -544,7 +544,7 @@ ask(struct nsl_settings *st, struct nsl_state *s, struct nsl_lookup *lk)
 		if (rc == MD_EPARSE)
 			printf(";; Got bad packet\n");
 		/* After a TCP connect failure the line is already out. */
-		if (!ex.tcp_connect_failed)
+		if (!ex.tcp_connect_failed && !ex.udp_setup_failed)
 			printf(";; no servers could be reached\n");
 		md_tool_exchange_deinit(&ex);
 		return false;

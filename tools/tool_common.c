@@ -624,7 +624,7 @@ tls_setup(
 }
 
 static void
-report_failure(const struct md_tool_exchange *ex, bool tcp, int err)
+report_failure(struct md_tool_exchange *ex, bool tcp, int err)
 {
 	const struct md_tool_server *srv = ex->server;
 	unsigned port = md_tool_server_port(srv);
@@ -641,6 +641,18 @@ report_failure(const struct md_tool_exchange *ex, bool tcp, int err)
 		    ex->display_name != NULL ? ex->display_name : "",
 		    md_tool_net_strerror(err));
 		printf(";; no servers could be reached\n");
+		return;
+	}
+	if (!tcp && (err == -ENETUNREACH || err == -EHOSTUNREACH)) {
+		/* The datagram could not even be sent: dig 9.18's words,
+		 * each try. */
+		ex->udp_setup_failed = true;
+		printf(";; UDP setup with %s#%u(%s) for %s failed: %s.\n",
+		    srv->host, port, srv->name,
+		    ex->display_name != NULL ? ex->display_name : "",
+		    md_tool_net_strerror(err));
+		if (!ex->ns_search)
+			printf(";; no servers could be reached\n");
 		return;
 	}
 	printf(";; communications error to %s#%u: %s\n", srv->host, port,
@@ -664,6 +676,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	ex->error = 0;
 	ex->used_tcp = false;
 	ex->tcp_connect_failed = false;
+	ex->udp_setup_failed = false;
 	ex->tls_error[0] = '\0';
 	/* RFC 5452 §4.3: an unpredictable ID. */
 	if (getrandom(&ex->id, sizeof(ex->id), 0) != sizeof(ex->id))

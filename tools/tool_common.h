@@ -165,6 +165,7 @@ struct md_tool_exchange {
 	const char *tls_ca;	  /* CA file, or NULL: the system store */
 	const char *tls_hostname; /* name to check, or NULL: server name */
 	bool ignore_tc;		  /* +ignore: keep a truncated UDP reply */
+	bool ns_search;		  /* +nssearch: no "no servers" lines */
 	/* filled in */
 	uint16_t id;
 	bool used_tcp;	 /* the reply came over TCP */
@@ -175,6 +176,7 @@ struct md_tool_exchange {
 	int error;		 /* last error when no reply came */
 	char tls_error[256];	 /* why the TLS handshake failed */
 	bool tcp_connect_failed; /* last failure was a TCP connect */
+	bool udp_setup_failed;	 /* ... or a UDP send (no route) */
 };
 
 /*

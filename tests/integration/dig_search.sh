@@ -14,6 +14,7 @@
 #   - every dig 9.18 option (the list of 'dig -h'): accepted with dig's
 #     exit code; the implemented ones print what dig prints; the others
 #     say once that they have no effect here;
+#   - +nssearch on a zone whose name servers disagree (one is down);
 #   - ~/.digrc read before the command line, and -r.
 #
 # Masked before diffing, and only this: the message ID, the query time,
@@ -34,16 +35,36 @@ MD=127.56.0.1
 md_it_need dig nslookup
 md_it_built "$MINIDNSD" "$MINIDIG" "$MININSLOOKUP"
 
+# nss.test, for +nssearch: three name servers, the first two serving
+# serials 1 and 2 (they disagree), the third one not there at all.
+for i in 1 2; do
+	cat >"$T/nss$i.zone" <<EOF
+\$ORIGIN nss.test.
+\$TTL 300
+@	SOA	ns1 hostmaster $i 3600 900 604800 60
+@	NS	ns1
+@	NS	ns2
+@	NS	ns3
+ns1	A	127.56.0.1
+ns2	A	127.56.0.2
+ns3	A	127.56.0.3
+EOF
+done
 printf 'rrset-roundrobin: no\n' >"$T/minidnsd.yaml"
 "$MINIDNSD" -c "$T/minidnsd.yaml" -f -q --no-recursion --listen "$MD:53" \
     --zone "$ZONES/cluster.local.zone" --zone "$ZONES/example.yaml" \
-    >"$T/minidnsd.log" 2>&1 &
+    --zone "$T/nss1.zone" >"$T/minidnsd.log" 2>&1 &
 PIDS="$PIDS $!"
-if ! poll 5 dig +time=1 +tries=1 @"$MD" cluster.local SOA; then
-	echo "ERROR: minidnsd did not start"
-	tail -n 20 "$T/minidnsd.log"
-	exit 99
-fi
+"$MINIDNSD" -c "$T/minidnsd.yaml" -f -q --no-recursion --listen 127.56.0.2:53 \
+    --zone "$T/nss2.zone" >"$T/minidnsd2.log" 2>&1 &
+PIDS="$PIDS $!"
+for s in "$MD" 127.56.0.2; do
+	if ! poll 5 dig +time=1 +tries=1 @"$s" nss.test SOA; then
+		echo "ERROR: minidnsd on $s did not start"
+		tail -n 20 "$T"/minidnsd*.log
+		exit 99
+	fi
+done
 
 printf 'nameserver %s\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n' \
     "$MD" >"$T/resolv.conf"
@@ -236,6 +257,32 @@ for o in +nocrypto +norrcomments +split=8 +expandaaaa +unknownformat \
     +https-get +http-plain +http-plain-get; do
 	noeffect "$o: no effect, said so" "$o"
 done
+# +nssearch: dig asks all name servers at once and prints as replies
+# come, minidig asks them in turn: the lines are compared sorted.
+nss() {
+	local name=$1 d m
+	shift
+	pod dig "$@" >"$T/dig.out" 2>&1
+	d=$?
+	pod "$MINIDIG" "$@" >"$T/mini.out" 2>&1
+	m=$?
+	for f in dig mini; do
+		sed -E -e 's/ in [0-9]+ ms\.$/ in X ms./' \
+		    -e 's/^(dig|minidig): /PROG: /' "$T/$f.out" | sort \
+		    >"$T/$f.m"
+	done
+	if [ "$d" = "$m" ] && diff -u "$T/dig.m" "$T/mini.m" >"$T/diff"; then
+		pass "$name"
+	else
+		fail "$name (exit dig $d, minidig $m)" "$T/diff"
+	fi
+}
+nss "+nssearch: two serials, one server down" +nssearch nss.test
+nss "+nssearch +short" +nssearch nss.test +short
+nss "+nssearch +noall" +nssearch nss.test +noall
+nss "+nssearch: not a zone" +nssearch web.shop.svc.$C
+nss "+nssearch: NS without addresses" +nssearch $C
+
 # -k and -y: TSIG keys, not supported: a warning, the query unsigned.
 pod "$MINIDIG" -k /nonexistent $Q +short >"$T/mini.out" 2>&1
 if [ $? = 0 ] && grep -q '^;; -k: TSIG is not supported' "$T/mini.out" &&
