@@ -1438,6 +1438,8 @@ run_nssearch(const struct global *g, struct lookup *l)
 			unresolved++;
 			continue;
 		}
+		/* dig names these servers by address. */
+		md_strlcpy(ns.name, ns.host, sizeof(ns.name));
 		q.qtype = MD_TYPE_SOA;
 		q.rd = false;
 		memset(&ex, 0, sizeof(ex));
