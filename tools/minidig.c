@@ -87,7 +87,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "Usage: minidig [@server] [-b addr] [-c class] [-f file] "
-	    "[-p port] [-q name]\n"
+	    "[-p port] [-q name] [-r] [-u]\n"
 	    "               [-t type] [-x addr] [-4|-6] [name] [type] "
 	    "[class] [+opt...]\n"
 	    "               [name [@server] [type] [+opt...]]...\n"
@@ -100,7 +100,16 @@ usage(FILE *fp)
 	    "  answer, authority, additional, all, stats, multiline, ttlid, "
 	    "json, yaml,\n"
 	    "  tls, tls-ca[=FILE], tls-hostname=NAME, trace, explain, "
-	    "roothints=FILE\n"
+	    "roothints=FILE,\n"
+	    "  search, showsearch, ndots=N, domain=NAME, qr, header-only, "
+	    "ttlunits, class,\n"
+	    "  aaflag, raflag, tcflag, zflag, opcode=N, qid=N, ednsflags=N, "
+	    "ednsopt=C[:HEX],\n"
+	    "  expire, keepalive, padding=N, subnet=ADDR/N, fail, ignore, "
+	    "nssearch;\n"
+	    "  every other dig 9.18 option is accepted with a warning.  -r: "
+	    "no ~/.digrc,\n"
+	    "  -u: times in microseconds.\n"
 	    "See minidig(1).  -h: this text, -v: the version.\n");
 }
 

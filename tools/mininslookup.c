@@ -100,7 +100,9 @@ usage(FILE *fp, bool full)
 	fprintf(fp,
 	    "Options: -type=T (-query=T, -q=T), -class=C, -port=N, "
 	    "-timeout=N,\n"
-	    "  -retry=N, -[no]debug, -[no]recurse, -[no]vc, -version.\n"
+	    "  -retry=N, -[no]debug, -[no]recurse, -[no]vc, -[no]search, "
+	    "-ndots=N,\n"
+	    "  -domain=NAME, -version.\n"
 	    "An address as host looks up its PTR record.  The default server "
 	    "is the\nfirst nameserver of %s.\n",
 	    MD_TOOL_RESOLV_CONF);
