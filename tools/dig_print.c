@@ -336,6 +336,79 @@ print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
 	printf("\t\t\t\t)");
 }
 
+/*
+ * +expandaaaa and +unknownformat: the fields of 't' rewritten.  RFC 3597
+ * §5: "CLASSn", "TYPEn" and "\\# LEN HEX", the hex in chunks of 28
+ * bytes (22 in +multiline, one a line in parentheses), as dig does.
+ */
+static int
+restyle(const struct md_dig_style *st, const ldns_rr *rr, bool question,
+    struct md_tool_rr_text *t)
+{
+	char *n;
+
+	if (st->expandaaaa && !st->unknownformat && !question &&
+	    ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA &&
+	    ldns_rr_rd_count(rr) == 1 &&
+	    ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 16) {
+		const uint8_t *a = ldns_rdf_data(ldns_rr_rdf(rr, 0));
+
+		if ((n = malloc(40)) == NULL)
+			return -ENOMEM;
+		for (int i = 0; i < 8; i++)
+			snprintf(n + i * 5, 6, "%02x%02x%s", a[2 * i],
+			    a[2 * i + 1], i < 7 ? ":" : "");
+		free(t->rdata);
+		t->rdata = n;
+	}
+	if (!st->unknownformat)
+		return 0;
+	if ((n = malloc(16)) == NULL)
+		return -ENOMEM;
+	snprintf(n, 16, "CLASS%u", (unsigned)ldns_rr_get_class(rr));
+	free(t->rclass);
+	t->rclass = n;
+	if ((n = malloc(16)) == NULL)
+		return -ENOMEM;
+	snprintf(n, 16, "TYPE%u", (unsigned)ldns_rr_get_type(rr));
+	free(t->type);
+	t->type = n;
+	if (!question) {
+		ldns_buffer *b = ldns_buffer_new(MD_WIRE_MAX);
+		size_t len, cap, chunk = st->multiline ? 22 : 28, off = 0;
+
+		if (b == NULL ||
+		    ldns_rr_rdata2buffer_wire(b, rr) != LDNS_STATUS_OK) {
+			ldns_buffer_free(b);
+			return -ENOMEM;
+		}
+		len = ldns_buffer_position(b);
+		cap = len * 2 + (len / chunk + 2) * 8 + 64;
+		if ((n = malloc(cap)) == NULL) {
+			ldns_buffer_free(b);
+			return -ENOMEM;
+		}
+		off = (size_t)snprintf(n, cap, "\\# %zu", len);
+		if (st->multiline && len > 0)
+			off += (size_t)snprintf(n + off, cap - off, " (");
+		for (size_t i = 0; i < len; i++) {
+			if (i % chunk == 0)
+				off +=
+				    (size_t)snprintf(n + off, cap - off, "%s",
+					st->multiline && i > 0 ? "\n\t\t\t\t"
+							       : " ");
+			off += (size_t)snprintf(n + off, cap - off, "%02X",
+			    ldns_buffer_at(b, i)[0]);
+		}
+		if (st->multiline && len > 0)
+			snprintf(n + off, cap - off, " )");
+		ldns_buffer_free(b);
+		free(t->rdata);
+		t->rdata = n;
+	}
+	return 0;
+}
+
 static int
 print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 {
@@ -350,6 +423,10 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 		c = (struct columns){24, 24, 32, 40};
 	if (md_tool_rr_text(rr, question, &t) != 0)
 		return -ENOMEM;
+	if (restyle(st, rr, question, &t) != 0) {
+		md_tool_rr_text_free(&t);
+		return -ENOMEM;
+	}
 	/* dig's ';' before a question is not counted in the columns. */
 	if (question)
 		putchar(';');
@@ -371,7 +448,8 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 	field(&col, t.type);
 	if (!question) {
 		indent(&col, st->noclass ? c.type : c.rdata);
-		if (st->multiline && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+		if (st->multiline && !st->unknownformat &&
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
 			print_soa_multiline(rr, &t);
 		else
 			fputs(t.rdata, stdout);
@@ -412,6 +490,10 @@ print_short(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 
 		if (md_tool_rr_text(ldns_rr_list_rr(an, i), false, &t) != 0)
 			return -ENOMEM;
+		if (restyle(st, ldns_rr_list_rr(an, i), false, &t) != 0) {
+			md_tool_rr_text_free(&t);
+			return -ENOMEM;
+		}
 		printf("%s", t.rdata);
 		if (st->identify)
 			printf(" from server %s in %llu ms.", ex->server->name,

@@ -611,8 +611,7 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 			l->q.edns_version =
 			    (uint8_t)opt_number("edns", value, 0, 255);
 	} else if (IS("expandaaaa", 4)) {
-		if (on)
-			no_effect("expandaaaa");
+		l->st.expandaaaa = on;
 	} else if (IS("expire", 4)) {
 		l->q.expire = on;
 		if (on)
@@ -656,8 +655,7 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 	} else if (IS("trace", 3)) {
 		l->trace = on;
 	} else if (IS("unknownformat", 3)) {
-		if (on)
-			no_effect("unknownformat");
+		l->st.unknownformat = on;
 	} else if (IS("yaml", 1)) {
 		g->yaml = on;
 		if (on) {

@@ -222,6 +222,13 @@ dcmp "+ttlunits" +nocookie +ttlunits $C SOA
 dcmp "+ttlunits +multiline" +nocookie +ttlunits +multiline $C SOA
 dcmp "+noclass" +nocookie +noclass $C SOA
 dcmp "+nottlid +noclass" $Q +nottlid +noclass
+dcmp "+expandaaaa" +nocookie +expandaaaa web.shop.svc.$C AAAA
+dcmp "+expandaaaa +short" +nocookie +expandaaaa web.shop.svc.$C AAAA +short
+dcmp "+unknownformat" +nocookie +unknownformat web.shop.svc.$C AAAA
+dcmp "+unknownformat SOA" +nocookie +unknownformat $C SOA
+dcmp "+unknownformat +multiline" +nocookie +unknownformat +multiline $C SOA
+dcmp "+unknownformat +short" +nocookie +unknownformat _pg._tcp.db.shop.svc.$C \
+    SRV +short
 dcmp "+aaflag +raflag +tcflag +zflag +qid" $Q +aaflag +raflag +tcflag +zflag \
     +qid=1234 +qr +noall +comments
 dcmp "+aaonly +opcode=notify" $Q +aaonly +opcode=notify +qr +noall +comments
@@ -251,7 +258,7 @@ dcmp "+crypto +rrcomments +nosplit" $Q +crypto +rrcomments +nosplit
 dcmp "+noidnin +noidnout" $Q +noidnin +noidnout
 dcmp "+tls-ca off, +notls" $Q +notls-ca +notls +notcp
 # Accepted here without an effect: said once, the rest unchanged.
-for o in +nocrypto +norrcomments +split=8 +expandaaaa +unknownformat \
+for o in +nocrypto +norrcomments +split=8 \
     +onesoa +keepopen +idnin +idnout +badcookie +showbadcookie +coflag \
     +dns64prefix +tls-certfile=/dev/null +tls-keyfile=/dev/null +https \
     +https-get +http-plain +http-plain-get; do
