@@ -1293,9 +1293,9 @@ run_step(const struct global *g, struct lookup *l, const char *name,
 		    ex.reply_len >= 4 &&
 		    MD_RCODE(md_read_u16(ex.reply + 2)) == MD_RCODE_SERVFAIL) {
 			/* +nofail: a SERVFAIL sends us to the next server. */
-			printf(";; Got SERVFAIL reply from %s#%u, trying next "
+			printf(";; Got SERVFAIL reply from %s, trying next "
 			       "server\n",
-			    servers[i].host, md_tool_server_port(&servers[i]));
+			    servers[i].host);
 			continue;
 		}
 		if (rc == 0 || rc == -ENOMEM || rc == MD_EPARSE)

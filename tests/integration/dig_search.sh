@@ -264,6 +264,28 @@ for o in +nocrypto +norrcomments +split=8 \
     +https-get +http-plain +http-plain-get; do
 	noeffect "$o: no effect, said so" "$o"
 done
+# +[no]fail: a server that answers SERVFAIL to everything, then a good one.
+cat >"$T/servfail.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+s.settimeout(60)
+while True:
+    try:
+        q, a = s.recvfrom(4096)
+    except socket.timeout:
+        break
+    end = 12 + q[12:].index(b"\0") + 5  # the question, echoed
+    s.sendto(q[:2] + b"\x81\x82" + q[4:6] + b"\0" * 6 + q[12:end], a)
+EOF
+python3 "$T/servfail.py" 127.56.0.7 >"$T/servfail.log" 2>&1 &
+PIDS="$PIDS $!"
+poll 5 dig +time=1 +tries=1 @127.56.0.7 x >/dev/null
+dcmp "SERVFAIL ends the lookup (+fail, the default)" $Q @127.56.0.7 @"$MD"
+dcmp "+nofail: next server" +nofail $Q @127.56.0.7 @"$MD"
+dcmp "+nofail, servers first" +nofail +nocookie @127.56.0.7 @"$MD" \
+    web.shop.svc.$C
+
 # +nssearch: dig asks all name servers at once and prints as replies
 # come, minidig asks them in turn: the lines are compared sorted.
 nss() {
