@@ -361,6 +361,38 @@ restyle(const struct md_dig_style *st, const ldns_rr *rr, bool question,
 		free(t->rdata);
 		t->rdata = n;
 	}
+	if (st->nocrypto && !st->unknownformat && !question && !st->multiline) {
+		/* dig +nocrypto: the fields before the key, signature or
+		 * digest, then "[key id = N]" or "[omitted]". */
+		ldns_rr_type type = ldns_rr_get_type(rr);
+		bool key = type == LDNS_RR_TYPE_DNSKEY ||
+		    type == LDNS_RR_TYPE_CDNSKEY || type == LDNS_RR_TYPE_KEY;
+		unsigned keep = key					     ? 3
+		    : type == LDNS_RR_TYPE_RRSIG || type == LDNS_RR_TYPE_SIG ? 8
+		    : type == LDNS_RR_TYPE_DS || type == LDNS_RR_TYPE_CDS    ? 3
+									  : 0;
+		char *p = t->rdata;
+
+		for (unsigned i = 0; keep > 0 && p != NULL && i < keep; i++) {
+			p = strchr(p, ' ');
+			if (p != NULL)
+				p++;
+		}
+		if (keep > 0 && p != NULL) {
+			size_t len = (size_t)(p - t->rdata);
+
+			if ((n = malloc(len + 32)) == NULL)
+				return -ENOMEM;
+			memcpy(n, t->rdata, len);
+			if (key)
+				snprintf(n + len, 32, "[key id = %u]",
+				    (unsigned)ldns_calc_keytag(rr));
+			else
+				snprintf(n + len, 32, "[omitted]");
+			free(t->rdata);
+			t->rdata = n;
+		}
+	}
 	if (!st->unknownformat)
 		return 0;
 	if ((n = malloc(16)) == NULL)

@@ -36,6 +36,7 @@ struct md_dig_style {
 	bool noclass;	    /* +noclass */
 	bool expandaaaa;    /* +expandaaaa: all 32 hex digits of an AAAA */
 	bool unknownformat; /* +unknownformat: RFC 3597 forms */
+	bool nocrypto;	    /* +nocrypto: keys and signatures left out */
 };
 
 /*

@@ -548,8 +548,7 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 	} else if (IS("coflag", 3)) {
 		no_effect("coflag");
 	} else if (IS("crypto", 2)) {
-		if (!on)
-			no_effect("nocrypto");
+		l->st.nocrypto = !on;
 	} else if (IS("class", 2)) {
 		l->st.noclass = !on;
 	} else if (IS("adflag", 2)) {
@@ -1533,6 +1532,10 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	}
 	if (l->nssearch)
 		return run_nssearch(g, l);
+	if (l->st.nocrypto && l->st.multiline)
+		fprintf(stderr,
+		    ";; +nocrypto: has no effect in minidig with "
+		    "+multiline\n");
 	if (g->ndots >= 0)
 		rc.ndots = (unsigned)g->ndots;
 	for (const char *p = l->name; *p != '\0'; p++)

@@ -50,10 +50,22 @@ ns2	A	127.56.0.2
 ns3	A	127.56.0.3
 EOF
 done
+# crypto.test: a key, a signature and a digest for +nocrypto.
+cat >"$T/crypto.zone" <<'EOF'
+$ORIGIN crypto.test.
+$TTL 3600
+@	SOA	ns hostmaster 1 3600 900 604800 60
+@	NS	ns
+ns	A	10.0.0.1
+@	DNSKEY	257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==
+@	RRSIG	A 13 2 3600 20261231000000 20261201000000 2371 crypto.test. oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTrPYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6oB9wfuh3DTJXUAfI=
+@	A	10.0.0.3
+sub	DS	2371 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
+EOF
 printf 'rrset-roundrobin: no\n' >"$T/minidnsd.yaml"
 "$MINIDNSD" -c "$T/minidnsd.yaml" -f -q --no-recursion --listen "$MD:53" \
     --zone "$ZONES/cluster.local.zone" --zone "$ZONES/example.yaml" \
-    --zone "$T/nss1.zone" >"$T/minidnsd.log" 2>&1 &
+    --zone "$T/nss1.zone" --zone "$T/crypto.zone" >"$T/minidnsd.log" 2>&1 &
 PIDS="$PIDS $!"
 "$MINIDNSD" -c "$T/minidnsd.yaml" -f -q --no-recursion --listen 127.56.0.2:53 \
     --zone "$T/nss2.zone" >"$T/minidnsd2.log" 2>&1 &
@@ -222,6 +234,10 @@ dcmp "+ttlunits" +nocookie +ttlunits $C SOA
 dcmp "+ttlunits +multiline" +nocookie +ttlunits +multiline $C SOA
 dcmp "+noclass" +nocookie +noclass $C SOA
 dcmp "+nottlid +noclass" $Q +nottlid +noclass
+dcmp "+nocrypto DNSKEY: key id" +nocookie +nocrypto crypto.test DNSKEY
+dcmp "+nocrypto RRSIG, DS: omitted" +nocookie +nocrypto crypto.test RRSIG \
+    sub.crypto.test DS
+dcmp "+nocrypto ANY +short" +nocookie +nocrypto crypto.test ANY +short
 dcmp "+expandaaaa" +nocookie +expandaaaa web.shop.svc.$C AAAA
 dcmp "+expandaaaa +short" +nocookie +expandaaaa web.shop.svc.$C AAAA +short
 dcmp "+unknownformat" +nocookie +unknownformat web.shop.svc.$C AAAA
@@ -258,7 +274,7 @@ dcmp "+crypto +rrcomments +nosplit" $Q +crypto +rrcomments +nosplit
 dcmp "+noidnin +noidnout" $Q +noidnin +noidnout
 dcmp "+tls-ca off, +notls" $Q +notls-ca +notls +notcp
 # Accepted here without an effect: said once, the rest unchanged.
-for o in +nocrypto +norrcomments +split=8 \
+for o in +norrcomments +split=8 \
     +onesoa +keepopen +idnin +idnout +badcookie +showbadcookie +coflag \
     +dns64prefix +tls-certfile=/dev/null +tls-keyfile=/dev/null +https \
     +https-get +http-plain +http-plain-get; do
