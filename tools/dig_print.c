@@ -310,7 +310,8 @@ field_ttlunits(unsigned *col, uint32_t t)
 
 /* dig +multiline: the SOA's numbers one a line with what they mean. */
 static void
-print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
+print_soa_multiline(
+    const ldns_rr *rr, const struct md_tool_rr_text *t, bool comments)
 {
 	static const char *const what[] = {
 	    "serial", "refresh", "retry", "expire", "minimum"};
@@ -326,6 +327,10 @@ print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
 	for (size_t i = 0; i < 5; i++) {
 		uint32_t v = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2 + i));
 
+		if (!comments) { /* +norrcomments: the numbers alone */
+			printf("\t\t\t\t%u%s", v, i < 4 ? "\n" : ")");
+			continue;
+		}
 		printf("\t\t\t\t%-10u ; %s", v, what[i]);
 		if (i > 0) {
 			ttl_words(v, words, sizeof(words));
@@ -333,7 +338,8 @@ print_soa_multiline(const ldns_rr *rr, const struct md_tool_rr_text *t)
 		}
 		putchar('\n');
 	}
-	printf("\t\t\t\t)");
+	if (comments)
+		printf("\t\t\t\t)");
 }
 
 /*
@@ -482,7 +488,7 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 		indent(&col, st->noclass ? c.type : c.rdata);
 		if (st->multiline && !st->unknownformat &&
 		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
-			print_soa_multiline(rr, &t);
+			print_soa_multiline(rr, &t, !st->norrcomments);
 		else
 			fputs(t.rdata, stdout);
 	}

@@ -37,6 +37,7 @@ struct md_dig_style {
 	bool expandaaaa;    /* +expandaaaa: all 32 hex digits of an AAAA */
 	bool unknownformat; /* +unknownformat: RFC 3597 forms */
 	bool nocrypto;	    /* +nocrypto: keys and signatures left out */
+	bool norrcomments;  /* +norrcomments: no "; serial" comments */
 };
 
 /*

@@ -672,8 +672,7 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 			usage_error("+roothints needs a file");
 		g->roothints = value;
 	} else if (IS("rrcomments", 2)) {
-		if (!on)
-			no_effect("norrcomments");
+		l->st.norrcomments = !on;
 	} else if (IS("fail", 2)) {
 		l->servfail_stops = on;
 	} else if (IS("header-only", 2)) {

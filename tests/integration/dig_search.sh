@@ -238,6 +238,8 @@ dcmp "+nocrypto DNSKEY: key id" +nocookie +nocrypto crypto.test DNSKEY
 dcmp "+nocrypto RRSIG, DS: omitted" +nocookie +nocrypto crypto.test RRSIG \
     sub.crypto.test DS
 dcmp "+nocrypto ANY +short" +nocookie +nocrypto crypto.test ANY +short
+dcmp "+norrcomments +multiline" +nocookie +norrcomments +multiline $C SOA
+dcmp "+norrcomments" +nocookie +norrcomments $C SOA
 dcmp "+expandaaaa" +nocookie +expandaaaa web.shop.svc.$C AAAA
 dcmp "+expandaaaa +short" +nocookie +expandaaaa web.shop.svc.$C AAAA +short
 dcmp "+unknownformat" +nocookie +unknownformat web.shop.svc.$C AAAA
@@ -274,7 +276,7 @@ dcmp "+crypto +rrcomments +nosplit" $Q +crypto +rrcomments +nosplit
 dcmp "+noidnin +noidnout" $Q +noidnin +noidnout
 dcmp "+tls-ca off, +notls" $Q +notls-ca +notls +notcp
 # Accepted here without an effect: said once, the rest unchanged.
-for o in +norrcomments +split=8 \
+for o in +split=8 \
     +onesoa +keepopen +idnin +idnout +badcookie +showbadcookie +coflag \
     +dns64prefix +tls-certfile=/dev/null +tls-keyfile=/dev/null +https \
     +https-get +http-plain +http-plain-get; do
