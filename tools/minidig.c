@@ -1422,8 +1422,11 @@ run_nssearch(const struct global *g, struct lookup *l)
 		    ldns_rr_rd_count(rr) != 1)
 			continue;
 		txt = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-		if (txt != NULL)
-			md_strlcpy(nsnames[nns++], txt, MD_NAME_STRLEN);
+		if (txt != NULL) {
+			/* dig names them without the final dot */
+			md_strlcpy(nsnames[nns], txt, MD_NAME_STRLEN);
+			md_tool_name_nodot(nsnames[nns++]);
+		}
 		free(txt);
 	}
 	ldns_pkt_free(pkt);

@@ -62,10 +62,14 @@ ns	A	10.0.0.1
 @	A	10.0.0.3
 sub	DS	2371 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
 EOF
+# unres.test: its name server has no address anywhere.
+printf '$ORIGIN unres.test.\n@ 300 SOA ns.unres.invalid. h.unres.test. 1 3600 900 604800 60\n@ 300 NS ns.unres.invalid.\n' \
+    >"$T/unres.zone"
 printf 'rrset-roundrobin: no\n' >"$T/minidnsd.yaml"
 "$MINIDNSD" -c "$T/minidnsd.yaml" -f -q --no-recursion --listen "$MD:53" \
     --zone "$ZONES/cluster.local.zone" --zone "$ZONES/example.yaml" \
-    --zone "$T/nss1.zone" --zone "$T/crypto.zone" >"$T/minidnsd.log" 2>&1 &
+    --zone "$T/nss1.zone" --zone "$T/crypto.zone" --zone "$T/unres.zone" \
+    >"$T/minidnsd.log" 2>&1 &
 PIDS="$PIDS $!"
 "$MINIDNSD" -c "$T/minidnsd.yaml" -f -q --no-recursion --listen 127.56.0.2:53 \
     --zone "$T/nss2.zone" >"$T/minidnsd2.log" 2>&1 &
@@ -328,7 +332,8 @@ nss "+nssearch: two serials, one server down" +nssearch nss.test
 nss "+nssearch +short" +nssearch nss.test +short
 nss "+nssearch +noall" +nssearch nss.test +noall
 nss "+nssearch: not a zone" +nssearch web.shop.svc.$C
-nss "+nssearch: NS without addresses" +nssearch $C
+nss "+nssearch: NS address unreachable" +nssearch $C
+nss "+nssearch: NS name without an address" +nssearch unres.test
 
 # -k and -y: TSIG keys, not supported: a warning, the query unsigned.
 pod "$MINIDIG" -k /nonexistent $Q +short >"$T/mini.out" 2>&1
