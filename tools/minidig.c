@@ -2,8 +2,10 @@
 /*
  * minidig.c - the dig-style client: dig's command line (several lookups,
  * global options before the first name, local ones after it, -f batch
- * files), running each lookup (UDP, TCP, TLS, or +trace through the
- * engine in dig_trace.c) and dig's exit codes.
+ * files, ~/.digrc; every option of dig 9.18 accepted), running each
+ * lookup (UDP, TCP, TLS, +nssearch, or +trace through the engine in
+ * dig_trace.c), the resolv.conf search list walked as dig walks it, and
+ * dig's error words and exit codes.
  *
  * Not here: printing a reply (dig_print.c) and the network exchange,
  * shared with mininslookup (tool_common.c).
