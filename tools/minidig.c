@@ -1228,7 +1228,6 @@ run_step(const struct global *g, struct lookup *l, const char *name,
 	ldns_pkt *pkt = NULL;
 	ldns_status pst;
 	int rc = -ETIMEDOUT, status = MD_TOOL_EXIT_INTERNAL;
-
 	bool user_qid = l->q.qid_set, stats_now = false, stats_later;
 
 	*step = STEP_DONE;
