@@ -142,6 +142,24 @@ opt_bytes(FILE *fp, const uint8_t *p, uint16_t len)
  * The EDNS options, one a line, as dig prints them after 'prefix' ("; "
  * in text, spaces in YAML).
  */
+/* RFC 7871 §6 CLIENT-SUBNET as dig shows it: "ADDR/SOURCE/SCOPE". */
+static void
+print_ecs(const uint8_t *val, uint16_t len)
+{
+	uint8_t addr[16] = {0};
+	char text[INET6_ADDRSTRLEN];
+	uint16_t family = md_read_u16(val);
+	size_t n = (size_t)len - 4;
+	int af = family == 2 ? AF_INET6 : AF_INET;
+
+	if (n > (family == 2 ? 16u : 4u))
+		n = family == 2 ? 16 : 4;
+	memcpy(addr, val + 4, n);
+	if (inet_ntop(af, addr, text, sizeof(text)) == NULL)
+		text[0] = '\0';
+	printf("CLIENT-SUBNET: %s/%u/%u", text, val[2], val[3]);
+}
+
 static void
 print_opt_options(const struct opt_rr *opt, const char *prefix)
 {
@@ -156,13 +174,31 @@ print_opt_options(const struct opt_rr *opt, const char *prefix)
 			break;
 		off += 4 + (size_t)len;
 		fputs(prefix, stdout);
-		if (code == 3) { /* RFC 5001 NSID */
-			printf("NSID: ");
-			opt_bytes(stdout, val, len);
+		if (code == 3) {	 /* RFC 5001 NSID */
+			printf("NSID:"); /* empty in a query (+qr) */
+			if (len > 0) {
+				putchar(' ');
+				opt_bytes(stdout, val, len);
+			}
 		} else if (code == 10) { /* RFC 7873 COOKIE */
 			printf("COOKIE: ");
 			for (uint16_t i = 0; i < len; i++)
 				printf("%02x", val[i]);
+		} else if (code == 8 && len >= 4) { /* RFC 7871 ECS */
+			print_ecs(val, len);
+		} else if (code == 9 && (len == 0 || len == 4)) {
+			printf("EXPIRE:"); /* RFC 7314 */
+			if (len == 4)
+				printf(" %u", (unsigned)md_read_u32(val));
+		} else if (code == 11 && (len == 0 || len == 2)) {
+			printf("TCP KEEPALIVE:"); /* RFC 7828 */
+			if (len == 2)
+				printf(" %u.%u secs", md_read_u16(val) / 10,
+				    md_read_u16(val) % 10);
+		} else if (code == 12) { /* RFC 7830 padding */
+			printf("PAD:");
+			if (len > 0)
+				printf(" (%u bytes)", len);
 		} else if (code == 15 && len >= 2) { /* RFC 8914 EDE */
 			uint16_t ede = md_read_u16(val);
 
@@ -247,6 +283,31 @@ ttl_words(uint32_t t, char *buf, size_t size)
 		if (len >= size)
 			return;
 	}
+}
+
+/* dig +ttlunits: the TTL as "1d1h1m1s" ("0s" for zero). */
+static void
+field_ttlunits(unsigned *col, uint32_t t)
+{
+	static const struct {
+		uint32_t secs;
+		char unit;
+	} units[] = {
+	    {604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+	char buf[64];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		uint32_t n = t / units[i].secs;
+
+		if (n == 0 && !(t == 0 && len == 0 && units[i].secs == 1))
+			continue;
+		t -= n * units[i].secs;
+		len += (size_t)snprintf(
+		    buf + len, sizeof(buf) - len, "%u%c", n, units[i].unit);
+	}
+	field(col, buf);
 }
 
 /* ---- internationalised names (RFC 5890), as dig 9.18 shows them ------ */
@@ -337,6 +398,79 @@ print_soa_multiline(const struct md_dig_style *st, const ldns_rr *rr,
 		printf("\t\t\t\t)");
 }
 
+/*
+ * +expandaaaa and +unknownformat: the fields of 't' rewritten.  RFC 3597
+ * §5: "CLASSn", "TYPEn" and "\\# LEN HEX", the hex in chunks of 28
+ * bytes (22 in +multiline, one a line in parentheses), as dig does.
+ */
+static int
+restyle(const struct md_dig_style *st, const ldns_rr *rr, bool question,
+    struct md_tool_rr_text *t)
+{
+	char *n;
+
+	if (st->expandaaaa && !st->unknownformat && !question &&
+	    ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA &&
+	    ldns_rr_rd_count(rr) == 1 &&
+	    ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 16) {
+		const uint8_t *a = ldns_rdf_data(ldns_rr_rdf(rr, 0));
+
+		if ((n = malloc(40)) == NULL)
+			return -ENOMEM;
+		for (int i = 0; i < 8; i++)
+			snprintf(n + i * 5, 6, "%02x%02x%s", a[2 * i],
+			    a[2 * i + 1], i < 7 ? ":" : "");
+		free(t->rdata);
+		t->rdata = n;
+	}
+	if (!st->unknownformat)
+		return 0;
+	if ((n = malloc(16)) == NULL)
+		return -ENOMEM;
+	snprintf(n, 16, "CLASS%u", (unsigned)ldns_rr_get_class(rr));
+	free(t->rclass);
+	t->rclass = n;
+	if ((n = malloc(16)) == NULL)
+		return -ENOMEM;
+	snprintf(n, 16, "TYPE%u", (unsigned)ldns_rr_get_type(rr));
+	free(t->type);
+	t->type = n;
+	if (!question) {
+		ldns_buffer *b = ldns_buffer_new(MD_WIRE_MAX);
+		size_t len, cap, chunk = st->multiline ? 22 : 28, off = 0;
+
+		if (b == NULL ||
+		    ldns_rr_rdata2buffer_wire(b, rr) != LDNS_STATUS_OK) {
+			ldns_buffer_free(b);
+			return -ENOMEM;
+		}
+		len = ldns_buffer_position(b);
+		cap = len * 2 + (len / chunk + 2) * 8 + 64;
+		if ((n = malloc(cap)) == NULL) {
+			ldns_buffer_free(b);
+			return -ENOMEM;
+		}
+		off = (size_t)snprintf(n, cap, "\\# %zu", len);
+		if (st->multiline && len > 0)
+			off += (size_t)snprintf(n + off, cap - off, " (");
+		for (size_t i = 0; i < len; i++) {
+			if (i % chunk == 0)
+				off +=
+				    (size_t)snprintf(n + off, cap - off, "%s",
+					st->multiline && i > 0 ? "\n\t\t\t\t"
+							       : " ");
+			off += (size_t)snprintf(n + off, cap - off, "%02X",
+			    ldns_buffer_at(b, i)[0]);
+		}
+		if (st->multiline && len > 0)
+			snprintf(n + off, cap - off, " )");
+		ldns_buffer_free(b);
+		free(t->rdata);
+		t->rdata = n;
+	}
+	return 0;
+}
+
 static int
 print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 {
@@ -356,21 +490,33 @@ print_rr(const struct md_dig_style *st, const ldns_rr *rr, bool question)
 		c = (struct columns){24, 24, 32, 40};
 	if (md_tool_rr_text_style(rr, question, &rs, &t) != 0)
 		return -ENOMEM;
+	if (restyle(st, rr, question, &t) != 0) {
+		md_tool_rr_text_free(&t);
+		return -ENOMEM;
+	}
 	/* dig's ';' before a question is not counted in the columns. */
 	if (question)
 		putchar(';');
 	field(&col, t.owner);
 	if (!question && !st->nottl) {
 		indent(&col, c.ttl);
-		field(&col, t.ttl);
+		if (st->ttlunits)
+			field_ttlunits(&col, ldns_rr_ttl(rr));
+		else
+			field(&col, t.ttl);
 	}
-	indent(&col, c.rclass);
-	field(&col, t.rclass);
-	indent(&col, c.type);
+	/* +noclass: the type and data move one column left (not in the
+	 * question, which dig prints in full). */
+	if (!st->noclass || question) {
+		indent(&col, st->noclass ? c.ttl : c.rclass);
+		field(&col, t.rclass);
+	}
+	indent(&col, st->noclass ? c.rclass : c.type);
 	field(&col, t.type);
 	if (!question) {
-		indent(&col, c.rdata);
-		if (st->multiline && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+		indent(&col, st->noclass ? c.type : c.rdata);
+		if (st->multiline && !st->unknownformat &&
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
 			print_soa_multiline(st, rr, &t);
 		else
 			fputs(t.rdata, stdout);
@@ -421,7 +567,7 @@ print_short(const struct md_dig_style *st, const struct md_tool_exchange *ex,
     const ldns_pkt *pkt)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
-	struct md_tool_rdata_style rs = {
+	struct md_tool_rdata_style rs = {.nocrypto = st->nocrypto,
 	    .split = -1, .name_filter = st->idnout ? idn_filter : NULL};
 
 	if (!st->answer)
@@ -432,6 +578,10 @@ print_short(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 		if (md_tool_rr_text_style(
 			ldns_rr_list_rr(an, i), false, &rs, &t) != 0)
 			return -ENOMEM;
+		if (restyle(st, ldns_rr_list_rr(an, i), false, &t) != 0) {
+			md_tool_rr_text_free(&t);
+			return -ENOMEM;
+		}
 		printf("%s", t.rdata);
 		if (st->identify)
 			printf(" from server %s in %llu ms.", ex->server->name,
@@ -480,8 +630,9 @@ print_text(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 	find_opt(r, ex->reply_len, &opt);
 	rcode = reply_rcode(r, &opt);
 	if (st->comments) {
-		printf(";; Got answer:\n");
-		if (md_name_is_subdomain(ex->query->qname, local_zone)) {
+		printf(st->sending ? ";; Sending:\n" : ";; Got answer:\n");
+		if (md_read_u16(r + 4) > 0 && !ex->query->header_only &&
+		    md_name_is_subdomain(ex->query->qname, local_zone)) {
 			/* RFC 6762 §3: names under local. belong to mDNS. */
 			printf(";; WARNING: .local is reserved for Multicast "
 			       "DNS\n;; You are currently testing what happens "
@@ -499,10 +650,11 @@ print_text(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 		       "ADDITIONAL: %u\n",
 		    md_read_u16(r + 4), md_read_u16(r + 6), md_read_u16(r + 8),
 		    md_read_u16(r + 10));
-		if ((flags & MD_FLAG_RD) != 0 && (flags & MD_FLAG_RA) == 0)
+		if (!st->sending && (flags & MD_FLAG_RD) != 0 &&
+		    (flags & MD_FLAG_RA) == 0)
 			printf(";; WARNING: recursion requested but not "
 			       "available\n");
-		if (st->edns_sent && !opt.present &&
+		if (!st->sending && st->edns_sent && !opt.present &&
 		    (rcode == MD_RCODE_FORMERR || rcode == MD_RCODE_NOTIMP))
 			printf("\n;; WARNING: EDNS query returned status %s - "
 			       "retry with '%s+noedns'\n",
@@ -525,11 +677,17 @@ print_text(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 		print_section(
 		    st, ldns_pkt_additional(pkt), "ADDITIONAL", false) != 0))
 		return -ENOMEM;
-	if (st->stats) {
+	if (st->sending) {
+		/* the query has no statistics */
+	} else if (st->stats) {
 		localtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Z %Y", &tm);
-		printf(";; Query time: %llu msec\n",
-		    (unsigned long long)ex->rtt_ms);
+		if (st->usec)
+			printf(";; Query time: %llu usec\n",
+			    (unsigned long long)ex->rtt_us);
+		else
+			printf(";; Query time: %llu msec\n",
+			    (unsigned long long)ex->rtt_ms);
 		printf(";; SERVER: %s#%u(%s) (%s)\n", ex->server->host,
 		    md_tool_server_port(ex->server), ex->server->name,
 		    ex->tls	       ? "TLS"

@@ -24,17 +24,23 @@ struct md_dig_style {
 	bool json;	 /* +json */
 	bool comments;	 /* +[no]comments */
 	bool question, answer, authority, additional;
-	bool stats;	/* +[no]stats */
-	bool identify;	/* +[no]identify */
-	bool multiline; /* +[no]multiline */
-	bool nottl;	/* +nottlid */
-	bool edns_sent; /* the query carried an OPT record */
-	bool dnssec;	/* +dnssec, for the FORMERR hint */
-	int split;	/* +split=W: base64/hex chunks; 0 none; <0 dig's */
-	int rrcomments; /* +[no]rrcomments; <0: as +multiline */
-	bool nocrypto;	/* +nocrypto */
-	bool idnout;	/* +idnout: names shown in Unicode */
-	bool xfr;	/* a transfer's message: +yaml shows no OPT */
+	bool stats;	    /* +[no]stats */
+	bool identify;	    /* +[no]identify */
+	bool multiline;	    /* +[no]multiline */
+	bool nottl;	    /* +nottlid */
+	bool edns_sent;	    /* the query carried an OPT record */
+	bool dnssec;	    /* +dnssec, for the FORMERR hint */
+	int split;	    /* +split=W: base64/hex chunks; 0 none; <0 dig's */
+	int rrcomments;	    /* +[no]rrcomments; <0: as +multiline */
+	bool nocrypto;	    /* +nocrypto */
+	bool idnout;	    /* +idnout: names shown in Unicode */
+	bool xfr;	    /* a transfer's message: +yaml shows no OPT */
+	bool sending;	    /* +qr: this is the query, ";; Sending:" */
+	bool usec;	    /* -u: query time in microseconds */
+	bool ttlunits;	    /* +ttlunits: "1d1h1m1s" */
+	bool noclass;	    /* +noclass */
+	bool expandaaaa;    /* +expandaaaa: all 32 hex digits of an AAAA */
+	bool unknownformat; /* +unknownformat: RFC 3597 forms */
 };
 
 /*

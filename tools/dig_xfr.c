@@ -313,7 +313,7 @@ md_dig_xfr(const struct md_dig_xfr_opts *o)
 	int rc = 0, status = MD_TOOL_EXIT_OK;
 
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id) ||
-	    md_tool_build_query(
+	    md_tool_query_wire(
 		o->query, id, qbuf + 2, sizeof(qbuf) - 2, &qlen) != 0)
 		return MD_TOOL_EXIT_INTERNAL;
 	md_write_u16(qbuf, (uint16_t)qlen);

@@ -2,8 +2,10 @@
 /*
  * minidig.c - the dig-style client: dig's command line (several lookups,
  * global options before the first name, local ones after it, -f batch
- * files), running each lookup (UDP, TCP, TLS, or +trace through the
- * engine in dig_trace.c) and dig's exit codes.
+ * files, ~/.digrc; every option of dig 9.18 accepted), running each
+ * lookup (UDP, TCP, TLS, +nssearch, or +trace through the engine in
+ * dig_trace.c), the resolv.conf search list walked as dig walks it, and
+ * dig's error words and exit codes.
  *
  * Not here: printing a reply (dig_print.c) and the network exchange,
  * shared with mininslookup (tool_common.c).
@@ -11,6 +13,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <locale.h>
 #include <netinet/in.h>
@@ -54,8 +57,12 @@ struct lookup {
 	long long seed;
 	bool onesoa;	     /* +onesoa: a transfer without its closing SOA */
 	bool comments_given; /* +[no]comments was given */
-	int idnin;  /* +[no]idnin; <0: when stdout is a terminal (dig) */
-	int idnout; /* +[no]idnout; the same */
+	int idnin;     /* +[no]idnin; <0: when stdout is a terminal (dig) */
+	int idnout;    /* +[no]idnout; the same */
+	bool qr;       /* +qr: print the query sent */
+	bool nssearch; /* +nssearch */
+	bool ignore;   /* +ignore: no TCP retry after TC */
+	bool servfail_stops; /* +[no]fail */
 	struct md_tool_server servers[DIG_MAX_SERVERS];
 	unsigned nservers;
 	char *greeting; /* the banner, on the first lookup only */
@@ -76,10 +83,16 @@ struct global {
 	const char *roothints;
 	const char *html; /* +html=FILE: the trace as a page */
 	const char *batchfile;
-	FILE *batchfp;	       /* open while lines remain */
-	unsigned addresscount; /* addresses of the last @server */
-	bool greeted;	       /* the first banner is made */
-	struct lookup deflt;   /* options before the first name */
+	FILE *batchfp;		      /* open while lines remain */
+	unsigned addresscount;	      /* addresses of the last @server */
+	bool greeted;		      /* the first banner is made */
+	bool usesearch;		      /* +search (global in dig) */
+	bool showsearch;	      /* +showsearch */
+	int ndots;		      /* +ndots=N, or -1: resolv.conf's */
+	bool usec;		      /* -u */
+	bool in_digrc;		      /* parsing ~/.digrc: options only */
+	struct md_tool_resolv resolv; /* search list and ndots */
+	struct lookup deflt;	      /* options before the first name */
 	struct lookup *head, **tail;
 };
 
@@ -88,7 +101,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "Usage: minidig [@server] [-b addr] [-c class] [-f file] "
-	    "[-p port] [-q name]\n"
+	    "[-p port] [-q name] [-r] [-u]\n"
 	    "               [-t type] [-x addr] [-4|-6] [name] [type] "
 	    "[class] [+opt...]\n"
 	    "               [name [@server] [type] [+opt...]]...\n"
@@ -101,8 +114,18 @@ usage(FILE *fp)
 	    "  answer, authority, additional, all, stats, multiline, ttlid, "
 	    "json, yaml,\n"
 	    "  tls, tls-ca[=FILE], tls-hostname=NAME, trace, explain, "
-	    "html=FILE,\n"
-	    "  roothints=FILE, qmin, seed=N, allservers\n"
+	    "roothints=FILE,\n"
+	    "  html=FILE, qmin, seed=N, allservers (with trace),\n"
+	    "  search, showsearch, ndots=N, domain=NAME, qr, header-only, "
+	    "ttlunits, class,\n"
+	    "  aaflag, raflag, tcflag, zflag, opcode=N, qid=N, ednsflags=N, "
+	    "ednsopt=C[:HEX],\n"
+	    "  expire, keepalive, padding=N, subnet=ADDR/N, fail, ignore, "
+	    "nssearch,\n"
+	    "  split=W, rrcomments, crypto, onesoa, idnin, idnout;\n"
+	    "  every other dig 9.18 option is accepted with a warning.  -r: "
+	    "no ~/.digrc,\n"
+	    "  -u: times in microseconds.\n"
 	    "See minidig(1).  -h: this text, -v: the version.\n");
 }
 
@@ -143,6 +166,7 @@ lookup_defaults(struct lookup *l)
 	l->q.ad = true; /* dig sets AD in queries (RFC 6840 §5.7) */
 	l->tries = DIG_TRIES;
 	l->ednsneg = true;
+	l->servfail_stops = true;
 	l->st.comments = true;
 	l->st.question = l->st.answer = l->st.authority = l->st.additional =
 	    true;
@@ -214,17 +238,84 @@ opt_is(const char *word, size_t len, const char *name, size_t min)
 	    strncasecmp(word, name, len) == 0;
 }
 
+/*
+ * dig's number parser and its two lines: "invalid WHAT 'V': REASON" on
+ * stdout, "Couldn't parse WHAT" through fatal() (exit 10).
+ */
 static long long
-opt_number(const char *opt, const char *value, long long min, long long max)
+opt_number(const char *what, const char *value, long long min, long long max)
 {
 	long long v;
+	const char *reason = "not a valid number";
 
-	if (value == NULL)
-		usage_error("+%s needs a value", opt);
-	if (md_parse_int(value, min, max, &v) != 0)
-		usage_error("+%s: '%s' is not a number in %lld..%lld", opt,
-		    value, min, max);
-	return v;
+	if (value != NULL && value[0] != '\0' &&
+	    strspn(value, "0123456789") == strlen(value)) {
+		if (md_parse_int(value, min, max, &v) == 0)
+			return v;
+		reason = "out of range";
+	}
+	printf(
+	    "invalid %s '%s': %s\n", what, value != NULL ? value : "", reason);
+	fatal("Couldn't parse %s", what);
+}
+
+/* "+ednsflags=0x10": dig takes any base (strtoul with base 0). */
+static long long
+opt_number_any(const char *what, const char *value)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = value != NULL ? strtoul(value, &end, 0) : 0;
+	if (value == NULL || *value == '\0' || *end != '\0' || errno != 0 ||
+	    v > 0xffff) {
+		printf("invalid %s '%s': %s\n", what,
+		    value != NULL ? value : "",
+		    errno == 0 && end != NULL && *end == '\0'
+			? "out of range"
+			: "not a valid number");
+		fatal("Couldn't parse %s", what);
+	}
+	return (long long)v;
+}
+
+/* "+opcode=": a number 0..15 or dig's mnemonic. */
+static long long
+opt_opcode(const char *value)
+{
+	static const char *const names[] = {
+	    "QUERY", "IQUERY", "STATUS", "RESERVED3", "NOTIFY", "UPDATE"};
+
+	for (size_t i = 0;
+	     value != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(value, names[i]) == 0)
+			return (long long)i;
+	return opt_number("opcode", value, 0, 15);
+}
+
+/* "+domain=NAME": the search list is that name alone, and on (dig). */
+static void
+set_domain(struct global *g, const char *value)
+{
+	struct md_tool_resolv *rc = &g->resolv;
+	const char *why = md_tool_name_error(value);
+	char d[MD_NAME_STRLEN];
+
+	if (why != NULL) {
+		fflush(stdout);
+		fprintf(stderr,
+		    "minidig: '%s' is not in legal name syntax (%s)\n", value,
+		    why);
+		exit(MD_TOOL_EXIT_USAGE);
+	}
+	md_strlcpy(d, value, sizeof(d));
+	md_tool_name_nodot(d);
+	if (strcmp(d, ".") == 0)
+		return;
+	md_strlcpy(rc->search[0], d, sizeof(rc->search[0]));
+	rc->nsearch = 1;
+	g->usesearch = true;
 }
 
 static void
@@ -233,6 +324,126 @@ set_sections(struct lookup *l, bool on)
 	l->st.question = l->st.answer = l->st.authority = l->st.additional = on;
 }
 
+/* An option dig knows that changes nothing here: accepted, said so. */
+static void
+no_effect(const char *name)
+{
+	fprintf(stderr, ";; +%s: has no effect in minidig\n", name);
+}
+
+/* "+subnet=ADDR[/N]" (RFC 7871); "0" alone is the empty subnet. */
+static void
+set_subnet(struct lookup *l, const char *value)
+{
+	char addr[64];
+	const char *slash;
+	long long prefix = -1;
+	size_t n;
+
+	if (value == NULL)
+		fatal("+subnet needs a value");
+	slash = strchr(value, '/');
+	n = slash != NULL ? (size_t)(slash - value) : strlen(value);
+	if (n >= sizeof(addr))
+		fatal("invalid address '%s'", value);
+	memcpy(addr, value, n);
+	addr[n] = '\0';
+	memset(l->q.subnet_addr, 0, sizeof(l->q.subnet_addr));
+	if (strcmp(addr, "0") == 0) {
+		l->q.subnet_family = 0;
+	} else if (inet_pton(AF_INET, addr, l->q.subnet_addr) == 1) {
+		l->q.subnet_family = 1;
+	} else if (inet_pton(AF_INET6, addr, l->q.subnet_addr) == 1) {
+		l->q.subnet_family = 2;
+	} else {
+		fatal("invalid address '%s'", value);
+	}
+	if (slash != NULL)
+		prefix = opt_number("prefix length", slash + 1, 0,
+		    l->q.subnet_family == 2 ? 128 : 32);
+	if (prefix < 0)
+		prefix = l->q.subnet_family == 2 ? 128
+		    : l->q.subnet_family == 1	 ? 32
+						 : 0;
+	l->q.subnet_prefix = (uint8_t)prefix;
+	/* RFC 7871 §6: bits past the prefix are zero. */
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned have =
+		    (unsigned)prefix > i * 8 ? (unsigned)prefix - i * 8 : 0;
+		if (have < 8)
+			l->q.subnet_addr[i] &= (uint8_t)(0xff00 >> have);
+	}
+	l->q.subnet = true;
+	l->q.edns = true;
+}
+
+/* "+ednsopt=CODE[:HEX]", CODE a number or a known option name. */
+static void
+add_ednsopt(struct lookup *l, const char *value)
+{
+	static const struct {
+		const char *name;
+		uint16_t code;
+	} known[] = {{"NSID", 3}, {"ECS", 8}, {"CLIENT-SUBNET", 8},
+	    {"EXPIRE", 9}, {"COOKIE", 10}, {"KEEPALIVE", 11},
+	    {"TCP-KEEPALIVE", 11}, {"PADDING", 12}, {"CHAIN", 13},
+	    {"KEY-TAG", 14}, {"EDE", 15}, {"CLIENT-TAG", 16},
+	    {"SERVER-TAG", 17}};
+	char code[32];
+	const char *colon;
+	size_t n;
+	long long v = -1;
+	unsigned i;
+
+	if (value == NULL)
+		fatal("ednsopt no code point specified");
+	colon = strchr(value, ':');
+	n = colon != NULL ? (size_t)(colon - value) : strlen(value);
+	if (n >= sizeof(code))
+		n = sizeof(code) - 1;
+	memcpy(code, value, n);
+	code[n] = '\0';
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcasecmp(code, known[i].name) == 0)
+			v = known[i].code;
+	if (v < 0 && md_parse_int(code, 0, 65535, &v) != 0) {
+		printf("invalid ednsopt '%s': not a valid number\n", code);
+		fflush(stdout);
+		fprintf(stderr, "minidig: bad edns code point: %s\n", code);
+		exit(MD_TOOL_EXIT_USAGE);
+	}
+	if (l->q.nednsopt >= sizeof(l->q.ednsopt) / sizeof(l->q.ednsopt[0]))
+		fatal("too many ednsopts");
+	i = l->q.nednsopt;
+	l->q.ednsopt[i].code = (uint16_t)v;
+	l->q.ednsopt[i].len = 0;
+	if (colon != NULL) {
+		const char *h = colon + 1;
+		size_t hl = strlen(h);
+
+		if (hl % 2 != 0 || hl / 2 > sizeof(l->q.ednsopt[i].val))
+			fatal("invalid EDNS option value: %s", h);
+		for (size_t k = 0; k < hl / 2; k++) {
+			unsigned b;
+
+			if (sscanf(h + 2 * k, "%2x", &b) != 1 ||
+			    !isxdigit((unsigned char)h[2 * k]) ||
+			    !isxdigit((unsigned char)h[2 * k + 1]))
+				fatal("invalid EDNS option value: %s", h);
+			l->q.ednsopt[i].val[k] = (uint8_t)b;
+		}
+		l->q.ednsopt[i].len = (uint8_t)(hl / 2);
+	}
+	l->q.nednsopt++;
+	l->q.edns = true;
+}
+
+/*
+ * One "+[no]keyword[=value]" as dig 9.18 takes it: each keyword may be
+ * shortened down to the length given (the first match in this order
+ * wins, as dig's own table decides between "+ad"-like prefixes).  Options
+ * dig knows but minidig cannot honour are accepted with a warning.
+ */
 static void
 plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 {
@@ -247,6 +458,7 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		word += 2;
 		len -= 2;
 	}
+#define IS(name, min) opt_is(word, len, name, min)
 	/* The TLS options first: their names share "tls". */
 	if (len == 6 && strncasecmp(word, "tls-ca", 6) == 0) {
 		g->tls_verify = on;
@@ -256,17 +468,33 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 		if (on && value == NULL)
 			usage_error("+tls-hostname needs a value");
 		g->tls_hostname = on ? value : NULL;
-	} else if (opt_is(word, len, "tls", 3)) {
+	} else if (IS("tls-certfile", 5) || IS("tls-keyfile", 5)) {
+		no_effect(len > 5 && tolower((unsigned char)word[4]) == 'k'
+			? "tls-keyfile"
+			: "tls-certfile");
+	} else if (IS("tls", 3)) {
 		l->tls = on;
-	} else if (opt_is(word, len, "tcp", 2) || opt_is(word, len, "vc", 2)) {
+	} else if (IS("tcp", 2) || IS("vc", 1)) {
 		if (!batch) { /* as in dig, ignored in batch files */
 			l->tcp = on;
 			l->tcp_set = true;
 		}
-	} else if (opt_is(word, len, "recurse", 3) ||
-	    opt_is(word, len, "rdflag", 2)) {
+	} else if (IS("tcflag", 3)) {
+		l->q.tc = on;
+	} else if (IS("recurse", 3) || IS("rdflag", 2)) {
 		l->q.rd = on;
-	} else if (opt_is(word, len, "short", 2)) {
+	} else if (IS("raflag", 2)) {
+		l->q.ra = on;
+	} else if (IS("aaflag", 2) || IS("aaonly", 3)) {
+		l->q.aa = on;
+	} else if (IS("zflag", 1)) {
+		l->q.z = on;
+	} else if (IS("showsearch", 5)) {
+		g->showsearch = on;
+		g->usesearch = on;
+	} else if (IS("showbadcookie", 5)) {
+		no_effect("showbadcookie");
+	} else if (IS("short", 2)) {
 		g->short_form = on;
 		if (on) {
 			g->printcmd = false;
@@ -275,81 +503,9 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 			l->st.comments = false;
 			l->st.stats = false;
 		}
-	} else if (opt_is(word, len, "cmd", 2)) {
-		g->printcmd = on;
-	} else if (opt_is(word, len, "comments", 3)) {
-		l->st.comments = on;
-		l->comments_given = true; /* a transfer shows them only so */
-	} else if (opt_is(word, len, "cookie", 3)) {
-		l->q.cookie = on;
-		if (on)
-			l->q.edns = true;
-	} else if (opt_is(word, len, "adflag", 2)) {
-		l->q.ad = on;
-	} else if (opt_is(word, len, "additional", 3)) {
-		l->st.additional = on;
-	} else if (opt_is(word, len, "answer", 2)) {
-		l->st.answer = on;
-	} else if (opt_is(word, len, "authority", 2)) {
-		l->st.authority = on;
-	} else if (opt_is(word, len, "all", 2)) {
-		set_sections(l, on);
-		l->st.comments = on;
-		l->st.stats = on;
-		g->printcmd = on;
-	} else if (opt_is(word, len, "question", 2)) {
-		l->st.question = on;
-	} else if (opt_is(word, len, "cdflag", 2)) {
-		l->q.cd = on;
-	} else if (opt_is(word, len, "dnssec", 2)) {
-		l->q.do_bit = on;
-		if (on)
-			l->q.edns = true;
-	} else if (opt_is(word, len, "nsid", 2)) {
-		l->q.nsid = on;
-		if (on)
-			l->q.edns = true;
-	} else if (opt_is(word, len, "ednsnegotiation", 5)) {
-		l->ednsneg = on;
-	} else if (opt_is(word, len, "edns", 4)) {
-		l->q.edns = on;
-		if (on && value != NULL)
-			l->q.edns_version =
-			    (uint8_t)opt_number("edns", value, 0, 255);
-	} else if (on && opt_is(word, len, "bufsize", 1)) {
-		l->q.edns_size =
-		    (uint16_t)opt_number("bufsize", value, 0, 65535);
-		l->bufsize_set = true;
-	} else if (on &&
-	    (opt_is(word, len, "time", 2) || opt_is(word, len, "timeout", 2))) {
-		g->timeout_s = opt_number("time", value, 0, 300);
-		if (g->timeout_s == 0)
-			g->timeout_s = 1;
-	} else if (on && opt_is(word, len, "tries", 3)) {
-		l->tries = (int)opt_number("tries", value, 0, 100);
-		if (l->tries == 0)
-			l->tries = 1;
-	} else if (on &&
-	    (opt_is(word, len, "retry", 3) ||
-		opt_is(word, len, "retries", 3))) {
-		l->tries = (int)opt_number("retry", value, 0, 99) + 1;
-	} else if (opt_is(word, len, "stats", 2)) {
-		l->st.stats = on;
-	} else if (opt_is(word, len, "identify", 2)) {
-		l->st.identify = on;
-	} else if (opt_is(word, len, "multiline", 2)) {
-		l->st.multiline = on;
-	} else if (opt_is(word, len, "idnin", 4)) {
-		l->idnin = on;
-	} else if (opt_is(word, len, "idnout", 4)) {
-		l->idnout = on;
-	} else if (opt_is(word, len, "onesoa", 2)) {
-		l->onesoa = on;
-	} else if (opt_is(word, len, "rrcomments", 2)) {
-		l->st.rrcomments = on;
-	} else if (opt_is(word, len, "crypto", 2)) {
-		l->st.nocrypto = !on;
-	} else if (opt_is(word, len, "split", 2)) {
+	} else if (IS("search", 2) || IS("defname", 3)) {
+		g->usesearch = on;
+	} else if (IS("split", 2)) {
 		l->st.split = on ? (int)opt_number("split", value, 0, 1023) : 0;
 		if (l->st.split % 4 != 0) {
 			/* dig: chunks of whole base64 quads. */
@@ -359,43 +515,195 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 			    "adjusting to %d\n",
 			    l->st.split);
 		}
-	} else if (opt_is(word, len, "ttlid", 3)) {
+	} else if (IS("subnet", 2)) {
+		if (on)
+			set_subnet(l, value);
+		else
+			l->q.subnet = false;
+	} else if (IS("sigchase", 2) || IS("topdown", 2) ||
+	    IS("trusted-key", 3) || IS("unexpected", 3) || IS("mapped", 2)) {
+		/* dig 9.18's words, without a newline, as it prints them. */
+		fprintf(
+		    stderr, ";; +%.*s option is deprecated", (int)len, word);
+	} else if (IS("cmd", 2)) {
+		g->printcmd = on;
+	} else if (IS("comments", 2)) {
+		l->st.comments = on;
+		l->comments_given = true; /* a transfer shows them only so */
+	} else if (IS("cookie", 3)) {
+		l->q.cookie = on;
+		if (on)
+			l->q.edns = true;
+	} else if (IS("coflag", 3)) {
+		no_effect("coflag");
+	} else if (IS("crypto", 2)) {
+		l->st.nocrypto = !on;
+	} else if (IS("class", 2)) {
+		l->st.noclass = !on;
+	} else if (IS("adflag", 2)) {
+		l->q.ad = on;
+	} else if (IS("additional", 3)) {
+		l->st.additional = on;
+	} else if (IS("answer", 2)) {
+		l->st.answer = on;
+	} else if (IS("authority", 2)) {
+		l->st.authority = on;
+	} else if (IS("all", 2)) {
+		set_sections(l, on);
+		l->st.comments = on;
+		l->st.stats = on;
+		g->printcmd = on;
+	} else if (IS("qr", 2)) {
+		l->qr = on;
+	} else if (IS("question", 2)) {
+		l->st.question = on;
+	} else if (IS("qid", 2)) {
+		l->q.qid_set = on;
+		if (on)
+			l->q.qid = (uint16_t)opt_number("qid", value, 0, 65535);
+	} else if (IS("cdflag", 2)) {
+		l->q.cd = on;
+	} else if (IS("dns64prefix", 4)) {
+		no_effect("dns64prefix");
+	} else if (IS("dnssec", 4)) {
+		l->q.do_bit = on;
+		if (on)
+			l->q.edns = true;
+	} else if (IS("domain", 2)) {
+		if (value == NULL)
+			fatal("+domain needs a value");
+		set_domain(g, value);
+	} else if (IS("nsid", 3)) {
+		l->q.nsid = on;
+		if (on)
+			l->q.edns = true;
+	} else if (IS("nssearch", 3)) {
+		l->nssearch = on;
+	} else if (IS("ndots", 2)) {
+		g->ndots = (int)opt_number("ndots", value, 0, 0x7fffffff);
+	} else if (IS("ednsnegotiation", 5)) {
+		l->ednsneg = on;
+	} else if (IS("ednsflags", 5)) {
+		l->q.ednsflags =
+		    on ? (uint16_t)opt_number_any("ednsflags", value) : 0;
+		if (on)
+			l->q.edns = true;
+	} else if (IS("ednsopt", 5)) {
+		if (on)
+			add_ednsopt(l, value);
+		else
+			l->q.nednsopt = 0;
+	} else if (IS("edns", 4)) {
+		l->q.edns = on;
+		if (on && value != NULL)
+			l->q.edns_version =
+			    (uint8_t)opt_number("edns", value, 0, 255);
+	} else if (IS("expandaaaa", 4)) {
+		l->st.expandaaaa = on;
+	} else if (IS("expire", 4)) {
+		l->q.expire = on;
+		if (on)
+			l->q.edns = true;
+	} else if (on && IS("bufsize", 2)) {
+		l->q.edns_size =
+		    (uint16_t)opt_number("buffer size", value, 0, 65535);
+		l->bufsize_set = true;
+	} else if (IS("badcookie", 2)) {
+		no_effect("badcookie");
+	} else if (IS("besteffort", 2)) {
+		/* minidig always shows what it can of a bad reply */
+	} else if (on && (IS("timeout", 2) || IS("time", 2))) {
+		g->timeout_s = opt_number("timeout", value, 0, 300);
+		if (g->timeout_s == 0)
+			g->timeout_s = 1;
+	} else if (on && IS("tries", 3)) {
+		l->tries = (int)opt_number("tries", value, 0, 100);
+		if (l->tries == 0)
+			l->tries = 1;
+	} else if (on && (IS("retry", 3) || IS("retries", 3))) {
+		l->tries = (int)opt_number("retries", value, 0, 99) + 1;
+	} else if (IS("stats", 2)) {
+		l->st.stats = on;
+	} else if (IS("identify", 1)) {
+		l->st.identify = on;
+	} else if (IS("idnin", 1) || IS("idnout", 4)) {
+		if (len > 3 && tolower((unsigned char)word[3]) == 'o')
+			l->idnout = on;
+		else
+			l->idnin = on;
+	} else if (IS("ignore", 2)) {
+		l->ignore = on;
+	} else if (IS("multiline", 2)) {
+		l->st.multiline = on;
+	} else if (IS("ttlid", 3)) {
 		l->st.nottl = !on;
-	} else if (opt_is(word, len, "yaml", 1)) {
+	} else if (IS("ttlunits", 4)) {
+		l->st.ttlunits = on;
+	} else if (IS("trace", 3)) {
+		l->trace = on;
+	} else if (IS("unknownformat", 3)) {
+		l->st.unknownformat = on;
+	} else if (IS("yaml", 1)) {
 		g->yaml = on;
 		if (on) {
 			g->printcmd = false;
 			l->st.stats = false;
 		}
-	} else if (opt_is(word, len, "json", 1)) {
+	} else if (IS("json", 1)) {
 		g->json = on;
 		if (on)
 			g->printcmd = false;
-	} else if (opt_is(word, len, "trace", 3)) {
-		l->trace = on;
-	} else if (opt_is(word, len, "explain", 2)) {
+	} else if (IS("explain", 2)) {
 		l->explain = on;
-	} else if (opt_is(word, len, "qmin", 4)) {
+	} else if (IS("qmin", 4)) {
 		l->noqmin = !on;
-	} else if (opt_is(word, len, "allservers", 4)) {
+	} else if (IS("allservers", 4)) {
 		l->allservers = on;
-	} else if (opt_is(word, len, "seed", 4)) {
+	} else if (IS("seed", 4)) {
 		l->have_seed = on;
 		if (on)
 			l->seed = opt_number("seed", value, 0, INT64_MAX);
-	} else if (on && opt_is(word, len, "html", 4)) {
+	} else if (on && IS("html", 4)) {
 		/* the trace drawn as a page (dig_html.c); implies +trace */
 		if (value == NULL || *value == '\0')
 			usage_error("+html needs a file");
 		g->html = value;
 		l->trace = true;
-	} else if (on && opt_is(word, len, "roothints", 3)) {
+	} else if (on && IS("roothints", 3)) {
 		if (value == NULL)
 			usage_error("+roothints needs a file");
 		g->roothints = value;
+	} else if (IS("rrcomments", 2)) {
+		l->st.rrcomments = on;
+	} else if (IS("fail", 2)) {
+		l->servfail_stops = on;
+	} else if (IS("header-only", 2)) {
+		l->q.header_only = on;
+	} else if (IS("https-get", 6) || IS("https-post", 6) ||
+	    IS("https", 3) || IS("http-plain-get", 11) ||
+	    IS("http-plain-post", 11) || IS("http-plain", 3)) {
+		if (on)
+			no_effect("https");
+	} else if (IS("keepalive", 5)) {
+		l->q.keepalive = on;
+		if (on)
+			l->q.edns = true;
+	} else if (IS("keepopen", 5)) {
+		if (on)
+			no_effect("keepopen");
+	} else if (IS("onesoa", 2)) {
+		l->onesoa = on;
+	} else if (IS("opcode", 2)) {
+		l->q.opcode = on ? (uint8_t)opt_opcode(value) : 0;
+	} else if (IS("padding", 1)) {
+		l->q.padding =
+		    on ? (uint16_t)opt_number("padding", value, 0, 512) : 0;
+		if (l->q.padding > 0)
+			l->q.edns = true;
 	} else {
 		usage_error("unknown option '%s'", arg);
 	}
+#undef IS
 }
 
 /* The argument of "-p 53" or "-p53"; NULL at the end of the line. */
@@ -547,6 +855,48 @@ read_batch_line(struct global *g, char *argv0)
 }
 
 /*
+ * ~/.digrc, as dig reads it before the command line unless -r is given
+ * anywhere on it: every line split on blanks, its options changing the
+ * defaults of all lookups (names there are ignored; +tcp too, as in a
+ * batch file).
+ */
+static void
+read_digrc(struct global *g, int argc, char **argv)
+{
+	const char *home = getenv("HOME");
+	char path[4096], line[4096];
+	FILE *fp;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-r") == 0)
+			return;
+	if (home == NULL ||
+	    (size_t)snprintf(path, sizeof(path), "%s/.digrc", home) >=
+		sizeof(path) ||
+	    (fp = fopen(path, "r")) == NULL)
+		return;
+	g->in_digrc = true;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *bargv[DIG_BATCH_ARGS], *p = line;
+		int bargc = 1;
+
+		bargv[0] = argv[0];
+		while (*p != '\0' && bargc < DIG_BATCH_ARGS) {
+			p += strspn(p, " \t\r\n");
+			if (*p == '\0')
+				break;
+			bargv[bargc++] = p;
+			p += strcspn(p, " \t\r\n");
+			if (*p != '\0')
+				*p++ = '\0';
+		}
+		parse_args(g, true, bargc, bargv);
+	}
+	fclose(fp);
+	g->in_digrc = false;
+}
+
+/*
  * dig's parse_args(): before the first name every option changes the
  * default lookup; a name (or -q, -x) starts a new lookup cloned from it,
  * and what follows changes that lookup.  A word is a type or a class
@@ -556,7 +906,9 @@ read_batch_line(struct global *g, char *argv0)
 static void
 parse_args(struct global *g, bool batch, int argc, char **argv)
 {
-	struct lookup *l = batch ? lookup_clone(g) : &g->deflt;
+	struct lookup *l = g->in_digrc ? &g->deflt
+	    : batch		       ? lookup_clone(g)
+				       : &g->deflt;
 	bool need_clone = !batch, open_type_class = true, first = true;
 	bool any = false;
 	uint16_t v16;
@@ -595,6 +947,23 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 			g->ipv6only = a[1] == '6';
 			continue;
 		}
+		if (a[0] == '-' &&
+		    (a[1] == 'r' || a[1] == 'u' || a[1] == 'm') &&
+		    a[2] == '\0') {
+			/* -r was seen before ~/.digrc; -m is BIND's own
+			 * memory debugging. */
+			if (a[1] == 'u')
+				g->usec = true;
+			continue;
+		}
+		if (a[0] == '-' && (a[1] == 'k' || a[1] == 'y')) {
+			(void)dash_value(argc, argv, &i);
+			fprintf(stderr,
+			    ";; -%c: TSIG is not supported; the query is not "
+			    "signed\n",
+			    a[1]);
+			continue;
+		}
 		if (a[0] == '-' && a[1] != '\0' &&
 		    strchr("bcfpqtx", a[1]) != NULL) {
 			char opt = a[1];
@@ -625,18 +994,18 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 			case 'p':
 				if (md_parse_int(val, 0, 65535, &g->port) !=
 				    0) {
-					/* dig's two lines, and exit 1. */
+					/* dig's two lines, and its exit 1 */
 					printf("invalid port number '%s': %s\n",
 					    val,
-					    val[0] != '\0' &&
-						    strspn(val, "0123456789") ==
-							strlen(val)
+					    strspn(val, "0123456789") ==
+							strlen(val) &&
+						    *val != '\0'
 						? "out of range"
 						: "not a valid number");
 					fflush(stdout);
 					fprintf(stderr,
-					    "minidig: Couldn't parse "
-					    "port number\n");
+					    "minidig: Couldn't "
+					    "parse port number\n");
 					exit(MD_TOOL_EXIT_USAGE);
 				}
 				g->port_set = true;
@@ -695,7 +1064,9 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 		} else {
 			name = a;
 		}
-		/* A name: a new lookup. */
+		/* A name: a new lookup (none from ~/.digrc, as in dig). */
+		if (g->in_digrc)
+			continue;
 		if (need_clone)
 			l = lookup_clone(g);
 		need_clone = true;
@@ -711,6 +1082,8 @@ parse_args(struct global *g, bool batch, int argc, char **argv)
 		lookup_append(g, l);
 		any = true;
 	}
+	if (g->in_digrc)
+		return;
 	if (batch) {
 		if (!need_clone) /* the line named nothing */
 			free(l);
@@ -801,10 +1174,9 @@ badvers(const struct md_tool_exchange *ex)
 static void
 print_greeting(const struct global *g, struct lookup *l)
 {
+	/* Kept: each search step +showsearch prints repeats it, as dig. */
 	if (l->greeting != NULL && !g->short_form && g->printcmd)
 		fputs(l->greeting, stdout);
-	free(l->greeting);
-	l->greeting = NULL;
 }
 
 /* AXFR, IXFR: over TCP, several messages, as dig transfers a zone. */
@@ -839,8 +1211,77 @@ run_xfr(const struct global *g, struct lookup *l, const struct md_dig_style *st,
 	return rc;
 }
 
+/* +qr: the query about to be sent, as dig shows it (";; Sending:"). */
+static void
+print_query(const struct global *g, const struct lookup *l,
+    struct md_tool_query *q, const struct md_tool_server *srv)
+{
+	struct md_dig_style st = l->st;
+	struct md_tool_exchange qex;
+	struct md_tool_query shown;
+	uint8_t buf[MD_TOOL_QUERY_MAX];
+	size_t len = 0, size;
+	ldns_pkt *pkt = NULL;
+
+	if (g->short_form || g->yaml || g->json)
+		return;
+	if (!q->qid_set) {
+		/* The printed ID is the one sent. */
+		q->qid = (uint16_t)md_random_u32();
+		q->qid_set = true;
+	}
+	/* dig shows the padding option empty, and the size with it. */
+	shown = *q;
+	if (md_tool_query_wire(&shown, q->qid, buf, sizeof(buf), &len) != 0)
+		return;
+	size = len;
+	if (shown.padding > 0 &&
+	    shown.nednsopt < sizeof(shown.ednsopt) / sizeof(shown.ednsopt[0])) {
+		shown.padding = 0;
+		shown.ednsopt[shown.nednsopt].code = 12;
+		shown.ednsopt[shown.nednsopt++].len = 0;
+	}
+	if (md_tool_query_wire(&shown, q->qid, buf, sizeof(buf), &len) != 0 ||
+	    ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK)
+		return;
+	memset(&qex, 0, sizeof(qex));
+	qex.server = srv;
+	qex.query = &shown;
+	qex.reply = buf;
+	qex.reply_len = len;
+	st.sending = true;
+	st.stats = false;
+	if (md_dig_print_reply(&st, &qex, pkt) == 0 && l->st.stats)
+		printf(";; QUERY SIZE: %zu\n\n", size);
+	ldns_pkt_free(pkt);
+}
+
+/* What one search step did. */
+enum step {
+	STEP_DONE, /* printed: the lookup is over */
+	STEP_NEXT, /* NXDOMAIN with another name to try */
+};
+
+/*
+ * Where a step stands in dig's search walk.  Its statistics depend on
+ * it, as in dig 9.18: an NXDOMAIN that ends a walk (or one that could
+ * have started one) prints them with the reply; any reply then prints
+ * them (again) when it is a NOERROR or no search domain is in use.
+ */
+struct step_ctx {
+	bool more;	  /* another name follows */
+	bool origin;	  /* a search domain is in use for this step */
+	bool need_search; /* asked as is first (enough dots) */
+};
+
+/*
+ * Ask for 'name' (one step of the search list) and print the reply,
+ * unless it is an NXDOMAIN and 'more' names are left: then it is shown
+ * only under +showsearch, and *step says to go on.
+ */
 static int
-run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
+run_step(const struct global *g, struct lookup *l, const char *name,
+    const struct step_ctx *sc, enum step *step)
 {
 	struct md_tool_server def, *servers = l->servers;
 	unsigned nservers = l->nservers;
@@ -853,52 +1294,32 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	ldns_pkt *pkt = NULL;
 	ldns_status pst;
 	int rc = -ETIMEDOUT, status = MD_TOOL_EXIT_INTERNAL;
+	bool user_qid = l->q.qid_set, stats_now = false, stats_later;
 	bool tty = isatty(STDOUT_FILENO) == 1 && getenv("IDN_DISABLE") == NULL;
 
-	/* dig 9.18: IDN conversion by default only for a terminal, and not
-	 * with IDN_DISABLE set. */
+	*step = STEP_DONE;
+	/* dig 9.18: names shown in Unicode by default only on a terminal,
+	 * and not with IDN_DISABLE set. */
 	st.idnout = l->idnout < 0 ? tty : l->idnout != 0;
-	if (l->idnin < 0 ? tty : l->idnin != 0) {
-		const char *why = NULL;
-		char *ascii = md_tool_idn_to_ascii(l->name, &why);
-
-		if (ascii == NULL) {
-			/* dig's words, and its exit code 1. */
-			fflush(stdout);
-			fprintf(stderr,
-			    "minidig: '%s' is not a legal IDNA2008 name (%s), "
-			    "use +noidnin\n",
-			    l->name, why != NULL ? why : "out of memory");
-			exit(MD_TOOL_EXIT_USAGE);
-		}
-		md_strlcpy(l->name, ascii, sizeof(l->name));
-		free(ascii);
+	if (md_tool_query_set_name(&l->q, name) != 0) {
+		fflush(stdout);
+		fprintf(stderr, "minidig: '%s' is not a legal name\n", name);
+		exit(MD_TOOL_EXIT_INTERNAL);
 	}
-	if (md_tool_query_set_name(&l->q, l->name) != 0) {
-		const char *why = md_tool_name_error(l->name);
-
-		fprintf(stderr, "minidig: '%s' is not a legal name%s%s%s\n",
-		    l->name, why != NULL ? " (" : "", why != NULL ? why : "",
-		    why != NULL ? ")" : "");
-		return MD_TOOL_EXIT_INTERNAL;
-	}
-	if (l->bufsize_set)
-		l->q.edns = true;
-	if (l->trace)
-		return run_trace(g, l, argc, argv);
 	if (nservers == 0) {
 		md_tool_server_default(&def, MD_TOOL_RESOLV_CONF, port);
 		servers = &def;
 		nservers = 1;
 	}
 	/* dig names the query without the final dot in its TCP errors. */
-	md_strlcpy(qtext, l->name, sizeof(qtext));
+	md_strlcpy(qtext, name, sizeof(qtext));
 	md_tool_name_nodot(qtext);
 	st.short_form = g->short_form;
 	st.yaml = g->yaml;
 	st.json = g->json;
 	st.edns_sent = l->q.edns;
 	st.dnssec = l->q.do_bit;
+	st.usec = g->usec;
 	if (l->q.qtype == MD_TYPE_AXFR || l->q.qtype == MD_TYPE_IXFR)
 		return run_xfr(g, l, &st, servers, qtext, port);
 
@@ -922,6 +1343,16 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 		ex.timeout_ms = (int)g->timeout_s * 1000;
 		ex.tries = l->tries;
 		ex.display_name = qtext;
+		ex.ignore_tc = l->ignore;
+		if (l->qr && !user_qid)
+			l->q.qid_set = false; /* a new ID for each query */
+		if (l->qr) {
+			/* dig's banner goes with the first query sent, once. */
+			print_greeting(g, l);
+			free(l->greeting);
+			l->greeting = NULL;
+			print_query(g, l, &l->q, &servers[i]);
+		}
 		rc = md_tool_exchange(&ex);
 		if (rc == 0 && l->ednsneg && l->q.edns &&
 		    l->q.edns_version > 0 && badvers(&ex)) {
@@ -931,9 +1362,20 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 			i--;
 			continue;
 		}
+		if (rc == 0 && !l->servfail_stops && i + 1 < nservers &&
+		    ex.reply_len >= 4 &&
+		    MD_RCODE(md_read_u16(ex.reply + 2)) == MD_RCODE_SERVFAIL) {
+			/* +nofail: a SERVFAIL sends us to the next server. */
+			printf(";; Got SERVFAIL reply from %s, trying next "
+			       "server\n",
+			    servers[i].host);
+			continue;
+		}
 		if (rc == 0 || rc == -ENOMEM || rc == MD_EPARSE)
 			break;
 	}
+	if (!user_qid)
+		l->q.qid_set = false;
 	if (rc == -ENOMEM || rc == MD_EPARSE) {
 		fprintf(stderr, "minidig: %s\n", md_strerror(rc));
 		goto cleanup;
@@ -970,13 +1412,256 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 		status = rc == 0 ? MD_TOOL_EXIT_OK : MD_TOOL_EXIT_INTERNAL;
 		goto cleanup;
 	}
+	if (ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NXDOMAIN &&
+	    (sc->origin || sc->need_search)) {
+		stats_now = true;
+		if (sc->more) {
+			*step = STEP_NEXT;
+			status = MD_TOOL_EXIT_OK;
+			if (!g->showsearch)
+				goto cleanup;
+		}
+	}
+	stats_later =
+	    ldns_pkt_get_rcode(pkt) == LDNS_RCODE_NOERROR || !sc->origin;
 	print_greeting(g, l);
-	rc = md_dig_print_reply(&st, &ex, pkt);
+	if (!g->short_form && !g->yaml && !g->json) {
+		st.stats = l->st.stats && (stats_now || stats_later);
+		rc = md_dig_print_reply(&st, &ex, pkt);
+		if (rc == 0 && st.stats && stats_now && stats_later) {
+			/* dig prints them twice here: only the statistics */
+			st.comments = st.question = st.answer = false;
+			st.authority = st.additional = false;
+			rc = md_dig_print_reply(&st, &ex, pkt);
+		}
+	} else {
+		rc = md_dig_print_reply(&st, &ex, pkt);
+	}
 	status = rc == 0 ? MD_TOOL_EXIT_OK : MD_TOOL_EXIT_INTERNAL;
 cleanup:
 	fflush(stdout);
 	ldns_pkt_free(pkt);
 	md_tool_exchange_deinit(&ex);
+	return status;
+}
+
+/*
+ * +nssearch (dig's ns_search_only): the NS set of the name from the
+ * server, then each name server's addresses (the system's resolver, as
+ * dig) asked for the zone's SOA without recursion, one line each:
+ * "SOA ... from server ADDR in N ms."  dig asks them all at once and
+ * prints in order of arrival; minidig asks in turn, in the NS set's
+ * order.  Exit 9 when no name server answered.
+ */
+static int
+run_nssearch(const struct global *g, struct lookup *l)
+{
+	struct md_tool_server def, *servers = l->servers;
+	struct md_tool_exchange ex;
+	uint16_t port = g->port_set ? (uint16_t)g->port : MD_TOOL_PORT;
+	char nsnames[DIG_MAX_SERVERS][MD_NAME_STRLEN];
+	unsigned nns = 0, asked = 0, answered = 0, unresolved = 0;
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *an;
+	int rc;
+
+	if (md_tool_query_set_name(&l->q, l->name) != 0)
+		return MD_TOOL_EXIT_INTERNAL;
+	if (l->nservers == 0) {
+		md_tool_server_default(&def, MD_TOOL_RESOLV_CONF, port);
+		servers = &def;
+	}
+	md_tool_server_set_port(&servers[0], port);
+	l->q.qtype = MD_TYPE_NS;
+	memset(&ex, 0, sizeof(ex));
+	ex.server = &servers[0];
+	ex.query = &l->q;
+	ex.tcp = l->tcp;
+	ex.timeout_ms = (int)g->timeout_s * 1000;
+	ex.tries = l->tries;
+	ex.display_name = l->name;
+	rc = md_tool_exchange(&ex);
+	if (rc != 0 ||
+	    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) != LDNS_STATUS_OK) {
+		md_tool_exchange_deinit(&ex);
+		printf(";; no servers could be reached\n");
+		return MD_TOOL_EXIT_NOREPLY;
+	}
+	an = ldns_pkt_answer(pkt);
+	for (size_t i = 0; an != NULL && i < ldns_rr_list_rr_count(an) &&
+	     nns < DIG_MAX_SERVERS;
+	     i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+		char *txt;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS ||
+		    ldns_rr_rd_count(rr) != 1)
+			continue;
+		txt = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		if (txt != NULL) {
+			/* dig names them without the final dot */
+			md_strlcpy(nsnames[nns], txt, MD_NAME_STRLEN);
+			md_tool_name_nodot(nsnames[nns++]);
+		}
+		free(txt);
+	}
+	ldns_pkt_free(pkt);
+	pkt = NULL;
+	md_tool_exchange_deinit(&ex);
+	/* Not a zone's name: dig prints nothing. */
+	for (unsigned i = 0; i < nns; i++) {
+		struct md_tool_server ns;
+		struct md_tool_query q = l->q;
+
+		if (md_tool_server_set_af(&ns, nsnames[i], port, family(g)) !=
+		    0) {
+			fprintf(stderr,
+			    "couldn't get address for '%s': "
+			    "failure\n",
+			    nsnames[i]);
+			unresolved++;
+			continue;
+		}
+		/* dig names these servers by address. */
+		md_strlcpy(ns.name, ns.host, sizeof(ns.name));
+		q.qtype = MD_TYPE_SOA;
+		q.rd = false;
+		memset(&ex, 0, sizeof(ex));
+		ex.server = &ns;
+		ex.query = &q;
+		ex.tcp = l->tcp;
+		ex.timeout_ms = (int)g->timeout_s * 1000;
+		ex.tries = 1;
+		ex.display_name = l->name;
+		ex.ns_search = true;
+		asked++;
+		if (md_tool_exchange(&ex) == 0 &&
+		    ldns_wire2pkt(&pkt, ex.reply, ex.reply_len) ==
+			LDNS_STATUS_OK) {
+			an = ldns_pkt_answer(pkt);
+			answered++;
+			for (size_t k = 0; an != NULL &&
+			     k < ldns_rr_list_rr_count(an) && l->st.answer;
+			     k++) {
+				const ldns_rr *rr = ldns_rr_list_rr(an, k);
+				struct md_tool_rr_text t;
+
+				if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
+				    md_tool_rr_text(rr, false, &t) != 0)
+					continue;
+				printf("SOA %s from server %s in %llu ms.\n",
+				    t.rdata, ns.host,
+				    (unsigned long long)ex.rtt_ms);
+				md_tool_rr_text_free(&t);
+			}
+			ldns_pkt_free(pkt);
+			pkt = NULL;
+		}
+		md_tool_exchange_deinit(&ex);
+	}
+	fflush(stdout);
+	if (nns > 0 && unresolved == nns) {
+		fprintf(stderr,
+		    "minidig: couldn't get address for '%s': no "
+		    "more\n",
+		    nsnames[0]);
+		return MD_TOOL_EXIT_USAGE;
+	}
+	if (asked > 0 && answered == 0) {
+		printf(";; NS servers could not be reached\n");
+		return MD_TOOL_EXIT_NOREPLY;
+	}
+	return MD_TOOL_EXIT_OK;
+}
+
+/*
+ * One lookup: dig's name checks, then +trace, or the names of the search
+ * list (dig 9.18: with +search, a name without a final dot and with
+ * fewer dots than ndots is tried with each search domain, then as it
+ * is; an NXDOMAIN moves on to the next one).
+ */
+static int
+run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
+{
+	char names[MD_TOOL_SEARCH_MAX + 1][MD_NAME_STRLEN];
+	struct md_tool_resolv rc = g->resolv;
+	bool tty = isatty(STDOUT_FILENO) == 1 && getenv("IDN_DISABLE") == NULL;
+	const char *why;
+	struct step_ctx first = {false, false, false};
+	unsigned n = 1, dots = 0;
+	size_t len;
+	bool absolute;
+	int status = MD_TOOL_EXIT_OK;
+
+	/* dig 9.18: a name given in Unicode is converted (IDNA2008) by
+	 * default only on a terminal, and not with IDN_DISABLE set. */
+	if (l->idnin < 0 ? tty : l->idnin != 0) {
+		const char *idnwhy = NULL;
+		char *ascii = md_tool_idn_to_ascii(l->name, &idnwhy);
+
+		if (ascii == NULL) {
+			/* dig's words, and its exit code 1. */
+			fflush(stdout);
+			fprintf(stderr,
+			    "minidig: '%s' is not a legal IDNA2008 name (%s), "
+			    "use +noidnin\n",
+			    l->name, idnwhy != NULL ? idnwhy : "out of memory");
+			exit(MD_TOOL_EXIT_USAGE);
+		}
+		md_strlcpy(l->name, ascii, sizeof(l->name));
+		free(ascii);
+	}
+	why = md_tool_name_error(l->name);
+	if (why != NULL) {
+		fflush(stdout);
+		fprintf(stderr, "minidig: '%s' is not a legal name (%s)\n",
+		    l->name, why);
+		exit(MD_TOOL_EXIT_INTERNAL);
+	}
+	if (l->bufsize_set)
+		l->q.edns = true;
+	if (l->trace) {
+		if (md_tool_query_set_name(&l->q, l->name) != 0) {
+			fprintf(stderr, "minidig: '%s' is not a legal name\n",
+			    l->name);
+			return MD_TOOL_EXIT_INTERNAL;
+		}
+		return run_trace(g, l, argc, argv);
+	}
+	if (l->nssearch)
+		return run_nssearch(g, l);
+	if (g->ndots >= 0)
+		rc.ndots = (unsigned)g->ndots;
+	for (const char *p = l->name; *p != '\0'; p++)
+		dots += *p == '.';
+	len = strlen(l->name);
+	absolute = len > 0 && l->name[len - 1] == '.';
+	if (g->usesearch && !absolute && dots < rc.ndots) {
+		n = md_tool_search_names(
+		    l->name, &rc, names, MD_TOOL_SEARCH_MAX + 1);
+	} else {
+		md_strlcpy(names[0], l->name, sizeof(names[0]));
+		/* dig keeps the first search domain as the origin of an
+		 * absolute name short of ndots (it is never appended). */
+		first.origin = g->usesearch && absolute && dots < rc.ndots &&
+		    rc.nsearch > 0;
+		first.need_search = g->usesearch && dots >= rc.ndots;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct step_ctx sc = first;
+		enum step step;
+
+		if (n > 1) {
+			sc.more = i + 1 < n;
+			sc.origin = i + 1 < n;
+		}
+		/* A search name too long to exist is skipped. */
+		if (sc.more && md_tool_name_error(names[i]) != NULL)
+			continue;
+		status = run_step(g, l, names[i], &sc, &step);
+		if (step == STEP_DONE)
+			break;
+	}
 	return status;
 }
 
@@ -999,6 +1684,9 @@ main(int argc, char **argv)
 	g.timeout_s = DIG_TIMEOUT_S;
 	g.head = NULL;
 	g.tail = &g.head;
+	g.ndots = -1;
+	md_tool_resolv_read(&g.resolv, MD_TOOL_RESOLV_CONF);
+	read_digrc(&g, argc, argv);
 	parse_args(&g, false, argc, argv);
 
 	do {

@@ -7,8 +7,11 @@
  * the sentences and exit codes of BIND 9.18 nslookup, debug blocks
  * included.
  *
+ * Names are completed with resolv.conf's search list as BIND's
+ * nslookup does (ndots, "set domain=", "set [no]search"), each step
+ * shown under "set debug".
+ *
  * Not here: the network exchange and RR text helpers (tool_common.c).
- * Not done: the resolv.conf search list (names are always absolute).
  */
 #include "config.h"
 
@@ -63,6 +66,7 @@ struct nsl_settings {
 	bool vc_set;
 	bool recurse;
 	bool search;
+	struct md_tool_resolv resolv; /* the search list ("srchlist") */
 };
 
 /* What nslookup's exit code is made of. */
@@ -105,7 +109,9 @@ usage(FILE *fp, bool full)
 	fprintf(fp,
 	    "Options: -type=T (-query=T, -q=T), -class=C, -port=N, "
 	    "-timeout=N,\n"
-	    "  -retry=N, -[no]debug, -[no]recurse, -[no]vc, -version.\n"
+	    "  -retry=N, -[no]debug, -[no]recurse, -[no]vc, -[no]search, "
+	    "-ndots=N,\n"
+	    "  -domain=NAME, -version.\n"
 	    "An address as host looks up its PTR record.  The default server "
 	    "is the\nfirst nameserver of %s.\n",
 	    MD_TOOL_RESOLV_CONF);
@@ -201,14 +207,16 @@ show_settings(const struct nsl_settings *st, bool serv_only)
 	printf("\nSet options:\n");
 	printf("  %s\t\t\t%s\t\t%s\n", st->vc ? "vc" : "novc",
 	    st->debug ? "debug" : "nodebug", st->d2 ? "d2" : "nod2");
-	/* We never apply a search list: say so. */
 	printf("  %s\t\t%s\n", st->search ? "search" : "nosearch",
 	    st->recurse ? "recurse" : "norecurse");
 	printf("  timeout = %lu\t\tretry = %lu\tport = %lu\tndots = %lu\n",
 	    st->timeout_s, st->tries, st->port, st->ndots);
 	printf(
 	    "  querytype = %-8s\tclass = %s\n", st->type_text, st->class_text);
-	printf("  srchlist = \n");
+	printf("  srchlist = ");
+	for (unsigned i = 0; i < st->resolv.nsearch; i++)
+		printf("%s%s", i > 0 ? "/" : "", st->resolv.search[i]);
+	putchar('\n');
 }
 
 /* One option, "-opt" on the command line or "set opt"; nslookup's names. */
@@ -231,8 +239,13 @@ set_option(struct nsl_settings *st, const char *opt)
 		set_class(st, v);
 	} else if ((v = value_of(opt, type_keys)) != NULL) {
 		set_type(st, v);
-	} else if (value_of(opt, domain_keys) != NULL) {
-		/* Accepted and ignored: no search list (see the file head). */
+	} else if ((v = value_of(opt, domain_keys)) != NULL) {
+		/* nslookup: the search list becomes this one domain. */
+		md_strlcpy(
+		    st->resolv.search[0], v, sizeof(st->resolv.search[0]));
+		if (*v != '\0')
+			md_tool_name_nodot(st->resolv.search[0]);
+		st->resolv.nsearch = 1;
 	} else if ((v = value_of(opt, port_keys)) != NULL) {
 		if (parse_uint(&n, v, 65535, "port"))
 			st->port = n;
@@ -246,9 +259,11 @@ set_option(struct nsl_settings *st, const char *opt)
 	} else if ((v = value_of(opt, retry_keys)) != NULL) {
 		if (parse_uint(&n, v, 0x7fffffffUL, "tries"))
 			st->tries = n;
-	} else if (word_is(opt, "defname", 3) || word_is(opt, "search", 3) ||
-	    word_is(opt, "nodefname", 5) || word_is(opt, "nosearch", 5)) {
-		/* Accepted; the search list is not implemented. */
+	} else if (word_is(opt, "defname", 3) || word_is(opt, "search", 3)) {
+		st->search = true;
+	} else if (word_is(opt, "nodefname", 5) ||
+	    word_is(opt, "nosearch", 5)) {
+		st->search = false;
 	} else if (word_is(opt, "vc", 2)) {
 		st->vc = true;
 		st->vc_set = true;
@@ -443,6 +458,8 @@ struct nsl_lookup {
 	bool tcp;
 	int tries;
 	bool want_aaaa;			/* set by an A reply in default mode */
+	bool more;			/* search names follow this one */
+	bool next;			/* NXDOMAIN: go on with the next */
 	char next_name[MD_NAME_STRLEN]; /* the AAAA lookup's name */
 };
 
@@ -567,7 +584,11 @@ ask(struct nsl_settings *st, struct nsl_state *s, struct nsl_lookup *lk)
 		md_tool_exchange_deinit(&ex);
 		return false;
 	}
-	print_reply(st, s, lk, &ex, pkt);
+	flags = md_read_u16(ex.reply + 2);
+	lk->next = lk->more && MD_RCODE(flags) == MD_RCODE_NXDOMAIN;
+	/* A search step's NXDOMAIN is shown under "set debug" only. */
+	if (!lk->next || st->debug)
+		print_reply(st, s, lk, &ex, pkt);
 	ldns_pkt_free(pkt);
 	md_tool_exchange_deinit(&ex);
 	return true;
@@ -577,6 +598,38 @@ static int
 tries_of(const struct nsl_settings *st)
 {
 	return st->tries < 1 ? 1 : (int)st->tries;
+}
+
+/*
+ * The names to ask for 'name': with "search" on, a name short of ndots
+ * dots (and without a final dot) is tried with each search domain, then
+ * as it is (the same walk as dig's +search).
+ */
+static unsigned
+search_names(
+    const struct nsl_settings *st, const char *name, char out[][MD_NAME_STRLEN])
+{
+	struct md_tool_resolv rc = st->resolv;
+	unsigned n;
+
+	if (!st->search) {
+		md_strlcpy(out[0], name, MD_NAME_STRLEN);
+		return 1;
+	}
+	rc.ndots = (unsigned)st->ndots;
+	n = md_tool_search_names(name, &rc, out, MD_TOOL_SEARCH_MAX + 1);
+	/* "set domain=" leaves an empty domain; BIND's nslookup gives up
+	 * on it the moment it is used. */
+	for (unsigned i = 0; n > 1 && i < rc.nsearch; i++) {
+		if (rc.search[i][0] == '\0') {
+			fflush(stdout);
+			fprintf(stderr,
+			    "mininslookup: '' is not in legal name syntax "
+			    "(unexpected end of input)\n");
+			exit(MD_TOOL_EXIT_USAGE);
+		}
+	}
+	return n;
 }
 
 /*
@@ -591,6 +644,8 @@ lookup(struct nsl_settings *st, const struct nsl_settings *at,
 {
 	struct nsl_lookup lk;
 	char rev[MD_NAME_STRLEN], idn_name[MD_NAME_STRLEN];
+	char names[MD_TOOL_SEARCH_MAX + 1][MD_NAME_STRLEN];
+	unsigned n;
 	uint16_t qtype = MD_TYPE_A, qclass = MD_CLASS_IN;
 	const char *qname = text, *idn_why = NULL;
 	char *idn;
@@ -637,18 +692,29 @@ lookup(struct nsl_settings *st, const struct nsl_settings *at,
 	    md_strlcpy(idn_name, idn, sizeof(idn_name)) < sizeof(idn_name))
 		qname = idn_name;
 	free(idn);
-	if (md_tool_query_set_name(&lk.q, qname) != 0) {
-		const char *why = md_tool_name_error(qname);
+	n = search_names(st, qname, names);
+	for (unsigned i = 0; i < n; i++) {
+		lk.more = i + 1 < n;
+		if (md_tool_query_set_name(&lk.q, names[i]) != 0) {
+			const char *why;
 
-		/* BIND's nslookup: a fatal error, exit 10. */
-		fflush(stdout);
-		fprintf(stderr,
-		    "mininslookup: '%s' is not a legal name%s%s%s\n", text,
-		    why != NULL ? " (" : "", why != NULL ? why : "",
-		    why != NULL ? ")" : "");
-		exit(MD_TOOL_EXIT_INTERNAL);
+			if (lk.more)
+				continue; /* a search name too long */
+			/* BIND's nslookup: a fatal error, exit 10. */
+			why = md_tool_name_error(names[i]);
+			fflush(stdout);
+			fprintf(stderr,
+			    "mininslookup: '%s' is not a legal name%s%s%s\n",
+			    text, why != NULL ? " (" : "",
+			    why != NULL ? why : "", why != NULL ? ")" : "");
+			exit(MD_TOOL_EXIT_INTERNAL);
+		}
+		if (!ask(st, s, &lk))
+			return;
+		if (!lk.next)
+			break;
 	}
-	if (!ask(st, s, &lk) || !lk.want_aaaa)
+	if (!lk.want_aaaa)
 		return;
 	md_strlcpy(lk.textname, lk.next_name, sizeof(lk.textname));
 	lk.q.qtype = MD_TYPE_AAAA;
@@ -771,7 +837,9 @@ main(int argc, char **argv)
 	md_strlcpy(st.class_text, "IN", sizeof(st.class_text));
 	st.tries = NSL_TRIES;
 	st.port = MD_TOOL_PORT;
-	st.ndots = 1;
+	md_tool_resolv_read(&st.resolv, MD_TOOL_RESOLV_CONF);
+	st.ndots = st.resolv.ndots;
+	st.search = true;
 	st.default_lookups = true;
 	st.recurse = true;
 	s.query_error = true; /* until a reply is printed */

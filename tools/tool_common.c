@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -159,6 +160,87 @@ md_tool_servers_default(
 	/* resolv.conf(5): with no nameserver line, the local host. */
 	md_tool_server_set(srv, "127.0.0.1", port);
 	return 1;
+}
+
+/* The blank-separated words after a resolv.conf keyword, one by one. */
+static char *
+resolv_word(char **p)
+{
+	char *w = *p, *e;
+
+	w += strspn(w, " \t\r\n");
+	if (*w == '\0' || *w == '#' || *w == ';')
+		return NULL;
+	e = w + strcspn(w, " \t\r\n");
+	if (*e != '\0')
+		*e++ = '\0';
+	*p = e;
+	return w;
+}
+
+int
+md_tool_resolv_read(struct md_tool_resolv *rc, const char *path)
+{
+	char line[1024];
+	FILE *fp = fopen(path, "r");
+
+	memset(rc, 0, sizeof(*rc));
+	rc->ndots = 1;
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+		char *p = line, *key = resolv_word(&p), *w;
+
+		if (key == NULL)
+			continue;
+		if (strcmp(key, "domain") == 0 || strcmp(key, "search") == 0) {
+			/* The last "domain" or "search" line wins. */
+			rc->nsearch = 0;
+			while ((w = resolv_word(&p)) != NULL &&
+			    rc->nsearch < MD_TOOL_SEARCH_MAX) {
+				char *d = rc->search[rc->nsearch];
+
+				md_strlcpy(d, w, MD_NAME_STRLEN);
+				md_tool_name_nodot(d);
+				if (strcmp(d, ".") != 0)
+					rc->nsearch++;
+			}
+		} else if (strcmp(key, "options") == 0) {
+			while ((w = resolv_word(&p)) != NULL) {
+				long long n;
+
+				if (strncmp(w, "ndots:", 6) == 0 &&
+				    md_parse_int(w + 6, 0, 255, &n) == 0)
+					rc->ndots = (unsigned)n;
+			}
+		}
+	}
+	if (fp != NULL)
+		fclose(fp);
+	return 0;
+}
+
+unsigned
+md_tool_search_names(const char *name, const struct md_tool_resolv *rc,
+    char out[][MD_NAME_STRLEN], unsigned max)
+{
+	size_t len = strlen(name);
+	unsigned dots = 0, n = 0;
+
+	if (max == 0)
+		return 0;
+	for (const char *p = name; *p != '\0'; p++)
+		if (*p == '.' && p[1] != '\0')
+			dots++;
+	if (len > 0 && name[len - 1] != '.' && dots < rc->ndots) {
+		for (unsigned i = 0; i < rc->nsearch && n + 1 < max; i++) {
+			int w = snprintf(out[n], MD_NAME_STRLEN, "%s.%s.", name,
+			    rc->search[i]);
+
+			if (w > 0 && w < MD_NAME_STRLEN)
+				n++;
+		}
+	}
+	md_strlcpy(out[n], name, MD_NAME_STRLEN);
+	return n + 1;
 }
 
 /* ---- queries ----------------------------------------------------------- */
@@ -301,35 +383,75 @@ md_tool_class_parse(const char *s, uint16_t *rclass)
 	return 0;
 }
 
+/* One EDNS option into rdata[cap] at *len; false when it does not fit. */
+static bool
+put_option(uint8_t *rdata, size_t cap, uint16_t *len, uint16_t code,
+    const uint8_t *val, uint16_t vlen)
+{
+	if ((size_t)*len + 4 + vlen > cap)
+		return false;
+	md_write_u16(rdata + *len, code);
+	md_write_u16(rdata + *len + 2, vlen);
+	if (vlen > 0)
+		memcpy(rdata + *len + 4, val, vlen);
+	*len = (uint16_t)(*len + 4 + vlen);
+	return true;
+}
+
 /* RFC 6891 §6.1.2: the OPT record, with the options asked for. */
 static int
-write_opt(struct md_wire_writer *w, const struct md_tool_query *q)
+write_opt(
+    struct md_wire_writer *w, const struct md_tool_query *q, size_t msglen)
 {
 	static const uint8_t root[1] = {0};
-	uint8_t rdata[32];
+	uint8_t rdata[512], cookie[8], ecs[20];
 	uint16_t rdlen = 0;
 	uint32_t ttl = (uint32_t)q->edns_version << 16;
+	size_t cap = sizeof(rdata);
 
 	if (q->do_bit)
 		ttl |= 0x8000;
-	if (q->nsid) { /* RFC 5001 §2.3: empty in queries */
-		md_write_u16(rdata + rdlen, 3);
-		md_write_u16(rdata + rdlen + 2, 0);
-		rdlen += 4;
+	ttl |= q->ednsflags & 0x7fff;
+	if (q->nsid) /* RFC 5001 §2.3: empty in queries */
+		put_option(rdata, cap, &rdlen, 3, NULL, 0);
+	if (q->subnet) { /* RFC 7871 §6: family, prefixes, address bytes */
+		uint16_t n = (uint16_t)((q->subnet_prefix + 7) / 8);
+
+		md_write_u16(ecs, q->subnet_family);
+		ecs[2] = q->subnet_prefix;
+		ecs[3] = 0;
+		memcpy(ecs + 4, q->subnet_addr, n);
+		put_option(rdata, cap, &rdlen, 8, ecs, (uint16_t)(4 + n));
 	}
+	if (q->expire) /* RFC 7314 §2: empty in queries */
+		put_option(rdata, cap, &rdlen, 9, NULL, 0);
 	if (q->cookie) { /* RFC 7873 §4.1: an 8-byte client cookie */
-		md_write_u16(rdata + rdlen, 10);
-		md_write_u16(rdata + rdlen + 2, 8);
-		if (getrandom(rdata + rdlen + 4, 8, 0) != 8)
+		if (getrandom(cookie, sizeof(cookie), 0) != sizeof(cookie))
 			return -EIO;
-		rdlen += 12;
+		put_option(rdata, cap, &rdlen, 10, cookie, sizeof(cookie));
+	}
+	if (q->keepalive) /* RFC 7828 §3.2.1: empty from a client */
+		put_option(rdata, cap, &rdlen, 11, NULL, 0);
+	for (unsigned i = 0; i < q->nednsopt; i++)
+		put_option(rdata, cap, &rdlen, q->ednsopt[i].code,
+		    q->ednsopt[i].val, q->ednsopt[i].len);
+	if (q->padding > 0) {
+		/* RFC 7830: pad the whole message to a multiple of the
+		 * block (11 bytes of OPT header, 4 of option header). */
+		static const uint8_t zeros[512];
+		size_t total = msglen + 11 + rdlen + 4;
+		size_t pad = (q->padding - total % q->padding) % q->padding;
+
+		if (pad > sizeof(zeros))
+			pad = 0;
+		put_option(rdata, cap, &rdlen, 12, zeros, (uint16_t)pad);
 	}
 	return md_wire_write_rr(w, MD_SECTION_ADDITIONAL, root, MD_TYPE_OPT,
 	    q->edns_size, ttl, rdata, rdlen);
 }
 
 int
-md_tool_build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
+md_tool_query_wire(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
     size_t cap, size_t *len)
 {
 	struct md_wire_writer w;
@@ -342,9 +464,18 @@ md_tool_build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
 		flags |= MD_FLAG_AD;
 	if (q->cd)
 		flags |= MD_FLAG_CD;
+	if (q->aa)
+		flags |= MD_FLAG_AA;
+	if (q->tc)
+		flags |= MD_FLAG_TC;
+	if (q->ra)
+		flags |= MD_FLAG_RA;
+	if (q->z)
+		flags |= 0x0040;
+	flags |= (uint16_t)((q->opcode & 0xf) << 11);
 	md_wire_writer_init(&w, buf, cap);
 	rc = md_wire_write_header(&w, id, flags);
-	if (rc == 0)
+	if (rc == 0 && !q->header_only)
 		rc = md_wire_write_question(&w, q->qname, q->qtype, q->qclass);
 	if (rc == 0 && q->qtype == MD_TYPE_IXFR) {
 		/* RFC 1995 §3: the client's SOA (its serial) in authority. */
@@ -355,9 +486,10 @@ md_tool_build_query(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
 		    MD_TYPE_SOA, q->qclass, 0, soa, sizeof(soa));
 	}
 	if (rc == 0 && q->edns)
-		rc = write_opt(&w, q);
+		rc = write_opt(&w, q,
+		    q->header_only ? 12 : 12 + md_name_len(q->qname) + 4);
 	if (rc != 0)
-		return rc;
+		return MD_EPARSE;
 	*len = md_wire_writer_finish(&w);
 	return 0;
 }
@@ -558,21 +690,26 @@ tls_setup(
 }
 
 static void
-report_failure(const struct md_tool_exchange *ex, bool tcp, int err, bool last)
+report_failure(struct md_tool_exchange *ex, bool tcp, int err, bool last)
 {
 	const struct md_tool_server *srv = ex->server;
 	unsigned port = md_tool_server_port(srv);
 
 	if (ex->quiet)
 		return;
-	if (!tcp && ex->setup_failed) {
-		/* dig 9.18's words; it gives up on the lookup between
-		 * tries, and after the last one says so where it ends. */
+	if (!tcp &&
+	    (ex->setup_failed || err == -ENETUNREACH || err == -EHOSTUNREACH)) {
+		/* No socket could be made, or the datagram could not even
+		 * be sent (no route): dig 9.18's words; it gives up on the
+		 * lookup between tries, and after the last one says so
+		 * where it ends (+nssearch: never). */
+		ex->setup_failed = true;
+		ex->udp_setup_failed = true;
 		printf(";; UDP setup with %s#%u(%s) for %s failed: %s.\n",
 		    srv->host, port, srv->name,
 		    ex->display_name != NULL ? ex->display_name : "",
 		    md_tool_net_strerror(err));
-		if (!last)
+		if (!last && !ex->ns_search)
 			printf(";; no servers could be reached\n");
 		return;
 	}
@@ -604,6 +741,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	struct md_upstream up;
 	size_t qlen = 0;
 	bool tcp = ex->tcp || ex->tls;
+	struct timespec t0, t1;
 	int rc = -ETIMEDOUT, tries = ex->tries < 1 ? 1 : ex->tries;
 
 	ex->reply = NULL;
@@ -611,6 +749,7 @@ md_tool_exchange(struct md_tool_exchange *ex)
 	ex->error = 0;
 	ex->used_tcp = false;
 	ex->tcp_connect_failed = false;
+	ex->udp_setup_failed = false;
 	ex->tls_error[0] = '\0';
 	/* RFC 5452 §4.3: an unpredictable ID (unless the user asked for a
 	 * repeatable demonstration: minidig +trace +seed). */
@@ -618,7 +757,9 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		ex->id = (uint16_t)md_rng_u32(ex->rng);
 	else if (getrandom(&ex->id, sizeof(ex->id), 0) != sizeof(ex->id))
 		return -errno;
-	if (md_tool_build_query(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) !=
+	if (ex->query->qid_set)
+		ex->id = ex->query->qid;
+	if (md_tool_query_wire(ex->query, ex->id, qbuf, sizeof(qbuf), &qlen) !=
 	    0)
 		return MD_EPARSE;
 	ex->reply = malloc(MD_WIRE_MAX);
@@ -646,8 +787,12 @@ md_tool_exchange(struct md_tool_exchange *ex)
 		up.transport = ex->tls ? MD_TRANSPORT_TLS
 		    : tcp	       ? MD_TRANSPORT_TCP
 				       : MD_TRANSPORT_UDP;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = one_try(ex, base, net, &up, qbuf, qlen);
-		if (rc == 0 && !tcp &&
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ex->rtt_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000LL +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000);
+		if (rc == 0 && !tcp && !ex->ignore_tc &&
 		    (md_read_u16(ex->reply + 2) & MD_FLAG_TC) != 0) {
 			/* RFC 7766 §5: truncated over UDP, ask over TCP. */
 			if (ex->tc_notice)

@@ -75,6 +75,29 @@ int md_tool_server_default(
  */
 unsigned md_tool_servers_default(
     struct md_tool_server *srv, unsigned max, const char *path, uint16_t port);
+
+/*
+ * What resolv.conf says about completing short names: the search list
+ * ("search" or "domain", the last such line wins) and "options ndots:N"
+ * (1 when not given).  Domains are kept without their final dot.
+ */
+#define MD_TOOL_SEARCH_MAX 8
+struct md_tool_resolv {
+	char search[MD_TOOL_SEARCH_MAX][MD_NAME_STRLEN];
+	unsigned nsearch;
+	unsigned ndots;
+};
+/* Read 'path' (a missing file: no search list, ndots 1).  Always 0. */
+int md_tool_resolv_read(struct md_tool_resolv *rc, const char *path);
+/*
+ * The names to ask for 'name' as BIND's dig and nslookup make them:
+ * none but the name itself when it ends in a dot or has at least
+ * 'ndots' dots, else each search domain appended, then the name itself.
+ * Writes up to 'max' names to out[]; returns how many.
+ */
+unsigned md_tool_search_names(const char *name, const struct md_tool_resolv *rc,
+    char out[][MD_NAME_STRLEN], unsigned max);
+
 /* Port of the server in host order. */
 uint16_t md_tool_server_port(const struct md_tool_server *srv);
 
@@ -93,6 +116,26 @@ struct md_tool_query {
 	bool nsid;	      /* RFC 5001: ask for the server's NSID */
 	bool cookie;	      /* RFC 7873: send a client cookie */
 	uint32_t ixfr_serial; /* IXFR: the serial we have (RFC 1995 §3) */
+	/* dig's rarer knobs (+aaflag, +opcode=, +header-only, ...) */
+	bool aa, tc, ra, z;
+	uint8_t opcode;
+	bool header_only; /* no question section */
+	bool qid_set;	  /* send this ID, not a random one */
+	uint16_t qid;
+	uint16_t ednsflags;	/* the OPT's undefined flag bits */
+	bool expire;		/* RFC 7314 EDNS EXPIRE */
+	bool keepalive;		/* RFC 7828 edns-tcp-keepalive */
+	uint16_t padding;	/* RFC 7830/8467 block size, 0: none */
+	bool subnet;		/* RFC 7871 client subnet */
+	uint16_t subnet_family; /* 1 IPv4, 2 IPv6, 0 with prefix 0 */
+	uint8_t subnet_prefix;
+	uint8_t subnet_addr[16];
+	unsigned nednsopt; /* +ednsopt=CODE[:HEX] */
+	struct {
+		uint16_t code;
+		uint8_t len;
+		uint8_t val[64];
+	} ednsopt[4];
 };
 
 /* Defaults: class IN, RD set, EDNS version 0 with MD_TOOL_EDNS_SIZE. */
@@ -126,13 +169,6 @@ int md_tool_type_parse(const char *s, uint16_t *type);
 /* Class "IN", "CH", "HS", "ANY" or CLASSnnn.  0 or MD_EPARSE. */
 int md_tool_class_parse(const char *s, uint16_t *rclass);
 
-/*
- * The query in wire form with 'id' into buf[cap]: header, question, the
- * SOA of an IXFR, OPT.  Returns 0 (*len set) or a negative errno.
- */
-int md_tool_build_query(const struct md_tool_query *q, uint16_t id,
-    uint8_t *buf, size_t cap, size_t *len);
-
 /* How to run an exchange, and what happened. */
 struct md_tool_exchange {
 	/* set by the caller */
@@ -150,17 +186,21 @@ struct md_tool_exchange {
 	const char *tls_ca;	  /* CA file, or NULL: the system store */
 	const char *tls_hostname; /* name to check, or NULL: server name */
 	struct md_rng *rng;	  /* the ID from here; NULL: getrandom */
-	bool quiet; /* no failure lines: the caller reports (+allservers) */
+	bool quiet;	/* no failure lines: the caller reports (+allservers) */
+	bool ignore_tc; /* +ignore: keep a truncated UDP reply */
+	bool ns_search; /* +nssearch: no "no servers" lines */
 	/* filled in */
 	uint16_t id;
 	bool used_tcp;	 /* the reply came over TCP */
 	uint64_t rtt_ms; /* of the try that answered */
+	uint64_t rtt_us; /* the same, in microseconds (dig -u) */
 	uint8_t *reply;	 /* malloc'ed; md_tool_exchange_deinit */
 	size_t reply_len;
 	int error;		 /* last error when no reply came */
 	char tls_error[256];	 /* why the TLS handshake failed */
 	bool tcp_connect_failed; /* last failure was a TCP connect */
 	bool setup_failed;	 /* ... or making the socket (no route) */
+	bool udp_setup_failed;	 /* ... or a UDP send (no route) */
 };
 
 /*
@@ -178,6 +218,13 @@ int md_tool_exchange(struct md_tool_exchange *ex);
 /* A failed TLS handshake or certificate check (ex->tls_error says why). */
 #define MD_TOOL_ETLS (-EPROTO)
 void md_tool_exchange_deinit(struct md_tool_exchange *ex);
+/*
+ * The query message as md_tool_exchange sends it with ID 'id' (minidig
+ * +qr prints it; a transfer sends it itself): header, question, the SOA
+ * of an IXFR, OPT.  Returns 0 (*len set) or an error.
+ */
+int md_tool_query_wire(const struct md_tool_query *q, uint16_t id, uint8_t *buf,
+    size_t cap, size_t *len);
 
 /* dig's wording for a network error: "timed out", "connection refused". */
 const char *md_tool_net_strerror(int err);

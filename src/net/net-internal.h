@@ -87,6 +87,7 @@ struct md_net_query {
 
 	/* md_net_opts, and what a failure notice will say. */
 	bool lenient;
+	bool no_question; /* lenient only: a header-only query (dig) */
 	md_net_notice_cb notice;
 	int err;
 	bool connect_failed;

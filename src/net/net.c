@@ -258,6 +258,8 @@ md_net_mismatch(const struct md_net_query *q, const uint8_t *p, size_t len)
 		return "QR not set";
 	if (md_read_u16(p) != q->wire_id)
 		return "wrong ID";
+	if (q->no_question) /* nothing more to compare */
+		return NULL;
 	/*
 	 * dig's rules (md_net_opts.lenient): servers may drop the question
 	 * from an error or a truncated reply (RFC 1035 leaves it open), and
@@ -753,8 +755,14 @@ md_net_send_opts(struct md_net *n, const struct md_upstream *up,
 	bool pooled = up->transport == MD_TRANSPORT_TLS ||
 	    (up->transport == MD_TRANSPORT_TCP && opts != NULL &&
 		opts->tcp_pool);
-	if (parse_question(q, query, len) != 0)
-		goto cleanup;
+	if (parse_question(q, query, len) != 0) {
+		/* dig +header-only: a query without a question, lenient
+		 * callers only. */
+		if (!q->lenient || len < MD_WIRE_HDR_LEN ||
+		    md_read_u16(query + 4) != 0)
+			goto cleanup;
+		q->no_question = true;
+	}
 	why = "out of memory";
 	q->out = malloc(pre + len);
 	if (q->out == NULL)

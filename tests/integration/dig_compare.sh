@@ -423,6 +423,18 @@ cmp "name: escape over 255" @127.54.0.1 '\256.test'
 cmp "name: unexpected end" @127.54.0.1 'a\'
 cmp "bad port: out of range" @127.54.0.1 -p 99999 $C
 cmp "bad port: not a number" @127.54.0.1 -p 53x $C
+# dig's exit codes and words for bad ports and names
+cmp "port out of range" -p 99999 $C
+cmp "port not a number" -p abc $C
+cmp "port 0: refused" @127.54.0.1 -p 0 +time=1 +tries=1 $C
+L63=$(printf 'a%.0s' $(seq 63))
+cmp "label of 64" "${L63}a.test"
+cmp "name of 256" "$L63.$L63.$L63.$L63.x"
+cmp "name of 255 is legal" +time=1 +tries=1 @127.54.0.1 \
+    "$L63.$L63.$L63.${L63:2}"
+cmp "empty label" a..b
+cmp "empty label after -q" -q a..b
+cmp "empty labels only" ..
 cmp "closed port UDP" @127.54.0.1 -p 5999 +time=1 +tries=2 $C
 cmp "closed port TCP" @127.54.0.1 -p 5999 +time=1 +tcp $C
 # No route out of the namespace: dig's "UDP setup ... failed" lines.

@@ -983,6 +983,34 @@ udp_lenient_case(void **state)
 }
 
 static void
+udp_header_only(void **state)
+{
+	struct tctx *t = *state;
+	struct notices n;
+
+	/* dig +header-only: a query without a question (QDCOUNT 0), only
+	 * its OPT record (root, type 41, 1232, no options). */
+	static const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+
+	md_write_u16(t->query.b + 4, 0);
+	md_write_u16(t->query.b + 6, 0);
+	md_write_u16(t->query.b + 8, 0);
+	md_write_u16(t->query.b + 10, 1);
+	memcpy(t->query.b + MD_WIRE_HDR_LEN, opt, sizeof(opt));
+	t->query.len = MD_WIRE_HDR_LEN + sizeof(opt);
+	udp_resp_start(t, U_NO_QUESTION);
+	/* Strict callers never send one... */
+	assert_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, false, 300, &n));
+	/* ...lenient ones (the tools) do, and take the reply by its ID. */
+	assert_non_null(
+	    send_opts(t, &t->udp.addr, MD_TRANSPORT_UDP, true, 2000, &n));
+	run(t, 1, SAFETY_MS);
+	assert_int_equal(n.r.status, MD_NET_OK);
+	assert_int_equal(n.r.len, MD_WIRE_HDR_LEN);
+}
+
+static void
 udp_no_question(void **state)
 {
 	struct tctx *t = *state;
@@ -1088,6 +1116,7 @@ main(void)
 	    T(udp_notices),
 	    T(udp_lenient_case),
 	    T(udp_no_question),
+	    T(udp_header_only),
 	    T(tcp_lenient_wrong_id_skipped),
 	    T(tcp_refused_notice),
 	    T(tcp_eof_notice),
