@@ -1620,6 +1620,11 @@ run_lookup(const struct global *g, struct lookup *l, int argc, char **argv)
 	}
 	if (l->bufsize_set)
 		l->q.edns = true;
+	if (!l->trace && (l->noqmin || l->have_seed || l->allservers))
+		fprintf(stderr, ";; +%s: has an effect with +trace only\n",
+		    l->allservers      ? "allservers"
+			: l->have_seed ? "seed"
+				       : "noqmin");
 	if (l->trace) {
 		if (md_tool_query_set_name(&l->q, l->name) != 0) {
 			fprintf(stderr, "minidig: '%s' is not a legal name\n",
