@@ -568,7 +568,8 @@ print_short(const struct md_dig_style *st, const struct md_tool_exchange *ex,
 {
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
 	struct md_tool_rdata_style rs = {.nocrypto = st->nocrypto,
-	    .split = -1, .name_filter = st->idnout ? idn_filter : NULL};
+	    .split = -1,
+	    .name_filter = st->idnout ? idn_filter : NULL};
 
 	if (!st->answer)
 		return 0;
