@@ -806,6 +806,27 @@ type_word(const char *s, uint16_t *type, struct lookup *l)
 	return md_tool_type_parse(s, type);
 }
 
+/* A batch or ~/.digrc line split on blanks, no quoting (as dig), into
+ * argv[1..] after argv0; returns the count, argv0 included. */
+static int
+split_line(char *line, char *argv0, char **argv)
+{
+	char *p = line;
+	int argc = 1;
+
+	argv[0] = argv0;
+	while (*p != '\0' && argc < DIG_BATCH_ARGS) {
+		p += strspn(p, " \t\r\n");
+		if (*p == '\0')
+			break;
+		argv[argc++] = p;
+		p += strcspn(p, " \t\r\n");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	return argc;
+}
+
 /*
  * The next batch line that names something, parsed into lookups; false
  * at the end of the file.  dig reads a line only when the lookups before
@@ -827,23 +848,13 @@ read_batch_line(struct global *g, char *argv0)
 		}
 	}
 	while (fgets(line, sizeof(line), g->batchfp) != NULL) {
-		char *bargv[DIG_BATCH_ARGS], *p = line;
-		int bargc = 1;
+		char *bargv[DIG_BATCH_ARGS];
+		int bargc;
 
 		if (line[0] == '\n' || line[0] == '\r' || line[0] == '#' ||
 		    line[0] == ';')
 			continue;
-		bargv[0] = argv0;
-		/* dig splits batch lines on blanks, no quoting. */
-		while (*p != '\0' && bargc < DIG_BATCH_ARGS) {
-			p += strspn(p, " \t\r\n");
-			if (*p == '\0')
-				break;
-			bargv[bargc++] = p;
-			p += strcspn(p, " \t\r\n");
-			if (*p != '\0')
-				*p++ = '\0';
-		}
+		bargc = split_line(line, argv0, bargv);
 		parse_args(g, true, bargc, bargv);
 		if (g->head != NULL)
 			return true;
@@ -877,19 +888,9 @@ read_digrc(struct global *g, int argc, char **argv)
 		return;
 	g->in_digrc = true;
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *bargv[DIG_BATCH_ARGS], *p = line;
-		int bargc = 1;
+		char *bargv[DIG_BATCH_ARGS];
+		int bargc = split_line(line, argv[0], bargv);
 
-		bargv[0] = argv[0];
-		while (*p != '\0' && bargc < DIG_BATCH_ARGS) {
-			p += strspn(p, " \t\r\n");
-			if (*p == '\0')
-				break;
-			bargv[bargc++] = p;
-			p += strcspn(p, " \t\r\n");
-			if (*p != '\0')
-				*p++ = '\0';
-		}
 		parse_args(g, true, bargc, bargv);
 	}
 	fclose(fp);
