@@ -347,6 +347,7 @@ struct md_result {
 	uint16_t ede;			   /* MD_EDE_NONE when none */
 	const char *reason;		   /* why it failed (SERVFAIL) */
 	bool from_cache;		   /* no upstream query was needed */
+	bool truncated; /* an upstream's TCP answer was cut (TC): partial */
 	unsigned upstream_queries;
 	uint64_t elapsed_ms;
 };

@@ -1921,6 +1921,9 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		    copy_set(req, c.data->owner, c.data->type, c.data->count,
 			c.data->ttl, c.data->rdata, c.data->rdata_len));
 		take_sigs(req, iq, &r, c.data);
+		/* the records of a TCP answer cut with TC: a part, said so */
+		if (r.truncated && iq == req->root)
+			req->result.truncated = true;
 		iq_done(req, iq, MD_RCODE_NOERROR);
 		return;
 	case MD_REPLY_CNAME:

@@ -954,7 +954,9 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 			 md_ttl_clamp(s->ttl, 0, ctx->max_negative_ttl),
 			 s->rdata, s->rdata_len) != 0;
 	}
-	if (tc) {
+	/* An upstream cut its TCP answer: a part, and the client is told
+	 * (as the upstream told us). */
+	if (tc || r->truncated) {
 		md_wire_writer_set_flags(&w, flags | MD_FLAG_TC);
 		info->truncated = true;
 	}

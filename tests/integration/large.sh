@@ -149,8 +149,9 @@ if wait_up $NL ns.cluster.local >/dev/null; then
 	dig @$NL +tcp +time=5 +tries=1 big10k.$SVC A >"$T/dig.out" 2>&1 || true
 	n=$(awk '/^;/ { next } $4 == "A" { n++ } END { print n + 0 }' \
 	    "$T/dig.out")
-	check "dig +tcp big10k at the node-local cache: $n records, NOERROR" \
-	    sh -c "[ $n = $tcp10k ] && grep -q 'status: NOERROR' '$T/dig.out'"
+	check "dig +tcp big10k at the node-local cache: $n records, NOERROR, TC as the cluster DNS said" \
+	    sh -c "[ $n = $tcp10k ] && grep -q 'status: NOERROR' '$T/dig.out' &&
+		grep -q ';; flags: qr tc ' '$T/dig.out'"
 else
 	fail "the node-local minidnsd did not come up" "$T/nodelocal.log"
 fi
