@@ -10,7 +10,11 @@
 #    NSEC3 records that prove them, with their RRSIGs: the same records
 #    NSD gives (TTLs aside), from the upstream's reply and from the cache;
 #  - without DO, none of them (the SOA alone in a denial);
-#  - the cache keeps them (minidns_cache_entries{type="dnssec"}).
+#  - the cache keeps them (minidns_cache_entries{type="dnssec"});
+#  - the same files as local zones of minidnsd: NSD's records again;
+#  - recursion through the test hierarchy signed at start (a DS chain from
+#    the root, NSEC, NSEC3, opt-out, an insecure delegation): the records
+#    a validating Unbound gives, and Unbound's AD shows the chain holds.
 #
 # Ground rules of lib.sh: a private network namespace, 127.x only, every
 # process stopped by saved PID, every wait bounded.  Exit 77 when not root
@@ -195,6 +199,97 @@ if wait_up $LOCAL sec.test >/dev/null; then
 	    sh -c "[ $n = 0 ] && [ -s '$T/rrs.$LOCAL' ]"
 else
 	fail "minidnsd did not load the signed zone" "$T/local.log"
+fi
+
+# ---- recursion through a signed hierarchy ------------------------------------
+# The test hierarchy (hierarchy/hierarchy.sh) signed at start
+# (HIERARCHY_SIGN=1: a DS chain from the root down, NSEC, NSEC3 and an
+# NSEC3 opt-out zone, unsigned zones as insecure delegations), walked by
+# minidnsd from the root hints and by a validating Unbound given the
+# root's key: minidnsd gives a DO client the records Unbound gives (TTLs
+# and the AD flag aside: minidnsd does not validate yet); Unbound's AD
+# shows that the chain the test builds is a valid one.
+H=$here/hierarchy
+mkdir -p "$T/h"
+md_it_cleanup_hook() { bash "$H/hierarchy.sh" stop "$T/h" >/dev/null 2>&1 || true; }
+if HIERARCHY_SIGN=1 MD_IT_NETNS=1 bash "$H/hierarchy.sh" start "$T/h" \
+    >"$T/h.out" 2>&1; then
+	REC=127.53.9.20
+	UB=127.53.9.21
+	cat >"$T/rec.yaml" <<EOF
+listen: [ "$REC:53" ]
+threads: 1
+zones: []
+root-hints: $H/root.hints
+allow-private-upstreams: yes
+metrics: "off"
+health: "off"
+ready: "off"
+EOF
+	"$MINIDNSD" -f -c "$T/rec.yaml" >"$T/rec.log" 2>&1 &
+	PIDS="$PIDS $!"
+	md_it_unbound_conf "$T/ub.conf" ub
+	sed -i 's/module-config: "iterator"/module-config: "validator iterator"/' \
+	    "$T/ub.conf"
+	cat >>"$T/ub.conf" <<EOF
+	interface: $UB
+	port: 53
+	root-hints: "$H/root.hints"
+	trust-anchor-file: "$T/h/root.key"
+	do-not-query-localhost: no
+	qname-minimisation: yes
+	harden-referral-path: no
+	local-zone: "test." nodefault
+	local-zone: "2.0.192.in-addr.arpa." nodefault
+remote-control:
+	control-enable: no
+EOF
+	unbound -d -c "$T/ub.conf" >"$T/ub.out" 2>&1 &
+	PIDS="$PIDS $!"
+	if wait_up $REC com. >/dev/null && wait_up $UB com. >/dev/null; then
+		# rec NAME TYPE WHAT: the same records for a DO client
+		rec_same() {
+			rrs $UB +dnssec "$1" "$2"
+			cp "$T/rrs.$UB" "$T/want"
+			want_status=$status
+			ad=$(sed -n 's/^;; Flags: \([^;]*\);.*/\1/p' "$T/kdig.out" | head -1)
+			rrs $REC +dnssec "$1" "$2"
+			if [ "$status" = "$want_status" ] &&
+			    cmp -s "$T/want" "$T/rrs.$REC" &&
+			    grep -q ' RRSIG ' "$T/want"; then
+				pass "recursion, DO: $3: Unbound's records ($status: $(types $REC); Unbound's flags: $ad)"
+			else
+				fail "recursion, DO: $3" \
+				    "$status/$want_status: $(diff "$T/want" "$T/rrs.$REC" | head -6 | tr '\n' '|')"
+			fi
+		}
+		rec_same www.example.com A "a CNAME chain through three signed zones"
+		rec_same mail.example.com AAAA "NODATA in an NSEC zone"
+		rec_same nosuch.example.com A "NXDOMAIN in an NSEC zone"
+		rec_same nosuch.example.net A "NXDOMAIN in an NSEC3 zone"
+		rec_same www.deep.sub.example.com A "a name two cuts below com (a secure delegation's child)"
+		rec_same deep.sub.example.com A "an empty non-terminal (NODATA) in the child"
+		rec_same web.example.org AAAA "an NSEC3 opt-out zone's data"
+
+		rec_same example.com DS "a DS from the parent"
+		rec_same example.com DNSKEY "a zone's DNSKEY set"
+		# an insecure delegation (com. has no DS for glue.com.): the
+		# same unsigned data, and the referral's proof is com.'s to give
+		rrs $UB +dnssec glue.com NS
+		cp "$T/rrs.$UB" "$T/want"
+		rrs $REC +dnssec glue.com NS
+		check "recursion, DO: an insecure delegation's data, as Unbound's, no RRSIG" \
+		    sh -c "cmp -s '$T/want' '$T/rrs.$REC' && ! grep -q RRSIG '$T/want' && [ -s '$T/want' ]"
+		# Unbound validated: the chain the test builds holds
+		rrs $UB +dnssec www.example.com A
+		check "Unbound validates the signed hierarchy (AD on www.example.com)" \
+		    grep -q '^;; Flags: .* ad' "$T/kdig.out"
+	else
+		fail "minidnsd or Unbound did not start on the signed hierarchy" \
+		    "$T/ub.out"
+	fi
+else
+	fail "the signed hierarchy did not start" "$T/h.out"
 fi
 
 # Without DO: the data, no DNSSEC record; a denial has its SOA alone.

@@ -13,6 +13,15 @@
 #   hierarchy.sh stop DIR    stop every process started into DIR, by the
 #                            PID saved at start.
 #
+# With HIERARCHY_SIGN=1 in the environment, the chain root -> com, net,
+# org -> example.com, example.net, example.org -> sub.example.com is
+# signed at start with fresh keys (ldns-keygen, ldns-signzone; ECDSA
+# P-256): each child's DS goes into its parent before the parent is
+# signed.  example.com and sub.example.com get NSEC, example.net NSEC3,
+# example.org NSEC3 with opt-out; every other zone stays unsigned (an
+# insecure delegation).  DIR/root.key is then the trust anchor (the root's
+# KSK as a DNSKEY), and DIR/zones holds what NSD serves.
+#
 # Run it only inside a private network namespace (unshare -n, then
 # `ip link set lo up`), with MD_IT_NETNS=1 in the environment to say so:
 # the servers bind 127.53.x.y:53, which must not touch the host's network.
@@ -74,9 +83,49 @@ hexaddr() {
 	printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"
 }
 
-# The file name of a zone: "." is root.zone.
+# The file name of a zone: "." is root.zone; signed zones from DIR/zones.
 zonefile() {
-	if [ "$1" = . ]; then echo "$here/root.zone"; else echo "$here/$1.zone"; fi
+	local f=$1.zone
+	[ "$1" = . ] && f=root.zone
+	if [ -e "$DIR/zones/$f.signed" ]; then
+		echo "$DIR/zones/$f.signed"
+	else
+		echo "$here/$f"
+	fi
+}
+
+# sign_chain: HIERARCHY_SIGN's zones, leaves first (see the header).
+# sign ZONE FILE [ldns-signzone options]: keys, the DS of the KSK appended
+# to PARENT's copy, FILE.signed.
+sign() {
+	local zone=$1 file=$2 parent=$3 ksk zsk
+	shift 3
+	(cd "$DIR/zones" &&
+	    zsk=$(ldns-keygen -a ECDSAP256SHA256 "$zone") &&
+	    ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$zone") &&
+	    ldns-signzone -o "$zone" "$@" "$file" "$zsk" "$ksk" &&
+	    if [ -n "$parent" ]; then
+		ldns-key2ds -n -2 "$ksk.key" >>"$parent"
+	    else
+		cp "$ksk.key" "$DIR/root.key"
+	    fi) >>"$DIR/sign.log" 2>&1 ||
+	    { echo "hierarchy.sh: cannot sign $zone" >&2; cat "$DIR/sign.log" >&2; exit 1; }
+}
+sign_chain() {
+	local f
+	mkdir -p "$DIR/zones"
+	for f in root com net org example.com example.net example.org \
+	    sub.example.com; do
+		cp "$here/$f.zone" "$DIR/zones/$f.zone"
+	done
+	sign sub.example.com. sub.example.com.zone example.com.zone
+	sign example.com. example.com.zone com.zone
+	sign example.net. example.net.zone net.zone -n -t 0 -s ab12
+	sign example.org. example.org.zone org.zone -n -p -t 1 -s cd34
+	sign com. com.zone root.zone
+	sign net. net.zone root.zone
+	sign org. org.zone root.zone
+	sign . root.zone ""
 }
 
 # term_one PIDFILE PATTERN: SIGTERM the saved PID, only if its command
@@ -125,6 +174,7 @@ do_start() {
 	fi
 	mkdir -p "$DIR/pids"
 	trap 'do_stop' EXIT	# undone below once everything is up
+	[ "${HIERARCHY_SIGN:-0}" = 1 ] && sign_chain
 
 	# The blackhole (timeout cases): bound before the NSDs start.
 	python3 "$here/blackhole.py" "$BLACKHOLE" 53 \
