@@ -93,6 +93,9 @@ int md_metrics_forward_slot(const struct md_upstream *up);
 void md_metrics_forward_sent(unsigned worker, const struct md_upstream *up);
 void md_metrics_forward_reply(
     unsigned worker, const struct md_upstream *up, int rcode, uint64_t usec);
+/* A health check of a forwarder held down as dead got no answer. */
+void md_metrics_forward_healthcheck_failed(
+    unsigned worker, const struct md_upstream *up);
 /* Zone reloads. */
 void md_metrics_reload(bool ok);
 

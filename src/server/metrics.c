@@ -197,6 +197,7 @@ struct worker_stats {
 	counter_t fwd_responses[MD_METRICS_FORWARDS_MAX][RCODE_SLOTS];
 	counter_t fwd_dur[MD_METRICS_FORWARDS_MAX][DUR_SLOTS];
 	counter_t fwd_dur_sum_us[MD_METRICS_FORWARDS_MAX];
+	counter_t fwd_hc_failures[MD_METRICS_FORWARDS_MAX];
 } __attribute__((aligned(64)));
 
 /* Zeroed pages: those of workers that never run are never touched. */
@@ -321,6 +322,19 @@ md_metrics_forward_reply(
 	add_own(&w->fwd_responses[i][rcode_slot(rcode)], 1);
 	add_own(&w->fwd_dur[i][dur_slot(usec)], 1);
 	add_own(&w->fwd_dur_sum_us[i], usec);
+}
+
+void
+md_metrics_forward_healthcheck_failed(
+    unsigned worker, const struct md_upstream *up)
+{
+	int i;
+
+	if (worker >= MD_METRICS_WORKERS_MAX)
+		return;
+	i = md_metrics_forward_slot(up);
+	if (i >= 0)
+		add_own(&wstats[worker].fwd_hc_failures[i], 1);
 }
 
 void
@@ -589,6 +603,14 @@ render_forward(FILE *f)
 				    "rcode=\"%s\"} %" PRIu64 "\n",
 				    fwd[i].to, rcode_name(r), v);
 		}
+	family(f, "minidns_forward_healthcheck_failures_total", "counter",
+	    "Health checks of a forwarder held down as dead that got no "
+	    "answer.");
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f,
+		    "minidns_forward_healthcheck_failures_total{to=\"%s\"} "
+		    "%" PRIu64 "\n",
+		    fwd[i].to, WSUM(fwd_hc_failures[i]));
 	family(f, "minidns_forward_request_duration_seconds", "histogram",
 	    "Time from a query sent to a forwarder to its reply.");
 	for (unsigned i = 0; i < n; i++) {

@@ -21,6 +21,7 @@ struct probe {
 	struct probe *next;
 	struct worker *wk;
 	struct md_sockaddr addr;
+	struct md_upstream up; /* for its metrics series */
 };
 
 static void
@@ -52,6 +53,8 @@ probe_cb(void *arg, enum md_net_status status, const uint8_t *reply, size_t len,
 		    md_srv_now_ms(p->wk->srv));
 		md_info(MD_LOG_SERVER, "forwarder %s answers again",
 		    md_sockaddr_str(&p->addr, name, sizeof(name)));
+	} else {
+		md_metrics_forward_healthcheck_failed(p->wk->id, &p->up);
 	}
 	free(p);
 }
@@ -91,6 +94,7 @@ md_srv_health_cb(evutil_socket_t fd, short what, void *arg)
 				break;
 			p->wk = wk;
 			p->addr = f->servers[j].addr;
+			p->up = f->servers[j];
 			if (md_net_send_to(wk->net, &f->servers[j], query,
 				(size_t)len, 1000, probe_cb, p) == NULL) {
 				free(p);

@@ -676,6 +676,8 @@ EOF
 	    'sum(coredns_forward_responses_total) by (to, rcode)|rcode=NOERROR,to=[0-9.]*:53 [1-9]' \
 	    'sum(coredns_forward_request_duration_seconds_bucket) by (to, le)|le=+Inf,to=[0-9.]*:53 [1-9]' \
 	    'process_resident_memory_bytes|__name__=process_resident_memory_bytes [1-9]' \
+	    'coredns_forward_healthcheck_failures_total|__name__=coredns_forward_healthcheck_failures_total,to=[0-9.]*:53 [0-9]' \
+	    'coredns_reload_failed_total|__name__=coredns_reload_failed_total [0-9]' \
 	    'coredns_build_info|__name__=coredns_build_info,version=[0-9]' \
 	    'absent(minidns_dns_requests_total)| 1' \
 	    'count({__name__=~"coredns_.*"})| [1-9]'; do

@@ -592,8 +592,12 @@ test_forward(void **state)
 	md_metrics_forward_reply(1, &u2, 2, 1000);
 	md_metrics_forward_sent(3, &u3);
 	md_metrics_forward_sent(3, &u4); /* the same address over TCP */
+	md_metrics_forward_healthcheck_failed(0, &u1);
+	md_metrics_forward_healthcheck_failed(5, &u1);
 	render(NULL, p);
 	assert_true(val(p, "minidns_forward_requests_total", to1) == 3);
+	assert_true(
+	    val(p, "minidns_forward_healthcheck_failures_total", to1) == 2);
 	assert_true(val(p, "minidns_forward_responses_total",
 			"to=\"127.0.0.1:5301\",rcode=\"NOERROR\"") == 1);
 	assert_true(val(p, "minidns_forward_responses_total",
