@@ -5,8 +5,8 @@
  * the caller hands in the NSEC or NSEC3 records of a response (their
  * signatures already checked), the question and the zone that signed
  * them, and gets back proven / not proven with a reason, or, for NSEC3
- * with too many iterations, insecure.  Also the NSEC3 owner hash and
- * base32hex, shared with the local zone code (zone_lookup.c).
+ * with too many iterations, insecure.  The NSEC3 hash itself,
+ * md_nsec3_hash(), is in wire.h (the local zones use it too).
  */
 #ifndef MINIDNS_DNSSEC_NSEC_H
 #define MINIDNS_DNSSEC_NSEC_H
@@ -15,21 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- NSEC3 hashing (RFC 5155 §5) --------------------------------------- */
-
-#define MD_NSEC3_HASH_LEN 20 /* SHA-1, the only NSEC3 hash algorithm */
-#define MD_NSEC3_B32_LEN 32  /* its base32hex form */
-
-/* The iterated SHA-1 of the lower-cased wire name and the salt; false if
- * OpenSSL failed.  Costs iterations + 1 digests: callers bound iterations. */
-bool md_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t saltlen,
-    unsigned iterations, uint8_t out[MD_NSEC3_HASH_LEN]);
-/* Base32hex without padding, lower case (RFC 4648 §7); writes
- * (len * 8 + 4) / 5 characters, no NUL; returns that count. */
-size_t md_base32hex_encode(const uint8_t *in, size_t len, char *out);
-/* Decodes len characters (either case) into out; the number of bytes, or
- * -1 on a bad character, non-zero padding bits or more than cap bytes. */
-int md_base32hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+#include "minidns/wire.h"
 
 /* ---- type bitmaps (RFC 4034 §4.1.2) ------------------------------------ */
 

@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "minidns/dnssec_nsec.h"
 #include "zone-internal.h"
 
 const char *
