@@ -237,6 +237,9 @@ nsec_collect(struct nsec_set *s, const struct md_nsec_query *q,
 		if (nl == 0 ||
 		    !md_nsec_bitmap_valid(rrs[i].rdata + nl, rrs[i].rdlen - nl))
 			return false;
+		/* a next name out of the zone would stretch the range */
+		if (!md_name_is_subdomain(rrs[i].rdata, q->zone))
+			continue;
 		r = &s->r[s->n++];
 		r->owner = rrs[i].owner;
 		r->next = rrs[i].rdata;
@@ -417,14 +420,21 @@ nsec_wildcard(const struct nsec_set *s, const struct md_nsec_query *q,
     struct md_nsec_verdict *v)
 {
 	bool anc = false;
+	int c;
 
 	if (wildcard_parent(q) == NULL)
 		return verdict(v, MD_NSEC_BOGUS, MD_NSEC_R_BAD_LABELS);
 	if (nsec_match(s, q->qname) >= 0)
 		return verdict(v, MD_NSEC_BOGUS, MD_NSEC_R_NAME_EXISTS);
-	if (nsec_cover(s, q->qname, &anc) < 0)
+	c = nsec_cover(s, q->qname, &anc);
+	if (c < 0)
 		return verdict(v, MD_NSEC_BOGUS,
 		    anc ? MD_NSEC_R_ANCESTOR : MD_NSEC_R_NO_COVER);
+	/* a closer encloser than the wildcard's parent (an empty
+	 * non-terminal next to qname) would have its own wildcard */
+	if (md_name_labels(nsec_encloser(s, &s->r[c], q->qname)) >
+	    q->sig_labels)
+		return verdict(v, MD_NSEC_BOGUS, MD_NSEC_R_BAD_LABELS);
 	return verdict(v, MD_NSEC_PROVEN, MD_NSEC_R_OK);
 }
 

@@ -477,7 +477,26 @@ nsec_b6_b7_wildcards(void **state)
 		   qry("a.x.w.example.", MD_TYPE_MX, 2), r),
 	    MD_NSEC_BOGUS, MD_NSEC_R_NO_COVER);
 
+	/* z.w.example exists (an empty non-terminal above b.z.w.example):
+	 * *.w.example cannot have made a.z.w.example */
+	r.n = 0;
+	add_nsec(&r, "x.y.w.example.", "b.z.w.example.", "MX RRSIG NSEC");
+	EXPECT(PROVE(md_nsec_prove_wildcard,
+		   qry("a.z.w.example.", MD_TYPE_MX, 2), r),
+	    MD_NSEC_BOGUS, MD_NSEC_R_BAD_LABELS);
+	EXPECT(PROVE(md_nsec_prove_wildcard,
+		   qry("a.z.w.example.", MD_TYPE_MX, 3), r),
+	    MD_NSEC_PROVEN, MD_NSEC_R_OK);
+	/* a next name out of the zone is ignored */
+	r.n = 0;
+	add_nsec(&r, "x.y.w.example.", "xx.other.", "MX RRSIG NSEC");
+	EXPECT(PROVE(md_nsec_prove_wildcard,
+		   qry("a.z.w.example.", MD_TYPE_MX, 2), r),
+	    MD_NSEC_BOGUS, MD_NSEC_R_NO_RECORDS);
+
 	/* B.7: a.z.w.example AAAA, the wildcard has no AAAA */
+	r.n = 0;
+	add_nsec(&r, "x.y.w.example.", "xx.example.", "MX RRSIG NSEC");
 	add_nsec(&r, "*.w.example.", "x.w.example.", "MX RRSIG NSEC");
 	EXPECT(PROVE(md_nsec_prove_nodata,
 		   qry("a.z.w.example.", MD_TYPE_AAAA, 0), r),
