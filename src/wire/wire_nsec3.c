@@ -16,27 +16,34 @@ bool
 md_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t saltlen,
     unsigned iterations, uint8_t out[MD_NSEC3_HASH_LEN])
 {
-	uint8_t buf[MD_NAME_MAX + 255], h[EVP_MAX_MD_SIZE];
+	uint8_t lname[MD_NAME_MAX], h[EVP_MAX_MD_SIZE];
 	size_t nl = md_name_len(name);
 	unsigned hl = 0;
+	EVP_MD_CTX *ctx;
+	bool ok;
 
 	if (nl > MD_NAME_MAX || saltlen > 255)
 		return false;
-	memcpy(buf, name, nl);
-	md_name_lower(buf);
-	memcpy(buf + nl, salt, saltlen);
-	if (!EVP_Digest(buf, nl + saltlen, h, &hl, EVP_sha1(), NULL) ||
-	    hl != MD_NSEC3_HASH_LEN)
+	memcpy(lname, name, nl);
+	md_name_lower(lname);
+	/* one context for all the rounds: a fresh one per digest (as
+	 * EVP_Digest() makes) costs several times the SHA-1 itself */
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return false;
-	for (unsigned k = 0; k < iterations; k++) {
-		memcpy(buf, h, MD_NSEC3_HASH_LEN);
-		memcpy(buf + MD_NSEC3_HASH_LEN, salt, saltlen);
-		if (!EVP_Digest(buf, MD_NSEC3_HASH_LEN + saltlen, h, &hl,
-			EVP_sha1(), NULL))
-			return false;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+	    EVP_DigestUpdate(ctx, lname, nl) &&
+	    EVP_DigestUpdate(ctx, salt, saltlen) &&
+	    EVP_DigestFinal_ex(ctx, h, &hl) && hl == MD_NSEC3_HASH_LEN;
+	for (unsigned k = 0; ok && k < iterations; k++) {
+		ok = EVP_DigestInit_ex(ctx, NULL, NULL) &&
+		    EVP_DigestUpdate(ctx, h, MD_NSEC3_HASH_LEN) &&
+		    EVP_DigestUpdate(ctx, salt, saltlen) &&
+		    EVP_DigestFinal_ex(ctx, h, &hl);
 	}
-	memcpy(out, h, MD_NSEC3_HASH_LEN);
-	return true;
+	EVP_MD_CTX_free(ctx);
+	if (ok)
+		memcpy(out, h, MD_NSEC3_HASH_LEN);
+	return ok;
 }
 
 size_t
