@@ -299,6 +299,22 @@ bool md_wire_addr_from_rdata(
 
 /* ---- reading helpers --------------------------------------------------- */
 
+/* ---- NSEC3 owner hash (RFC 5155 §5), wire_nsec3.c ------------------------ */
+
+#define MD_NSEC3_HASH_LEN 20 /* SHA-1, the only NSEC3 hash algorithm */
+#define MD_NSEC3_B32_LEN 32  /* its base32hex form */
+
+/* The iterated SHA-1 of the lower-cased wire name and the salt; false if
+ * OpenSSL failed.  Costs iterations + 1 digests: callers bound iterations. */
+bool md_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t saltlen,
+    unsigned iterations, uint8_t out[MD_NSEC3_HASH_LEN]);
+/* Base32hex without padding, lower case (RFC 4648 §7); writes
+ * (len * 8 + 4) / 5 characters, no NUL; returns that count. */
+size_t md_base32hex_encode(const uint8_t *in, size_t len, char *out);
+/* Decodes len characters (either case) into out; the number of bytes, or
+ * -1 on a bad character, non-zero padding bits or more than cap bytes. */
+int md_base32hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
 static inline uint16_t
 md_read_u16(const uint8_t *p)
 {

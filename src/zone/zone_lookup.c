@@ -10,8 +10,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "zone-internal.h"
 
 const char *
@@ -135,33 +133,13 @@ neg_ttl(const struct md_zone_result *res)
 static bool
 nsec3_label(const struct md_zone *z, const uint8_t *name, uint8_t *label)
 {
-	static const char b32[] = "0123456789abcdefghijklmnopqrstuv";
-	uint8_t buf[MD_NAME_MAX + 255], h[EVP_MAX_MD_SIZE];
-	size_t nl = md_name_len(name);
-	unsigned hl = 0;
+	uint8_t h[MD_NSEC3_HASH_LEN];
 
-	memcpy(buf, name, nl);
-	md_name_lower(buf);
-	memcpy(buf + nl, z->n3_salt, z->n3_saltlen);
-	if (!EVP_Digest(buf, nl + z->n3_saltlen, h, &hl, EVP_sha1(), NULL) ||
-	    hl != 20)
+	if (!md_nsec3_hash(
+		name, z->n3_salt, z->n3_saltlen, z->n3_iterations, h))
 		return false;
-	for (unsigned k = 0; k < z->n3_iterations; k++) {
-		memcpy(buf, h, 20);
-		memcpy(buf + 20, z->n3_salt, z->n3_saltlen);
-		if (!EVP_Digest(
-			buf, 20 + z->n3_saltlen, h, &hl, EVP_sha1(), NULL))
-			return false;
-	}
-	/* 160 bits, 5 at a time */
-	label[0] = 32;
-	for (unsigned i = 0; i < 32; i++) {
-		unsigned bit = i * 5, v = 0;
-
-		for (unsigned b = 0; b < 5; b++, bit++)
-			v = v << 1 | ((h[bit / 8] >> (7 - bit % 8)) & 1);
-		label[1 + i] = (uint8_t)b32[v];
-	}
+	label[0] = MD_NSEC3_B32_LEN;
+	md_base32hex_encode(h, sizeof(h), (char *)label + 1);
 	return true;
 }
 

@@ -12,8 +12,13 @@ question): referrals with glue, answers, CNAME chains, NXDOMAIN and NODATA
 with SOA, truncation, compression pointers, OPT records, lame and
 poisoning attempts.
 
+tests/fuzz/corpus/nsec/ (fuzz_nsec): each file is one signed response
+whose NSEC or NSEC3 records the harness checks as proofs of its question:
+the examples of RFC 4035 Appendix B and RFC 5155 Appendix B (zone
+"example"), and one NSEC3 chain with too many iterations.
+
 The output is deterministic, so rerunning the script changes nothing.
-usage: make_corpus.py [QUERYDIR [REPLYDIR]]
+usage: make_corpus.py [QUERYDIR [REPLYDIR [NSECDIR]]]
 """
 import os
 import struct
@@ -350,6 +355,120 @@ REPLIES = {
 }
 
 
+# ---- NSEC / NSEC3 proofs (fuzz_nsec) --------------------------------------
+
+NSEC, NSEC3, RRSIG, DS, HINFO = 47, 50, 46, 43, 13
+TYPES = {"A": A, "NS": NS, "CNAME": CNAME, "SOA": SOA, "HINFO": HINFO,
+         "MX": MX, "AAAA": AAAA, "DS": DS, "RRSIG": RRSIG, "NSEC": NSEC,
+         "DNSKEY": 48, "NSEC3PARAM": 51}
+B32 = "0123456789abcdefghijklmnopqrstuv"
+
+
+def bitmap(types):
+    wins = {}
+    for t in types.split():
+        t = TYPES[t]
+        w = wins.setdefault(t >> 8, bytearray(32))
+        w[(t & 0xff) // 8] |= 0x80 >> (t & 7)
+    out = b""
+    for w in sorted(wins):
+        data = bytes(wins[w]).rstrip(b"\0")
+        out += bytes([w, len(data)]) + data
+    return out
+
+
+def unb32(h):
+    v = 0
+    for c in h:
+        v = v << 5 | B32.index(c)
+    return v.to_bytes(20, "big")
+
+
+def nsec_rd(nxt, types):
+    return name(nxt) + bitmap(types)
+
+
+def nsec3_rd(nxt, types, iters=12, flags=1):
+    return struct.pack("!BBHB", 1, flags, iters, 4) + b"\xaa\xbb\xcc\xdd" + \
+        bytes([20]) + unb32(nxt) + bitmap(types)
+
+
+def rrsig(covered, labels):
+    """An RRSIG with a dummy signature: the harness reads the labels."""
+    return struct.pack("!HBBIIIH", covered, 13, labels, 3600, 1893456000,
+                       1577836800, 12345) + name("example") + b"\0" * 64
+
+
+SOA_RD = name("ns1.example") + name("bugs.x.w.example") + \
+    struct.pack("!IIIII", 1081539377, 3600, 300, 3600000, 3600)
+N3 = {
+    "0p9m": ("0p9mhaveqvm6t7vbl5lop2u3t2rp3tom",
+             "2t7b4g4vsa5smi47k61mv5bv1a22bojr",
+             "MX DNSKEY NS SOA NSEC3PARAM RRSIG"),
+    "2t7b": ("2t7b4g4vsa5smi47k61mv5bv1a22bojr",
+             "2vptu5timamqttgl4luu9kg21e0aor3s", "A RRSIG"),
+    "35mt": ("35mthgpgcu1qg68fab165klnsnk3dpvl",
+             "b4um86eghhds6nea196smvmlo4ors995", "NS DS RRSIG"),
+    "b4um": ("b4um86eghhds6nea196smvmlo4ors995",
+             "gjeqe526plbf1g8mklp59enfd789njgi", "MX RRSIG"),
+    "ji6n": ("ji6neoaepv8b5o6k4ev33abha8ht9fgc",
+             "k8udemvp1j2f7eg6jebps17vp3n8i58h", ""),
+    "k8ud": ("k8udemvp1j2f7eg6jebps17vp3n8i58h",
+             "q04jkcevqvmu85r014c7dkba38o0ji5r", "MX RRSIG"),
+    "q04j": ("q04jkcevqvmu85r014c7dkba38o0ji5r",
+             "r53bq7cc2uvmubfu5ocmm6pers9tk9en", "A RRSIG"),
+    "r53b": ("r53bq7cc2uvmubfu5ocmm6pers9tk9en",
+             "t644ebqk9bibcna874givr6joj62mlhv", "MX RRSIG"),
+}
+
+
+def proof(qname, qtype, rcode, nsecs=(), n3s=(), answer=None, iters=12,
+          soa=True):
+    m = Msg(QR | AA | rcode, qname=qname, qtype=qtype, compress=False)
+    if answer is not None:
+        m.rr(1, qname, MX, struct.pack("!H", 1) + name("ai.example"))
+        m.rr(1, qname, RRSIG, rrsig(MX, answer))
+    if soa:
+        m.rr(2, "example", SOA, SOA_RD)
+    for owner, nxt, types in nsecs:
+        m.rr(2, owner, NSEC, nsec_rd(nxt, types))
+    for key in n3s:
+        h, nxt, types = N3[key]
+        m.rr(2, h + ".example", NSEC3, nsec3_rd(nxt, types, iters))
+    return m.opt(do=True).wire()
+
+
+NSECS = {
+    "nsec-b2-nxdomain": proof("ml.example", MX, 3, nsecs=[
+        ("b.example", "ns1.example", "NS RRSIG NSEC"),
+        ("example", "a.example", "NS SOA MX RRSIG NSEC DNSKEY")]),
+    "nsec-b3-nodata": proof("ns1.example", MX, 0, nsecs=[
+        ("ns1.example", "ns2.example", "A RRSIG NSEC")]),
+    "nsec-b5-insecure-referral": proof("b.example", DS, 0, soa=False,
+                                       nsecs=[("b.example", "ns1.example",
+                                               "NS RRSIG NSEC")]),
+    "nsec-b6-wildcard": proof("a.z.w.example", MX, 0, answer=2, soa=False,
+                              nsecs=[("x.y.w.example", "xx.example",
+                                      "MX RRSIG NSEC")]),
+    "nsec-b7-wildcard-nodata": proof("a.z.w.example", AAAA, 0, nsecs=[
+        ("x.y.w.example", "xx.example", "MX RRSIG NSEC"),
+        ("*.w.example", "x.w.example", "MX RRSIG NSEC")]),
+    "nsec3-b1-nxdomain": proof("a.c.x.w.example", MX, 3,
+                               n3s=["0p9m", "b4um", "35mt"]),
+    "nsec3-b2-nodata": proof("ns1.example", MX, 0, n3s=["2t7b"]),
+    "nsec3-b2-1-empty-non-terminal": proof("y.w.example", A, 0,
+                                           n3s=["ji6n"]),
+    "nsec3-b3-opt-out": proof("c.example", DS, 0, soa=False,
+                              n3s=["0p9m", "35mt"]),
+    "nsec3-b4-wildcard": proof("a.z.w.example", MX, 0, answer=2, soa=False,
+                               n3s=["q04j"]),
+    "nsec3-b5-wildcard-nodata": proof("a.z.w.example", AAAA, 0,
+                                      n3s=["k8ud", "q04j", "r53b"]),
+    "nsec3-iterations-500": proof("a.c.x.w.example", MX, 3, iters=500,
+                                  n3s=["0p9m", "b4um", "35mt"]),
+}
+
+
 def write(out, seeds):
     os.makedirs(out, exist_ok=True)
     for fname, data in sorted(seeds.items()):
@@ -363,8 +482,11 @@ def main():
         here, "corpus", "query")
     rout = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
         here, "corpus", "reply")
+    nout = sys.argv[3] if len(sys.argv) > 3 else os.path.join(
+        here, "corpus", "nsec")
     write(out, SEEDS)
     write(rout, REPLIES)
+    write(nout, NSECS)
 
 
 if __name__ == "__main__":
