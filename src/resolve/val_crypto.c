@@ -584,8 +584,8 @@ enum fail {
 	F_EARLY,  /* 8 */
 	F_LATE,	  /* 7 */
 	F_OTHER,  /* 6: labels, signer, malformed */
-	F_LIMIT,  /* 6: a work limit */
 	F_BADSIG, /* 6: checked and wrong */
+	F_LIMIT,  /* 6: a work limit (keys left unchecked) */
 };
 
 static void note(enum fail *worst, char *reason, size_t rlen, enum fail f,
