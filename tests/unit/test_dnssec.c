@@ -12,7 +12,9 @@
  * were re-made from the RFC's published private keys (the Ed25519 one is
  * the value other implementations list for the erratum).  The same
  * Ed25519 private key signs data made up here at test time (wildcards,
- * canonical order, limits) through OpenSSL.
+ * canonical order, limits) through OpenSSL, and RSA keys made at test
+ * time cover RSASHA1/NSEC3-RSASHA1 (where the system allows SHA-1) and
+ * RFC 3110's long exponent-length form.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include "minidns/dnssec.h"
@@ -777,6 +780,105 @@ test_serial_wrap(void **state)
 	assert_int_equal(vd.ede, MD_EDE_SIGNATURE_NOT_YET_VALID);
 }
 
+/* ---- RSA keys made at test time (RSASHA1, the long exponent form) ----- */
+
+/* An RSA key pair; the public part in RFC 3110 form into key (long: the
+ * three-byte exponent length form). */
+static EVP_PKEY *
+rsa_new(uint8_t *key, size_t *klen, bool long_form)
+{
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	BIGNUM *n = NULL, *e = NULL;
+	size_t off;
+
+	assert_non_null(pk);
+	assert_int_equal(EVP_PKEY_get_bn_param(pk, "n", &n), 1);
+	assert_int_equal(EVP_PKEY_get_bn_param(pk, "e", &e), 1);
+	if (long_form) {
+		key[0] = 0;
+		md_write_u16(key + 1, (uint16_t)BN_num_bytes(e));
+		off = 3;
+	} else {
+		key[0] = (uint8_t)BN_num_bytes(e);
+		off = 1;
+	}
+	off += (size_t)BN_bn2bin(e, key + off);
+	off += (size_t)BN_bn2bin(n, key + off);
+	*klen = off;
+	BN_free(n);
+	BN_free(e);
+	return pk;
+}
+
+static size_t
+rsa_sign(EVP_PKEY *pk, const EVP_MD *md, const uint8_t *data, size_t len,
+    uint8_t *sig)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t siglen = 512;
+
+	assert_non_null(ctx);
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, md, NULL, pk), 1);
+	assert_int_equal(EVP_DigestSign(ctx, sig, &siglen, data, len), 1);
+	EVP_MD_CTX_free(ctx);
+	return siglen;
+}
+
+static void
+test_rsa_generated(void **state)
+{
+	static const struct {
+		uint8_t alg;
+		bool long_form;
+	} cases[] = {{8, false}, {8, true}, {5, false}, {7, true}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t alg = cases[i].alg, krd[600], sig[512], *sd;
+		size_t klen, sdlen, slen;
+		struct set data, sigs, keys;
+		struct pkt head;
+		struct md_dnssec_verdict vd;
+		EVP_PKEY *pk = rsa_new(krd + 4, &klen, cases[i].long_form);
+		uint16_t tag;
+
+		md_write_u16(krd, 256);
+		krd[2] = 3;
+		krd[3] = alg;
+		tag = md_dnssec_key_tag(krd, 4 + klen);
+		set_init(&keys, "example.org.", MD_TYPE_DNSKEY);
+		set_add(&keys, krd, 4 + klen);
+		set_init(&data, "txt.example.org.", 16 /* TXT */);
+		set_add(&data, "\x05Hello", 6);
+		rrsig_head(&head, 16, alg, 3, 600, 2000000000u, 1000000000u,
+		    tag, "example.org.");
+		sd = md_dnssec_signed_data(&data.rr, head.b, head.len, &sdlen);
+		assert_non_null(sd);
+		slen = rsa_sign(
+		    pk, alg == 8 ? EVP_sha256() : EVP_sha1(), sd, sdlen, sig);
+		free(sd);
+		EVP_PKEY_free(pk);
+		pkt_bytes(&head, sig, slen);
+		set_init(&sigs, "txt.example.org.", MD_TYPE_RRSIG);
+		set_add(&sigs, head.b, head.len);
+		if (!md_dnssec_algorithm_supported(alg)) {
+			/* a system that refuses SHA-1 signatures */
+			print_message(
+			    "algorithm %u: not supported here\n", alg);
+			assert_int_equal(
+			    verify(&data, &sigs, &keys, 1500000000u, &vd),
+			    MD_DNSSEC_UNSUPPORTED);
+			continue;
+		}
+		assert_int_equal(verify(&data, &sigs, &keys, 1500000000u, &vd),
+		    MD_DNSSEC_SECURE);
+		sigs.b.b[sigs.b.len - 1] ^= 1;
+		assert_int_equal(verify(&data, &sigs, &keys, 1500000000u, &vd),
+		    MD_DNSSEC_BOGUS);
+		assert_int_equal(vd.ede, MD_EDE_DNSSEC_BOGUS);
+	}
+}
+
 /* ---- work limits ------------------------------------------------------- */
 
 /* A signed www.example.com. A and its RRSIG (by key 3613). */
@@ -908,6 +1010,7 @@ main(void)
 	    cmocka_unit_test(test_wildcard),
 	    cmocka_unit_test(test_canonical),
 	    cmocka_unit_test(test_serial_wrap),
+	    cmocka_unit_test(test_rsa_generated),
 	    cmocka_unit_test(test_limits),
 	};
 
