@@ -570,6 +570,13 @@ out:
 	return ok;
 }
 
+/* A usable zone key of the DNSKEY set. */
+struct zkey {
+	const uint8_t *rd;
+	uint16_t len;
+	uint16_t tag;
+};
+
 /* RFC 1982 serial arithmetic: a <= b */
 static bool
 serial_le(uint32_t a, uint32_t b)
@@ -634,8 +641,9 @@ md_dnssec_verify_rrset(const struct md_dnssec_rrset *set,
 	uint8_t *store = NULL;
 	struct canon_rr *rrs = NULL;
 	const uint8_t *rd;
-	size_t off = 0;
-	unsigned covering = 0, supported = 0;
+	size_t off = 0, koff = 0;
+	unsigned covering = 0, supported = 0, nzk = 0;
+	struct zkey *zk;
 	unsigned owner_labels;
 	enum fail worst = F_NONE;
 	int n;
@@ -655,6 +663,33 @@ md_dnssec_verify_rrset(const struct md_dnssec_rrset *set,
 		snprintf(out->reason, sizeof(out->reason),
 		    "malformed RRset of type %u", set->type);
 		return out->result;
+	}
+	/* the usable zone keys and their tags, computed once */
+	zk = calloc(dnskeys->count ? dnskeys->count : 1, sizeof(*zk));
+	if (!zk) {
+		free(store);
+		free(rrs);
+		snprintf(out->reason, sizeof(out->reason), "out of memory");
+		return out->result;
+	}
+	for (uint16_t j = 0; j < dnskeys->count; j++) {
+		uint16_t klen;
+		const uint8_t *krd;
+		if (koff + 2 > dnskeys->rdata_len)
+			break;
+		klen = md_read_u16(dnskeys->rdata + koff);
+		krd = dnskeys->rdata + koff + 2;
+		koff += 2 + (size_t)klen;
+		if (koff > dnskeys->rdata_len)
+			break;
+		if (klen < 5 || krd[2] != 3 ||
+		    !(md_read_u16(krd) & MD_DNSKEY_FLAG_ZONE) ||
+		    !md_dnssec_algorithm_supported(krd[3]))
+			continue;
+		zk[nzk].rd = krd;
+		zk[nzk].len = klen;
+		zk[nzk].tag = md_dnssec_key_tag(krd, klen);
+		nzk++;
 	}
 
 	for (uint16_t i = 0; rrsigs && i < rrsigs->count; i++) {
@@ -719,28 +754,11 @@ md_dnssec_verify_rrset(const struct md_dnssec_rrset *set,
 			    "RRSIG by key %u not yet valid", tag);
 			continue;
 		}
-		data = build_signed(set, rrs, n, rd, len, &dlen);
-		if (!data) {
-			note(&worst, out->reason, sizeof(out->reason), F_OTHER,
-			    "malformed RRSIG");
-			continue;
-		}
-		/* the zone keys with this tag and algorithm */
-		for (const uint8_t *kp = NULL;;) {
-			const uint8_t *krd;
-			uint16_t klen;
-			if (!kp)
-				kp = dnskeys->rdata;
-			if (kp + 2 > dnskeys->rdata + dnskeys->rdata_len)
-				break;
-			klen = md_read_u16(kp);
-			krd = kp + 2;
-			kp += 2 + (size_t)klen;
-			if (kp > dnskeys->rdata + dnskeys->rdata_len)
-				break;
-			if (klen < 4 || krd[2] != 3 || krd[3] != alg ||
-			    !(md_read_u16(krd) & MD_DNSKEY_FLAG_ZONE) ||
-			    md_dnssec_key_tag(krd, klen) != tag)
+		/* the zone keys with this tag and algorithm; the signed data
+		 * is built for the first of them only */
+		data = NULL;
+		for (unsigned j = 0; j < nzk; j++) {
+			if (zk[j].tag != tag || zk[j].rd[3] != alg)
 				continue;
 			matching++;
 			if (tried >= MD_DNSSEC_MAX_TAG_KEYS ||
@@ -756,23 +774,33 @@ md_dnssec_verify_rrset(const struct md_dnssec_rrset *set,
 					: "");
 				continue;
 			}
+			if (!data) {
+				data =
+				    build_signed(set, rrs, n, rd, len, &dlen);
+				if (!data) {
+					note(&worst, out->reason,
+					    sizeof(out->reason), F_OTHER,
+					    "malformed RRSIG");
+					break;
+				}
+			}
 			tried++;
 			out->verifies++;
 			if (budget)
 				budget->verify_left--;
-			if (verify_one(alg, krd + 4, klen - 4, data, dlen,
-				rd + sigoff, len - sigoff)) {
-				const uint8_t *s = rd;
+			if (verify_one(alg, zk[j].rd + 4, zk[j].len - 4, data,
+				dlen, rd + sigoff, len - sigoff)) {
 				free(data);
 				free(store);
 				free(rrs);
+				free(zk);
 				out->result = MD_DNSSEC_SECURE;
 				out->ede = MD_EDE_NONE;
 				out->key_tag = tag;
 				out->algorithm = alg;
-				out->labels = s[3];
-				out->wildcard = s[3] < owner_labels;
-				out->orig_ttl = md_read_u32(s + 4);
+				out->labels = rd[3];
+				out->wildcard = rd[3] < owner_labels;
+				out->orig_ttl = md_read_u32(rd + 4);
 				out->expiration = exp;
 				snprintf(out->reason, sizeof(out->reason),
 				    "RRSIG by key %u/%u of %s verified", tag,
@@ -792,6 +820,7 @@ md_dnssec_verify_rrset(const struct md_dnssec_rrset *set,
 	}
 	free(store);
 	free(rrs);
+	free(zk);
 
 	if (covering == 0) {
 		out->ede = MD_EDE_RRSIGS_MISSING;
