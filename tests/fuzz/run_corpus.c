@@ -192,6 +192,7 @@ static const struct {
     {"zone_yaml", md_fuzz_zone_yaml},
     {"zone_file", md_fuzz_zone_file},
     {"k8s", md_fuzz_k8s},
+    {"dnssec", md_fuzz_dnssec},
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
