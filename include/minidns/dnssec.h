@@ -140,7 +140,8 @@ enum md_dnssec_result md_dnssec_verify_rrset(const struct md_dnssec_rrset *set,
 /*
  * The data an RRSIG signs (RFC 4034 §3.1.8.1): the RRSIG rdata without
  * its signature, the signer lower-cased, then the RRs of set in canonical
- * form and order (RFC 4034 §6, RFC 6840 §5.1), owner turned into the
+ * form and order (RFC 4034 §6, RFC 6840 §5.1: names inside NSEC keep
+ * their case, those in RRSIG, NS, MX, SOA... do not), owner turned into the
  * wildcard when the RRSIG's labels say so, TTL the original TTL.
  * Returns a malloc'd buffer (caller frees) and its length in *len, or
  * NULL when the input is malformed or memory runs out.  Exposed for the

@@ -287,8 +287,8 @@ skip_string(const uint8_t *rd, size_t len, size_t *off)
 
 /*
  * Canonical rdata (RFC 4034 §6.2 as amended by RFC 6840 §5.1): the names
- * embedded in these types are lower-cased, in place.  False when the
- * rdata does not parse as its type.
+ * embedded in these types are lower-cased, in place; NSEC's are not, and
+ * HINFO has none.  False when the rdata does not parse as its type.
  */
 static bool
 canon_rdata(uint16_t type, uint8_t *rd, size_t len)
@@ -336,8 +336,9 @@ canon_rdata(uint16_t type, uint8_t *rd, size_t len)
 		off = RRSIG_FIXED;
 		return lower_at(rd, len, &off);
 	case 30: /* NXT */
-	case 47: /* NSEC */
 		return lower_at(rd, len, &off);
+	/* not NSEC: RFC 6840 §5.1 took it off the list, its next name
+	 * keeps its case (and signers sign it so) */
 	case 38: /* A6 */
 		if (len < 1 || rd[0] > 128)
 			return false;

@@ -730,7 +730,25 @@ test_canonical(void **state)
 	assert_int_equal(
 	    verify(&data, &sigs, &keys, NOW, &vd), MD_DNSSEC_SECURE);
 
-	/* MX and SRV targets, SOA names lower-cased */
+	/* an NSEC's next name keeps its case (RFC 6840 §5.1) */
+	{
+		struct pkt nsec = {.len = 0};
+		pkt_name(&nsec, "Mail.Example.com.");
+		pkt_bytes(&nsec, "\x00\x01\x40", 3); /* A */
+		set_init(&data, "example.com.", MD_TYPE_NSEC);
+		set_add(&data, nsec.b, nsec.len);
+		rrsig_head(&head, MD_TYPE_NSEC, 15, 2, 3600, RFC8080_EXP,
+		    RFC8080_INC, 3613, "example.com.");
+		expect = head;
+		expect_rr(&expect, "example.com.", MD_TYPE_NSEC, 3600, nsec.b,
+		    nsec.len);
+		set_init(&sigs, "example.com.", MD_TYPE_RRSIG);
+		add_signed(&sigs, &data, &head, &expect);
+		assert_int_equal(
+		    verify(&data, &sigs, &keys, NOW, &vd), MD_DNSSEC_SECURE);
+	}
+
+	/* an MX target lower-cased */
 	set_init(&data, "example.com.", MD_TYPE_MX);
 	mx_rdata(&data, 10, "MAIL.example.com.");
 	rrsig_head(&head, MD_TYPE_MX, 15, 2, 3600, RFC8080_EXP, RFC8080_INC,
