@@ -126,7 +126,8 @@ int md_dnssec_ds_match(const uint8_t *owner, const uint8_t *dnskey_rdata,
  * the caller trusts or is about to).  now is seconds since the epoch
  * (compared with RFC 1982 serial arithmetic).  budget may be NULL.
  * Fills *out and returns out->result.  One valid RRSIG is enough (RFC
- * 4035 §5.3.3).  BOGUS reasons, by EDE: 10 no RRSIG covers the type; 9 no
+ * 4035 §5.3.3).  Only zone keys (flag bit 7, protocol 3) are used, and a
+ * revoked key (RFC 5011) only for a DNSKEY set.  BOGUS reasons, by EDE: 10 no RRSIG covers the type; 9 no
  * zone key of the set matches a signature's tag and algorithm (or the
  * signer is not the key set's zone); 7/8 the only usable signatures are
  * expired / not yet valid; 6 otherwise (bad signature, labels field,

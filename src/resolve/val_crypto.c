@@ -687,6 +687,10 @@ md_dnssec_verify_rrset(const struct md_dnssec_rrset *set,
 		    !(md_read_u16(krd) & MD_DNSKEY_FLAG_ZONE) ||
 		    !md_dnssec_algorithm_supported(krd[3]))
 			continue;
+		/* RFC 5011 §2.1: a revoked key signs only its DNSKEY set */
+		if ((md_read_u16(krd) & MD_DNSKEY_FLAG_REVOKE) &&
+		    set->type != MD_TYPE_DNSKEY)
+			continue;
 		zk[nzk].rd = krd;
 		zk[nzk].len = klen;
 		zk[nzk].tag = md_dnssec_key_tag(krd, klen);

@@ -798,6 +798,47 @@ test_serial_wrap(void **state)
 	assert_int_equal(vd.ede, MD_EDE_SIGNATURE_NOT_YET_VALID);
 }
 
+static void
+test_revoked(void **state)
+{
+	struct set data, sigs, keys;
+	struct pkt head, expect;
+	struct md_dnssec_verdict vd;
+	uint8_t a[4] = {192, 0, 2, 11};
+	uint16_t tag;
+
+	(void)state;
+	/* the RFC 8080 key with the REVOKE flag: its own tag */
+	set_init(&keys, "example.com.", MD_TYPE_DNSKEY);
+	set_dnskey(&keys, 257 | MD_DNSKEY_FLAG_REVOKE, 15, rfc8080_key25519);
+	tag = md_dnssec_key_tag(keys.b.b + 2, keys.b.len - 2);
+
+	/* data signed by it: not accepted (RFC 5011 §2.1) */
+	set_init(&data, "www.example.com.", MD_TYPE_A);
+	set_add(&data, a, 4);
+	rrsig_head(&head, MD_TYPE_A, 15, 3, 60, RFC8080_EXP, RFC8080_INC, tag,
+	    "example.com.");
+	expect = head;
+	expect_rr(&expect, "www.example.com.", MD_TYPE_A, 60, a, 4);
+	set_init(&sigs, "www.example.com.", MD_TYPE_RRSIG);
+	add_signed(&sigs, &data, &head, &expect);
+	assert_int_equal(
+	    verify(&data, &sigs, &keys, NOW, &vd), MD_DNSSEC_BOGUS);
+	assert_int_equal(vd.ede, MD_EDE_DNSKEY_MISSING);
+	assert_int_equal(vd.verifies, 0);
+
+	/* its self-signature over the DNSKEY set is (the revocation) */
+	rrsig_head(&head, MD_TYPE_DNSKEY, 15, 2, 3600, RFC8080_EXP, RFC8080_INC,
+	    tag, "example.com.");
+	expect = head;
+	expect_rr(&expect, "example.com.", MD_TYPE_DNSKEY, 3600, keys.b.b + 2,
+	    keys.b.len - 2);
+	set_init(&sigs, "example.com.", MD_TYPE_RRSIG);
+	add_signed(&sigs, &keys, &head, &expect);
+	assert_int_equal(
+	    verify(&keys, &sigs, &keys, NOW, &vd), MD_DNSSEC_SECURE);
+}
+
 /* ---- RSA keys made at test time (RSASHA1, the long exponent form) ----- */
 
 /* An RSA key pair; the public part in RFC 3110 form into key (long: the
@@ -1029,6 +1070,7 @@ main(void)
 	    cmocka_unit_test(test_canonical),
 	    cmocka_unit_test(test_serial_wrap),
 	    cmocka_unit_test(test_rsa_generated),
+	    cmocka_unit_test(test_revoked),
 	    cmocka_unit_test(test_limits),
 	};
 
