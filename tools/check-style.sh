@@ -42,7 +42,7 @@ layer_of_header() {
 	util.h | hashtab.h | yaml_doc.h | upstream.h) echo 0 ;;
 	wire.h | ldns_bridge.h) echo 1 ;;
 	zone.h | cache.h | k8s.h) echo 2 ;;
-	resolve.h | net.h | k8s_watch.h | dnssec_nsec.h) echo 3 ;;
+	resolve.h | dnssec.h | net.h | k8s_watch.h | dnssec_nsec.h) echo 3 ;;
 	config.h | server.h | metrics.h | ratelimit.h | control.h | driver.h) echo 4 ;;
 	*) echo 9 ;;
 	esac

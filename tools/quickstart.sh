@@ -114,7 +114,8 @@ test_all() {
 	    ../configure --enable-fuzz CC=clang >/dev/null &&
 	    make -j"$jobs" tests/fuzz/fuzz_query tests/fuzz/fuzz_reply \
 		tests/fuzz/fuzz_config tests/fuzz/fuzz_zone_yaml \
-		tests/fuzz/fuzz_zone_file tests/fuzz/fuzz_k8s >/dev/null &&
+		tests/fuzz/fuzz_zone_file tests/fuzz/fuzz_k8s \
+		tests/fuzz/fuzz_nsec tests/fuzz/fuzz_dnssec >/dev/null &&
 	    sh ../tests/fuzz/fuzz.sh . 84)
 	make -C build -j"$jobs" distcheck
 	echo "quickstart: all tests passed"

@@ -2,7 +2,7 @@
 /*
  * fuzz.h - the entry points shared by the libFuzzer harnesses (fuzz_query,
  * fuzz_reply, fuzz_config, fuzz_zone_yaml, fuzz_zone_file, fuzz_k8s,
- * fuzz_nsec) and
+ * fuzz_nsec, fuzz_dnssec) and
  * the plain corpus runner (run_corpus), which is built in every build so
  * gcc builds replay every corpus too.  Each harness file
  * defines its target as md_fuzz_*(), and LLVMFuzzerTestOneInput() calling
@@ -32,6 +32,9 @@ int md_fuzz_k8s(const uint8_t *data, size_t size);
 /* One response whose NSEC/NSEC3 records are checked as proofs of its
  * question (fuzz_nsec.c). */
 int md_fuzz_nsec(const uint8_t *data, size_t size);
+/* An RRset, its RRSIGs and a DNSKEY set for the DNSSEC signature checks
+ * (fuzz_dnssec.c). */
+int md_fuzz_dnssec(const uint8_t *data, size_t size);
 
 struct md_zone_set;
 struct md_zone_result;

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Run the already built libFuzzer harnesses (fuzz_query, fuzz_reply,
-# fuzz_config, fuzz_zone_yaml, fuzz_zone_file, fuzz_k8s, fuzz_nsec) for a short,
-# bounded time, the seconds split evenly between those built, each on a
+# fuzz_config, fuzz_zone_yaml, fuzz_zone_file, fuzz_k8s, fuzz_nsec,
+# fuzz_dnssec) for a short, bounded time, the seconds split evenly between
+# those built, each on a
 # copy of its seed corpus tests/fuzz/corpus/NAME/ (the seeds in the source
 # tree are never written to).  The fuzz build is separate: configure
 # CC=clang --enable-fuzz in a build dir and make the harnesses there
@@ -26,7 +27,8 @@ secs=${2:-30}
 targets="fuzz_query:query:4096 fuzz_reply:reply:4096
 	fuzz_config:config:8192 fuzz_zone_yaml:zone_yaml:8192
 	fuzz_zone_file:zone_file:8192 fuzz_k8s:k8s:16384
-	fuzz_nsec:nsec:4096"
+	fuzz_nsec:nsec:4096
+	fuzz_dnssec:dnssec:4096"
 built=""
 for t in $targets; do
 	if [ -x "$1/tests/fuzz/${t%%:*}" ]; then

@@ -18,8 +18,13 @@ the examples of RFC 4035 Appendix B and RFC 5155 Appendix B (zone
 "example"), and one NSEC3 chain with too many iterations.
 
 The output is deterministic, so rerunning the script changes nothing.
-usage: make_corpus.py [QUERYDIR [REPLYDIR [NSECDIR]]]
+tests/fuzz/corpus/dnssec/ (fuzz_dnssec): an RRset, its RRSIGs and a DNSKEY
+set in the harness's framing (see fuzz_dnssec.c): the RFC 5702, 6605 and
+8080 examples, and broken variants of them.
+
+usage: make_corpus.py [QUERYDIR [REPLYDIR [NSECDIR [DNSSECDIR]]]]
 """
+import base64
 import os
 import struct
 import sys
@@ -469,6 +474,86 @@ NSECS = {
 }
 
 
+# ---- DNSSEC signature checks (fuzz_dnssec) ---------------------------------
+# [u32 now][u16 type][u8 strip][u8 owner length][owner]
+# [u16 length][RRset blob][u16 length][RRSIG blob][DNSKEY blob]
+# with blobs of [u16 len][rdata]; the examples of RFC 5702, RFC 6605 and
+# RFC 8080 (its Ed25519 RRSIG as corrected by Errata 4935).
+
+
+def blob(*rdatas):
+    return b"".join(struct.pack("!H", len(r)) + r for r in rdatas)
+
+
+def sig_rd(covered, alg, labels, ttl, exp, inc, tag, signer, sig):
+    return struct.pack("!HBBIIIH", covered, alg, labels, ttl, exp, inc,
+                       tag) + name(signer) + base64.b64decode(sig)
+
+
+def dnskey(flags, alg, key):
+    return struct.pack("!HBB", flags, 3, alg) + base64.b64decode(key)
+
+
+def dnssec_input(now, rtype, strip, owner, rrs, sigs, keys):
+    o = name(owner)
+    rr = blob(*rrs)
+    sg = blob(*sigs)
+    return (struct.pack("!IHBB", now, rtype, strip, len(o)) + o +
+            struct.pack("!H", len(rr)) + rr + struct.pack("!H", len(sg)) +
+            sg + blob(*keys))
+
+
+P256_KEY = ("GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+"
+            "e+MAnLr+Wi9xMWyQLc8NAA==")
+P256_SIG = ("qx6wLYqmh+l9oCKTN6qIc+bw6ya+KJ8oMz0YP107epXAyGmt+3SNruPFKG7tZoLB"
+            "LlUzGGus7ZwmwWep666VCw==")
+RSA_KEY = ("AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36Bponcwtk"
+           "Z4cAgtvd4Qs8PkxUdp6p/DlUmObdk=")
+RSA_SIG = ("kRCOH6u7l0QGy9qpC9l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85m"
+           "wlMgNEacFYK/lPtPiVYP4bwg==")
+ED_KEY = "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4="
+ED_SIG = ("oL9krJun7xfBOIWcGHi7mag5/hdZrKWw15jPGrHpjQeRAvTdszaPD+QLs3fx8A4M"
+          "3e23mRZ9VrbpMngwcrqNAg==")
+
+
+def p256(now=1282000000, sig=P256_SIG, keys=None, labels=3):
+    return dnssec_input(
+        now, 1, 1, "www.example.net.", [bytes([192, 0, 2, 1])],
+        [sig_rd(1, 13, labels, 3600, 1284026679, 1281607479, 55648,
+               "example.net.", sig)],
+        keys if keys is not None else [dnskey(257, 13, P256_KEY)])
+
+
+def flipped(b64):
+    raw = bytearray(base64.b64decode(b64))
+    raw[5] ^= 0x40
+    return base64.b64encode(bytes(raw)).decode()
+
+
+DNSSEC = {
+    "rfc6605-p256": p256(),
+    "rfc6605-p256-badsig": p256(sig=flipped(P256_SIG)),
+    "rfc6605-p256-expired": p256(now=1290000000),
+    "rfc6605-p256-labels": p256(labels=4),
+    "rfc6605-p256-nokey": p256(keys=[dnskey(257, 15, ED_KEY)]),
+    "rfc6605-p256-many-keys": p256(keys=[dnskey(257, 13, P256_KEY)] * 12),
+    "rfc5702-rsasha256": dnssec_input(
+        1500000000, 1, 1, "www.example.net.", [bytes([192, 0, 2, 91])],
+        [sig_rd(1, 8, 3, 3600, 1893456000, 946684800, 9033, "example.net.",
+               RSA_SIG)],
+        [dnskey(256, 8, RSA_KEY)]),
+    "rfc8080-ed25519-mx": dnssec_input(
+        1439000000, 15, 0, "example.com.",
+        [struct.pack("!H", 10) + name("mail.example.com.")],
+        [sig_rd(15, 15, 2, 3600, 1440021600, 1438207200, 3613,
+               "example.com.", ED_SIG)],
+        [dnskey(257, 15, ED_KEY)]),
+    "no-rrsig": dnssec_input(1282000000, 1, 1, "www.example.net.",
+                             [bytes([192, 0, 2, 1])], [],
+                             [dnskey(257, 13, P256_KEY)]),
+}
+
+
 def write(out, seeds):
     os.makedirs(out, exist_ok=True)
     for fname, data in sorted(seeds.items()):
@@ -484,9 +569,12 @@ def main():
         here, "corpus", "reply")
     nout = sys.argv[3] if len(sys.argv) > 3 else os.path.join(
         here, "corpus", "nsec")
+    dout = sys.argv[4] if len(sys.argv) > 4 else os.path.join(
+        here, "corpus", "dnssec")
     write(out, SEEDS)
     write(rout, REPLIES)
     write(nout, NSECS)
+    write(dout, DNSSEC)
 
 
 if __name__ == "__main__":

@@ -193,6 +193,7 @@ static const struct {
     {"zone_file", md_fuzz_zone_file},
     {"k8s", md_fuzz_k8s},
     {"nsec", md_fuzz_nsec},
+    {"dnssec", md_fuzz_dnssec},
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
