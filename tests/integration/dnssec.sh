@@ -112,21 +112,32 @@ types() { awk '{ print $3 }' "$T/rrs.$1" | sort | uniq -c | tr -s ' ' |
 
 # same NAME TYPE WHAT: minidnsd with DO gives NSD's records (a first time
 # from NSD, a second from the cache)
-same() {
-	local name=$1 type=$2 what=$3 pass
-	rrs $NSD +dnssec +norec "$name" "$type"
-	cp "$T/rrs.$NSD" "$T/want"
+# compare LABEL REF REFNAME SERVER NAME TYPE WHAT [DIG OPTIONS]: for a DO
+# client, SERVER gives REF's status and records (TTLs aside), and they
+# hold DNSSEC records; the reference's header flags are in the message.
+compare() {
+	local label=$1 ref=$2 refname=$3 srv=$4 name=$5 type=$6 what=$7
+	shift 7
+	rrs "$ref" +dnssec "$@" "$name" "$type"
+	cp "$T/rrs.$ref" "$T/want"
 	want_status=$status
+	refflags=$(sed -n 's/^;; Flags: \([^;]*\);.*/\1/p' "$T/kdig.out" | head -1)
+	rrs "$srv" +dnssec "$@" "$name" "$type"
+	if [ "$status" = "$want_status" ] && cmp -s "$T/want" "$T/rrs.$srv" &&
+	    grep -q -E ' (RRSIG|NSEC|NSEC3) ' "$T/want"; then
+		pass "$label: $what: $refname's records ($status: $(types "$srv"); $refname's flags: $refflags)"
+	else
+		fail "$label: $what" \
+		    "$status/$want_status: $(diff "$T/want" "$T/rrs.$srv" | head -6 | tr '\n' '|')"
+	fi
+}
+
+# same NAME TYPE WHAT: minidnsd forwarding to NSD, a first time from NSD,
+# a second from the cache
+same() {
+	local pass
 	for pass in "from the upstream" "from the cache"; do
-		rrs $DNS +dnssec "$name" "$type"
-		if [ "$status" = "$want_status" ] &&
-		    cmp -s "$T/want" "$T/rrs.$DNS" &&
-		    grep -q RRSIG "$T/want"; then
-			pass "DO: $what $pass: NSD's records ($status: $(types $DNS))"
-		else
-			fail "DO: $what $pass" \
-			    "$status/$want_status: $(diff "$T/want" "$T/rrs.$DNS" | head -6 | tr '\n' '|')"
-		fi
+		compare "DO, $pass" $NSD NSD $DNS "$@"
 	done
 }
 
@@ -158,21 +169,8 @@ EOF
 "$MINIDNSD" -f -c "$T/local.yaml" >"$T/local.log" 2>&1 &
 PIDS="$PIDS $!"
 if wait_up $LOCAL sec.test >/dev/null; then
-	# local NAME TYPE WHAT: minidnsd's local answer with DO is NSD's
-	local_same() {
-		rrs $NSD +dnssec +norec "$1" "$2"
-		cp "$T/rrs.$NSD" "$T/want"
-		want_status=$status
-		rrs $LOCAL +dnssec +norec "$1" "$2"
-		if [ "$status" = "$want_status" ] &&
-		    cmp -s "$T/want" "$T/rrs.$LOCAL" &&
-		    grep -q -E ' (RRSIG|NSEC) ' "$T/want"; then
-			pass "local zone, DO: $3: NSD's records ($status: $(types $LOCAL))"
-		else
-			fail "local zone, DO: $3" \
-			    "$status/$want_status: $(diff "$T/want" "$T/rrs.$LOCAL" | head -6 | tr '\n' '|')"
-		fi
-	}
+	# local_same NAME TYPE WHAT: minidnsd's local answer is NSD's
+	local_same() { compare "local zone, DO" $NSD NSD $LOCAL "$@" +norec; }
 	local_same www.sec.test A "an A RRset and its RRSIG"
 	local_same alias.sec.test A "a CNAME chain in the zone"
 	local_same nosuch.sec.test A "NXDOMAIN: the covering NSEC and the wildcard's"
@@ -247,22 +245,8 @@ EOF
 	unbound -d -c "$T/ub.conf" >"$T/ub.out" 2>&1 &
 	PIDS="$PIDS $!"
 	if wait_up $REC com. >/dev/null && wait_up $UB com. >/dev/null; then
-		# rec NAME TYPE WHAT: the same records for a DO client
-		rec_same() {
-			rrs $UB +dnssec "$1" "$2"
-			cp "$T/rrs.$UB" "$T/want"
-			want_status=$status
-			ad=$(sed -n 's/^;; Flags: \([^;]*\);.*/\1/p' "$T/kdig.out" | head -1)
-			rrs $REC +dnssec "$1" "$2"
-			if [ "$status" = "$want_status" ] &&
-			    cmp -s "$T/want" "$T/rrs.$REC" &&
-			    grep -q ' RRSIG ' "$T/want"; then
-				pass "recursion, DO: $3: Unbound's records ($status: $(types $REC); Unbound's flags: $ad)"
-			else
-				fail "recursion, DO: $3" \
-				    "$status/$want_status: $(diff "$T/want" "$T/rrs.$REC" | head -6 | tr '\n' '|')"
-			fi
-		}
+		# rec_same NAME TYPE WHAT: minidnsd's walk gives Unbound's records
+		rec_same() { compare "recursion, DO" $UB Unbound $REC "$@"; }
 		rec_same www.example.com A "a CNAME chain through three signed zones"
 		rec_same mail.example.com AAAA "NODATA in an NSEC zone"
 		rec_same nosuch.example.com A "NXDOMAIN in an NSEC zone"
