@@ -57,6 +57,7 @@ struct md_zone {
 	 * salt, and the nodes with an NSEC3 set sorted by their hash */
 	const struct md_node **nsec3;
 	size_t nnsec3;
+	bool has_rrsig; /* signed: answers look for their RRSIGs */
 	uint16_t n3_iterations;
 	uint8_t n3_salt[255];
 	uint8_t n3_saltlen;

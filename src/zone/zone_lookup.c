@@ -631,7 +631,9 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 
 	if (set != NULL) {
 		push(res->an, &res->nan, owner, set, set->ttl);
-		push_sigs(res->an, &res->nan, owner, n, qtype, set->ttl);
+		if (z->has_rrsig) /* unsigned zones skip the look */
+			push_sigs(
+			    res->an, &res->nan, owner, n, qtype, set->ttl);
 		if (wildcard)
 			wildcard_proof(z, name, ce, false, set->ttl, res);
 		add_additional(zs, set, res);
@@ -644,8 +646,9 @@ lookup_one(const struct md_zone_set *zs, const uint8_t *name,
 		uint16_t len;
 
 		push(res->an, &res->nan, owner, set, set->ttl);
-		push_sigs(
-		    res->an, &res->nan, owner, n, MD_TYPE_CNAME, set->ttl);
+		if (z->has_rrsig)
+			push_sigs(res->an, &res->nan, owner, n, MD_TYPE_CNAME,
+			    set->ttl);
 		if (wildcard)
 			wildcard_proof(z, name, ce, false, set->ttl, res);
 		res->status = MD_ZONE_ANSWER;

@@ -546,6 +546,8 @@ nsec_index(struct md_zone *z)
 {
 	const struct md_rrset *param =
 	    md_node_rrset(z->apex, MD_TYPE_NSEC3PARAM);
+	struct md_hashtab_iter it;
+	struct md_hnode *hn;
 	const uint8_t *rd;
 	uint16_t len;
 
@@ -553,6 +555,12 @@ nsec_index(struct md_zone *z)
 	    chain_index(z, MD_TYPE_NSEC3, &z->nsec3, &z->nnsec3, nsec3_cmp) !=
 		0)
 		return -ENOMEM;
+	z->has_rrsig = false;
+	md_hashtab_iter_init(&it, &z->nodes);
+	while (!z->has_rrsig && (hn = md_hashtab_iter_next(&it)) != NULL)
+		z->has_rrsig =
+		    md_node_rrset(MD_HNODE_ENTRY(hn, struct md_node, hn),
+			MD_TYPE_RRSIG) != NULL;
 	z->n3_iterations = 0;
 	z->n3_saltlen = 0;
 	if (z->nnsec3 > 0 && param != NULL &&
