@@ -39,6 +39,21 @@ enum md_trust {
 
 const char *md_trust_str(enum md_trust t);
 
+/*
+ * What DNSSEC validation found of an entry (RFC 4035 §4.3).  Data is
+ * stored UNCHECKED; the resolver marks it once validated
+ * (md_cache_set_security()), and with validation on, only SECURE and
+ * INSECURE data answers without being validated again.
+ */
+enum md_security {
+	MD_SEC_UNCHECKED = 0,
+	MD_SEC_SECURE,	      /* a chain of trust to an anchor verified it */
+	MD_SEC_INSECURE,      /* provably unsigned (or validation is off) */
+	MD_SEC_BOGUS,	      /* should be signed, is not validly */
+	MD_SEC_INDETERMINATE, /* could not tell (the keys could not be had) */
+};
+const char *md_security_str(enum md_security s);
+
 struct md_cache_conf {
 	size_t max_bytes;	   /* total memory bound */
 	unsigned shards;	   /* power of two; 0 = 16 */
@@ -132,6 +147,7 @@ struct md_cache_view {
 	const uint8_t *soa_rdata;
 	uint16_t soa_rdlen;
 	uint16_t ede; /* MD_CACHE_SERVFAIL: the failure's EDE code */
+	enum md_security security; /* RRSET, NODATA, NXDOMAIN */
 };
 
 /*
@@ -202,6 +218,19 @@ int md_cache_get_proof(struct md_cache *c, const uint8_t *qname, uint16_t qtype,
 const uint8_t *md_cache_proof_next(const struct md_cache_view *v,
     const uint8_t *prev, const uint8_t **owner, uint16_t *type,
     const uint8_t **rdata, uint16_t *rdlen);
+
+/*
+ * Mark the entry of (owner, type) with what validation found: an RRSET
+ * (rdata given: only when the entry still holds exactly that rdata, so a
+ * replacement made meanwhile is not vouched for), or a negative entry
+ * (rdata NULL: NODATA of type, or with type 0 the name's NXDOMAIN).  A
+ * ttl_cap above 0 shortens its life to at most that many seconds (the
+ * RRSIG's original TTL and expiry, RFC 4035 §5.3.3; val-bogus-ttl).
+ * Returns 0, or MD_ENOTFOUND when no such entry is there.
+ */
+int md_cache_set_security(struct md_cache *c, const uint8_t *owner,
+    uint16_t type, const uint8_t *rdata, uint32_t rdata_len,
+    enum md_security sec, uint32_t ttl_cap, uint64_t now_ms);
 
 /* Remove every entry of a name (all types), or everything when NULL. */
 void md_cache_flush(struct md_cache *c, const uint8_t *name);

@@ -76,6 +76,9 @@ struct md_forward_zone {
 	 * cache-max-ttl / cache-max-negative-ttl alone. */
 	uint32_t max_ttl;
 	uint32_t max_negative_ttl;
+	/* insecure: yes: its answers are not validated (a private zone
+	 * under a signed public name, split horizon) */
+	bool insecure;
 };
 
 const char *md_forward_policy_str(enum md_forward_policy p);
@@ -95,9 +98,37 @@ const struct md_forward_zone *md_resolve_find_forward(
 #define MD_RESOLVE_SERVFAIL_TTL 5  /* seconds a failure is cached */
 #define MD_RESOLVE_NORR_TTL 5	   /* a negative answer without SOA */
 
+/*
+ * A DNSSEC trust anchor: one DS or DNSKEY record (RFC 4033 §2) of a zone.
+ * The zone's DNSKEY set is secure when a key of it matches an anchor and
+ * signs the set.
+ */
+#define MD_TRUST_ANCHORS_MAX 16
+#define MD_TRUST_ANCHOR_RDATA_MAX 1100 /* an RSA-4096 DNSKEY and more */
+struct md_trust_anchor {
+	uint8_t zone[MD_NAME_MAX];
+	uint16_t type; /* MD_TYPE_DS or MD_TYPE_DNSKEY */
+	uint16_t rdlen;
+	uint8_t rdata[MD_TRUST_ANCHOR_RDATA_MAX];
+};
+#define MD_INSECURE_MAX 64
+#define MD_VAL_BOGUS_TTL 60 /* val-bogus-ttl: seconds bogus data is kept */
+
 struct md_resolve_conf {
 	struct md_root_hint hints[MD_ROOT_HINTS_MAX];
 	size_t nhints;
+	/* DNSSEC validation (val.c, RFC 4033-4035): on when validate is
+	 * set and an anchor is there; names at or below insecure[] (the
+	 * built-in special-use names, domain-insecure, RFC 7646) and below
+	 * insecure forward zones are not validated. */
+	bool validate;
+	struct md_trust_anchor anchors[MD_TRUST_ANCHORS_MAX];
+	size_t nanchors;
+	uint8_t insecure[MD_INSECURE_MAX][MD_NAME_MAX];
+	size_t ninsecure;
+	uint32_t val_bogus_ttl;		/* val-bogus-ttl (60) */
+	unsigned nsec3_max_iterations;	/* more: insecure (RFC 9276), 150 */
+	bool aggressive_nsec;		/* RFC 8198 */
 	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
 	size_t nforward;
 	bool qname_minimisation;	/* RFC 9156, relaxed (default on) */
@@ -172,7 +203,37 @@ struct md_resolve_env {
 	 * case): NULL is the kernel's randomness; a seeded source makes a
 	 * walk repeatable (minidig +seed). */
 	struct md_rng *rng;
+	/* Negative trust anchors added at run time (minidns-control nta),
+	 * or NULL */
+	struct md_nta *nta;
 };
+
+/* ---- DNSSEC: negative trust anchors at run time (val_nta.c) ------------ */
+
+/*
+ * A thread-safe set of names below which validation is off (RFC 7646),
+ * each until its expiry (lifetime 0: until removed).
+ */
+struct md_nta;
+struct md_nta *md_nta_new(void);
+void md_nta_free(struct md_nta *nta);
+/* Adds name or renews it; 0, -EINVAL or -ENOMEM. */
+int md_nta_add(struct md_nta *nta, const uint8_t *name, uint32_t lifetime_s,
+    uint64_t now_ms);
+/* 0, or MD_ENOTFOUND. */
+int md_nta_remove(struct md_nta *nta, const uint8_t *name);
+/* Is name at or below a live entry? */
+bool md_nta_covers(struct md_nta *nta, const uint8_t *name, uint64_t now_ms);
+/* Calls cb for each live entry (seconds left, 0: no expiry). */
+void md_nta_walk(struct md_nta *nta, uint64_t now_ms,
+    void (*cb)(void *arg, const uint8_t *name, uint32_t left_s), void *arg);
+
+/*
+ * Is an answer for name to be validated: validation on, an anchor at or
+ * above name, and no insecure domain, negative trust anchor or insecure
+ * forward zone over it?
+ */
+bool md_val_applies(const struct md_resolve_env *env, const uint8_t *name);
 
 /* ---- trace events ------------------------------------------------------ */
 
@@ -193,7 +254,19 @@ enum md_trace_kind {
 	MD_TRACE_DONE,		/* (sub-)query finished */
 	MD_TRACE_FAIL,		/* request failed: reason */
 	MD_TRACE_QMIN_FALLBACK, /* minimised queries failed: the full name */
+	MD_TRACE_VALIDATE,	/* DNSSEC: one link of the chain checked */
 };
+
+/* MD_TRACE_VALIDATE: which link (val.c) */
+enum md_val_step {
+	MD_VAL_ANCHOR = 0, /* the trust anchor the chain starts at */
+	MD_VAL_DS,	   /* the DS set of a zone, or its proven absence */
+	MD_VAL_DNSKEY,	   /* a zone's DNSKEY set against its DS/anchor */
+	MD_VAL_RRSET,	   /* an RRset of the answer against its signer */
+	MD_VAL_DENIAL,	   /* NSEC/NSEC3 proof of a negative answer */
+	MD_VAL_VERDICT,	   /* the answer's security, all links together */
+};
+const char *md_val_step_str(enum md_val_step s);
 
 /* How a reply was understood (iter_resp.c). */
 enum md_reply_class {
@@ -232,6 +305,14 @@ struct md_trace_event {
 	uint32_t rtt_ms;	   /* REPLY */
 	size_t reply_size;	   /* REPLY */
 	const char *why;	   /* short text, static or arena-owned */
+	/* VALIDATE: the link, what it came to (MD_SEC_*), the RRSIG's or
+	 * DS's key tag and algorithm when there is one (zone: the zone whose
+	 * keys checked it; qname/qtype: the RRset or question) */
+	enum md_val_step val_step;
+	enum md_security security;
+	uint16_t key_tag;
+	uint8_t algorithm;
+	uint16_t ede;
 	/* REPLY, during the callback only (NULL in md_resolve_trace()):
 	 * the reply as received, for tools that print its records. */
 	const uint8_t *pkt;
@@ -330,6 +411,10 @@ struct md_result_rrset {
 	 * before it, a denial's NSEC/NSEC3 and their RRSIGs): answered only
 	 * to clients that set DO (RFC 4035 §3.2.1) */
 	bool dnssec;
+	/* what the cache said of it (from the cache), then what validation
+	 * found */
+	enum md_security security;
+	enum md_trust trust; /* as received (for caching after validation) */
 };
 
 /* RFC 8914 codes we use */
@@ -348,6 +433,10 @@ struct md_result {
 	const char *reason;		   /* why it failed (SERVFAIL) */
 	bool from_cache;		   /* no upstream query was needed */
 	bool truncated; /* an upstream's TCP answer was cut (TC): partial */
+	/* DNSSEC: the answer's security (UNCHECKED: not validated).  BOGUS
+	 * answers keep their data for clients that set CD; others get
+	 * SERVFAIL with ede and reason (RFC 4035 §5.5). */
+	enum md_security security;
 	unsigned upstream_queries;
 	uint64_t elapsed_ms;
 };

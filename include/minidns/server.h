@@ -41,6 +41,9 @@ struct md_query_info {
 	 * the walk after it (md_query_autopath_resume()) */
 	bool autopath_resume;
 	bool prefetch; /* answered from the cache in its last 10%: refresh */
+	/* DNSSEC: what validation found of the answer (MD_SEC_UNCHECKED:
+	 * not validated: validation off, a local zone, an error) */
+	enum md_security security;
 	uint16_t qtype;
 	struct md_wire_query q; /* the query as parsed */
 	/* after q, not cleared for each query: valid when chase is set */

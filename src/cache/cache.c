@@ -62,6 +62,7 @@ struct entry {
 	uint16_t soa_rdlen;
 	uint8_t kind; /* enum md_cache_kind */
 	uint8_t trust;
+	uint8_t security; /* enum md_security */
 	uint8_t owner_len;
 	uint8_t soa_owner_len; /* 0: no SOA */
 	bool has_soa_rdata;
@@ -110,6 +111,24 @@ md_trust_str(enum md_trust t)
 		return "auth-authority";
 	case MD_TRUST_AUTH_ANSWER:
 		return "auth-answer";
+	}
+	return "unknown";
+}
+
+const char *
+md_security_str(enum md_security s)
+{
+	switch (s) {
+	case MD_SEC_UNCHECKED:
+		return "unchecked";
+	case MD_SEC_SECURE:
+		return "secure";
+	case MD_SEC_INSECURE:
+		return "insecure";
+	case MD_SEC_BOGUS:
+		return "bogus";
+	case MD_SEC_INDETERMINATE:
+		return "indeterminate";
 	}
 	return "unknown";
 }
@@ -760,6 +779,7 @@ fill_view(const struct md_cache *c, const struct entry *e, const uint8_t *base,
 	out->type = e->type;
 	out->count = e->count;
 	out->trust = (enum md_trust)e->trust;
+	out->security = (enum md_security)e->security;
 	out->owner = base;
 	off = e->owner_len;
 	if (e->kind == MD_CACHE_SERVFAIL) {
@@ -1044,6 +1064,38 @@ take(struct shard *s, struct entry *e, struct entry *garbage)
 	unlink_entry(s, e);
 	e->next = garbage;
 	return e;
+}
+
+int
+md_cache_set_security(struct md_cache *c, const uint8_t *owner, uint16_t type,
+    const uint8_t *rdata, uint32_t rdata_len, enum md_security sec,
+    uint32_t ttl_cap, uint64_t now_ms)
+{
+	uint32_t nhash;
+	struct shard *s;
+	struct entry *e;
+	int rc = MD_ENOTFOUND;
+
+	if (owner == NULL || md_name_len(owner) == 0)
+		return -EINVAL;
+	nhash = md_name_hash(owner);
+	s = shard_of(c, nhash, type);
+	pthread_mutex_lock(&s->lock);
+	e = find(s, owner, nhash, type, 0);
+	if (e != NULL && live(e, now_ms) &&
+	    (rdata != NULL
+		    ? e->kind == MD_CACHE_RRSET && e->rdata_len == rdata_len &&
+			memcmp(e->data + e->owner_len, rdata, rdata_len) == 0
+		    : e->kind == MD_CACHE_NODATA ||
+			e->kind == MD_CACHE_NXDOMAIN)) {
+		e->security = (uint8_t)sec;
+		if (ttl_cap > 0 &&
+		    e->expire_ms > now_ms + (uint64_t)ttl_cap * 1000)
+			e->expire_ms = now_ms + (uint64_t)ttl_cap * 1000;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 void
