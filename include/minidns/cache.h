@@ -147,7 +147,7 @@ struct md_cache_view {
 	const uint8_t *soa_rdata;
 	uint16_t soa_rdlen;
 	uint16_t ede; /* MD_CACHE_SERVFAIL: the failure's EDE code */
-	enum md_security security; /* RRSET, NODATA, NXDOMAIN */
+	enum md_security security; /* RRSET, NODATA, NXDOMAIN; ede: BOGUS's */
 };
 
 /*
@@ -226,11 +226,12 @@ const uint8_t *md_cache_proof_next(const struct md_cache_view *v,
  * (rdata NULL: NODATA of type, or with type 0 the name's NXDOMAIN).  A
  * ttl_cap above 0 shortens its life to at most that many seconds (the
  * RRSIG's original TTL and expiry, RFC 4035 §5.3.3; val-bogus-ttl).
+ * ede: for BOGUS, the Extended DNS Error (the view's ede gives it back).
  * Returns 0, or MD_ENOTFOUND when no such entry is there.
  */
 int md_cache_set_security(struct md_cache *c, const uint8_t *owner,
     uint16_t type, const uint8_t *rdata, uint32_t rdata_len,
-    enum md_security sec, uint32_t ttl_cap, uint64_t now_ms);
+    enum md_security sec, uint16_t ede, uint32_t ttl_cap, uint64_t now_ms);
 
 /* Remove every entry of a name (all types), or everything when NULL. */
 void md_cache_flush(struct md_cache *c, const uint8_t *name);

@@ -126,9 +126,9 @@ struct md_resolve_conf {
 	size_t nanchors;
 	uint8_t insecure[MD_INSECURE_MAX][MD_NAME_MAX];
 	size_t ninsecure;
-	uint32_t val_bogus_ttl;		/* val-bogus-ttl (60) */
-	unsigned nsec3_max_iterations;	/* more: insecure (RFC 9276), 150 */
-	bool aggressive_nsec;		/* RFC 8198 */
+	uint32_t val_bogus_ttl;	       /* val-bogus-ttl (60) */
+	unsigned nsec3_max_iterations; /* more: insecure (RFC 9276), 150 */
+	bool aggressive_nsec;	       /* RFC 8198 */
 	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
 	size_t nforward;
 	bool qname_minimisation;	/* RFC 9156, relaxed (default on) */
@@ -233,7 +233,8 @@ void md_nta_walk(struct md_nta *nta, uint64_t now_ms,
  * above name, and no insecure domain, negative trust anchor or insecure
  * forward zone over it?
  */
-bool md_val_applies(const struct md_resolve_env *env, const uint8_t *name);
+bool md_val_applies(const struct md_resolve_conf *conf, struct md_nta *nta,
+    const uint8_t *name, uint64_t now_ms);
 
 /* ---- trace events ------------------------------------------------------ */
 
@@ -414,6 +415,7 @@ struct md_result_rrset {
 	/* what the cache said of it (from the cache), then what validation
 	 * found */
 	enum md_security security;
+	uint16_t ede;	     /* BOGUS: why (RFC 8914) */
 	enum md_trust trust; /* as received (for caching after validation) */
 };
 

@@ -73,6 +73,9 @@ struct md_query_ctx {
 	 * forward zones to find a name's in (NULL: no checks) */
 	struct md_loop *loop;
 	const struct md_resolve_conf *resolve;
+	/* DNSSEC: negative trust anchors set at run time (NULL: none); with
+	 * resolve->validate, cached data is answered only once validated */
+	struct md_nta *nta;
 	/* md_query_respond(): info->autopath_name of the query, or NULL */
 	const uint8_t *autopath;
 	/* Kubernetes autopath: the client (NULL: none, no autopath) and the

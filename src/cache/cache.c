@@ -63,6 +63,7 @@ struct entry {
 	uint8_t kind; /* enum md_cache_kind */
 	uint8_t trust;
 	uint8_t security; /* enum md_security */
+	uint16_t val_ede; /* BOGUS: why */
 	uint8_t owner_len;
 	uint8_t soa_owner_len; /* 0: no SOA */
 	bool has_soa_rdata;
@@ -780,6 +781,8 @@ fill_view(const struct md_cache *c, const struct entry *e, const uint8_t *base,
 	out->count = e->count;
 	out->trust = (enum md_trust)e->trust;
 	out->security = (enum md_security)e->security;
+	if (e->security == MD_SEC_BOGUS)
+		out->ede = e->val_ede;
 	out->owner = base;
 	off = e->owner_len;
 	if (e->kind == MD_CACHE_SERVFAIL) {
@@ -1069,7 +1072,7 @@ take(struct shard *s, struct entry *e, struct entry *garbage)
 int
 md_cache_set_security(struct md_cache *c, const uint8_t *owner, uint16_t type,
     const uint8_t *rdata, uint32_t rdata_len, enum md_security sec,
-    uint32_t ttl_cap, uint64_t now_ms)
+    uint16_t ede, uint32_t ttl_cap, uint64_t now_ms)
 {
 	uint32_t nhash;
 	struct shard *s;
@@ -1089,6 +1092,7 @@ md_cache_set_security(struct md_cache *c, const uint8_t *owner, uint16_t type,
 		    : e->kind == MD_CACHE_NODATA ||
 			e->kind == MD_CACHE_NXDOMAIN)) {
 		e->security = (uint8_t)sec;
+		e->val_ede = ede;
 		if (ttl_cap > 0 &&
 		    e->expire_ms > now_ms + (uint64_t)ttl_cap * 1000)
 			e->expire_ms = now_ms + (uint64_t)ttl_cap * 1000;

@@ -40,86 +40,6 @@
  * every run), never by an earlier one closing at the same instant. */
 #define OPEN_GRACE_MS 100
 
-enum iq_state {
-	IQ_INIT = 0,
-	IQ_QUERY_TARGETS,
-	IQ_WAIT_REPLY,
-	IQ_WAIT_SUBQUERY,
-	IQ_DONE,
-};
-
-struct seen_name {
-	struct seen_name *next;
-	uint8_t name[MD_NAME_MAX];
-};
-
-struct iq {
-	struct iq *parent;
-	unsigned depth;
-	enum iq_state state;
-	uint8_t qname[MD_NAME_MAX]; /* current name (after CNAMEs) */
-	uint16_t qtype;
-	struct delegpt *dp;
-	unsigned referrals;
-	unsigned cnames;
-	struct seen_name *seen; /* names of the chain, for loops */
-	/* QNAME minimisation (RFC 9156) */
-	bool minimise;
-	bool qmin_fell_back; /* minimised queries failed: full name now */
-	unsigned min_labels; /* labels of the name to send (0: not yet) */
-	/* the query in flight */
-	struct dp_addr *target;
-	bool tcp;
-	bool edns;
-	bool retry_same; /* TC or EDNS fallback: same server again */
-	uint8_t sent_qname[MD_NAME_MAX];
-	uint16_t sent_qtype;
-	uint32_t sent_rto;
-	/* a sub-query for an NS address */
-	struct dp_ns *lookup_ns;
-	uint16_t lookup_type;
-	unsigned sent; /* upstream queries this query sent */
-	/* outcome */
-	int rcode;
-	bool failed;
-	struct md_result_rrset *answer, *answer_tail;
-	struct md_result_rrset *authority;
-};
-
-/* A query sent for a question: the latest, or an earlier one still open
- * for a late reply. */
-struct attempt {
-	uint32_t token; /* 0: a free slot */
-	unsigned n;	/* 1 for the question's first query */
-	const struct iq *iq;
-	const struct delegpt *dp;
-	struct dp_addr *target;
-	uint8_t sent_qname[MD_NAME_MAX];
-	uint16_t sent_qtype;
-	bool tcp;
-};
-
-struct md_request {
-	struct md_arena arena;	 /* the request, its queries, results */
-	struct md_arena scratch; /* the reply being read; reset per reply */
-	const struct md_resolve_env *env;
-	unsigned flags;
-	uint64_t start_ms;
-	struct iq *root, *top;
-	unsigned queries;
-	uint32_t next_token;
-	uint32_t pending; /* token of the query out, 0 if none */
-	struct attempt open[MD_RESOLVE_OPEN_MAX]; /* queries still open */
-	bool done;
-	bool net_trouble;    /* some server did not answer or refused */
-	bool cached_failure; /* failed from the cache: do not store again */
-	struct md_result result;
-	struct md_trace_event *trace, *trace_tail;
-	md_trace_cb trace_cb;
-	void *trace_arg;
-	uint8_t sendbuf[MD_NAME_MAX + 64];
-};
-
 const char *
 md_forward_policy_str(enum md_forward_policy p)
 {
@@ -235,6 +155,45 @@ static const char *why_fmt(struct md_request *req, const char *fmt, ...)
 
 static const char *
 why_fmt(struct md_request *req, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return md_arena_strdup(&req->arena, buf);
+}
+
+/* ---- services for the validator (val.c) -------------------------------- */
+
+uint64_t
+md_req_now(const struct md_request *req)
+{
+	return now(req);
+}
+
+bool
+md_req_tracing(const struct md_request *req)
+{
+	return tracing(req);
+}
+
+void
+md_req_ev_init(struct md_request *req, const struct iq *iq,
+    enum md_trace_kind kind, struct md_trace_event *ev)
+{
+	ev_init(req, iq, kind, ev);
+}
+
+void
+md_req_ev_emit(struct md_request *req, const struct md_trace_event *ev)
+{
+	ev_emit(req, ev);
+}
+
+const char *
+md_req_why(struct md_request *req, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -540,6 +499,21 @@ dname_from_cache(struct md_request *req, struct iq *iq, uint64_t t)
 
 static void sigs_from_cache(struct md_request *req, struct iq *iq,
     const uint8_t *owner, uint16_t type, uint64_t t);
+
+/* A cached RRset into the answer, with its trust and security. */
+static struct md_result_rrset *
+cached_set(struct md_request *req, const struct md_cache_view *v)
+{
+	struct md_result_rrset *r = copy_set(
+	    req, v->owner, v->type, v->count, v->ttl, v->rdata, v->rdata_len);
+
+	if (r != NULL) {
+		r->trust = v->trust;
+		r->security = v->security;
+		r->ede = v->ede;
+	}
+	return r;
+}
 static void proof_from_cache(struct md_request *req, struct iq *iq,
     const uint8_t *name, uint16_t key_type, uint64_t t);
 
@@ -567,10 +541,10 @@ from_cache(struct md_request *req, struct iq *iq)
 		    !md_trust_answerable(v.trust))
 			return false;
 		if (rc == 0 && v.kind == MD_CACHE_RRSET) {
-			add_answer(req, iq,
-			    copy_set(req, v.owner, v.type, v.count, v.ttl,
-				v.rdata, v.rdata_len));
+			add_answer(req, iq, cached_set(req, &v));
 			sigs_from_cache(req, iq, iq->qname, iq->qtype, t);
+			/* a wildcard answer's proof (RFC 4035 §3.1.3.3) */
+			proof_from_cache(req, iq, iq->qname, iq->qtype, t);
 			trace_simple(req, iq, MD_TRACE_CACHE_HIT, "answer");
 			iq_done(req, iq, MD_RCODE_NOERROR);
 			return true;
@@ -606,6 +580,8 @@ from_cache(struct md_request *req, struct iq *iq)
 			}
 			proof_from_cache(req, iq, iq->qname,
 			    v.kind == MD_CACHE_NXDOMAIN ? 0 : iq->qtype, t);
+			iq->neg_security = v.security;
+			iq->neg_ede = v.ede;
 			trace_simple(req, iq, MD_TRACE_CACHE_HIT,
 			    v.kind == MD_CACHE_NXDOMAIN ? "NXDOMAIN"
 							: "NODATA");
@@ -631,9 +607,7 @@ from_cache(struct md_request *req, struct iq *iq)
 
 		if (md_name_len(target) != md_read_u16(v.rdata))
 			return false;
-		add_answer(req, iq,
-		    copy_set(req, v.owner, v.type, v.count, v.ttl, v.rdata,
-			v.rdata_len));
+		add_answer(req, iq, cached_set(req, &v));
 		sigs_from_cache(req, iq, iq->qname, MD_TYPE_CNAME, t);
 		trace_simple(req, iq, MD_TRACE_CACHE_HIT, "CNAME");
 		uint8_t next[MD_NAME_MAX];
@@ -1107,6 +1081,24 @@ start_subquery(
 	return true;
 }
 
+bool
+md_req_val_subquery(
+    struct md_request *req, struct iq *iq, const uint8_t *name, uint16_t type)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+	struct iq *child;
+
+	if (iq->depth + 1 > conf->max_subquery_depth ||
+	    on_stack(iq, name, type))
+		return false;
+	child = iq_new(req, iq, name, type);
+	if (child == NULL)
+		return false;
+	child->val_sub = true;
+	req->top = child;
+	return true;
+}
+
 /* ---- attempts: the queries of a question still open ------------------- */
 
 /* Does 'at' ask the question the top query is waiting on now? */
@@ -1477,6 +1469,18 @@ sigs_from_cache(struct md_request *req, struct iq *iq, const uint8_t *owner,
 	}
 }
 
+/* An RRset of a reply for the answer, with the trust it came with. */
+static struct md_result_rrset *
+reply_set(struct md_request *req, const struct reply *r, const struct rrset *s)
+{
+	struct md_result_rrset *rs = copy_set(
+	    req, s->owner, s->type, s->count, s->ttl, s->rdata, s->rdata_len);
+
+	if (rs != NULL)
+		rs->trust = trust_of(r, s->section);
+	return rs;
+}
+
 /* Keep the CNAME chain of a reply in the cache and in the answer. */
 static void
 take_chain(struct md_request *req, struct iq *iq, const struct reply *r,
@@ -1489,9 +1493,7 @@ take_chain(struct md_request *req, struct iq *iq, const struct reply *r,
 		 * and makes it again (RFC 6672 §3.4). */
 		if (!s->synth)
 			cache_set(req, r, s);
-		add_answer(req, iq,
-		    copy_set(req, s->owner, s->type, s->count, s->ttl, s->rdata,
-			s->rdata_len));
+		add_answer(req, iq, reply_set(req, r, s));
 		take_sigs(req, iq, r, s);
 	}
 }
@@ -1917,10 +1919,12 @@ md_resolve_reply(struct md_request *req, uint32_t token, const uint8_t *pkt,
 		cache_set(req, &r, c.data);
 		if (c.data->type == MD_TYPE_NS)
 			cache_ns_addresses(req, &r, c.data);
-		add_answer(req, iq,
-		    copy_set(req, c.data->owner, c.data->type, c.data->count,
-			c.data->ttl, c.data->rdata, c.data->rdata_len));
+		add_answer(req, iq, reply_set(req, &r, c.data));
 		take_sigs(req, iq, &r, c.data);
+		/* a wildcard expansion's NSEC/NSEC3 proof that no closer
+		 * name exists (RFC 4035 §3.1.3.3), kept with the answer */
+		take_proof(
+		    req, iq, &r, c.data->owner, c.data->type, c.data->ttl);
 		/* the records of a TCP answer cut with TC: a part, said so */
 		if (r.truncated && iq == req->root)
 			req->result.truncated = true;
@@ -2103,7 +2107,17 @@ md_resolve_step(struct md_request *req, struct md_send *out)
 			fail_request(req, iq, MD_EDE_OTHER, "internal error");
 			goto done;
 		case IQ_DONE:
+			if (iq->val_sub) {
+				/* a DS/DNSKEY look-up of the validator */
+				req->top = iq->parent;
+				md_val_subdone(req, iq);
+				break;
+			}
 			if (iq->parent == NULL) {
+				/* DNSSEC: validate the answer first; it may
+				 * need look-ups of keys (pushed on top) */
+				if (!md_val_run(req))
+					break;
 				finish_request(req);
 				goto done;
 			}

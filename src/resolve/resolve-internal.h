@@ -142,4 +142,118 @@ void md_classify_reply(const struct reply *r, const uint8_t *qname,
 const struct rrset *md_reply_find(const struct reply *r, enum md_section sec,
     const uint8_t *owner, uint16_t type);
 
+/* ---- the request (iter.c), shared with the validator (val.c) ---------- */
+
+enum iq_state {
+	IQ_INIT = 0,
+	IQ_QUERY_TARGETS,
+	IQ_WAIT_REPLY,
+	IQ_WAIT_SUBQUERY,
+	IQ_DONE,
+};
+
+struct seen_name {
+	struct seen_name *next;
+	uint8_t name[MD_NAME_MAX];
+};
+
+struct iq {
+	struct iq *parent;
+	unsigned depth;
+	enum iq_state state;
+	uint8_t qname[MD_NAME_MAX]; /* current name (after CNAMEs) */
+	uint16_t qtype;
+	struct delegpt *dp;
+	unsigned referrals;
+	unsigned cnames;
+	struct seen_name *seen; /* names of the chain, for loops */
+	/* QNAME minimisation (RFC 9156) */
+	bool minimise;
+	bool qmin_fell_back; /* minimised queries failed: full name now */
+	unsigned min_labels; /* labels of the name to send (0: not yet) */
+	/* the query in flight */
+	struct dp_addr *target;
+	bool tcp;
+	bool edns;
+	bool retry_same; /* TC or EDNS fallback: same server again */
+	uint8_t sent_qname[MD_NAME_MAX];
+	uint16_t sent_qtype;
+	uint32_t sent_rto;
+	/* a sub-query for an NS address */
+	struct dp_ns *lookup_ns;
+	uint16_t lookup_type;
+	unsigned sent; /* upstream queries this query sent */
+	/* outcome */
+	int rcode;
+	bool failed;
+	struct md_result_rrset *answer, *answer_tail;
+	struct md_result_rrset *authority;
+	/* a negative answer from the cache: what validation found of it */
+	enum md_security neg_security;
+	uint16_t neg_ede;
+	bool val_sub; /* a DS/DNSKEY look-up of the validator (val.c) */
+};
+
+/* A query sent for a question: the latest, or an earlier one still open
+ * for a late reply. */
+struct attempt {
+	uint32_t token; /* 0: a free slot */
+	unsigned n;	/* 1 for the question's first query */
+	const struct iq *iq;
+	const struct delegpt *dp;
+	struct dp_addr *target;
+	uint8_t sent_qname[MD_NAME_MAX];
+	uint16_t sent_qtype;
+	bool tcp;
+};
+
+struct md_request {
+	struct md_arena arena;	 /* the request, its queries, results */
+	struct md_arena scratch; /* the reply being read; reset per reply */
+	const struct md_resolve_env *env;
+	unsigned flags;
+	uint64_t start_ms;
+	struct iq *root, *top;
+	unsigned queries;
+	uint32_t next_token;
+	uint32_t pending; /* token of the query out, 0 if none */
+	struct attempt open[MD_RESOLVE_OPEN_MAX]; /* queries still open */
+	bool done;
+	bool net_trouble;    /* some server did not answer or refused */
+	bool cached_failure; /* failed from the cache: do not store again */
+	struct md_result result;
+	struct md_trace_event *trace, *trace_tail;
+	md_trace_cb trace_cb;
+	void *trace_arg;
+	uint8_t sendbuf[MD_NAME_MAX + 64];
+	struct val_state *val; /* DNSSEC validation (val.c), when started */
+};
+
+struct val_state;
+
+/* iter.c's services for val.c */
+uint64_t md_req_now(const struct md_request *req);
+bool md_req_tracing(const struct md_request *req);
+void md_req_ev_init(struct md_request *req, const struct iq *iq,
+    enum md_trace_kind kind, struct md_trace_event *ev);
+void md_req_ev_emit(struct md_request *req, const struct md_trace_event *ev);
+const char *md_req_why(struct md_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Push a look-up of (name, type) for the validator on top of iq; false
+ * when the depth limit or a loop forbids it. */
+bool md_req_val_subquery(
+    struct md_request *req, struct iq *iq, const uint8_t *name, uint16_t type);
+
+/* ---- DNSSEC validation (val.c) ----------------------------------------- */
+
+/*
+ * Called when the client's query is done: validate its answer.  Returns
+ * true when validation is over (result.security set; the request may
+ * finish), false when a look-up was pushed (req->top) and it must run
+ * first.
+ */
+bool md_val_run(struct md_request *req);
+/* A look-up of the validator finished: take what it found. */
+void md_val_subdone(struct md_request *req, struct iq *sub);
+
 #endif /* MINIDNS_RESOLVE_INTERNAL_H */

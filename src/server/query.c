@@ -17,6 +17,7 @@
 
 #include <netinet/in.h>
 
+#include "minidns/dnssec.h"
 #include "minidns/server.h"
 
 /* The largest UDP answer: the smaller of the client's size and ours
@@ -449,11 +450,55 @@ write_cached_proof(const struct md_query_ctx *ctx, struct md_wire_writer *w,
 	return false;
 }
 
+/*
+ * DNSSEC, for an entry the cache is about to answer with: may it (no:
+ * validate it first, through the engine), and what is the answer's
+ * security so far (*sec: SECURE until something less is seen).  Data not
+ * under validation counts as insecure.
+ */
+enum val_gate { GATE_ANSWER, GATE_RESOLVE, GATE_BOGUS };
+
+static enum val_gate
+val_gate(const struct md_query_ctx *ctx, const struct md_wire_query *q,
+    const uint8_t *name, const struct md_cache_view *v, uint64_t now,
+    enum md_security *sec)
+{
+	enum md_security s = MD_SEC_INSECURE;
+
+	if (ctx->resolve != NULL && ctx->resolve->validate &&
+	    md_val_applies(ctx->resolve, ctx->nta, name, now)) {
+		s = v->security;
+		if (s == MD_SEC_UNCHECKED || s == MD_SEC_INDETERMINATE)
+			return GATE_RESOLVE;
+		/* RFC 4035 §3.2.2: CD, the client checks for itself */
+		if (s == MD_SEC_BOGUS && !(q->hdr.flags & MD_FLAG_CD))
+			return GATE_BOGUS;
+	}
+	if (s == MD_SEC_BOGUS || *sec == MD_SEC_BOGUS)
+		*sec = MD_SEC_BOGUS;
+	else if (s != MD_SEC_SECURE)
+		*sec = MD_SEC_INSECURE;
+	return GATE_ANSWER;
+}
+
+/* RFC 4035 §3.2.3, RFC 6840 §5.7: AD for validated data, to a client that
+ * set DO or AD. */
+static uint16_t
+ad_flag(const struct md_wire_query *q, enum md_security sec)
+{
+	return sec == MD_SEC_SECURE &&
+		(q->edns.do_bit || (q->hdr.flags & MD_FLAG_AD))
+	    ? MD_FLAG_AD
+	    : 0;
+}
+
 static size_t
 cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
     uint32_t qhash, bool tcp, bool stale, uint8_t *out, size_t outcap,
     struct md_query_info *info, const struct md_zone_result *chain)
 {
+	enum md_security sec = MD_SEC_SECURE;
+	bool bogus = false;
 	struct md_wire_writer w;
 	struct md_cache_view v;
 	uint8_t name[MD_NAME_MAX];
@@ -500,6 +545,17 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 			break;
 		}
 		if (rc == 0) {
+			enum val_gate g = val_gate(ctx, q, name, &v, now, &sec);
+
+			if (g == GATE_RESOLVE || (g == GATE_BOGUS && hops > 0))
+				return 0;
+			if (g == GATE_BOGUS) {
+				/* bogus moments ago (val-bogus-ttl) */
+				failed = bogus = true;
+				fail_ede = v.ede;
+				rcode = MD_RCODE_SERVFAIL;
+				break;
+			}
 			any_stale |= v.stale;
 			note_prefetch(ctx, &v, info);
 			if (v.kind == MD_CACHE_RRSET) {
@@ -511,6 +567,10 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 				    write_cached_sigs(ctx, &w, q,
 					owner_for(q, name), name, q->qtype,
 					now);
+				/* a wildcard expansion's proof */
+				tc = tc ||
+				    write_cached_proof(
+					ctx, &w, q, name, q->qtype, now);
 				break;
 			}
 			rcode = v.kind == MD_CACHE_NXDOMAIN ? MD_RCODE_NXDOMAIN
@@ -533,7 +593,8 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		    ctx->scratch, ctx->scratch_len, &v);
 		if (rc != 0 || v.kind != MD_CACHE_RRSET || v.count != 1 ||
 		    !md_trust_answerable(v.trust) ||
-		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata))
+		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata) ||
+		    val_gate(ctx, q, name, &v, now, &sec) != GATE_ANSWER)
 			return 0;
 		any_stale |= v.stale;
 		note_prefetch(ctx, &v, info);
@@ -557,6 +618,11 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		flags |= MD_FLAG_TC;
 		info->truncated = true;
 	}
+	if (ctx->resolve != NULL && ctx->resolve->validate)
+		info->security = bogus ? MD_SEC_BOGUS : sec;
+	/* a local chain before it was not validated */
+	if (!failed && chain == NULL)
+		flags |= ad_flag(q, sec);
 	md_wire_writer_set_flags(&w, flags);
 	info->rcode = rcode;
 	info->from_cache = true;
@@ -565,7 +631,9 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
 			    q->edns.do_bit,
 			    fail_ede != MD_EDE_NONE ? fail_ede : MD_EDE_OTHER,
-			    "cached failure");
+			    bogus ? "DNSSEC validation failed (cached, "
+				    "val-bogus-ttl)"
+				  : "cached failure");
 		else if (any_stale)
 			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
 			    q->edns.do_bit, 3, "stale answer");
@@ -893,6 +961,14 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 	memset(info, 0, offsetof(struct md_query_info, q));
 	info->rcode = r->rcode;
 	info->qtype = q->qtype;
+	info->security = r->security;
+	/* RFC 4035 §5.5: bogus data is SERVFAIL, but for a client that set
+	 * CD (§3.2.2), who gets the data to check for itself */
+	if (r->security == MD_SEC_BOGUS && !(q->hdr.flags & MD_FLAG_CD))
+		return servfail_ede(ctx, q,
+		    r->ede != MD_EDE_NONE ? r->ede : MD_EDE_DNSSEC_BOGUS,
+		    r->reason != NULL ? r->reason : "DNSSEC validation failed",
+		    out, outcap, info);
 	/* r answers the target of q's local chain: the chain goes first
 	 * (looked up again: a reload may have changed it meanwhile). */
 	if (ctx->autopath != NULL) {
@@ -927,6 +1003,8 @@ md_query_respond(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		if (len > 0)
 			return len;
 	}
+	if (cp == NULL && r->rcode != MD_RCODE_SERVFAIL)
+		flags |= ad_flag(q, r->security);
 	md_wire_writer_init(&w, out, outcap);
 	md_wire_writer_set_limit(
 	    &w, answer_limit(q, ctx->edns_size, tcp), q->edns.present ? 11 : 0);

@@ -131,6 +131,7 @@ md_srv_query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
 	ctx->chase = false;
 	ctx->loop = wk->srv->loop;
 	ctx->resolve = wk->cfg->resolve;
+	ctx->nta = NULL; /* runtime negative trust anchors: none yet */
 	ctx->autopath = NULL;
 	ctx->client = NULL;
 	ctx->search = (const uint8_t(*)[255])wk->cfg->k8s.autopath_search;
