@@ -40,7 +40,7 @@
 #   iter       NSEC3 with 200 iterations (above 150: RFC 9276 insecure)
 # example.net. (NSEC3) gets *.wild and insec.example.net. (no DS);
 # example.org. (NSEC3 opt-out) gets *.wild and insec.example.org. (no
-# DS, in an opt-out span).  Each child has www A/AAAA/TXT; insec.example.com.
+# DS, no NSEC3 of its own: in an opt-out span).  Each child has www A/AAAA/TXT; insec.example.com.
 # also c2sec CNAME mail.example.com. (insecure to secure).
 #
 # Run it only inside a private network namespace (unshare -n, then
@@ -155,11 +155,13 @@ www	AAAA	2001:db8::$2
 www	TXT	"$1"
 EOF
 }
-# delegate PARENT LABEL: the NS and glue of LABEL.PARENT (served by
-# CASES_ADDR) appended to DIR/zones/PARENT.zone.
+# delegate PARENT LABEL [.signed]: the NS and glue of LABEL.PARENT (served
+# by CASES_ADDR) appended to DIR/zones/PARENT.zone (or its signed copy).
 delegate() {
-	printf '%s\tNS\tns.%s\nns.%s\tA\t%s\n' "$2" "$2" "$2" "$CASES_ADDR" \
-	    >>"$DIR/zones/$1.zone"
+	printf '%s.%s.\t3600\tIN\tNS\tns.%s.%s.\n' "$2" "$1" "$2" "$1" \
+	    >>"$DIR/zones/$1.zone${3:-}"
+	printf 'ns.%s.%s.\t3600\tIN\tA\t%s\n' "$2" "$1" "$CASES_ADDR" \
+	    >>"$DIR/zones/$1.zone${3:-}"
 }
 # The DS edits (ds_edit, run in DIR/zones by sign): stdin the child's DS
 # as ldns-key2ds prints it (owner TTL IN DS tag algorithm type digest).
@@ -197,7 +199,10 @@ EOF
 	printf '; HIERARCHY_SIGN=cases\n*.wild\tTXT\t"opt-out wildcard"\n' \
 	    >>"$d/example.org.zone"
 	delegate example.net insec
-	delegate example.org insec
+	# insec.example.org. is added once example.org. is signed (by
+	# sign_chain): ldns-signzone -p still gives an insecure delegation
+	# its own NSEC3, where an opt-out zone need not; added after, it lies
+	# in an opt-out span, its NS and glue unsigned as they would be.
 	case_zone insec.example.net 50
 	case_zone insec.example.org 60
 	for c in $CASES_COM; do
@@ -250,6 +255,7 @@ sign_chain() {
 	sign example.com. example.com.zone com.zone
 	sign example.net. example.net.zone net.zone -n -t 0 -s ab12
 	sign example.org. example.org.zone org.zone -n -p -t 1 -s cd34
+	[ "$HIERARCHY_SIGN" != cases ] || delegate example.org insec .signed
 	sign com. com.zone root.zone
 	sign net. net.zone root.zone
 	sign org. org.zone root.zone
