@@ -179,8 +179,11 @@ ds_otherkey() {	# the DS of a key made here and never used
 # rr_edit FILE AWK: FILE rewritten by the awk program (fields: owner TTL
 # IN type rdata...); it must change something.
 rr_edit() {
-	awk "$2" "$1" >"$1.new" && ! cmp -s "$1" "$1.new" && mv "$1.new" "$1" ||
-	    { echo "hierarchy.sh: cannot edit $1" >&2; exit 1; }
+	if ! awk "$2" "$1" >"$1.new" || cmp -s "$1" "$1.new"; then
+		echo "hierarchy.sh: cannot edit $1" >&2
+		exit 1
+	fi
+	mv "$1.new" "$1"
 }
 
 sign_cases() {
