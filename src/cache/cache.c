@@ -781,7 +781,7 @@ fill_view(const struct md_cache *c, const struct entry *e, const uint8_t *base,
 	out->count = e->count;
 	out->trust = (enum md_trust)e->trust;
 	out->security = (enum md_security)e->security;
-	if (e->security == MD_SEC_BOGUS)
+	if (e->security == MD_SEC_BOGUS || e->security == MD_SEC_INSECURE)
 		out->ede = e->val_ede;
 	out->owner = base;
 	off = e->owner_len;

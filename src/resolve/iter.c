@@ -74,6 +74,7 @@ md_trace_kind_str(enum md_trace_kind k)
 	    [MD_TRACE_DONE] = "done",
 	    [MD_TRACE_FAIL] = "fail",
 	    [MD_TRACE_QMIN_FALLBACK] = "qmin-fallback",
+	    [MD_TRACE_VALIDATE] = "validate",
 	};
 
 	if ((unsigned)k >= sizeof(names) / sizeof(names[0]))
@@ -456,6 +457,26 @@ follow_cname(struct md_request *req, struct iq *iq, const uint8_t *target,
 	return true;
 }
 
+static void sigs_from_cache(struct md_request *req, struct iq *iq,
+    const uint8_t *owner, uint16_t type, uint64_t t);
+
+/* A cached RRset into the answer, with its trust and security. */
+static struct md_result_rrset *
+cached_set(struct md_request *req, const struct md_cache_view *v)
+{
+	struct md_result_rrset *r = copy_set(
+	    req, v->owner, v->type, v->count, v->ttl, v->rdata, v->rdata_len);
+
+	if (r != NULL) {
+		r->trust = v->trust;
+		r->security = v->security;
+		r->ede = v->ede;
+	}
+	return r;
+}
+static void proof_from_cache(struct md_request *req, struct iq *iq,
+    const uint8_t *name, uint16_t key_type, uint64_t t);
+
 /*
  * A DNAME cached at an ancestor of iq->qname (RFC 6672): the DNAME and the
  * CNAME it makes go into the answer and iq goes on at the new name.  True
@@ -477,9 +498,8 @@ dname_from_cache(struct md_request *req, struct iq *iq, uint64_t t)
 		    !md_trust_answerable(v.trust) ||
 		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata))
 			continue;
-		add_answer(req, iq,
-		    copy_set(req, v.owner, v.type, v.count, v.ttl, v.rdata,
-			v.rdata_len));
+		add_answer(req, iq, cached_set(req, &v));
+		sigs_from_cache(req, iq, z, MD_TYPE_DNAME, t);
 		trace_simple(req, iq, MD_TRACE_CACHE_HIT, "DNAME");
 		if (!md_name_dname_subst(iq->qname, z, v.rdata + 2, next)) {
 			iq_done(req, iq, MD_RCODE_YXDOMAIN);
@@ -496,26 +516,6 @@ dname_from_cache(struct md_request *req, struct iq *iq, uint64_t t)
 	}
 	return false;
 }
-
-static void sigs_from_cache(struct md_request *req, struct iq *iq,
-    const uint8_t *owner, uint16_t type, uint64_t t);
-
-/* A cached RRset into the answer, with its trust and security. */
-static struct md_result_rrset *
-cached_set(struct md_request *req, const struct md_cache_view *v)
-{
-	struct md_result_rrset *r = copy_set(
-	    req, v->owner, v->type, v->count, v->ttl, v->rdata, v->rdata_len);
-
-	if (r != NULL) {
-		r->trust = v->trust;
-		r->security = v->security;
-		r->ede = v->ede;
-	}
-	return r;
-}
-static void proof_from_cache(struct md_request *req, struct iq *iq,
-    const uint8_t *name, uint16_t key_type, uint64_t t);
 
 /* Answer from the cache if it can; true when iq is finished. */
 static bool

@@ -56,6 +56,14 @@ md_trace_format(const struct md_trace_event *ev, char *buf, size_t size)
 		    ev->reply_size, ev->rtt_ms);
 	if (ev->kind == MD_TRACE_DONE)
 		APPEND(" rcode %s", md_rcode_str(ev->rcode));
+	if (ev->kind == MD_TRACE_VALIDATE) {
+		APPEND(" %s %s", md_val_step_str(ev->val_step),
+		    md_security_str(ev->security));
+		if (ev->key_tag != 0 || ev->algorithm != 0)
+			APPEND(" key %u alg %u", ev->key_tag, ev->algorithm);
+		if (ev->ede != MD_EDE_NONE && ev->ede != 0)
+			APPEND(" ede %u", ev->ede);
+	}
 	if (ev->why != NULL)
 		APPEND(": %s", ev->why);
 #undef APPEND

@@ -448,7 +448,7 @@ verify(struct md_request *req, const struct vzone *k,
 static size_t
 checked_nsecs(struct md_request *req, const struct vzone *k,
     struct md_result_rrset *list, struct md_nsec_rr *rrs, size_t max,
-    struct md_dnssec_verdict *bad, bool *any_bad)
+    struct md_dnssec_verdict *bad, bool *any_bad, bool check)
 {
 	size_t n = 0;
 
@@ -472,7 +472,8 @@ checked_nsecs(struct md_request *req, const struct vzone *k,
 		gather(req, list, NULL, s->owner, s->type, 0, &set);
 		gather(
 		    req, list, NULL, s->owner, MD_TYPE_RRSIG, s->type, &sigs);
-		if (verify(req, k, &set, &sigs, &v) != MD_DNSSEC_SECURE) {
+		if (check &&
+		    verify(req, k, &set, &sigs, &v) != MD_DNSSEC_SECURE) {
 			if (!*any_bad) {
 				*bad = v;
 				*any_bad = true;
@@ -516,7 +517,7 @@ take_ds(struct md_request *req, struct vzone *k, const uint8_t *name,
 	struct md_nsec_verdict nv;
 	struct md_nsec_limits lim;
 	struct vzone *z;
-	bool any_bad;
+	bool any_bad, trusted;
 	size_t nrr;
 
 	name_str(name, n, sizeof(n));
@@ -606,21 +607,21 @@ take_ds(struct md_request *req, struct vzone *k, const uint8_t *name,
 						     : "the parent's key"));
 		return;
 	}
-	/* No DS: the cache may know already what the proof says. */
-	if (src->neg_security == MD_SEC_INSECURE ||
-	    src->neg_security == MD_SEC_SECURE) {
-		bool cut = src->neg_security == MD_SEC_INSECURE;
-
-		z = vz_add(req, name, cut ? VZ_INSECURE : VZ_NOCUT, MD_EDE_NONE,
-		    cut ? "an unsigned delegation (proven before)" : NULL);
-		emit(req, MD_VAL_DS, k->name, name, MD_TYPE_DS,
-		    cut ? MD_SEC_INSECURE : MD_SEC_SECURE, NULL, MD_EDE_NONE,
-		    cut ? "no DS: an unsigned delegation (proven before)"
-			: "no DS and no zone cut (proven before)");
+	/* No DS.  A denial the cache holds as secure had its signatures
+	 * checked when it came: its records only need reading again. */
+	if (src->neg_security == MD_SEC_BOGUS) {
+		z = vz_add(req, name, VZ_BOGUS, src->neg_ede,
+		    md_req_why(req,
+			"the denial of the DS of %s is bogus "
+			"(cached)",
+			n));
+		emit(req, MD_VAL_DS, k->name, name, MD_TYPE_DS, MD_SEC_BOGUS,
+		    NULL, z->ede, z->reason);
 		return;
 	}
-	nrr = checked_nsecs(
-	    req, k, src->authority, rrs, MD_NSEC_MAX_RECORDS, &v, &any_bad);
+	trusted = src->neg_security == MD_SEC_SECURE;
+	nrr = checked_nsecs(req, k, src->authority, rrs, MD_NSEC_MAX_RECORDS,
+	    &v, &any_bad, !trusted);
 	memset(&q, 0, sizeof(q));
 	q.qname = name;
 	q.qtype = MD_TYPE_DS;
@@ -632,7 +633,10 @@ take_ds(struct md_request *req, struct vzone *k, const uint8_t *name,
 		z = vz_add(req, name, VZ_INSECURE, MD_EDE_NONE,
 		    md_req_why(req, "%s is an unsigned delegation%s", n,
 			nv.opt_out ? " (NSEC3 opt-out)" : ""));
-		mark(req, name, MD_TYPE_DS, NULL, MD_SEC_INSECURE, 0, 0);
+		/* the denial itself is secure (opt-out aside) */
+		if (!trusted)
+			mark(req, name, MD_TYPE_DS, NULL,
+			    nv.opt_out ? MD_SEC_INSECURE : MD_SEC_SECURE, 0, 0);
 		emit(req, MD_VAL_DS, k->name, name, MD_TYPE_DS, MD_SEC_INSECURE,
 		    NULL, MD_EDE_NONE, z->reason);
 		return;
@@ -647,8 +651,10 @@ take_ds(struct md_request *req, struct vzone *k, const uint8_t *name,
 				   nv.opt_out ? "NSEC3 opt-out"
 					      : md_nsec_reason_str(nv.reason))
 			     : NULL);
-		mark(req, name, MD_TYPE_DS, NULL,
-		    insecure ? MD_SEC_INSECURE : MD_SEC_SECURE, 0, 0);
+		if (!trusted)
+			mark(req, name, MD_TYPE_DS, NULL,
+			    insecure ? MD_SEC_INSECURE : MD_SEC_SECURE,
+			    insecure ? nv.ede : 0, 0);
 		emit(req, MD_VAL_DS, k->name, name, MD_TYPE_DS,
 		    insecure ? MD_SEC_INSECURE : MD_SEC_SECURE, NULL,
 		    MD_EDE_NONE,
@@ -953,7 +959,7 @@ check_rrset(struct md_request *req, struct md_result_rrset *s,
 		struct md_dnssec_verdict bad;
 		bool any_bad;
 		size_t nrr = checked_nsecs(req, k, root->authority, rrs,
-		    MD_NSEC_MAX_RECORDS, &bad, &any_bad);
+		    MD_NSEC_MAX_RECORDS, &bad, &any_bad, true);
 
 		nsec_limits(req, &lim);
 		md_nsec_prove_wildcard(&q, rrs, nrr, &lim, &nv);
@@ -1014,9 +1020,13 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 	if (root->neg_security != MD_SEC_UNCHECKED) {
 		/* from the cache, checked when it came */
 		worse(o, root->neg_security,
-		    root->neg_security == MD_SEC_BOGUS ? root->neg_ede
-						       : MD_EDE_NONE,
-		    "a bogus denial (cached, val-bogus-ttl)");
+		    root->neg_security == MD_SEC_BOGUS ||
+			    root->neg_ede == MD_EDE_NSEC3_ITERATIONS
+			? root->neg_ede
+			: MD_EDE_NONE,
+		    root->neg_security == MD_SEC_BOGUS
+			? "a bogus denial (cached, val-bogus-ttl)"
+			: "NSEC3 iterations above the limit (RFC 9276)");
 		return true;
 	}
 	if (!md_val_applies(
@@ -1115,7 +1125,7 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 		struct md_dnssec_verdict bad;
 		bool any_bad;
 		size_t nrr = checked_nsecs(req, k, root->authority, rrs,
-		    MD_NSEC_MAX_RECORDS, &bad, &any_bad);
+		    MD_NSEC_MAX_RECORDS, &bad, &any_bad, true);
 
 		nsec_limits(req, &lim);
 		if (nxdomain)
@@ -1132,9 +1142,13 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 			    ? "proven only by an NSEC3 opt-out span"
 			    : md_nsec_reason_str(nv.reason);
 
+			uint16_t ede = nv.ede == MD_EDE_NSEC3_ITERATIONS
+			    ? nv.ede
+			    : MD_EDE_NONE;
+
 			emit(req, MD_VAL_DENIAL, k->name, root->qname,
-			    root->qtype, MD_SEC_INSECURE, NULL, nv.ede, why);
-			worse(o, MD_SEC_INSECURE, MD_EDE_NONE, why);
+			    root->qtype, MD_SEC_INSECURE, NULL, ede, why);
+			worse(o, MD_SEC_INSECURE, ede, why);
 		} else {
 			uint16_t ede = any_bad && nrr == 0 ? bad.ede
 			    : nrr == 0			   ? MD_EDE_NSEC_MISSING
@@ -1226,6 +1240,11 @@ md_val_run(struct md_request *req)
 		    o.ede, 0);
 
 	req->result.security = o.sec;
+	if (o.sec == MD_SEC_INSECURE && o.ede == MD_EDE_NSEC3_ITERATIONS) {
+		/* insecure, and the client is told why (RFC 9276 §3.2) */
+		req->result.ede = o.ede;
+		req->result.reason = "NSEC3 iterations above the limit";
+	}
 	if (o.sec == MD_SEC_BOGUS) {
 		req->result.ede =
 		    o.ede != MD_EDE_NONE ? o.ede : MD_EDE_DNSSEC_BOGUS;

@@ -693,7 +693,9 @@ nsec3_nodata(struct nsec3_set *s, const struct md_nsec_query *q,
 		v->opt_out = true;
 		return verdict(v, MD_NSEC_PROVEN, MD_NSEC_R_OK);
 	}
-	/* §8.7: wildcard NODATA */
+	/* §8.7: wildcard NODATA; the next closer name covered by an opt-out
+	 * span may be an unsigned delegation: no AD then (§9.2) */
+	v->opt_out = s->r[cov].opt_out;
 	if (!wildcard_of(ce, wc))
 		return verdict(v, MD_NSEC_BOGUS, MD_NSEC_R_MALFORMED);
 	if ((h = n3_hash(s, wc)) == NULL)

@@ -461,13 +461,16 @@ enum val_gate { GATE_ANSWER, GATE_RESOLVE, GATE_BOGUS };
 static enum val_gate
 val_gate(const struct md_query_ctx *ctx, const struct md_wire_query *q,
     const uint8_t *name, const struct md_cache_view *v, uint64_t now,
-    enum md_security *sec)
+    enum md_security *sec, uint16_t *ede)
 {
 	enum md_security s = MD_SEC_INSECURE;
 
 	if (ctx->resolve != NULL && ctx->resolve->validate &&
 	    md_val_applies(ctx->resolve, ctx->nta, name, now)) {
 		s = v->security;
+		/* insecure for too many NSEC3 iterations: say so */
+		if (s == MD_SEC_INSECURE && v->ede == MD_EDE_NSEC3_ITERATIONS)
+			*ede = v->ede;
 		if (s == MD_SEC_UNCHECKED || s == MD_SEC_INDETERMINATE)
 			return GATE_RESOLVE;
 		/* RFC 4035 §3.2.2: CD, the client checks for itself */
@@ -498,6 +501,7 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
     struct md_query_info *info, const struct md_zone_result *chain)
 {
 	enum md_security sec = MD_SEC_SECURE;
+	uint16_t info_ede = MD_EDE_NONE;
 	bool bogus = false;
 	struct md_wire_writer w;
 	struct md_cache_view v;
@@ -545,7 +549,8 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 			break;
 		}
 		if (rc == 0) {
-			enum val_gate g = val_gate(ctx, q, name, &v, now, &sec);
+			enum val_gate g =
+			    val_gate(ctx, q, name, &v, now, &sec, &info_ede);
 
 			if (g == GATE_RESOLVE || (g == GATE_BOGUS && hops > 0))
 				return 0;
@@ -594,7 +599,8 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		if (rc != 0 || v.kind != MD_CACHE_RRSET || v.count != 1 ||
 		    !md_trust_answerable(v.trust) ||
 		    md_name_len(v.rdata + 2) != md_read_u16(v.rdata) ||
-		    val_gate(ctx, q, name, &v, now, &sec) != GATE_ANSWER)
+		    val_gate(ctx, q, name, &v, now, &sec, &info_ede) !=
+			GATE_ANSWER)
 			return 0;
 		any_stale |= v.stale;
 		note_prefetch(ctx, &v, info);
@@ -637,6 +643,10 @@ cache_response(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 		else if (any_stale)
 			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
 			    q->edns.do_bit, 3, "stale answer");
+		else if (info_ede != MD_EDE_NONE)
+			md_wire_write_opt_ede(&w, ctx->edns_size, 0,
+			    q->edns.do_bit, info_ede,
+			    "NSEC3 iterations above the limit");
 		else
 			md_wire_write_opt(
 			    &w, ctx->edns_size, 0, 0, q->edns.do_bit);
