@@ -465,8 +465,12 @@ val_gate(const struct md_query_ctx *ctx, const struct md_wire_query *q,
 {
 	enum md_security s = MD_SEC_INSECURE;
 
+	/* Data marked secure or insecure was judged when it came (an NTA
+	 * added since flushed what it covers): no look at the anchors and
+	 * insecure domains on the hit path. */
 	if (ctx->resolve != NULL && ctx->resolve->validate &&
-	    md_val_applies(ctx->resolve, ctx->nta, name, now)) {
+	    (v->security == MD_SEC_SECURE || v->security == MD_SEC_INSECURE ||
+		md_val_applies(ctx->resolve, ctx->nta, name, now))) {
 		s = v->security;
 		/* insecure for too many NSEC3 iterations: say so */
 		if (s == MD_SEC_INSECURE && v->ede == MD_EDE_NSEC3_ITERATIONS)
