@@ -126,9 +126,9 @@ struct md_resolve_conf {
 	size_t nanchors;
 	uint8_t insecure[MD_INSECURE_MAX][MD_NAME_MAX];
 	size_t ninsecure;
-	uint32_t val_bogus_ttl;		/* val-bogus-ttl (60) */
-	unsigned nsec3_max_iterations;	/* more: insecure (RFC 9276), 150 */
-	bool aggressive_nsec;		/* RFC 8198 */
+	uint32_t val_bogus_ttl;	       /* val-bogus-ttl (60) */
+	unsigned nsec3_max_iterations; /* more: insecure (RFC 9276), 150 */
+	bool aggressive_nsec;	       /* RFC 8198 */
 	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
 	size_t nforward;
 	bool qname_minimisation;	/* RFC 9156, relaxed (default on) */
@@ -157,6 +157,16 @@ void md_resolve_conf_init(struct md_resolve_conf *conf);
  */
 int md_resolve_load_hints(
     struct md_resolve_conf *conf, const char *path, char *err, size_t errlen);
+/*
+ * Read DNSSEC trust anchors (DS or DNSKEY records in master-file form;
+ * DNSKEYs must have the zone key flag and not the REVOKE flag) and append
+ * them to conf->anchors.  Returns 0, or MD_EPARSE / -errno with
+ * "FILE:LINE: problem" in err (conf's anchors as they were).
+ */
+int md_resolve_load_anchors(
+    struct md_resolve_conf *conf, const char *path, char *err, size_t errlen);
+/* How many of conf->insecure[] md_resolve_conf_init() puts there. */
+size_t md_resolve_builtin_insecure(void);
 
 /*
  * The infrastructure cache: per server address, smoothed RTT and variance
