@@ -52,6 +52,10 @@ usage(FILE *fp)
 	    "  dump-cache             list the cached records\n"
 	    "  trace NAME [TYPE]      resolve, printing each step\n"
 	    "  set-loglevel LEVEL     error, warning, info or debug\n"
+	    "  nta add NAME [SECONDS] stop validating DNSSEC at and below NAME\n"
+	    "                         (for SECONDS, else until removed)\n"
+	    "  nta remove NAME        validate there again\n"
+	    "  nta list               the negative trust anchors in force\n"
 	    "options:\n"
 	    "  -s SOCKET   control socket (default %s)\n"
 	    "  -t SECONDS  timeout for the whole exchange (default %d)\n",

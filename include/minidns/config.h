@@ -87,6 +87,21 @@ struct md_config {
 	uint8_t trace[MD_CONFIG_MAX_TRACE][255]; /* log-trace names (wire) */
 	size_t ntrace;
 
+	/* DNSSEC validation (resolve.h's validator settings) */
+	bool dnssec_validate; /* dnssec: validate (default) or off */
+	bool dnssec_set;      /* dnssec: given in so many words */
+	/* md_config_finish(): validation is off because root-hints names a
+	 * custom root and no trust anchor is configured (the daemon says
+	 * so once at start) */
+	bool dnssec_off_custom_hints;
+	char **trust_anchor_files; /* trust-anchor-file, --trust-anchor */
+	size_t ntrust_anchor_files;
+	/* domain-insecure: names added to the built-in insecure ones */
+	uint8_t domain_insecure[MD_INSECURE_MAX][MD_NAME_MAX];
+	size_t ndomain_insecure;
+	uint32_t val_bogus_ttl; /* s */
+	bool aggressive_nsec;
+
 	/* forwarding (resolve.h's forward zones) */
 	struct md_forward_zone forward[MD_FORWARD_ZONES_MAX];
 	size_t nforward;
@@ -254,5 +269,19 @@ const char *md_config_where(const struct md_config *c, const char *key);
 int md_config_error(const struct md_config *c, const char *key, char *err,
     size_t errlen, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void md_config_clear_zones(struct md_config *c);
+/*
+ * trust-anchor-file / --trust-anchor: add a file of DS or DNSKEY records
+ * (read by md_config_finish(); any replace the built-in root anchors), or
+ * forget those given so far.  Returns 0 or -ENOMEM.
+ */
+int md_config_add_trust_anchor(struct md_config *c, const char *file);
+void md_config_clear_trust_anchors(struct md_config *c);
+/*
+ * domain-insecure: add a name (presentation form) below which answers
+ * are not validated.  A bad name, one already insecure (built in or
+ * given before) or too many is MD_ECONFIG with the problem in err.
+ */
+int md_config_add_insecure(
+    struct md_config *c, const char *name, char *err, size_t errlen);
 
 #endif /* MINIDNS_CONFIG_H */

@@ -7,7 +7,8 @@
  * (SO_PEERCRED); the socket is created mode 0660.
  *
  * Commands: status, stats, reload, flush [NAME|ZONE.], dump-cache,
- * trace NAME [TYPE], set-loglevel LEVEL.  The daemon supplies what each does
+ * trace NAME [TYPE], set-loglevel LEVEL, nta add NAME [SECONDS],
+ * nta remove NAME, nta list.  The daemon supplies what each does
  * through struct md_control_ops.
  */
 #ifndef MINIDNS_CONTROL_H
@@ -41,6 +42,11 @@ struct md_control_ops {
 	    char *msg, size_t len);
 	int (*set_loglevel)(void *arg, const char *level,
 	    md_control_line_fn line, void *ctx, char *msg, size_t len);
+	/* negative trust anchors: verb "add" (seconds NULL: until
+	 * removed), "remove" or "list" (name NULL) */
+	int (*nta)(void *arg, const char *verb, const char *name,
+	    const char *seconds, md_control_line_fn line, void *ctx, char *msg,
+	    size_t len);
 	/* asynchronous: lines as the resolution goes, then done() once; a
 	 * nonzero return means done() will not be called */
 	int (*trace)(void *arg, const char *name, const char *type,

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "minidns/cache.h"
 #include "minidns/util.h"
 
 struct event_base;
@@ -63,6 +64,9 @@ void md_metrics_response_size(
     unsigned worker, enum md_metric_transport t, size_t len);
 /* A response left (rcode with extended bits), after 'usec' microseconds. */
 void md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec);
+/* A response's DNSSEC state (md_query_info.security), on worker 'worker':
+ * secure, insecure, bogus or indeterminate; UNCHECKED is not counted. */
+void md_metrics_dnssec(unsigned worker, enum md_security sec);
 /* A query got no response (dropped: malformed or overloaded). */
 void md_metrics_dropped(void);
 /* Refused by access-control (recursion not offered to the client). */
@@ -115,6 +119,9 @@ struct md_metrics_sources {
 	 * minidns_forward_loop); may be NULL */
 	void (*forward_zones)(void *arg,
 	    void (*fn)(void *ctx, const char *zone, bool looped), void *ctx);
+	/* the negative trust anchors in force (minidns-control nta); may
+	 * be NULL */
+	size_t (*negative_trust_anchors)(void *arg);
 	void *arg;
 };
 

@@ -157,6 +157,16 @@ void md_resolve_conf_init(struct md_resolve_conf *conf);
  */
 int md_resolve_load_hints(
     struct md_resolve_conf *conf, const char *path, char *err, size_t errlen);
+/*
+ * Read DNSSEC trust anchors (DS or DNSKEY records in master-file form;
+ * DNSKEYs must have the zone key flag and not the REVOKE flag) and append
+ * them to conf->anchors.  Returns 0, or MD_EPARSE / -errno with
+ * "FILE:LINE: problem" in err (conf's anchors as they were).
+ */
+int md_resolve_load_anchors(
+    struct md_resolve_conf *conf, const char *path, char *err, size_t errlen);
+/* How many of conf->insecure[] md_resolve_conf_init() puts there. */
+size_t md_resolve_builtin_insecure(void);
 
 /*
  * The infrastructure cache: per server address, smoothed RTT and variance

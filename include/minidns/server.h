@@ -205,6 +205,9 @@ int md_server_trace(struct md_server *srv, const uint8_t *qname, uint16_t qtype,
     void (*done)(void *ctx, int rcode, const char *reason), void *ctx);
 /* The server's cache (metrics, control), shared by its workers. */
 struct md_cache *md_server_cache(struct md_server *srv);
+/* The negative trust anchors every resolution of the server consults
+ * (minidns-control nta); they outlive reloads. */
+struct md_nta *md_server_nta(struct md_server *srv);
 /* The upstream counters of all workers, summed. */
 void md_server_net_stats(const struct md_server *srv, struct md_net_stats *out);
 /* How many worker threads answer (threads:, --threads). */

@@ -2,19 +2,22 @@
 /*
  * ctl.c - minidnsd's operator interfaces on the control thread: the
  * control socket's commands (status, stats, reload, flush, dump-cache,
- * set-loglevel, trace) and the /metrics, /health, /ready endpoints.  The
+ * set-loglevel, trace, nta) and the /metrics, /health, /ready endpoints.  The
  * socket protocol is control.c's, the counters metrics.c's; this file
  * answers from the daemon's state.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "minidns/cache.h"
 #include "minidns/ldns_bridge.h"
+#include "minidns/resolve.h"
 #include "minidns/util.h"
 #include "minidns/wire.h"
 #include "minidns/zone.h"
@@ -66,6 +69,24 @@ forward_zones_cb(
 }
 
 static void
+nta_count_cb(void *arg, const uint8_t *name, uint32_t left_s)
+{
+	(void)name;
+	(void)left_s;
+	(*(size_t *)arg)++;
+}
+
+static size_t
+nta_count(void *arg)
+{
+	struct daemon *d = arg;
+	size_t n = 0;
+
+	md_nta_walk(md_server_nta(d->srv), md_now_ms(), nta_count_cb, &n);
+	return n;
+}
+
+static void
 net_stats_cb(void *arg, struct md_net_stats *out)
 {
 	struct daemon *d = arg;
@@ -92,6 +113,7 @@ md_daemon_start_http(struct daemon *d, char *err, size_t errlen)
 	d->sources.stopping = stopping_cb;
 	d->sources.forward_loop = forward_loop_cb;
 	d->sources.forward_zones = forward_zones_cb;
+	d->sources.negative_trust_anchors = nta_count;
 	d->sources.arg = d;
 	if (m == NULL && h == NULL && r == NULL)
 		return 0;
@@ -215,6 +237,93 @@ ctl_flush(void *arg, const char *name, bool zone, md_control_line_fn line,
 	else
 		md_cache_flush(cache, wire);
 	line(ctx, zone ? "flushed the zone" : "flushed the name");
+	return 0;
+}
+
+/* nta add NAME SECONDS: at most a week (RFC 7646 §2: they are meant to
+ * end; "until removed" is asked for by leaving SECONDS out) */
+#define MD_NTA_MAX_SECONDS 604800
+
+struct nta_list_ctx {
+	md_control_line_fn line;
+	void *ctx;
+	size_t n;
+};
+
+static void
+nta_list_cb(void *arg, const uint8_t *name, uint32_t left_s)
+{
+	struct nta_list_ctx *lc = arg;
+	char s[MD_NAME_STRLEN], buf[MD_NAME_STRLEN + 64];
+
+	if (md_name_to_str(name, s, sizeof(s)) != 0)
+		md_strlcpy(s, "?", sizeof(s));
+	if (left_s == 0)
+		snprintf(buf, sizeof(buf), "%s\tuntil removed", s);
+	else
+		snprintf(buf, sizeof(buf), "%s\t%" PRIu32 "s left", s, left_s);
+	lc->line(lc->ctx, buf);
+	lc->n++;
+}
+
+/* Negative trust anchors (RFC 7646): validation off at and below a name,
+ * for a while or until removed; adding one also drops what the cache
+ * holds there (a bogus answer cached is then asked again). */
+static int
+ctl_nta(void *arg, const char *verb, const char *name, const char *seconds,
+    md_control_line_fn line, void *ctx, char *msg, size_t len)
+{
+	struct daemon *d = arg;
+	struct md_nta *nta = md_server_nta(d->srv);
+	uint8_t wire[MD_NAME_MAX];
+	char buf[MD_NAME_STRLEN + 128];
+	long long secs = 0;
+	int rc;
+
+	if (strcasecmp(verb, "list") == 0) {
+		struct nta_list_ctx lc = {line, ctx, 0};
+
+		md_nta_walk(nta, md_now_ms(), nta_list_cb, &lc);
+		snprintf(buf, sizeof(buf), "%zu negative trust anchor%s", lc.n,
+		    lc.n == 1 ? "" : "s");
+		line(ctx, buf);
+		return 0;
+	}
+	if (md_name_from_str(name, NULL, wire) < 0) {
+		snprintf(msg, len, "'%s' is not a domain name", name);
+		return MD_EPARSE;
+	}
+	if (strcasecmp(verb, "remove") == 0) {
+		if (md_nta_remove(nta, wire) != 0) {
+			snprintf(msg, len, "%s is not a negative trust anchor",
+			    name);
+			return MD_ENOTFOUND;
+		}
+		md_info(MD_LOG_MAIN, "negative trust anchor %s removed", name);
+		line(ctx, "removed");
+		return 0;
+	}
+	if (seconds != NULL &&
+	    md_parse_int(seconds, 1, MD_NTA_MAX_SECONDS, &secs) != 0) {
+		snprintf(msg, len, "'%s' is not a number of seconds (1 to %d)",
+		    seconds, MD_NTA_MAX_SECONDS);
+		return MD_EPARSE;
+	}
+	rc = md_nta_add(nta, wire, (uint32_t)secs, md_now_ms());
+	if (rc != 0) {
+		snprintf(msg, len, "out of memory");
+		return rc;
+	}
+	md_cache_flush_zone(md_server_cache(d->srv), wire);
+	if (secs)
+		snprintf(buf, sizeof(buf), "added for %llds", secs);
+	else
+		snprintf(buf, sizeof(buf), "added until removed");
+	md_info(MD_LOG_MAIN,
+	    "negative trust anchor %s %s: not validated at or below it", name,
+	    buf);
+	line(ctx, buf);
+	line(ctx, "flushed the cache at and below it");
 	return 0;
 }
 
@@ -369,6 +478,7 @@ md_daemon_start_control(struct daemon *d, char *err, size_t errlen)
 	ops.dump_cache = ctl_dump_cache;
 	ops.set_loglevel = ctl_set_loglevel;
 	ops.trace = ctl_trace;
+	ops.nta = ctl_nta;
 	d->control =
 	    md_control_new(d->base, d->cfg->control_socket, &ops, err, errlen);
 	return d->control != NULL ? 0 : MD_ECONFIG;

@@ -62,6 +62,8 @@ struct options {
 	const char **zones;
 	size_t nzones;
 	const char *root_hints;
+	const char **trust_anchors; /* --trust-anchor, repeatable */
+	size_t ntrust_anchors;
 	bool allow_private;
 	bool no_recursion;
 	bool setup_iptables;
@@ -219,7 +221,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: minidnsd [-c FILE] [--listen ADDR:PORT]... [--zone ZONEFILE]...\n"
-	    "                [--root-hints FILE] [--allow-private-upstreams]\n"
+	    "                [--root-hints FILE] [--trust-anchor FILE]...\n"
+	    "                [--allow-private-upstreams]\n"
 	    "                [--no-recursion] [--trace NAME]...\n"
 	    "                [--forward ZONE=ADDR[,ADDR]...]... [--stub]\n"
 	    "                [--tls-ca FILE] [--tls-listen ADDR:PORT]...\n"
@@ -240,6 +243,10 @@ usage(FILE *fp)
 	    "                       .yaml/.yml files are YAML zones); repeatable\n"
 	    "      --root-hints FILE  root servers to start from (named.root\n"
 	    "                       format) instead of the built-in IANA ones\n"
+	    "      --trust-anchor FILE  DNSSEC trust anchors (DS or DNSKEY\n"
+	    "                       records) instead of the built-in root\n"
+	    "                       keys; repeatable; replaces\n"
+	    "                       trust-anchor-file\n"
 	    "      --allow-private-upstreams  let resolution query servers on\n"
 	    "                       loopback and private addresses (labs, tests)\n"
 	    "      --no-recursion   answer from the local zones only (REFUSED\n"
@@ -294,6 +301,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"listen", required_argument, NULL, 'l'},
 	    {"zone", required_argument, NULL, 'z'},
 	    {"root-hints", required_argument, NULL, 'R'},
+	    {"trust-anchor", required_argument, NULL, 'D'},
 	    {"allow-private-upstreams", no_argument, NULL, 'P'},
 	    {"no-recursion", no_argument, NULL, 'N'},
 	    {"trace", required_argument, NULL, 'T'},
@@ -352,6 +360,16 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'R':
 			o->root_hints = optarg;
 			break;
+		case 'D': {
+			const char **v = realloc(o->trust_anchors,
+			    (o->ntrust_anchors + 1) * sizeof(*v));
+
+			if (v == NULL)
+				return EXIT_START;
+			o->trust_anchors = v;
+			o->trust_anchors[o->ntrust_anchors++] = optarg;
+			break;
+		}
 		case 'P':
 			o->allow_private = true;
 			break;
@@ -487,6 +505,7 @@ note_flags(const struct options *o, struct md_config *cfg)
 	} v[] = {
 	    {o->nlisten > 0, "listen", "--listen"},
 	    {o->root_hints != NULL, "root-hints", "--root-hints"},
+	    {o->ntrust_anchors > 0, "trust-anchor-file", "--trust-anchor"},
 	    {o->no_recursion, "recursion", "--no-recursion"},
 	    {o->setup_iptables, "setup-iptables", "--setup-iptables"},
 	    {o->setup_interface != NULL, "setup-interface",
@@ -555,6 +574,12 @@ overlay_flags(
 		free(cfg->root_hints);
 		cfg->root_hints = strdup(o->root_hints);
 		if (cfg->root_hints == NULL)
+			return -ENOMEM;
+	}
+	if (o->ntrust_anchors > 0)
+		md_config_clear_trust_anchors(cfg);
+	for (size_t i = 0; i < o->ntrust_anchors; i++) {
+		if (md_config_add_trust_anchor(cfg, o->trust_anchors[i]) != 0)
 			return -ENOMEM;
 	}
 	if (o->allow_private)
@@ -1428,6 +1453,10 @@ main(int argc, char **argv)
 		    d.cfg->allow_private_upstreams
 			? "; private upstream addresses allowed"
 			: "");
+	if (d.cfg->dnssec_off_custom_hints)
+		md_warn(MD_LOG_MAIN,
+		    "DNSSEC validation is off: root-hints names a custom root "
+		    "and no trust-anchor-file is configured");
 	if (write_pid_file(d.cfg->pid_file, err, sizeof(err)) != 0) {
 		md_err(MD_LOG_MAIN, "%s", err);
 		rc = EXIT_START;
@@ -1511,5 +1540,6 @@ cleanup:
 	md_config_unref(d.boot);
 	md_config_unref(d.cfg);
 	free(opt.zones);
+	free(opt.trust_anchors);
 	return rc;
 }

@@ -47,6 +47,8 @@ static const struct {
     MD_ENGINE_KEY(max_cname_chain, max_cname),
     MD_ENGINE_KEY(max_ns_names, max_ns_names),
     MD_ENGINE_KEY(resolution_timeout, timeout_ms),
+    MD_ENGINE_KEY(val_bogus_ttl, val_bogus_ttl),
+    MD_ENGINE_KEY(aggressive_nsec, aggressive_nsec),
 #undef MD_ENGINE_KEY
 };
 
@@ -102,6 +104,7 @@ md_config_init(struct md_config *c)
 	if (c->resolve != NULL) {
 		md_resolve_conf_init(c->resolve);
 		engine_keys(c, c->resolve, false);
+		c->dnssec_validate = c->resolve->validate;
 	}
 	md_cache_conf_init(&cc);
 	c->cache_size_mib = (unsigned)(cc.max_bytes >> 20);
@@ -222,6 +225,54 @@ check_http(const struct md_config *c, const char *key, const char *a, char *err,
 	return 0;
 }
 
+/*
+ * DNSSEC: the trust anchors (files replace the built-in root keys), the
+ * insecure names, and whether to validate at all.  The built-in anchors
+ * are the IANA root's: with a root of one's own (root-hints) and no
+ * anchor for it, every answer would be bogus, so validation is off by
+ * default there, and asking for it is an error.
+ */
+static int
+finish_dnssec(
+    struct md_config *c, struct md_resolve_conf *rc, char *err, size_t errlen)
+{
+	char why[768];
+	int e;
+
+	rc->validate = c->dnssec_validate;
+	c->dnssec_off_custom_hints = false;
+	if (c->ntrust_anchor_files > 0) {
+		rc->nanchors = 0;
+		for (size_t i = 0; i < c->ntrust_anchor_files; i++) {
+			e = md_resolve_load_anchors(
+			    rc, c->trust_anchor_files[i], why, sizeof(why));
+			if (e != 0) {
+				md_config_error(c, "trust-anchor-file", err,
+				    errlen, "%s", why);
+				return e == -ENOMEM ? e : MD_ECONFIG;
+			}
+		}
+	} else if (c->root_hints != NULL && c->dnssec_validate) {
+		if (c->dnssec_set)
+			return md_config_error(c, "dnssec", err, errlen,
+			    "validate with custom root-hints needs a "
+			    "trust-anchor-file (the built-in anchors are the "
+			    "IANA root's keys)");
+		rc->validate = false;
+		c->dnssec_off_custom_hints = true;
+	}
+	for (size_t i = 0; i < c->ndomain_insecure; i++) {
+		if (rc->ninsecure >= MD_INSECURE_MAX)
+			return md_config_error(c, "domain-insecure", err,
+			    errlen, "more than %d names",
+			    MD_INSECURE_MAX -
+				(int)md_resolve_builtin_insecure());
+		memcpy(rc->insecure[rc->ninsecure++], c->domain_insecure[i],
+		    MD_NAME_MAX);
+	}
+	return 0;
+}
+
 int
 md_config_finish(struct md_config *c, char *err, size_t errlen)
 {
@@ -256,6 +307,8 @@ md_config_finish(struct md_config *c, char *err, size_t errlen)
 		}
 	}
 	engine_keys(c, rc, true);
+	if ((e = finish_dnssec(c, rc, err, errlen)) != 0)
+		return e;
 	memcpy(rc->forward, c->forward, sizeof(rc->forward));
 	rc->nforward = c->nforward;
 	if (c->stub)
@@ -309,13 +362,78 @@ addrs_eq(const struct md_sockaddr *a, size_t na, const struct md_sockaddr *b,
 	return true;
 }
 
+int
+md_config_add_trust_anchor(struct md_config *c, const char *file)
+{
+	char **v = realloc(
+	    c->trust_anchor_files, (c->ntrust_anchor_files + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	c->trust_anchor_files = v;
+	v[c->ntrust_anchor_files] = strdup(file);
+	if (v[c->ntrust_anchor_files] == NULL)
+		return -ENOMEM;
+	c->ntrust_anchor_files++;
+	return 0;
+}
+
+void
+md_config_clear_trust_anchors(struct md_config *c)
+{
+	for (size_t i = 0; i < c->ntrust_anchor_files; i++)
+		free(c->trust_anchor_files[i]);
+	free(c->trust_anchor_files);
+	c->trust_anchor_files = NULL;
+	c->ntrust_anchor_files = 0;
+}
+
+int
+md_config_add_insecure(
+    struct md_config *c, const char *name, char *err, size_t errlen)
+{
+	uint8_t wire[MD_NAME_MAX];
+	size_t builtin = md_resolve_builtin_insecure();
+
+	memset(wire, 0, sizeof(wire));
+	if (md_name_from_str(name, NULL, wire) < 0) {
+		snprintf(err, errlen, "'%s' is not a domain name", name);
+		return MD_ECONFIG;
+	}
+	md_name_lower(wire);
+	for (size_t i = 0;
+	     c->resolve != NULL && i < builtin && i < c->resolve->ninsecure;
+	     i++) {
+		if (md_name_equal(c->resolve->insecure[i], wire)) {
+			snprintf(err, errlen,
+			    "'%s' is insecure already (built in)", name);
+			return MD_ECONFIG;
+		}
+	}
+	for (size_t i = 0; i < c->ndomain_insecure; i++) {
+		if (md_name_equal(c->domain_insecure[i], wire)) {
+			snprintf(err, errlen, "'%s' is listed twice", name);
+			return MD_ECONFIG;
+		}
+	}
+	if (builtin + c->ndomain_insecure >= MD_INSECURE_MAX) {
+		snprintf(err, errlen, "more than %d names",
+		    MD_INSECURE_MAX - (int)builtin);
+		return MD_ECONFIG;
+	}
+	memcpy(c->domain_insecure[c->ndomain_insecure++], wire, sizeof(wire));
+	return 0;
+}
+
 size_t
 md_config_restart_keys(const struct md_config *a, const struct md_config *b,
     const char **keys, size_t max)
 {
 	/* What is bound, started or dropped once at start-up: sockets,
 	 * threads, identity, the TLS contexts, the HTTP and control
-	 * endpoints.  Everything else a reload applies. */
+	 * endpoints.  Everything else a reload applies (the DNSSEC keys
+	 * too: dnssec, trust-anchor-file, domain-insecure, val-bogus-ttl,
+	 * aggressive-nsec live in the engine's settings of the snapshot). */
 	const struct {
 		const char *key;
 		bool same;
@@ -620,6 +738,7 @@ md_config_deinit(struct md_config *c)
 	c->path = NULL;
 	free(c->root_hints);
 	c->root_hints = NULL;
+	md_config_clear_trust_anchors(c);
 	free(c->resolv_conf);
 	c->resolv_conf = NULL;
 	free(c->tls_ca);
@@ -921,6 +1040,7 @@ enum number_field {
 	F_MAX_NS_NAMES,
 	F_RESOLUTION_TIMEOUT,
 	F_SERVFAIL_TTL,
+	F_VAL_BOGUS_TTL,
 	F_RATE_LIMIT,
 	F_RATE_LIMIT_V6,
 	F_THREADS,
@@ -951,6 +1071,7 @@ static const struct {
     /* The older spelling of resolve-timeout, still read. */
     {"resolution-timeout", 100, 60000, F_RESOLUTION_TIMEOUT},
     {"servfail-ttl", 1, 300, F_SERVFAIL_TTL},
+    {"val-bogus-ttl", 1, 86400, F_VAL_BOGUS_TTL},
     {"rate-limit", 0, 1000000, F_RATE_LIMIT},
     {"rate-limit-ipv6-prefix", 0, 128, F_RATE_LIMIT_V6},
     {"threads", 0, MD_CONFIG_MAX_THREADS, F_THREADS},
@@ -1012,6 +1133,9 @@ set_number(struct md_config *c, enum number_field f, long long n)
 	case F_SERVFAIL_TTL:
 		c->servfail_ttl = (uint32_t)n;
 		break;
+	case F_VAL_BOGUS_TTL:
+		c->val_bogus_ttl = (uint32_t)n;
+		break;
 	case F_RATE_LIMIT:
 		c->rate_limit = (unsigned)n;
 		break;
@@ -1048,6 +1172,7 @@ static const struct field bools[] = {
     {"query-log", offsetof(struct md_config, query_log)},
     {"allow-open-resolver", offsetof(struct md_config, allow_open_resolver)},
     {"setup-iptables", offsetof(struct md_config, setup_iptables)},
+    {"aggressive-nsec", offsetof(struct md_config, aggressive_nsec)},
 };
 
 /* File-name keys, taken from the config file's folder when relative. */
@@ -1094,7 +1219,7 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 {
 	const char *zone = NULL;
 	yaml_node_t *servers = NULL, *zone_node = n;
-	bool force_tcp = false, have_pin = false;
+	bool force_tcp = false, have_pin = false, insecure = false;
 	uint8_t pin[32];
 	enum md_forward_policy policy = MD_FORWARD_RTT;
 	long long max_ttl = 0, max_neg = 0;
@@ -1119,6 +1244,11 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			servers = v;
 		} else if (strcmp(key, "force-tcp") == 0) {
 			if (val == NULL || md_parse_bool(val, &force_tcp) != 0)
+				return bad(x, v, key,
+				    "'%s' is not a boolean (yes/no)",
+				    val ? val : "");
+		} else if (strcmp(key, "insecure") == 0) {
+			if (val == NULL || md_parse_bool(val, &insecure) != 0)
 				return bad(x, v, key,
 				    "'%s' is not a boolean (yes/no)",
 				    val ? val : "");
@@ -1169,7 +1299,7 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 			return bad(x, k, key,
 			    "unknown key (expected zone, servers, force-tcp, "
 			    "policy, spki-pin, cache-max-ttl, "
-			    "cache-max-negative-ttl)");
+			    "cache-max-negative-ttl, insecure)");
 		}
 	}
 	if (zone == NULL)
@@ -1205,6 +1335,7 @@ read_forward(struct ctx *x, struct md_config *c, yaml_node_t *n)
 		return bad(
 		    x, zone_node, "zone", "'%s' is not a zone name", zone);
 	f->force_tcp = force_tcp;
+	f->insecure = insecure;
 	f->policy = policy;
 	f->max_ttl = (uint32_t)max_ttl;
 	f->max_negative_ttl = (uint32_t)max_neg;
@@ -1399,6 +1530,46 @@ read_kubernetes(struct ctx *x, struct md_config *c, yaml_node_t *n)
 	return 0;
 }
 
+/* One file of trust-anchor-file, taken from the config's folder. */
+static int
+add_trust_anchor(
+    struct ctx *x, struct md_config *c, const char *key, yaml_node_t *a)
+{
+	const char *sv = md_yaml_scalar(a);
+	char *path;
+	int rc;
+
+	if (sv == NULL || sv[0] == '\0')
+		return bad(x, a, key, "expected a file name");
+	path = relative_to(x, sv);
+	if (path == NULL)
+		return -ENOMEM;
+	rc = md_config_add_trust_anchor(c, path);
+	free(path);
+	return rc;
+}
+
+/* trust-anchor-file: a file name or a list of them (replacing any set
+ * before); they are read by md_config_finish(). */
+static int
+read_trust_anchors(
+    struct ctx *x, struct md_config *c, const char *key, yaml_node_t *v)
+{
+	md_config_clear_trust_anchors(c);
+	if (v->type == YAML_SCALAR_NODE)
+		return add_trust_anchor(x, c, key, v);
+	if (v->type != YAML_SEQUENCE_NODE)
+		return bad(x, v, key, "expected a file name or a list of them");
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		int rc = add_trust_anchor(x, c, key, md_yaml_node(x->y, *it));
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
     yaml_node_t *v)
@@ -1529,6 +1700,48 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		free(c->root_hints);
 		c->root_hints = relative_to(x, sv);
 		return c->root_hints != NULL ? 0 : -ENOMEM;
+	}
+	if (strcmp(key, "dnssec") == 0) {
+		const char *sv = md_yaml_scalar(v);
+
+		if (sv != NULL && strcmp(sv, "validate") == 0)
+			c->dnssec_validate = true;
+		else if (sv != NULL && strcmp(sv, "off") == 0)
+			c->dnssec_validate = false;
+		else
+			return bad(x, v, key, "'%s' is not validate or off",
+			    sv ? sv : "");
+		c->dnssec_set = true;
+		return 0;
+	}
+	if (strcmp(key, "trust-anchor-file") == 0)
+		return read_trust_anchors(x, c, key, v);
+	if (strcmp(key, "domain-insecure") == 0) {
+		char why[MD_NAME_STRLEN + 64];
+
+		c->ndomain_insecure = 0;
+		if (v->type == YAML_SCALAR_NODE && md_yaml_scalar(v)[0] == '\0')
+			return 0; /* "domain-insecure:" with nothing */
+		if (v->type == YAML_SCALAR_NODE) {
+			if (md_config_add_insecure(
+				c, md_yaml_scalar(v), why, sizeof(why)) != 0)
+				return bad(x, v, key, "%s", why);
+			return 0;
+		}
+		if (v->type != YAML_SEQUENCE_NODE)
+			return bad(x, v, key, "expected a list of names");
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *a = md_yaml_node(x->y, *it);
+			const char *sv = md_yaml_scalar(a);
+
+			if (sv == NULL ||
+			    md_config_add_insecure(c, sv, why, sizeof(why)) !=
+				0)
+				return bad(
+				    x, a, key, "%s", sv ? why : "not a name");
+		}
+		return 0;
 	}
 	if (strcmp(key, "log-trace") == 0) {
 		char why[256];

@@ -296,6 +296,23 @@ handle_line(struct conn *conn, char *line)
 		if (ops->set_loglevel != NULL)
 			rc = ops->set_loglevel(ops->arg, argv[1], line_cb,
 			    &sync, msg, sizeof(msg));
+	} else if (strcasecmp(cmd, "nta") == 0) {
+		const char *verb = argc >= 2 ? argv[1] : "";
+
+		if (!((strcasecmp(verb, "add") == 0 &&
+			  (argc == 3 || argc == 4)) ||
+			(strcasecmp(verb, "remove") == 0 && argc == 3) ||
+			(strcasecmp(verb, "list") == 0 && argc == 2))) {
+			conn_finish(conn, MD_EPARSE,
+			    "usage: nta add NAME [SECONDS] | nta remove NAME | "
+			    "nta list");
+			return;
+		}
+		if (ops->nta != NULL)
+			rc =
+			    ops->nta(ops->arg, verb, argc >= 3 ? argv[2] : NULL,
+				argc == 4 ? argv[3] : NULL, line_cb, &sync, msg,
+				sizeof(msg));
 	} else if (strcasecmp(cmd, "trace") == 0) {
 		if (argc != 2 && argc != 3) {
 			conn_finish(
@@ -307,7 +324,7 @@ handle_line(struct conn *conn, char *line)
 	} else {
 		snprintf(msg, sizeof(msg),
 		    "unknown command '%.64s' (status, stats, reload, flush, "
-		    "dump-cache, trace, set-loglevel)",
+		    "dump-cache, trace, set-loglevel, nta)",
 		    cmd);
 		conn_finish(conn, MD_EPARSE, msg);
 		return;

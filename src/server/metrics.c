@@ -198,6 +198,7 @@ struct worker_stats {
 	counter_t fwd_dur[MD_METRICS_FORWARDS_MAX][DUR_SLOTS];
 	counter_t fwd_dur_sum_us[MD_METRICS_FORWARDS_MAX];
 	counter_t fwd_hc_failures[MD_METRICS_FORWARDS_MAX];
+	counter_t dnssec[MD_SEC_INDETERMINATE + 1]; /* by md_security */
 } __attribute__((aligned(64)));
 
 /* Zeroed pages: those of workers that never run are never touched. */
@@ -335,6 +336,15 @@ md_metrics_forward_healthcheck_failed(
 	i = md_metrics_forward_slot(up);
 	if (i >= 0)
 		add_own(&wstats[worker].fwd_hc_failures[i], 1);
+}
+
+void
+md_metrics_dnssec(unsigned worker, enum md_security sec)
+{
+	if (worker >= MD_METRICS_WORKERS_MAX || sec == MD_SEC_UNCHECKED ||
+	    (unsigned)sec > MD_SEC_INDETERMINATE)
+		return;
+	add_own(&wstats[worker].dnssec[sec], 1);
 }
 
 void
@@ -963,6 +973,28 @@ loop_zone_line(void *ctx, const char *zone, bool looped)
 	fprintf(f, "\"} %d\n", looped ? 1 : 0);
 }
 
+/* Answers by DNSSEC state (every state shown, 0 until seen), and the
+ * negative trust anchors in force. */
+static void
+render_dnssec(FILE *f, const struct md_metrics_sources *src)
+{
+	static const enum md_security states[] = {
+	    MD_SEC_SECURE, MD_SEC_INSECURE, MD_SEC_BOGUS, MD_SEC_INDETERMINATE};
+
+	family(f, "minidns_dnssec_answers_total", "counter",
+	    "Answers by what DNSSEC validation found of them (answers not "
+	    "validated are not counted).");
+	for (size_t i = 0; i < NELEMS(states); i++)
+		fprintf(f,
+		    "minidns_dnssec_answers_total{state=\"%s\"} %" PRIu64 "\n",
+		    md_security_str(states[i]), WSUM(dnssec[states[i]]));
+	if (src != NULL && src->negative_trust_anchors != NULL) {
+		single(f, "minidns_dnssec_negative_trust_anchors", "gauge",
+		    "Negative trust anchors in force (minidns-control nta).",
+		    (uint64_t)src->negative_trust_anchors(src->arg));
+	}
+}
+
 char *
 md_metrics_render(const struct md_metrics_sources *src)
 {
@@ -980,6 +1012,7 @@ md_metrics_render(const struct md_metrics_sources *src)
 		render_cache(f, src->cache);
 	if (src != NULL && src->k8s != NULL)
 		render_k8s(f, src->k8s);
+	render_dnssec(f, src);
 	if (src != NULL && src->forward_zones != NULL) {
 		family(f, "minidns_forward_loop", "gauge",
 		    "1 while the forward zone loops back to this server "

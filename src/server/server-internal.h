@@ -199,6 +199,7 @@ struct md_server {
 	/* shared by the workers */
 	struct md_cache *cache;
 	struct md_infra *infra;
+	struct md_nta *nta; /* negative trust anchors (minidns-control) */
 	SSL_CTX *tls_ctx;
 	struct md_ratelimit *rl; /* rate-limit; NULL when off */
 	unsigned rl_rate;	 /* the rate 'rl' was made for */
@@ -225,7 +226,7 @@ void md_srv_log_query(const char *proto, const struct sockaddr *from,
 void md_srv_account(const struct worker *wk, const struct sockaddr *from,
     socklen_t fromlen, enum md_metric_transport t,
     const struct md_wire_query *q, int rcode, enum md_metric_source src,
-    uint64_t start_us, size_t len);
+    enum md_security sec, uint64_t start_us, size_t len);
 enum md_metric_source md_srv_immediate_source(const struct md_query_info *info);
 void md_srv_query_ctx(
     struct worker *wk, bool recursion, struct md_query_ctx *ctx);

@@ -294,10 +294,11 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	srv->infra = md_infra_new(0);
 	md_config_cache_conf(cfg, &cc);
 	srv->cache = md_cache_new(&cc);
+	srv->nta = md_nta_new();
 	srv->zones = md_zone_set_new_empty();
 	srv->loop = md_srv_loop_new();
-	if (srv->infra == NULL || srv->cache == NULL || srv->zones == NULL ||
-	    srv->loop == NULL) {
+	if (srv->infra == NULL || srv->cache == NULL || srv->nta == NULL ||
+	    srv->zones == NULL || srv->loop == NULL) {
 		md_server_free(srv);
 		return NULL;
 	}
@@ -438,6 +439,12 @@ md_server_cache(struct md_server *srv)
 	return srv->cache;
 }
 
+struct md_nta *
+md_server_nta(struct md_server *srv)
+{
+	return srv->nta;
+}
+
 void
 md_server_net_stats(const struct md_server *srv, struct md_net_stats *out)
 {
@@ -530,6 +537,7 @@ md_server_free(struct md_server *srv)
 	md_config_unref(srv->cfg);
 	md_config_unref(srv->boot);
 	md_cache_free(srv->cache);
+	md_nta_free(srv->nta);
 	md_infra_free(srv->infra);
 	if (srv->tls_ctx != NULL)
 		SSL_CTX_free(srv->tls_ctx);

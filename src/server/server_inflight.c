@@ -58,7 +58,7 @@ void
 md_srv_account(const struct worker *wk, const struct sockaddr *from,
     socklen_t fromlen, enum md_metric_transport t,
     const struct md_wire_query *q, int rcode, enum md_metric_source src,
-    uint64_t start_us, size_t len)
+    enum md_security sec, uint64_t start_us, size_t len)
 {
 	uint64_t us = md_now_us() - start_us;
 
@@ -68,6 +68,7 @@ md_srv_account(const struct worker *wk, const struct sockaddr *from,
 	}
 	md_metrics_response(rcode, src, us);
 	md_metrics_response_size(wk->id, t, len);
+	md_metrics_dnssec(wk->id, sec);
 	if (md_querylog_enabled()) {
 		struct md_querylog_entry e;
 		struct md_sockaddr sa;
@@ -131,7 +132,7 @@ md_srv_query_ctx(struct worker *wk, bool recursion, struct md_query_ctx *ctx)
 	ctx->chase = false;
 	ctx->loop = wk->srv->loop;
 	ctx->resolve = wk->cfg->resolve;
-	ctx->nta = NULL; /* runtime negative trust anchors: none yet */
+	ctx->nta = wk->srv->nta;
 	ctx->autopath = NULL;
 	ctx->client = NULL;
 	ctx->search = (const uint8_t(*)[255])wk->cfg->k8s.autopath_search;
@@ -203,7 +204,7 @@ answer_waiter(
 		: (md_resolve_find_forward(res->cfg->resolve, res->name) != NULL
 			  ? MD_SOURCE_FORWARD
 			  : MD_SOURCE_RECURSION),
-	    w->start_us, !w->tcp || w->conn != NULL ? len : 0);
+	    info.security, w->start_us, !w->tcp || w->conn != NULL ? len : 0);
 	if (len == 0)
 		return;
 	if (w->answer != NULL) {
@@ -378,6 +379,7 @@ resolution_new(
 	res->env.conf = res->cfg->resolve;
 	res->env.cache = wk->srv->cache;
 	res->env.infra = wk->srv->infra;
+	res->env.nta = wk->srv->nta;
 	res->env.now_ms = wk->srv->now_ms; /* NULL: md_now_ms() */
 	res->env.clock_arg = wk->srv->clock_arg;
 	res->req = md_resolve_new(&res->env, name, qtype, flags);

@@ -286,7 +286,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		}
 		md_srv_account(wk, (struct sockaddr *)&c->peer, c->peerlen, t,
 		    &info.q, info.rcode, md_srv_immediate_source(&info),
-		    start_us, rlen);
+		    info.security, start_us, rlen);
 		if (info.verdict == MD_QUERY_DROP) {
 			md_srv_conn_free(c); /* not DNS: nothing to answer */
 			return;

@@ -59,7 +59,7 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 	}
 	md_srv_account(wk, (const struct sockaddr *)from, fromlen,
 	    MD_METRIC_UDP, &info.q, info.rcode, md_srv_immediate_source(&info),
-	    start_us, len);
+	    info.security, start_us, len);
 	return len;
 }
 

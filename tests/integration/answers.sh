@@ -86,6 +86,7 @@ wiki	IN CNAME docs.example.org.
 ZONE
 cat >"$T/minidnsd.yaml" <<CONF
 listen: [ "$DNS:53" ]
+dnssec: off
 threads: 1
 metrics: "off"
 health: "off"

@@ -131,6 +131,7 @@ fi
 conf() {
 	cat <<CONF
 listen: [ "$1:53" ]
+dnssec: off
 threads: 1
 metrics: "$1:9153"
 health: "off"

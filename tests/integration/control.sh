@@ -4,7 +4,7 @@
 # The control socket end to end: minidnsd with --control-socket, driven by
 # minidns-control.  A first minidnsd (no recursion, a copy of
 # zones/cluster.local.zone) for status, stats, reload (good and broken
-# zone), set-loglevel, flush and the permission checks; a second one on the
+# zone), set-loglevel, flush, nta and the permission checks; a second one on the
 # test hierarchy (hierarchy/hierarchy.sh, NSD) for dump-cache and trace.
 #
 # Binaries: MINIDNSD and MINIDNS_CONTROL, else ./minidnsd and
@@ -165,6 +165,69 @@ if [ $rc = 1 ] && grep -q "^ERROR: .*'\.'" "$T/err"; then
 else
 	fail "flush zone without dot" "rc $rc: $(head -c 200 "$T/err")"
 fi
+# negative trust anchors: added with and without a lifetime, listed,
+# counted in the metrics, removed; mistakes are errors
+ctl "$S1" nta list
+if [ $rc = 0 ] && grep -q '^0 negative trust anchors' "$T/out"; then
+	pass "nta list: none at start"
+else
+	fail "nta list (empty)" "rc $rc: $(head -c 300 "$T/out" "$T/err")"
+fi
+ctl "$S1" nta add Broken.Example. 300
+r1=$rc
+ctl "$S1" nta add forever.example
+r2=$rc
+ctl "$S1" nta list
+if [ $r1 = 0 ] && [ $r2 = 0 ] && [ $rc = 0 ] &&
+    grep -Eq '^broken\.example\.[[:space:]]+(300|299)s left' "$T/out" &&
+    grep -Eq '^forever\.example\.[[:space:]]+until removed' "$T/out" &&
+    grep -q '^2 negative trust anchors' "$T/out"; then
+	pass "nta add NAME SECONDS, nta add NAME: both listed"
+else
+	fail "nta add/list" "rc $r1/$r2/$rc: $(tr '\n' '|' <"$T/out")"
+fi
+ctl "$S1" stats
+if [ $rc = 0 ] &&
+    grep -q '^minidns_dnssec_negative_trust_anchors 2$' "$T/out" &&
+    grep -q '^minidns_dnssec_answers_total{state="bogus"} 0$' "$T/out"
+then
+	pass "stats: minidns_dnssec_negative_trust_anchors 2, answers by state"
+else
+	fail "nta metrics" "rc $rc: $(grep dnssec "$T/out" | tr '\n' '|')"
+fi
+ctl "$S1" nta remove broken.example.
+r1=$rc
+ctl "$S1" nta remove broken.example.
+if [ $r1 = 0 ] && [ $rc = 1 ] &&
+    grep -q '^ERROR: broken.example. is not a negative trust anchor' \
+    "$T/err"; then
+	pass "nta remove: removed, then an error the second time"
+else
+	fail "nta remove" "rc $r1/$rc: $(head -c 300 "$T/err")"
+fi
+for args in "nta add x.example. soon" "nta add x.example. 0" "nta" \
+    "nta add" "nta remove" "nta drop x.example." "nta list x"; do
+	# shellcheck disable=SC2086
+	ctl "$S1" $args
+	if [ $rc = 1 ] && grep -q '^ERROR' "$T/err"; then
+		pass "$args: ERROR"
+	else
+		fail "$args" "rc $rc: $(head -c 300 "$T/out" "$T/err")"
+	fi
+done
+ctl "$S1" nta list
+if [ $rc = 0 ] && grep -q '^1 negative trust anchor$' "$T/out" &&
+    ! grep -q '^x\.example' "$T/out"; then
+	pass "nta list after the errors: forever.example. alone"
+else
+	fail "nta list after errors" "$(tr '\n' '|' <"$T/out")"
+fi
+if ! grep -q 'DNSSEC validation is off' "$T/d1.log"; then
+	pass "built-in root hints: no 'validation is off' notice"
+else
+	fail "notice on S1" "$(grep DNSSEC "$T/d1.log")"
+fi
+
 ctl "$S1" no-such-command
 if [ $rc = 1 ] && grep -q '^ERROR: unknown command' "$T/err"; then
 	pass "unknown command: ERROR, exit 1"
@@ -342,6 +405,28 @@ then
 	pass "flush www.example.com.: gone from dump-cache"
 else
 	fail "flush NAME then dump-cache" "rc $r1/$rc"
+fi
+
+# Custom root hints without a trust anchor: validation is off, said once.
+if [ "$(grep -c 'DNSSEC validation is off: root-hints names a custom root' \
+    "$T/d2.log")" = 1 ]; then
+	pass "custom root hints, no trust anchor: one 'validation is off' line"
+else
+	fail "validation-off notice" "$(grep -i dnssec "$T/d2.log" | head -3)"
+fi
+# Adding a negative trust anchor flushes the cache at and below it.
+short "$ADDR2" www.example.com. A >/dev/null
+ctl "$S2" dump-cache
+r1=$rc
+grep -qi '^www\.example\.com\.' "$T/out" && cached=yes || cached=no
+ctl "$S2" nta add example.com.
+r2=$rc
+ctl "$S2" dump-cache
+if [ $r1 = 0 ] && [ $r2 = 0 ] && [ $cached = yes ] &&
+    ! grep -Eqi '^([^[:space:]]*\.)?example\.com\.[[:space:]]' "$T/out"; then
+	pass "nta add example.com.: the cache at and below it flushed"
+else
+	fail "nta add flush" "rc $r1/$r2, cached before: $cached"
 fi
 
 summary

@@ -109,6 +109,7 @@ conf() {
 	{
 		cat <<CONF
 listen: [ "$DNS:53" ]
+dnssec: off
 threads: 3
 metrics: "$METRICS"
 health: "$HEALTH"

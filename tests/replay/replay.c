@@ -29,6 +29,9 @@
  *       max-queries / max-depth / max-cname / max-ns-names: N
  *       cache-min-ttl / cache-max-ttl / cache-max-negative-ttl: S
  *       serve-stale: yes|no
+ *       dnssec: validate|off         (default: validate, but off with
+ *                                    root-hint: lines, as minidnsd does
+ *                                    with custom root-hints)
  *       access-control: NET...       who may recurse, instead of the
  *                                    defaults (clients ask from 127.0.0.1)
  *       rrset-roundrobin: yes|no     (default yes)
@@ -787,6 +790,14 @@ parse_config(struct scenario *sc)
 			    parse_yesno(sc, tok[1]);
 		} else if (strcmp(key, "serve-stale:") == 0) {
 			sc->cfg->serve_stale = parse_yesno(sc, tok[1]);
+		} else if (strcmp(key, "dnssec:") == 0) {
+			if (strcmp(tok[1], "validate") != 0 &&
+			    strcmp(tok[1], "off") != 0)
+				scenario_fail(
+				    sc, sc->lineno, "dnssec: validate|off");
+			sc->cfg->dnssec_validate =
+			    strcmp(tok[1], "validate") == 0;
+			sc->cfg->dnssec_set = true;
 		} else if (strcmp(key, "access-control:") == 0) {
 			/* the networks allowed recursion, in place of the
 			 * defaults (the clients ask from 127.0.0.1) */
@@ -2591,6 +2602,11 @@ start_server(struct scenario *sc)
 	if (sc->nhints > 0) {
 		memcpy(rc->hints, sc->hints, sizeof(sc->hints));
 		rc->nhints = sc->nhints;
+		/* a root of the scenario's own: as the daemon does with
+		 * root-hints and no trust anchor, no validation against the
+		 * IANA keys unless asked for */
+		if (!sc->cfg->dnssec_set)
+			rc->validate = false;
 	}
 	if (sc->upstream_timeout_ms != 0)
 		rc->upstream_timeout_ms = sc->upstream_timeout_ms;

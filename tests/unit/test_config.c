@@ -3,7 +3,9 @@
  * test_config.c - unit tests of minidnsd's configuration (src/server/
  * config.c): the documented defaults, every key read from a file, zone
  * paths taken relative to the configuration file's folder, and the
- * "FILE:LINE: key: problem" messages of bad files.  Bad files are written
+ * "FILE:LINE: key: problem" messages of bad files; the DNSSEC keys
+ * (dnssec, trust-anchor-file and its files' errors, domain-insecure,
+ * val-bogus-ttl, aggressive-nsec, a forward zone's insecure).  Bad files are written
  * to a fresh temporary folder so each case shows its text and line.
  */
 #include "config.h"
@@ -914,6 +916,324 @@ environment_variables(void **state)
 	    4, "${MD_TEST_UPSTREAM_HOST}");
 }
 
+/* ---- DNSSEC keys ------------------------------------------------------- */
+
+/* Write text to tmpdir/NAME; returns the path in buf. */
+static const char *
+write_file(const char *name, const char *text, char *buf, size_t size)
+{
+	FILE *fp;
+
+	snprintf(buf, size, "%s/%s", tmpdir, name);
+	fp = fopen(buf, "w");
+	assert_non_null(fp);
+	assert_true(fputs(text, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+	return buf;
+}
+
+static bool
+has_insecure(const struct md_resolve_conf *rc, const char *name)
+{
+	uint8_t w[MD_NAME_MAX];
+
+	md_name_from_str(name, NULL, w);
+	for (size_t i = 0; i < rc->ninsecure; i++) {
+		if (md_name_equal(rc->insecure[i], w))
+			return true;
+	}
+	return false;
+}
+
+/* Load text and finish it: finish's result, its message in err. */
+static int
+load_finish(const char *text, struct md_config *c, char *err, size_t errlen)
+{
+	int rc = load_text(text, c, err, errlen);
+
+	return rc != 0 ? rc : md_config_finish(c, err, errlen);
+}
+
+static void
+dnssec_defaults(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+	static const uint8_t ksk2017[] = {0x4f, 0x66, 8, 2, 0xe0, 0x6d, 0x44,
+	    0xb8, 0x0b, 0x8f, 0x1d, 0x39, 0xa9, 0x5c, 0x0b, 0x0d, 0x7c, 0x65,
+	    0xd0, 0x84, 0x58, 0xe8, 0x80, 0x40, 0x9b, 0xbc, 0x68, 0x34, 0x57,
+	    0x10, 0x42, 0x37, 0xc7, 0xf8, 0xec, 0x8d};
+	const struct md_resolve_conf *rc;
+
+	(void)state;
+	assert_int_equal(load_finish("", &c, err, sizeof(err)), 0);
+	rc = c.resolve;
+	assert_true(c.dnssec_validate);
+	assert_false(c.dnssec_off_custom_hints);
+	assert_true(rc->validate);
+	assert_int_equal(rc->val_bogus_ttl, 60);
+	assert_int_equal(rc->nsec3_max_iterations, 150);
+	assert_false(rc->aggressive_nsec);
+	/* the root's KSK-2017 and KSK-2024 as DS records of "." */
+	assert_int_equal(rc->nanchors, 2);
+	assert_int_equal(rc->anchors[0].zone[0], 0);
+	assert_int_equal(rc->anchors[0].type, MD_TYPE_DS);
+	assert_int_equal(rc->anchors[0].rdlen, sizeof(ksk2017));
+	assert_memory_equal(rc->anchors[0].rdata, ksk2017, sizeof(ksk2017));
+	assert_int_equal(rc->anchors[1].type, MD_TYPE_DS);
+	assert_int_equal(
+	    rc->anchors[1].rdata[0] << 8 | rc->anchors[1].rdata[1], 38696);
+	assert_int_equal(rc->anchors[1].rdata[4], 0x68);
+	assert_int_equal(rc->anchors[1].rdata[35], 0x16);
+	/* special-use names and private reverse zones are never validated */
+	assert_int_equal(rc->ninsecure, md_resolve_builtin_insecure());
+	assert_true(has_insecure(rc, "local."));
+	assert_true(has_insecure(rc, "home.arpa."));
+	assert_true(has_insecure(rc, "10.in-addr.arpa."));
+	assert_true(has_insecure(rc, "16.172.in-addr.arpa."));
+	assert_true(has_insecure(rc, "31.172.in-addr.arpa."));
+	assert_false(has_insecure(rc, "32.172.in-addr.arpa."));
+	assert_true(has_insecure(rc, "168.192.in-addr.arpa."));
+	assert_true(has_insecure(rc, "b.e.f.ip6.arpa."));
+	assert_false(has_insecure(rc, "c.e.f.ip6.arpa."));
+	assert_false(has_insecure(rc, "arpa."));
+	md_config_deinit(&c);
+}
+
+static void
+dnssec_keys_from_file(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+	const struct md_resolve_conf *rc;
+	uint8_t name[MD_NAME_MAX];
+	size_t builtin = md_resolve_builtin_insecure();
+
+	(void)state;
+	assert_int_equal(load_finish("dnssec: off\n"
+				     "val-bogus-ttl: 30\n"
+				     "aggressive-nsec: yes\n"
+				     "domain-insecure: [corp.example., Lab]\n"
+				     "forward:\n"
+				     "  - zone: corp.example\n"
+				     "    servers: 10.0.0.1\n"
+				     "    insecure: yes\n"
+				     "  - zone: other.example\n"
+				     "    servers: 10.0.0.2\n",
+			     &c, err, sizeof(err)),
+	    0);
+	rc = c.resolve;
+	assert_false(rc->validate);
+	assert_true(c.dnssec_set);
+	assert_int_equal(rc->val_bogus_ttl, 30);
+	assert_true(rc->aggressive_nsec);
+	assert_int_equal(rc->ninsecure, builtin + 2);
+	md_name_from_str("corp.example.", NULL, name);
+	assert_true(md_name_equal(rc->insecure[builtin], name));
+	md_name_from_str("lab.", NULL, name);
+	assert_true(md_name_equal(rc->insecure[builtin + 1], name));
+	assert_int_equal(rc->nforward, 2);
+	assert_true(rc->forward[0].insecure);
+	assert_false(rc->forward[1].insecure);
+	md_config_deinit(&c);
+
+	/* a single name is a list of one */
+	assert_int_equal(load_finish("domain-insecure: corp.example.\n", &c,
+			     err, sizeof(err)),
+	    0);
+	assert_int_equal(c.resolve->ninsecure, builtin + 1);
+	assert_true(c.resolve->validate);
+	md_config_deinit(&c);
+}
+
+static void
+dnssec_custom_root(void **state)
+{
+	struct md_config c;
+	char err[1024] = "", hints[512], anchors[512], text[2048];
+
+	(void)state;
+	write_file("root.hints",
+	    ".  3600 IN NS a.root.test.\n"
+	    "a.root.test. 3600 IN A 127.0.0.1\n",
+	    hints, sizeof(hints));
+	/* custom root, no anchor: validation off, and the daemon says so */
+	snprintf(text, sizeof(text), "root-hints: %s\n", hints);
+	assert_int_equal(load_finish(text, &c, err, sizeof(err)), 0);
+	assert_false(c.resolve->validate);
+	assert_true(c.dnssec_off_custom_hints);
+	md_config_deinit(&c);
+	/* asking for validation there would check a private root against
+	 * the IANA keys: refused at the dnssec line */
+	snprintf(text, sizeof(text),
+	    "root-hints: %s\n"
+	    "dnssec: validate\n",
+	    hints);
+	assert_int_equal(load_finish(text, &c, err, sizeof(err)), MD_ECONFIG);
+	{
+		char want[600];
+
+		snprintf(want, sizeof(want), "%s/bad.conf:2: dnssec:", tmpdir);
+		if (strstr(err, want) == NULL)
+			print_error("got \"%s\"\n", err);
+		assert_non_null(strstr(err, want));
+		assert_non_null(strstr(err, "trust-anchor-file"));
+	}
+	md_config_deinit(&c);
+	/* with an anchor of its own it validates from that anchor alone;
+	 * the path is taken from the config file's folder */
+	write_file("root.anchors",
+	    "; the test root's keys\n"
+	    ". 3600 IN DS 12345 13 2 "
+	    "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20\n"
+	    "$ORIGIN test.\n"
+	    "lab 3600 IN DNSKEY 257 3 13 AwEAAQ==\n",
+	    anchors, sizeof(anchors));
+	snprintf(text, sizeof(text),
+	    "root-hints: %s\n"
+	    "dnssec: validate\n"
+	    "trust-anchor-file: root.anchors\n",
+	    hints);
+	assert_int_equal(load_finish(text, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.trust_anchor_files[0], anchors);
+	assert_true(c.resolve->validate);
+	assert_false(c.dnssec_off_custom_hints);
+	assert_int_equal(c.resolve->nanchors, 2);
+	assert_int_equal(c.resolve->anchors[0].type, MD_TYPE_DS);
+	assert_int_equal(c.resolve->anchors[0].rdata[0] << 8 |
+		c.resolve->anchors[0].rdata[1],
+	    12345);
+	assert_int_equal(c.resolve->anchors[1].type, MD_TYPE_DNSKEY);
+	{
+		uint8_t w[MD_NAME_MAX];
+
+		md_name_from_str("lab.test.", NULL, w);
+		assert_true(md_name_equal(c.resolve->anchors[1].zone, w));
+	}
+	md_config_deinit(&c);
+	/* a list of files adds them up */
+	assert_int_equal(load_finish("trust-anchor-file: [root.anchors, "
+				     "root.anchors]\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.resolve->nanchors, 4);
+	md_config_deinit(&c);
+	unlink(hints);
+	unlink(anchors);
+}
+
+/* A bad anchor file: the config line, then the file's own line. */
+static void
+expect_anchor_error(const char *anchors, unsigned line, const char *why)
+{
+	struct md_config c;
+	char err[1024] = "", path[512], want[1200];
+
+	write_file("bad.anchors", anchors, path, sizeof(path));
+	assert_int_equal(load_finish("log-level: info\n"
+				     "trust-anchor-file: bad.anchors\n",
+			     &c, err, sizeof(err)),
+	    MD_ECONFIG);
+	if (line > 0)
+		snprintf(want, sizeof(want),
+		    "%s/bad.conf:2: trust-anchor-file: %s:%u: %s", tmpdir, path,
+		    line, why);
+	else
+		snprintf(want, sizeof(want),
+		    "%s/bad.conf:2: trust-anchor-file: %s: %s", tmpdir, path,
+		    why);
+	if (strstr(err, want) == NULL)
+		print_error("want \"%s\"\n got \"%s\"\n", want, err);
+	assert_non_null(strstr(err, want));
+	md_config_deinit(&c);
+	unlink(path);
+}
+
+static void
+dnssec_errors(void **state)
+{
+	char many[4096] = "";
+
+	(void)state;
+	expect_error("dnssec: yes\n", 1, "dnssec");
+	expect_error("log-level: info\n"
+		     "val-bogus-ttl: 0\n",
+	    2, "val-bogus-ttl");
+	expect_error("aggressive-nsec: sometimes\n", 1, "aggressive-nsec");
+	expect_error("domain-insecure:\n"
+		     "  - corp.example.\n"
+		     "  - local.\n",
+	    3, "domain-insecure");
+	expect_error("domain-insecure:\n"
+		     "  - corp.example.\n"
+		     "  - lab.example.\n"
+		     "  - CORP.example\n",
+	    4, "domain-insecure");
+	expect_error("domain-insecure: [\"a..b\"]\n", 1, "domain-insecure");
+	expect_error("domain-insecure: {a: b}\n", 1, "domain-insecure");
+	expect_error("trust-anchor-file: {a: b}\n", 1, "trust-anchor-file");
+	expect_error("forward:\n"
+		     "  - zone: corp.example\n"
+		     "    servers: 10.0.0.1\n"
+		     "    insecure: maybe\n",
+	    4, "insecure");
+
+	expect_anchor_error(
+	    ". IN DS 1 8 2 0102\n", 1, "DS digest has the wrong length");
+	expect_anchor_error("; ok\n"
+			    ". IN DNSKEY 256 3 8 AwEAAQ==\n"
+			    ". IN DNSKEY 385 3 8 AwEAAQ==\n",
+	    3, "DNSKEY has the REVOKE flag");
+	expect_anchor_error(". IN DNSKEY 1 3 8 AwEAAQ==\n", 1,
+	    "DNSKEY without the zone key flag");
+	expect_anchor_error(
+	    "\n\n. IN A 192.0.2.1\n", 3, "not a DS or DNSKEY record");
+	expect_anchor_error(". IN DS nonsense\n", 1, "");
+	expect_anchor_error("; nothing here\n", 0, "no DS or DNSKEY records");
+	for (int i = 0; i <= MD_TRUST_ANCHORS_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "z%d. IN DS %d 8 1 "
+		    "0102030405060708090A0B0C0D0E0F1011121314\n",
+		    i, i);
+	expect_anchor_error(
+	    many, MD_TRUST_ANCHORS_MAX + 1, "more than 16 trust anchors");
+	{
+		struct md_config c;
+		char err[1024] = "";
+
+		assert_int_equal(
+		    load_finish("trust-anchor-file: /nonexistent/anchors\n", &c,
+			err, sizeof(err)),
+		    MD_ECONFIG);
+		assert_non_null(strstr(err,
+		    "bad.conf:1: trust-anchor-file: "
+		    "/nonexistent/anchors: cannot open"));
+		md_config_deinit(&c);
+	}
+}
+
+/* The DNSSEC keys all reload: none is a restart key. */
+static void
+dnssec_reload_live(void **state)
+{
+	struct md_config *a = md_config_new(), *b = md_config_new();
+	const char *keys[32];
+	char err[256] = "";
+
+	(void)state;
+	b->dnssec_validate = false;
+	b->val_bogus_ttl = 5;
+	b->aggressive_nsec = true;
+	assert_int_equal(md_config_add_insecure(b, "x.example", err, 256), 0);
+	assert_int_equal(md_config_finish(a, err, sizeof(err)), 0);
+	assert_int_equal(md_config_finish(b, err, sizeof(err)), 0);
+	assert_int_equal(md_config_restart_keys(a, b, keys, 32), 0);
+	assert_false(b->resolve->validate);
+	assert_int_equal(b->resolve->val_bogus_ttl, 5);
+	md_config_unref(a);
+	md_config_unref(b);
+}
+
 int
 main(void)
 {
@@ -940,6 +1260,11 @@ main(void)
 	    cmocka_unit_test(forward_keys),
 	    cmocka_unit_test(environment_variables),
 	    cmocka_unit_test(resolv_conf),
+	    cmocka_unit_test(dnssec_defaults),
+	    cmocka_unit_test(dnssec_keys_from_file),
+	    cmocka_unit_test(dnssec_custom_root),
+	    cmocka_unit_test(dnssec_errors),
+	    cmocka_unit_test(dnssec_reload_live),
 	};
 
 	return cmocka_run_group_tests_name(

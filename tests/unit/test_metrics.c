@@ -303,6 +303,13 @@ test_render_and_count(void **state)
 	md_metrics_response_size(2, MD_METRIC_UDP, 512);   /* le 1023 */
 	md_metrics_response_size(2, MD_METRIC_UDP, 8291);  /* le 8291 */
 	md_metrics_response_size(3, MD_METRIC_TLS, 70000); /* +Inf */
+	/* DNSSEC states, per worker, summed; unchecked is not counted */
+	md_metrics_dnssec(0, MD_SEC_SECURE);
+	md_metrics_dnssec(7, MD_SEC_SECURE);
+	md_metrics_dnssec(1, MD_SEC_BOGUS);
+	md_metrics_dnssec(1, MD_SEC_INDETERMINATE);
+	md_metrics_dnssec(2, MD_SEC_UNCHECKED);
+	md_metrics_dnssec(64, MD_SEC_INSECURE); /* no such worker */
 	render(&src, b);
 
 #define DELTA(name, labels) (val(b, name, labels) - val(a, name, labels))
@@ -430,6 +437,18 @@ test_render_and_count(void **state)
 			"proto=\"tls\",le=\"64000\"") == 0);
 	assert_true(DELTA("minidns_dns_response_size_bytes_bucket",
 			"proto=\"tls\",le=\"+Inf\"") == 1);
+	assert_true(
+	    DELTA("minidns_dnssec_answers_total", "state=\"secure\"") == 2);
+	assert_true(
+	    DELTA("minidns_dnssec_answers_total", "state=\"insecure\"") == 0);
+	assert_true(
+	    DELTA("minidns_dnssec_answers_total", "state=\"bogus\"") == 1);
+	assert_true(DELTA("minidns_dnssec_answers_total",
+			"state=\"indeterminate\"") == 1);
+	/* the unchecked one counted nowhere */
+	assert_true(SUMDELTA("minidns_dnssec_answers_total", "") == 4);
+	/* the NTA gauge only with its source */
+	assert_false(has(b, "minidns_dnssec_negative_trust_anchors"));
 #undef DELTA
 	for (int t = 0; t < MD_METRIC_TRANSPORT_COUNT; t++) {
 		char lab[32];
