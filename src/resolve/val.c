@@ -87,17 +87,27 @@ bool
 md_val_applies(const struct md_resolve_conf *conf, struct md_nta *nta,
     const uint8_t *name, uint64_t now_ms)
 {
-	bool anchored = false;
 	const struct md_forward_zone *fz;
+	unsigned anchor = 0;
+	bool anchored = false;
 
 	if (!conf->validate)
 		return false;
-	for (size_t i = 0; i < conf->nanchors && !anchored; i++)
-		anchored = md_name_is_subdomain(name, conf->anchors[i].zone);
+	for (size_t i = 0; i < conf->nanchors; i++) {
+		if (md_name_is_subdomain(name, conf->anchors[i].zone) &&
+		    (!anchored ||
+			md_name_labels(conf->anchors[i].zone) > anchor)) {
+			anchor = md_name_labels(conf->anchors[i].zone);
+			anchored = true;
+		}
+	}
 	if (!anchored)
 		return false;
+	/* An insecure domain rules below it, unless an anchor sits closer
+	 * to the name (a configured anchor for a zone under test.) */
 	for (size_t i = 0; i < conf->ninsecure; i++) {
-		if (md_name_is_subdomain(name, conf->insecure[i]))
+		if (md_name_is_subdomain(name, conf->insecure[i]) &&
+		    md_name_labels(conf->insecure[i]) >= anchor)
 			return false;
 	}
 	fz = md_resolve_find_forward(conf, name);
