@@ -94,6 +94,9 @@ struct md_config {
 	 * custom root and no trust anchor is configured (the daemon says
 	 * so once at start) */
 	bool dnssec_off_custom_hints;
+	/* validation off by default: every name is forwarded (stub: yes or
+	 * a forward zone for "."); dnssec: validate turns it on */
+	bool dnssec_off_forwarded;
 	char **trust_anchor_files; /* trust-anchor-file, --trust-anchor */
 	size_t ntrust_anchor_files;
 	/* domain-insecure: names added to the built-in insecure ones */

@@ -1453,6 +1453,11 @@ main(int argc, char **argv)
 		    d.cfg->allow_private_upstreams
 			? "; private upstream addresses allowed"
 			: "");
+	if (d.cfg->dnssec_off_forwarded)
+		md_info(MD_LOG_MAIN,
+		    "DNSSEC validation is off: every name is forwarded (stub "
+		    "or a forward zone for .); dnssec: validate checks the "
+		    "upstreams' answers here");
 	if (d.cfg->dnssec_off_custom_hints)
 		md_warn(MD_LOG_MAIN,
 		    "DNSSEC validation is off: root-hints names a custom root "

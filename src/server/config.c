@@ -311,8 +311,24 @@ md_config_finish(struct md_config *c, char *err, size_t errlen)
 		return e;
 	memcpy(rc->forward, c->forward, sizeof(rc->forward));
 	rc->nforward = c->nforward;
-	if (c->stub)
-		return add_stub_root(c, rc, err, errlen);
+	if (c->stub && (e = add_stub_root(c, rc, err, errlen)) != 0)
+		return e;
+	/* Everything forwarded (stub: yes, or a forward zone for "."): no
+	 * name is resolved from the root, and the upstreams are the node's
+	 * resolvers, which may not pass DNSSEC records on (CoreDNS and
+	 * node-local-dns do not validate either).  Validation only when
+	 * asked for. */
+	c->dnssec_off_forwarded = false;
+	if (rc->validate && !c->dnssec_set && c->ntrust_anchor_files == 0) {
+		static const uint8_t root = 0;
+		const struct md_forward_zone *fz =
+		    md_resolve_find_forward(rc, &root);
+
+		if (fz != NULL && fz->zone[0] == 0) {
+			rc->validate = false;
+			c->dnssec_off_forwarded = true;
+		}
+	}
 	return 0;
 }
 
