@@ -1017,7 +1017,8 @@ neg_soa(struct iq *root)
 
 /* Check a negative answer's proof.  False: a look-up is out. */
 static bool
-check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
+check_denial(struct md_request *req, const uint8_t *final, bool nxdomain,
+    struct outcome *o)
 {
 	struct iq *root = req->root;
 	struct md_result_rrset *soa = neg_soa(root);
@@ -1026,7 +1027,7 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 	struct vzone *k;
 	char n[MD_NAME_STRLEN];
 
-	name_str(root->qname, n, sizeof(n));
+	name_str(final, n, sizeof(n));
 	if (root->neg_security != MD_SEC_UNCHECKED) {
 		/* from the cache, checked when it came */
 		worse(o, root->neg_security,
@@ -1040,7 +1041,7 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 		return true;
 	}
 	if (!md_val_applies(
-		req->env->conf, req->env->nta, root->qname, md_req_now(req))) {
+		req->env->conf, req->env->nta, final, md_req_now(req))) {
 		worse(o, MD_SEC_INSECURE, MD_EDE_NONE, NULL);
 		return true;
 	}
@@ -1065,15 +1066,14 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 	}
 	if (signer == NULL) {
 		/* unsigned: fine where the zone is insecure */
-		const uint8_t *target = soa != NULL ? soa->owner : root->qname;
+		const uint8_t *target = soa != NULL ? soa->owner : final;
 
 		k = chain_to(req, target, false);
 		if (k == NULL)
 			return false;
 		if (k->state == VZ_ZONE) {
-			emit(req, MD_VAL_DENIAL, k->name, root->qname,
-			    root->qtype, MD_SEC_BOGUS, NULL,
-			    MD_EDE_RRSIGS_MISSING,
+			emit(req, MD_VAL_DENIAL, k->name, final, root->qtype,
+			    MD_SEC_BOGUS, NULL, MD_EDE_RRSIGS_MISSING,
 			    "an unsigned denial from a signed zone");
 			worse(o, MD_SEC_BOGUS, MD_EDE_RRSIGS_MISSING,
 			    md_req_why(req,
@@ -1081,8 +1081,7 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 				"zone",
 				n));
 		} else {
-			emit(req, MD_VAL_DENIAL, k->name, root->qname,
-			    root->qtype,
+			emit(req, MD_VAL_DENIAL, k->name, final, root->qtype,
 			    k->state == VZ_INSECURE ? MD_SEC_INSECURE
 						    : MD_SEC_BOGUS,
 			    NULL, k->ede, k->reason);
@@ -1100,8 +1099,8 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 		enum md_security sec =
 		    k->state == VZ_INSECURE ? MD_SEC_INSECURE : MD_SEC_BOGUS;
 
-		emit(req, MD_VAL_DENIAL, k->name, root->qname, root->qtype, sec,
-		    NULL, k->ede, k->reason);
+		emit(req, MD_VAL_DENIAL, k->name, final, root->qtype, sec, NULL,
+		    k->ede, k->reason);
 		worse(o, sec, k->ede, k->reason);
 		return true;
 	}
@@ -1126,7 +1125,7 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 	{
 		struct md_nsec_rr rrs[MD_NSEC_MAX_RECORDS];
 		struct md_nsec_query q = {
-		    .qname = root->qname,
+		    .qname = final,
 		    .qtype = root->qtype,
 		    .zone = k->name,
 		};
@@ -1143,8 +1142,8 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 		else
 			md_nsec_prove_nodata(&q, rrs, nrr, &lim, &nv);
 		if (nv.status == MD_NSEC_PROVEN && !nv.opt_out) {
-			emit(req, MD_VAL_DENIAL, k->name, root->qname,
-			    root->qtype, MD_SEC_SECURE, NULL, MD_EDE_NONE,
+			emit(req, MD_VAL_DENIAL, k->name, final, root->qtype,
+			    MD_SEC_SECURE, NULL, MD_EDE_NONE,
 			    nxdomain ? "NXDOMAIN proven" : "NODATA proven");
 			worse(o, MD_SEC_SECURE, MD_EDE_NONE, NULL);
 		} else if (nv.status != MD_NSEC_BOGUS) {
@@ -1156,8 +1155,8 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 			    ? nv.ede
 			    : MD_EDE_NONE;
 
-			emit(req, MD_VAL_DENIAL, k->name, root->qname,
-			    root->qtype, MD_SEC_INSECURE, NULL, ede, why);
+			emit(req, MD_VAL_DENIAL, k->name, final, root->qtype,
+			    MD_SEC_INSECURE, NULL, ede, why);
 			worse(o, MD_SEC_INSECURE, ede, why);
 		} else {
 			uint16_t ede = any_bad && nrr == 0 ? bad.ede
@@ -1167,9 +1166,8 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 			    ? bad.reason
 			    : md_nsec_reason_str(nv.reason);
 
-			emit(req, MD_VAL_DENIAL, k->name, root->qname,
-			    root->qtype, MD_SEC_BOGUS, any_bad ? &bad : NULL,
-			    ede, why);
+			emit(req, MD_VAL_DENIAL, k->name, final, root->qtype,
+			    MD_SEC_BOGUS, any_bad ? &bad : NULL, ede, why);
 			worse(o, MD_SEC_BOGUS, ede,
 			    md_req_why(req, "the denial of %s: %s", n, why));
 		}
@@ -1177,17 +1175,36 @@ check_denial(struct md_request *req, bool nxdomain, struct outcome *o)
 	return true;
 }
 
-/* Is the root's answer negative: NXDOMAIN, or no RRset of the type
- * asked at the end of the chain? */
+/*
+ * Is the root's answer negative (NXDOMAIN, or no RRset of the type asked
+ * at the end of the chain)?  *final: the chain's last name, followed
+ * through the answer's CNAMEs (a forwarder's answer, or a zone's own
+ * chain, comes whole while the query kept its first name).
+ */
 static bool
-negative(const struct iq *root, bool *nxdomain)
+negative(const struct iq *root, const uint8_t **final, bool *nxdomain)
 {
+	const uint8_t *name = root->qname;
+
+	for (int hops = 0; hops < 2 * MD_RESOLVE_MAX_CNAME; hops++) {
+		const struct md_result_rrset *cn;
+
+		if (find_set(root->answer, name, root->qtype) != NULL)
+			break;
+		cn = find_set(root->answer, name, MD_TYPE_CNAME);
+		if (cn == NULL || root->qtype == MD_TYPE_CNAME ||
+		    cn->rdata_len < 3 ||
+		    md_name_len(cn->rdata + 2) != md_read_u16(cn->rdata))
+			break;
+		name = cn->rdata + 2;
+	}
+	*final = name;
 	*nxdomain = root->rcode == MD_RCODE_NXDOMAIN;
 	if (*nxdomain)
 		return true;
 	if (root->qtype == MD_TYPE_ANY)
 		return false;
-	return find_set(root->answer, root->qname, root->qtype) == NULL;
+	return find_set(root->answer, name, root->qtype) == NULL;
 }
 
 bool
@@ -1197,6 +1214,7 @@ md_val_run(struct md_request *req)
 	struct val_state *st = req->val;
 	struct outcome o = {.sec = MD_SEC_UNCHECKED, .ede = MD_EDE_NONE};
 	struct md_result_rrset *prev = NULL;
+	const uint8_t *final;
 	bool nxdomain, neg;
 
 	if (st == NULL) {
@@ -1227,8 +1245,8 @@ md_val_run(struct md_request *req)
 			: NULL);
 		prev = s;
 	}
-	neg = negative(root, &nxdomain);
-	if (neg && !check_denial(req, nxdomain, &o))
+	neg = negative(root, &final, &nxdomain);
+	if (neg && !check_denial(req, final, nxdomain, &o))
 		return false;
 	if (o.sec == MD_SEC_UNCHECKED)
 		o.sec = MD_SEC_INSECURE; /* nothing to check: an empty answer */
@@ -1246,8 +1264,8 @@ md_val_run(struct md_request *req)
 		    s->security == MD_SEC_SECURE ? s->ttl : 0);
 	}
 	if (neg && root->neg_security == MD_SEC_UNCHECKED)
-		mark(req, root->qname, nxdomain ? 0 : root->qtype, NULL, o.sec,
-		    o.ede, 0);
+		mark(req, final, nxdomain ? 0 : root->qtype, NULL, o.sec, o.ede,
+		    0);
 
 	req->result.security = o.sec;
 	if (o.sec == MD_SEC_INSECURE && o.ede == MD_EDE_NSEC3_ITERATIONS) {

@@ -290,6 +290,61 @@ if [ $md_up = 1 ]; then
 	done
 fi
 
+# ---- validating what a forwarder says -------------------------------------
+# minidnsd forwarding every name to an Unbound that does not validate
+# (module-config "iterator": it passes DO answers on as the zones signed
+# them, bogus ones too): the same verdicts, the keys fetched through the
+# forwarder.
+FWD=127.53.9.42  # minidnsd, forwarding
+UBI=127.53.9.43  # Unbound, iterator only
+md_it_unbound_conf "$T/ubi.conf" ubi
+cat >>"$T/ubi.conf" <<EOF
+	interface: $UBI
+	port: 53
+	root-hints: "$H/root.hints"
+	do-not-query-localhost: no
+	harden-referral-path: no
+	local-zone: "test." nodefault
+remote-control:
+	control-enable: no
+EOF
+unbound -d -c "$T/ubi.conf" >"$T/ubi.out" 2>&1 &
+PIDS="$PIDS $!"
+cat >"$T/fwd.yaml" <<EOF
+listen: [ "$FWD:53" ]
+threads: 2
+zones: []
+forward:
+  - zone: .
+    servers: [ "$UBI" ]
+allow-private-upstreams: yes
+dnssec: validate
+trust-anchor-file: $T/h/root.key
+metrics: "off"
+health: "off"
+ready: "off"
+EOF
+"$MINIDNSD" -f -c "$T/fwd.yaml" >"$T/fwd.log" 2>&1 &
+fwd_pid=$!
+PIDS="$PIDS $fwd_pid"
+if wait_up $UBI com. >/dev/null && wait_up $FWD com. >/dev/null; then
+	n=0 bad=""
+	while read -r name type w_rcode w_ad w_ede what; do
+		[ -n "$name" ] || continue
+		ask $FWD +dnssec "$name" "$type"
+		n=$((n + 1))
+		if [ "$st" != "$w_rcode" ] || [ "$ad" != "$w_ad" ] ||
+		    { [ "$w_ede" != - ] && [ "$ede" != "$w_ede" ]; }; then
+			bad="$bad $name/$type:$st,AD=$ad,EDE=$ede"
+		fi
+	done <<<"$TABLE"
+	check "forwarding to a non-validating Unbound: $n names, the table's rcode, AD and EDE${bad:+ (differ:$bad)}" \
+	    [ -z "$bad" -a "$n" -gt 40 ]
+else
+	fail "the forwarding minidnsd or the iterating Unbound did not start" \
+	    "$T/fwd.log"
+fi
+
 # ---- bogus answers from the cache -------------------------------------------
 # The child zones' server stopped: what is asked again about them now
 # comes from the cache: SERVFAIL with the same EDE, and the data with CD.
