@@ -1046,6 +1046,43 @@ dnssec_keys_from_file(void **state)
 	md_config_deinit(&c);
 }
 
+/* Everything forwarded (stub: yes, or a forward zone for "."): no name is
+ * resolved from the root, so validation is off unless asked for; a forward
+ * zone below the root leaves it on. */
+static void
+dnssec_forwarded(void **state)
+{
+	struct md_config c;
+	char err[1024] = "";
+
+	(void)state;
+	assert_int_equal(load_finish("forward:\n"
+				     "  - zone: .\n"
+				     "    servers: [ 127.0.0.1 ]\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_false(c.resolve->validate);
+	assert_true(c.dnssec_off_forwarded);
+	md_config_deinit(&c);
+	assert_int_equal(load_finish("dnssec: validate\n"
+				     "forward:\n"
+				     "  - zone: .\n"
+				     "    servers: [ 127.0.0.1 ]\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_true(c.resolve->validate);
+	assert_false(c.dnssec_off_forwarded);
+	md_config_deinit(&c);
+	assert_int_equal(load_finish("forward:\n"
+				     "  - zone: corp.example\n"
+				     "    servers: [ 127.0.0.1 ]\n",
+			     &c, err, sizeof(err)),
+	    0);
+	assert_true(c.resolve->validate);
+	assert_false(c.dnssec_off_forwarded);
+	md_config_deinit(&c);
+}
+
 static void
 dnssec_custom_root(void **state)
 {
@@ -1263,6 +1300,7 @@ main(void)
 	    cmocka_unit_test(dnssec_defaults),
 	    cmocka_unit_test(dnssec_keys_from_file),
 	    cmocka_unit_test(dnssec_custom_root),
+	    cmocka_unit_test(dnssec_forwarded),
 	    cmocka_unit_test(dnssec_errors),
 	    cmocka_unit_test(dnssec_reload_live),
 	};
