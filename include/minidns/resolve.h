@@ -216,7 +216,18 @@ struct md_resolve_env {
 	/* Negative trust anchors added at run time (minidns-control nta),
 	 * or NULL */
 	struct md_nta *nta;
+	/* aggressive-nsec: the validated NSEC records (NULL: none kept) */
+	struct md_nsec_store *nsecs;
 };
+
+/* ---- DNSSEC: aggressive use of validated NSEC (val_agg.c, RFC 8198) ---- */
+
+/* A thread-safe store of NSEC records that validated, per zone. */
+struct md_nsec_store;
+struct md_nsec_store *md_nsec_store_new(void);
+void md_nsec_store_free(struct md_nsec_store *st);
+/* Forget everything (a flush of the cache, a new negative trust anchor). */
+void md_nsec_store_flush(struct md_nsec_store *st);
 
 /* ---- DNSSEC: negative trust anchors at run time (val_nta.c) ------------ */
 

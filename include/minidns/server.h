@@ -208,6 +208,9 @@ struct md_cache *md_server_cache(struct md_server *srv);
 /* The negative trust anchors every resolution of the server consults
  * (minidns-control nta); they outlive reloads. */
 struct md_nta *md_server_nta(struct md_server *srv);
+/* The validated NSEC records kept for aggressive-nsec (a flush of the
+ * cache forgets them too). */
+struct md_nsec_store *md_server_nsecs(struct md_server *srv);
 /* The upstream counters of all workers, summed. */
 void md_server_net_stats(const struct md_server *srv, struct md_net_stats *out);
 /* How many worker threads answer (threads:, --threads). */

@@ -223,6 +223,9 @@ ctl_flush(void *arg, const char *name, bool zone, md_control_line_fn line,
 	struct md_cache *cache = md_server_cache(d->srv);
 	uint8_t wire[MD_NAME_MAX];
 
+	/* the NSEC records of aggressive-nsec go with any flush: they
+	 * stand for the names they deny */
+	md_nsec_store_flush(md_server_nsecs(d->srv));
 	if (name == NULL) {
 		md_cache_flush(cache, NULL);
 		line(ctx, "flushed the whole cache");
@@ -315,6 +318,7 @@ ctl_nta(void *arg, const char *verb, const char *name, const char *seconds,
 		return rc;
 	}
 	md_cache_flush_zone(md_server_cache(d->srv), wire);
+	md_nsec_store_flush(md_server_nsecs(d->srv));
 	if (secs)
 		snprintf(buf, sizeof(buf), "added for %llds", secs);
 	else

@@ -763,6 +763,9 @@ handle_init(struct md_request *req, struct iq *iq)
 		return;
 	if (iq->state != IQ_INIT)
 		return; /* failed in a CNAME loop from the cache */
+	/* RFC 8198: a denial the validated NSEC records prove already */
+	if (iq->parent == NULL && md_val_aggressive(req, iq))
+		return;
 	/* A forward zone takes the name away from iteration. */
 	fz = md_resolve_find_forward(conf, iq->qname);
 	if (fz != NULL) {
@@ -1079,6 +1082,29 @@ start_subquery(
 		ev_emit(req, &ev);
 	}
 	return true;
+}
+
+void
+md_req_add_authority(struct md_request *req, struct iq *iq,
+    const uint8_t *owner, uint16_t type, uint16_t count, uint32_t ttl,
+    const uint8_t *rdata, uint32_t len, bool dnssec)
+{
+	struct md_result_rrset *rs =
+	    copy_set(req, owner, type, count, ttl, rdata, len);
+	struct md_result_rrset **p = &iq->authority;
+
+	if (rs == NULL)
+		return;
+	rs->dnssec = dnssec;
+	while (*p != NULL)
+		p = &(*p)->next;
+	*p = rs;
+}
+
+void
+md_req_iq_done(struct md_request *req, struct iq *iq, int rcode)
+{
+	iq_done(req, iq, rcode);
 }
 
 bool

@@ -255,5 +255,55 @@ bool md_req_val_subquery(
 bool md_val_run(struct md_request *req);
 /* A look-up of the validator finished: take what it found. */
 void md_val_subdone(struct md_request *req, struct iq *sub);
+/*
+ * aggressive-nsec: answer iq (the client's query) from validated NSEC
+ * records (val_agg.c), before anything is sent.  True when it did (iq
+ * is done, its denial marked secure).
+ */
+bool md_val_aggressive(struct md_request *req, struct iq *iq);
+/* An RRset for the authority section of iq (DNSSEC records: dnssec). */
+void md_req_add_authority(struct md_request *req, struct iq *iq,
+    const uint8_t *owner, uint16_t type, uint16_t count, uint32_t ttl,
+    const uint8_t *rdata, uint32_t len, bool dnssec);
+void md_req_iq_done(struct md_request *req, struct iq *iq, int rcode);
+
+/* ---- the NSEC store (val_agg.c) ---------------------------------------- */
+
+struct md_nsec_put_rr {
+	const uint8_t *owner;
+	const uint8_t *rdata; /* the NSEC rdata */
+	uint16_t rdlen;
+	const uint8_t *sigs; /* its RRSIG set, [u16 len][rdata]... */
+	uint32_t sigs_len;
+	uint16_t nsigs;
+};
+
+/* What a validated denial adds: the zone's NSEC records and its SOA. */
+struct md_nsec_put {
+	const uint8_t *zone;
+	uint32_t ttl; /* of the records (the negative TTL) */
+	const struct md_nsec_put_rr *rrs;
+	size_t n;
+	const uint8_t *soa; /* [u16 len][rdata], or NULL */
+	uint32_t soa_len;
+	const uint8_t *soa_sigs;
+	uint32_t soa_sigs_len;
+	uint16_t soa_nsigs;
+	uint32_t soa_ttl;
+};
+
+void md_nsec_store_put(
+    struct md_nsec_store *st, const struct md_nsec_put *p, uint64_t now_ms);
+
+typedef void (*md_nsec_store_cb)(void *arg, const uint8_t *owner, uint16_t type,
+    uint16_t count, uint32_t ttl, const uint8_t *rdata, uint32_t len,
+    bool dnssec);
+/*
+ * If the store proves (qname, qtype) does not exist (NXDOMAIN) or has no
+ * such type (NODATA), hand the SOA, the NSEC records and their RRSIGs to
+ * cb and return the rcode; -1 otherwise.
+ */
+int md_nsec_store_answer(struct md_nsec_store *st, const uint8_t *qname,
+    uint16_t qtype, uint64_t now_ms, md_nsec_store_cb cb, void *arg);
 
 #endif /* MINIDNS_RESOLVE_INTERNAL_H */

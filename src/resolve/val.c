@@ -1015,6 +1015,10 @@ neg_soa(struct iq *root)
 	return NULL;
 }
 
+static void keep_nsecs(struct md_request *req, const struct vzone *k,
+    const struct md_result_rrset *soa, const struct md_nsec_rr *rrs,
+    size_t n);
+
 /* Check a negative answer's proof.  False: a look-up is out. */
 static bool
 check_denial(struct md_request *req, const uint8_t *final, bool nxdomain,
@@ -1142,6 +1146,7 @@ check_denial(struct md_request *req, const uint8_t *final, bool nxdomain,
 		else
 			md_nsec_prove_nodata(&q, rrs, nrr, &lim, &nv);
 		if (nv.status == MD_NSEC_PROVEN && !nv.opt_out) {
+			keep_nsecs(req, k, soa, rrs, nrr);
 			emit(req, MD_VAL_DENIAL, k->name, final, root->qtype,
 			    MD_SEC_SECURE, NULL, MD_EDE_NONE,
 			    nxdomain ? "NXDOMAIN proven" : "NODATA proven");
@@ -1172,6 +1177,99 @@ check_denial(struct md_request *req, const uint8_t *final, bool nxdomain,
 			    md_req_why(req, "the denial of %s: %s", n, why));
 		}
 	}
+	return true;
+}
+
+/* aggressive-nsec: the NSEC records of a denial that validated, with
+ * their RRSIGs and the zone's signed SOA, into the store (val_agg.c). */
+static void
+keep_nsecs(struct md_request *req, const struct vzone *k,
+    const struct md_result_rrset *soa, const struct md_nsec_rr *rrs, size_t n)
+{
+	struct md_nsec_put_rr in[MD_NSEC_MAX_RECORDS];
+	struct md_nsec_put p;
+	struct md_dnssec_rrset sigs, soa_sigs;
+	struct iq *root = req->root;
+	size_t m = 0;
+
+	if (!req->env->conf->aggressive_nsec || req->env->nsecs == NULL ||
+	    soa == NULL || (req->flags & MD_RESOLVE_NO_CACHE))
+		return;
+	for (size_t i = 0; i < n && m < MD_NSEC_MAX_RECORDS; i++) {
+		if (rrs[i].type != MD_TYPE_NSEC)
+			continue;
+		gather(req, root->authority, NULL, rrs[i].owner, MD_TYPE_RRSIG,
+		    MD_TYPE_NSEC, &sigs);
+		in[m].owner = rrs[i].owner;
+		in[m].rdata = rrs[i].rdata;
+		in[m].rdlen = (uint16_t)rrs[i].rdlen;
+		in[m].sigs = sigs.rdata;
+		in[m].sigs_len = sigs.rdata_len;
+		in[m].nsigs = sigs.count;
+		m++;
+	}
+	if (m == 0)
+		return;
+	gather(req, root->authority, NULL, soa->owner, MD_TYPE_RRSIG,
+	    MD_TYPE_SOA, &soa_sigs);
+	if (soa_sigs.count == 0 || !md_name_equal(soa->owner, k->name))
+		return;
+	memset(&p, 0, sizeof(p));
+	p.zone = k->name;
+	p.ttl = soa->ttl;
+	p.rrs = in;
+	p.n = m;
+	p.soa = soa->rdata;
+	p.soa_len = soa->rdata_len;
+	p.soa_sigs = soa_sigs.rdata;
+	p.soa_sigs_len = soa_sigs.rdata_len;
+	p.soa_nsigs = soa_sigs.count;
+	p.soa_ttl = soa->ttl;
+	md_nsec_store_put(req->env->nsecs, &p, md_req_now(req));
+}
+
+struct agg_ctx {
+	struct md_request *req;
+	struct iq *iq;
+};
+
+static void
+agg_add(void *arg, const uint8_t *owner, uint16_t type, uint16_t count,
+    uint32_t ttl, const uint8_t *rdata, uint32_t len, bool dnssec)
+{
+	struct agg_ctx *a = arg;
+
+	md_req_add_authority(
+	    a->req, a->iq, owner, type, count, ttl, rdata, len, dnssec);
+}
+
+bool
+md_val_aggressive(struct md_request *req, struct iq *iq)
+{
+	const struct md_resolve_conf *conf = req->env->conf;
+	struct agg_ctx a = {req, iq};
+	int rcode;
+
+	if (!conf->aggressive_nsec || !conf->validate ||
+	    req->env->nsecs == NULL || (req->flags & MD_RESOLVE_NO_CACHE) ||
+	    !md_val_applies(conf, req->env->nta, iq->qname, md_req_now(req)))
+		return false;
+	rcode = md_nsec_store_answer(req->env->nsecs, iq->qname, iq->qtype,
+	    md_req_now(req), agg_add, &a);
+	if (rcode < 0)
+		return false;
+	/* checked when the records came: the validator takes it as is */
+	iq->neg_security = MD_SEC_SECURE;
+	if (md_req_tracing(req)) {
+		struct md_trace_event ev;
+
+		md_req_ev_init(req, iq, MD_TRACE_CACHE_HIT, &ev);
+		ev.why = rcode == MD_RCODE_NXDOMAIN
+		    ? "NXDOMAIN from validated NSEC records (aggressive-nsec)"
+		    : "NODATA from a validated NSEC record (aggressive-nsec)";
+		md_req_ev_emit(req, &ev);
+	}
+	md_req_iq_done(req, iq, rcode);
 	return true;
 }
 

@@ -295,9 +295,11 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	md_config_cache_conf(cfg, &cc);
 	srv->cache = md_cache_new(&cc);
 	srv->nta = md_nta_new();
+	srv->nsecs = md_nsec_store_new();
 	srv->zones = md_zone_set_new_empty();
 	srv->loop = md_srv_loop_new();
 	if (srv->infra == NULL || srv->cache == NULL || srv->nta == NULL ||
+	    srv->nsecs == NULL ||
 	    srv->zones == NULL || srv->loop == NULL) {
 		md_server_free(srv);
 		return NULL;
@@ -439,6 +441,12 @@ md_server_cache(struct md_server *srv)
 	return srv->cache;
 }
 
+struct md_nsec_store *
+md_server_nsecs(struct md_server *srv)
+{
+	return srv->nsecs;
+}
+
 struct md_nta *
 md_server_nta(struct md_server *srv)
 {
@@ -538,6 +546,7 @@ md_server_free(struct md_server *srv)
 	md_config_unref(srv->boot);
 	md_cache_free(srv->cache);
 	md_nta_free(srv->nta);
+	md_nsec_store_free(srv->nsecs);
 	md_infra_free(srv->infra);
 	if (srv->tls_ctx != NULL)
 		SSL_CTX_free(srv->tls_ctx);

@@ -380,6 +380,7 @@ resolution_new(
 	res->env.cache = wk->srv->cache;
 	res->env.infra = wk->srv->infra;
 	res->env.nta = wk->srv->nta;
+	res->env.nsecs = wk->srv->nsecs;
 	res->env.now_ms = wk->srv->now_ms; /* NULL: md_now_ms() */
 	res->env.clock_arg = wk->srv->clock_arg;
 	res->req = md_resolve_new(&res->env, name, qtype, flags);

@@ -320,7 +320,8 @@ forward:
 allow-private-upstreams: yes
 dnssec: validate
 trust-anchor-file: $T/h/root.key
-metrics: "off"
+aggressive-nsec: yes
+metrics: "$FWD:9153"
 health: "off"
 ready: "off"
 EOF
@@ -340,6 +341,35 @@ if wait_up $UBI com. >/dev/null && wait_up $FWD com. >/dev/null; then
 	done <<<"$TABLE"
 	check "forwarding to a non-validating Unbound: $n names, the table's rcode, AD and EDE${bad:+ (differ:$bad)}" \
 	    [ -z "$bad" -a "$n" -gt 40 ]
+
+	# aggressive-nsec (RFC 8198): names that the NSEC records of a
+	# validated NXDOMAIN cover (nosuch < nosuch2, nosuch3 < ns1 in
+	# example.com) are denied from them, with AD, and nothing is asked
+	# of the forwarder; a name outside them (NSEC3 is not used this
+	# way) still is.
+	fwd_sent() {
+		python3 - "$FWD" <<'PYX' 2>/dev/null
+import sys, urllib.request
+t = urllib.request.urlopen("http://%s:9153/metrics" % sys.argv[1],
+                           timeout=5).read().decode()
+print(sum(int(float(l.split()[-1])) for l in t.splitlines()
+          if l.startswith("minidns_forward_requests_total{")))
+PYX
+	}
+	ask $FWD +dnssec nosuch.example.com AAAA
+	before=$(fwd_sent)
+	agg_ok=1
+	for nm in nosuch2.example.com nosuch3.example.com; do
+		ask $FWD +dnssec $nm AAAA
+		grep -q 'IN[[:space:]]*NSEC[[:space:]]' "$T/dig.$FWD" || agg_ok=0
+		[ "$st" = NXDOMAIN ] && [ "$ad" = 1 ] || agg_ok=0
+	done
+	after=$(fwd_sent)
+	check "aggressive-nsec: two more names denied from the NSEC records with AD and the proof, no query forwarded (${before:-?} -> ${after:-?})" \
+	    [ "$agg_ok" = 1 -a -n "$before" -a "$before" = "$after" ]
+	ask $FWD +dnssec nosuch9.example.net A
+	check "aggressive-nsec: a name the records do not cover is asked ($(fwd_sent) forwarded)" \
+	    [ "$(fwd_sent)" -gt "${after:-0}" ]
 else
 	fail "the forwarding minidnsd or the iterating Unbound did not start" \
 	    "$T/fwd.log"

@@ -973,7 +973,7 @@ dnssec_defaults(void **state)
 	assert_true(rc->validate);
 	assert_int_equal(rc->val_bogus_ttl, 60);
 	assert_int_equal(rc->nsec3_max_iterations, 150);
-	assert_false(rc->aggressive_nsec);
+	assert_true(rc->aggressive_nsec);
 	/* the root's KSK-2017 and KSK-2024 as DS records of "." */
 	assert_int_equal(rc->nanchors, 2);
 	assert_int_equal(rc->anchors[0].zone[0], 0);
@@ -1012,7 +1012,7 @@ dnssec_keys_from_file(void **state)
 	(void)state;
 	assert_int_equal(load_finish("dnssec: off\n"
 				     "val-bogus-ttl: 30\n"
-				     "aggressive-nsec: yes\n"
+				     "aggressive-nsec: no\n"
 				     "domain-insecure: [corp.example., Lab]\n"
 				     "forward:\n"
 				     "  - zone: corp.example\n"
@@ -1026,7 +1026,7 @@ dnssec_keys_from_file(void **state)
 	assert_false(rc->validate);
 	assert_true(c.dnssec_set);
 	assert_int_equal(rc->val_bogus_ttl, 30);
-	assert_true(rc->aggressive_nsec);
+	assert_false(rc->aggressive_nsec);
 	assert_int_equal(rc->ninsecure, builtin + 2);
 	md_name_from_str("corp.example.", NULL, name);
 	assert_true(md_name_equal(rc->insecure[builtin], name));
@@ -1260,7 +1260,7 @@ dnssec_reload_live(void **state)
 	(void)state;
 	b->dnssec_validate = false;
 	b->val_bogus_ttl = 5;
-	b->aggressive_nsec = true;
+	b->aggressive_nsec = false;
 	assert_int_equal(md_config_add_insecure(b, "x.example", err, 256), 0);
 	assert_int_equal(md_config_finish(a, err, sizeof(err)), 0);
 	assert_int_equal(md_config_finish(b, err, sizeof(err)), 0);
