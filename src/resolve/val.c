@@ -1016,8 +1016,7 @@ neg_soa(struct iq *root)
 }
 
 static void keep_nsecs(struct md_request *req, const struct vzone *k,
-    const struct md_result_rrset *soa, const struct md_nsec_rr *rrs,
-    size_t n);
+    const struct md_result_rrset *soa, const struct md_nsec_rr *rrs, size_t n);
 
 /* Check a negative answer's proof.  False: a look-up is out. */
 static bool

@@ -299,8 +299,7 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	srv->zones = md_zone_set_new_empty();
 	srv->loop = md_srv_loop_new();
 	if (srv->infra == NULL || srv->cache == NULL || srv->nta == NULL ||
-	    srv->nsecs == NULL ||
-	    srv->zones == NULL || srv->loop == NULL) {
+	    srv->nsecs == NULL || srv->zones == NULL || srv->loop == NULL) {
 		md_server_free(srv);
 		return NULL;
 	}
