@@ -20,6 +20,14 @@
  *   +html=FILE the same document drawn as a page (dig_html.c), each step
  *              with its +explain text
  *
+ * With +dnssec the engine validates the answer as minidnsd does (val.c):
+ * its DS and DNSKEY look-ups show as sub-lookups, each link it checks
+ * (MD_TRACE_VALIDATE: a DS set, a DNSKEY set, an RRset of the answer, a
+ * denial) as a ";; DNSSEC NAME TYPE: security: why" line, a sentence
+ * (+explain) or a "validate" step (+json), and the walk ends with the
+ * verdict: secure, insecure (where the chain ends, and why) or bogus
+ * (which link broke, with its Extended DNS Error code).
+ *
  * The walk starts by priming the root NS set: from a root hint, or from
  * the @server given on the command line (as dig does).  Everything shown
  * comes from the engine's events: the transport, the timeouts and the
@@ -45,6 +53,7 @@
 #include "dig_html.h"
 #include "dig_trace.h"
 #include "minidns/cache.h"
+#include "minidns/dnssec.h"
 #include "minidns/driver.h"
 #include "minidns/ldns_bridge.h"
 #include "minidns/net.h"
@@ -99,6 +108,20 @@ struct tracer {
 		struct md_sockaddr server;
 	} sends[TRACE_SENDS_KEPT];
 	unsigned nsends;
+	/* +dnssec: the verdict, and the first insecure and bogus links in
+	 * words (dig's layout, then +explain's) */
+	bool val_seen;
+	enum md_security val_sec;
+	char val_insecure[2][768];
+	char val_bogus[2][768];
+	uint16_t val_bogus_ede;
+	/* the denial records (NSEC or NSEC3) a reply gave for a name's DS */
+	struct {
+		uint8_t name[MD_NAME_MAX];
+		const char *proof;
+	} ds_proofs[16];
+	unsigned nds_proofs;
+	const char *neg_proof; /* the last negative reply's denial records */
 };
 
 /* +allservers: the servers of a zone, by name, as referrals named them. */
@@ -415,6 +438,418 @@ back_to(const struct tracer *tr, unsigned depth, char *buf, size_t size)
 	    d == 0 ? "the main question, " : "the look-up of ", name, type);
 }
 
+/* ---- +dnssec: the chain of trust ---------------------------------------- */
+
+/* "the root" or the zone's name, for sentences. */
+static void
+zone_words(const uint8_t *zone, char *buf, size_t size)
+{
+	if (zone[0] == 0)
+		md_strlcpy(buf, "the root", size);
+	else
+		name_text(zone, buf, size);
+}
+
+static void
+ds_proof_set(struct tracer *tr, const uint8_t *name, const char *proof)
+{
+	unsigned max = sizeof(tr->ds_proofs) / sizeof(tr->ds_proofs[0]);
+	unsigned i;
+
+	for (i = 0; i < tr->nds_proofs && i < max; i++) {
+		if (md_name_equal(tr->ds_proofs[i].name, name))
+			break;
+	}
+	if (i == max)
+		i = tr->nds_proofs++ % max;
+	else if (i == tr->nds_proofs)
+		tr->nds_proofs++;
+	memcpy(tr->ds_proofs[i].name, name, md_name_len(name));
+	tr->ds_proofs[i].proof = proof;
+}
+
+/*
+ * A reply that denies a DS: the answer to a DS question, or a referral
+ * without a DS (a parent proves the child unsigned in its referral).
+ * Which records proved it (NSEC or NSEC3) is not in the validation
+ * event: it is kept here, by name, for the sentences.
+ */
+static void
+note_ds_proof(struct tracer *tr, const struct md_trace_event *ev)
+{
+	struct md_arena a;
+	struct md_msg m;
+	const uint8_t *cut = NULL;
+	const char *proof = NULL;
+	bool has_ds = false;
+
+	if (!tr->o->dnssec || ev->kind != MD_TRACE_REPLY || ev->pkt == NULL)
+		return;
+	md_arena_init(&a, 8192);
+	if (md_msg_parse(ev->pkt, ev->pkt_len, &a, &m) == 0) {
+		for (unsigned i = 0; i < m.nrr; i++) {
+			const struct md_msg_rr *rr = &m.rrs[i];
+
+			if (rr->section != MD_SECTION_AUTHORITY)
+				continue;
+			if (rr->type == MD_TYPE_NS && cut == NULL)
+				cut = rr->owner;
+			else if (rr->type == MD_TYPE_DS)
+				has_ds = true;
+			else if (rr->type == MD_TYPE_NSEC3)
+				proof = "NSEC3";
+			else if (rr->type == MD_TYPE_NSEC && proof == NULL)
+				proof = "NSEC";
+		}
+		if ((ev->reply == MD_REPLY_NXDOMAIN ||
+			ev->reply == MD_REPLY_NODATA) &&
+		    ev->depth == 0)
+			tr->neg_proof = proof;
+		if (proof != NULL && ev->qtype == MD_TYPE_DS &&
+		    ev->reply == MD_REPLY_NODATA)
+			ds_proof_set(tr, ev->qname, proof);
+		else if (proof != NULL && !has_ds && cut != NULL &&
+		    ev->reply == MD_REPLY_REFERRAL)
+			ds_proof_set(tr, cut, proof);
+	}
+	md_arena_deinit(&a);
+}
+
+static const char *
+ds_proof(const struct tracer *tr, const uint8_t *name)
+{
+	unsigned max = sizeof(tr->ds_proofs) / sizeof(tr->ds_proofs[0]);
+
+	for (unsigned i = 0; i < tr->nds_proofs && i < max; i++) {
+		if (md_name_equal(tr->ds_proofs[i].name, name))
+			return tr->ds_proofs[i].proof;
+	}
+	return NULL;
+}
+
+/* dig's layout: after a reply with a DNSKEY set, its keys by tag. */
+static void
+print_keys(FILE *out, const char *in, const struct md_trace_event *ev)
+{
+	struct md_arena a;
+	struct md_msg m;
+	char owner[MD_NAME_STRLEN];
+	bool any = false;
+
+	if (ev->pkt == NULL)
+		return;
+	md_arena_init(&a, 8192);
+	if (md_msg_parse(ev->pkt, ev->pkt_len, &a, &m) == 0) {
+		for (unsigned i = 0; i < m.nrr; i++) {
+			const struct md_msg_rr *rr = &m.rrs[i];
+			uint16_t flags;
+
+			if (rr->section != MD_SECTION_ANSWER ||
+			    rr->type != MD_TYPE_DNSKEY || rr->rdlen < 4)
+				continue;
+			flags = (uint16_t)(rr->rdata[0] << 8 | rr->rdata[1]);
+			if (!any) {
+				name_text(rr->owner, owner, sizeof(owner));
+				fprintf(out, "%s;; keys of %s:", in, owner);
+				any = true;
+			}
+			fprintf(out, " %u (%s%s, alg %u)",
+			    md_dnssec_key_tag(rr->rdata, rr->rdlen),
+			    (flags & 0x0001) ? "KSK, SEP" : "ZSK",
+			    (flags & 0x0080) ? ", REVOKED" : "", rr->rdata[3]);
+		}
+		if (any)
+			fputs("\n", out);
+	}
+	md_arena_deinit(&a);
+}
+
+/* "(EDE 6)" when the event has one. */
+static void
+ede_text(uint16_t ede, char *buf, size_t size)
+{
+	if (ede != MD_EDE_NONE)
+		snprintf(buf, size, " (EDE %u)", ede);
+	else
+		buf[0] = '\0';
+}
+
+/* dig's layout: one link, "NAME TYPE: security (EDE n): why (key k alg
+ * a)", the key unless the engine's words name it already. */
+static void
+val_line(const struct md_trace_event *ev, char *buf, size_t size)
+{
+	char name[MD_NAME_STRLEN], type[32], ede[32], key[64];
+	const char *why = ev->why != NULL ? ev->why : "";
+
+	name_text(ev->qname, name, sizeof(name));
+	type_text(ev->qtype, type, sizeof(type));
+	ede_text(ev->ede, ede, sizeof(ede));
+	key[0] = '\0';
+	if (ev->key_tag != 0) {
+		char tag[16];
+
+		snprintf(tag, sizeof(tag), "key %u", ev->key_tag);
+		if (strstr(why, tag) == NULL)
+			snprintf(key, sizeof(key), " (key %u alg %u)",
+			    ev->key_tag, ev->algorithm);
+	}
+	snprintf(buf, size, "%s %s: %s%s%s%s%s", name, type,
+	    md_security_str(ev->security), ede, why[0] != '\0' ? ": " : "", why,
+	    key);
+}
+
+/* snprintf for sentences made of names and the engine's words: cut at
+ * the buffer's end, as a line of the trace may be. */
+static void say(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+/* The key an RRSIG verdict names: the event's, or the one the
+ * engine's words give ("RRSIG by key 28958/13 ..."). */
+static unsigned
+why_key(const struct md_trace_event *ev)
+{
+	const char *k;
+	unsigned tag;
+
+	if (ev->key_tag != 0)
+		return ev->key_tag;
+	k = ev->why != NULL ? strstr(ev->why, "by key ") : NULL;
+	if (k != NULL && sscanf(k, "by key %u", &tag) == 1)
+		return tag;
+	return 0;
+}
+
+/* The engine's words without a leading "the DNSKEY set of NAME: " when
+ * the sentence names that link already. */
+static const char *
+why_after(const char *why, const char *link, const char *name)
+{
+	size_t ll = strlen(link), nl = strlen(name);
+
+	if (strncmp(why, link, ll) == 0 && strncmp(why + ll, name, nl) == 0 &&
+	    strncmp(why + ll + nl, ": ", 2) == 0)
+		return why + ll + nl + 2;
+	return why;
+}
+
+/* +explain: one link, in a sentence (no newline). */
+static void
+val_sentence(const struct tracer *tr, const struct md_trace_event *ev,
+    char *buf, size_t size)
+{
+	char name[MD_NAME_STRLEN], type[32], zone[MD_NAME_STRLEN];
+	char ede[32], zname[MD_NAME_STRLEN];
+	const char *why = ev->why != NULL ? ev->why : "";
+	const char *proof;
+	unsigned nkeys = 0;
+	bool root = ev->qname[0] == 0;
+
+	name_text(ev->qname, name, sizeof(name));
+	type_text(ev->qtype, type, sizeof(type));
+	zone_words(ev->zone, zone, sizeof(zone));
+	name_text(ev->zone, zname, sizeof(zname));
+	ede_text(ev->ede, ede, sizeof(ede));
+
+	switch (ev->val_step) {
+	case MD_VAL_DNSKEY:
+		if (ev->security == MD_SEC_SECURE &&
+		    strstr(why, "checked before") != NULL) {
+			say(buf, size,
+			    "The keys of %s were checked earlier in this "
+			    "run: still trusted.",
+			    root ? "the root zone" : name);
+		} else if (ev->security == MD_SEC_SECURE) {
+			if (sscanf(why, "%u keys", &nkeys) != 1)
+				nkeys = 0;
+			if (root || strstr(why, "trust anchor") != NULL)
+				say(buf, size,
+				    "The %s keys are trusted: key %u "
+				    "matches the trust anchor and signs "
+				    "the %s DNSKEY set (%u keys).",
+				    root ? "root zone's" : name, ev->key_tag,
+				    root ? "root's" : "zone's", nkeys);
+			else
+				say(buf, size,
+				    "The keys of %s are trusted: key %u "
+				    "matches the DS record and signs the "
+				    "DNSKEY set of %s (%u keys).",
+				    name, ev->key_tag, name, nkeys);
+		} else if (ev->security == MD_SEC_BOGUS) {
+			say(buf, size,
+			    "bogus%s: the keys of %s cannot be trusted: %s.",
+			    ede, name,
+			    why_after(why, "the DNSKEY set of ", name));
+		} else {
+			say(buf, size,
+			    "insecure: the keys of %s cannot be checked: "
+			    "%s.",
+			    name, why);
+		}
+		break;
+	case MD_VAL_DS:
+		proof = ds_proof(tr, ev->qname);
+		if (ev->security == MD_SEC_SECURE && ev->key_tag != 0)
+			say(buf, size,
+			    "%s is a signed delegation: %s signs a DS "
+			    "record for %s (with its key %u); a key of %s "
+			    "must match it.",
+			    name, zone, name, ev->key_tag, name);
+		else if (ev->security == MD_SEC_SECURE &&
+		    strstr(why, "not a zone cut") != NULL)
+			say(buf, size,
+			    "%s is no zone cut: %s proves there is no DS "
+			    "there, so the keys of %s go on ruling.",
+			    name, zone, zone);
+		else if (ev->security == MD_SEC_SECURE)
+			say(buf, size,
+			    "%s is a signed delegation: its DS records "
+			    "were checked before (%s).",
+			    name, why);
+		else if (ev->security == MD_SEC_INSECURE &&
+		    strstr(why, "unsigned delegation") != NULL)
+			say(buf, size,
+			    "insecure: %s is delegated without a DS "
+			    "record, proven by the %s record%s of %s: "
+			    "nothing below is signed.",
+			    name, proof != NULL ? proof : "NSEC/NSEC3",
+			    proof != NULL ? "" : "s", zname);
+		else if (ev->security == MD_SEC_INSECURE)
+			say(buf, size,
+			    "insecure: the chain of trust ends at %s: %s.",
+			    name, why);
+		else
+			say(buf, size,
+			    "bogus%s: the DS link from %s to %s is broken: "
+			    "%s.",
+			    ede, zone, name, why);
+		break;
+	case MD_VAL_RRSET:
+		if (ev->security == MD_SEC_SECURE)
+			say(buf, size,
+			    "The signature over %s %s verifies with key %u "
+			    "of %s: the data is authentic.",
+			    name, type, ev->key_tag, zname);
+		else if (ev->security == MD_SEC_BOGUS && why_key(ev) != 0 &&
+		    strstr(why, "does not verify") != NULL)
+			say(buf, size,
+			    "bogus%s: the signature over %s %s does not "
+			    "verify with key %u of %s.",
+			    ede, name, type, why_key(ev), zname);
+		else if (ev->security == MD_SEC_BOGUS && why_key(ev) != 0 &&
+		    ev->ede == MD_EDE_SIGNATURE_EXPIRED)
+			say(buf, size,
+			    "bogus%s: the signature over %s %s by key %u of "
+			    "%s has expired: %s.",
+			    ede, name, type, why_key(ev), zname, why);
+		else if (ev->security == MD_SEC_BOGUS)
+			say(buf, size, "bogus%s: %s %s cannot be trusted: %s.",
+			    ede, name, type, why);
+		else
+			say(buf, size,
+			    "%s %s is not signed by a chain of trust "
+			    "(insecure): %s.",
+			    name, type, why);
+		break;
+	case MD_VAL_DENIAL:
+		if (ev->security == MD_SEC_SECURE)
+			say(buf, size,
+			    "The denial for %s %s is proven by signed %s "
+			    "records of %s (%s).",
+			    name, type,
+			    tr->neg_proof != NULL ? tr->neg_proof
+						  : "NSEC/NSEC3",
+			    zname, why);
+		else if (ev->security == MD_SEC_BOGUS)
+			say(buf, size,
+			    "bogus%s: the denial for %s %s is not proven: "
+			    "%s.",
+			    ede, name, type, why);
+		else
+			say(buf, size, "The denial for %s %s is insecure: %s.",
+			    name, type, why);
+		break;
+	default:
+		say(buf, size, "DNSSEC %s %s: %s%s: %s.", name, type,
+		    md_security_str(ev->security), ede, why);
+		break;
+	}
+	/* a sentence that ends with a name ends with its dot */
+	{
+		size_t n = strlen(buf);
+
+		if (n >= 2 && buf[n - 1] == '.' && buf[n - 2] == '.')
+			buf[n - 1] = '\0';
+	}
+}
+
+/* Keep what the verdict line needs: the first insecure and bogus links,
+ * in dig's words and in +explain's, and the verdict itself. */
+static void
+note_validate(struct tracer *tr, const struct md_trace_event *ev)
+{
+	char name[MD_NAME_STRLEN], type[32], zone[MD_NAME_STRLEN], ede[32];
+	const char *why = ev->why != NULL ? ev->why : "";
+	const char *proof;
+	char(*slot)[768];
+
+	if (ev->val_step == MD_VAL_VERDICT) {
+		tr->val_seen = true;
+		tr->val_sec = ev->security;
+		return;
+	}
+	if (ev->security == MD_SEC_INSECURE)
+		slot = tr->val_insecure;
+	else if (ev->security == MD_SEC_BOGUS)
+		slot = tr->val_bogus;
+	else
+		return;
+	if (slot[0][0] != '\0')
+		return;
+	name_text(ev->qname, name, sizeof(name));
+	type_text(ev->qtype, type, sizeof(type));
+	name_text(ev->zone, zone, sizeof(zone));
+	ede_text(ev->ede, ede, sizeof(ede));
+	if (ev->security == MD_SEC_INSECURE && ev->val_step == MD_VAL_DS &&
+	    strstr(why, "unsigned delegation") != NULL) {
+		proof = ds_proof(tr, ev->qname);
+		say(slot[0], sizeof(slot[0]), "%s (no DS in %s, proven by %s)",
+		    why, zone, proof != NULL ? proof : "NSEC/NSEC3");
+	} else if (ev->security == MD_SEC_INSECURE) {
+		say(slot[0], sizeof(slot[0]), "at %s %s: %s", name, type, why);
+	} else {
+		char link[2 * MD_NAME_STRLEN + 96];
+
+		if (ev->val_step == MD_VAL_DS)
+			say(link, sizeof(link), "the DS of %s (signed by %s)",
+			    name, zone);
+		else if (ev->val_step == MD_VAL_DNSKEY)
+			say(link, sizeof(link), "the DNSKEY set of %s", name);
+		else if (ev->val_step == MD_VAL_DENIAL)
+			say(link, sizeof(link),
+			    "the denial for %s %s (from %s)", name, type, zone);
+		else
+			say(link, sizeof(link), "%s %s (signed by %s)", name,
+			    type, zone);
+		if (strstr(why, name) != NULL)
+			say(slot[0], sizeof(slot[0]), "%s", why);
+		else
+			say(slot[0], sizeof(slot[0]), "%s: %s", link, why);
+		tr->val_bogus_ede = ev->ede;
+	}
+	val_sentence(tr, ev, slot[1], sizeof(slot[1]));
+}
+
 /* dig's layout: records and "Received" lines; comments for the rest. */
 static void
 render_dig(struct tracer *tr, const struct md_trace_event *ev)
@@ -463,6 +898,8 @@ render_dig(struct tracer *tr, const struct md_trace_event *ev)
 			case MD_REPLY_ANSWER:
 			case MD_REPLY_CNAME:
 				print_records(out, in, ldns_pkt_answer(pkt), 0);
+				if (tr->o->dnssec)
+					print_keys(out, in, ev);
 				break;
 			case MD_REPLY_NXDOMAIN:
 			case MD_REPLY_NODATA:
@@ -544,6 +981,13 @@ render_dig(struct tracer *tr, const struct md_trace_event *ev)
 	case MD_TRACE_QMIN_FALLBACK:
 		fprintf(out, "%s;; QNAME minimisation: %s\n", in,
 		    ev->why != NULL ? ev->why : "asking the full name");
+		break;
+	case MD_TRACE_VALIDATE:
+		/* the verdict closes the walk (print_verdict) */
+		if (ev->val_step == MD_VAL_VERDICT)
+			break;
+		val_line(ev, what, sizeof(what));
+		fprintf(out, "%s;; DNSSEC %s\n", in, what);
 		break;
 	default:
 		break;
@@ -736,6 +1180,15 @@ render_explain(struct tracer *tr, const struct md_trace_event *ev)
 		    "Unbound, we ask the full name instead.\n",
 		    indent, ev->why != NULL ? ev->why : "");
 		break;
+	case MD_TRACE_VALIDATE: {
+		char sentence[2 * MD_NAME_STRLEN + 768];
+
+		if (ev->val_step == MD_VAL_VERDICT)
+			break;
+		val_sentence(tr, ev, sentence, sizeof(sentence));
+		fprintf(out, "%s; DNSSEC: %s\n", indent, sentence);
+		break;
+	}
 	default:
 		break;
 	}
@@ -795,6 +1248,19 @@ render_json(struct tracer *tr, const struct md_trace_event *ev, json_t *o)
 		jset(o, "waited_ms", json_integer(ev->rtt_ms));
 	if (ev->kind == MD_TRACE_DONE)
 		jset(o, "rcode", json_string(md_rcode_str(ev->rcode)));
+	if (ev->kind == MD_TRACE_VALIDATE) {
+		jset(o, "step", json_string(md_val_step_str(ev->val_step)));
+		name_text(ev->qname, buf, sizeof(buf));
+		jset(o, "name", md_json_string(buf));
+		type_text(ev->qtype, buf, sizeof(buf));
+		jset(o, "type", md_json_string(buf));
+		jset(o, "security", json_string(md_security_str(ev->security)));
+		jset(o, "key_tag", json_integer(ev->key_tag));
+		jset(o, "algorithm", json_integer(ev->algorithm));
+		jset(o, "ede",
+		    ev->ede != MD_EDE_NONE ? json_integer(ev->ede)
+					   : json_null());
+	}
 	if (ev->why != NULL)
 		jset(o, "why", md_json_string(ev->why));
 }
@@ -947,6 +1413,9 @@ trace_cb(void *arg, const struct md_trace_event *ev)
 	struct tracer *tr = arg;
 
 	track_question(tr, ev);
+	note_ds_proof(tr, ev);
+	if (ev->kind == MD_TRACE_VALIDATE)
+		note_validate(tr, ev);
 
 	if (ev->kind == MD_TRACE_SEND) {
 		tr->queries++;
@@ -1578,6 +2047,71 @@ trace_now(void *arg)
 	return md_now_ms() - tr->paused_ms;
 }
 
+/*
+ * +dnssec: the verdict at the end of the walk, in dig's words
+ * ("secure", "insecure: where the chain ends and why", "bogus (EDE n):
+ * which link broke") or, words set, in +explain's sentences.
+ */
+static void
+verdict_text(const struct tracer *tr, bool words, char *buf, size_t size)
+{
+	const struct md_result *res =
+	    tr->req != NULL ? md_resolve_result(tr->req) : NULL;
+	enum md_security sec = tr->val_seen ? tr->val_sec
+	    : res != NULL		    ? res->security
+					    : MD_SEC_UNCHECKED;
+	uint16_t ede = tr->val_bogus_ede;
+
+	switch (sec) {
+	case MD_SEC_SECURE:
+		md_strlcpy(buf,
+		    words ? "secure: every link from the trust anchor down "
+			    "to the answer verified."
+			  : "secure",
+		    size);
+		break;
+	case MD_SEC_INSECURE:
+		if (tr->val_insecure[0][0] == '\0')
+			md_strlcpy(buf,
+			    "insecure: no signed chain of trust leads to "
+			    "the answer",
+			    size);
+		else if (!words)
+			snprintf(
+			    buf, size, "insecure: %s", tr->val_insecure[0]);
+		else
+			snprintf(buf, size, "%s%s",
+			    strncmp(tr->val_insecure[1], "insecure", 8) == 0
+				? ""
+				: "insecure: ",
+			    tr->val_insecure[1]);
+		break;
+	case MD_SEC_BOGUS:
+		if (ede == MD_EDE_NONE && res != NULL)
+			ede = res->ede;
+		if (words && tr->val_bogus[1][0] != '\0')
+			md_strlcpy(buf, tr->val_bogus[1], size);
+		else if (ede != MD_EDE_NONE)
+			snprintf(buf, size, "bogus (EDE %u): %s", ede,
+			    tr->val_bogus[0][0] != '\0' ? tr->val_bogus[0]
+							: "?");
+		else
+			snprintf(buf, size, "bogus: %s",
+			    tr->val_bogus[0][0] != '\0' ? tr->val_bogus[0]
+							: "?");
+		break;
+	default:
+		snprintf(buf, size, "not validated (%s)",
+		    tr->conf.nanchors == 0 ? "no trust anchor"
+			: res == NULL	   ? "no answer"
+			: (res->rcode != MD_RCODE_NOERROR &&
+			      res->rcode != MD_RCODE_NXDOMAIN)
+			? "the resolution failed"
+			: "no trust anchor covers the name");
+		break;
+	}
+}
+
 /* The records of a result's RRsets, as json_records() gives a reply's. */
 static json_t *
 json_result_rrsets(const struct md_result_rrset *sets)
@@ -1626,6 +2160,10 @@ trace_doc(struct tracer *tr, const char *name, const char *type)
 		const struct md_result *res = md_resolve_result(tr->req);
 
 		jset(result, "rcode", json_string(md_rcode_str(res->rcode)));
+		jset(result, "security",
+		    json_string(md_security_str(res->security)));
+		if (res->ede != MD_EDE_NONE)
+			jset(result, "ede", json_integer(res->ede));
 		if (res->reason != NULL)
 			jset(result, "reason", md_json_string(res->reason));
 		jset(result, "answer", json_result_rrsets(res->answer));
@@ -1707,6 +2245,19 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 	tr.conf.edns_size = o->bufsize;
 	tr.conf.qname_minimisation = o->qmin;
 	tr.conf.tcp_only = o->tcp;
+	/* +dnssec: validate as minidnsd does, from the built-in root
+	 * anchors or the +trust-anchor files; dig itself never does. */
+	if (o->ntrust_anchors > 0)
+		tr.conf.nanchors = 0;
+	for (unsigned i = 0; i < o->ntrust_anchors; i++) {
+		if (md_resolve_load_anchors(
+			&tr.conf, o->trust_anchors[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "minidig: %s\n", err);
+			json_decref(tr.steps);
+			return MD_TOOL_EXIT_INTERNAL;
+		}
+	}
+	tr.conf.validate = false; /* the priming is not validated */
 	/* Timeouts, retries and server choice are the engine's defaults,
 	 * as in minidnsd (resolve-timeout, the first try's 400 ms): what
 	 * the trace shows is what the daemon does.  +time applies to the
@@ -1783,6 +2334,7 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 			fprintf(out, "\n; Now the question itself.\n");
 	}
 	tr.phase = "query";
+	tr.conf.validate = o->dnssec;
 	if (run(&tr, o->qname, o->qtype) == NULL) {
 		rc = MD_TOOL_EXIT_INTERNAL;
 		goto cleanup;
@@ -1795,6 +2347,12 @@ md_dig_trace(const struct md_dig_trace_opts *o, FILE *out)
 			fprintf(out, ";; no servers could be reached\n");
 	}
 finish:
+	if (o->dnssec && !o->json && !o->explain && rc == MD_TOOL_EXIT_OK) {
+		char v[1024];
+
+		verdict_text(&tr, false, v, sizeof(v));
+		fprintf(out, ";; DNSSEC verdict: %s\n", v);
+	}
 	if (o->json || o->html != NULL) {
 		json_t *doc = trace_doc(&tr, name, type);
 
@@ -1822,6 +2380,12 @@ finish:
 			    md_rcode_str(res->rcode),
 			    res->reason != NULL ? ": " : "",
 			    res->reason != NULL ? res->reason : "");
+		}
+		if (o->dnssec && rc == MD_TOOL_EXIT_OK) {
+			char v[1024];
+
+			verdict_text(&tr, true, v, sizeof(v));
+			fprintf(out, "; DNSSEC verdict: %s\n", v);
 		}
 	}
 cleanup:

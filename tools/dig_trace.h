@@ -36,12 +36,20 @@ struct md_dig_trace_opts {
 	bool allservers;	   /* +allservers: each step to every server */
 	bool cmd;		   /* +[no]cmd: print the banner */
 	const char *cmdline;	   /* the arguments, for the banner */
+	/* +dnssec: validate the answer as minidnsd does (val.c), and show
+	 * every link of the chain of trust and the verdict */
+	bool dnssec;
+	/* +trust-anchor=FILE (repeatable): DS/DNSKEY records replacing the
+	 * built-in root anchors */
+	const char *trust_anchors[8];
+	unsigned ntrust_anchors;
 };
 
 /*
  * Run the trace and print it to 'out'.  Returns dig's exit codes: 0 when
  * the resolution ended (any rcode), 9 when no server could be reached,
- * 10 on internal errors (bad root hints file, out of memory).
+ * 10 on internal errors (bad root hints or trust anchor file, out of
+ * memory).
  */
 int md_dig_trace(const struct md_dig_trace_opts *o, FILE *out);
 

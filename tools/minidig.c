@@ -82,6 +82,9 @@ struct global {
 	const char *tls_hostname;
 	const char *roothints;
 	const char *html; /* +html=FILE: the trace as a page */
+	/* +trust-anchor=FILE: +trace +dnssec validates from these */
+	const char *trust_anchors[8];
+	unsigned ntrust_anchors;
 	const char *batchfile;
 	FILE *batchfp;		      /* open while lines remain */
 	unsigned addresscount;	      /* addresses of the last @server */
@@ -115,7 +118,9 @@ usage(FILE *fp)
 	    "json, yaml,\n"
 	    "  tls, tls-ca[=FILE], tls-hostname=NAME, trace, explain, "
 	    "roothints=FILE,\n"
-	    "  html=FILE, qmin, seed=N, allservers (with trace),\n"
+	    "  html=FILE, qmin, seed=N, allservers, trust-anchor=FILE "
+	    "(with trace;\n"
+	    "  trace with dnssec validates),\n"
 	    "  search, showsearch, ndots=N, domain=NAME, qr, header-only, "
 	    "ttlunits, class,\n"
 	    "  aaflag, raflag, tcflag, zflag, opcode=N, qid=N, ednsflags=N, "
@@ -520,6 +525,18 @@ plus_option(struct global *g, struct lookup *l, bool batch, const char *arg)
 			set_subnet(l, value);
 		else
 			l->q.subnet = false;
+	} else if (IS("trust-anchor", 6)) {
+		/* before dig's deprecated +trusted-key ("tru", "trust") */
+		if (!on) {
+			g->ntrust_anchors = 0;
+			return;
+		}
+		if (value == NULL || *value == '\0')
+			usage_error("+trust-anchor needs a file");
+		if (g->ntrust_anchors >=
+		    sizeof(g->trust_anchors) / sizeof(g->trust_anchors[0]))
+			usage_error("too many +trust-anchor files");
+		g->trust_anchors[g->ntrust_anchors++] = value;
 	} else if (IS("sigchase", 2) || IS("topdown", 2) ||
 	    IS("trusted-key", 3) || IS("unexpected", 3) || IS("mapped", 2)) {
 		/* dig 9.18's words, without a newline, as it prints them. */
@@ -1149,6 +1166,10 @@ run_trace(const struct global *g, const struct lookup *l, int argc, char **argv)
 	o.seed = (uint64_t)l->seed;
 	o.allservers = l->allservers;
 	o.cmd = g->printcmd;
+	o.dnssec = l->q.do_bit;
+	for (unsigned i = 0; i < g->ntrust_anchors; i++)
+		o.trust_anchors[i] = g->trust_anchors[i];
+	o.ntrust_anchors = g->ntrust_anchors;
 	join_args(cmdline, sizeof(cmdline), argc, argv);
 	o.cmdline = cmdline;
 	rc = md_dig_trace(&o, stdout);
