@@ -321,6 +321,10 @@ fuzz_engine(const uint8_t *data, size_t size)
 	conf.allow_private = true;
 	conf.use_0x20 = false;
 	conf.qname_minimisation = !(size > 0 && (data[0] & 0x02));
+	/* The validator reads the same replies (DS/DNSKEY look-ups, the
+	 * answer's RRSIGs and NSEC records) against the built-in root
+	 * anchors, unless bit 2 turns it off. */
+	conf.validate = !(size > 0 && (data[0] & 0x04));
 	memset(&env, 0, sizeof(env));
 	env.conf = &conf;
 	env.cache = cache;
