@@ -22,8 +22,8 @@
 # in the NSEC3 zones ("nx3").  CPU per
 # query: utime+stime of the resolver (/proc/PID/stat, all threads) over
 # the dnsperf run, divided by the answered queries.  Upstream queries per
-# question: UDP queries and TCP connections to the NSD addresses (an iptables
-# counter in the namespace) over the run.  Modes: "validate" (minidnsd
+# question: UDP datagrams and TCP segments with PSH (one per query) to the
+# NSD addresses (iptables counters in the namespace) over the run.  Modes: "validate" (minidnsd
 # dnssec: validate; Unbound module-config "validator iterator") and "off"
 # (dnssec: off; "iterator"), so the cost of validation itself shows; the
 # same trust anchor (the bench root's KSK) and root hints; aggressive NSEC
@@ -33,10 +33,10 @@
 # Each line is the median of REPS runs (default 3), the resolvers taking
 # turns, a fresh process for each.
 #
-# PERF=1: after the runs, one more minidnsd in mode validate per
-# algorithm, each question set under 'perf record --call-graph dwarf';
-# the top lines of 'perf report' (by shared object; by symbol, callers
-# included) in PERF_OUT-ALG-KIND.txt (PERF_OUT default
+# PERF=1: after the runs, one more run of each resolver in mode validate
+# per algorithm, each question set under 'perf record --call-graph
+# dwarf'; the top lines of 'perf report' (by shared object; by symbol,
+# callers included) in PERF_OUT-WHO-ALG-KIND.txt (PERF_OUT default
 # ./bench-dnssec-perf; KIND pos, nx, nx3).
 #
 # Usage: sudo tools/bench-dnssec.sh [MINIDNSD]   (from the build
@@ -79,14 +79,18 @@ PIN_CLI="taskset -c 1"
 HZ=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# upstream packets: the resolvers' queries to the three NSD addresses
+# upstream: the resolvers' queries to the three NSD addresses, "UDP TCP"
+# (a query over TCP: a segment with PSH, its length and message)
 iptables -N MDUP
 for a in $ROOT $TLD $SLD; do
 	iptables -A MDUP -d $a -p udp --dport 53
-	iptables -A MDUP -d $a -p tcp --dport 53 --tcp-flags SYN,ACK SYN
+	iptables -A MDUP -d $a -p tcp --dport 53 --tcp-flags PSH PSH
 done
 iptables -A OUTPUT -j MDUP
-upstream() { iptables -nvxL MDUP | awk 'NR > 2 { s += $1 } END { print s + 0 }'; }
+upstream() {
+	iptables -nvxL MDUP |
+	    awk '$3 == 17 { u += $1 } $3 == 6 { t += $1 } END { print u + 0, t + 0 }'
+}
 
 # zone K: its TLD
 tld_of() { echo "tld$(((($1 - 1) % 3) + 1))"; }
@@ -271,20 +275,21 @@ EOF
 # run WHO KIND FILE: one dnsperf pass over FILE (every name once) against
 # WHO (PID SRV_PID); prints "us_per_query upstream_per_query rcodes"
 run() {
-	local who=$1 kind=$2 file=$3 out=$T/dnsperf.$1.$2 c0 c1 u0 u1
-	u0=$(upstream)
+	local who=$1 kind=$2 file=$3 out=$T/dnsperf.$1.$2 c0 c1 u0 u1 t0 t1
+	read -r u0 t0 <<<"$(upstream)"
 	c0=$(cpu_ticks "$SRV_PID")
 	timeout 300 $PIN_CLI dnsperf -s "${ADDR[$who]}" -d "$file" -n 1 \
 	    -Q "$RATE" -c 8 -q 500 -t 5 >"$out" 2>&1 ||
 	    { tail -n 20 "$out" >&2; die "dnsperf failed ($who, $kind)"; }
 	c1=$(cpu_ticks "$SRV_PID")
-	u1=$(upstream)
+	read -r u1 t1 <<<"$(upstream)"
 	kill -0 "$SRV_PID" 2>/dev/null || die "$who exited during $kind"
-	awk -v t=$((c1 - c0)) -v u=$((u1 - u0)) -v hz="$HZ" '
+	awk -v t=$((c1 - c0)) -v u=$((u1 - u0 + t1 - t0)) -v tcp=$((t1 - t0)) \
+	    -v hz="$HZ" '
 	    /Queries completed:/ { done = $3 }
 	    /Response codes:/ { sub(/.*Response codes: */, ""); gsub(/ /, ""); rc = $0 }
-	    END { printf "%.1f %.2f %s\n", (done ? t / hz * 1e6 / done : 0),
-		(done ? u / done : 0), rc }' "$out"
+	    END { printf "%.1f %.2f/%.2f %s\n", (done ? t / hz * 1e6 / done : 0),
+		(done ? u / done : 0), (done ? tcp / done : 0), rc }' "$out"
 }
 
 # ad WHO NAME: "ad" when WHO's answer to NAME (dig +dnssec) has the AD
@@ -302,8 +307,8 @@ v_md=$("$MINIDNSD" --version 2>&1 | head -1)
 v_ub=$(unbound -V 2>&1 | head -1)
 echo "# $v_md, Unbound ${v_ub#Version }, $(nsd -v 2>&1 | head -1), $(nproc) CPUs"
 echo "# $ZONES zones of $NAMES names, $QUERIES queries per run at $RATE/s, $REPS runs"
-printf '%-10s %-4s %-8s %-9s %-4s %9s %9s  %-7s %s\n' alg kind mode resolver rep \
-    us/query up/query ad rcodes
+printf '%-10s %-4s %-8s %-9s %-4s %9s %11s  %-7s %s\n' alg kind mode resolver rep \
+    us/query up/tcp/query ad rcodes
 for alg in $ALGS; do
 	case $alg in
 	13) aname=ECDSAP256SHA256 ;;
@@ -354,7 +359,7 @@ for alg in $ALGS; do
 						chk=$(ad $who "$(head -1 "$file" | cut -d' ' -f1)" |
 						    tr ' ' /)
 					fi
-					printf '%-10s %-4s %-8s %-9s %-4s %9s %9s  %-7s %s\n' \
+					printf '%-10s %-4s %-8s %-9s %-4s %9s %11s  %-7s %s\n' \
 					    "$aname" $kind $mode $who "$rep" "$us" "$up" \
 					    "$chk" "$rc"
 					echo "$aname $kind $mode $who $us $up $chk" \
@@ -365,32 +370,34 @@ for alg in $ALGS; do
 		done
 	done
 	if [ "$PERF" = 1 ]; then
-		start minidnsd validate "$d"
-		dnsperf -s "${ADDR[minidnsd]}" -d "$T/warm.txt" -n 1 -t 5 \
-		    >/dev/null 2>&1 || true
-		for kind in pos nx nx3; do
-			perf record -q -F 999 --call-graph dwarf,16384 \
-			    -p "$SRV_PID" -o "$T/perf.data" >/dev/null 2>&1 &
-			ppid=$!
-			PIDS="$PIDS $ppid"
-			sleep 1
-			run minidnsd $kind "$T/$kind.txt" >/dev/null
-			kill -INT $ppid
-			md_bench_gone $ppid 60 || true
-			wait $ppid 2>/dev/null || true
-			out=${PERF_OUT:-$(pwd)/bench-dnssec-perf}-$alg-$kind.txt
-			{
-				perf report -i "$T/perf.data" --no-children \
-				    --sort dso --stdio -g none 2>/dev/null |
-				    grep -v '^#' | grep . | head -15
-				echo
-				perf report -i "$T/perf.data" --children --sort sym \
-				    --stdio -g none 2>/dev/null |
-				    grep -v '^#' | grep . | head -120
-			} >"$out"
-			echo "# perf report of minidnsd ($aname, $kind): $out"
+		for who in minidnsd unbound; do
+			start $who validate "$d"
+			dnsperf -s "${ADDR[$who]}" -d "$T/warm.txt" -n 1 -t 5 \
+			    >/dev/null 2>&1 || true
+			for kind in pos nx nx3; do
+				perf record -q -F 999 --call-graph dwarf,16384 \
+				    -p "$SRV_PID" -o "$T/perf.data" >/dev/null 2>&1 &
+				ppid=$!
+				PIDS="$PIDS $ppid"
+				sleep 1
+				run $who $kind "$T/$kind.txt" >/dev/null
+				kill -INT $ppid
+				md_bench_gone $ppid 60 || true
+				wait $ppid 2>/dev/null || true
+				out=${PERF_OUT:-$(pwd)/bench-dnssec-perf}-$who-$alg-$kind.txt
+				{
+					perf report -i "$T/perf.data" --no-children \
+					    --sort dso --stdio -g none 2>/dev/null |
+					    grep -v '^#' | grep . | head -15
+					echo
+					perf report -i "$T/perf.data" --children \
+					    --sort sym --stdio -g none 2>/dev/null |
+					    grep -v '^#' | grep . | head -120
+				} >"$out"
+				echo "# perf report of $who ($aname, $kind): $out"
+			done
+			stop "$SRV_PID"
 		done
-		stop "$SRV_PID"
 	fi
 	for p in $PIDS; do
 		case $p in "$SRV_PID") ;; *) stop "$p" ;; esac
@@ -400,10 +407,10 @@ done
 
 # ---- medians -----------------------------------------------------------------
 echo
-echo "# medians (us of resolver CPU per query; upstream packets per query)"
+echo "# medians (resolver CPU us per question; upstream queries per question)"
 printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' Algorithm Questions Mode \
     "minidnsd us/query" "Unbound us/query" "minidnsd / Unbound" \
-    "upstream/query md, ub" "AD"
+    "Upstream queries/question: minidnsd; Unbound" "AD set"
 echo "|---|---|---|---|---|---|---|---|"
 awk '
 function med(key,   n, i, j, a, t) {
@@ -411,6 +418,15 @@ function med(key,   n, i, j, a, t) {
 	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
 		t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# the median of the upstream queries, and of those over TCP: "Q (T TCP)"
+function upmed(key,   n, i, a, b, q, t) {
+	n = split(ups[key], a, " ")
+	q = t = ""
+	for (i = 1; i <= n; i++) { split(a[i], b, "/"); q = q " " b[1]; t = t " " b[2] }
+	vals["x"] = q; q = med("x")
+	vals["x"] = t; t = med("x")
+	return t > 0 ? sprintf("%.2f (%.2f TCP)", q, t) : sprintf("%.2f", q)
 }
 {
 	k = $1 " " $2 " " $3
@@ -424,10 +440,9 @@ END {
 	for (i = 1; i <= no; i++) {
 		split(order[i], f, " ")
 		m = med(order[i] " minidnsd"); u = med(order[i] " unbound")
-		vals["x"] = ups[order[i] " minidnsd"]; um = med("x")
-		vals["x"] = ups[order[i] " unbound"]; uu = med("x")
+		um = upmed(order[i] " minidnsd"); uu = upmed(order[i] " unbound")
 		a = f[3] == "off" ? "-" : (order[i] in bad ? "MISSING" bad[order[i]] : "both")
-		printf "| %s | %s | %s | %.1f | %.1f | %.2f | %.2f, %.2f | %s |\n",
+		printf "| %s | %s | %s | %.1f | %.1f | %.2f | %s; %s | %s |\n",
 		    f[1], f[2] == "pos" ? "names" : f[2] == "nx" ? "NXDOMAIN (NSEC)" : "NXDOMAIN (NSEC3)", f[3], m, u,
 		    (u > 0 ? m / u : 0), um, uu, a
 	}
