@@ -335,15 +335,16 @@ for alg in $ALGS; do
 		for (k = 1; k <= z; k++) for (i = 1; i <= n; i++)
 			printf "h%d.z%d.tld%d. A\n", i, k, (k - 1) % 3 + 1 }' |
 	    shuf -n "$QUERIES" >"$T/pos.txt"
-	# nx: in the NSEC zones (odd K), nx3: in the NSEC3 zones (even K)
+	# nx: in the NSEC zones (odd K), nx3: in the NSEC3 zones (even K);
+	# hIxJ sorts right after hI, so the names fall into all the NSEC
+	# spans (not one span after the last name)
 	for kind in nx nx3; do
-		awk -v z="$ZONES" -v q="$QUERIES" -v s=$RANDOM -v o=$kind '
-		    BEGIN { srand(s)
+		awk -v z="$ZONES" -v n="$NAMES" -v q="$QUERIES" -v s=$RANDOM \
+		    -v o=$kind 'BEGIN { srand(s)
 			for (j = 1; j <= q; j++) {
 				k = 2 * int(rand() * int(z / 2)) + (o == "nx" ? 1 : 2)
-				printf "%s%d-%06x.z%d.tld%d. A\n", o, j,
-				    int(rand() * 16777216), k, (k - 1) % 3 + 1 } }' \
-		    >"$T/$kind.txt"
+				printf "h%dx%d.z%d.tld%d. A\n", int(rand() * n) + 1,
+				    j, k, (k - 1) % 3 + 1 } }' >"$T/$kind.txt"
 	done
 	for rep in $(seq 1 "$REPS"); do
 		for mode in validate off; do
