@@ -409,7 +409,7 @@ done
 
 # ---- medians -----------------------------------------------------------------
 echo
-echo "# medians (resolver CPU us per question; upstream queries per question)"
+echo "# resolver CPU us per question, median (min-max); upstream queries per question, median"
 printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' Algorithm Questions Mode \
     "minidnsd us/query" "Unbound us/query" "minidnsd / Unbound" \
     "Upstream queries/question: minidnsd; Unbound" "AD set"
@@ -419,7 +419,13 @@ function med(key,   n, i, j, a, t) {
 	n = split(vals[key], a, " ")
 	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) {
 		t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+	lo = a[1]; hi = a[n]
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# "median (min-max)" of the CPU figures of key
+function spread(key,   m) {
+	m = med(key)
+	return lo == hi ? sprintf("%.0f", m) : sprintf("%.0f (%.0f-%.0f)", m, lo, hi)
 }
 # the median of the upstream queries, and of those over TCP: "Q (T TCP)"
 function upmed(key,   n, i, a, b, q, t) {
@@ -444,8 +450,9 @@ END {
 		m = med(order[i] " minidnsd"); u = med(order[i] " unbound")
 		um = upmed(order[i] " minidnsd"); uu = upmed(order[i] " unbound")
 		a = f[3] == "off" ? "-" : (order[i] in bad ? "MISSING" bad[order[i]] : "both")
-		printf "| %s | %s | %s | %.1f | %.1f | %.2f | %s; %s | %s |\n",
-		    f[1], f[2] == "pos" ? "names" : f[2] == "nx" ? "NXDOMAIN (NSEC)" : "NXDOMAIN (NSEC3)", f[3], m, u,
+		sm = spread(order[i] " minidnsd"); su = spread(order[i] " unbound")
+		printf "| %s | %s | %s | %s | %s | %.2f | %s; %s | %s |\n",
+		    f[1], f[2] == "pos" ? "names" : f[2] == "nx" ? "NXDOMAIN (NSEC)" : "NXDOMAIN (NSEC3)", f[3], sm, su,
 		    (u > 0 ? m / u : 0), um, uu, a
 	}
 }' "$T/results"
