@@ -218,6 +218,8 @@ struct md_resolve_env {
 	struct md_nta *nta;
 	/* aggressive-nsec: the validated NSEC records (NULL: none kept) */
 	struct md_nsec_store *nsecs;
+	/* RRsets whose signatures verified, not checked again (NULL: none) */
+	struct md_val_memo *memo;
 };
 
 /* ---- DNSSEC: aggressive use of validated NSEC (val_agg.c, RFC 8198) ---- */
@@ -228,6 +230,13 @@ struct md_nsec_store *md_nsec_store_new(void);
 void md_nsec_store_free(struct md_nsec_store *st);
 /* Forget everything (a flush of the cache, a new negative trust anchor). */
 void md_nsec_store_flush(struct md_nsec_store *st);
+
+/* A thread-safe memory of the RRsets (with their RRSIGs and the keys
+ * that checked them) whose signatures verified (val_memo.c). */
+struct md_val_memo;
+struct md_val_memo *md_val_memo_new(void);
+void md_val_memo_free(struct md_val_memo *m);
+void md_val_memo_flush(struct md_val_memo *m);
 
 /* ---- DNSSEC: negative trust anchors at run time (val_nta.c) ------------ */
 

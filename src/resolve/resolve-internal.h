@@ -267,6 +267,24 @@ void md_req_add_authority(struct md_request *req, struct iq *iq,
     const uint8_t *rdata, uint32_t len, bool dnssec);
 void md_req_iq_done(struct md_request *req, struct iq *iq, int rcode);
 
+/* ---- checked RRsets (val_memo.c) ---------------------------------------- */
+
+/* What a verification found, as the validator uses it again. */
+struct md_val_memo_verdict {
+	uint16_t key_tag;
+	uint8_t algorithm;
+	uint8_t labels;
+	bool wildcard;
+	uint32_t orig_ttl;
+	uint32_t expiration;
+};
+
+/* key: the exact bytes checked (keys digest, owner, type, rdata, RRSIGs) */
+bool md_val_memo_get(struct md_val_memo *m, const uint8_t *key, size_t len,
+    uint64_t now_ms, struct md_val_memo_verdict *out);
+void md_val_memo_put(struct md_val_memo *m, const uint8_t *key, size_t len,
+    uint64_t expire_ms, const struct md_val_memo_verdict *v);
+
 /* ---- the NSEC store (val_agg.c) ---------------------------------------- */
 
 struct md_nsec_put_rr {

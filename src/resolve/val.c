@@ -36,6 +36,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "minidns/dnssec.h"
 #include "minidns/dnssec_nsec.h"
 #include "resolve-internal.h"
@@ -58,6 +60,10 @@ struct vzone {
 	const char *reason;
 	/* VZ_DS: the DS set; VZ_ZONE: the DNSKEY set */
 	struct md_dnssec_rrset set;
+	/* VZ_ZONE: SHA-256 of the DNSKEY set, binding what val_memo.c
+	 * remembers to the keys that checked it */
+	uint8_t keys_digest[32];
+	bool has_digest;
 };
 
 struct val_state {
@@ -442,14 +448,87 @@ chain_to(struct md_request *req, const uint8_t *target, bool is_signer)
 	    "chain of trust too long");
 }
 
-/* Verify set with zone k's keys. */
+/* A secure zone's DNSKEY set: its digest for the memory of checks. */
+static void
+zone_keys(struct vzone *z, const struct md_dnssec_rrset *set)
+{
+	unsigned int dl = 0;
+
+	z->set = *set;
+	z->set.owner = z->name;
+	z->has_digest = EVP_Digest(set->rdata, set->rdata_len, z->keys_digest,
+			    &dl, EVP_sha256(), NULL) == 1 &&
+	    dl == sizeof(z->keys_digest);
+}
+
+/* The bytes a check covers, for val_memo.c: keys digest, owner, type,
+ * rdata, RRSIGs; NULL when too big or out of memory. */
+static uint8_t *
+memo_key(struct md_request *req, const struct vzone *k,
+    const struct md_dnssec_rrset *set, const struct md_dnssec_rrset *sigs,
+    size_t *len)
+{
+	size_t ol = md_name_len(set->owner);
+	size_t n = 32 + ol + 2 + 4 + set->rdata_len + sigs->rdata_len;
+	uint8_t *b;
+
+	if (!k->has_digest || n > 4096 ||
+	    (b = md_arena_alloc(&req->arena, n)) == NULL)
+		return NULL;
+	memcpy(b, k->keys_digest, 32);
+	memcpy(b + 32, set->owner, ol);
+	md_write_u16(b + 32 + ol, set->type);
+	md_write_u32(b + 34 + ol, set->rdata_len);
+	memcpy(b + 38 + ol, set->rdata, set->rdata_len);
+	memcpy(b + 38 + ol + set->rdata_len, sigs->rdata, sigs->rdata_len);
+	*len = n;
+	return b;
+}
+
+/* Verify set with zone k's keys; the same records, RRSIGs and keys that
+ * verified before are not checked again (val_memo.c). */
 static enum md_dnssec_result
 verify(struct md_request *req, const struct vzone *k,
     const struct md_dnssec_rrset *set, const struct md_dnssec_rrset *sigs,
     struct md_dnssec_verdict *v)
 {
-	return md_dnssec_verify_rrset(
-	    set, sigs, &k->set, wall_now(), &req->val->budget, v);
+	struct md_val_memo *memo = req->env->memo;
+	struct md_val_memo_verdict mv;
+	uint32_t now = wall_now();
+	size_t klen = 0;
+	uint8_t *key = memo != NULL ? memo_key(req, k, set, sigs, &klen) : NULL;
+
+	if (key != NULL &&
+	    md_val_memo_get(memo, key, klen, md_req_now(req), &mv) &&
+	    (int32_t)(mv.expiration - now) > 0) {
+		memset(v, 0, sizeof(*v));
+		v->result = MD_DNSSEC_SECURE;
+		v->ede = MD_EDE_NONE;
+		v->key_tag = mv.key_tag;
+		v->algorithm = mv.algorithm;
+		v->labels = mv.labels;
+		v->wildcard = mv.wildcard;
+		v->orig_ttl = mv.orig_ttl;
+		v->expiration = mv.expiration;
+		return MD_DNSSEC_SECURE;
+	}
+	if (md_dnssec_verify_rrset(set, sigs, &k->set, now, &req->val->budget,
+		v) == MD_DNSSEC_SECURE &&
+	    key != NULL) {
+		uint32_t life = v->expiration - now;
+
+		mv.key_tag = v->key_tag;
+		mv.algorithm = v->algorithm;
+		mv.labels = v->labels;
+		mv.wildcard = v->wildcard;
+		mv.orig_ttl = v->orig_ttl;
+		mv.expiration = v->expiration;
+		if (life > 86400)
+			life = 86400;
+		md_val_memo_put(memo, key, klen,
+		    md_req_now(req) + (uint64_t)life * 1000, &mv);
+	}
+	return v->result;
 }
 
 /* The NSEC/NSEC3 records of a list, each RRset checked with k's keys:
@@ -716,10 +795,8 @@ take_dnskey(struct md_request *req, struct vzone *z, const uint8_t *name,
 	gather(req, src->answer, NULL, name, MD_TYPE_DNSKEY, 0, &set);
 	if (ks->security == MD_SEC_SECURE) {
 		out = vz_add(req, name, VZ_ZONE, MD_EDE_NONE, NULL);
-		if (out != NULL) {
-			out->set = set;
-			out->set.owner = out->name;
-		}
+		if (out != NULL)
+			zone_keys(out, &set);
 		emit(req, MD_VAL_DNSKEY, name, name, MD_TYPE_DNSKEY,
 		    MD_SEC_SECURE, NULL, MD_EDE_NONE,
 		    md_req_why(req, "%u keys (checked before)", set.count));
@@ -794,10 +871,8 @@ take_dnskey(struct md_request *req, struct vzone *z, const uint8_t *name,
 	}
 	if (matched) {
 		out = vz_add(req, name, VZ_ZONE, MD_EDE_NONE, NULL);
-		if (out != NULL) {
-			out->set = set;
-			out->set.owner = out->name;
-		}
+		if (out != NULL)
+			zone_keys(out, &set);
 		mark(req, name, MD_TYPE_DNSKEY, &set, MD_SEC_SECURE, 0,
 		    cap_ttl(ks->ttl, &v, wall_now()));
 		emit(req, MD_VAL_DNSKEY, name, name, MD_TYPE_DNSKEY,

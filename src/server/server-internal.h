@@ -202,6 +202,8 @@ struct md_server {
 	struct md_nta *nta; /* negative trust anchors (minidns-control) */
 	/* aggressive-nsec: the validated NSEC records (RFC 8198) */
 	struct md_nsec_store *nsecs;
+	/* RRsets whose signatures verified (val_memo.c) */
+	struct md_val_memo *memo;
 	SSL_CTX *tls_ctx;
 	struct md_ratelimit *rl; /* rate-limit; NULL when off */
 	unsigned rl_rate;	 /* the rate 'rl' was made for */

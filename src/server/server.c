@@ -296,10 +296,12 @@ md_server_new(struct event_base *base, const struct md_config *cfg)
 	srv->cache = md_cache_new(&cc);
 	srv->nta = md_nta_new();
 	srv->nsecs = md_nsec_store_new();
+	srv->memo = md_val_memo_new();
 	srv->zones = md_zone_set_new_empty();
 	srv->loop = md_srv_loop_new();
 	if (srv->infra == NULL || srv->cache == NULL || srv->nta == NULL ||
-	    srv->nsecs == NULL || srv->zones == NULL || srv->loop == NULL) {
+	    srv->nsecs == NULL || srv->memo == NULL || srv->zones == NULL ||
+	    srv->loop == NULL) {
 		md_server_free(srv);
 		return NULL;
 	}
@@ -546,6 +548,7 @@ md_server_free(struct md_server *srv)
 	md_cache_free(srv->cache);
 	md_nta_free(srv->nta);
 	md_nsec_store_free(srv->nsecs);
+	md_val_memo_free(srv->memo);
 	md_infra_free(srv->infra);
 	if (srv->tls_ctx != NULL)
 		SSL_CTX_free(srv->tls_ctx);

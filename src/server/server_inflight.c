@@ -381,6 +381,7 @@ resolution_new(
 	res->env.infra = wk->srv->infra;
 	res->env.nta = wk->srv->nta;
 	res->env.nsecs = wk->srv->nsecs;
+	res->env.memo = wk->srv->memo;
 	res->env.now_ms = wk->srv->now_ms; /* NULL: md_now_ms() */
 	res->env.clock_arg = wk->srv->clock_arg;
 	res->req = md_resolve_new(&res->env, name, qtype, flags);

@@ -9,6 +9,10 @@
  * with their TTL; without the zone's SOA nothing is answered; a flush
  * empties the store.  The answer is the SOA, its RRSIGs, and each
  * record with its RRSIGs.
+ *
+ * And the memory of checked RRsets (val_memo.c): only the very bytes
+ * that were checked (keys digest, records, RRSIGs) are found again, one
+ * byte changed is a miss, an entry ends at its expiry, a flush forgets.
  */
 #include "config.h"
 
@@ -264,6 +268,38 @@ test_expiry_soa_and_flush(void **state)
 	md_nsec_store_free(st);
 }
 
+static void
+test_memo_exact_bytes(void **state)
+{
+	struct md_val_memo *m = md_val_memo_new();
+	struct md_val_memo_verdict v = {.key_tag = 4242,
+				       .orig_ttl = 300,
+				       .expiration = 2000000000u},
+				   got;
+	uint8_t key[200];
+
+	(void)state;
+	assert_non_null(m);
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7);
+	assert_false(md_val_memo_get(m, key, sizeof(key), T0, &got));
+	md_val_memo_put(m, key, sizeof(key), T0 + 10000, &v);
+	assert_true(md_val_memo_get(m, key, sizeof(key), T0, &got));
+	assert_int_equal(got.key_tag, 4242);
+	assert_int_equal(got.orig_ttl, 300);
+	/* a shorter prefix, or one byte changed anywhere: not the same */
+	assert_false(md_val_memo_get(m, key, sizeof(key) - 1, T0, &got));
+	key[150] ^= 1;
+	assert_false(md_val_memo_get(m, key, sizeof(key), T0, &got));
+	key[150] ^= 1;
+	/* past its expiry */
+	assert_false(md_val_memo_get(m, key, sizeof(key), T0 + 10000, &got));
+	md_val_memo_put(m, key, sizeof(key), T0 + 10000, &v);
+	md_val_memo_flush(m);
+	assert_false(md_val_memo_get(m, key, sizeof(key), T0, &got));
+	md_val_memo_free(m);
+}
+
 int
 main(void)
 {
@@ -273,6 +309,7 @@ main(void)
 	    cmocka_unit_test(test_nodata_and_present),
 	    cmocka_unit_test(test_delegation_and_ds),
 	    cmocka_unit_test(test_expiry_soa_and_flush),
+	    cmocka_unit_test(test_memo_exact_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
