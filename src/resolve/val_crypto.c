@@ -167,6 +167,83 @@ dnskey_pkey(uint8_t alg, const uint8_t *k, size_t len, const EVP_MD **md)
 	return NULL;
 }
 
+/*
+ * Keys built from DNSKEY rdata, kept: building one (the curve's group,
+ * the RSA modulus's Montgomery context) costs a fifth of a signature
+ * check, and a zone's few keys check every signature of it.  A fixed
+ * table, one key per slot (the newest wins), found by the exact key
+ * bytes; the table holds a reference, each user takes its own.
+ */
+#define PKEY_SLOTS 512
+#define PKEY_LOCKS 16
+#define PKEY_MAX 1024 /* key bytes (RSA 4096 is 516 and a little) */
+
+static struct pkey_slot {
+	uint8_t alg;
+	uint16_t len;
+	uint8_t key[PKEY_MAX];
+	EVP_PKEY *pkey;
+} pkey_slots[PKEY_SLOTS];
+static pthread_mutex_t pkey_locks[PKEY_LOCKS] = {
+    [0 ... PKEY_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static const EVP_MD *
+alg_md(uint8_t alg)
+{
+	switch (alg) {
+	case MD_DNSSEC_ALG_RSASHA1:
+	case MD_DNSSEC_ALG_RSASHA1_NSEC3:
+		return EVP_sha1();
+	case MD_DNSSEC_ALG_RSASHA256:
+	case MD_DNSSEC_ALG_ECDSAP256:
+		return EVP_sha256();
+	case MD_DNSSEC_ALG_RSASHA512:
+		return EVP_sha512();
+	case MD_DNSSEC_ALG_ECDSAP384:
+		return EVP_sha384();
+	}
+	return NULL;
+}
+
+/* dnskey_pkey(), from the table when the same key was built before;
+ * the caller frees its reference. */
+static EVP_PKEY *
+cached_pkey(uint8_t alg, const uint8_t *k, size_t len, const EVP_MD **md)
+{
+	uint32_t h = 2166136261u;
+	struct pkey_slot *s;
+	pthread_mutex_t *l;
+	EVP_PKEY *pkey = NULL;
+
+	if (len > PKEY_MAX)
+		return dnskey_pkey(alg, k, len, md);
+	h = (h ^ alg) * 16777619u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 16777619u;
+	s = &pkey_slots[h % PKEY_SLOTS];
+	l = &pkey_locks[(h % PKEY_SLOTS) % PKEY_LOCKS];
+	pthread_mutex_lock(l);
+	if (s->pkey != NULL && s->alg == alg && s->len == len &&
+	    memcmp(s->key, k, len) == 0 && EVP_PKEY_up_ref(s->pkey) == 1)
+		pkey = s->pkey;
+	pthread_mutex_unlock(l);
+	if (pkey != NULL) {
+		*md = alg_md(alg);
+		return pkey;
+	}
+	pkey = dnskey_pkey(alg, k, len, md);
+	if (pkey == NULL || EVP_PKEY_up_ref(pkey) != 1)
+		return pkey;
+	pthread_mutex_lock(l);
+	EVP_PKEY_free(s->pkey);
+	s->pkey = pkey; /* the table's reference */
+	s->alg = alg;
+	s->len = (uint16_t)len;
+	memcpy(s->key, k, len);
+	pthread_mutex_unlock(l);
+	return pkey;
+}
+
 /* Can this OpenSSL verify RSA/SHA-1 signatures?  Some system policies
  * (RHEL 9's DEFAULT) refuse them at EVP_DigestVerifyInit(). */
 static void
@@ -547,7 +624,7 @@ verify_one(uint8_t alg, const uint8_t *key, size_t klen, const uint8_t *data,
     size_t dlen, const uint8_t *sig, size_t slen)
 {
 	const EVP_MD *md;
-	EVP_PKEY *pkey = dnskey_pkey(alg, key, klen, &md);
+	EVP_PKEY *pkey = cached_pkey(alg, key, klen, &md);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *der = NULL;
 	bool ok = false;
