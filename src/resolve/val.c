@@ -42,7 +42,8 @@
 #include "minidns/dnssec_nsec.h"
 #include "resolve-internal.h"
 
-#define VAL_LOOKUPS_MAX 24 /* DS/DNSKEY look-ups per client question */
+#define VAL_LOOKUPS_MAX 24    /* DS/DNSKEY look-ups per client question */
+#define VAL_DS_DIGESTS_MAX 16 /* DS digests computed per DNSKEY set */
 
 enum vz_state {
 	VZ_DS,	     /* its DS set is known (secure): the keys are next */
@@ -540,6 +541,7 @@ checked_nsecs(struct md_request *req, const struct vzone *k,
     struct md_dnssec_verdict *bad, bool *any_bad, bool check)
 {
 	size_t n = 0;
+	unsigned looked = 0;
 
 	*any_bad = false;
 	for (struct md_result_rrset *s = list; s != NULL && n < max;
@@ -550,6 +552,10 @@ checked_nsecs(struct md_request *req, const struct vzone *k,
 
 		if (s->type != MD_TYPE_NSEC && s->type != MD_TYPE_NSEC3)
 			continue;
+		/* a reply stuffed with records: the first few only (each
+		 * look below walks the list) */
+		if (++looked > 2 * MD_NSEC_MAX_RECORDS)
+			break;
 		/* one check per (owner, type): skip those done */
 		for (struct md_result_rrset *p = list; p != s; p = p->next) {
 			if (p->type == s->type &&
@@ -780,6 +786,7 @@ take_dnskey(struct md_request *req, struct vzone *z, const uint8_t *name,
 	struct md_dnssec_rrset set, sigs;
 	struct md_dnssec_verdict v, last;
 	bool matched = false, tried = false, anchor_usable = false;
+	unsigned digests = 0;
 	struct vzone *out;
 
 	name_str(name, n, sizeof(n));
@@ -815,17 +822,26 @@ take_dnskey(struct md_request *req, struct vzone *z, const uint8_t *name,
 		if (off > set.rdata_len || kl < 4)
 			break;
 		if (z != NULL) {
+			uint16_t tag = md_dnssec_key_tag(key, kl);
+
 			for (uint32_t d = 0;
 			     d + 2 <= z->set.rdata_len && !vouched;) {
 				uint16_t dl = md_read_u16(z->set.rdata + d);
+				const uint8_t *ds = z->set.rdata + d + 2;
 
-				if (md_dnssec_algorithm_supported(
-					z->set.rdata[d + 2 + 2]) &&
-				    md_dnssec_ds_match(name, key, kl,
-					z->set.rdata + d + 2,
-					dl) == MD_DNSSEC_DS_MATCH)
-					vouched = true;
 				d += 2 + (uint32_t)dl;
+				/* a digest only where tag and algorithm
+				 * agree, and only so many (keys sharing a
+				 * tag with many DS: KeyTrap's cousin) */
+				if (dl < 4 || md_read_u16(ds) != tag ||
+				    ds[2] != key[3] ||
+				    !md_dnssec_algorithm_supported(ds[2]))
+					continue;
+				if (++digests > VAL_DS_DIGESTS_MAX)
+					break;
+				if (md_dnssec_ds_match(name, key, kl, ds, dl) ==
+				    MD_DNSSEC_DS_MATCH)
+					vouched = true;
 			}
 		} else {
 			for (size_t i = 0; i < conf->nanchors && !vouched;
