@@ -329,6 +329,48 @@ apply_config(struct worker *wk, void *arg)
 	wk->max_conns = srv->cfg->tcp_max_connections;
 }
 
+/* Do two engine settings judge DNSSEC differently? */
+static bool
+dnssec_changed(const struct md_resolve_conf *a, const struct md_resolve_conf *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	if (a->validate != b->validate || a->nanchors != b->nanchors ||
+	    a->ninsecure != b->ninsecure ||
+	    a->nsec3_max_iterations != b->nsec3_max_iterations)
+		return true;
+	for (size_t i = 0; i < a->nanchors; i++) {
+		const struct md_trust_anchor *x = &a->anchors[i];
+		const struct md_trust_anchor *y = &b->anchors[i];
+
+		if (!md_name_equal(x->zone, y->zone) || x->type != y->type ||
+		    x->rdlen != y->rdlen ||
+		    memcmp(x->rdata, y->rdata, x->rdlen) != 0)
+			return true;
+	}
+	for (size_t i = 0; i < a->ninsecure; i++) {
+		if (!md_name_equal(a->insecure[i], b->insecure[i]))
+			return true;
+	}
+	/* the forward zones marked insecure, by name, either way round */
+	for (int pass = 0; pass < 2; pass++) {
+		const struct md_resolve_conf *x = pass ? b : a;
+		const struct md_resolve_conf *y = pass ? a : b;
+
+		for (size_t i = 0; i < x->nforward; i++) {
+			const struct md_forward_zone *f;
+
+			if (!x->forward[i].insecure)
+				continue;
+			f = md_resolve_find_forward(y, x->forward[i].zone);
+			if (f == NULL || !f->insecure ||
+			    !md_name_equal(f->zone, x->forward[i].zone))
+				return true;
+		}
+	}
+	return false;
+}
+
 void
 md_server_update(struct md_server *srv, const struct md_config *cfg)
 {
@@ -357,6 +399,16 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	/* The cache and the responder clamp TTLs by the same snapshot. */
 	md_config_cache_conf(cfg, &cc);
 	md_cache_set_limits(srv->cache, &cc, md_srv_now_ms(srv));
+	/* Other trust anchors or insecure names: what the cache holds as
+	 * secure, insecure or bogus was judged by the old ones. */
+	if (old != NULL && dnssec_changed(old->resolve, cfg->resolve)) {
+		md_info(MD_LOG_SERVER,
+		    "DNSSEC settings changed: the cache and the validator's "
+		    "memory are emptied");
+		md_cache_flush(srv->cache, NULL);
+		md_nsec_store_flush(srv->nsecs);
+		md_val_memo_flush(srv->memo);
+	}
 	on_workers(srv, apply_config, srv);
 	/* No worker holds the old limiter or reads the old snapshot any
 	 * more; resolutions that started under it hold their own

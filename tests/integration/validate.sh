@@ -370,6 +370,25 @@ PYX
 	ask $FWD +dnssec nosuch9.example.net A
 	check "aggressive-nsec: a name the records do not cover is asked ($(fwd_sent) forwarded)" \
 	    [ "$(fwd_sent)" -gt "${after:-0}" ]
+
+	# domain-insecure on reload: the bogus zone is taken as it is (the
+	# data, no AD), and the cache's verdicts made under the old
+	# settings are dropped (the log says so)
+	ask $FWD +dnssec www.badsig.example.com A
+	was="$st/$ede"
+	sed -i 's/^aggressive-nsec: yes$/aggressive-nsec: yes\ndomain-insecure: [ badsig.example.com ]/' \
+	    "$T/fwd.yaml"
+	kill -HUP $fwd_pid
+	if poll 10 grep -q "DNSSEC settings changed" "$T/fwd.log"; then
+		ask $FWD +dnssec www.badsig.example.com A
+		check "reload with domain-insecure: www.badsig.example.com from $was to $st AD=$ad with its data" \
+		    sh -c "[ '$was' = SERVFAIL/6 ] && [ '$st' = NOERROR ] && [ '$ad' = 0 ] && grep -q '192.0.2' '$T/ans.$FWD'"
+		ask $FWD +dnssec www.example.com A
+		check "reload with domain-insecure: other names still validated ($st AD=$ad)" \
+		    sh -c "[ '$st' = NOERROR ] && [ '$ad' = 1 ]"
+	else
+		fail "the reload with domain-insecure was not taken" "$T/fwd.log"
+	fi
 else
 	fail "the forwarding minidnsd or the iterating Unbound did not start" \
 	    "$T/fwd.log"
