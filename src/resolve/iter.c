@@ -150,21 +150,9 @@ trace_simple(struct md_request *req, const struct iq *iq,
 	ev_emit(req, &ev);
 }
 
-/* Text made for an event, kept as long as the request. */
-static const char *why_fmt(struct md_request *req, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *
-why_fmt(struct md_request *req, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return md_arena_strdup(&req->arena, buf);
-}
+/* Text made for an event, kept as long as the request (md_req_why(),
+ * below, shared with val.c). */
+#define why_fmt md_req_why
 
 /* ---- services for the validator (val.c) -------------------------------- */
 
