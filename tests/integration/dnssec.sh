@@ -226,22 +226,8 @@ ready: "off"
 EOF
 	"$MINIDNSD" -f -c "$T/rec.yaml" >"$T/rec.log" 2>&1 &
 	PIDS="$PIDS $!"
-	md_it_unbound_conf "$T/ub.conf" ub
-	sed -i 's/module-config: "iterator"/module-config: "validator iterator"/' \
-	    "$T/ub.conf"
-	cat >>"$T/ub.conf" <<EOF
-	interface: $UB
-	port: 53
-	root-hints: "$H/root.hints"
-	trust-anchor-file: "$T/h/root.key"
-	do-not-query-localhost: no
-	qname-minimisation: yes
-	harden-referral-path: no
-	local-zone: "test." nodefault
-	local-zone: "2.0.192.in-addr.arpa." nodefault
-remote-control:
-	control-enable: no
-EOF
+	md_it_unbound_hierarchy "$T/ub.conf" ub $UB "$H/root.hints" \
+	    "$T/h/root.key" 'local-zone: "2.0.192.in-addr.arpa." nodefault'
 	unbound -d -c "$T/ub.conf" >"$T/ub.out" 2>&1 &
 	PIDS="$PIDS $!"
 	if wait_up $REC com. >/dev/null && wait_up $UB com. >/dev/null; then

@@ -23,6 +23,7 @@
 #				file, if given), one user (a token file, if
 #				given), one context, all named test
 #   md_it_unbound_conf FILE NAME
+#   md_it_unbound_hierarchy FILE NAME ADDR HINTS ANCHOR [LINE...]
 #				start an Unbound configuration: server: in
 #				the foreground, IPv4, no user or chroot, its
 #				files $T/NAME.pid and $T/NAME.log, one thread,
@@ -221,6 +222,33 @@ server:
 	access-control: 127.0.0.0/8 allow
 	module-config: "iterator"
 CONF
+}
+
+# md_it_unbound_hierarchy FILE NAME ADDR HINTS ANCHOR [LINE...]: an Unbound
+# of the test hierarchy (hierarchy/hierarchy.sh) on ADDR:53: its root
+# HINTS, the test. names resolved (not Unbound's default local zone),
+# validating from the trust-anchor file ANCHOR ("" for an iterator only);
+# each LINE another server: option ("ede: yes").
+md_it_unbound_hierarchy() {
+	local file=$1 name=$2 addr=$3 hints=$4 anchor=$5 line
+	shift 5
+	md_it_unbound_conf "$file" "$name"
+	if [ -n "$anchor" ]; then
+		sed -i 's/module-config: "iterator"/module-config: "validator iterator"/' \
+		    "$file"
+		printf '\ttrust-anchor-file: "%s"\n' "$anchor" >>"$file"
+	fi
+	cat >>"$file" <<CONF
+	interface: $addr
+	port: 53
+	root-hints: "$hints"
+	do-not-query-localhost: no
+	qname-minimisation: yes
+	harden-referral-path: no
+	local-zone: "test." nodefault
+CONF
+	for line in "$@"; do printf '\t%s\n' "$line" >>"$file"; done
+	printf 'remote-control:\n\tcontrol-enable: no\n' >>"$file"
 }
 
 check_log() {

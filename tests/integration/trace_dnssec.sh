@@ -172,16 +172,7 @@ if ! command -v delv >/dev/null || ! command -v unbound >/dev/null; then
 	nskip=$((nskip + 1))
 	summary
 fi
-md_it_unbound_conf "$T/ub.conf" ub
-cat >>"$T/ub.conf" <<EOF
-	interface: $UB
-	port: 53
-	root-hints: "$H/root.hints"
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-remote-control:
-	control-enable: no
-EOF
+md_it_unbound_hierarchy "$T/ub.conf" ub $UB "$H/root.hints" ""
 unbound -d -c "$T/ub.conf" >"$T/ub.out" 2>&1 &
 PIDS="$PIDS $!"
 if ! poll 10 dig @$UB +time=1 +tries=1 +cd www.example.com >/dev/null; then

@@ -45,23 +45,8 @@ if ! HIERARCHY_SIGN=cases MD_IT_NETNS=1 bash "$H/hierarchy.sh" start "$T/h" \
 fi
 
 # ---- Unbound, validating, and minidnsd -------------------------------------
-md_it_unbound_conf "$T/ub.conf" ub
-sed -i 's/module-config: "iterator"/module-config: "validator iterator"/' \
-    "$T/ub.conf"
-cat >>"$T/ub.conf" <<EOF
-	interface: $UB
-	port: 53
-	root-hints: "$H/root.hints"
-	trust-anchor-file: "$T/h/root.key"
-	do-not-query-localhost: no
-	qname-minimisation: yes
-	harden-referral-path: no
-	ede: yes
-	val-log-level: 2
-	local-zone: "test." nodefault
-remote-control:
-	control-enable: no
-EOF
+md_it_unbound_hierarchy "$T/ub.conf" ub $UB "$H/root.hints" "$T/h/root.key" \
+    "ede: yes" "val-log-level: 2"
 unbound -d -c "$T/ub.conf" >"$T/ub.out" 2>&1 &
 PIDS="$PIDS $!"
 
@@ -297,17 +282,7 @@ fi
 # forwarder.
 FWD=127.53.9.42  # minidnsd, forwarding
 UBI=127.53.9.43  # Unbound, iterator only
-md_it_unbound_conf "$T/ubi.conf" ubi
-cat >>"$T/ubi.conf" <<EOF
-	interface: $UBI
-	port: 53
-	root-hints: "$H/root.hints"
-	do-not-query-localhost: no
-	harden-referral-path: no
-	local-zone: "test." nodefault
-remote-control:
-	control-enable: no
-EOF
+md_it_unbound_hierarchy "$T/ubi.conf" ubi $UBI "$H/root.hints" ""
 unbound -d -c "$T/ubi.conf" >"$T/ubi.out" 2>&1 &
 PIDS="$PIDS $!"
 cat >"$T/fwd.yaml" <<EOF
