@@ -20,7 +20,11 @@
 
 #define MD_CONFIG_MAX_LISTEN 32
 #define MD_CONFIG_MAX_THREADS 64 /* threads: at most */
-#define MD_UDP_BATCH_WAIT_US 100 /* udp-batch-wait: default */
+/* udp-batch-wait: default.  0: a worker never sleeps in its event loop;
+ * waiting trades latency for CPU (doc/benchmarks.md), an operator's
+ * choice, not a default (a node-local cache is on every pod's latency
+ * path). */
+#define MD_UDP_BATCH_WAIT_US 0
 #define MD_CONFIG_MAX_ACL 64
 #define MD_CONFIG_MAX_TRACE 16
 

@@ -449,7 +449,7 @@ recursion_keys(void **state)
 	assert_null(c.root_hints);
 	assert_int_equal(c.cache_size_mib, 64);
 	assert_int_equal(c.threads, 0); /* one per CPU */
-	assert_int_equal(c.udp_batch_wait, 100);
+	assert_int_equal(c.udp_batch_wait, 0);
 	assert_int_equal(c.cache_max_ttl, 86400);
 	assert_int_equal(c.cache_max_negative_ttl, 3600);
 	assert_int_equal(c.max_upstream_queries, 32);
