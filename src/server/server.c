@@ -399,8 +399,10 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 	/* The cache and the responder clamp TTLs by the same snapshot. */
 	md_config_cache_conf(cfg, &cc);
 	md_cache_set_limits(srv->cache, &cc, md_srv_now_ms(srv));
+	on_workers(srv, apply_config, srv);
 	/* Other trust anchors or insecure names: what the cache holds as
-	 * secure, insecure or bogus was judged by the old ones. */
+	 * secure, insecure or bogus was judged by the old ones (emptied once
+	 * every worker answers by the new settings). */
 	if (old != NULL && dnssec_changed(old->resolve, cfg->resolve)) {
 		md_info(MD_LOG_SERVER,
 		    "DNSSEC settings changed: the cache and the validator's "
@@ -409,7 +411,6 @@ md_server_update(struct md_server *srv, const struct md_config *cfg)
 		md_nsec_store_flush(srv->nsecs);
 		md_val_memo_flush(srv->memo);
 	}
-	on_workers(srv, apply_config, srv);
 	/* No worker holds the old limiter or reads the old snapshot any
 	 * more; resolutions that started under it hold their own
 	 * references. */
