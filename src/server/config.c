@@ -1586,6 +1586,38 @@ read_trust_anchors(
 	return 0;
 }
 
+/*
+ * A key whose value is a list of strings, each added by add() (and, with
+ * one_ok, a single string too: "listen: 127.0.0.1:53"); errors name the
+ * item.  list: "addresses"; one: "an address".
+ */
+static int
+read_list(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *v,
+    int (*add)(struct md_config *, const char *, char *, size_t), bool one_ok,
+    const char *list, const char *one)
+{
+	char why[MD_NAME_STRLEN + 64];
+
+	if (one_ok && v->type == YAML_SCALAR_NODE) {
+		if (add(c, md_yaml_scalar(v), why, sizeof(why)) != 0)
+			return bad(x, v, key, "%s", why);
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return bad(x, v, key, "expected a list of %s", list);
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *a = md_yaml_node(x->y, *it);
+		const char *sv = md_yaml_scalar(a);
+
+		if (sv == NULL)
+			return bad(x, a, key, "not %s", one);
+		if (add(c, sv, why, sizeof(why)) != 0)
+			return bad(x, a, key, "%s", why);
+	}
+	return 0;
+}
+
 static int
 read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
     yaml_node_t *v)
@@ -1594,28 +1626,9 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 	int rc;
 
 	if (strcmp(key, "listen") == 0) {
-		char why[256];
-
 		md_config_clear_listen(c);
-		if (v->type == YAML_SCALAR_NODE) {
-			if (md_config_add_listen(
-				c, md_yaml_scalar(v), why, sizeof(why)) != 0)
-				return bad(x, v, key, "%s", why);
-			return 0;
-		}
-		if (v->type != YAML_SEQUENCE_NODE)
-			return bad(x, v, key, "expected a list of addresses");
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *a = md_yaml_node(x->y, *it);
-			const char *s = md_yaml_scalar(a);
-
-			if (s == NULL)
-				return bad(x, a, key, "not an address");
-			if (md_config_add_listen(c, s, why, sizeof(why)) != 0)
-				return bad(x, a, key, "%s", why);
-		}
-		return 0;
+		return read_list(x, c, key, v, md_config_add_listen, true,
+		    "addresses", "an address");
 	}
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
 		if (strcmp(key, numbers[i].key) != 0)
@@ -1733,67 +1746,21 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 	if (strcmp(key, "trust-anchor-file") == 0)
 		return read_trust_anchors(x, c, key, v);
 	if (strcmp(key, "domain-insecure") == 0) {
-		char why[MD_NAME_STRLEN + 64];
-
 		c->ndomain_insecure = 0;
 		if (v->type == YAML_SCALAR_NODE && md_yaml_scalar(v)[0] == '\0')
 			return 0; /* "domain-insecure:" with nothing */
-		if (v->type == YAML_SCALAR_NODE) {
-			if (md_config_add_insecure(
-				c, md_yaml_scalar(v), why, sizeof(why)) != 0)
-				return bad(x, v, key, "%s", why);
-			return 0;
-		}
-		if (v->type != YAML_SEQUENCE_NODE)
-			return bad(x, v, key, "expected a list of names");
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *a = md_yaml_node(x->y, *it);
-			const char *sv = md_yaml_scalar(a);
-
-			if (sv == NULL ||
-			    md_config_add_insecure(c, sv, why, sizeof(why)) !=
-				0)
-				return bad(
-				    x, a, key, "%s", sv ? why : "not a name");
-		}
-		return 0;
+		return read_list(x, c, key, v, md_config_add_insecure, true,
+		    "names", "a name");
 	}
 	if (strcmp(key, "log-trace") == 0) {
-		char why[256];
-
 		c->ntrace = 0;
-		if (v->type != YAML_SEQUENCE_NODE)
-			return bad(x, v, key, "expected a list of names");
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *a = md_yaml_node(x->y, *it);
-			const char *sv = md_yaml_scalar(a);
-
-			if (sv == NULL ||
-			    md_config_add_trace(c, sv, why, sizeof(why)) != 0)
-				return bad(
-				    x, a, key, "%s", sv ? why : "not a name");
-		}
-		return 0;
+		return read_list(x, c, key, v, md_config_add_trace, false,
+		    "names", "a name");
 	}
 	if (strcmp(key, "access-control") == 0) {
-		char why[256];
-
 		c->nacl = 0;
-		if (v->type != YAML_SEQUENCE_NODE)
-			return bad(x, v, key, "expected a list of networks");
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *a = md_yaml_node(x->y, *it);
-			const char *sv = md_yaml_scalar(a);
-
-			if (sv == NULL ||
-			    md_config_add_acl(c, sv, why, sizeof(why)) != 0)
-				return bad(x, a, key, "%s",
-				    sv ? why : "not a network");
-		}
-		return 0;
+		return read_list(x, c, key, v, md_config_add_acl, false,
+		    "networks", "a network");
 	}
 	if (strcmp(key, "log-level") == 0) {
 		const char *s = md_yaml_scalar(v);
