@@ -5,12 +5,12 @@
  * libevent's evhttp.  CoreDNS's default ports (9153, 8080, 8181), so
  * existing probes and scrape configurations keep working.
  *
- * Counters are process-wide atomics, bumped by the server on the query
- * path (one relaxed atomic add each), or per worker thread (the size
- * histograms and the per-forwarder series: each worker writes its own
- * slots, with no atomic read-modify-write, and a scrape sums them); the
- * other figures (cache, upstream transport, Kubernetes watch) are read
- * from their modules when scraped.
+ * The query path's counters are kept per worker thread: each call names
+ * its worker, which alone writes its slot (no atomic read-modify-write,
+ * no cache line shared between cores), and a scrape sums the slots.  A
+ * caller that is not a worker passes MD_METRICS_NO_WORKER (a shared slot,
+ * atomic adds).  The other figures (cache, upstream transport, Kubernetes
+ * watch) are read from their modules when scraped.
  */
 #ifndef MINIDNS_METRICS_H
 #define MINIDNS_METRICS_H
@@ -48,14 +48,16 @@ enum md_metric_source {
 const char *md_metric_source_str(enum md_metric_source s);
 const char *md_metric_transport_str(enum md_metric_transport t);
 
-/* A query arrived: its transport, its type (counted per well-known type),
- * whether it came over IPv6, whether it set DO. */
-void md_metrics_request(
-    enum md_metric_transport t, uint16_t qtype, bool ipv6, bool do_bit);
-/* Per worker thread: how many there are, and a query one of them got. */
+/* Worker threads: at most MD_METRICS_WORKERS_MAX have slots of their
+ * own; how many run (minidns_worker_requests_total's series).  Any number
+ * from MD_METRICS_WORKERS_MAX up counts in the shared slot. */
 #define MD_METRICS_WORKERS_MAX 64
+#define MD_METRICS_NO_WORKER MD_METRICS_WORKERS_MAX
 void md_metrics_set_workers(unsigned n);
-void md_metrics_worker_request(unsigned worker);
+/* A query arrived on worker 'worker': its transport, its type (counted
+ * per well-known type), whether it came over IPv6, whether it set DO. */
+void md_metrics_request(unsigned worker, enum md_metric_transport t,
+    uint16_t qtype, bool ipv6, bool do_bit);
 /* The sizes of a query received and of its response sent, on worker
  * 'worker' (minidns_dns_request/response_size_bytes). */
 void md_metrics_request_size(
@@ -63,25 +65,28 @@ void md_metrics_request_size(
 void md_metrics_response_size(
     unsigned worker, enum md_metric_transport t, size_t len);
 /* A response left (rcode with extended bits), after 'usec' microseconds. */
-void md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec);
+void md_metrics_response(
+    unsigned worker, int rcode, enum md_metric_source src, uint64_t usec);
 /* A response's DNSSEC state (md_query_info.security), on worker 'worker':
  * secure, insecure, bogus or indeterminate; UNCHECKED is not counted. */
 void md_metrics_dnssec(unsigned worker, enum md_security sec);
 /* A query got no response (dropped: malformed or overloaded). */
-void md_metrics_dropped(void);
+void md_metrics_dropped(unsigned worker);
 /* Refused by access-control (recursion not offered to the client). */
-void md_metrics_refused_acl(void);
+void md_metrics_refused_acl(unsigned worker);
 /* A UDP query dropped by rate-limit. */
-void md_metrics_rate_limited(void);
+void md_metrics_rate_limited(unsigned worker);
 /* A prefetch resolution started. */
-void md_metrics_prefetch(void);
+void md_metrics_prefetch(unsigned worker);
 /* A query answered by a name Kubernetes autopath found (a CNAME to it). */
-void md_metrics_autopath(void);
+void md_metrics_autopath(unsigned worker);
 /* TCP/TLS connections: opened, closed. */
-void md_metrics_conn(bool opened);
+void md_metrics_conn(unsigned worker, bool opened);
 /* An upstream query: sent (with transport), and its outcome. */
-void md_metrics_upstream(bool forwarded, enum md_metric_transport t);
-void md_metrics_upstream_done(bool forwarded, bool timeout, uint32_t rtt_ms);
+void md_metrics_upstream(
+    unsigned worker, bool forwarded, enum md_metric_transport t);
+void md_metrics_upstream_done(
+    unsigned worker, bool forwarded, bool timeout, uint32_t rtt_ms);
 /*
  * Per forwarder (a configured upstream of a forward zone; never a server
  * met in iteration, so the label set stays bounded): its slot, the `to`

@@ -3,10 +3,11 @@
  * metrics.c - the server's counters and their Prometheus text rendering
  * (exposition format 0.0.4).
  *
- * Owns the process-wide counters: plain C11 atomics, bumped with relaxed
- * ordering on the query path (a scrape needs no ordering between them);
- * and the per-worker slots (size histograms, per-forwarder series), each
- * written by its worker alone and summed when rendered.
+ * Owns the counters.  Every counter the query path bumps lives in a slot
+ * per worker thread, written by that worker alone (a relaxed load and
+ * store: no locked instruction, no cache line another core writes) and
+ * summed when a scrape renders it.  Callers that are not a worker
+ * (MD_METRICS_NO_WORKER) share one more slot, bumped with atomic adds.
  * Histograms keep one count per bucket; the cumulative buckets and _count
  * are summed at render time, so +Inf always equals _count.  The cache,
  * upstream transport and Kubernetes figures are not counted here: they are
@@ -100,26 +101,8 @@ static const char *const prog_le[MD_K8S_PROG_BUCKETS] = {"0.001", "0.002",
 enum { CLASS_RECURSION = 0, CLASS_FORWARD, CLASS_COUNT };
 static const char *const classes[CLASS_COUNT] = {"recursion", "forward"};
 
+/* The process's own figures, rarely written. */
 static struct {
-	/* by transport, address family (IPv4, IPv6) and query type */
-	counter_t requests[MD_METRIC_TRANSPORT_COUNT][2][QTYPE_OTHER + 1];
-	counter_t requests_type[QTYPE_OTHER + 1];
-	counter_t do_requests;
-	counter_t responses_rcode[RCODE_SLOTS];
-	counter_t responses_source[MD_SOURCE_COUNT];
-	counter_t dur_bucket[DUR_SLOTS];
-	counter_t dur_sum_us;
-	counter_t dropped;
-	counter_t acl_refused;
-	counter_t rate_limited;
-	counter_t prefetches;
-	counter_t autopaths;
-	counter_t conns;
-	_Atomic int64_t conns_open;
-	counter_t up_queries[CLASS_COUNT][MD_METRIC_TRANSPORT_COUNT];
-	counter_t up_timeouts[CLASS_COUNT];
-	counter_t rtt_bucket[CLASS_COUNT][RTT_SLOTS];
-	counter_t rtt_sum_ms[CLASS_COUNT];
 	counter_t reloads[2]; /* failure, success */
 	_Atomic int64_t start_time;
 } m;
@@ -161,11 +144,6 @@ record_start_time(void)
 	atomic_store(&m.start_time, (int64_t)time(NULL));
 }
 
-/* Queries per worker thread: each worker bumps its own, on a cache line
- * of its own, so workers do not contend for it. */
-static struct {
-	_Alignas(64) counter_t n;
-} worker_requests[MD_METRICS_WORKERS_MAX];
 static _Atomic unsigned nworkers;
 
 void
@@ -175,20 +153,32 @@ md_metrics_set_workers(unsigned n)
 	    &nworkers, n < MD_METRICS_WORKERS_MAX ? n : MD_METRICS_WORKERS_MAX);
 }
 
-void
-md_metrics_worker_request(unsigned worker)
-{
-	if (worker < MD_METRICS_WORKERS_MAX)
-		inc(&worker_requests[worker].n);
-}
-
 /*
- * What each worker counts on its own: the size histograms and the
- * per-forwarder series.  A worker is the only writer of its slots, so a
- * bump is a relaxed load and store (no locked instruction, no cache line
- * shared with another worker); a scrape sums the workers' slots.
+ * What each worker counts on its own.  A worker is the only writer of
+ * its slot, so a bump is a relaxed load and store (no locked instruction,
+ * no cache line shared with another worker); a scrape sums the slots.
  */
 struct worker_stats {
+	counter_t requests; /* minidns_worker_requests_total */
+	/* by transport, address family (IPv4, IPv6) and query type */
+	counter_t by_proto[MD_METRIC_TRANSPORT_COUNT][2][QTYPE_OTHER + 1];
+	counter_t by_type[QTYPE_OTHER + 1];
+	counter_t do_requests;
+	counter_t responses_rcode[RCODE_SLOTS];
+	counter_t responses_source[MD_SOURCE_COUNT];
+	counter_t dur_bucket[DUR_SLOTS];
+	counter_t dur_sum_us;
+	counter_t dropped;
+	counter_t acl_refused;
+	counter_t rate_limited;
+	counter_t prefetches;
+	counter_t autopaths;
+	counter_t conns;
+	counter_t conns_closed; /* open = conns - conns_closed, summed */
+	counter_t up_queries[CLASS_COUNT][MD_METRIC_TRANSPORT_COUNT];
+	counter_t up_timeouts[CLASS_COUNT];
+	counter_t rtt_bucket[CLASS_COUNT][RTT_SLOTS];
+	counter_t rtt_sum_ms[CLASS_COUNT];
 	counter_t req_size[MD_METRIC_TRANSPORT_COUNT][SIZE_SLOTS];
 	counter_t req_size_sum[MD_METRIC_TRANSPORT_COUNT];
 	counter_t resp_size[MD_METRIC_TRANSPORT_COUNT][SIZE_SLOTS];
@@ -201,16 +191,31 @@ struct worker_stats {
 	counter_t dnssec[MD_SEC_INDETERMINATE + 1]; /* by md_security */
 } __attribute__((aligned(64)));
 
-/* Zeroed pages: those of workers that never run are never touched. */
-static struct worker_stats wstats[MD_METRICS_WORKERS_MAX];
+/* Zeroed pages: those of workers that never run are never touched.  The
+ * last slot is the shared one (MD_METRICS_NO_WORKER). */
+#define SLOTS (MD_METRICS_WORKERS_MAX + 1)
+static struct worker_stats wstats[SLOTS];
 
-/* Single writer: the worker that owns the slot. */
-static inline void
-add_own(counter_t *c, uint64_t v)
+/* The slot of 'worker' (any out-of-range number is the shared one). */
+static inline struct worker_stats *
+slot(unsigned worker)
 {
-	atomic_store_explicit(c,
-	    atomic_load_explicit(c, memory_order_relaxed) + v,
-	    memory_order_relaxed);
+	return &wstats[worker < MD_METRICS_WORKERS_MAX
+		? worker
+		: MD_METRICS_WORKERS_MAX];
+}
+
+/* Add v to a counter of w: a worker's own slot has one writer, so no
+ * read-modify-write is needed; the shared slot takes an atomic add. */
+static inline void
+add(struct worker_stats *w, counter_t *c, uint64_t v)
+{
+	if (w == &wstats[MD_METRICS_WORKERS_MAX])
+		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+	else
+		atomic_store_explicit(c,
+		    atomic_load_explicit(c, memory_order_relaxed) + v,
+		    memory_order_relaxed);
 }
 
 /* The forwarders seen: append-only; nfwd is published after the entry. */
@@ -298,167 +303,166 @@ size_slot(size_t len)
 void
 md_metrics_forward_sent(unsigned worker, const struct md_upstream *up)
 {
-	int i;
+	struct worker_stats *w = slot(worker);
+	int i = md_metrics_forward_slot(up);
 
-	if (worker >= MD_METRICS_WORKERS_MAX)
-		return;
-	i = md_metrics_forward_slot(up);
 	if (i >= 0)
-		add_own(&wstats[worker].fwd_requests[i], 1);
+		add(w, &w->fwd_requests[i], 1);
 }
 
 void
 md_metrics_forward_reply(
     unsigned worker, const struct md_upstream *up, int rcode, uint64_t usec)
 {
-	struct worker_stats *w;
-	int i;
+	struct worker_stats *w = slot(worker);
+	int i = md_metrics_forward_slot(up);
 
-	if (worker >= MD_METRICS_WORKERS_MAX)
-		return;
-	i = md_metrics_forward_slot(up);
 	if (i < 0)
 		return;
-	w = &wstats[worker];
-	add_own(&w->fwd_responses[i][rcode_slot(rcode)], 1);
-	add_own(&w->fwd_dur[i][dur_slot(usec)], 1);
-	add_own(&w->fwd_dur_sum_us[i], usec);
+	add(w, &w->fwd_responses[i][rcode_slot(rcode)], 1);
+	add(w, &w->fwd_dur[i][dur_slot(usec)], 1);
+	add(w, &w->fwd_dur_sum_us[i], usec);
 }
 
 void
 md_metrics_forward_healthcheck_failed(
     unsigned worker, const struct md_upstream *up)
 {
-	int i;
+	struct worker_stats *w = slot(worker);
+	int i = md_metrics_forward_slot(up);
 
-	if (worker >= MD_METRICS_WORKERS_MAX)
-		return;
-	i = md_metrics_forward_slot(up);
 	if (i >= 0)
-		add_own(&wstats[worker].fwd_hc_failures[i], 1);
+		add(w, &w->fwd_hc_failures[i], 1);
 }
 
 void
 md_metrics_dnssec(unsigned worker, enum md_security sec)
 {
-	if (worker >= MD_METRICS_WORKERS_MAX || sec == MD_SEC_UNCHECKED ||
-	    (unsigned)sec > MD_SEC_INDETERMINATE)
+	struct worker_stats *w = slot(worker);
+
+	if (sec == MD_SEC_UNCHECKED || (unsigned)sec > MD_SEC_INDETERMINATE)
 		return;
-	add_own(&wstats[worker].dnssec[sec], 1);
+	add(w, &w->dnssec[sec], 1);
 }
 
 void
 md_metrics_request_size(unsigned worker, enum md_metric_transport t, size_t len)
 {
-	if (worker >= MD_METRICS_WORKERS_MAX ||
-	    (unsigned)t >= MD_METRIC_TRANSPORT_COUNT)
+	struct worker_stats *w = slot(worker);
+
+	if ((unsigned)t >= MD_METRIC_TRANSPORT_COUNT)
 		return;
-	add_own(&wstats[worker].req_size[t][size_slot(len)], 1);
-	add_own(&wstats[worker].req_size_sum[t], len);
+	add(w, &w->req_size[t][size_slot(len)], 1);
+	add(w, &w->req_size_sum[t], len);
 }
 
 void
 md_metrics_response_size(
     unsigned worker, enum md_metric_transport t, size_t len)
 {
-	if (worker >= MD_METRICS_WORKERS_MAX ||
-	    (unsigned)t >= MD_METRIC_TRANSPORT_COUNT)
+	struct worker_stats *w = slot(worker);
+
+	if ((unsigned)t >= MD_METRIC_TRANSPORT_COUNT)
 		return;
-	add_own(&wstats[worker].resp_size[t][size_slot(len)], 1);
-	add_own(&wstats[worker].resp_size_sum[t], len);
+	add(w, &w->resp_size[t][size_slot(len)], 1);
+	add(w, &w->resp_size_sum[t], len);
 }
 
 void
-md_metrics_request(
-    enum md_metric_transport t, uint16_t qtype, bool ipv6, bool do_bit)
+md_metrics_request(unsigned worker, enum md_metric_transport t, uint16_t qtype,
+    bool ipv6, bool do_bit)
 {
+	struct worker_stats *w = slot(worker);
 	size_t i;
 
 	for (i = 0; i < NELEMS(qtypes); i++)
 		if (qtypes[i].type == qtype)
 			break;
+	add(w, &w->requests, 1);
 	if ((unsigned)t < MD_METRIC_TRANSPORT_COUNT)
-		inc(&m.requests[t][ipv6 ? 1 : 0][i]);
-	inc(&m.requests_type[i]);
+		add(w, &w->by_proto[t][ipv6 ? 1 : 0][i], 1);
+	add(w, &w->by_type[i], 1);
 	if (do_bit)
-		inc(&m.do_requests);
+		add(w, &w->do_requests, 1);
 }
 
 void
-md_metrics_response(int rcode, enum md_metric_source src, uint64_t usec)
+md_metrics_response(
+    unsigned worker, int rcode, enum md_metric_source src, uint64_t usec)
 {
-	inc(&m.responses_rcode[rcode_slot(rcode)]);
+	struct worker_stats *w = slot(worker);
+
+	add(w, &w->responses_rcode[rcode_slot(rcode)], 1);
 	if ((unsigned)src < MD_SOURCE_COUNT)
-		inc(&m.responses_source[src]);
-	inc(&m.dur_bucket[dur_slot(usec)]);
-	atomic_fetch_add_explicit(&m.dur_sum_us, usec, memory_order_relaxed);
+		add(w, &w->responses_source[src], 1);
+	add(w, &w->dur_bucket[dur_slot(usec)], 1);
+	add(w, &w->dur_sum_us, usec);
 }
 
 void
-md_metrics_dropped(void)
+md_metrics_dropped(unsigned worker)
 {
-	inc(&m.dropped);
+	add(slot(worker), &slot(worker)->dropped, 1);
 }
 
 void
-md_metrics_refused_acl(void)
+md_metrics_refused_acl(unsigned worker)
 {
-	inc(&m.acl_refused);
+	add(slot(worker), &slot(worker)->acl_refused, 1);
 }
 
 void
-md_metrics_rate_limited(void)
+md_metrics_rate_limited(unsigned worker)
 {
-	inc(&m.rate_limited);
+	add(slot(worker), &slot(worker)->rate_limited, 1);
 }
 
 void
-md_metrics_prefetch(void)
+md_metrics_prefetch(unsigned worker)
 {
-	inc(&m.prefetches);
+	add(slot(worker), &slot(worker)->prefetches, 1);
 }
 
 void
-md_metrics_autopath(void)
+md_metrics_autopath(unsigned worker)
 {
-	inc(&m.autopaths);
+	add(slot(worker), &slot(worker)->autopaths, 1);
 }
 
 void
-md_metrics_conn(bool opened)
+md_metrics_conn(unsigned worker, bool opened)
 {
-	if (opened) {
-		inc(&m.conns);
-		atomic_fetch_add_explicit(
-		    &m.conns_open, 1, memory_order_relaxed);
-	} else
-		atomic_fetch_sub_explicit(
-		    &m.conns_open, 1, memory_order_relaxed);
+	struct worker_stats *w = slot(worker);
+
+	add(w, opened ? &w->conns : &w->conns_closed, 1);
 }
 
 void
-md_metrics_upstream(bool forwarded, enum md_metric_transport t)
+md_metrics_upstream(unsigned worker, bool forwarded, enum md_metric_transport t)
 {
+	struct worker_stats *w = slot(worker);
+
 	if ((unsigned)t < MD_METRIC_TRANSPORT_COUNT)
-		inc(&m.up_queries[forwarded][t]);
+		add(w, &w->up_queries[forwarded][t], 1);
 }
 
 void
-md_metrics_upstream_done(bool forwarded, bool timeout, uint32_t rtt_ms)
+md_metrics_upstream_done(
+    unsigned worker, bool forwarded, bool timeout, uint32_t rtt_ms)
 {
+	struct worker_stats *w = slot(worker);
 	size_t i;
 
 	/* A timeout has no round-trip time to observe. */
 	if (timeout) {
-		inc(&m.up_timeouts[forwarded]);
+		add(w, &w->up_timeouts[forwarded], 1);
 		return;
 	}
 	for (i = 0; i < NELEMS(rtt_le_ms); i++)
 		if (rtt_ms <= rtt_le_ms[i])
 			break;
-	inc(&m.rtt_bucket[forwarded][i]);
-	atomic_fetch_add_explicit(
-	    &m.rtt_sum_ms[forwarded], rtt_ms, memory_order_relaxed);
+	add(w, &w->rtt_bucket[forwarded][i], 1);
+	add(w, &w->rtt_sum_ms[forwarded], rtt_ms);
 }
 
 void
@@ -512,20 +516,6 @@ histogram_n(FILE *f, const char *name, const char *labels,
 	    cum);
 }
 
-#define HIST_SLOTS_MAX 32
-
-/* The same from shared counters. */
-static void
-histogram(FILE *f, const char *name, const char *labels, counter_t *buckets,
-    const char *const *le, size_t nle, uint64_t sum, uint64_t scale)
-{
-	uint64_t counts[HIST_SLOTS_MAX];
-
-	for (size_t i = 0; i <= nle && i < HIST_SLOTS_MAX; i++)
-		counts[i] = get(&buckets[i]);
-	histogram_n(f, name, labels, counts, le, nle, sum, scale);
-}
-
 /* One counter of the workers' stats summed over every slot (a worker
  * that never ran reads zeroes: the scrape, not the query, pays). */
 static uint64_t
@@ -533,7 +523,7 @@ wsum(size_t off)
 {
 	uint64_t sum = 0;
 
-	for (unsigned w = 0; w < MD_METRICS_WORKERS_MAX; w++)
+	for (unsigned w = 0; w < SLOTS; w++)
 		sum += get((counter_t *)((char *)&wstats[w] + off));
 	return sum;
 }
@@ -576,11 +566,11 @@ render_sizes(FILE *f)
 }
 
 static const char *
-rcode_name(size_t slot)
+rcode_name(size_t i)
 {
-	return slot < RCODE_BADVERS ? rcodes[slot]
-	    : slot == RCODE_BADVERS ? "BADVERS"
-				    : "other";
+	return i < RCODE_BADVERS ? rcodes[i]
+	    : i == RCODE_BADVERS ? "BADVERS"
+				 : "other";
 }
 
 /* Per forwarder, CoreDNS's forward plugin's series: requests, responses
@@ -638,6 +628,7 @@ render_forward(FILE *f)
 static void
 render_dns(FILE *f)
 {
+	uint64_t dur[DUR_SLOTS];
 	size_t i;
 
 	/* CoreDNS's labels: family 1 (IPv4) or 2 (IPv6); a series appears
@@ -648,7 +639,7 @@ render_dns(FILE *f)
 	for (i = 0; i < MD_METRIC_TRANSPORT_COUNT; i++) {
 		for (size_t fam = 0; fam < 2; fam++) {
 			for (size_t k = 0; k <= QTYPE_OTHER; k++) {
-				uint64_t n = get(&m.requests[i][fam][k]);
+				uint64_t n = WSUM(by_proto[i][fam][k]);
 
 				if (n == 0)
 					continue;
@@ -664,7 +655,7 @@ render_dns(FILE *f)
 	family(f, "minidns_dns_do_requests_total", "counter",
 	    "DNS queries received with the DO bit set.");
 	fprintf(f, "minidns_dns_do_requests_total %" PRIu64 "\n",
-	    get(&m.do_requests));
+	    WSUM(do_requests));
 
 	family(f, "minidns_worker_requests_total", "counter",
 	    "DNS queries received, by worker thread.");
@@ -672,7 +663,7 @@ render_dns(FILE *f)
 		fprintf(f,
 		    "minidns_worker_requests_total{worker=\"%zu\"} %" PRIu64
 		    "\n",
-		    i, get(&worker_requests[i].n));
+		    i, get(&wstats[i].requests));
 
 	family(f, "minidns_dns_requests_by_type_total", "counter",
 	    "DNS queries received, by query type.");
@@ -681,14 +672,14 @@ render_dns(FILE *f)
 		    "minidns_dns_requests_by_type_total{type=\"%s\"} %" PRIu64
 		    "\n",
 		    i < QTYPE_OTHER ? qtypes[i].name : "other",
-		    get(&m.requests_type[i]));
+		    WSUM(by_type[i]));
 
 	family(f, "minidns_dns_responses_total", "counter",
 	    "DNS responses sent, by response code.");
 	for (i = 0; i < RCODE_SLOTS; i++)
 		fprintf(f,
 		    "minidns_dns_responses_total{rcode=\"%s\"} %" PRIu64 "\n",
-		    rcode_name(i), get(&m.responses_rcode[i]));
+		    rcode_name(i), WSUM(responses_rcode[i]));
 
 	family(f, "minidns_dns_responses_by_source_total", "counter",
 	    "DNS responses sent, by where the answer came from.");
@@ -696,35 +687,37 @@ render_dns(FILE *f)
 		fprintf(f,
 		    "minidns_dns_responses_by_source_total{source=\"%s\"} %" PRIu64
 		    "\n",
-		    md_metric_source_str(i), get(&m.responses_source[i]));
+		    md_metric_source_str(i), WSUM(responses_source[i]));
 
 	family(f, "minidns_dns_request_duration_seconds", "histogram",
 	    "Time from a query's arrival to its response.");
-	histogram(f, "minidns_dns_request_duration_seconds", "", m.dur_bucket,
-	    dur_le, NELEMS(dur_le), get(&m.dur_sum_us), 1000000);
+	for (i = 0; i < DUR_SLOTS; i++)
+		dur[i] = WSUM(dur_bucket[i]);
+	histogram_n(f, "minidns_dns_request_duration_seconds", "", dur, dur_le,
+	    NELEMS(dur_le), WSUM(dur_sum_us), 1000000);
 	render_sizes(f);
 
 	single(f, "minidns_dropped_total", "counter",
 	    "Queries that got no response (malformed or overload).",
-	    get(&m.dropped));
+	    WSUM(dropped));
 	single(f, "minidns_acl_refused_total", "counter",
-	    "Queries refused by access control.", get(&m.acl_refused));
+	    "Queries refused by access control.", WSUM(acl_refused));
 	single(f, "minidns_rate_limited_total", "counter",
-	    "UDP queries dropped by rate-limit.", get(&m.rate_limited));
+	    "UDP queries dropped by rate-limit.", WSUM(rate_limited));
 	single(f, "minidns_prefetch_total", "counter",
 	    "Resolutions started to refresh a cache entry (prefetch).",
-	    get(&m.prefetches));
+	    WSUM(prefetches));
 	single(f, "minidns_autopath_total", "counter",
 	    "Queries answered by a search-path name that Kubernetes autopath "
 	    "found (a CNAME to it).",
-	    get(&m.autopaths));
+	    WSUM(autopaths));
 
 	single(f, "minidns_tcp_connections_total", "counter",
-	    "TCP and TLS client connections accepted.", get(&m.conns));
+	    "TCP and TLS client connections accepted.", WSUM(conns));
 	family(f, "minidns_tcp_connections_open", "gauge",
 	    "TCP and TLS client connections open now.");
 	fprintf(f, "minidns_tcp_connections_open %" PRId64 "\n",
-	    atomic_load_explicit(&m.conns_open, memory_order_relaxed));
+	    (int64_t)(WSUM(conns) - WSUM(conns_closed)));
 
 	family(f, "minidns_zone_reloads_total", "counter",
 	    "Zone reloads, by result.");
@@ -750,7 +743,7 @@ render_upstream(FILE *f, const struct md_metrics_sources *src)
 			    "minidns_upstream_queries_total{class=\"%s\","
 			    "proto=\"%s\"} %" PRIu64 "\n",
 			    classes[c], md_metric_transport_str(t),
-			    get(&m.up_queries[c][t]));
+			    WSUM(up_queries[c][t]));
 
 	family(f, "minidns_upstream_timeouts_total", "counter",
 	    "Upstream queries that timed out, by class.");
@@ -758,15 +751,18 @@ render_upstream(FILE *f, const struct md_metrics_sources *src)
 		fprintf(f,
 		    "minidns_upstream_timeouts_total{class=\"%s\"} %" PRIu64
 		    "\n",
-		    classes[c], get(&m.up_timeouts[c]));
+		    classes[c], WSUM(up_timeouts[c]));
 
 	family(f, "minidns_upstream_rtt_seconds", "histogram",
 	    "Round-trip time of upstream queries answered, by class.");
 	for (c = 0; c < CLASS_COUNT; c++) {
+		uint64_t counts[RTT_SLOTS];
+
+		for (size_t i = 0; i < RTT_SLOTS; i++)
+			counts[i] = WSUM(rtt_bucket[c][i]);
 		snprintf(labels, sizeof(labels), "class=\"%s\"", classes[c]);
-		histogram(f, "minidns_upstream_rtt_seconds", labels,
-		    m.rtt_bucket[c], rtt_le, NELEMS(rtt_le),
-		    get(&m.rtt_sum_ms[c]), 1000);
+		histogram_n(f, "minidns_upstream_rtt_seconds", labels, counts,
+		    rtt_le, NELEMS(rtt_le), WSUM(rtt_sum_ms[c]), 1000);
 	}
 
 	render_forward(f);

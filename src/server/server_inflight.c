@@ -63,10 +63,10 @@ md_srv_account(const struct worker *wk, const struct sockaddr *from,
 	uint64_t us = md_now_us() - start_us;
 
 	if (len == 0) {
-		md_metrics_dropped();
+		md_metrics_dropped(wk->id);
 		return;
 	}
-	md_metrics_response(rcode, src, us);
+	md_metrics_response(wk->id, rcode, src, us);
 	md_metrics_response_size(wk->id, t, len);
 	md_metrics_dnssec(wk->id, sec);
 	if (md_querylog_enabled()) {
@@ -196,7 +196,7 @@ answer_waiter(
 		autopath = info.autopath;
 	}
 	if (autopath && len > 0)
-		md_metrics_autopath();
+		md_metrics_autopath(wk->id);
 	md_srv_account(wk, (struct sockaddr *)&w->from, w->fromlen,
 	    w->transport, &w->q, info.rcode,
 	    info.from_cache
@@ -323,7 +323,7 @@ upstream_sent(void *arg, const struct md_send *s)
 
 	if (s->upstream != NULL)
 		md_metrics_forward_sent(wk->id, s->upstream);
-	md_metrics_upstream(s->upstream != NULL,
+	md_metrics_upstream(wk->id, s->upstream != NULL,
 	    s->upstream != NULL && s->upstream->transport == MD_TRANSPORT_TLS
 		? MD_METRIC_TLS
 		: (s->tcp ? MD_METRIC_TCP : MD_METRIC_UDP));
@@ -333,8 +333,10 @@ static void
 upstream_finished(
     void *arg, bool forward, enum md_net_status status, uint32_t rtt_ms)
 {
-	(void)arg;
-	md_metrics_upstream_done(forward, status == MD_NET_TIMEOUT, rtt_ms);
+	const struct worker *wk = arg;
+
+	md_metrics_upstream_done(
+	    wk->id, forward, status == MD_NET_TIMEOUT, rtt_ms);
 }
 
 /* A forwarder's reply: its rcode (the header's four bits; extended
@@ -488,7 +490,7 @@ md_srv_prefetch(struct worker *wk, const struct md_query_info *info)
 	res = inflight_start(wk, key, info->q.qtype, h, MD_RESOLVE_PREFETCH);
 	if (res == NULL)
 		return;
-	md_metrics_prefetch();
+	md_metrics_prefetch(wk->id);
 	md_drive_run(&res->dr);
 }
 

@@ -158,7 +158,7 @@ md_srv_conn_free(struct tcp_conn *c)
 		event_free(c->deadline);
 	free(c);
 	wk->nconns--;
-	md_metrics_conn(false);
+	md_metrics_conn(wk->id, false);
 	/* A slot is free again: accept more if we had stopped. */
 	if (wk->accept_paused && wk->nconns < wk->max_conns) {
 		wk->accept_paused = false;
@@ -252,19 +252,18 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		ctx.client = (const struct sockaddr *)&c->peer;
 		rlen = md_query_process(&ctx, true, wk->buf, qlen, wk->out + 2,
 		    sizeof(wk->out) - 2, &info);
-		md_metrics_request(t, info.qtype,
+		md_metrics_request(wk->id, t, info.qtype,
 		    ((const struct sockaddr *)&c->peer)->sa_family == AF_INET6,
 		    info.q.edns.do_bit);
-		md_metrics_worker_request(wk->id);
 		md_metrics_request_size(wk->id, t, qlen);
 		md_srv_log_query(c->tls ? "tls" : "tcp",
 		    (struct sockaddr *)&c->peer, c->peerlen, &info);
 		if (info.refused_recursion && wk->cfg->recursion)
-			md_metrics_refused_acl();
+			md_metrics_refused_acl(wk->id);
 		if (info.prefetch)
 			md_srv_prefetch(wk, &info);
 		if (info.autopath && !info.need_recursion && rlen > 0)
-			md_metrics_autopath();
+			md_metrics_autopath(wk->id);
 		if (info.need_recursion) {
 			/* Answered when resolved, maybe out of order
 			 * (RFC 7766 §6.2.1.1). */
@@ -455,7 +454,7 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
 		wk->conns->prev = c;
 	wk->conns = c;
 	wk->nconns++;
-	md_metrics_conn(true);
+	md_metrics_conn(wk->id, true);
 }
 
 void

@@ -30,18 +30,17 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
 	    wk, md_srv_may_recurse(wk, (const struct sockaddr *)from), &ctx);
 	ctx.client = (const struct sockaddr *)from;
 	len = md_query_process(&ctx, false, in, n, out, outcap, &info);
-	md_metrics_request(MD_METRIC_UDP, info.qtype,
+	md_metrics_request(wk->id, MD_METRIC_UDP, info.qtype,
 	    ((const struct sockaddr *)from)->sa_family == AF_INET6,
 	    info.q.edns.do_bit);
-	md_metrics_worker_request(wk->id);
 	md_metrics_request_size(wk->id, MD_METRIC_UDP, n);
 	md_srv_log_query("udp", (const struct sockaddr *)from, fromlen, &info);
 	if (info.refused_recursion && wk->cfg->recursion)
-		md_metrics_refused_acl();
+		md_metrics_refused_acl(wk->id);
 	if (info.prefetch)
 		md_srv_prefetch(wk, &info);
 	if (info.autopath && !info.need_recursion && len > 0)
-		md_metrics_autopath();
+		md_metrics_autopath(wk->id);
 	if (info.need_recursion) {
 		struct waiter *w = md_srv_waiter_new(&info, false);
 
@@ -82,7 +81,7 @@ udp_query(struct worker *wk, evutil_socket_t fd,
 		return 0;
 	if (!md_ratelimit_allow(
 		wk->rl, (const struct sockaddr *)from, now_ms)) {
-		md_metrics_rate_limited();
+		md_metrics_rate_limited(wk->id);
 		return 0;
 	}
 	return md_srv_udp_answer(
@@ -145,7 +144,7 @@ udp_batch(struct worker *wk, evutil_socket_t fd)
 
 		/* Larger than any sensible query: not answered. */
 		if (h->msg_flags & MSG_TRUNC) {
-			md_metrics_dropped();
+			md_metrics_dropped(wk->id);
 			continue;
 		}
 		len = udp_query(wk, fd, &wk->rfrom[i], h->msg_namelen,

@@ -177,6 +177,17 @@ has(const struct page *p, const char *name)
 	return false;
 }
 
+/* Is there a sample NAME{LABELS}? */
+static bool
+has_sample(const struct page *p, const char *name, const char *labels)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->s[i].name, name) == 0 &&
+		    strcmp(p->s[i].labels, labels) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Check one histogram (with 'prefix' labels, "" or `class="x",`):
  * buckets cumulative, ascending le, last +Inf equal to _count.
@@ -238,6 +249,7 @@ test_render_and_count(void **state)
 
 	(void)state;
 	assert_non_null(a);
+	md_metrics_set_workers(2);
 	render(&src, a);
 	check_histogram(a, "minidns_dns_request_duration_seconds", "");
 	check_histogram(
@@ -263,43 +275,49 @@ test_render_and_count(void **state)
 	assert_true(has(a, "minidns_prefetch_total"));
 	assert_true(has(a, "minidns_autopath_total"));
 
-	md_metrics_request(MD_METRIC_UDP, 1, false, false); /* A */
-	md_metrics_request(MD_METRIC_UDP, 28, true, true);  /* AAAA, v6, DO */
-	md_metrics_request(MD_METRIC_TCP, 1, false, true);  /* A, DO */
-	md_metrics_request(MD_METRIC_TLS, 4242, false, false); /* other */
-	md_metrics_request(MD_METRIC_UDP, 64, false, false);   /* SVCB */
-	md_metrics_response(0, MD_SOURCE_LOCAL, 100);	       /* le 0.00025 */
-	md_metrics_response(3, MD_SOURCE_CACHE, 1500);	       /* le 0.002 */
-	md_metrics_response(5, MD_SOURCE_ERROR, 20000000);     /* +Inf */
-	md_metrics_response(16, MD_SOURCE_RECURSION, 250);     /* BADVERS */
-	md_metrics_response(13, MD_SOURCE_FORWARD, 8192000);   /* other */
-	md_metrics_dropped();
-	md_metrics_refused_acl();
-	md_metrics_refused_acl();
-	md_metrics_rate_limited();
-	md_metrics_rate_limited();
-	md_metrics_rate_limited();
-	md_metrics_prefetch();
-	md_metrics_autopath();
-	md_metrics_autopath();
-	md_metrics_conn(true);
-	md_metrics_conn(true);
-	md_metrics_conn(false);
-	md_metrics_upstream(false, MD_METRIC_UDP);
-	md_metrics_upstream(false, MD_METRIC_TCP);
-	md_metrics_upstream(true, MD_METRIC_TLS);
-	md_metrics_upstream_done(false, false, 3);
-	md_metrics_upstream_done(false, true, 0);
-	md_metrics_upstream_done(true, false, 10000);
+	/* spread over workers and the shared slot: a scrape sums them */
+	md_metrics_request(0, MD_METRIC_UDP, 1, false, false); /* A */
+	md_metrics_request(1, MD_METRIC_UDP, 28, true, true); /* AAAA, v6, DO */
+	md_metrics_request(0, MD_METRIC_TCP, 1, false, true); /* A, DO */
+	md_metrics_request(MD_METRICS_NO_WORKER, MD_METRIC_TLS, 4242, false,
+	    false);						/* other */
+	md_metrics_request(1, MD_METRIC_UDP, 64, false, false); /* SVCB */
+	md_metrics_response(0, 0, MD_SOURCE_LOCAL, 100);	/* le 0.00025 */
+	md_metrics_response(1, 3, MD_SOURCE_CACHE, 1500);	/* le 0.002 */
+	md_metrics_response(0, 5, MD_SOURCE_ERROR, 20000000);	/* +Inf */
+	md_metrics_response(
+	    MD_METRICS_NO_WORKER, 16, MD_SOURCE_RECURSION, 250); /* BADVERS */
+	md_metrics_response(1, 13, MD_SOURCE_FORWARD, 8192000);	 /* other */
+	md_metrics_dropped(0);
+	md_metrics_refused_acl(0);
+	md_metrics_refused_acl(1);
+	md_metrics_rate_limited(1);
+	md_metrics_rate_limited(1);
+	md_metrics_rate_limited(MD_METRICS_NO_WORKER);
+	md_metrics_prefetch(0);
+	md_metrics_autopath(1);
+	md_metrics_autopath(0);
+	/* a connection closed on another worker than the two opened: the
+	 * open gauge is the sum */
+	md_metrics_conn(0, true);
+	md_metrics_conn(0, true);
+	md_metrics_conn(1, false);
+	md_metrics_upstream(0, false, MD_METRIC_UDP);
+	md_metrics_upstream(1, false, MD_METRIC_TCP);
+	md_metrics_upstream(0, true, MD_METRIC_TLS);
+	md_metrics_upstream_done(1, false, false, 3);
+	md_metrics_upstream_done(0, false, true, 0);
+	md_metrics_upstream_done(MD_METRICS_NO_WORKER, true, false, 10000);
 	md_metrics_reload(true);
 	md_metrics_reload(false);
 	md_metrics_reload(true);
 	/* sizes, on several workers: summed at render time */
-	md_metrics_request_size(0, MD_METRIC_UDP, 0);	   /* le 0 */
-	md_metrics_request_size(5, MD_METRIC_UDP, 40);	   /* le 100 */
-	md_metrics_request_size(63, MD_METRIC_UDP, 100);   /* le 100 */
-	md_metrics_request_size(1, MD_METRIC_TCP, 511);	   /* le 511 */
-	md_metrics_request_size(64, MD_METRIC_TCP, 50);	   /* no such worker */
+	md_metrics_request_size(0, MD_METRIC_UDP, 0);	 /* le 0 */
+	md_metrics_request_size(5, MD_METRIC_UDP, 40);	 /* le 100 */
+	md_metrics_request_size(63, MD_METRIC_UDP, 100); /* le 100 */
+	md_metrics_request_size(1, MD_METRIC_TCP, 511);	 /* le 511 */
+	md_metrics_request_size(
+	    MD_METRICS_NO_WORKER, MD_METRIC_TCP, 50);	   /* the shared slot */
 	md_metrics_response_size(2, MD_METRIC_UDP, 512);   /* le 1023 */
 	md_metrics_response_size(2, MD_METRIC_UDP, 8291);  /* le 8291 */
 	md_metrics_response_size(3, MD_METRIC_TLS, 70000); /* +Inf */
@@ -309,7 +327,7 @@ test_render_and_count(void **state)
 	md_metrics_dnssec(1, MD_SEC_BOGUS);
 	md_metrics_dnssec(1, MD_SEC_INDETERMINATE);
 	md_metrics_dnssec(2, MD_SEC_UNCHECKED);
-	md_metrics_dnssec(64, MD_SEC_INSECURE); /* no such worker */
+	md_metrics_dnssec(1000, MD_SEC_INSECURE); /* the shared slot too */
 	render(&src, b);
 
 #define DELTA(name, labels) (val(b, name, labels) - val(a, name, labels))
@@ -328,6 +346,14 @@ test_render_and_count(void **state)
 	assert_true(SUMDELTA("minidns_dns_requests_total",
 			"proto=\"tls\",family=\"1\",type=\"other\"") == 1);
 	assert_true(DELTA("minidns_dns_do_requests_total", "") == 2);
+	/* per worker: only the two that run are shown; the shared slot's
+	 * query counts in the totals above */
+	assert_true(
+	    DELTA("minidns_worker_requests_total", "worker=\"0\"") == 2);
+	assert_true(
+	    DELTA("minidns_worker_requests_total", "worker=\"1\"") == 2);
+	assert_false(
+	    has_sample(b, "minidns_worker_requests_total", "worker=\"2\""));
 	assert_true(
 	    DELTA("minidns_dns_requests_by_type_total", "type=\"A\"") == 2);
 	assert_true(
@@ -418,11 +444,11 @@ test_render_and_count(void **state)
 	assert_true(DELTA("minidns_dns_request_size_bytes_sum",
 			"proto=\"udp\"") == 140);
 	assert_true(DELTA("minidns_dns_request_size_bytes_bucket",
-			"proto=\"tcp\",le=\"400\"") == 0);
+			"proto=\"tcp\",le=\"400\"") == 1);
 	assert_true(DELTA("minidns_dns_request_size_bytes_bucket",
-			"proto=\"tcp\",le=\"511\"") == 1);
+			"proto=\"tcp\",le=\"511\"") == 2);
 	assert_true(DELTA("minidns_dns_request_size_bytes_count",
-			"proto=\"tcp\"") == 1);
+			"proto=\"tcp\"") == 2);
 	assert_true(DELTA("minidns_dns_request_size_bytes_count",
 			"proto=\"tls\"") == 0);
 	assert_true(DELTA("minidns_dns_response_size_bytes_bucket",
@@ -440,13 +466,13 @@ test_render_and_count(void **state)
 	assert_true(
 	    DELTA("minidns_dnssec_answers_total", "state=\"secure\"") == 2);
 	assert_true(
-	    DELTA("minidns_dnssec_answers_total", "state=\"insecure\"") == 0);
+	    DELTA("minidns_dnssec_answers_total", "state=\"insecure\"") == 1);
 	assert_true(
 	    DELTA("minidns_dnssec_answers_total", "state=\"bogus\"") == 1);
 	assert_true(DELTA("minidns_dnssec_answers_total",
 			"state=\"indeterminate\"") == 1);
 	/* the unchecked one counted nowhere */
-	assert_true(SUMDELTA("minidns_dnssec_answers_total", "") == 4);
+	assert_true(SUMDELTA("minidns_dnssec_answers_total", "") == 5);
 	/* the NTA gauge only with its source */
 	assert_false(has(b, "minidns_dnssec_negative_trust_anchors"));
 #undef DELTA
