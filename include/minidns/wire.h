@@ -204,7 +204,25 @@ enum md_section {
 	MD_SECTION_ADDITIONAL,
 };
 
-#define MD_WIRE_COMP_MAX 128
+/*
+ * Name compression: every label the writer puts in the message below
+ * offset 0x4000 (a pointer's reach) is remembered with the hash of the
+ * name from it to the root (md_name_hash()).  A name to write looks up its
+ * suffixes by hash, so a message of n names costs O(n), not O(n^2): the
+ * first MD_WIRE_COMP_SCAN labels are scanned (small answers never touch
+ * the table), then they go into a chained hash table of
+ * MD_WIRE_COMP_BUCKETS heads.  MD_WIRE_COMP_MAX bounds the labels kept
+ * (later ones are written in full, still correct).
+ */
+#define MD_WIRE_COMP_MAX 1024
+#define MD_WIRE_COMP_SCAN 32
+#define MD_WIRE_COMP_BUCKETS 256
+
+struct md_wire_comp {
+	uint32_t hash; /* of the name from this label on */
+	uint16_t off;  /* where the label is in the message */
+	uint16_t next; /* index + 1 of the next entry in the bucket; 0: none */
+};
 
 struct md_wire_writer {
 	uint8_t *buf;
@@ -216,11 +234,19 @@ struct md_wire_writer {
 	unsigned ncomp;
 	const uint8_t *qname; /* the question's name as passed, and where */
 	uint16_t qname_off;   /* it is in the message (0: none yet) */
-	uint16_t comp[MD_WIRE_COMP_MAX]; /* offsets of names for compression */
+	/* heads[] (index + 1 of an entry; 0: none) is valid only once ncomp
+	 * reached MD_WIRE_COMP_SCAN: it is not cleared before */
+	uint16_t heads[MD_WIRE_COMP_BUCKETS];
+	struct md_wire_comp comp[MD_WIRE_COMP_MAX];
 };
 
 /* Start a message in buf; limit starts at cap. */
 void md_wire_writer_init(struct md_wire_writer *w, uint8_t *buf, size_t cap);
+/* Take the message back to an earlier state: 'len' bytes and 'ncomp'
+ * compression entries (both read from the writer then); counts are the
+ * caller's to restore. */
+void md_wire_writer_rewind(
+    struct md_wire_writer *w, size_t len, unsigned ncomp);
 /* Bound the message size (e.g. the client's UDP size) and reserve room. */
 void md_wire_writer_set_limit(
     struct md_wire_writer *w, size_t limit, size_t reserve);

@@ -105,8 +105,7 @@ write_set_rot(struct md_wire_writer *w, enum md_section sec,
 		rdata_len - start) != 0 ||
 	    write_rrs(w, sec, owner, type, ttl, rdata, start) != 0) {
 		if (sec == MD_SECTION_ADDITIONAL) {
-			w->len = len;
-			w->ncomp = ncomp;
+			md_wire_writer_rewind(w, len, ncomp);
 			w->counts[sec] = count;
 		}
 		return MD_ENOSPACE;

@@ -22,8 +22,10 @@ lower(uint8_t c)
 void
 md_wire_writer_init(struct md_wire_writer *w, uint8_t *buf, size_t cap)
 {
-	/* comp[] is read only below ncomp: no need to clear it. */
-	memset(w, 0, offsetof(struct md_wire_writer, comp));
+	/* comp[] is read only below ncomp, heads[] only from
+	 * MD_WIRE_COMP_SCAN entries on (cleared then): neither is cleared
+	 * here. */
+	memset(w, 0, offsetof(struct md_wire_writer, heads));
 	w->buf = buf;
 	w->cap = cap > MD_WIRE_MAX ? MD_WIRE_MAX : cap;
 	w->limit = w->cap;
@@ -89,13 +91,101 @@ match_at(const struct md_wire_writer *w, size_t off, const uint8_t *name)
 			return false;
 		if (c == 0)
 			return true;
+		/* most names repeat in the same case: exact bytes first */
 		for (unsigned i = 1; i <= c; i++) {
-			if (lower(w->buf[off + i]) != lower(name[i]))
+			if (w->buf[off + i] != name[i] &&
+			    lower(w->buf[off + i]) != lower(name[i]))
 				return false;
 		}
 		off += 1 + (size_t)c;
 		name += 1 + c;
 	}
+}
+
+/* The bucket of a suffix hash (the low bits are FNV-1a's best mixed). */
+static inline unsigned
+bucket(uint32_t hash)
+{
+	return (hash ^ (hash >> 16)) & (MD_WIRE_COMP_BUCKETS - 1);
+}
+
+/* Put entry i into its bucket, at the head. */
+static void
+comp_index(struct md_wire_writer *w, unsigned i)
+{
+	unsigned b = bucket(w->comp[i].hash);
+
+	w->comp[i].next = w->heads[b];
+	w->heads[b] = (uint16_t)(i + 1);
+}
+
+/*
+ * Remember a label written at 'off' (its name's hash: 'hash', when the
+ * table is in use).  The MD_WIRE_COMP_SCAN-th entry starts the table:
+ * the names of the entries before it are read back from the message and
+ * hashed then, so a small answer never hashes for compression.
+ */
+static void
+comp_add(struct md_wire_writer *w, size_t off, uint32_t hash)
+{
+	if (off >= 0x4000 || w->ncomp >= MD_WIRE_COMP_MAX)
+		return;
+	w->comp[w->ncomp].hash = hash;
+	w->comp[w->ncomp].off = (uint16_t)off;
+	w->ncomp++;
+	if (w->ncomp > MD_WIRE_COMP_SCAN) {
+		comp_index(w, w->ncomp - 1);
+	} else if (w->ncomp == MD_WIRE_COMP_SCAN) {
+		memset(w->heads, 0, sizeof(w->heads));
+		for (unsigned i = 0; i < w->ncomp - 1; i++) {
+			uint8_t name[MD_NAME_MAX];
+			size_t at = w->comp[i].off;
+
+			/* our own bytes: well formed, and written before */
+			if (md_name_read(w->buf, w->len, &at, name) < 0)
+				name[0] = 0;
+			w->comp[i].hash = md_name_hash(name);
+			comp_index(w, i);
+		}
+		comp_index(w, w->ncomp - 1);
+	}
+}
+
+/* Where a name equal to 'suffix' already is (-1: nowhere), by a scan while
+ * entries are few, else by its hash 'h' (the table). */
+static int
+comp_find(const struct md_wire_writer *w, const uint8_t *suffix, uint32_t hash)
+{
+	if (w->ncomp < MD_WIRE_COMP_SCAN) {
+		for (unsigned i = 0; i < w->ncomp; i++)
+			if (match_at(w, w->comp[i].off, suffix))
+				return w->comp[i].off;
+		return -1;
+	}
+	for (unsigned i = w->heads[bucket(hash)]; i != 0;
+	     i = w->comp[i - 1].next) {
+		const struct md_wire_comp *c = &w->comp[i - 1];
+
+		if (c->hash == hash && match_at(w, c->off, suffix))
+			return c->off;
+	}
+	return -1;
+}
+
+void
+md_wire_writer_rewind(struct md_wire_writer *w, size_t len, unsigned ncomp)
+{
+	w->len = len;
+	if (ncomp >= w->ncomp)
+		return;
+	/* Back below MD_WIRE_COMP_SCAN, the table is not read (it is
+	 * rebuilt when the count gets there again); else the entries to
+	 * drop were indexed last, so, newest first, each is the head of its
+	 * bucket. */
+	if (ncomp >= MD_WIRE_COMP_SCAN)
+		for (unsigned i = w->ncomp; i-- > ncomp;)
+			w->heads[bucket(w->comp[i].hash)] = w->comp[i].next;
+	w->ncomp = ncomp;
 }
 
 /*
@@ -105,8 +195,10 @@ match_at(const struct md_wire_writer *w, size_t off, const uint8_t *name)
 static int
 put_name(struct md_wire_writer *w, const uint8_t *name, size_t extra)
 {
+	uint32_t h[MD_NAME_MAX / 2 + 2];
 	const uint8_t *suffix = name;
 	size_t prefix = 0; /* bytes of labels written before the pointer */
+	unsigned labels, k = 0;
 	int ptr = -1;
 
 	/* The question's own name, passed again (an answer's owner): a
@@ -119,33 +211,32 @@ put_name(struct md_wire_writer *w, const uint8_t *name, size_t extra)
 		w->len += 2;
 		return 2;
 	}
-	/* Longest suffix already present wins: try from the whole name. */
-	while (*suffix != 0) {
-		for (unsigned i = 0; i < w->ncomp; i++) {
-			if (match_at(w, w->comp[i], suffix)) {
-				ptr = w->comp[i];
-				break;
-			}
-		}
+	/* Longest suffix already present wins: try from the whole name
+	 * (with the table, each suffix by its hash). */
+	for (labels = 0; suffix[0] != 0; labels++)
+		suffix += 1 + *suffix;
+	suffix = name;
+	/* The hashes only if the table is in use, or may be by the end of
+	 * this name (its labels go in only below a pointer's reach). */
+	if (w->ncomp >= MD_WIRE_COMP_SCAN ||
+	    (w->ncomp + labels >= MD_WIRE_COMP_SCAN && w->len < 0x4000))
+		md_name_suffix_hashes(name, h);
+	else
+		memset(h, 0, sizeof(h[0]) * labels);
+	while (k < labels) {
+		ptr = comp_find(w, suffix, h[k]);
 		if (ptr >= 0)
 			break;
 		prefix += 1 + (size_t)*suffix;
 		suffix += 1 + *suffix;
+		k++;
 	}
 	size_t need = prefix + (ptr >= 0 ? 2 : 1);
 
 	if (!room(w, need + extra))
 		return MD_ENOSPACE;
-	/* Remember where each new label starts, for later names. */
-	size_t pos = 0;
+	size_t start = w->len, pos = 0;
 
-	while (pos < prefix) {
-		size_t at = w->len + pos;
-
-		if (at < 0x4000 && w->ncomp < MD_WIRE_COMP_MAX)
-			w->comp[w->ncomp++] = (uint16_t)at;
-		pos += 1 + (size_t)name[pos];
-	}
 	memcpy(w->buf + w->len, name, prefix);
 	w->len += prefix;
 	if (ptr >= 0) {
@@ -153,6 +244,12 @@ put_name(struct md_wire_writer *w, const uint8_t *name, size_t extra)
 		w->len += 2;
 	} else {
 		w->buf[w->len++] = 0;
+	}
+	/* Remember where each new label starts, for later names (once the
+	 * name is whole in the message: comp_add may read it back). */
+	for (unsigned i = 0; pos < prefix; i++) {
+		comp_add(w, start + pos, h[i]);
+		pos += 1 + (size_t)name[pos];
 	}
 	return (int)need;
 }
@@ -167,8 +264,7 @@ md_wire_write_question(struct md_wire_writer *w, const uint8_t *qname,
 	if (put_name(w, qname, 4) < 0)
 		return MD_ENOSPACE;
 	if (!room(w, 4)) {
-		w->len = start;
-		w->ncomp = ncomp;
+		md_wire_writer_rewind(w, start, ncomp);
 		return MD_ENOSPACE;
 	}
 	md_write_u16(w->buf + w->len, qtype);
@@ -258,16 +354,14 @@ md_wire_write_rr(struct md_wire_writer *w, enum md_section section,
 
 	rc = put_rdata(w, type, rdata, rdlen);
 	if (rc != 0) {
-		w->len = start;
-		w->ncomp = ncomp;
+		md_wire_writer_rewind(w, start, ncomp);
 		return rc;
 	}
 	md_write_u16(w->buf + rdstart - 2, (uint16_t)(w->len - rdstart));
 	w->counts[section]++;
 	return 0;
 nospace:
-	w->len = start;
-	w->ncomp = ncomp;
+	md_wire_writer_rewind(w, start, ncomp);
 	return MD_ENOSPACE;
 }
 

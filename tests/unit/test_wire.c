@@ -763,6 +763,127 @@ writer_compression_ignores_case(void **state)
 	(void)state;
 }
 
+/*
+ * A large SRV answer (a headless Service with many endpoints, over TCP):
+ * every additional record's owner compresses to its first label and a
+ * pointer into the question, however many names came before (the table
+ * takes over from the scan after MD_WIRE_COMP_SCAN labels), and ldns reads
+ * every name back.
+ */
+static void
+writer_compression_many_names(void **state)
+{
+	static uint8_t buf[65535];
+	uint8_t q[MD_NAME_MAX], t[MD_NAME_MAX], rd[MD_NAME_MAX + 6];
+	uint8_t addr[4] = {10, 244, 0, 0};
+	struct md_wire_writer w;
+	ldns_pkt *pkt = NULL;
+	char text[128];
+	size_t want, len;
+	const unsigned n = 600;
+
+	wname("_http._tcp.web.prod.svc.cluster.local.", q);
+	md_wire_writer_init(&w, buf, sizeof(buf));
+	md_wire_write_header(&w, 7, MD_FLAG_QR | MD_FLAG_AA);
+	assert_int_equal(
+	    md_wire_write_question(&w, q, MD_TYPE_SRV, MD_CLASS_IN), 0);
+	want = 12 + md_name_len(q) + 4;
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(
+		    text, sizeof(text), "ep-%u.web.prod.svc.cluster.local.", i);
+		wname(text, t);
+		memset(rd, 0, 6);
+		rd[5] = 80;
+		memcpy(rd + 6, t, md_name_len(t));
+		assert_int_equal(
+		    md_wire_write_rr(&w, MD_SECTION_ANSWER, q, MD_TYPE_SRV,
+			MD_CLASS_IN, 30, rd, (uint16_t)(6 + md_name_len(t))),
+		    0);
+		/* owner: a pointer; the target: in full (RFC 2782) */
+		want += 2 + 10 + 6 + md_name_len(t);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(
+		    text, sizeof(text), "ep-%u.web.prod.svc.cluster.local.", i);
+		wname(text, t);
+		addr[2] = (uint8_t)(i >> 8);
+		addr[3] = (uint8_t)i;
+		assert_int_equal(md_wire_write_rr(&w, MD_SECTION_ADDITIONAL, t,
+				     MD_TYPE_A, MD_CLASS_IN, 30, addr, 4),
+		    0);
+		/* "ep-N" and a pointer to web.prod... in the question */
+		want += 1 + t[0] + 2 + 10 + 4;
+	}
+	len = md_wire_writer_finish(&w);
+	assert_int_equal(len, want);
+	assert_int_equal(ldns_wire2pkt(&pkt, buf, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(pkt), n);
+	assert_int_equal(ldns_pkt_arcount(pkt), n);
+	check_rr(ldns_pkt_answer(pkt), 599,
+	    "_http._tcp.web.prod.svc.cluster.local. 30 IN SRV 0 0 80 "
+	    "ep-599.web.prod.svc.cluster.local.");
+	check_rr(ldns_pkt_additional(pkt), 0,
+	    "ep-0.web.prod.svc.cluster.local. 30 IN A 10.244.0.0");
+	check_rr(ldns_pkt_additional(pkt), 599,
+	    "ep-599.web.prod.svc.cluster.local. 30 IN A 10.244.2.87");
+	ldns_pkt_free(pkt);
+	(void)state;
+}
+
+/*
+ * An RR that does not fit, once the compression table is in use: the
+ * labels its owner added are forgotten with it, so a later name is
+ * written exactly as by a writer that never tried (no pointer to bytes
+ * that were taken back).
+ */
+static void
+writer_rewind_forgets_table_entries(void **state)
+{
+	uint8_t a[2048], b[2048], name[MD_NAME_MAX], big[400];
+	uint8_t addr[4] = {192, 0, 2, 1};
+	struct md_wire_writer wa, wb;
+	char text[64];
+
+	memset(big, 0, sizeof(big));
+	md_wire_writer_init(&wa, a, sizeof(a));
+	md_wire_writer_init(&wb, b, sizeof(b));
+	md_wire_write_header(&wa, 1, MD_FLAG_QR);
+	md_wire_write_header(&wb, 1, MD_FLAG_QR);
+	for (unsigned i = 0; i < 24; i++) {
+		snprintf(text, sizeof(text), "h%u.zone%u.example.", i, i);
+		wname(text, name);
+		assert_int_equal(md_wire_write_rr(&wa, MD_SECTION_ANSWER, name,
+				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
+		    0);
+		assert_int_equal(md_wire_write_rr(&wb, MD_SECTION_ANSWER, name,
+				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
+		    0);
+	}
+	assert_true(wa.ncomp >= MD_WIRE_COMP_SCAN);
+	/* the owner fits, its rdata does not */
+	md_wire_writer_set_limit(&wa, wa.len + 100, 0);
+	wname("new.fresh.other.", name);
+	assert_int_equal(md_wire_write_rr(&wa, MD_SECTION_ANSWER, name,
+			     10 /* NULL */, MD_CLASS_IN, 1, big, sizeof(big)),
+	    MD_ENOSPACE);
+	assert_int_equal(wa.len, wb.len);
+	assert_int_equal(wa.ncomp, wb.ncomp);
+	md_wire_writer_set_limit(&wa, sizeof(a), 0);
+	/* the same owner again, and one sharing its suffix */
+	for (int k = 0; k < 2; k++) {
+		wname(k == 0 ? "new.fresh.other." : "old.fresh.other.", name);
+		assert_int_equal(md_wire_write_rr(&wa, MD_SECTION_ANSWER, name,
+				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
+		    0);
+		assert_int_equal(md_wire_write_rr(&wb, MD_SECTION_ANSWER, name,
+				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
+		    0);
+	}
+	assert_int_equal(wa.len, wb.len);
+	assert_memory_equal(a, b, wa.len);
+	(void)state;
+}
+
 static void
 writer_limit_leaves_message_unchanged(void **state)
 {
@@ -932,6 +1053,8 @@ main(void)
 	    cmocka_unit_test(query_edns_errors),
 	    cmocka_unit_test(writer_compresses_and_ldns_decodes),
 	    cmocka_unit_test(writer_compression_ignores_case),
+	    cmocka_unit_test(writer_compression_many_names),
+	    cmocka_unit_test(writer_rewind_forgets_table_entries),
 	    cmocka_unit_test(writer_limit_leaves_message_unchanged),
 	    cmocka_unit_test(writer_opt_reserve),
 	};
