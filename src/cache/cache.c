@@ -17,16 +17,38 @@
  * lands in a shard shares one chain and a flush of a name visits one chain
  * per shard.
  *
- * Locking.  Each shard has its own mutex.  A hit on fresh data of the type
- * asked takes its shard's lock alone; otherwise md_cache_get() holds two
- * shard locks (the (name, type) shard and the (name, 0) shard), always taken in
- * ascending shard order; every other path holds at most one lock at a time,
- * so there is no lock-order cycle.
+ * Locking.  Each shard has its own mutex, which every change takes.  A
+ * lookup that finds fresh data takes no lock at all: it reads as a
+ * "reader" (below), writing nothing another thread reads on its way, so
+ * the workers' cache hits do not contend.  A lookup that finds nothing
+ * fresh (a miss, stale data) takes the locks: md_cache_get() holds two
+ * shard locks (the (name, type) shard and the (name, 0) shard), always taken
+ * in ascending shard order; every other path holds at most one lock at a
+ * time, so there is no lock-order cycle.
+ *
+ * Readers.  A thread that looks up entries takes a reader slot (one of
+ * READERS_MAX, each on a cache line of its own, given back when the thread
+ * exits).  A lookup announces in its slot the shard it reads, fences, and
+ * checks that shard's writing flag; a writer, holding the shard's mutex,
+ * raises the flag, fences, and waits until no slot announces the shard
+ * (a lookup and a copy: well under a microsecond).  Either the reader sees
+ * the flag and takes the mutex instead, or the writer sees the reader and
+ * waits: no entry changes or is freed under a reader.  Nothing else is
+ * written on a hit but the reader's own slot and counters and, once per
+ * pass of the eviction scan, the entry's used bit.
+ *
+ * Eviction is CLOCK (second chance) over each shard's list: entries go in
+ * at the front; a full shard looks at its tail, and an entry used since
+ * it was last looked at goes back to the front with its bit cleared,
+ * else it is evicted.  That approximates LRU without moving an entry on
+ * every hit.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +84,9 @@ struct entry {
 	uint16_t soa_rdlen;
 	uint8_t kind; /* enum md_cache_kind */
 	uint8_t trust;
-	uint8_t security; /* enum md_security */
-	uint16_t val_ede; /* BOGUS: why */
+	_Atomic uint8_t used; /* hit since the eviction scan last passed */
+	uint8_t security;     /* enum md_security */
+	uint16_t val_ede;     /* BOGUS: why */
 	uint8_t owner_len;
 	uint8_t soa_owner_len; /* 0: no SOA */
 	bool has_soa_rdata;
@@ -73,11 +96,129 @@ struct entry {
 
 struct shard {
 	pthread_mutex_t lock;
+	atomic_bool writing;	 /* a writer holds the lock: no readers */
 	struct md_hashtab table; /* struct entry by owner hash */
-	struct entry *lru_head;
-	struct entry *lru_tail;
-	struct md_cache_stats stats; /* entries and bytes are live counts */
+	struct entry *lru_head;	 /* newest (or given a second chance) */
+	struct entry *lru_tail;	 /* the eviction scan starts here */
+	/* entries and bytes are live counts; hits here are the locked
+	 * path's (the readers' are in md_cache.tstats) */
+	struct md_cache_stats stats;
 } __attribute__((aligned(CACHELINE)));
+
+/* ---- readers ------------------------------------------------------------ */
+
+#define READERS_MAX 128
+
+struct reader {
+	_Atomic(const struct shard *) reading; /* NULL: none */
+	atomic_bool taken;
+} __attribute__((aligned(CACHELINE)));
+
+/* Process-wide: a thread reads every cache with one slot. */
+static struct reader readers[READERS_MAX];
+static _Atomic unsigned readers_hwm; /* slots ever taken: [0, hwm) */
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static bool reader_key_ok;
+/* This thread's slot + 1; 0: none yet; UINT_MAX: none was free (the
+ * thread then always takes the locks) */
+static _Thread_local unsigned reader_id;
+
+static void
+reader_release(void *arg)
+{
+	struct reader *r = arg;
+
+	atomic_store_explicit(&r->reading, NULL, memory_order_release);
+	atomic_store_explicit(&r->taken, false, memory_order_release);
+}
+
+static void
+reader_key_make(void)
+{
+	reader_key_ok = pthread_key_create(&reader_key, reader_release) == 0;
+}
+
+/* The calling thread's slot, taken on its first lookup; NULL: none. */
+static struct reader *
+reader_self(void)
+{
+	unsigned id = reader_id;
+
+	if (id == 0) {
+		id = UINT_MAX;
+		pthread_once(&reader_once, reader_key_make);
+		for (unsigned i = 0; reader_key_ok && i < READERS_MAX; i++) {
+			bool no = false;
+			unsigned hwm;
+
+			if (!atomic_compare_exchange_strong(
+				&readers[i].taken, &no, true))
+				continue;
+			if (pthread_setspecific(reader_key, &readers[i]) != 0) {
+				atomic_store(&readers[i].taken, false);
+				break;
+			}
+			hwm = atomic_load(&readers_hwm);
+			while (hwm < i + 1 &&
+			    !atomic_compare_exchange_weak(
+				&readers_hwm, &hwm, i + 1))
+				;
+			id = i + 1;
+			break;
+		}
+		reader_id = id;
+	}
+	return id != UINT_MAX ? &readers[id - 1] : NULL;
+}
+
+/* Start reading s: false when a writer holds it (take the lock then). */
+static bool
+read_begin(struct reader *r, const struct shard *s)
+{
+	atomic_store_explicit(&r->reading, s, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load_explicit(&s->writing, memory_order_acquire))
+		return true;
+	atomic_store_explicit(&r->reading, NULL, memory_order_relaxed);
+	return false;
+}
+
+static void
+read_end(struct reader *r)
+{
+	atomic_store_explicit(&r->reading, NULL, memory_order_release);
+}
+
+/* Take s to change it (or to read it with the lock): its mutex, then no
+ * reader left in it. */
+static void
+shard_lock(struct shard *s)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&s->lock);
+	atomic_store_explicit(&s->writing, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	n = atomic_load(&readers_hwm);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned spins = 0;
+
+		while (atomic_load_explicit(
+			   &readers[i].reading, memory_order_acquire) == s) {
+			/* a reader preempted mid-lookup: let it run */
+			if (++spins > 100)
+				sched_yield();
+		}
+	}
+}
+
+static void
+shard_unlock(struct shard *s)
+{
+	atomic_store_explicit(&s->writing, false, memory_order_release);
+	pthread_mutex_unlock(&s->lock);
+}
 
 /*
  * The limits a reload may change (md_cache_set_limits()), read without a
@@ -89,12 +230,41 @@ struct limits {
 	atomic_bool serve_stale;
 };
 
+/* A reader's hits on one cache: written by that reader alone. */
+struct tstats {
+	_Atomic uint64_t hits;
+	_Atomic uint64_t kind_hits[MD_CACHE_KIND_END];
+} __attribute__((aligned(CACHELINE)));
+
 struct md_cache {
 	struct md_cache_conf conf; /* as created: shards, stale ages */
 	struct limits lim;
 	unsigned nshards;
 	struct shard *shards;
+	struct tstats *tstats; /* [READERS_MAX], by reader slot */
 };
+
+/* A hit counted by a reader (its own counters: a load and a store). */
+static void
+count_hit(struct md_cache *c, const struct reader *r, unsigned kind)
+{
+	struct tstats *t = &c->tstats[r - readers];
+
+	atomic_store_explicit(&t->hits,
+	    atomic_load_explicit(&t->hits, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	atomic_store_explicit(&t->kind_hits[kind],
+	    atomic_load_explicit(&t->kind_hits[kind], memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+}
+
+/* Mark e used (for the eviction scan): written once per pass. */
+static inline void
+touch(struct entry *e)
+{
+	if (!atomic_load_explicit(&e->used, memory_order_relaxed))
+		atomic_store_explicit(&e->used, 1, memory_order_relaxed);
+}
 
 const char *
 md_trust_str(enum md_trust t)
@@ -338,6 +508,10 @@ md_cache_new(const struct md_cache_conf *conf)
 		goto fail;
 	c->conf.shards = c->nshards;
 	md_cache_set_limits(c, &c->conf, 0);
+	c->tstats = aligned_alloc(CACHELINE, READERS_MAX * sizeof(*c->tstats));
+	if (c->tstats == NULL)
+		goto fail;
+	memset(c->tstats, 0, READERS_MAX * sizeof(*c->tstats));
 	c->shards = aligned_alloc(CACHELINE, c->nshards * sizeof(*c->shards));
 	if (c->shards == NULL)
 		goto fail;
@@ -362,6 +536,8 @@ fail:
 		}
 		free(c->shards);
 	}
+	if (c != NULL)
+		free(c->tstats);
 	free(c);
 	return NULL;
 }
@@ -371,7 +547,7 @@ static void
 shard_cap_expiry(
     struct shard *s, uint32_t max_ttl, uint32_t max_neg, uint64_t now_ms)
 {
-	pthread_mutex_lock(&s->lock);
+	shard_lock(s);
 	for (struct entry *e = s->lru_head; e != NULL; e = e->next) {
 		bool data =
 		    e->kind == MD_CACHE_RRSET || e->kind == MD_CACHE_PARENT;
@@ -383,7 +559,7 @@ shard_cap_expiry(
 			e->orig_ttl = (uint32_t)((cap - now_ms) / 1000);
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	shard_unlock(s);
 }
 
 void
@@ -442,6 +618,7 @@ md_cache_free(struct md_cache *c)
 		pthread_mutex_destroy(&s->lock);
 	}
 	free(c->shards);
+	free(c->tstats);
 	free(c);
 }
 
@@ -472,7 +649,7 @@ shard_outranks(struct shard *s, const uint8_t *name, uint32_t nhash,
 	struct entry *e;
 	bool found = false;
 
-	pthread_mutex_lock(&s->lock);
+	shard_lock(s);
 	for (e = first_of(s, nhash); e != NULL; e = next_of(e)) {
 		if (contradicts(e, kind) && live(e, now_ms) &&
 		    e->trust > trust && md_name_equal(e->data, name)) {
@@ -480,7 +657,7 @@ shard_outranks(struct shard *s, const uint8_t *name, uint32_t nhash,
 			break;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	shard_unlock(s);
 	return found;
 }
 
@@ -495,7 +672,7 @@ shard_purge(struct shard *s, const uint8_t *name, uint32_t nhash,
 {
 	struct entry *e, *next, *garbage = NULL;
 
-	pthread_mutex_lock(&s->lock);
+	shard_lock(s);
 	for (e = first_of(s, nhash); e != NULL; e = next) {
 		next = next_of(e);
 		if (!contradicts(e, kind) ||
@@ -506,7 +683,7 @@ shard_purge(struct shard *s, const uint8_t *name, uint32_t nhash,
 		e->next = garbage;
 		garbage = e;
 	}
-	pthread_mutex_unlock(&s->lock);
+	shard_unlock(s);
 	free_list(garbage);
 }
 
@@ -523,7 +700,7 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 	size_t budget;
 	int rc = 0;
 
-	pthread_mutex_lock(&s->lock);
+	shard_lock(s);
 	old = find(
 	    s, e->data, e->hn.hash, e->type, is_side(e->kind) ? e->kind : 0);
 	/* RFC 2181 §5.4.1: replace only with data of equal or higher trust. */
@@ -544,9 +721,21 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 		garbage = old;
 	}
 	budget = atomic_load_explicit(&c->lim.budget, memory_order_relaxed);
-	while (s->stats.bytes + e->cost > budget && s->lru_tail != NULL) {
+	/* CLOCK: a used tail entry gets a second chance at the front (at
+	 * most one pass over the shard, which clears every bit). */
+	for (uint64_t chances = s->stats.entries;
+	     s->stats.bytes + e->cost > budget && s->lru_tail != NULL;) {
 		struct entry *victim = s->lru_tail;
 
+		if (chances > 0 &&
+		    atomic_load_explicit(&victim->used, memory_order_relaxed)) {
+			chances--;
+			atomic_store_explicit(
+			    &victim->used, 0, memory_order_relaxed);
+			lru_unlink(s, victim);
+			lru_push_front(s, victim);
+			continue;
+		}
 		unlink_entry(s, victim);
 		s->stats.evictions++;
 		victim->next = garbage;
@@ -555,7 +744,7 @@ insert(struct md_cache *c, struct entry *e, uint64_t now_ms)
 	link_entry(s, e);
 	e = NULL;
 cleanup:
-	pthread_mutex_unlock(&s->lock);
+	shard_unlock(s);
 	free_list(garbage);
 	free(e);
 	return rc;
@@ -830,6 +1019,35 @@ reap(struct md_cache *c, struct shard *s, struct entry *e, uint64_t now_ms)
 	return NULL;
 }
 
+/*
+ * A lock-free lookup of fresh data of (owner, type, side) in s, as reader
+ * r: 0 (copied out, a hit), MD_ENOSPACE (buf too small), MD_ENOTFOUND
+ * (nothing fresh: a miss for this shard), or -EAGAIN (a writer holds s:
+ * ask again with the lock).  The side entries' hits are not counted.
+ */
+static int
+read_fresh(struct md_cache *c, struct reader *r, struct shard *s,
+    const uint8_t *owner, uint32_t nhash, uint16_t type, unsigned side,
+    uint64_t now_ms, uint8_t *buf, size_t buflen, struct md_cache_view *out)
+{
+	struct entry *e;
+	int rc = MD_ENOTFOUND;
+
+	if (!read_begin(r, s))
+		return -EAGAIN;
+	e = find(s, owner, nhash, type, side);
+	if (e != NULL && live(e, now_ms)) {
+		rc = copy_out(c, e, false, now_ms, buf, buflen, out);
+		if (rc == 0) {
+			touch(e);
+			if (side == 0)
+				count_hit(c, r, e->kind);
+		}
+	}
+	read_end(r);
+	return rc;
+}
+
 int
 md_cache_get(struct md_cache *c, const uint8_t *owner, uint16_t type,
     uint64_t now_ms, bool allow_stale, uint8_t *buf, size_t buflen,
@@ -846,8 +1064,9 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
     uint16_t type, uint64_t now_ms, bool allow_stale, uint8_t *buf,
     size_t buflen, struct md_cache_view *out)
 {
-	struct shard *s1, *s2, *hit_shard = NULL;
+	struct shard *s1, *s2;
 	struct entry *e1 = NULL, *e2 = NULL, *hit = NULL;
+	struct reader *r;
 	bool stale = false;
 	int rc = MD_ENOTFOUND;
 
@@ -855,32 +1074,27 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 		return -EINVAL;
 	s1 = shard_of(c, nhash, type);
 	s2 = shard_of(c, nhash, 0);
-	/* The common case, fresh data of the type: it wins whatever the
-	 * name's NXDOMAIN entry says, so one lock is enough. */
-	if (type != 0 && s1 != s2) {
-		pthread_mutex_lock(&s1->lock);
-		e1 = find(s1, owner, nhash, type, 0);
-		if (e1 != NULL && live(e1, now_ms)) {
-			rc = copy_out(c, e1, false, now_ms, buf, buflen, out);
-			if (rc == 0) {
-				lru_unlink(s1, e1);
-				lru_push_front(s1, e1);
-				s1->stats.hits++;
-				s1->stats.kind_hits[e1->kind]++;
-			}
-			pthread_mutex_unlock(&s1->lock);
+	/* The common case, fresh data: of the type (it wins whatever the
+	 * name's NXDOMAIN entry says), else the name's NXDOMAIN; read without
+	 * a lock.  Anything else (nothing fresh, a writer busy in the shard,
+	 * no reader slot) takes the locks below. */
+	if (type != 0 && (r = reader_self()) != NULL) {
+		rc = read_fresh(
+		    c, r, s1, owner, nhash, type, 0, now_ms, buf, buflen, out);
+		if (rc == MD_ENOTFOUND && s2 != s1)
+			rc = read_fresh(c, r, s2, owner, nhash, 0, 0, now_ms,
+			    buf, buflen, out);
+		if (rc == 0 || rc == MD_ENOSPACE)
 			return rc;
-		}
-		pthread_mutex_unlock(&s1->lock);
-		e1 = NULL;
+		rc = MD_ENOTFOUND;
 	}
 	/* Both locks, lower shard first: one consistent view of the name. */
 	if (s1 <= s2)
-		pthread_mutex_lock(&s1->lock);
+		shard_lock(s1);
 	if (s2 != s1)
-		pthread_mutex_lock(&s2->lock);
+		shard_lock(s2);
 	if (s1 > s2)
-		pthread_mutex_lock(&s1->lock);
+		shard_lock(s1);
 
 	if (type != 0)
 		e1 = reap(c, s1, find(s1, owner, nhash, type, 0), now_ms);
@@ -889,20 +1103,12 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 	/* Fresh data first: RRset or NODATA of the type, then NXDOMAIN. */
 	if (e1 != NULL && live(e1, now_ms)) {
 		hit = e1;
-		hit_shard = s1;
 	} else if (e2 != NULL && live(e2, now_ms)) {
 		hit = e2;
-		hit_shard = s2;
 	} else if (allow_stale &&
 	    atomic_load_explicit(&c->lim.serve_stale, memory_order_relaxed)) {
 		/* RFC 8767 §4: stale data only when nothing fresh exists. */
-		if (e1 != NULL) {
-			hit = e1;
-			hit_shard = s1;
-		} else if (e2 != NULL) {
-			hit = e2;
-			hit_shard = s2;
-		}
+		hit = e1 != NULL ? e1 : e2;
 		stale = hit != NULL;
 	}
 
@@ -913,14 +1119,13 @@ md_cache_get_h(struct md_cache *c, const uint8_t *owner, uint32_t nhash,
 	rc = copy_out(c, hit, stale, now_ms, buf, buflen, out);
 	if (rc != 0)
 		goto cleanup;
-	lru_unlink(hit_shard, hit);
-	lru_push_front(hit_shard, hit);
+	touch(hit);
 	s1->stats.hits++;
 	s1->stats.kind_hits[hit->kind]++;
 cleanup:
 	if (s2 != s1)
-		pthread_mutex_unlock(&s2->lock);
-	pthread_mutex_unlock(&s1->lock);
+		shard_unlock(s2);
+	shard_unlock(s1);
 	return rc;
 }
 
@@ -932,17 +1137,26 @@ get_side(struct md_cache *c, const uint8_t *owner, uint16_t type, unsigned side,
 	uint32_t nhash;
 	struct shard *s;
 	struct entry *e;
-	int rc = MD_ENOTFOUND;
+	struct reader *r;
+	int rc;
 
 	if (owner == NULL || md_name_len(owner) == 0 || out == NULL)
 		return -EINVAL;
 	nhash = md_name_hash(owner);
 	s = shard_of(c, nhash, type);
-	pthread_mutex_lock(&s->lock);
+	r = reader_self();
+	if (r != NULL) {
+		rc = read_fresh(c, r, s, owner, nhash, type, side, now_ms, buf,
+		    buflen, out);
+		if (rc != -EAGAIN)
+			return rc;
+	}
+	shard_lock(s);
 	e = find(s, owner, nhash, type, side);
+	rc = MD_ENOTFOUND;
 	if (e != NULL && live(e, now_ms))
 		rc = copy_out(c, e, false, now_ms, buf, buflen, out);
-	pthread_mutex_unlock(&s->lock);
+	shard_unlock(s);
 	return rc;
 }
 
@@ -1083,7 +1297,7 @@ md_cache_set_security(struct md_cache *c, const uint8_t *owner, uint16_t type,
 		return -EINVAL;
 	nhash = md_name_hash(owner);
 	s = shard_of(c, nhash, type);
-	pthread_mutex_lock(&s->lock);
+	shard_lock(s);
 	e = find(s, owner, nhash, type, 0);
 	if (e != NULL && live(e, now_ms) &&
 	    (rdata != NULL
@@ -1098,7 +1312,7 @@ md_cache_set_security(struct md_cache *c, const uint8_t *owner, uint16_t type,
 			e->expire_ms = now_ms + (uint64_t)ttl_cap * 1000;
 		rc = 0;
 	}
-	pthread_mutex_unlock(&s->lock);
+	shard_unlock(s);
 	return rc;
 }
 
@@ -1118,7 +1332,7 @@ md_cache_flush(struct md_cache *c, const uint8_t *name)
 		struct shard *s = &c->shards[i];
 		struct entry *e, *next, *garbage = NULL;
 
-		pthread_mutex_lock(&s->lock);
+		shard_lock(s);
 		if (name == NULL) {
 			/* The LRU list is the garbage list already. */
 			garbage = s->lru_head;
@@ -1135,7 +1349,7 @@ md_cache_flush(struct md_cache *c, const uint8_t *name)
 					garbage = take(s, e, garbage);
 			}
 		}
-		pthread_mutex_unlock(&s->lock);
+		shard_unlock(s);
 		free_list(garbage);
 	}
 }
@@ -1152,13 +1366,13 @@ md_cache_flush_zone(struct md_cache *c, const uint8_t *zone)
 		struct shard *s = &c->shards[i];
 		struct entry *e, *next, *garbage = NULL;
 
-		pthread_mutex_lock(&s->lock);
+		shard_lock(s);
 		for (e = s->lru_head; e != NULL; e = next) {
 			next = e->next;
 			if (md_name_is_subdomain(e->data, zone))
 				garbage = take(s, e, garbage);
 		}
-		pthread_mutex_unlock(&s->lock);
+		shard_unlock(s);
 		free_list(garbage);
 	}
 }
@@ -1174,8 +1388,9 @@ md_cache_walk(struct md_cache *c, uint64_t now_ms,
 		struct shard *s = &c->shards[i];
 		const struct entry *e;
 
-		pthread_mutex_lock(&s->lock);
-		/* Most recently used first; the lock keeps e->data valid. */
+		shard_lock(s);
+		/* Newest (or last given a second chance) first; the lock
+		 * keeps e->data valid. */
 		for (e = s->lru_head; e != NULL; e = e->next) {
 			if (live(e, now_ms))
 				fill_view(c, e, e->data, false, now_ms, &v);
@@ -1185,7 +1400,7 @@ md_cache_walk(struct md_cache *c, uint64_t now_ms,
 				continue;
 			cb(arg, &v);
 		}
-		pthread_mutex_unlock(&s->lock);
+		shard_unlock(s);
 	}
 }
 
@@ -1195,10 +1410,19 @@ md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out)
 	unsigned i;
 
 	memset(out, 0, sizeof(*out));
+	for (i = 0; i < READERS_MAX; i++) {
+		struct tstats *t = &c->tstats[i];
+
+		out->hits +=
+		    atomic_load_explicit(&t->hits, memory_order_relaxed);
+		for (unsigned k = 0; k < MD_CACHE_KIND_END; k++)
+			out->kind_hits[k] += atomic_load_explicit(
+			    &t->kind_hits[k], memory_order_relaxed);
+	}
 	for (i = 0; i < c->nshards; i++) {
 		struct shard *s = &c->shards[i];
 
-		pthread_mutex_lock(&s->lock);
+		shard_lock(s);
 		out->hits += s->stats.hits;
 		out->misses += s->stats.misses;
 		out->inserts += s->stats.inserts;
@@ -1209,6 +1433,6 @@ md_cache_get_stats(struct md_cache *c, struct md_cache_stats *out)
 			out->kind_entries[k] += s->stats.kind_entries[k];
 			out->kind_hits[k] += s->stats.kind_hits[k];
 		}
-		pthread_mutex_unlock(&s->lock);
+		shard_unlock(s);
 	}
 }

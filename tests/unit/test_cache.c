@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -984,6 +985,98 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Lookups read without a lock: while they run, another thread stores,
+ * marks, flushes the whole cache and evicts, again and again.  No lookup
+ * may see a torn or freed entry (run under ASan in CI, a freed entry read
+ * is a failure there too), and every hit a reader counts is in the stats.
+ */
+struct reader_arg {
+	struct md_cache *c;
+	atomic_bool stop;
+	_Atomic uint64_t gets;
+	uint64_t found, bad;
+};
+
+static void *
+reader_main(void *arg)
+{
+	struct reader_arg *a = arg;
+	struct md_cache_view v;
+	uint8_t n[MD_NAME_MAX], buf[512];
+
+	for (unsigned i = 0; !atomic_load(&a->stop) && i < 1000000; i++) {
+		unsigned k = (i * 7919u) % 64;
+		int rc;
+
+		key_name(k, n);
+		rc = md_cache_get(
+		    a->c, n, MD_TYPE_A, T0 + 1000, false, buf, sizeof(buf), &v);
+		a->gets++;
+		if (rc == 0) {
+			a->found++;
+			if (v.rdata_len != 6 || md_read_u16(v.rdata + 2) != k ||
+			    !md_name_equal(v.owner, n))
+				a->bad++;
+		} else if (rc != MD_ENOTFOUND)
+			a->bad++;
+	}
+	return NULL;
+}
+
+static void
+readers_race_writers(void **state)
+{
+	struct reader_arg a[2];
+	pthread_t tid[2];
+	struct md_cache *c = new_cache(2048, 4);
+	struct md_cache_stats st;
+	uint8_t n[MD_NAME_MAX], rd[6];
+	uint64_t found = 0;
+
+	for (unsigned t = 0; t < 2; t++) {
+		memset(&a[t], 0, sizeof(a[t]));
+		a[t].c = c;
+		assert_int_equal(
+		    pthread_create(&tid[t], NULL, reader_main, &a[t]), 0);
+	}
+	/* until each reader made 100,000 lookups (bounded: 200,000 rounds) */
+	for (unsigned round = 0; round < 200000 &&
+	     (atomic_load(&a[0].gets) < 100000 ||
+		 atomic_load(&a[1].gets) < 100000);
+	     round++) {
+		for (unsigned k = 0; k < 64; k++) {
+			key_name(k, n);
+			md_write_u16(rd, 4);
+			md_write_u16(rd + 2, (uint16_t)k);
+			md_write_u16(rd + 4, (uint16_t)round);
+			md_cache_put(c, n, MD_TYPE_A, 3600, rd, 6, 1,
+			    MD_TRUST_ANSWER, T0);
+			if (k % 8 == 0)
+				md_cache_set_security(c, n, MD_TYPE_A, rd, 6,
+				    MD_SEC_SECURE, 0, 60, T0);
+		}
+		if (round % 3 == 0)
+			md_cache_flush(c, NULL);
+		else if (round % 3 == 1) {
+			key_name(round % 64, n);
+			md_cache_flush(c, n);
+		}
+	}
+	for (unsigned t = 0; t < 2; t++) {
+		atomic_store(&a[t].stop, true);
+		assert_int_equal(pthread_join(tid[t], NULL), 0);
+		assert_int_equal(a[t].bad, 0);
+		found += a[t].found;
+	}
+	md_cache_get_stats(c, &st);
+	assert_int_equal(st.hits, found);
+	/* a budget for fewer than 64 entries: the writer evicted */
+	assert_true(st.evictions > 0);
+	md_cache_free(c);
+	(void)state;
+}
+
 static void
 threads(void **state)
 {
@@ -1396,6 +1489,7 @@ main(void)
 	    cmocka_unit_test(flush),
 	    cmocka_unit_test(buffer_too_small),
 	    cmocka_unit_test(threads),
+	    cmocka_unit_test(readers_race_writers),
 	    cmocka_unit_test(flush_zone),
 	    cmocka_unit_test(walk),
 	    cmocka_unit_test(set_limits),
