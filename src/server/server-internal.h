@@ -30,6 +30,7 @@
 #define UDP_OUT_MAX 4096	    /* edns-buffer-size is at most this */
 #define UDP_RCVBUF (4 << 20)	    /* socket receive buffer, bytes */
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
+#define TCP_STAGE (16 * 1024)	    /* answers of one TCP read sent together */
 #define INFLIGHT_MAX 10000	    /* resolutions at once */
 #define WAITERS_MAX 1000	    /* clients on one resolution */
 #define INFLIGHT_BUCKETS 4096	    /* a fixed table: no growth */
@@ -178,6 +179,9 @@ struct worker {
 	/* TCP and resolution answers */
 	uint8_t buf[MD_WIRE_MAX];
 	uint8_t out[MD_WIRE_MAX + 2];
+	/* a TCP read's answers, gathered to leave in one write */
+	uint8_t tcp_stage[TCP_STAGE];
+	size_t tcp_staged;
 	uint8_t scratch[MD_WIRE_MAX + 1024]; /* cache entries copied out */
 };
 

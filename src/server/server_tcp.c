@@ -203,6 +203,56 @@ looks_like_response(struct evbuffer *in)
 	return (h[4] & 0x80) != 0; /* RFC 1035 §4.1.1: QR, flags' top bit */
 }
 
+/*
+ * Send bytes on c.  On plain TCP with nothing queued before them, they go
+ * straight to the socket (no buffer chain allocated, no write event
+ * armed: the common case of a client that reads its answers); whatever
+ * the socket does not take, and everything on TLS, is queued on the
+ * bufferevent, which sends it when the socket is writable.
+ */
+static void
+tcp_put(struct tcp_conn *c, const uint8_t *p, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (!c->tls && evbuffer_get_length(out) == 0) {
+		ssize_t n = send(bufferevent_getfd(c->bev), p, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		/* An error (reset, closed): queued, the bufferevent's write
+		 * meets it and closes the connection. */
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+	if (len > 0)
+		evbuffer_add(out, p, len);
+}
+
+/* Send the answers gathered in wk->tcp_stage. */
+static void
+tcp_stage_flush(struct worker *wk, struct tcp_conn *c)
+{
+	if (wk->tcp_staged > 0)
+		tcp_put(c, wk->tcp_stage, wk->tcp_staged);
+	wk->tcp_staged = 0;
+}
+
+/* Add one framed answer (wk->out: length and message) to the stage. */
+static void
+tcp_stage_add(struct worker *wk, struct tcp_conn *c, size_t len)
+{
+	if (wk->tcp_staged + len > sizeof(wk->tcp_stage))
+		tcp_stage_flush(wk, c);
+	if (len > sizeof(wk->tcp_stage)) {
+		tcp_put(c, wk->out, len);
+		return;
+	}
+	memcpy(wk->tcp_stage + wk->tcp_staged, wk->out, len);
+	wk->tcp_staged += len;
+}
+
 static void
 tcp_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -211,13 +261,16 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer *out = bufferevent_get_output(bev);
 
-	/* Answer every whole message already received, in order. */
-	while (evbuffer_get_length(out) < TCP_OUTPUT_MAX) {
+	/* Answer every whole message already received, in order; their
+	 * answers leave together at the end (or when the stage is full). */
+	wk->tcp_staged = 0;
+	while (evbuffer_get_length(out) + wk->tcp_staged < TCP_OUTPUT_MAX) {
 		uint8_t lenbuf[2];
 		struct md_query_info info;
 		size_t qlen, rlen;
 
 		if (evbuffer_copyout(in, lenbuf, 2) < 2) {
+			tcp_stage_flush(wk, c);
 			deadline_update(c, in);
 			return;
 		}
@@ -233,6 +286,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		if (evbuffer_get_length(in) < 2 + qlen) {
+			tcp_stage_flush(wk, c);
 			deadline_update(c, in);
 			return;
 		}
@@ -293,10 +347,15 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		if (rlen == 0)
 			continue;
 		md_write_u16(wk->out, (uint16_t)rlen);
-		evbuffer_add(out, wk->out, rlen + 2);
+		tcp_stage_add(wk, c, rlen + 2);
 		/* Garbage framed as a message: answer FORMERR, read no more
-		 * and close once it is sent (tcp_write_cb). */
+		 * and close once it is sent (at once, or tcp_write_cb). */
 		if (info.verdict == MD_QUERY_FORMERR) {
+			tcp_stage_flush(wk, c);
+			if (evbuffer_get_length(out) == 0) {
+				md_srv_conn_free(c);
+				return;
+			}
 			c->closing = true;
 			evtimer_del(c->deadline);
 			bufferevent_disable(bev, EV_READ);
@@ -306,6 +365,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	/* The client is not reading its answers: stop reading its
 	 * questions until the output drains (tcp_write_cb); the write
 	 * timeout, not the read deadline, runs meanwhile. */
+	tcp_stage_flush(wk, c);
 	evtimer_del(c->deadline);
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setwatermark(bev, EV_WRITE, TCP_OUTPUT_MAX / 2, 0);
@@ -318,7 +378,17 @@ md_srv_tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	uint8_t lenbuf[2];
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	/* A resolution's answer, built in the worker's out buffer after
+	 * room for the length: sent framed in place, as tcp_put() may.
+	 * (One that ends inside a read's loop may pass answers still staged
+	 * there: RFC 7766 §6.2.1.1 lets pipelined answers come in any
+	 * order, and each message stays whole.) */
 	md_write_u16(lenbuf, (uint16_t)len);
+	if (msg == c->wk->out + 2) {
+		memcpy(c->wk->out, lenbuf, 2);
+		tcp_put(c, c->wk->out, len + 2);
+		return;
+	}
 	evbuffer_add(out, lenbuf, 2);
 	evbuffer_add(out, msg, len);
 }
