@@ -21,8 +21,9 @@
 #     pipelined on each), the cache warmed over UDP first
 #  7. cache hits over DNS over TLS (dnsperf -m dot), the same way; a
 #     self-signed ECDSA P-256 certificate made by openssl at run time
-#  8. at scale: a cache of 1,000,000 names (a 1 GiB budget): memory per
-#     name and hits at 50,000 q/s against workload 1's 200,000 names
+#  8. at scale (only when named, it takes about 8 minutes): a cache of
+#     1,000,000 names (a 1 GiB budget): memory per name and hits at
+#     50,000 q/s against workloads 4 and 1 (200,000 names)
 #  9. eviction: a small cache (8 MiB) and a working set of twice the
 #     names it holds (measured first), asked at a fixed rate: lost
 #     queries, latency up to the slowest answer, the lowest answers per
@@ -51,8 +52,8 @@
 # Usage: sudo tools/bench.sh [--quick] [--minidnsd PATH] [--doc FILE]
 #                            [--label TEXT] [--only WORKLOAD[,WORKLOAD]...]
 #   --quick        one repetition, 3 s runs, 50,000 names (200,000 at
-#                  scale): a check that every workload works (about 5
-#                  minutes with all of them), not numbers to keep
+#                  scale): a check that every workload works (about 4
+#                  minutes with --only all), not numbers to keep
 #   --minidnsd P   the daemon to measure (default ./minidnsd: run from the
 #                  build directory)
 #   --doc FILE     also write the results into FILE
@@ -61,8 +62,8 @@
 #                  evict (or 1..9), coldmax (workload 3's max-QPS runs
 #                  only) or all, comma separated; memory and cold share
 #                  workload 1's server processes (and its warm-up), tcp
-#                  and dot share theirs.  Default: 1-7 (scale and evict,
-#                  about 8 and 4 minutes more, only when named)
+#                  and dot share theirs.  Default: all but scale (which
+#                  takes about 8 minutes more: only when named)
 #
 # Re-executes itself inside 'unshare -n' (needs root): only 127.x
 # addresses, every server on its own one, port 53.  Every process is
@@ -72,7 +73,7 @@
 # bench-deps).  minidnsd and the resolvers are pinned to CPU 0, dnsperf
 # and NSD to CPU 1 (taskset).  Temporary files go to /dev/shm when
 # TMPDIR is not set (dnsperf -v writes a line per answer).  The default
-# run takes about 21 minutes; --only all about 33.
+# run takes about 22 minutes, --only all about 30.
 set -eu
 
 . "$(dirname "$0")/bench-lib.sh"
@@ -108,7 +109,7 @@ GEN=$here/bench_gen.py
 
 # ---- the workloads to run ----------------------------------------------------
 
-WORKLOADS="hits zone cold memory threads tcp dot"
+WORKLOADS="hits zone cold memory threads tcp dot evict"
 if [ -n "$ONLY" ]; then
 	sel=""
 	for w in $(echo "$ONLY" | tr ',' ' '); do
@@ -123,7 +124,7 @@ if [ -n "$ONLY" ]; then
 		7 | dot) sel="$sel dot" ;;
 		8 | scale) sel="$sel scale" ;;
 		9 | evict) sel="$sel evict" ;;
-		all) sel="$sel $WORKLOADS scale evict" ;;
+		all) sel="$sel $WORKLOADS scale" ;;
 		*) usage ;;
 		esac
 	done
@@ -142,7 +143,7 @@ SCALE_MIB=1024		# the cache budget at scale (1,000,000 names)
 SCALE_WARM_QPS=15000	# the warm-up's rate at scale
 EVICT_MIB=8		# the small cache budget under eviction pressure
 EVICT_QPS=10000		# fixed offered load under eviction (half are misses)
-EVICT_PROBE=100000	# names asked to find how many fit EVICT_MIB
+EVICT_PROBE=150000	# names asked to find how many fit EVICT_MIB
 MAX_ARGS="-c 8 -q 500"	# the max-QPS runs: 8 clients, 500 outstanding
 if [ $QUICK = 1 ]; then
 	REPS=1 SECS=3 NAMES=50000 COLD_N=5000 COLD_MAX_N=10000
@@ -289,7 +290,7 @@ runnable() {
 start() {
 	local srv=$1 role=$2 threads=$3 addr=${ADDR[$1]} pin=$PIN_SRV1 probe
 	[ "$threads" = 1 ] || pin=$PIN_SRV2
-	rm -rf "$T/$srv"
+	rm -rf "${T:?}/$srv"
 	mkdir -p "$T/$srv"
 	"start_$srv" "$role" "$threads" "$addr" "$pin"
 	PIDS="$PIDS $SRV_PID"
@@ -506,6 +507,9 @@ fixed() {
 	printf '  %-8s %-7s fixed %6s/s: %7s QPS, %6.2f us/query, avg %.3f p99 %s max %s ms, lost %s of %s (%s dropped at its socket)\n' \
 	    "$srv" "$wl" "$qps" "$P_QPS" "$P_CPU" "$P_LAT" "$L_P99" "$L_MAX" \
 	    "$P_LOST" "$P_SENT" "$P_DROPS"
+	if [ $((P_QPS * 100)) -lt $((qps * 97)) ]; then
+		echo "  note: $srv $wl: $P_QPS answers/s, short of the offered $qps/s (CPU 1 busy?)" >&2
+	fi
 	if [ "$P_CLAT" != 0.000 ]; then
 		record "$srv" "$wl" "$rep" reconn "$P_RECONN"
 		record "$srv" "$wl" "$rep" clat "$P_CLAT"
@@ -594,7 +598,7 @@ coldmax_nsd() {
 
 for rep in $(seq $REPS); do
 	echo "repetition $rep of $REPS"
-	! want cold && ! want coldmax || coldmax_nsd $rep
+	if want cold || want coldmax; then coldmax_nsd $rep; fi
 	# workload 1, with 3 and 4 in the same server processes
 	if want hits || want cold || want coldmax || want memory; then
 		for srv in $SERVERS; do
@@ -620,14 +624,16 @@ for rep in $(seq $REPS); do
 			if want cold; then
 				python3 "$GEN" cold "$T/cold.txt" "r$rep-$srv-f" $COLD_N
 				perf $srv "cold-fixed-$rep" -d "$T/cold.txt" -n 1 \
-				    -Q $COLD_QPS -c 8 -q 1000 -t 2
+				    -Q $COLD_QPS -c 8 -q 1000 -t 2 -v
 				record $srv cold $rep cpu "$P_CPU"
 				record $srv cold $rep lat "$P_LAT"
 				record $srv cold $rep lost "$P_LOST"
 				record $srv cold $rep sent "$P_SENT"
 				record $srv cold $rep drops "$P_DROPS"
-				printf '  %-8s cold    fixed %6s/s: %7s QPS, %6.2f us/query, %.3f ms, lost %s of %s (%s dropped at its socket)\n' \
-				    "$srv" "$COLD_QPS" "$P_QPS" "$P_CPU" "$P_LAT" "$P_LOST" "$P_SENT" "$P_DROPS"
+				record $srv cold $rep qps_fixed "$P_QPS"
+				latency "cold-fixed-$rep" $srv cold $rep
+				printf '  %-8s cold    fixed %6s/s: %7s QPS, %6.2f us/query, avg %.3f p99 %s max %s ms, lost %s of %s (%s dropped at its socket)\n' \
+				    "$srv" "$COLD_QPS" "$P_QPS" "$P_CPU" "$P_LAT" "$L_P99" "$L_MAX" "$P_LOST" "$P_SENT" "$P_DROPS"
 			fi
 			if want cold || want coldmax; then
 				python3 "$GEN" cold "$T/cold.txt" "r$rep-$srv-m" $COLD_MAX_N
@@ -733,8 +739,9 @@ for rep in $(seq $REPS); do
 			# misses: NSD's query and answer on top of dnsperf's pair
 			record $srv evict $rep miss_pct \
 			    $(((u1 - u0 - 2 * P_DONE) * 50 / (P_DONE > 0 ? P_DONE : 1)))
-			printf '  %-8s evict   %s%% misses, lowest 1-s rate %s/s\n' \
-			    $srv $(((u1 - u0 - 2 * P_DONE) * 50 / (P_DONE > 0 ? P_DONE : 1))) "$L_MINRATE"
+			printf '  %-8s evict   %s%% misses; answers in each second: %s\n' \
+			    $srv $(((u1 - u0 - 2 * P_DONE) * 50 / (P_DONE > 0 ? P_DONE : 1))) \
+			    "$(awk '$1 ~ /^[0-9]+\.[0-9]+:$/ { printf "%d ", $2 }' "$T/dnsperf.evict-fixed-$rep")"
 			stop $SRV_PID
 		done
 		SRV_CACHE=$CACHE_MIB
@@ -789,9 +796,10 @@ Measured $today by \`tools/bench.sh\`$([ $QUICK = 1 ] && echo " --quick") in ${r
 with $(nproc) CPUs ($cpu_model): $v_md, Unbound ${v_ub#Version }, NSD ${v_nsd#NSD version }, dnsperf $v_perf$v_other.
 Run it as root from the build directory:
 
-    sudo tools/bench.sh                          # about 12 minutes
+    sudo tools/bench.sh                          # workloads 1-7 and 9, about 22 minutes
+    sudo tools/bench.sh --only all               # and 8 (1,000,000 names), about 30
     sudo tools/bench.sh --doc doc/benchmarks.md  # also rewrites this section
-    sudo tools/bench.sh --quick                  # a 2-minute check
+    sudo tools/bench.sh --quick                  # a 4-minute check of every workload
 
 Everything runs in a private network namespace, each server on its own
 127.x address, port 53; NSD 4 is the authoritative peer every resolver
@@ -820,12 +828,49 @@ repetition; a fresh server process for each workload and repetition.
 - *4. memory*: VmHWM of workload 1's server after its warm-up.
 - *5. 2 threads*: workload 1 with two worker threads (Unbound
   num-threads 2, so-reuseport); dnsperf's 8 clients use 8 source ports.
+- *6. TCP* and *7. DoT*: workload 1's names, warmed over UDP, then asked
+  with \`dnsperf -m tcp\` and \`-m dot\`: 8 connections kept open for
+  the whole run, up to 1,000 queries outstanding over them (pipelined;
+  the max-QPS run 500).  DoT on port 853 with a self-signed ECDSA P-256
+  certificate made by openssl for the run (minidnsd \`tls-listen\`,
+  \`tls-cert\`, \`tls-key\`; Unbound \`interface: ADDR@853\`,
+  \`tls-port\`, \`tls-service-key\`, \`tls-service-pem\`, and
+  \`incoming-num-tcp: 256\`, minidnsd's default connection limit, for its
+  default of 10).  The fixed rate is $TCP_QPS/s, not $HIT_QPS/s: it leaves
+  both servers room (their most DoT answers a second on one CPU are about
+  50,000-90,000 here), so the CPU per query is not measured at saturation.
+- *8. at scale* (only with \`--only scale\` or \`all\`): NSD serves
+  $SCALE_NAMES names (loaded in about $NSD_LOAD_S s, $((NSD_RSS_KB / 1024)) MiB RSS over its processes in
+  this run); each resolver, with a cache budget of $SCALE_MIB MiB (Unbound
+  $((SCALE_MIB / 2)) + $((SCALE_MIB - SCALE_MIB / 2)) MiB), is asked every name once at $SCALE_WARM_QPS/s (about
+  the most both take without losing queries here; a lost one is asked
+  again at $WARM_QPS/s), then the names shuffled at $HIT_QPS/s.  Memory
+  per name and the hits' CPU and latency are set beside workloads 4 and
+  1 (flat: a ratio near 1).
+- *9. eviction*: a cache budget of $EVICT_MIB MiB (Unbound $((EVICT_MIB / 2)) + $((EVICT_MIB - EVICT_MIB / 2)) MiB).
+  First, once, how many names it holds: $EVICT_PROBE names asked once in
+  order, then again newest first; a cache that drops its least recently
+  used entries answers the newest names it kept from memory and misses
+  on every older one, and the misses are counted from the namespace's
+  UDP datagrams (/proc/net/snmp: a miss adds NSD's query and answer).
+  Each server's working set is twice the names it holds: every name once
+  (shuffled) fills the cache, then names drawn at random from the set at
+  $EVICT_QPS/s (about half are misses), with \`dnsperf -S 1\`: the
+  fewest answers in one second and the slowest answer show a stall.
 
 CPU per query: the server's utime+stime (/proc/PID/stat, all threads,
 clock ticks of 10 ms) over a $SECS s dnsperf run at the fixed rate, divided
 by the answered queries.  Max QPS: a separate $SECS s run without a rate
-limit (\`dnsperf $MAX_ARGS\`), on the same CPU split.  Latency is
-dnsperf's average at the fixed rate; a query unanswered after 2 s is lost.
+limit (\`dnsperf $MAX_ARGS\`), on the same CPU split.  Workload 3 also
+measures NSD's own most answers a second for fresh cold names (dnsperf
+straight to NSD, on CPU 1 beside dnsperf as in every run): the ceiling
+of the resolvers' cold-miss max-QPS runs.  Latency at the fixed rate:
+dnsperf's average, and p50, p99, p99.9 and the maximum over every query
+sent, from the line \`dnsperf -v\` prints for each answer ("> NOERROR
+NAME TYPE SECONDS", the same clock as its average; written to a file on
+tmpfs: the achieved rate stays at the offered one, see the tables); a
+lost query counts as slower than any answer.  A query unanswered after
+2 s is lost.
 The lost queries are also counted at the server's own port 53 sockets
 (\`ss -m\`, "d": dropped because the socket's receive buffer was full).
 minidnsd sets a 4 MiB receive buffer on its UDP sockets and Unbound is

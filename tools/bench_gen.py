@@ -24,7 +24,8 @@
       latencies in ms over every query sent (a lost one counts as
       infinitely slow: "inf" when the lost share reaches the
       percentile), then the lowest per-second rate of the -S lines (-1
-      without them), the answers counted and the lost ones.
+      without them; leading zeros, before dnsperf's first answer, left
+      out), the answers counted and the lost ones.
 
   bench_gen.py cluster OUTDIR
       Write, deterministically: a cluster.local. zone of 10,000 Services
@@ -145,8 +146,11 @@ def lat(path):
         k = max(0, math.ceil(q * n - 1e-9) - 1)
         return times[k] if k < len(times) else float("inf")
     mx = float("inf") if lost else (times[-1] if times else float("nan"))
-    # the last -S line covers a part of a second (the run's end)
-    full = rates[:-1] if len(rates) > 1 else rates
+    # dnsperf may print a first -S line of 0 before its first answer (no
+    # query waits then: not a stall); it prints whole intervals only
+    while len(rates) > 1 and rates[0] == 0:
+        rates.pop(0)
+    full = rates
     print("%.3f %.3f %.3f %.3f %.0f %d %d" % (
         pct(0.50), pct(0.99), pct(0.999), mx,
         min(full) if full else -1, len(times), lost))
@@ -387,6 +391,22 @@ def report(results, metapath, out):
                              cell(get(s, w, "p999"), 3),
                              cell(get(s, w, "max"), 1)])
         table(hdr, rows)
+        short = []
+        for w, title in lw:
+            for s in servers:
+                lo = [v for v in get(s, w, "qps_fixed")
+                      if rates[w] and v < 0.97 * float(rates[w])]
+                if lo:
+                    short.append("%s, %s: %s" % (
+                        title, LABEL.get(s, s),
+                        ", ".join(fmt(v, 0) for v in lo)))
+        if short:
+            o.append("Runs whose answers per second fell more than 3% "
+                     "short of the offered load (dnsperf could not keep "
+                     "the rate, or the server fell behind; their CPU and "
+                     "latency are not at the stated load): %s."
+                     % "; ".join(short))
+            o.append("")
 
     # details per workload
     dw = [(w, t) for w, t in wls if w != "evict"]
@@ -524,8 +544,9 @@ def report(results, metapath, out):
                  "once (shuffled) to fill the cache, then names drawn at "
                  "random from the set at %s (the misses counted from the "
                  "UDP datagrams NSD adds). \"Lowest 1-s\" is the fewest "
-                 "answers dnsperf counted in one second (-S 1): a stall "
-                 "shows there and in the slowest answer:"
+                 "answers dnsperf counted in one second (-S 1, from its "
+                 "first answer): a stall shows there and in the slowest "
+                 "answer:"
                  % (meta.get("evict_mib", "?"), rate("evict")))
         o.append("")
         hdr = ["Server", "Names the budget holds", "Working set",
