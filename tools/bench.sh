@@ -52,8 +52,9 @@
 # Usage: sudo tools/bench.sh [--quick] [--minidnsd PATH] [--doc FILE]
 #                            [--label TEXT] [--only WORKLOAD[,WORKLOAD]...]
 #   --quick        one repetition, 3 s runs, 50,000 names (200,000 at
-#                  scale): a check that every workload works (about 4
-#                  minutes with --only all), not numbers to keep
+#                  scale): a check that every workload works (all nine
+#                  unless --only says otherwise; about 4 minutes), not
+#                  numbers to keep
 #   --minidnsd P   the daemon to measure (default ./minidnsd: run from the
 #                  build directory)
 #   --doc FILE     also write the results into FILE
@@ -63,7 +64,8 @@
 #                  only) or all, comma separated; memory and cold share
 #                  workload 1's server processes (and its warm-up), tcp
 #                  and dot share theirs.  Default: all but scale (which
-#                  takes about 8 minutes more: only when named)
+#                  takes about 8 minutes more: only when named, or with
+#                  --quick)
 #
 # Re-executes itself inside 'unshare -n' (needs root): only 127.x
 # addresses, every server on its own one, port 53.  Every process is
@@ -110,6 +112,8 @@ GEN=$here/bench_gen.py
 # ---- the workloads to run ----------------------------------------------------
 
 WORKLOADS="hits zone cold memory threads tcp dot evict"
+# --quick checks every workload (scale with 200,000 names)
+[ $QUICK = 0 ] || WORKLOADS="$WORKLOADS scale"
 if [ -n "$ONLY" ]; then
 	sel=""
 	for w in $(echo "$ONLY" | tr ',' ' '); do
@@ -124,7 +128,7 @@ if [ -n "$ONLY" ]; then
 		7 | dot) sel="$sel dot" ;;
 		8 | scale) sel="$sel scale" ;;
 		9 | evict) sel="$sel evict" ;;
-		all) sel="$sel $WORKLOADS scale" ;;
+		all) sel="$sel hits zone cold memory threads tcp dot evict scale" ;;
 		*) usage ;;
 		esac
 	done
@@ -475,8 +479,9 @@ record() { echo "$*" >>"$T/results"; }
 
 # latency TAG SERVER WORKLOAD REP: the percentiles of the dnsperf -v
 # run TAG (bench_gen.py lat), recorded; sets L_P50 L_P99 L_P999 L_MAX
-# (ms) and L_MINRATE (the lowest -S 1 rate, -1 without -S); the answer
-# lines are then dropped from the output (tens of MB on tmpfs)
+# (ms) and L_MINRATE (the fewest answers in one -S 1 interval, -1
+# without -S); the answer lines are then dropped from the output (tens
+# of MB on tmpfs)
 latency() {
 	local out=$T/dnsperf.$1 res
 	res=$(python3 "$GEN" lat "$out")
@@ -739,9 +744,9 @@ for rep in $(seq $REPS); do
 			# misses: NSD's query and answer on top of dnsperf's pair
 			record $srv evict $rep miss_pct \
 			    $(((u1 - u0 - 2 * P_DONE) * 50 / (P_DONE > 0 ? P_DONE : 1)))
-			printf '  %-8s evict   %s%% misses; answers in each second: %s\n' \
+			printf '  %-8s evict   %s%% misses; the fewest answers in one second: %s\n' \
 			    $srv $(((u1 - u0 - 2 * P_DONE) * 50 / (P_DONE > 0 ? P_DONE : 1))) \
-			    "$(awk '$1 ~ /^[0-9]+\.[0-9]+:$/ { printf "%d ", $2 }' "$T/dnsperf.evict-fixed-$rep")"
+			    "$L_MINRATE"
 			stop $SRV_PID
 		done
 		SRV_CACHE=$CACHE_MIB
@@ -811,6 +816,9 @@ The server is pinned to CPU 0, dnsperf and NSD to CPU 1 (taskset); in
 workload 5 the server may use both CPUs (and shares CPU 1 with dnsperf).
 Every workload ran $REPS time(s), the servers taking turns within each
 repetition; a fresh server process for each workload and repetition.
+NSD's zone held $ZONE_N names in this run (loaded in about $NSD_LOAD_S s,
+$((NSD_RSS_KB / 1024)) MiB RSS summed over its processes); workloads 8 and 9 set
+their own cache budgets (below).
 
 - *1. cache hits*: NSD serves $NAMES names; each is asked once at
   $WARM_QPS/s (the warm-up), then dnsperf asks them in shuffled order.
@@ -839,9 +847,8 @@ repetition; a fresh server process for each workload and repetition.
   default of 10).  The fixed rate is $TCP_QPS/s, not $HIT_QPS/s: it leaves
   both servers room (their most DoT answers a second on one CPU are about
   50,000-90,000 here), so the CPU per query is not measured at saturation.
-- *8. at scale* (only with \`--only scale\` or \`all\`): NSD serves
-  $SCALE_NAMES names (loaded in about $NSD_LOAD_S s, $((NSD_RSS_KB / 1024)) MiB RSS over its processes in
-  this run); each resolver, with a cache budget of $SCALE_MIB MiB (Unbound
+- *8. at scale* (only with \`--only scale\` or \`all\`, or \`--quick\`):
+  $SCALE_NAMES names; each resolver, with a cache budget of $SCALE_MIB MiB (Unbound
   $((SCALE_MIB / 2)) + $((SCALE_MIB - SCALE_MIB / 2)) MiB), is asked every name once at $SCALE_WARM_QPS/s (about
   the most both take without losing queries here; a lost one is asked
   again at $WARM_QPS/s), then the names shuffled at $HIT_QPS/s.  Memory
@@ -856,7 +863,8 @@ repetition; a fresh server process for each workload and repetition.
   Each server's working set is twice the names it holds: every name once
   (shuffled) fills the cache, then names drawn at random from the set at
   $EVICT_QPS/s (about half are misses), with \`dnsperf -S 1\`: the
-  fewest answers in one second and the slowest answer show a stall.
+  fewest answers in one second (the answer lines between two of its -S
+  lines) and the slowest answer show a stall.
 
 CPU per query: the server's utime+stime (/proc/PID/stat, all threads,
 clock ticks of 10 ms) over a $SECS s dnsperf run at the fixed rate, divided

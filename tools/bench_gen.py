@@ -23,9 +23,9 @@
       perhaps -S 1 ("TIME: QPS" lines) and print "p50 p99 p99.9 max"
       latencies in ms over every query sent (a lost one counts as
       infinitely slow: "inf" when the lost share reaches the
-      percentile), then the lowest per-second rate of the -S lines (-1
-      without them; leading zeros, before dnsperf's first answer, left
-      out), the answers counted and the lost ones.
+      percentile), then the fewest answers in one -S interval per
+      second (counted from the answer lines between two -S lines; -1
+      without them), the answers counted and the lost ones.
 
   bench_gen.py cluster OUTDIR
       Write, deterministically: a cluster.local. zone of 10,000 Services
@@ -118,7 +118,13 @@ def names(path, n, order, lines=None):
 def lat(path):
     """p50 p99 p99.9 max (ms) over every query sent, the lowest -S rate,
     answers and lost queries."""
+    # The answers per second are counted from the answer lines between two
+    # -S lines (dnsperf prints both in the order they happen), over the
+    # time between the -S lines' stamps (the first interval: 1 s).  The
+    # rate -S itself prints is not used: its first interval can read ~0
+    # after thousands of answers.
     times, lost, rates = [], 0, []
+    since, stamp = 0, None
     with open(path, errors="replace") as f:
         for line in f:
             if line.startswith("> "):
@@ -126,17 +132,21 @@ def lat(path):
                 if p[1] == "T":
                     lost += 1
                 else:
+                    since += 1
                     try:
                         times.append(float(p[-1]) * 1000.0)
                     except ValueError:
                         pass
             elif line[:1].isdigit() and ": " in line:
-                a, b = line.split(": ", 1)
+                a = line.split(": ", 1)[0]
                 try:
-                    float(a)
-                    rates.append(float(b))
+                    t = float(a)
                 except ValueError:
-                    pass
+                    continue
+                dt = 1.0 if stamp is None else t - stamp
+                if dt > 0:
+                    rates.append(since / dt)
+                stamp, since = t, 0
     times.sort()
     n = len(times) + lost
 
@@ -146,10 +156,6 @@ def lat(path):
         k = max(0, math.ceil(q * n - 1e-9) - 1)
         return times[k] if k < len(times) else float("inf")
     mx = float("inf") if lost else (times[-1] if times else float("nan"))
-    # dnsperf may print a first -S line of 0 before its first answer (no
-    # query waits then: not a stall); it prints whole intervals only
-    while len(rates) > 1 and rates[0] == 0:
-        rates.pop(0)
     full = rates
     print("%.3f %.3f %.3f %.3f %.0f %d %d" % (
         pct(0.50), pct(0.99), pct(0.999), mx,
@@ -544,9 +550,9 @@ def report(results, metapath, out):
                  "once (shuffled) to fill the cache, then names drawn at "
                  "random from the set at %s (the misses counted from the "
                  "UDP datagrams NSD adds). \"Lowest 1-s\" is the fewest "
-                 "answers dnsperf counted in one second (-S 1, from its "
-                 "first answer): a stall shows there and in the slowest "
-                 "answer:"
+                 "answers in one second (the answer lines dnsperf -v "
+                 "printed between two of its -S 1 lines): a stall shows "
+                 "there and in the slowest answer:"
                  % (meta.get("evict_mib", "?"), rate("evict")))
         o.append("")
         hdr = ["Server", "Names the budget holds", "Working set",
