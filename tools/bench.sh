@@ -75,7 +75,7 @@
 # bench-deps).  minidnsd and the resolvers are pinned to CPU 0, dnsperf
 # and NSD to CPU 1 (taskset).  Temporary files go to /dev/shm when
 # TMPDIR is not set (dnsperf -v writes a line per answer).  The default
-# run takes about 22 minutes, --only all about 30.
+# run takes about 23 minutes, --only all about 31.
 set -eu
 
 . "$(dirname "$0")/bench-lib.sh"
@@ -801,8 +801,8 @@ Measured $today by \`tools/bench.sh\`$([ $QUICK = 1 ] && echo " --quick") in ${r
 with $(nproc) CPUs ($cpu_model): $v_md, Unbound ${v_ub#Version }, NSD ${v_nsd#NSD version }, dnsperf $v_perf$v_other.
 Run it as root from the build directory:
 
-    sudo tools/bench.sh                          # workloads 1-7 and 9, about 22 minutes
-    sudo tools/bench.sh --only all               # and 8 (1,000,000 names), about 30
+    sudo tools/bench.sh                          # workloads 1-7 and 9, about 23 minutes
+    sudo tools/bench.sh --only all               # and 8 (1,000,000 names), about 31
     sudo tools/bench.sh --doc doc/benchmarks.md  # also rewrites this section
     sudo tools/bench.sh --quick                  # a 4-minute check of every workload
 
