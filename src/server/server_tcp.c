@@ -18,6 +18,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +483,11 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
+	/* Each write is a whole batch of answers: send it now, not when
+	 * the client's ACK of the last one comes (Nagle's wait meets the
+	 * client's delayed ACK: tens of milliseconds on a pipelined
+	 * connection). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	c->wk = wk;
 	c->tls = tls;
 	c->last_ms = md_now_ms();
