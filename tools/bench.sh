@@ -224,6 +224,9 @@ sock_drops() {
 }
 # utime + stime of every thread, in clock ticks (the names hold no spaces)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# utime alone: the server's own code (the rest is the kernel's, mostly
+# the UDP/TCP paths and the sleep and wake-up between batches)
+user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
 # UDP datagrams delivered to sockets in this namespace (the counter of
 # the namespace's own /proc/net/snmp)
 udp_in() { awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $2 }' /proc/net/snmp; }
@@ -441,22 +444,25 @@ EOF
 #
 # perf SERVER TAG DNSPERF-ARGS...: one dnsperf run against SERVER (PID
 # $SRV_PID), bounded by timeout(1); sets P_QPS P_LOST P_SENT P_DONE P_OK
-# P_LAT (ms) P_CPU (server CPU microseconds per answered query) P_DROPS
+# P_LAT (ms) P_CPU (server CPU microseconds per answered query; P_UCPU
+# its user-space part) P_DROPS
 # (queries dropped at the server's UDP sockets), and over TCP and TLS
 # P_RECONN (connections dnsperf opened again) and P_CLAT (the average time
 # to connect, ms; 0 over UDP).  Its output stays in $T/dnsperf.TAG.
 perf() {
-	local srv=$1 tag=$2 out c0 c1 d0 res
+	local srv=$1 tag=$2 out c0 c1 u0 u1 d0 res
 	shift 2
 	out=$T/dnsperf.$tag
 	d0=$(sock_drops "$srv")
 	c0=$(cpu_ticks $SRV_PID)
+	u0=$(user_ticks $SRV_PID)
 	timeout 300 $PIN_CLI dnsperf -s "${ADDR[$srv]}" "$@" >"$out" 2>&1 ||
 	    { tail -n 20 "$out" >&2; die "dnsperf failed ($srv, $tag)"; }
 	kill -0 $SRV_PID 2>/dev/null ||
 	    { tail -n 30 "$T/$srv/log" >&2; die "$srv exited during $tag"; }
 	c1=$(cpu_ticks $SRV_PID)
-	res=$(awk -v t=$((c1 - c0)) -v hz="$HZ" '
+	u1=$(user_ticks $SRV_PID)
+	res=$(awk -v t=$((c1 - c0)) -v u=$((u1 - u0)) -v hz="$HZ" '
 	    /Queries sent:/ { sent = $3 }
 	    /Queries completed:/ { done = $3 }
 	    /Queries lost:/ { lost = $3 }
@@ -465,9 +471,10 @@ perf() {
 	    /Reconnections:/ { reconn = $2 }
 	    /Average Latency/ { if (conn) clat = $4 * 1000; else lat = $4 * 1000 }
 	    /Response codes:/ { for (i = 3; i <= NF; i++) if ($(i-1) ~ /NOERROR/) ok = $i }
-	    END { printf "%.0f %d %d %d %d %.3f %.3f %d %.3f\n", qps, lost, sent,
-		done, ok, lat, (done > 0 ? t / hz * 1e6 / done : 0), reconn, clat }' "$out")
-	read -r P_QPS P_LOST P_SENT P_DONE P_OK P_LAT P_CPU P_RECONN P_CLAT <<<"$res"
+	    END { printf "%.0f %d %d %d %d %.3f %.3f %d %.3f %.3f\n", qps, lost, sent,
+		done, ok, lat, (done > 0 ? t / hz * 1e6 / done : 0), reconn, clat,
+		(done > 0 ? u / hz * 1e6 / done : 0) }' "$out")
+	read -r P_QPS P_LOST P_SENT P_DONE P_OK P_LAT P_CPU P_RECONN P_CLAT P_UCPU <<<"$res"
 	P_DROPS=$(($(sock_drops "$srv") - d0))
 	if [ "$P_OK" != "$P_DONE" ]; then
 		echo "  note: $srv $tag: $(grep 'Response codes' "$out" | sed 's/.*: *//')" >&2
@@ -503,6 +510,7 @@ fixed() {
 	perf "$srv" "$wl-fixed-$rep" -d "$file" -l $SECS -Q "$qps" -c 8 \
 	    -q 1000 -t 2 -v "$@"
 	record "$srv" "$wl" "$rep" cpu "$P_CPU"
+	record "$srv" "$wl" "$rep" ucpu "$P_UCPU"
 	record "$srv" "$wl" "$rep" lat "$P_LAT"
 	record "$srv" "$wl" "$rep" lost "$P_LOST"
 	record "$srv" "$wl" "$rep" sent "$P_SENT"

@@ -372,6 +372,33 @@ def report(results, metapath, out):
             rows.append(row)
         table(hdr, rows)
 
+    # the kernel's share: what is left for the server's own code
+    uw = [(w, t) for w, t in cw if get("minidnsd", w, "ucpu")]
+    if uw:
+        o.append("Where that CPU goes: user space (the server's own code, "
+                 "libc, libevent) and the kernel (system calls, the "
+                 "network path, sleeping and waking), from utime and "
+                 "stime; medians, microseconds per query.  'Kernel floor' "
+                 "is the server's kernel time over Unbound's total: the "
+                 "ratio the server would reach with no user-space cost "
+                 "at all:")
+        o.append("")
+        hdr = ["Workload", "Server", "Total", "User", "Kernel",
+               "Kernel share", "Kernel floor (x Unbound)"]
+        rows = []
+        for w, title in uw:
+            ub = med(get("unbound", w, "cpu"))
+            for s in servers:
+                tot, usr = med(get(s, w, "cpu")), med(get(s, w, "ucpu"))
+                if tot is None or usr is None:
+                    continue
+                k = tot - usr
+                rows.append([title, LABEL.get(s, s), fmt(tot, 2),
+                             fmt(usr, 2), fmt(k, 2),
+                             "%.0f%%" % (100 * k / tot) if tot else "-",
+                             "%.2f" % (k / ub) if ub else "-"])
+        table(hdr, rows)
+
     # latency at the fixed load
     lw = [(w, t) for w, t in wls if any(get(s, w, "p99") for s in servers)]
     if lw:
