@@ -782,7 +782,10 @@ scale_names=$SCALE_NAMES
 hit_names=$NAMES
 evict_mib=$EVICT_MIB
 EOF
-python3 "$GEN" report "$T/results" "$T/meta" "$T/tables.md"
+# the raw measurements outlive the run (a report that fails loses none)
+cp "$T/results" "${TMPDIR:-/tmp}/minidns-bench-results.last"
+python3 "$GEN" report "$T/results" "$T/meta" "$T/tables.md" ||
+    die "the report failed; the measurements are in ${TMPDIR:-/tmp}/minidns-bench-results.last"
 
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 today=$(date -u +%Y-%m-%d)

@@ -434,7 +434,7 @@ def report(results, metapath, out):
                         title, LABEL.get(s, s),
                         ", ".join(fmt(v, 0) for v in lo)))
         if short:
-            o.append("Runs whose answers per second fell more than 3% "
+            o.append("Runs whose answers per second fell more than 3%% "
                      "short of the offered load (dnsperf could not keep "
                      "the rate, or the server fell behind; their CPU and "
                      "latency are not at the stated load): %s."
