@@ -836,11 +836,25 @@ writer_compression_many_names(void **state)
  * written exactly as by a writer that never tried (no pointer to bytes
  * that were taken back).
  */
+/* The same A record written by two writers. */
+static void
+put_a_both(
+    struct md_wire_writer *wa, struct md_wire_writer *wb, const uint8_t *name)
+{
+	static const uint8_t addr[4] = {192, 0, 2, 1};
+
+	assert_int_equal(md_wire_write_rr(wa, MD_SECTION_ANSWER, name,
+			     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
+	    0);
+	assert_int_equal(md_wire_write_rr(wb, MD_SECTION_ANSWER, name,
+			     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
+	    0);
+}
+
 static void
 writer_rewind_forgets_table_entries(void **state)
 {
 	uint8_t a[2048], b[2048], name[MD_NAME_MAX], big[400];
-	uint8_t addr[4] = {192, 0, 2, 1};
 	struct md_wire_writer wa, wb;
 	char text[64];
 
@@ -851,13 +865,7 @@ writer_rewind_forgets_table_entries(void **state)
 	md_wire_write_header(&wb, 1, MD_FLAG_QR);
 	for (unsigned i = 0; i < 24; i++) {
 		snprintf(text, sizeof(text), "h%u.zone%u.example.", i, i);
-		wname(text, name);
-		assert_int_equal(md_wire_write_rr(&wa, MD_SECTION_ANSWER, name,
-				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
-		    0);
-		assert_int_equal(md_wire_write_rr(&wb, MD_SECTION_ANSWER, name,
-				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
-		    0);
+		put_a_both(&wa, &wb, wname(text, name));
 	}
 	assert_true(wa.ncomp >= MD_WIRE_COMP_SCAN);
 	/* the owner fits, its rdata does not */
@@ -870,15 +878,8 @@ writer_rewind_forgets_table_entries(void **state)
 	assert_int_equal(wa.ncomp, wb.ncomp);
 	md_wire_writer_set_limit(&wa, sizeof(a), 0);
 	/* the same owner again, and one sharing its suffix */
-	for (int k = 0; k < 2; k++) {
-		wname(k == 0 ? "new.fresh.other." : "old.fresh.other.", name);
-		assert_int_equal(md_wire_write_rr(&wa, MD_SECTION_ANSWER, name,
-				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
-		    0);
-		assert_int_equal(md_wire_write_rr(&wb, MD_SECTION_ANSWER, name,
-				     MD_TYPE_A, MD_CLASS_IN, 1, addr, 4),
-		    0);
-	}
+	put_a_both(&wa, &wb, wname("new.fresh.other.", name));
+	put_a_both(&wa, &wb, wname("old.fresh.other.", name));
 	assert_int_equal(wa.len, wb.len);
 	assert_memory_equal(a, b, wa.len);
 	(void)state;
