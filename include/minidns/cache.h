@@ -14,11 +14,12 @@
  * replaces glue, never the reverse.
  *
  * Memory is bounded: every entry is charged its real size (the one malloc
- * that holds it, plus bookkeeping), and the least recently used entries of
- * a shard are evicted to stay under max_bytes / shards.  Shards are
- * selected by hash and each has its own mutex: no global lock.  Lookups
- * copy the entry into a caller-supplied buffer under the shard lock, so the
- * cache-hit path allocates nothing.
+ * that holds it, plus bookkeeping), and entries not used since the
+ * eviction scan last passed (CLOCK, close to least recently used) are
+ * evicted to stay under max_bytes / shards.  Shards are selected by hash
+ * and each has its own mutex, which changes take; a lookup that finds
+ * fresh data takes no lock.  Lookups copy the entry into a caller-supplied
+ * buffer, so the cache-hit path allocates nothing.
  */
 #ifndef MINIDNS_CACHE_H
 #define MINIDNS_CACHE_H

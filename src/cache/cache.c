@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cache.c - the RRset cache and the negative cache (RFC 2308): a sharded
- * hash table with a per-shard LRU list and byte budget, TTL ageing against
+ * hash table with a per-shard eviction list (CLOCK) and byte budget, TTL ageing against
  * a caller-supplied clock, credibility ranking (RFC 2181 §5.4.1) and
  * serve-stale (RFC 8767).
  *
@@ -71,8 +71,8 @@
  */
 struct entry {
 	struct md_hnode hn; /* in the shard's table */
-	struct entry *prev; /* LRU: towards the front (most recent) */
-	struct entry *next; /* LRU: towards the tail (next to evict); after
+	struct entry *prev; /* eviction list: towards the front (newest) */
+	struct entry *next; /* towards the tail (looked at first); after
 			     * unlink_entry(), the garbage list to free */
 	uint64_t expire_ms; /* absolute, on the caller's clock */
 	uint32_t cost;	    /* bytes charged to the shard */
@@ -1334,7 +1334,7 @@ md_cache_flush(struct md_cache *c, const uint8_t *name)
 
 		shard_lock(s);
 		if (name == NULL) {
-			/* The LRU list is the garbage list already. */
+			/* The eviction list is the garbage list already. */
 			garbage = s->lru_head;
 			md_hashtab_clear(&s->table);
 			s->lru_head = s->lru_tail = NULL;

@@ -222,10 +222,13 @@ tcp_put(struct tcp_conn *c, const uint8_t *p, size_t len)
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		/* An error (reset, closed): queued, the bufferevent's write
-		 * meets it and closes the connection. */
+		 * meets it and closes the connection.  Bytes sent count as
+		 * activity, as tcp_write_cb() counts the queued ones (the
+		 * oldest idle connection is the one closed for a newcomer). */
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
+			c->last_ms = md_now_ms();
 		}
 	}
 	if (len > 0)
