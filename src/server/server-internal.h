@@ -31,6 +31,7 @@
 #define UDP_RCVBUF (4 << 20)	    /* socket receive buffer, bytes */
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
 #define TCP_STAGE (16 * 1024)	    /* answers of one TCP read sent together */
+#define TCP_IN (96 * 1024)	    /* one plain-TCP read (> a whole message) */
 #define INFLIGHT_MAX 10000	    /* resolutions at once */
 #define WAITERS_MAX 1000	    /* clients on one resolution */
 #define INFLIGHT_BUCKETS 4096	    /* a fixed table: no growth */
@@ -114,6 +115,14 @@ struct tcp_conn {
 	struct event *deadline;
 	uint64_t last_ms; /* accepted, or last message read or answered */
 	bool closing;	  /* answered garbage: close once the output drains */
+	/* Plain TCP reads its socket with this event (the bufferevent only
+	 * writes; its timeout is tcp-idle-timeout): one recv() per wake-up
+	 * into the worker's tcp_in, no input evbuffer and no FIONREAD.  What
+	 * a read leaves over (a message not yet whole, or questions left
+	 * while the client does not read its answers) waits in pend. */
+	struct event *rd;
+	uint8_t *pend;
+	size_t npend;
 };
 
 typedef void (*worker_fn)(struct worker *wk, void *arg);
@@ -182,6 +191,9 @@ struct worker {
 	/* a TCP read's answers, gathered to leave in one write */
 	uint8_t tcp_stage[TCP_STAGE];
 	size_t tcp_staged;
+	/* a plain-TCP read: what the connection had pending, then the
+	 * socket's bytes */
+	uint8_t tcp_in[TCP_IN];
 	uint8_t scratch[MD_WIRE_MAX + 1024]; /* cache entries copied out */
 };
 

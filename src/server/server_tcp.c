@@ -110,12 +110,20 @@ same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
 	return false;
 }
 
+/* Bytes received and not yet answered: an unfinished message, or
+ * questions left while the client does not read its answers. */
+static size_t
+conn_pending(const struct tcp_conn *c)
+{
+	return c->tls ? evbuffer_get_length(bufferevent_get_input(c->bev))
+		      : c->npend;
+}
+
 /* Nothing in flight either way: no partial question, no answer owed. */
 static bool
 conn_idle(const struct tcp_conn *c)
 {
-	return c->waiters == NULL &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	return c->waiters == NULL && conn_pending(c) == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
 }
 
@@ -155,9 +163,12 @@ md_srv_conn_free(struct tcp_conn *c)
 	/* Queries still being resolved will find no one to answer. */
 	while (c->waiters != NULL)
 		md_srv_waiter_detach_conn(c->waiters);
+	if (c->rd != NULL)
+		event_free(c->rd); /* before the socket closes */
 	bufferevent_free(c->bev);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
+	free(c->pend);
 	free(c);
 	wk->nconns--;
 	md_metrics_conn(wk->id, false);
@@ -184,25 +195,327 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 /* A message begun and not finished runs against the deadline; none
  * pending, nothing does. */
 static void
-deadline_update(struct tcp_conn *c, struct evbuffer *in)
+deadline_update(struct tcp_conn *c)
 {
 	struct timeval tv = {(time_t)c->wk->cfg->tcp_read_timeout, 0};
 
-	if (evbuffer_get_length(in) == 0)
+	if (conn_pending(c) == 0)
 		evtimer_del(c->deadline);
 	else if (!evtimer_pending(c->deadline, NULL))
 		evtimer_add(c->deadline, &tv);
 }
 
-/* With a header's worth after the length: is its QR bit set? */
-static bool
-looks_like_response(struct evbuffer *in)
+/* Read the client's questions, or stop: the bufferevent reads TLS, c->rd
+ * plain TCP (its timeout is the idle one, restarted by every read). */
+static void
+conn_reading(struct tcp_conn *c, bool on)
 {
-	uint8_t h[2 + 3];
+	struct timeval idle = {(time_t)c->wk->cfg->tcp_idle_timeout, 0};
 
-	if (evbuffer_copyout(in, h, sizeof(h)) < (ev_ssize_t)sizeof(h))
+	if (c->tls && on)
+		bufferevent_enable(c->bev, EV_READ);
+	else if (c->tls)
+		bufferevent_disable(c->bev, EV_READ);
+	else if (on)
+		event_add(c->rd, &idle);
+	else
+		event_del(c->rd);
+}
+
+static bool
+conn_is_reading(const struct tcp_conn *c)
+{
+	return c->tls ? (bufferevent_get_enabled(c->bev) & EV_READ) != 0
+		      : event_pending(c->rd, EV_READ, NULL) != 0;
+}
+
+/*
+ * The framing of the message that starts at p, avail bytes received (p
+ * holds at least min(avail, 5) of them): its length once whole, 0 while
+ * not, -1 when the stream is not DNS queries: shorter than a header, or a
+ * response (QR, the top bit of the flags, RFC 1035 §4.1.1), from a
+ * client out of step or not a DNS client; nothing sensible follows.
+ */
+static long
+tcp_frame(const uint8_t *p, size_t avail)
+{
+	size_t qlen;
+
+	if (avail < 2)
+		return 0;
+	qlen = md_read_u16(p);
+	if (qlen < MD_WIRE_HDR_LEN || (avail >= 2 + 3 && (p[4] & 0x80) != 0))
+		return -1;
+	return avail < 2 + qlen ? 0 : (long)qlen;
+}
+
+static void
+not_dns(struct tcp_conn *c)
+{
+	md_debug(MD_LOG_NET, "%s: not a DNS query stream, closing",
+	    c->tls ? "tls" : "tcp");
+	md_srv_conn_free(c);
+}
+
+static void tcp_put(struct tcp_conn *c, const uint8_t *p, size_t len);
+static void tcp_stage_flush(struct worker *wk, struct tcp_conn *c);
+static void tcp_stage_add(struct worker *wk, struct tcp_conn *c, size_t len);
+
+/* What answering one message left of the connection. */
+enum tcp_step {
+	STEP_NEXT,    /* read on */
+	STEP_CLOSING, /* answered garbage: reads no more, closes once sent */
+	STEP_GONE,    /* closed and freed */
+};
+
+/* Answer one whole message q[0..qlen) of c into the worker's stage (or,
+ * when it needs resolving, once resolved). */
+static enum tcp_step
+tcp_answer(struct tcp_conn *c, const uint8_t *q, size_t qlen)
+{
+	struct worker *wk = c->wk;
+	struct md_query_info info;
+	struct md_query_ctx ctx;
+	uint64_t start_us = md_now_us();
+	enum md_metric_transport t = c->tls ? MD_METRIC_TLS : MD_METRIC_TCP;
+	size_t rlen;
+
+	/* A whole message: the next one's clock starts with its first
+	 * byte. */
+	evtimer_del(c->deadline);
+	c->last_ms = md_now_ms();
+	md_srv_query_ctx(
+	    wk, md_srv_may_recurse(wk, (struct sockaddr *)&c->peer), &ctx);
+	ctx.client = (const struct sockaddr *)&c->peer;
+	rlen = md_query_process(
+	    &ctx, true, q, qlen, wk->out + 2, sizeof(wk->out) - 2, &info);
+	md_metrics_request(wk->id, t, info.qtype,
+	    ((const struct sockaddr *)&c->peer)->sa_family == AF_INET6,
+	    info.q.edns.do_bit);
+	md_metrics_request_size(wk->id, t, qlen);
+	md_srv_log_query(c->tls ? "tls" : "tcp", (struct sockaddr *)&c->peer,
+	    c->peerlen, &info);
+	if (info.refused_recursion && wk->cfg->recursion)
+		md_metrics_refused_acl(wk->id);
+	if (info.prefetch)
+		md_srv_prefetch(wk, &info);
+	if (info.autopath && !info.need_recursion && rlen > 0)
+		md_metrics_autopath(wk->id);
+	if (info.need_recursion) {
+		/* Answered when resolved, maybe out of order (RFC 7766
+		 * §6.2.1.1). */
+		struct waiter *w = md_srv_waiter_new(&info, true);
+
+		if (w == NULL)
+			return STEP_NEXT;
+		memcpy(&w->from, &c->peer, c->peerlen);
+		w->fromlen = c->peerlen;
+		w->transport = t;
+		w->start_us = start_us;
+		w->conn = c;
+		w->conn_next = c->waiters;
+		if (c->waiters != NULL)
+			c->waiters->conn_prev = w;
+		c->waiters = w;
+		md_srv_resolve_for(wk, w);
+		return STEP_NEXT;
+	}
+	md_srv_account(wk, (struct sockaddr *)&c->peer, c->peerlen, t, &info.q,
+	    info.rcode, md_srv_immediate_source(&info), info.security, start_us,
+	    rlen);
+	if (info.verdict == MD_QUERY_DROP) {
+		md_srv_conn_free(c); /* not DNS: nothing to answer */
+		return STEP_GONE;
+	}
+	if (rlen == 0)
+		return STEP_NEXT;
+	md_write_u16(wk->out, (uint16_t)rlen);
+	tcp_stage_add(wk, c, rlen + 2);
+	if (info.verdict != MD_QUERY_FORMERR)
+		return STEP_NEXT;
+	/* Garbage framed as a message: answer FORMERR, read no more and
+	 * close once it is sent (at once, or tcp_write_cb). */
+	tcp_stage_flush(wk, c);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		md_srv_conn_free(c);
+		return STEP_GONE;
+	}
+	c->closing = true;
+	evtimer_del(c->deadline);
+	conn_reading(c, false);
+	return STEP_CLOSING;
+}
+
+/* Room for more answers: below TCP_OUTPUT_MAX queued and staged. */
+static bool
+conn_has_room(const struct tcp_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    c->wk->tcp_staged <
+	    TCP_OUTPUT_MAX;
+}
+
+/* The client is not reading its answers: send what is staged and stop
+ * reading its questions until the output drains (tcp_write_cb); the write
+ * timeout, not the read deadline, runs meanwhile. */
+static void
+conn_throttle(struct tcp_conn *c)
+{
+	tcp_stage_flush(c->wk, c);
+	evtimer_del(c->deadline);
+	conn_reading(c, false);
+	bufferevent_setwatermark(c->bev, EV_WRITE, TCP_OUTPUT_MAX / 2, 0);
+}
+
+/* Plain TCP: keep the n bytes at p as the connection's pending bytes (p
+ * is in them when own). */
+static bool
+conn_keep(struct tcp_conn *c, const uint8_t *p, size_t n, bool own)
+{
+	uint8_t *keep;
+
+	if (n == 0) {
+		free(c->pend);
+		c->pend = NULL;
+		c->npend = 0;
+		return true;
+	}
+	if (own) {
+		memmove(c->pend, p, n);
+		c->npend = n;
+		return true;
+	}
+	keep = realloc(c->pend, n);
+	if (keep == NULL)
 		return false;
-	return (h[4] & 0x80) != 0; /* RFC 1035 §4.1.1: QR, flags' top bit */
+	memcpy(keep, p, n);
+	c->pend = keep;
+	c->npend = n;
+	return true;
+}
+
+/*
+ * Plain TCP: answer every whole message in p[0..n) (the worker's read
+ * buffer, or c->pend when resuming), in order; the answers leave
+ * together at the end, or when the stage fills.  What is left stays
+ * pending.  False when c is gone.
+ */
+static bool
+tcp_consume(struct tcp_conn *c, const uint8_t *p, size_t n)
+{
+	struct worker *wk = c->wk;
+	bool own = p == c->pend;
+	size_t off = 0;
+	long qlen;
+
+	wk->tcp_staged = 0;
+	while (conn_has_room(c)) {
+		qlen = tcp_frame(p + off, n - off);
+		if (qlen < 0) {
+			not_dns(c);
+			return false;
+		}
+		if (qlen == 0)
+			break;
+		switch (tcp_answer(c, p + off + 2, (size_t)qlen)) {
+		case STEP_GONE:
+			return false;
+		case STEP_CLOSING:
+			return conn_keep(c, NULL, 0, false);
+		case STEP_NEXT:
+			break;
+		}
+		off += 2 + (size_t)qlen;
+	}
+	if (!conn_keep(c, p + off, n - off, own)) {
+		md_srv_conn_free(c); /* out of memory: a question lost */
+		return false;
+	}
+	if (!conn_has_room(c)) {
+		conn_throttle(c);
+		return true;
+	}
+	tcp_stage_flush(wk, c);
+	deadline_update(c);
+	return true;
+}
+
+/* Plain TCP: the socket is readable (or idle for tcp-idle-timeout). */
+static void
+tcp_rd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct worker *wk = c->wk;
+	size_t have = c->npend;
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		md_debug(MD_LOG_NET, "tcp connection idle, closing");
+		md_srv_conn_free(c);
+		return;
+	}
+	/* Pending bytes first (at most a message less a byte: a reading
+	 * connection answered all whole ones), then the socket's. */
+	if (have >= sizeof(wk->tcp_in)) {
+		(void)tcp_consume(c, c->pend, c->npend);
+		return;
+	}
+	if (have > 0)
+		memcpy(wk->tcp_in, c->pend, have);
+	n = recv(
+	    fd, wk->tcp_in + have, sizeof(wk->tcp_in) - have, MSG_DONTWAIT);
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n < 0)
+			md_debug(MD_LOG_NET, "tcp: read: %s", strerror(errno));
+		md_srv_conn_free(c); /* closed by the client, or reset */
+		return;
+	}
+	(void)tcp_consume(c, wk->tcp_in, have + (size_t)n);
+}
+
+/* TLS: what the bufferevent decrypted, answered as tcp_consume() does. */
+static void
+tls_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct worker *wk = c->wk;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	wk->tcp_staged = 0;
+	while (conn_has_room(c)) {
+		uint8_t h[2 + 3];
+		long qlen;
+
+		(void)evbuffer_copyout(in, h, sizeof(h));
+		qlen = tcp_frame(h, evbuffer_get_length(in));
+		if (qlen < 0) {
+			not_dns(c);
+			return;
+		}
+		if (qlen == 0) {
+			tcp_stage_flush(wk, c);
+			deadline_update(c);
+			return;
+		}
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, wk->buf, (size_t)qlen);
+		if (tcp_answer(c, wk->buf, (size_t)qlen) != STEP_NEXT)
+			return;
+	}
+	conn_throttle(c);
+}
+
+/* Answer what is pending: resuming after the output drained. */
+static void
+conn_resume(struct tcp_conn *c)
+{
+	if (c->tls)
+		tls_read_cb(c->bev, c);
+	else
+		(void)tcp_consume(c, c->pend, c->npend);
 }
 
 /*
@@ -258,124 +571,6 @@ tcp_stage_add(struct worker *wk, struct tcp_conn *c, size_t len)
 	wk->tcp_staged += len;
 }
 
-static void
-tcp_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct tcp_conn *c = arg;
-	struct worker *wk = c->wk;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer *out = bufferevent_get_output(bev);
-
-	/* Answer every whole message already received, in order; their
-	 * answers leave together at the end (or when the stage is full). */
-	wk->tcp_staged = 0;
-	while (evbuffer_get_length(out) + wk->tcp_staged < TCP_OUTPUT_MAX) {
-		uint8_t lenbuf[2];
-		struct md_query_info info;
-		size_t qlen, rlen;
-
-		if (evbuffer_copyout(in, lenbuf, 2) < 2) {
-			tcp_stage_flush(wk, c);
-			deadline_update(c, in);
-			return;
-		}
-		qlen = md_read_u16(lenbuf);
-		/* Shorter than a header, or a response (QR set): not a DNS
-		 * client, or a stream out of step; nothing sensible
-		 * follows, so close now rather than wait for the rest. */
-		if (qlen < MD_WIRE_HDR_LEN || looks_like_response(in)) {
-			md_debug(MD_LOG_NET,
-			    "%s: not a DNS query stream, closing",
-			    c->tls ? "tls" : "tcp");
-			md_srv_conn_free(c);
-			return;
-		}
-		if (evbuffer_get_length(in) < 2 + qlen) {
-			tcp_stage_flush(wk, c);
-			deadline_update(c, in);
-			return;
-		}
-		evbuffer_drain(in, 2);
-		evbuffer_remove(in, wk->buf, qlen);
-		/* A whole message: the next one's clock starts with its
-		 * first byte. */
-		evtimer_del(c->deadline);
-		c->last_ms = md_now_ms();
-		struct md_query_ctx ctx;
-		uint64_t start_us = md_now_us();
-		enum md_metric_transport t =
-		    c->tls ? MD_METRIC_TLS : MD_METRIC_TCP;
-
-		md_srv_query_ctx(wk,
-		    md_srv_may_recurse(wk, (struct sockaddr *)&c->peer), &ctx);
-		ctx.client = (const struct sockaddr *)&c->peer;
-		rlen = md_query_process(&ctx, true, wk->buf, qlen, wk->out + 2,
-		    sizeof(wk->out) - 2, &info);
-		md_metrics_request(wk->id, t, info.qtype,
-		    ((const struct sockaddr *)&c->peer)->sa_family == AF_INET6,
-		    info.q.edns.do_bit);
-		md_metrics_request_size(wk->id, t, qlen);
-		md_srv_log_query(c->tls ? "tls" : "tcp",
-		    (struct sockaddr *)&c->peer, c->peerlen, &info);
-		if (info.refused_recursion && wk->cfg->recursion)
-			md_metrics_refused_acl(wk->id);
-		if (info.prefetch)
-			md_srv_prefetch(wk, &info);
-		if (info.autopath && !info.need_recursion && rlen > 0)
-			md_metrics_autopath(wk->id);
-		if (info.need_recursion) {
-			/* Answered when resolved, maybe out of order
-			 * (RFC 7766 §6.2.1.1). */
-			struct waiter *w = md_srv_waiter_new(&info, true);
-
-			if (w == NULL)
-				continue;
-			memcpy(&w->from, &c->peer, c->peerlen);
-			w->fromlen = c->peerlen;
-			w->transport = t;
-			w->start_us = start_us;
-			w->conn = c;
-			w->conn_next = c->waiters;
-			if (c->waiters != NULL)
-				c->waiters->conn_prev = w;
-			c->waiters = w;
-			md_srv_resolve_for(wk, w);
-			continue;
-		}
-		md_srv_account(wk, (struct sockaddr *)&c->peer, c->peerlen, t,
-		    &info.q, info.rcode, md_srv_immediate_source(&info),
-		    info.security, start_us, rlen);
-		if (info.verdict == MD_QUERY_DROP) {
-			md_srv_conn_free(c); /* not DNS: nothing to answer */
-			return;
-		}
-		if (rlen == 0)
-			continue;
-		md_write_u16(wk->out, (uint16_t)rlen);
-		tcp_stage_add(wk, c, rlen + 2);
-		/* Garbage framed as a message: answer FORMERR, read no more
-		 * and close once it is sent (at once, or tcp_write_cb). */
-		if (info.verdict == MD_QUERY_FORMERR) {
-			tcp_stage_flush(wk, c);
-			if (evbuffer_get_length(out) == 0) {
-				md_srv_conn_free(c);
-				return;
-			}
-			c->closing = true;
-			evtimer_del(c->deadline);
-			bufferevent_disable(bev, EV_READ);
-			return;
-		}
-	}
-	/* The client is not reading its answers: stop reading its
-	 * questions until the output drains (tcp_write_cb); the write
-	 * timeout, not the read deadline, runs meanwhile. */
-	tcp_stage_flush(wk, c);
-	evtimer_del(c->deadline);
-	bufferevent_disable(bev, EV_READ);
-	bufferevent_setwatermark(bev, EV_WRITE, TCP_OUTPUT_MAX / 2, 0);
-}
-
 /* Queue one framed message on a connection (RFC 7766 §8). */
 void
 md_srv_tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len)
@@ -409,10 +604,10 @@ tcp_write_cb(struct bufferevent *bev, void *arg)
 			md_srv_conn_free(c);
 		return;
 	}
-	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+	if (!conn_is_reading(c)) {
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-		bufferevent_enable(bev, EV_READ);
-		tcp_read_cb(bev, c);
+		conn_reading(c, true);
+		conn_resume(c);
 	}
 }
 
@@ -517,15 +712,29 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
 		c->bev =
 		    bufferevent_socket_new(wk->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
+	if (!tls && c->bev != NULL) {
+		c->rd =
+		    event_new(wk->base, fd, EV_READ | EV_PERSIST, tcp_rd_cb, c);
+		if (c->rd == NULL) {
+			bufferevent_free(c->bev); /* closes fd */
+			event_free(c->deadline);
+			free(c);
+			return;
+		}
+	}
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
 		event_free(c->deadline);
 		free(c);
 		return;
 	}
-	bufferevent_setcb(c->bev, tcp_read_cb, tcp_write_cb, tcp_event_cb, c);
+	/* Plain TCP: the bufferevent only writes (c->rd reads). */
+	bufferevent_setcb(
+	    c->bev, tls ? tls_read_cb : NULL, tcp_write_cb, tcp_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, tls ? EV_READ | EV_WRITE : EV_WRITE);
+	if (!tls)
+		conn_reading(c, true);
 	/* The handshake is read like a message: within tcp-read-timeout. */
 	if (tls)
 		evtimer_add(c->deadline, &rd);

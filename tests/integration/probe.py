@@ -8,6 +8,13 @@ the expected one, 1 when it is not (the reason goes to stderr):
 
   pipeline ADDR PORT     3 length-prefixed queries in one TCP write, 3
                          answers with the matching IDs
+  stream ADDR PORT       questions cut at every kind of byte boundary (a
+                         byte at a time, a message split with the next
+                         one's start), 3,000 pipelined in one write (more
+                         than one read of the server's), and a client
+                         that stops reading its answers for a while
+                         (the server stops reading too, then resumes):
+                         every question answered, once, with its ID
   idle ADDR PORT SECS    an idle TCP connection is closed by the server
                          (EOF) within SECS seconds
   maxconn ADDR PORT      with tcp-max-connections: 2, a third connection
@@ -21,7 +28,9 @@ the expected one, 1 when it is not (the reason goes to stderr):
                          only checks the sockets behave, run.sh then
                          checks the daemon is alive and answering
 """
+import collections
 import random
+import select
 import socket
 import struct
 import sys
@@ -97,6 +106,102 @@ def cmd_pipeline(addr, port):
     s.close()
     if sorted(got) != ids:
         fail("IDs %s, expected %s" % (got, ids))
+
+
+def expect_answers(s, ids, what):
+    """Read len(ids) answers on s: each one of ids, each once, NOERROR
+    with an answer."""
+    want = set(ids)
+    for _ in ids:
+        try:
+            m = recv_msg(s)
+        except (OSError, EOFError) as e:
+            fail("%s: %d answers missing (%s)" % (what, len(want), e))
+        qid, flags, _, ancount = struct.unpack("!HHHH", m[:8])
+        if qid not in want:
+            fail("%s: answer %#x unexpected or repeated" % (what, qid))
+        if not flags & 0x8000 or flags & 0xf != 0 or ancount == 0:
+            fail("%s: answer %#x: flags %#x, %d answers"
+                 % (what, qid, flags, ancount))
+        want.discard(qid)
+
+
+def cmd_stream(addr, port):
+    name = "web.shop.svc.cluster.local"
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    s.settimeout(TIMEOUT)
+    s.connect((addr, port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # A byte at a time, each its own segment (the server reads between).
+    for b in frame(query(1, name)):
+        s.sendall(bytes([b]))
+        time.sleep(0.002)
+    expect_answers(s, [1], "a byte at a time")
+    # Whole messages with the next one's first bytes, then the rest.
+    data = b"".join(frame(query(i, name)) for i in (2, 3, 4))
+    for cut in (1, len(data) // 2 + 1, len(data) - 3):
+        s.sendall(data[:cut])
+        time.sleep(0.05)
+        s.sendall(data[cut:])
+        expect_answers(s, [2, 3, 4], "split at byte %d" % cut)
+    # 3,000 in one write: about 170 kB, more than one read of the
+    # server's; the answers are read as they come.
+    ids = list(range(100, 3100))
+    s.sendall(b"".join(frame(query(i, name)) for i in ids))
+    expect_answers(s, ids, "3,000 pipelined")
+    # A client that does not read: 100,000 questions, about 8 MB of
+    # answers against a small receive buffer: the server queues what it
+    # may for one client, stops reading, and resumes as the answers are
+    # read, after a pause.
+    ids = [i % 50000 for i in range(100000)]  # each ID twice
+    data = b"".join(frame(query(i, name)) for i in ids)
+    s.setblocking(False)
+    sent, stuck = 0, 0
+    # (Pauses stay well under a second: run.sh's tcp-idle-timeout is 1 s,
+    # and a client that reads nothing for that long is closed.)
+    while sent < len(data) and stuck < 6:  # 0.3 s with nothing taken
+        try:
+            sent += s.send(data[sent:sent + 65536])
+            stuck = 0
+        except BlockingIOError:
+            stuck += 1
+            time.sleep(0.05)
+    time.sleep(0.3)
+    want, buf = collections.Counter(ids), b""
+    deadline = time.time() + 60
+    while want and time.time() < deadline:
+        wr = [s] if sent < len(data) else []
+        r, w, _ = select.select([s], wr, [], 1.0)
+        if w:
+            try:
+                sent += s.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                pass
+        if not r:
+            continue
+        chunk = s.recv(65536)
+        if not chunk:
+            fail("not reading: closed, %d answers missing" % sum(want.values()))
+        buf += chunk
+        while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+            n = struct.unpack("!H", buf[:2])[0]
+            qid = struct.unpack("!H", buf[2:4])[0]
+            buf = buf[2 + n:]
+            if want[qid] == 0:
+                fail("not reading: answer %#x unexpected or repeated" % qid)
+            want[qid] -= 1
+            if want[qid] == 0:
+                del want[qid]
+    if want:
+        fail("not reading: %d answers missing after 60 s"
+             % sum(want.values()))
+    s.setblocking(True)
+    s.settimeout(TIMEOUT)
+    # The connection still works.
+    s.sendall(frame(query(7, name)))
+    expect_answers(s, [7], "after the pause")
+    s.close()
 
 
 def cmd_idle(addr, port, secs):
@@ -280,6 +385,8 @@ def main():
     try:
         if cmd == "pipeline":
             cmd_pipeline(addr, port)
+        elif cmd == "stream":
+            cmd_stream(addr, port)
         elif cmd == "idle":
             cmd_idle(addr, port, float(sys.argv[4]))
         elif cmd == "maxconn":

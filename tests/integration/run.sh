@@ -238,6 +238,8 @@ check "raw/QR=1 gets no reply" $PROBE qr $S1 53
 # ---- TCP (RFC 7766) ----------------------------------------------------
 
 check "tcp/pipelining: 3 queries in one write" $PROBE pipeline $S1 53
+check "tcp/stream: split messages, 3,000 in one write, a client that pauses" \
+    $PROBE stream $S1 53
 out=$(kdig @$S1 +time=2 +retry=0 +tcp +keepopen web.shop.svc.$CL A \
     db.shop.svc.$CL A kubernetes.default.svc.$CL A 2>&1)
 check "kdig/+keepopen: 3 answers on one connection" \
