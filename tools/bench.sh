@@ -229,6 +229,16 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
 # UDP datagrams delivered to sockets in this namespace (the counter of
 # the namespace's own /proc/net/snmp)
+# child_us BEFORE AFTER: the CPU time, in microseconds, of this shell's
+# children waited for between two outputs of bash's times (run in this
+# shell, not a subshell, whose counts start at zero): around a dnsperf
+# run, dnsperf's own
+child_us() {
+	awk 'FNR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+	    t = (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1e6
+	    if (FILENAME == ARGV[1]) b = t; else a = t }
+	    END { printf "%.0f\n", a - b }' "$1" "$2"
+}
 udp_in() { awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $2 }' /proc/net/snmp; }
 HZ=$(getconf CLK_TCK)
 
@@ -445,7 +455,9 @@ EOF
 # perf SERVER TAG DNSPERF-ARGS...: one dnsperf run against SERVER (PID
 # $SRV_PID), bounded by timeout(1); sets P_QPS P_LOST P_SENT P_DONE P_OK
 # P_LAT (ms) P_CPU (server CPU microseconds per answered query; P_UCPU
-# its user-space part) P_DROPS
+# its user-space part; P_CCPU dnsperf's: the kernel may do a server's
+# work in the client's time, as when a TCP segment held back leaves on
+# the client's ACK) P_DROPS
 # (queries dropped at the server's UDP sockets), and over TCP and TLS
 # P_RECONN (connections dnsperf opened again) and P_CLAT (the average time
 # to connect, ms; 0 over UDP).  Its output stays in $T/dnsperf.TAG.
@@ -456,13 +468,16 @@ perf() {
 	d0=$(sock_drops "$srv")
 	c0=$(cpu_ticks $SRV_PID)
 	u0=$(user_ticks $SRV_PID)
+	times >"$T/times.0"
 	timeout 300 $PIN_CLI dnsperf -s "${ADDR[$srv]}" "$@" >"$out" 2>&1 ||
 	    { tail -n 20 "$out" >&2; die "dnsperf failed ($srv, $tag)"; }
 	kill -0 $SRV_PID 2>/dev/null ||
 	    { tail -n 30 "$T/$srv/log" >&2; die "$srv exited during $tag"; }
+	times >"$T/times.1"
 	c1=$(cpu_ticks $SRV_PID)
 	u1=$(user_ticks $SRV_PID)
-	res=$(awk -v t=$((c1 - c0)) -v u=$((u1 - u0)) -v hz="$HZ" '
+	res=$(awk -v t=$((c1 - c0)) -v u=$((u1 - u0)) -v hz="$HZ" \
+	    -v k="$(child_us "$T/times.0" "$T/times.1")" '
 	    /Queries sent:/ { sent = $3 }
 	    /Queries completed:/ { done = $3 }
 	    /Queries lost:/ { lost = $3 }
@@ -471,10 +486,11 @@ perf() {
 	    /Reconnections:/ { reconn = $2 }
 	    /Average Latency/ { if (conn) clat = $4 * 1000; else lat = $4 * 1000 }
 	    /Response codes:/ { for (i = 3; i <= NF; i++) if ($(i-1) ~ /NOERROR/) ok = $i }
-	    END { printf "%.0f %d %d %d %d %.3f %.3f %d %.3f %.3f\n", qps, lost, sent,
+	    END { printf "%.0f %d %d %d %d %.3f %.3f %d %.3f %.3f %.3f\n", qps, lost, sent,
 		done, ok, lat, (done > 0 ? t / hz * 1e6 / done : 0), reconn, clat,
-		(done > 0 ? u / hz * 1e6 / done : 0) }' "$out")
-	read -r P_QPS P_LOST P_SENT P_DONE P_OK P_LAT P_CPU P_RECONN P_CLAT P_UCPU <<<"$res"
+		(done > 0 ? u / hz * 1e6 / done : 0), (done > 0 ? k / done : 0) }' "$out")
+	read -r P_QPS P_LOST P_SENT P_DONE P_OK P_LAT P_CPU P_RECONN P_CLAT P_UCPU \
+	    P_CCPU <<<"$res"
 	P_DROPS=$(($(sock_drops "$srv") - d0))
 	if [ "$P_OK" != "$P_DONE" ]; then
 		echo "  note: $srv $tag: $(grep 'Response codes' "$out" | sed 's/.*: *//')" >&2
@@ -511,6 +527,8 @@ fixed() {
 	    -q 1000 -t 2 -v "$@"
 	record "$srv" "$wl" "$rep" cpu "$P_CPU"
 	record "$srv" "$wl" "$rep" ucpu "$P_UCPU"
+	record "$srv" "$wl" "$rep" pcpu "$(awk -v a="$P_CPU" -v b="$P_CCPU" 'BEGIN { printf "%.3f", a + b }')"
+	record "$srv" "$wl" "$rep" ccpu "$P_CCPU"
 	record "$srv" "$wl" "$rep" lat "$P_LAT"
 	record "$srv" "$wl" "$rep" lost "$P_LOST"
 	record "$srv" "$wl" "$rep" sent "$P_SENT"

@@ -399,6 +399,31 @@ def report(results, metapath, out):
                              "%.2f" % (k / ub) if ub else "-"])
         table(hdr, rows)
 
+    # server and client together: the kernel may do a server's work in
+    # the client's time (a TCP segment held back for the client's ACK
+    # leaves in the ACK's processing, on the client's CPU)
+    pw = [(w, t) for w, t in cw if get("minidnsd", w, "pcpu")]
+    if pw:
+        o.append("Server and client together: the server's CPU time and "
+                 "dnsperf's (its process times, every thread) per "
+                 "answered query at the same load; medians, microseconds. "
+                 "dnsperf does the same work for every server, except "
+                 "what the kernel does for a server in dnsperf's time:")
+        o.append("")
+        hdr = ["Workload", "Server", "Server CPU", "dnsperf CPU",
+               "Both", "Both x Unbound's"]
+        rows = []
+        for w, title in pw:
+            for s_ in servers:
+                if not get(s_, w, "pcpu"):
+                    continue
+                rows.append([title, LABEL.get(s_, s_),
+                             cell(get(s_, w, "cpu"), 2),
+                             cell(get(s_, w, "ccpu"), 2),
+                             cell(get(s_, w, "pcpu"), 2),
+                             rel(s_, w, "pcpu")])
+        table(hdr, rows)
+
     # latency at the fixed load
     lw = [(w, t) for w, t in wls if any(get(s, w, "p99") for s in servers)]
     if lw:
@@ -633,6 +658,10 @@ def report(results, metapath, out):
             if r is not None:
                 rows.append(["CPU per query at most Unbound's (%s)" % title,
                              "%.2f x Unbound" % r, met(r, 1.0)])
+            r = r_of(w, "pcpu")
+            if r is not None:
+                rows.append(["The same, counting dnsperf's CPU too (%s)"
+                             % title, "%.2f x Unbound" % r, met(r, 1.0)])
     lost = sent = 0
     where = []
     for w, title in wls:
