@@ -102,10 +102,26 @@ struct udp_listener {
 	evutil_socket_t fd;
 };
 
+/*
+ * A client's TCP or TLS connection.  Its socket is read and written
+ * here, not through bufferevents: a wake-up reads with one recv() (TLS:
+ * SSL_read with read-ahead) into the worker's tcp_in, the questions are
+ * answered in place, and the answers go straight to the socket (send or
+ * SSL_write) when nothing is queued before them.  Only what does not fit
+ * is kept: the bytes of a message not yet whole (pend) and answers the
+ * socket did not take (out).
+ */
 struct tcp_conn {
 	struct worker *wk;
-	struct bufferevent *bev;
+	evutil_socket_t fd;
+	SSL *ssl; /* DNS over TLS, else NULL */
 	bool tls;
+	bool handshaking;      /* TLS: until the handshake is done */
+	bool reading;	       /* rd is on: questions are read */
+	bool throttled;	       /* not reading until out drains to half */
+	bool read_wants_write; /* TLS: SSL_read waits for writability */
+	bool closing;	       /* answered garbage: close once out drains */
+	bool broken;	       /* TLS: a fatal error (no close_notify then) */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct tcp_conn *prev, *next;
@@ -114,13 +130,11 @@ struct tcp_conn {
 	 * accept: the handshake), however slowly the rest trickles in */
 	struct event *deadline;
 	uint64_t last_ms; /* accepted, or last message read or answered */
-	bool closing;	  /* answered garbage: close once the output drains */
-	/* Plain TCP reads its socket with this event (the bufferevent only
-	 * writes; its timeout is tcp-idle-timeout): one recv() per wake-up
-	 * into the worker's tcp_in, no input evbuffer and no FIONREAD.  What
-	 * a read leaves over (a message not yet whole, or questions left
-	 * while the client does not read its answers) waits in pend. */
-	struct event *rd;
+	/* readable (or tcp-idle-timeout with nothing read), writable (or
+	 * tcp-idle-timeout with nothing taken: on only while out holds
+	 * bytes) */
+	struct event *rd, *wr;
+	struct evbuffer *out;
 	uint8_t *pend;
 	size_t npend;
 };

@@ -16,7 +16,6 @@
 #include <linux/filter.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -214,8 +213,7 @@ drain_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (struct tcp_conn *c = wk->conns; c != NULL && !busy; c = c->next)
-		busy = c->waiters != NULL ||
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+		busy = c->waiters != NULL || evbuffer_get_length(c->out) > 0;
 	if ((!busy && now - wk->last_udp_ms >= DRAIN_QUIET_MS) ||
 	    now - wk->drain_start_ms >= DRAIN_MAX_MS) {
 		md_debug(MD_LOG_SERVER, "worker %u drained%s", wk->id,

@@ -23,9 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "minidns/ldns_bridge.h"
 
@@ -115,8 +117,7 @@ same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
 static size_t
 conn_pending(const struct tcp_conn *c)
 {
-	return c->tls ? evbuffer_get_length(bufferevent_get_input(c->bev))
-		      : c->npend;
+	return c->npend;
 }
 
 /* Nothing in flight either way: no partial question, no answer owed. */
@@ -124,7 +125,7 @@ static bool
 conn_idle(const struct tcp_conn *c)
 {
 	return c->waiters == NULL && conn_pending(c) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+	    evbuffer_get_length(c->out) == 0;
 }
 
 /* At tcp-max-connections: close the connection idle the longest, if any
@@ -163,11 +164,18 @@ md_srv_conn_free(struct tcp_conn *c)
 	/* Queries still being resolved will find no one to answer. */
 	while (c->waiters != NULL)
 		md_srv_waiter_detach_conn(c->waiters);
-	if (c->rd != NULL)
-		event_free(c->rd); /* before the socket closes */
-	bufferevent_free(c->bev);
-	if (c->deadline != NULL)
-		event_free(c->deadline);
+	event_free(c->rd); /* before the socket closes */
+	event_free(c->wr);
+	event_free(c->deadline);
+	if (c->ssl != NULL) {
+		/* close_notify, once and without waiting (RFC 7858 §3.4) */
+		if (!c->handshaking && !c->broken)
+			(void)SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+		ERR_clear_error();
+	}
+	evutil_closesocket(c->fd);
+	evbuffer_free(c->out);
 	free(c->pend);
 	free(c);
 	wk->nconns--;
@@ -205,28 +213,33 @@ deadline_update(struct tcp_conn *c)
 		evtimer_add(c->deadline, &tv);
 }
 
-/* Read the client's questions, or stop: the bufferevent reads TLS, c->rd
- * plain TCP (its timeout is the idle one, restarted by every read). */
+/* Read the client's questions, or stop (rd's timeout is the idle one,
+ * restarted by every read).  TLS may hold records it read ahead, which
+ * the socket will not announce: they are read at once. */
 static void
 conn_reading(struct tcp_conn *c, bool on)
 {
 	struct timeval idle = {(time_t)c->wk->cfg->tcp_idle_timeout, 0};
 
-	if (c->tls && on)
-		bufferevent_enable(c->bev, EV_READ);
-	else if (c->tls)
-		bufferevent_disable(c->bev, EV_READ);
-	else if (on)
-		event_add(c->rd, &idle);
-	else
+	c->reading = on;
+	if (!on) {
 		event_del(c->rd);
+		return;
+	}
+	event_add(c->rd, &idle);
+	if (c->ssl != NULL && !c->handshaking && SSL_has_pending(c->ssl))
+		event_active(c->rd, EV_READ, 1);
 }
 
-static bool
-conn_is_reading(const struct tcp_conn *c)
+/* Answers queued: wait until the socket takes more (or tcp-idle-timeout
+ * passes with nothing taken). */
+static void
+conn_want_write(struct tcp_conn *c)
 {
-	return c->tls ? (bufferevent_get_enabled(c->bev) & EV_READ) != 0
-		      : event_pending(c->rd, EV_READ, NULL) != 0;
+	struct timeval idle = {(time_t)c->wk->cfg->tcp_idle_timeout, 0};
+
+	if (!event_pending(c->wr, EV_WRITE, NULL))
+		event_add(c->wr, &idle);
 }
 
 /*
@@ -257,7 +270,7 @@ not_dns(struct tcp_conn *c)
 	md_srv_conn_free(c);
 }
 
-static void tcp_put(struct tcp_conn *c, const uint8_t *p, size_t len);
+static void conn_write(struct tcp_conn *c, const uint8_t *p, size_t len);
 static void tcp_stage_flush(struct worker *wk, struct tcp_conn *c);
 static void tcp_stage_add(struct worker *wk, struct tcp_conn *c, size_t len);
 
@@ -336,7 +349,7 @@ tcp_answer(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 	/* Garbage framed as a message: answer FORMERR, read no more and
 	 * close once it is sent (at once, or tcp_write_cb). */
 	tcp_stage_flush(wk, c);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	if (evbuffer_get_length(c->out) == 0) {
 		md_srv_conn_free(c);
 		return STEP_GONE;
 	}
@@ -350,9 +363,7 @@ tcp_answer(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 static bool
 conn_has_room(const struct tcp_conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
-	    c->wk->tcp_staged <
-	    TCP_OUTPUT_MAX;
+	return evbuffer_get_length(c->out) + c->wk->tcp_staged < TCP_OUTPUT_MAX;
 }
 
 /* The client is not reading its answers: send what is staged and stop
@@ -364,7 +375,7 @@ conn_throttle(struct tcp_conn *c)
 	tcp_stage_flush(c->wk, c);
 	evtimer_del(c->deadline);
 	conn_reading(c, false);
-	bufferevent_setwatermark(c->bev, EV_WRITE, TCP_OUTPUT_MAX / 2, 0);
+	c->throttled = true;
 }
 
 /* Plain TCP: keep the n bytes at p as the connection's pending bytes (p
@@ -440,20 +451,114 @@ tcp_consume(struct tcp_conn *c, const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Plain TCP: the socket is readable (or idle for tcp-idle-timeout). */
+static void tcp_rd_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The reason OpenSSL gave, for the debug log. */
+static const char *
+tls_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	return r != NULL ? r : strerror(errno);
+}
+
+/* TLS: go on with the handshake.  False when c is gone (failed). */
+static bool
+conn_handshake(struct tcp_conn *c)
+{
+	int r;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		/* The first message is read like any other: its own
+		 * deadline from its first byte. */
+		c->handshaking = false;
+		evtimer_del(c->deadline);
+		if (evbuffer_get_length(c->out) == 0)
+			event_del(c->wr);
+		return true;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		event_del(c->wr);
+		return true;
+	case SSL_ERROR_WANT_WRITE:
+		conn_want_write(c);
+		return true;
+	default:
+		md_debug(MD_LOG_NET, "tls: handshake failed: %s", tls_reason());
+		ERR_clear_error();
+		md_srv_conn_free(c);
+		return false;
+	}
+}
+
+/*
+ * TLS: decrypt what has come into buf[0..cap): every record already
+ * received (read-ahead takes what the socket has in one recv()).
+ * Returns the bytes read; *end is set when the client closed the
+ * connection or it broke.
+ */
+static size_t
+tls_read(struct tcp_conn *c, uint8_t *buf, size_t cap, bool *end)
+{
+	size_t got = 0;
+
+	*end = false;
+	ERR_clear_error();
+	while (got < cap) {
+		int r = SSL_read(c->ssl, buf + got,
+		    (int)(cap - got > INT_MAX ? INT_MAX : cap - got));
+
+		if (r > 0) {
+			got += (size_t)r;
+			/* Nothing more read ahead: the socket says when more
+			 * comes (no read() just to hear EAGAIN). */
+			if (!SSL_has_pending(c->ssl))
+				return got;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, r)) {
+		case SSL_ERROR_WANT_READ:
+			return got;
+		case SSL_ERROR_WANT_WRITE:
+			/* renegotiation-like traffic: go on when writable */
+			c->read_wants_write = true;
+			conn_want_write(c);
+			return got;
+		case SSL_ERROR_ZERO_RETURN:
+			break; /* close_notify */
+		default:
+			md_debug(MD_LOG_NET, "tls: read: %s", tls_reason());
+			c->broken = true;
+			break;
+		}
+		ERR_clear_error();
+		*end = true;
+		return got;
+	}
+	return got;
+}
+
+/* The socket is readable, or has been idle for tcp-idle-timeout. */
 static void
 tcp_rd_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_conn *c = arg;
 	struct worker *wk = c->wk;
-	size_t have = c->npend;
-	ssize_t n;
+	size_t have = c->npend, got;
+	bool end = false;
 
 	if (what & EV_TIMEOUT) {
-		md_debug(MD_LOG_NET, "tcp connection idle, closing");
+		md_debug(MD_LOG_NET, "%s connection idle, closing",
+		    c->tls ? "tls" : "tcp");
 		md_srv_conn_free(c);
 		return;
 	}
+	if (c->handshaking && (!conn_handshake(c) || c->handshaking))
+		return;
 	/* Pending bytes first (at most a message less a byte: a reading
 	 * connection answered all whole ones), then the socket's. */
 	if (have >= sizeof(wk->tcp_in)) {
@@ -462,90 +567,138 @@ tcp_rd_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (have > 0)
 		memcpy(wk->tcp_in, c->pend, have);
-	n = recv(
-	    fd, wk->tcp_in + have, sizeof(wk->tcp_in) - have, MSG_DONTWAIT);
-	if (n < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
+	if (c->ssl != NULL) {
+		got = tls_read(
+		    c, wk->tcp_in + have, sizeof(wk->tcp_in) - have, &end);
+	} else {
+		ssize_t n = recv(fd, wk->tcp_in + have,
+		    sizeof(wk->tcp_in) - have, MSG_DONTWAIT);
+
+		if (n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
 		if (n < 0)
 			md_debug(MD_LOG_NET, "tcp: read: %s", strerror(errno));
-		md_srv_conn_free(c); /* closed by the client, or reset */
+		end = n <= 0; /* closed by the client, or reset */
+		got = n > 0 ? (size_t)n : 0;
+	}
+	/* The questions before a close are answered (as far as the socket
+	 * takes the answers at once). */
+	if (got > 0 && !tcp_consume(c, wk->tcp_in, have + got))
+		return;
+	if (end) {
+		md_srv_conn_free(c);
 		return;
 	}
-	(void)tcp_consume(c, wk->tcp_in, have + (size_t)n);
-}
-
-/* TLS: what the bufferevent decrypted, answered as tcp_consume() does. */
-static void
-tls_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct tcp_conn *c = arg;
-	struct worker *wk = c->wk;
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	wk->tcp_staged = 0;
-	while (conn_has_room(c)) {
-		uint8_t h[2 + 3];
-		long qlen;
-
-		(void)evbuffer_copyout(in, h, sizeof(h));
-		qlen = tcp_frame(h, evbuffer_get_length(in));
-		if (qlen < 0) {
-			not_dns(c);
-			return;
-		}
-		if (qlen == 0) {
-			tcp_stage_flush(wk, c);
-			deadline_update(c);
-			return;
-		}
-		evbuffer_drain(in, 2);
-		evbuffer_remove(in, wk->buf, (size_t)qlen);
-		if (tcp_answer(c, wk->buf, (size_t)qlen) != STEP_NEXT)
-			return;
-	}
-	conn_throttle(c);
+	/* A full buffer may leave TLS records read ahead. */
+	if (c->ssl != NULL && c->reading && SSL_has_pending(c->ssl))
+		event_active(c->rd, EV_READ, 1);
 }
 
 /* Answer what is pending: resuming after the output drained. */
 static void
 conn_resume(struct tcp_conn *c)
 {
-	if (c->tls)
-		tls_read_cb(c->bev, c);
-	else
-		(void)tcp_consume(c, c->pend, c->npend);
+	(void)tcp_consume(c, c->pend, c->npend);
 }
 
 /*
- * Send bytes on c.  On plain TCP with nothing queued before them, they go
- * straight to the socket (no buffer chain allocated, no write event
- * armed: the common case of a client that reads its answers); whatever
- * the socket does not take, and everything on TLS, is queued on the
- * bufferevent, which sends it when the socket is writable.
+ * Put bytes on the socket: send(), or SSL_write() with partial writes
+ * (one record at a time; a record the socket did not take is offered
+ * again from out, whose head holds the same bytes).  Returns the bytes
+ * taken; -1 when the connection broke.
+ */
+#define TLS_WRITE_MAX 16384 /* a TLS record's plaintext, at most */
+
+static ssize_t
+conn_put_now(struct tcp_conn *c, const uint8_t *p, size_t len)
+{
+	size_t done = 0;
+
+	if (c->ssl == NULL) {
+		ssize_t n = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n >= 0)
+			return n;
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+		    ? 0
+		    : -1;
+	}
+	ERR_clear_error();
+	while (done < len) {
+		/* a record's worth per call (never OpenSSL's multi-record
+		 * writes, whose retry rules differ) */
+		int r = SSL_write(c->ssl, p + done,
+		    (int)(len - done > TLS_WRITE_MAX ? TLS_WRITE_MAX
+						     : len - done));
+
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE)
+			break;
+		/* a broken connection, or TLS that wants to read before it
+		 * writes (no renegotiation is offered: not for DNS) */
+		md_debug(MD_LOG_NET, "tls: write: %s", tls_reason());
+		ERR_clear_error();
+		c->broken = true;
+		return -1;
+	}
+	return (ssize_t)done;
+}
+
+/* Send out's head.  False when c is gone (the connection broke). */
+static bool
+conn_flush(struct tcp_conn *c)
+{
+	size_t len;
+
+	while ((len = evbuffer_get_length(c->out)) > 0) {
+		size_t n = len < TCP_STAGE ? len : TCP_STAGE;
+		const uint8_t *p = evbuffer_pullup(c->out, (ev_ssize_t)n);
+		ssize_t r = p != NULL ? conn_put_now(c, p, n) : -1;
+
+		if (r < 0) {
+			md_srv_conn_free(c);
+			return false;
+		}
+		if (r == 0)
+			break;
+		evbuffer_drain(c->out, (size_t)r);
+		c->last_ms = md_now_ms();
+	}
+	if (evbuffer_get_length(c->out) == 0)
+		event_del(c->wr);
+	return true;
+}
+
+/*
+ * Send bytes on c: straight to the socket when nothing is queued before
+ * them (no buffer, no write event: the common case of a client that
+ * reads its answers); what the socket does not take is queued in out and
+ * sent when it is writable.
  */
 static void
-tcp_put(struct tcp_conn *c, const uint8_t *p, size_t len)
+conn_write(struct tcp_conn *c, const uint8_t *p, size_t len)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(c->out) == 0 && !c->handshaking) {
+		ssize_t n = conn_put_now(c, p, len);
 
-	if (!c->tls && evbuffer_get_length(out) == 0) {
-		ssize_t n = send(bufferevent_getfd(c->bev), p, len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		/* An error (reset, closed): queued, the bufferevent's write
-		 * meets it and closes the connection.  Bytes sent count as
-		 * activity, as tcp_write_cb() counts the queued ones (the
-		 * oldest idle connection is the one closed for a newcomer). */
+		/* A broken connection: queued, the write event meets the
+		 * error and closes it.  Bytes sent count as activity (the
+		 * oldest idle connection is the one closed for a
+		 * newcomer). */
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
 			c->last_ms = md_now_ms();
 		}
 	}
-	if (len > 0)
-		evbuffer_add(out, p, len);
+	if (len == 0)
+		return;
+	evbuffer_add(c->out, p, len);
+	conn_want_write(c);
 }
 
 /* Send the answers gathered in wk->tcp_stage. */
@@ -553,7 +706,7 @@ static void
 tcp_stage_flush(struct worker *wk, struct tcp_conn *c)
 {
 	if (wk->tcp_staged > 0)
-		tcp_put(c, wk->tcp_stage, wk->tcp_staged);
+		conn_write(c, wk->tcp_stage, wk->tcp_staged);
 	wk->tcp_staged = 0;
 }
 
@@ -564,63 +717,70 @@ tcp_stage_add(struct worker *wk, struct tcp_conn *c, size_t len)
 	if (wk->tcp_staged + len > sizeof(wk->tcp_stage))
 		tcp_stage_flush(wk, c);
 	if (len > sizeof(wk->tcp_stage)) {
-		tcp_put(c, wk->out, len);
+		conn_write(c, wk->out, len);
 		return;
 	}
 	memcpy(wk->tcp_stage + wk->tcp_staged, wk->out, len);
 	wk->tcp_staged += len;
 }
 
-/* Queue one framed message on a connection (RFC 7766 §8). */
+/* Send one message on a connection, framed (RFC 7766 §8): a
+ * resolution's answer, in the worker's out buffer after room for the
+ * length.  (One that ends inside a read's loop may pass answers still
+ * staged there: RFC 7766 §6.2.1.1 lets pipelined answers come in any
+ * order, and each message stays whole.) */
 void
 md_srv_tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
-	uint8_t lenbuf[2];
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint8_t *out = c->wk->out;
 
-	/* A resolution's answer, built in the worker's out buffer after
-	 * room for the length: sent framed in place, as tcp_put() may.
-	 * (One that ends inside a read's loop may pass answers still staged
-	 * there: RFC 7766 §6.2.1.1 lets pipelined answers come in any
-	 * order, and each message stays whole.) */
-	md_write_u16(lenbuf, (uint16_t)len);
-	if (msg == c->wk->out + 2) {
-		memcpy(c->wk->out, lenbuf, 2);
-		tcp_put(c, c->wk->out, len + 2);
+	if (len > sizeof(c->wk->out) - 2)
 		return;
-	}
-	evbuffer_add(out, lenbuf, 2);
-	evbuffer_add(out, msg, len);
+	if (msg != out + 2)
+		memmove(out + 2, msg, len);
+	md_write_u16(out, (uint16_t)len);
+	conn_write(c, out, len + 2);
 }
 
+/* The socket is writable (or took nothing for tcp-idle-timeout). */
 static void
-tcp_write_cb(struct bufferevent *bev, void *arg)
+tcp_wr_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_conn *c = arg;
 
-	c->last_ms = md_now_ms();
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		md_debug(MD_LOG_NET,
+		    "%s: the client took no answer for tcp-idle-timeout, "
+		    "closing",
+		    c->tls ? "tls" : "tcp");
+		md_srv_conn_free(c);
+		return;
+	}
+	if (c->handshaking) {
+		if (!conn_handshake(c) || c->handshaking)
+			return;
+		if (c->reading && SSL_has_pending(c->ssl))
+			event_active(c->rd, EV_READ, 1);
+	}
+	if (c->read_wants_write) {
+		c->read_wants_write = false;
+		if (c->reading)
+			event_active(c->rd, EV_READ, 1);
+	}
+	if (!conn_flush(c))
+		return;
 	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (evbuffer_get_length(c->out) == 0)
 			md_srv_conn_free(c);
 		return;
 	}
-	if (!conn_is_reading(c)) {
-		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	/* Half drained: read (and answer) the client's questions again. */
+	if (c->throttled && evbuffer_get_length(c->out) <= TCP_OUTPUT_MAX / 2) {
+		c->throttled = false;
 		conn_reading(c, true);
 		conn_resume(c);
 	}
-}
-
-static void
-tcp_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct tcp_conn *c = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT)
-		md_debug(MD_LOG_NET, "tcp connection idle, closing");
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		md_srv_conn_free(c);
 }
 
 /* A new client connection, plain TCP or TLS (RFC 7858: the same DNS
@@ -630,7 +790,6 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
     int salen, bool tls)
 {
 	struct tcp_conn *c;
-	struct timeval idle = {(time_t)wk->cfg->tcp_idle_timeout, 0};
 	struct timeval rd = {(time_t)wk->cfg->tcp_read_timeout, 0};
 	unsigned same = 0;
 
@@ -687,54 +846,51 @@ md_srv_accept_conn(struct worker *wk, evutil_socket_t fd, struct sockaddr *sa,
 	 * connection). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	c->wk = wk;
+	c->fd = fd;
 	c->tls = tls;
 	c->last_ms = md_now_ms();
-	c->deadline = evtimer_new(wk->base, deadline_cb, c);
-	if (c->deadline == NULL) {
-		evutil_closesocket(fd);
-		free(c);
-		return;
-	}
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
 		memcpy(&c->peer, sa, (size_t)salen);
 		c->peerlen = (socklen_t)salen;
 	}
+	c->deadline = evtimer_new(wk->base, deadline_cb, c);
+	c->rd = event_new(wk->base, fd, EV_READ | EV_PERSIST, tcp_rd_cb, c);
+	c->wr = event_new(wk->base, fd, EV_WRITE | EV_PERSIST, tcp_wr_cb, c);
+	c->out = evbuffer_new();
 	if (tls) {
-		SSL *ssl = SSL_new(wk->srv->tls_ctx);
-
-		c->bev = ssl == NULL
-		    ? NULL
-		    : bufferevent_openssl_socket_new(wk->base, fd, ssl,
-			  BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL && ssl != NULL)
-			SSL_free(ssl);
-	} else {
-		c->bev =
-		    bufferevent_socket_new(wk->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	}
-	if (!tls && c->bev != NULL) {
-		c->rd =
-		    event_new(wk->base, fd, EV_READ | EV_PERSIST, tcp_rd_cb, c);
-		if (c->rd == NULL) {
-			bufferevent_free(c->bev); /* closes fd */
-			event_free(c->deadline);
-			free(c);
-			return;
+		/* Read-ahead: one recv() takes every record the socket
+		 * has; partial writes with a moving buffer: a record the
+		 * socket did not take is offered again from out. */
+		c->ssl = SSL_new(wk->srv->tls_ctx);
+		if (c->ssl != NULL && SSL_set_fd(c->ssl, fd) == 1) {
+			SSL_set_accept_state(c->ssl);
+			SSL_set_read_ahead(c->ssl, 1);
+			SSL_set_mode(c->ssl,
+			    SSL_MODE_ENABLE_PARTIAL_WRITE |
+				SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+			c->handshaking = true;
+		} else if (c->ssl != NULL) {
+			SSL_free(c->ssl);
+			c->ssl = NULL;
 		}
 	}
-	if (c->bev == NULL) {
+	if (c->deadline == NULL || c->rd == NULL || c->wr == NULL ||
+	    c->out == NULL || (tls && c->ssl == NULL)) {
+		if (c->deadline != NULL)
+			event_free(c->deadline);
+		if (c->rd != NULL)
+			event_free(c->rd);
+		if (c->wr != NULL)
+			event_free(c->wr);
+		if (c->out != NULL)
+			evbuffer_free(c->out);
+		if (c->ssl != NULL)
+			SSL_free(c->ssl);
 		evutil_closesocket(fd);
-		event_free(c->deadline);
 		free(c);
 		return;
 	}
-	/* Plain TCP: the bufferevent only writes (c->rd reads). */
-	bufferevent_setcb(
-	    c->bev, tls ? tls_read_cb : NULL, tcp_write_cb, tcp_event_cb, c);
-	bufferevent_set_timeouts(c->bev, &idle, &idle);
-	bufferevent_enable(c->bev, tls ? EV_READ | EV_WRITE : EV_WRITE);
-	if (!tls)
-		conn_reading(c, true);
+	conn_reading(c, true);
 	/* The handshake is read like a message: within tcp-read-timeout. */
 	if (tls)
 		evtimer_add(c->deadline, &rd);

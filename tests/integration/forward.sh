@@ -299,6 +299,13 @@ print("closed after %.1f s" % (time.monotonic() - start))
 PY
 check_log "tls listener: garbage after the handshake closes at once ($(cat "$T/o"))" \
     "$T/o" awk '/closed after/ { exit !($3 < 2) } END { if (NR == 0) exit 1 }' "$T/o"
+# Questions over TLS cut at byte boundaries (a record per byte), 3,000
+# in one write, and a client that stops reading its answers for a while:
+# each answered once (the first ones forwarded to NSD, the rest cached).
+python3 "$here/probe.py" stream 127.56.1.1 853 "$T/ca.pem" dns.test \
+    >"$T/o" 2>&1 && r=ok || r=failed
+check_log "tls listener: split records, 3,000 in one write, a client that pauses ($r)" \
+    "$T/o" [ $r = ok ]
 # TLS 1.2 is accepted; TLS 1.1 (offered by a client willing to use it,
 # hence SECLEVEL=0) is refused by the server.
 openssl s_client -connect 127.56.1.1:853 -tls1_2 </dev/null >"$T/o12" 2>&1 &&

@@ -8,7 +8,9 @@ the expected one, 1 when it is not (the reason goes to stderr):
 
   pipeline ADDR PORT     3 length-prefixed queries in one TCP write, 3
                          answers with the matching IDs
-  stream ADDR PORT       questions cut at every kind of byte boundary (a
+  stream ADDR PORT [CAFILE NAME]
+                         (over TLS with CAFILE and the server's NAME)
+                         questions cut at every kind of byte boundary (a
                          byte at a time, a message split with the next
                          one's start), 3,000 pipelined in one write (more
                          than one read of the server's), and a client
@@ -31,6 +33,7 @@ the expected one, 1 when it is not (the reason goes to stderr):
 import collections
 import random
 import select
+import ssl
 import socket
 import struct
 import sys
@@ -126,13 +129,20 @@ def expect_answers(s, ids, what):
         want.discard(qid)
 
 
-def cmd_stream(addr, port):
+# a socket that cannot go on now (TLS: also a record half sent or read)
+WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def cmd_stream(addr, port, cafile=None, server_name=None):
     name = "web.shop.svc.cluster.local"
     s = socket.socket(family(addr), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
     s.settimeout(TIMEOUT)
     s.connect((addr, port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if cafile:
+        ctx = ssl.create_default_context(cafile=cafile)
+        s = ctx.wrap_socket(s, server_hostname=server_name)
     # A byte at a time, each its own segment (the server reads between).
     for b in frame(query(1, name)):
         s.sendall(bytes([b]))
@@ -164,7 +174,7 @@ def cmd_stream(addr, port):
         try:
             sent += s.send(data[sent:sent + 65536])
             stuck = 0
-        except BlockingIOError:
+        except WOULD_BLOCK:
             stuck += 1
             time.sleep(0.05)
     time.sleep(0.3)
@@ -172,15 +182,21 @@ def cmd_stream(addr, port):
     deadline = time.time() + 60
     while want and time.time() < deadline:
         wr = [s] if sent < len(data) else []
-        r, w, _ = select.select([s], wr, [], 1.0)
+        if cafile and s.pending():
+            r, w = [s], []  # decrypted already: select() cannot tell
+        else:
+            r, w, _ = select.select([s], wr, [], 1.0)
         if w:
             try:
                 sent += s.send(data[sent:sent + 65536])
-            except BlockingIOError:
+            except WOULD_BLOCK:
                 pass
         if not r:
             continue
-        chunk = s.recv(65536)
+        try:
+            chunk = s.recv(65536)
+        except WOULD_BLOCK:
+            continue
         if not chunk:
             fail("not reading: closed, %d answers missing" % sum(want.values()))
         buf += chunk
@@ -386,7 +402,7 @@ def main():
         if cmd == "pipeline":
             cmd_pipeline(addr, port)
         elif cmd == "stream":
-            cmd_stream(addr, port)
+            cmd_stream(addr, port, *sys.argv[4:6])
         elif cmd == "idle":
             cmd_idle(addr, port, float(sys.argv[4]))
         elif cmd == "maxconn":
