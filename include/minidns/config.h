@@ -64,6 +64,10 @@ struct md_config {
 	unsigned rate_limit_ipv6_prefix; /* IPv6 clients counted per /N */
 	unsigned udp_batch_wait; /* microseconds to wait for more datagrams
 				    under load; 0 = never */
+	/* udp-steering: a datagram goes to the worker for the CPU the
+	 * kernel received it on (cpu, the default), or by the kernel's hash
+	 * of its addresses and ports (hash) */
+	bool udp_steer_cpu;
 	enum md_log_level log_level;
 	unsigned zone_check_interval; /* seconds, 0 = never */
 	unsigned lameduck_ms; /* SIGTERM: /ready 503 this long, then drain */

@@ -97,6 +97,7 @@ md_config_init(struct md_config *c)
 	c->recursion = true;
 	c->loop_detect = true; /* as CoreDNS's loop plugin, on */
 	c->udp_batch_wait = MD_UDP_BATCH_WAIT_US;
+	c->udp_steer_cpu = true;
 	c->rate_limit_ipv6_prefix = MD_RATELIMIT_IPV6_PREFIX;
 	/* The engine's defaults are the engine's (resolve.h), the cache's
 	 * the cache's: read here, never written a second time. */
@@ -464,6 +465,7 @@ md_config_restart_keys(const struct md_config *a, const struct md_config *b,
 	    {"tls-key", str_eq(a->tls_key, b->tls_key)},
 	    {"tls-ca", str_eq(a->tls_ca, b->tls_ca)},
 	    {"threads", a->threads == b->threads},
+	    {"udp-steering", a->udp_steer_cpu == b->udp_steer_cpu},
 	    {"user", str_eq(a->user, b->user)},
 	    {"chroot", str_eq(a->chroot_dir, b->chroot_dir)},
 	    {"pid-file", str_eq(a->pid_file, b->pid_file)},
@@ -1711,6 +1713,18 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		if (strcmp(key, strings[i].key) == 0)
 			return set_string(x, v, key,
 			    (char **)((char *)c + strings[i].off), false);
+	}
+	if (strcmp(key, "udp-steering") == 0) {
+		const char *sv = md_yaml_scalar(v);
+
+		if (sv != NULL && strcmp(sv, "cpu") == 0)
+			c->udp_steer_cpu = true;
+		else if (sv != NULL && strcmp(sv, "hash") == 0)
+			c->udp_steer_cpu = false;
+		else
+			return bad(
+			    x, v, key, "'%s' is not cpu or hash", sv ? sv : "");
+		return 0;
 	}
 	if (strcmp(key, "log-format") == 0) {
 		const char *sv = md_yaml_scalar(v);

@@ -247,6 +247,16 @@ struct md_server {
 	/* loop-detect (server_loop.c): shared by the workers */
 	struct md_loop *loop;
 	bool loop_started; /* md_server_loop_start() ran */
+	/* udp-steering: cpu, started beside an older process: the UDP
+	 * groups whose program is set again once the old sockets are gone
+	 * (server_listen.c, resteer_cb()) */
+	struct {
+		struct md_sockaddr sa;
+		evutil_socket_t fd;
+	} resteer[MD_CONFIG_MAX_LISTEN];
+	size_t nresteer;
+	struct event *resteer_ev;
+	unsigned resteer_tries;
 	/* draining before exit */
 	struct event *drain_ev;
 	void (*drain_done)(void *arg);

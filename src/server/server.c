@@ -580,7 +580,7 @@ md_server_free(struct md_server *srv)
 	}
 	/* Every worker's sockets first, back to back: while a restart's new
 	 * process takes over, each close renumbers the SO_REUSEPORT group
-	 * (see steer_to_newest()), so the time between the first close and
+	 * (see steer_group()), so the time between the first close and
 	 * the last is kept to a few system calls. */
 	for (unsigned i = 0; i < srv->nworkers; i++) {
 		if (srv->w[i] != NULL)
@@ -592,6 +592,8 @@ md_server_free(struct md_server *srv)
 		worker_free(srv->w[i]);
 	if (srv->drain_ev != NULL)
 		event_free(srv->drain_ev);
+	if (srv->resteer_ev != NULL)
+		event_free(srv->resteer_ev);
 	md_ratelimit_free(srv->rl);
 	md_zone_set_unref(srv->zones);
 	md_config_unref(srv->cfg);

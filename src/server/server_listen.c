@@ -30,27 +30,38 @@
  * workers' sockets and, during a restart, the old process's too.  The
  * kernel numbers a group's sockets in the order they joined, so the
  * 'before' sockets found in the group when this process bound its own
- * come first and ours are before..before+n-1.  This classic BPF program,
- * set on the group by the newest process, picks one of ours at random
- * (RET = before + random % n): every new datagram and connection goes to
+ * come first and ours are before..before+n-1.  A classic BPF program set
+ * on the group picks the socket: RET = before + X % n, X being
+ *
+ *  - for UDP with udp-steering: cpu, the CPU the kernel received the
+ *    datagram on: each CPU's datagrams go to one worker, so a worker's
+ *    wake-up finds all the datagrams of its CPUs (with the kernel's
+ *    hash, two workers each woke for half the datagrams: the CPU per
+ *    query rose with the second worker, doc/benchmarks.md);
+ *  - otherwise random, set only by a process started beside an older
+ *    one (before > 0); a process alone sets none for TCP, nor for UDP
+ *    with udp-steering: hash, and the kernel's hash spreads its clients.
+ *
+ * Either way, during a restart every new datagram and connection goes to
  * the new process while the old one drains what it already has.  When
  * the old sockets close, the kernel renumbers the group and the index
  * runs past its end; the kernel then falls back to its own hash over the
- * sockets left, which are ours.  A process alone (before == 0) sets no
- * program: the kernel's hash spreads clients over its workers.
+ * sockets left, which are ours (for CPU steering, resteer_cb() then sets
+ * the program again with before = 0).
  */
 static void
-steer_to_newest(evutil_socket_t fd, unsigned before, unsigned n)
+steer_group(evutil_socket_t fd, unsigned before, unsigned n, bool by_cpu)
 {
 	struct sock_filter code[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RANDOM),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		SKF_AD_OFF + (by_cpu ? SKF_AD_CPU : SKF_AD_RANDOM)),
 	    BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
 	    BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, before),
 	    BPF_STMT(BPF_RET | BPF_A, 0),
 	};
 	struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
 
-	if (before == 0)
+	if (before == 0 && !by_cpu)
 		return;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
 		sizeof(prog)) != 0)
@@ -263,7 +274,7 @@ open_socket(const struct md_sockaddr *sa, int type)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* Every worker binds the same addresses, and so does a new process
-	 * while this one still runs (see steer_to_newest()). */
+	 * while this one still runs (see steer_group()). */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (sa->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -297,6 +308,7 @@ static int
 open_group(struct md_server *srv, const struct md_sockaddr *sa, int type,
     evutil_socket_t *fds, const char *what)
 {
+	bool by_cpu = type == SOCK_DGRAM && srv->boot->udp_steer_cpu;
 	unsigned long inode;
 	unsigned before = sockets_bound(sa, type, &inode);
 
@@ -313,8 +325,64 @@ open_group(struct md_server *srv, const struct md_sockaddr *sa, int type,
 	}
 	if (before > 0 && what != NULL)
 		warn_takeover(sa, what, inode);
-	steer_to_newest(fds[0], before, srv->nworkers);
+	steer_group(fds[0], before, srv->nworkers, by_cpu);
+	if (by_cpu && before > 0 && srv->nresteer < MD_CONFIG_MAX_LISTEN) {
+		srv->resteer[srv->nresteer].sa = *sa;
+		srv->resteer[srv->nresteer].fd = fds[0];
+		srv->nresteer++;
+	}
 	return 0;
+}
+
+#define RESTEER_EVERY_S 1
+#define RESTEER_TRIES 600 /* ten minutes, then the kernel's hash stays */
+
+/*
+ * Every second after a start beside an older process: each UDP group
+ * that holds only this process's sockets again gets the CPU program with
+ * before = 0.  Only a count that shows ours alone does: none read from
+ * /proc (in a chroot, say) leaves the kernel's hash in place, since with
+ * the old sockets still there before = 0 would steer to them.
+ */
+static void
+resteer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_server *srv = arg;
+	size_t kept = 0;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < srv->nresteer; i++) {
+		unsigned long inode;
+		char name[MD_SOCKADDR_STRLEN];
+
+		if (sockets_bound(&srv->resteer[i].sa, SOCK_DGRAM, &inode) !=
+		    srv->nworkers) {
+			srv->resteer[kept++] = srv->resteer[i];
+			continue;
+		}
+		steer_group(srv->resteer[i].fd, 0, srv->nworkers, true);
+		md_info(MD_LOG_SERVER,
+		    "%s: the older process's sockets are gone: UDP steered "
+		    "by CPU again",
+		    md_sockaddr_str(&srv->resteer[i].sa, name, sizeof(name)));
+	}
+	srv->nresteer = kept;
+	if (kept == 0 || ++srv->resteer_tries >= RESTEER_TRIES)
+		event_del(srv->resteer_ev);
+}
+
+/* Watch the groups shared with an older process (resteer_cb()). */
+static void
+resteer_start(struct md_server *srv)
+{
+	struct timeval tv = {RESTEER_EVERY_S, 0};
+
+	if (srv->nresteer == 0 || srv->base == NULL)
+		return;
+	srv->resteer_ev = event_new(srv->base, -1, EV_PERSIST, resteer_cb, srv);
+	if (srv->resteer_ev != NULL)
+		event_add(srv->resteer_ev, &tv);
 }
 
 /* A file OpenSSL is about to read: its errno is clearer than OpenSSL's. */
@@ -529,5 +597,6 @@ md_server_listen(struct md_server *srv)
 	rc = listen_tls(srv);
 	if (rc != 0)
 		return rc;
+	resteer_start(srv);
 	return 0;
 }

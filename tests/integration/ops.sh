@@ -95,6 +95,31 @@ check_log "restart: the new process answers on its own" "$T/b.log" \
     sh -c "running() { kill -0 \$1; }; kill -0 $B &&
 	dig @$ADDR +time=2 +tries=1 +short kubernetes.default.svc.cluster.local |
 	grep -q 10.96.0.1"
+# While the old process ran, the new one steered every datagram to its own
+# workers at random; with the old sockets gone, it steers by CPU again
+# (udp-steering: cpu): 30 digs from CPU 0 all reach one of its workers.
+poll 10 grep -q "UDP steered by CPU again" "$T/b.log" || true
+workers_busy() {
+	python3 -c 'import sys, urllib.request
+m = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+print(" ".join(l.split()[-1] for l in m.splitlines()
+               if l.startswith("minidns_worker_requests_total{")))' \
+	    "http://$ADDR:9153/metrics"
+}
+before=$(workers_busy 2>/dev/null || true)
+for i in $(seq 30); do
+	taskset -c 0 dig @$ADDR +time=2 +tries=1 +short \
+	    kubernetes.default.svc.cluster.local >/dev/null 2>&1 || true
+done
+after=$(workers_busy 2>/dev/null || true)
+moved=$(python3 -c 'import sys
+a = [float(x) for x in sys.argv[1].split()]
+b = [float(x) for x in sys.argv[2].split()]
+print(" ".join("%d" % (y - x) for x, y in zip(a, b)) if len(a) == len(b) else "?")' \
+    "$before" "$after" 2>/dev/null || echo "?")
+check_log "restart: the old process gone, UDP steered by CPU again: 30 digs on CPU 0 reach one worker (per worker: $moved)" \
+    "$T/b.log" sh -c "grep -q 'UDP steered by CPU again' '$T/b.log' &&
+	echo ' $moved ' | grep -Eq '^( 0)* 30( 0)* \$'"
 kill -TERM "$B"
 wait_exit "$B" || true
 

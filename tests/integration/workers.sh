@@ -11,7 +11,11 @@
 #     each worker's view of the shared cache) over UDP and TCP: all the
 #     answers agree, flags, rcode and records (TTLs aside)
 #  2. the four workers run (/proc/PID/task/*/comm) and more than one of them
-#     answered (minidns_worker_requests_total in /metrics)
+#     answered (minidns_worker_requests_total in /metrics); the four
+#     workers spread datagrams by the kernel's hash (udp-steering: hash)
+#  2b. udp-steering: cpu, the default, on two workers: 40 digs pinned to
+#     CPU 0 (taskset) are all answered by one worker, 40 pinned to CPU 1
+#     by the other (per-worker counters before and after)
 #  3. reloads under load: a stream of 3000 UDP queries from 16 source
 #     ports and 150 TCP connections while the zone file is rewritten and
 #     SIGHUP sent ten times: every query answered, and afterwards every
@@ -31,6 +35,7 @@ md_it_built "$MINIDNSD"
 ONE=127.61.0.1	# minidnsd, --threads 1
 FOUR=127.61.0.4 # minidnsd, --threads 4
 RELOAD=127.61.0.5 # minidnsd, --threads 2, reloaded under load
+STEER=127.61.0.6 # minidnsd, --threads 2, udp-steering: cpu (the default)
 NSD=127.61.0.9	# NSD, authoritative for fwd.test
 top=$srcdir
 
@@ -66,9 +71,13 @@ common="-f --zone $top/zones/cluster.local.zone
     >"$T/one.log" 2>&1 &
 P1=$!
 PIDS="$PIDS $P1"
+# The kernel's hash spreads dig's source ports over the four workers
+# (with udp-steering: cpu, the default, a client's datagrams would all go
+# to the worker of the CPU they came in on: see 2b).
+echo "udp-steering: hash" >"$T/hash.yaml"
 # shellcheck disable=SC2086
-"$MINIDNSD" $common --listen $FOUR --threads 4 --metrics $FOUR:9153 \
-    >"$T/four.log" 2>&1 &
+"$MINIDNSD" $common -c "$T/hash.yaml" --listen $FOUR --threads 4 \
+    --metrics $FOUR:9153 >"$T/four.log" 2>&1 &
 P4=$!
 PIDS="$PIDS $P4"
 wait_up $ONE kubernetes.default.svc.cluster.local || fail "1 worker: no start" "$T/one.log"
@@ -148,6 +157,47 @@ busy=$(awk '/^minidns_worker_requests_total/ && $2 > 0' "$T/metrics" | wc -l)
 listed=$(grep -c '^minidns_worker_requests_total' "$T/metrics" || true)
 check "4 workers: each listed in /metrics ($listed), $busy of them answered" \
     sh -c "[ $listed = 4 ] && [ $busy -ge 2 ]"
+
+# ---- 2b. udp-steering: cpu --------------------------------------------------
+# shellcheck disable=SC2086
+"$MINIDNSD" $common --listen $STEER --threads 2 --metrics $STEER:9153 \
+    >"$T/steer.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_up $STEER kubernetes.default.svc.cluster.local ||
+    fail "udp-steering: no start" "$T/steer.log"
+# per_worker: "N0 N1" queries answered by workers 0 and 1
+per_worker() {
+	python3 -c 'import sys, urllib.request
+m = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+n = {}
+for l in m.splitlines():
+    if l.startswith("minidns_worker_requests_total{"):
+        n[l.split("\"")[1]] = int(float(l.split()[-1]))
+print(n.get("0", 0), n.get("1", 0))' "http://$STEER:9153/metrics"
+}
+# pinned CPU: 40 digs from that CPU; prints the per-worker increase
+pinned() {
+	local a0 a1 b0 b1
+	read -r a0 a1 < <(per_worker)
+	for i in $(seq 40); do
+		taskset -c "$1" dig @$STEER +time=2 +tries=1 +short \
+		    web.shop.svc.cluster.local >/dev/null 2>&1 || true
+	done
+	read -r b0 b1 < <(per_worker)
+	echo "$((b0 - a0)) $((b1 - a1))"
+}
+ncpu=$(nproc)
+read -r c0w0 c0w1 < <(pinned 0)
+check "udp-steering: cpu: 40 digs on CPU 0 answered by one worker ($c0w0 + $c0w1)" \
+    sh -c "{ [ $c0w0 = 40 ] && [ $c0w1 = 0 ]; } || { [ $c0w0 = 0 ] && [ $c0w1 = 40 ]; }"
+if [ "$ncpu" -ge 2 ]; then
+	read -r c1w0 c1w1 < <(pinned 1)
+	check "udp-steering: cpu: 40 digs on CPU 1 answered by the other ($c1w0 + $c1w1)" \
+	    sh -c "[ $((c0w0 + c1w0)) = 40 ] && [ $((c0w1 + c1w1)) = 40 ]"
+else
+	skip "udp-steering: cpu: 40 digs on CPU 1 answered by the other" \
+	    "one CPU"
+fi
 
 # ---- reloads under load ----------------------------------------------------
 cat >"$T/reload.zone" <<'ZONE'

@@ -107,11 +107,13 @@ snapshot_and_restart_keys(void **state)
 	assert_int_equal(
 	    md_config_add_listen(b, "127.0.0.9:53", err, sizeof(err)), 0);
 	b->threads = 3;
+	b->udp_steer_cpu = false;
 	b->user = strdup("nobody");
-	assert_int_equal(md_config_restart_keys(a, b, keys, 32), 3);
+	assert_int_equal(md_config_restart_keys(a, b, keys, 32), 4);
 	assert_string_equal(keys[0], "listen");
 	assert_string_equal(keys[1], "threads");
-	assert_string_equal(keys[2], "user");
+	assert_string_equal(keys[2], "udp-steering");
+	assert_string_equal(keys[3], "user");
 	assert_int_equal(md_config_restart_keys(a, b, keys, 1), 1);
 	md_config_unref(a);
 	md_config_unref(b);
@@ -324,6 +326,7 @@ error_out_of_range(void **state)
 	expect_error("threads: 65\n", 1, "threads");
 	expect_error("threads: two\n", 1, "threads");
 	expect_error("udp-batch-wait: 1001\n", 1, "udp-batch-wait");
+	expect_error("udp-steering: rss\n", 1, "udp-steering");
 	expect_error("zone-check-interval: -1\n", 1, "zone-check-interval");
 	expect_error("zone-check-interval: 86401\n", 1, "zone-check-interval");
 	expect_error("tcp-max-connections: 99999999999999999999\n", 1,
@@ -450,6 +453,7 @@ recursion_keys(void **state)
 	assert_int_equal(c.cache_size_mib, 64);
 	assert_int_equal(c.threads, 0); /* one per CPU */
 	assert_int_equal(c.udp_batch_wait, 0);
+	assert_true(c.udp_steer_cpu);
 	assert_int_equal(c.cache_max_ttl, 86400);
 	assert_int_equal(c.cache_max_negative_ttl, 3600);
 	assert_int_equal(c.max_upstream_queries, 32);
@@ -475,6 +479,7 @@ recursion_keys(void **state)
 		      "cache-size: 8\n"
 		      "threads: 3\n"
 		      "udp-batch-wait: 0\n"
+		      "udp-steering: hash\n"
 		      "cache-min-ttl: 5\n"
 		      "cache-max-ttl: 600\n"
 		      "cache-max-negative-ttl: 60\n"
@@ -506,6 +511,7 @@ recursion_keys(void **state)
 	assert_int_equal(c.cache_size_mib, 8);
 	assert_int_equal(c.threads, 3);
 	assert_int_equal(c.udp_batch_wait, 0);
+	assert_false(c.udp_steer_cpu);
 	assert_int_equal(c.cache_min_ttl, 5);
 	assert_int_equal(c.cache_max_ttl, 600);
 	assert_int_equal(c.cache_max_negative_ttl, 60);
