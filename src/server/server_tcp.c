@@ -347,7 +347,7 @@ tcp_answer(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 	if (info.verdict != MD_QUERY_FORMERR)
 		return STEP_NEXT;
 	/* Garbage framed as a message: answer FORMERR, read no more and
-	 * close once it is sent (at once, or tcp_write_cb). */
+	 * close once it is sent (at once, or tcp_wr_cb()). */
 	tcp_stage_flush(wk, c);
 	if (evbuffer_get_length(c->out) == 0) {
 		md_srv_conn_free(c);
@@ -367,7 +367,7 @@ conn_has_room(const struct tcp_conn *c)
 }
 
 /* The client is not reading its answers: send what is staged and stop
- * reading its questions until the output drains (tcp_write_cb); the write
+ * reading its questions until the output drains (tcp_wr_cb()); the write
  * timeout, not the read deadline, runs meanwhile. */
 static void
 conn_throttle(struct tcp_conn *c)
@@ -378,8 +378,8 @@ conn_throttle(struct tcp_conn *c)
 	c->throttled = true;
 }
 
-/* Plain TCP: keep the n bytes at p as the connection's pending bytes (p
- * is in them when own). */
+/* Keep the n bytes at p as the connection's pending bytes (p is in them
+ * when own). */
 static bool
 conn_keep(struct tcp_conn *c, const uint8_t *p, size_t n, bool own)
 {
@@ -406,7 +406,7 @@ conn_keep(struct tcp_conn *c, const uint8_t *p, size_t n, bool own)
 }
 
 /*
- * Plain TCP: answer every whole message in p[0..n) (the worker's read
+ * Answer every whole message in p[0..n) (the worker's read
  * buffer, or c->pend when resuming), in order; the answers leave
  * together at the end, or when the stage fills.  What is left stays
  * pending.  False when c is gone.
