@@ -31,7 +31,7 @@
 #define UDP_RCVBUF (4 << 20)	    /* socket receive buffer, bytes */
 #define TCP_OUTPUT_MAX (256 * 1024) /* stop reading a client above this */
 #define TCP_STAGE (16 * 1024)	    /* answers of one TCP read sent together */
-#define TCP_IN (96 * 1024)	    /* one plain-TCP read (> a whole message) */
+#define TCP_IN (96 * 1024)	    /* one read of a client connection */
 #define INFLIGHT_MAX 10000	    /* resolutions at once */
 #define WAITERS_MAX 1000	    /* clients on one resolution */
 #define INFLIGHT_BUCKETS 4096	    /* a fixed table: no growth */
@@ -108,7 +108,8 @@ struct udp_listener {
  * SSL_read with read-ahead) into the worker's tcp_in, the questions are
  * answered in place, and the answers go straight to the socket (send or
  * SSL_write) when nothing is queued before them.  Only what does not fit
- * is kept: the bytes of a message not yet whole (pend) and answers the
+ * is kept: the bytes of a message not yet whole (pend, where the rest of
+ * that message is then read: a trickle costs no copying) and answers the
  * socket did not take (out).
  */
 struct tcp_conn {
@@ -136,7 +137,7 @@ struct tcp_conn {
 	struct event *rd, *wr;
 	struct evbuffer *out;
 	uint8_t *pend;
-	size_t npend;
+	size_t npend, pendcap;
 };
 
 typedef void (*worker_fn)(struct worker *wk, void *arg);
@@ -205,8 +206,8 @@ struct worker {
 	/* a TCP read's answers, gathered to leave in one write */
 	uint8_t tcp_stage[TCP_STAGE];
 	size_t tcp_staged;
-	/* a plain-TCP read: what the connection had pending, then the
-	 * socket's bytes */
+	/* a client connection's read (TLS: decrypted) when it has no
+	 * message begun; one begun is read on into its pend */
 	uint8_t tcp_in[TCP_IN];
 	uint8_t scratch[MD_WIRE_MAX + 1024]; /* cache entries copied out */
 };

@@ -388,7 +388,7 @@ conn_keep(struct tcp_conn *c, const uint8_t *p, size_t n, bool own)
 	if (n == 0) {
 		free(c->pend);
 		c->pend = NULL;
-		c->npend = 0;
+		c->npend = c->pendcap = 0;
 		return true;
 	}
 	if (own) {
@@ -401,7 +401,27 @@ conn_keep(struct tcp_conn *c, const uint8_t *p, size_t n, bool own)
 		return false;
 	memcpy(keep, p, n);
 	c->pend = keep;
-	c->npend = n;
+	c->npend = c->pendcap = n;
+	return true;
+}
+
+/* Room in pend for the message begun there, whose size is need: doubled
+ * as bytes come, up to need.  False when out of memory. */
+static bool
+pend_reserve(struct tcp_conn *c, size_t need)
+{
+	size_t cap = c->pendcap * 2 > 512 ? c->pendcap * 2 : 512;
+	uint8_t *p;
+
+	if (c->pendcap > c->npend)
+		return true;
+	if (cap > need)
+		cap = need;
+	p = realloc(c->pend, cap);
+	if (p == NULL)
+		return false;
+	c->pend = p;
+	c->pendcap = cap;
 	return true;
 }
 
@@ -542,15 +562,39 @@ tls_read(struct tcp_conn *c, uint8_t *buf, size_t cap, bool *end)
 	return got;
 }
 
+/* Read what the socket has into buf[0..cap): the bytes read; *end is set
+ * when the client closed the connection or it broke. */
+static size_t
+conn_read(struct tcp_conn *c, uint8_t *buf, size_t cap, bool *end)
+{
+	ssize_t n;
+
+	if (c->ssl != NULL)
+		return tls_read(c, buf, cap, end);
+	*end = false;
+	n = recv(c->fd, buf, cap, MSG_DONTWAIT);
+	if (n > 0)
+		return (size_t)n;
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n < 0)
+		md_debug(MD_LOG_NET, "tcp: read: %s", strerror(errno));
+	*end = true; /* closed by the client, or reset */
+	return 0;
+}
+
 /* The socket is readable, or has been idle for tcp-idle-timeout. */
 static void
 tcp_rd_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_conn *c = arg;
 	struct worker *wk = c->wk;
-	size_t have = c->npend, got;
+	const uint8_t *p;
+	size_t got, n;
 	bool end = false;
 
+	(void)fd;
 	if (what & EV_TIMEOUT) {
 		md_debug(MD_LOG_NET, "%s connection idle, closing",
 		    c->tls ? "tls" : "tcp");
@@ -559,32 +603,37 @@ tcp_rd_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->handshaking && (!conn_handshake(c) || c->handshaking))
 		return;
-	/* Pending bytes first (at most a message less a byte: a reading
-	 * connection answered all whole ones), then the socket's. */
-	if (have >= sizeof(wk->tcp_in)) {
-		(void)tcp_consume(c, c->pend, c->npend);
-		return;
-	}
-	if (have > 0)
-		memcpy(wk->tcp_in, c->pend, have);
-	if (c->ssl != NULL) {
-		got = tls_read(
-		    c, wk->tcp_in + have, sizeof(wk->tcp_in) - have, &end);
-	} else {
-		ssize_t n = recv(fd, wk->tcp_in + have,
-		    sizeof(wk->tcp_in) - have, MSG_DONTWAIT);
+	if (c->npend > 0) {
+		/* A message begun (a reading connection answered every
+		 * whole one): the rest of it is read into pend, which grows
+		 * by doubling, so a client that trickles it a byte at a
+		 * time costs no copy of what came before. */
+		size_t need =
+		    c->npend < 2 ? 2 : 2 + (size_t)md_read_u16(c->pend);
 
-		if (n < 0 &&
-		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		if (need <= c->npend) {
+			(void)tcp_consume(c, c->pend, c->npend);
 			return;
-		if (n < 0)
-			md_debug(MD_LOG_NET, "tcp: read: %s", strerror(errno));
-		end = n <= 0; /* closed by the client, or reset */
-		got = n > 0 ? (size_t)n : 0;
+		}
+		if (!pend_reserve(c, need)) {
+			md_srv_conn_free(c); /* out of memory */
+			return;
+		}
+		got = conn_read(
+		    c, c->pend + c->npend, c->pendcap - c->npend, &end);
+		c->npend += got;
+		p = c->pend;
+		n = c->npend;
+	} else {
+		/* One read into the worker's buffer; the whole messages
+		 * there are answered where they lie. */
+		got = conn_read(c, wk->tcp_in, sizeof(wk->tcp_in), &end);
+		p = wk->tcp_in;
+		n = got;
 	}
 	/* The questions before a close are answered (as far as the socket
 	 * takes the answers at once). */
-	if (got > 0 && !tcp_consume(c, wk->tcp_in, have + got))
+	if (got > 0 && !tcp_consume(c, p, n))
 		return;
 	if (end) {
 		md_srv_conn_free(c);
