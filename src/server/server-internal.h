@@ -275,6 +275,13 @@ void md_srv_account(const struct worker *wk, const struct sockaddr *from,
 enum md_metric_source md_srv_immediate_source(const struct md_query_info *info);
 void md_srv_query_ctx(
     struct worker *wk, bool recursion, struct md_query_ctx *ctx);
+/* One client question in[0..n) over transport t, from 'from': answered
+ * into out (md_query_process()), counted and logged the same way for
+ * UDP, TCP and TLS; prefetch started.  The response's length, 0 with
+ * info->need_recursion for the caller to resolve. */
+size_t md_srv_process(struct worker *wk, enum md_metric_transport t,
+    const struct sockaddr *from, socklen_t fromlen, const uint8_t *in, size_t n,
+    uint8_t *out, size_t outcap, struct md_query_info *info);
 bool md_srv_may_recurse(const struct worker *wk, const struct sockaddr *from);
 struct waiter *md_srv_waiter_new(const struct md_query_info *info, bool tcp);
 void md_srv_waiter_detach_conn(struct waiter *w);

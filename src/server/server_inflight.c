@@ -108,6 +108,36 @@ md_srv_immediate_source(const struct md_query_info *info)
 	return MD_SOURCE_ERROR;
 }
 
+size_t
+md_srv_process(struct worker *wk, enum md_metric_transport t,
+    const struct sockaddr *from, socklen_t fromlen, const uint8_t *in, size_t n,
+    uint8_t *out, size_t outcap, struct md_query_info *info)
+{
+	static const char *const proto[] = {
+	    [MD_METRIC_UDP] = "udp",
+	    [MD_METRIC_TCP] = "tcp",
+	    [MD_METRIC_TLS] = "tls",
+	};
+	struct md_query_ctx ctx;
+	size_t len;
+
+	md_srv_query_ctx(wk, md_srv_may_recurse(wk, from), &ctx);
+	ctx.client = from;
+	len = md_query_process(
+	    &ctx, t != MD_METRIC_UDP, in, n, out, outcap, info);
+	md_metrics_request(wk->id, t, info->qtype, from->sa_family == AF_INET6,
+	    info->q.edns.do_bit);
+	md_metrics_request_size(wk->id, t, n);
+	md_srv_log_query(proto[t], from, fromlen, info);
+	if (info->refused_recursion && wk->cfg->recursion)
+		md_metrics_refused_acl(wk->id);
+	if (info->prefetch)
+		md_srv_prefetch(wk, info);
+	if (info->autopath && !info->need_recursion && len > 0)
+		md_metrics_autopath(wk->id);
+	return len;
+}
+
 /* ---- resolutions ------------------------------------------------------- */
 
 void

@@ -288,7 +288,6 @@ tcp_answer(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 {
 	struct worker *wk = c->wk;
 	struct md_query_info info;
-	struct md_query_ctx ctx;
 	uint64_t start_us = md_now_us();
 	enum md_metric_transport t = c->tls ? MD_METRIC_TLS : MD_METRIC_TCP;
 	size_t rlen;
@@ -297,23 +296,8 @@ tcp_answer(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 	 * byte. */
 	evtimer_del(c->deadline);
 	c->last_ms = md_now_ms();
-	md_srv_query_ctx(
-	    wk, md_srv_may_recurse(wk, (struct sockaddr *)&c->peer), &ctx);
-	ctx.client = (const struct sockaddr *)&c->peer;
-	rlen = md_query_process(
-	    &ctx, true, q, qlen, wk->out + 2, sizeof(wk->out) - 2, &info);
-	md_metrics_request(wk->id, t, info.qtype,
-	    ((const struct sockaddr *)&c->peer)->sa_family == AF_INET6,
-	    info.q.edns.do_bit);
-	md_metrics_request_size(wk->id, t, qlen);
-	md_srv_log_query(c->tls ? "tls" : "tcp", (struct sockaddr *)&c->peer,
-	    c->peerlen, &info);
-	if (info.refused_recursion && wk->cfg->recursion)
-		md_metrics_refused_acl(wk->id);
-	if (info.prefetch)
-		md_srv_prefetch(wk, &info);
-	if (info.autopath && !info.need_recursion && rlen > 0)
-		md_metrics_autopath(wk->id);
+	rlen = md_srv_process(wk, t, (const struct sockaddr *)&c->peer,
+	    c->peerlen, q, qlen, wk->out + 2, sizeof(wk->out) - 2, &info);
 	if (info.need_recursion) {
 		/* Answered when resolved, maybe out of order (RFC 7766
 		 * §6.2.1.1). */

@@ -23,24 +23,10 @@ md_srv_udp_answer(struct worker *wk, evutil_socket_t fd,
     md_srv_answer_fn answer, void *answer_arg)
 {
 	struct md_query_info info;
-	struct md_query_ctx ctx;
 	size_t len;
 
-	md_srv_query_ctx(
-	    wk, md_srv_may_recurse(wk, (const struct sockaddr *)from), &ctx);
-	ctx.client = (const struct sockaddr *)from;
-	len = md_query_process(&ctx, false, in, n, out, outcap, &info);
-	md_metrics_request(wk->id, MD_METRIC_UDP, info.qtype,
-	    ((const struct sockaddr *)from)->sa_family == AF_INET6,
-	    info.q.edns.do_bit);
-	md_metrics_request_size(wk->id, MD_METRIC_UDP, n);
-	md_srv_log_query("udp", (const struct sockaddr *)from, fromlen, &info);
-	if (info.refused_recursion && wk->cfg->recursion)
-		md_metrics_refused_acl(wk->id);
-	if (info.prefetch)
-		md_srv_prefetch(wk, &info);
-	if (info.autopath && !info.need_recursion && len > 0)
-		md_metrics_autopath(wk->id);
+	len = md_srv_process(wk, MD_METRIC_UDP, (const struct sockaddr *)from,
+	    fromlen, in, n, out, outcap, &info);
 	if (info.need_recursion) {
 		struct waiter *w = md_srv_waiter_new(&info, false);
 
