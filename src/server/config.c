@@ -924,6 +924,21 @@ bad(struct ctx *x, const yaml_node_t *n, const char *key, const char *fmt, ...)
 	return MD_ECONFIG;
 }
 
+/* A key that takes one word of two: *out is true for 'on', false for
+ * 'off'. */
+static int
+get_choice(struct ctx *x, const yaml_node_t *v, const char *key, const char *on,
+    const char *off, bool *out)
+{
+	const char *s = md_yaml_scalar(v);
+
+	if (s != NULL && (strcmp(s, on) == 0 || strcmp(s, off) == 0)) {
+		*out = strcmp(s, on) == 0;
+		return 0;
+	}
+	return bad(x, v, key, "'%s' is not %s or %s", s ? s : "", on, off);
+}
+
 static int
 get_uint(struct ctx *x, const yaml_node_t *v, const char *key, long long min,
     long long max, long long *out)
@@ -1714,18 +1729,8 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 			return set_string(x, v, key,
 			    (char **)((char *)c + strings[i].off), false);
 	}
-	if (strcmp(key, "udp-steering") == 0) {
-		const char *sv = md_yaml_scalar(v);
-
-		if (sv != NULL && strcmp(sv, "cpu") == 0)
-			c->udp_steer_cpu = true;
-		else if (sv != NULL && strcmp(sv, "hash") == 0)
-			c->udp_steer_cpu = false;
-		else
-			return bad(
-			    x, v, key, "'%s' is not cpu or hash", sv ? sv : "");
-		return 0;
-	}
+	if (strcmp(key, "udp-steering") == 0)
+		return get_choice(x, v, key, "cpu", "hash", &c->udp_steer_cpu);
 	if (strcmp(key, "log-format") == 0) {
 		const char *sv = md_yaml_scalar(v);
 
@@ -1745,15 +1750,9 @@ read_key(struct ctx *x, struct md_config *c, const char *key, yaml_node_t *k,
 		return c->root_hints != NULL ? 0 : -ENOMEM;
 	}
 	if (strcmp(key, "dnssec") == 0) {
-		const char *sv = md_yaml_scalar(v);
-
-		if (sv != NULL && strcmp(sv, "validate") == 0)
-			c->dnssec_validate = true;
-		else if (sv != NULL && strcmp(sv, "off") == 0)
-			c->dnssec_validate = false;
-		else
-			return bad(x, v, key, "'%s' is not validate or off",
-			    sv ? sv : "");
+		if (get_choice(
+			x, v, key, "validate", "off", &c->dnssec_validate) != 0)
+			return MD_ECONFIG;
 		c->dnssec_set = true;
 		return 0;
 	}
