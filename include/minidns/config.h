@@ -20,7 +20,7 @@
 
 #define MD_CONFIG_MAX_LISTEN 32
 #define MD_CONFIG_MAX_THREADS 64 /* threads: at most */
-/* udp-batch-wait: default.  0: a worker never sleeps in its event loop;
+/* udp-batch-wait: default.  0: a worker never holds back a datagram;
  * waiting trades latency for CPU (doc/benchmarks.md), an operator's
  * choice, not a default (a node-local cache is on every pod's latency
  * path). */

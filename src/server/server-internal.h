@@ -100,6 +100,11 @@ struct udp_listener {
 	struct worker *wk;
 	struct event *ev;
 	evutil_socket_t fd;
+	/* udp-batch-wait: while ev is off (paused), tfd's event ends the
+	 * wait (made the first time one is needed) */
+	struct event *tev;
+	int tfd;
+	bool paused;
 };
 
 /*
@@ -350,7 +355,6 @@ void md_srv_drain_start(struct worker *wk, void *arg);
 /* Run fn(wk, arg) on worker wk's thread between two events and return
  * when it has (directly, before the threads run). */
 void md_srv_on_worker(struct worker *wk, worker_fn fn, void *arg);
-void md_srv_set_timer_slack(void);
 void md_srv_worker_close_sockets(struct worker *wk);
 
 /*

@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -124,14 +123,6 @@ on_workers(struct md_server *srv, worker_fn fn, void *arg)
 	}
 }
 
-/* udp-batch-wait's sleeps are short: the default timer slack (50 us)
- * would stretch them by half.  Per thread. */
-void
-md_srv_set_timer_slack(void)
-{
-	prctl(PR_SET_TIMERSLACK, 5000UL, 0, 0, 0);
-}
-
 /* Runs on the worker's thread: an event made active before its loop
  * started is still run, where a loopbreak from outside would be lost. */
 static void
@@ -153,7 +144,6 @@ worker_main(void *arg)
 	/* "md-worker-N" in top -H, ps -L and /proc/PID/task/TID/comm. */
 	snprintf(name, sizeof(name), "md-worker-%u", wk->id);
 	pthread_setname_np(pthread_self(), name);
-	md_srv_set_timer_slack();
 	event_base_loop(wk->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
@@ -177,6 +167,10 @@ md_srv_worker_close_sockets(struct worker *wk)
 	for (size_t i = 0; i < wk->nudp; i++) {
 		event_free(wk->udp[i].ev);
 		close(wk->udp[i].fd);
+		if (wk->udp[i].tev != NULL) {
+			event_free(wk->udp[i].tev);
+			close(wk->udp[i].tfd);
+		}
 	}
 	wk->nudp = 0;
 	for (size_t i = 0; i < wk->ntcp; i++)

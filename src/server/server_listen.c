@@ -532,6 +532,9 @@ listen_one(struct md_server *srv, const struct md_sockaddr *sa)
 
 		u->wk = wk;
 		u->fd = ufds[k];
+		u->tev = NULL;
+		u->tfd = -1;
+		u->paused = false;
 		u->ev = event_new(wk->base, ufds[k], EV_READ | EV_PERSIST,
 		    md_srv_udp_read_cb, u);
 		l = evconnlistener_new(wk->base, md_srv_tcp_accept_cb, wk,

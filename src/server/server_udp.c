@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/timerfd.h>
 
 #include "minidns/ldns_bridge.h"
 
@@ -150,17 +153,101 @@ udp_batch(struct worker *wk, evutil_socket_t fd)
 
 #define UDP_ROUNDS 10 /* batches per wake-up, at most */
 
+static void udp_resume_cb(evutil_socket_t tfd, short what, void *arg);
+
+/*
+ * udp-batch-wait: leave l's socket unread for wait_us.  The worker goes
+ * back to its event loop (TCP, timers and upstream replies go on), and
+ * the listener's timerfd wakes it to read again: one wake-up then finds
+ * what came meanwhile.  A timerfd, not a libevent timer: epoll's
+ * timeouts are whole milliseconds.  It is edge-triggered and re-armed
+ * before it is read again, so it is never read (timerfd_settime()
+ * clears its count).  Under steady load one wait follows another with
+ * the socket's event kept off: a wait costs one timerfd_settime().
+ * Returns false when no wait was set up (the socket stays watched).
+ */
+static bool
+udp_pause(struct udp_listener *l, unsigned wait_us)
+{
+	struct itimerspec its = {
+	    .it_value = {0, (long)wait_us * 1000},
+	};
+
+	if (l->tev == NULL) {
+		int tfd =
+		    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+		if (tfd < 0)
+			return false;
+		l->tev = event_new(l->wk->base, tfd,
+		    EV_READ | EV_PERSIST | EV_ET, udp_resume_cb, l);
+		if (l->tev == NULL || event_add(l->tev, NULL) != 0) {
+			if (l->tev != NULL)
+				event_free(l->tev);
+			l->tev = NULL;
+			close(tfd);
+			return false;
+		}
+		l->tfd = tfd;
+	}
+	if (timerfd_settime(l->tfd, 0, &its, NULL) != 0)
+		return false;
+	if (!l->paused && event_del(l->ev) == 0)
+		l->paused = true;
+	return true;
+}
+
+/*
+ * Read l's socket: full batches again at once, at most UDP_ROUNDS of
+ * them.  busy: this wake-up came soon after the last one, so traffic is
+ * steady and waiting for company pays.  Returns whether a wait began.
+ */
+static bool
+udp_drain(struct udp_listener *l, bool busy)
+{
+	struct worker *wk = l->wk;
+	unsigned wait_us = wk->cfg->udp_batch_wait;
+
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		int n = udp_batch(wk, l->fd);
+
+		if (n <= 0)
+			return false;
+		if (n == UDP_BATCH)
+			continue;
+		return wait_us > 0 && (busy || n >= 2) && udp_pause(l, wait_us);
+	}
+	return false;
+}
+
+/* The wait is over: read what came, then wait again if it was a batch,
+ * else watch the socket again. */
+static void
+udp_resume_cb(evutil_socket_t tfd, short what, void *arg)
+{
+	struct udp_listener *l = arg;
+
+	(void)tfd;
+	(void)what;
+	if (!l->paused || udp_drain(l, false))
+		return;
+	if (event_add(l->ev, NULL) == 0)
+		l->paused = false;
+	else
+		udp_pause(l, 1000); /* out of memory: try again soon */
+}
+
 /*
  * A socket is readable.  Under load, being woken for every datagram or
  * two is what costs most (profiles of this loop show the scheduler's
- * sleep and wake-up above the whole of the UDP send path), so when the
- * previous wake-up was less than udp-batch-wait ago, or a batch found
- * company, the worker sleeps that long and reads again: one wake-up then
- * serves several datagrams, each waiting at most udp-batch-wait longer.
- * Light traffic is answered at once, and a worker with resolutions in
- * flight does not wait (their upstream replies would wait too).
- * Bounded, so that one busy socket does not starve the others on this
- * worker.
+ * sleep and wake-up above the whole of the UDP send path).  So with
+ * udp-batch-wait set, when the previous wake-up was less than that long
+ * ago or a batch found company, the worker stops reading this socket
+ * for that long (udp_pause) and reads it again then: one wake-up serves
+ * several datagrams, each waiting at most udp-batch-wait longer.  The
+ * worker never sleeps in a callback, so its TCP clients, timers and
+ * upstream replies are not held back.  Light traffic is answered at
+ * once; with the default 0, the worker drains the socket and returns.
  */
 void
 md_srv_udp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -168,23 +255,11 @@ md_srv_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct udp_listener *l = arg;
 	struct worker *wk = l->wk;
 	unsigned wait_us = wk->cfg->udp_batch_wait;
-	uint64_t now_us = md_now_us();
+	uint64_t now_us = wait_us > 0 ? md_now_us() : 0;
 	bool busy = wait_us > 0 && now_us - wk->last_wake_us < wait_us;
 
+	(void)fd;
 	(void)what;
 	wk->last_wake_us = now_us;
-	for (int round = 0; round < UDP_ROUNDS; round++) {
-		int n = udp_batch(wk, fd);
-		struct timespec ts = {0, (long)wait_us * 1000};
-
-		if (n <= 0)
-			return;
-		if (n == UDP_BATCH)
-			continue;
-		if (wait_us == 0 || !(busy || n >= 2) ||
-		    md_hashtab_count(&wk->inflight) > 0)
-			return;
-		busy = false;
-		nanosleep(&ts, NULL);
-	}
+	udp_drain(l, busy);
 }

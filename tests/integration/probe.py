@@ -26,6 +26,13 @@ the expected one, 1 when it is not (the reason goes to stderr):
   case ADDR PORT         the question and owner name of the answer keep
                          the query's mixed case, byte for byte
   qr ADDR PORT           a message with QR=1 gets no reply (no loops)
+  window ADDR PORT SUFFIX N
+                         N UDP questions for distinct names qI.SUFFIX,
+                         kept 16 in flight over 8 sockets (batches for
+                         the server to read, steady enough for
+                         udp-batch-wait to pause its socket), and a TCP
+                         question on one connection every 100: every
+                         one answered, once, NOERROR with an answer
   malformed ADDR PORT    a barrage of broken messages over UDP and TCP;
                          only checks the sockets behave, run.sh then
                          checks the daemon is alive and answering
@@ -394,6 +401,55 @@ def cmd_malformed(addr, port):
     s.close()
 
 
+def answer_ok(m):
+    flags, _, ancount = struct.unpack("!HHH", m[2:8])
+    return flags & 0x8000 and flags & 0xf == 0 and ancount > 0
+
+
+def cmd_window(addr, port, suffix, n):
+    socks = []
+    for _ in range(8):
+        u = socket.socket(family(addr), socket.SOCK_DGRAM)
+        u.setblocking(False)
+        u.connect((addr, port))
+        socks.append(u)
+    t = tcp_connect(addr, port)
+    pending = {}  # qid -> time sent
+    sent = answered = tcp_answered = 0
+    while sent < n or pending:
+        while sent < n and len(pending) < 16:
+            qid = sent + 1
+            socks[qid % len(socks)].send(
+                query(qid, "q%d.%s" % (qid, suffix)))
+            pending[qid] = time.monotonic()
+            sent += 1
+            if sent % 100 == 0:
+                t.sendall(frame(query(0xf000 + sent // 100,
+                                      "tcp%d.%s" % (sent, suffix))))
+                if not answer_ok(recv_msg(t)):
+                    fail("TCP question %d not answered" % (sent // 100))
+                tcp_answered += 1
+        ready, _, _ = select.select(socks, [], [], TIMEOUT)
+        if not ready:
+            fail("%d of %d UDP questions unanswered after %.0f s"
+                 % (len(pending), sent, TIMEOUT))
+        for u in ready:
+            while True:
+                try:
+                    m = u.recv(4096)
+                except BlockingIOError:
+                    break
+                qid = struct.unpack("!H", m[:2])[0]
+                if qid not in pending:
+                    fail("answer %d unexpected or repeated" % qid)
+                if not answer_ok(m):
+                    fail("answer %d: rcode %d, %d answers"
+                         % (qid, m[3] & 0xf, struct.unpack("!H", m[6:8])[0]))
+                del pending[qid]
+                answered += 1
+    print("udp %d %d tcp %d" % (sent, answered, tcp_answered))
+
+
 def main():
     if len(sys.argv) < 4:
         fail("usage: probe.py COMMAND ADDR PORT [ARG]")
@@ -411,6 +467,8 @@ def main():
             cmd_case(addr, port)
         elif cmd == "qr":
             cmd_qr(addr, port)
+        elif cmd == "window":
+            cmd_window(addr, port, sys.argv[4], int(sys.argv[5]))
         elif cmd == "malformed":
             cmd_malformed(addr, port)
         else:

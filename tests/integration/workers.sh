@@ -20,6 +20,11 @@
 #     ports and 150 TCP connections while the zone file is rewritten and
 #     SIGHUP sent ten times: every query answered, and afterwards every
 #     worker serves the last version
+#  4. udp-batch-wait: 1000 on two workers that forward: 3000 UDP
+#     questions for distinct names (each a cache miss sent on to NSD),
+#     16 in flight, and a TCP question every 100 on one connection: every
+#     one answered while the workers pause their UDP sockets (a timerfd
+#     each) and answer upstream replies and TCP meanwhile
 #
 # Ground rules as in run.sh, the harness of lib.sh: its own network
 # namespace, 127.x addresses only, processes stopped by PID, every wait
@@ -36,6 +41,7 @@ ONE=127.61.0.1	# minidnsd, --threads 1
 FOUR=127.61.0.4 # minidnsd, --threads 4
 RELOAD=127.61.0.5 # minidnsd, --threads 2, reloaded under load
 STEER=127.61.0.6 # minidnsd, --threads 2, udp-steering: cpu (the default)
+WAIT=127.61.0.7	 # minidnsd, --threads 2, udp-batch-wait: 1000
 NSD=127.61.0.9	# NSD, authoritative for fwd.test
 top=$srcdir
 
@@ -56,7 +62,9 @@ mail	IN A	192.0.2.25
 txt	IN TXT	"workers" "agree"
 *.wild	IN A	192.0.2.99
 ZONE
-md_it_nsd "$T/nsd" "$NSD" --opt 'verbosity: 1' fwd.test="$T/nsd/fwd.test.zone"
+md_it_nsd "$T/nsd" "$NSD" --opt 'verbosity: 1' \
+    --opt 'rrl-ratelimit: 0' --opt 'rrl-whitelist-ratelimit: 0' \
+    fwd.test="$T/nsd/fwd.test.zone"
 wait_up $NSD www.fwd.test || {
 	fail "nsd did not start" "$T/nsd/out"
 	summary
@@ -243,6 +251,22 @@ for i in $(seq 20); do
 done
 check "after the reloads, 20 of 20 queries see the last version ($old did not)" \
     [ "$old" = 0 ]
-check "the servers are still up" sh -c "kill -0 $P1 && kill -0 $P4 && kill -0 $PR"
+# ---- 4. udp-batch-wait -----------------------------------------------------
+echo "udp-batch-wait: 1000" >"$T/wait.yaml"
+# shellcheck disable=SC2086
+"$MINIDNSD" $common -c "$T/wait.yaml" --listen $WAIT --threads 2 \
+    --metrics off >"$T/wait.log" 2>&1 &
+PW=$!
+PIDS="$PIDS $PW"
+wait_up $WAIT www.fwd.test || fail "udp-batch-wait: no start" "$T/wait.log"
+python3 "$here/probe.py" window $WAIT 53 wild.fwd.test 3000 \
+    >"$T/window.out" 2>&1 || true
+check "udp-batch-wait: 3000 questions, each sent on upstream, and 30 over TCP, all answered ($(tail -1 "$T/window.out"))" \
+    grep -qx 'udp 3000 3000 tcp 30' "$T/window.out"
+timerfds=$(find /proc/$PW/fd -lname 'anon_inode:\[timerfd\]' 2>/dev/null | wc -l)
+check "udp-batch-wait: the workers paused their UDP sockets ($timerfds timerfds)" \
+    [ "$timerfds" -ge 1 ]
+
+check "the servers are still up" sh -c "kill -0 $P1 && kill -0 $P4 && kill -0 $PR && kill -0 $PW"
 
 summary
