@@ -1058,11 +1058,80 @@ add_rr_lowest_ttl_through_loader(void **state)
 	(void)state;
 }
 
+/* The same names in a zone with no cut below its apex and in one with a
+ * cut elsewhere give the same answers (RFC 1034 §4.3.2, RFC 4592):
+ * exact match in any case, empty non-terminal, wildcard one and two
+ * labels down, NXDOMAIN under an empty non-terminal, the apex; below the
+ * cut, a referral even for data there. */
+static void
+lookup_with_and_without_cuts(void **state)
+{
+	const struct md_zone_source srcs[] = {
+	    {.file = "flat.zone",
+		.text = "$ORIGIN flat.test.\n"
+			"@ IN SOA ns h 1 2 3 4 5\n"
+			"@ IN NS ns\n"
+			"ns IN A 192.0.2.53\n"
+			"a.b.c IN A 192.0.2.1\n"
+			"*.w IN A 192.0.2.9\n"},
+	    {.file = "cut.zone",
+		.text = "$ORIGIN cut.test.\n"
+			"@ IN SOA ns h 1 2 3 4 5\n"
+			"@ IN NS ns\n"
+			"ns IN A 192.0.2.53\n"
+			"a.b.c IN A 192.0.2.1\n"
+			"*.w IN A 192.0.2.9\n"
+			"sub IN NS ns.sub\n"
+			"ns.sub IN A 192.0.2.77\n"
+			"www.sub IN A 192.0.2.78\n"},
+	};
+	const char *zones[] = {"flat.test.", "cut.test."};
+	struct md_zone_set *set;
+	struct md_zone_result r;
+	uint8_t n[MD_NAME_MAX];
+	char name[MD_NAME_STRLEN], err[512] = "";
+
+	set = md_zone_set_load(srcs, 2, err, sizeof(err));
+	if (set == NULL)
+		print_error("%s\n", err);
+	assert_non_null(set);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "A.b.C.%s", zones[i]);
+		md_zone_lookup(set, wname(name, n), MD_TYPE_A, &r);
+		assert_int_equal(r.status, MD_ZONE_ANSWER);
+		assert_true(r.aa);
+		assert_rdata(r.an[0].rrset, 0, "A", "192.0.2.1");
+		assert_null(r.an[0].owner); /* the question's own name */
+		snprintf(name, sizeof(name), "b.c.%s", zones[i]);
+		md_zone_lookup(set, wname(name, n), MD_TYPE_A, &r);
+		assert_int_equal(r.status, MD_ZONE_NODATA);
+		snprintf(name, sizeof(name), "x.y.w.%s", zones[i]);
+		md_zone_lookup(set, wname(name, n), MD_TYPE_A, &r);
+		assert_int_equal(r.status, MD_ZONE_ANSWER); /* *.w: RFC 4592 */
+		snprintf(name, sizeof(name), "x.w.%s", zones[i]);
+		md_zone_lookup(set, wname(name, n), MD_TYPE_A, &r);
+		assert_int_equal(r.status, MD_ZONE_ANSWER);
+		assert_rdata(r.an[0].rrset, 0, "A", "192.0.2.9");
+		snprintf(name, sizeof(name), "d.b.c.%s", zones[i]);
+		md_zone_lookup(set, wname(name, n), MD_TYPE_A, &r);
+		assert_int_equal(r.status, MD_ZONE_NXDOMAIN);
+		md_zone_lookup(set, wname(zones[i], n), MD_TYPE_NS, &r);
+		assert_int_equal(r.status, MD_ZONE_ANSWER);
+	}
+	/* Below the cut: the delegation, not the occluded data. */
+	md_zone_lookup(set, wname("www.sub.cut.test.", n), MD_TYPE_A, &r);
+	assert_int_equal(r.status, MD_ZONE_REFERRAL);
+	assert_name(r.ns[0].owner, "sub.cut.test.");
+	md_zone_set_unref(set);
+	(void)state;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest lookups[] = {
 	    cmocka_unit_test(exact_match),
+	    cmocka_unit_test(lookup_with_and_without_cuts),
 	    cmocka_unit_test(nodata_has_soa_with_negative_ttl),
 	    cmocka_unit_test(nxdomain_has_soa),
 	    cmocka_unit_test(empty_non_terminal_is_nodata),
