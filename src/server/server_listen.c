@@ -37,7 +37,11 @@
  *    datagram on: each CPU's datagrams go to one worker, so a worker's
  *    wake-up finds all the datagrams of its CPUs (with the kernel's
  *    hash, two workers each woke for half the datagrams: the CPU per
- *    query rose with the second worker, doc/benchmarks.md);
+ *    query rose with the second worker, doc/benchmarks.md).  With more
+ *    workers than the machine has CPUs, X is cpu + ncpu * (id % k), k
+ *    the workers per CPU rounded up and id the DNS message's ID (the
+ *    program sees the datagram from its UDP payload on): each CPU's
+ *    datagrams are spread over k workers, and every worker gets some;
  *  - otherwise random, set only by a process started beside an older
  *    one (before > 0); a process alone sets none for TCP, nor for UDP
  *    with udp-steering: hash, and the kernel's hash spreads its clients.
@@ -52,9 +56,24 @@
 static void
 steer_group(evutil_socket_t fd, unsigned before, unsigned n, bool by_cpu)
 {
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned ncpu = conf > 0 ? (unsigned)conf : 1;
 	struct sock_filter code[] = {
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		SKF_AD_OFF + (by_cpu ? SKF_AD_CPU : SKF_AD_RANDOM)),
+	    BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
+	    BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, before),
+	    BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	/* More workers than CPUs: a datagram shorter than an ID ends the
+	 * program at its load, which returns 0 (the group's first socket). */
+	struct sock_filter spread[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_CPU),
+	    BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0),
+	    BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (n + ncpu - 1) / ncpu),
+	    BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, ncpu),
+	    BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
 	    BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
 	    BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, before),
 	    BPF_STMT(BPF_RET | BPF_A, 0),
@@ -63,6 +82,9 @@ steer_group(evutil_socket_t fd, unsigned before, unsigned n, bool by_cpu)
 
 	if (before == 0 && !by_cpu)
 		return;
+	if (by_cpu && n > ncpu)
+		prog = (struct sock_fprog){
+		    sizeof(spread) / sizeof(spread[0]), spread};
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
 		sizeof(prog)) != 0)
 		md_debug(MD_LOG_SERVER, "SO_ATTACH_REUSEPORT_CBPF: %s",

@@ -16,6 +16,9 @@
 #  2b. udp-steering: cpu, the default, on two workers: 40 digs pinned to
 #     CPU 0 (taskset) are all answered by one worker, 40 pinned to CPU 1
 #     by the other (per-worker counters before and after)
+#  2c. udp-steering: cpu with one worker more than the machine's CPUs:
+#     40 digs pinned to CPU 0 are answered by workers 0 and NCPU (the
+#     datagrams' IDs spread them), by both, and by no other
 #  3. reloads under load: a stream of 3000 UDP queries from 16 source
 #     ports and 150 TCP connections while the zone file is rewritten and
 #     SIGHUP sent ten times: every query answered, and afterwards every
@@ -42,6 +45,7 @@ FOUR=127.61.0.4 # minidnsd, --threads 4
 RELOAD=127.61.0.5 # minidnsd, --threads 2, reloaded under load
 STEER=127.61.0.6 # minidnsd, --threads 2, udp-steering: cpu (the default)
 WAIT=127.61.0.7	 # minidnsd, --threads 2, udp-batch-wait: 1000
+SPREAD=127.61.0.8 # minidnsd, one worker more than the machine's CPUs
 NSD=127.61.0.9	# NSD, authoritative for fwd.test
 top=$srcdir
 
@@ -173,7 +177,7 @@ check "4 workers: each listed in /metrics ($listed), $busy of them answered" \
 PIDS="$PIDS $!"
 wait_up $STEER kubernetes.default.svc.cluster.local ||
     fail "udp-steering: no start" "$T/steer.log"
-# per_worker: "N0 N1" queries answered by workers 0 and 1
+# per_worker ADDR N: the queries answered by each of workers 0..N-1
 per_worker() {
 	python3 -c 'import sys, urllib.request
 m = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
@@ -181,30 +185,56 @@ n = {}
 for l in m.splitlines():
     if l.startswith("minidns_worker_requests_total{"):
         n[l.split("\"")[1]] = int(float(l.split()[-1]))
-print(n.get("0", 0), n.get("1", 0))' "http://$STEER:9153/metrics"
+print(" ".join(str(n.get(str(i), 0)) for i in range(int(sys.argv[2]))))' \
+	    "http://$1:9153/metrics" "$2"
 }
-# pinned CPU: 40 digs from that CPU; prints the per-worker increase
+# pinned ADDR N CPU: 40 digs from that CPU; prints each worker's increase
 pinned() {
-	local a0 a1 b0 b1
-	read -r a0 a1 < <(per_worker)
+	local before after i
+	read -r -a before < <(per_worker "$1" "$2")
 	for i in $(seq 40); do
-		taskset -c "$1" dig @$STEER +time=2 +tries=1 +short \
+		taskset -c "$3" dig @"$1" +time=2 +tries=1 +short \
 		    web.shop.svc.cluster.local >/dev/null 2>&1 || true
 	done
-	read -r b0 b1 < <(per_worker)
-	echo "$((b0 - a0)) $((b1 - a1))"
+	read -r -a after < <(per_worker "$1" "$2")
+	for i in $(seq 0 $(($2 - 1))); do
+		printf '%s ' $((after[i] - before[i]))
+	done
+	echo
 }
 ncpu=$(nproc)
-read -r c0w0 c0w1 < <(pinned 0)
+read -r c0w0 c0w1 < <(pinned $STEER 2 0)
 check "udp-steering: cpu: 40 digs on CPU 0 answered by one worker ($c0w0 + $c0w1)" \
     sh -c "{ [ $c0w0 = 40 ] && [ $c0w1 = 0 ]; } || { [ $c0w0 = 0 ] && [ $c0w1 = 40 ]; }"
 if [ "$ncpu" -ge 2 ]; then
-	read -r c1w0 c1w1 < <(pinned 1)
+	read -r c1w0 c1w1 < <(pinned $STEER 2 1)
 	check "udp-steering: cpu: 40 digs on CPU 1 answered by the other ($c1w0 + $c1w1)" \
 	    sh -c "[ $((c0w0 + c1w0)) = 40 ] && [ $((c0w1 + c1w1)) = 40 ]"
 else
 	skip "udp-steering: cpu: 40 digs on CPU 1 answered by the other" \
 	    "one CPU"
+fi
+
+# ---- 2c. udp-steering: cpu, more workers than CPUs -------------------------
+# One worker more than the machine's CPUs: CPU 0's datagrams are spread
+# over worker 0 and worker NCPU by their IDs; no other worker gets any.
+nconf=$(getconf _NPROCESSORS_CONF)
+if [ $((nconf + 1)) -le 64 ]; then
+	# shellcheck disable=SC2086
+	"$MINIDNSD" $common --listen $SPREAD --threads $((nconf + 1)) \
+	    --metrics $SPREAD:9153 >"$T/spread.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_up $SPREAD kubernetes.default.svc.cluster.local ||
+	    fail "udp-steering, $((nconf + 1)) workers: no start" "$T/spread.log"
+	read -r -a got < <(pinned $SPREAD $((nconf + 1)) 0)
+	others=0
+	for i in $(seq 1 $((nconf - 1))); do
+		others=$((others + got[i]))
+	done
+	check "udp-steering: cpu, $((nconf + 1)) workers on $nconf CPUs: 40 digs on CPU 0 answered by workers 0 and $nconf, both (${got[*]})" \
+	    sh -c "[ ${got[0]} -gt 0 ] && [ ${got[$nconf]} -gt 0 ] && [ $((got[0] + got[nconf])) = 40 ] && [ $others = 0 ]"
+else
+	skip "udp-steering: cpu, more workers than CPUs" "$nconf CPUs"
 fi
 
 # ---- reloads under load ----------------------------------------------------
