@@ -172,9 +172,22 @@ check_classified(const struct classified *c, const uint8_t *zone)
 {
 	if (c->nchain > sizeof(c->chain) / sizeof(c->chain[0]))
 		fail("CNAME chain overflow");
+	/* CNAMEs, and DNAMEs each followed by the CNAME made from it (RFC
+	 * 6672 §3.2) */
 	for (unsigned i = 0; i < c->nchain; i++) {
-		if (c->chain[i] == NULL || c->chain[i]->type != MD_TYPE_CNAME)
-			fail("chain link is not a CNAME RRset");
+		const struct rrset *l = c->chain[i];
+
+		if (l == NULL)
+			fail("chain link missing");
+		if (l->type == MD_TYPE_DNAME) {
+			if (i + 1 == c->nchain ||
+			    c->chain[i + 1]->type != MD_TYPE_CNAME ||
+			    !c->chain[i + 1]->synth)
+				fail("DNAME link without its CNAME");
+			i++;
+		} else if (l->type != MD_TYPE_CNAME) {
+			fail("chain link is neither a CNAME nor a DNAME RRset");
+		}
 	}
 	switch (c->cls) {
 	case MD_REPLY_ANSWER:

@@ -82,6 +82,7 @@ SEEDS = {
 # ---- replies (fuzz_reply) ------------------------------------------------
 
 A, NS, CNAME, SOA, MX, TXT, AAAA, SRV, OPT = 1, 2, 5, 6, 15, 16, 28, 33, 41
+DNAME = 39
 QR, AA, TC, RD, RA = 0x8000, 0x0400, 0x0200, 0x0100, 0x0080
 
 
@@ -241,6 +242,20 @@ def cname_loop():
     return m.wire()
 
 
+def dname_chain():
+    """RFC 6672: a DNAME at example.com for www.example.com, then a CNAME
+    in the renamed tree: the classifier's chain holds the DNAME, the
+    CNAME it makes from it, and the CNAME (the fuzzer once found a
+    harness check that allowed CNAME links only)."""
+    m = Msg(QR | AA, qname="www.example.com", qtype=AAAA)
+    m.rr(AN, "example.com", DNAME, r_name(m, "example.net"), 60)
+    m.rr(AN, "www.example.com", CNAME, r_name(m, "www.example.net"), 60)
+    m.rr(AN, "www.example.net", CNAME, r_name(m, "web.example.com"), 60)
+    m.rr(AN, "web.example.com", AAAA,
+         ip6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x80), 60)
+    return m.opt().wire()
+
+
 def nxdomain():
     m = Msg(QR | AA | 3)
     m.rr(NSEC, "example.com", SOA,
@@ -337,6 +352,12 @@ REPLIES = {
     "cname-chain": cname_chain(),
     "cname-out-of-zone": cname_out(),
     "cname-loop": cname_loop(),
+    "dname-chain": dname_chain(),
+    # Found by the fuzzer: a DNAME in the chain, a TKEY question of class 0.
+    "found-dname-chain-tkey": base64.b64decode(
+        "AACEAAABAAMAAAABB2V4YW1wbGUDY29tAPkAAAHADAAAAAAAAAAAAAAAACcAAQAAADwA"
+        "BgN3d3fABMApAAUAAQAAADwABgN3ZV7ADMA7AAEA/wAAADwABMDoAwAAAD0AAAEsAAAA"
+        "AA=="),
     "nxdomain-soa": nxdomain(),
     "nxdomain-after-cname": nxdomain_cname(),
     "nodata-soa": nodata(),
