@@ -825,9 +825,22 @@ else
 	md_thr="this minidnsd has no \`--threads\`: it runs its single event loop in every workload, workload 5 included (its cache size, $CACHE_MIB MiB, comes from the configuration file)"
 fi
 
+# What one thread waking another costs here: the floor under every
+# server's CPU per query (doc/benchmarks.md, "How far the kernel leaves
+# room").  The machine is quiet now, the servers stopped.
+wake=""
+if cc -O2 -pthread -o "$T/wakeup_cost" "$here/wakeup_cost.c" 2>/dev/null &&
+	"$T/wakeup_cost" >"$T/wakeup" 2>&1; then
+	wake_x=$(sed -n 's/.*wake-up.* \([0-9.]*\) us of CPU.*/\1/p' "$T/wakeup")
+	wake_s=$(sed -n 's/.*switch.* \([0-9.]*\) us of CPU.*/\1/p' "$T/wakeup")
+	[ -n "$wake_x" ] && wake="a thread waking one on the other CPU costs $wake_x µs of CPU, a switch on one CPU $wake_s µs (tools/wakeup_cost.c)"
+fi
+[ -n "$wake" ] && wake="
+On this machine $wake."
+
 cat >"$T/doc.md" <<EOF
 Measured $today by \`tools/bench.sh\`$([ $QUICK = 1 ] && echo " --quick") in ${runtime} s on a machine
-with $(nproc) CPUs ($cpu_model): $v_md, Unbound ${v_ub#Version }, NSD ${v_nsd#NSD version }, dnsperf $v_perf$v_other.
+with $(nproc) CPUs ($cpu_model): $v_md, Unbound ${v_ub#Version }, NSD ${v_nsd#NSD version }, dnsperf $v_perf$v_other.$wake
 Run it as root from the build directory:
 
     sudo tools/bench.sh                          # workloads 1-7 and 9, about 23 minutes
