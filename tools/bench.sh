@@ -826,8 +826,9 @@ else
 fi
 
 # What one thread waking another costs here: the floor under every
-# server's CPU per query (doc/benchmarks.md, "How far the kernel leaves
-# room").  The machine is quiet now, the servers stopped.
+# server's CPU per query (doc/benchmarks.md, "Where the CPU goes, and
+# what the 0.6x target meets").  The machine is quiet now, the servers
+# stopped.
 wake=""
 if cc -O2 -pthread -o "$T/wakeup_cost" "$here/wakeup_cost.c" 2>/dev/null &&
 	"$T/wakeup_cost" >"$T/wakeup" 2>&1; then

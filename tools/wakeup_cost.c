@@ -3,7 +3,8 @@
  * wakeup_cost.c - what one thread waking another costs on this machine,
  * the floor under every server's CPU per query at a modest load (each
  * batch of answers wakes the client, each batch of questions wakes the
- * server; doc/benchmarks.md, "How far the kernel leaves room").
+ * server; doc/benchmarks.md, "Where the CPU goes, and what the 0.6x
+ * target meets").
  *
  *	cc -O2 -pthread tools/wakeup_cost.c -o wakeup_cost && ./wakeup_cost
  *

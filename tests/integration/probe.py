@@ -414,14 +414,14 @@ def cmd_window(addr, port, suffix, n):
         u.connect((addr, port))
         socks.append(u)
     t = tcp_connect(addr, port)
-    pending = {}  # qid -> time sent
+    pending = set()  # qids sent, not yet answered
     sent = answered = tcp_answered = 0
     while sent < n or pending:
         while sent < n and len(pending) < 16:
             qid = sent + 1
             socks[qid % len(socks)].send(
                 query(qid, "q%d.%s" % (qid, suffix)))
-            pending[qid] = time.monotonic()
+            pending.add(qid)
             sent += 1
             if sent % 100 == 0:
                 t.sendall(frame(query(0xf000 + sent // 100,
@@ -445,7 +445,7 @@ def cmd_window(addr, port, suffix, n):
                 if not answer_ok(m):
                     fail("answer %d: rcode %d, %d answers"
                          % (qid, m[3] & 0xf, struct.unpack("!H", m[6:8])[0]))
-                del pending[qid]
+                pending.discard(qid)
                 answered += 1
     print("udp %d %d tcp %d" % (sent, answered, tcp_answered))
 
